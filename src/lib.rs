@@ -1,0 +1,7 @@
+//! hashcycle: a Monte Carlo simulator of the Bitcoin mining industry cycle.
+//!
+//! A scenario file (`scenario`) becomes validated parameters (`model::params`); the engine
+//! (`model::engine`) steps each path month by month; `batch` runs paths in parallel; `output`
+//! writes Parquet tables and charts; `cli` is the command line.
+
+pub mod model;

@@ -1,0 +1,586 @@
+//! Manufacturers: wafer lots in flight, production, finished stock, the futures book, self-mining and the books.
+//!
+//! The market-facing steps (signing futures, delivering, selling spot) live in `crate::model::market::trade`,
+//! which moves units and money between manufacturers, dealers and miners; this file holds the state and the
+//! steps a manufacturer takes on its own: production, pricing, planning, wafer orders, self-mining,
+//! write-downs and financing.
+
+use crate::model::market::hardware::{monthly_profit_usd_per_unit, payback_months};
+use crate::model::params::{GenerationParams, ManufacturerParams, Segment};
+use crate::model::units::Month;
+
+#[derive(Clone, Debug)]
+pub struct WaferLot {
+    pub ordered: Month,
+    pub arrival: Month,
+    pub generation_idx: usize,
+    pub units: u64,
+    pub unit_cost_usd: f64,
+    pub prepaid_usd: f64,
+    pub balance_due_usd: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContractStatus {
+    Pending,
+    Delivered,
+    WalkedAway,
+    Refunded,
+    /// Closed with a mix of delivered, walked-away and refunded units.
+    Mixed,
+}
+
+impl ContractStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContractStatus::Pending => "pending",
+            ContractStatus::Delivered => "delivered",
+            ContractStatus::WalkedAway => "walked_away",
+            ContractStatus::Refunded => "refunded",
+            ContractStatus::Mixed => "mixed",
+        }
+    }
+}
+
+/// A futures contract: units of one generation at a locked price, delivered in monthly batches.
+#[derive(Clone, Debug)]
+pub struct FuturesContract {
+    pub contract_id: u64,
+    pub buyer: Segment,
+    pub generation_idx: usize,
+    pub signed: Month,
+    pub first_delivery: Month,
+    pub n_batches: u32,
+    pub units_total: u64,
+    pub unit_price_usd: f64,
+    pub prepaid_per_unit_usd: f64,
+    /// Units whose batch has fallen due so far.
+    pub units_due_to_date: u64,
+    pub units_delivered: u64,
+    pub units_walked: u64,
+    pub units_refunded: u64,
+    /// Month the oldest still-undelivered due batch fell due.
+    pub late_since: Option<Month>,
+}
+
+impl FuturesContract {
+    pub fn units_pending(&self) -> u64 {
+        self.units_total - self.units_delivered - self.units_walked - self.units_refunded
+    }
+
+    /// Units due now and not yet resolved.
+    pub fn units_outstanding_due(&self) -> u64 {
+        self.units_due_to_date - self.units_delivered - self.units_walked - self.units_refunded
+    }
+
+    /// Units of the batch falling due in `month` (earlier batches take the remainder).
+    pub fn batch_units(&self, month: Month) -> u64 {
+        if month < self.first_delivery {
+            return 0;
+        }
+        let k = (month.0 - self.first_delivery.0) as u64;
+        let n = self.n_batches as u64;
+        if k >= n {
+            return 0;
+        }
+        self.units_total / n + u64::from(k < self.units_total % n)
+    }
+
+    pub fn prepay_held_usd(&self) -> f64 {
+        self.units_pending() as f64 * self.prepaid_per_unit_usd
+    }
+
+    pub fn status(&self) -> ContractStatus {
+        if self.units_pending() > 0 {
+            return ContractStatus::Pending;
+        }
+        match (self.units_delivered > 0, self.units_walked > 0, self.units_refunded > 0) {
+            (true, false, false) => ContractStatus::Delivered,
+            (false, true, false) => ContractStatus::WalkedAway,
+            (false, false, true) => ContractStatus::Refunded,
+            _ => ContractStatus::Mixed,
+        }
+    }
+}
+
+/// Finished machines of one generation, at book value.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Stock {
+    pub units: u64,
+    pub book_value_usd: f64,
+}
+
+impl Stock {
+    pub fn unit_book_usd(&self) -> f64 {
+        if self.units > 0 { self.book_value_usd / self.units as f64 } else { 0.0 }
+    }
+
+    /// Removes `n` units at average book value; returns their book value.
+    pub fn take(&mut self, n: u64) -> f64 {
+        let n = n.min(self.units);
+        if n == 0 {
+            return 0.0;
+        }
+        let value = self.unit_book_usd() * n as f64;
+        self.units -= n;
+        self.book_value_usd = if self.units == 0 { 0.0 } else { (self.book_value_usd - value).max(0.0) };
+        value
+    }
+
+    pub fn put(&mut self, n: u64, value_usd: f64) {
+        self.units += n;
+        self.book_value_usd += value_usd.max(0.0);
+    }
+}
+
+/// A manufacturer's cash movements and accounting entries for one month.
+#[derive(Clone, Debug, Default)]
+pub struct ManufacturerFlows {
+    // Cash in.
+    pub prepayments_received_usd: f64,
+    pub balances_collected_usd: f64,
+    pub spot_sales_cash_usd: f64,
+    pub dealer_down_payments_usd: f64,
+    pub installments_collected_usd: f64,
+    pub self_mining_revenue_usd: f64,
+    pub scrap_proceeds_usd: f64,
+    // Cash out.
+    pub wafer_prepayments_paid_usd: f64,
+    pub wafer_balances_paid_usd: f64,
+    pub assembly_paid_usd: f64,
+    pub opex_usd: f64,
+    pub self_mining_power_cost_usd: f64,
+    pub interest_usd: f64,
+    pub refunds_paid_usd: f64,
+    // Accounting, not cash.
+    pub revenue_usd: f64,
+    pub cogs_usd: f64,
+    pub writedowns_usd: f64,
+    pub prepayments_forfeited_usd: f64,
+    pub prepayments_applied_usd: f64,
+    pub bad_debt_usd: f64,
+    // Units.
+    pub units_produced: u64,
+    pub units_sold_spot: u64,
+    pub units_sold_dealers: u64,
+    pub units_sold_futures: u64,
+    pub units_delivered: u64,
+    pub units_walked_away: u64,
+    pub units_refunded: u64,
+    pub units_self_mined: u64,
+    pub units_scrapped: u64,
+    pub units_recovered: u64,
+    pub units_wafers_ordered: u64,
+}
+
+impl ManufacturerFlows {
+    pub fn cash_in_usd(&self) -> f64 {
+        self.prepayments_received_usd
+            + self.balances_collected_usd
+            + self.spot_sales_cash_usd
+            + self.dealer_down_payments_usd
+            + self.installments_collected_usd
+            + self.self_mining_revenue_usd
+            + self.scrap_proceeds_usd
+    }
+
+    pub fn cash_out_usd(&self) -> f64 {
+        self.wafer_prepayments_paid_usd
+            + self.wafer_balances_paid_usd
+            + self.assembly_paid_usd
+            + self.opex_usd
+            + self.self_mining_power_cost_usd
+            + self.interest_usd
+            + self.refunds_paid_usd
+    }
+}
+
+/// Whole-path tallies kept as the path runs, for the per-path summary.
+#[derive(Clone, Debug, Default)]
+pub struct ManufacturerTotals {
+    pub min_cash_usd: f64,
+    pub min_cash_month: u32,
+    pub cash_below_zero: bool,
+    pub distressed_ever: bool,
+    pub revenue_usd: f64,
+    pub cogs_usd: f64,
+    pub writedowns_usd: f64,
+    pub prepayments_forfeited_usd: f64,
+    pub units_sold: u64,
+    pub units_due_resolved: u64,
+    pub units_walked: u64,
+    // Conservation tallies.
+    pub units_produced: u64,
+    pub units_delivered: u64,
+    pub units_sold_spot: u64,
+    pub units_sold_dealers: u64,
+    pub units_self_mined: u64,
+    pub units_scrapped: u64,
+    pub units_recovered: u64,
+    pub prepayments_received_usd: f64,
+    pub prepayments_applied_usd: f64,
+    pub prepayments_refunded_usd: f64,
+    pub contracts_signed: u64,
+    pub contracts_closed: u64,
+    pub units_contracted: u64,
+    pub units_closed_delivered: u64,
+    pub units_closed_walked: u64,
+    pub units_closed_refunded: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Manufacturer {
+    pub cash_usd: f64,
+    pub credit_line_usd: f64,
+    pub distressed: bool,
+    pub wafer_lots: Vec<WaferLot>,
+    /// Wafers arrived and waiting for production capacity, per generation (wafer cost already booked).
+    pub wip_units: Vec<u64>,
+    pub stock: Vec<Stock>,
+    pub futures: Vec<FuturesContract>,
+    pub self_mining_units: Vec<u64>,
+    pub self_mining_running_units: Vec<u64>,
+    /// This month's spot and futures price per generation (0 when not offered).
+    pub spot_price_usd: Vec<f64>,
+    pub futures_price_usd: Vec<f64>,
+    /// Planned output for the wafer order of this month, and the futures units still on offer for it.
+    pub planned_units: u64,
+    pub futures_offer_units: u64,
+    pub futures_signed_units: u64,
+    pub flows: ManufacturerFlows,
+    pub totals: ManufacturerTotals,
+    next_contract_id: u64,
+}
+
+impl Manufacturer {
+    pub fn new(params: &ManufacturerParams, n_generations: usize) -> Manufacturer {
+        Manufacturer {
+            cash_usd: params.cash_usd,
+            credit_line_usd: params.credit_line_usd,
+            distressed: false,
+            wafer_lots: Vec::with_capacity(16),
+            wip_units: vec![0; n_generations],
+            stock: vec![Stock::default(); n_generations],
+            futures: Vec::with_capacity(64),
+            self_mining_units: vec![0; n_generations],
+            self_mining_running_units: vec![0; n_generations],
+            spot_price_usd: vec![0.0; n_generations],
+            futures_price_usd: vec![0.0; n_generations],
+            planned_units: 0,
+            futures_offer_units: 0,
+            futures_signed_units: 0,
+            flows: ManufacturerFlows::default(),
+            totals: ManufacturerTotals { min_cash_usd: params.cash_usd, ..ManufacturerTotals::default() },
+            next_contract_id: 0,
+        }
+    }
+
+    pub fn next_contract_id(&mut self) -> u64 {
+        self.next_contract_id += 1;
+        self.next_contract_id
+    }
+
+    pub fn inventory_units(&self) -> u64 {
+        self.stock.iter().map(|s| s.units).sum()
+    }
+
+    pub fn inventory_value_usd(&self) -> f64 {
+        self.stock.iter().map(|s| s.book_value_usd).sum()
+    }
+
+    pub fn backlog_units(&self) -> u64 {
+        self.futures.iter().map(|c| c.units_pending()).sum()
+    }
+
+    pub fn prepay_held_usd(&self) -> f64 {
+        self.futures.iter().map(|c| c.prepay_held_usd()).sum()
+    }
+
+    pub fn wafer_commitments_usd(&self) -> f64 {
+        self.wafer_lots.iter().map(|l| l.balance_due_usd).sum()
+    }
+
+    pub fn wafer_prepaid_usd(&self) -> f64 {
+        self.wafer_lots.iter().map(|l| l.prepaid_usd).sum()
+    }
+
+    pub fn wip_total_units(&self) -> u64 {
+        self.wip_units.iter().sum::<u64>() + self.wafer_lots.iter().map(|l| l.units).sum::<u64>()
+    }
+
+    pub fn credit_used_usd(&self) -> f64 {
+        (-self.cash_usd).max(0.0)
+    }
+
+    /// The roadmap entry this manufacturer sells in `month` (the latest whose sell-from month has come),
+    /// or the first entry before any has started.
+    pub fn current_roadmap_idx(params: &ManufacturerParams, month_offset: i64) -> usize {
+        let mut current = 0;
+        for (i, entry) in params.roadmap.iter().enumerate() {
+            if entry.sell_from_month_offset <= month_offset {
+                current = i;
+            }
+        }
+        current
+    }
+
+    /// Unit cost of a generation on this manufacturer's roadmap (the current entry's if not listed).
+    pub fn unit_cost_usd(params: &ManufacturerParams, generation_idx: usize) -> f64 {
+        params
+            .roadmap
+            .iter()
+            .find(|e| e.generation_idx == generation_idx)
+            .map(|e| e.unit_cost_usd)
+            .unwrap_or_else(|| params.roadmap[0].unit_cost_usd)
+    }
+
+    /// Whether `generation_idx` has been superseded on this manufacturer's roadmap by `month_offset`.
+    pub fn is_ageing(params: &ManufacturerParams, generation_idx: usize, month_offset: i64) -> bool {
+        let current = Self::current_roadmap_idx(params, month_offset);
+        let current_generation = params.roadmap[current].generation_idx;
+        generation_idx != current_generation
+            && params.roadmap.iter().position(|e| e.generation_idx == generation_idx).is_none_or(|i| i < current)
+    }
+
+    /// Prices every generation it may sell: payback pricing floored at cost plus margin, except stock
+    /// being cleared (superseded generations), which follows the used-machine price.
+    pub fn set_prices(
+        &mut self,
+        params: &ManufacturerParams,
+        generations: &[GenerationParams],
+        revenue_usd_per_th_day: f64,
+        secondary_price_usd: &[f64],
+        scrap_value_usd: f64,
+        month_offset: i64,
+    ) {
+        let strategy = &params.strategy;
+        for generation_idx in 0..generations.len() {
+            self.spot_price_usd[generation_idx] = 0.0;
+            self.futures_price_usd[generation_idx] = 0.0;
+        }
+        let current = Self::current_roadmap_idx(params, month_offset);
+        for (i, entry) in params.roadmap.iter().enumerate() {
+            let g = entry.generation_idx;
+            let profit = monthly_profit_usd_per_unit(
+                &generations[g],
+                revenue_usd_per_th_day,
+                strategy.pricing_power_price_usd_per_kwh,
+                0.0,
+            );
+            let payback_price = profit * strategy.target_payback_months;
+            let floor = entry.unit_cost_usd * (1.0 + strategy.min_margin_share);
+            let list = payback_price.max(floor);
+            if i < current {
+                // Superseded: clear stock at what the market pays for it.
+                let clearing = payback_price.min(secondary_price_usd[g]).max(scrap_value_usd);
+                self.spot_price_usd[g] = clearing;
+            } else {
+                self.spot_price_usd[g] = list;
+                self.futures_price_usd[g] = list * (1.0 + strategy.futures_premium_share);
+            }
+        }
+        // Stock of generations not on the roadmap (recovered from dealers) clears at the used price.
+        for (g, stock) in self.stock.iter().enumerate() {
+            if stock.units > 0 && self.spot_price_usd[g] == 0.0 {
+                self.spot_price_usd[g] = secondary_price_usd[g].max(scrap_value_usd);
+            }
+        }
+    }
+
+    /// Plans the output of the wafer order placed this month and the futures offered against it.
+    pub fn plan(
+        &mut self,
+        params: &ManufacturerParams,
+        generations: &[GenerationParams],
+        revenue_usd_per_th_day: f64,
+        month_offset: i64,
+    ) {
+        let strategy = &params.strategy;
+        self.futures_signed_units = 0;
+        if self.distressed {
+            self.planned_units = 0;
+            self.futures_offer_units = 0;
+            return;
+        }
+        let arrival_offset = month_offset + strategy.wafer_lead_months as i64;
+        let entry = &params.roadmap[Self::current_roadmap_idx(params, arrival_offset)];
+        let generation = &generations[entry.generation_idx];
+        let profit = monthly_profit_usd_per_unit(
+            generation,
+            revenue_usd_per_th_day,
+            strategy.pricing_power_price_usd_per_kwh,
+            0.0,
+        );
+        let price = (profit * strategy.target_payback_months).max(entry.unit_cost_usd * (1.0 + strategy.min_margin_share));
+        let payback = payback_months(price, profit);
+        let utilisation = if payback <= strategy.plan_full_payback_months {
+            1.0
+        } else if payback >= strategy.plan_min_payback_months {
+            strategy.plan_min_utilisation_share
+        } else {
+            let span = strategy.plan_min_payback_months - strategy.plan_full_payback_months;
+            1.0 - (1.0 - strategy.plan_min_utilisation_share) * (payback - strategy.plan_full_payback_months) / span
+        };
+        let capacity = params.capacity_units_per_month as f64;
+        let target_stock = strategy.target_inventory_months * capacity;
+        let pipeline = (self.inventory_units() + self.wip_total_units()) as f64;
+        let committed = self.backlog_units() as f64;
+        // Stock beyond target (net of what is already sold forward) is worked off over the lead time.
+        let excess = (pipeline - committed - target_stock).max(0.0);
+        let lead = strategy.wafer_lead_months.max(1) as f64;
+        let planned = (utilisation * capacity - excess / lead).clamp(0.0, capacity);
+        self.planned_units = planned.floor() as u64;
+        self.futures_offer_units = (strategy.futures_share * planned).floor() as u64;
+    }
+
+    /// Turns waiting wafers into finished machines, oldest generation first, up to capacity.
+    pub fn produce(&mut self, params: &ManufacturerParams) {
+        let mut capacity = params.capacity_units_per_month;
+        for g in 0..self.wip_units.len() {
+            if capacity == 0 {
+                break;
+            }
+            let n = self.wip_units[g].min(capacity);
+            if n == 0 {
+                continue;
+            }
+            capacity -= n;
+            self.wip_units[g] -= n;
+            let unit_cost = Self::unit_cost_usd(params, g);
+            let assembly = n as f64 * unit_cost * (1.0 - params.wafer_cost_share);
+            self.cash_usd -= assembly;
+            self.flows.assembly_paid_usd += assembly;
+            self.stock[g].put(n, n as f64 * unit_cost);
+            self.flows.units_produced += n;
+        }
+    }
+
+    /// Orders wafers for the month `wafer_lead_months` ahead: the futures sold against them plus the
+    /// spot share of the plan. Pays the foundry prepayment now.
+    pub fn order_wafers(&mut self, params: &ManufacturerParams, month: Month, month_offset: i64) -> Option<WaferLot> {
+        let strategy = &params.strategy;
+        if self.distressed {
+            return None;
+        }
+        let spot_units = ((1.0 - strategy.futures_share) * self.planned_units as f64).floor() as u64;
+        let units = (self.futures_signed_units + spot_units).min(params.capacity_units_per_month);
+        if units == 0 {
+            return None;
+        }
+        let arrival_offset = month_offset + strategy.wafer_lead_months as i64;
+        let entry = &params.roadmap[Self::current_roadmap_idx(params, arrival_offset)];
+        let wafer_cost = units as f64 * entry.unit_cost_usd * params.wafer_cost_share;
+        let prepaid = wafer_cost * strategy.wafer_prepay_share;
+        self.cash_usd -= prepaid;
+        self.flows.wafer_prepayments_paid_usd += prepaid;
+        self.flows.units_wafers_ordered += units;
+        let lot = WaferLot {
+            ordered: month,
+            arrival: Month(month.0 + strategy.wafer_lead_months),
+            generation_idx: entry.generation_idx,
+            units,
+            unit_cost_usd: entry.unit_cost_usd,
+            prepaid_usd: prepaid,
+            balance_due_usd: wafer_cost - prepaid,
+        };
+        self.wafer_lots.push(lot.clone());
+        Some(lot)
+    }
+
+    /// A wafer lot arrives: the balance is paid and the wafers wait for production.
+    pub fn receive_wafers(&mut self, month: Month) {
+        let mut i = 0;
+        while i < self.wafer_lots.len() {
+            if self.wafer_lots[i].arrival <= month {
+                let lot = self.wafer_lots.swap_remove(i);
+                self.cash_usd -= lot.balance_due_usd;
+                self.flows.wafer_balances_paid_usd += lot.balance_due_usd;
+                self.wip_units[lot.generation_idx] += lot.units;
+            } else {
+                i += 1;
+            }
+        }
+        // Keep arrival order stable for readers of the book.
+        self.wafer_lots.sort_by_key(|l| (l.arrival, l.ordered));
+    }
+
+    /// Units of stock not needed for futures batches falling due next month.
+    pub fn free_stock_units(&self, generation_idx: usize, next_month: Month) -> u64 {
+        let reserved: u64 = self
+            .futures
+            .iter()
+            .filter(|c| c.generation_idx == generation_idx)
+            .map(|c| c.units_outstanding_due() + c.batch_units(next_month))
+            .sum();
+        self.stock[generation_idx].units.saturating_sub(reserved)
+    }
+
+    /// Books a month's fixed costs and interest on credit drawn.
+    pub fn pay_fixed_costs(&mut self, params: &ManufacturerParams) {
+        let opex = params.fixed_opex_usd_per_month + params.rnd_usd_per_month;
+        self.cash_usd -= opex;
+        self.flows.opex_usd += opex;
+        let interest = self.credit_used_usd() * params.credit_interest_rate_per_month;
+        self.cash_usd -= interest;
+        self.flows.interest_usd += interest;
+    }
+
+    /// Writes stock down to what it would fetch; returns nothing, books the write-down.
+    pub fn write_down(&mut self, market_value_usd: &[f64]) {
+        for (g, stock) in self.stock.iter_mut().enumerate() {
+            if stock.units == 0 {
+                continue;
+            }
+            let value = stock.units as f64 * market_value_usd[g].max(0.0);
+            if stock.book_value_usd > value {
+                self.flows.writedowns_usd += stock.book_value_usd - value;
+                stock.book_value_usd = value;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn contract(units_total: u64, n_batches: u32) -> FuturesContract {
+        FuturesContract {
+            contract_id: 1,
+            buyer: Segment::KeyAccount,
+            generation_idx: 0,
+            signed: Month(0),
+            first_delivery: Month(5),
+            n_batches,
+            units_total,
+            unit_price_usd: 1000.0,
+            prepaid_per_unit_usd: 500.0,
+            units_due_to_date: 0,
+            units_delivered: 0,
+            units_walked: 0,
+            units_refunded: 0,
+            late_since: None,
+        }
+    }
+
+    #[test]
+    fn batches_sum_to_the_contract() {
+        let c = contract(1003, 6);
+        let total: u64 = (0..20).map(|m| c.batch_units(Month(m))).sum();
+        assert_eq!(total, 1003);
+        assert_eq!(c.batch_units(Month(4)), 0);
+        assert_eq!(c.batch_units(Month(5)), 168);
+        assert_eq!(c.batch_units(Month(10)), 167);
+        assert_eq!(c.batch_units(Month(11)), 0);
+    }
+
+    #[test]
+    fn stock_takes_at_average_book_value() {
+        let mut s = Stock::default();
+        s.put(10, 1000.0);
+        s.put(10, 3000.0);
+        assert!((s.take(5) - 1000.0).abs() < 1e-9);
+        assert_eq!(s.units, 15);
+        assert!((s.book_value_usd - 3000.0).abs() < 1e-9);
+    }
+}

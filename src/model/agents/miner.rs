@@ -1,0 +1,322 @@
+//! Miners' fleets: cohorts of machines by (segment, region, generation), and each segment's books.
+//!
+//! Inside a region, sites pay different power prices: log-normal around the region's price with the
+//! region's dispersion. A cohort's machines are spread over those sites, so when hashprice falls the
+//! machines on the dearest sites switch off first and the running share moves smoothly. The cohort
+//! keeps the machines on sites up to a standardised cost bound `site_z_max`: machines above the bound
+//! have been retired. A machine retires when it has been off for the segment's `retire_after_months`
+//! months in a row; because the ranking of sites by cost is fixed, those are exactly the machines above
+//! the highest breakeven point of the window.
+
+use crate::model::market::hardware::breakeven_power_price_usd_per_kwh;
+use crate::model::math::{norm_cdf, norm_inv_cdf, to_units};
+use crate::model::params::{GenerationParams, RegionParams, Segment, SegmentParams};
+
+/// Standardised breakeven above which every site of a region runs (sites beyond 8 sigma are negligible).
+const Z_ALL_SITES: f64 = 8.0;
+
+#[derive(Clone, Debug)]
+pub struct Fleet {
+    pub n_regions: usize,
+    pub n_generations: usize,
+    /// Installed machines (running or off), per cohort.
+    pub units: Vec<u64>,
+    pub running: Vec<u64>,
+    /// Machines shipped to the cohort and not yet arrived.
+    pub in_transit: Vec<u64>,
+    /// Standardised site-cost bound of the cohort (+inf when it holds the full site distribution).
+    pub site_z_max: Vec<f64>,
+    /// This month's flows per cohort.
+    pub retired: Vec<u64>,
+    pub arrived: Vec<u64>,
+    pub bought: Vec<u64>,
+    pub sold_off: Vec<u64>,
+    pub taken_over: Vec<u64>,
+    pub power_cost_usd: Vec<f64>,
+    pub revenue_usd: Vec<f64>,
+    /// Standardised breakeven per (region, generation), as a ring of the last `history_len` months.
+    z_history: Vec<f64>,
+    history_len: usize,
+    history_pos: usize,
+    /// This month's standardised breakeven per (region, generation).
+    pub z_now: Vec<f64>,
+}
+
+impl Fleet {
+    pub fn new(n_regions: usize, n_generations: usize, history_len: usize) -> Fleet {
+        let n_cohorts = 2 * n_regions * n_generations;
+        let history_len = history_len.max(1);
+        Fleet {
+            n_regions,
+            n_generations,
+            units: vec![0; n_cohorts],
+            running: vec![0; n_cohorts],
+            in_transit: vec![0; n_cohorts],
+            site_z_max: vec![f64::INFINITY; n_cohorts],
+            retired: vec![0; n_cohorts],
+            arrived: vec![0; n_cohorts],
+            bought: vec![0; n_cohorts],
+            sold_off: vec![0; n_cohorts],
+            taken_over: vec![0; n_cohorts],
+            power_cost_usd: vec![0.0; n_cohorts],
+            revenue_usd: vec![0.0; n_cohorts],
+            z_history: vec![f64::INFINITY; n_regions * n_generations * history_len],
+            history_len,
+            history_pos: 0,
+            z_now: vec![f64::INFINITY; n_regions * n_generations],
+        }
+    }
+
+    pub fn n_cohorts(&self) -> usize {
+        self.units.len()
+    }
+
+    pub fn cohort_idx(&self, segment: Segment, region_idx: usize, generation_idx: usize) -> usize {
+        (segment.idx() * self.n_regions + region_idx) * self.n_generations + generation_idx
+    }
+
+    pub fn cohort_parts(&self, cohort_idx: usize) -> (Segment, usize, usize) {
+        let generation_idx = cohort_idx % self.n_generations;
+        let rest = cohort_idx / self.n_generations;
+        let region_idx = rest % self.n_regions;
+        let segment = if rest / self.n_regions == 0 { Segment::KeyAccount } else { Segment::Retail };
+        (segment, region_idx, generation_idx)
+    }
+
+    pub fn clear_month_flows(&mut self) {
+        self.retired.fill(0);
+        self.arrived.fill(0);
+        self.bought.fill(0);
+        self.sold_off.fill(0);
+        self.taken_over.fill(0);
+        self.power_cost_usd.fill(0.0);
+        self.revenue_usd.fill(0.0);
+    }
+
+    /// Adds machines to a cohort whose sites follow the full distribution (new purchases).
+    pub fn add_units(&mut self, cohort_idx: usize, n_units: u64) {
+        if n_units == 0 {
+            return;
+        }
+        let old = self.units[cohort_idx] as f64;
+        let q_old = norm_cdf(self.site_z_max[cohort_idx]);
+        let q_new = (old * q_old + n_units as f64) / (old + n_units as f64);
+        self.site_z_max[cohort_idx] = if q_new >= 1.0 - 1e-12 { f64::INFINITY } else { norm_inv_cdf(q_new) };
+        self.units[cohort_idx] += n_units;
+    }
+
+    /// Moves machines between cohorts, keeping the site distribution of the receiver.
+    pub fn transfer_units(&mut self, from_idx: usize, to_idx: usize, n_units: u64) {
+        let n = n_units.min(self.units[from_idx]);
+        self.units[from_idx] -= n;
+        self.running[from_idx] = self.running[from_idx].min(self.units[from_idx]);
+        self.add_units(to_idx, n);
+    }
+
+    /// Decides which machines run this month and retires those off for too long.
+    ///
+    /// `revenue_usd_per_th_day` is what a TH/s earns at the month's starting difficulty and price.
+    pub fn operate(
+        &mut self,
+        revenue_usd_per_th_day: f64,
+        power_price_usd_per_kwh: &[f64],
+        regions: &[RegionParams],
+        generations: &[GenerationParams],
+        segments: &[SegmentParams; 2],
+        hours_in_month: f64,
+    ) {
+        let n_gen = self.n_generations;
+        // Standardised breakeven per (region, generation), pushed into the history ring.
+        for (region_idx, region) in regions.iter().enumerate() {
+            let log_price = power_price_usd_per_kwh[region_idx].ln();
+            for (generation_idx, generation) in generations.iter().enumerate() {
+                let breakeven = breakeven_power_price_usd_per_kwh(
+                    revenue_usd_per_th_day,
+                    generation.efficiency_jth(),
+                    region.opex_share_of_power,
+                );
+                let z = standardised_breakeven(breakeven, log_price, region.site_power_price_dispersion_log);
+                let rg = region_idx * n_gen + generation_idx;
+                self.z_now[rg] = z;
+                self.z_history[rg * self.history_len + self.history_pos] = z;
+            }
+        }
+        self.history_pos = (self.history_pos + 1) % self.history_len;
+
+        for segment in Segment::ALL {
+            let window = (segments[segment.idx()].retire_after_months as usize).clamp(1, self.history_len);
+            for region_idx in 0..self.n_regions {
+                let region = &regions[region_idx];
+                let power_price = power_price_usd_per_kwh[region_idx];
+                for (generation_idx, generation) in generations.iter().enumerate() {
+                    let c = self.cohort_idx(segment, region_idx, generation_idx);
+                    if self.units[c] == 0 {
+                        self.running[c] = 0;
+                        continue;
+                    }
+                    let rg = region_idx * n_gen + generation_idx;
+                    let z_max = self.site_z_max[c];
+                    // Retire: machines above the highest breakeven of the window were off all along.
+                    let mut window_max = f64::NEG_INFINITY;
+                    for k in 0..window {
+                        let pos = (self.history_pos + self.history_len - 1 - k) % self.history_len;
+                        window_max = window_max.max(self.z_history[rg * self.history_len + pos]);
+                    }
+                    if window_max < z_max {
+                        let kept_share = norm_cdf(window_max) / norm_cdf(z_max);
+                        let kept = to_units(self.units[c] as f64 * kept_share).min(self.units[c]);
+                        self.retired[c] += self.units[c] - kept;
+                        self.units[c] = kept;
+                        self.site_z_max[c] = window_max;
+                    }
+                    let z_max = self.site_z_max[c];
+                    let z_run = self.z_now[rg].min(z_max);
+                    let q_max = norm_cdf(z_max);
+                    let q_run = norm_cdf(z_run);
+                    let running_share = if q_max > 0.0 { (q_run / q_max).min(1.0) } else { 0.0 };
+                    let running = to_units(self.units[c] as f64 * running_share).min(self.units[c]);
+                    self.running[c] = running;
+                    if running > 0 {
+                        let sigma = region.site_power_price_dispersion_log;
+                        let mean_site_price = power_price * mean_site_price_factor(z_run, sigma);
+                        let kwh = running as f64 * generation.power_w / 1000.0 * hours_in_month;
+                        self.power_cost_usd[c] = kwh * mean_site_price * (1.0 + region.opex_share_of_power);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Running hashrate of every cohort, in TH/s.
+    pub fn running_ths(&self, generations: &[GenerationParams]) -> f64 {
+        let mut total = 0.0;
+        for (c, &running) in self.running.iter().enumerate() {
+            if running > 0 {
+                total += running as f64 * generations[c % self.n_generations].hashrate_ths;
+            }
+        }
+        total
+    }
+
+    /// Installed hashrate (running or off), in TH/s.
+    pub fn installed_ths(&self, generations: &[GenerationParams]) -> f64 {
+        let mut total = 0.0;
+        for (c, &units) in self.units.iter().enumerate() {
+            if units > 0 {
+                total += units as f64 * generations[c % self.n_generations].hashrate_ths;
+            }
+        }
+        total
+    }
+
+    /// Shares the month's mining revenue among cohorts in proportion to running hashrate.
+    pub fn distribute_revenue(&mut self, usd_per_ths_month: f64, generations: &[GenerationParams]) {
+        for c in 0..self.units.len() {
+            self.revenue_usd[c] =
+                self.running[c] as f64 * generations[c % self.n_generations].hashrate_ths * usd_per_ths_month;
+        }
+    }
+}
+
+/// Standardised log distance of the breakeven power price from the region's median site price.
+pub fn standardised_breakeven(breakeven_usd_per_kwh: f64, log_median_price: f64, dispersion_log: f64) -> f64 {
+    if breakeven_usd_per_kwh <= 0.0 || !breakeven_usd_per_kwh.is_finite() {
+        return if breakeven_usd_per_kwh.is_infinite() { Z_ALL_SITES } else { -Z_ALL_SITES };
+    }
+    let gap = breakeven_usd_per_kwh.ln() - log_median_price;
+    if dispersion_log <= 0.0 {
+        return if gap >= 0.0 { Z_ALL_SITES } else { -Z_ALL_SITES };
+    }
+    (gap / dispersion_log).clamp(-Z_ALL_SITES, Z_ALL_SITES)
+}
+
+/// Mean site price of the sites below standardised bound `z`, relative to the median site price:
+/// for a log-normal with sigma s, E[p | ln p < ln m + s z] / m = exp(s²/2) Φ(z - s) / Φ(z).
+pub fn mean_site_price_factor(z: f64, sigma: f64) -> f64 {
+    if sigma <= 0.0 {
+        return 1.0;
+    }
+    let q = norm_cdf(z);
+    let ratio = (0.5 * sigma * sigma).exp() * norm_cdf(z - sigma) / q;
+    if q > 1e-12 && ratio.is_finite() {
+        // Never above the bound itself.
+        ratio.min((sigma * z).exp())
+    } else {
+        (sigma * z).exp()
+    }
+}
+
+/// A segment's money: cash (negative while drawing on credit) and the month's recorded flows.
+#[derive(Clone, Debug, Default)]
+pub struct SegmentBooks {
+    pub cash_usd: f64,
+    pub credit_line_usd: f64,
+    /// Futures balances the segment still owes at delivery.
+    pub committed_balance_usd: f64,
+    /// Prepayments paid on futures not yet delivered.
+    pub prepaid_outstanding_usd: f64,
+    pub flows: SegmentFlows,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct SegmentFlows {
+    pub revenue_usd: f64,
+    pub power_cost_usd: f64,
+    pub spot_purchases_usd: f64,
+    pub prepayments_paid_usd: f64,
+    pub balances_paid_usd: f64,
+    pub refunds_received_usd: f64,
+    pub inflow_usd: f64,
+    pub sale_proceeds_usd: f64,
+    pub takeover_paid_usd: f64,
+    pub interest_usd: f64,
+    pub prepayments_forfeited_usd: f64,
+}
+
+impl SegmentFlows {
+    pub fn net_cash_usd(&self) -> f64 {
+        self.revenue_usd - self.power_cost_usd - self.spot_purchases_usd - self.prepayments_paid_usd
+            - self.balances_paid_usd
+            + self.refunds_received_usd
+            + self.inflow_usd
+            + self.sale_proceeds_usd
+            - self.takeover_paid_usd
+            - self.interest_usd
+    }
+}
+
+impl SegmentBooks {
+    /// Funds the segment can still commit: cash plus unused credit, less balances it already owes.
+    pub fn available_usd(&self) -> f64 {
+        (self.cash_usd + self.credit_line_usd - self.committed_balance_usd).max(0.0)
+    }
+
+    /// Cash plus unused credit, without netting future commitments (what it can pay today).
+    pub fn liquidity_usd(&self) -> f64 {
+        (self.cash_usd + self.credit_line_usd).max(0.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mean_site_price_factor_tends_to_the_lognormal_mean() {
+        let sigma = 0.3;
+        let all = mean_site_price_factor(8.0, sigma);
+        assert!((all - (0.5 * sigma * sigma).exp()).abs() < 1e-6);
+        // Only cheaper sites run when the bound is low: the mean sits below the median.
+        assert!(mean_site_price_factor(-1.0, sigma) < 1.0);
+        assert!(mean_site_price_factor(-1.0, sigma) <= (sigma * -1.0f64).exp());
+    }
+
+    #[test]
+    fn cohort_indices_round_trip() {
+        let fleet = Fleet::new(3, 4, 6);
+        for c in 0..fleet.n_cohorts() {
+            let (s, r, g) = fleet.cohort_parts(c);
+            assert_eq!(fleet.cohort_idx(s, r, g), c);
+        }
+    }
+}

@@ -1,0 +1,662 @@
+//! The engine: one path's world, stepped month by month in a fixed phase order.
+//!
+//! Phases within month `t` (each reads the state the previous phases left):
+//!
+//! 1. **Exogenous draws**: BTC price and regime, fees per block, regional power prices.
+//! 2. **Due events**: scripted events, machines arriving at miners, wafer lots arriving at manufacturers.
+//! 3. **Miners operate**: each cohort runs the machines whose sites' power price is below breakeven at the
+//!    month's starting difficulty and price, and retires machines that stayed off too long; manufacturers'
+//!    self-mining fleets run when profitable.
+//! 4. **Network**: blocks at the running hashrate, retargets and halvings at their heights; revenue is
+//!    shared by hashrate; miners pay power.
+//! 5. **Valuation**: used-machine prices, manufacturers produce and price, dealers price.
+//! 6. **Futures deliveries**: batches fall due; buyers walk away or pay the balance; late batches are refunded.
+//! 7. **Dealers**: installments are paid or defaulted; dealers stockpile (bull) or take installments (bear).
+//! 8. **Buyers**: key accounts, then retail, sign futures and buy spot; machines ship to regions.
+//! 9. **Segments' finance**: retail inflow in bull regimes, churn of segments out of cash, interest.
+//! 10. **Manufacturers' finance**: self-mining of unsold stock, write-downs and scrapping, fixed costs,
+//!     wafer orders for month `t + L`, distress.
+//! 11. **Checks and records**: conservation checks, then the month's rows go to the sink.
+
+use crate::model::agents::dealer::Dealer;
+use crate::model::agents::manufacturer::Manufacturer;
+use crate::model::agents::miner::{Fleet, SegmentBooks};
+use crate::model::events::{Event, EventQueue};
+use crate::model::invariants::{self, Ledger};
+use crate::model::market::hardware::{monthly_profit_usd_per_unit, power_cost_usd_per_th_day};
+use crate::model::market::network::{
+    expected_usd_per_th_day, hashprice_usd_per_ph_day, NetworkEvent, NetworkState, SATS_PER_BTC,
+};
+use crate::model::market::power::PowerState;
+use crate::model::market::price::{FeeState, PriceState};
+use crate::model::market::trade;
+use crate::model::params::{Params, Regime, ScriptedEventKind, Segment};
+use crate::model::record::{
+    DealerRow, EventKind, EventRow, ManufacturerOutcome, ManufacturerRow, MinerRow, NetworkRow, NetworkSummary,
+    PathSummary, Sink, Subject,
+};
+use crate::model::rng::{stream_rng, PathRng, Stream};
+use crate::model::units::{Month, HOURS_PER_DAY, SECONDS_PER_DAY, THS_PER_EHS, THS_PER_PHS};
+
+/// Everything one path knows. Fields are crate-visible so the market steps in `trade` can move units
+/// and money between agents.
+pub struct World<'p> {
+    pub(crate) params: &'p Params,
+    pub(crate) path_idx: u32,
+    pub(crate) month: Month,
+    pub(crate) price: PriceState,
+    pub(crate) fees: FeeState,
+    pub(crate) power: PowerState,
+    pub(crate) network: NetworkState,
+    pub(crate) fleet: Fleet,
+    pub(crate) segments: [SegmentBooks; 2],
+    pub(crate) manufacturers: Vec<Manufacturer>,
+    pub(crate) dealer: Dealer,
+    /// Used-machine price per generation this month.
+    pub(crate) secondary_price_usd: Vec<f64>,
+    /// Cheapest price a buyer can pay today for a new machine of each generation.
+    pub(crate) replacement_price_usd: Vec<f64>,
+    /// What manufacturers' stock of each generation would fetch (payback price without the cost floor).
+    pub(crate) market_price_usd: Vec<Vec<f64>>,
+    /// Expected USD per TH/s per day at the current difficulty and price.
+    pub(crate) revenue_usd_per_th_day: f64,
+    pub(crate) fees_btc_per_block: f64,
+    pub(crate) queue: EventQueue,
+    due: Vec<Event>,
+    network_events: Vec<NetworkEvent>,
+    pub(crate) rng_price: PathRng,
+    rng_fees: PathRng,
+    rng_power: PathRng,
+    pub(crate) rng_agents: PathRng,
+    pub(crate) ledger: Ledger,
+    pub(crate) pending_events: Vec<EventRow>,
+    pub(crate) trade_scratch: trade::Scratch,
+    // Path tallies for the summary.
+    start_height: u64,
+    peak_hashrate_ths: f64,
+    max_drawdown_share: f64,
+    min_hashrate_ths: f64,
+    n_halvings: u32,
+    n_retargets: u32,
+    months_in_bull: u32,
+    last_hashrate_ths: f64,
+}
+
+impl<'p> World<'p> {
+    pub fn new(params: &'p Params, path_idx: u32) -> World<'p> {
+        let seed = params.simulation.seed;
+        let n_gen = params.generations.len();
+        let n_reg = params.regions.len();
+        let history_len = params.segments.iter().map(|s| s.retire_after_months as usize).max().unwrap_or(1);
+        let mut fleet = Fleet::new(n_reg, n_gen, history_len);
+        for cohort in &params.initial_fleet {
+            let c = fleet.cohort_idx(cohort.segment, cohort.region_idx, cohort.generation_idx);
+            fleet.add_units(c, cohort.units);
+        }
+        let segments = [0, 1].map(|s| SegmentBooks {
+            cash_usd: params.segments[s].cash_usd,
+            credit_line_usd: params.segments[s].credit_line_usd,
+            ..SegmentBooks::default()
+        });
+        let max_lag = params
+            .manufacturers
+            .iter()
+            .map(|m| m.strategy.wafer_lead_months + m.strategy.delivery_months + m.strategy.max_delivery_delay_months)
+            .chain(params.segments.iter().map(|s| s.shipping_lag_months))
+            .max()
+            .unwrap_or(0);
+        let mut queue = EventQueue::with_horizon(params.simulation.horizon_months as usize + max_lag as usize + 2);
+        for (event_idx, event) in params.events.iter().enumerate() {
+            queue.schedule(event.month, Event::Scripted { event_idx });
+        }
+        let mut manufacturers: Vec<Manufacturer> =
+            params.manufacturers.iter().map(|m| Manufacturer::new(m, n_gen)).collect();
+        for (manufacturer_idx, (m, mp)) in manufacturers.iter_mut().zip(&params.manufacturers).enumerate() {
+            let first = &mp.roadmap[Manufacturer::current_roadmap_idx(mp, 0)];
+            m.stock[first.generation_idx].put(mp.initial_inventory_units, mp.initial_inventory_units as f64 * first.unit_cost_usd);
+            for lot in trade::initial_wafer_lots(mp) {
+                queue.schedule(lot.arrival, Event::WaferLotArrives { manufacturer_idx });
+                m.wafer_lots.push(lot);
+            }
+        }
+        let dealer = Dealer::new(params.dealers.cash_usd, params.dealers.credit_line_usd, n_gen);
+        let ledger = Ledger::new(&manufacturers, &segments, &dealer, &fleet, params);
+        World {
+            params,
+            path_idx,
+            month: Month(0),
+            price: PriceState::new(&params.price),
+            fees: FeeState::default(),
+            power: PowerState::new(&params.regions),
+            network: NetworkState::new(params.network.block_height, params.network.difficulty),
+            fleet,
+            segments,
+            manufacturers,
+            dealer,
+            secondary_price_usd: vec![0.0; n_gen],
+            replacement_price_usd: vec![0.0; n_gen],
+            market_price_usd: vec![vec![0.0; n_gen]; params.manufacturers.len()],
+            revenue_usd_per_th_day: 0.0,
+            fees_btc_per_block: 0.0,
+            queue,
+            due: Vec::with_capacity(64),
+            network_events: Vec::with_capacity(8),
+            rng_price: stream_rng(seed, path_idx as u64, Stream::Price),
+            rng_fees: stream_rng(seed, path_idx as u64, Stream::Fees),
+            rng_power: stream_rng(seed, path_idx as u64, Stream::Power),
+            rng_agents: stream_rng(seed, path_idx as u64, Stream::Agents),
+            ledger,
+            pending_events: Vec::with_capacity(32),
+            trade_scratch: trade::Scratch::default(),
+            start_height: params.network.block_height,
+            peak_hashrate_ths: 0.0,
+            max_drawdown_share: 0.0,
+            min_hashrate_ths: f64::INFINITY,
+            n_halvings: 0,
+            n_retargets: 0,
+            months_in_bull: 0,
+            last_hashrate_ths: 0.0,
+        }
+    }
+
+    pub(crate) fn event(&mut self, kind: EventKind, subject: Subject) -> &mut EventRow {
+        self.pending_events.push(EventRow {
+            path_idx: self.path_idx,
+            month: self.month,
+            kind,
+            subject,
+            block_height: None,
+            units: 0,
+            amount_usd: 0.0,
+            value: 0.0,
+            value_unit: "",
+            detail: String::new(),
+        });
+        self.pending_events.last_mut().expect("just pushed")
+    }
+
+    pub(crate) fn month_offset(&self) -> i64 {
+        self.month.0 as i64
+    }
+
+    /// Runs one month through every phase and sends its records to `sink`.
+    pub fn step<S: Sink>(&mut self, sink: &mut S) -> Result<(), crate::model::record::Violation> {
+        let params = self.params;
+        let calendar = params.simulation.start.plus_months(self.month.0 as i64);
+        let n_days = calendar.n_days() as f64;
+        self.fleet.clear_month_flows();
+        for m in &mut self.manufacturers {
+            m.flows = Default::default();
+        }
+        self.dealer.flows = Default::default();
+        for s in &mut self.segments {
+            s.flows = Default::default();
+        }
+        self.ledger.open_month(&self.manufacturers, &self.segments, &self.dealer);
+
+        // 1. Exogenous draws.
+        self.price.step(&params.price, &mut self.rng_price);
+        self.fees.step(&params.fees, &mut self.rng_fees);
+        self.power.step(&params.regions, &mut self.rng_power);
+
+        // 2. Due events.
+        self.apply_due_events();
+
+        // 3. Miners operate.
+        let price_usd = self.price.price_usd();
+        self.fees_btc_per_block = self.fees.fees_btc_per_block(&params.fees, self.price.regime);
+        let btc_per_block = self.network.next_subsidy_btc() + self.fees_btc_per_block;
+        let revenue_th_day = expected_usd_per_th_day(self.network.difficulty, btc_per_block, price_usd);
+        let hours = n_days * HOURS_PER_DAY;
+        self.fleet.operate(
+            revenue_th_day,
+            &self.power.price_usd_per_kwh,
+            &params.regions,
+            &params.generations,
+            &params.segments,
+            hours,
+        );
+        let mut self_mining_ths = 0.0;
+        for (m, mp) in self.manufacturers.iter_mut().zip(&params.manufacturers) {
+            for (g, generation) in params.generations.iter().enumerate() {
+                let cost = power_cost_usd_per_th_day(generation.efficiency_jth(), mp.self_mining_power_price_usd_per_kwh);
+                m.self_mining_running_units[g] = if revenue_th_day > cost { m.self_mining_units[g] } else { 0 };
+                self_mining_ths += m.self_mining_running_units[g] as f64 * generation.hashrate_ths;
+            }
+        }
+
+        // 4. Network.
+        let fleet_ths = self.fleet.running_ths(&params.generations);
+        let running_ths = fleet_ths + self_mining_ths;
+        let start_height = self.network.height;
+        let mut net_events = std::mem::take(&mut self.network_events);
+        net_events.clear();
+        let blocks = self.network.advance(running_ths, n_days * SECONDS_PER_DAY, |e| net_events.push(e));
+        for e in &net_events {
+            match *e {
+                NetworkEvent::Retarget { height, new_difficulty, .. } => {
+                    self.n_retargets += 1;
+                    if S::MONTHLY_ROWS {
+                        let row = self.event(EventKind::Retarget, Subject::Network);
+                        row.block_height = Some(height);
+                        row.value = new_difficulty;
+                        row.value_unit = "difficulty";
+                    }
+                }
+                NetworkEvent::Halving { height, new_subsidy_btc } => {
+                    self.n_halvings += 1;
+                    if S::MONTHLY_ROWS {
+                        let row = self.event(EventKind::Halving, Subject::Network);
+                        row.block_height = Some(height);
+                        row.value = new_subsidy_btc;
+                        row.value_unit = "btc";
+                    }
+                }
+            }
+        }
+        self.network_events = net_events;
+        let issued_btc = blocks.issued_sats as f64 / SATS_PER_BTC as f64;
+        let fees_btc = blocks.blocks as f64 * self.fees_btc_per_block;
+        let miner_revenue_usd = (issued_btc + fees_btc) * price_usd;
+        let usd_per_ths_month = if running_ths > 0.0 { miner_revenue_usd / running_ths } else { 0.0 };
+        self.fleet.distribute_revenue(usd_per_ths_month, &params.generations);
+        for c in 0..self.fleet.n_cohorts() {
+            if self.fleet.units[c] == 0 && self.fleet.power_cost_usd[c] == 0.0 {
+                continue;
+            }
+            let (segment, _, _) = self.fleet.cohort_parts(c);
+            let books = &mut self.segments[segment.idx()];
+            books.cash_usd += self.fleet.revenue_usd[c] - self.fleet.power_cost_usd[c];
+            books.flows.revenue_usd += self.fleet.revenue_usd[c];
+            books.flows.power_cost_usd += self.fleet.power_cost_usd[c];
+        }
+        let mut self_mining_power_usd = 0.0;
+        for (m, mp) in self.manufacturers.iter_mut().zip(&params.manufacturers) {
+            let mut revenue = 0.0;
+            let mut cost = 0.0;
+            for (g, generation) in params.generations.iter().enumerate() {
+                let n = m.self_mining_running_units[g] as f64;
+                revenue += n * generation.hashrate_ths * usd_per_ths_month;
+                cost += n * generation.power_w / 1000.0 * hours * mp.self_mining_power_price_usd_per_kwh;
+            }
+            m.cash_usd += revenue - cost;
+            m.flows.self_mining_revenue_usd += revenue;
+            m.flows.self_mining_power_cost_usd += cost;
+            self_mining_power_usd += cost;
+        }
+        self.ledger.record_issuance(start_height, self.network.height, blocks.issued_sats);
+
+        // 5. Valuation: used prices, production, manufacturers' and dealers' prices.
+        self.revenue_usd_per_th_day =
+            expected_usd_per_th_day(self.network.difficulty, self.network.next_subsidy_btc() + self.fees_btc_per_block, price_usd);
+        trade::value_used_machines(self);
+        for (m, mp) in self.manufacturers.iter_mut().zip(&params.manufacturers) {
+            m.produce(mp);
+        }
+        trade::set_prices(self);
+
+        // 6. Futures deliveries.
+        trade::deliver_futures(self);
+
+        // 7. Dealers.
+        trade::dealers_trade(self);
+
+        // 8. Buyers.
+        trade::buyers_purchase(self);
+
+        // 9. Segments' finance.
+        trade::segments_finance(self);
+
+        // 10. Manufacturers' finance.
+        trade::manufacturers_finance(self);
+
+        // 11. Checks and records.
+        let check = invariants::check_month(self);
+        let hashrate_ths = running_ths;
+        self.track_path(hashrate_ths);
+        if S::MONTHLY_ROWS {
+            let installed_ths = self.fleet.installed_ths(&params.generations);
+            let fleet_power = self.fleet.power_cost_usd.iter().sum::<f64>();
+            let hashprice = hashprice_usd_per_ph_day(
+                issued_btc / blocks.blocks.max(1) as f64,
+                self.fees_btc_per_block,
+                price_usd,
+                blocks.blocks as f64 / n_days,
+                running_ths / THS_PER_PHS,
+            );
+            let hashprice = if blocks.blocks > 0 {
+                hashprice
+            } else {
+                self.revenue_usd_per_th_day * THS_PER_PHS
+            };
+            sink.network(&NetworkRow {
+                path_idx: self.path_idx,
+                month: self.month,
+                regime: Some(self.price.regime),
+                price_usd,
+                block_height: self.network.height,
+                blocks: blocks.blocks,
+                difficulty: self.network.difficulty,
+                retargets: blocks.n_retargets,
+                subsidy_btc: self.network.next_subsidy_btc(),
+                fees_btc,
+                fees_btc_per_block: self.fees_btc_per_block,
+                issued_btc,
+                hashrate_ehs: running_ths / THS_PER_EHS,
+                installed_hashrate_ehs: installed_ths / THS_PER_EHS,
+                hashprice_usd_per_ph_day: hashprice,
+                miner_revenue_usd,
+                power_cost_usd: fleet_power + self_mining_power_usd,
+                mean_block_seconds: if blocks.blocks > 0 { n_days * SECONDS_PER_DAY / blocks.blocks as f64 } else { 0.0 },
+            });
+            self.record_miners(sink);
+            self.record_manufacturers(sink);
+            self.record_dealers(sink);
+            for row in self.pending_events.drain(..) {
+                sink.event(row);
+            }
+        } else {
+            self.pending_events.clear();
+        }
+        self.month = Month(self.month.0 + 1);
+        check
+    }
+
+    fn apply_due_events(&mut self) {
+        let params = self.params;
+        let mut due = std::mem::take(&mut self.due);
+        self.queue.take_due(self.month, &mut due);
+        for event in due.iter().copied() {
+            match event {
+                Event::MachinesArrive { cohort_idx, units } => {
+                    self.fleet.in_transit[cohort_idx] -= units.min(self.fleet.in_transit[cohort_idx]);
+                    self.fleet.add_units(cohort_idx, units);
+                    self.fleet.arrived[cohort_idx] += units;
+                }
+                Event::WaferLotArrives { manufacturer_idx } => {
+                    self.manufacturers[manufacturer_idx].receive_wafers(self.month);
+                }
+                Event::Scripted { event_idx } => {
+                    let scripted = &params.events[event_idx];
+                    let (kind, subject, value, unit) = match scripted.kind {
+                        ScriptedEventKind::PriceShock { factor } => {
+                            self.price.shock(factor);
+                            (EventKind::PriceShock, Subject::Network, factor, "factor")
+                        }
+                        ScriptedEventKind::SetRegime { regime } => {
+                            self.price.regime = regime;
+                            let v = if regime == Regime::Bull { 1.0 } else { 0.0 };
+                            (EventKind::SetRegime, Subject::Network, v, "bull")
+                        }
+                        ScriptedEventKind::PowerShock { region_idx, factor, decay_per_month } => {
+                            self.power.shock(region_idx, factor, decay_per_month, &params.regions);
+                            (EventKind::PowerShock, Subject::Region(region_idx), factor, "factor")
+                        }
+                    };
+                    let row = self.event(kind, subject);
+                    row.value = value;
+                    row.value_unit = unit;
+                }
+            }
+        }
+        self.due = due;
+    }
+
+    fn track_path(&mut self, hashrate_ths: f64) {
+        self.peak_hashrate_ths = self.peak_hashrate_ths.max(hashrate_ths);
+        if self.peak_hashrate_ths > 0.0 {
+            let drawdown = 1.0 - hashrate_ths / self.peak_hashrate_ths;
+            self.max_drawdown_share = self.max_drawdown_share.max(drawdown);
+        }
+        self.min_hashrate_ths = self.min_hashrate_ths.min(hashrate_ths);
+        self.last_hashrate_ths = hashrate_ths;
+        if self.price.regime == Regime::Bull {
+            self.months_in_bull += 1;
+        }
+        for m in &mut self.manufacturers {
+            let t = &mut m.totals;
+            if m.cash_usd < t.min_cash_usd {
+                t.min_cash_usd = m.cash_usd;
+                t.min_cash_month = self.month.0;
+            }
+            t.cash_below_zero |= m.cash_usd < 0.0;
+            t.distressed_ever |= m.distressed;
+        }
+    }
+
+    fn record_miners<S: Sink>(&self, sink: &mut S) {
+        let params = self.params;
+        for segment in Segment::ALL {
+            for region_idx in 0..params.regions.len() {
+                let mut row = MinerRow {
+                    path_idx: self.path_idx,
+                    month: self.month,
+                    segment,
+                    region_idx,
+                    units_running: 0,
+                    units_off: 0,
+                    units_retired: 0,
+                    units_bought: 0,
+                    units_arrived: 0,
+                    units_in_transit: 0,
+                    units_sold_off: 0,
+                    hashrate_ehs: 0.0,
+                    revenue_usd: 0.0,
+                    power_cost_usd: 0.0,
+                    segment_cash_usd: self.segments[segment.idx()].cash_usd,
+                };
+                for (g, generation) in params.generations.iter().enumerate() {
+                    let c = self.fleet.cohort_idx(segment, region_idx, g);
+                    let f = &self.fleet;
+                    row.units_running += f.running[c];
+                    row.units_off += f.units[c] - f.running[c];
+                    row.units_retired += f.retired[c];
+                    row.units_bought += f.bought[c];
+                    row.units_arrived += f.arrived[c];
+                    row.units_in_transit += f.in_transit[c];
+                    row.units_sold_off += f.sold_off[c];
+                    row.hashrate_ehs += f.running[c] as f64 * generation.hashrate_ths / THS_PER_EHS;
+                    row.revenue_usd += f.revenue_usd[c];
+                    row.power_cost_usd += f.power_cost_usd[c];
+                }
+                sink.miner(&row);
+            }
+        }
+    }
+
+    fn record_manufacturers<S: Sink>(&self, sink: &mut S) {
+        let params = self.params;
+        for (manufacturer_idx, (m, mp)) in self.manufacturers.iter().zip(&params.manufacturers).enumerate() {
+            let f = &m.flows;
+            let current = &mp.roadmap[Manufacturer::current_roadmap_idx(mp, self.month_offset())];
+            let g = current.generation_idx;
+            let ths = params.generations[g].hashrate_ths;
+            let self_mining_ths: f64 = m
+                .self_mining_running_units
+                .iter()
+                .zip(&params.generations)
+                .map(|(&n, generation)| n as f64 * generation.hashrate_ths)
+                .sum();
+            let receivables: f64 = self
+                .dealer
+                .installments
+                .iter()
+                .filter(|i| i.manufacturer_idx == manufacturer_idx)
+                .map(|i| i.balance_usd)
+                .sum();
+            sink.manufacturer(&ManufacturerRow {
+                path_idx: self.path_idx,
+                month: self.month,
+                manufacturer_idx,
+                cash_usd: m.cash_usd,
+                credit_used_usd: m.credit_used_usd(),
+                cash_in_usd: f.cash_in_usd(),
+                cash_out_usd: f.cash_out_usd(),
+                revenue_usd: f.revenue_usd,
+                cogs_usd: f.cogs_usd,
+                opex_usd: f.opex_usd,
+                interest_usd: f.interest_usd,
+                units_produced: f.units_produced,
+                units_sold_spot: f.units_sold_spot,
+                units_sold_dealers: f.units_sold_dealers,
+                units_sold_futures: f.units_sold_futures,
+                units_delivered: f.units_delivered,
+                units_walked_away: f.units_walked_away,
+                units_refunded: f.units_refunded,
+                units_self_mined: f.units_self_mined,
+                units_scrapped: f.units_scrapped,
+                units_recovered: f.units_recovered,
+                units_wafers_ordered: f.units_wafers_ordered,
+                prepayments_received_usd: f.prepayments_received_usd,
+                prepayments_applied_usd: f.prepayments_applied_usd,
+                prepayments_forfeited_usd: f.prepayments_forfeited_usd,
+                prepayments_refunded_usd: f.refunds_paid_usd,
+                prepayments_held_usd: m.prepay_held_usd(),
+                backlog_units: m.backlog_units(),
+                inventory_units: m.inventory_units(),
+                inventory_value_usd: m.inventory_value_usd(),
+                wip_units: m.wip_total_units(),
+                writedowns_usd: f.writedowns_usd,
+                bad_debt_usd: f.bad_debt_usd,
+                wafer_commitments_usd: m.wafer_commitments_usd(),
+                wafer_prepaid_usd: m.wafer_prepaid_usd(),
+                wafer_paid_usd: f.wafer_prepayments_paid_usd + f.wafer_balances_paid_usd,
+                installment_receivables_usd: receivables,
+                self_mining_ths,
+                self_mining_revenue_usd: f.self_mining_revenue_usd,
+                self_mining_power_cost_usd: f.self_mining_power_cost_usd,
+                price_usd_per_th: m.spot_price_usd[g] / ths,
+                futures_price_usd_per_th: m.futures_price_usd[g] / ths,
+                secondary_price_usd_per_th: self.secondary_price_usd[g] / ths,
+                planned_units: m.planned_units,
+                distressed: m.distressed,
+            });
+        }
+    }
+
+    fn record_dealers<S: Sink>(&self, sink: &mut S) {
+        let params = self.params;
+        let d = &self.dealer;
+        let f = &d.flows;
+        // Report prices for the newest released generation.
+        let newest = newest_released_generation(params, self.month);
+        let ths = params.generations[newest].hashrate_ths;
+        sink.dealer(&DealerRow {
+            path_idx: self.path_idx,
+            month: self.month,
+            cash_usd: d.cash_usd,
+            inventory_units: d.stock_units(),
+            inventory_value_usd: d.stock_value_usd(),
+            units_bought_spot: f.units_bought_spot,
+            units_bought_installment: f.units_bought_installment,
+            units_sold: f.units_sold,
+            units_returned: f.units_returned,
+            units_scrapped: f.units_scrapped,
+            purchases_usd: f.purchases_usd + f.down_payments_usd,
+            sales_usd: f.sales_usd,
+            writedowns_usd: f.writedowns_usd,
+            dump_discount_share: d.dump_discount_share,
+            price_usd_per_th: d.price_usd[newest] / ths,
+            secondary_price_usd_per_th: self.secondary_price_usd[newest] / ths,
+            installments_outstanding_usd: d.installments_outstanding_usd(),
+            n_installments: d.installments.len() as u64,
+            n_defaults: f.n_defaults,
+            defaulted_balance_usd: f.defaulted_balance_usd,
+        });
+    }
+
+    /// The path's end-of-horizon figures.
+    pub fn summary(&self, violation: Option<crate::model::record::Violation>) -> PathSummary {
+        let total_units_sold: u64 = self.manufacturers.iter().map(|m| m.totals.units_sold).sum();
+        let manufacturers = self
+            .manufacturers
+            .iter()
+            .enumerate()
+            .map(|(manufacturer_idx, m)| {
+                let t = &m.totals;
+                ManufacturerOutcome {
+                    manufacturer_idx,
+                    min_cash_usd: t.min_cash_usd,
+                    min_cash_month: t.min_cash_month,
+                    end_cash_usd: m.cash_usd,
+                    cash_below_zero: t.cash_below_zero,
+                    distressed: t.distressed_ever,
+                    revenue_usd: t.revenue_usd,
+                    gross_margin_usd: t.revenue_usd + t.prepayments_forfeited_usd - t.cogs_usd - t.writedowns_usd,
+                    units_sold: t.units_sold,
+                    walk_away_rate: if t.units_due_resolved > 0 {
+                        t.units_walked as f64 / t.units_due_resolved as f64
+                    } else {
+                        0.0
+                    },
+                    prepayments_forfeited_usd: t.prepayments_forfeited_usd,
+                    writedowns_usd: t.writedowns_usd,
+                    market_share: if total_units_sold > 0 {
+                        t.units_sold as f64 / total_units_sold as f64
+                    } else {
+                        0.0
+                    },
+                }
+            })
+            .collect();
+        PathSummary {
+            path_idx: self.path_idx,
+            n_months: self.month.0,
+            network: NetworkSummary {
+                end_price_usd: self.price.price_usd(),
+                end_hashrate_ehs: self.last_hashrate_ths / THS_PER_EHS,
+                end_difficulty: self.network.difficulty,
+                end_block_height: self.network.height,
+                total_issued_btc: (crate::model::market::network::issued_sats_before(self.network.height)
+                    - crate::model::market::network::issued_sats_before(self.start_height))
+                    as f64
+                    / SATS_PER_BTC as f64,
+                max_hashrate_drawdown_share: self.max_drawdown_share,
+                min_hashrate_ehs: if self.min_hashrate_ths.is_finite() { self.min_hashrate_ths / THS_PER_EHS } else { 0.0 },
+                n_halvings: self.n_halvings,
+                n_retargets: self.n_retargets,
+                months_in_bull: self.months_in_bull,
+                miners_end_cash_usd: self.segments.iter().map(|s| s.cash_usd).sum(),
+            },
+            manufacturers,
+            violation,
+        }
+    }
+}
+
+/// The newest generation released by `month` (the first generation if none is).
+pub fn newest_released_generation(params: &Params, month: Month) -> usize {
+    let mut best = 0;
+    let mut best_release = i64::MIN;
+    for (g, generation) in params.generations.iter().enumerate() {
+        if generation.is_released(month) && generation.release_month_offset >= best_release {
+            best = g;
+            best_release = generation.release_month_offset;
+        }
+    }
+    best
+}
+
+/// Used-machine profit of a generation at the market's reference power price, per month.
+pub fn reference_profit_usd(params: &Params, generation_idx: usize, revenue_usd_per_th_day: f64) -> f64 {
+    monthly_profit_usd_per_unit(
+        &params.generations[generation_idx],
+        revenue_usd_per_th_day,
+        params.secondary_market.reference_power_price_usd_per_kwh,
+        0.0,
+    )
+}
+
+/// Simulates one whole path, streaming its records to `sink`. A broken invariant stops the path at that
+/// month; the summary then carries the violation and the months simulated so far.
+pub fn simulate_path<S: Sink>(params: &Params, path_idx: u32, sink: &mut S) -> PathSummary {
+    let mut world = World::new(params, path_idx);
+    let mut violation = None;
+    for _ in 0..params.simulation.horizon_months {
+        if let Err(v) = world.step(sink) {
+            violation = Some(v);
+            break;
+        }
+    }
+    world.summary(violation)
+}

@@ -1,0 +1,7 @@
+//! Markets and exogenous processes: price and fees, power, the network, machine economics, and trade.
+
+pub mod hardware;
+pub mod network;
+pub mod power;
+pub mod price;
+pub mod trade;

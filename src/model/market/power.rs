@@ -1,0 +1,58 @@
+//! Regional power prices: a mean-reverting log process around each region's base, times any shock factor.
+
+use rand::RngExt;
+use rand_distr::StandardNormal;
+
+use crate::model::params::RegionParams;
+use crate::model::rng::PathRng;
+
+#[derive(Clone, Debug)]
+pub struct PowerState {
+    /// Log deviation from the base price, per region.
+    pub log_deviation: Vec<f64>,
+    /// Multiplicative shock factor per region (1 when no shock), decaying back to 1.
+    pub shock_factor: Vec<f64>,
+    pub shock_decay_per_month: Vec<f64>,
+    /// Current price per region (base × exp(deviation) × shock).
+    pub price_usd_per_kwh: Vec<f64>,
+}
+
+impl PowerState {
+    pub fn new(regions: &[RegionParams]) -> PowerState {
+        let n = regions.len();
+        PowerState {
+            log_deviation: vec![0.0; n],
+            shock_factor: vec![1.0; n],
+            shock_decay_per_month: vec![0.0; n],
+            price_usd_per_kwh: regions.iter().map(|r| r.power_price_base_usd_per_kwh).collect(),
+        }
+    }
+
+    /// One month of the mean-reverting process; draws exactly one normal per region.
+    pub fn step(&mut self, regions: &[RegionParams], rng: &mut PathRng) {
+        for (region_idx, region) in regions.iter().enumerate() {
+            let z: f64 = rng.sample(StandardNormal);
+            let x = &mut self.log_deviation[region_idx];
+            *x = (1.0 - region.power_price_reversion_per_month) * *x + region.power_price_volatility_log_per_month * z;
+            *x = x.clamp(-10.0, 10.0);
+            let factor = &mut self.shock_factor[region_idx];
+            // The shock decays geometrically towards 1.
+            *factor = 1.0 + (*factor - 1.0) * (1.0 - self.shock_decay_per_month[region_idx]);
+        }
+        self.refresh(regions);
+    }
+
+    pub fn shock(&mut self, region_idx: usize, factor: f64, decay_per_month: f64, regions: &[RegionParams]) {
+        self.shock_factor[region_idx] *= factor;
+        self.shock_decay_per_month[region_idx] = decay_per_month;
+        self.refresh(regions);
+    }
+
+    fn refresh(&mut self, regions: &[RegionParams]) {
+        for (region_idx, region) in regions.iter().enumerate() {
+            self.price_usd_per_kwh[region_idx] = region.power_price_base_usd_per_kwh
+                * self.log_deviation[region_idx].exp()
+                * self.shock_factor[region_idx];
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! The BTC price and fee processes: regime-switching log-normal with jumps, or a block bootstrap of history.
+//!
+//! Each month draws a fixed number of random numbers from the price stream whatever happens, so two runs
+//! that differ only in agents' strategies see identical price paths (common random numbers).
+
+use rand::RngExt;
+use rand_distr::StandardNormal;
+
+use crate::model::params::{FeeParams, PriceParams, PriceProcess, Regime};
+use crate::model::rng::PathRng;
+
+/// Log-prices are kept within these bounds so that extreme but valid inputs never overflow.
+const MIN_LOG_PRICE: f64 = -30.0; // about 1e-13 USD
+const MAX_LOG_PRICE: f64 = 60.0; // about 1e26 USD
+
+#[derive(Clone, Debug)]
+pub struct PriceState {
+    pub log_price: f64,
+    pub regime: Regime,
+    /// Next historical index to replay in bootstrap mode, and months left in the current block.
+    bootstrap_cursor: usize,
+    bootstrap_left: u32,
+}
+
+impl PriceState {
+    pub fn new(params: &PriceParams) -> PriceState {
+        PriceState {
+            log_price: params.start_price_usd.ln().clamp(MIN_LOG_PRICE, MAX_LOG_PRICE),
+            regime: params.start_regime,
+            bootstrap_cursor: 0,
+            bootstrap_left: 0,
+        }
+    }
+
+    pub fn price_usd(&self) -> f64 {
+        self.log_price.exp()
+    }
+
+    /// Advances one month: first the regime, then the log-return (plus an optional jump).
+    pub fn step(&mut self, params: &PriceParams, rng: &mut PathRng) {
+        let u_switch: f64 = rng.random();
+        let z: f64 = rng.sample(StandardNormal);
+        let u_jump: f64 = rng.random();
+        let z_jump: f64 = rng.sample(StandardNormal);
+        let u_block: f64 = rng.random();
+        let mut log_return = match &params.process {
+            PriceProcess::RegimeSwitching(rs) => {
+                let switch_probability = match self.regime {
+                    Regime::Bull => rs.bull_to_bear_probability_per_month,
+                    Regime::Bear => rs.bear_to_bull_probability_per_month,
+                };
+                if u_switch < switch_probability {
+                    self.regime = match self.regime {
+                        Regime::Bull => Regime::Bear,
+                        Regime::Bear => Regime::Bull,
+                    };
+                }
+                let (drift, vol) = match self.regime {
+                    Regime::Bull => (rs.bull_drift_log_per_month, rs.bull_volatility_log_per_month),
+                    Regime::Bear => (rs.bear_drift_log_per_month, rs.bear_volatility_log_per_month),
+                };
+                drift + vol * z
+            }
+            PriceProcess::Bootstrap(bs) => {
+                let n = bs.log_returns.len();
+                let block = (bs.block_months as usize).min(n).max(1);
+                if self.bootstrap_left == 0 {
+                    let n_starts = n - block + 1;
+                    self.bootstrap_cursor = ((u_block * n_starts as f64) as usize).min(n_starts - 1);
+                    self.bootstrap_left = block as u32;
+                }
+                let idx = self.bootstrap_cursor;
+                self.bootstrap_cursor += 1;
+                self.bootstrap_left -= 1;
+                self.regime = bs.regimes[idx];
+                bs.log_returns[idx]
+            }
+        };
+        if u_jump < params.jump_probability_per_month {
+            log_return += params.jump_mean_log + params.jump_sd_log * z_jump;
+        }
+        self.log_price = (self.log_price + log_return).clamp(MIN_LOG_PRICE, MAX_LOG_PRICE);
+    }
+
+    /// Applies a scripted shock: the price is multiplied by `factor`.
+    pub fn shock(&mut self, factor: f64) {
+        self.log_price = (self.log_price + factor.ln()).clamp(MIN_LOG_PRICE, MAX_LOG_PRICE);
+    }
+}
+
+/// Mean fees per block follow the regime; deviations are a log AR(1) process.
+#[derive(Clone, Debug, Default)]
+pub struct FeeState {
+    pub log_deviation: f64,
+}
+
+impl FeeState {
+    pub fn step(&mut self, params: &FeeParams, rng: &mut PathRng) {
+        let z: f64 = rng.sample(StandardNormal);
+        self.log_deviation =
+            params.persistence_per_month * self.log_deviation + params.volatility_log_per_month * z;
+        self.log_deviation = self.log_deviation.clamp(-20.0, 20.0);
+    }
+
+    pub fn fees_btc_per_block(&self, params: &FeeParams, regime: Regime) -> f64 {
+        let mean = match regime {
+            Regime::Bull => params.bull_mean_btc_per_block,
+            Regime::Bear => params.bear_mean_btc_per_block,
+        };
+        mean * self.log_deviation.exp()
+    }
+}

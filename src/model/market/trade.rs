@@ -1,0 +1,929 @@
+//! Market steps: used-machine prices, pricing, futures deliveries, dealers' trade, buyers' purchases,
+//! segments' and manufacturers' finance. Every step moves units and money between two balances and
+//! records both sides, so the conservation checks in `crate::model::invariants` can hold exactly.
+
+use rand::RngExt;
+
+use crate::model::agents::dealer::Installment;
+use crate::model::agents::manufacturer::{FuturesContract, Manufacturer, WaferLot};
+use crate::model::engine::{newest_released_generation, reference_profit_usd, World};
+use crate::model::events::Event;
+use crate::model::market::hardware::{appetite_share, monthly_profit_usd_per_unit, power_cost_usd_per_th_day};
+use crate::model::math::{apportion, floor_units, to_units};
+use crate::model::params::{ManufacturerParams, Regime, Segment};
+use crate::model::record::{EventKind, EventRow, Subject};
+use crate::model::units::Month;
+
+/// Buffers reused from month to month so the hot loop does not allocate.
+#[derive(Default)]
+pub struct Scratch {
+    offers: Vec<Offer>,
+    shipments: Vec<(Segment, usize, u64)>,
+    region_weights: Vec<f64>,
+    region_parts: Vec<u64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Source {
+    Manufacturer(usize),
+    Dealer,
+    OpenMarket,
+}
+
+/// Something a buyer can buy this month.
+#[derive(Clone, Copy, Debug)]
+struct Offer {
+    source: Source,
+    futures: bool,
+    generation_idx: usize,
+    unit_price_usd: f64,
+    payback_months: f64,
+    units_available: u64,
+    /// Share of the price paid now (the prepayment for futures, 1 for spot).
+    cash_share_now: f64,
+    /// How much the terms shrink demand (futures only).
+    demand_factor: f64,
+    units_filled: u64,
+}
+
+fn push_event(events: &mut Vec<EventRow>, path_idx: u32, month: Month, kind: EventKind, subject: Subject) -> &mut EventRow {
+    events.push(EventRow {
+        path_idx,
+        month,
+        kind,
+        subject,
+        block_height: None,
+        units: 0,
+        amount_usd: 0.0,
+        value: 0.0,
+        value_unit: "",
+        detail: String::new(),
+    });
+    events.last_mut().expect("just pushed")
+}
+
+/// Wafer lots already in flight when the simulation starts (prepaid before month 0).
+pub fn initial_wafer_lots(params: &ManufacturerParams) -> Vec<WaferLot> {
+    let strategy = &params.strategy;
+    (0..strategy.wafer_lead_months)
+        .filter(|_| params.initial_wafer_units_per_month > 0)
+        .map(|k| {
+            let entry = &params.roadmap[Manufacturer::current_roadmap_idx(params, k as i64)];
+            let cost = params.initial_wafer_units_per_month as f64 * entry.unit_cost_usd * params.wafer_cost_share;
+            WaferLot {
+                ordered: Month(0),
+                arrival: Month(k),
+                generation_idx: entry.generation_idx,
+                units: params.initial_wafer_units_per_month,
+                unit_cost_usd: entry.unit_cost_usd,
+                prepaid_usd: cost * strategy.wafer_prepay_share,
+                balance_due_usd: cost * (1.0 - strategy.wafer_prepay_share),
+            }
+        })
+        .collect()
+}
+
+/// Used-machine prices from the profit a machine can still earn, pushed down by dealers' excess stock.
+pub fn value_used_machines(w: &mut World) {
+    let params = w.params;
+    let market = &params.secondary_market;
+    let demand = w.dealer.demand_units_smoothed.max(1.0);
+    for g in 0..params.generations.len() {
+        let profit = reference_profit_usd(params, g, w.revenue_usd_per_th_day);
+        let base = (profit * market.used_payback_months).max(market.scrap_value_usd_per_unit);
+        let stock_ratio = w.dealer.stock[g].units as f64 / demand;
+        let impact = market.dealer_stock_price_impact_share * stock_ratio / (1.0 + stock_ratio);
+        w.secondary_price_usd[g] = (base * (1.0 - impact)).max(market.scrap_value_usd_per_unit);
+    }
+}
+
+/// Manufacturers price and plan; dealers price off the manufacturers; replacement prices follow.
+pub fn set_prices(w: &mut World) {
+    let params = w.params;
+    let month_offset = w.month_offset();
+    let scrap = params.secondary_market.scrap_value_usd_per_unit;
+    let n_gen = params.generations.len();
+    for (m_idx, (m, mp)) in w.manufacturers.iter_mut().zip(&params.manufacturers).enumerate() {
+        m.set_prices(mp, &params.generations, w.revenue_usd_per_th_day, &w.secondary_price_usd, scrap, month_offset);
+        m.plan(mp, &params.generations, w.revenue_usd_per_th_day, month_offset);
+        let current = Manufacturer::current_roadmap_idx(mp, month_offset);
+        let market_price = &mut w.market_price_usd[m_idx];
+        for g in 0..n_gen {
+            market_price[g] = w.secondary_price_usd[g];
+        }
+        for (i, entry) in mp.roadmap.iter().enumerate() {
+            let g = entry.generation_idx;
+            let profit = monthly_profit_usd_per_unit(
+                &params.generations[g],
+                w.revenue_usd_per_th_day,
+                mp.strategy.pricing_power_price_usd_per_kwh,
+                0.0,
+            );
+            market_price[g] = if i < current { m.spot_price_usd[g] } else { profit * mp.strategy.target_payback_months };
+        }
+    }
+    let dealers = &params.dealers;
+    let bull = w.price.regime == Regime::Bull;
+    w.dealer.dump_discount_share = if bull { -dealers.bull_markup_share } else { dealers.bear_dump_discount_share };
+    for g in 0..n_gen {
+        let manufacturer_price = w
+            .manufacturers
+            .iter()
+            .map(|m| m.spot_price_usd[g])
+            .filter(|&p| p > 0.0)
+            .fold(f64::INFINITY, f64::min);
+        let reference = if manufacturer_price.is_finite() { manufacturer_price } else { w.secondary_price_usd[g] };
+        let dealer_price = (reference * (1.0 - w.dealer.dump_discount_share)).max(scrap);
+        w.dealer.price_usd[g] = dealer_price;
+        if !bull && w.dealer.stock[g].units > 0 {
+            w.secondary_price_usd[g] = w.secondary_price_usd[g].min(dealer_price);
+        }
+        let mut replacement = if manufacturer_price.is_finite() { manufacturer_price } else { f64::INFINITY };
+        if w.dealer.stock[g].units > 0 {
+            replacement = replacement.min(dealer_price);
+        }
+        if params.manufacturers.is_empty() {
+            replacement = replacement.min(params.generations[g].price_new_usd);
+        }
+        w.replacement_price_usd[g] = if replacement.is_finite() { replacement } else { w.secondary_price_usd[g] };
+    }
+}
+
+/// Futures batches fall due. A buyer whose remaining balance is worth more than the machines walks away
+/// with a probability that rises with the gap, forfeiting the prepayment; a buyer that cannot pay the
+/// balance walks away too. Batches late beyond the limit are cancelled and the prepayment refunded.
+pub fn deliver_futures(w: &mut World) {
+    let params = w.params;
+    let month = w.month;
+    let path_idx = w.path_idx;
+    let World { manufacturers, segments, replacement_price_usd, pending_events, trade_scratch, .. } = &mut *w;
+    trade_scratch.shipments.clear();
+    for (m_idx, m) in manufacturers.iter_mut().enumerate() {
+        let max_delay = params.manufacturers[m_idx].strategy.max_delivery_delay_months;
+        for ci in 0..m.futures.len() {
+            let batch = m.futures[ci].batch_units(month);
+            m.futures[ci].units_due_to_date += batch;
+            let outstanding = m.futures[ci].units_outstanding_due();
+            if outstanding == 0 {
+                m.futures[ci].late_since = None;
+                continue;
+            }
+            let c = &m.futures[ci];
+            let g = c.generation_idx;
+            let buyer = c.buyer;
+            let deliverable = outstanding.min(m.stock[g].units);
+            if deliverable > 0 {
+                let balance_per_unit = c.unit_price_usd - c.prepaid_per_unit_usd;
+                let value_per_unit = replacement_price_usd[g];
+                let rationality = params.segments[buyer.idx()].walk_away_rationality;
+                let walk_probability = if balance_per_unit > value_per_unit && value_per_unit > 0.0 {
+                    1.0 - (-rationality * (balance_per_unit / value_per_unit - 1.0)).exp()
+                } else if balance_per_unit > 0.0 && value_per_unit <= 0.0 {
+                    1.0
+                } else {
+                    0.0
+                };
+                let mut walked = to_units(deliverable as f64 * walk_probability.clamp(0.0, 1.0)).min(deliverable);
+                let mut paying = deliverable - walked;
+                let books = &mut segments[buyer.idx()];
+                if balance_per_unit > 0.0 && paying as f64 * balance_per_unit > books.liquidity_usd() {
+                    let affordable = floor_units(books.liquidity_usd() / balance_per_unit).min(paying);
+                    walked += paying - affordable;
+                    paying = affordable;
+                }
+                let prepaid = c.prepaid_per_unit_usd;
+                let unit_price = c.unit_price_usd;
+                if walked > 0 {
+                    let forfeited = walked as f64 * prepaid;
+                    m.flows.units_walked_away += walked;
+                    m.flows.prepayments_forfeited_usd += forfeited;
+                    books.prepaid_outstanding_usd -= forfeited;
+                    books.committed_balance_usd -= walked as f64 * balance_per_unit;
+                    books.flows.prepayments_forfeited_usd += forfeited;
+                    m.futures[ci].units_walked += walked;
+                    let row = push_event(pending_events, path_idx, month, EventKind::WalkAway, Subject::Manufacturer(m_idx));
+                    row.units = walked;
+                    row.amount_usd = forfeited;
+                    row.value = walk_probability;
+                    row.value_unit = "probability";
+                }
+                if paying > 0 {
+                    let balance = paying as f64 * balance_per_unit;
+                    let cogs = m.stock[g].take(paying);
+                    m.cash_usd += balance;
+                    m.flows.balances_collected_usd += balance;
+                    m.flows.revenue_usd += paying as f64 * unit_price;
+                    m.flows.cogs_usd += cogs;
+                    m.flows.prepayments_applied_usd += paying as f64 * prepaid;
+                    m.flows.units_delivered += paying;
+                    books.cash_usd -= balance;
+                    books.flows.balances_paid_usd += balance;
+                    books.committed_balance_usd -= balance;
+                    books.prepaid_outstanding_usd -= paying as f64 * prepaid;
+                    m.futures[ci].units_delivered += paying;
+                    trade_scratch.shipments.push((buyer, g, paying));
+                }
+            }
+            let c = &mut m.futures[ci];
+            let still_due = c.units_outstanding_due();
+            if still_due == 0 {
+                c.late_since = None;
+                continue;
+            }
+            let late_since = *c.late_since.get_or_insert(month);
+            if month.0 - late_since.0 >= max_delay {
+                // Cancel everything still owed on this contract, due or not: the buyer has lost faith.
+                let refunded_units = c.units_pending();
+                let refund = refunded_units as f64 * c.prepaid_per_unit_usd;
+                let balance_released = refunded_units as f64 * (c.unit_price_usd - c.prepaid_per_unit_usd);
+                c.units_refunded += refunded_units;
+                c.units_due_to_date = c.units_total;
+                c.late_since = None;
+                let buyer = c.buyer;
+                m.cash_usd -= refund;
+                m.flows.refunds_paid_usd += refund;
+                m.flows.units_refunded += refunded_units;
+                let books = &mut segments[buyer.idx()];
+                books.cash_usd += refund;
+                books.flows.refunds_received_usd += refund;
+                books.prepaid_outstanding_usd -= refund;
+                books.committed_balance_usd -= balance_released;
+                let row = push_event(pending_events, path_idx, month, EventKind::ContractRefunded, Subject::Manufacturer(m_idx));
+                row.units = refunded_units;
+                row.amount_usd = refund;
+            }
+        }
+        // Close finished contracts into the running tallies.
+        let totals = &mut m.totals;
+        m.futures.retain(|c| {
+            if c.units_pending() > 0 {
+                return true;
+            }
+            totals.contracts_closed += 1;
+            totals.units_closed_delivered += c.units_delivered;
+            totals.units_closed_walked += c.units_walked;
+            totals.units_closed_refunded += c.units_refunded;
+            let row = push_event(pending_events, path_idx, month, EventKind::ContractClosed, Subject::Manufacturer(m_idx));
+            row.units = c.units_total;
+            row.amount_usd = c.units_total as f64 * c.unit_price_usd;
+            row.value = c.contract_id as f64;
+            row.value_unit = c.status().as_str();
+            false
+        });
+    }
+    ship_all(w);
+}
+
+fn ship_all(w: &mut World) {
+    let mut shipments = std::mem::take(&mut w.trade_scratch.shipments);
+    for &(segment, g, units) in &shipments {
+        ship(w, segment, g, units);
+    }
+    shipments.clear();
+    w.trade_scratch.shipments = shipments;
+}
+
+/// Sends `units` new machines of generation `g` to a segment, split across regions by expected margin.
+fn ship(w: &mut World, segment: Segment, g: usize, units: u64) {
+    if units == 0 {
+        return;
+    }
+    let params = w.params;
+    let segment_params = &params.segments[segment.idx()];
+    let generation = &params.generations[g];
+    let n_regions = params.regions.len();
+    let hp = w.revenue_usd_per_th_day.max(1e-12);
+    let mut weights = std::mem::take(&mut w.trade_scratch.region_weights);
+    let mut parts = std::mem::take(&mut w.trade_scratch.region_parts);
+    weights.clear();
+    parts.clear();
+    parts.resize(n_regions, 0);
+    let mut max_score = f64::NEG_INFINITY;
+    for (r, region) in params.regions.iter().enumerate() {
+        let cost = power_cost_usd_per_th_day(generation.efficiency_jth(), w.power.price_usd_per_kwh[r])
+            * (1.0 + region.opex_share_of_power);
+        let score = segment_params.region_choice_sensitivity * (hp - cost) / hp;
+        max_score = max_score.max(score);
+        weights.push(score);
+    }
+    for (r, region) in params.regions.iter().enumerate() {
+        weights[r] = region.fleet_share * (weights[r] - max_score).exp();
+    }
+    apportion(units, &weights, &mut parts);
+    let lag = segment_params.shipping_lag_months;
+    for (r, &n) in parts.iter().enumerate() {
+        if n == 0 {
+            continue;
+        }
+        let c = w.fleet.cohort_idx(segment, r, g);
+        w.fleet.bought[c] += n;
+        if lag == 0 {
+            w.fleet.add_units(c, n);
+            w.fleet.arrived[c] += n;
+        } else {
+            w.fleet.in_transit[c] += n;
+            w.queue.schedule(Month(w.month.0 + lag), Event::MachinesArrive { cohort_idx: c, units: n });
+        }
+    }
+    w.trade_scratch.region_weights = weights;
+    w.trade_scratch.region_parts = parts;
+}
+
+/// Dealers pay or default on installments, then stockpile in bull regimes or take installment contracts
+/// for manufacturers' excess stock in bear regimes; stock that is worth only scrap is scrapped.
+pub fn dealers_trade(w: &mut World) {
+    let params = w.params;
+    let dealers = &params.dealers;
+    let scrap = params.secondary_market.scrap_value_usd_per_unit;
+    let month = w.month;
+    let path_idx = w.path_idx;
+    let next_month = Month(month.0 + 1);
+    {
+        let World { dealer, manufacturers, secondary_price_usd, rng_agents, pending_events, .. } = &mut *w;
+        let mut i = 0;
+        while i < dealer.installments.len() {
+            let inst = &dealer.installments[i];
+            let g = inst.generation_idx;
+            let m_idx = inst.manufacturer_idx;
+            let unit_price = inst.balance_usd / inst.units.max(1) as f64;
+            let _ = unit_price;
+            let held_units = inst.units.min(dealer.stock[g].units);
+            let value_held = held_units as f64 * secondary_price_usd[g];
+            let underwater = inst.balance_usd > value_held;
+            let u: f64 = rng_agents.random();
+            let payment = inst.payment_usd.min(inst.balance_usd);
+            let defaults = (underwater && u < dealers.default_probability_per_month) || dealer.liquidity_usd() < payment;
+            if defaults {
+                let inst = dealer.installments.swap_remove(i);
+                let recovered_value = held_units as f64 * secondary_price_usd[g];
+                dealer.stock[g].take(held_units);
+                let m = &mut manufacturers[m_idx];
+                m.stock[g].put(held_units, recovered_value);
+                m.flows.units_recovered += held_units;
+                m.flows.bad_debt_usd += (inst.balance_usd - recovered_value).max(0.0);
+                dealer.flows.units_returned += held_units;
+                dealer.flows.n_defaults += 1;
+                dealer.flows.defaulted_balance_usd += inst.balance_usd;
+                let row = push_event(pending_events, path_idx, month, EventKind::DealerDefault, Subject::Manufacturer(m_idx));
+                row.units = held_units;
+                row.amount_usd = inst.balance_usd;
+                row.value = inst.installment_id as f64;
+                row.value_unit = "installment_id";
+                continue;
+            }
+            dealer.cash_usd -= payment;
+            dealer.flows.installments_paid_usd += payment;
+            let m = &mut manufacturers[m_idx];
+            m.cash_usd += payment;
+            m.flows.installments_collected_usd += payment;
+            let inst = &mut dealer.installments[i];
+            inst.balance_usd -= payment;
+            inst.months_left = inst.months_left.saturating_sub(1);
+            if inst.balance_usd <= 1e-6 || inst.months_left == 0 {
+                // Rounding residue of the last payment is forgiven.
+                let residue = inst.balance_usd.max(0.0);
+                m.flows.bad_debt_usd += residue;
+                dealer.installments.swap_remove(i);
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    let bull = w.price.regime == Regime::Bull;
+    let month_offset = w.month_offset();
+    for (m_idx, mp) in params.manufacturers.iter().enumerate() {
+        let strategy = &mp.strategy;
+        let g = mp.roadmap[Manufacturer::current_roadmap_idx(mp, month_offset)].generation_idx;
+        let m = &mut w.manufacturers[m_idx];
+        let price = m.spot_price_usd[g];
+        if price <= 0.0 {
+            continue;
+        }
+        let wholesale = price * (1.0 - dealers.wholesale_discount_share);
+        let free = m.free_stock_units(g, next_month);
+        let dealer = &mut w.dealer;
+        if bull {
+            let target = dealers.bull_stock_months * dealer.demand_units_smoothed;
+            let need = floor_units(target - dealer.stock_units() as f64);
+            let allocation = floor_units(strategy.dealer_share_of_spot * free as f64);
+            let affordable = floor_units(dealer.liquidity_usd() / wholesale);
+            let n = need.min(allocation).min(affordable);
+            if n == 0 {
+                continue;
+            }
+            let value = n as f64 * wholesale;
+            let cogs = m.stock[g].take(n);
+            m.cash_usd += value;
+            m.flows.spot_sales_cash_usd += value;
+            m.flows.revenue_usd += value;
+            m.flows.cogs_usd += cogs;
+            m.flows.units_sold_dealers += n;
+            dealer.cash_usd -= value;
+            dealer.flows.purchases_usd += value;
+            dealer.flows.units_bought_spot += n;
+            dealer.stock[g].put(n, value);
+            dealer.totals.units_in += n;
+        } else {
+            let target_stock = strategy.target_inventory_months * mp.capacity_units_per_month as f64;
+            let excess = (m.inventory_units() as f64 - target_stock).max(0.0).min(free as f64);
+            let mut n = floor_units(dealers.bear_installment_take_share * excess);
+            let down_per_unit = wholesale * strategy.dealer_down_payment_share;
+            if down_per_unit > 0.0 {
+                n = n.min(floor_units(dealer.liquidity_usd() / down_per_unit));
+            }
+            if n == 0 {
+                continue;
+            }
+            let value = n as f64 * wholesale;
+            let down = n as f64 * down_per_unit;
+            let cogs = m.stock[g].take(n);
+            m.cash_usd += down;
+            m.flows.dealer_down_payments_usd += down;
+            m.flows.revenue_usd += value;
+            m.flows.cogs_usd += cogs;
+            m.flows.units_sold_dealers += n;
+            dealer.cash_usd -= down;
+            dealer.flows.down_payments_usd += down;
+            dealer.flows.units_bought_installment += n;
+            dealer.stock[g].put(n, value);
+            dealer.totals.units_in += n;
+            let installment_id = dealer.next_installment_id();
+            let months = strategy.installment_months.max(1);
+            dealer.installments.push(Installment {
+                installment_id,
+                manufacturer_idx: m_idx,
+                generation_idx: g,
+                units: n,
+                balance_usd: value - down,
+                payment_usd: (value - down) / months as f64,
+                months_left: months,
+            });
+            let row = push_event(&mut w.pending_events, path_idx, month, EventKind::InstallmentSigned, Subject::Manufacturer(m_idx));
+            row.units = n;
+            row.amount_usd = value;
+            row.value = strategy.dealer_down_payment_share;
+            row.value_unit = "down_payment_share";
+        }
+    }
+
+    // Stock worth only scrap is scrapped; the rest is carried at no more than it would fetch.
+    let dealer = &mut w.dealer;
+    for g in 0..params.generations.len() {
+        let stock = &mut dealer.stock[g];
+        if stock.units == 0 {
+            continue;
+        }
+        if w.secondary_price_usd[g] <= scrap * (1.0 + 1e-9) && g != newest_released_generation(params, month) {
+            let n = stock.units;
+            let proceeds = n as f64 * scrap;
+            let book = stock.take(n);
+            dealer.flows.writedowns_usd += (book - proceeds).max(0.0);
+            dealer.cash_usd += proceeds;
+            dealer.flows.scrap_proceeds_usd += proceeds;
+            dealer.flows.units_scrapped += n;
+            continue;
+        }
+        let value = stock.units as f64 * w.replacement_price_usd[g].max(scrap);
+        if stock.book_value_usd > value {
+            dealer.flows.writedowns_usd += stock.book_value_usd - value;
+            stock.book_value_usd = value;
+        }
+    }
+}
+
+/// Key accounts, then retail, spend a budget set by their funds and the best payback on offer:
+/// part as futures (shrunk by the terms), the rest spot from dealers, manufacturers or the open market.
+pub fn buyers_purchase(w: &mut World) {
+    let params = w.params;
+    let month = w.month;
+    let month_offset = w.month_offset();
+    let next_month = Month(month.0 + 1);
+    let hp = w.revenue_usd_per_th_day;
+    let installed_ths = w.fleet.installed_ths(&params.generations)
+        + w.manufacturers
+            .iter()
+            .map(|m| {
+                m.self_mining_units.iter().zip(&params.generations).map(|(&n, g)| n as f64 * g.hashrate_ths).sum::<f64>()
+            })
+            .sum::<f64>();
+    let mut offers = std::mem::take(&mut w.trade_scratch.offers);
+    let mut dealer_demand_units = 0.0;
+    for segment in Segment::ALL {
+        let sp = &params.segments[segment.idx()];
+        offers.clear();
+        // Futures offers.
+        for (m_idx, (m, mp)) in w.manufacturers.iter().zip(&params.manufacturers).enumerate() {
+            let strategy = &mp.strategy;
+            let available = m.futures_offer_units.saturating_sub(m.futures_signed_units);
+            if m.distressed || available == 0 {
+                continue;
+            }
+            let arrival = month_offset + strategy.wafer_lead_months as i64;
+            let g = mp.roadmap[Manufacturer::current_roadmap_idx(mp, arrival)].generation_idx;
+            let price = m.futures_price_usd[g];
+            if price <= 0.0 {
+                continue;
+            }
+            let profit = reference_profit_usd(params, g, hp);
+            let wait = strategy.wafer_lead_months as f64 + (strategy.delivery_months.max(1) as f64 - 1.0) / 2.0;
+            let demand_factor = (-sp.prepay_elasticity * (strategy.prepay_share - sp.reference_prepay_share)
+                - sp.delivery_elasticity_per_month * (wait - sp.reference_wait_months))
+                .exp()
+                .min(4.0);
+            offers.push(Offer {
+                source: Source::Manufacturer(m_idx),
+                futures: true,
+                generation_idx: g,
+                unit_price_usd: price,
+                payback_months: crate::model::market::hardware::payback_months(price, profit),
+                units_available: available,
+                cash_share_now: strategy.prepay_share,
+                demand_factor,
+                units_filled: 0,
+            });
+        }
+        let n_futures = offers.len();
+        // Spot offers.
+        for (m_idx, m) in w.manufacturers.iter().enumerate() {
+            for g in 0..params.generations.len() {
+                let price = m.spot_price_usd[g];
+                if price <= 0.0 || m.stock[g].units == 0 {
+                    continue;
+                }
+                let free = m.free_stock_units(g, next_month);
+                if free == 0 {
+                    continue;
+                }
+                let profit = reference_profit_usd(params, g, hp);
+                offers.push(spot_offer(Source::Manufacturer(m_idx), g, price, profit, free));
+            }
+        }
+        for g in 0..params.generations.len() {
+            let units = w.dealer.stock[g].units;
+            let price = w.dealer.price_usd[g];
+            if units > 0 && price > 0.0 {
+                let profit = reference_profit_usd(params, g, hp);
+                offers.push(spot_offer(Source::Dealer, g, price, profit, units));
+            }
+        }
+        if params.manufacturers.is_empty() {
+            let g = newest_released_generation(params, month);
+            let price = params.generations[g].price_new_usd;
+            let profit = reference_profit_usd(params, g, hp);
+            offers.push(spot_offer(Source::OpenMarket, g, price, profit, u64::MAX / 4));
+        }
+        let best_payback = offers.iter().map(|o| o.payback_months).fold(f64::INFINITY, f64::min);
+        let appetite = appetite_share(best_payback, sp.full_appetite_payback_months, sp.max_payback_months);
+        let books = &w.segments[segment.idx()];
+        let mut budget = books.available_usd() * sp.max_spend_share_per_month * appetite;
+        let best_usd_per_th = offers
+            .iter()
+            .map(|o| o.unit_price_usd / params.generations[o.generation_idx].hashrate_ths)
+            .fold(f64::INFINITY, f64::min);
+        if best_usd_per_th.is_finite() {
+            let cap_usd = sp.max_growth_share_of_network_per_month * installed_ths * best_usd_per_th;
+            budget = budget.min(cap_usd);
+        }
+        if !(budget > 0.0) {
+            continue;
+        }
+        let mut liquidity = books.liquidity_usd();
+        let futures_budget = if n_futures > 0 { budget * sp.futures_preference_share } else { 0.0 };
+        let mut spot_budget = budget - futures_budget;
+        if n_futures > 0 {
+            let (futures_offers, _) = offers.split_at_mut(n_futures);
+            // The terms shrink how much buyers sign for; availability limits spill over to spot.
+            let weights_sum: f64 = futures_offers.iter().map(|o| choice_weight(o, best_payback, sp.price_sensitivity)).sum();
+            let shrink = if weights_sum > 0.0 {
+                futures_offers
+                    .iter()
+                    .map(|o| choice_weight(o, best_payback, sp.price_sensitivity) * o.demand_factor)
+                    .sum::<f64>()
+                    / weights_sum
+            } else {
+                0.0
+            };
+            let wanted = futures_budget * shrink;
+            let unspent = allocate(wanted, &mut liquidity, sp.price_sensitivity, futures_offers);
+            spot_budget += unspent.min(futures_budget);
+        }
+        let spot_wanted = spot_budget;
+        let (_, spot_offers) = offers.split_at_mut(n_futures);
+        allocate(spot_budget, &mut liquidity, sp.price_sensitivity, spot_offers);
+        if segment == Segment::Retail {
+            let best_spot_price = spot_offers.iter().map(|o| o.unit_price_usd).fold(f64::INFINITY, f64::min);
+            if best_spot_price.is_finite() && best_spot_price > 0.0 {
+                dealer_demand_units += spot_wanted / best_spot_price;
+            }
+        }
+        // Settle the fills.
+        for o in offers.iter().copied() {
+            if o.units_filled == 0 {
+                continue;
+            }
+            settle(w, segment, o);
+        }
+    }
+    let smoothing = params.dealers.demand_smoothing_share;
+    w.dealer.flows.units_demanded = to_units(dealer_demand_units);
+    w.dealer.demand_units_smoothed = (1.0 - smoothing) * w.dealer.demand_units_smoothed + smoothing * dealer_demand_units;
+    offers.clear();
+    w.trade_scratch.offers = offers;
+}
+
+fn spot_offer(source: Source, g: usize, price: f64, profit: f64, units: u64) -> Offer {
+    Offer {
+        source,
+        futures: false,
+        generation_idx: g,
+        unit_price_usd: price,
+        payback_months: crate::model::market::hardware::payback_months(price, profit),
+        units_available: units,
+        cash_share_now: 1.0,
+        demand_factor: 1.0,
+        units_filled: 0,
+    }
+}
+
+/// Logit weight of an offer: buyers favour the shortest payback, more so the more price-sensitive.
+fn choice_weight(offer: &Offer, best_payback: f64, price_sensitivity: f64) -> f64 {
+    if offer.units_filled >= offer.units_available || !offer.payback_months.is_finite() || !best_payback.is_finite() {
+        return 0.0;
+    }
+    (-price_sensitivity * (offer.payback_months / best_payback - 1.0)).exp()
+}
+
+/// Spends up to `budget_usd` across offers in proportion to their choice weights, in up to three passes so
+/// that what one offer cannot supply goes to the others. Returns the budget left unspent.
+fn allocate(budget_usd: f64, liquidity_usd: &mut f64, price_sensitivity: f64, offers: &mut [Offer]) -> f64 {
+    let mut remaining = budget_usd;
+    let best = offers
+        .iter()
+        .filter(|o| o.units_available > 0)
+        .map(|o| o.payback_months)
+        .fold(f64::INFINITY, f64::min);
+    for _ in 0..3 {
+        if remaining <= 0.0 {
+            break;
+        }
+        let total_weight: f64 = offers.iter().map(|o| choice_weight(o, best, price_sensitivity)).sum();
+        if total_weight <= 0.0 {
+            break;
+        }
+        let mut spent = 0.0;
+        for o in offers.iter_mut() {
+            let weight = choice_weight(o, best, price_sensitivity);
+            if weight <= 0.0 {
+                continue;
+            }
+            let share_usd = remaining * weight / total_weight;
+            let mut units = floor_units(share_usd / o.unit_price_usd).min(o.units_available - o.units_filled);
+            let cash_per_unit = o.unit_price_usd * o.cash_share_now;
+            if cash_per_unit > 0.0 {
+                units = units.min(floor_units(*liquidity_usd / cash_per_unit));
+            }
+            o.units_filled += units;
+            spent += units as f64 * o.unit_price_usd;
+            *liquidity_usd -= units as f64 * cash_per_unit;
+        }
+        remaining -= spent;
+        if spent <= 0.0 {
+            break;
+        }
+    }
+    remaining.max(0.0)
+}
+
+/// Books a filled offer on both sides and ships what was bought spot.
+fn settle(w: &mut World, segment: Segment, o: Offer) {
+    let params = w.params;
+    let n = o.units_filled;
+    let value = n as f64 * o.unit_price_usd;
+    let g = o.generation_idx;
+    let month = w.month;
+    if o.futures {
+        let Source::Manufacturer(m_idx) = o.source else { return };
+        let mp = &params.manufacturers[m_idx];
+        let strategy = &mp.strategy;
+        let prepaid_per_unit = o.unit_price_usd * strategy.prepay_share;
+        let prepayment = n as f64 * prepaid_per_unit;
+        let m = &mut w.manufacturers[m_idx];
+        let contract_id = m.next_contract_id();
+        m.futures.push(FuturesContract {
+            contract_id,
+            buyer: segment,
+            generation_idx: g,
+            signed: month,
+            first_delivery: Month(month.0 + strategy.wafer_lead_months),
+            n_batches: strategy.delivery_months.max(1),
+            units_total: n,
+            unit_price_usd: o.unit_price_usd,
+            prepaid_per_unit_usd: prepaid_per_unit,
+            units_due_to_date: 0,
+            units_delivered: 0,
+            units_walked: 0,
+            units_refunded: 0,
+            late_since: None,
+        });
+        m.cash_usd += prepayment;
+        m.flows.prepayments_received_usd += prepayment;
+        m.flows.units_sold_futures += n;
+        m.futures_signed_units += n;
+        m.totals.contracts_signed += 1;
+        m.totals.units_contracted += n;
+        let books = &mut w.segments[segment.idx()];
+        books.cash_usd -= prepayment;
+        books.flows.prepayments_paid_usd += prepayment;
+        books.committed_balance_usd += value - prepayment;
+        books.prepaid_outstanding_usd += prepayment;
+        let path_idx = w.path_idx;
+        let row = push_event(&mut w.pending_events, path_idx, month, EventKind::ContractSigned, Subject::Manufacturer(m_idx));
+        row.units = n;
+        row.amount_usd = value;
+        row.value = strategy.prepay_share;
+        row.value_unit = "prepay_share";
+        return;
+    }
+    match o.source {
+        Source::Manufacturer(m_idx) => {
+            let m = &mut w.manufacturers[m_idx];
+            let cogs = m.stock[g].take(n);
+            m.cash_usd += value;
+            m.flows.spot_sales_cash_usd += value;
+            m.flows.revenue_usd += value;
+            m.flows.cogs_usd += cogs;
+            m.flows.units_sold_spot += n;
+        }
+        Source::Dealer => {
+            let d = &mut w.dealer;
+            let cogs = d.stock[g].take(n);
+            d.cash_usd += value;
+            d.flows.sales_usd += value;
+            d.flows.cogs_usd += cogs;
+            d.flows.units_sold += n;
+            d.totals.units_sold += n;
+        }
+        Source::OpenMarket => {}
+    }
+    let books = &mut w.segments[segment.idx()];
+    books.cash_usd -= value;
+    books.flows.spot_purchases_usd += value;
+    ship(w, segment, g, n);
+}
+
+/// New retail money in bull regimes, churn of segments whose cash has run out, and interest on credit.
+pub fn segments_finance(w: &mut World) {
+    let params = w.params;
+    let bull = w.price.regime == Regime::Bull;
+    let scrap = params.secondary_market.scrap_value_usd_per_unit;
+    for segment in Segment::ALL {
+        let sp = &params.segments[segment.idx()];
+        if bull && sp.bull_inflow_usd_per_month > 0.0 {
+            let books = &mut w.segments[segment.idx()];
+            books.cash_usd += sp.bull_inflow_usd_per_month;
+            books.flows.inflow_usd += sp.bull_inflow_usd_per_month;
+        }
+    }
+    for segment in Segment::ALL {
+        let sp = &params.segments[segment.idx()];
+        if w.segments[segment.idx()].cash_usd >= 0.0 || sp.churn_share_per_month <= 0.0 {
+            continue;
+        }
+        // Machines leave the churning segment: the other segment takes what it can pay for at the used
+        // price, the rest is scrapped.
+        let other = if segment == Segment::Retail { Segment::KeyAccount } else { Segment::Retail };
+        let other_params = &params.segments[other.idx()];
+        let mut other_budget = w.segments[other.idx()].available_usd() * other_params.max_spend_share_per_month;
+        for r in 0..params.regions.len() {
+            for g in 0..params.generations.len() {
+                let from = w.fleet.cohort_idx(segment, r, g);
+                let n = floor_units(w.fleet.units[from] as f64 * sp.churn_share_per_month);
+                if n == 0 {
+                    continue;
+                }
+                let price = w.secondary_price_usd[g];
+                let affordable = if price > 0.0 { floor_units(other_budget / price) } else { 0 };
+                let profitable = w.fleet.z_now[r * params.generations.len() + g] > 0.0;
+                let taken = if profitable { n.min(affordable) } else { 0 };
+                let scrapped = n - taken;
+                let to = w.fleet.cohort_idx(other, r, g);
+                if taken > 0 {
+                    w.fleet.transfer_units(from, to, taken);
+                    w.fleet.sold_off[from] += taken;
+                    w.fleet.taken_over[to] += taken;
+                    let paid = taken as f64 * price;
+                    other_budget -= paid;
+                    let buyer = &mut w.segments[other.idx()];
+                    buyer.cash_usd -= paid;
+                    buyer.flows.takeover_paid_usd += paid;
+                    let seller = &mut w.segments[segment.idx()];
+                    seller.cash_usd += paid;
+                    seller.flows.sale_proceeds_usd += paid;
+                }
+                if scrapped > 0 {
+                    w.fleet.units[from] -= scrapped;
+                    w.fleet.running[from] = w.fleet.running[from].min(w.fleet.units[from]);
+                    w.fleet.retired[from] += scrapped;
+                    let proceeds = scrapped as f64 * scrap;
+                    let seller = &mut w.segments[segment.idx()];
+                    seller.cash_usd += proceeds;
+                    seller.flows.sale_proceeds_usd += proceeds;
+                }
+            }
+        }
+    }
+    for segment in Segment::ALL {
+        let rate = params.segments[segment.idx()].credit_interest_rate_per_month;
+        let books = &mut w.segments[segment.idx()];
+        let interest = (-books.cash_usd).max(0.0) * rate;
+        books.cash_usd -= interest;
+        books.flows.interest_usd += interest;
+    }
+    let dealer = &mut w.dealer;
+    let interest = (-dealer.cash_usd).max(0.0) * params.dealers.credit_interest_rate_per_month;
+    dealer.cash_usd -= interest;
+    dealer.flows.interest_usd += interest;
+}
+
+/// Self-mining of stock that would sell below cost, write-downs and scrapping, fixed costs, the wafer
+/// order for month t + L, and distress.
+pub fn manufacturers_finance(w: &mut World) {
+    let params = w.params;
+    let month = w.month;
+    let month_offset = w.month_offset();
+    let next_month = Month(month.0 + 1);
+    let scrap = params.secondary_market.scrap_value_usd_per_unit;
+    let path_idx = w.path_idx;
+    for (m_idx, mp) in params.manufacturers.iter().enumerate() {
+        let strategy = &mp.strategy;
+        let m = &mut w.manufacturers[m_idx];
+        let market_price = &w.market_price_usd[m_idx];
+        if strategy.self_mine {
+            for g in 0..params.generations.len() {
+                if m.stock[g].units == 0 || market_price[g] >= Manufacturer::unit_cost_usd(mp, g) {
+                    continue;
+                }
+                let free = m.free_stock_units(g, next_month);
+                let n = floor_units(free as f64 * strategy.self_mine_share_per_month);
+                if n == 0 {
+                    continue;
+                }
+                m.stock[g].take(n);
+                m.self_mining_units[g] += n;
+                m.flows.units_self_mined += n;
+            }
+        }
+        let realisable: Vec<f64> = market_price.iter().map(|&p| p.max(scrap)).collect();
+        m.write_down(&realisable);
+        for g in 0..params.generations.len() {
+            if m.stock[g].units == 0
+                || !Manufacturer::is_ageing(mp, g, month_offset)
+                || realisable[g] > scrap * (1.0 + 1e-9)
+            {
+                continue;
+            }
+            let n = m.stock[g].units;
+            m.stock[g].take(n);
+            let proceeds = n as f64 * scrap;
+            m.cash_usd += proceeds;
+            m.flows.scrap_proceeds_usd += proceeds;
+            m.flows.units_scrapped += n;
+        }
+        m.pay_fixed_costs(mp);
+        if let Some(lot) = m.order_wafers(mp, month, month_offset) {
+            w.queue.schedule(lot.arrival, Event::WaferLotArrives { manufacturer_idx: m_idx });
+        }
+        let m = &mut w.manufacturers[m_idx];
+        let in_distress = m.cash_usd < -m.credit_line_usd;
+        if in_distress != m.distressed {
+            m.distressed = in_distress;
+            let kind = if in_distress { EventKind::DistressStarted } else { EventKind::DistressEnded };
+            let cash = m.cash_usd;
+            let row = push_event(&mut w.pending_events, path_idx, month, kind, Subject::Manufacturer(m_idx));
+            row.amount_usd = cash;
+            row.value = cash;
+            row.value_unit = "usd";
+        }
+        let m = &mut w.manufacturers[m_idx];
+        let f = &m.flows;
+        let t = &mut m.totals;
+        t.revenue_usd += f.revenue_usd;
+        t.cogs_usd += f.cogs_usd;
+        t.writedowns_usd += f.writedowns_usd;
+        t.prepayments_forfeited_usd += f.prepayments_forfeited_usd;
+        t.units_sold += f.units_delivered + f.units_sold_spot + f.units_sold_dealers;
+        t.units_walked += f.units_walked_away;
+        t.units_due_resolved += f.units_walked_away + f.units_delivered;
+        t.units_produced += f.units_produced;
+        t.units_delivered += f.units_delivered;
+        t.units_sold_spot += f.units_sold_spot;
+        t.units_sold_dealers += f.units_sold_dealers;
+        t.units_self_mined += f.units_self_mined;
+        t.units_scrapped += f.units_scrapped;
+        t.units_recovered += f.units_recovered;
+        t.prepayments_received_usd += f.prepayments_received_usd;
+        t.prepayments_applied_usd += f.prepayments_applied_usd;
+        t.prepayments_refunded_usd += f.refunds_paid_usd;
+    }
+}

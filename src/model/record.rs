@@ -1,0 +1,292 @@
+//! What a path emits: monthly rows, events and the per-path summary, streamed to a `Sink`.
+//!
+//! The model only fills these plain structs; the output layer turns them into Parquet columns.
+//! A sink that does not want monthly rows (a strategy sweep) says so with `MONTHLY_ROWS`, and the engine
+//! then skips building them, so sweeps reduce each path to its summary as it runs.
+
+use crate::model::params::{Regime, Segment};
+use crate::model::units::Month;
+
+#[derive(Clone, Debug, Default)]
+pub struct NetworkRow {
+    pub path_idx: u32,
+    pub month: Month,
+    pub regime: Option<Regime>,
+    pub price_usd: f64,
+    pub block_height: u64,
+    pub blocks: u64,
+    pub difficulty: f64,
+    pub retargets: u32,
+    pub subsidy_btc: f64,
+    pub fees_btc: f64,
+    pub fees_btc_per_block: f64,
+    pub issued_btc: f64,
+    pub hashrate_ehs: f64,
+    pub installed_hashrate_ehs: f64,
+    pub hashprice_usd_per_ph_day: f64,
+    pub miner_revenue_usd: f64,
+    pub power_cost_usd: f64,
+    pub mean_block_seconds: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct MinerRow {
+    pub path_idx: u32,
+    pub month: Month,
+    pub segment: Segment,
+    pub region_idx: usize,
+    pub units_running: u64,
+    pub units_off: u64,
+    pub units_retired: u64,
+    pub units_bought: u64,
+    pub units_arrived: u64,
+    pub units_in_transit: u64,
+    pub units_sold_off: u64,
+    pub hashrate_ehs: f64,
+    pub revenue_usd: f64,
+    pub power_cost_usd: f64,
+    pub segment_cash_usd: f64,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ManufacturerRow {
+    pub path_idx: u32,
+    pub month: Month,
+    pub manufacturer_idx: usize,
+    pub cash_usd: f64,
+    pub credit_used_usd: f64,
+    pub cash_in_usd: f64,
+    pub cash_out_usd: f64,
+    pub revenue_usd: f64,
+    pub cogs_usd: f64,
+    pub opex_usd: f64,
+    pub interest_usd: f64,
+    pub units_produced: u64,
+    pub units_sold_spot: u64,
+    pub units_sold_dealers: u64,
+    pub units_sold_futures: u64,
+    pub units_delivered: u64,
+    pub units_walked_away: u64,
+    pub units_refunded: u64,
+    pub units_self_mined: u64,
+    pub units_scrapped: u64,
+    pub units_recovered: u64,
+    pub units_wafers_ordered: u64,
+    pub prepayments_received_usd: f64,
+    pub prepayments_applied_usd: f64,
+    pub prepayments_forfeited_usd: f64,
+    pub prepayments_refunded_usd: f64,
+    pub prepayments_held_usd: f64,
+    pub backlog_units: u64,
+    pub inventory_units: u64,
+    pub inventory_value_usd: f64,
+    pub wip_units: u64,
+    pub writedowns_usd: f64,
+    pub bad_debt_usd: f64,
+    pub wafer_commitments_usd: f64,
+    pub wafer_prepaid_usd: f64,
+    pub wafer_paid_usd: f64,
+    pub installment_receivables_usd: f64,
+    pub self_mining_ths: f64,
+    pub self_mining_revenue_usd: f64,
+    pub self_mining_power_cost_usd: f64,
+    pub price_usd_per_th: f64,
+    pub futures_price_usd_per_th: f64,
+    pub secondary_price_usd_per_th: f64,
+    pub planned_units: u64,
+    pub distressed: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct DealerRow {
+    pub path_idx: u32,
+    pub month: Month,
+    pub cash_usd: f64,
+    pub inventory_units: u64,
+    pub inventory_value_usd: f64,
+    pub units_bought_spot: u64,
+    pub units_bought_installment: u64,
+    pub units_sold: u64,
+    pub units_returned: u64,
+    pub units_scrapped: u64,
+    pub purchases_usd: f64,
+    pub sales_usd: f64,
+    pub writedowns_usd: f64,
+    pub dump_discount_share: f64,
+    pub price_usd_per_th: f64,
+    pub secondary_price_usd_per_th: f64,
+    pub installments_outstanding_usd: f64,
+    pub n_installments: u64,
+    pub n_defaults: u64,
+    pub defaulted_balance_usd: f64,
+}
+
+/// What an event is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Subject {
+    Network,
+    Manufacturer(usize),
+    Region(usize),
+    Segment(Segment),
+    Dealers,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    Retarget,
+    Halving,
+    PriceShock,
+    SetRegime,
+    PowerShock,
+    ContractSigned,
+    WalkAway,
+    ContractRefunded,
+    ContractClosed,
+    InstallmentSigned,
+    DealerDefault,
+    DistressStarted,
+    DistressEnded,
+    InvariantViolation,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Retarget => "retarget",
+            EventKind::Halving => "halving",
+            EventKind::PriceShock => "price_shock",
+            EventKind::SetRegime => "set_regime",
+            EventKind::PowerShock => "power_shock",
+            EventKind::ContractSigned => "contract_signed",
+            EventKind::WalkAway => "walk_away",
+            EventKind::ContractRefunded => "contract_refunded",
+            EventKind::ContractClosed => "contract_closed",
+            EventKind::InstallmentSigned => "installment_signed",
+            EventKind::DealerDefault => "dealer_default",
+            EventKind::DistressStarted => "distress_started",
+            EventKind::DistressEnded => "distress_ended",
+            EventKind::InvariantViolation => "invariant_violation",
+        }
+    }
+}
+
+/// One thing that happened. `value` carries the event's main figure in `value_unit`.
+#[derive(Clone, Debug)]
+pub struct EventRow {
+    pub path_idx: u32,
+    pub month: Month,
+    pub kind: EventKind,
+    pub subject: Subject,
+    pub block_height: Option<u64>,
+    pub units: u64,
+    pub amount_usd: f64,
+    pub value: f64,
+    pub value_unit: &'static str,
+    /// Free text, used only by rare events (invariant violations).
+    pub detail: String,
+}
+
+/// End-of-path figures of the network and the miners.
+#[derive(Clone, Debug, Default)]
+pub struct NetworkSummary {
+    pub end_price_usd: f64,
+    pub end_hashrate_ehs: f64,
+    pub end_difficulty: f64,
+    pub end_block_height: u64,
+    pub total_issued_btc: f64,
+    pub max_hashrate_drawdown_share: f64,
+    pub min_hashrate_ehs: f64,
+    pub n_halvings: u32,
+    pub n_retargets: u32,
+    pub months_in_bull: u32,
+    pub miners_end_cash_usd: f64,
+}
+
+/// A manufacturer's outcome over one path: the figures a strategy is judged by.
+#[derive(Clone, Debug, Default)]
+pub struct ManufacturerOutcome {
+    pub manufacturer_idx: usize,
+    pub min_cash_usd: f64,
+    pub min_cash_month: u32,
+    pub end_cash_usd: f64,
+    pub cash_below_zero: bool,
+    pub distressed: bool,
+    pub revenue_usd: f64,
+    pub gross_margin_usd: f64,
+    pub units_sold: u64,
+    pub walk_away_rate: f64,
+    pub prepayments_forfeited_usd: f64,
+    pub writedowns_usd: f64,
+    pub market_share: f64,
+}
+
+/// A broken conservation law or bound, found by the checks run every month.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Violation {
+    pub month: Month,
+    pub what: String,
+    pub expected: f64,
+    pub actual: f64,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct PathSummary {
+    pub path_idx: u32,
+    /// Months actually simulated (fewer than the horizon when a check failed).
+    pub n_months: u32,
+    pub network: NetworkSummary,
+    pub manufacturers: Vec<ManufacturerOutcome>,
+    pub violation: Option<Violation>,
+}
+
+/// Where a path's records go.
+pub trait Sink {
+    /// Whether the engine should build monthly rows and events at all.
+    const MONTHLY_ROWS: bool;
+    fn network(&mut self, row: &NetworkRow);
+    fn miner(&mut self, row: &MinerRow);
+    fn manufacturer(&mut self, row: &ManufacturerRow);
+    fn dealer(&mut self, row: &DealerRow);
+    fn event(&mut self, row: EventRow);
+}
+
+/// A sink that keeps nothing; the path's summary is all that remains.
+pub struct SummaryOnly;
+
+impl Sink for SummaryOnly {
+    const MONTHLY_ROWS: bool = false;
+    fn network(&mut self, _row: &NetworkRow) {}
+    fn miner(&mut self, _row: &MinerRow) {}
+    fn manufacturer(&mut self, _row: &ManufacturerRow) {}
+    fn dealer(&mut self, _row: &DealerRow) {}
+    fn event(&mut self, _row: EventRow) {}
+}
+
+/// A sink that keeps every row in memory (tests and small runs).
+#[derive(Default, Debug)]
+pub struct Collect {
+    pub network: Vec<NetworkRow>,
+    pub miners: Vec<MinerRow>,
+    pub manufacturers: Vec<ManufacturerRow>,
+    pub dealers: Vec<DealerRow>,
+    pub events: Vec<EventRow>,
+}
+
+impl Sink for Collect {
+    const MONTHLY_ROWS: bool = true;
+    fn network(&mut self, row: &NetworkRow) {
+        self.network.push(row.clone());
+    }
+    fn miner(&mut self, row: &MinerRow) {
+        self.miners.push(row.clone());
+    }
+    fn manufacturer(&mut self, row: &ManufacturerRow) {
+        self.manufacturers.push(row.clone());
+    }
+    fn dealer(&mut self, row: &DealerRow) {
+        self.dealers.push(row.clone());
+    }
+    fn event(&mut self, row: EventRow) {
+        self.events.push(row);
+    }
+}
