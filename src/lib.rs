@@ -4,4 +4,8 @@
 //! (`model::engine`) steps each path month by month; `batch` runs paths in parallel; `output`
 //! writes Parquet tables and charts; `cli` is the command line.
 
+pub mod batch;
+pub mod cli;
 pub mod model;
+pub mod output;
+pub mod scenario;

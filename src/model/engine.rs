@@ -25,18 +25,20 @@ use crate::model::events::{Event, EventQueue};
 use crate::model::invariants::{self, Ledger};
 use crate::model::market::hardware::{monthly_profit_usd_per_unit, power_cost_usd_per_th_day};
 use crate::model::market::network::{
-    expected_usd_per_th_day, hashprice_usd_per_ph_day, NetworkEvent, NetworkState, SATS_PER_BTC,
+    HASHES_PER_DIFFICULTY, NetworkEvent, NetworkState, SATS_PER_BTC, TARGET_BLOCK_SECONDS,
+    expected_usd_per_th_day, hashprice_usd_per_ph_day,
 };
 use crate::model::market::power::PowerState;
 use crate::model::market::price::{FeeState, PriceState};
 use crate::model::market::trade;
+use crate::model::math::to_units;
 use crate::model::params::{Params, Regime, ScriptedEventKind, Segment};
 use crate::model::record::{
-    DealerRow, EventKind, EventRow, ManufacturerOutcome, ManufacturerRow, MinerRow, NetworkRow, NetworkSummary,
-    PathSummary, Sink, Subject,
+    DealerRow, EventKind, EventRow, ManufacturerOutcome, ManufacturerRow, MinerRow, NetworkRow,
+    NetworkSummary, PathSummary, Sink, Subject,
 };
-use crate::model::rng::{stream_rng, PathRng, Stream};
-use crate::model::units::{Month, HOURS_PER_DAY, SECONDS_PER_DAY, THS_PER_EHS, THS_PER_PHS};
+use crate::model::rng::{PathRng, Stream, stream_rng};
+use crate::model::units::{HOURS_PER_DAY, Month, SECONDS_PER_DAY, THS_PER_EHS, THS_PER_PHS};
 
 /// Everything one path knows. Fields are crate-visible so the market steps in `trade` can move units
 /// and money between agents.
@@ -87,11 +89,17 @@ impl<'p> World<'p> {
         let seed = params.simulation.seed;
         let n_gen = params.generations.len();
         let n_reg = params.regions.len();
-        let history_len = params.segments.iter().map(|s| s.retire_after_months as usize).max().unwrap_or(1);
+        let history_len = params
+            .segments
+            .iter()
+            .map(|s| s.retire_after_months as usize)
+            .max()
+            .unwrap_or(1);
         let mut fleet = Fleet::new(n_reg, n_gen, history_len);
+        let scale = initial_fleet_scale(params);
         for cohort in &params.initial_fleet {
             let c = fleet.cohort_idx(cohort.segment, cohort.region_idx, cohort.generation_idx);
-            fleet.add_units(c, cohort.units);
+            fleet.add_units(c, to_units(cohort.units as f64 * scale));
         }
         let segments = [0, 1].map(|s| SegmentBooks {
             cash_usd: params.segments[s].cash_usd,
@@ -101,25 +109,45 @@ impl<'p> World<'p> {
         let max_lag = params
             .manufacturers
             .iter()
-            .map(|m| m.strategy.wafer_lead_months + m.strategy.delivery_months + m.strategy.max_delivery_delay_months)
+            .map(|m| {
+                m.strategy.wafer_lead_months
+                    + m.strategy.delivery_months
+                    + m.strategy.max_delivery_delay_months
+            })
             .chain(params.segments.iter().map(|s| s.shipping_lag_months))
             .max()
             .unwrap_or(0);
-        let mut queue = EventQueue::with_horizon(params.simulation.horizon_months as usize + max_lag as usize + 2);
+        let mut queue = EventQueue::with_horizon(
+            params.simulation.horizon_months as usize + max_lag as usize + 2,
+        );
         for (event_idx, event) in params.events.iter().enumerate() {
             queue.schedule(event.month, Event::Scripted { event_idx });
         }
-        let mut manufacturers: Vec<Manufacturer> =
-            params.manufacturers.iter().map(|m| Manufacturer::new(m, n_gen)).collect();
-        for (manufacturer_idx, (m, mp)) in manufacturers.iter_mut().zip(&params.manufacturers).enumerate() {
+        let mut manufacturers: Vec<Manufacturer> = params
+            .manufacturers
+            .iter()
+            .map(|m| Manufacturer::new(m, n_gen))
+            .collect();
+        for (manufacturer_idx, (m, mp)) in manufacturers
+            .iter_mut()
+            .zip(&params.manufacturers)
+            .enumerate()
+        {
             let first = &mp.roadmap[Manufacturer::current_roadmap_idx(mp, 0)];
-            m.stock[first.generation_idx].put(mp.initial_inventory_units, mp.initial_inventory_units as f64 * first.unit_cost_usd);
+            m.stock[first.generation_idx].put(
+                mp.initial_inventory_units,
+                mp.initial_inventory_units as f64 * first.unit_cost_usd,
+            );
             for lot in trade::initial_wafer_lots(mp) {
                 queue.schedule(lot.arrival, Event::WaferLotArrives { manufacturer_idx });
                 m.wafer_lots.push(lot);
             }
         }
-        let dealer = Dealer::new(params.dealers.cash_usd, params.dealers.credit_line_usd, n_gen);
+        let dealer = Dealer::new(
+            params.dealers.cash_usd,
+            params.dealers.credit_line_usd,
+            n_gen,
+        );
         let ledger = Ledger::new(&manufacturers, &segments, &dealer, &fleet, params);
         World {
             params,
@@ -155,7 +183,7 @@ impl<'p> World<'p> {
             n_halvings: 0,
             n_retargets: 0,
             months_in_bull: 0,
-            last_hashrate_ths: 0.0,
+            last_hashrate_ths: params.network.hashrate_ehs * THS_PER_EHS,
         }
     }
 
@@ -192,7 +220,8 @@ impl<'p> World<'p> {
         for s in &mut self.segments {
             s.flows = Default::default();
         }
-        self.ledger.open_month(&self.manufacturers, &self.segments, &self.dealer);
+        self.ledger
+            .open_month(&self.manufacturers, &self.segments, &self.dealer);
 
         // 1. Exogenous draws.
         self.price.step(&params.price, &mut self.rng_price);
@@ -204,12 +233,20 @@ impl<'p> World<'p> {
 
         // 3. Miners operate.
         let price_usd = self.price.price_usd();
-        self.fees_btc_per_block = self.fees.fees_btc_per_block(&params.fees, self.price.regime);
+        self.fees_btc_per_block = self
+            .fees
+            .fees_btc_per_block(&params.fees, self.price.regime);
         let btc_per_block = self.network.next_subsidy_btc() + self.fees_btc_per_block;
-        let revenue_th_day = expected_usd_per_th_day(self.network.difficulty, btc_per_block, price_usd);
+        let revenue_th_day =
+            expected_usd_per_th_day(self.network.difficulty, btc_per_block, price_usd);
+        // Difficulty once it has caught up with the hashrate that ran last month.
+        let settled_difficulty =
+            (self.last_hashrate_ths * 1e12 * TARGET_BLOCK_SECONDS / HASHES_PER_DIFFICULTY).max(1.0);
+        let outlook_th_day = expected_usd_per_th_day(settled_difficulty, btc_per_block, price_usd);
         let hours = n_days * HOURS_PER_DAY;
         self.fleet.operate(
             revenue_th_day,
+            outlook_th_day,
             &self.power.price_usd_per_kwh,
             &params.regions,
             &params.generations,
@@ -219,8 +256,15 @@ impl<'p> World<'p> {
         let mut self_mining_ths = 0.0;
         for (m, mp) in self.manufacturers.iter_mut().zip(&params.manufacturers) {
             for (g, generation) in params.generations.iter().enumerate() {
-                let cost = power_cost_usd_per_th_day(generation.efficiency_jth(), mp.self_mining_power_price_usd_per_kwh);
-                m.self_mining_running_units[g] = if revenue_th_day > cost { m.self_mining_units[g] } else { 0 };
+                let cost = power_cost_usd_per_th_day(
+                    generation.efficiency_jth(),
+                    mp.self_mining_power_price_usd_per_kwh,
+                );
+                m.self_mining_running_units[g] = if revenue_th_day > cost {
+                    m.self_mining_units[g]
+                } else {
+                    0
+                };
                 self_mining_ths += m.self_mining_running_units[g] as f64 * generation.hashrate_ths;
             }
         }
@@ -231,10 +275,18 @@ impl<'p> World<'p> {
         let start_height = self.network.height;
         let mut net_events = std::mem::take(&mut self.network_events);
         net_events.clear();
-        let blocks = self.network.advance(running_ths, n_days * SECONDS_PER_DAY, |e| net_events.push(e));
+        let blocks = self
+            .network
+            .advance(running_ths, n_days * SECONDS_PER_DAY, |e| {
+                net_events.push(e)
+            });
         for e in &net_events {
             match *e {
-                NetworkEvent::Retarget { height, new_difficulty, .. } => {
+                NetworkEvent::Retarget {
+                    height,
+                    new_difficulty,
+                    ..
+                } => {
                     self.n_retargets += 1;
                     if S::MONTHLY_ROWS {
                         let row = self.event(EventKind::Retarget, Subject::Network);
@@ -243,7 +295,10 @@ impl<'p> World<'p> {
                         row.value_unit = "difficulty";
                     }
                 }
-                NetworkEvent::Halving { height, new_subsidy_btc } => {
+                NetworkEvent::Halving {
+                    height,
+                    new_subsidy_btc,
+                } => {
                     self.n_halvings += 1;
                     if S::MONTHLY_ROWS {
                         let row = self.event(EventKind::Halving, Subject::Network);
@@ -258,8 +313,13 @@ impl<'p> World<'p> {
         let issued_btc = blocks.issued_sats as f64 / SATS_PER_BTC as f64;
         let fees_btc = blocks.blocks as f64 * self.fees_btc_per_block;
         let miner_revenue_usd = (issued_btc + fees_btc) * price_usd;
-        let usd_per_ths_month = if running_ths > 0.0 { miner_revenue_usd / running_ths } else { 0.0 };
-        self.fleet.distribute_revenue(usd_per_ths_month, &params.generations);
+        let usd_per_ths_month = if running_ths > 0.0 {
+            miner_revenue_usd / running_ths
+        } else {
+            0.0
+        };
+        self.fleet
+            .distribute_revenue(usd_per_ths_month, &params.generations);
         for c in 0..self.fleet.n_cohorts() {
             if self.fleet.units[c] == 0 && self.fleet.power_cost_usd[c] == 0.0 {
                 continue;
@@ -277,18 +337,24 @@ impl<'p> World<'p> {
             for (g, generation) in params.generations.iter().enumerate() {
                 let n = m.self_mining_running_units[g] as f64;
                 revenue += n * generation.hashrate_ths * usd_per_ths_month;
-                cost += n * generation.power_w / 1000.0 * hours * mp.self_mining_power_price_usd_per_kwh;
+                cost += n * generation.power_w / 1000.0
+                    * hours
+                    * mp.self_mining_power_price_usd_per_kwh;
             }
             m.cash_usd += revenue - cost;
             m.flows.self_mining_revenue_usd += revenue;
             m.flows.self_mining_power_cost_usd += cost;
             self_mining_power_usd += cost;
         }
-        self.ledger.record_issuance(start_height, self.network.height, blocks.issued_sats);
+        self.ledger
+            .record_issuance(start_height, self.network.height, blocks.issued_sats);
 
         // 5. Valuation: used prices, production, manufacturers' and dealers' prices.
-        self.revenue_usd_per_th_day =
-            expected_usd_per_th_day(self.network.difficulty, self.network.next_subsidy_btc() + self.fees_btc_per_block, price_usd);
+        self.revenue_usd_per_th_day = expected_usd_per_th_day(
+            self.network.difficulty,
+            self.network.next_subsidy_btc() + self.fees_btc_per_block,
+            price_usd,
+        );
         trade::value_used_machines(self);
         for (m, mp) in self.manufacturers.iter_mut().zip(&params.manufacturers) {
             m.produce(mp);
@@ -347,7 +413,11 @@ impl<'p> World<'p> {
                 hashprice_usd_per_ph_day: hashprice,
                 miner_revenue_usd,
                 power_cost_usd: fleet_power + self_mining_power_usd,
-                mean_block_seconds: if blocks.blocks > 0 { n_days * SECONDS_PER_DAY / blocks.blocks as f64 } else { 0.0 },
+                mean_block_seconds: if blocks.blocks > 0 {
+                    n_days * SECONDS_PER_DAY / blocks.blocks as f64
+                } else {
+                    0.0
+                },
             });
             self.record_miners(sink);
             self.record_manufacturers(sink);
@@ -369,7 +439,8 @@ impl<'p> World<'p> {
         for event in due.iter().copied() {
             match event {
                 Event::MachinesArrive { cohort_idx, units } => {
-                    self.fleet.in_transit[cohort_idx] -= units.min(self.fleet.in_transit[cohort_idx]);
+                    self.fleet.in_transit[cohort_idx] -=
+                        units.min(self.fleet.in_transit[cohort_idx]);
                     self.fleet.add_units(cohort_idx, units);
                     self.fleet.arrived[cohort_idx] += units;
                 }
@@ -388,9 +459,19 @@ impl<'p> World<'p> {
                             let v = if regime == Regime::Bull { 1.0 } else { 0.0 };
                             (EventKind::SetRegime, Subject::Network, v, "bull")
                         }
-                        ScriptedEventKind::PowerShock { region_idx, factor, decay_per_month } => {
-                            self.power.shock(region_idx, factor, decay_per_month, &params.regions);
-                            (EventKind::PowerShock, Subject::Region(region_idx), factor, "factor")
+                        ScriptedEventKind::PowerShock {
+                            region_idx,
+                            factor,
+                            decay_per_month,
+                        } => {
+                            self.power
+                                .shock(region_idx, factor, decay_per_month, &params.regions);
+                            (
+                                EventKind::PowerShock,
+                                Subject::Region(region_idx),
+                                factor,
+                                "factor",
+                            )
                         }
                     };
                     let row = self.event(kind, subject);
@@ -466,7 +547,12 @@ impl<'p> World<'p> {
 
     fn record_manufacturers<S: Sink>(&self, sink: &mut S) {
         let params = self.params;
-        for (manufacturer_idx, (m, mp)) in self.manufacturers.iter().zip(&params.manufacturers).enumerate() {
+        for (manufacturer_idx, (m, mp)) in self
+            .manufacturers
+            .iter()
+            .zip(&params.manufacturers)
+            .enumerate()
+        {
             let f = &m.flows;
             let current = &mp.roadmap[Manufacturer::current_roadmap_idx(mp, self.month_offset())];
             let g = current.generation_idx;
@@ -582,7 +668,9 @@ impl<'p> World<'p> {
                     cash_below_zero: t.cash_below_zero,
                     distressed: t.distressed_ever,
                     revenue_usd: t.revenue_usd,
-                    gross_margin_usd: t.revenue_usd + t.prepayments_forfeited_usd - t.cogs_usd - t.writedowns_usd,
+                    gross_margin_usd: t.revenue_usd + t.prepayments_forfeited_usd
+                        - t.cogs_usd
+                        - t.writedowns_usd,
                     units_sold: t.units_sold,
                     walk_away_rate: if t.units_due_resolved > 0 {
                         t.units_walked as f64 / t.units_due_resolved as f64
@@ -607,12 +695,18 @@ impl<'p> World<'p> {
                 end_hashrate_ehs: self.last_hashrate_ths / THS_PER_EHS,
                 end_difficulty: self.network.difficulty,
                 end_block_height: self.network.height,
-                total_issued_btc: (crate::model::market::network::issued_sats_before(self.network.height)
-                    - crate::model::market::network::issued_sats_before(self.start_height))
-                    as f64
+                total_issued_btc: (crate::model::market::network::issued_sats_before(
+                    self.network.height,
+                ) - crate::model::market::network::issued_sats_before(
+                    self.start_height,
+                )) as f64
                     / SATS_PER_BTC as f64,
                 max_hashrate_drawdown_share: self.max_drawdown_share,
-                min_hashrate_ehs: if self.min_hashrate_ths.is_finite() { self.min_hashrate_ths / THS_PER_EHS } else { 0.0 },
+                min_hashrate_ehs: if self.min_hashrate_ths.is_finite() {
+                    self.min_hashrate_ths / THS_PER_EHS
+                } else {
+                    0.0
+                },
                 n_halvings: self.n_halvings,
                 n_retargets: self.n_retargets,
                 months_in_bull: self.months_in_bull,
@@ -621,6 +715,47 @@ impl<'p> World<'p> {
             manufacturers,
             violation,
         }
+    }
+}
+
+/// Factor applied to the starting fleet so that what runs in the first month, at the start price, the
+/// bull-or-bear mean fee and base power prices, matches the scenario's starting hashrate.
+pub fn initial_fleet_scale(params: &Params) -> f64 {
+    let fees = match params.price.start_regime {
+        Regime::Bull => params.fees.bull_mean_btc_per_block,
+        Regime::Bear => params.fees.bear_mean_btc_per_block,
+    };
+    let btc_per_block =
+        crate::model::market::network::subsidy_btc(params.network.block_height) + fees;
+    let revenue_th_day = expected_usd_per_th_day(
+        params.network.difficulty,
+        btc_per_block,
+        params.price.start_price_usd,
+    );
+    let mut installed_ths = 0.0;
+    let mut running_ths = 0.0;
+    for cohort in &params.initial_fleet {
+        let region = &params.regions[cohort.region_idx];
+        let generation = &params.generations[cohort.generation_idx];
+        let breakeven = crate::model::market::hardware::breakeven_power_price_usd_per_kwh(
+            revenue_th_day,
+            generation.efficiency_jth(),
+            region.opex_share_of_power,
+        );
+        let z = crate::model::agents::miner::standardised_breakeven(
+            breakeven,
+            region.power_price_base_usd_per_kwh.ln(),
+            region.site_power_price_dispersion_log,
+        );
+        let ths = cohort.units as f64 * generation.hashrate_ths;
+        installed_ths += ths;
+        running_ths += ths * crate::model::math::norm_cdf(z);
+    }
+    if running_ths > 0.0 && installed_ths > 0.0 {
+        // Never more than ten times the stated fleet: a start where almost nothing runs is the scenario's to fix.
+        (installed_ths / running_ths).min(10.0)
+    } else {
+        1.0
     }
 }
 
@@ -638,7 +773,11 @@ pub fn newest_released_generation(params: &Params, month: Month) -> usize {
 }
 
 /// Used-machine profit of a generation at the market's reference power price, per month.
-pub fn reference_profit_usd(params: &Params, generation_idx: usize, revenue_usd_per_th_day: f64) -> f64 {
+pub fn reference_profit_usd(
+    params: &Params,
+    generation_idx: usize,
+    revenue_usd_per_th_day: f64,
+) -> f64 {
     monthly_profit_usd_per_unit(
         &params.generations[generation_idx],
         revenue_usd_per_th_day,

@@ -22,7 +22,9 @@ pub struct EventQueue {
 
 impl EventQueue {
     pub fn with_horizon(n_months: usize) -> EventQueue {
-        EventQueue { buckets: (0..n_months).map(|_| Vec::new()).collect() }
+        EventQueue {
+            buckets: (0..n_months).map(|_| Vec::new()).collect(),
+        }
     }
 
     pub fn clear(&mut self) {
@@ -57,15 +59,32 @@ mod tests {
     #[test]
     fn same_month_events_keep_insertion_order() {
         let mut q = EventQueue::with_horizon(4);
-        q.schedule(Month(2), Event::WaferLotArrives { manufacturer_idx: 1 });
+        q.schedule(
+            Month(2),
+            Event::WaferLotArrives {
+                manufacturer_idx: 1,
+            },
+        );
         q.schedule(Month(1), Event::Scripted { event_idx: 0 });
-        q.schedule(Month(2), Event::WaferLotArrives { manufacturer_idx: 0 });
+        q.schedule(
+            Month(2),
+            Event::WaferLotArrives {
+                manufacturer_idx: 0,
+            },
+        );
         q.schedule(Month(9), Event::Scripted { event_idx: 3 });
         let mut out = vec![];
         q.take_due(Month(2), &mut out);
         assert_eq!(
             out,
-            vec![Event::WaferLotArrives { manufacturer_idx: 1 }, Event::WaferLotArrives { manufacturer_idx: 0 }]
+            vec![
+                Event::WaferLotArrives {
+                    manufacturer_idx: 1
+                },
+                Event::WaferLotArrives {
+                    manufacturer_idx: 0
+                }
+            ]
         );
         q.take_due(Month(2), &mut out);
         assert!(out.is_empty());

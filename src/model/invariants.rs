@@ -8,7 +8,7 @@ use crate::model::agents::dealer::Dealer;
 use crate::model::agents::manufacturer::Manufacturer;
 use crate::model::agents::miner::{Fleet, SegmentBooks};
 use crate::model::engine::World;
-use crate::model::market::network::{issued_sats_before, MAX_SUPPLY_SATS};
+use crate::model::market::network::{MAX_SUPPLY_SATS, issued_sats_before};
 use crate::model::params::Params;
 use crate::model::record::Violation;
 
@@ -53,8 +53,17 @@ impl Ledger {
         }
     }
 
-    pub fn open_month(&mut self, manufacturers: &[Manufacturer], segments: &[SegmentBooks; 2], dealer: &Dealer) {
-        for (open, m) in self.manufacturer_cash_open_usd.iter_mut().zip(manufacturers) {
+    pub fn open_month(
+        &mut self,
+        manufacturers: &[Manufacturer],
+        segments: &[SegmentBooks; 2],
+        dealer: &Dealer,
+    ) {
+        for (open, m) in self
+            .manufacturer_cash_open_usd
+            .iter_mut()
+            .zip(manufacturers)
+        {
             *open = m.cash_usd;
         }
         self.segment_cash_open_usd = [segments[0].cash_usd, segments[1].cash_usd];
@@ -76,7 +85,12 @@ fn money_tolerance(scale: f64) -> f64 {
 }
 
 fn violation(w: &World, what: String, expected: f64, actual: f64) -> Violation {
-    Violation { month: w.month, what, expected, actual }
+    Violation {
+        month: w.month,
+        what,
+        expected,
+        actual,
+    }
 }
 
 pub fn check_month(w: &mut World) -> Result<(), Violation> {
@@ -98,32 +112,72 @@ pub fn check_month(w: &mut World) -> Result<(), Violation> {
 fn check_all(w: &World, params: &Params) -> Result<(), Violation> {
     let ledger = &w.ledger;
     // BTC.
-    let expected_sats = issued_sats_before(w.network.height) - issued_sats_before(ledger.start_height);
+    let expected_sats =
+        issued_sats_before(w.network.height) - issued_sats_before(ledger.start_height);
     if ledger.issued_sats_total != expected_sats {
-        return Err(violation(w, "btc issued != subsidy schedule".into(), expected_sats as f64, ledger.issued_sats_total as f64));
+        return Err(violation(
+            w,
+            "btc issued != subsidy schedule".into(),
+            expected_sats as f64,
+            ledger.issued_sats_total as f64,
+        ));
     }
     if issued_sats_before(w.network.height) > MAX_SUPPLY_SATS {
-        return Err(violation(w, "btc supply above 21 million".into(), MAX_SUPPLY_SATS as f64, issued_sats_before(w.network.height) as f64));
+        return Err(violation(
+            w,
+            "btc supply above 21 million".into(),
+            MAX_SUPPLY_SATS as f64,
+            issued_sats_before(w.network.height) as f64,
+        ));
     }
-    if !w.price.price_usd().is_finite() || !w.network.difficulty.is_finite() || w.network.difficulty <= 0.0 {
-        return Err(violation(w, "price or difficulty not finite and positive".into(), 0.0, w.price.price_usd()));
+    if !w.price.price_usd().is_finite()
+        || !w.network.difficulty.is_finite()
+        || w.network.difficulty <= 0.0
+    {
+        return Err(violation(
+            w,
+            "price or difficulty not finite and positive".into(),
+            0.0,
+            w.price.price_usd(),
+        ));
     }
 
     // Manufacturers.
-    for (m_idx, (m, mp)) in w.manufacturers.iter().zip(&params.manufacturers).enumerate() {
+    for (m_idx, (m, mp)) in w
+        .manufacturers
+        .iter()
+        .zip(&params.manufacturers)
+        .enumerate()
+    {
         let name = &mp.name;
         let f = &m.flows;
-        let expected_cash = ledger.manufacturer_cash_open_usd[m_idx] + f.cash_in_usd() - f.cash_out_usd();
-        if !m.cash_usd.is_finite() || (m.cash_usd - expected_cash).abs() > money_tolerance(expected_cash.abs() + f.cash_in_usd() + f.cash_out_usd()) {
-            return Err(violation(w, format!("manufacturer {name}: cash change != recorded flows"), expected_cash, m.cash_usd));
+        let expected_cash =
+            ledger.manufacturer_cash_open_usd[m_idx] + f.cash_in_usd() - f.cash_out_usd();
+        if !m.cash_usd.is_finite()
+            || (m.cash_usd - expected_cash).abs()
+                > money_tolerance(expected_cash.abs() + f.cash_in_usd() + f.cash_out_usd())
+        {
+            return Err(violation(
+                w,
+                format!("manufacturer {name}: cash change != recorded flows"),
+                expected_cash,
+                m.cash_usd,
+            ));
         }
         let t = &m.totals;
         let sources = ledger.initial_inventory_units[m_idx] + t.units_produced + t.units_recovered;
-        let uses = t.units_delivered + t.units_sold_spot + t.units_sold_dealers + t.units_self_mined + t.units_scrapped + m.inventory_units();
+        let uses = t.units_delivered
+            + t.units_sold_spot
+            + t.units_sold_dealers
+            + t.units_self_mined
+            + t.units_scrapped
+            + m.inventory_units();
         if sources != uses {
             return Err(violation(
                 w,
-                format!("manufacturer {name}: machines produced + recovered != delivered + sold + self-mined + scrapped + inventory"),
+                format!(
+                    "manufacturer {name}: machines produced + recovered != delivered + sold + self-mined + scrapped + inventory"
+                ),
                 sources as f64,
                 uses as f64,
             ));
@@ -132,42 +186,104 @@ fn check_all(w: &World, params: &Params) -> Result<(), Violation> {
         for c in &m.futures {
             let accounted = c.units_delivered + c.units_walked + c.units_refunded;
             if accounted > c.units_total || c.units_due_to_date > c.units_total {
-                return Err(violation(w, format!("manufacturer {name}: contract {} over-resolved", c.contract_id), c.units_total as f64, accounted as f64));
+                return Err(violation(
+                    w,
+                    format!(
+                        "manufacturer {name}: contract {} over-resolved",
+                        c.contract_id
+                    ),
+                    c.units_total as f64,
+                    accounted as f64,
+                ));
             }
             open_units += c.units_total;
             open_delivered += c.units_delivered;
             open_walked += c.units_walked;
         }
-        let contracted = t.units_closed_delivered + t.units_closed_walked + t.units_closed_refunded + open_units;
+        let contracted =
+            t.units_closed_delivered + t.units_closed_walked + t.units_closed_refunded + open_units;
         if contracted != t.units_contracted {
-            return Err(violation(w, format!("manufacturer {name}: contracted units != closed + open"), t.units_contracted as f64, contracted as f64));
+            return Err(violation(
+                w,
+                format!("manufacturer {name}: contracted units != closed + open"),
+                t.units_contracted as f64,
+                contracted as f64,
+            ));
         }
         if t.units_closed_delivered + open_delivered != t.units_delivered {
-            return Err(violation(w, format!("manufacturer {name}: units delivered on contracts != deliveries"), t.units_delivered as f64, (t.units_closed_delivered + open_delivered) as f64));
+            return Err(violation(
+                w,
+                format!("manufacturer {name}: units delivered on contracts != deliveries"),
+                t.units_delivered as f64,
+                (t.units_closed_delivered + open_delivered) as f64,
+            ));
         }
         if t.units_closed_walked + open_walked != t.units_walked {
-            return Err(violation(w, format!("manufacturer {name}: units walked on contracts != walk-aways"), t.units_walked as f64, (t.units_closed_walked + open_walked) as f64));
+            return Err(violation(
+                w,
+                format!("manufacturer {name}: units walked on contracts != walk-aways"),
+                t.units_walked as f64,
+                (t.units_closed_walked + open_walked) as f64,
+            ));
         }
-        let accounted = t.prepayments_applied_usd + t.prepayments_forfeited_usd + t.prepayments_refunded_usd + m.prepay_held_usd();
-        if (accounted - t.prepayments_received_usd).abs() > money_tolerance(t.prepayments_received_usd) {
-            return Err(violation(w, format!("manufacturer {name}: prepayments received != applied + forfeited + refunded + held"), t.prepayments_received_usd, accounted));
+        let accounted = t.prepayments_applied_usd
+            + t.prepayments_forfeited_usd
+            + t.prepayments_refunded_usd
+            + m.prepay_held_usd();
+        if (accounted - t.prepayments_received_usd).abs()
+            > money_tolerance(t.prepayments_received_usd)
+        {
+            return Err(violation(
+                w,
+                format!(
+                    "manufacturer {name}: prepayments received != applied + forfeited + refunded + held"
+                ),
+                t.prepayments_received_usd,
+                accounted,
+            ));
         }
-        if m.stock.iter().any(|s| !s.book_value_usd.is_finite() || s.book_value_usd < -1e-6) {
-            return Err(violation(w, format!("manufacturer {name}: negative or non-finite stock value"), 0.0, m.inventory_value_usd()));
+        if m.stock
+            .iter()
+            .any(|s| !s.book_value_usd.is_finite() || s.book_value_usd < -1e-6)
+        {
+            return Err(violation(
+                w,
+                format!("manufacturer {name}: negative or non-finite stock value"),
+                0.0,
+                m.inventory_value_usd(),
+            ));
         }
     }
 
     // Miners' segments and dealers.
     for (s, books) in w.segments.iter().enumerate() {
         let expected = ledger.segment_cash_open_usd[s] + books.flows.net_cash_usd();
-        if !books.cash_usd.is_finite() || (books.cash_usd - expected).abs() > money_tolerance(expected.abs() + books.flows.revenue_usd + books.flows.power_cost_usd) {
-            return Err(violation(w, format!("segment {s}: cash change != recorded flows"), expected, books.cash_usd));
+        if !books.cash_usd.is_finite()
+            || (books.cash_usd - expected).abs()
+                > money_tolerance(
+                    expected.abs() + books.flows.revenue_usd + books.flows.power_cost_usd,
+                )
+        {
+            return Err(violation(
+                w,
+                format!("segment {s}: cash change != recorded flows"),
+                expected,
+                books.cash_usd,
+            ));
         }
     }
     let d = &w.dealer;
     let expected = ledger.dealer_cash_open_usd + d.flows.net_cash_usd();
-    if !d.cash_usd.is_finite() || (d.cash_usd - expected).abs() > money_tolerance(expected.abs() + d.flows.sales_usd + d.flows.purchases_usd) {
-        return Err(violation(w, "dealers: cash change != recorded flows".into(), expected, d.cash_usd));
+    if !d.cash_usd.is_finite()
+        || (d.cash_usd - expected).abs()
+            > money_tolerance(expected.abs() + d.flows.sales_usd + d.flows.purchases_usd)
+    {
+        return Err(violation(
+            w,
+            "dealers: cash change != recorded flows".into(),
+            expected,
+            d.cash_usd,
+        ));
     }
     let dealer_out = d.totals.units_sold
         + ledger.dealer_returned_total
@@ -176,7 +292,12 @@ fn check_all(w: &World, params: &Params) -> Result<(), Violation> {
         + d.flows.units_scrapped
         + d.stock_units();
     if d.totals.units_in != dealer_out {
-        return Err(violation(w, "dealers: units in != sold + returned + scrapped + stock".into(), d.totals.units_in as f64, dealer_out as f64));
+        return Err(violation(
+            w,
+            "dealers: units in != sold + returned + scrapped + stock".into(),
+            d.totals.units_in as f64,
+            dealer_out as f64,
+        ));
     }
 
     // Fleet.
@@ -185,15 +306,32 @@ fn check_all(w: &World, params: &Params) -> Result<(), Violation> {
         let expected = ledger.fleet_units_open[c] + fleet.arrived[c] + fleet.taken_over[c];
         let actual = fleet.units[c] + fleet.retired[c] + fleet.sold_off[c];
         if expected != actual {
-            return Err(violation(w, format!("cohort {c}: units open + arrived + taken over != units + retired + sold off"), expected as f64, actual as f64));
+            return Err(violation(
+                w,
+                format!(
+                    "cohort {c}: units open + arrived + taken over != units + retired + sold off"
+                ),
+                expected as f64,
+                actual as f64,
+            ));
         }
         if fleet.running[c] > fleet.units[c] {
-            return Err(violation(w, format!("cohort {c}: running above installed"), fleet.units[c] as f64, fleet.running[c] as f64));
+            return Err(violation(
+                w,
+                format!("cohort {c}: running above installed"),
+                fleet.units[c] as f64,
+                fleet.running[c] as f64,
+            ));
         }
         let shipped = ledger.initial_in_transit[c] + ledger.bought_total[c] + fleet.bought[c];
         let landed = ledger.arrived_total[c] + fleet.arrived[c] + fleet.in_transit[c];
         if shipped != landed {
-            return Err(violation(w, format!("cohort {c}: shipped != arrived + in transit"), shipped as f64, landed as f64));
+            return Err(violation(
+                w,
+                format!("cohort {c}: shipped != arrived + in transit"),
+                shipped as f64,
+                landed as f64,
+            ));
         }
     }
     Ok(())

@@ -86,7 +86,11 @@ pub fn norm_inv_cdf(p: f64) -> f64 {
 /// `numerator / denominator`, or `fallback` when the denominator is zero or the result is not finite.
 pub fn ratio_or(numerator: f64, denominator: f64, fallback: f64) -> f64 {
     let r = numerator / denominator;
-    if denominator != 0.0 && r.is_finite() { r } else { fallback }
+    if denominator != 0.0 && r.is_finite() {
+        r
+    } else {
+        fallback
+    }
 }
 
 /// Splits `total` units into integer parts proportional to `weights` (largest remainder, ties to the
@@ -157,7 +161,12 @@ mod tests {
 
     #[test]
     fn normal_cdf_matches_tabulated_values() {
-        let table = [(0.0, 0.5), (1.0, 0.841_344_746), (-1.96, 0.024_997_895), (3.0, 0.998_650_102)];
+        let table = [
+            (0.0, 0.5),
+            (1.0, 0.841_344_746),
+            (-1.96, 0.024_997_895),
+            (3.0, 0.998_650_102),
+        ];
         for (x, p) in table {
             assert!((norm_cdf(x) - p).abs() < 1e-7, "cdf({x})");
         }

@@ -168,8 +168,11 @@ pub struct SegmentParams {
     pub max_spend_share_per_month: f64,
     /// Cap on new hashrate ordered in a month, as a share of the network's installed hashrate.
     pub max_growth_share_of_network_per_month: f64,
-    /// Months a machine may stay switched off before it is retired.
+    /// Months a machine may stay unprofitable (even after the coming difficulty adjustment) before it is retired.
     pub retire_after_months: u32,
+    /// Share of the gap between the machines running and those that would pay their power that closes in a
+    /// month (power contracts and hosting terms make switching sluggish); 1 switches at once.
+    pub run_response_share_per_month: f64,
     pub shipping_lag_months: u32,
     /// Share of the segment's purchases it wants as futures (the rest spot).
     pub futures_preference_share: f64,
@@ -303,7 +306,11 @@ pub enum ScriptedEventKind {
     /// The regime is forced (the chain continues from it).
     SetRegime { regime: Regime },
     /// A region's power price is multiplied by `factor`, decaying back at `decay_per_month`.
-    PowerShock { region_idx: usize, factor: f64, decay_per_month: f64 },
+    PowerShock {
+        region_idx: usize,
+        factor: f64,
+        decay_per_month: f64,
+    },
 }
 
 impl ScriptedEventKind {

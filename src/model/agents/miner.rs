@@ -22,6 +22,8 @@ pub struct Fleet {
     /// Installed machines (running or off), per cohort.
     pub units: Vec<u64>,
     pub running: Vec<u64>,
+    /// Share of the cohort's machines running, carried between months: switching responds with a lag.
+    pub running_share: Vec<f64>,
     /// Machines shipped to the cohort and not yet arrived.
     pub in_transit: Vec<u64>,
     /// Standardised site-cost bound of the cohort (+inf when it holds the full site distribution).
@@ -51,6 +53,7 @@ impl Fleet {
             n_generations,
             units: vec![0; n_cohorts],
             running: vec![0; n_cohorts],
+            running_share: vec![1.0; n_cohorts],
             in_transit: vec![0; n_cohorts],
             site_z_max: vec![f64::INFINITY; n_cohorts],
             retired: vec![0; n_cohorts],
@@ -79,7 +82,11 @@ impl Fleet {
         let generation_idx = cohort_idx % self.n_generations;
         let rest = cohort_idx / self.n_generations;
         let region_idx = rest % self.n_regions;
-        let segment = if rest / self.n_regions == 0 { Segment::KeyAccount } else { Segment::Retail };
+        let segment = if rest / self.n_regions == 0 {
+            Segment::KeyAccount
+        } else {
+            Segment::Retail
+        };
         (segment, region_idx, generation_idx)
     }
 
@@ -99,9 +106,17 @@ impl Fleet {
             return;
         }
         let old = self.units[cohort_idx] as f64;
+        let added = n_units as f64;
         let q_old = norm_cdf(self.site_z_max[cohort_idx]);
-        let q_new = (old * q_old + n_units as f64) / (old + n_units as f64);
-        self.site_z_max[cohort_idx] = if q_new >= 1.0 - 1e-12 { f64::INFINITY } else { norm_inv_cdf(q_new) };
+        let q_new = (old * q_old + added) / (old + added);
+        self.site_z_max[cohort_idx] = if q_new >= 1.0 - 1e-12 {
+            f64::INFINITY
+        } else {
+            norm_inv_cdf(q_new)
+        };
+        // New machines were bought to run; the month's decision may still switch them off.
+        self.running_share[cohort_idx] =
+            (self.running_share[cohort_idx] * old + added) / (old + added);
         self.units[cohort_idx] += n_units;
     }
 
@@ -113,12 +128,19 @@ impl Fleet {
         self.add_units(to_idx, n);
     }
 
-    /// Decides which machines run this month and retires those off for too long.
+    /// Decides which machines run this month and retires those unprofitable for too long.
     ///
-    /// `revenue_usd_per_th_day` is what a TH/s earns at the month's starting difficulty and price.
+    /// `revenue_usd_per_th_day` is what a TH/s earns at the month's starting difficulty and price; it sets
+    /// which sites would run. The running share moves towards that target by the segment's response share
+    /// (fixed power contracts and hosting terms make switching sluggish). `outlook_usd_per_th_day` is what a
+    /// TH/s would earn once difficulty has adjusted to the hashrate now running: a machine is retired only
+    /// when even that has not covered its power for `retire_after_months` months, so machines switched off in
+    /// a slump wait for the retargets that make them profitable again.
+    #[allow(clippy::too_many_arguments)]
     pub fn operate(
         &mut self,
         revenue_usd_per_th_day: f64,
+        outlook_usd_per_th_day: f64,
         power_price_usd_per_kwh: &[f64],
         regions: &[RegionParams],
         generations: &[GenerationParams],
@@ -126,28 +148,39 @@ impl Fleet {
         hours_in_month: f64,
     ) {
         let n_gen = self.n_generations;
-        // Standardised breakeven per (region, generation), pushed into the history ring.
+        let retire_revenue = revenue_usd_per_th_day.max(outlook_usd_per_th_day);
+        // Standardised breakeven per (region, generation): now, and for retirement (ring buffer).
         for (region_idx, region) in regions.iter().enumerate() {
             let log_price = power_price_usd_per_kwh[region_idx].ln();
+            let sigma = region.site_power_price_dispersion_log;
             for (generation_idx, generation) in generations.iter().enumerate() {
-                let breakeven = breakeven_power_price_usd_per_kwh(
-                    revenue_usd_per_th_day,
-                    generation.efficiency_jth(),
-                    region.opex_share_of_power,
+                let efficiency = generation.efficiency_jth();
+                let opex = region.opex_share_of_power;
+                let z = standardised_breakeven(
+                    breakeven_power_price_usd_per_kwh(revenue_usd_per_th_day, efficiency, opex),
+                    log_price,
+                    sigma,
                 );
-                let z = standardised_breakeven(breakeven, log_price, region.site_power_price_dispersion_log);
+                let z_retire = standardised_breakeven(
+                    breakeven_power_price_usd_per_kwh(retire_revenue, efficiency, opex),
+                    log_price,
+                    sigma,
+                );
                 let rg = region_idx * n_gen + generation_idx;
                 self.z_now[rg] = z;
-                self.z_history[rg * self.history_len + self.history_pos] = z;
+                self.z_history[rg * self.history_len + self.history_pos] = z_retire;
             }
         }
         self.history_pos = (self.history_pos + 1) % self.history_len;
 
         for segment in Segment::ALL {
-            let window = (segments[segment.idx()].retire_after_months as usize).clamp(1, self.history_len);
+            let segment_params = &segments[segment.idx()];
+            let window = (segment_params.retire_after_months as usize).clamp(1, self.history_len);
+            let response = segment_params.run_response_share_per_month;
             for region_idx in 0..self.n_regions {
                 let region = &regions[region_idx];
                 let power_price = power_price_usd_per_kwh[region_idx];
+                let sigma = region.site_power_price_dispersion_log;
                 for (generation_idx, generation) in generations.iter().enumerate() {
                     let c = self.cohort_idx(segment, region_idx, generation_idx);
                     if self.units[c] == 0 {
@@ -156,7 +189,7 @@ impl Fleet {
                     }
                     let rg = region_idx * n_gen + generation_idx;
                     let z_max = self.site_z_max[c];
-                    // Retire: machines above the highest breakeven of the window were off all along.
+                    // Retire: sites above the highest retirement breakeven of the window lost money throughout.
                     let mut window_max = f64::NEG_INFINITY;
                     for k in 0..window {
                         let pos = (self.history_pos + self.history_len - 1 - k) % self.history_len;
@@ -165,22 +198,43 @@ impl Fleet {
                     if window_max < z_max {
                         let kept_share = norm_cdf(window_max) / norm_cdf(z_max);
                         let kept = to_units(self.units[c] as f64 * kept_share).min(self.units[c]);
-                        self.retired[c] += self.units[c] - kept;
-                        self.units[c] = kept;
+                        if kept < self.units[c] {
+                            // The retired sites were the dearest; whatever ran keeps running if it can.
+                            let running_before = self.running_share[c] * self.units[c] as f64;
+                            self.running_share[c] = if kept > 0 {
+                                (running_before / kept as f64).min(1.0)
+                            } else {
+                                0.0
+                            };
+                            self.retired[c] += self.units[c] - kept;
+                            self.units[c] = kept;
+                        }
                         self.site_z_max[c] = window_max;
                     }
+                    if self.units[c] == 0 {
+                        self.running[c] = 0;
+                        continue;
+                    }
                     let z_max = self.site_z_max[c];
-                    let z_run = self.z_now[rg].min(z_max);
                     let q_max = norm_cdf(z_max);
-                    let q_run = norm_cdf(z_run);
-                    let running_share = if q_max > 0.0 { (q_run / q_max).min(1.0) } else { 0.0 };
-                    let running = to_units(self.units[c] as f64 * running_share).min(self.units[c]);
+                    let target_share = if q_max > 0.0 {
+                        (norm_cdf(self.z_now[rg].min(z_max)) / q_max).min(1.0)
+                    } else {
+                        0.0
+                    };
+                    let share =
+                        self.running_share[c] + response * (target_share - self.running_share[c]);
+                    self.running_share[c] = share.clamp(0.0, 1.0);
+                    let running =
+                        to_units(self.units[c] as f64 * self.running_share[c]).min(self.units[c]);
                     self.running[c] = running;
                     if running > 0 {
-                        let sigma = region.site_power_price_dispersion_log;
+                        // The cheapest sites run: the bound of the running sites sits at quantile share × q_max.
+                        let z_run = norm_inv_cdf(self.running_share[c] * q_max).min(z_max);
                         let mean_site_price = power_price * mean_site_price_factor(z_run, sigma);
                         let kwh = running as f64 * generation.power_w / 1000.0 * hours_in_month;
-                        self.power_cost_usd[c] = kwh * mean_site_price * (1.0 + region.opex_share_of_power);
+                        self.power_cost_usd[c] =
+                            kwh * mean_site_price * (1.0 + region.opex_share_of_power);
                     }
                 }
             }
@@ -212,20 +266,33 @@ impl Fleet {
     /// Shares the month's mining revenue among cohorts in proportion to running hashrate.
     pub fn distribute_revenue(&mut self, usd_per_ths_month: f64, generations: &[GenerationParams]) {
         for c in 0..self.units.len() {
-            self.revenue_usd[c] =
-                self.running[c] as f64 * generations[c % self.n_generations].hashrate_ths * usd_per_ths_month;
+            self.revenue_usd[c] = self.running[c] as f64
+                * generations[c % self.n_generations].hashrate_ths
+                * usd_per_ths_month;
         }
     }
 }
 
 /// Standardised log distance of the breakeven power price from the region's median site price.
-pub fn standardised_breakeven(breakeven_usd_per_kwh: f64, log_median_price: f64, dispersion_log: f64) -> f64 {
+pub fn standardised_breakeven(
+    breakeven_usd_per_kwh: f64,
+    log_median_price: f64,
+    dispersion_log: f64,
+) -> f64 {
     if breakeven_usd_per_kwh <= 0.0 || !breakeven_usd_per_kwh.is_finite() {
-        return if breakeven_usd_per_kwh.is_infinite() { Z_ALL_SITES } else { -Z_ALL_SITES };
+        return if breakeven_usd_per_kwh.is_infinite() {
+            Z_ALL_SITES
+        } else {
+            -Z_ALL_SITES
+        };
     }
     let gap = breakeven_usd_per_kwh.ln() - log_median_price;
     if dispersion_log <= 0.0 {
-        return if gap >= 0.0 { Z_ALL_SITES } else { -Z_ALL_SITES };
+        return if gap >= 0.0 {
+            Z_ALL_SITES
+        } else {
+            -Z_ALL_SITES
+        };
     }
     (gap / dispersion_log).clamp(-Z_ALL_SITES, Z_ALL_SITES)
 }
@@ -275,7 +342,10 @@ pub struct SegmentFlows {
 
 impl SegmentFlows {
     pub fn net_cash_usd(&self) -> f64 {
-        self.revenue_usd - self.power_cost_usd - self.spot_purchases_usd - self.prepayments_paid_usd
+        self.revenue_usd
+            - self.power_cost_usd
+            - self.spot_purchases_usd
+            - self.prepayments_paid_usd
             - self.balances_paid_usd
             + self.refunds_received_usd
             + self.inflow_usd

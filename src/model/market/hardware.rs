@@ -31,7 +31,11 @@ pub fn monthly_profit_usd_per_unit(
 
 /// Months of operating profit needed to earn back `price_usd` (infinite when it earns nothing).
 pub fn payback_months(price_usd: f64, monthly_profit_usd: f64) -> f64 {
-    if monthly_profit_usd > 0.0 { price_usd / monthly_profit_usd } else { f64::INFINITY }
+    if monthly_profit_usd > 0.0 {
+        price_usd / monthly_profit_usd
+    } else {
+        f64::INFINITY
+    }
 }
 
 /// Appetite for buying at a given payback: 1 at or below `full_months`, 0 at or above `max_months`.
@@ -53,7 +57,10 @@ mod tests {
     fn s21() -> GenerationParams {
         GenerationParams {
             name: "S21".into(),
-            release: YearMonth { year: 2024, month: 1 },
+            release: YearMonth {
+                year: 2024,
+                month: 1,
+            },
             release_month_offset: -12,
             hashrate_ths: 200.0,
             power_w: 3500.0,

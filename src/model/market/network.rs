@@ -24,7 +24,11 @@ pub const MAX_SUPPLY_SATS: u64 = 21_000_000 * SATS_PER_BTC;
 /// Subsidy of the block at `height`, in satoshis (halved by a right shift, as the protocol does).
 pub fn subsidy_sats(height: u64) -> u64 {
     let n_halvings = height / BLOCKS_PER_HALVING;
-    if n_halvings >= 64 { 0 } else { INITIAL_SUBSIDY_SATS >> n_halvings }
+    if n_halvings >= 64 {
+        0
+    } else {
+        INITIAL_SUBSIDY_SATS >> n_halvings
+    }
 }
 
 pub fn subsidy_btc(height: u64) -> f64 {
@@ -50,7 +54,11 @@ pub fn issued_sats_before(height: u64) -> u64 {
 /// Difficulty after a retarget whose epoch took `epoch_seconds`.
 pub fn retarget(difficulty: f64, epoch_seconds: f64) -> f64 {
     let target = BLOCKS_PER_RETARGET as f64 * TARGET_BLOCK_SECONDS;
-    let factor = if epoch_seconds > 0.0 { target / epoch_seconds } else { RETARGET_CLAMP_FACTOR };
+    let factor = if epoch_seconds > 0.0 {
+        target / epoch_seconds
+    } else {
+        RETARGET_CLAMP_FACTOR
+    };
     (difficulty * factor.clamp(1.0 / RETARGET_CLAMP_FACTOR, RETARGET_CLAMP_FACTOR)).max(1.0)
 }
 
@@ -87,8 +95,16 @@ pub struct NetworkState {
 /// A block-height event of the network.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum NetworkEvent {
-    Retarget { height: u64, old_difficulty: f64, new_difficulty: f64, epoch_seconds: f64 },
-    Halving { height: u64, new_subsidy_btc: f64 },
+    Retarget {
+        height: u64,
+        old_difficulty: f64,
+        new_difficulty: f64,
+        epoch_seconds: f64,
+    },
+    Halving {
+        height: u64,
+        new_subsidy_btc: f64,
+    },
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -130,7 +146,8 @@ impl NetworkState {
             let blocks_to_retarget = (next_retarget - self.height) as f64;
             let expected = blocks_per_s * remaining_s + self.block_carry;
             if expected >= blocks_to_retarget {
-                let used_s = ((blocks_to_retarget - self.block_carry) / blocks_per_s).clamp(0.0, remaining_s);
+                let used_s = ((blocks_to_retarget - self.block_carry) / blocks_per_s)
+                    .clamp(0.0, remaining_s);
                 self.height = next_retarget;
                 self.block_carry = 0.0;
                 self.epoch_seconds += used_s;
@@ -159,7 +176,10 @@ impl NetworkState {
         for era in first_era..=last_era {
             let height = era * BLOCKS_PER_HALVING;
             if height > start_height && height <= self.height {
-                on_event(NetworkEvent::Halving { height, new_subsidy_btc: subsidy_btc(height) });
+                on_event(NetworkEvent::Halving {
+                    height,
+                    new_subsidy_btc: subsidy_btc(height),
+                });
             }
         }
         out.blocks = self.height - start_height;

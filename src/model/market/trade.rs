@@ -6,9 +6,11 @@ use rand::RngExt;
 
 use crate::model::agents::dealer::Installment;
 use crate::model::agents::manufacturer::{FuturesContract, Manufacturer, WaferLot};
-use crate::model::engine::{newest_released_generation, reference_profit_usd, World};
+use crate::model::engine::{World, newest_released_generation, reference_profit_usd};
 use crate::model::events::Event;
-use crate::model::market::hardware::{appetite_share, monthly_profit_usd_per_unit, power_cost_usd_per_th_day};
+use crate::model::market::hardware::{
+    appetite_share, monthly_profit_usd_per_unit, power_cost_usd_per_th_day,
+};
 use crate::model::math::{apportion, floor_units, to_units};
 use crate::model::params::{ManufacturerParams, Regime, Segment};
 use crate::model::record::{EventKind, EventRow, Subject};
@@ -46,7 +48,13 @@ struct Offer {
     units_filled: u64,
 }
 
-fn push_event(events: &mut Vec<EventRow>, path_idx: u32, month: Month, kind: EventKind, subject: Subject) -> &mut EventRow {
+fn push_event(
+    events: &mut Vec<EventRow>,
+    path_idx: u32,
+    month: Month,
+    kind: EventKind,
+    subject: Subject,
+) -> &mut EventRow {
     events.push(EventRow {
         path_idx,
         month,
@@ -69,7 +77,9 @@ pub fn initial_wafer_lots(params: &ManufacturerParams) -> Vec<WaferLot> {
         .filter(|_| params.initial_wafer_units_per_month > 0)
         .map(|k| {
             let entry = &params.roadmap[Manufacturer::current_roadmap_idx(params, k as i64)];
-            let cost = params.initial_wafer_units_per_month as f64 * entry.unit_cost_usd * params.wafer_cost_share;
+            let cost = params.initial_wafer_units_per_month as f64
+                * entry.unit_cost_usd
+                * params.wafer_cost_share;
             WaferLot {
                 ordered: Month(0),
                 arrival: Month(k),
@@ -103,9 +113,26 @@ pub fn set_prices(w: &mut World) {
     let month_offset = w.month_offset();
     let scrap = params.secondary_market.scrap_value_usd_per_unit;
     let n_gen = params.generations.len();
-    for (m_idx, (m, mp)) in w.manufacturers.iter_mut().zip(&params.manufacturers).enumerate() {
-        m.set_prices(mp, &params.generations, w.revenue_usd_per_th_day, &w.secondary_price_usd, scrap, month_offset);
-        m.plan(mp, &params.generations, w.revenue_usd_per_th_day, month_offset);
+    for (m_idx, (m, mp)) in w
+        .manufacturers
+        .iter_mut()
+        .zip(&params.manufacturers)
+        .enumerate()
+    {
+        m.set_prices(
+            mp,
+            &params.generations,
+            w.revenue_usd_per_th_day,
+            &w.secondary_price_usd,
+            scrap,
+            month_offset,
+        );
+        m.plan(
+            mp,
+            &params.generations,
+            w.revenue_usd_per_th_day,
+            month_offset,
+        );
         let current = Manufacturer::current_roadmap_idx(mp, month_offset);
         let market_price = &mut w.market_price_usd[m_idx];
         for g in 0..n_gen {
@@ -119,12 +146,20 @@ pub fn set_prices(w: &mut World) {
                 mp.strategy.pricing_power_price_usd_per_kwh,
                 0.0,
             );
-            market_price[g] = if i < current { m.spot_price_usd[g] } else { profit * mp.strategy.target_payback_months };
+            market_price[g] = if i < current {
+                m.spot_price_usd[g]
+            } else {
+                profit * mp.strategy.target_payback_months
+            };
         }
     }
     let dealers = &params.dealers;
     let bull = w.price.regime == Regime::Bull;
-    w.dealer.dump_discount_share = if bull { -dealers.bull_markup_share } else { dealers.bear_dump_discount_share };
+    w.dealer.dump_discount_share = if bull {
+        -dealers.bull_markup_share
+    } else {
+        dealers.bear_dump_discount_share
+    };
     for g in 0..n_gen {
         let manufacturer_price = w
             .manufacturers
@@ -132,20 +167,32 @@ pub fn set_prices(w: &mut World) {
             .map(|m| m.spot_price_usd[g])
             .filter(|&p| p > 0.0)
             .fold(f64::INFINITY, f64::min);
-        let reference = if manufacturer_price.is_finite() { manufacturer_price } else { w.secondary_price_usd[g] };
+        let reference = if manufacturer_price.is_finite() {
+            manufacturer_price
+        } else {
+            w.secondary_price_usd[g]
+        };
         let dealer_price = (reference * (1.0 - w.dealer.dump_discount_share)).max(scrap);
         w.dealer.price_usd[g] = dealer_price;
         if !bull && w.dealer.stock[g].units > 0 {
             w.secondary_price_usd[g] = w.secondary_price_usd[g].min(dealer_price);
         }
-        let mut replacement = if manufacturer_price.is_finite() { manufacturer_price } else { f64::INFINITY };
+        let mut replacement = if manufacturer_price.is_finite() {
+            manufacturer_price
+        } else {
+            f64::INFINITY
+        };
         if w.dealer.stock[g].units > 0 {
             replacement = replacement.min(dealer_price);
         }
         if params.manufacturers.is_empty() {
             replacement = replacement.min(params.generations[g].price_new_usd);
         }
-        w.replacement_price_usd[g] = if replacement.is_finite() { replacement } else { w.secondary_price_usd[g] };
+        w.replacement_price_usd[g] = if replacement.is_finite() {
+            replacement
+        } else {
+            w.secondary_price_usd[g]
+        };
     }
 }
 
@@ -156,10 +203,19 @@ pub fn deliver_futures(w: &mut World) {
     let params = w.params;
     let month = w.month;
     let path_idx = w.path_idx;
-    let World { manufacturers, segments, replacement_price_usd, pending_events, trade_scratch, .. } = &mut *w;
+    let World {
+        manufacturers,
+        segments,
+        replacement_price_usd,
+        pending_events,
+        trade_scratch,
+        ..
+    } = &mut *w;
     trade_scratch.shipments.clear();
     for (m_idx, m) in manufacturers.iter_mut().enumerate() {
-        let max_delay = params.manufacturers[m_idx].strategy.max_delivery_delay_months;
+        let max_delay = params.manufacturers[m_idx]
+            .strategy
+            .max_delivery_delay_months;
         for ci in 0..m.futures.len() {
             let batch = m.futures[ci].batch_units(month);
             m.futures[ci].units_due_to_date += batch;
@@ -176,18 +232,23 @@ pub fn deliver_futures(w: &mut World) {
                 let balance_per_unit = c.unit_price_usd - c.prepaid_per_unit_usd;
                 let value_per_unit = replacement_price_usd[g];
                 let rationality = params.segments[buyer.idx()].walk_away_rationality;
-                let walk_probability = if balance_per_unit > value_per_unit && value_per_unit > 0.0 {
+                let walk_probability = if balance_per_unit > value_per_unit && value_per_unit > 0.0
+                {
                     1.0 - (-rationality * (balance_per_unit / value_per_unit - 1.0)).exp()
                 } else if balance_per_unit > 0.0 && value_per_unit <= 0.0 {
                     1.0
                 } else {
                     0.0
                 };
-                let mut walked = to_units(deliverable as f64 * walk_probability.clamp(0.0, 1.0)).min(deliverable);
+                let mut walked = to_units(deliverable as f64 * walk_probability.clamp(0.0, 1.0))
+                    .min(deliverable);
                 let mut paying = deliverable - walked;
                 let books = &mut segments[buyer.idx()];
-                if balance_per_unit > 0.0 && paying as f64 * balance_per_unit > books.liquidity_usd() {
-                    let affordable = floor_units(books.liquidity_usd() / balance_per_unit).min(paying);
+                if balance_per_unit > 0.0
+                    && paying as f64 * balance_per_unit > books.liquidity_usd()
+                {
+                    let affordable =
+                        floor_units(books.liquidity_usd() / balance_per_unit).min(paying);
                     walked += paying - affordable;
                     paying = affordable;
                 }
@@ -201,7 +262,13 @@ pub fn deliver_futures(w: &mut World) {
                     books.committed_balance_usd -= walked as f64 * balance_per_unit;
                     books.flows.prepayments_forfeited_usd += forfeited;
                     m.futures[ci].units_walked += walked;
-                    let row = push_event(pending_events, path_idx, month, EventKind::WalkAway, Subject::Manufacturer(m_idx));
+                    let row = push_event(
+                        pending_events,
+                        path_idx,
+                        month,
+                        EventKind::WalkAway,
+                        Subject::Manufacturer(m_idx),
+                    );
                     row.units = walked;
                     row.amount_usd = forfeited;
                     row.value = walk_probability;
@@ -235,7 +302,8 @@ pub fn deliver_futures(w: &mut World) {
                 // Cancel everything still owed on this contract, due or not: the buyer has lost faith.
                 let refunded_units = c.units_pending();
                 let refund = refunded_units as f64 * c.prepaid_per_unit_usd;
-                let balance_released = refunded_units as f64 * (c.unit_price_usd - c.prepaid_per_unit_usd);
+                let balance_released =
+                    refunded_units as f64 * (c.unit_price_usd - c.prepaid_per_unit_usd);
                 c.units_refunded += refunded_units;
                 c.units_due_to_date = c.units_total;
                 c.late_since = None;
@@ -248,7 +316,13 @@ pub fn deliver_futures(w: &mut World) {
                 books.flows.refunds_received_usd += refund;
                 books.prepaid_outstanding_usd -= refund;
                 books.committed_balance_usd -= balance_released;
-                let row = push_event(pending_events, path_idx, month, EventKind::ContractRefunded, Subject::Manufacturer(m_idx));
+                let row = push_event(
+                    pending_events,
+                    path_idx,
+                    month,
+                    EventKind::ContractRefunded,
+                    Subject::Manufacturer(m_idx),
+                );
                 row.units = refunded_units;
                 row.amount_usd = refund;
             }
@@ -263,7 +337,13 @@ pub fn deliver_futures(w: &mut World) {
             totals.units_closed_delivered += c.units_delivered;
             totals.units_closed_walked += c.units_walked;
             totals.units_closed_refunded += c.units_refunded;
-            let row = push_event(pending_events, path_idx, month, EventKind::ContractClosed, Subject::Manufacturer(m_idx));
+            let row = push_event(
+                pending_events,
+                path_idx,
+                month,
+                EventKind::ContractClosed,
+                Subject::Manufacturer(m_idx),
+            );
             row.units = c.units_total;
             row.amount_usd = c.units_total as f64 * c.unit_price_usd;
             row.value = c.contract_id as f64;
@@ -300,8 +380,9 @@ fn ship(w: &mut World, segment: Segment, g: usize, units: u64) {
     parts.resize(n_regions, 0);
     let mut max_score = f64::NEG_INFINITY;
     for (r, region) in params.regions.iter().enumerate() {
-        let cost = power_cost_usd_per_th_day(generation.efficiency_jth(), w.power.price_usd_per_kwh[r])
-            * (1.0 + region.opex_share_of_power);
+        let cost =
+            power_cost_usd_per_th_day(generation.efficiency_jth(), w.power.price_usd_per_kwh[r])
+                * (1.0 + region.opex_share_of_power);
         let score = segment_params.region_choice_sensitivity * (hp - cost) / hp;
         max_score = max_score.max(score);
         weights.push(score);
@@ -322,7 +403,13 @@ fn ship(w: &mut World, segment: Segment, g: usize, units: u64) {
             w.fleet.arrived[c] += n;
         } else {
             w.fleet.in_transit[c] += n;
-            w.queue.schedule(Month(w.month.0 + lag), Event::MachinesArrive { cohort_idx: c, units: n });
+            w.queue.schedule(
+                Month(w.month.0 + lag),
+                Event::MachinesArrive {
+                    cohort_idx: c,
+                    units: n,
+                },
+            );
         }
     }
     w.trade_scratch.region_weights = weights;
@@ -339,7 +426,14 @@ pub fn dealers_trade(w: &mut World) {
     let path_idx = w.path_idx;
     let next_month = Month(month.0 + 1);
     {
-        let World { dealer, manufacturers, secondary_price_usd, rng_agents, pending_events, .. } = &mut *w;
+        let World {
+            dealer,
+            manufacturers,
+            secondary_price_usd,
+            rng_agents,
+            pending_events,
+            ..
+        } = &mut *w;
         let mut i = 0;
         while i < dealer.installments.len() {
             let inst = &dealer.installments[i];
@@ -352,7 +446,8 @@ pub fn dealers_trade(w: &mut World) {
             let underwater = inst.balance_usd > value_held;
             let u: f64 = rng_agents.random();
             let payment = inst.payment_usd.min(inst.balance_usd);
-            let defaults = (underwater && u < dealers.default_probability_per_month) || dealer.liquidity_usd() < payment;
+            let defaults = (underwater && u < dealers.default_probability_per_month)
+                || dealer.liquidity_usd() < payment;
             if defaults {
                 let inst = dealer.installments.swap_remove(i);
                 let recovered_value = held_units as f64 * secondary_price_usd[g];
@@ -364,7 +459,13 @@ pub fn dealers_trade(w: &mut World) {
                 dealer.flows.units_returned += held_units;
                 dealer.flows.n_defaults += 1;
                 dealer.flows.defaulted_balance_usd += inst.balance_usd;
-                let row = push_event(pending_events, path_idx, month, EventKind::DealerDefault, Subject::Manufacturer(m_idx));
+                let row = push_event(
+                    pending_events,
+                    path_idx,
+                    month,
+                    EventKind::DealerDefault,
+                    Subject::Manufacturer(m_idx),
+                );
                 row.units = held_units;
                 row.amount_usd = inst.balance_usd;
                 row.value = inst.installment_id as f64;
@@ -425,8 +526,11 @@ pub fn dealers_trade(w: &mut World) {
             dealer.stock[g].put(n, value);
             dealer.totals.units_in += n;
         } else {
-            let target_stock = strategy.target_inventory_months * mp.capacity_units_per_month as f64;
-            let excess = (m.inventory_units() as f64 - target_stock).max(0.0).min(free as f64);
+            let target_stock =
+                strategy.target_inventory_months * mp.capacity_units_per_month as f64;
+            let excess = (m.inventory_units() as f64 - target_stock)
+                .max(0.0)
+                .min(free as f64);
             let mut n = floor_units(dealers.bear_installment_take_share * excess);
             let down_per_unit = wholesale * strategy.dealer_down_payment_share;
             if down_per_unit > 0.0 {
@@ -459,7 +563,13 @@ pub fn dealers_trade(w: &mut World) {
                 payment_usd: (value - down) / months as f64,
                 months_left: months,
             });
-            let row = push_event(&mut w.pending_events, path_idx, month, EventKind::InstallmentSigned, Subject::Manufacturer(m_idx));
+            let row = push_event(
+                &mut w.pending_events,
+                path_idx,
+                month,
+                EventKind::InstallmentSigned,
+                Subject::Manufacturer(m_idx),
+            );
             row.units = n;
             row.amount_usd = value;
             row.value = strategy.dealer_down_payment_share;
@@ -474,7 +584,9 @@ pub fn dealers_trade(w: &mut World) {
         if stock.units == 0 {
             continue;
         }
-        if w.secondary_price_usd[g] <= scrap * (1.0 + 1e-9) && g != newest_released_generation(params, month) {
+        if w.secondary_price_usd[g] <= scrap * (1.0 + 1e-9)
+            && g != newest_released_generation(params, month)
+        {
             let n = stock.units;
             let proceeds = n as f64 * scrap;
             let book = stock.take(n);
@@ -504,7 +616,11 @@ pub fn buyers_purchase(w: &mut World) {
         + w.manufacturers
             .iter()
             .map(|m| {
-                m.self_mining_units.iter().zip(&params.generations).map(|(&n, g)| n as f64 * g.hashrate_ths).sum::<f64>()
+                m.self_mining_units
+                    .iter()
+                    .zip(&params.generations)
+                    .map(|(&n, g)| n as f64 * g.hashrate_ths)
+                    .sum::<f64>()
             })
             .sum::<f64>();
     let mut offers = std::mem::take(&mut w.trade_scratch.offers);
@@ -513,7 +629,12 @@ pub fn buyers_purchase(w: &mut World) {
         let sp = &params.segments[segment.idx()];
         offers.clear();
         // Futures offers.
-        for (m_idx, (m, mp)) in w.manufacturers.iter().zip(&params.manufacturers).enumerate() {
+        for (m_idx, (m, mp)) in w
+            .manufacturers
+            .iter()
+            .zip(&params.manufacturers)
+            .enumerate()
+        {
             let strategy = &mp.strategy;
             let available = m.futures_offer_units.saturating_sub(m.futures_signed_units);
             if m.distressed || available == 0 {
@@ -526,8 +647,10 @@ pub fn buyers_purchase(w: &mut World) {
                 continue;
             }
             let profit = reference_profit_usd(params, g, hp);
-            let wait = strategy.wafer_lead_months as f64 + (strategy.delivery_months.max(1) as f64 - 1.0) / 2.0;
-            let demand_factor = (-sp.prepay_elasticity * (strategy.prepay_share - sp.reference_prepay_share)
+            let wait = strategy.wafer_lead_months as f64
+                + (strategy.delivery_months.max(1) as f64 - 1.0) / 2.0;
+            let demand_factor = (-sp.prepay_elasticity
+                * (strategy.prepay_share - sp.reference_prepay_share)
                 - sp.delivery_elasticity_per_month * (wait - sp.reference_wait_months))
                 .exp()
                 .min(4.0);
@@ -556,7 +679,13 @@ pub fn buyers_purchase(w: &mut World) {
                     continue;
                 }
                 let profit = reference_profit_usd(params, g, hp);
-                offers.push(spot_offer(Source::Manufacturer(m_idx), g, price, profit, free));
+                offers.push(spot_offer(
+                    Source::Manufacturer(m_idx),
+                    g,
+                    price,
+                    profit,
+                    free,
+                ));
             }
         }
         for g in 0..params.generations.len() {
@@ -571,10 +700,23 @@ pub fn buyers_purchase(w: &mut World) {
             let g = newest_released_generation(params, month);
             let price = params.generations[g].price_new_usd;
             let profit = reference_profit_usd(params, g, hp);
-            offers.push(spot_offer(Source::OpenMarket, g, price, profit, u64::MAX / 4));
+            offers.push(spot_offer(
+                Source::OpenMarket,
+                g,
+                price,
+                profit,
+                u64::MAX / 4,
+            ));
         }
-        let best_payback = offers.iter().map(|o| o.payback_months).fold(f64::INFINITY, f64::min);
-        let appetite = appetite_share(best_payback, sp.full_appetite_payback_months, sp.max_payback_months);
+        let best_payback = offers
+            .iter()
+            .map(|o| o.payback_months)
+            .fold(f64::INFINITY, f64::min);
+        let appetite = appetite_share(
+            best_payback,
+            sp.full_appetite_payback_months,
+            sp.max_payback_months,
+        );
         let books = &w.segments[segment.idx()];
         let mut budget = books.available_usd() * sp.max_spend_share_per_month * appetite;
         let best_usd_per_th = offers
@@ -582,19 +724,27 @@ pub fn buyers_purchase(w: &mut World) {
             .map(|o| o.unit_price_usd / params.generations[o.generation_idx].hashrate_ths)
             .fold(f64::INFINITY, f64::min);
         if best_usd_per_th.is_finite() {
-            let cap_usd = sp.max_growth_share_of_network_per_month * installed_ths * best_usd_per_th;
+            let cap_usd =
+                sp.max_growth_share_of_network_per_month * installed_ths * best_usd_per_th;
             budget = budget.min(cap_usd);
         }
         if !(budget > 0.0) {
             continue;
         }
         let mut liquidity = books.liquidity_usd();
-        let futures_budget = if n_futures > 0 { budget * sp.futures_preference_share } else { 0.0 };
+        let futures_budget = if n_futures > 0 {
+            budget * sp.futures_preference_share
+        } else {
+            0.0
+        };
         let mut spot_budget = budget - futures_budget;
         if n_futures > 0 {
             let (futures_offers, _) = offers.split_at_mut(n_futures);
             // The terms shrink how much buyers sign for; availability limits spill over to spot.
-            let weights_sum: f64 = futures_offers.iter().map(|o| choice_weight(o, best_payback, sp.price_sensitivity)).sum();
+            let weights_sum: f64 = futures_offers
+                .iter()
+                .map(|o| choice_weight(o, best_payback, sp.price_sensitivity))
+                .sum();
             let shrink = if weights_sum > 0.0 {
                 futures_offers
                     .iter()
@@ -610,9 +760,17 @@ pub fn buyers_purchase(w: &mut World) {
         }
         let spot_wanted = spot_budget;
         let (_, spot_offers) = offers.split_at_mut(n_futures);
-        allocate(spot_budget, &mut liquidity, sp.price_sensitivity, spot_offers);
+        allocate(
+            spot_budget,
+            &mut liquidity,
+            sp.price_sensitivity,
+            spot_offers,
+        );
         if segment == Segment::Retail {
-            let best_spot_price = spot_offers.iter().map(|o| o.unit_price_usd).fold(f64::INFINITY, f64::min);
+            let best_spot_price = spot_offers
+                .iter()
+                .map(|o| o.unit_price_usd)
+                .fold(f64::INFINITY, f64::min);
             if best_spot_price.is_finite() && best_spot_price > 0.0 {
                 dealer_demand_units += spot_wanted / best_spot_price;
             }
@@ -627,7 +785,8 @@ pub fn buyers_purchase(w: &mut World) {
     }
     let smoothing = params.dealers.demand_smoothing_share;
     w.dealer.flows.units_demanded = to_units(dealer_demand_units);
-    w.dealer.demand_units_smoothed = (1.0 - smoothing) * w.dealer.demand_units_smoothed + smoothing * dealer_demand_units;
+    w.dealer.demand_units_smoothed =
+        (1.0 - smoothing) * w.dealer.demand_units_smoothed + smoothing * dealer_demand_units;
     offers.clear();
     w.trade_scratch.offers = offers;
 }
@@ -648,7 +807,10 @@ fn spot_offer(source: Source, g: usize, price: f64, profit: f64, units: u64) -> 
 
 /// Logit weight of an offer: buyers favour the shortest payback, more so the more price-sensitive.
 fn choice_weight(offer: &Offer, best_payback: f64, price_sensitivity: f64) -> f64 {
-    if offer.units_filled >= offer.units_available || !offer.payback_months.is_finite() || !best_payback.is_finite() {
+    if offer.units_filled >= offer.units_available
+        || !offer.payback_months.is_finite()
+        || !best_payback.is_finite()
+    {
         return 0.0;
     }
     (-price_sensitivity * (offer.payback_months / best_payback - 1.0)).exp()
@@ -656,7 +818,12 @@ fn choice_weight(offer: &Offer, best_payback: f64, price_sensitivity: f64) -> f6
 
 /// Spends up to `budget_usd` across offers in proportion to their choice weights, in up to three passes so
 /// that what one offer cannot supply goes to the others. Returns the budget left unspent.
-fn allocate(budget_usd: f64, liquidity_usd: &mut f64, price_sensitivity: f64, offers: &mut [Offer]) -> f64 {
+fn allocate(
+    budget_usd: f64,
+    liquidity_usd: &mut f64,
+    price_sensitivity: f64,
+    offers: &mut [Offer],
+) -> f64 {
     let mut remaining = budget_usd;
     let best = offers
         .iter()
@@ -667,7 +834,10 @@ fn allocate(budget_usd: f64, liquidity_usd: &mut f64, price_sensitivity: f64, of
         if remaining <= 0.0 {
             break;
         }
-        let total_weight: f64 = offers.iter().map(|o| choice_weight(o, best, price_sensitivity)).sum();
+        let total_weight: f64 = offers
+            .iter()
+            .map(|o| choice_weight(o, best, price_sensitivity))
+            .sum();
         if total_weight <= 0.0 {
             break;
         }
@@ -678,7 +848,8 @@ fn allocate(budget_usd: f64, liquidity_usd: &mut f64, price_sensitivity: f64, of
                 continue;
             }
             let share_usd = remaining * weight / total_weight;
-            let mut units = floor_units(share_usd / o.unit_price_usd).min(o.units_available - o.units_filled);
+            let mut units =
+                floor_units(share_usd / o.unit_price_usd).min(o.units_available - o.units_filled);
             let cash_per_unit = o.unit_price_usd * o.cash_share_now;
             if cash_per_unit > 0.0 {
                 units = units.min(floor_units(*liquidity_usd / cash_per_unit));
@@ -703,7 +874,9 @@ fn settle(w: &mut World, segment: Segment, o: Offer) {
     let g = o.generation_idx;
     let month = w.month;
     if o.futures {
-        let Source::Manufacturer(m_idx) = o.source else { return };
+        let Source::Manufacturer(m_idx) = o.source else {
+            return;
+        };
         let mp = &params.manufacturers[m_idx];
         let strategy = &mp.strategy;
         let prepaid_per_unit = o.unit_price_usd * strategy.prepay_share;
@@ -738,7 +911,13 @@ fn settle(w: &mut World, segment: Segment, o: Offer) {
         books.committed_balance_usd += value - prepayment;
         books.prepaid_outstanding_usd += prepayment;
         let path_idx = w.path_idx;
-        let row = push_event(&mut w.pending_events, path_idx, month, EventKind::ContractSigned, Subject::Manufacturer(m_idx));
+        let row = push_event(
+            &mut w.pending_events,
+            path_idx,
+            month,
+            EventKind::ContractSigned,
+            Subject::Manufacturer(m_idx),
+        );
         row.units = n;
         row.amount_usd = value;
         row.value = strategy.prepay_share;
@@ -792,9 +971,14 @@ pub fn segments_finance(w: &mut World) {
         }
         // Machines leave the churning segment: the other segment takes what it can pay for at the used
         // price, the rest is scrapped.
-        let other = if segment == Segment::Retail { Segment::KeyAccount } else { Segment::Retail };
+        let other = if segment == Segment::Retail {
+            Segment::KeyAccount
+        } else {
+            Segment::Retail
+        };
         let other_params = &params.segments[other.idx()];
-        let mut other_budget = w.segments[other.idx()].available_usd() * other_params.max_spend_share_per_month;
+        let mut other_budget =
+            w.segments[other.idx()].available_usd() * other_params.max_spend_share_per_month;
         for r in 0..params.regions.len() {
             for g in 0..params.generations.len() {
                 let from = w.fleet.cohort_idx(segment, r, g);
@@ -803,7 +987,11 @@ pub fn segments_finance(w: &mut World) {
                     continue;
                 }
                 let price = w.secondary_price_usd[g];
-                let affordable = if price > 0.0 { floor_units(other_budget / price) } else { 0 };
+                let affordable = if price > 0.0 {
+                    floor_units(other_budget / price)
+                } else {
+                    0
+                };
                 let profitable = w.fleet.z_now[r * params.generations.len() + g] > 0.0;
                 let taken = if profitable { n.min(affordable) } else { 0 };
                 let scrapped = n - taken;
@@ -892,15 +1080,30 @@ pub fn manufacturers_finance(w: &mut World) {
         }
         m.pay_fixed_costs(mp);
         if let Some(lot) = m.order_wafers(mp, month, month_offset) {
-            w.queue.schedule(lot.arrival, Event::WaferLotArrives { manufacturer_idx: m_idx });
+            w.queue.schedule(
+                lot.arrival,
+                Event::WaferLotArrives {
+                    manufacturer_idx: m_idx,
+                },
+            );
         }
         let m = &mut w.manufacturers[m_idx];
         let in_distress = m.cash_usd < -m.credit_line_usd;
         if in_distress != m.distressed {
             m.distressed = in_distress;
-            let kind = if in_distress { EventKind::DistressStarted } else { EventKind::DistressEnded };
+            let kind = if in_distress {
+                EventKind::DistressStarted
+            } else {
+                EventKind::DistressEnded
+            };
             let cash = m.cash_usd;
-            let row = push_event(&mut w.pending_events, path_idx, month, kind, Subject::Manufacturer(m_idx));
+            let row = push_event(
+                &mut w.pending_events,
+                path_idx,
+                month,
+                kind,
+                Subject::Manufacturer(m_idx),
+            );
             row.amount_usd = cash;
             row.value = cash;
             row.value_unit = "usd";

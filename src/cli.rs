@@ -1,0 +1,188 @@
+//! The command line: `run`, `check` and friends. Parses arguments, calls the library, reports outcomes.
+//!
+//! Exit status: 0 success; 1 a bad scenario or bad usage (nothing written); 2 a runtime or IO failure,
+//! including paths stopped by a failed check (their results are still written).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::batch::{self, RunOptions};
+use crate::scenario::Scenario;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "hashcycle",
+    version,
+    about = "Monte Carlo simulator of the Bitcoin mining industry cycle"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a scenario's Monte Carlo paths and write the tables to DIR/<scenario name>/.
+    Run {
+        /// Scenario file (TOML).
+        file: PathBuf,
+        /// Number of paths (overrides the scenario's `simulation.paths`).
+        #[arg(long)]
+        paths: Option<u32>,
+        /// Master seed (overrides the scenario's `simulation.seed`).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Output root directory.
+        #[arg(long, default_value = "output")]
+        out: PathBuf,
+        /// Worker threads (default: all cores). Results do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+    /// Validate a scenario and report every problem with file:line:col.
+    Check {
+        /// Scenario file (TOML).
+        file: PathBuf,
+    },
+}
+
+/// Outcome of a command: what to print and the exit status.
+pub enum Failure {
+    /// Bad input: exit status 1.
+    Input(String),
+    /// Runtime or IO failure: exit status 2.
+    Runtime(String),
+}
+
+pub fn main() -> ExitCode {
+    install_panic_hook();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    ExitCode::SUCCESS
+                }
+                _ => ExitCode::from(1),
+            };
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Input(message)) => {
+            eprint!("{}", ensure_newline(message));
+            ExitCode::from(1)
+        }
+        Err(Failure::Runtime(message)) => {
+            eprint!("{}", ensure_newline(message));
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn ensure_newline(mut s: String) -> String {
+    if !s.ends_with('\n') {
+        s.push('\n');
+    }
+    s
+}
+
+/// A panic is a bug; say so plainly instead of printing Rust's panic text.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        // Panics inside a path are caught and reported with the path; print nothing here for worker threads.
+        if std::thread::current().name().is_some_and(|n| n == "main") {
+            eprintln!("hashcycle: internal error: {message}");
+        }
+    }));
+}
+
+pub fn load_scenario(file: &std::path::Path) -> Result<Scenario, Failure> {
+    Scenario::load(file).map_err(|e| Failure::Input(format!("error: {e}")))
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Check { file } => {
+            let scenario = load_scenario(&file)?;
+            let p = &scenario.params;
+            println!(
+                "{}: ok ({} \"{}\", {} months from {}, {} paths, {} regions, {} generations, {} manufacturers, {} scripted events)",
+                file.display(),
+                "scenario",
+                p.simulation.name,
+                p.simulation.horizon_months,
+                p.simulation.start,
+                p.simulation.n_paths,
+                p.regions.len(),
+                p.generations.len(),
+                p.manufacturers.len(),
+                p.events.len()
+            );
+            Ok(())
+        }
+        Command::Run {
+            file,
+            paths,
+            seed,
+            out,
+            threads,
+        } => {
+            let scenario = load_scenario(&file)?;
+            if paths == Some(0) {
+                return Err(Failure::Input("error: --paths must be at least 1".into()));
+            }
+            if threads == Some(0) {
+                return Err(Failure::Input("error: --threads must be at least 1".into()));
+            }
+            let options = RunOptions {
+                n_paths: paths,
+                seed,
+                out_dir: out,
+                threads,
+                progress: true,
+            };
+            let report = batch::run(&scenario, &options)
+                .map_err(|e| Failure::Runtime(format!("error: {e}")))?;
+            println!(
+                "wrote {} ({} paths in {:.1} s)",
+                report.dir.display(),
+                report.n_paths,
+                report.wall_seconds
+            );
+            if report.failures.is_empty() {
+                return Ok(());
+            }
+            let mut message = format!(
+                "error: {} path(s) stopped by a failed check:\n",
+                report.failures.len()
+            );
+            for f in report.failures.iter().take(20) {
+                let month = scenario
+                    .params
+                    .simulation
+                    .start
+                    .plus_months(f.violation.month.0 as i64);
+                message.push_str(&format!(
+                    "  scenario {}, path {}, month {month}: {} (expected {}, actual {})\n",
+                    scenario.params.simulation.name,
+                    f.path_idx,
+                    f.violation.what,
+                    f.violation.expected,
+                    f.violation.actual
+                ));
+            }
+            message.push_str("the other paths completed; every failure is recorded in events.parquet (kind = \"invariant_violation\")");
+            Err(Failure::Runtime(message))
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! Writing results: Parquet tables (polars), provenance, and crash-safe output directories.
+
+pub mod dir;
+pub mod parquet;
+pub mod provenance;
+pub mod tables;
+
+use std::path::{Path, PathBuf};
+
+/// Why results could not be written or read.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    /// A file or directory operation failed. Fatal for the run.
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// polars failed to build, write or read a table. Fatal for the run.
+    #[error("{path}: {message}")]
+    Polars { path: PathBuf, message: String },
+    /// A NaN or infinity reached a table: a modelling bug. Nothing is committed.
+    #[error("{path}: column `{column}` has a non-finite value at row {row}")]
+    NonFinite {
+        path: PathBuf,
+        column: String,
+        row: usize,
+    },
+    /// An input table is missing or lacks a column.
+    #[error("{path}: {message}")]
+    Missing { path: PathBuf, message: String },
+}
+
+impl OutputError {
+    pub fn io(path: &Path, source: std::io::Error) -> OutputError {
+        OutputError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    pub fn polars(path: &Path, e: polars::prelude::PolarsError) -> OutputError {
+        OutputError::Polars {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        }
+    }
+}

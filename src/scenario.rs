@@ -1,0 +1,181 @@
+//! Scenario files: TOML text → spanned tree → validated `model::params::Params`.
+//!
+//! Every problem in a scenario is reported at once, each as `file:line:col: message` with the valid range,
+//! followed by the offending line. A scenario with any problem never reaches the model.
+
+pub mod history;
+pub mod raw;
+pub mod reader;
+pub mod validate;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::model::params::Params;
+use crate::scenario::raw::{Node, Span};
+use crate::scenario::reader::{Problem, Problems};
+
+/// A validated scenario with the text it came from (kept for provenance).
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub path: PathBuf,
+    pub text: String,
+    pub tree: Node,
+    pub params: Params,
+}
+
+/// Why a scenario was rejected: every problem found, with the text to show where.
+#[derive(Debug)]
+pub struct ScenarioError {
+    pub file: String,
+    pub text: String,
+    pub problems: Vec<Problem>,
+}
+
+impl std::error::Error for ScenarioError {}
+
+impl miette::Diagnostic for ScenarioError {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new("hashcycle::scenario"))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(
+            "scenarios/base.toml is commented key by key and doubles as the format reference",
+        ))
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..text.floor_char_boundary(offset)];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let col = before[line_start..].chars().count() + 1;
+    (line, col)
+}
+
+impl ScenarioError {
+    fn location(&self, span: &Option<Span>) -> String {
+        match span {
+            Some(span) => {
+                let (line, col) = line_col(&self.text, span.start);
+                format!("{}:{line}:{col}", self.file)
+            }
+            None => format!("{}:1:1", self.file),
+        }
+    }
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.problems.len();
+        writeln!(
+            f,
+            "{} is not a valid scenario: {n} problem{}",
+            self.file,
+            if n == 1 { "" } else { "s" }
+        )?;
+        for problem in &self.problems {
+            writeln!(f, "  {}: {}", self.location(&problem.span), problem.message)?;
+            if let Some(span) = &problem.span {
+                let (line, col) = line_col(&self.text, span.start);
+                if let Some(source_line) = self.text.lines().nth(line - 1) {
+                    let width = self.text[span.clone()]
+                        .lines()
+                        .next()
+                        .map_or(1, |l| l.chars().count().max(1));
+                    let width =
+                        width.min(source_line.chars().count().saturating_sub(col - 1).max(1));
+                    writeln!(f, "  {line:>5} | {source_line}")?;
+                    writeln!(f, "        | {}{}", " ".repeat(col - 1), "^".repeat(width))?;
+                }
+            } else if !problem.key_path.is_empty() {
+                writeln!(
+                    f,
+                    "        | (set by a sweep override of `{}`)",
+                    problem.key_path
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Scenario {
+    /// Reads and validates a scenario file.
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+            file: file.clone(),
+            text: String::new(),
+            problems: vec![Problem {
+                span: None,
+                key_path: String::new(),
+                message: format!("cannot read the file: {e}"),
+            }],
+        })?;
+        let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Scenario::from_text(&text, &file, &base_dir).map(|mut s| {
+            s.path = path.to_path_buf();
+            s
+        })
+    }
+
+    /// Validates scenario text; `file` names it in messages, `base_dir` resolves relative paths.
+    pub fn from_text(text: &str, file: &str, base_dir: &Path) -> Result<Scenario, ScenarioError> {
+        let (tree, syntax_errors) = raw::parse(text);
+        let mut problems = Problems::default();
+        for e in syntax_errors {
+            problems.push(e.span, "", format!("TOML syntax error: {}", e.message));
+        }
+        Scenario::from_tree(tree, text, file, base_dir, problems)
+    }
+
+    /// Validates an already parsed (possibly overridden) tree.
+    pub fn from_tree(
+        tree: Node,
+        text: &str,
+        file: &str,
+        base_dir: &Path,
+        mut problems: Problems,
+    ) -> Result<Scenario, ScenarioError> {
+        let params = if problems.is_empty() {
+            validate::read_params(&tree, base_dir, &mut problems)
+        } else {
+            None
+        };
+        match params {
+            Some(params) if problems.is_empty() => Ok(Scenario {
+                path: PathBuf::from(file),
+                text: text.to_string(),
+                tree,
+                params,
+            }),
+            _ => {
+                let mut list = problems.list;
+                list.sort_by_key(|p| p.span.as_ref().map_or(usize::MAX, |s| s.start));
+                list.dedup();
+                Err(ScenarioError {
+                    file: file.to_string(),
+                    text: text.to_string(),
+                    problems: list,
+                })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_from_one() {
+        let text = "a = 1\nbb = 2\n";
+        assert_eq!(line_col(text, 0), (1, 1));
+        assert_eq!(line_col(text, 6), (2, 1));
+        assert_eq!(line_col(text, 11), (2, 6));
+    }
+}

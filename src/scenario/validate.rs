@@ -1,0 +1,1053 @@
+//! Validation: reads the raw tree into `model::params::Params`, collecting every problem.
+//!
+//! Each key's unit is in its name; each call states the valid range, and the default where there is one.
+//! The commented scenario files in `scenarios/` are the reference for what every key means.
+
+use std::path::Path;
+
+use crate::model::params::{
+    BootstrapParams, DealerParams, FeeParams, GenerationParams, InitialCohort, ManufacturerParams,
+    ManufacturerStrategy, NetworkParams, Params, PriceParams, PriceProcess, Regime,
+    RegimeSwitchingParams, RegionParams, RoadmapEntry, ScriptedEvent, ScriptedEventKind,
+    SecondaryMarketParams, Segment, SegmentParams, SimulationParams,
+};
+use crate::model::units::{Month, YearMonth};
+use crate::scenario::history;
+use crate::scenario::raw::{Node, Span, Value};
+use crate::scenario::reader::{Bounds, Problems, Section};
+
+/// Shares that must add up to 1 may be off by this much.
+const SHARE_SUM_TOLERANCE: f64 = 1e-6;
+
+/// Reads a whole scenario. `base_dir` resolves relative file names (the bootstrap history).
+pub fn read_params(root: &Node, base_dir: &Path, p: &mut Problems) -> Option<Params> {
+    let Value::Table(table) = &root.value else {
+        p.push(root.span.clone(), "", "a scenario must be a TOML table");
+        return None;
+    };
+    let mut top = Section::new(table, "", root.span.clone());
+    let simulation = read_simulation(&mut top, p);
+    let horizon_end = simulation
+        .as_ref()
+        .map(|s| s.start.plus_months(s.horizon_months as i64));
+    let start = simulation.as_ref().map(|s| s.start);
+    let price = read_price(&mut top, p, base_dir);
+    let fees = read_fees(&mut top, p);
+    let network = read_network(&mut top, p);
+    let regions = read_regions(&mut top, p);
+    let generations = read_generations(&mut top, p, start, horizon_end);
+    let segments = read_segments(&mut top, p);
+    let initial_fleet = read_fleet(
+        &mut top,
+        p,
+        &regions,
+        &generations,
+        &segments,
+        network.as_ref(),
+        start,
+    );
+    let manufacturers = read_manufacturers(&mut top, p, &generations, start, horizon_end);
+    let dealers = read_dealers(&mut top, p);
+    let secondary_market = read_secondary_market(&mut top, p);
+    let events = read_events(&mut top, p, &regions, start, horizon_end);
+    top.finish(p);
+    if !p.is_empty() {
+        return None;
+    }
+    Some(Params {
+        simulation: simulation?,
+        price: price?,
+        fees,
+        network: network?,
+        regions,
+        generations,
+        segments,
+        initial_fleet,
+        manufacturers,
+        dealers,
+        secondary_market,
+        events,
+    })
+}
+
+fn read_simulation(top: &mut Section, p: &mut Problems) -> Option<SimulationParams> {
+    let mut s = top.table(p, "simulation", true)?;
+    let (name, name_span) = s.string(p, "name", None);
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+    {
+        p.push(name_span, "simulation.name", "`simulation.name` must be a non-empty name of letters, digits, '_', '-' or '.' (it names the output directory)");
+    }
+    let (start, _) = s.year_month(p, "start_month");
+    let horizon_months = s.u32(p, "horizon_months", Bounds::closed(1.0, 1200.0), None);
+    let n_paths = s.u32(p, "paths", Bounds::closed(1.0, 10_000_000.0), Some(1000));
+    let seed = s.u64(p, "seed", Bounds::non_negative(), Some(1));
+    s.finish(p);
+    Some(SimulationParams {
+        name,
+        start: start?,
+        horizon_months,
+        n_paths,
+        seed,
+    })
+}
+
+fn read_regime(s: &mut Section, p: &mut Problems, key: &str, default: Option<&str>) -> Regime {
+    if s.choice(p, key, &["bull", "bear"], default) == "bear" {
+        Regime::Bear
+    } else {
+        Regime::Bull
+    }
+}
+
+fn read_price(top: &mut Section, p: &mut Problems, base_dir: &Path) -> Option<PriceParams> {
+    let mut s = top.table(p, "price", true)?;
+    let model = s.choice(
+        p,
+        "model",
+        &["regime_switching", "bootstrap"],
+        Some("regime_switching"),
+    );
+    let start_price_usd = s.f64(p, "start_price_usd", Bounds::positive(), None);
+    let start_regime = read_regime(&mut s, p, "start_regime", Some("bull"));
+    let jump_probability_per_month =
+        s.f64(p, "jump_probability_per_month", Bounds::share(), Some(0.0));
+    let jump_mean_log = s.f64(p, "jump_mean_log", Bounds::closed(-5.0, 5.0), Some(0.0));
+    let jump_sd_log = s.f64(p, "jump_sd_log", Bounds::closed(0.0, 5.0), Some(0.0));
+    let process = if model == "bootstrap" {
+        // The other process's table may stay in the file, so that switching `model` is a one-word edit.
+        let _ = s.table(p, "regime_switching", false);
+        let mut b = s.table(p, "bootstrap", true)?;
+        let (file, file_span) = b.string(p, "history_file", None);
+        let (from, _) = b.year_month(p, "from_month");
+        let (to, to_span) = b.year_month(p, "to_month");
+        let block_months = b.u32(p, "block_months", Bounds::closed(1.0, 120.0), Some(6));
+        let window = b.u32(
+            p,
+            "regime_window_months",
+            Bounds::closed(1.0, 60.0),
+            Some(6),
+        );
+        b.finish(p);
+        let (from, to) = (from?, to?);
+        if to <= from {
+            p.push(
+                to_span,
+                "price.bootstrap.to_month",
+                "`price.bootstrap.to_month` must come after `from_month`",
+            );
+            return None;
+        }
+        match history::load_log_returns(&base_dir.join(&file), from, to, window) {
+            Ok((log_returns, regimes)) if log_returns.len() >= block_months as usize => {
+                PriceProcess::Bootstrap(BootstrapParams {
+                    log_returns,
+                    regimes,
+                    block_months,
+                })
+            }
+            Ok((log_returns, _)) => {
+                p.push(
+                    file_span,
+                    "price.bootstrap.history_file",
+                    format!(
+                        "the history between {from} and {to} has {} monthly returns, fewer than `block_months` = {block_months}",
+                        log_returns.len()
+                    ),
+                );
+                return None;
+            }
+            Err(message) => {
+                p.push(
+                    file_span,
+                    "price.bootstrap.history_file",
+                    format!("cannot use price history `{file}`: {message}"),
+                );
+                return None;
+            }
+        }
+    } else {
+        let _ = s.table(p, "bootstrap", false);
+        let mut r = s.table(p, "regime_switching", true)?;
+        let drift = Bounds::closed(-1.0, 1.0);
+        let vol = Bounds::closed(0.0, 2.0);
+        let rs = RegimeSwitchingParams {
+            bull_drift_log_per_month: r.f64(p, "bull_drift_log_per_month", drift, None),
+            bull_volatility_log_per_month: r.f64(p, "bull_volatility_log_per_month", vol, None),
+            bear_drift_log_per_month: r.f64(p, "bear_drift_log_per_month", drift, None),
+            bear_volatility_log_per_month: r.f64(p, "bear_volatility_log_per_month", vol, None),
+            bull_to_bear_probability_per_month: r.f64(
+                p,
+                "bull_to_bear_probability_per_month",
+                Bounds::share(),
+                None,
+            ),
+            bear_to_bull_probability_per_month: r.f64(
+                p,
+                "bear_to_bull_probability_per_month",
+                Bounds::share(),
+                None,
+            ),
+        };
+        r.finish(p);
+        PriceProcess::RegimeSwitching(rs)
+    };
+    s.finish(p);
+    Some(PriceParams {
+        start_price_usd,
+        start_regime,
+        process,
+        jump_probability_per_month,
+        jump_mean_log,
+        jump_sd_log,
+    })
+}
+
+static EMPTY_TABLE: crate::scenario::raw::Table = crate::scenario::raw::Table {
+    entries: Vec::new(),
+};
+
+fn read_fees(top: &mut Section, p: &mut Problems) -> FeeParams {
+    let Some(mut s) = top.table(p, "fees", true) else {
+        return FeeParams {
+            bull_mean_btc_per_block: 0.0,
+            bear_mean_btc_per_block: 0.0,
+            volatility_log_per_month: 0.0,
+            persistence_per_month: 0.0,
+        };
+    };
+    let fees = FeeParams {
+        bull_mean_btc_per_block: s.f64(
+            p,
+            "bull_mean_btc_per_block",
+            Bounds::closed(0.0, 1000.0),
+            None,
+        ),
+        bear_mean_btc_per_block: s.f64(
+            p,
+            "bear_mean_btc_per_block",
+            Bounds::closed(0.0, 1000.0),
+            None,
+        ),
+        volatility_log_per_month: s.f64(
+            p,
+            "volatility_log_per_month",
+            Bounds::closed(0.0, 3.0),
+            Some(0.3),
+        ),
+        persistence_per_month: s.f64(
+            p,
+            "persistence_per_month",
+            Bounds::closed(0.0, 0.999),
+            Some(0.7),
+        ),
+    };
+    s.finish(p);
+    fees
+}
+
+fn read_network(top: &mut Section, p: &mut Problems) -> Option<NetworkParams> {
+    let mut s = top.table(p, "network", true)?;
+    let network = NetworkParams {
+        block_height: s.u64(p, "block_height", Bounds::closed(0.0, 13_440_000.0), None),
+        difficulty: s.f64(p, "difficulty", Bounds::closed(1.0, 1e30), None),
+        hashrate_ehs: s.f64(p, "hashrate_ehs", Bounds::above_up_to(0.0, 1e9), None),
+    };
+    s.finish(p);
+    Some(network)
+}
+
+fn check_unique_names(p: &mut Problems, what: &str, names: &[(String, Option<Span>)]) {
+    for (i, (name, span)) in names.iter().enumerate() {
+        if names[..i].iter().any(|(n, _)| n == name) {
+            p.push(
+                span.clone(),
+                what,
+                format!("{what} name \"{name}\" is used twice"),
+            );
+        }
+    }
+}
+
+fn check_share_sum(p: &mut Problems, span: Option<Span>, what: &str, sum: f64) {
+    if (sum - 1.0).abs() > SHARE_SUM_TOLERANCE {
+        p.push(
+            span,
+            what,
+            format!("{what} must sum to 1, but they sum to {sum:.6}"),
+        );
+    }
+}
+
+fn read_regions(top: &mut Section, p: &mut Problems) -> Vec<RegionParams> {
+    let span = top.span.clone();
+    let mut out = vec![];
+    let mut names = vec![];
+    for mut r in top.tables(p, "regions", true) {
+        let (name, name_span) = r.string(p, "name", None);
+        names.push((name.clone(), name_span));
+        out.push(RegionParams {
+            name,
+            fleet_share: r.f64(p, "fleet_share", Bounds::share(), None),
+            power_price_base_usd_per_kwh: r.f64(
+                p,
+                "power_price_base_usd_per_kwh",
+                Bounds::above_up_to(0.0, 100.0),
+                None,
+            ),
+            power_price_volatility_log_per_month: r.f64(
+                p,
+                "power_price_volatility_log_per_month",
+                Bounds::closed(0.0, 2.0),
+                Some(0.05),
+            ),
+            power_price_reversion_per_month: r.f64(
+                p,
+                "power_price_reversion_per_month",
+                Bounds::share(),
+                Some(0.2),
+            ),
+            site_power_price_dispersion_log: r.f64(
+                p,
+                "site_power_price_dispersion_log",
+                Bounds::closed(0.0, 3.0),
+                Some(0.3),
+            ),
+            opex_share_of_power: r.f64(
+                p,
+                "opex_share_of_power",
+                Bounds::closed(0.0, 10.0),
+                Some(0.2),
+            ),
+        });
+        r.finish(p);
+    }
+    check_unique_names(p, "region", &names);
+    if out.is_empty() {
+        p.push(
+            span,
+            "regions",
+            "a scenario needs at least one [[regions]] entry",
+        );
+    } else {
+        check_share_sum(
+            p,
+            names.first().and_then(|n| n.1.clone()),
+            "regions' fleet_share values",
+            out.iter().map(|r| r.fleet_share).sum(),
+        );
+    }
+    out
+}
+
+fn read_generations(
+    top: &mut Section,
+    p: &mut Problems,
+    start: Option<YearMonth>,
+    horizon_end: Option<YearMonth>,
+) -> Vec<GenerationParams> {
+    let span = top.span.clone();
+    let mut out = vec![];
+    let mut names = vec![];
+    for mut g in top.tables(p, "generations", true) {
+        let (name, name_span) = g.string(p, "name", None);
+        names.push((name.clone(), name_span));
+        let (release, release_span) = g.year_month(p, "release_month");
+        let hashrate_ths = g.f64(p, "hashrate_ths", Bounds::above_up_to(0.0, 1e7), None);
+        let power_w = g.f64(p, "power_w", Bounds::above_up_to(0.0, 1e7), None);
+        let price_new_usd = g.f64(p, "price_new_usd", Bounds::above_up_to(0.0, 1e9), None);
+        g.finish(p);
+        if let (Some(release), Some(end)) = (release, horizon_end)
+            && release >= end
+        {
+            p.push(
+                release_span,
+                &format!("{}.release_month", g_path(out.len())),
+                format!("generation \"{name}\" is released in {release}, after the horizon ends ({} is the last month simulated)", end.plus_months(-1)),
+            );
+        }
+        let release = release.unwrap_or(YearMonth {
+            year: 2000,
+            month: 1,
+        });
+        out.push(GenerationParams {
+            name,
+            release,
+            release_month_offset: start.map_or(0, |s| release.months_since(s)),
+            hashrate_ths,
+            power_w,
+            price_new_usd,
+        });
+    }
+    check_unique_names(p, "generation", &names);
+    if out.is_empty() {
+        p.push(
+            span,
+            "generations",
+            "a scenario needs at least one [[generations]] entry",
+        );
+    }
+    out
+}
+
+fn g_path(idx: usize) -> String {
+    format!("generations[{idx}]")
+}
+
+fn read_segment(s: &mut Section, p: &mut Problems) -> SegmentParams {
+    let full = s.f64(
+        p,
+        "full_appetite_payback_months",
+        Bounds::above_up_to(0.0, 600.0),
+        None,
+    );
+    let max_payback_span = s
+        .table
+        .get("max_payback_months")
+        .and_then(|n| n.span.clone());
+    let max = s.f64(
+        p,
+        "max_payback_months",
+        Bounds::above_up_to(0.0, 600.0),
+        None,
+    );
+    if max <= full && max > 0.0 {
+        p.push(
+            max_payback_span,
+            &format!("{}.max_payback_months", s.path),
+            format!("`{}.max_payback_months` = {max} must be above `full_appetite_payback_months` = {full}", s.path),
+        );
+    }
+    let params = SegmentParams {
+        fleet_share: s.f64(p, "fleet_share", Bounds::share(), None),
+        cash_usd: s.f64(p, "cash_usd", Bounds::closed(-1e15, 1e15), None),
+        credit_line_usd: s.f64(p, "credit_line_usd", Bounds::closed(0.0, 1e15), Some(0.0)),
+        credit_interest_rate_per_month: s.f64(
+            p,
+            "credit_interest_rate_per_month",
+            Bounds::share(),
+            Some(0.01),
+        ),
+        full_appetite_payback_months: full,
+        max_payback_months: max,
+        max_spend_share_per_month: s.f64(p, "max_spend_share_per_month", Bounds::share(), None),
+        max_growth_share_of_network_per_month: s.f64(
+            p,
+            "max_growth_share_of_network_per_month",
+            Bounds::closed(0.0, 10.0),
+            None,
+        ),
+        retire_after_months: s.u32(p, "retire_after_months", Bounds::closed(1.0, 120.0), None),
+        run_response_share_per_month: s.f64(
+            p,
+            "run_response_share_per_month",
+            Bounds::above_up_to(0.0, 1.0),
+            Some(0.5),
+        ),
+        shipping_lag_months: s.u32(p, "shipping_lag_months", Bounds::closed(0.0, 24.0), Some(1)),
+        futures_preference_share: s.f64(p, "futures_preference_share", Bounds::share(), None),
+        prepay_elasticity: s.f64(
+            p,
+            "prepay_elasticity",
+            Bounds::closed(0.0, 100.0),
+            Some(1.0),
+        ),
+        delivery_elasticity_per_month: s.f64(
+            p,
+            "delivery_elasticity_per_month",
+            Bounds::closed(0.0, 10.0),
+            Some(0.05),
+        ),
+        reference_prepay_share: s.f64(p, "reference_prepay_share", Bounds::share(), Some(0.3)),
+        reference_wait_months: s.f64(
+            p,
+            "reference_wait_months",
+            Bounds::closed(0.0, 60.0),
+            Some(6.0),
+        ),
+        price_sensitivity: s.f64(
+            p,
+            "price_sensitivity",
+            Bounds::closed(0.0, 100.0),
+            Some(4.0),
+        ),
+        bull_inflow_usd_per_month: s.f64(
+            p,
+            "bull_inflow_usd_per_month",
+            Bounds::closed(0.0, 1e13),
+            Some(0.0),
+        ),
+        churn_share_per_month: s.f64(p, "churn_share_per_month", Bounds::share(), Some(0.0)),
+        walk_away_rationality: s.f64(
+            p,
+            "walk_away_rationality",
+            Bounds::closed(0.0, 100.0),
+            Some(3.0),
+        ),
+        region_choice_sensitivity: s.f64(
+            p,
+            "region_choice_sensitivity",
+            Bounds::closed(0.0, 100.0),
+            Some(2.0),
+        ),
+    };
+    params
+}
+
+fn read_segments(top: &mut Section, p: &mut Problems) -> [SegmentParams; 2] {
+    let mut out: Vec<SegmentParams> = vec![];
+    let segments_span = top.table.get("segments").and_then(|n| n.span.clone());
+    let mut t = top.table(p, "segments", true);
+    for segment in Segment::ALL {
+        let params = t
+            .as_mut()
+            .and_then(|t| t.table(p, segment.as_str(), true))
+            .map(|mut s| {
+                let params = read_segment(&mut s, p);
+                s.finish(p);
+                params
+            });
+        out.push(params.unwrap_or_else(|| placeholder_segment()));
+    }
+    if let Some(t) = t {
+        t.finish(p);
+        check_share_sum(
+            p,
+            segments_span,
+            "segments' fleet_share values",
+            out.iter().map(|s| s.fleet_share).sum(),
+        );
+    }
+    let retail = out.pop().expect("two segments");
+    let key_account = out.pop().expect("two segments");
+    [key_account, retail]
+}
+
+fn placeholder_segment() -> SegmentParams {
+    SegmentParams {
+        fleet_share: 0.0,
+        cash_usd: 0.0,
+        credit_line_usd: 0.0,
+        credit_interest_rate_per_month: 0.0,
+        full_appetite_payback_months: 1.0,
+        max_payback_months: 2.0,
+        max_spend_share_per_month: 0.0,
+        max_growth_share_of_network_per_month: 0.0,
+        retire_after_months: 1,
+        run_response_share_per_month: 1.0,
+        shipping_lag_months: 0,
+        futures_preference_share: 0.0,
+        prepay_elasticity: 0.0,
+        delivery_elasticity_per_month: 0.0,
+        reference_prepay_share: 0.0,
+        reference_wait_months: 0.0,
+        price_sensitivity: 0.0,
+        bull_inflow_usd_per_month: 0.0,
+        churn_share_per_month: 0.0,
+        walk_away_rationality: 0.0,
+        region_choice_sensitivity: 0.0,
+    }
+}
+
+fn lookup_name(
+    p: &mut Problems,
+    key_path: &str,
+    what: &str,
+    name: &str,
+    span: Option<Span>,
+    names: &[&str],
+) -> Option<usize> {
+    let found = names.iter().position(|n| *n == name);
+    if found.is_none() {
+        p.push(
+            span,
+            key_path,
+            format!(
+                "`{key_path}` names {what} \"{name}\", which is not defined (defined: {})",
+                names.join(", ")
+            ),
+        );
+    }
+    found
+}
+
+fn read_fleet(
+    top: &mut Section,
+    p: &mut Problems,
+    regions: &[RegionParams],
+    generations: &[GenerationParams],
+    segments: &[SegmentParams; 2],
+    network: Option<&NetworkParams>,
+    start: Option<YearMonth>,
+) -> Vec<InitialCohort> {
+    let region_names: Vec<&str> = regions.iter().map(|r| r.name.as_str()).collect();
+    let generation_names: Vec<&str> = generations.iter().map(|g| g.name.as_str()).collect();
+    let mut cells: Vec<(Option<usize>, usize, f64)> = vec![];
+    let mut first_span = None;
+    for (i, mut f) in top.tables(p, "fleet", true).into_iter().enumerate() {
+        let path = format!("fleet[{i}]");
+        let (generation, generation_span) = f.string(p, "generation", None);
+        let region = if f.has("region") {
+            Some(f.string(p, "region", None))
+        } else {
+            None
+        };
+        let share = f.f64(p, "hashrate_share", Bounds::share(), None);
+        first_span = first_span.or(f.span.clone());
+        f.finish(p);
+        let g = lookup_name(
+            p,
+            &format!("{path}.generation"),
+            "generation",
+            &generation,
+            generation_span.clone(),
+            &generation_names,
+        );
+        let r = match region {
+            Some((name, span)) => match lookup_name(
+                p,
+                &format!("{path}.region"),
+                "region",
+                &name,
+                span,
+                &region_names,
+            ) {
+                Some(r) => Some(r),
+                None => continue,
+            },
+            None => None,
+        };
+        if let (Some(g), Some(start)) = (g, start)
+            && generations[g].release > start
+        {
+            p.push(
+                generation_span,
+                &format!("{path}.generation"),
+                format!("the starting fleet holds generation \"{generation}\", which is only released in {}", generations[g].release),
+            );
+        }
+        if let Some(g) = g {
+            cells.push((r, g, share));
+        }
+    }
+    if !cells.is_empty() {
+        check_share_sum(
+            p,
+            first_span,
+            "fleet hashrate_share values",
+            cells.iter().map(|c| c.2).sum(),
+        );
+    }
+    let Some(network) = network else {
+        return vec![];
+    };
+    let total_ths = network.hashrate_ehs * crate::model::units::THS_PER_EHS;
+    let mut out = vec![];
+    for (r, g, share) in cells {
+        for segment in Segment::ALL {
+            for (region_idx, region) in regions.iter().enumerate() {
+                let weight = match r {
+                    Some(r) if r == region_idx => 1.0,
+                    Some(_) => 0.0,
+                    None => region.fleet_share,
+                };
+                let ths = total_ths * share * weight * segments[segment.idx()].fleet_share;
+                let units = crate::model::math::to_units(ths / generations[g].hashrate_ths);
+                if units > 0 {
+                    out.push(InitialCohort {
+                        segment,
+                        region_idx,
+                        generation_idx: g,
+                        units,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+fn read_strategy(s: &mut Section, p: &mut Problems) -> ManufacturerStrategy {
+    let plan_full = s.f64(
+        p,
+        "plan_full_payback_months",
+        Bounds::above_up_to(0.0, 600.0),
+        Some(18.0),
+    );
+    let plan_min = s.f64(
+        p,
+        "plan_min_payback_months",
+        Bounds::above_up_to(0.0, 600.0),
+        Some(30.0),
+    );
+    if plan_min <= plan_full {
+        let span = s
+            .table
+            .get("plan_min_payback_months")
+            .and_then(|n| n.span.clone())
+            .or(s.span.clone());
+        p.push(span, &format!("{}.plan_min_payback_months", s.path), format!("`plan_min_payback_months` = {plan_min} must be above `plan_full_payback_months` = {plan_full}"));
+    }
+    ManufacturerStrategy {
+        futures_share: s.f64(p, "futures_share", Bounds::share(), None),
+        delivery_months: s.u32(p, "delivery_months", Bounds::closed(1.0, 36.0), None),
+        prepay_share: s.f64(p, "prepay_share", Bounds::share(), None),
+        wafer_lead_months: s.u32(p, "wafer_lead_months", Bounds::closed(1.0, 24.0), None),
+        wafer_prepay_share: s.f64(p, "wafer_prepay_share", Bounds::share(), None),
+        target_payback_months: s.f64(
+            p,
+            "target_payback_months",
+            Bounds::above_up_to(0.0, 600.0),
+            None,
+        ),
+        min_margin_share: s.f64(p, "min_margin_share", Bounds::closed(-0.9, 10.0), None),
+        futures_premium_share: s.f64(
+            p,
+            "futures_premium_share",
+            Bounds::closed(-0.9, 10.0),
+            Some(0.0),
+        ),
+        dealer_share_of_spot: s.f64(p, "dealer_share_of_spot", Bounds::share(), None),
+        dealer_down_payment_share: s.f64(p, "dealer_down_payment_share", Bounds::share(), None),
+        installment_months: s.u32(p, "installment_months", Bounds::closed(1.0, 60.0), Some(6)),
+        self_mine: s.bool(p, "self_mine", None),
+        self_mine_share_per_month: s.f64(
+            p,
+            "self_mine_share_per_month",
+            Bounds::share(),
+            Some(0.2),
+        ),
+        pricing_power_price_usd_per_kwh: s.f64(
+            p,
+            "pricing_power_price_usd_per_kwh",
+            Bounds::above_up_to(0.0, 100.0),
+            Some(0.05),
+        ),
+        plan_full_payback_months: plan_full,
+        plan_min_payback_months: plan_min,
+        plan_min_utilisation_share: s.f64(
+            p,
+            "plan_min_utilisation_share",
+            Bounds::share(),
+            Some(0.2),
+        ),
+        target_inventory_months: s.f64(
+            p,
+            "target_inventory_months",
+            Bounds::closed(0.0, 60.0),
+            Some(1.0),
+        ),
+        max_delivery_delay_months: s.u32(
+            p,
+            "max_delivery_delay_months",
+            Bounds::closed(0.0, 60.0),
+            Some(3),
+        ),
+    }
+}
+
+fn read_manufacturers(
+    top: &mut Section,
+    p: &mut Problems,
+    generations: &[GenerationParams],
+    start: Option<YearMonth>,
+    horizon_end: Option<YearMonth>,
+) -> Vec<ManufacturerParams> {
+    let generation_names: Vec<&str> = generations.iter().map(|g| g.name.as_str()).collect();
+    let mut out = vec![];
+    let mut names = vec![];
+    for (i, mut m) in top
+        .tables(p, "manufacturers", false)
+        .into_iter()
+        .enumerate()
+    {
+        let path = format!("manufacturers[{i}]");
+        let (name, name_span) = m.string(p, "name", None);
+        names.push((name.clone(), name_span));
+        let cash_usd = m.f64(p, "cash_usd", Bounds::closed(-1e15, 1e15), None);
+        let credit_line_usd = m.f64(p, "credit_line_usd", Bounds::closed(0.0, 1e15), Some(0.0));
+        let credit_interest_rate_per_month = m.f64(
+            p,
+            "credit_interest_rate_per_month",
+            Bounds::share(),
+            Some(0.008),
+        );
+        let capacity_units_per_month = m.u64(
+            p,
+            "capacity_units_per_month",
+            Bounds::closed(0.0, 1e9),
+            None,
+        );
+        let wafer_cost_share = m.f64(p, "wafer_cost_share", Bounds::share(), Some(0.6));
+        let fixed_opex_usd_per_month = m.f64(
+            p,
+            "fixed_opex_usd_per_month",
+            Bounds::closed(0.0, 1e13),
+            None,
+        );
+        let rnd_usd_per_month = m.f64(p, "rnd_usd_per_month", Bounds::closed(0.0, 1e13), Some(0.0));
+        let initial_inventory_units = m.u64(
+            p,
+            "initial_inventory_units",
+            Bounds::closed(0.0, 1e10),
+            Some(0),
+        );
+        let initial_wafer_units_per_month = m.u64(
+            p,
+            "initial_wafer_units_per_month",
+            Bounds::closed(0.0, 1e9),
+            Some(0),
+        );
+        let self_mining_power_price_usd_per_kwh = m.f64(
+            p,
+            "self_mining_power_price_usd_per_kwh",
+            Bounds::above_up_to(0.0, 100.0),
+            Some(0.045),
+        );
+        let mut roadmap = vec![];
+        for (j, mut e) in m.tables(p, "roadmap", true).into_iter().enumerate() {
+            let epath = format!("{path}.roadmap[{j}]");
+            let (generation, generation_span) = e.string(p, "generation", None);
+            let (sell_from, sell_span) = e.year_month(p, "sell_from_month");
+            let unit_cost_usd = e.f64(p, "unit_cost_usd", Bounds::above_up_to(0.0, 1e9), None);
+            e.finish(p);
+            let g = lookup_name(
+                p,
+                &format!("{epath}.generation"),
+                "generation",
+                &generation,
+                generation_span,
+                &generation_names,
+            );
+            if let (Some(sell_from), Some(end)) = (sell_from, horizon_end)
+                && sell_from >= end
+            {
+                p.push(
+                    sell_span.clone(),
+                    &format!("{epath}.sell_from_month"),
+                    format!("`{epath}.sell_from_month` = {sell_from} falls after the horizon ends"),
+                );
+            }
+            if let (Some(g), Some(sell_from)) = (g, sell_from) {
+                if sell_from < generations[g].release {
+                    p.push(
+                        sell_span,
+                        &format!("{epath}.sell_from_month"),
+                        format!("`{epath}.sell_from_month` = {sell_from} is before generation \"{generation}\" is released ({})", generations[g].release),
+                    );
+                }
+                roadmap.push(RoadmapEntry {
+                    generation_idx: g,
+                    sell_from,
+                    sell_from_month_offset: start.map_or(0, |s| sell_from.months_since(s)),
+                    unit_cost_usd,
+                });
+            }
+        }
+        let roadmap_span = m
+            .table
+            .get("roadmap")
+            .and_then(|n| n.span.clone())
+            .or(m.span.clone());
+        if roadmap.windows(2).any(|w| w[1].sell_from <= w[0].sell_from) {
+            p.push(
+                roadmap_span.clone(),
+                &format!("{path}.roadmap"),
+                format!(
+                    "`{path}.roadmap` entries must be listed in increasing `sell_from_month` order"
+                ),
+            );
+        }
+        if roadmap.is_empty() && p.is_empty() {
+            p.push(
+                roadmap_span,
+                &format!("{path}.roadmap"),
+                format!("`{path}.roadmap` needs at least one entry"),
+            );
+        }
+        let strategy = match m.table(p, "strategy", true) {
+            Some(mut s) => {
+                let strategy = read_strategy(&mut s, p);
+                s.finish(p);
+                Some(strategy)
+            }
+            None => None,
+        };
+        m.finish(p);
+        if let Some(strategy) = strategy {
+            out.push(ManufacturerParams {
+                name,
+                cash_usd,
+                credit_line_usd,
+                credit_interest_rate_per_month,
+                capacity_units_per_month,
+                wafer_cost_share,
+                fixed_opex_usd_per_month,
+                rnd_usd_per_month,
+                initial_inventory_units,
+                initial_wafer_units_per_month,
+                self_mining_power_price_usd_per_kwh,
+                roadmap,
+                strategy,
+            });
+        }
+    }
+    check_unique_names(p, "manufacturer", &names);
+    out
+}
+
+fn read_dealers(top: &mut Section, p: &mut Problems) -> DealerParams {
+    // Without a [dealers] table every key takes its default.
+    let mut s = top
+        .table(p, "dealers", false)
+        .unwrap_or_else(|| Section::new(&EMPTY_TABLE, "dealers", None));
+    let dealers = DealerParams {
+        cash_usd: s.f64(p, "cash_usd", Bounds::closed(-1e15, 1e15), Some(0.0)),
+        credit_line_usd: s.f64(p, "credit_line_usd", Bounds::closed(0.0, 1e15), Some(0.0)),
+        wholesale_discount_share: s.f64(p, "wholesale_discount_share", Bounds::share(), Some(0.05)),
+        bull_markup_share: s.f64(
+            p,
+            "bull_markup_share",
+            Bounds::closed(0.0, 10.0),
+            Some(0.15),
+        ),
+        bear_dump_discount_share: s.f64(p, "bear_dump_discount_share", Bounds::share(), Some(0.2)),
+        bull_stock_months: s.f64(p, "bull_stock_months", Bounds::closed(0.0, 60.0), Some(2.0)),
+        bear_installment_take_share: s.f64(
+            p,
+            "bear_installment_take_share",
+            Bounds::share(),
+            Some(0.2),
+        ),
+        default_probability_per_month: s.f64(
+            p,
+            "default_probability_per_month",
+            Bounds::share(),
+            Some(0.1),
+        ),
+        credit_interest_rate_per_month: s.f64(
+            p,
+            "credit_interest_rate_per_month",
+            Bounds::share(),
+            Some(0.012),
+        ),
+        demand_smoothing_share: s.f64(
+            p,
+            "demand_smoothing_share",
+            Bounds::above_up_to(0.0, 1.0),
+            Some(0.3),
+        ),
+    };
+    s.finish(p);
+    dealers
+}
+
+fn read_secondary_market(top: &mut Section, p: &mut Problems) -> SecondaryMarketParams {
+    let Some(mut s) = top.table(p, "secondary_market", true) else {
+        return SecondaryMarketParams {
+            used_payback_months: 1.0,
+            scrap_value_usd_per_unit: 0.0,
+            dealer_stock_price_impact_share: 0.0,
+            reference_power_price_usd_per_kwh: 1.0,
+        };
+    };
+    let market = SecondaryMarketParams {
+        used_payback_months: s.f64(
+            p,
+            "used_payback_months",
+            Bounds::above_up_to(0.0, 600.0),
+            None,
+        ),
+        scrap_value_usd_per_unit: s.f64(
+            p,
+            "scrap_value_usd_per_unit",
+            Bounds::closed(0.0, 1e7),
+            None,
+        ),
+        dealer_stock_price_impact_share: s.f64(
+            p,
+            "dealer_stock_price_impact_share",
+            Bounds::share(),
+            Some(0.3),
+        ),
+        reference_power_price_usd_per_kwh: s.f64(
+            p,
+            "reference_power_price_usd_per_kwh",
+            Bounds::above_up_to(0.0, 100.0),
+            None,
+        ),
+    };
+    s.finish(p);
+    market
+}
+
+fn read_events(
+    top: &mut Section,
+    p: &mut Problems,
+    regions: &[RegionParams],
+    start: Option<YearMonth>,
+    horizon_end: Option<YearMonth>,
+) -> Vec<ScriptedEvent> {
+    let region_names: Vec<&str> = regions.iter().map(|r| r.name.as_str()).collect();
+    let mut out = vec![];
+    for (i, mut e) in top.tables(p, "events", false).into_iter().enumerate() {
+        let path = format!("events[{i}]");
+        let (at, at_span) = e.year_month(p, "month");
+        let kind = e.choice(
+            p,
+            "kind",
+            &["price_shock", "set_regime", "power_shock"],
+            None,
+        );
+        let kind = match kind.as_str() {
+            "price_shock" => Some(ScriptedEventKind::PriceShock {
+                factor: e.f64(p, "factor", Bounds::above_up_to(0.0, 1e6), None),
+            }),
+            "set_regime" => Some(ScriptedEventKind::SetRegime {
+                regime: read_regime(&mut e, p, "regime", None),
+            }),
+            "power_shock" => {
+                let (region, region_span) = e.string(p, "region", None);
+                let factor = e.f64(p, "factor", Bounds::above_up_to(0.0, 1e6), None);
+                let decay_per_month = e.f64(p, "decay_per_month", Bounds::share(), Some(0.2));
+                lookup_name(
+                    p,
+                    &format!("{path}.region"),
+                    "region",
+                    &region,
+                    region_span,
+                    &region_names,
+                )
+                .map(|region_idx| ScriptedEventKind::PowerShock {
+                    region_idx,
+                    factor,
+                    decay_per_month,
+                })
+            }
+            _ => None,
+        };
+        e.finish(p);
+        let (Some(at), Some(kind), Some(start), Some(end)) = (at, kind, start, horizon_end) else {
+            continue;
+        };
+        if at < start || at >= end {
+            p.push(
+                at_span,
+                &format!("{path}.month"),
+                format!(
+                    "`{path}.month` = {at} is outside the simulated months {start} to {}",
+                    end.plus_months(-1)
+                ),
+            );
+            continue;
+        }
+        out.push(ScriptedEvent {
+            month: Month(at.months_since(start) as u32),
+            at,
+            kind,
+        });
+    }
+    out
+}
