@@ -220,18 +220,14 @@ impl RunFiles {
             let path = self.dir.join(file);
             move |e| OutputError::polars(&path, e)
         };
-        self.network.write(
-            &tables::network_frame(&c.network, names, cal).map_err(err("network.parquet"))?,
-        )?;
+        self.network
+            .write(&tables::network_frame(&c.network, names, cal).map_err(err("network.parquet"))?)?;
         self.miners
             .write(&tables::miners_frame(&c.miners, names, cal).map_err(err("miners.parquet"))?)?;
-        self.manufacturers.write(
-            &tables::manufacturers_frame(&c.manufacturers, names, cal)
-                .map_err(err("manufacturers.parquet"))?,
-        )?;
-        self.dealers.write(
-            &tables::dealers_frame(&c.dealers, names, cal).map_err(err("dealers.parquet"))?,
-        )?;
+        self.manufacturers
+            .write(&tables::manufacturers_frame(&c.manufacturers, names, cal).map_err(err("manufacturers.parquet"))?)?;
+        self.dealers
+            .write(&tables::dealers_frame(&c.dealers, names, cal).map_err(err("dealers.parquet"))?)?;
         self.events
             .write(&tables::events_frame(&c.events, names, cal).map_err(err("events.parquet"))?)?;
         Ok(())
@@ -241,14 +237,12 @@ impl RunFiles {
         let empty = RunColumns::default();
         self.network
             .finish(|| tables::network_frame(&empty.network, names, cal))?;
-        self.miners
-            .finish(|| tables::miners_frame(&empty.miners, names, cal))?;
+        self.miners.finish(|| tables::miners_frame(&empty.miners, names, cal))?;
         self.manufacturers
             .finish(|| tables::manufacturers_frame(&empty.manufacturers, names, cal))?;
         self.dealers
             .finish(|| tables::dealers_frame(&empty.dealers, names, cal))?;
-        self.events
-            .finish(|| tables::events_frame(&empty.events, names, cal))?;
+        self.events.finish(|| tables::events_frame(&empty.events, names, cal))?;
         Ok(())
     }
 }

@@ -63,9 +63,7 @@ pub fn main() -> ExitCode {
         Err(e) => {
             let _ = e.print();
             return match e.kind() {
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
-                    ExitCode::SUCCESS
-                }
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => ExitCode::SUCCESS,
                 _ => ExitCode::from(1),
             };
         }
@@ -116,9 +114,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let scenario = load_scenario(&file)?;
             let p = &scenario.params;
             println!(
-                "{}: ok ({} \"{}\", {} months from {}, {} paths, {} regions, {} generations, {} manufacturers, {} scripted events)",
+                "{}: ok (scenario \"{}\", {} months from {}, {} paths, {} regions, {} generations, {} manufacturers, {} scripted events)",
                 file.display(),
-                "scenario",
                 p.simulation.name,
                 p.simulation.horizon_months,
                 p.simulation.start,
@@ -151,8 +148,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 threads,
                 progress: true,
             };
-            let report = batch::run(&scenario, &options)
-                .map_err(|e| Failure::Runtime(format!("error: {e}")))?;
+            let report = batch::run(&scenario, &options).map_err(|e| Failure::Runtime(format!("error: {e}")))?;
             println!(
                 "wrote {} ({} paths in {:.1} s)",
                 report.dir.display(),
@@ -162,16 +158,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
             if report.failures.is_empty() {
                 return Ok(());
             }
-            let mut message = format!(
-                "error: {} path(s) stopped by a failed check:\n",
-                report.failures.len()
-            );
+            let mut message = format!("error: {} path(s) stopped by a failed check:\n", report.failures.len());
             for f in report.failures.iter().take(20) {
-                let month = scenario
-                    .params
-                    .simulation
-                    .start
-                    .plus_months(f.violation.month.0 as i64);
+                let month = scenario.params.simulation.start.plus_months(f.violation.month.0 as i64);
                 message.push_str(&format!(
                     "  scenario {}, path {}, month {month}: {} (expected {}, actual {})\n",
                     scenario.params.simulation.name,

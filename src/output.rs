@@ -12,20 +12,13 @@ use std::path::{Path, PathBuf};
 pub enum OutputError {
     /// A file or directory operation failed. Fatal for the run.
     #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     /// polars failed to build, write or read a table. Fatal for the run.
     #[error("{path}: {message}")]
     Polars { path: PathBuf, message: String },
     /// A NaN or infinity reached a table: a modelling bug. Nothing is committed.
     #[error("{path}: column `{column}` has a non-finite value at row {row}")]
-    NonFinite {
-        path: PathBuf,
-        column: String,
-        row: usize,
-    },
+    NonFinite { path: PathBuf, column: String, row: usize },
     /// An input table is missing or lacks a column.
     #[error("{path}: {message}")]
     Missing { path: PathBuf, message: String },

@@ -4,6 +4,7 @@
 //! followed by the offending line. A scenario with any problem never reaches the model.
 
 pub mod history;
+pub mod overrides;
 pub mod raw;
 pub mod reader;
 pub mod validate;
@@ -49,7 +50,11 @@ impl miette::Diagnostic for ScenarioError {
 /// 1-based line and column (in characters) of a byte offset.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
-    let before = &text[..text.floor_char_boundary(offset)];
+    let mut boundary = offset;
+    while !text.is_char_boundary(boundary) {
+        boundary -= 1;
+    }
+    let before = &text[..boundary];
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let col = before[line_start..].chars().count() + 1;
@@ -86,17 +91,12 @@ impl fmt::Display for ScenarioError {
                         .lines()
                         .next()
                         .map_or(1, |l| l.chars().count().max(1));
-                    let width =
-                        width.min(source_line.chars().count().saturating_sub(col - 1).max(1));
+                    let width = width.min(source_line.chars().count().saturating_sub(col - 1).max(1));
                     writeln!(f, "  {line:>5} | {source_line}")?;
                     writeln!(f, "        | {}{}", " ".repeat(col - 1), "^".repeat(width))?;
                 }
             } else if !problem.key_path.is_empty() {
-                writeln!(
-                    f,
-                    "        | (set by a sweep override of `{}`)",
-                    problem.key_path
-                )?;
+                writeln!(f, "        | (set by a sweep override of `{}`)", problem.key_path)?;
             }
         }
         Ok(())

@@ -25,8 +25,8 @@ use crate::model::events::{Event, EventQueue};
 use crate::model::invariants::{self, Ledger};
 use crate::model::market::hardware::{monthly_profit_usd_per_unit, power_cost_usd_per_th_day};
 use crate::model::market::network::{
-    HASHES_PER_DIFFICULTY, NetworkEvent, NetworkState, SATS_PER_BTC, TARGET_BLOCK_SECONDS,
-    expected_usd_per_th_day, hashprice_usd_per_ph_day,
+    HASHES_PER_DIFFICULTY, NetworkEvent, NetworkState, SATS_PER_BTC, TARGET_BLOCK_SECONDS, expected_usd_per_th_day,
+    hashprice_usd_per_ph_day,
 };
 use crate::model::market::power::PowerState;
 use crate::model::market::price::{FeeState, PriceState};
@@ -34,8 +34,8 @@ use crate::model::market::trade;
 use crate::model::math::to_units;
 use crate::model::params::{Params, Regime, ScriptedEventKind, Segment};
 use crate::model::record::{
-    DealerRow, EventKind, EventRow, ManufacturerOutcome, ManufacturerRow, MinerRow, NetworkRow,
-    NetworkSummary, PathSummary, Sink, Subject,
+    DealerRow, EventKind, EventRow, ManufacturerOutcome, ManufacturerRow, MinerRow, NetworkRow, NetworkSummary,
+    PathSummary, Sink, Subject,
 };
 use crate::model::rng::{PathRng, Stream, stream_rng};
 use crate::model::units::{HOURS_PER_DAY, Month, SECONDS_PER_DAY, THS_PER_EHS, THS_PER_PHS};
@@ -109,17 +109,11 @@ impl<'p> World<'p> {
         let max_lag = params
             .manufacturers
             .iter()
-            .map(|m| {
-                m.strategy.wafer_lead_months
-                    + m.strategy.delivery_months
-                    + m.strategy.max_delivery_delay_months
-            })
+            .map(|m| m.strategy.wafer_lead_months + m.strategy.delivery_months + m.strategy.max_delivery_delay_months)
             .chain(params.segments.iter().map(|s| s.shipping_lag_months))
             .max()
             .unwrap_or(0);
-        let mut queue = EventQueue::with_horizon(
-            params.simulation.horizon_months as usize + max_lag as usize + 2,
-        );
+        let mut queue = EventQueue::with_horizon(params.simulation.horizon_months as usize + max_lag as usize + 2);
         for (event_idx, event) in params.events.iter().enumerate() {
             queue.schedule(event.month, Event::Scripted { event_idx });
         }
@@ -128,11 +122,7 @@ impl<'p> World<'p> {
             .iter()
             .map(|m| Manufacturer::new(m, n_gen))
             .collect();
-        for (manufacturer_idx, (m, mp)) in manufacturers
-            .iter_mut()
-            .zip(&params.manufacturers)
-            .enumerate()
-        {
+        for (manufacturer_idx, (m, mp)) in manufacturers.iter_mut().zip(&params.manufacturers).enumerate() {
             let first = &mp.roadmap[Manufacturer::current_roadmap_idx(mp, 0)];
             m.stock[first.generation_idx].put(
                 mp.initial_inventory_units,
@@ -143,11 +133,7 @@ impl<'p> World<'p> {
                 m.wafer_lots.push(lot);
             }
         }
-        let dealer = Dealer::new(
-            params.dealers.cash_usd,
-            params.dealers.credit_line_usd,
-            n_gen,
-        );
+        let dealer = Dealer::new(params.dealers.cash_usd, params.dealers.credit_line_usd, n_gen);
         let ledger = Ledger::new(&manufacturers, &segments, &dealer, &fleet, params);
         World {
             params,
@@ -185,6 +171,39 @@ impl<'p> World<'p> {
             months_in_bull: 0,
             last_hashrate_ths: params.network.hashrate_ehs * THS_PER_EHS,
         }
+    }
+
+    /// The miners' fleet, for inspection between months.
+    pub fn fleet(&self) -> &Fleet {
+        &self.fleet
+    }
+
+    pub fn manufacturers(&self) -> &[Manufacturer] {
+        &self.manufacturers
+    }
+
+    pub fn dealer(&self) -> &Dealer {
+        &self.dealer
+    }
+
+    pub fn network(&self) -> &NetworkState {
+        &self.network
+    }
+
+    pub fn month(&self) -> Month {
+        self.month
+    }
+
+    /// Running share of one generation's installed machines, over all segments and regions.
+    pub fn generation_running_share(&self, generation_idx: usize) -> f64 {
+        let (mut units, mut running) = (0u64, 0u64);
+        for c in 0..self.fleet.n_cohorts() {
+            if c % self.fleet.n_generations == generation_idx {
+                units += self.fleet.units[c];
+                running += self.fleet.running[c];
+            }
+        }
+        if units > 0 { running as f64 / units as f64 } else { 0.0 }
     }
 
     pub(crate) fn event(&mut self, kind: EventKind, subject: Subject) -> &mut EventRow {
@@ -233,12 +252,9 @@ impl<'p> World<'p> {
 
         // 3. Miners operate.
         let price_usd = self.price.price_usd();
-        self.fees_btc_per_block = self
-            .fees
-            .fees_btc_per_block(&params.fees, self.price.regime);
+        self.fees_btc_per_block = self.fees.fees_btc_per_block(&params.fees, self.price.regime);
         let btc_per_block = self.network.next_subsidy_btc() + self.fees_btc_per_block;
-        let revenue_th_day =
-            expected_usd_per_th_day(self.network.difficulty, btc_per_block, price_usd);
+        let revenue_th_day = expected_usd_per_th_day(self.network.difficulty, btc_per_block, price_usd);
         // Difficulty once it has caught up with the hashrate that ran last month.
         let settled_difficulty =
             (self.last_hashrate_ths * 1e12 * TARGET_BLOCK_SECONDS / HASHES_PER_DIFFICULTY).max(1.0);
@@ -256,10 +272,8 @@ impl<'p> World<'p> {
         let mut self_mining_ths = 0.0;
         for (m, mp) in self.manufacturers.iter_mut().zip(&params.manufacturers) {
             for (g, generation) in params.generations.iter().enumerate() {
-                let cost = power_cost_usd_per_th_day(
-                    generation.efficiency_jth(),
-                    mp.self_mining_power_price_usd_per_kwh,
-                );
+                let cost =
+                    power_cost_usd_per_th_day(generation.efficiency_jth(), mp.self_mining_power_price_usd_per_kwh);
                 m.self_mining_running_units[g] = if revenue_th_day > cost {
                     m.self_mining_units[g]
                 } else {
@@ -277,15 +291,11 @@ impl<'p> World<'p> {
         net_events.clear();
         let blocks = self
             .network
-            .advance(running_ths, n_days * SECONDS_PER_DAY, |e| {
-                net_events.push(e)
-            });
+            .advance(running_ths, n_days * SECONDS_PER_DAY, |e| net_events.push(e));
         for e in &net_events {
             match *e {
                 NetworkEvent::Retarget {
-                    height,
-                    new_difficulty,
-                    ..
+                    height, new_difficulty, ..
                 } => {
                     self.n_retargets += 1;
                     if S::MONTHLY_ROWS {
@@ -318,8 +328,7 @@ impl<'p> World<'p> {
         } else {
             0.0
         };
-        self.fleet
-            .distribute_revenue(usd_per_ths_month, &params.generations);
+        self.fleet.distribute_revenue(usd_per_ths_month, &params.generations);
         for c in 0..self.fleet.n_cohorts() {
             if self.fleet.units[c] == 0 && self.fleet.power_cost_usd[c] == 0.0 {
                 continue;
@@ -337,9 +346,7 @@ impl<'p> World<'p> {
             for (g, generation) in params.generations.iter().enumerate() {
                 let n = m.self_mining_running_units[g] as f64;
                 revenue += n * generation.hashrate_ths * usd_per_ths_month;
-                cost += n * generation.power_w / 1000.0
-                    * hours
-                    * mp.self_mining_power_price_usd_per_kwh;
+                cost += n * generation.power_w / 1000.0 * hours * mp.self_mining_power_price_usd_per_kwh;
             }
             m.cash_usd += revenue - cost;
             m.flows.self_mining_revenue_usd += revenue;
@@ -439,8 +446,7 @@ impl<'p> World<'p> {
         for event in due.iter().copied() {
             match event {
                 Event::MachinesArrive { cohort_idx, units } => {
-                    self.fleet.in_transit[cohort_idx] -=
-                        units.min(self.fleet.in_transit[cohort_idx]);
+                    self.fleet.in_transit[cohort_idx] -= units.min(self.fleet.in_transit[cohort_idx]);
                     self.fleet.add_units(cohort_idx, units);
                     self.fleet.arrived[cohort_idx] += units;
                 }
@@ -464,14 +470,8 @@ impl<'p> World<'p> {
                             factor,
                             decay_per_month,
                         } => {
-                            self.power
-                                .shock(region_idx, factor, decay_per_month, &params.regions);
-                            (
-                                EventKind::PowerShock,
-                                Subject::Region(region_idx),
-                                factor,
-                                "factor",
-                            )
+                            self.power.shock(region_idx, factor, decay_per_month, &params.regions);
+                            (EventKind::PowerShock, Subject::Region(region_idx), factor, "factor")
                         }
                     };
                     let row = self.event(kind, subject);
@@ -521,6 +521,7 @@ impl<'p> World<'p> {
                     units_arrived: 0,
                     units_in_transit: 0,
                     units_sold_off: 0,
+                    units_taken_over: 0,
                     hashrate_ehs: 0.0,
                     revenue_usd: 0.0,
                     power_cost_usd: 0.0,
@@ -536,6 +537,7 @@ impl<'p> World<'p> {
                     row.units_arrived += f.arrived[c];
                     row.units_in_transit += f.in_transit[c];
                     row.units_sold_off += f.sold_off[c];
+                    row.units_taken_over += f.taken_over[c];
                     row.hashrate_ehs += f.running[c] as f64 * generation.hashrate_ths / THS_PER_EHS;
                     row.revenue_usd += f.revenue_usd[c];
                     row.power_cost_usd += f.power_cost_usd[c];
@@ -547,12 +549,7 @@ impl<'p> World<'p> {
 
     fn record_manufacturers<S: Sink>(&self, sink: &mut S) {
         let params = self.params;
-        for (manufacturer_idx, (m, mp)) in self
-            .manufacturers
-            .iter()
-            .zip(&params.manufacturers)
-            .enumerate()
-        {
+        for (manufacturer_idx, (m, mp)) in self.manufacturers.iter().zip(&params.manufacturers).enumerate() {
             let f = &m.flows;
             let current = &mp.roadmap[Manufacturer::current_roadmap_idx(mp, self.month_offset())];
             let g = current.generation_idx;
@@ -668,9 +665,7 @@ impl<'p> World<'p> {
                     cash_below_zero: t.cash_below_zero,
                     distressed: t.distressed_ever,
                     revenue_usd: t.revenue_usd,
-                    gross_margin_usd: t.revenue_usd + t.prepayments_forfeited_usd
-                        - t.cogs_usd
-                        - t.writedowns_usd,
+                    gross_margin_usd: t.revenue_usd + t.prepayments_forfeited_usd - t.cogs_usd - t.writedowns_usd,
                     units_sold: t.units_sold,
                     walk_away_rate: if t.units_due_resolved > 0 {
                         t.units_walked as f64 / t.units_due_resolved as f64
@@ -695,11 +690,9 @@ impl<'p> World<'p> {
                 end_hashrate_ehs: self.last_hashrate_ths / THS_PER_EHS,
                 end_difficulty: self.network.difficulty,
                 end_block_height: self.network.height,
-                total_issued_btc: (crate::model::market::network::issued_sats_before(
-                    self.network.height,
-                ) - crate::model::market::network::issued_sats_before(
-                    self.start_height,
-                )) as f64
+                total_issued_btc: (crate::model::market::network::issued_sats_before(self.network.height)
+                    - crate::model::market::network::issued_sats_before(self.start_height))
+                    as f64
                     / SATS_PER_BTC as f64,
                 max_hashrate_drawdown_share: self.max_drawdown_share,
                 min_hashrate_ehs: if self.min_hashrate_ths.is_finite() {
@@ -725,13 +718,9 @@ pub fn initial_fleet_scale(params: &Params) -> f64 {
         Regime::Bull => params.fees.bull_mean_btc_per_block,
         Regime::Bear => params.fees.bear_mean_btc_per_block,
     };
-    let btc_per_block =
-        crate::model::market::network::subsidy_btc(params.network.block_height) + fees;
-    let revenue_th_day = expected_usd_per_th_day(
-        params.network.difficulty,
-        btc_per_block,
-        params.price.start_price_usd,
-    );
+    let btc_per_block = crate::model::market::network::subsidy_btc(params.network.block_height) + fees;
+    let revenue_th_day =
+        expected_usd_per_th_day(params.network.difficulty, btc_per_block, params.price.start_price_usd);
     let mut installed_ths = 0.0;
     let mut running_ths = 0.0;
     for cohort in &params.initial_fleet {
@@ -773,11 +762,7 @@ pub fn newest_released_generation(params: &Params, month: Month) -> usize {
 }
 
 /// Used-machine profit of a generation at the market's reference power price, per month.
-pub fn reference_profit_usd(
-    params: &Params,
-    generation_idx: usize,
-    revenue_usd_per_th_day: f64,
-) -> f64 {
+pub fn reference_profit_usd(params: &Params, generation_idx: usize, revenue_usd_per_th_day: f64) -> f64 {
     monthly_profit_usd_per_unit(
         &params.generations[generation_idx],
         revenue_usd_per_th_day,

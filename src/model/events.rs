@@ -59,31 +59,17 @@ mod tests {
     #[test]
     fn same_month_events_keep_insertion_order() {
         let mut q = EventQueue::with_horizon(4);
-        q.schedule(
-            Month(2),
-            Event::WaferLotArrives {
-                manufacturer_idx: 1,
-            },
-        );
+        q.schedule(Month(2), Event::WaferLotArrives { manufacturer_idx: 1 });
         q.schedule(Month(1), Event::Scripted { event_idx: 0 });
-        q.schedule(
-            Month(2),
-            Event::WaferLotArrives {
-                manufacturer_idx: 0,
-            },
-        );
+        q.schedule(Month(2), Event::WaferLotArrives { manufacturer_idx: 0 });
         q.schedule(Month(9), Event::Scripted { event_idx: 3 });
         let mut out = vec![];
         q.take_due(Month(2), &mut out);
         assert_eq!(
             out,
             vec![
-                Event::WaferLotArrives {
-                    manufacturer_idx: 1
-                },
-                Event::WaferLotArrives {
-                    manufacturer_idx: 0
-                }
+                Event::WaferLotArrives { manufacturer_idx: 1 },
+                Event::WaferLotArrives { manufacturer_idx: 0 }
             ]
         );
         q.take_due(Month(2), &mut out);

@@ -53,17 +53,8 @@ impl Ledger {
         }
     }
 
-    pub fn open_month(
-        &mut self,
-        manufacturers: &[Manufacturer],
-        segments: &[SegmentBooks; 2],
-        dealer: &Dealer,
-    ) {
-        for (open, m) in self
-            .manufacturer_cash_open_usd
-            .iter_mut()
-            .zip(manufacturers)
-        {
+    pub fn open_month(&mut self, manufacturers: &[Manufacturer], segments: &[SegmentBooks; 2], dealer: &Dealer) {
+        for (open, m) in self.manufacturer_cash_open_usd.iter_mut().zip(manufacturers) {
             *open = m.cash_usd;
         }
         self.segment_cash_open_usd = [segments[0].cash_usd, segments[1].cash_usd];
@@ -112,8 +103,7 @@ pub fn check_month(w: &mut World) -> Result<(), Violation> {
 fn check_all(w: &World, params: &Params) -> Result<(), Violation> {
     let ledger = &w.ledger;
     // BTC.
-    let expected_sats =
-        issued_sats_before(w.network.height) - issued_sats_before(ledger.start_height);
+    let expected_sats = issued_sats_before(w.network.height) - issued_sats_before(ledger.start_height);
     if ledger.issued_sats_total != expected_sats {
         return Err(violation(
             w,
@@ -130,10 +120,7 @@ fn check_all(w: &World, params: &Params) -> Result<(), Violation> {
             issued_sats_before(w.network.height) as f64,
         ));
     }
-    if !w.price.price_usd().is_finite()
-        || !w.network.difficulty.is_finite()
-        || w.network.difficulty <= 0.0
-    {
+    if !w.price.price_usd().is_finite() || !w.network.difficulty.is_finite() || w.network.difficulty <= 0.0 {
         return Err(violation(
             w,
             "price or difficulty not finite and positive".into(),
@@ -143,16 +130,10 @@ fn check_all(w: &World, params: &Params) -> Result<(), Violation> {
     }
 
     // Manufacturers.
-    for (m_idx, (m, mp)) in w
-        .manufacturers
-        .iter()
-        .zip(&params.manufacturers)
-        .enumerate()
-    {
+    for (m_idx, (m, mp)) in w.manufacturers.iter().zip(&params.manufacturers).enumerate() {
         let name = &mp.name;
         let f = &m.flows;
-        let expected_cash =
-            ledger.manufacturer_cash_open_usd[m_idx] + f.cash_in_usd() - f.cash_out_usd();
+        let expected_cash = ledger.manufacturer_cash_open_usd[m_idx] + f.cash_in_usd() - f.cash_out_usd();
         if !m.cash_usd.is_finite()
             || (m.cash_usd - expected_cash).abs()
                 > money_tolerance(expected_cash.abs() + f.cash_in_usd() + f.cash_out_usd())
@@ -188,10 +169,7 @@ fn check_all(w: &World, params: &Params) -> Result<(), Violation> {
             if accounted > c.units_total || c.units_due_to_date > c.units_total {
                 return Err(violation(
                     w,
-                    format!(
-                        "manufacturer {name}: contract {} over-resolved",
-                        c.contract_id
-                    ),
+                    format!("manufacturer {name}: contract {} over-resolved", c.contract_id),
                     c.units_total as f64,
                     accounted as f64,
                 ));
@@ -200,8 +178,7 @@ fn check_all(w: &World, params: &Params) -> Result<(), Violation> {
             open_delivered += c.units_delivered;
             open_walked += c.units_walked;
         }
-        let contracted =
-            t.units_closed_delivered + t.units_closed_walked + t.units_closed_refunded + open_units;
+        let contracted = t.units_closed_delivered + t.units_closed_walked + t.units_closed_refunded + open_units;
         if contracted != t.units_contracted {
             return Err(violation(
                 w,
@@ -226,18 +203,12 @@ fn check_all(w: &World, params: &Params) -> Result<(), Violation> {
                 (t.units_closed_walked + open_walked) as f64,
             ));
         }
-        let accounted = t.prepayments_applied_usd
-            + t.prepayments_forfeited_usd
-            + t.prepayments_refunded_usd
-            + m.prepay_held_usd();
-        if (accounted - t.prepayments_received_usd).abs()
-            > money_tolerance(t.prepayments_received_usd)
-        {
+        let accounted =
+            t.prepayments_applied_usd + t.prepayments_forfeited_usd + t.prepayments_refunded_usd + m.prepay_held_usd();
+        if (accounted - t.prepayments_received_usd).abs() > money_tolerance(t.prepayments_received_usd) {
             return Err(violation(
                 w,
-                format!(
-                    "manufacturer {name}: prepayments received != applied + forfeited + refunded + held"
-                ),
+                format!("manufacturer {name}: prepayments received != applied + forfeited + refunded + held"),
                 t.prepayments_received_usd,
                 accounted,
             ));
@@ -260,9 +231,7 @@ fn check_all(w: &World, params: &Params) -> Result<(), Violation> {
         let expected = ledger.segment_cash_open_usd[s] + books.flows.net_cash_usd();
         if !books.cash_usd.is_finite()
             || (books.cash_usd - expected).abs()
-                > money_tolerance(
-                    expected.abs() + books.flows.revenue_usd + books.flows.power_cost_usd,
-                )
+                > money_tolerance(expected.abs() + books.flows.revenue_usd + books.flows.power_cost_usd)
         {
             return Err(violation(
                 w,
@@ -275,8 +244,7 @@ fn check_all(w: &World, params: &Params) -> Result<(), Violation> {
     let d = &w.dealer;
     let expected = ledger.dealer_cash_open_usd + d.flows.net_cash_usd();
     if !d.cash_usd.is_finite()
-        || (d.cash_usd - expected).abs()
-            > money_tolerance(expected.abs() + d.flows.sales_usd + d.flows.purchases_usd)
+        || (d.cash_usd - expected).abs() > money_tolerance(expected.abs() + d.flows.sales_usd + d.flows.purchases_usd)
     {
         return Err(violation(
             w,
@@ -308,9 +276,7 @@ fn check_all(w: &World, params: &Params) -> Result<(), Violation> {
         if expected != actual {
             return Err(violation(
                 w,
-                format!(
-                    "cohort {c}: units open + arrived + taken over != units + retired + sold off"
-                ),
+                format!("cohort {c}: units open + arrived + taken over != units + retired + sold off"),
                 expected as f64,
                 actual as f64,
             ));

@@ -252,6 +252,8 @@ pub struct ManufacturerParams {
     pub wafer_cost_share: f64,
     pub fixed_opex_usd_per_month: f64,
     pub rnd_usd_per_month: f64,
+    /// Opex and R&D are cut by this share while the manufacturer is distressed.
+    pub distress_cost_cut_share: f64,
     pub initial_inventory_units: u64,
     /// Wafer lots already in flight at the start: this many units arriving in each of the first
     /// `wafer_lead_months` months (their foundry prepayment was paid before the start).

@@ -42,6 +42,7 @@ pub struct MinerRow {
     pub units_arrived: u64,
     pub units_in_transit: u64,
     pub units_sold_off: u64,
+    pub units_taken_over: u64,
     pub hashrate_ehs: f64,
     pub revenue_usd: f64,
     pub power_cost_usd: f64,

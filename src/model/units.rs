@@ -78,11 +78,7 @@ impl YearMonth {
     /// Days from 1970-01-01 to the first day of this month (the Arrow `Date` encoding).
     pub fn days_since_unix_epoch(self) -> i32 {
         // Howard Hinnant's days_from_civil algorithm.
-        let y = if self.month <= 2 {
-            self.year - 1
-        } else {
-            self.year
-        } as i64;
+        let y = if self.month <= 2 { self.year - 1 } else { self.year } as i64;
         let m = self.month as i64;
         let era = if y >= 0 { y } else { y - 399 } / 400;
         let yoe = y - era * 400;
@@ -114,13 +110,7 @@ mod tests {
     #[test]
     fn parses_and_prints_year_months() {
         let ym = YearMonth::parse("2025-01").unwrap();
-        assert_eq!(
-            ym,
-            YearMonth {
-                year: 2025,
-                month: 1
-            }
-        );
+        assert_eq!(ym, YearMonth { year: 2025, month: 1 });
         assert_eq!(ym.to_string(), "2025-01");
         assert!(YearMonth::parse("2025-13").is_none());
         assert!(YearMonth::parse("2025-1").is_none());
@@ -134,13 +124,7 @@ mod tests {
     fn counts_days_and_epoch_offsets() {
         assert_eq!(YearMonth::parse("2024-02").unwrap().n_days(), 29);
         assert_eq!(YearMonth::parse("2100-02").unwrap().n_days(), 28);
-        assert_eq!(
-            YearMonth::parse("1970-01").unwrap().days_since_unix_epoch(),
-            0
-        );
-        assert_eq!(
-            YearMonth::parse("2025-01").unwrap().days_since_unix_epoch(),
-            20_089
-        );
+        assert_eq!(YearMonth::parse("1970-01").unwrap().days_since_unix_epoch(), 0);
+        assert_eq!(YearMonth::parse("2025-01").unwrap().days_since_unix_epoch(), 20_089);
     }
 }

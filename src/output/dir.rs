@@ -45,11 +45,7 @@ impl StagedDir {
     /// Swaps the finished results into place: the old directory is moved aside, the new one renamed in,
     /// and the old one deleted.
     pub fn commit(mut self) -> Result<PathBuf, OutputError> {
-        let parent = self
-            .final_dir
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
+        let parent = self.final_dir.parent().map(Path::to_path_buf).unwrap_or_default();
         let name = self
             .final_dir
             .file_name()
@@ -58,11 +54,9 @@ impl StagedDir {
         let replaced = parent.join(format!(".{name}{REPLACED_TAG}{}", std::process::id()));
         let had_old = self.final_dir.exists();
         if had_old {
-            std::fs::rename(&self.final_dir, &replaced)
-                .map_err(|e| OutputError::io(&self.final_dir, e))?;
+            std::fs::rename(&self.final_dir, &replaced).map_err(|e| OutputError::io(&self.final_dir, e))?;
         }
-        std::fs::rename(&self.staging_dir, &self.final_dir)
-            .map_err(|e| OutputError::io(&self.final_dir, e))?;
+        std::fs::rename(&self.staging_dir, &self.final_dir).map_err(|e| OutputError::io(&self.final_dir, e))?;
         self.committed = true;
         if had_old {
             std::fs::remove_dir_all(&replaced).map_err(|e| OutputError::io(&replaced, e))?;

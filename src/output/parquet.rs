@@ -28,9 +28,10 @@ impl TableFile {
     pub fn write(&mut self, df: &DataFrame) -> Result<(), OutputError> {
         check_finite(df, &self.path)?;
         if self.writer.is_none() {
-            let file = self.file.take().ok_or_else(|| {
-                OutputError::io(&self.path, std::io::Error::other("file already closed"))
-            })?;
+            let file = self
+                .file
+                .take()
+                .ok_or_else(|| OutputError::io(&self.path, std::io::Error::other("file already closed")))?;
             let writer = ParquetWriter::new(file)
                 .with_compression(ParquetCompression::Zstd(None))
                 .with_row_group_size(Some(256 * 1024))
@@ -40,26 +41,19 @@ impl TableFile {
         }
         if df.height() > 0 {
             let writer = self.writer.as_mut().expect("created above");
-            writer
-                .write_batch(df)
-                .map_err(|e| OutputError::polars(&self.path, e))?;
+            writer.write_batch(df).map_err(|e| OutputError::polars(&self.path, e))?;
         }
         Ok(())
     }
 
     /// Writes the footer. `empty` gives the schema when no batch was ever written.
-    pub fn finish(
-        mut self,
-        empty: impl FnOnce() -> PolarsResult<DataFrame>,
-    ) -> Result<(), OutputError> {
+    pub fn finish(mut self, empty: impl FnOnce() -> PolarsResult<DataFrame>) -> Result<(), OutputError> {
         if self.writer.is_none() {
             let df = empty().map_err(|e| OutputError::polars(&self.path, e))?;
             self.write(&df)?;
         }
         let writer = self.writer.take().expect("written above");
-        writer
-            .finish()
-            .map_err(|e| OutputError::polars(&self.path, e))?;
+        writer.finish().map_err(|e| OutputError::polars(&self.path, e))?;
         Ok(())
     }
 }
@@ -75,17 +69,14 @@ pub fn write_frame(path: &Path, df: &DataFrame) -> Result<(), OutputError> {
 /// Nothing non-finite may reach a file: a NaN or infinity is a modelling bug, reported with its column.
 pub fn check_finite(df: &DataFrame, path: &Path) -> Result<(), OutputError> {
     for column in df.columns() {
-        if let Ok(values) = column.f64() {
-            if let Some(idx) = values
-                .iter()
-                .position(|v| v.is_some_and(|x| !x.is_finite()))
-            {
-                return Err(OutputError::NonFinite {
-                    path: path.to_path_buf(),
-                    column: column.name().to_string(),
-                    row: idx,
-                });
-            }
+        if let Ok(values) = column.f64()
+            && let Some(idx) = values.iter().position(|v| v.is_some_and(|x| !x.is_finite()))
+        {
+            return Err(OutputError::NonFinite {
+                path: path.to_path_buf(),
+                column: column.name().to_string(),
+                row: idx,
+            });
         }
     }
     Ok(())

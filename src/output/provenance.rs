@@ -50,8 +50,7 @@ pub fn failures_json(failures: &[PathFailure]) -> serde_json::Value {
 }
 
 pub fn write_json(path: &Path, value: &serde_json::Value) -> Result<(), OutputError> {
-    let text = serde_json::to_string_pretty(value)
-        .map_err(|e| OutputError::io(path, std::io::Error::other(e)))?;
+    let text = serde_json::to_string_pretty(value).map_err(|e| OutputError::io(path, std::io::Error::other(e)))?;
     std::fs::write(path, text + "\n").map_err(|e| OutputError::io(path, e))
 }
 

@@ -4,9 +4,7 @@
 use polars::prelude::*;
 
 use crate::model::params::Params;
-use crate::model::record::{
-    DealerRow, EventRow, ManufacturerRow, MinerRow, NetworkRow, PathSummary, Sink, Subject,
-};
+use crate::model::record::{DealerRow, EventRow, ManufacturerRow, MinerRow, NetworkRow, PathSummary, Sink, Subject};
 use crate::model::units::Month;
 
 /// Turns month indexes into Arrow dates (days since 1970-01-01 of the first day of the month).
@@ -18,13 +16,7 @@ impl Calendar {
     pub fn new(params: &Params, extra_months: usize) -> Calendar {
         let n = params.simulation.horizon_months as usize + extra_months + 1;
         let days = (0..n)
-            .map(|m| {
-                params
-                    .simulation
-                    .start
-                    .plus_months(m as i64)
-                    .days_since_unix_epoch()
-            })
+            .map(|m| params.simulation.start.plus_months(m as i64).days_since_unix_epoch())
             .collect();
         Calendar { days }
     }
@@ -74,7 +66,7 @@ columns!(NetworkCols {
 columns!(MinerCols {
     path: u32, month: i32, segment: &'static str, region_idx: u32, units_running: u64, units_off: u64,
     units_retired: u64, units_bought: u64, units_arrived: u64, units_in_transit: u64, units_sold_off: u64,
-    hashrate_ehs: f64, revenue_usd: f64, power_cost_usd: f64, segment_cash_usd: f64,
+    units_taken_over: u64, hashrate_ehs: f64, revenue_usd: f64, power_cost_usd: f64, segment_cash_usd: f64,
 });
 
 columns!(ManufacturerCols {
@@ -194,10 +186,8 @@ impl RunColumns {
             e.amount_usd.push(v.actual - v.expected);
             e.value.push(v.actual);
             e.value_unit.push("actual");
-            e.detail.push(format!(
-                "{} (expected {}, actual {})",
-                v.what, v.expected, v.actual
-            ));
+            e.detail
+                .push(format!("{} (expected {}, actual {})", v.what, v.expected, v.actual));
         }
     }
 }
@@ -240,6 +230,7 @@ impl Sink for RunColumns {
         c.units_arrived.push(r.units_arrived);
         c.units_in_transit.push(r.units_in_transit);
         c.units_sold_off.push(r.units_sold_off);
+        c.units_taken_over.push(r.units_taken_over);
         c.hashrate_ehs.push(r.hashrate_ehs);
         c.revenue_usd.push(r.revenue_usd);
         c.power_cost_usd.push(r.power_cost_usd);
@@ -272,8 +263,7 @@ impl Sink for RunColumns {
         c.units_wafers_ordered.push(r.units_wafers_ordered);
         c.prepayments_received_usd.push(r.prepayments_received_usd);
         c.prepayments_applied_usd.push(r.prepayments_applied_usd);
-        c.prepayments_forfeited_usd
-            .push(r.prepayments_forfeited_usd);
+        c.prepayments_forfeited_usd.push(r.prepayments_forfeited_usd);
         c.prepayments_refunded_usd.push(r.prepayments_refunded_usd);
         c.prepayments_held_usd.push(r.prepayments_held_usd);
         c.backlog_units.push(r.backlog_units);
@@ -285,16 +275,13 @@ impl Sink for RunColumns {
         c.wafer_commitments_usd.push(r.wafer_commitments_usd);
         c.wafer_prepaid_usd.push(r.wafer_prepaid_usd);
         c.wafer_paid_usd.push(r.wafer_paid_usd);
-        c.installment_receivables_usd
-            .push(r.installment_receivables_usd);
+        c.installment_receivables_usd.push(r.installment_receivables_usd);
         c.self_mining_ths.push(r.self_mining_ths);
         c.self_mining_revenue_usd.push(r.self_mining_revenue_usd);
-        c.self_mining_power_cost_usd
-            .push(r.self_mining_power_cost_usd);
+        c.self_mining_power_cost_usd.push(r.self_mining_power_cost_usd);
         c.price_usd_per_th.push(r.price_usd_per_th);
         c.futures_price_usd_per_th.push(r.futures_price_usd_per_th);
-        c.secondary_price_usd_per_th
-            .push(r.secondary_price_usd_per_th);
+        c.secondary_price_usd_per_th.push(r.secondary_price_usd_per_th);
         c.planned_units.push(r.planned_units);
         c.distressed.push(r.distressed);
     }
@@ -316,10 +303,8 @@ impl Sink for RunColumns {
         c.writedowns_usd.push(r.writedowns_usd);
         c.dump_discount_share.push(r.dump_discount_share);
         c.price_usd_per_th.push(r.price_usd_per_th);
-        c.secondary_price_usd_per_th
-            .push(r.secondary_price_usd_per_th);
-        c.installments_outstanding_usd
-            .push(r.installments_outstanding_usd);
+        c.secondary_price_usd_per_th.push(r.secondary_price_usd_per_th);
+        c.installments_outstanding_usd.push(r.installments_outstanding_usd);
         c.n_installments.push(r.n_installments);
         c.n_defaults.push(r.n_defaults);
         c.defaulted_balance_usd.push(r.defaulted_balance_usd);
@@ -361,11 +346,7 @@ impl<'a> Names<'a> {
         Names {
             scenario: &params.simulation.name,
             regions: params.regions.iter().map(|r| r.name.as_str()).collect(),
-            manufacturers: params
-                .manufacturers
-                .iter()
-                .map(|m| m.name.as_str())
-                .collect(),
+            manufacturers: params.manufacturers.iter().map(|m| m.name.as_str()).collect(),
             segments: ["key_account", "retail"],
         }
     }
@@ -384,10 +365,7 @@ where
 }
 
 fn months(cal: &Calendar, values: &[i32]) -> PolarsResult<Column> {
-    date_column(
-        "month",
-        values.iter().map(|&m| cal.day(Month(m as u32))).collect(),
-    )
+    date_column("month", values.iter().map(|&m| cal.day(Month(m as u32))).collect())
 }
 
 pub fn network_frame(c: &NetworkCols, names: &Names, cal: &Calendar) -> PolarsResult<DataFrame> {
@@ -420,11 +398,7 @@ pub fn network_frame(c: &NetworkCols, names: &Names, cal: &Calendar) -> PolarsRe
 
 pub fn miners_frame(c: &MinerCols, names: &Names, cal: &Calendar) -> PolarsResult<DataFrame> {
     let n = c.len();
-    let regions: Vec<&str> = c
-        .region_idx
-        .iter()
-        .map(|&r| names.regions[r as usize])
-        .collect();
+    let regions: Vec<&str> = c.region_idx.iter().map(|&r| names.regions[r as usize]).collect();
     DataFrame::new(
         n,
         vec![
@@ -440,6 +414,7 @@ pub fn miners_frame(c: &MinerCols, names: &Names, cal: &Calendar) -> PolarsResul
             col("units_arrived", &c.units_arrived),
             col("units_in_transit", &c.units_in_transit),
             col("units_sold_off", &c.units_sold_off),
+            col("units_taken_over", &c.units_taken_over),
             col("hashrate_ehs", &c.hashrate_ehs),
             col("revenue_usd", &c.revenue_usd),
             col("power_cost_usd", &c.power_cost_usd),
@@ -448,11 +423,7 @@ pub fn miners_frame(c: &MinerCols, names: &Names, cal: &Calendar) -> PolarsResul
     )
 }
 
-pub fn manufacturers_frame(
-    c: &ManufacturerCols,
-    names: &Names,
-    cal: &Calendar,
-) -> PolarsResult<DataFrame> {
+pub fn manufacturers_frame(c: &ManufacturerCols, names: &Names, cal: &Calendar) -> PolarsResult<DataFrame> {
     let n = c.len();
     let manufacturer: Vec<&str> = c
         .manufacturer_idx
@@ -499,10 +470,7 @@ pub fn manufacturers_frame(
             col("wafer_commitments_usd", &c.wafer_commitments_usd),
             col("wafer_prepaid_usd", &c.wafer_prepaid_usd),
             col("wafer_paid_usd", &c.wafer_paid_usd),
-            col(
-                "installment_receivables_usd",
-                &c.installment_receivables_usd,
-            ),
+            col("installment_receivables_usd", &c.installment_receivables_usd),
             col("self_mining_ths", &c.self_mining_ths),
             col("self_mining_revenue_usd", &c.self_mining_revenue_usd),
             col("self_mining_power_cost_usd", &c.self_mining_power_cost_usd),
@@ -537,10 +505,7 @@ pub fn dealers_frame(c: &DealerCols, names: &Names, cal: &Calendar) -> PolarsRes
             col("dump_discount_share", &c.dump_discount_share),
             col("price_usd_per_th", &c.price_usd_per_th),
             col("secondary_price_usd_per_th", &c.secondary_price_usd_per_th),
-            col(
-                "installments_outstanding_usd",
-                &c.installments_outstanding_usd,
-            ),
+            col("installments_outstanding_usd", &c.installments_outstanding_usd),
             col("n_installments", &c.n_installments),
             col("n_defaults", &c.n_defaults),
             col("defaulted_balance_usd", &c.defaulted_balance_usd),
@@ -581,11 +546,7 @@ pub fn events_frame(c: &EventCols, names: &Names, cal: &Calendar) -> PolarsResul
 
 /// One row per (path, manufacturer); a scenario without manufacturers gets one row per path with empty
 /// manufacturer columns.
-pub fn summary_frame(
-    summaries: &[PathSummary],
-    names: &Names,
-    cal: &Calendar,
-) -> PolarsResult<DataFrame> {
+pub fn summary_frame(summaries: &[PathSummary], names: &Names, cal: &Calendar) -> PolarsResult<DataFrame> {
     let mut path = vec![];
     let mut months_simulated = vec![];
     let mut failed = vec![];
@@ -593,12 +554,11 @@ pub fn summary_frame(
     let mut manufacturer: Vec<Option<&str>> = vec![];
     let mut outcome: Vec<Option<&crate::model::record::ManufacturerOutcome>> = vec![];
     for s in summaries {
-        let rows: Vec<Option<&crate::model::record::ManufacturerOutcome>> =
-            if s.manufacturers.is_empty() {
-                vec![None]
-            } else {
-                s.manufacturers.iter().map(Some).collect()
-            };
+        let rows: Vec<Option<&crate::model::record::ManufacturerOutcome>> = if s.manufacturers.is_empty() {
+            vec![None]
+        } else {
+            s.manufacturers.iter().map(Some).collect()
+        };
         for o in rows {
             path.push(s.path_idx);
             months_simulated.push(s.n_months);
@@ -610,31 +570,20 @@ pub fn summary_frame(
     }
     let n = path.len();
     let f = |name: &str, get: fn(&crate::model::record::NetworkSummary) -> f64| -> Column {
+        Column::new(name.into(), net.iter().map(|s| get(s)).collect::<Vec<f64>>())
+    };
+    let o_f64 = |name: &str, get: fn(&crate::model::record::ManufacturerOutcome) -> f64| -> Column {
         Column::new(
             name.into(),
-            net.iter().map(|s| get(s)).collect::<Vec<f64>>(),
+            outcome.iter().map(|o| o.map(get)).collect::<Vec<Option<f64>>>(),
         )
     };
-    let o_f64 =
-        |name: &str, get: fn(&crate::model::record::ManufacturerOutcome) -> f64| -> Column {
-            Column::new(
-                name.into(),
-                outcome
-                    .iter()
-                    .map(|o| o.map(get))
-                    .collect::<Vec<Option<f64>>>(),
-            )
-        };
-    let o_bool =
-        |name: &str, get: fn(&crate::model::record::ManufacturerOutcome) -> bool| -> Column {
-            Column::new(
-                name.into(),
-                outcome
-                    .iter()
-                    .map(|o| o.map(get))
-                    .collect::<Vec<Option<bool>>>(),
-            )
-        };
+    let o_bool = |name: &str, get: fn(&crate::model::record::ManufacturerOutcome) -> bool| -> Column {
+        Column::new(
+            name.into(),
+            outcome.iter().map(|o| o.map(get)).collect::<Vec<Option<bool>>>(),
+        )
+    };
     DataFrame::new(
         n,
         vec![
@@ -645,9 +594,7 @@ pub fn summary_frame(
             f("end_price_usd", |s| s.end_price_usd),
             f("end_hashrate_ehs", |s| s.end_hashrate_ehs),
             f("min_hashrate_ehs", |s| s.min_hashrate_ehs),
-            f("max_hashrate_drawdown_share", |s| {
-                s.max_hashrate_drawdown_share
-            }),
+            f("max_hashrate_drawdown_share", |s| s.max_hashrate_drawdown_share),
             f("end_difficulty", |s| s.end_difficulty),
             Column::new(
                 "end_block_height".into(),

@@ -21,19 +21,13 @@ pub fn load_log_returns(
     let mut month = from.plus_months(1);
     while month <= to {
         let (Some(now), Some(before)) = (price_at(month), price_at(month.plus_months(-1))) else {
-            return Err(format!(
-                "no month-end price for {month} or the month before"
-            ));
+            return Err(format!("no month-end price for {month} or the month before"));
         };
         log_returns.push((now / before).ln());
         let trailing = price_at(month.plus_months(-(window_months as i64)))
             .map(|p| (now / p).ln())
             .unwrap_or(0.0);
-        regimes.push(if trailing > 0.0 {
-            Regime::Bull
-        } else {
-            Regime::Bear
-        });
+        regimes.push(if trailing > 0.0 { Regime::Bull } else { Regime::Bear });
         month = month.plus_months(1);
     }
     Ok((log_returns, regimes))
@@ -42,11 +36,7 @@ pub fn load_log_returns(
 /// Parses a CSV with columns `month` (YYYY-MM) and `price_usd_close`; blank prices are skipped.
 pub fn parse_month_prices(text: &str) -> Result<Vec<(YearMonth, f64)>, String> {
     let mut lines = text.lines();
-    let header: Vec<&str> = lines
-        .next()
-        .ok_or("the file is empty")?
-        .split(',')
-        .collect();
+    let header: Vec<&str> = lines.next().ok_or("the file is empty")?.split(',').collect();
     let col = |name: &str| {
         header
             .iter()
@@ -63,8 +53,7 @@ pub fn parse_month_prices(text: &str) -> Result<Vec<(YearMonth, f64)>, String> {
         if p.trim().is_empty() {
             continue;
         }
-        let month =
-            YearMonth::parse(m.trim()).ok_or(format!("line {}: bad month `{m}`", line_idx + 2))?;
+        let month = YearMonth::parse(m.trim()).ok_or(format!("line {}: bad month `{m}`", line_idx + 2))?;
         let price: f64 = p
             .trim()
             .parse()

@@ -60,10 +60,7 @@ impl Table {
     }
 
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Node> {
-        self.entries
-            .iter_mut()
-            .find(|e| e.key == key)
-            .map(|e| &mut e.node)
+        self.entries.iter_mut().find(|e| e.key == key).map(|e| &mut e.node)
     }
 
     pub fn insert(&mut self, key: &str, node: Node) {
@@ -153,9 +150,7 @@ mod tests {
         let text = "[a]\nx = 1\ny = 2.5\n[[b]]\nname = \"n\"\n";
         let (root, errors) = parse(text);
         assert!(errors.is_empty());
-        let Value::Table(t) = &root.value else {
-            panic!()
-        };
+        let Value::Table(t) = &root.value else { panic!() };
         let Value::Table(a) = &t.get("a").unwrap().value else {
             panic!()
         };

@@ -41,10 +41,7 @@ pub struct Bounds {
 
 impl Bounds {
     pub const fn any() -> Bounds {
-        Bounds {
-            min: None,
-            max: None,
-        }
+        Bounds { min: None, max: None }
     }
     /// Strictly positive.
     pub const fn positive() -> Bounds {
@@ -188,13 +185,7 @@ impl<'a> Section<'a> {
     }
 
     /// A number (integer or float) within `bounds`; `default` when absent (required when `None`).
-    pub fn f64(
-        &mut self,
-        p: &mut Problems,
-        key: &str,
-        bounds: Bounds,
-        default: Option<f64>,
-    ) -> f64 {
+    pub fn f64(&mut self, p: &mut Problems, key: &str, bounds: Bounds, default: Option<f64>) -> f64 {
         let Some(node) = self.lookup(key) else {
             if default.is_none() {
                 self.missing(p, key, &format!("a number {}", bounds.describe()));
@@ -225,13 +216,7 @@ impl<'a> Section<'a> {
     }
 
     /// A whole number within `bounds`.
-    pub fn u64(
-        &mut self,
-        p: &mut Problems,
-        key: &str,
-        bounds: Bounds,
-        default: Option<u64>,
-    ) -> u64 {
+    pub fn u64(&mut self, p: &mut Problems, key: &str, bounds: Bounds, default: Option<u64>) -> u64 {
         let Some(node) = self.lookup(key) else {
             if default.is_none() {
                 self.missing(p, key, &format!("a whole number {}", bounds.describe()));
@@ -258,20 +243,9 @@ impl<'a> Section<'a> {
         i as u64
     }
 
-    pub fn u32(
-        &mut self,
-        p: &mut Problems,
-        key: &str,
-        bounds: Bounds,
-        default: Option<u32>,
-    ) -> u32 {
+    pub fn u32(&mut self, p: &mut Problems, key: &str, bounds: Bounds, default: Option<u32>) -> u32 {
         let bounds = Bounds {
-            max: Some((
-                bounds
-                    .max
-                    .map_or(u32::MAX as f64, |m| m.0.min(u32::MAX as f64)),
-                true,
-            )),
+            max: Some((bounds.max.map_or(u32::MAX as f64, |m| m.0.min(u32::MAX as f64)), true)),
             ..bounds
         };
         self.u64(p, key, bounds, default.map(u64::from)) as u32
@@ -294,12 +268,7 @@ impl<'a> Section<'a> {
     }
 
     /// A string, with its span (for later checks such as name lookups).
-    pub fn string(
-        &mut self,
-        p: &mut Problems,
-        key: &str,
-        default: Option<&str>,
-    ) -> (String, Option<Span>) {
+    pub fn string(&mut self, p: &mut Problems, key: &str, default: Option<&str>) -> (String, Option<Span>) {
         let Some(node) = self.lookup(key) else {
             if default.is_none() {
                 self.missing(p, key, "a string");
@@ -316,15 +285,9 @@ impl<'a> Section<'a> {
     }
 
     /// One of a fixed set of words.
-    pub fn choice(
-        &mut self,
-        p: &mut Problems,
-        key: &str,
-        choices: &[&str],
-        default: Option<&str>,
-    ) -> String {
+    pub fn choice(&mut self, p: &mut Problems, key: &str, choices: &[&str], default: Option<&str>) -> String {
         let (s, span) = self.string(p, key, default);
-        if !choices.contains(&s.as_str()) && !(s.is_empty() && default.is_none()) {
+        if !choices.contains(&s.as_str()) && (!s.is_empty() || default.is_some()) {
             let listed = choices
                 .iter()
                 .map(|c| format!("\"{c}\""))
@@ -360,7 +323,10 @@ impl<'a> Section<'a> {
                 p.push(
                     node.span.clone(),
                     &self.key_path(key),
-                    format!("`{}` = \"{text}\" is not a month: write it as \"YYYY-MM\" with a month from 01 to 12", self.key_path(key)),
+                    format!(
+                        "`{}` = \"{text}\" is not a month: write it as \"YYYY-MM\" with a month from 01 to 12",
+                        self.key_path(key)
+                    ),
                 );
                 (None, node.span.clone())
             }
@@ -401,16 +367,11 @@ impl<'a> Section<'a> {
         let mut out = vec![];
         for (i, item) in items.iter().enumerate() {
             match &item.value {
-                Value::Table(t) => {
-                    out.push(Section::new(t, &format!("{path}[{i}]"), item.span.clone()))
-                }
+                Value::Table(t) => out.push(Section::new(t, &format!("{path}[{i}]"), item.span.clone())),
                 _ => p.push(
                     item.span.clone(),
                     &path,
-                    format!(
-                        "`{path}[{i}]` must be a table, found {}",
-                        item.value.type_name()
-                    ),
+                    format!("`{path}[{i}]` must be a table, found {}", item.value.type_name()),
                 ),
             }
         }

@@ -7,9 +7,9 @@ use std::path::Path;
 
 use crate::model::params::{
     BootstrapParams, DealerParams, FeeParams, GenerationParams, InitialCohort, ManufacturerParams,
-    ManufacturerStrategy, NetworkParams, Params, PriceParams, PriceProcess, Regime,
-    RegimeSwitchingParams, RegionParams, RoadmapEntry, ScriptedEvent, ScriptedEventKind,
-    SecondaryMarketParams, Segment, SegmentParams, SimulationParams,
+    ManufacturerStrategy, NetworkParams, Params, PriceParams, PriceProcess, Regime, RegimeSwitchingParams,
+    RegionParams, RoadmapEntry, ScriptedEvent, ScriptedEventKind, SecondaryMarketParams, Segment, SegmentParams,
+    SimulationParams,
 };
 use crate::model::units::{Month, YearMonth};
 use crate::scenario::history;
@@ -37,15 +37,7 @@ pub fn read_params(root: &Node, base_dir: &Path, p: &mut Problems) -> Option<Par
     let regions = read_regions(&mut top, p);
     let generations = read_generations(&mut top, p, start, horizon_end);
     let segments = read_segments(&mut top, p);
-    let initial_fleet = read_fleet(
-        &mut top,
-        p,
-        &regions,
-        &generations,
-        &segments,
-        network.as_ref(),
-        start,
-    );
+    let initial_fleet = read_fleet(&mut top, p, &regions, &generations, &segments, network.as_ref(), start);
     let manufacturers = read_manufacturers(&mut top, p, &generations, start, horizon_end);
     let dealers = read_dealers(&mut top, p);
     let secondary_market = read_secondary_market(&mut top, p);
@@ -104,16 +96,10 @@ fn read_regime(s: &mut Section, p: &mut Problems, key: &str, default: Option<&st
 
 fn read_price(top: &mut Section, p: &mut Problems, base_dir: &Path) -> Option<PriceParams> {
     let mut s = top.table(p, "price", true)?;
-    let model = s.choice(
-        p,
-        "model",
-        &["regime_switching", "bootstrap"],
-        Some("regime_switching"),
-    );
+    let model = s.choice(p, "model", &["regime_switching", "bootstrap"], Some("regime_switching"));
     let start_price_usd = s.f64(p, "start_price_usd", Bounds::positive(), None);
     let start_regime = read_regime(&mut s, p, "start_regime", Some("bull"));
-    let jump_probability_per_month =
-        s.f64(p, "jump_probability_per_month", Bounds::share(), Some(0.0));
+    let jump_probability_per_month = s.f64(p, "jump_probability_per_month", Bounds::share(), Some(0.0));
     let jump_mean_log = s.f64(p, "jump_mean_log", Bounds::closed(-5.0, 5.0), Some(0.0));
     let jump_sd_log = s.f64(p, "jump_sd_log", Bounds::closed(0.0, 5.0), Some(0.0));
     let process = if model == "bootstrap" {
@@ -124,12 +110,7 @@ fn read_price(top: &mut Section, p: &mut Problems, base_dir: &Path) -> Option<Pr
         let (from, _) = b.year_month(p, "from_month");
         let (to, to_span) = b.year_month(p, "to_month");
         let block_months = b.u32(p, "block_months", Bounds::closed(1.0, 120.0), Some(6));
-        let window = b.u32(
-            p,
-            "regime_window_months",
-            Bounds::closed(1.0, 60.0),
-            Some(6),
-        );
+        let window = b.u32(p, "regime_window_months", Bounds::closed(1.0, 60.0), Some(6));
         b.finish(p);
         let (from, to) = (from?, to?);
         if to <= from {
@@ -178,18 +159,8 @@ fn read_price(top: &mut Section, p: &mut Problems, base_dir: &Path) -> Option<Pr
             bull_volatility_log_per_month: r.f64(p, "bull_volatility_log_per_month", vol, None),
             bear_drift_log_per_month: r.f64(p, "bear_drift_log_per_month", drift, None),
             bear_volatility_log_per_month: r.f64(p, "bear_volatility_log_per_month", vol, None),
-            bull_to_bear_probability_per_month: r.f64(
-                p,
-                "bull_to_bear_probability_per_month",
-                Bounds::share(),
-                None,
-            ),
-            bear_to_bull_probability_per_month: r.f64(
-                p,
-                "bear_to_bull_probability_per_month",
-                Bounds::share(),
-                None,
-            ),
+            bull_to_bear_probability_per_month: r.f64(p, "bull_to_bear_probability_per_month", Bounds::share(), None),
+            bear_to_bull_probability_per_month: r.f64(p, "bear_to_bull_probability_per_month", Bounds::share(), None),
         };
         r.finish(p);
         PriceProcess::RegimeSwitching(rs)
@@ -205,9 +176,7 @@ fn read_price(top: &mut Section, p: &mut Problems, base_dir: &Path) -> Option<Pr
     })
 }
 
-static EMPTY_TABLE: crate::scenario::raw::Table = crate::scenario::raw::Table {
-    entries: Vec::new(),
-};
+static EMPTY_TABLE: crate::scenario::raw::Table = crate::scenario::raw::Table { entries: Vec::new() };
 
 fn read_fees(top: &mut Section, p: &mut Problems) -> FeeParams {
     let Some(mut s) = top.table(p, "fees", true) else {
@@ -219,30 +188,10 @@ fn read_fees(top: &mut Section, p: &mut Problems) -> FeeParams {
         };
     };
     let fees = FeeParams {
-        bull_mean_btc_per_block: s.f64(
-            p,
-            "bull_mean_btc_per_block",
-            Bounds::closed(0.0, 1000.0),
-            None,
-        ),
-        bear_mean_btc_per_block: s.f64(
-            p,
-            "bear_mean_btc_per_block",
-            Bounds::closed(0.0, 1000.0),
-            None,
-        ),
-        volatility_log_per_month: s.f64(
-            p,
-            "volatility_log_per_month",
-            Bounds::closed(0.0, 3.0),
-            Some(0.3),
-        ),
-        persistence_per_month: s.f64(
-            p,
-            "persistence_per_month",
-            Bounds::closed(0.0, 0.999),
-            Some(0.7),
-        ),
+        bull_mean_btc_per_block: s.f64(p, "bull_mean_btc_per_block", Bounds::closed(0.0, 1000.0), None),
+        bear_mean_btc_per_block: s.f64(p, "bear_mean_btc_per_block", Bounds::closed(0.0, 1000.0), None),
+        volatility_log_per_month: s.f64(p, "volatility_log_per_month", Bounds::closed(0.0, 3.0), Some(0.3)),
+        persistence_per_month: s.f64(p, "persistence_per_month", Bounds::closed(0.0, 0.999), Some(0.7)),
     };
     s.finish(p);
     fees
@@ -262,22 +211,14 @@ fn read_network(top: &mut Section, p: &mut Problems) -> Option<NetworkParams> {
 fn check_unique_names(p: &mut Problems, what: &str, names: &[(String, Option<Span>)]) {
     for (i, (name, span)) in names.iter().enumerate() {
         if names[..i].iter().any(|(n, _)| n == name) {
-            p.push(
-                span.clone(),
-                what,
-                format!("{what} name \"{name}\" is used twice"),
-            );
+            p.push(span.clone(), what, format!("{what} name \"{name}\" is used twice"));
         }
     }
 }
 
 fn check_share_sum(p: &mut Problems, span: Option<Span>, what: &str, sum: f64) {
     if (sum - 1.0).abs() > SHARE_SUM_TOLERANCE {
-        p.push(
-            span,
-            what,
-            format!("{what} must sum to 1, but they sum to {sum:.6}"),
-        );
+        p.push(span, what, format!("{what} must sum to 1, but they sum to {sum:.6}"));
     }
 }
 
@@ -303,34 +244,20 @@ fn read_regions(top: &mut Section, p: &mut Problems) -> Vec<RegionParams> {
                 Bounds::closed(0.0, 2.0),
                 Some(0.05),
             ),
-            power_price_reversion_per_month: r.f64(
-                p,
-                "power_price_reversion_per_month",
-                Bounds::share(),
-                Some(0.2),
-            ),
+            power_price_reversion_per_month: r.f64(p, "power_price_reversion_per_month", Bounds::share(), Some(0.2)),
             site_power_price_dispersion_log: r.f64(
                 p,
                 "site_power_price_dispersion_log",
                 Bounds::closed(0.0, 3.0),
                 Some(0.3),
             ),
-            opex_share_of_power: r.f64(
-                p,
-                "opex_share_of_power",
-                Bounds::closed(0.0, 10.0),
-                Some(0.2),
-            ),
+            opex_share_of_power: r.f64(p, "opex_share_of_power", Bounds::closed(0.0, 10.0), Some(0.2)),
         });
         r.finish(p);
     }
     check_unique_names(p, "region", &names);
     if out.is_empty() {
-        p.push(
-            span,
-            "regions",
-            "a scenario needs at least one [[regions]] entry",
-        );
+        p.push(span, "regions", "a scenario needs at least one [[regions]] entry");
     } else {
         check_share_sum(
             p,
@@ -368,10 +295,7 @@ fn read_generations(
                 format!("generation \"{name}\" is released in {release}, after the horizon ends ({} is the last month simulated)", end.plus_months(-1)),
             );
         }
-        let release = release.unwrap_or(YearMonth {
-            year: 2000,
-            month: 1,
-        });
+        let release = release.unwrap_or(YearMonth { year: 2000, month: 1 });
         out.push(GenerationParams {
             name,
             release,
@@ -397,39 +321,24 @@ fn g_path(idx: usize) -> String {
 }
 
 fn read_segment(s: &mut Section, p: &mut Problems) -> SegmentParams {
-    let full = s.f64(
-        p,
-        "full_appetite_payback_months",
-        Bounds::above_up_to(0.0, 600.0),
-        None,
-    );
-    let max_payback_span = s
-        .table
-        .get("max_payback_months")
-        .and_then(|n| n.span.clone());
-    let max = s.f64(
-        p,
-        "max_payback_months",
-        Bounds::above_up_to(0.0, 600.0),
-        None,
-    );
+    let full = s.f64(p, "full_appetite_payback_months", Bounds::above_up_to(0.0, 600.0), None);
+    let max_payback_span = s.table.get("max_payback_months").and_then(|n| n.span.clone());
+    let max = s.f64(p, "max_payback_months", Bounds::above_up_to(0.0, 600.0), None);
     if max <= full && max > 0.0 {
         p.push(
             max_payback_span,
             &format!("{}.max_payback_months", s.path),
-            format!("`{}.max_payback_months` = {max} must be above `full_appetite_payback_months` = {full}", s.path),
+            format!(
+                "`{}.max_payback_months` = {max} must be above `full_appetite_payback_months` = {full}",
+                s.path
+            ),
         );
     }
-    let params = SegmentParams {
+    SegmentParams {
         fleet_share: s.f64(p, "fleet_share", Bounds::share(), None),
         cash_usd: s.f64(p, "cash_usd", Bounds::closed(-1e15, 1e15), None),
         credit_line_usd: s.f64(p, "credit_line_usd", Bounds::closed(0.0, 1e15), Some(0.0)),
-        credit_interest_rate_per_month: s.f64(
-            p,
-            "credit_interest_rate_per_month",
-            Bounds::share(),
-            Some(0.01),
-        ),
+        credit_interest_rate_per_month: s.f64(p, "credit_interest_rate_per_month", Bounds::share(), Some(0.01)),
         full_appetite_payback_months: full,
         max_payback_months: max,
         max_spend_share_per_month: s.f64(p, "max_spend_share_per_month", Bounds::share(), None),
@@ -448,12 +357,7 @@ fn read_segment(s: &mut Section, p: &mut Problems) -> SegmentParams {
         ),
         shipping_lag_months: s.u32(p, "shipping_lag_months", Bounds::closed(0.0, 24.0), Some(1)),
         futures_preference_share: s.f64(p, "futures_preference_share", Bounds::share(), None),
-        prepay_elasticity: s.f64(
-            p,
-            "prepay_elasticity",
-            Bounds::closed(0.0, 100.0),
-            Some(1.0),
-        ),
+        prepay_elasticity: s.f64(p, "prepay_elasticity", Bounds::closed(0.0, 100.0), Some(1.0)),
         delivery_elasticity_per_month: s.f64(
             p,
             "delivery_elasticity_per_month",
@@ -461,39 +365,13 @@ fn read_segment(s: &mut Section, p: &mut Problems) -> SegmentParams {
             Some(0.05),
         ),
         reference_prepay_share: s.f64(p, "reference_prepay_share", Bounds::share(), Some(0.3)),
-        reference_wait_months: s.f64(
-            p,
-            "reference_wait_months",
-            Bounds::closed(0.0, 60.0),
-            Some(6.0),
-        ),
-        price_sensitivity: s.f64(
-            p,
-            "price_sensitivity",
-            Bounds::closed(0.0, 100.0),
-            Some(4.0),
-        ),
-        bull_inflow_usd_per_month: s.f64(
-            p,
-            "bull_inflow_usd_per_month",
-            Bounds::closed(0.0, 1e13),
-            Some(0.0),
-        ),
+        reference_wait_months: s.f64(p, "reference_wait_months", Bounds::closed(0.0, 60.0), Some(6.0)),
+        price_sensitivity: s.f64(p, "price_sensitivity", Bounds::closed(0.0, 100.0), Some(4.0)),
+        bull_inflow_usd_per_month: s.f64(p, "bull_inflow_usd_per_month", Bounds::closed(0.0, 1e13), Some(0.0)),
         churn_share_per_month: s.f64(p, "churn_share_per_month", Bounds::share(), Some(0.0)),
-        walk_away_rationality: s.f64(
-            p,
-            "walk_away_rationality",
-            Bounds::closed(0.0, 100.0),
-            Some(3.0),
-        ),
-        region_choice_sensitivity: s.f64(
-            p,
-            "region_choice_sensitivity",
-            Bounds::closed(0.0, 100.0),
-            Some(2.0),
-        ),
-    };
-    params
+        walk_away_rationality: s.f64(p, "walk_away_rationality", Bounds::closed(0.0, 100.0), Some(3.0)),
+        region_choice_sensitivity: s.f64(p, "region_choice_sensitivity", Bounds::closed(0.0, 100.0), Some(2.0)),
+    }
 }
 
 fn read_segments(top: &mut Section, p: &mut Problems) -> [SegmentParams; 2] {
@@ -509,7 +387,7 @@ fn read_segments(top: &mut Section, p: &mut Problems) -> [SegmentParams; 2] {
                 s.finish(p);
                 params
             });
-        out.push(params.unwrap_or_else(|| placeholder_segment()));
+        out.push(params.unwrap_or_else(placeholder_segment));
     }
     if let Some(t) = t {
         t.finish(p);
@@ -606,14 +484,8 @@ fn read_fleet(
             &generation_names,
         );
         let r = match region {
-            Some((name, span)) => match lookup_name(
-                p,
-                &format!("{path}.region"),
-                "region",
-                &name,
-                span,
-                &region_names,
-            ) {
+            Some((name, span)) => match lookup_name(p, &format!("{path}.region"), "region", &name, span, &region_names)
+            {
                 Some(r) => Some(r),
                 None => continue,
             },
@@ -625,7 +497,10 @@ fn read_fleet(
             p.push(
                 generation_span,
                 &format!("{path}.generation"),
-                format!("the starting fleet holds generation \"{generation}\", which is only released in {}", generations[g].release),
+                format!(
+                    "the starting fleet holds generation \"{generation}\", which is only released in {}",
+                    generations[g].release
+                ),
             );
         }
         if let Some(g) = g {
@@ -688,7 +563,11 @@ fn read_strategy(s: &mut Section, p: &mut Problems) -> ManufacturerStrategy {
             .get("plan_min_payback_months")
             .and_then(|n| n.span.clone())
             .or(s.span.clone());
-        p.push(span, &format!("{}.plan_min_payback_months", s.path), format!("`plan_min_payback_months` = {plan_min} must be above `plan_full_payback_months` = {plan_full}"));
+        p.push(
+            span,
+            &format!("{}.plan_min_payback_months", s.path),
+            format!("`plan_min_payback_months` = {plan_min} must be above `plan_full_payback_months` = {plan_full}"),
+        );
     }
     ManufacturerStrategy {
         futures_share: s.f64(p, "futures_share", Bounds::share(), None),
@@ -696,29 +575,14 @@ fn read_strategy(s: &mut Section, p: &mut Problems) -> ManufacturerStrategy {
         prepay_share: s.f64(p, "prepay_share", Bounds::share(), None),
         wafer_lead_months: s.u32(p, "wafer_lead_months", Bounds::closed(1.0, 24.0), None),
         wafer_prepay_share: s.f64(p, "wafer_prepay_share", Bounds::share(), None),
-        target_payback_months: s.f64(
-            p,
-            "target_payback_months",
-            Bounds::above_up_to(0.0, 600.0),
-            None,
-        ),
+        target_payback_months: s.f64(p, "target_payback_months", Bounds::above_up_to(0.0, 600.0), None),
         min_margin_share: s.f64(p, "min_margin_share", Bounds::closed(-0.9, 10.0), None),
-        futures_premium_share: s.f64(
-            p,
-            "futures_premium_share",
-            Bounds::closed(-0.9, 10.0),
-            Some(0.0),
-        ),
+        futures_premium_share: s.f64(p, "futures_premium_share", Bounds::closed(-0.9, 10.0), Some(0.0)),
         dealer_share_of_spot: s.f64(p, "dealer_share_of_spot", Bounds::share(), None),
         dealer_down_payment_share: s.f64(p, "dealer_down_payment_share", Bounds::share(), None),
         installment_months: s.u32(p, "installment_months", Bounds::closed(1.0, 60.0), Some(6)),
         self_mine: s.bool(p, "self_mine", None),
-        self_mine_share_per_month: s.f64(
-            p,
-            "self_mine_share_per_month",
-            Bounds::share(),
-            Some(0.2),
-        ),
+        self_mine_share_per_month: s.f64(p, "self_mine_share_per_month", Bounds::share(), Some(0.2)),
         pricing_power_price_usd_per_kwh: s.f64(
             p,
             "pricing_power_price_usd_per_kwh",
@@ -727,24 +591,9 @@ fn read_strategy(s: &mut Section, p: &mut Problems) -> ManufacturerStrategy {
         ),
         plan_full_payback_months: plan_full,
         plan_min_payback_months: plan_min,
-        plan_min_utilisation_share: s.f64(
-            p,
-            "plan_min_utilisation_share",
-            Bounds::share(),
-            Some(0.2),
-        ),
-        target_inventory_months: s.f64(
-            p,
-            "target_inventory_months",
-            Bounds::closed(0.0, 60.0),
-            Some(1.0),
-        ),
-        max_delivery_delay_months: s.u32(
-            p,
-            "max_delivery_delay_months",
-            Bounds::closed(0.0, 60.0),
-            Some(3),
-        ),
+        plan_min_utilisation_share: s.f64(p, "plan_min_utilisation_share", Bounds::share(), Some(0.2)),
+        target_inventory_months: s.f64(p, "target_inventory_months", Bounds::closed(0.0, 60.0), Some(1.0)),
+        max_delivery_delay_months: s.u32(p, "max_delivery_delay_months", Bounds::closed(0.0, 60.0), Some(3)),
     }
 }
 
@@ -758,48 +607,21 @@ fn read_manufacturers(
     let generation_names: Vec<&str> = generations.iter().map(|g| g.name.as_str()).collect();
     let mut out = vec![];
     let mut names = vec![];
-    for (i, mut m) in top
-        .tables(p, "manufacturers", false)
-        .into_iter()
-        .enumerate()
-    {
+    for (i, mut m) in top.tables(p, "manufacturers", false).into_iter().enumerate() {
         let path = format!("manufacturers[{i}]");
         let (name, name_span) = m.string(p, "name", None);
         names.push((name.clone(), name_span));
         let cash_usd = m.f64(p, "cash_usd", Bounds::closed(-1e15, 1e15), None);
         let credit_line_usd = m.f64(p, "credit_line_usd", Bounds::closed(0.0, 1e15), Some(0.0));
-        let credit_interest_rate_per_month = m.f64(
-            p,
-            "credit_interest_rate_per_month",
-            Bounds::share(),
-            Some(0.008),
-        );
-        let capacity_units_per_month = m.u64(
-            p,
-            "capacity_units_per_month",
-            Bounds::closed(0.0, 1e9),
-            None,
-        );
+        let credit_interest_rate_per_month = m.f64(p, "credit_interest_rate_per_month", Bounds::share(), Some(0.008));
+        let capacity_units_per_month = m.u64(p, "capacity_units_per_month", Bounds::closed(0.0, 1e9), None);
         let wafer_cost_share = m.f64(p, "wafer_cost_share", Bounds::share(), Some(0.6));
-        let fixed_opex_usd_per_month = m.f64(
-            p,
-            "fixed_opex_usd_per_month",
-            Bounds::closed(0.0, 1e13),
-            None,
-        );
+        let fixed_opex_usd_per_month = m.f64(p, "fixed_opex_usd_per_month", Bounds::closed(0.0, 1e13), None);
         let rnd_usd_per_month = m.f64(p, "rnd_usd_per_month", Bounds::closed(0.0, 1e13), Some(0.0));
-        let initial_inventory_units = m.u64(
-            p,
-            "initial_inventory_units",
-            Bounds::closed(0.0, 1e10),
-            Some(0),
-        );
-        let initial_wafer_units_per_month = m.u64(
-            p,
-            "initial_wafer_units_per_month",
-            Bounds::closed(0.0, 1e9),
-            Some(0),
-        );
+        let distress_cost_cut_share = m.f64(p, "distress_cost_cut_share", Bounds::share(), Some(0.3));
+        let initial_inventory_units = m.u64(p, "initial_inventory_units", Bounds::closed(0.0, 1e10), Some(0));
+        let initial_wafer_units_per_month =
+            m.u64(p, "initial_wafer_units_per_month", Bounds::closed(0.0, 1e9), Some(0));
         let self_mining_power_price_usd_per_kwh = m.f64(
             p,
             "self_mining_power_price_usd_per_kwh",
@@ -846,18 +668,12 @@ fn read_manufacturers(
                 });
             }
         }
-        let roadmap_span = m
-            .table
-            .get("roadmap")
-            .and_then(|n| n.span.clone())
-            .or(m.span.clone());
+        let roadmap_span = m.table.get("roadmap").and_then(|n| n.span.clone()).or(m.span.clone());
         if roadmap.windows(2).any(|w| w[1].sell_from <= w[0].sell_from) {
             p.push(
                 roadmap_span.clone(),
                 &format!("{path}.roadmap"),
-                format!(
-                    "`{path}.roadmap` entries must be listed in increasing `sell_from_month` order"
-                ),
+                format!("`{path}.roadmap` entries must be listed in increasing `sell_from_month` order"),
             );
         }
         if roadmap.is_empty() && p.is_empty() {
@@ -886,6 +702,7 @@ fn read_manufacturers(
                 wafer_cost_share,
                 fixed_opex_usd_per_month,
                 rnd_usd_per_month,
+                distress_cost_cut_share,
                 initial_inventory_units,
                 initial_wafer_units_per_month,
                 self_mining_power_price_usd_per_kwh,
@@ -907,38 +724,13 @@ fn read_dealers(top: &mut Section, p: &mut Problems) -> DealerParams {
         cash_usd: s.f64(p, "cash_usd", Bounds::closed(-1e15, 1e15), Some(0.0)),
         credit_line_usd: s.f64(p, "credit_line_usd", Bounds::closed(0.0, 1e15), Some(0.0)),
         wholesale_discount_share: s.f64(p, "wholesale_discount_share", Bounds::share(), Some(0.05)),
-        bull_markup_share: s.f64(
-            p,
-            "bull_markup_share",
-            Bounds::closed(0.0, 10.0),
-            Some(0.15),
-        ),
+        bull_markup_share: s.f64(p, "bull_markup_share", Bounds::closed(0.0, 10.0), Some(0.15)),
         bear_dump_discount_share: s.f64(p, "bear_dump_discount_share", Bounds::share(), Some(0.2)),
         bull_stock_months: s.f64(p, "bull_stock_months", Bounds::closed(0.0, 60.0), Some(2.0)),
-        bear_installment_take_share: s.f64(
-            p,
-            "bear_installment_take_share",
-            Bounds::share(),
-            Some(0.2),
-        ),
-        default_probability_per_month: s.f64(
-            p,
-            "default_probability_per_month",
-            Bounds::share(),
-            Some(0.1),
-        ),
-        credit_interest_rate_per_month: s.f64(
-            p,
-            "credit_interest_rate_per_month",
-            Bounds::share(),
-            Some(0.012),
-        ),
-        demand_smoothing_share: s.f64(
-            p,
-            "demand_smoothing_share",
-            Bounds::above_up_to(0.0, 1.0),
-            Some(0.3),
-        ),
+        bear_installment_take_share: s.f64(p, "bear_installment_take_share", Bounds::share(), Some(0.2)),
+        default_probability_per_month: s.f64(p, "default_probability_per_month", Bounds::share(), Some(0.1)),
+        credit_interest_rate_per_month: s.f64(p, "credit_interest_rate_per_month", Bounds::share(), Some(0.012)),
+        demand_smoothing_share: s.f64(p, "demand_smoothing_share", Bounds::above_up_to(0.0, 1.0), Some(0.3)),
     };
     s.finish(p);
     dealers
@@ -954,24 +746,9 @@ fn read_secondary_market(top: &mut Section, p: &mut Problems) -> SecondaryMarket
         };
     };
     let market = SecondaryMarketParams {
-        used_payback_months: s.f64(
-            p,
-            "used_payback_months",
-            Bounds::above_up_to(0.0, 600.0),
-            None,
-        ),
-        scrap_value_usd_per_unit: s.f64(
-            p,
-            "scrap_value_usd_per_unit",
-            Bounds::closed(0.0, 1e7),
-            None,
-        ),
-        dealer_stock_price_impact_share: s.f64(
-            p,
-            "dealer_stock_price_impact_share",
-            Bounds::share(),
-            Some(0.3),
-        ),
+        used_payback_months: s.f64(p, "used_payback_months", Bounds::above_up_to(0.0, 600.0), None),
+        scrap_value_usd_per_unit: s.f64(p, "scrap_value_usd_per_unit", Bounds::closed(0.0, 1e7), None),
+        dealer_stock_price_impact_share: s.f64(p, "dealer_stock_price_impact_share", Bounds::share(), Some(0.3)),
         reference_power_price_usd_per_kwh: s.f64(
             p,
             "reference_power_price_usd_per_kwh",
@@ -995,12 +772,7 @@ fn read_events(
     for (i, mut e) in top.tables(p, "events", false).into_iter().enumerate() {
         let path = format!("events[{i}]");
         let (at, at_span) = e.year_month(p, "month");
-        let kind = e.choice(
-            p,
-            "kind",
-            &["price_shock", "set_regime", "power_shock"],
-            None,
-        );
+        let kind = e.choice(p, "kind", &["price_shock", "set_regime", "power_shock"], None);
         let kind = match kind.as_str() {
             "price_shock" => Some(ScriptedEventKind::PriceShock {
                 factor: e.f64(p, "factor", Bounds::above_up_to(0.0, 1e6), None),

@@ -94,11 +94,7 @@ impl FuturesContract {
         if self.units_pending() > 0 {
             return ContractStatus::Pending;
         }
-        match (
-            self.units_delivered > 0,
-            self.units_walked > 0,
-            self.units_refunded > 0,
-        ) {
+        match (self.units_delivered > 0, self.units_walked > 0, self.units_refunded > 0) {
             (true, false, false) => ContractStatus::Delivered,
             (false, true, false) => ContractStatus::WalkedAway,
             (false, false, true) => ContractStatus::Refunded,
@@ -350,11 +346,7 @@ impl Manufacturer {
     }
 
     /// Whether `generation_idx` has been superseded on this manufacturer's roadmap by `month_offset`.
-    pub fn is_ageing(
-        params: &ManufacturerParams,
-        generation_idx: usize,
-        month_offset: i64,
-    ) -> bool {
+    pub fn is_ageing(params: &ManufacturerParams, generation_idx: usize, month_offset: i64) -> bool {
         let current = Self::current_roadmap_idx(params, month_offset);
         let current_generation = params.roadmap[current].generation_idx;
         generation_idx != current_generation
@@ -395,9 +387,7 @@ impl Manufacturer {
             let list = payback_price.max(floor);
             if i < current {
                 // Superseded: clear stock at what the market pays for it.
-                let clearing = payback_price
-                    .min(secondary_price_usd[g])
-                    .max(scrap_value_usd);
+                let clearing = payback_price.min(secondary_price_usd[g]).max(scrap_value_usd);
                 self.spot_price_usd[g] = clearing;
             } else {
                 self.spot_price_usd[g] = list;
@@ -436,8 +426,8 @@ impl Manufacturer {
             strategy.pricing_power_price_usd_per_kwh,
             0.0,
         );
-        let price = (profit * strategy.target_payback_months)
-            .max(entry.unit_cost_usd * (1.0 + strategy.min_margin_share));
+        let price =
+            (profit * strategy.target_payback_months).max(entry.unit_cost_usd * (1.0 + strategy.min_margin_share));
         let payback = payback_months(price, profit);
         let utilisation = if payback <= strategy.plan_full_payback_months {
             1.0
@@ -445,9 +435,7 @@ impl Manufacturer {
             strategy.plan_min_utilisation_share
         } else {
             let span = strategy.plan_min_payback_months - strategy.plan_full_payback_months;
-            1.0 - (1.0 - strategy.plan_min_utilisation_share)
-                * (payback - strategy.plan_full_payback_months)
-                / span
+            1.0 - (1.0 - strategy.plan_min_utilisation_share) * (payback - strategy.plan_full_payback_months) / span
         };
         let capacity = params.capacity_units_per_month as f64;
         let target_stock = strategy.target_inventory_months * capacity;
@@ -485,18 +473,12 @@ impl Manufacturer {
 
     /// Orders wafers for the month `wafer_lead_months` ahead: the futures sold against them plus the
     /// spot share of the plan. Pays the foundry prepayment now.
-    pub fn order_wafers(
-        &mut self,
-        params: &ManufacturerParams,
-        month: Month,
-        month_offset: i64,
-    ) -> Option<WaferLot> {
+    pub fn order_wafers(&mut self, params: &ManufacturerParams, month: Month, month_offset: i64) -> Option<WaferLot> {
         let strategy = &params.strategy;
         if self.distressed {
             return None;
         }
-        let spot_units =
-            ((1.0 - strategy.futures_share) * self.planned_units as f64).floor() as u64;
+        let spot_units = ((1.0 - strategy.futures_share) * self.planned_units as f64).floor() as u64;
         let units = (self.futures_signed_units + spot_units).min(params.capacity_units_per_month);
         if units == 0 {
             return None;
@@ -551,7 +533,12 @@ impl Manufacturer {
 
     /// Books a month's fixed costs and interest on credit drawn.
     pub fn pay_fixed_costs(&mut self, params: &ManufacturerParams) {
-        let opex = params.fixed_opex_usd_per_month + params.rnd_usd_per_month;
+        let cut = if self.distressed {
+            params.distress_cost_cut_share
+        } else {
+            0.0
+        };
+        let opex = (params.fixed_opex_usd_per_month + params.rnd_usd_per_month) * (1.0 - cut);
         self.cash_usd -= opex;
         self.flows.opex_usd += opex;
         let interest = self.credit_used_usd() * params.credit_interest_rate_per_month;

@@ -115,8 +115,7 @@ impl Fleet {
             norm_inv_cdf(q_new)
         };
         // New machines were bought to run; the month's decision may still switch them off.
-        self.running_share[cohort_idx] =
-            (self.running_share[cohort_idx] * old + added) / (old + added);
+        self.running_share[cohort_idx] = (self.running_share[cohort_idx] * old + added) / (old + added);
         self.units[cohort_idx] += n_units;
     }
 
@@ -222,19 +221,16 @@ impl Fleet {
                     } else {
                         0.0
                     };
-                    let share =
-                        self.running_share[c] + response * (target_share - self.running_share[c]);
+                    let share = self.running_share[c] + response * (target_share - self.running_share[c]);
                     self.running_share[c] = share.clamp(0.0, 1.0);
-                    let running =
-                        to_units(self.units[c] as f64 * self.running_share[c]).min(self.units[c]);
+                    let running = to_units(self.units[c] as f64 * self.running_share[c]).min(self.units[c]);
                     self.running[c] = running;
                     if running > 0 {
                         // The cheapest sites run: the bound of the running sites sits at quantile share × q_max.
                         let z_run = norm_inv_cdf(self.running_share[c] * q_max).min(z_max);
                         let mean_site_price = power_price * mean_site_price_factor(z_run, sigma);
                         let kwh = running as f64 * generation.power_w / 1000.0 * hours_in_month;
-                        self.power_cost_usd[c] =
-                            kwh * mean_site_price * (1.0 + region.opex_share_of_power);
+                        self.power_cost_usd[c] = kwh * mean_site_price * (1.0 + region.opex_share_of_power);
                     }
                 }
             }
@@ -266,19 +262,14 @@ impl Fleet {
     /// Shares the month's mining revenue among cohorts in proportion to running hashrate.
     pub fn distribute_revenue(&mut self, usd_per_ths_month: f64, generations: &[GenerationParams]) {
         for c in 0..self.units.len() {
-            self.revenue_usd[c] = self.running[c] as f64
-                * generations[c % self.n_generations].hashrate_ths
-                * usd_per_ths_month;
+            self.revenue_usd[c] =
+                self.running[c] as f64 * generations[c % self.n_generations].hashrate_ths * usd_per_ths_month;
         }
     }
 }
 
 /// Standardised log distance of the breakeven power price from the region's median site price.
-pub fn standardised_breakeven(
-    breakeven_usd_per_kwh: f64,
-    log_median_price: f64,
-    dispersion_log: f64,
-) -> f64 {
+pub fn standardised_breakeven(breakeven_usd_per_kwh: f64, log_median_price: f64, dispersion_log: f64) -> f64 {
     if breakeven_usd_per_kwh <= 0.0 || !breakeven_usd_per_kwh.is_finite() {
         return if breakeven_usd_per_kwh.is_infinite() {
             Z_ALL_SITES
@@ -288,11 +279,7 @@ pub fn standardised_breakeven(
     }
     let gap = breakeven_usd_per_kwh.ln() - log_median_price;
     if dispersion_log <= 0.0 {
-        return if gap >= 0.0 {
-            Z_ALL_SITES
-        } else {
-            -Z_ALL_SITES
-        };
+        return if gap >= 0.0 { Z_ALL_SITES } else { -Z_ALL_SITES };
     }
     (gap / dispersion_log).clamp(-Z_ALL_SITES, Z_ALL_SITES)
 }
@@ -378,7 +365,7 @@ mod tests {
         assert!((all - (0.5 * sigma * sigma).exp()).abs() < 1e-6);
         // Only cheaper sites run when the bound is low: the mean sits below the median.
         assert!(mean_site_price_factor(-1.0, sigma) < 1.0);
-        assert!(mean_site_price_factor(-1.0, sigma) <= (sigma * -1.0f64).exp());
+        assert!(mean_site_price_factor(-1.0, sigma) <= (-sigma).exp());
     }
 
     #[test]

@@ -24,8 +24,8 @@ pub fn monthly_profit_usd_per_unit(
     power_price_usd_per_kwh: f64,
     opex_share_of_power: f64,
 ) -> f64 {
-    let cost = power_cost_usd_per_th_day(generation.efficiency_jth(), power_price_usd_per_kwh)
-        * (1.0 + opex_share_of_power);
+    let cost =
+        power_cost_usd_per_th_day(generation.efficiency_jth(), power_price_usd_per_kwh) * (1.0 + opex_share_of_power);
     (generation.hashrate_ths * (revenue_usd_per_th_day - cost) * MEAN_DAYS_PER_MONTH).max(0.0)
 }
 
@@ -57,10 +57,7 @@ mod tests {
     fn s21() -> GenerationParams {
         GenerationParams {
             name: "S21".into(),
-            release: YearMonth {
-                year: 2024,
-                month: 1,
-            },
+            release: YearMonth { year: 2024, month: 1 },
             release_month_offset: -12,
             hashrate_ths: 200.0,
             power_w: 3500.0,

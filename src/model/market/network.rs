@@ -126,12 +126,7 @@ impl NetworkState {
     }
 
     /// Runs the network for `seconds` at a constant `hashrate_ths`, reporting retargets and halvings.
-    pub fn advance(
-        &mut self,
-        hashrate_ths: f64,
-        seconds: f64,
-        mut on_event: impl FnMut(NetworkEvent),
-    ) -> MonthBlocks {
+    pub fn advance(&mut self, hashrate_ths: f64, seconds: f64, mut on_event: impl FnMut(NetworkEvent)) -> MonthBlocks {
         let start_height = self.height;
         let mut out = MonthBlocks::default();
         let mut remaining_s = seconds;
@@ -146,8 +141,7 @@ impl NetworkState {
             let blocks_to_retarget = (next_retarget - self.height) as f64;
             let expected = blocks_per_s * remaining_s + self.block_carry;
             if expected >= blocks_to_retarget {
-                let used_s = ((blocks_to_retarget - self.block_carry) / blocks_per_s)
-                    .clamp(0.0, remaining_s);
+                let used_s = ((blocks_to_retarget - self.block_carry) / blocks_per_s).clamp(0.0, remaining_s);
                 self.height = next_retarget;
                 self.block_carry = 0.0;
                 self.epoch_seconds += used_s;

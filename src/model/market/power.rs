@@ -24,10 +24,7 @@ impl PowerState {
             log_deviation: vec![0.0; n],
             shock_factor: vec![1.0; n],
             shock_decay_per_month: vec![0.0; n],
-            price_usd_per_kwh: regions
-                .iter()
-                .map(|r| r.power_price_base_usd_per_kwh)
-                .collect(),
+            price_usd_per_kwh: regions.iter().map(|r| r.power_price_base_usd_per_kwh).collect(),
         }
     }
 
@@ -36,8 +33,7 @@ impl PowerState {
         for (region_idx, region) in regions.iter().enumerate() {
             let z: f64 = rng.sample(StandardNormal);
             let x = &mut self.log_deviation[region_idx];
-            *x = (1.0 - region.power_price_reversion_per_month) * *x
-                + region.power_price_volatility_log_per_month * z;
+            *x = (1.0 - region.power_price_reversion_per_month) * *x + region.power_price_volatility_log_per_month * z;
             *x = x.clamp(-10.0, 10.0);
             let factor = &mut self.shock_factor[region_idx];
             // The shock decays geometrically towards 1.
@@ -46,13 +42,7 @@ impl PowerState {
         self.refresh(regions);
     }
 
-    pub fn shock(
-        &mut self,
-        region_idx: usize,
-        factor: f64,
-        decay_per_month: f64,
-        regions: &[RegionParams],
-    ) {
+    pub fn shock(&mut self, region_idx: usize, factor: f64, decay_per_month: f64, regions: &[RegionParams]) {
         self.shock_factor[region_idx] *= factor;
         self.shock_decay_per_month[region_idx] = decay_per_month;
         self.refresh(regions);

@@ -25,10 +25,7 @@ pub struct PriceState {
 impl PriceState {
     pub fn new(params: &PriceParams) -> PriceState {
         PriceState {
-            log_price: params
-                .start_price_usd
-                .ln()
-                .clamp(MIN_LOG_PRICE, MAX_LOG_PRICE),
+            log_price: params.start_price_usd.ln().clamp(MIN_LOG_PRICE, MAX_LOG_PRICE),
             regime: params.start_regime,
             bootstrap_cursor: 0,
             bootstrap_left: 0,
@@ -59,14 +56,8 @@ impl PriceState {
                     };
                 }
                 let (drift, vol) = match self.regime {
-                    Regime::Bull => (
-                        rs.bull_drift_log_per_month,
-                        rs.bull_volatility_log_per_month,
-                    ),
-                    Regime::Bear => (
-                        rs.bear_drift_log_per_month,
-                        rs.bear_volatility_log_per_month,
-                    ),
+                    Regime::Bull => (rs.bull_drift_log_per_month, rs.bull_volatility_log_per_month),
+                    Regime::Bear => (rs.bear_drift_log_per_month, rs.bear_volatility_log_per_month),
                 };
                 drift + vol * z
             }
@@ -75,8 +66,7 @@ impl PriceState {
                 let block = (bs.block_months as usize).min(n).max(1);
                 if self.bootstrap_left == 0 {
                     let n_starts = n - block + 1;
-                    self.bootstrap_cursor =
-                        ((u_block * n_starts as f64) as usize).min(n_starts - 1);
+                    self.bootstrap_cursor = ((u_block * n_starts as f64) as usize).min(n_starts - 1);
                     self.bootstrap_left = block as u32;
                 }
                 let idx = self.bootstrap_cursor;
@@ -107,8 +97,7 @@ pub struct FeeState {
 impl FeeState {
     pub fn step(&mut self, params: &FeeParams, rng: &mut PathRng) {
         let z: f64 = rng.sample(StandardNormal);
-        self.log_deviation =
-            params.persistence_per_month * self.log_deviation + params.volatility_log_per_month * z;
+        self.log_deviation = params.persistence_per_month * self.log_deviation + params.volatility_log_per_month * z;
         self.log_deviation = self.log_deviation.clamp(-20.0, 20.0);
     }
 

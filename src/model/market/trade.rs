@@ -8,9 +8,7 @@ use crate::model::agents::dealer::Installment;
 use crate::model::agents::manufacturer::{FuturesContract, Manufacturer, WaferLot};
 use crate::model::engine::{World, newest_released_generation, reference_profit_usd};
 use crate::model::events::Event;
-use crate::model::market::hardware::{
-    appetite_share, monthly_profit_usd_per_unit, power_cost_usd_per_th_day,
-};
+use crate::model::market::hardware::{appetite_share, monthly_profit_usd_per_unit, power_cost_usd_per_th_day};
 use crate::model::math::{apportion, floor_units, to_units};
 use crate::model::params::{ManufacturerParams, Regime, Segment};
 use crate::model::record::{EventKind, EventRow, Subject};
@@ -23,6 +21,7 @@ pub struct Scratch {
     shipments: Vec<(Segment, usize, u64)>,
     region_weights: Vec<f64>,
     region_parts: Vec<u64>,
+    realisable_usd: Vec<f64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -77,9 +76,7 @@ pub fn initial_wafer_lots(params: &ManufacturerParams) -> Vec<WaferLot> {
         .filter(|_| params.initial_wafer_units_per_month > 0)
         .map(|k| {
             let entry = &params.roadmap[Manufacturer::current_roadmap_idx(params, k as i64)];
-            let cost = params.initial_wafer_units_per_month as f64
-                * entry.unit_cost_usd
-                * params.wafer_cost_share;
+            let cost = params.initial_wafer_units_per_month as f64 * entry.unit_cost_usd * params.wafer_cost_share;
             WaferLot {
                 ordered: Month(0),
                 arrival: Month(k),
@@ -113,12 +110,7 @@ pub fn set_prices(w: &mut World) {
     let month_offset = w.month_offset();
     let scrap = params.secondary_market.scrap_value_usd_per_unit;
     let n_gen = params.generations.len();
-    for (m_idx, (m, mp)) in w
-        .manufacturers
-        .iter_mut()
-        .zip(&params.manufacturers)
-        .enumerate()
-    {
+    for (m_idx, (m, mp)) in w.manufacturers.iter_mut().zip(&params.manufacturers).enumerate() {
         m.set_prices(
             mp,
             &params.generations,
@@ -127,17 +119,10 @@ pub fn set_prices(w: &mut World) {
             scrap,
             month_offset,
         );
-        m.plan(
-            mp,
-            &params.generations,
-            w.revenue_usd_per_th_day,
-            month_offset,
-        );
+        m.plan(mp, &params.generations, w.revenue_usd_per_th_day, month_offset);
         let current = Manufacturer::current_roadmap_idx(mp, month_offset);
         let market_price = &mut w.market_price_usd[m_idx];
-        for g in 0..n_gen {
-            market_price[g] = w.secondary_price_usd[g];
-        }
+        market_price.copy_from_slice(&w.secondary_price_usd);
         for (i, entry) in mp.roadmap.iter().enumerate() {
             let g = entry.generation_idx;
             let profit = monthly_profit_usd_per_unit(
@@ -213,9 +198,7 @@ pub fn deliver_futures(w: &mut World) {
     } = &mut *w;
     trade_scratch.shipments.clear();
     for (m_idx, m) in manufacturers.iter_mut().enumerate() {
-        let max_delay = params.manufacturers[m_idx]
-            .strategy
-            .max_delivery_delay_months;
+        let max_delay = params.manufacturers[m_idx].strategy.max_delivery_delay_months;
         for ci in 0..m.futures.len() {
             let batch = m.futures[ci].batch_units(month);
             m.futures[ci].units_due_to_date += batch;
@@ -232,23 +215,18 @@ pub fn deliver_futures(w: &mut World) {
                 let balance_per_unit = c.unit_price_usd - c.prepaid_per_unit_usd;
                 let value_per_unit = replacement_price_usd[g];
                 let rationality = params.segments[buyer.idx()].walk_away_rationality;
-                let walk_probability = if balance_per_unit > value_per_unit && value_per_unit > 0.0
-                {
+                let walk_probability = if balance_per_unit > value_per_unit && value_per_unit > 0.0 {
                     1.0 - (-rationality * (balance_per_unit / value_per_unit - 1.0)).exp()
                 } else if balance_per_unit > 0.0 && value_per_unit <= 0.0 {
                     1.0
                 } else {
                     0.0
                 };
-                let mut walked = to_units(deliverable as f64 * walk_probability.clamp(0.0, 1.0))
-                    .min(deliverable);
+                let mut walked = to_units(deliverable as f64 * walk_probability.clamp(0.0, 1.0)).min(deliverable);
                 let mut paying = deliverable - walked;
                 let books = &mut segments[buyer.idx()];
-                if balance_per_unit > 0.0
-                    && paying as f64 * balance_per_unit > books.liquidity_usd()
-                {
-                    let affordable =
-                        floor_units(books.liquidity_usd() / balance_per_unit).min(paying);
+                if balance_per_unit > 0.0 && paying as f64 * balance_per_unit > books.liquidity_usd() {
+                    let affordable = floor_units(books.liquidity_usd() / balance_per_unit).min(paying);
                     walked += paying - affordable;
                     paying = affordable;
                 }
@@ -302,8 +280,7 @@ pub fn deliver_futures(w: &mut World) {
                 // Cancel everything still owed on this contract, due or not: the buyer has lost faith.
                 let refunded_units = c.units_pending();
                 let refund = refunded_units as f64 * c.prepaid_per_unit_usd;
-                let balance_released =
-                    refunded_units as f64 * (c.unit_price_usd - c.prepaid_per_unit_usd);
+                let balance_released = refunded_units as f64 * (c.unit_price_usd - c.prepaid_per_unit_usd);
                 c.units_refunded += refunded_units;
                 c.units_due_to_date = c.units_total;
                 c.late_since = None;
@@ -380,9 +357,8 @@ fn ship(w: &mut World, segment: Segment, g: usize, units: u64) {
     parts.resize(n_regions, 0);
     let mut max_score = f64::NEG_INFINITY;
     for (r, region) in params.regions.iter().enumerate() {
-        let cost =
-            power_cost_usd_per_th_day(generation.efficiency_jth(), w.power.price_usd_per_kwh[r])
-                * (1.0 + region.opex_share_of_power);
+        let cost = power_cost_usd_per_th_day(generation.efficiency_jth(), w.power.price_usd_per_kwh[r])
+            * (1.0 + region.opex_share_of_power);
         let score = segment_params.region_choice_sensitivity * (hp - cost) / hp;
         max_score = max_score.max(score);
         weights.push(score);
@@ -446,8 +422,8 @@ pub fn dealers_trade(w: &mut World) {
             let underwater = inst.balance_usd > value_held;
             let u: f64 = rng_agents.random();
             let payment = inst.payment_usd.min(inst.balance_usd);
-            let defaults = (underwater && u < dealers.default_probability_per_month)
-                || dealer.liquidity_usd() < payment;
+            let defaults =
+                (underwater && u < dealers.default_probability_per_month) || dealer.liquidity_usd() < payment;
             if defaults {
                 let inst = dealer.installments.swap_remove(i);
                 let recovered_value = held_units as f64 * secondary_price_usd[g];
@@ -526,11 +502,8 @@ pub fn dealers_trade(w: &mut World) {
             dealer.stock[g].put(n, value);
             dealer.totals.units_in += n;
         } else {
-            let target_stock =
-                strategy.target_inventory_months * mp.capacity_units_per_month as f64;
-            let excess = (m.inventory_units() as f64 - target_stock)
-                .max(0.0)
-                .min(free as f64);
+            let target_stock = strategy.target_inventory_months * mp.capacity_units_per_month as f64;
+            let excess = (m.inventory_units() as f64 - target_stock).max(0.0).min(free as f64);
             let mut n = floor_units(dealers.bear_installment_take_share * excess);
             let down_per_unit = wholesale * strategy.dealer_down_payment_share;
             if down_per_unit > 0.0 {
@@ -584,9 +557,7 @@ pub fn dealers_trade(w: &mut World) {
         if stock.units == 0 {
             continue;
         }
-        if w.secondary_price_usd[g] <= scrap * (1.0 + 1e-9)
-            && g != newest_released_generation(params, month)
-        {
+        if w.secondary_price_usd[g] <= scrap * (1.0 + 1e-9) && g != newest_released_generation(params, month) {
             let n = stock.units;
             let proceeds = n as f64 * scrap;
             let book = stock.take(n);
@@ -629,12 +600,7 @@ pub fn buyers_purchase(w: &mut World) {
         let sp = &params.segments[segment.idx()];
         offers.clear();
         // Futures offers.
-        for (m_idx, (m, mp)) in w
-            .manufacturers
-            .iter()
-            .zip(&params.manufacturers)
-            .enumerate()
-        {
+        for (m_idx, (m, mp)) in w.manufacturers.iter().zip(&params.manufacturers).enumerate() {
             let strategy = &mp.strategy;
             let available = m.futures_offer_units.saturating_sub(m.futures_signed_units);
             if m.distressed || available == 0 {
@@ -647,10 +613,8 @@ pub fn buyers_purchase(w: &mut World) {
                 continue;
             }
             let profit = reference_profit_usd(params, g, hp);
-            let wait = strategy.wafer_lead_months as f64
-                + (strategy.delivery_months.max(1) as f64 - 1.0) / 2.0;
-            let demand_factor = (-sp.prepay_elasticity
-                * (strategy.prepay_share - sp.reference_prepay_share)
+            let wait = strategy.wafer_lead_months as f64 + (strategy.delivery_months.max(1) as f64 - 1.0) / 2.0;
+            let demand_factor = (-sp.prepay_elasticity * (strategy.prepay_share - sp.reference_prepay_share)
                 - sp.delivery_elasticity_per_month * (wait - sp.reference_wait_months))
                 .exp()
                 .min(4.0);
@@ -679,13 +643,7 @@ pub fn buyers_purchase(w: &mut World) {
                     continue;
                 }
                 let profit = reference_profit_usd(params, g, hp);
-                offers.push(spot_offer(
-                    Source::Manufacturer(m_idx),
-                    g,
-                    price,
-                    profit,
-                    free,
-                ));
+                offers.push(spot_offer(Source::Manufacturer(m_idx), g, price, profit, free));
             }
         }
         for g in 0..params.generations.len() {
@@ -700,23 +658,10 @@ pub fn buyers_purchase(w: &mut World) {
             let g = newest_released_generation(params, month);
             let price = params.generations[g].price_new_usd;
             let profit = reference_profit_usd(params, g, hp);
-            offers.push(spot_offer(
-                Source::OpenMarket,
-                g,
-                price,
-                profit,
-                u64::MAX / 4,
-            ));
+            offers.push(spot_offer(Source::OpenMarket, g, price, profit, u64::MAX / 4));
         }
-        let best_payback = offers
-            .iter()
-            .map(|o| o.payback_months)
-            .fold(f64::INFINITY, f64::min);
-        let appetite = appetite_share(
-            best_payback,
-            sp.full_appetite_payback_months,
-            sp.max_payback_months,
-        );
+        let best_payback = offers.iter().map(|o| o.payback_months).fold(f64::INFINITY, f64::min);
+        let appetite = appetite_share(best_payback, sp.full_appetite_payback_months, sp.max_payback_months);
         let books = &w.segments[segment.idx()];
         let mut budget = books.available_usd() * sp.max_spend_share_per_month * appetite;
         let best_usd_per_th = offers
@@ -724,11 +669,10 @@ pub fn buyers_purchase(w: &mut World) {
             .map(|o| o.unit_price_usd / params.generations[o.generation_idx].hashrate_ths)
             .fold(f64::INFINITY, f64::min);
         if best_usd_per_th.is_finite() {
-            let cap_usd =
-                sp.max_growth_share_of_network_per_month * installed_ths * best_usd_per_th;
+            let cap_usd = sp.max_growth_share_of_network_per_month * installed_ths * best_usd_per_th;
             budget = budget.min(cap_usd);
         }
-        if !(budget > 0.0) {
+        if budget.is_nan() || budget <= 0.0 {
             continue;
         }
         let mut liquidity = books.liquidity_usd();
@@ -760,12 +704,7 @@ pub fn buyers_purchase(w: &mut World) {
         }
         let spot_wanted = spot_budget;
         let (_, spot_offers) = offers.split_at_mut(n_futures);
-        allocate(
-            spot_budget,
-            &mut liquidity,
-            sp.price_sensitivity,
-            spot_offers,
-        );
+        allocate(spot_budget, &mut liquidity, sp.price_sensitivity, spot_offers);
         if segment == Segment::Retail {
             let best_spot_price = spot_offers
                 .iter()
@@ -807,10 +746,7 @@ fn spot_offer(source: Source, g: usize, price: f64, profit: f64, units: u64) -> 
 
 /// Logit weight of an offer: buyers favour the shortest payback, more so the more price-sensitive.
 fn choice_weight(offer: &Offer, best_payback: f64, price_sensitivity: f64) -> f64 {
-    if offer.units_filled >= offer.units_available
-        || !offer.payback_months.is_finite()
-        || !best_payback.is_finite()
-    {
+    if offer.units_filled >= offer.units_available || !offer.payback_months.is_finite() || !best_payback.is_finite() {
         return 0.0;
     }
     (-price_sensitivity * (offer.payback_months / best_payback - 1.0)).exp()
@@ -818,12 +754,7 @@ fn choice_weight(offer: &Offer, best_payback: f64, price_sensitivity: f64) -> f6
 
 /// Spends up to `budget_usd` across offers in proportion to their choice weights, in up to three passes so
 /// that what one offer cannot supply goes to the others. Returns the budget left unspent.
-fn allocate(
-    budget_usd: f64,
-    liquidity_usd: &mut f64,
-    price_sensitivity: f64,
-    offers: &mut [Offer],
-) -> f64 {
+fn allocate(budget_usd: f64, liquidity_usd: &mut f64, price_sensitivity: f64, offers: &mut [Offer]) -> f64 {
     let mut remaining = budget_usd;
     let best = offers
         .iter()
@@ -834,10 +765,7 @@ fn allocate(
         if remaining <= 0.0 {
             break;
         }
-        let total_weight: f64 = offers
-            .iter()
-            .map(|o| choice_weight(o, best, price_sensitivity))
-            .sum();
+        let total_weight: f64 = offers.iter().map(|o| choice_weight(o, best, price_sensitivity)).sum();
         if total_weight <= 0.0 {
             break;
         }
@@ -848,8 +776,7 @@ fn allocate(
                 continue;
             }
             let share_usd = remaining * weight / total_weight;
-            let mut units =
-                floor_units(share_usd / o.unit_price_usd).min(o.units_available - o.units_filled);
+            let mut units = floor_units(share_usd / o.unit_price_usd).min(o.units_available - o.units_filled);
             let cash_per_unit = o.unit_price_usd * o.cash_share_now;
             if cash_per_unit > 0.0 {
                 units = units.min(floor_units(*liquidity_usd / cash_per_unit));
@@ -977,8 +904,7 @@ pub fn segments_finance(w: &mut World) {
             Segment::Retail
         };
         let other_params = &params.segments[other.idx()];
-        let mut other_budget =
-            w.segments[other.idx()].available_usd() * other_params.max_spend_share_per_month;
+        let mut other_budget = w.segments[other.idx()].available_usd() * other_params.max_spend_share_per_month;
         for r in 0..params.regions.len() {
             for g in 0..params.generations.len() {
                 let from = w.fleet.cohort_idx(segment, r, g);
@@ -1048,8 +974,8 @@ pub fn manufacturers_finance(w: &mut World) {
         let m = &mut w.manufacturers[m_idx];
         let market_price = &w.market_price_usd[m_idx];
         if strategy.self_mine {
-            for g in 0..params.generations.len() {
-                if m.stock[g].units == 0 || market_price[g] >= Manufacturer::unit_cost_usd(mp, g) {
+            for (g, &price) in market_price.iter().enumerate() {
+                if m.stock[g].units == 0 || price >= Manufacturer::unit_cost_usd(mp, g) {
                     continue;
                 }
                 let free = m.free_stock_units(g, next_month);
@@ -1062,13 +988,12 @@ pub fn manufacturers_finance(w: &mut World) {
                 m.flows.units_self_mined += n;
             }
         }
-        let realisable: Vec<f64> = market_price.iter().map(|&p| p.max(scrap)).collect();
-        m.write_down(&realisable);
-        for g in 0..params.generations.len() {
-            if m.stock[g].units == 0
-                || !Manufacturer::is_ageing(mp, g, month_offset)
-                || realisable[g] > scrap * (1.0 + 1e-9)
-            {
+        let realisable = &mut w.trade_scratch.realisable_usd;
+        realisable.clear();
+        realisable.extend(market_price.iter().map(|&p| p.max(scrap)));
+        m.write_down(realisable);
+        for (g, &value) in realisable.iter().enumerate() {
+            if m.stock[g].units == 0 || !Manufacturer::is_ageing(mp, g, month_offset) || value > scrap * (1.0 + 1e-9) {
                 continue;
             }
             let n = m.stock[g].units;

@@ -1,0 +1,100 @@
+//! Benchmarks of the reference workloads. Throughput is reported in path-months per second
+//! (`elements` in criterion's output). Run with `cargo bench`; figures go in the README.
+
+use std::path::Path;
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use rayon::prelude::*;
+
+use hashcycle::model::engine::simulate_path;
+use hashcycle::model::params::Params;
+use hashcycle::model::record::SummaryOnly;
+use hashcycle::output::tables::{Calendar, Names, RunColumns, network_frame};
+use hashcycle::scenario::Scenario;
+
+fn base() -> Params {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/base.toml");
+    Scenario::load(&path).unwrap_or_else(|e| panic!("{e}")).params
+}
+
+fn one_path(c: &mut Criterion) {
+    let params = base();
+    let mut group = c.benchmark_group("one_path");
+    group.throughput(Throughput::Elements(params.simulation.horizon_months as u64));
+    group.bench_function("base_120_months", |b| {
+        b.iter(|| simulate_path(&params, 0, &mut SummaryOnly))
+    });
+    group.finish();
+}
+
+fn many_paths(c: &mut Criterion) {
+    let params = base();
+    let mut group = c.benchmark_group("many_paths");
+    group.sample_size(10).measurement_time(Duration::from_secs(20));
+    for threads in [1usize, 2] {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let n_paths = 1000u32;
+        group.throughput(Throughput::Elements(
+            n_paths as u64 * params.simulation.horizon_months as u64,
+        ));
+        group.bench_with_input(
+            BenchmarkId::new("base_1000_paths_threads", threads),
+            &threads,
+            |b, _| {
+                b.iter(|| {
+                    pool.install(|| {
+                        (0..n_paths)
+                            .into_par_iter()
+                            .map(|p| simulate_path(&params, p, &mut SummaryOnly).n_months)
+                            .sum::<u32>()
+                    })
+                })
+            },
+        );
+    }
+    group.finish();
+}
+
+fn monthly_rows(c: &mut Criterion) {
+    let params = base();
+    let mut group = c.benchmark_group("monthly_rows");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(64 * params.simulation.horizon_months as u64));
+    group.bench_function("base_64_paths_recorded", |b| {
+        b.iter(|| {
+            let mut columns = RunColumns::default();
+            for p in 0..64 {
+                simulate_path(&params, p, &mut columns);
+            }
+            columns.network.len()
+        })
+    });
+    group.finish();
+}
+
+fn parquet_write(c: &mut Criterion) {
+    let params = base();
+    let mut columns = RunColumns::default();
+    for p in 0..1000 {
+        simulate_path(&params, p, &mut columns);
+    }
+    let names = Names::new(&params);
+    let calendar = Calendar::new(&params, 0);
+    let dir = std::env::temp_dir().join(format!("hashcycle-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut group = c.benchmark_group("parquet_write");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(columns.network.len() as u64));
+    group.bench_function("network_120k_rows", |b| {
+        b.iter(|| {
+            let df = network_frame(&columns.network, &names, &calendar).unwrap();
+            hashcycle::output::parquet::write_frame(&dir.join("network.parquet"), &df).unwrap();
+        })
+    });
+    group.finish();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+criterion_group!(benches, one_path, many_paths, monthly_rows, parquet_write);
+criterion_main!(benches);

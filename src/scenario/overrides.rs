@@ -1,0 +1,164 @@
+//! Setting scenario values by path, as sweeps do: `manufacturers.bitmain.strategy.prepay_share = 0.5`.
+//!
+//! A path is dotted keys. Inside an array of tables an element is addressed by its `name` key
+//! (`regions.us`) or by its index (`events[0]`). The target must already exist as a value (a table or
+//! an array cannot be replaced), so a misspelt path fails before anything runs.
+
+use crate::scenario::raw::{Node, Value};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{path}` names no scenario parameter: {reason}")]
+pub struct OverrideError {
+    pub path: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+fn parse_path(path: &str) -> Result<Vec<Step>, OverrideError> {
+    let err = |reason: &str| OverrideError {
+        path: path.to_string(),
+        reason: reason.to_string(),
+    };
+    let mut steps = vec![];
+    for part in path.split('.') {
+        if part.is_empty() {
+            return Err(err("empty key in the path"));
+        }
+        let (key, rest) = match part.find('[') {
+            Some(i) => (&part[..i], &part[i..]),
+            None => (part, ""),
+        };
+        if !key.is_empty() {
+            steps.push(Step::Key(key.to_string()));
+        }
+        let mut rest = rest;
+        while let Some(stripped) = rest.strip_prefix('[') {
+            let close = stripped.find(']').ok_or_else(|| err("unclosed '['"))?;
+            let idx = stripped[..close]
+                .parse()
+                .map_err(|_| err("an index must be a whole number"))?;
+            steps.push(Step::Index(idx));
+            rest = &stripped[close + 1..];
+        }
+        if !rest.is_empty() {
+            return Err(err("unexpected text after ']'"));
+        }
+    }
+    Ok(steps)
+}
+
+/// Finds the node a path names.
+fn resolve<'a>(root: &'a mut Node, path: &str) -> Result<&'a mut Node, OverrideError> {
+    let steps = parse_path(path)?;
+    let mut node = root;
+    let mut walked = String::new();
+    for step in steps {
+        let here = if walked.is_empty() {
+            "the top level".to_string()
+        } else {
+            format!("`{walked}`")
+        };
+        node = match (step, &mut node.value) {
+            (Step::Key(key), Value::Table(table)) => {
+                walked = if walked.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{walked}.{key}")
+                };
+                table.get_mut(&key).ok_or_else(|| OverrideError {
+                    path: path.to_string(),
+                    reason: format!("{here} has no key `{key}`"),
+                })?
+            }
+            (Step::Key(name), Value::Array(items)) => {
+                walked = format!("{walked}.{name}");
+                let names: Vec<String> = items
+                    .iter()
+                    .filter_map(|item| match &item.value {
+                        Value::Table(t) => match t.get("name").map(|n| &n.value) {
+                            Some(Value::Str(s)) => Some(s.clone()),
+                            _ => None,
+                        },
+                        _ => None,
+                    })
+                    .collect();
+                let idx = names.iter().position(|n| *n == name).ok_or_else(|| OverrideError {
+                    path: path.to_string(),
+                    reason: format!("{here} has no entry named \"{name}\" (named: {})", names.join(", ")),
+                })?;
+                &mut items[idx]
+            }
+            (Step::Index(idx), Value::Array(items)) => {
+                walked = format!("{walked}[{idx}]");
+                let n = items.len();
+                items.get_mut(idx).ok_or_else(|| OverrideError {
+                    path: path.to_string(),
+                    reason: format!("{here} has {n} entries, so index {idx} is out of range"),
+                })?
+            }
+            (step, value) => {
+                return Err(OverrideError {
+                    path: path.to_string(),
+                    reason: format!("{here} is {} and cannot be indexed by {step:?}", value.type_name()),
+                });
+            }
+        };
+    }
+    Ok(node)
+}
+
+/// Replaces the value at `path`. The value must exist already and be a plain value, not a table or array.
+pub fn set(root: &mut Node, path: &str, value: Value) -> Result<(), OverrideError> {
+    let node = resolve(root, path)?;
+    if matches!(node.value, Value::Table(_) | Value::Array(_)) {
+        return Err(OverrideError {
+            path: path.to_string(),
+            reason: format!("it is {}, not a single value", node.value.type_name()),
+        });
+    }
+    *node = Node { span: None, value };
+    Ok(())
+}
+
+/// Reads the value at `path`, for checks before a sweep starts.
+pub fn get(root: &mut Node, path: &str) -> Result<Value, OverrideError> {
+    resolve(root, path).map(|n| n.value.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::raw::parse;
+
+    const TEXT: &str = "[price]\nstart_price_usd = 1.0\n[[manufacturers]]\nname = \"a\"\n[manufacturers.strategy]\nprepay_share = 0.5\n[[manufacturers]]\nname = \"b\"\n[manufacturers.strategy]\nprepay_share = 0.5\n";
+
+    #[test]
+    fn sets_values_in_named_array_entries() {
+        let (mut root, _) = parse(TEXT);
+        set(&mut root, "manufacturers.b.strategy.prepay_share", Value::Float(0.9)).unwrap();
+        set(&mut root, "manufacturers[0].strategy.prepay_share", Value::Float(0.1)).unwrap();
+        assert_eq!(
+            get(&mut root, "manufacturers.b.strategy.prepay_share").unwrap(),
+            Value::Float(0.9)
+        );
+        assert_eq!(
+            get(&mut root, "manufacturers.a.strategy.prepay_share").unwrap(),
+            Value::Float(0.1)
+        );
+    }
+
+    #[test]
+    fn rejects_paths_that_name_nothing() {
+        let (mut root, _) = parse(TEXT);
+        let e = set(&mut root, "manufacturers.c.strategy.prepay_share", Value::Float(0.9)).unwrap_err();
+        assert!(e.reason.contains("no entry named \"c\""), "{e}");
+        assert!(set(&mut root, "price.start_price", Value::Float(1.0)).is_err());
+        assert!(set(&mut root, "price", Value::Float(1.0)).is_err());
+        assert!(set(&mut root, "manufacturers[5].strategy.prepay_share", Value::Float(1.0)).is_err());
+    }
+}

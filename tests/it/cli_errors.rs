@@ -1,0 +1,200 @@
+//! Malformed scenarios: every problem reported at once with file:line:col, exit status 1, nothing written.
+
+use crate::support::{hashcycle, scenario_path, temp_dir};
+
+/// Writes base.toml with textual replacements into a fresh directory; returns (dir, file).
+fn broken(tag: &str, replacements: &[(&str, &str)]) -> (std::path::PathBuf, std::path::PathBuf) {
+    let mut text = std::fs::read_to_string(scenario_path("base")).unwrap();
+    for (from, to) in replacements {
+        assert!(text.contains(from), "fixture text `{from}` not found");
+        text = text.replacen(from, to, 1);
+    }
+    let dir = temp_dir(tag);
+    let file = dir.join("broken.toml");
+    std::fs::write(&file, text).unwrap();
+    (dir, file)
+}
+
+/// Runs `run` and `check` on a broken scenario and checks the common contract; returns stderr of `run`.
+fn assert_rejected(tag: &str, replacements: &[(&str, &str)], expected: &[&str]) -> String {
+    let (dir, file) = broken(tag, replacements);
+    let out_dir = dir.join("out");
+    let file_arg = file.to_str().unwrap();
+    let run = hashcycle(
+        &["run", file_arg, "--paths", "2", "--out", out_dir.to_str().unwrap()],
+        &dir,
+    );
+    let stderr = String::from_utf8_lossy(&run.stderr).to_string();
+    assert_eq!(run.status.code(), Some(1), "{tag}: exit status; stderr:\n{stderr}");
+    assert!(!out_dir.exists(), "{tag}: an output directory was created");
+    assert!(
+        !stderr.contains("panicked"),
+        "{tag}: panic text reached the user:\n{stderr}"
+    );
+    assert!(stderr.contains("broken.toml:"), "{tag}: no file:line:col in\n{stderr}");
+    for needle in expected {
+        assert!(stderr.contains(needle), "{tag}: `{needle}` missing from\n{stderr}");
+    }
+    let check = hashcycle(&["check", file_arg], &dir);
+    assert_eq!(check.status.code(), Some(1), "{tag}: check exit status");
+    assert_eq!(
+        String::from_utf8_lossy(&check.stderr),
+        stderr,
+        "{tag}: check and run report differently"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    stderr
+}
+
+/// The line:col the message gives for a key, found independently in the broken text.
+fn location_of(text: &str, needle: &str) -> String {
+    let offset = text.find(needle).unwrap();
+    let line = text[..offset].matches('\n').count() + 1;
+    let col = offset - text[..offset].rfind('\n').map_or(0, |i| i + 1) + 1;
+    format!("broken.toml:{line}:{col}")
+}
+
+#[test]
+fn unknown_key_is_reported_with_its_location() {
+    let stderr = assert_rejected(
+        "unknown",
+        &[(
+            "start_price_usd = 93429.20",
+            "start_price_usd = 93429.20\nstart_price_eur = 1",
+        )],
+        &["unknown key `price.start_price_eur`", "valid keys here"],
+    );
+    let text = std::fs::read_to_string(scenario_path("base")).unwrap().replacen(
+        "start_price_usd = 93429.20",
+        "start_price_usd = 93429.20\nstart_price_eur = 1",
+        1,
+    );
+    assert!(stderr.contains(&location_of(&text, "start_price_eur")), "{stderr}");
+}
+
+#[test]
+fn wrong_type_is_reported() {
+    assert_rejected(
+        "wrong-type",
+        &[("horizon_months = 120", "horizon_months = \"ten years\"")],
+        &["`simulation.horizon_months` must be a whole number in [1, 1200], found a string"],
+    );
+}
+
+#[test]
+fn negative_price_is_out_of_range() {
+    let stderr = assert_rejected(
+        "negative-price",
+        &[("start_price_usd = 93429.20", "start_price_usd = -5")],
+        &["`price.start_price_usd` = -5 is out of range: must be > 0"],
+    );
+    let text = std::fs::read_to_string(scenario_path("base")).unwrap().replacen(
+        "start_price_usd = 93429.20",
+        "start_price_usd = -5",
+        1,
+    );
+    assert!(stderr.contains(&location_of(&text, "-5")), "{stderr}");
+}
+
+#[test]
+fn probability_above_one_is_out_of_range() {
+    assert_rejected(
+        "probability",
+        &[(
+            "bull_to_bear_probability_per_month = 0.050",
+            "bull_to_bear_probability_per_month = 1.5",
+        )],
+        &["`price.regime_switching.bull_to_bear_probability_per_month` = 1.5 is out of range: must be in [0, 1]"],
+    );
+}
+
+#[test]
+fn unparsable_start_month_is_reported() {
+    assert_rejected(
+        "start-month",
+        &[("start_month = \"2025-01\"", "start_month = \"2025-13\"")],
+        &["`simulation.start_month` = \"2025-13\" is not a month"],
+    );
+}
+
+#[test]
+fn generation_released_after_the_horizon_is_reported() {
+    assert_rejected(
+        "late-generation",
+        &[("release_month = \"2033-03\"", "release_month = \"2036-01\"")],
+        &["generation \"Gen 2033\" is released in 2036-01, after the horizon ends"],
+    );
+}
+
+#[test]
+fn region_shares_must_sum_to_one() {
+    assert_rejected(
+        "region-shares",
+        &[("fleet_share = 0.40", "fleet_share = 0.50")],
+        &["regions' fleet_share values must sum to 1, but they sum to 1.100000"],
+    );
+}
+
+#[test]
+fn toml_syntax_errors_are_reported() {
+    assert_rejected(
+        "syntax",
+        &[("horizon_months = 120", "horizon_months = = 120")],
+        &["TOML syntax error"],
+    );
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let stderr = assert_rejected(
+        "many",
+        &[
+            ("start_month = \"2025-01\"", "start_month = \"2025-1\""),
+            ("start_price_usd = 93429.20", "start_price_usd = -5"),
+            (
+                "bull_to_bear_probability_per_month = 0.050",
+                "bull_to_bear_probability_per_month = 1.5",
+            ),
+            ("fleet_share = 0.40", "fleet_share = 0.50"),
+            ("hashrate_ths = 88", "hashrate_ths = \"88\""),
+            ("futures_share = 0.8 ", "futures_shar = 0.8 "),
+        ],
+        &[
+            "simulation.start_month",
+            "price.start_price_usd",
+            "bull_to_bear_probability_per_month",
+            "fleet_share values must sum to 1",
+            "generations[0].hashrate_ths` must be a number",
+            "unknown key `manufacturers[0].strategy.futures_shar`",
+            "missing key `futures_share`",
+        ],
+    );
+    let n_located = stderr
+        .lines()
+        .filter(|l| l.trim_start().starts_with("broken.toml:") || l.contains("/broken.toml:"))
+        .count();
+    assert!(
+        n_located >= 7,
+        "expected at least 7 located problems, got {n_located}:\n{stderr}"
+    );
+    assert!(stderr.contains("problems"), "{stderr}");
+}
+
+#[test]
+fn missing_scenario_file_is_a_clean_error() {
+    let dir = temp_dir("missing");
+    let out = hashcycle(&["run", "no-such-file.toml", "--out", "out"], &dir);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot read the file"), "{stderr}");
+    assert!(!dir.join("out").exists());
+}
+
+#[test]
+fn bad_usage_exits_with_status_one() {
+    let dir = temp_dir("usage");
+    let out = hashcycle(&["run"], &dir);
+    assert_eq!(out.status.code(), Some(1));
+    let out = hashcycle(&["frobnicate"], &dir);
+    assert_eq!(out.status.code(), Some(1));
+}

@@ -1,0 +1,142 @@
+//! Conservation laws checked from the recorded rows, independently of the engine's own checks,
+//! on every path of multi-path runs of the shipped scenarios.
+
+use hashcycle::model::params::{Params, Segment};
+use hashcycle::model::record::{Collect, PathSummary};
+
+use crate::support::{i, params_with, run_path};
+
+const PATHS: u32 = 24;
+/// Money identities hold to rounding: a millionth of the amounts involved.
+const MONEY_RELATIVE_TOLERANCE: f64 = 1e-6;
+
+fn close(a: f64, b: f64, scale: f64) -> bool {
+    (a - b).abs() <= MONEY_RELATIVE_TOLERANCE * scale.abs().max(1.0)
+}
+
+fn check_path(params: &Params, rows: &Collect, summary: &PathSummary) {
+    let path = summary.path_idx;
+    let n_months = params.simulation.horizon_months as usize;
+    assert_eq!(rows.network.len(), n_months, "path {path}: every month recorded");
+    for (m_idx, mp) in params.manufacturers.iter().enumerate() {
+        let mine: Vec<_> = rows
+            .manufacturers
+            .iter()
+            .filter(|r| r.manufacturer_idx == m_idx)
+            .collect();
+        assert_eq!(mine.len(), n_months);
+        // Machines.
+        let sources: u64 =
+            mp.initial_inventory_units + mine.iter().map(|r| r.units_produced + r.units_recovered).sum::<u64>();
+        let uses: u64 = mine
+            .iter()
+            .map(|r| {
+                r.units_delivered + r.units_sold_spot + r.units_sold_dealers + r.units_self_mined + r.units_scrapped
+            })
+            .sum::<u64>()
+            + mine.last().unwrap().inventory_units;
+        assert_eq!(
+            sources, uses,
+            "path {path} {}: machines produced != delivered + sold + self-mined + scrapped + stock",
+            mp.name
+        );
+        // Futures contracts: every unit signed is delivered, walked away, refunded or still pending.
+        let signed: u64 = mine.iter().map(|r| r.units_sold_futures).sum();
+        let resolved: u64 = mine
+            .iter()
+            .map(|r| r.units_delivered + r.units_walked_away + r.units_refunded)
+            .sum();
+        assert_eq!(
+            signed,
+            resolved + mine.last().unwrap().backlog_units,
+            "path {path} {}: contract units",
+            mp.name
+        );
+        // Prepayments: received = applied + forfeited + refunded + held.
+        let received: f64 = mine.iter().map(|r| r.prepayments_received_usd).sum();
+        let accounted: f64 = mine
+            .iter()
+            .map(|r| r.prepayments_applied_usd + r.prepayments_forfeited_usd + r.prepayments_refunded_usd)
+            .sum::<f64>()
+            + mine.last().unwrap().prepayments_held_usd;
+        assert!(
+            close(received, accounted, received),
+            "path {path} {}: prepayments {received} vs {accounted}",
+            mp.name
+        );
+        // Cash: each month's change equals the recorded flows.
+        let mut previous = mp.cash_usd;
+        for r in &mine {
+            let expected = previous + r.cash_in_usd - r.cash_out_usd;
+            assert!(
+                close(r.cash_usd, expected, previous.abs() + r.cash_in_usd + r.cash_out_usd),
+                "path {path} {} {:?}: cash",
+                mp.name,
+                r.month
+            );
+            previous = r.cash_usd;
+        }
+    }
+    // Dealers: units in = units out + stock.
+    let bought: u64 = rows
+        .dealers
+        .iter()
+        .map(|r| r.units_bought_spot + r.units_bought_installment)
+        .sum();
+    let out: u64 = rows
+        .dealers
+        .iter()
+        .map(|r| r.units_sold + r.units_returned + r.units_scrapped)
+        .sum();
+    assert_eq!(
+        bought,
+        out + rows.dealers.last().unwrap().inventory_units,
+        "path {path}: dealer units"
+    );
+    // Miners: installed units move only by arrivals, retirements and transfers.
+    for segment in Segment::ALL {
+        for region_idx in 0..params.regions.len() {
+            let cohort: Vec<_> = rows
+                .miners
+                .iter()
+                .filter(|r| r.segment == segment && r.region_idx == region_idx)
+                .collect();
+            for pair in cohort.windows(2) {
+                let (before, after) = (pair[0], pair[1]);
+                let lhs = before.units_running + before.units_off + after.units_arrived + after.units_taken_over;
+                let rhs = after.units_running + after.units_off + after.units_retired + after.units_sold_off;
+                assert_eq!(
+                    lhs, rhs,
+                    "path {path} {segment:?} region {region_idx} {:?}: installed units",
+                    after.month
+                );
+            }
+        }
+    }
+    // BTC: issuance never exceeds the 21 million cap.
+    let issued: f64 = rows.network.iter().map(|r| r.issued_btc).sum();
+    assert!(issued <= summary.network.total_issued_btc + 1e-6 && summary.network.total_issued_btc < 21e6);
+}
+
+fn check_scenario(name: &str) {
+    let params = params_with(name, &[("simulation.horizon_months", i(72))]);
+    for path_idx in 0..PATHS {
+        let (rows, summary) = run_path(&params, path_idx);
+        check_path(&params, &rows, &summary);
+    }
+}
+
+#[test]
+fn base_conserves_machines_money_btc_and_contracts_on_every_path() {
+    check_scenario("base");
+}
+
+#[test]
+fn bear_conserves_machines_money_btc_and_contracts_on_every_path() {
+    check_scenario("bear");
+}
+
+#[test]
+fn bull_conserves_machines_money_btc_and_contracts_on_every_path() {
+    check_scenario("bull");
+}

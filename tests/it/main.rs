@@ -1,0 +1,8 @@
+//! Integration tests: one binary, one file per behaviour area.
+
+mod cli_errors;
+mod conservation;
+mod determinism;
+mod industry;
+mod network;
+mod support;

@@ -1,0 +1,279 @@
+//! The network and the miners: halvings, issuance, retargets, and how hashrate answers prices.
+
+use hashcycle::model::engine::World;
+use hashcycle::model::market::network::{SATS_PER_BTC, subsidy_sats};
+use hashcycle::model::market::price::PriceState;
+use hashcycle::model::params::{PriceProcess, Regime};
+use hashcycle::model::record::{Collect, EventKind};
+use hashcycle::model::rng::{Stream, stream_rng};
+use hashcycle::model::units::Month;
+
+use crate::support::{b, f, generation_idx, i, mean_sd, params_with, params_with_text, run_path, with_calm};
+
+/// Drift and volatility estimates from 60,000 months may miss by four standard errors at most.
+const STAT_TOLERANCE_SE: f64 = 4.0;
+
+#[test]
+fn halvings_fall_in_the_month_the_height_crosses_a_multiple_of_210000() {
+    let params = params_with("base", &[("simulation.horizon_months", i(60))]);
+    for path_idx in 0..6 {
+        let (rows, _) = run_path(&params, path_idx);
+        let halvings: Vec<_> = rows.events.iter().filter(|e| e.kind == EventKind::Halving).collect();
+        assert_eq!(
+            halvings.len(),
+            1,
+            "path {path_idx}: one halving (1,050,000) within five years"
+        );
+        let event = halvings[0];
+        assert_eq!(event.block_height, Some(1_050_000));
+        let m = event.month.idx();
+        assert!(rows.network[m].block_height >= 1_050_000);
+        assert!(rows.network[m - 1].block_height < 1_050_000);
+        assert_eq!(event.value, 1.5625);
+    }
+}
+
+#[test]
+fn btc_issued_each_month_is_blocks_times_subsidy_even_across_a_halving() {
+    let params = params_with("base", &[("simulation.horizon_months", i(60))]);
+    let (rows, summary) = run_path(&params, 1);
+    let mut previous_height = params.network.block_height;
+    let mut saw_split_month = false;
+    for row in &rows.network {
+        let expected_sats: u64 = (previous_height..row.block_height).map(subsidy_sats).sum();
+        assert_eq!(
+            (row.issued_btc * SATS_PER_BTC as f64).round() as u64,
+            expected_sats,
+            "month {:?}",
+            row.month
+        );
+        assert_eq!(row.blocks, row.block_height - previous_height);
+        if subsidy_sats(previous_height) != subsidy_sats(row.block_height.saturating_sub(1)) {
+            saw_split_month = true;
+            let naive = row.blocks as f64 * subsidy_sats(row.block_height) as f64 / SATS_PER_BTC as f64;
+            assert!(
+                row.issued_btc > naive,
+                "a halving month issues more than blocks × the new subsidy"
+            );
+        }
+        previous_height = row.block_height;
+    }
+    assert!(saw_split_month, "the test must cross a halving inside a month");
+    assert!(summary.network.total_issued_btc < 21_000_000.0);
+}
+
+#[test]
+fn regime_switching_returns_match_their_parameters() {
+    let params = params_with(
+        "base",
+        &[
+            ("price.jump_probability_per_month", f(0.0)),
+            ("price.regime_switching.bull_to_bear_probability_per_month", f(0.0)),
+            ("price.regime_switching.bull_drift_log_per_month", f(0.03)),
+            ("price.regime_switching.bull_volatility_log_per_month", f(0.12)),
+        ],
+    );
+    let mut state = PriceState::new(&params.price);
+    let mut rng = stream_rng(42, 0, Stream::Price);
+    let n = 60_000;
+    let mut returns = Vec::with_capacity(n);
+    for _ in 0..n {
+        let before = state.log_price;
+        state.step(&params.price, &mut rng);
+        returns.push(state.log_price - before);
+        // Keep the log price away from its numeric bounds.
+        state.log_price = before;
+        assert_eq!(state.regime, Regime::Bull);
+    }
+    let (mean, sd) = mean_sd(&returns);
+    let se_mean = 0.12 / (n as f64).sqrt();
+    let se_sd = 0.12 / (2.0 * n as f64).sqrt();
+    assert!((mean - 0.03).abs() < STAT_TOLERANCE_SE * se_mean, "drift {mean}");
+    assert!((sd - 0.12).abs() < STAT_TOLERANCE_SE * se_sd, "volatility {sd}");
+}
+
+#[test]
+fn regime_switching_spends_the_stationary_share_of_time_in_bull() {
+    let params = params_with("base", &[("price.jump_probability_per_month", f(0.0))]);
+    let PriceProcess::RegimeSwitching(rs) = &params.price.process else {
+        panic!()
+    };
+    let expected = rs.bear_to_bull_probability_per_month
+        / (rs.bear_to_bull_probability_per_month + rs.bull_to_bear_probability_per_month);
+    let mut state = PriceState::new(&params.price);
+    let mut rng = stream_rng(9, 3, Stream::Price);
+    let n = 200_000;
+    let mut bull = 0;
+    for _ in 0..n {
+        state.step(&params.price, &mut rng);
+        state.log_price = 11.0;
+        bull += usize::from(state.regime == Regime::Bull);
+    }
+    let share = bull as f64 / n as f64;
+    // Regime spells are long, so the effective sample is smaller than n; 0.02 is about four standard errors.
+    assert!((share - expected).abs() < 0.02, "bull share {share} vs {expected}");
+}
+
+fn months_of(params: &hashcycle::model::params::Params, n: u32) -> (World<'_>, Collect) {
+    let mut world = World::new(params, 0);
+    let mut rows = Collect::default();
+    for _ in 0..n {
+        world.step(&mut rows).unwrap();
+    }
+    (world, rows)
+}
+
+const PRICE_HALVES_IN_JULY_2025: &str = "[[events]]\nmonth = \"2025-07\"\nkind = \"price_shock\"\nfactor = 0.5\n";
+
+fn no_new_machines() -> Vec<(&'static str, hashcycle::scenario::raw::Value)> {
+    with_calm(&[
+        ("segments.key_account.max_growth_share_of_network_per_month", f(0.0)),
+        ("segments.retail.max_growth_share_of_network_per_month", f(0.0)),
+        ("manufacturers.bitmain.strategy.self_mine", b(false)),
+        ("manufacturers.canaan.strategy.self_mine", b(false)),
+        ("simulation.horizon_months", i(24)),
+    ])
+}
+
+#[test]
+fn when_price_halves_the_least_efficient_switch_off_and_difficulty_follows() {
+    let params = params_with_text("base", PRICE_HALVES_IN_JULY_2025, &no_new_machines());
+    let (mut world, mut rows) = months_of(&params, 6);
+    let m30s = generation_idx(&params, "M30S");
+    let s21xp = generation_idx(&params, "S21 XP");
+    let (old_before, new_before) = (
+        world.generation_running_share(m30s),
+        world.generation_running_share(s21xp),
+    );
+    let difficulty_before = world.network().difficulty;
+    for _ in 6..24 {
+        world.step(&mut rows).unwrap();
+        if world.month() == Month(7) {
+            let (old_after, new_after) = (
+                world.generation_running_share(m30s),
+                world.generation_running_share(s21xp),
+            );
+            assert!(
+                old_after < old_before - 0.2,
+                "M30S running share {old_before} -> {old_after}"
+            );
+            assert!(
+                new_before - new_after < (old_before - old_after) / 3.0,
+                "S21 XP {new_before} -> {new_after}"
+            );
+        }
+    }
+    let net = &rows.network;
+    assert!(
+        net[6].hashrate_ehs < 0.85 * net[5].hashrate_ehs,
+        "hashrate {} -> {}",
+        net[5].hashrate_ehs,
+        net[6].hashrate_ehs
+    );
+    assert!(
+        net[6].mean_block_seconds > 650.0,
+        "blocks slow down: {}",
+        net[6].mean_block_seconds
+    );
+    let first_retarget_after = rows
+        .events
+        .iter()
+        .find(|e| e.kind == EventKind::Retarget && e.month >= Month(6))
+        .expect("a retarget after the shock");
+    assert!(
+        first_retarget_after.value < difficulty_before,
+        "difficulty falls at the next retarget"
+    );
+    assert!(net[15].difficulty < 0.8 * difficulty_before);
+    for row in &net[14..20] {
+        assert!(
+            (row.mean_block_seconds - 600.0).abs() < 45.0,
+            "block time recovers: {:?} {}",
+            row.month,
+            row.mean_block_seconds
+        );
+    }
+}
+
+#[test]
+fn after_a_halving_hashprice_roughly_halves_and_old_machines_switch_off() {
+    let params = params_with("base", &with_calm(&[("simulation.horizon_months", i(48))]));
+    let mut world = World::new(&params, 0);
+    let mut rows = Collect::default();
+    let mut halving_month = None;
+    let mut shares_before = vec![];
+    while world.month().0 < 48 {
+        shares_before = (0..params.generations.len())
+            .map(|g| world.generation_running_share(g))
+            .collect();
+        world.step(&mut rows).unwrap();
+        if rows.events.iter().any(|e| e.kind == EventKind::Halving) {
+            halving_month = Some(world.month().0 - 1);
+            break;
+        }
+    }
+    let h = halving_month.expect("the 2028 halving falls inside four years") as usize;
+    world.step(&mut rows).unwrap();
+    let net = &rows.network;
+    let ratio = net[h + 1].hashprice_usd_per_ph_day / net[h - 1].hashprice_usd_per_ph_day;
+    assert!(
+        (0.45..0.75).contains(&ratio),
+        "hashprice ratio across the halving {ratio}"
+    );
+    // The least efficient generation still installed runs much less after the halving.
+    let oldest = (0..params.generations.len())
+        .filter(|&g| {
+            world
+                .fleet()
+                .units
+                .iter()
+                .enumerate()
+                .any(|(c, &u)| c % params.generations.len() == g && u > 0)
+        })
+        .max_by(|&a, &b| {
+            params.generations[a]
+                .efficiency_jth()
+                .total_cmp(&params.generations[b].efficiency_jth())
+        })
+        .unwrap();
+    let after = world.generation_running_share(oldest);
+    assert!(
+        after < shares_before[oldest] - 0.15,
+        "{} running share {} -> {after}",
+        params.generations[oldest].name,
+        shares_before[oldest]
+    );
+}
+
+#[test]
+fn with_rising_price_fleets_grow_with_a_lag() {
+    let rising = params_with(
+        "base",
+        &with_calm(&[
+            ("simulation.horizon_months", i(30)),
+            ("price.regime_switching.bull_drift_log_per_month", f(0.04)),
+        ]),
+    );
+    let flat = params_with("base", &with_calm(&[("simulation.horizon_months", i(30))]));
+    let (rising_rows, _) = run_path(&rising, 0);
+    let (flat_rows, _) = run_path(&flat, 0);
+    let installed = |rows: &Collect, m: usize| rows.network[m].installed_hashrate_ehs;
+    assert!(
+        (installed(&rising_rows, 0) - installed(&flat_rows, 0)).abs() < 1e-9,
+        "same start"
+    );
+    let gap = |m: usize| installed(&rising_rows, m) / installed(&flat_rows, m) - 1.0;
+    assert!(
+        gap(1).abs() < 0.02,
+        "no new machines can arrive in the first month: gap {}",
+        gap(1)
+    );
+    assert!(gap(12) > 0.05, "a year later the fleet is larger: gap {}", gap(12));
+    assert!(
+        gap(29) > gap(12),
+        "and the gap keeps widening: {} -> {}",
+        gap(12),
+        gap(29)
+    );
+    assert!(installed(&rising_rows, 29) > 1.5 * installed(&rising_rows, 0));
+}
