@@ -46,6 +46,26 @@ pub enum Command {
         /// Scenario file (TOML).
         file: PathBuf,
     },
+    /// Run a strategy sweep (scenarios × a grid or Latin hypercube of parameters) into DIR/<sweep name>/.
+    Sweep {
+        /// Sweep file (TOML).
+        file: PathBuf,
+        /// Paths per cell (overrides the sweep file and the scenarios).
+        #[arg(long)]
+        paths: Option<u32>,
+        /// Master seed (overrides the sweep file and the scenarios).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Output root directory.
+        #[arg(long, default_value = "output")]
+        out: PathBuf,
+        /// Worker threads (default: all cores). Results do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Also write every cell's monthly tables under months/<table>/scenario=<name>/ (large).
+        #[arg(long)]
+        monthly: bool,
+    },
 }
 
 /// Outcome of a command: what to print and the exit status.
@@ -126,6 +146,39 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 p.events.len()
             );
             Ok(())
+        }
+        Command::Sweep { file, paths, seed, out, threads, monthly } => {
+            if paths == Some(0) {
+                return Err(Failure::Input("error: --paths must be at least 1".into()));
+            }
+            if threads == Some(0) {
+                return Err(Failure::Input("error: --threads must be at least 1".into()));
+            }
+            let sweep = crate::sweep::file::load(&file).map_err(|e| Failure::Input(format!("error: {e}")))?;
+            let plan = crate::sweep::plan::build(sweep, paths, seed).map_err(|e| Failure::Input(format!("error: {e}")))?;
+            eprintln!(
+                "sweep {}: {} scenarios × {} strategies × {} paths",
+                plan.sweep.name,
+                plan.scenarios.len(),
+                plan.cells.len(),
+                plan.n_paths
+            );
+            let options = crate::sweep::run::SweepOptions { out_dir: out, threads, progress: true, monthly };
+            let report = crate::sweep::run::run(&plan, &options).map_err(|e| Failure::Runtime(format!("error: {e}")))?;
+            print!("{}", crate::sweep::summary_text(&report.rows));
+            println!("wrote {} ({} cells in {:.1} s)", report.dir.display(), report.rows.len(), report.wall_seconds);
+            if report.failures.is_empty() {
+                return Ok(());
+            }
+            let mut message = format!("error: {} path(s) stopped by a failed check:\n", report.failures.len());
+            for (scenario, cell, f) in report.failures.iter().take(20) {
+                message.push_str(&format!(
+                    "  scenario {scenario}, strategy cell {cell}, path {}, month index {}: {} (expected {}, actual {})\n",
+                    f.path_idx, f.violation.month.0, f.violation.what, f.violation.expected, f.violation.actual
+                ));
+            }
+            message.push_str("the other paths completed and were written");
+            Err(Failure::Runtime(message))
         }
         Command::Run {
             file,

@@ -3,6 +3,7 @@
 pub mod dir;
 pub mod parquet;
 pub mod provenance;
+pub mod sweep_tables;
 pub mod tables;
 
 use std::path::{Path, PathBuf};

@@ -155,6 +155,11 @@ impl<'a> Section<'a> {
         Some(&self.table.entries[idx].node)
     }
 
+    /// The raw node under `key`, marked as read; for values whose shape the caller checks itself.
+    pub fn node(&mut self, key: &str) -> Option<&'a Node> {
+        self.lookup(key)
+    }
+
     pub fn has(&self, key: &str) -> bool {
         self.table.get(key).is_some()
     }

@@ -6,3 +6,4 @@ mod determinism;
 mod industry;
 mod network;
 mod support;
+mod sweep;

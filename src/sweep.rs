@@ -1,0 +1,103 @@
+//! Strategy sweeps: many strategies × several scenarios, judged on the focus manufacturer's outcomes.
+//!
+//! Within a scenario every strategy cell runs the same seed and path indices, so every cell sees the same
+//! price, fee and power paths (common random numbers): differences between cells are the strategies',
+//! not noise.
+
+pub mod file;
+pub mod metrics;
+pub mod plan;
+pub mod run;
+
+use crate::output::sweep_tables::SweepRow;
+
+/// `$1.2B`, `-$450M`, `$12.3K`: money as a board deck writes it.
+pub fn format_usd(x: f64) -> String {
+    let sign = if x < 0.0 { "-" } else { "" };
+    let a = x.abs();
+    let (value, suffix) = if a >= 1e12 {
+        (a / 1e12, "T")
+    } else if a >= 1e9 {
+        (a / 1e9, "B")
+    } else if a >= 1e6 {
+        (a / 1e6, "M")
+    } else if a >= 1e3 {
+        (a / 1e3, "K")
+    } else {
+        (a, "")
+    };
+    let digits = if value >= 100.0 { 0 } else { 1 };
+    format!("{sign}${value:.digits$}{suffix}")
+}
+
+fn describe(row: &SweepRow) -> String {
+    let m = &row.metrics;
+    format!(
+        "{:<40} P(cash<0) {:>5.1}% ±{:.1}  median end cash {:>8}  p5 min cash {:>8}",
+        row.strategy,
+        100.0 * m.p_cash_below_zero,
+        100.0 * m.p_cash_below_zero_se,
+        format_usd(m.end_cash_usd[2]),
+        format_usd(m.min_cash_usd[0]),
+    )
+}
+
+/// The end-of-sweep table: per scenario, the reference cell and the best and worst cells by
+/// P(cash < 0) (ties broken by median ending cash) and by median ending cash, with the reference's rank.
+pub fn summary_text(rows: &[SweepRow]) -> String {
+    let mut out = String::new();
+    let mut scenarios: Vec<&str> = vec![];
+    for r in rows {
+        if !scenarios.contains(&r.scenario.as_str()) {
+            scenarios.push(&r.scenario);
+        }
+    }
+    for scenario in scenarios {
+        let cells: Vec<&SweepRow> = rows.iter().filter(|r| r.scenario == scenario).collect();
+        let by_risk = |a: &&SweepRow, b: &&SweepRow| {
+            a.metrics
+                .p_cash_below_zero
+                .total_cmp(&b.metrics.p_cash_below_zero)
+                .then(b.metrics.end_cash_usd[2].total_cmp(&a.metrics.end_cash_usd[2]))
+        };
+        let by_cash = |a: &&SweepRow, b: &&SweepRow| b.metrics.end_cash_usd[2].total_cmp(&a.metrics.end_cash_usd[2]);
+        let mut risk_order = cells.clone();
+        risk_order.sort_by(by_risk);
+        let mut cash_order = cells.clone();
+        cash_order.sort_by(by_cash);
+        let focus = cells.first().map_or("", |r| r.focus_manufacturer.as_str());
+        out.push_str(&format!("scenario {scenario} ({} strategies for {focus})\n", cells.len()));
+        if let Some(reference) = cells.iter().find(|r| r.is_reference) {
+            let risk_rank = risk_order.iter().position(|r| r.cell_idx == reference.cell_idx).map_or(0, |i| i + 1);
+            let cash_rank = cash_order.iter().position(|r| r.cell_idx == reference.cell_idx).map_or(0, |i| i + 1);
+            out.push_str(&format!(
+                "  reference         {}\n                    ranks {risk_rank} of {} by P(cash<0), {cash_rank} of {} by median ending cash\n",
+                describe(reference),
+                cells.len(),
+                cells.len()
+            ));
+        }
+        if let (Some(best), Some(worst)) = (risk_order.first(), risk_order.last()) {
+            out.push_str(&format!("  safest            {}\n", describe(best)));
+            out.push_str(&format!("  riskiest          {}\n", describe(worst)));
+        }
+        if let (Some(best), Some(worst)) = (cash_order.first(), cash_order.last()) {
+            out.push_str(&format!("  most cash         {}\n", describe(best)));
+            out.push_str(&format!("  least cash        {}\n", describe(worst)));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_money_for_boards() {
+        assert_eq!(format_usd(1.234e9), "$1.2B");
+        assert_eq!(format_usd(-4.5e8), "-$450M");
+        assert_eq!(format_usd(12_300.0), "$12.3K");
+        assert_eq!(format_usd(3.0), "$3.0");
+    }
+}

@@ -1,0 +1,306 @@
+//! The sweep plan: every (scenario, strategy cell) with its validated parameters, built and checked in
+//! full before any path is simulated, so a misspelt parameter or an out-of-range value stops the sweep
+//! at once with a located message.
+
+use rand::{RngExt, SeedableRng};
+
+use crate::model::params::Params;
+use crate::model::rng::PathRng;
+use crate::scenario::overrides;
+use crate::scenario::raw::{self, Value};
+use crate::scenario::reader::Problems;
+use crate::scenario::{line_col, Scenario};
+use crate::sweep::file::{Design, SweepFile};
+
+/// A strategy: one value per swept parameter.
+#[derive(Clone, Debug)]
+pub struct Cell {
+    pub cell_idx: u32,
+    pub values: Vec<Value>,
+    /// `futures_share=0.8, prepay_share=0.5`: the last path segment of each parameter with its value.
+    pub label: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct PlannedScenario {
+    pub name: String,
+    pub file: String,
+    /// The cells' parameters, in cell order.
+    pub params: Vec<Params>,
+    /// The cell whose values equal the scenario file's own (the reference strategy), if any.
+    pub reference_cell: Option<u32>,
+    pub focus_manufacturer_idx: usize,
+    pub focus_manufacturer: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub sweep: SweepFile,
+    pub parameters: Vec<String>,
+    pub cells: Vec<Cell>,
+    pub scenarios: Vec<PlannedScenario>,
+    pub n_paths: u32,
+    pub seed: u64,
+}
+
+impl Plan {
+    pub fn n_work_paths(&self) -> u64 {
+        self.scenarios.len() as u64 * self.cells.len() as u64 * self.n_paths as u64
+    }
+}
+
+/// Renders a value the way a user wrote it.
+pub fn value_text(value: &Value) -> String {
+    match value {
+        Value::Float(x) => format!("{x}"),
+        Value::Int(i) => i.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Str(s) => format!("\"{s}\""),
+        other => other.type_name().to_string(),
+    }
+}
+
+pub fn value_f64(value: &Value) -> Option<f64> {
+    match value {
+        Value::Float(x) => Some(*x),
+        Value::Int(i) => Some(*i as f64),
+        Value::Bool(b) => Some(f64::from(u8::from(*b))),
+        _ => None,
+    }
+}
+
+/// Makes a swept value the same TOML type as the value it replaces, where that loses nothing.
+fn coerce(value: &Value, original: &Value) -> Value {
+    match (value, original) {
+        (Value::Float(x), Value::Int(_)) if x.fract() == 0.0 && x.abs() < 9e15 => Value::Int(*x as i64),
+        (Value::Int(i), Value::Float(_)) => Value::Float(*i as f64),
+        _ => value.clone(),
+    }
+}
+
+fn short_name(parameter: &str) -> &str {
+    parameter.rsplit('.').next().unwrap_or(parameter)
+}
+
+/// The strategy cells of a design.
+pub fn cells(design: &Design) -> Vec<Cell> {
+    let (parameters, rows): (Vec<String>, Vec<Vec<Value>>) = match design {
+        Design::Grid(axes) => {
+            let mut rows: Vec<Vec<Value>> = vec![vec![]];
+            for axis in axes {
+                rows = rows
+                    .into_iter()
+                    .flat_map(|row| {
+                        axis.values.iter().map(move |v| {
+                            let mut r = row.clone();
+                            r.push(v.clone());
+                            r
+                        })
+                    })
+                    .collect();
+            }
+            (axes.iter().map(|a| a.parameter.clone()).collect(), rows)
+        }
+        Design::LatinHypercube { n_points, seed, ranges } => {
+            let n = *n_points as usize;
+            let mut rng = PathRng::seed_from_u64(*seed);
+            let mut columns = vec![];
+            for range in ranges {
+                // One point in each of n equal strata, strata shuffled independently per dimension.
+                let mut strata: Vec<usize> = (0..n).collect();
+                for i in (1..n).rev() {
+                    let j = rng.random_range(0..=i);
+                    strata.swap(i, j);
+                }
+                let column: Vec<Value> = strata
+                    .iter()
+                    .map(|&k| {
+                        let u: f64 = rng.random();
+                        let x = range.min + (k as f64 + u) / n as f64 * (range.max - range.min);
+                        Value::Float((x * 1e9).round() / 1e9)
+                    })
+                    .collect();
+                columns.push(column);
+            }
+            let rows = (0..n).map(|i| columns.iter().map(|c| c[i].clone()).collect()).collect();
+            (ranges.iter().map(|r| r.parameter.clone()).collect(), rows)
+        }
+    };
+    rows.into_iter()
+        .enumerate()
+        .map(|(cell_idx, values)| {
+            let label = parameters
+                .iter()
+                .zip(&values)
+                .map(|(p, v)| format!("{}={}", short_name(p), value_text(v)))
+                .collect::<Vec<_>>()
+                .join(", ");
+            Cell { cell_idx: cell_idx as u32, values, label }
+        })
+        .collect()
+}
+
+/// Builds and validates every (scenario, cell); all problems are gathered into one message.
+pub fn build(sweep: SweepFile, n_paths: Option<u32>, seed: Option<u64>) -> Result<Plan, String> {
+    let parameters: Vec<(String, Option<raw::Span>)> = sweep.design.parameters();
+    let cells = cells(&sweep.design);
+    let mut errors: Vec<String> = vec![];
+    let sweep_location = |span: &Option<raw::Span>| match span {
+        Some(span) => {
+            let (line, col) = line_col(&sweep.text, span.start);
+            format!("{}:{line}:{col}", sweep.path.display())
+        }
+        None => sweep.path.display().to_string(),
+    };
+    let mut scenarios = vec![];
+    for (file, file_span) in &sweep.scenario_files {
+        let base = match Scenario::load(file) {
+            Ok(s) => s,
+            Err(e) => {
+                errors.push(format!("{}: scenario `{}` is not valid:\n{e}", sweep_location(file_span), file.display()));
+                continue;
+            }
+        };
+        let mut tree = base.tree.clone();
+        // Every swept parameter must exist in every scenario, as a single value.
+        let mut originals = vec![];
+        for (parameter, span) in &parameters {
+            match overrides::get(&mut tree, parameter) {
+                Ok(v @ (Value::Float(_) | Value::Int(_) | Value::Bool(_) | Value::Str(_))) => originals.push(v),
+                Ok(v) => {
+                    errors.push(format!(
+                        "{}: `{parameter}` is {} in scenario `{}`, not a single value",
+                        sweep_location(span),
+                        v.type_name(),
+                        file.display()
+                    ));
+                }
+                Err(e) => errors.push(format!("{}: {e} (in scenario `{}`)", sweep_location(span), file.display())),
+            }
+        }
+        if originals.len() != parameters.len() {
+            continue;
+        }
+        let (focus_idx, focus_name) = match &sweep.focus_manufacturer {
+            Some((name, span)) => match base.params.manufacturers.iter().position(|m| &m.name == name) {
+                Some(i) => (i, name.clone()),
+                None => {
+                    errors.push(format!(
+                        "{}: focus manufacturer \"{name}\" is not in scenario `{}`",
+                        sweep_location(span),
+                        file.display()
+                    ));
+                    continue;
+                }
+            },
+            None => match base.params.manufacturers.first() {
+                Some(m) => (0, m.name.clone()),
+                None => {
+                    errors.push(format!(
+                        "{}: scenario `{}` has no manufacturer whose strategy the sweep could judge",
+                        sweep_location(file_span),
+                        file.display()
+                    ));
+                    continue;
+                }
+            },
+        };
+        let mut params = vec![];
+        let mut reference_cell = None;
+        for cell in &cells {
+            let mut cell_tree = base.tree.clone();
+            for ((parameter, span), (value, original)) in parameters.iter().zip(cell.values.iter().zip(&originals)) {
+                if let Err(e) = overrides::set(&mut cell_tree, parameter, coerce(value, original)) {
+                    errors.push(format!("{}: {e}", sweep_location(span)));
+                }
+            }
+            let is_reference = cell.values.iter().zip(&originals).all(|(v, o)| match (value_f64(v), value_f64(o)) {
+                (Some(a), Some(b)) => (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+                _ => v == o,
+            });
+            if is_reference && reference_cell.is_none() {
+                reference_cell = Some(cell.cell_idx);
+            }
+            let base_dir = file.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+            match Scenario::from_tree(cell_tree, &base.text, &file.display().to_string(), &base_dir, Problems::default()) {
+                Ok(s) => {
+                    let mut p = s.params;
+                    if let Some(n) = n_paths.or(sweep.n_paths) {
+                        p.simulation.n_paths = n;
+                    }
+                    if let Some(s) = seed.or(sweep.seed) {
+                        p.simulation.seed = s;
+                    }
+                    params.push(p);
+                }
+                Err(e) => {
+                    if errors.len() < 10 {
+                        errors.push(format!("cell {} ({}) of scenario `{}`:\n{e}", cell.cell_idx, cell.label, file.display()));
+                    }
+                }
+            }
+        }
+        if params.len() == cells.len() {
+            scenarios.push(PlannedScenario {
+                name: base.params.simulation.name.clone(),
+                file: file.display().to_string(),
+                params,
+                reference_cell,
+                focus_manufacturer_idx: focus_idx,
+                focus_manufacturer: focus_name,
+            });
+        }
+    }
+    let names: Vec<&str> = scenarios.iter().map(|s| s.name.as_str()).collect();
+    for (i, name) in names.iter().enumerate() {
+        if names[..i].contains(name) {
+            errors.push(format!("two scenarios of the sweep are named \"{name}\"; scenario names must differ"));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors.join("\n"));
+    }
+    let first = &scenarios[0].params[0];
+    let (n_paths, seed) = (first.simulation.n_paths, first.simulation.seed);
+    Ok(Plan { parameters: parameters.into_iter().map(|p| p.0).collect(), cells, scenarios, n_paths, seed, sweep })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sweep::file::{Axis, LhsRange};
+
+    #[test]
+    fn grid_cells_are_the_full_factorial_in_axis_order() {
+        let design = Design::Grid(vec![
+            Axis { parameter: "a.x".into(), span: None, values: vec![Value::Float(1.0), Value::Float(2.0)] },
+            Axis { parameter: "b.y".into(), span: None, values: vec![Value::Int(3), Value::Int(4), Value::Int(5)] },
+        ]);
+        let cells = cells(&design);
+        assert_eq!(cells.len(), 6);
+        assert_eq!(cells[0].label, "x=1, y=3");
+        assert_eq!(cells[5].label, "x=2, y=5");
+    }
+
+    #[test]
+    fn latin_hypercube_puts_one_point_in_every_stratum() {
+        let design = Design::LatinHypercube {
+            n_points: 20,
+            seed: 3,
+            ranges: vec![
+                LhsRange { parameter: "x".into(), span: None, min: 0.0, max: 1.0 },
+                LhsRange { parameter: "y".into(), span: None, min: 10.0, max: 30.0 },
+            ],
+        };
+        let cells = cells(&design);
+        assert_eq!(cells.len(), 20);
+        for (dim, (lo, hi)) in [(0.0, 1.0), (10.0, 30.0)].into_iter().enumerate() {
+            let mut strata: Vec<usize> = cells
+                .iter()
+                .map(|c| (((value_f64(&c.values[dim]).unwrap() - lo) / (hi - lo)) * 20.0).floor() as usize)
+                .collect();
+            strata.sort();
+            assert_eq!(strata, (0..20).collect::<Vec<_>>());
+        }
+    }
+}

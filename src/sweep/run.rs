@@ -1,0 +1,244 @@
+//! Running a sweep: for each scenario and strategy cell, every path in parallel (common random numbers:
+//! the same seed and path indices for every cell), each path reduced to its outcome as it finishes.
+//! Outcomes stream to `paths.parquet` cell by cell; metrics go to `sweep.parquet`.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde_json::json;
+
+use crate::batch::{progress_bar, simulate_path_guarded, thread_pool, PathFailure, RunError};
+use crate::model::record::{PathSummary, SummaryOnly};
+use crate::output::dir::StagedDir;
+use crate::output::parquet::{write_frame, TableFile};
+use crate::output::sweep_tables::{paths_frame, sweep_frame, SweepRow};
+use crate::output::tables::{self, Calendar, Names, RunColumns};
+use crate::output::{provenance, OutputError};
+use crate::sweep::metrics::{cell_metrics, PathOutcome};
+use crate::sweep::plan::Plan;
+
+#[derive(Clone, Debug)]
+pub struct SweepOptions {
+    pub out_dir: PathBuf,
+    pub threads: Option<usize>,
+    pub progress: bool,
+    /// Also write the full monthly tables of every cell (large).
+    pub monthly: bool,
+}
+
+#[derive(Debug)]
+pub struct SweepReport {
+    pub dir: PathBuf,
+    pub wall_seconds: f64,
+    pub rows: Vec<SweepRow>,
+    pub failures: Vec<(String, u32, PathFailure)>,
+}
+
+/// Monthly tables of one scenario, Hive-partitioned as `months/<table>/scenario=<name>/part-0.parquet`.
+struct MonthlyFiles {
+    files: Vec<(&'static str, TableFile)>,
+}
+
+const MONTHLY_TABLES: [&str; 5] = ["network", "miners", "manufacturers", "dealers", "events"];
+
+impl MonthlyFiles {
+    fn create(dir: &Path, scenario: &str) -> Result<MonthlyFiles, OutputError> {
+        let mut files = vec![];
+        for table in MONTHLY_TABLES {
+            let part_dir = dir.join("months").join(table).join(format!("scenario={scenario}"));
+            std::fs::create_dir_all(&part_dir).map_err(|e| OutputError::io(&part_dir, e))?;
+            files.push((table, TableFile::create(&part_dir.join("part-0.parquet"))?));
+        }
+        Ok(MonthlyFiles { files })
+    }
+
+    fn write(&mut self, cell_idx: u32, columns: &RunColumns, names: &Names, cal: &Calendar) -> Result<(), OutputError> {
+        for (table, file) in &mut self.files {
+            let frame = match *table {
+                "network" => tables::network_frame(&columns.network, names, cal),
+                "miners" => tables::miners_frame(&columns.miners, names, cal),
+                "manufacturers" => tables::manufacturers_frame(&columns.manufacturers, names, cal),
+                "dealers" => tables::dealers_frame(&columns.dealers, names, cal),
+                _ => tables::events_frame(&columns.events, names, cal),
+            };
+            let mut frame = frame.map_err(|e| OutputError::polars(Path::new(table), e))?;
+            // The scenario is the partition; the cell is a column.
+            let n = frame.height();
+            let _ = frame.drop_in_place("scenario");
+            frame
+                .insert_column(0, polars::prelude::Column::new("cell".into(), vec![cell_idx; n]))
+                .map_err(|e| OutputError::polars(Path::new(table), e))?;
+            file.write(&frame)?;
+        }
+        Ok(())
+    }
+
+    fn finish(self, names: &Names, cal: &Calendar) -> Result<(), OutputError> {
+        let empty = RunColumns::default();
+        for (table, file) in self.files {
+            file.finish(|| {
+                let mut frame = match table {
+                    "network" => tables::network_frame(&empty.network, names, cal),
+                    "miners" => tables::miners_frame(&empty.miners, names, cal),
+                    "manufacturers" => tables::manufacturers_frame(&empty.manufacturers, names, cal),
+                    "dealers" => tables::dealers_frame(&empty.dealers, names, cal),
+                    _ => tables::events_frame(&empty.events, names, cal),
+                }?;
+                let _ = frame.drop_in_place("scenario");
+                frame.insert_column(0, polars::prelude::Column::new("cell".into(), Vec::<u32>::new()))?;
+                Ok(frame)
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs every cell of the plan and writes `out_dir/<sweep name>/`.
+pub fn run(plan: &Plan, options: &SweepOptions) -> Result<SweepReport, RunError> {
+    let started = Instant::now();
+    let started_at = provenance::utc_now();
+    let pool = thread_pool(options.threads)?;
+    let staged = StagedDir::create(&options.out_dir, &plan.sweep.name)?;
+    let dir = staged.path().to_path_buf();
+    let bar = progress_bar(plan.n_work_paths(), options.progress, &format!("sweep {}", plan.sweep.name));
+    let mut paths_file = TableFile::create(&dir.join("paths.parquet"))?;
+    let mut rows = vec![];
+    let mut failures = vec![];
+    let mut first_calendar = None;
+    for scenario in &plan.scenarios {
+        let names = Names::new(&scenario.params[0]);
+        let calendar = Calendar::new(&scenario.params[0], 0);
+        let mut monthly = if options.monthly { Some(MonthlyFiles::create(&dir, &scenario.name)?) } else { None };
+        for (cell, params) in plan.cells.iter().zip(&scenario.params) {
+            let n_paths = params.simulation.n_paths;
+            let (summaries, columns): (Vec<PathSummary>, Option<RunColumns>) = if monthly.is_some() {
+                let results: Vec<(RunColumns, PathSummary)> = pool.install(|| {
+                    (0..n_paths)
+                        .into_par_iter()
+                        .map(|path_idx| {
+                            let mut columns = RunColumns::default();
+                            let summary = simulate_path_guarded(params, path_idx, &mut columns);
+                            columns.push_violation(&summary);
+                            bar.inc(1);
+                            (columns, summary)
+                        })
+                        .collect()
+                });
+                let mut all = RunColumns::default();
+                let mut summaries = Vec::with_capacity(results.len());
+                for (mut c, s) in results {
+                    all.append(&mut c);
+                    summaries.push(s);
+                }
+                (summaries, Some(all))
+            } else {
+                let summaries = pool.install(|| {
+                    (0..n_paths)
+                        .into_par_iter()
+                        .map(|path_idx| {
+                            let summary = simulate_path_guarded(params, path_idx, &mut SummaryOnly);
+                            bar.inc(1);
+                            summary
+                        })
+                        .collect()
+                });
+                (summaries, None)
+            };
+            let outcomes: Vec<PathOutcome> =
+                summaries.iter().map(|s| PathOutcome::from_summary(s, scenario.focus_manufacturer_idx)).collect();
+            for s in &summaries {
+                if let Some(violation) = &s.violation {
+                    failures.push((
+                        scenario.name.clone(),
+                        cell.cell_idx,
+                        PathFailure { path_idx: s.path_idx, violation: violation.clone() },
+                    ));
+                }
+            }
+            let frame = paths_frame(&plan.sweep.name, &scenario.name, cell.cell_idx, &plan.parameters, &cell.values, &outcomes, &calendar)
+                .map_err(|e| OutputError::polars(&dir.join("paths.parquet"), e))?;
+            paths_file.write(&frame)?;
+            if let (Some(files), Some(columns)) = (monthly.as_mut(), columns.as_ref()) {
+                files.write(cell.cell_idx, columns, &names, &calendar)?;
+            }
+            rows.push(SweepRow {
+                scenario: scenario.name.clone(),
+                cell_idx: cell.cell_idx,
+                strategy: cell.label.clone(),
+                values: cell.values.clone(),
+                is_reference: scenario.reference_cell == Some(cell.cell_idx),
+                focus_manufacturer: scenario.focus_manufacturer.clone(),
+                metrics: cell_metrics(&outcomes),
+            });
+        }
+        if let Some(files) = monthly {
+            files.finish(&names, &calendar)?;
+        }
+        first_calendar.get_or_insert(calendar);
+    }
+    bar.finish_and_clear();
+    let calendar = first_calendar.ok_or_else(|| OutputError::io(&dir, std::io::Error::other("a sweep needs a scenario")))?;
+    let parameters = plan.parameters.clone();
+    let sweep_name = plan.sweep.name.clone();
+    paths_file.finish(|| paths_frame(&sweep_name, "", 0, &parameters, &plan.cells[0].values, &[], &calendar))?;
+    let frame = sweep_frame(&plan.sweep.name, &plan.parameters, &rows)
+        .map_err(|e| OutputError::polars(&dir.join("sweep.parquet"), e))?;
+    write_frame(&dir.join("sweep.parquet"), &frame)?;
+    let wall_seconds = started.elapsed().as_secs_f64();
+    write_sweep_json(&dir.join("sweep.json"), plan, options, &started_at, wall_seconds, &failures)?;
+    let dir = staged.commit()?;
+    Ok(SweepReport { dir, wall_seconds, rows, failures })
+}
+
+fn write_sweep_json(
+    path: &Path,
+    plan: &Plan,
+    options: &SweepOptions,
+    started_at: &str,
+    wall_seconds: f64,
+    failures: &[(String, u32, PathFailure)],
+) -> Result<(), OutputError> {
+    let scenarios: Vec<serde_json::Value> = plan
+        .scenarios
+        .iter()
+        .map(|s| {
+            json!({
+                "name": s.name,
+                "file": s.file,
+                "focus_manufacturer": s.focus_manufacturer,
+                "reference_cell": s.reference_cell,
+                "horizon_months": s.params[0].simulation.horizon_months,
+                "start_month": s.params[0].simulation.start.to_string(),
+            })
+        })
+        .collect();
+    let failed: Vec<serde_json::Value> = failures
+        .iter()
+        .map(|(scenario, cell, f)| {
+            json!({"scenario": scenario, "cell": cell, "path": f.path_idx, "month_idx": f.violation.month.0, "what": f.violation.what})
+        })
+        .collect();
+    let focus = plan.scenarios.first().map(|s| s.focus_manufacturer.clone()).unwrap_or_default();
+    let value = json!({
+        "tool": "hashcycle",
+        "version": env!("CARGO_PKG_VERSION"),
+        "command": "sweep",
+        "sweep_name": plan.sweep.name,
+        "sweep_file": plan.sweep.path.display().to_string(),
+        "sweep_text": plan.sweep.text,
+        "paths": plan.n_paths,
+        "seed": plan.seed,
+        "focus_manufacturer": focus,
+        "parameters": plan.parameters,
+        "n_cells": plan.cells.len(),
+        "scenarios": scenarios,
+        "monthly_tables": options.monthly,
+        "threads": options.threads,
+        "started_at_utc": started_at,
+        "wall_seconds": wall_seconds,
+        "tables": ["sweep.parquet", "paths.parquet"],
+        "failed_paths": failed,
+    });
+    provenance::write_json(path, &value)
+}
