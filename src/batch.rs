@@ -184,6 +184,10 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunReport, RunEr
         options.threads,
         &failures,
     )?;
+    // Charts and the report are drawn from the files just written, in the staging directory, so a run that
+    // fails to draw them commits nothing.
+    crate::output::charts::render_run(&dir)?;
+    crate::output::report::write_run_report(&dir)?;
     let dir = staged.commit()?;
     Ok(RunReport {
         dir,

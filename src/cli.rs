@@ -66,6 +66,11 @@ pub enum Command {
         #[arg(long)]
         monthly: bool,
     },
+    /// Regenerate charts and report.html of a run or sweep directory from its Parquet files.
+    Plot {
+        /// A run directory (with run.json) or a sweep directory (with sweep.json).
+        dir: PathBuf,
+    },
 }
 
 /// Outcome of a command: what to print and the exit status.
@@ -130,6 +135,19 @@ pub fn load_scenario(file: &std::path::Path) -> Result<Scenario, Failure> {
 
 fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
+        Command::Plot { dir } => {
+            let written = crate::output::report::plot_dir(&dir).map_err(|e| Failure::Runtime(format!("error: {e}")))?;
+            let n_charts = written
+                .iter()
+                .filter(|p| p.extension().is_some_and(|e| e == "png"))
+                .count();
+            println!(
+                "wrote {n_charts} charts (PNG and SVG) in {} and {}",
+                dir.join("charts").display(),
+                dir.join("report.html").display()
+            );
+            Ok(())
+        }
         Command::Check { file } => {
             let scenario = load_scenario(&file)?;
             let p = &scenario.params;

@@ -1,8 +1,10 @@
-//! Writing results: Parquet tables (polars), provenance, and crash-safe output directories.
+//! Writing results: Parquet tables (polars), provenance, charts and the HTML report, and crash-safe output directories.
 
+pub mod charts;
 pub mod dir;
 pub mod parquet;
 pub mod provenance;
+pub mod report;
 pub mod sweep_tables;
 pub mod tables;
 
@@ -23,6 +25,9 @@ pub enum OutputError {
     /// An input table is missing or lacks a column.
     #[error("{path}: {message}")]
     Missing { path: PathBuf, message: String },
+    /// A chart or the report could not be drawn: a rendering bug or a table with values no chart can show.
+    #[error("{path}: {message}")]
+    Chart { path: PathBuf, message: String },
 }
 
 impl OutputError {

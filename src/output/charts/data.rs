@@ -1,0 +1,692 @@
+//! What the run charts and report show, read back from a run's Parquet files and `run.json`: quantiles per
+//! month across paths, per-month medians, event markers, and end-of-horizon key figures.
+//!
+//! Everything is computed sequentially in path and month order, so the same files give the same figures.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::{DataFrame, DataType};
+
+use crate::model::units::YearMonth;
+use crate::output::OutputError;
+use crate::output::charts::axes::{Marker, MarkerKind};
+use crate::output::charts::format;
+use crate::output::parquet::read_frame;
+use crate::scenario::overrides;
+use crate::scenario::raw::{self, Value};
+
+/// A Parquet table read whole, with typed column access that names the file in its errors.
+pub struct Table {
+    pub path: PathBuf,
+    pub df: DataFrame,
+}
+
+impl Table {
+    /// Reads `dir/file`; a missing file is an `OutputError::Missing` naming it.
+    pub fn read(dir: &Path, file: &str) -> Result<Table, OutputError> {
+        let path = dir.join(file);
+        if !path.is_file() {
+            return Err(OutputError::Missing {
+                path,
+                message: format!("table {file} is missing, so the charts cannot be drawn"),
+            });
+        }
+        let df = read_frame(&path)?;
+        Ok(Table { path, df })
+    }
+
+    pub fn height(&self) -> usize {
+        self.df.height()
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.df.column(name).is_ok()
+    }
+
+    pub fn column_names(&self) -> Vec<String> {
+        self.df.get_column_names().iter().map(|n| n.to_string()).collect()
+    }
+
+    fn column(&self, name: &str, as_type: &DataType) -> Result<polars::prelude::Column, OutputError> {
+        let column = self.df.column(name).map_err(|_| OutputError::Missing {
+            path: self.path.clone(),
+            message: format!("column `{name}` is missing"),
+        })?;
+        column.cast(as_type).map_err(|e| OutputError::polars(&self.path, e))
+    }
+
+    /// A numeric column as f64; nulls become NaN, which every statistic here skips.
+    pub fn f64s(&self, name: &str) -> Result<Vec<f64>, OutputError> {
+        let column = self.column(name, &DataType::Float64)?;
+        let values = column.f64().map_err(|e| OutputError::polars(&self.path, e))?;
+        Ok(values.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
+    }
+
+    pub fn u32s(&self, name: &str) -> Result<Vec<u32>, OutputError> {
+        let column = self.column(name, &DataType::UInt32)?;
+        let values = column.u32().map_err(|e| OutputError::polars(&self.path, e))?;
+        Ok(values.iter().map(|v| v.unwrap_or(0)).collect())
+    }
+
+    /// A Date column as days since 1970-01-01.
+    pub fn days(&self, name: &str) -> Result<Vec<i32>, OutputError> {
+        let column = self.column(name, &DataType::Int32)?;
+        let values = column.i32().map_err(|e| OutputError::polars(&self.path, e))?;
+        Ok(values.iter().map(|v| v.unwrap_or(i32::MIN)).collect())
+    }
+
+    pub fn strs(&self, name: &str) -> Result<Vec<String>, OutputError> {
+        let column = self.column(name, &DataType::String)?;
+        let values = column.str().map_err(|e| OutputError::polars(&self.path, e))?;
+        Ok(values.iter().map(|v| v.unwrap_or("").to_string()).collect())
+    }
+
+    pub fn bools(&self, name: &str) -> Result<Vec<bool>, OutputError> {
+        let column = self.column(name, &DataType::Boolean)?;
+        let values = column.bool().map_err(|e| OutputError::polars(&self.path, e))?;
+        Ok(values.iter().map(|v| v.unwrap_or(false)).collect())
+    }
+}
+
+/// The five quantiles a fan chart draws.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Quantiles {
+    pub p5: f64,
+    pub p25: f64,
+    pub p50: f64,
+    pub p75: f64,
+    pub p95: f64,
+}
+
+/// The `q` quantile of sorted values, interpolating linearly between order statistics (numpy's default,
+/// so figures match a Python check of the same Parquet file).
+pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
+    match sorted.len() {
+        0 => f64::NAN,
+        1 => sorted[0],
+        n => {
+            let pos = q.clamp(0.0, 1.0) * (n - 1) as f64;
+            let i = pos.floor() as usize;
+            let f = pos - i as f64;
+            if i + 1 < n {
+                sorted[i] + (sorted[i + 1] - sorted[i]) * f
+            } else {
+                sorted[n - 1]
+            }
+        }
+    }
+}
+
+/// Quantiles of the finite values; `None` when there are none.
+pub fn quantiles(values: &[f64]) -> Option<Quantiles> {
+    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    if sorted.is_empty() {
+        return None;
+    }
+    sorted.sort_by(f64::total_cmp);
+    let q = |p| quantile_sorted(&sorted, p);
+    Some(Quantiles {
+        p5: q(0.05),
+        p25: q(0.25),
+        p50: q(0.50),
+        p75: q(0.75),
+        p95: q(0.95),
+    })
+}
+
+pub fn median(values: &[f64]) -> f64 {
+    quantiles(values).map_or(f64::NAN, |q| q.p50)
+}
+
+pub fn mean(values: &[f64]) -> f64 {
+    let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    if finite.is_empty() {
+        f64::NAN
+    } else {
+        finite.iter().sum::<f64>() / finite.len() as f64
+    }
+}
+
+/// The calendar month of a day count since 1970-01-01 (Howard Hinnant's civil-from-days algorithm).
+pub fn year_month_of_days(days: i32) -> YearMonth {
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    YearMonth::from_ordinal(year * 12 + month - 1)
+}
+
+/// Rows bucketed by month: the month index (from the first month present) of each row.
+pub struct Months {
+    pub start: YearMonth,
+    pub n_months: usize,
+    pub row_month: Vec<usize>,
+}
+
+impl Months {
+    pub fn of(days: &[i32]) -> Months {
+        let first = days.iter().copied().filter(|d| *d != i32::MIN).min().unwrap_or(0);
+        let start = year_month_of_days(first);
+        let row_month: Vec<usize> = days
+            .iter()
+            .map(|d| year_month_of_days(*d).months_since(start).max(0) as usize)
+            .collect();
+        let n_months = row_month.iter().max().map_or(0, |m| m + 1);
+        Months {
+            start,
+            n_months,
+            row_month,
+        }
+    }
+
+    /// Values of the selected rows grouped by month.
+    pub fn bucket(&self, values: &[f64], keep: impl Fn(usize) -> bool) -> Vec<Vec<f64>> {
+        let mut buckets = vec![vec![]; self.n_months];
+        for (row, (&m, &v)) in self.row_month.iter().zip(values).enumerate() {
+            if keep(row) {
+                buckets[m].push(v);
+            }
+        }
+        buckets
+    }
+
+    /// Quantiles per month of the selected rows; months without values repeat the previous month's.
+    pub fn fan(&self, values: &[f64], keep: impl Fn(usize) -> bool) -> Vec<Quantiles> {
+        let nan = Quantiles {
+            p5: f64::NAN,
+            p25: f64::NAN,
+            p50: f64::NAN,
+            p75: f64::NAN,
+            p95: f64::NAN,
+        };
+        let mut out: Vec<Quantiles> = Vec::with_capacity(self.n_months);
+        for bucket in self.bucket(values, keep) {
+            let q = quantiles(&bucket).unwrap_or_else(|| out.last().copied().unwrap_or(nan));
+            out.push(q);
+        }
+        out
+    }
+
+    /// The median per month of the selected rows.
+    pub fn medians(&self, values: &[f64], keep: impl Fn(usize) -> bool) -> Vec<f64> {
+        self.fan(values, keep).iter().map(|q| q.p50).collect()
+    }
+}
+
+/// A manufacturer's strategy as the scenario file sets it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Strategy {
+    pub futures_share: Option<f64>,
+    pub prepay_share: Option<f64>,
+    pub delivery_months: Option<f64>,
+}
+
+impl Strategy {
+    /// `80% futures over 6 monthly batches, 50% prepayment`.
+    pub fn describe(&self) -> String {
+        let mut parts = vec![];
+        if let Some(f) = self.futures_share {
+            let mut s = format!("{} futures", format::pct(f));
+            if let Some(d) = self.delivery_months {
+                s.push_str(&format!(" over {d} monthly batches"));
+            }
+            parts.push(s);
+        }
+        if let Some(p) = self.prepay_share {
+            parts.push(format!("{} prepayment", format::pct(p)));
+        }
+        parts.join(", ")
+    }
+}
+
+/// Provenance of a run, from `run.json`.
+#[derive(Clone, Debug)]
+pub struct RunInfo {
+    pub version: String,
+    pub scenario_name: String,
+    pub scenario_file: String,
+    pub scenario_text: String,
+    pub n_paths: u64,
+    pub seed: u64,
+    pub start_month: String,
+    pub horizon_months: u64,
+    pub n_failed_paths: usize,
+}
+
+/// Reads a JSON provenance file; a missing file is an `OutputError::Missing` naming it.
+pub fn read_json(dir: &Path, file: &str) -> Result<serde_json::Value, OutputError> {
+    let path = dir.join(file);
+    if !path.is_file() {
+        return Err(OutputError::Missing {
+            path,
+            message: format!("{file} is missing"),
+        });
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| OutputError::io(&path, e))?;
+    serde_json::from_str(&text).map_err(|e| OutputError::Missing {
+        path: path.clone(),
+        message: format!("not valid JSON: {e}"),
+    })
+}
+
+/// A path as written in provenance, with `dir/..` and `.` steps collapsed: `scenarios/sweeps/../base.toml`
+/// reads `scenarios/base.toml`. Purely textual, so it does not depend on the machine.
+pub fn tidy_path(path: &str) -> String {
+    let absolute = path.starts_with('/');
+    let mut parts: Vec<&str> = vec![];
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." if parts.last().is_some_and(|p| *p != "..") => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    let joined = parts.join("/");
+    if absolute { format!("/{joined}") } else { joined }
+}
+
+pub fn json_str(v: &serde_json::Value, key: &str) -> String {
+    v.get(key).and_then(|s| s.as_str()).unwrap_or("").to_string()
+}
+
+pub fn json_u64(v: &serde_json::Value, key: &str) -> u64 {
+    v.get(key).and_then(|s| s.as_u64()).unwrap_or(0)
+}
+
+impl RunInfo {
+    pub fn read(dir: &Path) -> Result<RunInfo, OutputError> {
+        let v = read_json(dir, "run.json")?;
+        Ok(RunInfo {
+            version: json_str(&v, "version"),
+            scenario_name: json_str(&v, "scenario_name"),
+            scenario_file: tidy_path(&json_str(&v, "scenario_file")),
+            scenario_text: json_str(&v, "scenario_text"),
+            n_paths: json_u64(&v, "paths"),
+            seed: json_u64(&v, "seed"),
+            start_month: json_str(&v, "start_month"),
+            horizon_months: json_u64(&v, "horizon_months"),
+            n_failed_paths: v.get("failed_paths").and_then(|f| f.as_array()).map_or(0, |a| a.len()),
+        })
+    }
+
+    /// The source line printed under every chart. No timestamp, so charts stay reproducible.
+    pub fn source_line(&self) -> String {
+        let mut s = format!(
+            "Source: hashcycle {} simulation of {} · {} path{} · seed {} · quantiles across paths, month by month",
+            self.version,
+            self.scenario_file,
+            format::grouped(self.n_paths as f64, 0),
+            if self.n_paths == 1 { "" } else { "s" },
+            self.seed
+        );
+        if self.n_failed_paths > 0 {
+            s.push_str(&format!(" · {} path(s) stopped by a failed check", self.n_failed_paths));
+        }
+        s
+    }
+
+    /// The comment block at the top of the scenario file, which describes it.
+    pub fn description(&self) -> Vec<String> {
+        self.scenario_text
+            .lines()
+            .take_while(|l| l.trim_start().starts_with('#') || l.trim().is_empty())
+            .map(|l| l.trim_start().trim_start_matches('#').trim().to_string())
+            .collect::<Vec<_>>()
+            .split(|l| l.is_empty())
+            .filter(|para| !para.is_empty())
+            .map(|para| para.join(" "))
+            .collect()
+    }
+
+    /// A manufacturer's strategy from the scenario text, if it can be read.
+    pub fn strategy(&self, manufacturer: &str) -> Option<Strategy> {
+        let (mut tree, _) = raw::parse(&self.scenario_text);
+        let mut read = |key: &str| -> Option<f64> {
+            match overrides::get(&mut tree, &format!("manufacturers.{manufacturer}.strategy.{key}")).ok()? {
+                Value::Float(x) => Some(x),
+                Value::Int(i) => Some(i as f64),
+                _ => None,
+            }
+        };
+        let strategy = Strategy {
+            futures_share: read("futures_share"),
+            prepay_share: read("prepay_share"),
+            delivery_months: read("delivery_months"),
+        };
+        (strategy.futures_share.is_some() || strategy.prepay_share.is_some()).then_some(strategy)
+    }
+}
+
+/// One manufacturer's monthly series.
+pub struct MakerSeries {
+    pub name: String,
+    pub strategy: Option<Strategy>,
+    pub cash_usd: Vec<Quantiles>,
+    /// Median units per month by where they went: futures deliveries, spot, dealers, self-mining.
+    pub flows_units: Vec<(String, Vec<f64>)>,
+    pub produced_units: Vec<f64>,
+    pub inventory_units: Vec<f64>,
+    pub backlog_units: Vec<f64>,
+}
+
+/// End-of-horizon figures of one manufacturer across paths, for the report.
+pub struct MakerFigures {
+    pub name: String,
+    pub n_paths: usize,
+    pub p_cash_below_zero: f64,
+    pub p_distressed: f64,
+    pub min_cash_usd: Option<Quantiles>,
+    pub end_cash_usd: Option<Quantiles>,
+    pub revenue_usd: Option<Quantiles>,
+    pub gross_margin_usd: Option<Quantiles>,
+    pub walk_away_rate_mean: f64,
+    pub market_share_mean: f64,
+}
+
+/// End-of-horizon figures of the network across paths.
+pub struct NetworkFigures {
+    pub end_price_usd: Option<Quantiles>,
+    pub end_hashrate_ehs: Option<Quantiles>,
+    pub max_drawdown_share: Option<Quantiles>,
+    pub n_halvings_median: f64,
+}
+
+/// Everything the run charts and report need.
+pub struct RunData {
+    pub info: RunInfo,
+    pub start: YearMonth,
+    pub n_months: usize,
+    pub price_usd: Vec<Quantiles>,
+    pub hashrate_ehs: Vec<Quantiles>,
+    pub hashprice_usd_per_ph_day: Vec<Quantiles>,
+    pub makers: Vec<MakerSeries>,
+    pub dealer_inventory_units: Vec<Quantiles>,
+    pub markers: Vec<Marker>,
+    pub maker_figures: Vec<MakerFigures>,
+    pub network_figures: NetworkFigures,
+}
+
+/// The tables a run directory must hold for its charts and report.
+pub const RUN_TABLES: [&str; 6] = [
+    "network.parquet",
+    "miners.parquet",
+    "manufacturers.parquet",
+    "dealers.parquet",
+    "events.parquet",
+    "summary.parquet",
+];
+
+impl RunData {
+    pub fn load(dir: &Path) -> Result<RunData, OutputError> {
+        // Check every table first, so a damaged directory is reported before any work.
+        for table in RUN_TABLES {
+            if !dir.join(table).is_file() {
+                return Err(OutputError::Missing {
+                    path: dir.join(table),
+                    message: format!("table {table} is missing, so the charts cannot be drawn"),
+                });
+            }
+        }
+        let info = RunInfo::read(dir)?;
+
+        let network = Table::read(dir, "network.parquet")?;
+        let months = Months::of(&network.days("month")?);
+        let all = |_: usize| true;
+        let price_usd = months.fan(&network.f64s("price_usd")?, all);
+        let hashrate_ehs = months.fan(&network.f64s("hashrate_ehs")?, all);
+        let hashprice_usd_per_ph_day = months.fan(&network.f64s("hashprice_usd_per_ph_day")?, all);
+        drop(network);
+
+        let makers_table = Table::read(dir, "manufacturers.parquet")?;
+        let maker_months = Months::of(&makers_table.days("month")?);
+        let maker_names = makers_table.strs("manufacturer")?;
+        let mut names: Vec<String> = vec![];
+        for n in &maker_names {
+            if !names.contains(n) {
+                names.push(n.clone());
+            }
+        }
+        let cash = makers_table.f64s("cash_usd")?;
+        let flow_columns = [
+            ("units_delivered", "Delivered on futures"),
+            ("units_sold_spot", "Sold spot"),
+            ("units_sold_dealers", "Sold to dealers"),
+            ("units_self_mined", "Self-mined"),
+        ];
+        let mut flow_values = vec![];
+        for (column, label) in flow_columns {
+            flow_values.push((label, makers_table.f64s(column)?));
+        }
+        let produced = makers_table.f64s("units_produced")?;
+        let inventory = makers_table.f64s("inventory_units")?;
+        let backlog = makers_table.f64s("backlog_units")?;
+        let mut makers = vec![];
+        for name in &names {
+            let mine = |row: usize| maker_names[row] == *name;
+            makers.push(MakerSeries {
+                name: name.clone(),
+                strategy: info.strategy(name),
+                cash_usd: maker_months.fan(&cash, mine),
+                flows_units: flow_values
+                    .iter()
+                    .map(|(label, values)| (label.to_string(), maker_months.medians(values, mine)))
+                    .collect(),
+                produced_units: maker_months.medians(&produced, mine),
+                inventory_units: maker_months.medians(&inventory, mine),
+                backlog_units: maker_months.medians(&backlog, mine),
+            });
+        }
+        drop(makers_table);
+
+        let dealers = Table::read(dir, "dealers.parquet")?;
+        let dealer_months = Months::of(&dealers.days("month")?);
+        let dealer_inventory_units = dealer_months.fan(&dealers.f64s("inventory_units")?, all);
+        drop(dealers);
+
+        let events = Table::read(dir, "events.parquet")?;
+        let markers = markers(&events, months.start)?;
+        drop(events);
+
+        let summary = Table::read(dir, "summary.parquet")?;
+        let (maker_figures, network_figures) = figures(&summary)?;
+
+        Ok(RunData {
+            info,
+            start: months.start,
+            n_months: months.n_months,
+            price_usd,
+            hashrate_ehs,
+            hashprice_usd_per_ph_day,
+            makers,
+            dealer_inventory_units,
+            markers,
+            maker_figures,
+            network_figures,
+        })
+    }
+}
+
+/// Halvings at the month most paths had them, and scripted events at their month.
+fn markers(events: &Table, start: YearMonth) -> Result<Vec<Marker>, OutputError> {
+    let kinds = events.strs("kind")?;
+    let days = events.days("month")?;
+    let values = events.f64s("value")?;
+    let subjects = events.strs("subject")?;
+    // Halvings are keyed by the subsidy they set (each path has the nth halving once), then by month.
+    let mut halvings: BTreeMap<i64, BTreeMap<i64, usize>> = BTreeMap::new();
+    let mut scripted: BTreeMap<(i64, String), usize> = BTreeMap::new();
+    for row in 0..events.height() {
+        let month = year_month_of_days(days[row]).months_since(start);
+        match kinds[row].as_str() {
+            "halving" => {
+                let key = (values[row] * 1e8).round() as i64;
+                *halvings.entry(key).or_default().entry(month).or_default() += 1;
+            }
+            kind @ ("price_shock" | "set_regime" | "power_shock") => {
+                let label = match kind {
+                    "price_shock" => format!("Price shock ×{}", trim_float(values[row])),
+                    "set_regime" => {
+                        format!("Regime set to {}", if values[row] >= 0.5 { "bull" } else { "bear" })
+                    }
+                    _ => format!("Power shock {} ×{}", subjects[row], trim_float(values[row])),
+                };
+                *scripted.entry((month, label)).or_default() += 1;
+            }
+            _ => {}
+        }
+    }
+    let mut out = vec![];
+    for (subsidy_sats, by_month) in halvings {
+        // The month most paths had this halving; ties go to the earlier month.
+        let mut best: Option<(i64, usize)> = None;
+        for (&month, &n) in &by_month {
+            if best.is_none_or(|(_, bn)| n > bn) {
+                best = Some((month, n));
+            }
+        }
+        if let Some((month, _)) = best {
+            let subsidy = subsidy_sats as f64 / 1e8;
+            out.push(Marker {
+                month_idx: month as f64,
+                label: format!(
+                    "Halving {} · subsidy {} BTC",
+                    format::month(start, month as f64),
+                    trim_float(subsidy)
+                ),
+                kind: MarkerKind::Halving,
+            });
+        }
+    }
+    for ((month, label), _) in scripted {
+        out.push(Marker {
+            month_idx: month as f64,
+            label: format!("{label} · {}", format::month(start, month as f64)),
+            kind: MarkerKind::Scripted,
+        });
+    }
+    // Time order, then halvings before scripted events in the same month.
+    out.sort_by(|a, b| a.month_idx.total_cmp(&b.month_idx).then(a.kind.cmp(&b.kind)));
+    Ok(out)
+}
+
+/// A float without trailing zeros: 0.5, 1.5625, 2.
+fn trim_float(v: f64) -> String {
+    let s = format!("{v:.8}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    s.to_string()
+}
+
+fn figures(summary: &Table) -> Result<(Vec<MakerFigures>, NetworkFigures), OutputError> {
+    let paths = summary.u32s("path")?;
+    let makers = summary.strs("manufacturer")?;
+    let mut names: Vec<String> = vec![];
+    for n in &makers {
+        if !n.is_empty() && !names.contains(n) {
+            names.push(n.clone());
+        }
+    }
+    let min_cash = summary.f64s("min_cash_usd")?;
+    let end_cash = summary.f64s("end_cash_usd")?;
+    let revenue = summary.f64s("revenue_usd")?;
+    let margin = summary.f64s("gross_margin_usd")?;
+    let below = summary.bools("cash_below_zero")?;
+    let distressed = summary.bools("distressed")?;
+    let walk_away = summary.f64s("walk_away_rate")?;
+    let share = summary.f64s("market_share")?;
+    let pick = |values: &[f64], rows: &[usize]| -> Vec<f64> { rows.iter().map(|&r| values[r]).collect() };
+    let share_of = |flags: &[bool], rows: &[usize]| -> f64 {
+        if rows.is_empty() {
+            f64::NAN
+        } else {
+            rows.iter().filter(|&&r| flags[r]).count() as f64 / rows.len() as f64
+        }
+    };
+    let mut maker_figures = vec![];
+    for name in names {
+        let rows: Vec<usize> = (0..summary.height()).filter(|&r| makers[r] == name).collect();
+        maker_figures.push(MakerFigures {
+            n_paths: rows.len(),
+            p_cash_below_zero: share_of(&below, &rows),
+            p_distressed: share_of(&distressed, &rows),
+            min_cash_usd: quantiles(&pick(&min_cash, &rows)),
+            end_cash_usd: quantiles(&pick(&end_cash, &rows)),
+            revenue_usd: quantiles(&pick(&revenue, &rows)),
+            gross_margin_usd: quantiles(&pick(&margin, &rows)),
+            walk_away_rate_mean: mean(&pick(&walk_away, &rows)),
+            market_share_mean: mean(&pick(&share, &rows)),
+            name,
+        });
+    }
+    // Network figures are repeated on each manufacturer's row of a path; take each path once.
+    let mut first_rows = vec![];
+    for r in 0..summary.height() {
+        if r == 0 || paths[r] != paths[r - 1] {
+            first_rows.push(r);
+        }
+    }
+    let network_figures = NetworkFigures {
+        end_price_usd: quantiles(&pick(&summary.f64s("end_price_usd")?, &first_rows)),
+        end_hashrate_ehs: quantiles(&pick(&summary.f64s("end_hashrate_ehs")?, &first_rows)),
+        max_drawdown_share: quantiles(&pick(&summary.f64s("max_hashrate_drawdown_share")?, &first_rows)),
+        n_halvings_median: median(&pick(&summary.f64s("n_halvings")?, &first_rows)),
+    };
+    Ok((maker_figures, network_figures))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_interpolate_like_numpy() {
+        let q = quantiles(&[4.0, 1.0, 3.0, 2.0, f64::NAN, 5.0]).unwrap();
+        assert_eq!(q.p50, 3.0);
+        assert_eq!(q.p25, 2.0);
+        assert!((q.p5 - 1.2).abs() < 1e-12);
+        assert!((q.p95 - 4.8).abs() < 1e-12);
+        assert!(quantiles(&[f64::NAN]).is_none());
+    }
+
+    #[test]
+    fn provenance_paths_are_tidied() {
+        assert_eq!(tidy_path("scenarios/sweeps/../base.toml"), "scenarios/base.toml");
+        assert_eq!(tidy_path("./a/./b.toml"), "a/b.toml");
+        assert_eq!(tidy_path("../x/../y.toml"), "../y.toml");
+        assert_eq!(tidy_path("/abs/p/../q"), "/abs/q");
+    }
+
+    #[test]
+    fn days_map_back_to_calendar_months() {
+        for text in ["1970-01", "2025-01", "2028-02", "2100-12"] {
+            let ym = YearMonth::parse(text).unwrap();
+            assert_eq!(year_month_of_days(ym.days_since_unix_epoch()), ym);
+            assert_eq!(year_month_of_days(ym.days_since_unix_epoch() + 27), ym);
+        }
+    }
+
+    #[test]
+    fn strategies_are_read_from_the_scenario_text() {
+        let info = RunInfo {
+            version: "0".into(),
+            scenario_name: "t".into(),
+            scenario_file: "t.toml".into(),
+            scenario_text: "# A test\n# scenario\n\n[[manufacturers]]\nname = \"a\"\n[manufacturers.strategy]\nfutures_share = 0.8\nprepay_share = 0.5\ndelivery_months = 6\n".into(),
+            n_paths: 1,
+            seed: 1,
+            start_month: "2025-01".into(),
+            horizon_months: 12,
+            n_failed_paths: 0,
+        };
+        let s = info.strategy("a").unwrap();
+        assert_eq!(s.describe(), "80% futures over 6 monthly batches, 50% prepayment");
+        assert!(info.strategy("b").is_none());
+        assert_eq!(info.description(), ["A test scenario"]);
+    }
+}

@@ -1,0 +1,395 @@
+//! Charts and report.html: every chart is written as a full-HD PNG and a well-formed SVG, `plot` redraws
+//! them byte for byte, a damaged directory is named, and the report renders in headless Chromium without
+//! loading anything from outside the file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use crate::support::{hashcycle, project_dir, scenario_path, temp_dir};
+
+/// A chart PNG must be full HD.
+const WIDTH_PX: u32 = 1920;
+const HEIGHT_PX: u32 = 1080;
+
+/// Luminance variance (8-bit units squared) a chart must exceed to count as drawn. A blank or single-colour
+/// image has 0; the charts of a 40-path run measured 1,000 to 8,000 (fans lowest, heatmaps highest).
+const CHART_MIN_VARIANCE: f64 = 400.0;
+/// The same for the screenshot of the report's first screen, mostly text and tables on white: it measured
+/// about 800.
+const SCREENSHOT_MIN_VARIANCE: f64 = 200.0;
+
+/// The charts of a run of a shipped scenario (three manufacturers).
+fn run_chart_stems() -> Vec<String> {
+    let mut stems: Vec<String> = ["btc_price", "network_hashrate", "hashprice", "dealer_inventory"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    for maker in ["bitmain", "microbt", "canaan"] {
+        stems.push(format!("cash_{maker}"));
+        stems.push(format!("units_{maker}"));
+    }
+    stems
+}
+
+fn run_into(out: &Path) -> PathBuf {
+    let result = hashcycle(
+        &[
+            "run",
+            "scenarios/base.toml",
+            "--paths",
+            "40",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &project_dir(),
+    );
+    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    out.join("base")
+}
+
+/// One run shared by the tests that only read its files.
+fn shared_run() -> &'static Path {
+    static RUN: OnceLock<PathBuf> = OnceLock::new();
+    RUN.get_or_init(|| run_into(&temp_dir("charts-shared")))
+}
+
+/// Width, height and luminance variance of a PNG.
+fn png_stats(path: &Path) -> (u32, u32, f64) {
+    let decoder = png::Decoder::new(std::fs::File::open(path).unwrap());
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let channels = info.color_type.samples();
+    assert!(
+        channels >= 3,
+        "{}: expected colour, got {:?}",
+        path.display(),
+        info.color_type
+    );
+    let lum: Vec<f64> = buf[..info.buffer_size()]
+        .chunks(channels)
+        .map(|p| 0.2126 * p[0] as f64 + 0.7152 * p[1] as f64 + 0.0722 * p[2] as f64)
+        .collect();
+    let mean = lum.iter().sum::<f64>() / lum.len() as f64;
+    let variance = lum.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / lum.len() as f64;
+    (info.width, info.height, variance)
+}
+
+/// Checks a chart's PNG and SVG; returns the SVG's title.
+fn check_chart(charts: &Path, stem: &str) -> String {
+    let png = charts.join(format!("{stem}.png"));
+    let svg = charts.join(format!("{stem}.svg"));
+    assert!(png.is_file(), "missing {}", png.display());
+    assert!(svg.is_file(), "missing {}", svg.display());
+    let (w, h, variance) = png_stats(&png);
+    assert_eq!((w, h), (WIDTH_PX, HEIGHT_PX), "{stem}.png");
+    assert!(
+        variance > CHART_MIN_VARIANCE,
+        "{stem}.png looks blank (variance {variance:.1})"
+    );
+    let text = std::fs::read_to_string(&svg).unwrap();
+    let doc = roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{stem}.svg is not XML: {e}"));
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "svg");
+    assert_eq!(root.attribute("width"), Some("1920"));
+    let title = doc
+        .descendants()
+        .find(|n| n.has_tag_name("title"))
+        .and_then(|n| n.text())
+        .unwrap_or_else(|| panic!("{stem}.svg has no <title>"))
+        .to_string();
+    assert!(!title.is_empty());
+    // The title is drawn, as glyph outlines labelled with their text.
+    assert!(
+        doc.descendants()
+            .any(|n| n.attribute("aria-label") == Some(title.as_str())),
+        "{stem}.svg does not draw its title {title:?}"
+    );
+    // Text is outlines of the embedded font, so no viewer needs a font.
+    assert!(!text.contains("<text"), "{stem}.svg relies on a viewer's font");
+    title
+}
+
+/// Every file under `dir/charts` and the report, by name.
+fn chart_bytes(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    for entry in std::fs::read_dir(dir.join("charts")).unwrap() {
+        let path = entry.unwrap().path();
+        files.insert(
+            path.file_name().unwrap().to_string_lossy().to_string(),
+            std::fs::read(&path).unwrap(),
+        );
+    }
+    files.insert(
+        "report.html".to_string(),
+        std::fs::read(dir.join("report.html")).unwrap(),
+    );
+    files
+}
+
+/// Every value of `src=`, `href=`, `url(` and `@import` in an HTML page.
+fn references(html: &str) -> Vec<String> {
+    let mut found = vec![];
+    for pattern in ["src=", "href=", "url(", "@import"] {
+        for (at, _) in html.match_indices(pattern) {
+            let rest = html[at + pattern.len()..].trim_start();
+            let rest = rest.trim_start_matches(['"', '\'']);
+            let end = rest.find(['"', '\'', ')', ' ', '>', ';']).unwrap_or(rest.len());
+            found.push(format!("{pattern}{}", &rest[..end.min(80)]));
+        }
+    }
+    found
+}
+
+fn assert_self_contained(html: &str) {
+    let lower = html.to_ascii_lowercase();
+    assert!(
+        !lower.contains("http:") && !lower.contains("https:"),
+        "report.html names an http(s) URL"
+    );
+    for reference in references(html) {
+        let value = reference
+            .split_once(['=', '('])
+            .map_or("", |(_, v)| v)
+            .to_ascii_lowercase();
+        assert!(!reference.starts_with("@import"), "report.html imports {reference}");
+        assert!(
+            value.starts_with('#') || value.starts_with("data:"),
+            "report.html refers outside itself: {reference}"
+        );
+        assert!(
+            !value.starts_with("//"),
+            "report.html has a protocol-relative URL: {reference}"
+        );
+    }
+}
+
+#[test]
+fn a_run_writes_every_chart_as_full_hd_png_and_svg() {
+    let run = shared_run();
+    let charts = run.join("charts");
+    let mut titles = vec![];
+    for stem in run_chart_stems() {
+        titles.push(check_chart(&charts, &stem));
+    }
+    assert!(titles.iter().any(|t| t.starts_with("BTC price")));
+    assert!(titles.iter().any(|t| t.starts_with("bitmain: cash balance")));
+    // Nothing else is written there.
+    let n_files = std::fs::read_dir(&charts).unwrap().count();
+    assert_eq!(n_files, 2 * run_chart_stems().len());
+    // The report embeds every chart once.
+    let html = std::fs::read_to_string(run.join("report.html")).unwrap();
+    assert_eq!(html.matches("<figure").count(), run_chart_stems().len());
+    for title in &titles {
+        assert!(
+            html.contains(title.replace('\'', "&apos;").as_str()),
+            "report.html lacks {title:?}"
+        );
+    }
+    assert_self_contained(&html);
+}
+
+#[test]
+fn charts_carry_the_source_and_scenario() {
+    let svg = std::fs::read_to_string(shared_run().join("charts").join("cash_bitmain.svg")).unwrap();
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let labels: Vec<&str> = doc.descendants().filter_map(|n| n.attribute("aria-label")).collect();
+    let source = labels
+        .iter()
+        .find(|l| l.starts_with("Source: hashcycle"))
+        .expect("a source line");
+    assert!(
+        source.contains(env!("CARGO_PKG_VERSION")) && source.contains("40 paths") && source.contains("seed 20250101")
+    );
+    assert!(
+        labels
+            .iter()
+            .any(|l| l.contains("Scenario base") && l.contains("80% futures")),
+        "{labels:?}"
+    );
+    assert!(
+        labels.iter().any(|l| l.starts_with("Halving 2028")),
+        "halvings are marked: {labels:?}"
+    );
+    assert!(
+        labels.iter().any(|l| l.starts_with("Cash (USD")),
+        "the y axis names its unit: {labels:?}"
+    );
+}
+
+#[test]
+fn plot_redraws_byte_identical_charts_and_report() {
+    let run = run_into(&temp_dir("charts-replot"));
+    let before = chart_bytes(&run);
+    assert_eq!(before.len(), 2 * run_chart_stems().len() + 1);
+    let out = hashcycle(&["plot", run.to_str().unwrap()], &project_dir());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let after = chart_bytes(&run);
+    assert_eq!(before.keys().collect::<Vec<_>>(), after.keys().collect::<Vec<_>>());
+    for (name, bytes) in &before {
+        assert!(after[name] == *bytes, "{name} changed when redrawn");
+    }
+    let _ = std::fs::remove_dir_all(run.parent().unwrap());
+}
+
+#[test]
+fn plot_names_the_missing_table() {
+    let run = run_into(&temp_dir("charts-missing"));
+    std::fs::remove_file(run.join("manufacturers.parquet")).unwrap();
+    let out = hashcycle(&["plot", run.to_str().unwrap()], &project_dir());
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("manufacturers.parquet") && stderr.contains("missing"),
+        "{stderr}"
+    );
+
+    std::fs::remove_file(run.join("run.json")).unwrap();
+    let out = hashcycle(&["plot", run.to_str().unwrap()], &project_dir());
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("run.json") && stderr.contains("sweep.json"), "{stderr}");
+    let _ = std::fs::remove_dir_all(run.parent().unwrap());
+}
+
+#[test]
+fn a_sweep_gets_heatmaps_a_comparison_and_a_report() {
+    let dir = temp_dir("charts-sweep");
+    let file = dir.join("sweep.toml");
+    let text = format!(
+        "[sweep]\nname = \"chart_sweep\"\nscenarios = [\"{}\", \"{}\"]\npaths = 10\nseed = 3\nfocus_manufacturer = \"bitmain\"\n\n\
+         [[grid]]\nparameter = \"manufacturers.bitmain.strategy.futures_share\"\nvalues = [0.5, 0.8]\n\n\
+         [[grid]]\nparameter = \"manufacturers.bitmain.strategy.prepay_share\"\nvalues = [0.2, 0.5]\n",
+        scenario_path("base").display(),
+        scenario_path("bear").display()
+    );
+    std::fs::write(&file, text).unwrap();
+    let out_dir = dir.join("out");
+    let out = hashcycle(
+        &["sweep", file.to_str().unwrap(), "--out", out_dir.to_str().unwrap()],
+        &project_dir(),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let sweep = out_dir.join("chart_sweep");
+    let out = hashcycle(&["plot", sweep.to_str().unwrap()], &project_dir());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let charts = sweep.join("charts");
+    let mut stems = vec![];
+    for scenario in ["base", "bear"] {
+        stems.push(format!("heatmap_p_cash_below_zero_{scenario}"));
+        stems.push(format!("heatmap_end_cash_median_{scenario}"));
+    }
+    stems.push("strategy_comparison".to_string());
+    for stem in &stems {
+        check_chart(&charts, stem);
+    }
+    // The reference cell (80% futures, 50% prepayment) is outlined and every cell prints its value.
+    let svg = std::fs::read_to_string(charts.join("heatmap_p_cash_below_zero_base.svg")).unwrap();
+    assert!(svg.contains("aria-label=\"Reference strategy (the scenario file&apos;s values)\""));
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let percentages = doc
+        .descendants()
+        .filter_map(|n| n.attribute("aria-label"))
+        .filter(|l| l.ends_with('%') && l.len() <= 6)
+        .count();
+    assert!(
+        percentages >= 4,
+        "every cell prints its probability ({percentages} found)"
+    );
+    let html = std::fs::read_to_string(sweep.join("report.html")).unwrap();
+    assert_eq!(html.matches("<figure").count(), stems.len());
+    assert_self_contained(&html);
+    // Redrawing gives the same bytes.
+    let before = chart_bytes(&sweep);
+    let out = hashcycle(&["plot", sweep.to_str().unwrap()], &project_dir());
+    assert!(out.status.success());
+    assert!(before == chart_bytes(&sweep), "sweep charts changed when redrawn");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The Chromium binary, installing the Debian package when it is missing and we are root.
+fn chromium() -> PathBuf {
+    let find = || {
+        ["chromium", "chromium-browser"].iter().find_map(|name| {
+            std::env::var_os("PATH").and_then(|paths| {
+                std::env::split_paths(&paths)
+                    .map(|dir| dir.join(name))
+                    .find(|candidate| candidate.is_file())
+            })
+        })
+    };
+    if let Some(path) = find() {
+        return path;
+    }
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    let mut tried = vec![];
+    if is_root {
+        for args in [
+            &["install", "-y", "chromium"][..],
+            &["update"][..],
+            &["install", "-y", "chromium"][..],
+        ] {
+            let status = Command::new("apt-get")
+                .args(args)
+                .env("DEBIAN_FRONTEND", "noninteractive")
+                .status();
+            tried.push(format!("apt-get {} ({status:?})", args.join(" ")));
+            if let Some(path) = find() {
+                return path;
+            }
+        }
+    }
+    panic!(
+        "this test renders report.html in headless Chromium, which is not installed; install the Debian package \
+         `chromium` (apt-get install -y chromium) and run again. Tried: {}",
+        if tried.is_empty() {
+            "nothing (not root)".to_string()
+        } else {
+            tried.join(", ")
+        }
+    );
+}
+
+#[test]
+fn the_report_renders_in_headless_chromium() {
+    let report = shared_run().join("report.html");
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert_self_contained(&html);
+    let work = temp_dir("charts-chromium");
+    let screenshot = work.join("report.png");
+    let profile = work.join("profile");
+    let out = Command::new(chromium())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            &format!("--user-data-dir={}", profile.display()),
+            &format!("--screenshot={}", screenshot.display()),
+            "--window-size=1920,1080",
+            &format!("file://{}", report.canonicalize().unwrap().display()),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        screenshot.is_file(),
+        "chromium wrote no screenshot: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (w, h, variance) = png_stats(&screenshot);
+    assert_eq!((w, h), (1920, 1080));
+    assert!(
+        variance > SCREENSHOT_MIN_VARIANCE,
+        "the rendered report looks blank (variance {variance:.1})"
+    );
+    let _ = std::fs::remove_dir_all(&work);
+}
