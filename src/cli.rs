@@ -165,7 +165,14 @@ fn run(cli: Cli) -> Result<(), Failure> {
             );
             Ok(())
         }
-        Command::Sweep { file, paths, seed, out, threads, monthly } => {
+        Command::Sweep {
+            file,
+            paths,
+            seed,
+            out,
+            threads,
+            monthly,
+        } => {
             if paths == Some(0) {
                 return Err(Failure::Input("error: --paths must be at least 1".into()));
             }
@@ -173,7 +180,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 return Err(Failure::Input("error: --threads must be at least 1".into()));
             }
             let sweep = crate::sweep::file::load(&file).map_err(|e| Failure::Input(format!("error: {e}")))?;
-            let plan = crate::sweep::plan::build(sweep, paths, seed).map_err(|e| Failure::Input(format!("error: {e}")))?;
+            let plan =
+                crate::sweep::plan::build(sweep, paths, seed).map_err(|e| Failure::Input(format!("error: {e}")))?;
             eprintln!(
                 "sweep {}: {} scenarios × {} strategies × {} paths",
                 plan.sweep.name,
@@ -181,10 +189,21 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 plan.cells.len(),
                 plan.n_paths
             );
-            let options = crate::sweep::run::SweepOptions { out_dir: out, threads, progress: true, monthly };
-            let report = crate::sweep::run::run(&plan, &options).map_err(|e| Failure::Runtime(format!("error: {e}")))?;
+            let options = crate::sweep::run::SweepOptions {
+                out_dir: out,
+                threads,
+                progress: true,
+                monthly,
+            };
+            let report =
+                crate::sweep::run::run(&plan, &options).map_err(|e| Failure::Runtime(format!("error: {e}")))?;
             print!("{}", crate::sweep::summary_text(&report.rows));
-            println!("wrote {} ({} cells in {:.1} s)", report.dir.display(), report.rows.len(), report.wall_seconds);
+            println!(
+                "wrote {} ({} cells in {:.1} s)",
+                report.dir.display(),
+                report.rows.len(),
+                report.wall_seconds
+            );
             if report.failures.is_empty() {
                 return Ok(());
             }

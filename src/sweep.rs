@@ -66,10 +66,19 @@ pub fn summary_text(rows: &[SweepRow]) -> String {
         let mut cash_order = cells.clone();
         cash_order.sort_by(by_cash);
         let focus = cells.first().map_or("", |r| r.focus_manufacturer.as_str());
-        out.push_str(&format!("scenario {scenario} ({} strategies for {focus})\n", cells.len()));
+        out.push_str(&format!(
+            "scenario {scenario} ({} strategies for {focus})\n",
+            cells.len()
+        ));
         if let Some(reference) = cells.iter().find(|r| r.is_reference) {
-            let risk_rank = risk_order.iter().position(|r| r.cell_idx == reference.cell_idx).map_or(0, |i| i + 1);
-            let cash_rank = cash_order.iter().position(|r| r.cell_idx == reference.cell_idx).map_or(0, |i| i + 1);
+            let risk_rank = risk_order
+                .iter()
+                .position(|r| r.cell_idx == reference.cell_idx)
+                .map_or(0, |i| i + 1);
+            let cash_rank = cash_order
+                .iter()
+                .position(|r| r.cell_idx == reference.cell_idx)
+                .map_or(0, |i| i + 1);
             out.push_str(&format!(
                 "  reference         {}\n                    ranks {risk_rank} of {} by P(cash<0), {cash_rank} of {} by median ending cash\n",
                 describe(reference),

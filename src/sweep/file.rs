@@ -23,9 +23,9 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::scenario::ScenarioError;
 use crate::scenario::raw::{self, Span, Value};
 use crate::scenario::reader::{Bounds, Problems, Section};
-use crate::scenario::ScenarioError;
 
 /// Grid steps may produce at most this many values per axis.
 const MAX_VALUES_PER_AXIS: usize = 10_000;
@@ -45,7 +45,11 @@ pub struct SweepFile {
 #[derive(Clone, Debug)]
 pub enum Design {
     Grid(Vec<Axis>),
-    LatinHypercube { n_points: u32, seed: u64, ranges: Vec<LhsRange> },
+    LatinHypercube {
+        n_points: u32,
+        seed: u64,
+        ranges: Vec<LhsRange>,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -68,7 +72,9 @@ impl Design {
     pub fn parameters(&self) -> Vec<(String, Option<Span>)> {
         match self {
             Design::Grid(axes) => axes.iter().map(|a| (a.parameter.clone(), a.span.clone())).collect(),
-            Design::LatinHypercube { ranges, .. } => ranges.iter().map(|r| (r.parameter.clone(), r.span.clone())).collect(),
+            Design::LatinHypercube { ranges, .. } => {
+                ranges.iter().map(|r| (r.parameter.clone(), r.span.clone())).collect()
+            }
         }
     }
 }
@@ -77,7 +83,9 @@ impl Design {
 /// so that 0.1 + 0.2 prints as 0.3.
 pub fn stepped_values(from: f64, to: f64, step: f64) -> Vec<f64> {
     let n = ((to - from) / step + 1e-9).floor() as usize + 1;
-    (0..n.min(MAX_VALUES_PER_AXIS)).map(|k| ((from + k as f64 * step) * 1e12).round() / 1e12).collect()
+    (0..n.min(MAX_VALUES_PER_AXIS))
+        .map(|k| ((from + k as f64 * step) * 1e12).round() / 1e12)
+        .collect()
 }
 
 pub fn load(path: &Path) -> Result<SweepFile, ScenarioError> {
@@ -97,7 +105,11 @@ pub fn load(path: &Path) -> Result<SweepFile, ScenarioError> {
         p.push(e.span, "", format!("TOML syntax error: {}", e.message));
     }
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let sweep = if p.is_empty() { read(&tree, &base_dir, &mut p) } else { None };
+    let sweep = if p.is_empty() {
+        read(&tree, &base_dir, &mut p)
+    } else {
+        None
+    };
     match sweep {
         Some(mut s) if p.is_empty() => {
             s.path = path.to_path_buf();
@@ -113,48 +125,88 @@ pub fn load(path: &Path) -> Result<SweepFile, ScenarioError> {
 }
 
 fn read(root: &raw::Node, base_dir: &Path, p: &mut Problems) -> Option<SweepFile> {
-    let raw::Value::Table(table) = &root.value else { return None };
+    let raw::Value::Table(table) = &root.value else {
+        return None;
+    };
     let mut top = Section::new(table, "", root.span.clone());
     let mut s = top.table(p, "sweep", true)?;
     let (name, name_span) = s.string(p, "name", None);
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.') {
-        p.push(name_span, "sweep.name", "`sweep.name` must be a non-empty name of letters, digits, '_', '-' or '.' (it names the output directory)");
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+    {
+        p.push(
+            name_span,
+            "sweep.name",
+            "`sweep.name` must be a non-empty name of letters, digits, '_', '-' or '.' (it names the output directory)",
+        );
     }
     let mut scenario_files = vec![];
     match s.node("scenarios") {
-        Some(raw::Node { value: raw::Value::Array(items), span }) => {
+        Some(raw::Node {
+            value: raw::Value::Array(items),
+            span,
+        }) => {
             for item in items {
                 match &item.value {
                     raw::Value::Str(f) => scenario_files.push((base_dir.join(f), item.span.clone())),
                     other => p.push(
                         item.span.clone(),
                         "sweep.scenarios",
-                        format!("`sweep.scenarios` entries must be file names, found {}", other.type_name()),
+                        format!(
+                            "`sweep.scenarios` entries must be file names, found {}",
+                            other.type_name()
+                        ),
                     ),
                 }
             }
             if items.is_empty() {
-                p.push(span.clone(), "sweep.scenarios", "`sweep.scenarios` must list at least one scenario file");
+                p.push(
+                    span.clone(),
+                    "sweep.scenarios",
+                    "`sweep.scenarios` must list at least one scenario file",
+                );
             }
         }
-        Some(node) => p.push(node.span.clone(), "sweep.scenarios", "`sweep.scenarios` must be an array of file names"),
-        None => p.push(s.span.clone(), "sweep.scenarios", "missing key `scenarios` in [sweep] (expected an array of scenario files)"),
+        Some(node) => p.push(
+            node.span.clone(),
+            "sweep.scenarios",
+            "`sweep.scenarios` must be an array of file names",
+        ),
+        None => p.push(
+            s.span.clone(),
+            "sweep.scenarios",
+            "missing key `scenarios` in [sweep] (expected an array of scenario files)",
+        ),
     }
-    let n_paths = s.has("paths").then(|| s.u32(p, "paths", Bounds::closed(1.0, 10_000_000.0), None));
+    let n_paths = s
+        .has("paths")
+        .then(|| s.u32(p, "paths", Bounds::closed(1.0, 10_000_000.0), None));
     let seed = s.has("seed").then(|| s.u64(p, "seed", Bounds::non_negative(), None));
-    let focus_manufacturer = s.has("focus_manufacturer").then(|| s.string(p, "focus_manufacturer", None));
+    let focus_manufacturer = s
+        .has("focus_manufacturer")
+        .then(|| s.string(p, "focus_manufacturer", None));
     s.finish(p);
 
     let grid = top.tables(p, "grid", false);
     let lhs = top.table(p, "latin_hypercube", false);
     let design = match (grid.is_empty(), lhs) {
         (false, Some(l)) => {
-            p.push(l.span.clone(), "latin_hypercube", "a sweep has either [[grid]] axes or a [latin_hypercube], not both");
+            p.push(
+                l.span.clone(),
+                "latin_hypercube",
+                "a sweep has either [[grid]] axes or a [latin_hypercube], not both",
+            );
             l.finish(p);
             None
         }
         (true, None) => {
-            p.push(root.span.clone(), "grid", "a sweep needs [[grid]] axes or a [latin_hypercube] section");
+            p.push(
+                root.span.clone(),
+                "grid",
+                "a sweep needs [[grid]] axes or a [latin_hypercube] section",
+            );
             None
         }
         (false, None) => {
@@ -164,12 +216,17 @@ fn read(root: &raw::Node, base_dir: &Path, p: &mut Problems) -> Option<SweepFile
                 let values = if g.has("values") {
                     let path = g.path.clone();
                     match g.node("values") {
-                        Some(raw::Node { value: raw::Value::Array(items), .. }) if !items.is_empty() => {
-                            items.iter().map(|n| n.value.clone()).collect()
-                        }
+                        Some(raw::Node {
+                            value: raw::Value::Array(items),
+                            ..
+                        }) if !items.is_empty() => items.iter().map(|n| n.value.clone()).collect(),
                         node => {
                             let span = node.and_then(|n| n.span.clone()).or(g.span.clone());
-                            p.push(span, &format!("{path}.values"), format!("`{path}.values` must be a non-empty array"));
+                            p.push(
+                                span,
+                                &format!("{path}.values"),
+                                format!("`{path}.values` must be a non-empty array"),
+                            );
                             vec![]
                         }
                     }
@@ -178,15 +235,31 @@ fn read(root: &raw::Node, base_dir: &Path, p: &mut Problems) -> Option<SweepFile
                     let to = g.f64(p, "to", Bounds::any(), None);
                     let step = g.f64(p, "step", Bounds::positive(), None);
                     if to < from {
-                        p.push(g.span.clone(), &format!("{}.to", g.path), format!("`{}.to` = {to} is below `from` = {from}", g.path));
+                        p.push(
+                            g.span.clone(),
+                            &format!("{}.to", g.path),
+                            format!("`{}.to` = {to} is below `from` = {from}", g.path),
+                        );
                     }
                     if step > 0.0 && (to - from) / step > MAX_VALUES_PER_AXIS as f64 {
-                        p.push(g.span.clone(), &format!("{}.step", g.path), format!("`{}` would produce more than {MAX_VALUES_PER_AXIS} values", g.path));
+                        p.push(
+                            g.span.clone(),
+                            &format!("{}.step", g.path),
+                            format!("`{}` would produce more than {MAX_VALUES_PER_AXIS} values", g.path),
+                        );
                     }
-                    if step > 0.0 && to >= from { stepped_values(from, to, step).into_iter().map(Value::Float).collect() } else { vec![] }
+                    if step > 0.0 && to >= from {
+                        stepped_values(from, to, step).into_iter().map(Value::Float).collect()
+                    } else {
+                        vec![]
+                    }
                 };
                 g.finish(p);
-                axes.push(Axis { parameter, span, values });
+                axes.push(Axis {
+                    parameter,
+                    span,
+                    values,
+                });
             }
             Some(Design::Grid(axes))
         }
@@ -199,10 +272,19 @@ fn read(root: &raw::Node, base_dir: &Path, p: &mut Problems) -> Option<SweepFile
                 let min = r.f64(p, "min", Bounds::any(), None);
                 let max = r.f64(p, "max", Bounds::any(), None);
                 if max < min {
-                    p.push(r.span.clone(), &format!("{}.max", r.path), format!("`{}.max` = {max} is below `min` = {min}", r.path));
+                    p.push(
+                        r.span.clone(),
+                        &format!("{}.max", r.path),
+                        format!("`{}.max` = {max} is below `min` = {min}", r.path),
+                    );
                 }
                 r.finish(p);
-                ranges.push(LhsRange { parameter, span, min, max });
+                ranges.push(LhsRange {
+                    parameter,
+                    span,
+                    min,
+                    max,
+                });
             }
             l.finish(p);
             Some(Design::LatinHypercube { n_points, seed, ranges })

@@ -128,7 +128,13 @@ pub fn proportion(successes: usize, n: usize) -> (f64, f64) {
 pub fn cell_metrics(outcomes: &[PathOutcome]) -> CellMetrics {
     let ok: Vec<&PathOutcome> = outcomes.iter().filter(|o| !o.failed_check).collect();
     let n = ok.len();
-    let mean = |f: fn(&PathOutcome) -> f64| if n == 0 { 0.0 } else { ok.iter().map(|o| f(o)).sum::<f64>() / n as f64 };
+    let mean = |f: fn(&PathOutcome) -> f64| {
+        if n == 0 {
+            0.0
+        } else {
+            ok.iter().map(|o| f(o)).sum::<f64>() / n as f64
+        }
+    };
     let collect = |f: fn(&PathOutcome) -> f64| ok.iter().map(|o| f(o)).collect::<Vec<f64>>();
     let (p_cash_below_zero, p_cash_below_zero_se) = proportion(ok.iter().filter(|o| o.cash_below_zero).count(), n);
     let (p_distress, p_distress_se) = proportion(ok.iter().filter(|o| o.distressed).count(), n);

@@ -9,7 +9,7 @@ use crate::model::rng::PathRng;
 use crate::scenario::overrides;
 use crate::scenario::raw::{self, Value};
 use crate::scenario::reader::Problems;
-use crate::scenario::{line_col, Scenario};
+use crate::scenario::{Scenario, line_col};
 use crate::sweep::file::{Design, SweepFile};
 
 /// A strategy: one value per swept parameter.
@@ -135,7 +135,11 @@ pub fn cells(design: &Design) -> Vec<Cell> {
                 .map(|(p, v)| format!("{}={}", short_name(p), value_text(v)))
                 .collect::<Vec<_>>()
                 .join(", ");
-            Cell { cell_idx: cell_idx as u32, values, label }
+            Cell {
+                cell_idx: cell_idx as u32,
+                values,
+                label,
+            }
         })
         .collect()
 }
@@ -157,7 +161,11 @@ pub fn build(sweep: SweepFile, n_paths: Option<u32>, seed: Option<u64>) -> Resul
         let base = match Scenario::load(file) {
             Ok(s) => s,
             Err(e) => {
-                errors.push(format!("{}: scenario `{}` is not valid:\n{e}", sweep_location(file_span), file.display()));
+                errors.push(format!(
+                    "{}: scenario `{}` is not valid:\n{e}",
+                    sweep_location(file_span),
+                    file.display()
+                ));
                 continue;
             }
         };
@@ -175,7 +183,11 @@ pub fn build(sweep: SweepFile, n_paths: Option<u32>, seed: Option<u64>) -> Resul
                         file.display()
                     ));
                 }
-                Err(e) => errors.push(format!("{}: {e} (in scenario `{}`)", sweep_location(span), file.display())),
+                Err(e) => errors.push(format!(
+                    "{}: {e} (in scenario `{}`)",
+                    sweep_location(span),
+                    file.display()
+                )),
             }
         }
         if originals.len() != parameters.len() {
@@ -214,15 +226,25 @@ pub fn build(sweep: SweepFile, n_paths: Option<u32>, seed: Option<u64>) -> Resul
                     errors.push(format!("{}: {e}", sweep_location(span)));
                 }
             }
-            let is_reference = cell.values.iter().zip(&originals).all(|(v, o)| match (value_f64(v), value_f64(o)) {
-                (Some(a), Some(b)) => (a - b).abs() <= 1e-9 * b.abs().max(1.0),
-                _ => v == o,
-            });
+            let is_reference = cell
+                .values
+                .iter()
+                .zip(&originals)
+                .all(|(v, o)| match (value_f64(v), value_f64(o)) {
+                    (Some(a), Some(b)) => (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+                    _ => v == o,
+                });
             if is_reference && reference_cell.is_none() {
                 reference_cell = Some(cell.cell_idx);
             }
             let base_dir = file.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
-            match Scenario::from_tree(cell_tree, &base.text, &file.display().to_string(), &base_dir, Problems::default()) {
+            match Scenario::from_tree(
+                cell_tree,
+                &base.text,
+                &file.display().to_string(),
+                &base_dir,
+                Problems::default(),
+            ) {
                 Ok(s) => {
                     let mut p = s.params;
                     if let Some(n) = n_paths.or(sweep.n_paths) {
@@ -235,7 +257,12 @@ pub fn build(sweep: SweepFile, n_paths: Option<u32>, seed: Option<u64>) -> Resul
                 }
                 Err(e) => {
                     if errors.len() < 10 {
-                        errors.push(format!("cell {} ({}) of scenario `{}`:\n{e}", cell.cell_idx, cell.label, file.display()));
+                        errors.push(format!(
+                            "cell {} ({}) of scenario `{}`:\n{e}",
+                            cell.cell_idx,
+                            cell.label,
+                            file.display()
+                        ));
                     }
                 }
             }
@@ -254,7 +281,9 @@ pub fn build(sweep: SweepFile, n_paths: Option<u32>, seed: Option<u64>) -> Resul
     let names: Vec<&str> = scenarios.iter().map(|s| s.name.as_str()).collect();
     for (i, name) in names.iter().enumerate() {
         if names[..i].contains(name) {
-            errors.push(format!("two scenarios of the sweep are named \"{name}\"; scenario names must differ"));
+            errors.push(format!(
+                "two scenarios of the sweep are named \"{name}\"; scenario names must differ"
+            ));
         }
     }
     if !errors.is_empty() {
@@ -262,7 +291,14 @@ pub fn build(sweep: SweepFile, n_paths: Option<u32>, seed: Option<u64>) -> Resul
     }
     let first = &scenarios[0].params[0];
     let (n_paths, seed) = (first.simulation.n_paths, first.simulation.seed);
-    Ok(Plan { parameters: parameters.into_iter().map(|p| p.0).collect(), cells, scenarios, n_paths, seed, sweep })
+    Ok(Plan {
+        parameters: parameters.into_iter().map(|p| p.0).collect(),
+        cells,
+        scenarios,
+        n_paths,
+        seed,
+        sweep,
+    })
 }
 
 #[cfg(test)]
@@ -273,8 +309,16 @@ mod tests {
     #[test]
     fn grid_cells_are_the_full_factorial_in_axis_order() {
         let design = Design::Grid(vec![
-            Axis { parameter: "a.x".into(), span: None, values: vec![Value::Float(1.0), Value::Float(2.0)] },
-            Axis { parameter: "b.y".into(), span: None, values: vec![Value::Int(3), Value::Int(4), Value::Int(5)] },
+            Axis {
+                parameter: "a.x".into(),
+                span: None,
+                values: vec![Value::Float(1.0), Value::Float(2.0)],
+            },
+            Axis {
+                parameter: "b.y".into(),
+                span: None,
+                values: vec![Value::Int(3), Value::Int(4), Value::Int(5)],
+            },
         ]);
         let cells = cells(&design);
         assert_eq!(cells.len(), 6);
@@ -288,8 +332,18 @@ mod tests {
             n_points: 20,
             seed: 3,
             ranges: vec![
-                LhsRange { parameter: "x".into(), span: None, min: 0.0, max: 1.0 },
-                LhsRange { parameter: "y".into(), span: None, min: 10.0, max: 30.0 },
+                LhsRange {
+                    parameter: "x".into(),
+                    span: None,
+                    min: 0.0,
+                    max: 1.0,
+                },
+                LhsRange {
+                    parameter: "y".into(),
+                    span: None,
+                    min: 10.0,
+                    max: 30.0,
+                },
             ],
         };
         let cells = cells(&design);

@@ -8,14 +8,14 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde_json::json;
 
-use crate::batch::{progress_bar, simulate_path_guarded, thread_pool, PathFailure, RunError};
+use crate::batch::{PathFailure, RunError, progress_bar, simulate_path_guarded, thread_pool};
 use crate::model::record::{PathSummary, SummaryOnly};
 use crate::output::dir::StagedDir;
-use crate::output::parquet::{write_frame, TableFile};
-use crate::output::sweep_tables::{paths_frame, sweep_frame, SweepRow};
+use crate::output::parquet::{TableFile, write_frame};
+use crate::output::sweep_tables::{SweepRow, paths_frame, sweep_frame};
 use crate::output::tables::{self, Calendar, Names, RunColumns};
-use crate::output::{provenance, OutputError};
-use crate::sweep::metrics::{cell_metrics, PathOutcome};
+use crate::output::{OutputError, provenance};
+use crate::sweep::metrics::{PathOutcome, cell_metrics};
 use crate::sweep::plan::Plan;
 
 #[derive(Clone, Debug)]
@@ -101,7 +101,11 @@ pub fn run(plan: &Plan, options: &SweepOptions) -> Result<SweepReport, RunError>
     let pool = thread_pool(options.threads)?;
     let staged = StagedDir::create(&options.out_dir, &plan.sweep.name)?;
     let dir = staged.path().to_path_buf();
-    let bar = progress_bar(plan.n_work_paths(), options.progress, &format!("sweep {}", plan.sweep.name));
+    let bar = progress_bar(
+        plan.n_work_paths(),
+        options.progress,
+        &format!("sweep {}", plan.sweep.name),
+    );
     let mut paths_file = TableFile::create(&dir.join("paths.parquet"))?;
     let mut rows = vec![];
     let mut failures = vec![];
@@ -109,7 +113,11 @@ pub fn run(plan: &Plan, options: &SweepOptions) -> Result<SweepReport, RunError>
     for scenario in &plan.scenarios {
         let names = Names::new(&scenario.params[0]);
         let calendar = Calendar::new(&scenario.params[0], 0);
-        let mut monthly = if options.monthly { Some(MonthlyFiles::create(&dir, &scenario.name)?) } else { None };
+        let mut monthly = if options.monthly {
+            Some(MonthlyFiles::create(&dir, &scenario.name)?)
+        } else {
+            None
+        };
         for (cell, params) in plan.cells.iter().zip(&scenario.params) {
             let n_paths = params.simulation.n_paths;
             let (summaries, columns): (Vec<PathSummary>, Option<RunColumns>) = if monthly.is_some() {
@@ -145,19 +153,32 @@ pub fn run(plan: &Plan, options: &SweepOptions) -> Result<SweepReport, RunError>
                 });
                 (summaries, None)
             };
-            let outcomes: Vec<PathOutcome> =
-                summaries.iter().map(|s| PathOutcome::from_summary(s, scenario.focus_manufacturer_idx)).collect();
+            let outcomes: Vec<PathOutcome> = summaries
+                .iter()
+                .map(|s| PathOutcome::from_summary(s, scenario.focus_manufacturer_idx))
+                .collect();
             for s in &summaries {
                 if let Some(violation) = &s.violation {
                     failures.push((
                         scenario.name.clone(),
                         cell.cell_idx,
-                        PathFailure { path_idx: s.path_idx, violation: violation.clone() },
+                        PathFailure {
+                            path_idx: s.path_idx,
+                            violation: violation.clone(),
+                        },
                     ));
                 }
             }
-            let frame = paths_frame(&plan.sweep.name, &scenario.name, cell.cell_idx, &plan.parameters, &cell.values, &outcomes, &calendar)
-                .map_err(|e| OutputError::polars(&dir.join("paths.parquet"), e))?;
+            let frame = paths_frame(
+                &plan.sweep.name,
+                &scenario.name,
+                cell.cell_idx,
+                &plan.parameters,
+                &cell.values,
+                &outcomes,
+                &calendar,
+            )
+            .map_err(|e| OutputError::polars(&dir.join("paths.parquet"), e))?;
             paths_file.write(&frame)?;
             if let (Some(files), Some(columns)) = (monthly.as_mut(), columns.as_ref()) {
                 files.write(cell.cell_idx, columns, &names, &calendar)?;
@@ -178,7 +199,8 @@ pub fn run(plan: &Plan, options: &SweepOptions) -> Result<SweepReport, RunError>
         first_calendar.get_or_insert(calendar);
     }
     bar.finish_and_clear();
-    let calendar = first_calendar.ok_or_else(|| OutputError::io(&dir, std::io::Error::other("a sweep needs a scenario")))?;
+    let calendar =
+        first_calendar.ok_or_else(|| OutputError::io(&dir, std::io::Error::other("a sweep needs a scenario")))?;
     let parameters = plan.parameters.clone();
     let sweep_name = plan.sweep.name.clone();
     paths_file.finish(|| paths_frame(&sweep_name, "", 0, &parameters, &plan.cells[0].values, &[], &calendar))?;
@@ -186,9 +208,21 @@ pub fn run(plan: &Plan, options: &SweepOptions) -> Result<SweepReport, RunError>
         .map_err(|e| OutputError::polars(&dir.join("sweep.parquet"), e))?;
     write_frame(&dir.join("sweep.parquet"), &frame)?;
     let wall_seconds = started.elapsed().as_secs_f64();
-    write_sweep_json(&dir.join("sweep.json"), plan, options, &started_at, wall_seconds, &failures)?;
+    write_sweep_json(
+        &dir.join("sweep.json"),
+        plan,
+        options,
+        &started_at,
+        wall_seconds,
+        &failures,
+    )?;
     let dir = staged.commit()?;
-    Ok(SweepReport { dir, wall_seconds, rows, failures })
+    Ok(SweepReport {
+        dir,
+        wall_seconds,
+        rows,
+        failures,
+    })
 }
 
 fn write_sweep_json(
@@ -219,7 +253,11 @@ fn write_sweep_json(
             json!({"scenario": scenario, "cell": cell, "path": f.path_idx, "month_idx": f.violation.month.0, "what": f.violation.what})
         })
         .collect();
-    let focus = plan.scenarios.first().map(|s| s.focus_manufacturer.clone()).unwrap_or_default();
+    let focus = plan
+        .scenarios
+        .first()
+        .map(|s| s.focus_manufacturer.clone())
+        .unwrap_or_default();
     let value = json!({
         "tool": "hashcycle",
         "version": env!("CARGO_PKG_VERSION"),

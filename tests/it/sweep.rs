@@ -23,7 +23,10 @@ const GRID_2X2: &str = "[[grid]]\nparameter = \"manufacturers.bitmain.strategy.f
 
 fn sweep(dir: &Path, file: &Path, out: &str, extra: &[&str]) -> std::process::Output {
     let out_dir = dir.join(out);
-    let mut args = vec!["sweep", file.to_str().unwrap(), "--out", out_dir.to_str().unwrap(), "--threads", "2"];
+    let mut args = vec!["sweep", file.to_str().unwrap(), "--out", out_dir.to_str().unwrap()];
+    if !extra.contains(&"--threads") {
+        args.extend_from_slice(&["--threads", "2"]);
+    }
     args.extend_from_slice(extra);
     hashcycle(&args, &project_dir())
 }
@@ -33,11 +36,23 @@ fn f64s(df: &DataFrame, column: &str) -> Vec<f64> {
 }
 
 fn bools(df: &DataFrame, column: &str) -> Vec<bool> {
-    df.column(column).unwrap().bool().unwrap().iter().map(|v| v.unwrap()).collect()
+    df.column(column)
+        .unwrap()
+        .bool()
+        .unwrap()
+        .iter()
+        .map(|v| v.unwrap())
+        .collect()
 }
 
 fn strs(df: &DataFrame, column: &str) -> Vec<String> {
-    df.column(column).unwrap().str().unwrap().iter().map(|v| v.unwrap().to_string()).collect()
+    df.column(column)
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|v| v.unwrap().to_string())
+        .collect()
 }
 
 #[test]
@@ -47,7 +62,10 @@ fn a_two_by_two_grid_over_two_scenarios_gives_eight_cells_with_sound_metrics() {
     let out = sweep(&dir, &file, "a", &[]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("scenario base") && stdout.contains("scenario bear") && stdout.contains("reference"), "{stdout}");
+    assert!(
+        stdout.contains("scenario base") && stdout.contains("scenario bear") && stdout.contains("reference"),
+        "{stdout}"
+    );
     let result = dir.join("a").join("test_sweep");
     let cells = read_frame(&result.join("sweep.parquet")).unwrap();
     assert_eq!(cells.height(), 8);
@@ -55,19 +73,43 @@ fn a_two_by_two_grid_over_two_scenarios_gives_eight_cells_with_sound_metrics() {
     let prepay = f64s(&cells, "manufacturers.bitmain.strategy.prepay_share");
     let mut pairs: Vec<(f64, f64)> = futures.iter().copied().zip(prepay.iter().copied()).collect();
     pairs.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    assert_eq!(pairs, vec![(0.2, 0.1), (0.2, 0.1), (0.2, 0.5), (0.2, 0.5), (0.8, 0.1), (0.8, 0.1), (0.8, 0.5), (0.8, 0.5)]);
+    assert_eq!(
+        pairs,
+        vec![
+            (0.2, 0.1),
+            (0.2, 0.1),
+            (0.2, 0.5),
+            (0.2, 0.5),
+            (0.8, 0.1),
+            (0.8, 0.1),
+            (0.8, 0.5),
+            (0.8, 0.5)
+        ]
+    );
     // The reference cell is the one matching the scenario's own strategy (0.8 / 0.5), once per scenario.
     let reference: Vec<bool> = bools(&cells, "is_reference");
     assert_eq!(reference.iter().filter(|&&r| r).count(), 2);
     for (k, &is_ref) in reference.iter().enumerate() {
         assert_eq!(is_ref, futures[k] == 0.8 && prepay[k] == 0.5);
     }
-    let n: Vec<u32> = cells.column("n_paths").unwrap().u32().unwrap().into_no_null_iter().collect();
+    let n: Vec<u32> = cells
+        .column("n_paths")
+        .unwrap()
+        .u32()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
     assert!(n.iter().all(|&n| n == 12));
-    for (p_col, se_col) in [("p_cash_below_zero", "p_cash_below_zero_se"), ("p_distress", "p_distress_se")] {
+    for (p_col, se_col) in [
+        ("p_cash_below_zero", "p_cash_below_zero_se"),
+        ("p_distress", "p_distress_se"),
+    ] {
         for (p, se) in f64s(&cells, p_col).into_iter().zip(f64s(&cells, se_col)) {
             assert!((0.0..=1.0).contains(&p));
-            assert!((se - (p * (1.0 - p) / 12.0).sqrt()).abs() < 1e-12, "{p_col}: {p} with se {se}");
+            assert!(
+                (se - (p * (1.0 - p) / 12.0).sqrt()).abs() < 1e-12,
+                "{p_col}: {p} with se {se}"
+            );
         }
     }
     for q in ["p5", "p25", "p50", "p75", "p95"] {
@@ -80,13 +122,27 @@ fn a_two_by_two_grid_over_two_scenarios_gives_eight_cells_with_sound_metrics() {
     let paths = read_frame(&result.join("paths.parquet")).unwrap();
     assert_eq!(paths.height(), 8 * 12);
     let below: Vec<bool> = bools(&paths, "cash_below_zero");
-    let cell_of: Vec<u32> = paths.column("cell").unwrap().u32().unwrap().into_no_null_iter().collect();
+    let cell_of: Vec<u32> = paths
+        .column("cell")
+        .unwrap()
+        .u32()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
     let scenario_of = strs(&paths, "scenario");
     let cell_scenarios = strs(&cells, "scenario");
-    let cell_ids: Vec<u32> = cells.column("cell").unwrap().u32().unwrap().into_no_null_iter().collect();
+    let cell_ids: Vec<u32> = cells
+        .column("cell")
+        .unwrap()
+        .u32()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
     let p = f64s(&cells, "p_cash_below_zero");
     for k in 0..8 {
-        let hits = (0..paths.height()).filter(|&r| cell_of[r] == cell_ids[k] && scenario_of[r] == cell_scenarios[k] && below[r]).count();
+        let hits = (0..paths.height())
+            .filter(|&r| cell_of[r] == cell_ids[k] && scenario_of[r] == cell_scenarios[k] && below[r])
+            .count();
         assert!((p[k] - hits as f64 / 12.0).abs() < 1e-12);
     }
     let _ = std::fs::remove_dir_all(&dir);
@@ -117,13 +173,23 @@ fn strategies_in_a_scenario_share_their_price_paths() {
     let out = sweep(&dir, &file, "a", &["--monthly"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let network = read_frame(&dir.join("a/test_sweep/months/network/scenario=base/part-0.parquet")).unwrap();
-    let cell: Vec<u32> = network.column("cell").unwrap().u32().unwrap().into_no_null_iter().collect();
+    let cell: Vec<u32> = network
+        .column("cell")
+        .unwrap()
+        .u32()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
     let price = f64s(&network, "price_usd");
     let power_cost = f64s(&network, "power_cost_usd");
     let of = |c: u32, v: &[f64]| -> Vec<f64> { (0..v.len()).filter(|&i| cell[i] == c).map(|i| v[i]).collect() };
     assert_eq!(of(0, &price).len(), 12 * 120);
     assert_eq!(of(0, &price), of(1, &price), "price columns differ between strategies");
-    assert_ne!(of(0, &power_cost), of(1, &power_cost), "the strategies should differ somewhere");
+    assert_ne!(
+        of(0, &power_cost),
+        of(1, &power_cost),
+        "the strategies should differ somewhere"
+    );
     let paths = read_frame(&dir.join("a/test_sweep/paths.parquet")).unwrap();
     let end_price = f64s(&paths, "end_price_usd");
     assert_eq!(end_price[..12], end_price[12..24]);
@@ -133,7 +199,10 @@ fn strategies_in_a_scenario_share_their_price_paths() {
 #[test]
 fn a_parameter_path_that_names_nothing_fails_before_any_simulation() {
     let dir = temp_dir("sweep-bad-path");
-    let file = write_sweep(&dir, "[[grid]]\nparameter = \"manufacturers.bitmian.strategy.prepay_share\"\nvalues = [0.1, 0.5]\n");
+    let file = write_sweep(
+        &dir,
+        "[[grid]]\nparameter = \"manufacturers.bitmian.strategy.prepay_share\"\nvalues = [0.1, 0.5]\n",
+    );
     let out = sweep(&dir, &file, "a", &[]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -146,7 +215,10 @@ fn a_parameter_path_that_names_nothing_fails_before_any_simulation() {
 #[test]
 fn an_out_of_range_sweep_value_is_reported_with_its_cell() {
     let dir = temp_dir("sweep-bad-value");
-    let file = write_sweep(&dir, "[[grid]]\nparameter = \"manufacturers.bitmain.strategy.prepay_share\"\nvalues = [0.5, 1.5]\n");
+    let file = write_sweep(
+        &dir,
+        "[[grid]]\nparameter = \"manufacturers.bitmain.strategy.prepay_share\"\nvalues = [0.5, 1.5]\n",
+    );
     let out = sweep(&dir, &file, "a", &[]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -178,5 +250,8 @@ fn the_shipped_reference_sweep_file_is_valid() {
     let plan = hashcycle::sweep::plan::build(sweep, Some(1), None).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(plan.cells.len(), 90);
     assert_eq!(plan.scenarios.len(), 3);
-    assert!(plan.scenarios.iter().all(|s| s.reference_cell.is_some()), "the 80/50 cell is in the grid");
+    assert!(
+        plan.scenarios.iter().all(|s| s.reference_cell.is_some()),
+        "the 80/50 cell is in the grid"
+    );
 }

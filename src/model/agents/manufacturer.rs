@@ -255,6 +255,8 @@ pub struct Manufacturer {
     pub planned_units: u64,
     pub futures_offer_units: u64,
     pub futures_signed_units: u64,
+    /// Stock per generation held back for futures batches due now or next month (refreshed after deliveries).
+    pub reserved_units: Vec<u64>,
     pub flows: ManufacturerFlows,
     pub totals: ManufacturerTotals,
     next_contract_id: u64,
@@ -277,6 +279,7 @@ impl Manufacturer {
             planned_units: 0,
             futures_offer_units: 0,
             futures_signed_units: 0,
+            reserved_units: vec![0; n_generations],
             flows: ManufacturerFlows::default(),
             totals: ManufacturerTotals {
                 min_cash_usd: params.cash_usd,
@@ -520,15 +523,20 @@ impl Manufacturer {
         self.wafer_lots.sort_by_key(|l| (l.arrival, l.ordered));
     }
 
-    /// Units of stock not needed for futures batches falling due next month.
-    pub fn free_stock_units(&self, generation_idx: usize, next_month: Month) -> u64 {
-        let reserved: u64 = self
-            .futures
-            .iter()
-            .filter(|c| c.generation_idx == generation_idx)
-            .map(|c| c.units_outstanding_due() + c.batch_units(next_month))
-            .sum();
-        self.stock[generation_idx].units.saturating_sub(reserved)
+    /// Recomputes the stock held back for futures: batches still due and those falling due in `next_month`.
+    /// Contracts only change this when batches fall due, so once per month after deliveries is enough.
+    pub fn refresh_reserved(&mut self, next_month: Month) {
+        self.reserved_units.fill(0);
+        for c in &self.futures {
+            self.reserved_units[c.generation_idx] += c.units_outstanding_due() + c.batch_units(next_month);
+        }
+    }
+
+    /// Units of stock not needed for futures batches due now or next month.
+    pub fn free_stock_units(&self, generation_idx: usize) -> u64 {
+        self.stock[generation_idx]
+            .units
+            .saturating_sub(self.reserved_units[generation_idx])
     }
 
     /// Books a month's fixed costs and interest on credit drawn.

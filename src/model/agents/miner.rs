@@ -3,10 +3,10 @@
 //! Inside a region, sites pay different power prices: log-normal around the region's price with the
 //! region's dispersion. A cohort's machines are spread over those sites, so when hashprice falls the
 //! machines on the dearest sites switch off first and the running share moves smoothly. The cohort
-//! keeps the machines on sites up to a standardised cost bound `site_z_max`: machines above the bound
-//! have been retired. A machine retires when it has been off for the segment's `retire_after_months`
-//! months in a row; because the ranking of sites by cost is fixed, those are exactly the machines above
-//! the highest breakeven point of the window.
+//! keeps the machines on the cheapest share `site_q_max` of the region's sites (a quantile bound; 1 for
+//! the full distribution): machines above the bound have been retired. A machine retires when it has lost
+//! money for the segment's `retire_after_months` months in a row; because the ranking of sites by cost is
+//! fixed, those are exactly the machines above the highest profitable quantile of the window.
 
 use crate::model::market::hardware::breakeven_power_price_usd_per_kwh;
 use crate::model::math::{norm_cdf, norm_inv_cdf, to_units};
@@ -26,8 +26,9 @@ pub struct Fleet {
     pub running_share: Vec<f64>,
     /// Machines shipped to the cohort and not yet arrived.
     pub in_transit: Vec<u64>,
-    /// Standardised site-cost bound of the cohort (+inf when it holds the full site distribution).
-    pub site_z_max: Vec<f64>,
+    /// Share of the region's sites (cheapest first) the cohort's machines occupy: 1 for the full
+    /// distribution, lower once the dearest sites have been retired.
+    pub site_q_max: Vec<f64>,
     /// This month's flows per cohort.
     pub retired: Vec<u64>,
     pub arrived: Vec<u64>,
@@ -36,12 +37,13 @@ pub struct Fleet {
     pub taken_over: Vec<u64>,
     pub power_cost_usd: Vec<f64>,
     pub revenue_usd: Vec<f64>,
-    /// Standardised breakeven per (region, generation), as a ring of the last `history_len` months.
-    z_history: Vec<f64>,
+    /// Share of sites where a machine would not be retired, per (region, generation), as a ring of the
+    /// last `history_len` months.
+    q_retire_history: Vec<f64>,
     history_len: usize,
     history_pos: usize,
-    /// This month's standardised breakeven per (region, generation).
-    pub z_now: Vec<f64>,
+    /// This month's share of sites where each (region, generation) pays its power.
+    pub q_now: Vec<f64>,
 }
 
 impl Fleet {
@@ -55,7 +57,7 @@ impl Fleet {
             running: vec![0; n_cohorts],
             running_share: vec![1.0; n_cohorts],
             in_transit: vec![0; n_cohorts],
-            site_z_max: vec![f64::INFINITY; n_cohorts],
+            site_q_max: vec![1.0; n_cohorts],
             retired: vec![0; n_cohorts],
             arrived: vec![0; n_cohorts],
             bought: vec![0; n_cohorts],
@@ -63,10 +65,10 @@ impl Fleet {
             taken_over: vec![0; n_cohorts],
             power_cost_usd: vec![0.0; n_cohorts],
             revenue_usd: vec![0.0; n_cohorts],
-            z_history: vec![f64::INFINITY; n_regions * n_generations * history_len],
+            q_retire_history: vec![1.0; n_regions * n_generations * history_len],
             history_len,
             history_pos: 0,
-            z_now: vec![f64::INFINITY; n_regions * n_generations],
+            q_now: vec![1.0; n_regions * n_generations],
         }
     }
 
@@ -107,13 +109,8 @@ impl Fleet {
         }
         let old = self.units[cohort_idx] as f64;
         let added = n_units as f64;
-        let q_old = norm_cdf(self.site_z_max[cohort_idx]);
-        let q_new = (old * q_old + added) / (old + added);
-        self.site_z_max[cohort_idx] = if q_new >= 1.0 - 1e-12 {
-            f64::INFINITY
-        } else {
-            norm_inv_cdf(q_new)
-        };
+        let q_old = self.site_q_max[cohort_idx];
+        self.site_q_max[cohort_idx] = ((old * q_old + added) / (old + added)).min(1.0);
         // New machines were bought to run; the month's decision may still switch them off.
         self.running_share[cohort_idx] = (self.running_share[cohort_idx] * old + added) / (old + added);
         self.units[cohort_idx] += n_units;
@@ -148,26 +145,38 @@ impl Fleet {
     ) {
         let n_gen = self.n_generations;
         let retire_revenue = revenue_usd_per_th_day.max(outlook_usd_per_th_day);
-        // Standardised breakeven per (region, generation): now, and for retirement (ring buffer).
+        // Share of sites that pay their power, per (region, generation): now, and for retirement (ring).
         for (region_idx, region) in regions.iter().enumerate() {
             let log_price = power_price_usd_per_kwh[region_idx].ln();
             let sigma = region.site_power_price_dispersion_log;
+            let opex = region.opex_share_of_power;
             for (generation_idx, generation) in generations.iter().enumerate() {
-                let efficiency = generation.efficiency_jth();
-                let opex = region.opex_share_of_power;
-                let z = standardised_breakeven(
-                    breakeven_power_price_usd_per_kwh(revenue_usd_per_th_day, efficiency, opex),
-                    log_price,
-                    sigma,
-                );
-                let z_retire = standardised_breakeven(
-                    breakeven_power_price_usd_per_kwh(retire_revenue, efficiency, opex),
-                    log_price,
-                    sigma,
-                );
                 let rg = region_idx * n_gen + generation_idx;
-                self.z_now[rg] = z;
-                self.z_history[rg * self.history_len + self.history_pos] = z_retire;
+                let active = Segment::ALL
+                    .iter()
+                    .any(|&s| self.units[self.cohort_idx(s, region_idx, generation_idx)] > 0);
+                let (q, q_retire) = if active {
+                    let efficiency = generation.efficiency_jth();
+                    let share_at = |revenue: f64| {
+                        norm_cdf(standardised_breakeven(
+                            breakeven_power_price_usd_per_kwh(revenue, efficiency, opex),
+                            log_price,
+                            sigma,
+                        ))
+                    };
+                    let q = share_at(revenue_usd_per_th_day);
+                    let q_retire = if retire_revenue > revenue_usd_per_th_day {
+                        share_at(retire_revenue)
+                    } else {
+                        q
+                    };
+                    (q, q_retire)
+                } else {
+                    // Nothing installed: the value is never read, and a full share retires nothing later.
+                    (1.0, 1.0)
+                };
+                self.q_now[rg] = q;
+                self.q_retire_history[rg * self.history_len + self.history_pos] = q_retire;
             }
         }
         self.history_pos = (self.history_pos + 1) % self.history_len;
@@ -187,16 +196,16 @@ impl Fleet {
                         continue;
                     }
                     let rg = region_idx * n_gen + generation_idx;
-                    let z_max = self.site_z_max[c];
-                    // Retire: sites above the highest retirement breakeven of the window lost money throughout.
-                    let mut window_max = f64::NEG_INFINITY;
+                    let q_max = self.site_q_max[c];
+                    // Retire: sites above the highest profitable share of the window lost money throughout.
+                    let history = &self.q_retire_history[rg * self.history_len..(rg + 1) * self.history_len];
+                    let mut window_max = 0.0f64;
                     for k in 0..window {
-                        let pos = (self.history_pos + self.history_len - 1 - k) % self.history_len;
-                        window_max = window_max.max(self.z_history[rg * self.history_len + pos]);
+                        window_max =
+                            window_max.max(history[(self.history_pos + self.history_len - 1 - k) % self.history_len]);
                     }
-                    if window_max < z_max {
-                        let kept_share = norm_cdf(window_max) / norm_cdf(z_max);
-                        let kept = to_units(self.units[c] as f64 * kept_share).min(self.units[c]);
+                    if window_max < q_max {
+                        let kept = to_units(self.units[c] as f64 * window_max / q_max).min(self.units[c]);
                         if kept < self.units[c] {
                             // The retired sites were the dearest; whatever ran keeps running if it can.
                             let running_before = self.running_share[c] * self.units[c] as f64;
@@ -208,16 +217,15 @@ impl Fleet {
                             self.retired[c] += self.units[c] - kept;
                             self.units[c] = kept;
                         }
-                        self.site_z_max[c] = window_max;
+                        self.site_q_max[c] = window_max;
                     }
                     if self.units[c] == 0 {
                         self.running[c] = 0;
                         continue;
                     }
-                    let z_max = self.site_z_max[c];
-                    let q_max = norm_cdf(z_max);
+                    let q_max = self.site_q_max[c];
                     let target_share = if q_max > 0.0 {
-                        (norm_cdf(self.z_now[rg].min(z_max)) / q_max).min(1.0)
+                        (self.q_now[rg].min(q_max) / q_max).min(1.0)
                     } else {
                         0.0
                     };
@@ -226,9 +234,9 @@ impl Fleet {
                     let running = to_units(self.units[c] as f64 * self.running_share[c]).min(self.units[c]);
                     self.running[c] = running;
                     if running > 0 {
-                        // The cheapest sites run: the bound of the running sites sits at quantile share × q_max.
-                        let z_run = norm_inv_cdf(self.running_share[c] * q_max).min(z_max);
-                        let mean_site_price = power_price * mean_site_price_factor(z_run, sigma);
+                        // The cheapest sites run: the running sites fill the quantiles up to share × q_max.
+                        let mean_site_price =
+                            power_price * mean_site_price_factor(self.running_share[c] * q_max, sigma);
                         let kwh = running as f64 * generation.power_w / 1000.0 * hours_in_month;
                         self.power_cost_usd[c] = kwh * mean_site_price * (1.0 + region.opex_share_of_power);
                     }
@@ -284,19 +292,20 @@ pub fn standardised_breakeven(breakeven_usd_per_kwh: f64, log_median_price: f64,
     (gap / dispersion_log).clamp(-Z_ALL_SITES, Z_ALL_SITES)
 }
 
-/// Mean site price of the sites below standardised bound `z`, relative to the median site price:
-/// for a log-normal with sigma s, E[p | ln p < ln m + s z] / m = exp(s²/2) Φ(z - s) / Φ(z).
-pub fn mean_site_price_factor(z: f64, sigma: f64) -> f64 {
+/// Mean price of the cheapest share `q` of a region's sites, relative to the median site price: for a
+/// log-normal with sigma s and z = Φ⁻¹(q), E[p | ln p < ln m + s z] / m = exp(s²/2) Φ(z - s) / q.
+pub fn mean_site_price_factor(q: f64, sigma: f64) -> f64 {
     if sigma <= 0.0 {
         return 1.0;
     }
-    let q = norm_cdf(z);
+    let z = norm_inv_cdf(q.clamp(1e-300, 1.0)).clamp(-Z_ALL_SITES, Z_ALL_SITES);
+    let bound = (sigma * z).exp();
     let ratio = (0.5 * sigma * sigma).exp() * norm_cdf(z - sigma) / q;
+    // Never above the dearest running site itself.
     if q > 1e-12 && ratio.is_finite() {
-        // Never above the bound itself.
-        ratio.min((sigma * z).exp())
+        ratio.min(bound)
     } else {
-        (sigma * z).exp()
+        bound
     }
 }
 
@@ -361,11 +370,12 @@ mod tests {
     #[test]
     fn mean_site_price_factor_tends_to_the_lognormal_mean() {
         let sigma = 0.3;
-        let all = mean_site_price_factor(8.0, sigma);
+        let all = mean_site_price_factor(1.0, sigma);
         assert!((all - (0.5 * sigma * sigma).exp()).abs() < 1e-6);
         // Only cheaper sites run when the bound is low: the mean sits below the median.
-        assert!(mean_site_price_factor(-1.0, sigma) < 1.0);
-        assert!(mean_site_price_factor(-1.0, sigma) <= (-sigma).exp());
+        let q = norm_cdf(-1.0);
+        assert!(mean_site_price_factor(q, sigma) < 1.0);
+        assert!(mean_site_price_factor(q, sigma) <= (-sigma).exp() * (1.0 + 1e-9));
     }
 
     #[test]

@@ -304,6 +304,7 @@ pub fn deliver_futures(w: &mut World) {
                 row.amount_usd = refund;
             }
         }
+        m.refresh_reserved(Month(month.0 + 1));
         // Close finished contracts into the running tallies.
         let totals = &mut m.totals;
         m.futures.retain(|c| {
@@ -400,7 +401,6 @@ pub fn dealers_trade(w: &mut World) {
     let scrap = params.secondary_market.scrap_value_usd_per_unit;
     let month = w.month;
     let path_idx = w.path_idx;
-    let next_month = Month(month.0 + 1);
     {
         let World {
             dealer,
@@ -478,7 +478,7 @@ pub fn dealers_trade(w: &mut World) {
             continue;
         }
         let wholesale = price * (1.0 - dealers.wholesale_discount_share);
-        let free = m.free_stock_units(g, next_month);
+        let free = m.free_stock_units(g);
         let dealer = &mut w.dealer;
         if bull {
             let target = dealers.bull_stock_months * dealer.demand_units_smoothed;
@@ -581,7 +581,6 @@ pub fn buyers_purchase(w: &mut World) {
     let params = w.params;
     let month = w.month;
     let month_offset = w.month_offset();
-    let next_month = Month(month.0 + 1);
     let hp = w.revenue_usd_per_th_day;
     let installed_ths = w.fleet.installed_ths(&params.generations)
         + w.manufacturers
@@ -638,7 +637,7 @@ pub fn buyers_purchase(w: &mut World) {
                 if price <= 0.0 || m.stock[g].units == 0 {
                     continue;
                 }
-                let free = m.free_stock_units(g, next_month);
+                let free = m.free_stock_units(g);
                 if free == 0 {
                     continue;
                 }
@@ -918,7 +917,7 @@ pub fn segments_finance(w: &mut World) {
                 } else {
                     0
                 };
-                let profitable = w.fleet.z_now[r * params.generations.len() + g] > 0.0;
+                let profitable = w.fleet.q_now[r * params.generations.len() + g] > 0.5;
                 let taken = if profitable { n.min(affordable) } else { 0 };
                 let scrapped = n - taken;
                 let to = w.fleet.cohort_idx(other, r, g);
@@ -966,7 +965,6 @@ pub fn manufacturers_finance(w: &mut World) {
     let params = w.params;
     let month = w.month;
     let month_offset = w.month_offset();
-    let next_month = Month(month.0 + 1);
     let scrap = params.secondary_market.scrap_value_usd_per_unit;
     let path_idx = w.path_idx;
     for (m_idx, mp) in params.manufacturers.iter().enumerate() {
@@ -978,7 +976,7 @@ pub fn manufacturers_finance(w: &mut World) {
                 if m.stock[g].units == 0 || price >= Manufacturer::unit_cost_usd(mp, g) {
                     continue;
                 }
-                let free = m.free_stock_units(g, next_month);
+                let free = m.free_stock_units(g);
                 let n = floor_units(free as f64 * strategy.self_mine_share_per_month);
                 if n == 0 {
                     continue;
