@@ -216,6 +216,8 @@ pub fn run(plan: &Plan, options: &SweepOptions) -> Result<SweepReport, RunError>
         wall_seconds,
         &failures,
     )?;
+    crate::output::charts::render_sweep(&dir)?;
+    crate::output::report::write_sweep_report(&dir)?;
     let dir = staged.commit()?;
     Ok(SweepReport {
         dir,
