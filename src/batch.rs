@@ -204,6 +204,7 @@ struct RunFiles {
     miners: TableFile,
     manufacturers: TableFile,
     dealers: TableFile,
+    regions: TableFile,
     events: TableFile,
 }
 
@@ -215,6 +216,7 @@ impl RunFiles {
             miners: TableFile::create(&dir.join("miners.parquet"))?,
             manufacturers: TableFile::create(&dir.join("manufacturers.parquet"))?,
             dealers: TableFile::create(&dir.join("dealers.parquet"))?,
+            regions: TableFile::create(&dir.join("regions.parquet"))?,
             events: TableFile::create(&dir.join("events.parquet"))?,
         })
     }
@@ -232,6 +234,8 @@ impl RunFiles {
             .write(&tables::manufacturers_frame(&c.manufacturers, names, cal).map_err(err("manufacturers.parquet"))?)?;
         self.dealers
             .write(&tables::dealers_frame(&c.dealers, names, cal).map_err(err("dealers.parquet"))?)?;
+        self.regions
+            .write(&tables::regions_frame(&c.regions, names, cal).map_err(err("regions.parquet"))?)?;
         self.events
             .write(&tables::events_frame(&c.events, names, cal).map_err(err("events.parquet"))?)?;
         Ok(())
@@ -246,6 +250,8 @@ impl RunFiles {
             .finish(|| tables::manufacturers_frame(&empty.manufacturers, names, cal))?;
         self.dealers
             .finish(|| tables::dealers_frame(&empty.dealers, names, cal))?;
+        self.regions
+            .finish(|| tables::regions_frame(&empty.regions, names, cal))?;
         self.events.finish(|| tables::events_frame(&empty.events, names, cal))?;
         Ok(())
     }

@@ -30,12 +30,13 @@ use crate::model::market::network::{
 };
 use crate::model::market::power::PowerState;
 use crate::model::market::price::{FeeState, PriceState};
+use crate::model::market::regions::{RegionsState, RelocationBatch, RelocationTotals, Shock, draw_shocks};
 use crate::model::market::trade;
 use crate::model::math::to_units;
 use crate::model::params::{Params, Regime, ScriptedEventKind, Segment};
 use crate::model::record::{
     DealerRow, EventKind, EventRow, ManufacturerOutcome, ManufacturerRow, MinerRow, NetworkRow, NetworkSummary,
-    PathSummary, Sink, Subject,
+    PathSummary, RegionRow, Sink, Subject,
 };
 use crate::model::rng::{PathRng, Stream, stream_rng};
 use crate::model::units::{HOURS_PER_DAY, Month, SECONDS_PER_DAY, THS_PER_EHS, THS_PER_PHS};
@@ -70,6 +71,14 @@ pub struct World<'p> {
     rng_fees: PathRng,
     rng_power: PathRng,
     pub(crate) rng_agents: PathRng,
+    rng_shocks: PathRng,
+    shocks: Vec<Shock>,
+    pub(crate) regions: RegionsState,
+    /// Machines stopped by bans, waiting for capacity elsewhere.
+    pub(crate) relocation: Vec<RelocationBatch>,
+    pub(crate) relocation_totals: RelocationTotals,
+    /// Stranded machines sold off recently, still weighing on used prices, per generation.
+    pub(crate) stranded_overhang_units: Vec<f64>,
     pub(crate) ledger: Ledger,
     pub(crate) pending_events: Vec<EventRow>,
     pub(crate) trade_scratch: trade::Scratch,
@@ -159,6 +168,12 @@ impl<'p> World<'p> {
             rng_fees: stream_rng(seed, path_idx as u64, Stream::Fees),
             rng_power: stream_rng(seed, path_idx as u64, Stream::Power),
             rng_agents: stream_rng(seed, path_idx as u64, Stream::Agents),
+            rng_shocks: stream_rng(seed, path_idx as u64, Stream::Shocks),
+            shocks: Vec::with_capacity(8),
+            regions: RegionsState::new(params),
+            relocation: Vec::with_capacity(16),
+            relocation_totals: RelocationTotals::default(),
+            stranded_overhang_units: vec![0.0; n_gen],
             ledger,
             pending_events: Vec::with_capacity(32),
             trade_scratch: trade::Scratch::default(),
@@ -246,9 +261,16 @@ impl<'p> World<'p> {
         self.price.step(&params.price, &mut self.rng_price);
         self.fees.step(&params.fees, &mut self.rng_fees);
         self.power.step(&params.regions, &mut self.rng_power);
+        let mut shocks = std::mem::take(&mut self.shocks);
+        draw_shocks(params, &mut self.rng_shocks, &mut shocks);
+        for shock in shocks.iter().copied() {
+            self.apply_shock(shock);
+        }
+        self.shocks = shocks;
 
-        // 2. Due events.
+        // 2. Due events, then machines stopped by bans that can now move.
         self.apply_due_events();
+        trade::relocate(self);
 
         // 3. Miners operate.
         let price_usd = self.price.price_usd();
@@ -264,6 +286,7 @@ impl<'p> World<'p> {
             revenue_th_day,
             outlook_th_day,
             &self.power.price_usd_per_kwh,
+            &self.regions.opex_share,
             &params.regions,
             &params.generations,
             &params.segments,
@@ -377,8 +400,9 @@ impl<'p> World<'p> {
         // 8. Buyers.
         trade::buyers_purchase(self);
 
-        // 9. Segments' finance.
+        // 9. Segments' finance; regions that filled up build sites.
         trade::segments_finance(self);
+        trade::grow_capacity(self);
 
         // 10. Manufacturers' finance.
         trade::manufacturers_finance(self);
@@ -429,6 +453,7 @@ impl<'p> World<'p> {
             self.record_miners(sink);
             self.record_manufacturers(sink);
             self.record_dealers(sink);
+            self.record_regions(sink);
             for row in self.pending_events.drain(..) {
                 sink.event(row);
             }
@@ -470,8 +495,38 @@ impl<'p> World<'p> {
                             factor,
                             decay_per_month,
                         } => {
-                            self.power.shock(region_idx, factor, decay_per_month, &params.regions);
-                            (EventKind::PowerShock, Subject::Region(region_idx), factor, "factor")
+                            self.apply_shock(Shock::Power {
+                                region_idx,
+                                factor,
+                                decay_per_month,
+                            });
+                            continue;
+                        }
+                        ScriptedEventKind::Ban { region_idx, share } => {
+                            self.apply_shock(Shock::Ban { region_idx, share });
+                            continue;
+                        }
+                        ScriptedEventKind::Tariff {
+                            region_idx,
+                            origin_idx,
+                            rate_share,
+                        } => {
+                            self.apply_shock(Shock::Tariff {
+                                region_idx,
+                                origin_idx,
+                                rate_share,
+                            });
+                            continue;
+                        }
+                        ScriptedEventKind::Tightening {
+                            region_idx,
+                            opex_increase_share,
+                        } => {
+                            self.apply_shock(Shock::Tightening {
+                                region_idx,
+                                opex_increase_share,
+                            });
+                            continue;
                         }
                     };
                     let row = self.event(kind, subject);
@@ -481,6 +536,72 @@ impl<'p> World<'p> {
             }
         }
         self.due = due;
+    }
+
+    /// Applies a regulation shock, scripted or random, and records it.
+    fn apply_shock(&mut self, shock: Shock) {
+        let params = self.params;
+        match shock {
+            Shock::Power {
+                region_idx,
+                factor,
+                decay_per_month,
+            } => {
+                self.power.shock(region_idx, factor, decay_per_month, &params.regions);
+                let row = self.event(EventKind::PowerShock, Subject::Region(region_idx));
+                row.value = factor;
+                row.value_unit = "factor";
+            }
+            Shock::Tariff {
+                region_idx,
+                origin_idx,
+                rate_share,
+            } => {
+                self.regions.set_tariff(region_idx, origin_idx, rate_share);
+                let row = self.event(EventKind::Tariff, Subject::Region(region_idx));
+                row.value = rate_share;
+                row.value_unit = "rate_share";
+                row.detail = format!("origin {}", params.origins.get(origin_idx).map_or("?", String::as_str));
+            }
+            Shock::Tightening {
+                region_idx,
+                opex_increase_share,
+            } => {
+                self.regions.opex_share[region_idx] += opex_increase_share;
+                let row = self.event(EventKind::Tightening, Subject::Region(region_idx));
+                row.value = opex_increase_share;
+                row.value_unit = "opex_share_increase";
+            }
+            Shock::Ban { region_idx, share } => {
+                // The share of every cohort in the region stops at once and joins the relocation pool.
+                let mut stopped = 0;
+                for segment in Segment::ALL {
+                    for g in 0..params.generations.len() {
+                        let c = self.fleet.cohort_idx(segment, region_idx, g);
+                        let n = to_units(self.fleet.units[c] as f64 * share).min(self.fleet.units[c]);
+                        if n == 0 {
+                            continue;
+                        }
+                        self.fleet.remove_units(c, n);
+                        self.fleet.banned[c] += n;
+                        stopped += n;
+                        self.relocation.push(RelocationBatch {
+                            segment_idx: segment.idx(),
+                            generation_idx: g,
+                            from_region_idx: region_idx,
+                            units: n,
+                            stopped: self.month,
+                        });
+                    }
+                }
+                self.relocation_totals.stopped += stopped;
+                self.regions.close(region_idx, share);
+                let row = self.event(EventKind::Ban, Subject::Region(region_idx));
+                row.units = stopped;
+                row.value = share;
+                row.value_unit = "share";
+            }
+        }
     }
 
     fn track_path(&mut self, hashrate_ths: f64) {
@@ -522,6 +643,8 @@ impl<'p> World<'p> {
                     units_in_transit: 0,
                     units_sold_off: 0,
                     units_taken_over: 0,
+                    units_banned: 0,
+                    units_relocated_in: 0,
                     hashrate_ehs: 0.0,
                     revenue_usd: 0.0,
                     power_cost_usd: 0.0,
@@ -538,6 +661,8 @@ impl<'p> World<'p> {
                     row.units_in_transit += f.in_transit[c];
                     row.units_sold_off += f.sold_off[c];
                     row.units_taken_over += f.taken_over[c];
+                    row.units_banned += f.banned[c];
+                    row.units_relocated_in += f.relocated_in[c];
                     row.hashrate_ehs += f.running[c] as f64 * generation.hashrate_ths / THS_PER_EHS;
                     row.revenue_usd += f.revenue_usd[c];
                     row.power_cost_usd += f.power_cost_usd[c];
@@ -615,6 +740,45 @@ impl<'p> World<'p> {
                 distressed: m.distressed,
             });
         }
+    }
+
+    fn record_regions<S: Sink>(&mut self, sink: &mut S) {
+        let params = self.params;
+        let mut used_mw = std::mem::take(&mut self.trade_scratch.used_mw);
+        trade::region_used_mw(self, &mut used_mw);
+        for region_idx in 0..params.regions.len() {
+            let mut row = RegionRow {
+                path_idx: self.path_idx,
+                month: self.month,
+                region_idx,
+                units_relocating: self
+                    .relocation
+                    .iter()
+                    .filter(|b| b.from_region_idx == region_idx)
+                    .map(|b| b.units)
+                    .sum(),
+                power_price_usd_per_kwh: self.power.price_usd_per_kwh[region_idx],
+                opex_share_of_power: self.regions.opex_share[region_idx],
+                capacity_mw: Some(self.regions.capacity_mw[region_idx]).filter(|c| c.is_finite()),
+                capacity_used_mw: used_mw[region_idx],
+                ban_level_share: self.regions.ban_level[region_idx],
+                ..RegionRow::default()
+            };
+            (row.max_tariff_share, row.max_tariff_origin_idx) = self.regions.max_tariff(region_idx);
+            for segment in Segment::ALL {
+                for (g, generation) in params.generations.iter().enumerate() {
+                    let c = self.fleet.cohort_idx(segment, region_idx, g);
+                    let f = &self.fleet;
+                    row.units_running += f.running[c];
+                    row.units_off += f.units[c] - f.running[c];
+                    row.units_banned += f.banned[c];
+                    row.units_relocated_in += f.relocated_in[c];
+                    row.hashrate_ehs += f.running[c] as f64 * generation.hashrate_ths / THS_PER_EHS;
+                }
+            }
+            sink.region(&row);
+        }
+        self.trade_scratch.used_mw = used_mw;
     }
 
     fn record_dealers<S: Sink>(&self, sink: &mut S) {

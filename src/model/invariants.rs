@@ -268,15 +268,29 @@ fn check_all(w: &World, params: &Params) -> Result<(), Violation> {
         ));
     }
 
+    // Machines stopped by bans: stopped = relocated + sold + scrapped + still waiting.
+    let t = &w.relocation_totals;
+    let waiting: u64 = w.relocation.iter().map(|b| b.units).sum();
+    if t.stopped != t.relocated + t.sold + t.scrapped + waiting {
+        return Err(violation(
+            w,
+            "relocation: machines stopped != relocated + sold + scrapped + waiting".into(),
+            t.stopped as f64,
+            (t.relocated + t.sold + t.scrapped + waiting) as f64,
+        ));
+    }
+
     // Fleet.
     let fleet = &w.fleet;
     for c in 0..fleet.n_cohorts() {
-        let expected = ledger.fleet_units_open[c] + fleet.arrived[c] + fleet.taken_over[c];
-        let actual = fleet.units[c] + fleet.retired[c] + fleet.sold_off[c];
+        let expected = ledger.fleet_units_open[c] + fleet.arrived[c] + fleet.taken_over[c] + fleet.relocated_in[c];
+        let actual = fleet.units[c] + fleet.retired[c] + fleet.sold_off[c] + fleet.banned[c];
         if expected != actual {
             return Err(violation(
                 w,
-                format!("cohort {c}: units open + arrived + taken over != units + retired + sold off"),
+                format!(
+                    "cohort {c}: units open + arrived + taken over + relocated in != units + retired + sold off + banned"
+                ),
                 expected as f64,
                 actual as f64,
             ));

@@ -4,4 +4,5 @@ pub mod hardware;
 pub mod network;
 pub mod power;
 pub mod price;
+pub mod regions;
 pub mod trade;

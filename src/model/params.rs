@@ -19,6 +19,9 @@ pub struct Params {
     pub manufacturers: Vec<ManufacturerParams>,
     pub dealers: DealerParams,
     pub secondary_market: SecondaryMarketParams,
+    pub relocation: RelocationParams,
+    /// Where machines are made: manufacturers' origins and the origins tariffs name.
+    pub origins: Vec<String>,
     pub events: Vec<ScriptedEvent>,
 }
 
@@ -109,6 +112,59 @@ pub struct RegionParams {
     pub site_power_price_dispersion_log: f64,
     /// Non-power operating cost (hosting, staff, maintenance) as a share of the power cost.
     pub opex_share_of_power: f64,
+    /// Share of each segment's starting fleet in this region (key accounts, retail).
+    pub segment_fleet_shares: [f64; 2],
+    /// Power the region's sites can host, in MW (infinite when unlimited).
+    pub hosting_capacity_mw: f64,
+    /// Capacity grows by this share a month while the region is at least `capacity_build_trigger_share` full.
+    pub capacity_growth_share_per_month: f64,
+    pub capacity_build_trigger_share: f64,
+    /// Import tariffs in force at the start, by origin index: the landed price rises by the rate.
+    pub import_tariffs: Vec<(usize, f64)>,
+    pub hazards: RegionHazards,
+}
+
+/// Monthly chances of random regulation shocks in a region, and their sizes.
+#[derive(Clone, Debug, Default)]
+pub struct RegionHazards {
+    pub ban_per_month: f64,
+    /// Share of the running machines a random ban stops.
+    pub ban_share: f64,
+    pub tariff_per_month: f64,
+    pub tariff_rate_share: f64,
+    /// Origin the random tariff hits.
+    pub tariff_origin_idx: usize,
+    pub power_shock_per_month: f64,
+    pub power_shock_factor: f64,
+    pub power_shock_decay_per_month: f64,
+    pub tightening_per_month: f64,
+    /// A tightening raises the region's opex share of power by this much.
+    pub tightening_opex_increase_share: f64,
+}
+
+impl RegionHazards {
+    pub fn any(&self) -> bool {
+        self.ban_per_month > 0.0
+            || self.tariff_per_month > 0.0
+            || self.power_shock_per_month > 0.0
+            || self.tightening_per_month > 0.0
+    }
+}
+
+/// What happens to machines stopped by a ban.
+#[derive(Clone, Debug)]
+pub struct RelocationParams {
+    /// Months from the ban until stopped machines can run elsewhere.
+    pub lag_months: u32,
+    pub cost_usd_per_unit: f64,
+    /// Machines that find no capacity within this many months of the ban are sold or scrapped.
+    pub max_wait_months: u32,
+    /// Share of stranded machines sold on the used market (the rest is scrapped).
+    pub stranded_sale_share: f64,
+    /// Discount on the used price at which stranded machines sell.
+    pub stranded_price_discount_share: f64,
+    /// How much of the stranded overhang still weighs on used prices a month later.
+    pub overhang_persistence_per_month: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -254,11 +310,18 @@ pub struct ManufacturerParams {
     pub rnd_usd_per_month: f64,
     /// Opex and R&D are cut by this share while the manufacturer is distressed.
     pub distress_cost_cut_share: f64,
+    /// Share of opex and R&D that scales with planned utilisation (the rest is fixed).
+    pub variable_cost_share: f64,
     pub initial_inventory_units: u64,
     /// Wafer lots already in flight at the start: this many units arriving in each of the first
     /// `wafer_lead_months` months (their foundry prepayment was paid before the start).
     pub initial_wafer_units_per_month: u64,
     pub self_mining_power_price_usd_per_kwh: f64,
+    /// Where its machines are made (an index into `Params::origins`): tariffs on that origin apply.
+    pub origin_idx: usize,
+    /// Regions where it assembles locally: no import tariff there, but a price uplift instead.
+    pub local_assembly_region_idxs: Vec<usize>,
+    pub local_assembly_uplift_share: f64,
     pub roadmap: Vec<RoadmapEntry>,
     pub strategy: ManufacturerStrategy,
 }
@@ -313,6 +376,19 @@ pub enum ScriptedEventKind {
         factor: f64,
         decay_per_month: f64,
     },
+    /// A share of a region's running machines must stop at once; they relocate or are sold or scrapped.
+    Ban { region_idx: usize, share: f64 },
+    /// The landed price of machines from an origin rises by `rate_share` in a region from now on.
+    Tariff {
+        region_idx: usize,
+        origin_idx: usize,
+        rate_share: f64,
+    },
+    /// A region's operating cost rises: its opex share of power goes up by `opex_increase_share`.
+    Tightening {
+        region_idx: usize,
+        opex_increase_share: f64,
+    },
 }
 
 impl ScriptedEventKind {
@@ -321,6 +397,9 @@ impl ScriptedEventKind {
             ScriptedEventKind::PriceShock { .. } => "price_shock",
             ScriptedEventKind::SetRegime { .. } => "set_regime",
             ScriptedEventKind::PowerShock { .. } => "power_shock",
+            ScriptedEventKind::Ban { .. } => "ban",
+            ScriptedEventKind::Tariff { .. } => "tariff",
+            ScriptedEventKind::Tightening { .. } => "tightening",
         }
     }
 }

@@ -43,6 +43,8 @@ pub struct MinerRow {
     pub units_in_transit: u64,
     pub units_sold_off: u64,
     pub units_taken_over: u64,
+    pub units_banned: u64,
+    pub units_relocated_in: u64,
     pub hashrate_ehs: f64,
     pub revenue_usd: f64,
     pub power_cost_usd: f64,
@@ -122,6 +124,29 @@ pub struct DealerRow {
     pub defaulted_balance_usd: f64,
 }
 
+/// One region in one month.
+#[derive(Clone, Debug, Default)]
+pub struct RegionRow {
+    pub path_idx: u32,
+    pub month: Month,
+    pub region_idx: usize,
+    pub hashrate_ehs: f64,
+    pub units_running: u64,
+    pub units_off: u64,
+    /// Machines stopped by bans in this region, still waiting to move.
+    pub units_relocating: u64,
+    pub units_banned: u64,
+    pub units_relocated_in: u64,
+    pub power_price_usd_per_kwh: f64,
+    pub opex_share_of_power: f64,
+    /// None when unlimited.
+    pub capacity_mw: Option<f64>,
+    pub capacity_used_mw: f64,
+    pub max_tariff_share: f64,
+    pub max_tariff_origin_idx: usize,
+    pub ban_level_share: f64,
+}
+
 /// What an event is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Subject {
@@ -139,6 +164,11 @@ pub enum EventKind {
     PriceShock,
     SetRegime,
     PowerShock,
+    Ban,
+    Tariff,
+    Tightening,
+    RelocationCompleted,
+    MachinesStranded,
     ContractSigned,
     WalkAway,
     ContractRefunded,
@@ -158,6 +188,11 @@ impl EventKind {
             EventKind::PriceShock => "price_shock",
             EventKind::SetRegime => "set_regime",
             EventKind::PowerShock => "power_shock",
+            EventKind::Ban => "ban",
+            EventKind::Tariff => "tariff",
+            EventKind::Tightening => "tightening",
+            EventKind::RelocationCompleted => "relocation_completed",
+            EventKind::MachinesStranded => "machines_stranded",
             EventKind::ContractSigned => "contract_signed",
             EventKind::WalkAway => "walk_away",
             EventKind::ContractRefunded => "contract_refunded",
@@ -248,6 +283,7 @@ pub trait Sink {
     fn miner(&mut self, row: &MinerRow);
     fn manufacturer(&mut self, row: &ManufacturerRow);
     fn dealer(&mut self, row: &DealerRow);
+    fn region(&mut self, row: &RegionRow);
     fn event(&mut self, row: EventRow);
 }
 
@@ -260,6 +296,7 @@ impl Sink for SummaryOnly {
     fn miner(&mut self, _row: &MinerRow) {}
     fn manufacturer(&mut self, _row: &ManufacturerRow) {}
     fn dealer(&mut self, _row: &DealerRow) {}
+    fn region(&mut self, _row: &RegionRow) {}
     fn event(&mut self, _row: EventRow) {}
 }
 
@@ -270,6 +307,7 @@ pub struct Collect {
     pub miners: Vec<MinerRow>,
     pub manufacturers: Vec<ManufacturerRow>,
     pub dealers: Vec<DealerRow>,
+    pub regions: Vec<RegionRow>,
     pub events: Vec<EventRow>,
 }
 
@@ -286,6 +324,9 @@ impl Sink for Collect {
     }
     fn dealer(&mut self, row: &DealerRow) {
         self.dealers.push(row.clone());
+    }
+    fn region(&mut self, row: &RegionRow) {
+        self.regions.push(row.clone());
     }
     fn event(&mut self, row: EventRow) {
         self.events.push(row);

@@ -77,7 +77,7 @@ pub fn write_run_json(
         "threads": threads,
         "started_at_utc": started_at,
         "wall_seconds": wall_seconds,
-        "tables": ["network.parquet", "miners.parquet", "manufacturers.parquet", "dealers.parquet", "events.parquet", "summary.parquet"],
+        "tables": ["network.parquet", "miners.parquet", "manufacturers.parquet", "dealers.parquet", "regions.parquet", "events.parquet", "summary.parquet"],
         "failed_paths": failures_json(failures),
     });
     write_json(path, &value)

@@ -4,7 +4,9 @@
 use polars::prelude::*;
 
 use crate::model::params::Params;
-use crate::model::record::{DealerRow, EventRow, ManufacturerRow, MinerRow, NetworkRow, PathSummary, Sink, Subject};
+use crate::model::record::{
+    DealerRow, EventRow, ManufacturerRow, MinerRow, NetworkRow, PathSummary, RegionRow, Sink, Subject,
+};
 use crate::model::units::Month;
 
 /// Turns month indexes into Arrow dates (days since 1970-01-01 of the first day of the month).
@@ -66,7 +68,7 @@ columns!(NetworkCols {
 columns!(MinerCols {
     path: u32, month: i32, segment: &'static str, region_idx: u32, units_running: u64, units_off: u64,
     units_retired: u64, units_bought: u64, units_arrived: u64, units_in_transit: u64, units_sold_off: u64,
-    units_taken_over: u64, hashrate_ehs: f64, revenue_usd: f64, power_cost_usd: f64, segment_cash_usd: f64,
+    units_taken_over: u64, units_banned: u64, units_relocated_in: u64, hashrate_ehs: f64, revenue_usd: f64, power_cost_usd: f64, segment_cash_usd: f64,
 });
 
 columns!(ManufacturerCols {
@@ -140,6 +142,13 @@ columns!(DealerCols {
     defaulted_balance_usd: f64,
 });
 
+columns!(RegionCols {
+    path: u32, month: i32, region_idx: u32, hashrate_ehs: f64, units_running: u64, units_off: u64,
+    units_relocating: u64, units_banned: u64, units_relocated_in: u64, power_price_usd_per_kwh: f64,
+    opex_share_of_power: f64, capacity_mw: Option<f64>, capacity_used_mw: f64, max_tariff_share: f64,
+    max_tariff_origin_idx: u32, ban_level_share: f64,
+});
+
 columns!(EventCols {
     path: u32, month: i32, kind: &'static str, subject_kind: &'static str, subject_idx: u32,
     block_height: Option<u64>, units: u64, amount_usd: f64, value: f64, value_unit: &'static str, detail: String,
@@ -152,6 +161,7 @@ pub struct RunColumns {
     pub miners: MinerCols,
     pub manufacturers: ManufacturerCols,
     pub dealers: DealerCols,
+    pub regions: RegionCols,
     pub events: EventCols,
 }
 
@@ -161,6 +171,7 @@ impl RunColumns {
         self.miners.append(&mut other.miners);
         self.manufacturers.append(&mut other.manufacturers);
         self.dealers.append(&mut other.dealers);
+        self.regions.append(&mut other.regions);
         self.events.append(&mut other.events);
     }
 
@@ -169,6 +180,7 @@ impl RunColumns {
         self.miners.clear();
         self.manufacturers.clear();
         self.dealers.clear();
+        self.regions.clear();
         self.events.clear();
     }
 
@@ -231,6 +243,8 @@ impl Sink for RunColumns {
         c.units_in_transit.push(r.units_in_transit);
         c.units_sold_off.push(r.units_sold_off);
         c.units_taken_over.push(r.units_taken_over);
+        c.units_banned.push(r.units_banned);
+        c.units_relocated_in.push(r.units_relocated_in);
         c.hashrate_ehs.push(r.hashrate_ehs);
         c.revenue_usd.push(r.revenue_usd);
         c.power_cost_usd.push(r.power_cost_usd);
@@ -310,6 +324,26 @@ impl Sink for RunColumns {
         c.defaulted_balance_usd.push(r.defaulted_balance_usd);
     }
 
+    fn region(&mut self, r: &RegionRow) {
+        let c = &mut self.regions;
+        c.path.push(r.path_idx);
+        c.month.push(r.month.0 as i32);
+        c.region_idx.push(r.region_idx as u32);
+        c.hashrate_ehs.push(r.hashrate_ehs);
+        c.units_running.push(r.units_running);
+        c.units_off.push(r.units_off);
+        c.units_relocating.push(r.units_relocating);
+        c.units_banned.push(r.units_banned);
+        c.units_relocated_in.push(r.units_relocated_in);
+        c.power_price_usd_per_kwh.push(r.power_price_usd_per_kwh);
+        c.opex_share_of_power.push(r.opex_share_of_power);
+        c.capacity_mw.push(r.capacity_mw);
+        c.capacity_used_mw.push(r.capacity_used_mw);
+        c.max_tariff_share.push(r.max_tariff_share);
+        c.max_tariff_origin_idx.push(r.max_tariff_origin_idx as u32);
+        c.ban_level_share.push(r.ban_level_share);
+    }
+
     fn event(&mut self, r: EventRow) {
         let c = &mut self.events;
         c.path.push(r.path_idx);
@@ -336,6 +370,7 @@ impl Sink for RunColumns {
 /// Names of the scenario's agents, to label rows.
 pub struct Names<'a> {
     pub scenario: &'a str,
+    pub origins: Vec<&'a str>,
     pub regions: Vec<&'a str>,
     pub manufacturers: Vec<&'a str>,
     pub segments: [&'static str; 2],
@@ -345,6 +380,7 @@ impl<'a> Names<'a> {
     pub fn new(params: &'a Params) -> Names<'a> {
         Names {
             scenario: &params.simulation.name,
+            origins: params.origins.iter().map(String::as_str).collect(),
             regions: params.regions.iter().map(|r| r.name.as_str()).collect(),
             manufacturers: params.manufacturers.iter().map(|m| m.name.as_str()).collect(),
             segments: ["key_account", "retail"],
@@ -415,6 +451,8 @@ pub fn miners_frame(c: &MinerCols, names: &Names, cal: &Calendar) -> PolarsResul
             col("units_in_transit", &c.units_in_transit),
             col("units_sold_off", &c.units_sold_off),
             col("units_taken_over", &c.units_taken_over),
+            col("units_banned", &c.units_banned),
+            col("units_relocated_in", &c.units_relocated_in),
             col("hashrate_ehs", &c.hashrate_ehs),
             col("revenue_usd", &c.revenue_usd),
             col("power_cost_usd", &c.power_cost_usd),
@@ -509,6 +547,45 @@ pub fn dealers_frame(c: &DealerCols, names: &Names, cal: &Calendar) -> PolarsRes
             col("n_installments", &c.n_installments),
             col("n_defaults", &c.n_defaults),
             col("defaulted_balance_usd", &c.defaulted_balance_usd),
+        ],
+    )
+}
+
+pub fn regions_frame(c: &RegionCols, names: &Names, cal: &Calendar) -> PolarsResult<DataFrame> {
+    let n = c.len();
+    let regions: Vec<&str> = c.region_idx.iter().map(|&r| names.regions[r as usize]).collect();
+    let origins: Vec<Option<&str>> = c
+        .max_tariff_origin_idx
+        .iter()
+        .zip(&c.max_tariff_share)
+        .map(|(&o, &t)| {
+            if t > 0.0 {
+                names.origins.get(o as usize).copied()
+            } else {
+                None
+            }
+        })
+        .collect();
+    DataFrame::new(
+        n,
+        vec![
+            scenario_col(names, n),
+            col("path", &c.path),
+            months(cal, &c.month)?,
+            Column::new("region".into(), regions),
+            col("hashrate_ehs", &c.hashrate_ehs),
+            col("units_running", &c.units_running),
+            col("units_off", &c.units_off),
+            col("units_relocating", &c.units_relocating),
+            col("units_banned", &c.units_banned),
+            col("units_relocated_in", &c.units_relocated_in),
+            col("power_price_usd_per_kwh", &c.power_price_usd_per_kwh),
+            col("opex_share_of_power", &c.opex_share_of_power),
+            Column::new("capacity_mw".into(), c.capacity_mw.clone()),
+            col("capacity_used_mw", &c.capacity_used_mw),
+            col("max_tariff_share", &c.max_tariff_share),
+            Column::new("max_tariff_origin".into(), origins),
+            col("ban_level_share", &c.ban_level_share),
         ],
     )
 }

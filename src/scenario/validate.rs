@@ -34,14 +34,16 @@ pub fn read_params(root: &Node, base_dir: &Path, p: &mut Problems) -> Option<Par
     let price = read_price(&mut top, p, base_dir);
     let fees = read_fees(&mut top, p);
     let network = read_network(&mut top, p);
-    let regions = read_regions(&mut top, p);
+    let mut origins: Vec<String> = vec![];
+    let regions = read_regions(&mut top, p, &mut origins);
     let generations = read_generations(&mut top, p, start, horizon_end);
     let segments = read_segments(&mut top, p);
     let initial_fleet = read_fleet(&mut top, p, &regions, &generations, &segments, network.as_ref(), start);
-    let manufacturers = read_manufacturers(&mut top, p, &generations, start, horizon_end);
+    let manufacturers = read_manufacturers(&mut top, p, &generations, &regions, &mut origins, start, horizon_end);
     let dealers = read_dealers(&mut top, p);
     let secondary_market = read_secondary_market(&mut top, p);
-    let events = read_events(&mut top, p, &regions, start, horizon_end);
+    let relocation = read_relocation(&mut top, p);
+    let events = read_events(&mut top, p, &regions, &mut origins, start, horizon_end);
     top.finish(p);
     if !p.is_empty() {
         return None;
@@ -58,6 +60,8 @@ pub fn read_params(root: &Node, base_dir: &Path, p: &mut Problems) -> Option<Par
         manufacturers,
         dealers,
         secondary_market,
+        relocation,
+        origins,
         events,
     })
 }
@@ -222,36 +226,115 @@ fn check_share_sum(p: &mut Problems, span: Option<Span>, what: &str, sum: f64) {
     }
 }
 
-fn read_regions(top: &mut Section, p: &mut Problems) -> Vec<RegionParams> {
+/// The index of an origin (where machines are made), registering it on first use.
+fn origin_idx(origins: &mut Vec<String>, name: &str) -> usize {
+    match origins.iter().position(|o| o == name) {
+        Some(i) => i,
+        None => {
+            origins.push(name.to_string());
+            origins.len() - 1
+        }
+    }
+}
+
+/// A table of origin name → tariff rate, e.g. `import_tariff_shares = { china = 0.25 }`.
+fn read_tariff_table(r: &mut Section, p: &mut Problems, origins: &mut Vec<String>) -> Vec<(usize, f64)> {
+    let path = format!("{}.import_tariff_shares", r.path);
+    let Some(node) = r.node("import_tariff_shares") else {
+        return vec![];
+    };
+    let Value::Table(table) = &node.value else {
+        p.push(
+            node.span.clone(),
+            &path,
+            format!("`{path}` must be a table of origin = rate, e.g. {{ china = 0.25 }}"),
+        );
+        return vec![];
+    };
+    let mut out = vec![];
+    for entry in &table.entries {
+        let rate = match entry.node.value {
+            Value::Float(x) => x,
+            Value::Int(i) => i as f64,
+            _ => f64::NAN,
+        };
+        if !(0.0..=10.0).contains(&rate) {
+            p.push(
+                entry.node.span.clone(),
+                &format!("{path}.{}", entry.key),
+                format!("`{path}.{}` must be a tariff rate in [0, 10]", entry.key),
+            );
+            continue;
+        }
+        out.push((origin_idx(origins, &entry.key), rate));
+    }
+    out
+}
+
+fn read_hazards(r: &mut Section, p: &mut Problems, origins: &mut Vec<String>) -> crate::model::params::RegionHazards {
+    let (tariff_origin, _) = r.string(p, "tariff_shock_origin", Some("china"));
+    crate::model::params::RegionHazards {
+        ban_per_month: r.f64(p, "ban_hazard_per_month", Bounds::share(), Some(0.0)),
+        ban_share: r.f64(p, "ban_share", Bounds::share(), Some(0.5)),
+        tariff_per_month: r.f64(p, "tariff_hazard_per_month", Bounds::share(), Some(0.0)),
+        tariff_rate_share: r.f64(p, "tariff_shock_rate_share", Bounds::closed(0.0, 10.0), Some(0.25)),
+        tariff_origin_idx: origin_idx(origins, &tariff_origin),
+        power_shock_per_month: r.f64(p, "power_shock_hazard_per_month", Bounds::share(), Some(0.0)),
+        power_shock_factor: r.f64(p, "power_shock_factor", Bounds::above_up_to(0.0, 100.0), Some(1.5)),
+        power_shock_decay_per_month: r.f64(p, "power_shock_decay_per_month", Bounds::share(), Some(0.2)),
+        tightening_per_month: r.f64(p, "tightening_hazard_per_month", Bounds::share(), Some(0.0)),
+        tightening_opex_increase_share: r.f64(
+            p,
+            "tightening_opex_increase_share",
+            Bounds::closed(0.0, 10.0),
+            Some(0.1),
+        ),
+    }
+}
+
+fn read_regions(top: &mut Section, p: &mut Problems, origins: &mut Vec<String>) -> Vec<RegionParams> {
     let span = top.span.clone();
     let mut out = vec![];
     let mut names = vec![];
     for mut r in top.tables(p, "regions", true) {
         let (name, name_span) = r.string(p, "name", None);
         names.push((name.clone(), name_span));
+        let fleet_share = r.f64(p, "fleet_share", Bounds::share(), None);
+        let key_account_share = r.f64(p, "key_account_fleet_share", Bounds::share(), Some(fleet_share));
+        let retail_share = r.f64(p, "retail_fleet_share", Bounds::share(), Some(fleet_share));
+        let capacity = r.f64(p, "hosting_capacity_mw", Bounds::closed(0.0, 1e9), Some(f64::INFINITY));
+        let power = r.f64(p, "power_price_base_usd_per_kwh", Bounds::above_up_to(0.0, 100.0), None);
+        let volatility = r.f64(
+            p,
+            "power_price_volatility_log_per_month",
+            Bounds::closed(0.0, 2.0),
+            Some(0.05),
+        );
+        let dispersion = r.f64(
+            p,
+            "site_power_price_dispersion_log",
+            Bounds::closed(0.0, 3.0),
+            Some(0.3),
+        );
         out.push(RegionParams {
             name,
-            fleet_share: r.f64(p, "fleet_share", Bounds::share(), None),
-            power_price_base_usd_per_kwh: r.f64(
-                p,
-                "power_price_base_usd_per_kwh",
-                Bounds::above_up_to(0.0, 100.0),
-                None,
-            ),
-            power_price_volatility_log_per_month: r.f64(
-                p,
-                "power_price_volatility_log_per_month",
-                Bounds::closed(0.0, 2.0),
-                Some(0.05),
-            ),
+            fleet_share,
+            power_price_base_usd_per_kwh: power,
+            power_price_volatility_log_per_month: volatility,
             power_price_reversion_per_month: r.f64(p, "power_price_reversion_per_month", Bounds::share(), Some(0.2)),
-            site_power_price_dispersion_log: r.f64(
-                p,
-                "site_power_price_dispersion_log",
-                Bounds::closed(0.0, 3.0),
-                Some(0.3),
-            ),
+            site_power_price_dispersion_log: dispersion,
             opex_share_of_power: r.f64(p, "opex_share_of_power", Bounds::closed(0.0, 10.0), Some(0.2)),
+            segment_fleet_shares: [key_account_share, retail_share],
+            hosting_capacity_mw: capacity,
+            capacity_growth_share_per_month: r.f64(
+                p,
+                "capacity_growth_share_per_month",
+                Bounds::closed(0.0, 1.0),
+                Some(0.0),
+            ),
+            capacity_build_trigger_share: r.f64(p, "capacity_build_trigger_share", Bounds::share(), Some(0.9)),
+            import_tariffs: read_tariff_table(&mut r, p, origins),
+            hazards: read_hazards(&mut r, p, origins),
         });
         r.finish(p);
     }
@@ -259,11 +342,24 @@ fn read_regions(top: &mut Section, p: &mut Problems) -> Vec<RegionParams> {
     if out.is_empty() {
         p.push(span, "regions", "a scenario needs at least one [[regions]] entry");
     } else {
+        let first = names.first().and_then(|n| n.1.clone());
         check_share_sum(
             p,
-            names.first().and_then(|n| n.1.clone()),
+            first.clone(),
             "regions' fleet_share values",
             out.iter().map(|r| r.fleet_share).sum(),
+        );
+        check_share_sum(
+            p,
+            first.clone(),
+            "regions' key_account_fleet_share values",
+            out.iter().map(|r| r.segment_fleet_shares[0]).sum(),
+        );
+        check_share_sum(
+            p,
+            first,
+            "regions' retail_fleet_share values",
+            out.iter().map(|r| r.segment_fleet_shares[1]).sum(),
         );
     }
     out
@@ -526,7 +622,7 @@ fn read_fleet(
                 let weight = match r {
                     Some(r) if r == region_idx => 1.0,
                     Some(_) => 0.0,
-                    None => region.fleet_share,
+                    None => region.segment_fleet_shares[segment.idx()],
                 };
                 let ths = total_ths * share * weight * segments[segment.idx()].fleet_share;
                 let units = crate::model::math::to_units(ths / generations[g].hashrate_ths);
@@ -601,10 +697,13 @@ fn read_manufacturers(
     top: &mut Section,
     p: &mut Problems,
     generations: &[GenerationParams],
+    regions: &[RegionParams],
+    origins: &mut Vec<String>,
     start: Option<YearMonth>,
     horizon_end: Option<YearMonth>,
 ) -> Vec<ManufacturerParams> {
     let generation_names: Vec<&str> = generations.iter().map(|g| g.name.as_str()).collect();
+    let region_names: Vec<&str> = regions.iter().map(|r| r.name.as_str()).collect();
     let mut out = vec![];
     let mut names = vec![];
     for (i, mut m) in top.tables(p, "manufacturers", false).into_iter().enumerate() {
@@ -619,7 +718,43 @@ fn read_manufacturers(
         let fixed_opex_usd_per_month = m.f64(p, "fixed_opex_usd_per_month", Bounds::closed(0.0, 1e13), None);
         let rnd_usd_per_month = m.f64(p, "rnd_usd_per_month", Bounds::closed(0.0, 1e13), Some(0.0));
         let distress_cost_cut_share = m.f64(p, "distress_cost_cut_share", Bounds::share(), Some(0.3));
+        let variable_cost_share = m.f64(p, "variable_cost_share", Bounds::share(), Some(0.0));
         let initial_inventory_units = m.u64(p, "initial_inventory_units", Bounds::closed(0.0, 1e10), Some(0));
+        let (origin, _) = m.string(p, "origin", Some("china"));
+        let origin_idx = origin_idx(origins, &origin);
+        let mut local_assembly_region_idxs = vec![];
+        match m.node("local_assembly_regions") {
+            Some(crate::scenario::raw::Node {
+                value: Value::Array(items),
+                ..
+            }) => {
+                for item in items {
+                    match &item.value {
+                        Value::Str(region) => {
+                            let key = format!("{path}.local_assembly_regions");
+                            if let Some(r) = lookup_name(p, &key, "region", region, item.span.clone(), &region_names) {
+                                local_assembly_region_idxs.push(r);
+                            }
+                        }
+                        other => p.push(
+                            item.span.clone(),
+                            &format!("{path}.local_assembly_regions"),
+                            format!(
+                                "`{path}.local_assembly_regions` must list region names, found {}",
+                                other.type_name()
+                            ),
+                        ),
+                    }
+                }
+            }
+            Some(node) => p.push(
+                node.span.clone(),
+                &format!("{path}.local_assembly_regions"),
+                format!("`{path}.local_assembly_regions` must be an array of region names"),
+            ),
+            None => {}
+        }
+        let local_assembly_uplift_share = m.f64(p, "local_assembly_uplift_share", Bounds::closed(0.0, 10.0), Some(0.1));
         let initial_wafer_units_per_month =
             m.u64(p, "initial_wafer_units_per_month", Bounds::closed(0.0, 1e9), Some(0));
         let self_mining_power_price_usd_per_kwh = m.f64(
@@ -703,9 +838,13 @@ fn read_manufacturers(
                 fixed_opex_usd_per_month,
                 rnd_usd_per_month,
                 distress_cost_cut_share,
+                variable_cost_share,
                 initial_inventory_units,
                 initial_wafer_units_per_month,
                 self_mining_power_price_usd_per_kwh,
+                origin_idx,
+                local_assembly_region_idxs,
+                local_assembly_uplift_share,
                 roadmap,
                 strategy,
             });
@@ -760,10 +899,42 @@ fn read_secondary_market(top: &mut Section, p: &mut Problems) -> SecondaryMarket
     market
 }
 
+fn read_relocation(top: &mut Section, p: &mut Problems) -> crate::model::params::RelocationParams {
+    // Without a [relocation] table every key takes its default.
+    let mut s = top
+        .table(p, "relocation", false)
+        .unwrap_or_else(|| Section::new(&EMPTY_TABLE, "relocation", None));
+    let lag_months = s.u32(p, "lag_months", Bounds::closed(0.0, 60.0), Some(3));
+    let max_wait_span = s
+        .table
+        .get("max_wait_months")
+        .and_then(|n| n.span.clone())
+        .or(s.span.clone());
+    let max_wait_months = s.u32(p, "max_wait_months", Bounds::closed(0.0, 120.0), Some(9));
+    if max_wait_months < lag_months {
+        p.push(
+            max_wait_span,
+            "relocation.max_wait_months",
+            format!("`relocation.max_wait_months` = {max_wait_months} must be at least `lag_months` = {lag_months}"),
+        );
+    }
+    let relocation = crate::model::params::RelocationParams {
+        lag_months,
+        cost_usd_per_unit: s.f64(p, "cost_usd_per_unit", Bounds::closed(0.0, 1e7), Some(150.0)),
+        max_wait_months,
+        stranded_sale_share: s.f64(p, "stranded_sale_share", Bounds::share(), Some(0.5)),
+        stranded_price_discount_share: s.f64(p, "stranded_price_discount_share", Bounds::share(), Some(0.3)),
+        overhang_persistence_per_month: s.f64(p, "overhang_persistence_per_month", Bounds::share(), Some(0.7)),
+    };
+    s.finish(p);
+    relocation
+}
+
 fn read_events(
     top: &mut Section,
     p: &mut Problems,
     regions: &[RegionParams],
+    origins: &mut Vec<String>,
     start: Option<YearMonth>,
     horizon_end: Option<YearMonth>,
 ) -> Vec<ScriptedEvent> {
@@ -772,7 +943,20 @@ fn read_events(
     for (i, mut e) in top.tables(p, "events", false).into_iter().enumerate() {
         let path = format!("events[{i}]");
         let (at, at_span) = e.year_month(p, "month");
-        let kind = e.choice(p, "kind", &["price_shock", "set_regime", "power_shock"], None);
+        let kind = e.choice(
+            p,
+            "kind",
+            &[
+                "price_shock",
+                "set_regime",
+                "power_shock",
+                "ban",
+                "tariff",
+                "tightening",
+            ],
+            None,
+        );
+        let region_key = format!("{path}.region");
         let kind = match kind.as_str() {
             "price_shock" => Some(ScriptedEventKind::PriceShock {
                 factor: e.f64(p, "factor", Bounds::above_up_to(0.0, 1e6), None),
@@ -796,6 +980,35 @@ fn read_events(
                     region_idx,
                     factor,
                     decay_per_month,
+                })
+            }
+            "ban" => {
+                let (region, region_span) = e.string(p, "region", None);
+                let share = e.f64(p, "share", Bounds::share(), None);
+                lookup_name(p, &region_key, "region", &region, region_span, &region_names)
+                    .map(|region_idx| ScriptedEventKind::Ban { region_idx, share })
+            }
+            "tariff" => {
+                let (region, region_span) = e.string(p, "region", None);
+                let (origin, _) = e.string(p, "origin", None);
+                let rate_share = e.f64(p, "rate_share", Bounds::closed(0.0, 10.0), None);
+                let origin_idx = origin_idx(origins, &origin);
+                lookup_name(p, &region_key, "region", &region, region_span, &region_names).map(|region_idx| {
+                    ScriptedEventKind::Tariff {
+                        region_idx,
+                        origin_idx,
+                        rate_share,
+                    }
+                })
+            }
+            "tightening" => {
+                let (region, region_span) = e.string(p, "region", None);
+                let opex_increase_share = e.f64(p, "opex_increase_share", Bounds::closed(0.0, 10.0), None);
+                lookup_name(p, &region_key, "region", &region, region_span, &region_names).map(|region_idx| {
+                    ScriptedEventKind::Tightening {
+                        region_idx,
+                        opex_increase_share,
+                    }
                 })
             }
             _ => None,

@@ -40,7 +40,7 @@ struct MonthlyFiles {
     files: Vec<(&'static str, TableFile)>,
 }
 
-const MONTHLY_TABLES: [&str; 5] = ["network", "miners", "manufacturers", "dealers", "events"];
+const MONTHLY_TABLES: [&str; 6] = ["network", "miners", "manufacturers", "dealers", "regions", "events"];
 
 impl MonthlyFiles {
     fn create(dir: &Path, scenario: &str) -> Result<MonthlyFiles, OutputError> {
@@ -60,6 +60,7 @@ impl MonthlyFiles {
                 "miners" => tables::miners_frame(&columns.miners, names, cal),
                 "manufacturers" => tables::manufacturers_frame(&columns.manufacturers, names, cal),
                 "dealers" => tables::dealers_frame(&columns.dealers, names, cal),
+                "regions" => tables::regions_frame(&columns.regions, names, cal),
                 _ => tables::events_frame(&columns.events, names, cal),
             };
             let mut frame = frame.map_err(|e| OutputError::polars(Path::new(table), e))?;
@@ -83,6 +84,7 @@ impl MonthlyFiles {
                     "miners" => tables::miners_frame(&empty.miners, names, cal),
                     "manufacturers" => tables::manufacturers_frame(&empty.manufacturers, names, cal),
                     "dealers" => tables::dealers_frame(&empty.dealers, names, cal),
+                    "regions" => tables::regions_frame(&empty.regions, names, cal),
                     _ => tables::events_frame(&empty.events, names, cal),
                 }?;
                 let _ = frame.drop_in_place("scenario");

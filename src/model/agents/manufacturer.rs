@@ -47,6 +47,8 @@ impl ContractStatus {
 pub struct FuturesContract {
     pub contract_id: u64,
     pub buyer: Segment,
+    /// Where the machines go (and whose import duty applies).
+    pub region_idx: usize,
     pub generation_idx: usize,
     pub signed: Month,
     pub first_delivery: Month,
@@ -54,6 +56,8 @@ pub struct FuturesContract {
     pub units_total: u64,
     pub unit_price_usd: f64,
     pub prepaid_per_unit_usd: f64,
+    /// Import duty the buyer pays per unit when the machines land.
+    pub duty_per_unit_usd: f64,
     /// Units whose batch has fallen due so far.
     pub units_due_to_date: u64,
     pub units_delivered: u64,
@@ -546,7 +550,14 @@ impl Manufacturer {
         } else {
             0.0
         };
-        let opex = (params.fixed_opex_usd_per_month + params.rnd_usd_per_month) * (1.0 - cut);
+        // Part of the cost base follows the output plan: staff and programmes shrink with a slump.
+        let utilisation = if params.capacity_units_per_month > 0 {
+            (self.planned_units as f64 / params.capacity_units_per_month as f64).min(1.0)
+        } else {
+            0.0
+        };
+        let scale = 1.0 - params.variable_cost_share * (1.0 - utilisation);
+        let opex = (params.fixed_opex_usd_per_month + params.rnd_usd_per_month) * scale * (1.0 - cut);
         self.cash_usd -= opex;
         self.flows.opex_usd += opex;
         let interest = self.credit_used_usd() * params.credit_interest_rate_per_month;
@@ -577,6 +588,7 @@ mod tests {
         FuturesContract {
             contract_id: 1,
             buyer: Segment::KeyAccount,
+            region_idx: 0,
             generation_idx: 0,
             signed: Month(0),
             first_delivery: Month(5),
@@ -584,6 +596,7 @@ mod tests {
             units_total,
             unit_price_usd: 1000.0,
             prepaid_per_unit_usd: 500.0,
+            duty_per_unit_usd: 0.0,
             units_due_to_date: 0,
             units_delivered: 0,
             units_walked: 0,

@@ -35,6 +35,10 @@ pub struct Fleet {
     pub bought: Vec<u64>,
     pub sold_off: Vec<u64>,
     pub taken_over: Vec<u64>,
+    /// Machines stopped by a ban (they leave the cohort for the relocation pool).
+    pub banned: Vec<u64>,
+    /// Machines arriving from the relocation pool.
+    pub relocated_in: Vec<u64>,
     pub power_cost_usd: Vec<f64>,
     pub revenue_usd: Vec<f64>,
     /// Share of sites where a machine would not be retired, per (region, generation), as a ring of the
@@ -63,6 +67,8 @@ impl Fleet {
             bought: vec![0; n_cohorts],
             sold_off: vec![0; n_cohorts],
             taken_over: vec![0; n_cohorts],
+            banned: vec![0; n_cohorts],
+            relocated_in: vec![0; n_cohorts],
             power_cost_usd: vec![0.0; n_cohorts],
             revenue_usd: vec![0.0; n_cohorts],
             q_retire_history: vec![1.0; n_regions * n_generations * history_len],
@@ -98,6 +104,8 @@ impl Fleet {
         self.bought.fill(0);
         self.sold_off.fill(0);
         self.taken_over.fill(0);
+        self.banned.fill(0);
+        self.relocated_in.fill(0);
         self.power_cost_usd.fill(0.0);
         self.revenue_usd.fill(0.0);
     }
@@ -114,6 +122,13 @@ impl Fleet {
         // New machines were bought to run; the month's decision may still switch them off.
         self.running_share[cohort_idx] = (self.running_share[cohort_idx] * old + added) / (old + added);
         self.units[cohort_idx] += n_units;
+    }
+
+    /// Takes machines out of a cohort (the running ones first go with them in proportion).
+    pub fn remove_units(&mut self, cohort_idx: usize, n_units: u64) {
+        let n = n_units.min(self.units[cohort_idx]);
+        self.units[cohort_idx] -= n;
+        self.running[cohort_idx] = self.running[cohort_idx].min(self.units[cohort_idx]);
     }
 
     /// Moves machines between cohorts, keeping the site distribution of the receiver.
@@ -138,6 +153,7 @@ impl Fleet {
         revenue_usd_per_th_day: f64,
         outlook_usd_per_th_day: f64,
         power_price_usd_per_kwh: &[f64],
+        opex_share_of_power: &[f64],
         regions: &[RegionParams],
         generations: &[GenerationParams],
         segments: &[SegmentParams; 2],
@@ -149,7 +165,7 @@ impl Fleet {
         for (region_idx, region) in regions.iter().enumerate() {
             let log_price = power_price_usd_per_kwh[region_idx].ln();
             let sigma = region.site_power_price_dispersion_log;
-            let opex = region.opex_share_of_power;
+            let opex = opex_share_of_power[region_idx];
             for (generation_idx, generation) in generations.iter().enumerate() {
                 let rg = region_idx * n_gen + generation_idx;
                 let active = Segment::ALL
@@ -238,7 +254,7 @@ impl Fleet {
                         let mean_site_price =
                             power_price * mean_site_price_factor(self.running_share[c] * q_max, sigma);
                         let kwh = running as f64 * generation.power_w / 1000.0 * hours_in_month;
-                        self.power_cost_usd[c] = kwh * mean_site_price * (1.0 + region.opex_share_of_power);
+                        self.power_cost_usd[c] = kwh * mean_site_price * (1.0 + opex_share_of_power[region_idx]);
                     }
                 }
             }
@@ -329,6 +345,8 @@ pub struct SegmentFlows {
     pub prepayments_paid_usd: f64,
     pub balances_paid_usd: f64,
     pub refunds_received_usd: f64,
+    pub duties_paid_usd: f64,
+    pub relocation_paid_usd: f64,
     pub inflow_usd: f64,
     pub sale_proceeds_usd: f64,
     pub takeover_paid_usd: f64,
@@ -344,6 +362,8 @@ impl SegmentFlows {
             - self.prepayments_paid_usd
             - self.balances_paid_usd
             + self.refunds_received_usd
+            - self.duties_paid_usd
+            - self.relocation_paid_usd
             + self.inflow_usd
             + self.sale_proceeds_usd
             - self.takeover_paid_usd

@@ -18,9 +18,13 @@ use crate::model::units::Month;
 #[derive(Default)]
 pub struct Scratch {
     offers: Vec<Offer>,
-    shipments: Vec<(Segment, usize, u64)>,
+    region_offers: Vec<Offer>,
+    shipments: Vec<(Segment, usize, usize, u64)>,
+    region_budgets: Vec<f64>,
+    pub(crate) used_mw: Vec<f64>,
     region_weights: Vec<f64>,
     region_parts: Vec<u64>,
+    capacity_units: Vec<f64>,
     realisable_usd: Vec<f64>,
 }
 
@@ -31,13 +35,15 @@ enum Source {
     OpenMarket,
 }
 
-/// Something a buyer can buy this month.
+/// Something a buyer can buy this month. `unit_price_usd` is what the buyer pays landed in its region
+/// (seller's price plus any import duty); `duty_per_unit_usd` is the part that goes to the border.
 #[derive(Clone, Copy, Debug)]
 struct Offer {
     source: Source,
     futures: bool,
     generation_idx: usize,
     unit_price_usd: f64,
+    duty_per_unit_usd: f64,
     payback_months: f64,
     units_available: u64,
     /// Share of the price paid now (the prepayment for futures, 1 for spot).
@@ -98,10 +104,139 @@ pub fn value_used_machines(w: &mut World) {
     for g in 0..params.generations.len() {
         let profit = reference_profit_usd(params, g, w.revenue_usd_per_th_day);
         let base = (profit * market.used_payback_months).max(market.scrap_value_usd_per_unit);
-        let stock_ratio = w.dealer.stock[g].units as f64 / demand;
+        // Dealers' stock and stranded machines dumped after bans both press on the used price.
+        let stock_ratio = (w.dealer.stock[g].units as f64 + w.stranded_overhang_units[g]) / demand;
         let impact = market.dealer_stock_price_impact_share * stock_ratio / (1.0 + stock_ratio);
         w.secondary_price_usd[g] = (base * (1.0 - impact)).max(market.scrap_value_usd_per_unit);
     }
+}
+
+/// Machines stopped by bans move, after the lag, to regions with spare capacity (paying the move), weighted
+/// like new machines; what finds no capacity within the limit is sold on the used market (pushing its price
+/// down) or scrapped.
+pub fn relocate(w: &mut World) {
+    let params = w.params;
+    let relocation = &params.relocation;
+    let month = w.month;
+    let scrap = params.secondary_market.scrap_value_usd_per_unit;
+    for overhang in &mut w.stranded_overhang_units {
+        *overhang *= relocation.overhang_persistence_per_month;
+    }
+    if w.relocation.is_empty() {
+        return;
+    }
+    let mut used_mw = std::mem::take(&mut w.trade_scratch.used_mw);
+    region_used_mw(w, &mut used_mw);
+    let mut weights = std::mem::take(&mut w.trade_scratch.region_weights);
+    let mut parts = std::mem::take(&mut w.trade_scratch.region_parts);
+    let mut capacity_units = std::mem::take(&mut w.trade_scratch.capacity_units);
+    let mut batches = std::mem::take(&mut w.relocation);
+    let path_idx = w.path_idx;
+    for batch in &mut batches {
+        let age = month.0.saturating_sub(batch.stopped.0);
+        if age < relocation.lag_months || batch.units == 0 {
+            continue;
+        }
+        let segment = if batch.segment_idx == 0 {
+            Segment::KeyAccount
+        } else {
+            Segment::Retail
+        };
+        let g = batch.generation_idx;
+        let power_w = params.generations[g].power_w;
+        region_weights(w, segment, g, &used_mw, &mut weights);
+        weights[batch.from_region_idx] = 0.0;
+        capacity_units.clear();
+        for r in 0..params.regions.len() {
+            let headroom_mw = (w.regions.capacity_mw[r] - used_mw[r]).max(0.0);
+            capacity_units.push(if headroom_mw.is_finite() {
+                (headroom_mw * 1e6 / power_w).floor()
+            } else {
+                f64::INFINITY
+            });
+            if capacity_units[r] < 1.0 {
+                weights[r] = 0.0;
+            }
+        }
+        parts.clear();
+        parts.resize(params.regions.len(), 0);
+        if weights.iter().sum::<f64>() > 0.0 {
+            apportion(batch.units, &weights, &mut parts);
+        }
+        let mut moved = 0;
+        for r in 0..params.regions.len() {
+            let n = parts[r].min(floor_units(capacity_units[r].min(u64::MAX as f64 / 4.0)));
+            if n == 0 {
+                continue;
+            }
+            let c = w.fleet.cohort_idx(segment, r, g);
+            w.fleet.add_units(c, n);
+            w.fleet.relocated_in[c] += n;
+            used_mw[r] += n as f64 * power_w / 1e6;
+            moved += n;
+        }
+        if moved > 0 {
+            batch.units -= moved;
+            w.relocation_totals.relocated += moved;
+            let cost = moved as f64 * relocation.cost_usd_per_unit;
+            let books = &mut w.segments[batch.segment_idx];
+            books.cash_usd -= cost;
+            books.flows.relocation_paid_usd += cost;
+            let row = push_event(
+                &mut w.pending_events,
+                path_idx,
+                month,
+                EventKind::RelocationCompleted,
+                Subject::Region(batch.from_region_idx),
+            );
+            row.units = moved;
+            row.amount_usd = cost;
+            row.value = age as f64;
+            row.value_unit = "months_waited";
+        }
+        if batch.units > 0 && age >= relocation.max_wait_months {
+            // Stranded: part is sold to buyers outside the simulated regions, the rest scrapped.
+            let sold = to_units(batch.units as f64 * relocation.stranded_sale_share).min(batch.units);
+            let scrapped = batch.units - sold;
+            let price = w.secondary_price_usd[g] * (1.0 - relocation.stranded_price_discount_share);
+            let proceeds = sold as f64 * price + scrapped as f64 * scrap;
+            let books = &mut w.segments[batch.segment_idx];
+            books.cash_usd += proceeds;
+            books.flows.sale_proceeds_usd += proceeds;
+            w.stranded_overhang_units[g] += sold as f64;
+            w.relocation_totals.sold += sold;
+            w.relocation_totals.scrapped += scrapped;
+            let row = push_event(
+                &mut w.pending_events,
+                path_idx,
+                month,
+                EventKind::MachinesStranded,
+                Subject::Region(batch.from_region_idx),
+            );
+            row.units = batch.units;
+            row.amount_usd = proceeds;
+            row.value = sold as f64;
+            row.value_unit = "units_sold";
+            batch.units = 0;
+        }
+    }
+    batches.retain(|b| b.units > 0);
+    w.relocation = batches;
+    w.trade_scratch.used_mw = used_mw;
+    w.trade_scratch.region_weights = weights;
+    w.trade_scratch.region_parts = parts;
+    w.trade_scratch.capacity_units = capacity_units;
+}
+
+/// Regions that are nearly full build more sites.
+pub fn grow_capacity(w: &mut World) {
+    if w.regions.capacity_mw.iter().all(|c| c.is_infinite()) {
+        return;
+    }
+    let mut used_mw = std::mem::take(&mut w.trade_scratch.used_mw);
+    region_used_mw(w, &mut used_mw);
+    w.regions.grow_capacity(w.params, &used_mw);
+    w.trade_scratch.used_mw = used_mw;
 }
 
 /// Manufacturers price and plan; dealers price off the manufacturers; replacement prices follow.
@@ -213,6 +348,9 @@ pub fn deliver_futures(w: &mut World) {
             let deliverable = outstanding.min(m.stock[g].units);
             if deliverable > 0 {
                 let balance_per_unit = c.unit_price_usd - c.prepaid_per_unit_usd;
+                let duty_per_unit = c.duty_per_unit_usd;
+                let region_idx = c.region_idx;
+                let due_per_unit = balance_per_unit + duty_per_unit;
                 let value_per_unit = replacement_price_usd[g];
                 let rationality = params.segments[buyer.idx()].walk_away_rationality;
                 let walk_probability = if balance_per_unit > value_per_unit && value_per_unit > 0.0 {
@@ -225,8 +363,8 @@ pub fn deliver_futures(w: &mut World) {
                 let mut walked = to_units(deliverable as f64 * walk_probability.clamp(0.0, 1.0)).min(deliverable);
                 let mut paying = deliverable - walked;
                 let books = &mut segments[buyer.idx()];
-                if balance_per_unit > 0.0 && paying as f64 * balance_per_unit > books.liquidity_usd() {
-                    let affordable = floor_units(books.liquidity_usd() / balance_per_unit).min(paying);
+                if due_per_unit > 0.0 && paying as f64 * due_per_unit > books.liquidity_usd() {
+                    let affordable = floor_units(books.liquidity_usd() / due_per_unit).min(paying);
                     walked += paying - affordable;
                     paying = affordable;
                 }
@@ -254,6 +392,8 @@ pub fn deliver_futures(w: &mut World) {
                 }
                 if paying > 0 {
                     let balance = paying as f64 * balance_per_unit;
+                    // The import duty is paid at the border, by the buyer, when the machines land.
+                    let duty = paying as f64 * duty_per_unit;
                     let cogs = m.stock[g].take(paying);
                     m.cash_usd += balance;
                     m.flows.balances_collected_usd += balance;
@@ -261,12 +401,13 @@ pub fn deliver_futures(w: &mut World) {
                     m.flows.cogs_usd += cogs;
                     m.flows.prepayments_applied_usd += paying as f64 * prepaid;
                     m.flows.units_delivered += paying;
-                    books.cash_usd -= balance;
+                    books.cash_usd -= balance + duty;
                     books.flows.balances_paid_usd += balance;
+                    books.flows.duties_paid_usd += duty;
                     books.committed_balance_usd -= balance;
                     books.prepaid_outstanding_usd -= paying as f64 * prepaid;
                     m.futures[ci].units_delivered += paying;
-                    trade_scratch.shipments.push((buyer, g, paying));
+                    trade_scratch.shipments.push((buyer, region_idx, g, paying));
                 }
             }
             let c = &mut m.futures[ci];
@@ -334,63 +475,30 @@ pub fn deliver_futures(w: &mut World) {
 
 fn ship_all(w: &mut World) {
     let mut shipments = std::mem::take(&mut w.trade_scratch.shipments);
-    for &(segment, g, units) in &shipments {
-        ship(w, segment, g, units);
+    for &(segment, region_idx, g, units) in &shipments {
+        ship_to(w, segment, region_idx, g, units);
     }
     shipments.clear();
     w.trade_scratch.shipments = shipments;
 }
 
-/// Sends `units` new machines of generation `g` to a segment, split across regions by expected margin.
-fn ship(w: &mut World, segment: Segment, g: usize, units: u64) {
+/// Sends `units` new machines of generation `g` to a segment's sites in a region; they run after the
+/// segment's shipping lag.
+fn ship_to(w: &mut World, segment: Segment, region_idx: usize, g: usize, units: u64) {
     if units == 0 {
         return;
     }
-    let params = w.params;
-    let segment_params = &params.segments[segment.idx()];
-    let generation = &params.generations[g];
-    let n_regions = params.regions.len();
-    let hp = w.revenue_usd_per_th_day.max(1e-12);
-    let mut weights = std::mem::take(&mut w.trade_scratch.region_weights);
-    let mut parts = std::mem::take(&mut w.trade_scratch.region_parts);
-    weights.clear();
-    parts.clear();
-    parts.resize(n_regions, 0);
-    let mut max_score = f64::NEG_INFINITY;
-    for (r, region) in params.regions.iter().enumerate() {
-        let cost = power_cost_usd_per_th_day(generation.efficiency_jth(), w.power.price_usd_per_kwh[r])
-            * (1.0 + region.opex_share_of_power);
-        let score = segment_params.region_choice_sensitivity * (hp - cost) / hp;
-        max_score = max_score.max(score);
-        weights.push(score);
+    let lag = w.params.segments[segment.idx()].shipping_lag_months;
+    let c = w.fleet.cohort_idx(segment, region_idx, g);
+    w.fleet.bought[c] += units;
+    if lag == 0 {
+        w.fleet.add_units(c, units);
+        w.fleet.arrived[c] += units;
+    } else {
+        w.fleet.in_transit[c] += units;
+        w.queue
+            .schedule(Month(w.month.0 + lag), Event::MachinesArrive { cohort_idx: c, units });
     }
-    for (r, region) in params.regions.iter().enumerate() {
-        weights[r] = region.fleet_share * (weights[r] - max_score).exp();
-    }
-    apportion(units, &weights, &mut parts);
-    let lag = segment_params.shipping_lag_months;
-    for (r, &n) in parts.iter().enumerate() {
-        if n == 0 {
-            continue;
-        }
-        let c = w.fleet.cohort_idx(segment, r, g);
-        w.fleet.bought[c] += n;
-        if lag == 0 {
-            w.fleet.add_units(c, n);
-            w.fleet.arrived[c] += n;
-        } else {
-            w.fleet.in_transit[c] += n;
-            w.queue.schedule(
-                Month(w.month.0 + lag),
-                Event::MachinesArrive {
-                    cohort_idx: c,
-                    units: n,
-                },
-            );
-        }
-    }
-    w.trade_scratch.region_weights = weights;
-    w.trade_scratch.region_parts = parts;
 }
 
 /// Dealers pay or default on installments, then stockpile in bull regimes or take installment contracts
@@ -594,6 +702,8 @@ pub fn buyers_purchase(w: &mut World) {
             })
             .sum::<f64>();
     let mut offers = std::mem::take(&mut w.trade_scratch.offers);
+    let mut used_mw = std::mem::take(&mut w.trade_scratch.used_mw);
+    region_used_mw(w, &mut used_mw);
     let mut dealer_demand_units = 0.0;
     for segment in Segment::ALL {
         let sp = &params.segments[segment.idx()];
@@ -622,6 +732,7 @@ pub fn buyers_purchase(w: &mut World) {
                 futures: true,
                 generation_idx: g,
                 unit_price_usd: price,
+                duty_per_unit_usd: 0.0,
                 payback_months: crate::model::market::hardware::payback_months(price, profit),
                 units_available: available,
                 cash_share_now: strategy.prepay_share,
@@ -629,7 +740,6 @@ pub fn buyers_purchase(w: &mut World) {
                 units_filled: 0,
             });
         }
-        let n_futures = offers.len();
         // Spot offers.
         for (m_idx, m) in w.manufacturers.iter().enumerate() {
             for g in 0..params.generations.len() {
@@ -671,55 +781,123 @@ pub fn buyers_purchase(w: &mut World) {
             let cap_usd = sp.max_growth_share_of_network_per_month * installed_ths * best_usd_per_th;
             budget = budget.min(cap_usd);
         }
+        let Some(best_offer) = offers
+            .iter()
+            .min_by(|a, b| a.payback_months.total_cmp(&b.payback_months))
+            .copied()
+        else {
+            continue;
+        };
         if budget.is_nan() || budget <= 0.0 {
             continue;
         }
+        // Where the machines will go: regions weighted by the segment's footprint, spare capacity and margin.
+        let mut region_budgets = std::mem::take(&mut w.trade_scratch.region_budgets);
+        region_weights(w, segment, best_offer.generation_idx, &used_mw, &mut region_budgets);
+        let weight_sum: f64 = region_budgets.iter().sum();
+        if weight_sum <= 0.0 {
+            w.trade_scratch.region_budgets = region_budgets;
+            continue;
+        }
+        let best_generation = &params.generations[best_offer.generation_idx];
+        for (r, b) in region_budgets.iter_mut().enumerate() {
+            *b *= budget / weight_sum;
+            // No more than the region's spare capacity can host.
+            let headroom_mw = (w.regions.capacity_mw[r] - used_mw[r]).max(0.0);
+            if headroom_mw.is_finite() {
+                let units = headroom_mw * 1e6 / best_generation.power_w;
+                *b = b.min(units * best_offer.unit_price_usd);
+            }
+        }
         let mut liquidity = books.liquidity_usd();
-        let futures_budget = if n_futures > 0 {
-            budget * sp.futures_preference_share
-        } else {
-            0.0
-        };
-        let mut spot_budget = budget - futures_budget;
-        if n_futures > 0 {
-            let (futures_offers, _) = offers.split_at_mut(n_futures);
-            // The terms shrink how much buyers sign for; availability limits spill over to spot.
-            let weights_sum: f64 = futures_offers
+        let mut region_offers = std::mem::take(&mut w.trade_scratch.region_offers);
+        for r in 0..params.regions.len() {
+            let region_budget = region_budgets[r];
+            if region_budget <= 0.0 {
+                continue;
+            }
+            // The same offers, landed in this region: tariffs (or local assembly) raise the price.
+            region_offers.clear();
+            for o in &offers {
+                let left = o.units_available - o.units_filled;
+                if left == 0 {
+                    continue;
+                }
+                let duty_share = duty_share(w, o.source, r);
+                let landed = o.unit_price_usd * (1.0 + duty_share);
+                let profit = reference_profit_usd(params, o.generation_idx, hp);
+                region_offers.push(Offer {
+                    unit_price_usd: landed,
+                    duty_per_unit_usd: o.unit_price_usd * duty_share,
+                    payback_months: crate::model::market::hardware::payback_months(landed, profit),
+                    units_available: left,
+                    units_filled: 0,
+                    ..*o
+                });
+            }
+            let n_futures = region_offers.iter().filter(|o| o.futures).count();
+            let best_payback = region_offers
                 .iter()
-                .map(|o| choice_weight(o, best_payback, sp.price_sensitivity))
-                .sum();
-            let shrink = if weights_sum > 0.0 {
-                futures_offers
-                    .iter()
-                    .map(|o| choice_weight(o, best_payback, sp.price_sensitivity) * o.demand_factor)
-                    .sum::<f64>()
-                    / weights_sum
+                .map(|o| o.payback_months)
+                .fold(f64::INFINITY, f64::min);
+            let futures_budget = if n_futures > 0 {
+                region_budget * sp.futures_preference_share
             } else {
                 0.0
             };
-            let wanted = futures_budget * shrink;
-            let unspent = allocate(wanted, &mut liquidity, sp.price_sensitivity, futures_offers);
-            spot_budget += unspent.min(futures_budget);
-        }
-        let spot_wanted = spot_budget;
-        let (_, spot_offers) = offers.split_at_mut(n_futures);
-        allocate(spot_budget, &mut liquidity, sp.price_sensitivity, spot_offers);
-        if segment == Segment::Retail {
-            let best_spot_price = spot_offers
-                .iter()
-                .map(|o| o.unit_price_usd)
-                .fold(f64::INFINITY, f64::min);
-            if best_spot_price.is_finite() && best_spot_price > 0.0 {
-                dealer_demand_units += spot_wanted / best_spot_price;
+            let mut spot_budget = region_budget - futures_budget;
+            // Offers are built futures first, so the split below keeps them apart.
+            let (futures_offers, spot_offers) = region_offers.split_at_mut(n_futures);
+            if n_futures > 0 {
+                // The terms shrink how much buyers sign for; availability limits spill over to spot.
+                let weights_sum: f64 = futures_offers
+                    .iter()
+                    .map(|o| choice_weight(o, best_payback, sp.price_sensitivity))
+                    .sum();
+                let shrink = if weights_sum > 0.0 {
+                    futures_offers
+                        .iter()
+                        .map(|o| choice_weight(o, best_payback, sp.price_sensitivity) * o.demand_factor)
+                        .sum::<f64>()
+                        / weights_sum
+                } else {
+                    0.0
+                };
+                let unspent = allocate(
+                    futures_budget * shrink,
+                    &mut liquidity,
+                    sp.price_sensitivity,
+                    futures_offers,
+                );
+                spot_budget += unspent.min(futures_budget);
+            }
+            if segment == Segment::Retail {
+                let best_spot_price = spot_offers
+                    .iter()
+                    .map(|o| o.unit_price_usd)
+                    .fold(f64::INFINITY, f64::min);
+                if best_spot_price.is_finite() && best_spot_price > 0.0 {
+                    dealer_demand_units += spot_budget / best_spot_price;
+                }
+            }
+            allocate(spot_budget, &mut liquidity, sp.price_sensitivity, spot_offers);
+            for o in region_offers.iter().copied() {
+                if o.units_filled == 0 {
+                    continue;
+                }
+                // The fill comes out of the offer's shared availability.
+                if let Some(base) = offers
+                    .iter_mut()
+                    .find(|b| b.source == o.source && b.futures == o.futures && b.generation_idx == o.generation_idx)
+                {
+                    base.units_filled += o.units_filled;
+                }
+                used_mw[r] += o.units_filled as f64 * params.generations[o.generation_idx].power_w / 1e6;
+                settle(w, segment, r, o);
             }
         }
-        // Settle the fills.
-        for o in offers.iter().copied() {
-            if o.units_filled == 0 {
-                continue;
-            }
-            settle(w, segment, o);
-        }
+        w.trade_scratch.region_offers = region_offers;
+        w.trade_scratch.region_budgets = region_budgets;
     }
     let smoothing = params.dealers.demand_smoothing_share;
     w.dealer.flows.units_demanded = to_units(dealer_demand_units);
@@ -727,6 +905,72 @@ pub fn buyers_purchase(w: &mut World) {
         (1.0 - smoothing) * w.dealer.demand_units_smoothed + smoothing * dealer_demand_units;
     offers.clear();
     w.trade_scratch.offers = offers;
+    w.trade_scratch.used_mw = used_mw;
+}
+
+/// The share added to a seller's price landed in region `r`: the import tariff on its origin, or the
+/// local-assembly uplift where it assembles locally. Dealers' stock is already landed.
+fn duty_share(w: &World, source: Source, r: usize) -> f64 {
+    match source {
+        Source::Manufacturer(m_idx) => {
+            let mp = &w.params.manufacturers[m_idx];
+            if mp.local_assembly_region_idxs.contains(&r) {
+                mp.local_assembly_uplift_share
+            } else {
+                w.regions.tariff_share(r, mp.origin_idx)
+            }
+        }
+        Source::Dealer | Source::OpenMarket => 0.0,
+    }
+}
+
+/// Power each region's installed and incoming machines draw, in MW.
+pub fn region_used_mw(w: &World, used_mw: &mut Vec<f64>) {
+    let params = w.params;
+    used_mw.clear();
+    used_mw.resize(params.regions.len(), 0.0);
+    for c in 0..w.fleet.n_cohorts() {
+        let n = w.fleet.units[c] + w.fleet.in_transit[c];
+        if n > 0 {
+            let (_, r, g) = w.fleet.cohort_parts(c);
+            used_mw[r] += n as f64 * params.generations[g].power_w / 1e6;
+        }
+    }
+}
+
+/// Weights of the regions where a segment's new machines of generation `g` go: the segment's footprint,
+/// scaled by the share of capacity still free (when capacity is limited) and by what is not banned, and
+/// tilted towards the best margins.
+fn region_weights(w: &World, segment: Segment, g: usize, used_mw: &[f64], weights: &mut Vec<f64>) {
+    let params = w.params;
+    let generation = &params.generations[g];
+    let hp = w.revenue_usd_per_th_day.max(1e-12);
+    let sensitivity = params.segments[segment.idx()].region_choice_sensitivity;
+    weights.clear();
+    let mut max_score = f64::NEG_INFINITY;
+    for r in 0..params.regions.len() {
+        let cost = power_cost_usd_per_th_day(generation.efficiency_jth(), w.power.price_usd_per_kwh[r])
+            * (1.0 + w.regions.opex_share[r]);
+        let score = sensitivity * (hp - cost) / hp;
+        max_score = max_score.max(score);
+        weights.push(score);
+    }
+    for (r, region) in params.regions.iter().enumerate() {
+        let capacity = w.regions.capacity_mw[r];
+        let free = if capacity.is_finite() {
+            if capacity > 0.0 {
+                ((capacity - used_mw[r]) / capacity).clamp(0.0, 1.0)
+            } else {
+                0.0
+            }
+        } else {
+            1.0
+        };
+        weights[r] = region.segment_fleet_shares[segment.idx()]
+            * free
+            * (1.0 - w.regions.ban_level[r])
+            * (weights[r] - max_score).exp();
+    }
 }
 
 fn spot_offer(source: Source, g: usize, price: f64, profit: f64, units: u64) -> Offer {
@@ -735,6 +979,7 @@ fn spot_offer(source: Source, g: usize, price: f64, profit: f64, units: u64) -> 
         futures: false,
         generation_idx: g,
         unit_price_usd: price,
+        duty_per_unit_usd: 0.0,
         payback_months: crate::model::market::hardware::payback_months(price, profit),
         units_available: units,
         cash_share_now: 1.0,
@@ -793,10 +1038,13 @@ fn allocate(budget_usd: f64, liquidity_usd: &mut f64, price_sensitivity: f64, of
 }
 
 /// Books a filled offer on both sides and ships what was bought spot.
-fn settle(w: &mut World, segment: Segment, o: Offer) {
+fn settle(w: &mut World, segment: Segment, region_idx: usize, o: Offer) {
     let params = w.params;
     let n = o.units_filled;
-    let value = n as f64 * o.unit_price_usd;
+    // The seller gets its price; the duty (landed price minus price) goes to the border.
+    let seller_price = o.unit_price_usd - o.duty_per_unit_usd;
+    let value = n as f64 * seller_price;
+    let duty = n as f64 * o.duty_per_unit_usd;
     let g = o.generation_idx;
     let month = w.month;
     if o.futures {
@@ -805,20 +1053,22 @@ fn settle(w: &mut World, segment: Segment, o: Offer) {
         };
         let mp = &params.manufacturers[m_idx];
         let strategy = &mp.strategy;
-        let prepaid_per_unit = o.unit_price_usd * strategy.prepay_share;
+        let prepaid_per_unit = seller_price * strategy.prepay_share;
         let prepayment = n as f64 * prepaid_per_unit;
         let m = &mut w.manufacturers[m_idx];
         let contract_id = m.next_contract_id();
         m.futures.push(FuturesContract {
             contract_id,
             buyer: segment,
+            region_idx,
             generation_idx: g,
             signed: month,
             first_delivery: Month(month.0 + strategy.wafer_lead_months),
             n_batches: strategy.delivery_months.max(1),
             units_total: n,
-            unit_price_usd: o.unit_price_usd,
+            unit_price_usd: seller_price,
             prepaid_per_unit_usd: prepaid_per_unit,
+            duty_per_unit_usd: o.duty_per_unit_usd,
             units_due_to_date: 0,
             units_delivered: 0,
             units_walked: 0,
@@ -872,9 +1122,10 @@ fn settle(w: &mut World, segment: Segment, o: Offer) {
         Source::OpenMarket => {}
     }
     let books = &mut w.segments[segment.idx()];
-    books.cash_usd -= value;
+    books.cash_usd -= value + duty;
     books.flows.spot_purchases_usd += value;
-    ship(w, segment, g, n);
+    books.flows.duties_paid_usd += duty;
+    ship_to(w, segment, region_idx, g, n);
 }
 
 /// New retail money in bull regimes, churn of segments whose cash has run out, and interest on credit.

@@ -1,0 +1,160 @@
+//! Regions' changing state (capacity, operating cost, tariffs, bans) and the random regulation shocks.
+//!
+//! Every month each region draws the same number of random numbers from the shocks stream, whatever
+//! happens, so a scenario whose hazards are zero gives exactly the results of one without shock settings,
+//! and strategies in a sweep face the same shocks.
+
+use rand::RngExt;
+
+use crate::model::params::Params;
+use crate::model::rng::PathRng;
+use crate::model::units::Month;
+
+#[derive(Clone, Debug)]
+pub struct RegionsState {
+    /// Power the region's sites can host, in MW (infinite when unlimited).
+    pub capacity_mw: Vec<f64>,
+    /// Non-power operating cost as a share of power cost; tightening raises it.
+    pub opex_share: Vec<f64>,
+    /// Share of the region closed by bans so far (new machines avoid it in that proportion).
+    pub ban_level: Vec<f64>,
+    /// Tariff rate by (region, origin).
+    tariff: Vec<f64>,
+    n_origins: usize,
+}
+
+impl RegionsState {
+    pub fn new(params: &Params) -> RegionsState {
+        let n_origins = params.origins.len().max(1);
+        let mut tariff = vec![0.0; params.regions.len() * n_origins];
+        for (r, region) in params.regions.iter().enumerate() {
+            for &(origin, rate) in &region.import_tariffs {
+                tariff[r * n_origins + origin] = rate;
+            }
+        }
+        RegionsState {
+            capacity_mw: params.regions.iter().map(|r| r.hosting_capacity_mw).collect(),
+            opex_share: params.regions.iter().map(|r| r.opex_share_of_power).collect(),
+            ban_level: vec![0.0; params.regions.len()],
+            tariff,
+            n_origins,
+        }
+    }
+
+    pub fn tariff_share(&self, region_idx: usize, origin_idx: usize) -> f64 {
+        self.tariff
+            .get(region_idx * self.n_origins + origin_idx)
+            .copied()
+            .unwrap_or(0.0)
+    }
+
+    pub fn set_tariff(&mut self, region_idx: usize, origin_idx: usize, rate_share: f64) {
+        if let Some(t) = self.tariff.get_mut(region_idx * self.n_origins + origin_idx) {
+            *t = rate_share;
+        }
+    }
+
+    /// The highest tariff in force in a region, and on which origin.
+    pub fn max_tariff(&self, region_idx: usize) -> (f64, usize) {
+        let row = &self.tariff[region_idx * self.n_origins..(region_idx + 1) * self.n_origins];
+        row.iter()
+            .copied()
+            .enumerate()
+            .fold((0.0, 0), |best, (o, t)| if t > best.0 { (t, o) } else { best })
+    }
+
+    /// Closes a share of the region: sites go with the machines.
+    pub fn close(&mut self, region_idx: usize, share: f64) {
+        self.ban_level[region_idx] = 1.0 - (1.0 - self.ban_level[region_idx]) * (1.0 - share);
+        if self.capacity_mw[region_idx].is_finite() {
+            self.capacity_mw[region_idx] *= 1.0 - share;
+        }
+    }
+
+    /// Regions that are nearly full build more sites.
+    pub fn grow_capacity(&mut self, params: &Params, used_mw: &[f64]) {
+        for (r, region) in params.regions.iter().enumerate() {
+            let capacity = self.capacity_mw[r];
+            if capacity.is_finite() && capacity > 0.0 && used_mw[r] >= region.capacity_build_trigger_share * capacity {
+                self.capacity_mw[r] = capacity * (1.0 + region.capacity_growth_share_per_month);
+            }
+        }
+    }
+}
+
+/// A random shock drawn this month.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Shock {
+    Ban {
+        region_idx: usize,
+        share: f64,
+    },
+    Tariff {
+        region_idx: usize,
+        origin_idx: usize,
+        rate_share: f64,
+    },
+    Power {
+        region_idx: usize,
+        factor: f64,
+        decay_per_month: f64,
+    },
+    Tightening {
+        region_idx: usize,
+        opex_increase_share: f64,
+    },
+}
+
+/// Draws this month's random shocks: four uniforms per region, always.
+pub fn draw_shocks(params: &Params, rng: &mut PathRng, out: &mut Vec<Shock>) {
+    out.clear();
+    for (region_idx, region) in params.regions.iter().enumerate() {
+        let h = &region.hazards;
+        let draws: [f64; 4] = [rng.random(), rng.random(), rng.random(), rng.random()];
+        if draws[0] < h.ban_per_month {
+            out.push(Shock::Ban {
+                region_idx,
+                share: h.ban_share,
+            });
+        }
+        if draws[1] < h.tariff_per_month {
+            out.push(Shock::Tariff {
+                region_idx,
+                origin_idx: h.tariff_origin_idx,
+                rate_share: h.tariff_rate_share,
+            });
+        }
+        if draws[2] < h.power_shock_per_month {
+            out.push(Shock::Power {
+                region_idx,
+                factor: h.power_shock_factor,
+                decay_per_month: h.power_shock_decay_per_month,
+            });
+        }
+        if draws[3] < h.tightening_per_month {
+            out.push(Shock::Tightening {
+                region_idx,
+                opex_increase_share: h.tightening_opex_increase_share,
+            });
+        }
+    }
+}
+
+/// Machines stopped by a ban, waiting to run somewhere else.
+#[derive(Clone, Debug)]
+pub struct RelocationBatch {
+    pub segment_idx: usize,
+    pub generation_idx: usize,
+    pub from_region_idx: usize,
+    pub units: u64,
+    pub stopped: Month,
+}
+
+/// Whole-path tallies of the relocation pool, for conservation checks.
+#[derive(Clone, Debug, Default)]
+pub struct RelocationTotals {
+    pub stopped: u64,
+    pub relocated: u64,
+    pub sold: u64,
+    pub scrapped: u64,
+}
