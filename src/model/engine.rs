@@ -3,7 +3,8 @@
 //! Phases within month `t` (each reads the state the previous phases left):
 //!
 //! 1. **Exogenous draws**: BTC price and regime, fees per block, regional power prices.
-//! 2. **Due events**: scripted events, machines arriving at miners, wafer lots arriving at manufacturers.
+//! 2. **Due events**: scripted events first, then machines arriving at miners and wafer lots arriving at
+//!    manufacturers, each in the order scheduled; then machines stopped by bans move where there is room.
 //! 3. **Miners operate**: each cohort runs the machines whose sites' power price is below breakeven at the
 //!    month's starting difficulty and price, and retires machines that stayed off too long; manufacturers'
 //!    self-mining fleets run when profitable.
@@ -77,6 +78,8 @@ pub struct World<'p> {
     /// Machines stopped by bans, waiting for capacity elsewhere.
     pub(crate) relocation: Vec<RelocationBatch>,
     pub(crate) relocation_totals: RelocationTotals,
+    /// Delivered machines that found no site this month, per contract region.
+    pub(crate) queued_units: Vec<u64>,
     /// Stranded machines sold off recently, still weighing on used prices, per generation.
     pub(crate) stranded_overhang_units: Vec<f64>,
     pub(crate) ledger: Ledger,
@@ -173,6 +176,7 @@ impl<'p> World<'p> {
             regions: RegionsState::new(params),
             relocation: Vec::with_capacity(16),
             relocation_totals: RelocationTotals::default(),
+            queued_units: vec![0; n_reg],
             stranded_overhang_units: vec![0.0; n_gen],
             ledger,
             pending_events: Vec::with_capacity(32),
@@ -228,6 +232,7 @@ impl<'p> World<'p> {
             kind,
             subject,
             block_height: None,
+            region_idx: None,
             units: 0,
             amount_usd: 0.0,
             value: 0.0,
@@ -247,6 +252,7 @@ impl<'p> World<'p> {
         let calendar = params.simulation.start.plus_months(self.month.0 as i64);
         let n_days = calendar.n_days() as f64;
         self.fleet.clear_month_flows();
+        self.queued_units.fill(0);
         for m in &mut self.manufacturers {
             m.flows = Default::default();
         }
@@ -268,13 +274,15 @@ impl<'p> World<'p> {
         }
         self.shocks = shocks;
 
-        // 2. Due events, then machines stopped by bans that can now move.
+        // 2. Due events (scripted first, then arrivals and wafer lots), then machines stopped by bans that can move.
         self.apply_due_events();
         trade::relocate(self);
 
         // 3. Miners operate.
         let price_usd = self.price.price_usd();
-        self.fees_btc_per_block = self.fees.fees_btc_per_block(&params.fees, self.price.regime);
+        self.fees_btc_per_block = self
+            .fees
+            .fees_btc_per_block(&params.fees, self.price.regime, self.month.idx());
         let btc_per_block = self.network.next_subsidy_btc() + self.fees_btc_per_block;
         let revenue_th_day = expected_usd_per_th_day(self.network.difficulty, btc_per_block, price_usd);
         // Difficulty once it has caught up with the hashrate that ran last month.
@@ -465,9 +473,16 @@ impl<'p> World<'p> {
     }
 
     fn apply_due_events(&mut self) {
-        let params = self.params;
         let mut due = std::mem::take(&mut self.due);
+        // Scripted events first, while the month's arrivals are still queued: a ban stops those too.
+        self.queue.take_due_scripted(self.month, &mut due);
+        self.apply_events(&due);
         self.queue.take_due(self.month, &mut due);
+        self.apply_events(&due);
+        self.due = due;
+    }
+
+    fn apply_events(&mut self, due: &[Event]) {
         for event in due.iter().copied() {
             match event {
                 Event::MachinesArrive { cohort_idx, units } => {
@@ -479,7 +494,7 @@ impl<'p> World<'p> {
                     self.manufacturers[manufacturer_idx].receive_wafers(self.month);
                 }
                 Event::Scripted { event_idx } => {
-                    let scripted = &params.events[event_idx];
+                    let scripted = &self.params.events[event_idx];
                     let (kind, subject, value, unit) = match scripted.kind {
                         ScriptedEventKind::PriceShock { factor } => {
                             self.price.shock(factor);
@@ -535,7 +550,6 @@ impl<'p> World<'p> {
                 }
             }
         }
-        self.due = due;
     }
 
     /// Applies a regulation shock, scripted or random, and records it.
@@ -579,11 +593,20 @@ impl<'p> World<'p> {
                     for g in 0..params.generations.len() {
                         let c = self.fleet.cohort_idx(segment, region_idx, g);
                         let n = to_units(self.fleet.units[c] as f64 * share).min(self.fleet.units[c]);
-                        if n == 0 {
+                        // Machines on their way there are stopped at the border too.
+                        let d = if self.fleet.in_transit[c] > 0 {
+                            self.queue.divert_arrivals(c, share).min(self.fleet.in_transit[c])
+                        } else {
+                            0
+                        };
+                        if n + d == 0 {
                             continue;
                         }
                         self.fleet.remove_units(c, n);
                         self.fleet.banned[c] += n;
+                        self.fleet.in_transit[c] -= d;
+                        self.fleet.diverted[c] += d;
+                        let n = n + d;
                         stopped += n;
                         self.relocation.push(RelocationBatch {
                             segment_idx: segment.idx(),
@@ -595,7 +618,10 @@ impl<'p> World<'p> {
                     }
                 }
                 self.relocation_totals.stopped += stopped;
-                self.regions.close(region_idx, share);
+                let mut used_mw = std::mem::take(&mut self.trade_scratch.used_mw);
+                trade::region_used_mw(self, &mut used_mw);
+                self.regions.close(region_idx, share, used_mw[region_idx]);
+                self.trade_scratch.used_mw = used_mw;
                 let row = self.event(EventKind::Ban, Subject::Region(region_idx));
                 row.units = stopped;
                 row.value = share;
@@ -746,7 +772,7 @@ impl<'p> World<'p> {
         let params = self.params;
         let mut used_mw = std::mem::take(&mut self.trade_scratch.used_mw);
         trade::region_used_mw(self, &mut used_mw);
-        for region_idx in 0..params.regions.len() {
+        for (region_idx, &capacity_used_mw) in used_mw.iter().enumerate() {
             let mut row = RegionRow {
                 path_idx: self.path_idx,
                 month: self.month,
@@ -760,18 +786,19 @@ impl<'p> World<'p> {
                 power_price_usd_per_kwh: self.power.price_usd_per_kwh[region_idx],
                 opex_share_of_power: self.regions.opex_share[region_idx],
                 capacity_mw: Some(self.regions.capacity_mw[region_idx]).filter(|c| c.is_finite()),
-                capacity_used_mw: used_mw[region_idx],
+                capacity_used_mw,
                 ban_level_share: self.regions.ban_level[region_idx],
                 ..RegionRow::default()
             };
             (row.max_tariff_share, row.max_tariff_origin_idx) = self.regions.max_tariff(region_idx);
+            row.units_queued = self.queued_units[region_idx];
             for segment in Segment::ALL {
                 for (g, generation) in params.generations.iter().enumerate() {
                     let c = self.fleet.cohort_idx(segment, region_idx, g);
                     let f = &self.fleet;
                     row.units_running += f.running[c];
                     row.units_off += f.units[c] - f.running[c];
-                    row.units_banned += f.banned[c];
+                    row.units_banned += f.banned[c] + f.diverted[c];
                     row.units_relocated_in += f.relocated_in[c];
                     row.hashrate_ehs += f.running[c] as f64 * generation.hashrate_ths / THS_PER_EHS;
                 }

@@ -38,12 +38,39 @@ impl EventQueue {
         }
     }
 
+    /// Takes the scripted events due in `month`, in the order they were scheduled, leaving the others queued.
+    pub fn take_due_scripted(&mut self, month: Month, out: &mut Vec<Event>) {
+        out.clear();
+        if let Some(bucket) = self.buckets.get_mut(month.idx()) {
+            out.extend(bucket.iter().copied().filter(|e| matches!(e, Event::Scripted { .. })));
+            bucket.retain(|e| !matches!(e, Event::Scripted { .. }));
+        }
+    }
+
     /// Takes the events due in `month`, in the order they were scheduled.
     pub fn take_due(&mut self, month: Month, out: &mut Vec<Event>) {
         out.clear();
         if let Some(bucket) = self.buckets.get_mut(month.idx()) {
             out.append(bucket);
         }
+    }
+
+    /// Stops a share of every pending shipment to `cohort_idx` (a ban at the destination); returns the
+    /// machines stopped. Each shipment keeps the rest, so arrivals stay exact.
+    pub fn divert_arrivals(&mut self, cohort_idx: usize, share: f64) -> u64 {
+        let mut diverted = 0;
+        for bucket in &mut self.buckets {
+            for event in bucket.iter_mut() {
+                if let Event::MachinesArrive { cohort_idx: c, units } = event
+                    && *c == cohort_idx
+                {
+                    let d = ((*units as f64 * share).round() as u64).min(*units);
+                    *units -= d;
+                    diverted += d;
+                }
+            }
+        }
+        diverted
     }
 
     /// Events scheduled and not yet taken, for conservation checks.

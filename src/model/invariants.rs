@@ -22,6 +22,7 @@ pub struct Ledger {
     fleet_units_open: Vec<u64>,
     bought_total: Vec<u64>,
     arrived_total: Vec<u64>,
+    diverted_total: Vec<u64>,
     initial_in_transit: Vec<u64>,
     dealer_returned_total: u64,
     dealer_scrapped_total: u64,
@@ -45,6 +46,7 @@ impl Ledger {
             fleet_units_open: fleet.units.clone(),
             bought_total: vec![0; fleet.n_cohorts()],
             arrived_total: vec![0; fleet.n_cohorts()],
+            diverted_total: vec![0; fleet.n_cohorts()],
             initial_in_transit: fleet.in_transit.clone(),
             dealer_returned_total: 0,
             dealer_scrapped_total: 0,
@@ -93,6 +95,7 @@ pub fn check_month(w: &mut World) -> Result<(), Violation> {
     for c in 0..fleet.n_cohorts() {
         ledger.bought_total[c] += fleet.bought[c];
         ledger.arrived_total[c] += fleet.arrived[c];
+        ledger.diverted_total[c] += fleet.diverted[c];
     }
     ledger.dealer_returned_total += w.dealer.flows.units_returned;
     ledger.dealer_scrapped_total += w.dealer.flows.units_scrapped;
@@ -271,11 +274,11 @@ fn check_all(w: &World, params: &Params) -> Result<(), Violation> {
     // Machines stopped by bans: stopped = relocated + sold + scrapped + still waiting.
     let t = &w.relocation_totals;
     let waiting: u64 = w.relocation.iter().map(|b| b.units).sum();
-    if t.stopped != t.relocated + t.sold + t.scrapped + waiting {
+    if t.stopped + t.queued != t.relocated + t.sold + t.scrapped + waiting {
         return Err(violation(
             w,
-            "relocation: machines stopped != relocated + sold + scrapped + waiting".into(),
-            t.stopped as f64,
+            "relocation: machines stopped + queued != relocated + sold + scrapped + waiting".into(),
+            (t.stopped + t.queued) as f64,
             (t.relocated + t.sold + t.scrapped + waiting) as f64,
         ));
     }
@@ -304,7 +307,11 @@ fn check_all(w: &World, params: &Params) -> Result<(), Violation> {
             ));
         }
         let shipped = ledger.initial_in_transit[c] + ledger.bought_total[c] + fleet.bought[c];
-        let landed = ledger.arrived_total[c] + fleet.arrived[c] + fleet.in_transit[c];
+        let landed = ledger.arrived_total[c]
+            + fleet.arrived[c]
+            + fleet.in_transit[c]
+            + ledger.diverted_total[c]
+            + fleet.diverted[c];
         if shipped != landed {
             return Err(violation(
                 w,

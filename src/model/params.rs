@@ -64,6 +64,16 @@ pub struct PriceParams {
 pub enum PriceProcess {
     RegimeSwitching(RegimeSwitchingParams),
     Bootstrap(BootstrapParams),
+    /// The historical month-end close of each simulated month, replayed.
+    Historical(HistoricalPriceParams),
+}
+
+#[derive(Clone, Debug)]
+pub struct HistoricalPriceParams {
+    /// Log of the month-end close, one per simulated month.
+    pub log_prices: Vec<f64>,
+    /// Regime label of each simulated month (from its trailing return).
+    pub regimes: Vec<Regime>,
 }
 
 #[derive(Clone, Debug)]
@@ -87,6 +97,8 @@ pub struct BootstrapParams {
 
 #[derive(Clone, Debug)]
 pub struct FeeParams {
+    /// Historical fees per block, one per simulated month, replacing the regime means when present.
+    pub history_btc_per_block: Option<Vec<f64>>,
     pub bull_mean_btc_per_block: f64,
     pub bear_mean_btc_per_block: f64,
     pub volatility_log_per_month: f64,

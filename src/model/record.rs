@@ -135,8 +135,11 @@ pub struct RegionRow {
     pub units_off: u64,
     /// Machines stopped by bans in this region, still waiting to move.
     pub units_relocating: u64,
+    /// Machines stopped by a ban this month (installed or on their way there).
     pub units_banned: u64,
     pub units_relocated_in: u64,
+    /// Delivered machines bought for this region that found no site anywhere and wait in the pool.
+    pub units_queued: u64,
     pub power_price_usd_per_kwh: f64,
     pub opex_share_of_power: f64,
     /// None when unlimited.
@@ -214,6 +217,8 @@ pub struct EventRow {
     pub kind: EventKind,
     pub subject: Subject,
     pub block_height: Option<u64>,
+    /// The region a contract or shipment is for, when the event has one.
+    pub region_idx: Option<usize>,
     pub units: u64,
     pub amount_usd: f64,
     pub value: f64,

@@ -144,14 +144,14 @@ columns!(DealerCols {
 
 columns!(RegionCols {
     path: u32, month: i32, region_idx: u32, hashrate_ehs: f64, units_running: u64, units_off: u64,
-    units_relocating: u64, units_banned: u64, units_relocated_in: u64, power_price_usd_per_kwh: f64,
+    units_relocating: u64, units_banned: u64, units_relocated_in: u64, units_queued: u64, power_price_usd_per_kwh: f64,
     opex_share_of_power: f64, capacity_mw: Option<f64>, capacity_used_mw: f64, max_tariff_share: f64,
     max_tariff_origin_idx: u32, ban_level_share: f64,
 });
 
 columns!(EventCols {
     path: u32, month: i32, kind: &'static str, subject_kind: &'static str, subject_idx: u32,
-    block_height: Option<u64>, units: u64, amount_usd: f64, value: f64, value_unit: &'static str, detail: String,
+    block_height: Option<u64>, region_idx: Option<u32>, units: u64, amount_usd: f64, value: f64, value_unit: &'static str, detail: String,
 });
 
 /// A path's (or a chunk of paths') rows, column by column.
@@ -194,6 +194,7 @@ impl RunColumns {
             e.subject_kind.push("path");
             e.subject_idx.push(summary.path_idx);
             e.block_height.push(None);
+            e.region_idx.push(None);
             e.units.push(0);
             e.amount_usd.push(v.actual - v.expected);
             e.value.push(v.actual);
@@ -335,6 +336,7 @@ impl Sink for RunColumns {
         c.units_relocating.push(r.units_relocating);
         c.units_banned.push(r.units_banned);
         c.units_relocated_in.push(r.units_relocated_in);
+        c.units_queued.push(r.units_queued);
         c.power_price_usd_per_kwh.push(r.power_price_usd_per_kwh);
         c.opex_share_of_power.push(r.opex_share_of_power);
         c.capacity_mw.push(r.capacity_mw);
@@ -359,6 +361,7 @@ impl Sink for RunColumns {
         c.subject_kind.push(kind);
         c.subject_idx.push(idx);
         c.block_height.push(r.block_height);
+        c.region_idx.push(r.region_idx.map(|r| r as u32));
         c.units.push(r.units);
         c.amount_usd.push(r.amount_usd);
         c.value.push(r.value);
@@ -579,6 +582,7 @@ pub fn regions_frame(c: &RegionCols, names: &Names, cal: &Calendar) -> PolarsRes
             col("units_relocating", &c.units_relocating),
             col("units_banned", &c.units_banned),
             col("units_relocated_in", &c.units_relocated_in),
+            col("units_queued", &c.units_queued),
             col("power_price_usd_per_kwh", &c.power_price_usd_per_kwh),
             col("opex_share_of_power", &c.opex_share_of_power),
             Column::new("capacity_mw".into(), c.capacity_mw.clone()),
@@ -612,6 +616,13 @@ pub fn events_frame(c: &EventCols, names: &Names, cal: &Calendar) -> PolarsResul
             col("kind", &c.kind),
             Column::new("subject".into(), subject),
             Column::new("block_height".into(), c.block_height.clone()),
+            Column::new(
+                "region".into(),
+                c.region_idx
+                    .iter()
+                    .map(|r| r.map(|r| names.regions[r as usize]))
+                    .collect::<Vec<Option<&str>>>(),
+            ),
             col("units", &c.units),
             col("amount_usd", &c.amount_usd),
             col("value", &c.value),

@@ -1,8 +1,9 @@
 //! Setting scenario values by path, as sweeps do: `manufacturers.bitmain.strategy.prepay_share = 0.5`.
 //!
 //! A path is dotted keys. Inside an array of tables an element is addressed by its `name` key
-//! (`regions.us`) or by its index (`events[0]`). The target must already exist as a value (a table or
-//! an array cannot be replaced), so a misspelt path fails before anything runs.
+//! (`regions.us`) or by its index (`events[0]`). Every table on the way must exist, so a misspelt table
+//! fails before anything runs; the last key may be absent (a key left at its default) and is then added,
+//! and validation reports it as unknown if it is misspelt. A table or an array cannot be replaced.
 
 use crate::scenario::raw::{Node, Value};
 
@@ -112,8 +113,21 @@ fn resolve<'a>(root: &'a mut Node, path: &str) -> Result<&'a mut Node, OverrideE
     Ok(node)
 }
 
-/// Replaces the value at `path`. The value must exist already and be a plain value, not a table or array.
+/// Sets the value at `path`, adding the last key to its table when the file leaves it at its default.
 pub fn set(root: &mut Node, path: &str, value: Value) -> Result<(), OverrideError> {
+    let (parent_path, key) = match path.rsplit_once('.') {
+        Some((parent, key)) if !key.contains('[') => (Some(parent), key),
+        _ => (None, path),
+    };
+    if let Some(parent_path) = parent_path {
+        let parent = resolve(root, parent_path)?;
+        if let Value::Table(table) = &mut parent.value
+            && table.get(key).is_none()
+        {
+            table.insert(key, Node { span: None, value });
+            return Ok(());
+        }
+    }
     let node = resolve(root, path)?;
     if matches!(node.value, Value::Table(_) | Value::Array(_)) {
         return Err(OverrideError {
@@ -157,7 +171,13 @@ mod tests {
         let (mut root, _) = parse(TEXT);
         let e = set(&mut root, "manufacturers.c.strategy.prepay_share", Value::Float(0.9)).unwrap_err();
         assert!(e.reason.contains("no entry named \"c\""), "{e}");
-        assert!(set(&mut root, "price.start_price", Value::Float(1.0)).is_err());
+        assert!(set(&mut root, "prices.start_price_usd", Value::Float(1.0)).is_err());
+        // A key left at its default can be set; validation judges whether it exists.
+        set(&mut root, "price.jump_probability_per_month", Value::Float(0.1)).unwrap();
+        assert_eq!(
+            get(&mut root, "price.jump_probability_per_month").unwrap(),
+            Value::Float(0.1)
+        );
         assert!(set(&mut root, "price", Value::Float(1.0)).is_err());
         assert!(set(&mut root, "manufacturers[5].strategy.prepay_share", Value::Float(1.0)).is_err());
     }

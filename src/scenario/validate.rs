@@ -31,8 +31,8 @@ pub fn read_params(root: &Node, base_dir: &Path, p: &mut Problems) -> Option<Par
         .as_ref()
         .map(|s| s.start.plus_months(s.horizon_months as i64));
     let start = simulation.as_ref().map(|s| s.start);
-    let price = read_price(&mut top, p, base_dir);
-    let fees = read_fees(&mut top, p);
+    let price = read_price(&mut top, p, base_dir, simulation.as_ref());
+    let fees = read_fees(&mut top, p, base_dir, simulation.as_ref());
     let network = read_network(&mut top, p);
     let mut origins: Vec<String> = vec![];
     let regions = read_regions(&mut top, p, &mut origins);
@@ -98,9 +98,56 @@ fn read_regime(s: &mut Section, p: &mut Problems, key: &str, default: Option<&st
     }
 }
 
-fn read_price(top: &mut Section, p: &mut Problems, base_dir: &Path) -> Option<PriceParams> {
+fn read_price(
+    top: &mut Section,
+    p: &mut Problems,
+    base_dir: &Path,
+    simulation: Option<&SimulationParams>,
+) -> Option<PriceParams> {
     let mut s = top.table(p, "price", true)?;
-    let model = s.choice(p, "model", &["regime_switching", "bootstrap"], Some("regime_switching"));
+    let model = s.choice(
+        p,
+        "model",
+        &["regime_switching", "bootstrap", "historical"],
+        Some("regime_switching"),
+    );
+    if model == "historical" {
+        // Replays the month-end close of every simulated month from a history file.
+        let _ = s.table(p, "regime_switching", false);
+        let _ = s.table(p, "bootstrap", false);
+        let mut h = s.table(p, "historical", true)?;
+        let (file, file_span) = h.string(p, "history_file", None);
+        let window = h.u32(p, "regime_window_months", Bounds::closed(1.0, 60.0), Some(6));
+        h.finish(p);
+        let given_start = s
+            .has("start_price_usd")
+            .then(|| s.f64(p, "start_price_usd", Bounds::positive(), None));
+        let _ = s.f64(p, "jump_probability_per_month", Bounds::share(), Some(0.0));
+        let _ = s.f64(p, "jump_mean_log", Bounds::closed(-5.0, 5.0), Some(0.0));
+        let _ = s.f64(p, "jump_sd_log", Bounds::closed(0.0, 5.0), Some(0.0));
+        let _ = s.choice(p, "start_regime", &["bull", "bear"], Some("bull"));
+        s.finish(p);
+        let sim = simulation?;
+        return match history::load_price_path(&base_dir.join(&file), sim.start, sim.horizon_months, window) {
+            Ok((log_prices, regimes, before)) => Some(PriceParams {
+                start_price_usd: given_start.unwrap_or(before),
+                start_regime: regimes[0],
+                process: PriceProcess::Historical(crate::model::params::HistoricalPriceParams { log_prices, regimes }),
+                jump_probability_per_month: 0.0,
+                jump_mean_log: 0.0,
+                jump_sd_log: 0.0,
+            }),
+            Err(message) => {
+                p.push(
+                    file_span,
+                    "price.historical.history_file",
+                    format!("cannot use price history `{file}`: {message}"),
+                );
+                None
+            }
+        };
+    }
+    let _ = s.table(p, "historical", false);
     let start_price_usd = s.f64(p, "start_price_usd", Bounds::positive(), None);
     let start_regime = read_regime(&mut s, p, "start_regime", Some("bull"));
     let jump_probability_per_month = s.f64(p, "jump_probability_per_month", Bounds::share(), Some(0.0));
@@ -182,18 +229,61 @@ fn read_price(top: &mut Section, p: &mut Problems, base_dir: &Path) -> Option<Pr
 
 static EMPTY_TABLE: crate::scenario::raw::Table = crate::scenario::raw::Table { entries: Vec::new() };
 
-fn read_fees(top: &mut Section, p: &mut Problems) -> FeeParams {
+fn read_fees(top: &mut Section, p: &mut Problems, base_dir: &Path, simulation: Option<&SimulationParams>) -> FeeParams {
     let Some(mut s) = top.table(p, "fees", true) else {
         return FeeParams {
+            history_btc_per_block: None,
             bull_mean_btc_per_block: 0.0,
             bear_mean_btc_per_block: 0.0,
             volatility_log_per_month: 0.0,
             persistence_per_month: 0.0,
         };
     };
+    let model = s.choice(p, "model", &["regime", "historical"], Some("regime"));
+    let history_btc_per_block = if model == "historical" {
+        let mut h = s.table(p, "historical", true);
+        let (file, file_span) = h
+            .as_mut()
+            .map(|h| h.string(p, "history_file", None))
+            .unwrap_or_default();
+        if let Some(h) = h {
+            h.finish(p);
+        }
+        match simulation {
+            Some(sim) if !file.is_empty() => {
+                match history::load_fees_per_block(&base_dir.join(&file), sim.start, sim.horizon_months) {
+                    Ok(series) => Some(series),
+                    Err(message) => {
+                        p.push(
+                            file_span,
+                            "fees.historical.history_file",
+                            format!("cannot use fee history `{file}`: {message}"),
+                        );
+                        None
+                    }
+                }
+            }
+            _ => None,
+        }
+    } else {
+        let _ = s.table(p, "historical", false);
+        None
+    };
+    let defaults_needed = model == "historical";
     let fees = FeeParams {
-        bull_mean_btc_per_block: s.f64(p, "bull_mean_btc_per_block", Bounds::closed(0.0, 1000.0), None),
-        bear_mean_btc_per_block: s.f64(p, "bear_mean_btc_per_block", Bounds::closed(0.0, 1000.0), None),
+        history_btc_per_block,
+        bull_mean_btc_per_block: s.f64(
+            p,
+            "bull_mean_btc_per_block",
+            Bounds::closed(0.0, 1000.0),
+            defaults_needed.then_some(0.0),
+        ),
+        bear_mean_btc_per_block: s.f64(
+            p,
+            "bear_mean_btc_per_block",
+            Bounds::closed(0.0, 1000.0),
+            defaults_needed.then_some(0.0),
+        ),
         volatility_log_per_month: s.f64(p, "volatility_log_per_month", Bounds::closed(0.0, 3.0), Some(0.3)),
         persistence_per_month: s.f64(p, "persistence_per_month", Bounds::closed(0.0, 0.999), Some(0.7)),
     };

@@ -6,5 +6,6 @@ mod conservation;
 mod determinism;
 mod industry;
 mod network;
+mod regions;
 mod support;
 mod sweep;

@@ -31,6 +31,10 @@ pub fn b(x: bool) -> Value {
     Value::Bool(x)
 }
 
+pub fn s(x: &str) -> Value {
+    Value::Str(x.to_string())
+}
+
 /// Applies changes to a parsed scenario. Shortening `simulation.horizon_months` also drops the generations
 /// (and roadmap entries) released after the new horizon, which the scenario rules would otherwise reject.
 pub fn apply(tree: &mut raw::Node, changes: &[(&str, Value)]) {

@@ -39,6 +39,8 @@ pub struct Fleet {
     pub banned: Vec<u64>,
     /// Machines arriving from the relocation pool.
     pub relocated_in: Vec<u64>,
+    /// Machines in transit to a banned region, stopped at the border (they join the relocation pool).
+    pub diverted: Vec<u64>,
     pub power_cost_usd: Vec<f64>,
     pub revenue_usd: Vec<f64>,
     /// Share of sites where a machine would not be retired, per (region, generation), as a ring of the
@@ -69,6 +71,7 @@ impl Fleet {
             taken_over: vec![0; n_cohorts],
             banned: vec![0; n_cohorts],
             relocated_in: vec![0; n_cohorts],
+            diverted: vec![0; n_cohorts],
             power_cost_usd: vec![0.0; n_cohorts],
             revenue_usd: vec![0.0; n_cohorts],
             q_retire_history: vec![1.0; n_regions * n_generations * history_len],
@@ -106,6 +109,7 @@ impl Fleet {
         self.taken_over.fill(0);
         self.banned.fill(0);
         self.relocated_in.fill(0);
+        self.diverted.fill(0);
         self.power_cost_usd.fill(0.0);
         self.revenue_usd.fill(0.0);
     }

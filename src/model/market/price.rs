@@ -20,6 +20,10 @@ pub struct PriceState {
     /// Next historical index to replay in bootstrap mode, and months left in the current block.
     bootstrap_cursor: usize,
     bootstrap_left: u32,
+    /// Months stepped so far (the index into a historical series).
+    months_stepped: usize,
+    /// Scripted shocks on top of a historical series, in log terms.
+    shock_log_offset: f64,
 }
 
 impl PriceState {
@@ -29,6 +33,8 @@ impl PriceState {
             regime: params.start_regime,
             bootstrap_cursor: 0,
             bootstrap_left: 0,
+            months_stepped: 0,
+            shock_log_offset: 0.0,
         }
     }
 
@@ -75,8 +81,15 @@ impl PriceState {
                 self.regime = bs.regimes[idx];
                 bs.log_returns[idx]
             }
+            PriceProcess::Historical(h) => {
+                let idx = self.months_stepped.min(h.log_prices.len().saturating_sub(1));
+                self.regime = h.regimes[idx];
+                h.log_prices[idx] + self.shock_log_offset - self.log_price
+            }
         };
-        if u_jump < params.jump_probability_per_month {
+        self.months_stepped += 1;
+        let replaying = matches!(params.process, PriceProcess::Historical(_));
+        if u_jump < params.jump_probability_per_month && !replaying {
             log_return += params.jump_mean_log + params.jump_sd_log * z_jump;
         }
         self.log_price = (self.log_price + log_return).clamp(MIN_LOG_PRICE, MAX_LOG_PRICE);
@@ -84,6 +97,7 @@ impl PriceState {
 
     /// Applies a scripted shock: the price is multiplied by `factor`.
     pub fn shock(&mut self, factor: f64) {
+        self.shock_log_offset += factor.ln();
         self.log_price = (self.log_price + factor.ln()).clamp(MIN_LOG_PRICE, MAX_LOG_PRICE);
     }
 }
@@ -101,7 +115,10 @@ impl FeeState {
         self.log_deviation = self.log_deviation.clamp(-20.0, 20.0);
     }
 
-    pub fn fees_btc_per_block(&self, params: &FeeParams, regime: Regime) -> f64 {
+    pub fn fees_btc_per_block(&self, params: &FeeParams, regime: Regime, month_idx: usize) -> f64 {
+        if let Some(history) = &params.history_btc_per_block {
+            return history[month_idx.min(history.len().saturating_sub(1))];
+        }
         let mean = match regime {
             Regime::Bull => params.bull_mean_btc_per_block,
             Regime::Bear => params.bear_mean_btc_per_block,

@@ -63,12 +63,16 @@ impl RegionsState {
             .fold((0.0, 0), |best, (o, t)| if t > best.0 { (t, o) } else { best })
     }
 
-    /// Closes a share of the region: sites go with the machines.
-    pub fn close(&mut self, region_idx: usize, share: f64) {
+    /// Closes a share of the region: sites go with the machines. A region without a capacity limit is
+    /// capped at what still runs there (`remaining_mw`): a banned region builds no new sites.
+    pub fn close(&mut self, region_idx: usize, share: f64, remaining_mw: f64) {
         self.ban_level[region_idx] = 1.0 - (1.0 - self.ban_level[region_idx]) * (1.0 - share);
-        if self.capacity_mw[region_idx].is_finite() {
-            self.capacity_mw[region_idx] *= 1.0 - share;
-        }
+        let capacity = &mut self.capacity_mw[region_idx];
+        *capacity = if capacity.is_finite() {
+            *capacity * (1.0 - share)
+        } else {
+            remaining_mw
+        };
     }
 
     /// Regions that are nearly full build more sites.
@@ -154,6 +158,8 @@ pub struct RelocationBatch {
 #[derive(Clone, Debug, Default)]
 pub struct RelocationTotals {
     pub stopped: u64,
+    /// Delivered machines that found no site and joined the pool.
+    pub queued: u64,
     pub relocated: u64,
     pub sold: u64,
     pub scrapped: u64,

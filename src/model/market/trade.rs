@@ -9,6 +9,7 @@ use crate::model::agents::manufacturer::{FuturesContract, Manufacturer, WaferLot
 use crate::model::engine::{World, newest_released_generation, reference_profit_usd};
 use crate::model::events::Event;
 use crate::model::market::hardware::{appetite_share, monthly_profit_usd_per_unit, power_cost_usd_per_th_day};
+use crate::model::market::regions::RelocationBatch;
 use crate::model::math::{apportion, floor_units, to_units};
 use crate::model::params::{ManufacturerParams, Regime, Segment};
 use crate::model::record::{EventKind, EventRow, Subject};
@@ -66,6 +67,7 @@ fn push_event(
         kind,
         subject,
         block_height: None,
+        region_idx: None,
         units: 0,
         amount_usd: 0.0,
         value: 0.0,
@@ -473,13 +475,53 @@ pub fn deliver_futures(w: &mut World) {
     ship_all(w);
 }
 
+/// Ships delivered futures to their contract region, or, when that region has no room left (a ban closed
+/// its sites), to the region with room the segment would pick.
 fn ship_all(w: &mut World) {
     let mut shipments = std::mem::take(&mut w.trade_scratch.shipments);
-    for &(segment, region_idx, g, units) in &shipments {
+    if shipments.is_empty() {
+        w.trade_scratch.shipments = shipments;
+        return;
+    }
+    let params = w.params;
+    let mut used_mw = std::mem::take(&mut w.trade_scratch.used_mw);
+    region_used_mw(w, &mut used_mw);
+    let mut weights = std::mem::take(&mut w.trade_scratch.region_weights);
+    for &(segment, contract_region, g, units) in &shipments {
+        let need_mw = units as f64 * params.generations[g].power_w / 1e6;
+        let fits = |r: usize, used: &[f64]| {
+            used[r] + need_mw <= w.regions.capacity_mw[r] || w.regions.capacity_mw[r].is_infinite()
+        };
+        let mut region_idx = contract_region;
+        if !fits(region_idx, &used_mw) {
+            region_weights(w, segment, g, &used_mw, &mut weights);
+            let best = (0..params.regions.len())
+                .filter(|&r| fits(r, &used_mw) && weights[r] > 0.0)
+                .max_by(|&a, &b| weights[a].total_cmp(&weights[b]));
+            match best {
+                Some(r) => region_idx = r,
+                None => {
+                    // Nowhere has room: the machines wait for sites like machines stopped by a ban.
+                    w.relocation.push(RelocationBatch {
+                        segment_idx: segment.idx(),
+                        generation_idx: g,
+                        from_region_idx: contract_region,
+                        units,
+                        stopped: Month(w.month.0.saturating_sub(params.relocation.lag_months)),
+                    });
+                    w.relocation_totals.queued += units;
+                    w.queued_units[contract_region] += units;
+                    continue;
+                }
+            }
+        }
+        used_mw[region_idx] += need_mw;
         ship_to(w, segment, region_idx, g, units);
     }
     shipments.clear();
     w.trade_scratch.shipments = shipments;
+    w.trade_scratch.used_mw = used_mw;
+    w.trade_scratch.region_weights = weights;
 }
 
 /// Sends `units` new machines of generation `g` to a segment's sites in a region; they run after the
@@ -1098,6 +1140,7 @@ fn settle(w: &mut World, segment: Segment, region_idx: usize, o: Offer) {
         row.amount_usd = value;
         row.value = strategy.prepay_share;
         row.value_unit = "prepay_share";
+        row.region_idx = Some(region_idx);
         return;
     }
     match o.source {
