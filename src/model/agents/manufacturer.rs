@@ -531,7 +531,9 @@ impl Manufacturer {
     /// Contracts only change this when batches fall due, so once per month after deliveries is enough.
     pub fn refresh_reserved(&mut self, next_month: Month) {
         self.reserved_units.fill(0);
-        for c in &self.futures {
+        // Contracts are in signing order with a fixed lead, so those delivering by next month form a prefix.
+        let n = self.futures.partition_point(|c| c.first_delivery <= next_month);
+        for c in &self.futures[..n] {
             self.reserved_units[c.generation_idx] += c.units_outstanding_due() + c.batch_units(next_month);
         }
     }

@@ -8,9 +8,9 @@
 //! money for the segment's `retire_after_months` months in a row; because the ranking of sites by cost is
 //! fixed, those are exactly the machines above the highest profitable quantile of the window.
 
-use crate::model::market::hardware::breakeven_power_price_usd_per_kwh;
-use crate::model::math::{norm_cdf, norm_inv_cdf, to_units};
+use crate::model::math::{norm_cdf_fast, norm_inv_cdf, to_units};
 use crate::model::params::{GenerationParams, RegionParams, Segment, SegmentParams};
+use crate::model::units::HOURS_PER_DAY;
 
 /// Standardised breakeven above which every site of a region runs (sites beyond 8 sigma are negligible).
 const Z_ALL_SITES: f64 = 8.0;
@@ -50,6 +50,11 @@ pub struct Fleet {
     history_pos: usize,
     /// This month's share of sites where each (region, generation) pays its power.
     pub q_now: Vec<f64>,
+    /// ln(kWh a TH/s draws in a day) per generation, computed once.
+    ln_kwh_per_th_day: Vec<f64>,
+    /// Highest share of sites worth keeping over each segment's retirement window, per (segment, region,
+    /// generation), refreshed every month.
+    window_max: Vec<f64>,
 }
 
 impl Fleet {
@@ -78,6 +83,8 @@ impl Fleet {
             history_len,
             history_pos: 0,
             q_now: vec![1.0; n_regions * n_generations],
+            ln_kwh_per_th_day: Vec::new(),
+            window_max: Vec::new(),
         }
     }
 
@@ -165,28 +172,42 @@ impl Fleet {
     ) {
         let n_gen = self.n_generations;
         let retire_revenue = revenue_usd_per_th_day.max(outlook_usd_per_th_day);
+        if self.ln_kwh_per_th_day.len() != n_gen {
+            self.ln_kwh_per_th_day = generations
+                .iter()
+                .map(|g| (g.efficiency_jth() * HOURS_PER_DAY / 1000.0).ln())
+                .collect();
+        }
+        // The breakeven power price is revenue / (kWh per TH-day × (1 + opex)); in logs every factor separates,
+        // so the loop below needs no logarithm: z = (ln revenue - ln kWh - ln(1 + opex) - ln price) / sigma.
+        let ln_revenue = if revenue_usd_per_th_day > 0.0 {
+            revenue_usd_per_th_day.ln()
+        } else {
+            f64::NEG_INFINITY
+        };
+        let ln_retire_revenue = if retire_revenue > 0.0 {
+            retire_revenue.ln()
+        } else {
+            f64::NEG_INFINITY
+        };
+        let windows = [0, 1].map(|s| (segments[s].retire_after_months as usize).clamp(1, self.history_len));
+        let n_rg = self.n_regions * n_gen;
+        if self.window_max.len() != 2 * n_rg {
+            self.window_max = vec![1.0; 2 * n_rg];
+        }
         // Share of sites that pay their power, per (region, generation): now, and for retirement (ring).
         for (region_idx, region) in regions.iter().enumerate() {
-            let log_price = power_price_usd_per_kwh[region_idx].ln();
+            let ln_cost_factor = power_price_usd_per_kwh[region_idx].ln() + opex_share_of_power[region_idx].ln_1p();
             let sigma = region.site_power_price_dispersion_log;
-            let opex = opex_share_of_power[region_idx];
-            for (generation_idx, generation) in generations.iter().enumerate() {
+            for generation_idx in 0..n_gen {
                 let rg = region_idx * n_gen + generation_idx;
-                let active = Segment::ALL
-                    .iter()
-                    .any(|&s| self.units[self.cohort_idx(s, region_idx, generation_idx)] > 0);
+                let active = self.units[self.cohort_idx(Segment::KeyAccount, region_idx, generation_idx)] > 0
+                    || self.units[self.cohort_idx(Segment::Retail, region_idx, generation_idx)] > 0;
                 let (q, q_retire) = if active {
-                    let efficiency = generation.efficiency_jth();
-                    let share_at = |revenue: f64| {
-                        norm_cdf(standardised_breakeven(
-                            breakeven_power_price_usd_per_kwh(revenue, efficiency, opex),
-                            log_price,
-                            sigma,
-                        ))
-                    };
-                    let q = share_at(revenue_usd_per_th_day);
-                    let q_retire = if retire_revenue > revenue_usd_per_th_day {
-                        share_at(retire_revenue)
+                    let ln_cost = self.ln_kwh_per_th_day[generation_idx] + ln_cost_factor;
+                    let q = norm_cdf_fast(standardised_gap(ln_revenue - ln_cost, sigma));
+                    let q_retire = if ln_retire_revenue > ln_revenue {
+                        norm_cdf_fast(standardised_gap(ln_retire_revenue - ln_cost, sigma))
                     } else {
                         q
                     };
@@ -196,19 +217,30 @@ impl Fleet {
                     (1.0, 1.0)
                 };
                 self.q_now[rg] = q;
-                self.q_retire_history[rg * self.history_len + self.history_pos] = q_retire;
+                let history = &mut self.q_retire_history[rg * self.history_len..(rg + 1) * self.history_len];
+                history[self.history_pos] = q_retire;
+                // The highest share of sites still worth keeping over each segment's window, newest first.
+                for (s, &window) in windows.iter().enumerate() {
+                    let mut best = 0.0f64;
+                    let mut pos = self.history_pos;
+                    for _ in 0..window {
+                        best = best.max(history[pos]);
+                        pos = if pos == 0 { self.history_len - 1 } else { pos - 1 };
+                    }
+                    self.window_max[s * n_rg + rg] = best;
+                }
             }
         }
         self.history_pos = (self.history_pos + 1) % self.history_len;
 
         for segment in Segment::ALL {
             let segment_params = &segments[segment.idx()];
-            let window = (segment_params.retire_after_months as usize).clamp(1, self.history_len);
             let response = segment_params.run_response_share_per_month;
             for region_idx in 0..self.n_regions {
                 let region = &regions[region_idx];
                 let power_price = power_price_usd_per_kwh[region_idx];
                 let sigma = region.site_power_price_dispersion_log;
+                let exp_half_sigma2 = (0.5 * sigma * sigma).exp();
                 for (generation_idx, generation) in generations.iter().enumerate() {
                     let c = self.cohort_idx(segment, region_idx, generation_idx);
                     if self.units[c] == 0 {
@@ -218,12 +250,7 @@ impl Fleet {
                     let rg = region_idx * n_gen + generation_idx;
                     let q_max = self.site_q_max[c];
                     // Retire: sites above the highest profitable share of the window lost money throughout.
-                    let history = &self.q_retire_history[rg * self.history_len..(rg + 1) * self.history_len];
-                    let mut window_max = 0.0f64;
-                    for k in 0..window {
-                        window_max =
-                            window_max.max(history[(self.history_pos + self.history_len - 1 - k) % self.history_len]);
-                    }
+                    let window_max = self.window_max[segment.idx() * n_rg + rg];
                     if window_max < q_max {
                         let kept = to_units(self.units[c] as f64 * window_max / q_max).min(self.units[c]);
                         if kept < self.units[c] {
@@ -256,7 +283,7 @@ impl Fleet {
                     if running > 0 {
                         // The cheapest sites run: the running sites fill the quantiles up to share × q_max.
                         let mean_site_price =
-                            power_price * mean_site_price_factor(self.running_share[c] * q_max, sigma);
+                            power_price * mean_site_price_factor(self.running_share[c] * q_max, sigma, exp_half_sigma2);
                         let kwh = running as f64 * generation.power_w / 1000.0 * hours_in_month;
                         self.power_cost_usd[c] = kwh * mean_site_price * (1.0 + opex_share_of_power[region_idx]);
                     }
@@ -312,20 +339,35 @@ pub fn standardised_breakeven(breakeven_usd_per_kwh: f64, log_median_price: f64,
     (gap / dispersion_log).clamp(-Z_ALL_SITES, Z_ALL_SITES)
 }
 
+/// Standardised log gap between the breakeven and the median site price, kept within the sites modelled.
+pub fn standardised_gap(ln_gap: f64, dispersion_log: f64) -> f64 {
+    if ln_gap.is_nan() {
+        return -Z_ALL_SITES;
+    }
+    if dispersion_log <= 0.0 {
+        return if ln_gap >= 0.0 { Z_ALL_SITES } else { -Z_ALL_SITES };
+    }
+    (ln_gap / dispersion_log).clamp(-Z_ALL_SITES, Z_ALL_SITES)
+}
+
 /// Mean price of the cheapest share `q` of a region's sites, relative to the median site price: for a
 /// log-normal with sigma s and z = Φ⁻¹(q), E[p | ln p < ln m + s z] / m = exp(s²/2) Φ(z - s) / q.
-pub fn mean_site_price_factor(q: f64, sigma: f64) -> f64 {
+/// `exp_half_sigma2` is exp(s²/2), computed once per region.
+pub fn mean_site_price_factor(q: f64, sigma: f64, exp_half_sigma2: f64) -> f64 {
     if sigma <= 0.0 {
         return 1.0;
     }
-    let z = norm_inv_cdf(q.clamp(1e-300, 1.0)).clamp(-Z_ALL_SITES, Z_ALL_SITES);
-    let bound = (sigma * z).exp();
-    let ratio = (0.5 * sigma * sigma).exp() * norm_cdf(z - sigma) / q;
-    // Never above the dearest running site itself.
-    if q > 1e-12 && ratio.is_finite() {
-        ratio.min(bound)
+    if q >= 1.0 - 1e-12 {
+        // Every site runs: the mean of the whole log-normal.
+        return exp_half_sigma2;
+    }
+    let z = norm_inv_cdf(q.max(1e-300)).clamp(-Z_ALL_SITES, Z_ALL_SITES);
+    let ratio = exp_half_sigma2 * norm_cdf_fast(z - sigma) / q;
+    // Never above the dearest running site itself (only a concern when very few sites run).
+    if q > 1e-3 && ratio.is_finite() {
+        ratio
     } else {
-        bound
+        ratio.min((sigma * z).exp())
     }
 }
 
@@ -394,12 +436,14 @@ mod tests {
     #[test]
     fn mean_site_price_factor_tends_to_the_lognormal_mean() {
         let sigma = 0.3;
-        let all = mean_site_price_factor(1.0, sigma);
-        assert!((all - (0.5 * sigma * sigma).exp()).abs() < 1e-6);
+        let e = (0.5f64 * sigma * sigma).exp();
+        let all = mean_site_price_factor(1.0, sigma, e);
+        assert!((all - e).abs() < 1e-12);
+        assert!((mean_site_price_factor(0.999_999, sigma, e) - e).abs() < 1e-4);
         // Only cheaper sites run when the bound is low: the mean sits below the median.
-        let q = norm_cdf(-1.0);
-        assert!(mean_site_price_factor(q, sigma) < 1.0);
-        assert!(mean_site_price_factor(q, sigma) <= (-sigma).exp() * (1.0 + 1e-9));
+        let q = crate::model::math::norm_cdf(-1.0);
+        assert!(mean_site_price_factor(q, sigma, e) < 1.0);
+        assert!(mean_site_price_factor(q, sigma, e) <= (-sigma).exp() * (1.0 + 1e-6));
     }
 
     #[test]

@@ -41,6 +41,11 @@ impl RegionsState {
         }
     }
 
+    /// Whether any region's sites are limited (otherwise capacity bookkeeping can be skipped).
+    pub fn any_limited(&self) -> bool {
+        self.capacity_mw.iter().any(|c| c.is_finite())
+    }
+
     pub fn tariff_share(&self, region_idx: usize, origin_idx: usize) -> f64 {
         self.tariff
             .get(region_idx * self.n_origins + origin_idx)

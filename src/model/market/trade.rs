@@ -128,7 +128,7 @@ pub fn relocate(w: &mut World) {
         return;
     }
     let mut used_mw = std::mem::take(&mut w.trade_scratch.used_mw);
-    region_used_mw(w, &mut used_mw);
+    used_mw_for_decisions(w, &mut used_mw);
     let mut weights = std::mem::take(&mut w.trade_scratch.region_weights);
     let mut parts = std::mem::take(&mut w.trade_scratch.region_parts);
     let mut capacity_units = std::mem::take(&mut w.trade_scratch.capacity_units);
@@ -336,7 +336,10 @@ pub fn deliver_futures(w: &mut World) {
     trade_scratch.shipments.clear();
     for (m_idx, m) in manufacturers.iter_mut().enumerate() {
         let max_delay = params.manufacturers[m_idx].strategy.max_delivery_delay_months;
-        for ci in 0..m.futures.len() {
+        // The book is in signing order and the lead time is fixed, so contracts already delivering form a
+        // prefix: the rest have nothing due yet.
+        let n_delivering = m.futures.partition_point(|c| c.first_delivery <= month);
+        for ci in 0..n_delivering {
             let batch = m.futures[ci].batch_units(month);
             m.futures[ci].units_due_to_date += batch;
             let outstanding = m.futures[ci].units_outstanding_due();
@@ -485,7 +488,7 @@ fn ship_all(w: &mut World) {
     }
     let params = w.params;
     let mut used_mw = std::mem::take(&mut w.trade_scratch.used_mw);
-    region_used_mw(w, &mut used_mw);
+    used_mw_for_decisions(w, &mut used_mw);
     let mut weights = std::mem::take(&mut w.trade_scratch.region_weights);
     for &(segment, contract_region, g, units) in &shipments {
         let need_mw = units as f64 * params.generations[g].power_w / 1e6;
@@ -745,7 +748,7 @@ pub fn buyers_purchase(w: &mut World) {
             .sum::<f64>();
     let mut offers = std::mem::take(&mut w.trade_scratch.offers);
     let mut used_mw = std::mem::take(&mut w.trade_scratch.used_mw);
-    region_used_mw(w, &mut used_mw);
+    used_mw_for_decisions(w, &mut used_mw);
     let mut dealer_demand_units = 0.0;
     for segment in Segment::ALL {
         let sp = &params.segments[segment.idx()];
@@ -966,6 +969,17 @@ fn duty_share(w: &World, source: Source, r: usize) -> f64 {
     }
 }
 
+/// Power drawn per region, for the decisions that need it: zeros when no region has a capacity limit
+/// (nothing then depends on it), saving a pass over every cohort.
+fn used_mw_for_decisions(w: &World, used_mw: &mut Vec<f64>) {
+    if w.regions.any_limited() {
+        region_used_mw(w, used_mw);
+    } else {
+        used_mw.clear();
+        used_mw.resize(w.params.regions.len(), 0.0);
+    }
+}
+
 /// Power each region's installed and incoming machines draw, in MW.
 pub fn region_used_mw(w: &World, used_mw: &mut Vec<f64>) {
     let params = w.params;
@@ -1047,17 +1061,23 @@ fn allocate(budget_usd: f64, liquidity_usd: &mut f64, price_sensitivity: f64, of
         .filter(|o| o.units_available > 0)
         .map(|o| o.payback_months)
         .fold(f64::INFINITY, f64::min);
+    // Weights are computed once per pass (an exponential each); a handful of offers fits on the stack.
+    let mut weights = [0.0f64; 64];
+    let n = offers.len().min(weights.len());
     for _ in 0..3 {
         if remaining <= 0.0 {
             break;
         }
-        let total_weight: f64 = offers.iter().map(|o| choice_weight(o, best, price_sensitivity)).sum();
+        let mut total_weight = 0.0;
+        for (w, o) in weights.iter_mut().zip(offers.iter()).take(n) {
+            *w = choice_weight(o, best, price_sensitivity);
+            total_weight += *w;
+        }
         if total_weight <= 0.0 {
             break;
         }
         let mut spent = 0.0;
-        for o in offers.iter_mut() {
-            let weight = choice_weight(o, best, price_sensitivity);
+        for (o, &weight) in offers.iter_mut().zip(weights.iter()).take(n) {
             if weight <= 0.0 {
                 continue;
             }
