@@ -27,6 +27,8 @@ pub struct Cell {
 pub struct PlannedScenario {
     pub name: String,
     pub file: String,
+    /// The scenario file's text, recorded by shards so that `merge` rebuilds the same plan.
+    pub text: String,
     /// The cells' parameters, in cell order.
     pub params: Vec<Params>,
     /// The cell whose values equal the scenario file's own (the reference strategy), if any.
@@ -290,6 +292,7 @@ pub fn build_with(
             scenarios.push(PlannedScenario {
                 name: base.params.simulation.name.clone(),
                 file: file.display().to_string(),
+                text: base.text.clone(),
                 params,
                 reference_cell,
                 focus_manufacturer_idx: focus_idx,
