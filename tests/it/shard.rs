@@ -4,6 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use polars::prelude::*;
+
+use hashcycle::output::parquet::read_frame;
+
 use crate::support::{hashcycle, project_dir, temp_dir};
 use crate::sweep::{GRID_2X2, write_sweep};
 
@@ -151,6 +155,43 @@ fn more_shards_than_paths_leaves_empty_shards_that_still_merge() {
     let result = merge(&sharded);
     assert!(result.status.success(), "{}", stderr(&result));
     assert_same_tables(&whole, &sharded, "10 shards of 8 paths");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn shards_monthly_tables_hold_the_unsharded_rows_in_order() {
+    let dir = temp_dir("shard-monthly");
+    let file = write_sweep(&dir, GRID_2X2);
+    let whole = unsharded(&file, &dir.join("whole"), &["--paths", "2", "--monthly"]);
+    // 2 scenarios × 4 cells × 2 paths over 3 shards: the middle shard spans both scenarios.
+    let sharded = all_shards(&file, &dir.join("n3"), 3, &["--paths", "2", "--monthly"]);
+    for scenario in ["base", "bear"] {
+        for table in ["network", "manufacturers"] {
+            let part = format!("months/{table}/scenario={scenario}/part-0.parquet");
+            let expected = read_frame(&whole.join(&part)).unwrap();
+            let mut joined: Option<DataFrame> = None;
+            for k in 0..3 {
+                let shard_part = sharded.join(format!("shards/{k}-of-3")).join(&part);
+                if !shard_part.exists() {
+                    continue;
+                }
+                let frame = read_frame(&shard_part).unwrap();
+                joined = Some(match joined {
+                    None => frame,
+                    Some(mut all) => {
+                        all.vstack_mut(&frame).unwrap();
+                        all
+                    }
+                });
+            }
+            let joined = joined.unwrap_or_else(|| panic!("no shard wrote {part}"));
+            assert_eq!(joined.height(), expected.height(), "{part}");
+            assert!(
+                joined.equals(&expected),
+                "{part}: the shards' rows differ from the unsharded ones"
+            );
+        }
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 
