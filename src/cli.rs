@@ -227,11 +227,18 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 };
                 let report = crate::sweep::shard::run_shard(&plan, &options)
                     .map_err(|e| Failure::Runtime(format!("error: {e}")))?;
-                let units: Vec<String> = report
-                    .units
-                    .iter()
-                    .map(|u| format!("{} cell {} paths {}..{}", u.scenario, u.cell, u.path_start, u.path_end))
-                    .collect();
+                let unit_text = |u: &crate::sweep::shard::WorkUnit| {
+                    format!("{} cell {} paths {}..{}", u.scenario, u.cell, u.path_start, u.path_end)
+                };
+                // A long list says no more than its two ends.
+                let units: Vec<String> = match report.units.as_slice() {
+                    [first, .., last] if report.units.len() > 3 => vec![
+                        unit_text(first),
+                        format!("… {} more units …", report.units.len() - 2),
+                        unit_text(last),
+                    ],
+                    units => units.iter().map(unit_text).collect(),
+                };
                 println!(
                     "wrote {} (shard {spec}: {} of {} paths in {:.1} s: {})",
                     report.dir.display(),
