@@ -1,4 +1,5 @@
-//! The command line: `run`, `check` and friends. Parses arguments, calls the library, reports outcomes.
+//! The command line: `run`, `check`, `sweep` (whole or one shard), `merge` and `plot`.
+//! Parses arguments, calls the library, reports outcomes.
 //!
 //! Exit status: 0 success; 1 a bad scenario or bad usage (nothing written); 2 a runtime or IO failure,
 //! including paths stopped by a failed check (their results are still written).
@@ -65,6 +66,16 @@ pub enum Command {
         /// Also write every cell's monthly tables under months/<table>/scenario=<name>/ (large).
         #[arg(long)]
         monthly: bool,
+        /// Run only shard K of N (K in 0..N), e.g. `--shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT`,
+        /// into DIR/<sweep name>/shards/K-of-N/; `hashcycle merge DIR/<sweep name>` joins the shards.
+        #[arg(long, value_name = "K/N", value_parser = crate::sweep::shard::ShardSpec::parse)]
+        shard: Option<crate::sweep::shard::ShardSpec>,
+    },
+    /// Join the shards of a sharded sweep (DIR/<sweep name>/shards/K-of-N/) into the tables, charts and report
+    /// an unsharded run writes. Refuses, writing nothing, unless every shard is present and complete.
+    Merge {
+        /// The sharded sweep's directory, DIR/<sweep name>.
+        dir: PathBuf,
     },
     /// Regenerate charts and report.html of a run or sweep directory from its Parquet files.
     Plot {
@@ -129,6 +140,22 @@ fn install_panic_hook() {
     }));
 }
 
+/// Exit status 2 with every path a failed check stopped (up to 20), once the results are written.
+fn failures_result(failures: &[(String, u32, crate::batch::PathFailure)], written: &str) -> Result<(), Failure> {
+    if failures.is_empty() {
+        return Ok(());
+    }
+    let mut message = format!("error: {} path(s) stopped by a failed check:\n", failures.len());
+    for (scenario, cell, f) in failures.iter().take(20) {
+        message.push_str(&format!(
+            "  scenario {scenario}, strategy cell {cell}, path {}, month index {}: {} (expected {}, actual {})\n",
+            f.path_idx, f.violation.month.0, f.violation.what, f.violation.expected, f.violation.actual
+        ));
+    }
+    message.push_str(written);
+    Err(Failure::Runtime(message))
+}
+
 pub fn load_scenario(file: &std::path::Path) -> Result<Scenario, Failure> {
     Scenario::load(file).map_err(|e| Failure::Input(format!("error: {e}")))
 }
@@ -172,6 +199,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             out,
             threads,
             monthly,
+            shard,
         } => {
             if paths == Some(0) {
                 return Err(Failure::Input("error: --paths must be at least 1".into()));
@@ -189,6 +217,42 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 plan.cells.len(),
                 plan.n_paths
             );
+            if let Some(spec) = shard {
+                let options = crate::sweep::shard::ShardOptions {
+                    spec,
+                    out_dir: out,
+                    threads,
+                    progress: true,
+                    monthly,
+                };
+                let report = crate::sweep::shard::run_shard(&plan, &options)
+                    .map_err(|e| Failure::Runtime(format!("error: {e}")))?;
+                let unit_text = |u: &crate::sweep::shard::WorkUnit| {
+                    format!("{} cell {} paths {}..{}", u.scenario, u.cell, u.path_start, u.path_end)
+                };
+                // A long list says no more than its two ends.
+                let units: Vec<String> = match report.units.as_slice() {
+                    [first, .., last] if report.units.len() > 3 => vec![
+                        unit_text(first),
+                        format!("… {} more units …", report.units.len() - 2),
+                        unit_text(last),
+                    ],
+                    units => units.iter().map(unit_text).collect(),
+                };
+                println!(
+                    "wrote {} (shard {spec}: {} of {} paths in {:.1} s: {})",
+                    report.dir.display(),
+                    report.n_work_paths,
+                    plan.n_work_paths(),
+                    report.wall_seconds,
+                    if units.is_empty() {
+                        "no work".to_string()
+                    } else {
+                        units.join("; ")
+                    }
+                );
+                return failures_result(&report.failures, "the shard's other paths completed and were written");
+            }
             let options = crate::sweep::run::SweepOptions {
                 out_dir: out,
                 threads,
@@ -204,18 +268,21 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 report.rows.len(),
                 report.wall_seconds
             );
-            if report.failures.is_empty() {
-                return Ok(());
-            }
-            let mut message = format!("error: {} path(s) stopped by a failed check:\n", report.failures.len());
-            for (scenario, cell, f) in report.failures.iter().take(20) {
-                message.push_str(&format!(
-                    "  scenario {scenario}, strategy cell {cell}, path {}, month index {}: {} (expected {}, actual {})\n",
-                    f.path_idx, f.violation.month.0, f.violation.what, f.violation.expected, f.violation.actual
-                ));
-            }
-            message.push_str("the other paths completed and were written");
-            Err(Failure::Runtime(message))
+            failures_result(&report.failures, "the other paths completed and were written")
+        }
+        Command::Merge { dir } => {
+            let report = crate::sweep::merge::merge(&dir).map_err(|e| match e {
+                crate::sweep::merge::MergeError::Shards { .. } => Failure::Input(format!("error: {e}")),
+                crate::sweep::merge::MergeError::Output(_) => Failure::Runtime(format!("error: {e}")),
+            })?;
+            print!("{}", crate::sweep::summary_text(&report.rows));
+            println!(
+                "wrote {} ({} cells merged from its shards in {:.1} s)",
+                report.dir.display(),
+                report.rows.len(),
+                report.wall_seconds
+            );
+            failures_result(&report.failures, "the other paths completed and were merged")
         }
         Command::Run {
             file,

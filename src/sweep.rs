@@ -5,9 +5,11 @@
 //! not noise.
 
 pub mod file;
+pub mod merge;
 pub mod metrics;
 pub mod plan;
 pub mod run;
+pub mod shard;
 
 use crate::output::sweep_tables::SweepRow;
 

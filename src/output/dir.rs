@@ -63,6 +63,47 @@ impl StagedDir {
         }
         Ok(self.final_dir.clone())
     }
+
+    /// Moves the entries `names` of the finished staging directory into `target`, one rename each and in the
+    /// given order, replacing what is there, then removes the staging directory.
+    /// This is for a results directory that also holds things this writer does not own (a sharded sweep's
+    /// `shards/`, which other machines may still be writing), so it cannot be swapped whole.
+    /// Each entry appears complete or not at all, so put the entry that marks the set complete last.
+    pub fn publish_into(mut self, target: &Path, names: &[&str]) -> Result<(), OutputError> {
+        let pid = std::process::id();
+        for name in names {
+            remove_stale(target, name)?;
+            let from = self.staging_dir.join(name);
+            let to = target.join(name);
+            if to.is_dir() {
+                // A directory cannot be renamed over a non-empty one: move the old one aside first.
+                let replaced = target.join(format!(".{name}{REPLACED_TAG}{pid}"));
+                std::fs::rename(&to, &replaced).map_err(|e| OutputError::io(&to, e))?;
+                std::fs::rename(&from, &to).map_err(|e| OutputError::io(&to, e))?;
+                std::fs::remove_dir_all(&replaced).map_err(|e| OutputError::io(&replaced, e))?;
+            } else {
+                std::fs::rename(&from, &to).map_err(|e| OutputError::io(&to, e))?;
+            }
+        }
+        self.committed = true;
+        std::fs::remove_dir_all(&self.staging_dir).map_err(|e| OutputError::io(&self.staging_dir, e))
+    }
+}
+
+/// Writes a file so that it appears whole or not at all: into a hidden sibling, flushed to disk, then renamed.
+/// Used for completion markers, which must never be seen half-written.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
+    use std::io::Write as _;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let partial = path.with_file_name(format!(".{name}{PARTIAL_TAG}{}", std::process::id()));
+    let mut file = std::fs::File::create(&partial).map_err(|e| OutputError::io(&partial, e))?;
+    file.write_all(bytes).map_err(|e| OutputError::io(&partial, e))?;
+    file.sync_all().map_err(|e| OutputError::io(&partial, e))?;
+    drop(file);
+    std::fs::rename(&partial, path).map_err(|e| OutputError::io(path, e))
 }
 
 impl Drop for StagedDir {

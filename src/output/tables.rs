@@ -29,6 +29,12 @@ impl Calendar {
             .copied()
             .unwrap_or_else(|| *self.days.last().unwrap_or(&0))
     }
+
+    /// The month index whose first day is `day` (days since 1970-01-01), the inverse of `day`; `None` for a
+    /// day that is not the first of a month of this calendar.
+    pub fn month_of_day(&self, day: i32) -> Option<Month> {
+        self.days.iter().position(|&d| d == day).map(|idx| Month(idx as u32))
+    }
 }
 
 fn date_column(name: &str, days: Vec<i32>) -> PolarsResult<Column> {

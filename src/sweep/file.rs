@@ -99,6 +99,13 @@ pub fn load(path: &Path) -> Result<SweepFile, ScenarioError> {
             message: format!("cannot read the file: {e}"),
         }],
     })?;
+    from_text(path, text)
+}
+
+/// Reads sweep text as if it were the file at `path`, which resolves its relative scenario file names.
+/// `merge` rebuilds a sharded sweep's plan this way from the text the shards recorded.
+pub fn from_text(path: &Path, text: String) -> Result<SweepFile, ScenarioError> {
+    let file = path.display().to_string();
     let (tree, syntax_errors) = raw::parse(&text);
     let mut p = Problems::default();
     for e in syntax_errors {

@@ -2,6 +2,8 @@
 //! full before any path is simulated, so a misspelt parameter or an out-of-range value stops the sweep
 //! at once with a located message.
 
+use std::path::{Path, PathBuf};
+
 use rand::{RngExt, SeedableRng};
 
 use crate::model::params::Params;
@@ -9,7 +11,7 @@ use crate::model::rng::PathRng;
 use crate::scenario::overrides;
 use crate::scenario::raw::{self, Value};
 use crate::scenario::reader::Problems;
-use crate::scenario::{Scenario, line_col};
+use crate::scenario::{Scenario, ScenarioError, line_col};
 use crate::sweep::file::{Design, SweepFile};
 
 /// A strategy: one value per swept parameter.
@@ -25,6 +27,8 @@ pub struct Cell {
 pub struct PlannedScenario {
     pub name: String,
     pub file: String,
+    /// The scenario file's text, recorded by shards so that `merge` rebuilds the same plan.
+    pub text: String,
     /// The cells' parameters, in cell order.
     pub params: Vec<Params>,
     /// The cell whose values equal the scenario file's own (the reference strategy), if any.
@@ -146,6 +150,24 @@ pub fn cells(design: &Design) -> Vec<Cell> {
 
 /// Builds and validates every (scenario, cell); all problems are gathered into one message.
 pub fn build(sweep: SweepFile, n_paths: Option<u32>, seed: Option<u64>) -> Result<Plan, String> {
+    build_with(sweep, n_paths, seed, &|file: &Path| {
+        let base_dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+        Scenario::load(file).map(|s| (s, base_dir))
+    })
+}
+
+/// Finds a scenario named by a sweep file: the validated scenario and the directory its relative file names
+/// (such as a bootstrap price history) resolve against.
+pub type ScenarioLoader<'a> = dyn Fn(&Path) -> Result<(Scenario, PathBuf), ScenarioError> + 'a;
+
+/// `build`, with scenarios found by `load` instead of read from disk, so that `merge` can rebuild a sharded
+/// sweep's plan from the scenario texts its shards recorded.
+pub fn build_with(
+    sweep: SweepFile,
+    n_paths: Option<u32>,
+    seed: Option<u64>,
+    load: &ScenarioLoader,
+) -> Result<Plan, String> {
     let parameters: Vec<(String, Option<raw::Span>)> = sweep.design.parameters();
     let cells = cells(&sweep.design);
     let mut errors: Vec<String> = vec![];
@@ -158,8 +180,8 @@ pub fn build(sweep: SweepFile, n_paths: Option<u32>, seed: Option<u64>) -> Resul
     };
     let mut scenarios = vec![];
     for (file, file_span) in &sweep.scenario_files {
-        let base = match Scenario::load(file) {
-            Ok(s) => s,
+        let (base, base_dir) = match load(file) {
+            Ok(loaded) => loaded,
             Err(e) => {
                 errors.push(format!(
                     "{}: scenario `{}` is not valid:\n{e}",
@@ -237,7 +259,6 @@ pub fn build(sweep: SweepFile, n_paths: Option<u32>, seed: Option<u64>) -> Resul
             if is_reference && reference_cell.is_none() {
                 reference_cell = Some(cell.cell_idx);
             }
-            let base_dir = file.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
             match Scenario::from_tree(
                 cell_tree,
                 &base.text,
@@ -271,6 +292,7 @@ pub fn build(sweep: SweepFile, n_paths: Option<u32>, seed: Option<u64>) -> Resul
             scenarios.push(PlannedScenario {
                 name: base.params.simulation.name.clone(),
                 file: file.display().to_string(),
+                text: base.text.clone(),
                 params,
                 reference_cell,
                 focus_manufacturer_idx: focus_idx,

@@ -7,5 +7,6 @@ mod determinism;
 mod industry;
 mod network;
 mod regions;
+mod shard;
 mod support;
 mod sweep;

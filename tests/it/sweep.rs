@@ -8,7 +8,8 @@ use hashcycle::output::parquet::read_frame;
 
 use crate::support::{hashcycle, project_dir, scenario_path, temp_dir};
 
-fn write_sweep(dir: &Path, body: &str) -> PathBuf {
+/// A sweep file named `test_sweep` over the base and bear scenarios (12 paths, seed 5) with `body` as its design.
+pub fn write_sweep(dir: &Path, body: &str) -> PathBuf {
     let file = dir.join("sweep.toml");
     let text = format!(
         "[sweep]\nname = \"test_sweep\"\nscenarios = [\"{}\", \"{}\"]\npaths = 12\nseed = 5\nfocus_manufacturer = \"bitmain\"\n\n{body}",
@@ -19,7 +20,8 @@ fn write_sweep(dir: &Path, body: &str) -> PathBuf {
     file
 }
 
-const GRID_2X2: &str = "[[grid]]\nparameter = \"manufacturers.bitmain.strategy.futures_share\"\nvalues = [0.2, 0.8]\n\n[[grid]]\nparameter = \"manufacturers.bitmain.strategy.prepay_share\"\nvalues = [0.1, 0.5]\n";
+/// futures_share {0.2, 0.8} × prepay_share {0.1, 0.5} for bitmain.
+pub const GRID_2X2: &str = "[[grid]]\nparameter = \"manufacturers.bitmain.strategy.futures_share\"\nvalues = [0.2, 0.8]\n\n[[grid]]\nparameter = \"manufacturers.bitmain.strategy.prepay_share\"\nvalues = [0.1, 0.5]\n";
 
 fn sweep(dir: &Path, file: &Path, out: &str, extra: &[&str]) -> std::process::Output {
     let out_dir = dir.join(out);

@@ -1,0 +1,542 @@
+//! `hashcycle merge DIR/<sweep name>`: joins the shards of a sharded sweep into the tables an unsharded run
+//! with the same seed writes, row for row and value for value.
+//!
+//! Merge first checks everything and writes nothing unless all is well:
+//! - every shard `K-of-N` for K in 0..N is present and complete (its `shard.json` exists and its outcome file
+//!   has the size and hash the manifest records);
+//! - all shards belong to one split (one N) and one study (same sweep text, scenario texts, seed, paths per
+//!   cell, manifest format and hashcycle version);
+//! - each shard covered exactly the work the split rule assigns it.
+//!
+//! It then rebuilds the sweep's plan from the texts the shards recorded (so it needs neither the sweep file
+//! nor the scenario files, only data files a scenario names, such as a bootstrap price history), reads the
+//! shards' outcomes in order, checks each row is the (scenario, cell, path) expected at its position, and
+//! writes `paths.parquet` and `sweep.parquet` through the same writer as an unsharded run, with each cell's
+//! metrics recomputed from its per-path outcomes.
+//! `sweep.json`, the charts and `report.html` follow.
+//! Results are staged in a hidden directory and renamed into place one by one, `sweep.json` last, because the
+//! sweep directory also holds the shards and so cannot be swapped whole.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use polars::prelude::*;
+use serde_json::json;
+
+use crate::output::OutputError;
+use crate::output::dir::StagedDir;
+use crate::output::parquet::read_frame;
+use crate::output::provenance;
+use crate::output::sweep_tables::SweepRow;
+use crate::output::tables::Calendar;
+use crate::scenario::Scenario;
+use crate::sweep::metrics::PathOutcome;
+use crate::sweep::plan::{self, Plan};
+use crate::sweep::run::{SweepJson, SweepTables, write_provenance_and_report};
+use crate::sweep::shard::{
+    MANIFEST_FILE, MANIFEST_FORMAT, SHARDS_DIR, ShardManifest, ShardSpec, file_fingerprint, plan_units,
+};
+use crate::sweep::{file, run::SweepReport};
+
+/// Why a merge did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum MergeError {
+    /// Shards are missing, incomplete, inconsistent or from different studies. Nothing was written; exit status 1.
+    #[error("cannot merge {dir}: {n} problem{s}\n  {list}\nnothing was written", n = problems.len(), s = if problems.len() == 1 { "" } else { "s" }, list = problems.join("\n  "), dir = dir.display())]
+    Shards { dir: PathBuf, problems: Vec<String> },
+    /// Reading the shards or writing the merged results failed. Nothing was committed; exit status 2.
+    #[error(transparent)]
+    Output(#[from] OutputError),
+}
+
+/// A shard that passed the checks: where it is and what it says it holds.
+struct CheckedShard {
+    spec: ShardSpec,
+    dir: PathBuf,
+    manifest: ShardManifest,
+}
+
+/// Reads `dir/shards/`, checks every shard of the split it holds, and merges them into `dir`.
+pub fn merge(dir: &Path) -> Result<SweepReport, MergeError> {
+    let started = Instant::now();
+    let started_at = provenance::utc_now();
+    let refuse = |problems: Vec<String>| MergeError::Shards {
+        dir: dir.to_path_buf(),
+        problems,
+    };
+    let (shards, plan) = check_shards(dir).map_err(refuse)?;
+
+    let staged = StagedDir::create(dir, "merge")?;
+    let staging = staged.path().to_path_buf();
+    let mut tables = SweepTables::create(&staging)?;
+    let calendars: Vec<Calendar> = plan.scenarios.iter().map(|s| Calendar::new(&s.params[0], 0)).collect();
+    // Rows arrive in run order across the shards; a cell is written as soon as its last path arrives.
+    let n_paths = u64::from(plan.n_paths);
+    let n_cells = plan.cells.len() as u64;
+    let mut cell_outcomes: Vec<PathOutcome> = Vec::with_capacity(plan.n_paths as usize);
+    let mut problems = vec![];
+    for shard in &shards {
+        let path = shard.dir.join(&shard.manifest.outcomes_file);
+        let frame = read_frame(&path)?;
+        let rows = match read_rows(&frame) {
+            Ok(rows) => rows,
+            Err(e) => {
+                problems.push(format!("shard {}: {}: {e}", shard.spec, path.display()));
+                break;
+            }
+        };
+        if rows.len() as u64 != shard.manifest.outcomes_rows {
+            problems.push(format!(
+                "shard {}: {} holds {} rows where its {MANIFEST_FILE} records {}",
+                shard.spec,
+                path.display(),
+                rows.len(),
+                shard.manifest.outcomes_rows
+            ));
+            break;
+        }
+        for (row_idx, (scenario, cell, row)) in rows.into_iter().enumerate() {
+            let position = shard.manifest.first_work_path + row_idx as u64;
+            let cell_ordinal = position / n_paths;
+            let scenario_idx = (cell_ordinal / n_cells) as usize;
+            let expected_cell = (cell_ordinal % n_cells) as u32;
+            let expected_path = (position % n_paths) as u32;
+            let planned = &plan.scenarios[scenario_idx];
+            if scenario != planned.name || cell != expected_cell || row.outcome.path_idx != expected_path {
+                problems.push(format!(
+                    "shard {}: row {row_idx} of {} is scenario {scenario}, cell {cell}, path {} where scenario {}, cell {expected_cell}, path {expected_path} belongs",
+                    shard.spec,
+                    path.display(),
+                    row.outcome.path_idx,
+                    planned.name
+                ));
+                break;
+            }
+            let Some(month) = row.min_cash_month_day else {
+                problems.push(format!(
+                    "shard {}: row {row_idx} of {} has no min_cash_month",
+                    shard.spec,
+                    path.display()
+                ));
+                break;
+            };
+            let Some(min_cash_month) = calendars[scenario_idx].month_of_day(month) else {
+                problems.push(format!(
+                    "shard {}: row {row_idx} of {} has a min_cash_month outside scenario {}'s horizon",
+                    shard.spec,
+                    path.display(),
+                    planned.name
+                ));
+                break;
+            };
+            cell_outcomes.push(PathOutcome {
+                min_cash_month_idx: min_cash_month.0,
+                ..row.outcome
+            });
+            if expected_path + 1 == plan.n_paths {
+                let cell = &plan.cells[expected_cell as usize];
+                tables.add_cell(&plan, planned, cell, &cell_outcomes, &calendars[scenario_idx])?;
+                cell_outcomes.clear();
+            }
+        }
+        if !problems.is_empty() {
+            break;
+        }
+    }
+    if !problems.is_empty() {
+        // The staging directory is removed when `staged` drops: nothing is written.
+        return Err(refuse(problems));
+    }
+    let rows: Vec<SweepRow> = tables.finish(&plan)?;
+    let failures: Vec<_> = shards
+        .iter()
+        .flat_map(|s| s.manifest.failed_paths.iter().map(|f| f.to_failure()))
+        .collect();
+    let monthly = shards.iter().any(|s| s.manifest.monthly_tables);
+    let mut extra = serde_json::Map::new();
+    extra.insert(
+        "shards".to_string(),
+        json!({
+            "n_shards": shards.len(),
+            "dir": SHARDS_DIR,
+            "monthly_tables_dir": monthly.then(|| format!("{SHARDS_DIR}/*/months")),
+            "shards": shards.iter().map(|s| json!({
+                "shard": s.spec.dir_name(),
+                "host": s.manifest.host,
+                "work_paths": s.manifest.outcomes_rows,
+                "started_at_utc": s.manifest.started_at_utc,
+                "wall_seconds": s.manifest.wall_seconds,
+            })).collect::<Vec<_>>(),
+        }),
+    );
+    let wall_seconds = started.elapsed().as_secs_f64();
+    write_provenance_and_report(
+        &staging,
+        &plan,
+        &SweepJson {
+            command: "merge",
+            // The monthly tables stay in the shards' directories; the merged directory has none of its own.
+            monthly_tables: false,
+            threads: None,
+            started_at_utc: &started_at,
+            wall_seconds,
+            failures: &failures,
+            extra,
+        },
+    )?;
+    // An old sweep.json beside half-replaced tables would pass them off as complete: it goes first, and the
+    // new one arrives last.
+    let old_marker = dir.join("sweep.json");
+    if old_marker.exists() {
+        std::fs::remove_file(&old_marker).map_err(|e| OutputError::io(&old_marker, e))?;
+    }
+    staged.publish_into(
+        dir,
+        &["paths.parquet", "sweep.parquet", "charts", "report.html", "sweep.json"],
+    )?;
+    Ok(SweepReport {
+        dir: dir.to_path_buf(),
+        wall_seconds,
+        rows,
+        failures,
+    })
+}
+
+/// Every check that needs no outcome row: returns the shards in order and the rebuilt plan, or every problem.
+fn check_shards(dir: &Path) -> Result<(Vec<CheckedShard>, Plan), Vec<String>> {
+    let shards_dir = dir.join(SHARDS_DIR);
+    if !dir.is_dir() {
+        return Err(vec![format!("{} is not a directory", dir.display())]);
+    }
+    let entries = std::fs::read_dir(&shards_dir).map_err(|e| {
+        vec![format!(
+            "cannot read {}: {e} (shards write there: run `hashcycle sweep FILE --shard K/N --out ROOT` with ROOT/<sweep name> = {})",
+            shards_dir.display(),
+            dir.display()
+        )]
+    })?;
+    // Shard directories by split, and the hidden staging directories of shards still running (or killed).
+    let mut splits: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    let mut staging: BTreeMap<String, String> = BTreeMap::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if let Some(spec) = ShardSpec::from_dir_name(&name) {
+            splits.entry(spec.n_shards).or_default().push(spec.shard_idx);
+        } else if let Some(rest) = name.strip_prefix('.')
+            && let Some((shard, _)) = rest.split_once(".partial-")
+        {
+            staging.insert(shard.to_string(), name.clone());
+        }
+    }
+    let n_shards = match splits.len() {
+        0 => {
+            return Err(vec![format!(
+                "{} holds no shard (directories named K-of-N)",
+                shards_dir.display()
+            )]);
+        }
+        1 => *splits.keys().next().unwrap_or(&0),
+        _ => {
+            let found: Vec<String> = splits
+                .iter()
+                .map(|(n, ks)| {
+                    let mut ks = ks.clone();
+                    ks.sort_unstable();
+                    let names: Vec<String> = ks.iter().map(|k| format!("{k}-of-{n}")).collect();
+                    format!("{} of {n} ({})", ks.len(), names.join(", "))
+                })
+                .collect();
+            return Err(vec![format!(
+                "{} holds shards of {} different splits: {}; remove the shards of the splits you do not want",
+                shards_dir.display(),
+                splits.len(),
+                found.join("; ")
+            )]);
+        }
+    };
+
+    let mut problems = vec![];
+    let mut shards = vec![];
+    for shard_idx in 0..n_shards {
+        let spec = ShardSpec { shard_idx, n_shards };
+        let shard_dir = shards_dir.join(spec.dir_name());
+        let running = staging
+            .get(&spec.dir_name())
+            .map(|s| format!(" ({s} shows it was started: it is still running or was killed)"))
+            .unwrap_or_default();
+        if !shard_dir.is_dir() {
+            problems.push(format!("shard {spec} is missing{running}"));
+            continue;
+        }
+        let manifest_path = shard_dir.join(MANIFEST_FILE);
+        let text = match std::fs::read_to_string(&manifest_path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                problems.push(format!(
+                    "shard {spec} is incomplete: it has no {MANIFEST_FILE}{running}"
+                ));
+                continue;
+            }
+            Err(e) => {
+                problems.push(format!("shard {spec}: cannot read {}: {e}", manifest_path.display()));
+                continue;
+            }
+        };
+        match serde_json::from_str::<ShardManifest>(&text) {
+            Ok(manifest) => shards.push(CheckedShard {
+                spec,
+                dir: shard_dir,
+                manifest,
+            }),
+            Err(e) => problems.push(format!(
+                "shard {spec}: {} is not a hashcycle shard manifest: {e}",
+                manifest_path.display()
+            )),
+        }
+    }
+
+    // Every shard must belong to the same study as the first one found.
+    if let Some(first) = shards.first() {
+        let f = &first.manifest;
+        for shard in &shards {
+            let m = &shard.manifest;
+            let spec = shard.spec;
+            // (what, this shard's, the first shard's)
+            let mut differences: Vec<(&str, String, String)> = vec![];
+            let mut differs = |what: &'static str, theirs: String, ours: String| differences.push((what, theirs, ours));
+            if m.manifest_format != MANIFEST_FORMAT {
+                problems.push(format!(
+                    "shard {spec} has manifest format {}; this hashcycle reads format {MANIFEST_FORMAT}",
+                    m.manifest_format
+                ));
+            }
+            if m.shard != spec.shard_idx || m.n_shards != spec.n_shards {
+                problems.push(format!(
+                    "shard {spec}: its {MANIFEST_FILE} says it is shard {}-of-{} (was the directory renamed?)",
+                    m.shard, m.n_shards
+                ));
+            }
+            if m.version != f.version {
+                differs("hashcycle", m.version.clone(), f.version.clone());
+            }
+            if m.sweep_text != f.sweep_text {
+                differs(
+                    "sweep file text",
+                    format!("{} (hash {})", m.sweep_file, m.sweep_text_fnv1a64),
+                    format!("{} (hash {})", f.sweep_file, f.sweep_text_fnv1a64),
+                );
+            }
+            if m.scenarios
+                .iter()
+                .map(|s| (&s.name, &s.text))
+                .ne(f.scenarios.iter().map(|s| (&s.name, &s.text)))
+            {
+                let hashes = |m: &ShardManifest| {
+                    m.scenarios
+                        .iter()
+                        .map(|s| format!("{} {}", s.name, s.text_fnv1a64))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                differs("scenario texts", hashes(m), hashes(f));
+            }
+            if m.seed != f.seed {
+                differs("seed", m.seed.to_string(), f.seed.to_string());
+            }
+            if m.paths != f.paths {
+                differs("paths per cell", m.paths.to_string(), f.paths.to_string());
+            }
+            for (what, theirs, ours) in differences {
+                problems.push(format!(
+                    "shard {spec} was run with {what} {theirs}, shard {} with {ours}",
+                    first.spec
+                ));
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let Some(first) = shards.first() else {
+        return Err(vec!["no shard to merge".to_string()]);
+    };
+    let plan = rebuild_plan(&first.manifest).map_err(|e| {
+        vec![format!(
+            "cannot rebuild the sweep from shard {}'s {MANIFEST_FILE}: {e}",
+            first.spec
+        )]
+    })?;
+
+    for shard in &shards {
+        let spec = shard.spec;
+        let m = &shard.manifest;
+        if plan_units(&plan, spec) != m.work_units {
+            problems.push(format!(
+                "shard {spec} covered other work than shard {spec} of this sweep does (its {MANIFEST_FILE} lists {} work units)",
+                m.work_units.len()
+            ));
+            continue;
+        }
+        let n_rows: u64 = m.work_units.iter().map(|u| u64::from(u.n_paths())).sum();
+        if n_rows != m.outcomes_rows {
+            problems.push(format!(
+                "shard {spec}: its {MANIFEST_FILE} lists {n_rows} paths in its work units but {} outcome rows",
+                m.outcomes_rows
+            ));
+        }
+        let outcomes = shard.dir.join(&m.outcomes_file);
+        match file_fingerprint(&outcomes) {
+            Ok((n_bytes, hash)) if n_bytes == m.outcomes_bytes && hash == m.outcomes_fnv1a64 => {}
+            Ok((n_bytes, hash)) => problems.push(format!(
+                "shard {spec} is incomplete or damaged: {} has {n_bytes} bytes (hash {hash}) where its {MANIFEST_FILE} records {} bytes (hash {})",
+                outcomes.display(),
+                m.outcomes_bytes,
+                m.outcomes_fnv1a64
+            )),
+            Err(e) => problems.push(format!("shard {spec} is incomplete: {e}")),
+        }
+    }
+    if problems.is_empty() {
+        Ok((shards, plan))
+    } else {
+        Err(problems)
+    }
+}
+
+/// Rebuilds the sweep's plan from the sweep and scenario texts a shard recorded, resolving file names as the
+/// shard did (against its working directory), so the cells, labels and reference cells are the shard's.
+fn rebuild_plan(manifest: &ShardManifest) -> Result<Plan, String> {
+    let working_dir = PathBuf::from(&manifest.working_dir);
+    let sweep =
+        file::from_text(Path::new(&manifest.sweep_file), manifest.sweep_text.clone()).map_err(|e| e.to_string())?;
+    let load = |path: &Path| {
+        let name = path.display().to_string();
+        let recorded =
+            manifest
+                .scenarios
+                .iter()
+                .find(|s| s.file == name)
+                .ok_or_else(|| crate::scenario::ScenarioError {
+                    file: name.clone(),
+                    text: String::new(),
+                    problems: vec![crate::scenario::reader::Problem {
+                        span: None,
+                        key_path: String::new(),
+                        message: "the shard manifest does not record this scenario's text".to_string(),
+                    }],
+                })?;
+        // Relative data files (a bootstrap price history) resolve where the shard found them.
+        let base_dir = working_dir
+            .join(path)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let mut scenario = Scenario::from_text(&recorded.text, &name, &base_dir)?;
+        scenario.path = path.to_path_buf();
+        Ok((scenario, base_dir))
+    };
+    let plan = plan::build_with(sweep, Some(manifest.paths), Some(manifest.seed), &load)?;
+    if plan.n_work_paths() != manifest.n_work_paths || plan.cells.len() as u32 != manifest.n_cells {
+        return Err(format!(
+            "the rebuilt sweep has {} cells and {} work paths where the shard recorded {} and {}",
+            plan.cells.len(),
+            plan.n_work_paths(),
+            manifest.n_cells,
+            manifest.n_work_paths
+        ));
+    }
+    Ok(plan)
+}
+
+/// A row of a shard's outcome file, with its month of minimum cash still a date.
+struct ShardRow {
+    outcome: PathOutcome,
+    /// Days since 1970-01-01 of the first day of the month of minimum cash.
+    min_cash_month_day: Option<i32>,
+}
+
+/// Reads a shard's outcome rows as (scenario, cell, outcome), in file order.
+fn read_rows(frame: &DataFrame) -> PolarsResult<Vec<(String, u32, ShardRow)>> {
+    let f64s = |name: &str| -> PolarsResult<Vec<f64>> {
+        Ok(frame
+            .column(name)?
+            .f64()?
+            .iter()
+            .map(|v| v.unwrap_or(f64::NAN))
+            .collect())
+    };
+    let bools = |name: &str| -> PolarsResult<Vec<bool>> {
+        Ok(frame.column(name)?.bool()?.iter().map(|v| v.unwrap_or(false)).collect())
+    };
+    let u32s = |name: &str| -> PolarsResult<Vec<u32>> {
+        Ok(frame
+            .column(name)?
+            .u32()?
+            .iter()
+            .map(|v| v.unwrap_or(u32::MAX))
+            .collect())
+    };
+    let scenario: Vec<String> = frame
+        .column("scenario")?
+        .str()?
+        .iter()
+        .map(|v| v.unwrap_or("").to_string())
+        .collect();
+    let cell = u32s("cell")?;
+    let path = u32s("path")?;
+    let failed_check = bools("failed_check")?;
+    let min_cash_usd = f64s("min_cash_usd")?;
+    let min_cash_month: Vec<Option<i32>> = frame
+        .column("min_cash_month")?
+        .cast(&DataType::Int32)?
+        .i32()?
+        .iter()
+        .collect();
+    let end_cash_usd = f64s("end_cash_usd")?;
+    let cash_below_zero = bools("cash_below_zero")?;
+    let distressed = bools("distressed")?;
+    let revenue_usd = f64s("revenue_usd")?;
+    let gross_margin_usd = f64s("gross_margin_usd")?;
+    let units_sold: Vec<u64> = frame
+        .column("units_sold")?
+        .u64()?
+        .iter()
+        .map(|v| v.unwrap_or(0))
+        .collect();
+    let walk_away_rate = f64s("walk_away_rate")?;
+    let prepayments_forfeited_usd = f64s("prepayments_forfeited_usd")?;
+    let writedowns_usd = f64s("writedowns_usd")?;
+    let market_share = f64s("market_share")?;
+    let end_price_usd = f64s("end_price_usd")?;
+    let end_hashrate_ehs = f64s("end_hashrate_ehs")?;
+    Ok((0..frame.height())
+        .map(|r| {
+            (
+                scenario[r].clone(),
+                cell[r],
+                ShardRow {
+                    outcome: PathOutcome {
+                        path_idx: path[r],
+                        failed_check: failed_check[r],
+                        min_cash_usd: min_cash_usd[r],
+                        min_cash_month_idx: 0,
+                        end_cash_usd: end_cash_usd[r],
+                        cash_below_zero: cash_below_zero[r],
+                        distressed: distressed[r],
+                        revenue_usd: revenue_usd[r],
+                        gross_margin_usd: gross_margin_usd[r],
+                        units_sold: units_sold[r],
+                        walk_away_rate: walk_away_rate[r],
+                        prepayments_forfeited_usd: prepayments_forfeited_usd[r],
+                        writedowns_usd: writedowns_usd[r],
+                        market_share: market_share[r],
+                        end_price_usd: end_price_usd[r],
+                        end_hashrate_ehs: end_hashrate_ehs[r],
+                    },
+                    min_cash_month_day: min_cash_month[r],
+                },
+            )
+        })
+        .collect())
+}

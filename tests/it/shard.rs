@@ -1,0 +1,314 @@
+//! Sharded sweeps: shards merged give the unsharded tables byte for byte, and merge refuses (exit 1, writing
+//! nothing) when a shard is missing, incomplete, damaged or from another study.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use polars::prelude::*;
+
+use hashcycle::output::parquet::read_frame;
+
+use crate::support::{hashcycle, project_dir, temp_dir};
+use crate::sweep::{GRID_2X2, write_sweep};
+
+/// The tables a merge must reproduce exactly.
+const TABLES: [&str; 2] = ["sweep.parquet", "paths.parquet"];
+
+fn run(args: &[&str]) -> Output {
+    hashcycle(args, &project_dir())
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
+fn unsharded(file: &Path, out: &Path, extra: &[&str]) -> PathBuf {
+    let mut args = vec![
+        "sweep",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--threads",
+        "2",
+    ];
+    args.extend_from_slice(extra);
+    let result = run(&args);
+    assert!(result.status.success(), "{}", stderr(&result));
+    out.join("test_sweep")
+}
+
+fn shard(file: &Path, out: &Path, k: u32, n: u32, extra: &[&str]) -> Output {
+    let spec = format!("{k}/{n}");
+    let mut args = vec![
+        "sweep",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--shard",
+        &spec,
+        "--threads",
+        "1",
+    ];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+/// Runs every shard of an N-way split, last first (the order shards finish in must not matter).
+fn all_shards(file: &Path, out: &Path, n: u32, extra: &[&str]) -> PathBuf {
+    for k in (0..n).rev() {
+        let result = shard(file, out, k, n, extra);
+        assert!(result.status.success(), "shard {k}/{n}: {}", stderr(&result));
+    }
+    out.join("test_sweep")
+}
+
+fn merge(dir: &Path) -> Output {
+    run(&["merge", dir.to_str().unwrap()])
+}
+
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+fn assert_same_tables(whole: &Path, merged: &Path, what: &str) {
+    for table in TABLES {
+        let a = std::fs::read(whole.join(table)).unwrap();
+        let b = std::fs::read(merged.join(table)).unwrap();
+        assert!(a == b, "{what}: merged {table} differs from the unsharded one");
+    }
+}
+
+/// A refused merge leaves the sweep directory as the shards left it: `shards/` and nothing else.
+fn assert_nothing_written(dir: &Path) {
+    assert_eq!(names_in(dir), vec!["shards".to_string()], "merge wrote something");
+}
+
+#[test]
+fn shards_merged_give_the_unsharded_tables_byte_for_byte() {
+    let dir = temp_dir("shard-equivalence");
+    let file = write_sweep(&dir, GRID_2X2);
+    let whole = unsharded(&file, &dir.join("whole"), &[]);
+    for n in [1u32, 3, 7] {
+        let sharded = all_shards(&file, &dir.join(format!("n{n}")), n, &[]);
+        // Each shard wrote only its own directory: the sweep directory holds nothing but the shards.
+        assert_nothing_written(&sharded);
+        let shard_dirs: Vec<String> = (0..n).map(|k| format!("{k}-of-{n}")).collect();
+        let mut expected_dirs = shard_dirs.clone();
+        expected_dirs.sort();
+        assert_eq!(names_in(&sharded.join("shards")), expected_dirs);
+        for name in &shard_dirs {
+            assert_eq!(
+                names_in(&sharded.join("shards").join(name)),
+                vec!["paths.parquet", "shard.json"]
+            );
+        }
+        let result = merge(&sharded);
+        assert!(result.status.success(), "merge of {n}: {}", stderr(&result));
+        let stdout = String::from_utf8_lossy(&result.stdout);
+        assert!(
+            stdout.contains("scenario bear") && stdout.contains("reference"),
+            "{stdout}"
+        );
+        assert_same_tables(&whole, &sharded, &format!("{n} shards"));
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(sharded.join("sweep.json")).unwrap()).unwrap();
+        assert_eq!(json["command"], "merge");
+        assert_eq!(json["shards"]["n_shards"], n);
+        assert_eq!(json["paths"], 12);
+        assert_eq!(json["seed"], 5);
+        assert!(sharded.join("report.html").is_file());
+        assert!(sharded.join("charts").is_dir());
+        // No staging directory is left behind.
+        assert!(
+            names_in(&sharded).iter().all(|name| !name.starts_with('.')),
+            "{:?}",
+            names_in(&sharded)
+        );
+    }
+    // Merging again replaces the merged results with the same ones.
+    let again = merge(&dir.join("n3/test_sweep"));
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_same_tables(&whole, &dir.join("n3/test_sweep"), "second merge of 3 shards");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn more_shards_than_paths_leaves_empty_shards_that_still_merge() {
+    let dir = temp_dir("shard-empty");
+    let file = write_sweep(&dir, GRID_2X2);
+    // 2 scenarios × 4 cells × 1 path = 8 paths over 10 shards: two shards have no work.
+    let whole = unsharded(&file, &dir.join("whole"), &["--paths", "1"]);
+    let sharded = all_shards(&file, &dir.join("n10"), 10, &["--paths", "1"]);
+    let empty = (0..10)
+        .filter(|k| {
+            let text = std::fs::read_to_string(sharded.join(format!("shards/{k}-of-10/shard.json"))).unwrap();
+            let manifest: serde_json::Value = serde_json::from_str(&text).unwrap();
+            manifest["work_units"].as_array().unwrap().is_empty()
+        })
+        .count();
+    assert_eq!(empty, 2);
+    let result = merge(&sharded);
+    assert!(result.status.success(), "{}", stderr(&result));
+    assert_same_tables(&whole, &sharded, "10 shards of 8 paths");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn shards_monthly_tables_hold_the_unsharded_rows_in_order() {
+    let dir = temp_dir("shard-monthly");
+    let file = write_sweep(&dir, GRID_2X2);
+    let whole = unsharded(&file, &dir.join("whole"), &["--paths", "2", "--monthly"]);
+    // 2 scenarios × 4 cells × 2 paths over 3 shards: the middle shard spans both scenarios.
+    let sharded = all_shards(&file, &dir.join("n3"), 3, &["--paths", "2", "--monthly"]);
+    for scenario in ["base", "bear"] {
+        for table in ["network", "manufacturers"] {
+            let part = format!("months/{table}/scenario={scenario}/part-0.parquet");
+            let expected = read_frame(&whole.join(&part)).unwrap();
+            let mut joined: Option<DataFrame> = None;
+            for k in 0..3 {
+                let shard_part = sharded.join(format!("shards/{k}-of-3")).join(&part);
+                if !shard_part.exists() {
+                    continue;
+                }
+                let frame = read_frame(&shard_part).unwrap();
+                joined = Some(match joined {
+                    None => frame,
+                    Some(mut all) => {
+                        all.vstack_mut(&frame).unwrap();
+                        all
+                    }
+                });
+            }
+            let joined = joined.unwrap_or_else(|| panic!("no shard wrote {part}"));
+            assert_eq!(joined.height(), expected.height(), "{part}");
+            assert!(
+                joined.equals(&expected),
+                "{part}: the shards' rows differ from the unsharded ones"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn merge_refuses_a_missing_shard_and_writes_nothing() {
+    let dir = temp_dir("shard-missing");
+    let file = write_sweep(&dir, GRID_2X2);
+    let sharded = all_shards(&file, &dir.join("out"), 3, &["--paths", "2"]);
+    std::fs::remove_dir_all(sharded.join("shards/1-of-3")).unwrap();
+    let result = merge(&sharded);
+    assert_eq!(result.status.code(), Some(1), "{}", stderr(&result));
+    assert!(
+        stderr(&result).contains("shard 1-of-3 is missing"),
+        "{}",
+        stderr(&result)
+    );
+    assert!(!stderr(&result).contains("shard 0-of-3"), "{}", stderr(&result));
+    assert_nothing_written(&sharded);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn merge_refuses_a_shard_without_its_manifest_and_writes_nothing() {
+    let dir = temp_dir("shard-incomplete");
+    let file = write_sweep(&dir, GRID_2X2);
+    let sharded = all_shards(&file, &dir.join("out"), 3, &["--paths", "2"]);
+    std::fs::remove_file(sharded.join("shards/2-of-3/shard.json")).unwrap();
+    let result = merge(&sharded);
+    assert_eq!(result.status.code(), Some(1), "{}", stderr(&result));
+    assert!(
+        stderr(&result).contains("shard 2-of-3 is incomplete: it has no shard.json"),
+        "{}",
+        stderr(&result)
+    );
+    assert_nothing_written(&sharded);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn merge_refuses_a_damaged_outcome_file() {
+    let dir = temp_dir("shard-damaged");
+    let file = write_sweep(&dir, GRID_2X2);
+    let sharded = all_shards(&file, &dir.join("out"), 2, &["--paths", "2"]);
+    let outcomes = sharded.join("shards/0-of-2/paths.parquet");
+    let bytes = std::fs::read(&outcomes).unwrap();
+    std::fs::write(&outcomes, &bytes[..bytes.len() / 2]).unwrap();
+    let result = merge(&sharded);
+    assert_eq!(result.status.code(), Some(1), "{}", stderr(&result));
+    assert!(
+        stderr(&result).contains("shard 0-of-2 is incomplete or damaged"),
+        "{}",
+        stderr(&result)
+    );
+    assert_nothing_written(&sharded);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn merge_refuses_shards_of_another_seed_path_count_or_split() {
+    let dir = temp_dir("shard-mixed");
+    let file = write_sweep(&dir, GRID_2X2);
+    let sharded = all_shards(&file, &dir.join("out"), 3, &["--paths", "2"]);
+    let out = dir.join("out");
+
+    // Shard 1 rerun with another seed and shard 2 with another path count.
+    assert!(
+        shard(&file, &out, 1, 3, &["--paths", "2", "--seed", "6"])
+            .status
+            .success()
+    );
+    assert!(shard(&file, &out, 2, 3, &["--paths", "3"]).status.success());
+    let result = merge(&sharded);
+    assert_eq!(result.status.code(), Some(1), "{}", stderr(&result));
+    let message = stderr(&result);
+    assert!(
+        message.contains("shard 1-of-3 was run with seed 6, shard 0-of-3 with 5"),
+        "{message}"
+    );
+    assert!(
+        message.contains("shard 2-of-3 was run with paths per cell 3, shard 0-of-3 with 2"),
+        "{message}"
+    );
+    assert_nothing_written(&sharded);
+
+    // A shard of another split beside them.
+    assert!(shard(&file, &out, 1, 3, &["--paths", "2"]).status.success());
+    assert!(shard(&file, &out, 2, 3, &["--paths", "2"]).status.success());
+    assert!(shard(&file, &out, 0, 2, &["--paths", "2"]).status.success());
+    let result = merge(&sharded);
+    assert_eq!(result.status.code(), Some(1), "{}", stderr(&result));
+    assert!(stderr(&result).contains("2 different splits"), "{}", stderr(&result));
+    assert_nothing_written(&sharded);
+
+    // Without it, the three consistent shards merge.
+    std::fs::remove_dir_all(sharded.join("shards/0-of-2")).unwrap();
+    let result = merge(&sharded);
+    assert!(result.status.success(), "{}", stderr(&result));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_shard_spec_outside_its_split_is_refused_before_anything_runs() {
+    let dir = temp_dir("shard-bad-spec");
+    let file = write_sweep(&dir, GRID_2X2);
+    for bad in ["3/3", "1/0", "2", "a/b"] {
+        let out = dir.join("out");
+        let result = run(&[
+            "sweep",
+            file.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--shard",
+            bad,
+        ]);
+        assert_eq!(result.status.code(), Some(1), "{bad}");
+        assert!(stderr(&result).contains("expected K/N"), "{}", stderr(&result));
+        assert!(!out.exists(), "nothing is written for --shard {bad}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
