@@ -65,6 +65,9 @@ pub struct FuturesContract {
     pub units_refunded: u64,
     /// Month the oldest still-undelivered due batch fell due.
     pub late_since: Option<Month>,
+    /// Units in every batch, and how many of the first batches take one more (set by `with_batches`).
+    pub batch_base_units: u64,
+    pub batch_remainder_units: u32,
 }
 
 impl FuturesContract {
@@ -82,12 +85,21 @@ impl FuturesContract {
         if month < self.first_delivery {
             return 0;
         }
-        let k = (month.0 - self.first_delivery.0) as u64;
-        let n = self.n_batches as u64;
-        if k >= n {
+        let k = month.0 - self.first_delivery.0;
+        if k >= self.n_batches {
             return 0;
         }
-        self.units_total / n + u64::from(k < self.units_total % n)
+        // Precomputed at signing: the monthly loop over the book does no integer division.
+        self.batch_base_units + u64::from(k < self.batch_remainder_units)
+    }
+
+    /// Fills the batch sizes from the total and the number of batches (call once, at signing).
+    pub fn with_batches(mut self) -> FuturesContract {
+        let n = self.n_batches.max(1);
+        self.n_batches = n;
+        self.batch_base_units = self.units_total / n as u64;
+        self.batch_remainder_units = (self.units_total % n as u64) as u32;
+        self
     }
 
     pub fn prepay_held_usd(&self) -> f64 {
@@ -604,7 +616,10 @@ mod tests {
             units_walked: 0,
             units_refunded: 0,
             late_since: None,
+            batch_base_units: 0,
+            batch_remainder_units: 0,
         }
+        .with_batches()
     }
 
     #[test]

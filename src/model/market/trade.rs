@@ -1056,29 +1056,30 @@ fn choice_weight(offer: &Offer, best_payback: f64, price_sensitivity: f64) -> f6
 /// that what one offer cannot supply goes to the others. Returns the budget left unspent.
 fn allocate(budget_usd: f64, liquidity_usd: &mut f64, price_sensitivity: f64, offers: &mut [Offer]) -> f64 {
     let mut remaining = budget_usd;
-    let best = offers
-        .iter()
-        .filter(|o| o.units_available > 0)
-        .map(|o| o.payback_months)
-        .fold(f64::INFINITY, f64::min);
-    // Weights are computed once per pass (an exponential each); a handful of offers fits on the stack.
-    let mut weights = [0.0f64; 64];
-    let n = offers.len().min(weights.len());
+    let best = offers.iter().filter(|o| o.units_available > 0).map(|o| o.payback_months).fold(f64::INFINITY, f64::min);
+    // An offer's weight is fixed for the month (one exponential); a pass only drops offers sold out.
+    // A handful of offers fits on the stack.
+    let mut base_weights = [0.0f64; 64];
+    let n = offers.len().min(base_weights.len());
+    for (w, o) in base_weights.iter_mut().zip(offers.iter()).take(n) {
+        *w = choice_weight(o, best, price_sensitivity);
+    }
     for _ in 0..3 {
         if remaining <= 0.0 {
             break;
         }
         let mut total_weight = 0.0;
-        for (w, o) in weights.iter_mut().zip(offers.iter()).take(n) {
-            *w = choice_weight(o, best, price_sensitivity);
-            total_weight += *w;
+        for (&w, o) in base_weights.iter().zip(offers.iter()).take(n) {
+            if o.units_filled < o.units_available {
+                total_weight += w;
+            }
         }
         if total_weight <= 0.0 {
             break;
         }
         let mut spent = 0.0;
-        for (o, &weight) in offers.iter_mut().zip(weights.iter()).take(n) {
-            if weight <= 0.0 {
+        for (o, &weight) in offers.iter_mut().zip(base_weights.iter()).take(n) {
+            if weight <= 0.0 || o.units_filled >= o.units_available {
                 continue;
             }
             let share_usd = remaining * weight / total_weight;
@@ -1136,7 +1137,9 @@ fn settle(w: &mut World, segment: Segment, region_idx: usize, o: Offer) {
             units_walked: 0,
             units_refunded: 0,
             late_since: None,
-        });
+            batch_base_units: 0,
+            batch_remainder_units: 0,
+        }.with_batches());
         m.cash_usd += prepayment;
         m.flows.prepayments_received_usd += prepayment;
         m.flows.units_sold_futures += n;
