@@ -169,6 +169,18 @@ fn check_all(w: &World, params: &Params) -> Result<(), Violation> {
         let (mut open_units, mut open_delivered, mut open_walked) = (0u64, 0u64, 0u64);
         for c in &m.futures {
             let accounted = c.units_delivered + c.units_walked + c.units_refunded;
+            let in_parts: u64 = c.parts.iter().map(|p| p.units_left).sum();
+            if in_parts != c.units_total.saturating_sub(accounted) {
+                return Err(violation(
+                    w,
+                    format!(
+                        "manufacturer {name}: contract {} region parts != units pending",
+                        c.contract_id
+                    ),
+                    c.units_total.saturating_sub(accounted) as f64,
+                    in_parts as f64,
+                ));
+            }
             if accounted > c.units_total || c.units_due_to_date > c.units_total {
                 return Err(violation(
                     w,
