@@ -103,19 +103,47 @@ impl fmt::Display for ScenarioError {
     }
 }
 
+/// Reads a scenario or sweep file as text. A file that is not UTF-8 is refused at its first bad byte,
+/// located like any other problem, instead of with the bare "stream did not contain valid UTF-8".
+pub fn read_source(path: &Path) -> Result<String, ScenarioError> {
+    let file = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| ScenarioError {
+        file: file.clone(),
+        text: String::new(),
+        problems: vec![Problem {
+            span: None,
+            key_path: String::new(),
+            message: format!("cannot read the file: {e}"),
+        }],
+    })?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(text),
+        Err(e) => {
+            let bad_at = e.utf8_error().valid_up_to();
+            let bad_byte = e.as_bytes()[bad_at];
+            // The lossy text keeps every byte before the bad one, so offsets up to it are unchanged, and
+            // the bad byte becomes U+FFFD (3 bytes), which the message's caret then points at.
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            Err(ScenarioError {
+                file,
+                text,
+                problems: vec![Problem {
+                    span: Some(bad_at..bad_at + char::REPLACEMENT_CHARACTER.len_utf8()),
+                    key_path: String::new(),
+                    message: format!(
+                        "the file is not UTF-8 text: byte 0x{bad_byte:02X} cannot start or continue a character (save the file as UTF-8)"
+                    ),
+                }],
+            })
+        }
+    }
+}
+
 impl Scenario {
     /// Reads and validates a scenario file.
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
-            file: file.clone(),
-            text: String::new(),
-            problems: vec![Problem {
-                span: None,
-                key_path: String::new(),
-                message: format!("cannot read the file: {e}"),
-            }],
-        })?;
+        let text = read_source(path)?;
         let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Scenario::from_text(&text, &file, &base_dir).map(|mut s| {
             s.path = path.to_path_buf();
