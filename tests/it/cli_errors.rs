@@ -225,7 +225,7 @@ fn wrong_type_inside_an_inline_array_is_located() {
 fn an_array_of_tables_given_as_a_plain_value_is_reported() {
     assert_rejected(
         "not-tables",
-        &[("# The base case has none; for example:", "events = [1, \"two\"]")],
+        &[("[simulation]\n", "events = [1, \"two\"]\n\n[simulation]\n")],
         &["`events[0]` must be a table, found an integer", "`events[1]` must be a table, found a string"],
     );
 }
@@ -253,7 +253,7 @@ fn a_duplicate_table_is_reported() {
 fn a_value_of_the_wrong_kind_for_a_table_is_reported() {
     assert_rejected(
         "scalar-table",
-        &[("[relocation]\n", "[relocation]\nlag_months = { months = 3 }\n")],
+        &[("lag_months = 3 ", "lag_months = { months = 3 } ")],
         &["`relocation.lag_months` must be a whole number in [0, 60], found a table"],
     );
 }
