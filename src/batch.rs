@@ -391,7 +391,11 @@ mod tests {
         let failure = &report.failures[0];
         assert_eq!(failure.path_idx, BAD_PATH);
         assert_eq!(failure.violation.month, Month(BAD_MONTH));
-        assert!(failure.violation.what.contains("manufacturer bitmain"), "{:?}", failure.violation);
+        assert!(
+            failure.violation.what.contains("manufacturer bitmain"),
+            "{:?}",
+            failure.violation
+        );
         assert!(failure.violation.what.contains("machines"), "{:?}", failure.violation);
         assert_eq!(
             failure.violation.actual - failure.violation.expected,
@@ -406,7 +410,11 @@ mod tests {
         let paths = u32s(&network, "path");
         for path_idx in 0..N_PATHS {
             let n_rows = paths.iter().filter(|&&p| p == path_idx).count() as u32;
-            let expected = if path_idx == BAD_PATH { BAD_MONTH + 1 } else { HORIZON_MONTHS };
+            let expected = if path_idx == BAD_PATH {
+                BAD_MONTH + 1
+            } else {
+                HORIZON_MONTHS
+            };
             assert_eq!(n_rows, expected, "network rows of path {path_idx}");
         }
         let summary = read_frame(&dir.join("summary.parquet")).unwrap();
@@ -426,7 +434,9 @@ mod tests {
         // events.parquet records the failure with its path, month and the disagreement.
         let events = read_frame(&dir.join("events.parquet")).unwrap();
         let kinds = strs(&events, "kind");
-        let rows: Vec<usize> = (0..kinds.len()).filter(|&i| kinds[i] == "invariant_violation").collect();
+        let rows: Vec<usize> = (0..kinds.len())
+            .filter(|&i| kinds[i] == "invariant_violation")
+            .collect();
         assert_eq!(rows.len(), 1);
         let row = rows[0];
         assert_eq!(u32s(&events, "path")[row], BAD_PATH);
@@ -487,6 +497,9 @@ mod tests {
         let summary = simulate_guarded(&Panics, &scenario.params, 4, &mut crate::model::record::SummaryOnly);
         let violation = summary.violation.unwrap();
         assert_eq!(summary.path_idx, 4);
-        assert!(violation.what.contains("the model panicked: boom in path 4"), "{violation:?}");
+        assert!(
+            violation.what.contains("the model panicked: boom in path 4"),
+            "{violation:?}"
+        );
     }
 }

@@ -49,7 +49,10 @@ impl OutputError {
 /// A hidden name beside `path` for writing it, `.stem.tmp-PID.ext`: the extension is kept because encoders
 /// such as the PNG writer choose the format by it.
 pub fn temp_sibling(path: &Path) -> PathBuf {
-    let stem = path.file_stem().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let stem = path
+        .file_stem()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
     let pid = std::process::id();
     match path.extension() {
         Some(ext) => path.with_file_name(format!(".{stem}.tmp-{pid}.{}", ext.to_string_lossy())),
@@ -68,4 +71,3 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
         OutputError::io(path, e)
     })
 }
-

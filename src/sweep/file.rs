@@ -293,7 +293,9 @@ fn read(root: &raw::Node, base_dir: &Path, p: &mut Problems) -> Option<SweepFile
                 p.push(
                     axes.first().and_then(|a| a.span.clone()),
                     "grid",
-                    format!("the [[grid]] axes make {n_cells} strategy cells, more than the {MAX_CELLS} a sweep may have"),
+                    format!(
+                        "the [[grid]] axes make {n_cells} strategy cells, more than the {MAX_CELLS} a sweep may have"
+                    ),
                 );
             }
             Some(Design::Grid(axes))

@@ -393,7 +393,13 @@ mod tests {
             .map(|v| v.unwrap())
             .collect();
         for i in 0..paths.height() {
-            assert_eq!(failed[i], cell[i] == 1 && path[i] == 1, "cell {} path {}", cell[i], path[i]);
+            assert_eq!(
+                failed[i],
+                cell[i] == 1 && path[i] == 1,
+                "cell {} path {}",
+                cell[i],
+                path[i]
+            );
         }
         let events = read_frame(&dir.join("months/events/scenario=base/part-0.parquet")).unwrap();
         let kinds: Vec<&str> = events
@@ -404,7 +410,9 @@ mod tests {
             .iter()
             .map(|v| v.unwrap())
             .collect();
-        let violations: Vec<usize> = (0..kinds.len()).filter(|&i| kinds[i] == "invariant_violation").collect();
+        let violations: Vec<usize> = (0..kinds.len())
+            .filter(|&i| kinds[i] == "invariant_violation")
+            .collect();
         assert_eq!(violations.len(), 1);
         assert_eq!(u32s(&events, "cell")[violations[0]], 1);
         assert_eq!(u32s(&events, "path")[violations[0]], 1);

@@ -206,9 +206,11 @@ fn wrong_type_deep_in_an_array_of_tables_is_located() {
         &[("unit_cost_usd = 3700", "unit_cost_usd = \"3700\"")],
         &["`manufacturers[2].roadmap[3].unit_cost_usd` must be a number in (0, 1000000000], found a string"],
     );
-    let text = std::fs::read_to_string(scenario_path("base"))
-        .unwrap()
-        .replacen("unit_cost_usd = 3700", "unit_cost_usd = \"3700\"", 1);
+    let text = std::fs::read_to_string(scenario_path("base")).unwrap().replacen(
+        "unit_cost_usd = 3700",
+        "unit_cost_usd = \"3700\"",
+        1,
+    );
     assert!(stderr.contains(&location_of(&text, "\"3700\"")), "{stderr}");
 }
 
@@ -226,7 +228,10 @@ fn an_array_of_tables_given_as_a_plain_value_is_reported() {
     assert_rejected(
         "not-tables",
         &[("[simulation]\n", "events = [1, \"two\"]\n\n[simulation]\n")],
-        &["`events[0]` must be a table, found an integer", "`events[1]` must be a table, found a string"],
+        &[
+            "`events[0]` must be a table, found an integer",
+            "`events[1]` must be a table, found a string",
+        ],
     );
 }
 

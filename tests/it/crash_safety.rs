@@ -63,7 +63,11 @@ fn kill_when(mut child: Child, staging: &Path, reached: impl Fn(&Path) -> bool) 
     }
     child.kill().unwrap();
     let status = child.wait().unwrap();
-    assert_eq!(status.signal(), Some(9), "the child was killed by SIGKILL, not ended otherwise: {status}");
+    assert_eq!(
+        status.signal(),
+        Some(9),
+        "the child was killed by SIGKILL, not ended otherwise: {status}"
+    );
 }
 
 fn staging_dir(out: &Path, name: &str, child: &Child) -> PathBuf {
@@ -107,26 +111,50 @@ fn a_killed_run_leaves_the_previous_results_intact_and_the_next_run_cleans_up() 
 
     // Killed while simulating, with the streamed tables partly written in the staging directory.
     let child = spawn(
-        &["run", scenario, "--out", "out", "--paths", LONG_RUN_PATHS, "--threads", "1"],
+        &[
+            "run",
+            scenario,
+            "--out",
+            "out",
+            "--paths",
+            LONG_RUN_PATHS,
+            "--threads",
+            "1",
+        ],
         &dir,
     );
     let staging = staging_dir(&out, "small", &child);
     kill_when(child, &staging, |staging| {
         std::fs::metadata(staging.join("network.parquet")).is_ok_and(|m| m.len() > 0)
     });
-    assert!(staging.is_dir(), "the kill landed mid-run, so the staging directory is still there");
+    assert!(
+        staging.is_dir(),
+        "the kill landed mid-run, so the staging directory is still there"
+    );
     assert_eq!(snapshot(&results), before, "the previous results changed");
     assert_eq!(visible_entries(&out), vec!["small"]);
     assert_complete_run(&results);
 
     // Killed while writing: the tables are done and charts are being drawn.
     let child = spawn(
-        &["run", scenario, "--out", "out", "--paths", WRITE_STAGE_PATHS, "--threads", "1"],
+        &[
+            "run",
+            scenario,
+            "--out",
+            "out",
+            "--paths",
+            WRITE_STAGE_PATHS,
+            "--threads",
+            "1",
+        ],
         &dir,
     );
     let staging_2 = staging_dir(&out, "small", &child);
     kill_when(child, &staging_2, |staging| staging.join("charts").is_dir());
-    assert!(staging_2.join("summary.parquet").is_file(), "the kill came after the tables were written");
+    assert!(
+        staging_2.join("summary.parquet").is_file(),
+        "the kill came after the tables were written"
+    );
     assert_eq!(snapshot(&results), before, "the previous results changed");
     assert_eq!(visible_entries(&out), vec!["small"]);
     for file in parquet_files(&out, false) {
@@ -136,7 +164,10 @@ fn a_killed_run_leaves_the_previous_results_intact_and_the_next_run_cleans_up() 
     // The next run removes what the killed ones left and replaces the results.
     let next = hashcycle(&["run", scenario, "--out", "out", "--paths", "5"], &dir);
     assert!(next.status.success(), "{}", String::from_utf8_lossy(&next.stderr));
-    assert!(!staging.exists() && !staging_2.exists(), "stale staging directories remain");
+    assert!(
+        !staging.exists() && !staging_2.exists(),
+        "stale staging directories remain"
+    );
     assert_eq!(hidden_entries(&out), Vec::<String>::new());
     assert_eq!(visible_entries(&out), vec!["small"]);
     assert_complete_run(&results);
@@ -162,7 +193,16 @@ fn a_killed_sweep_leaves_the_previous_results_intact() {
     let before = snapshot(&results);
 
     let child = spawn(
-        &["sweep", "sweep.toml", "--out", "out", "--paths", LONG_RUN_PATHS, "--threads", "1"],
+        &[
+            "sweep",
+            "sweep.toml",
+            "--out",
+            "out",
+            "--paths",
+            LONG_RUN_PATHS,
+            "--threads",
+            "1",
+        ],
         &dir,
     );
     let staging = staging_dir(&out, "s", &child);
@@ -218,7 +258,10 @@ fn nothing_outside_the_output_directory_is_written_or_deleted() {
     before.retain(|p, _| !p.starts_with(&results) && !p.starts_with("out/.small.partial-999999996"));
     after.retain(|p, _| !p.starts_with(&results));
     assert_eq!(before, after, "something outside the results changed");
-    assert!(!stale.exists(), "the stale staging directory of this scenario was not removed");
+    assert!(
+        !stale.exists(),
+        "the stale staging directory of this scenario was not removed"
+    );
     assert!(out.join("small").is_dir() && !out.join("small").is_symlink());
     assert_complete_run(&out.join("small"));
 
@@ -227,7 +270,10 @@ fn nothing_outside_the_output_directory_is_written_or_deleted() {
     let run = hashcycle(&["run", scenario, "--out", "notes.txt", "--paths", "2"], &dir);
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("notes.txt") && stderr.contains("not a directory"), "{stderr}");
+    assert!(
+        stderr.contains("notes.txt") && stderr.contains("not a directory"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(snapshot(&dir), before, "a failed run changed something");
 

@@ -19,7 +19,11 @@ const PATHS: u32 = 3;
 fn assert_clean_paths(params: &Params, n_paths: u32) {
     for path_idx in 0..n_paths {
         let (rows, summary) = run_path(params, path_idx);
-        assert_eq!(rows.network.len() as u32, params.simulation.horizon_months, "path {path_idx}");
+        assert_eq!(
+            rows.network.len() as u32,
+            params.simulation.horizon_months,
+            "path {path_idx}"
+        );
         assert_all_finite(&rows);
         assert_summary_finite(&summary);
     }

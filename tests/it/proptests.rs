@@ -17,11 +17,11 @@ use crate::support::{apply, assert_all_finite, assert_summary_finite, non_finite
 
 /// Cases per property: enough to reach the corners of every range over time, few enough for the debug
 /// profile to finish in seconds.
-const CASES: u32 = 48;
+const CASES: u32 = 256;
 /// Paths simulated per case.
-const PATHS_PER_CASE: u32 = 2;
+const PATHS_PER_CASE: u32 = 3;
 /// Horizons are drawn up to this many months.
-const MAX_HORIZON_MONTHS: i64 = 12;
+const MAX_HORIZON_MONTHS: i64 = 24;
 
 const REGIONS: [&str; 5] = ["us", "china", "russia", "canada_nordics", "other"];
 const MANUFACTURERS: [&str; 3] = ["bitmain", "microbt", "canaan"];
@@ -167,7 +167,12 @@ fn region_changes() -> Vec<BoxedStrategy<Vec<Change>>> {
                 .map(|r| format!("regions.{r}.key_account_fleet_share"))
                 .collect(),
         ),
-        shares_summing_to_one(REGIONS.iter().map(|r| format!("regions.{r}.retail_fleet_share")).collect()),
+        shares_summing_to_one(
+            REGIONS
+                .iter()
+                .map(|r| format!("regions.{r}.retail_fleet_share"))
+                .collect(),
+        ),
     ];
     for r in REGIONS {
         let k = |key: &str| format!("regions.{r}.{key}");
@@ -179,7 +184,10 @@ fn region_changes() -> Vec<BoxedStrategy<Vec<Change>>> {
             one(k("opex_share_of_power"), float_in(0.0, 10.0)),
             // Absent (unlimited) stays possible: the key is only set in most cases.
             proptest::option::weighted(0.7, zero_or_log_float(1e-3, 1e9))
-                .prop_map(move |v| v.map(|v| vec![(format!("regions.{r}.hosting_capacity_mw"), v)]).unwrap_or_default())
+                .prop_map(move |v| {
+                    v.map(|v| vec![(format!("regions.{r}.hosting_capacity_mw"), v)])
+                        .unwrap_or_default()
+                })
                 .boxed(),
             one(k("capacity_growth_share_per_month"), share()),
             one(k("capacity_build_trigger_share"), share()),
@@ -247,7 +255,10 @@ fn manufacturer_changes() -> Vec<BoxedStrategy<Vec<Change>>> {
             one(k("initial_wafer_units_per_month"), log_int(1e9)),
             one(k("self_mining_power_price_usd_per_kwh"), log_float(1e-4, 100.0)),
             one(k("local_assembly_uplift_share"), float_in(0.0, 10.0)),
-            one(format!("manufacturers.{m}.roadmap[0].unit_cost_usd"), log_float(1e-2, 1e9)),
+            one(
+                format!("manufacturers.{m}.roadmap[0].unit_cost_usd"),
+                log_float(1e-2, 1e9),
+            ),
             one(st("futures_share"), share()),
             one(st("delivery_months"), int_in(1, 36)),
             one(st("prepay_share"), share()),
@@ -284,7 +295,10 @@ fn market_changes() -> Vec<BoxedStrategy<Vec<Change>>> {
         one("dealers.credit_interest_rate_per_month".into(), share()),
         one("dealers.demand_smoothing_share".into(), log_float(1e-6, 1.0)),
         one("secondary_market.used_payback_months".into(), log_float(1e-2, 600.0)),
-        one("secondary_market.scrap_value_usd_per_unit".into(), zero_or_log_float(1e-2, 1e7)),
+        one(
+            "secondary_market.scrap_value_usd_per_unit".into(),
+            zero_or_log_float(1e-2, 1e7),
+        ),
         one("secondary_market.dealer_stock_price_impact_share".into(), share()),
         one(
             "secondary_market.reference_power_price_usd_per_kwh".into(),
@@ -339,7 +353,9 @@ fn event(horizon_months: i64) -> BoxedStrategy<String> {
 
 /// A float as TOML writes it (always with a decimal point or exponent, round-tripping exactly).
 fn toml_float(value: &Value) -> String {
-    let Value::Float(x) = value else { unreachable!("floats only") };
+    let Value::Float(x) = value else {
+        unreachable!("floats only")
+    };
     format!("{x:e}")
 }
 
@@ -358,15 +374,13 @@ fn case() -> impl Strategy<Value = Case> {
     groups.extend(manufacturer_changes());
     groups.extend(market_changes());
     (1..=MAX_HORIZON_MONTHS).prop_flat_map(move |horizon_months| {
-        (
-            groups.clone(),
-            proptest::collection::vec(event(horizon_months), 0..4),
-        )
-            .prop_map(move |(groups, events)| Case {
+        (groups.clone(), proptest::collection::vec(event(horizon_months), 0..4)).prop_map(move |(groups, events)| {
+            Case {
                 horizon_months,
                 changes: groups.into_iter().flatten().collect(),
                 events,
-            })
+            }
+        })
     })
 }
 
@@ -408,7 +422,12 @@ fn the_non_finite_scan_finds_every_kind_of_non_finite_field() {
     let debug = "NetworkRow { path_idx: 0, price_usd: NaN, difficulty: inf, fees_btc: -inf, capacity_mw: Some(inf), hashrate_ehs: 1.5, regime: Some(Bull), detail: \"info: fine\" }";
     assert_eq!(
         non_finite_fields(debug),
-        vec!["price_usd = NaN", "difficulty = inf", "fees_btc = -inf", "capacity_mw = inf"]
+        vec![
+            "price_usd = NaN",
+            "difficulty = inf",
+            "fees_btc = -inf",
+            "capacity_mw = inf"
+        ]
     );
     assert!(non_finite_fields("DealerRow { cash_usd: 1e300, units_sold: 3 }").is_empty());
 }

@@ -205,7 +205,10 @@ pub fn assert_all_finite(rows: &Collect) {
     let tables: [(&str, Vec<String>); 6] = [
         ("network", rows.network.iter().map(|r| format!("{r:?}")).collect()),
         ("miners", rows.miners.iter().map(|r| format!("{r:?}")).collect()),
-        ("manufacturers", rows.manufacturers.iter().map(|r| format!("{r:?}")).collect()),
+        (
+            "manufacturers",
+            rows.manufacturers.iter().map(|r| format!("{r:?}")).collect(),
+        ),
         ("dealers", rows.dealers.iter().map(|r| format!("{r:?}")).collect()),
         ("regions", rows.regions.iter().map(|r| format!("{r:?}")).collect()),
         ("events", rows.events.iter().map(|r| format!("{r:?}")).collect()),
