@@ -169,3 +169,76 @@ fn remove_stale(root: &Path, name: &str) -> Result<(), OutputError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// No process can have this id: Linux caps process ids at 2^22.
+    const DEAD_PID: u32 = 999_999_999;
+
+    fn temp_root(tag: &str) -> PathBuf {
+        let root = std::env::temp_dir().join(format!("hashcycle-unit-dir-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).unwrap();
+        root
+    }
+
+    #[test]
+    fn results_moved_aside_by_a_run_killed_between_its_renames_are_restored() {
+        let root = temp_root("restore");
+        let replaced = root.join(format!(".base{REPLACED_TAG}{DEAD_PID}"));
+        std::fs::create_dir_all(&replaced).unwrap();
+        std::fs::write(replaced.join("run.json"), "{}").unwrap();
+        let staged = StagedDir::create(&root, "base").unwrap();
+        assert_eq!(std::fs::read_to_string(root.join("base/run.json")).unwrap(), "{}");
+        assert!(!replaced.exists());
+        drop(staged);
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn only_stale_staging_directories_of_this_name_are_removed() {
+        let root = temp_root("stale");
+        let stale = root.join(format!(".base{PARTIAL_TAG}{DEAD_PID}"));
+        let live = root.join(format!(".base{PARTIAL_TAG}1"));
+        let other_name = root.join(format!(".bear{PARTIAL_TAG}{DEAD_PID}"));
+        let a_file = root.join(format!(".base{PARTIAL_TAG}{}", DEAD_PID - 1));
+        for dir in [&stale, &live, &other_name] {
+            std::fs::create_dir_all(dir).unwrap();
+        }
+        std::fs::write(&a_file, "not a directory").unwrap();
+        let staged = StagedDir::create(&root, "base").unwrap();
+        assert!(!stale.exists(), "a dead process's staging directory remains");
+        assert!(live.exists(), "process 1 is alive: its staging directory must stay");
+        assert!(
+            other_name.exists() && a_file.exists(),
+            "not this name's, or not a directory"
+        );
+        // The new staging directory is cleaned up when dropped without a commit.
+        let staging = staged.path().to_path_buf();
+        assert!(staging.is_dir());
+        drop(staged);
+        assert!(!staging.exists());
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn a_commit_replaces_previous_results_and_leaves_nothing_else() {
+        let root = temp_root("commit");
+        std::fs::create_dir_all(root.join("base")).unwrap();
+        std::fs::write(root.join("base/old.txt"), "old").unwrap();
+        let staged = StagedDir::create(&root, "base").unwrap();
+        std::fs::write(staged.path().join("new.txt"), "new").unwrap();
+        let dir = staged.commit().unwrap();
+        assert_eq!(dir, root.join("base"));
+        assert!(!root.join("base/old.txt").exists());
+        assert_eq!(std::fs::read_to_string(root.join("base/new.txt")).unwrap(), "new");
+        let entries: Vec<_> = std::fs::read_dir(&root)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(entries, vec![std::ffi::OsString::from("base")]);
+        let _ = std::fs::remove_dir_all(&root);
+    }
+}
