@@ -18,12 +18,16 @@ pub enum Event {
 #[derive(Clone, Debug, Default)]
 pub struct EventQueue {
     buckets: Vec<Vec<Event>>,
+    /// Emptied buckets of past months, handed to months that get their first event, so that scheduling
+    /// allocates nothing once a path has warmed up.
+    spare: Vec<Vec<Event>>,
 }
 
 impl EventQueue {
     pub fn with_horizon(n_months: usize) -> EventQueue {
         EventQueue {
             buckets: (0..n_months).map(|_| Vec::new()).collect(),
+            spare: Vec::new(),
         }
     }
 
@@ -34,6 +38,11 @@ impl EventQueue {
     /// Schedules `event` for `month`; events beyond the horizon are dropped (they would never be applied).
     pub fn schedule(&mut self, month: Month, event: Event) {
         if let Some(bucket) = self.buckets.get_mut(month.idx()) {
+            if bucket.capacity() == 0
+                && let Some(spare) = self.spare.pop()
+            {
+                *bucket = spare;
+            }
             bucket.push(event);
         }
     }
@@ -51,7 +60,13 @@ impl EventQueue {
     pub fn take_due(&mut self, month: Month, out: &mut Vec<Event>) {
         out.clear();
         if let Some(bucket) = self.buckets.get_mut(month.idx()) {
-            out.append(bucket);
+            // `out` takes the bucket's events and allocation; `out`'s old allocation, now empty, is kept for
+            // a later month.
+            std::mem::swap(out, bucket);
+            let old = std::mem::take(bucket);
+            if old.capacity() > 0 {
+                self.spare.push(old);
+            }
         }
     }
 

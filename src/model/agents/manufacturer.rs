@@ -160,11 +160,16 @@ impl FuturesContract {
 
     /// Fills the batch sizes from the total and the number of batches (call once, at signing).
     pub fn with_batches(mut self) -> FuturesContract {
+        self.set_batches();
+        self
+    }
+
+    /// Recomputes the batch sizes from `units_total` and `n_batches`, after units were added.
+    pub fn set_batches(&mut self) {
         let n = self.n_batches.max(1);
         self.n_batches = n;
         self.batch_base_units = self.units_total / n as u64;
         self.batch_remainder_units = (self.units_total % n as u64) as u32;
-        self
     }
 
     pub fn prepay_held_usd(&self) -> f64 {
@@ -327,6 +332,8 @@ pub struct Manufacturer {
     pub wip_units: Vec<u64>,
     pub stock: Vec<Stock>,
     pub futures: Vec<FuturesContract>,
+    /// Emptied `parts` lists of closed contracts, reused by new ones so signing allocates nothing.
+    pub spare_parts: Vec<Vec<RegionPart>>,
     pub self_mining_units: Vec<u64>,
     pub self_mining_running_units: Vec<u64>,
     /// This month's spot and futures price per generation (0 when not offered).
@@ -353,6 +360,7 @@ impl Manufacturer {
             wip_units: vec![0; n_generations],
             stock: vec![Stock::default(); n_generations],
             futures: Vec::with_capacity(64),
+            spare_parts: Vec::new(),
             self_mining_units: vec![0; n_generations],
             self_mining_running_units: vec![0; n_generations],
             spot_price_usd: vec![0.0; n_generations],

@@ -456,10 +456,14 @@ pub fn deliver_futures(w: &mut World) {
         m.refresh_reserved(Month(month.0 + 1));
         // Close finished contracts into the running tallies.
         let totals = &mut m.totals;
-        m.futures.retain(|c| {
+        let spare_parts = &mut m.spare_parts;
+        m.futures.retain_mut(|c| {
             if c.units_pending() > 0 {
                 return true;
             }
+            let mut parts = std::mem::take(&mut c.parts);
+            parts.clear();
+            spare_parts.push(parts);
             totals.contracts_closed += 1;
             totals.units_closed_delivered += c.units_delivered;
             totals.units_closed_walked += c.units_walked;
@@ -1164,11 +1168,16 @@ fn settle(w: &mut World, segment: Segment, region_idx: usize, o: Offer) {
                 let idx = m.futures.len() - 1 - back;
                 let c = &mut m.futures[idx];
                 c.add_part(region_idx, n, o.duty_per_unit_usd);
-                let updated = c.clone().with_batches();
-                m.futures[idx] = updated;
+                c.set_batches();
             }
             None => {
                 let contract_id = m.next_contract_id();
+                let mut parts = m.spare_parts.pop().unwrap_or_default();
+                parts.push(RegionPart {
+                    region_idx,
+                    units_left: n,
+                    duty_per_unit_usd: o.duty_per_unit_usd,
+                });
                 m.futures.push(
                     FuturesContract {
                         contract_id,
@@ -1187,11 +1196,7 @@ fn settle(w: &mut World, segment: Segment, region_idx: usize, o: Offer) {
                         late_since: None,
                         batch_base_units: 0,
                         batch_remainder_units: 0,
-                        parts: vec![RegionPart {
-                            region_idx,
-                            units_left: n,
-                            duty_per_unit_usd: o.duty_per_unit_usd,
-                        }],
+                        parts,
                     }
                     .with_batches(),
                 );
