@@ -89,3 +89,49 @@ pub fn read_frame(path: &Path) -> Result<DataFrame, OutputError> {
         .finish()
         .map_err(|e| OutputError::polars(path, e))
 }
+
+/// Reads only `columns` of a Parquet file, so memory follows what a reader uses, not the table's width.
+pub fn read_columns(path: &Path, columns: &[&str]) -> Result<DataFrame, OutputError> {
+    read_columns_where(path, columns, Ok)
+}
+
+/// Reads `columns` of a Parquet file in slices of at most `READ_SLICE_ROWS` rows, keeping what `keep`
+/// returns of each slice: memory follows the rows kept, not the table's length.
+pub fn read_columns_where(
+    path: &Path,
+    columns: &[&str],
+    mut keep: impl FnMut(DataFrame) -> PolarsResult<DataFrame>,
+) -> Result<DataFrame, OutputError> {
+    let open = || -> Result<ParquetReader<File>, OutputError> {
+        let file = File::open(path).map_err(|e| OutputError::io(path, e))?;
+        Ok(ParquetReader::new(file).with_columns(Some(columns.iter().map(|c| c.to_string()).collect())))
+    };
+    let n_rows = open()?.num_rows().map_err(|e| OutputError::polars(path, e))?;
+    let mut kept: Option<DataFrame> = None;
+    let mut offset = 0;
+    loop {
+        let len = READ_SLICE_ROWS.min(n_rows - offset);
+        let slice = open()?
+            .with_slice(Some((offset, len)))
+            .finish()
+            .and_then(&mut keep)
+            .map_err(|e| OutputError::polars(path, e))?;
+        kept = Some(match kept {
+            None => slice,
+            Some(mut all) => {
+                all.vstack_mut(&slice).map_err(|e| OutputError::polars(path, e))?;
+                all
+            }
+        });
+        offset += len;
+        if offset >= n_rows {
+            break;
+        }
+    }
+    let mut all = kept.expect("the loop runs at least once");
+    all.rechunk_mut();
+    Ok(all)
+}
+
+/// Rows per slice when a table is read in slices.
+const READ_SLICE_ROWS: usize = 1 << 20;

@@ -6,13 +6,13 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use polars::prelude::{DataFrame, DataType};
+use polars::prelude::{BooleanChunked, DataFrame, DataType};
 
 use crate::model::units::YearMonth;
 use crate::output::OutputError;
 use crate::output::charts::axes::{Marker, MarkerKind};
 use crate::output::charts::format;
-use crate::output::parquet::read_frame;
+use crate::output::parquet::{read_columns, read_columns_where, read_frame};
 use crate::scenario::overrides;
 use crate::scenario::raw::{self, Value};
 
@@ -25,6 +25,25 @@ pub struct Table {
 impl Table {
     /// Reads `dir/file`; a missing file is an `OutputError::Missing` naming it.
     pub fn read(dir: &Path, file: &str) -> Result<Table, OutputError> {
+        let path = Table::existing(dir, file)?;
+        let df = read_frame(&path)?;
+        Ok(Table { path, df })
+    }
+
+    /// Reads only `columns` of `dir/file`; a missing file or column is an `OutputError::Missing` naming it.
+    pub fn read_columns(dir: &Path, file: &str, columns: &[&str]) -> Result<Table, OutputError> {
+        let path = Table::existing(dir, file)?;
+        let df = read_columns(&path, columns).map_err(|e| match e {
+            OutputError::Polars { .. } => OutputError::Missing {
+                path: path.clone(),
+                message: format!("cannot read columns {} ({e})", columns.join(", ")),
+            },
+            e => e,
+        })?;
+        Ok(Table { path, df })
+    }
+
+    fn existing(dir: &Path, file: &str) -> Result<PathBuf, OutputError> {
         let path = dir.join(file);
         if !path.is_file() {
             return Err(OutputError::Missing {
@@ -32,8 +51,57 @@ impl Table {
                 message: format!("table {file} is missing, so the charts cannot be drawn"),
             });
         }
-        let df = read_frame(&path)?;
+        Ok(path)
+    }
+
+    /// Reads `columns` of `dir/file`, keeping only the rows whose string column `key` holds one of `values`;
+    /// the table is read in slices, so memory follows the rows kept.
+    pub fn read_rows_where(
+        dir: &Path,
+        file: &str,
+        columns: &[&str],
+        key: &str,
+        values: &[&str],
+    ) -> Result<Table, OutputError> {
+        let path = Table::existing(dir, file)?;
+        let df = read_columns_where(&path, columns, |df| {
+            let strings = df.column(key)?.str()?;
+            let mask: BooleanChunked = strings
+                .iter()
+                .map(|v| Some(v.is_some_and(|v| values.contains(&v))))
+                .collect();
+            df.filter(&mask)
+        })
+        .map_err(|e| match e {
+            OutputError::Polars { .. } => OutputError::Missing {
+                path: path.clone(),
+                message: format!("cannot read columns {} ({e})", columns.join(", ")),
+            },
+            e => e,
+        })?;
         Ok(Table { path, df })
+    }
+
+    /// A string column as codes into its distinct values, numbered in order of first appearance
+    /// (empty strings and nulls get no code of their own: `u32::MAX`).
+    pub fn codes(&self, name: &str) -> Result<(Vec<String>, Vec<u32>), OutputError> {
+        let column = self.column(name, &DataType::String)?;
+        let strings = column.str().map_err(|e| OutputError::polars(&self.path, e))?;
+        let mut distinct: Vec<String> = vec![];
+        let codes = strings
+            .iter()
+            .map(|v| match v {
+                Some(v) if !v.is_empty() => match distinct.iter().position(|d| d == v) {
+                    Some(idx) => idx as u32,
+                    None => {
+                        distinct.push(v.to_string());
+                        (distinct.len() - 1) as u32
+                    }
+                },
+                _ => u32::MAX,
+            })
+            .collect();
+        Ok((distinct, codes))
     }
 
     pub fn height(&self) -> usize {
@@ -436,7 +504,12 @@ impl RunData {
         }
         let info = RunInfo::read(dir)?;
 
-        let network = Table::read(dir, "network.parquet")?;
+        // Each table is read for the columns drawn only: the tables grow with paths, the charts' inputs much less.
+        let network = Table::read_columns(
+            dir,
+            "network.parquet",
+            &["month", "price_usd", "hashrate_ehs", "hashprice_usd_per_ph_day"],
+        )?;
         let months = Months::of(&network.days("month")?);
         let all = |_: usize| true;
         let price_usd = months.fan(&network.f64s("price_usd")?, all);
@@ -444,15 +517,24 @@ impl RunData {
         let hashprice_usd_per_ph_day = months.fan(&network.f64s("hashprice_usd_per_ph_day")?, all);
         drop(network);
 
-        let makers_table = Table::read(dir, "manufacturers.parquet")?;
+        let makers_table = Table::read_columns(
+            dir,
+            "manufacturers.parquet",
+            &[
+                "month",
+                "manufacturer",
+                "cash_usd",
+                "units_delivered",
+                "units_sold_spot",
+                "units_sold_dealers",
+                "units_self_mined",
+                "units_produced",
+                "inventory_units",
+                "backlog_units",
+            ],
+        )?;
         let maker_months = Months::of(&makers_table.days("month")?);
-        let maker_names = makers_table.strs("manufacturer")?;
-        let mut names: Vec<String> = vec![];
-        for n in &maker_names {
-            if !names.contains(n) {
-                names.push(n.clone());
-            }
-        }
+        let (names, maker_codes) = makers_table.codes("manufacturer")?;
         let cash = makers_table.f64s("cash_usd")?;
         let flow_columns = [
             ("units_delivered", "Delivered on futures"),
@@ -468,8 +550,8 @@ impl RunData {
         let inventory = makers_table.f64s("inventory_units")?;
         let backlog = makers_table.f64s("backlog_units")?;
         let mut makers = vec![];
-        for name in &names {
-            let mine = |row: usize| maker_names[row] == *name;
+        for (code, name) in names.iter().enumerate() {
+            let mine = |row: usize| maker_codes[row] == code as u32;
             makers.push(MakerSeries {
                 name: name.clone(),
                 strategy: info.strategy(name),
@@ -485,12 +567,18 @@ impl RunData {
         }
         drop(makers_table);
 
-        let dealers = Table::read(dir, "dealers.parquet")?;
+        let dealers = Table::read_columns(dir, "dealers.parquet", &["month", "inventory_units"])?;
         let dealer_months = Months::of(&dealers.days("month")?);
         let dealer_inventory_units = dealer_months.fan(&dealers.f64s("inventory_units")?, all);
         drop(dealers);
 
-        let events = Table::read(dir, "events.parquet")?;
+        let events = Table::read_rows_where(
+            dir,
+            "events.parquet",
+            &["month", "kind", "subject", "value"],
+            "kind",
+            &["halving", "price_shock", "set_regime", "power_shock"],
+        )?;
         let markers = markers(&events, months.start)?;
         drop(events);
 
