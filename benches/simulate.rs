@@ -96,5 +96,47 @@ fn parquet_write(c: &mut Criterion) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-criterion_group!(benches, one_path, many_paths, monthly_rows, parquet_write);
+/// The reference sweep (3 scenarios × 90 strategies) at 20 paths per cell, with `sweep.parquet`,
+/// `paths.parquet`, charts and report written, on all cores.
+fn reference_sweep(c: &mut Criterion) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let n_paths = 20u32;
+    let sweep = hashcycle::sweep::file::load(&root.join("scenarios/sweeps/futures_prepay.toml"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let plan = hashcycle::sweep::plan::build(sweep, Some(n_paths), None).unwrap_or_else(|e| panic!("{e}"));
+    let path_months: u64 = plan
+        .scenarios
+        .iter()
+        .map(|s| s.params.len() as u64 * n_paths as u64 * s.params[0].simulation.horizon_months as u64)
+        .sum();
+    let dir = std::env::temp_dir().join(format!("hashcycle-bench-sweep-{}", std::process::id()));
+    let options = hashcycle::sweep::run::SweepOptions {
+        out_dir: dir.clone(),
+        threads: None,
+        progress: false,
+        monthly: false,
+    };
+    let mut group = c.benchmark_group("reference_sweep");
+    group.sample_size(10).measurement_time(Duration::from_secs(60));
+    group.throughput(Throughput::Elements(path_months));
+    group.bench_function("futures_prepay_20_paths", |b| {
+        b.iter(|| {
+            hashcycle::sweep::run::run(&plan, &options)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .rows
+                .len()
+        })
+    });
+    group.finish();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+criterion_group!(
+    benches,
+    one_path,
+    many_paths,
+    monthly_rows,
+    parquet_write,
+    reference_sweep
+);
 criterion_main!(benches);

@@ -120,10 +120,15 @@ pub fn check_month(w: &mut World) -> Result<(), Violation> {
     // Roll the fleet tallies forward whatever the outcome, so the next month starts from here.
     let fleet = &w.fleet;
     let ledger = &mut w.ledger;
-    for c in 0..fleet.n_cohorts() {
-        ledger.bought_total[c] += fleet.bought[c];
-        ledger.arrived_total[c] += fleet.arrived[c];
-        ledger.diverted_total[c] += fleet.diverted[c];
+    let n = fleet.n_cohorts();
+    for (total, &now) in ledger.bought_total[..n].iter_mut().zip(&fleet.bought[..n]) {
+        *total += now;
+    }
+    for (total, &now) in ledger.arrived_total[..n].iter_mut().zip(&fleet.arrived[..n]) {
+        *total += now;
+    }
+    for (total, &now) in ledger.diverted_total[..n].iter_mut().zip(&fleet.diverted[..n]) {
+        *total += now;
     }
     ledger.dealer_returned_total += w.dealer.flows.units_returned;
     ledger.dealer_scrapped_total += w.dealer.flows.units_scrapped;
@@ -327,11 +332,36 @@ fn check_all(w: &World, params: &Params) -> Result<(), Violation> {
         ));
     }
 
-    // Fleet.
+    // Fleet. Every array is cut to the cohort count first, so the loop runs without bounds checks.
     let fleet = &w.fleet;
-    for c in 0..fleet.n_cohorts() {
-        let expected = ledger.fleet_units_open[c] + fleet.arrived[c] + fleet.taken_over[c] + fleet.relocated_in[c];
-        let actual = fleet.units[c] + fleet.retired[c] + fleet.sold_off[c] + fleet.banned[c];
+    let n = fleet.n_cohorts();
+    let (units, running, arrived, in_transit) = (
+        &fleet.units[..n],
+        &fleet.running[..n],
+        &fleet.arrived[..n],
+        &fleet.in_transit[..n],
+    );
+    let (taken_over, relocated_in, retired) = (&fleet.taken_over[..n], &fleet.relocated_in[..n], &fleet.retired[..n]);
+    let (sold_off, banned, bought, diverted) = (
+        &fleet.sold_off[..n],
+        &fleet.banned[..n],
+        &fleet.bought[..n],
+        &fleet.diverted[..n],
+    );
+    let (units_open, initial_in_transit) = (&ledger.fleet_units_open[..n], &ledger.initial_in_transit[..n]);
+    let (bought_total, arrived_total, diverted_total) = (
+        &ledger.bought_total[..n],
+        &ledger.arrived_total[..n],
+        &ledger.diverted_total[..n],
+    );
+    for c in 0..n {
+        let expected = units_open[c] + arrived[c] + taken_over[c] + relocated_in[c];
+        let actual = units[c] + retired[c] + sold_off[c] + banned[c];
+        let shipped = initial_in_transit[c] + bought_total[c] + bought[c];
+        let landed = arrived_total[c] + arrived[c] + in_transit[c] + diverted_total[c] + diverted[c];
+        if expected == actual && running[c] <= units[c] && shipped == landed {
+            continue;
+        }
         if expected != actual {
             return Err(violation(
                 w,
@@ -342,28 +372,20 @@ fn check_all(w: &World, params: &Params) -> Result<(), Violation> {
                 actual as f64,
             ));
         }
-        if fleet.running[c] > fleet.units[c] {
+        if running[c] > units[c] {
             return Err(violation(
                 w,
                 format!("cohort {c}: running above installed"),
-                fleet.units[c] as f64,
-                fleet.running[c] as f64,
+                units[c] as f64,
+                running[c] as f64,
             ));
         }
-        let shipped = ledger.initial_in_transit[c] + ledger.bought_total[c] + fleet.bought[c];
-        let landed = ledger.arrived_total[c]
-            + fleet.arrived[c]
-            + fleet.in_transit[c]
-            + ledger.diverted_total[c]
-            + fleet.diverted[c];
-        if shipped != landed {
-            return Err(violation(
-                w,
-                format!("cohort {c}: shipped != arrived + in transit"),
-                shipped as f64,
-                landed as f64,
-            ));
-        }
+        return Err(violation(
+            w,
+            format!("cohort {c}: shipped != arrived + in transit"),
+            shipped as f64,
+            landed as f64,
+        ));
     }
     Ok(())
 }
