@@ -1,6 +1,6 @@
 //! Simulates paths of a scenario without writing anything, for profilers:
-//! `cargo run --release --example paths -- scenarios/base.toml 200` (file, number of paths; one thread).
-//! Prints the path-months simulated and the rate.
+//! `cargo run --release --example paths -- scenarios/base.toml 200 [HORIZON_MONTHS]` (file, number of paths,
+//! optionally a horizon replacing the scenario's; one thread). Prints the path-months simulated and the rate.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -13,13 +13,17 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let file = PathBuf::from(args.next().unwrap_or_else(|| "scenarios/base.toml".into()));
     let n_paths: u32 = args.next().and_then(|s| s.parse().ok()).unwrap_or(200);
-    let params = match Scenario::load(&file) {
+    let horizon_months: Option<u32> = args.next().and_then(|s| s.parse().ok());
+    let mut params = match Scenario::load(&file) {
         Ok(s) => s.params,
         Err(e) => {
             eprintln!("error: {e}");
             std::process::exit(1);
         }
     };
+    if let Some(h) = horizon_months {
+        params.simulation.horizon_months = h;
+    }
     let started = Instant::now();
     let path_months: u64 = (0..n_paths)
         .map(|p| u64::from(simulate_path(&params, p, &mut SummaryOnly).n_months))

@@ -517,55 +517,55 @@ impl RunData {
         let hashprice_usd_per_ph_day = months.fan(&network.f64s("hashprice_usd_per_ph_day")?, all);
         drop(network);
 
-        let makers_table = Table::read_columns(
-            dir,
-            "manufacturers.parquet",
-            &[
-                "month",
-                "manufacturer",
-                "cash_usd",
-                "units_delivered",
-                "units_sold_spot",
-                "units_sold_dealers",
-                "units_self_mined",
-                "units_produced",
-                "inventory_units",
-                "backlog_units",
-            ],
-        )?;
-        let maker_months = Months::of(&makers_table.days("month")?);
-        let (names, maker_codes) = makers_table.codes("manufacturer")?;
-        let cash = makers_table.f64s("cash_usd")?;
+        // One column at a time, each reduced to its monthly statistics before the next is read.
+        let (maker_months, names, maker_codes) = {
+            let keys = Table::read_columns(dir, "manufacturers.parquet", &["month", "manufacturer"])?;
+            let (names, codes) = keys.codes("manufacturer")?;
+            (Months::of(&keys.days("month")?), names, codes)
+        };
+        let maker_column = |column: &str| -> Result<Vec<f64>, OutputError> {
+            Table::read_columns(dir, "manufacturers.parquet", &[column])?.f64s(column)
+        };
+        let per_maker_medians = |column: &str| -> Result<Vec<Vec<f64>>, OutputError> {
+            let values = maker_column(column)?;
+            Ok((0..names.len())
+                .map(|code| maker_months.medians(&values, |row| maker_codes[row] == code as u32))
+                .collect())
+        };
+        let cash = maker_column("cash_usd")?;
+        let cash_fans: Vec<Vec<Quantiles>> = (0..names.len())
+            .map(|code| maker_months.fan(&cash, |row| maker_codes[row] == code as u32))
+            .collect();
+        drop(cash);
         let flow_columns = [
             ("units_delivered", "Delivered on futures"),
             ("units_sold_spot", "Sold spot"),
             ("units_sold_dealers", "Sold to dealers"),
             ("units_self_mined", "Self-mined"),
         ];
-        let mut flow_values = vec![];
+        let mut flows: Vec<(&str, Vec<Vec<f64>>)> = vec![];
         for (column, label) in flow_columns {
-            flow_values.push((label, makers_table.f64s(column)?));
+            flows.push((label, per_maker_medians(column)?));
         }
-        let produced = makers_table.f64s("units_produced")?;
-        let inventory = makers_table.f64s("inventory_units")?;
-        let backlog = makers_table.f64s("backlog_units")?;
+        let mut produced = per_maker_medians("units_produced")?;
+        let mut inventory = per_maker_medians("inventory_units")?;
+        let mut backlog = per_maker_medians("backlog_units")?;
         let mut makers = vec![];
-        for (code, name) in names.iter().enumerate() {
-            let mine = |row: usize| maker_codes[row] == code as u32;
+        for ((code, name), cash_usd) in names.iter().enumerate().zip(cash_fans) {
             makers.push(MakerSeries {
                 name: name.clone(),
                 strategy: info.strategy(name),
-                cash_usd: maker_months.fan(&cash, mine),
-                flows_units: flow_values
-                    .iter()
-                    .map(|(label, values)| (label.to_string(), maker_months.medians(values, mine)))
+                cash_usd,
+                flows_units: flows
+                    .iter_mut()
+                    .map(|(label, per_maker)| (label.to_string(), std::mem::take(&mut per_maker[code])))
                     .collect(),
-                produced_units: maker_months.medians(&produced, mine),
-                inventory_units: maker_months.medians(&inventory, mine),
-                backlog_units: maker_months.medians(&backlog, mine),
+                produced_units: std::mem::take(&mut produced[code]),
+                inventory_units: std::mem::take(&mut inventory[code]),
+                backlog_units: std::mem::take(&mut backlog[code]),
             });
         }
-        drop(makers_table);
+        drop(maker_codes);
 
         let dealers = Table::read_columns(dir, "dealers.parquet", &["month", "inventory_units"])?;
         let dealer_months = Months::of(&dealers.days("month")?);
