@@ -79,9 +79,35 @@ pub fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, RunError
         })
 }
 
+/// How one path is simulated. The engine is the only implementation outside tests; the tests of this
+/// module and of sweeps substitute one that corrupts a path's state on purpose, so that the reporting of a
+/// failed check can be exercised end to end without a switch in the shipped tool that breaks the model.
+pub(crate) trait PathSimulator: Sync {
+    fn simulate<S: Sink>(&self, params: &Params, path_idx: u32, sink: &mut S) -> PathSummary;
+}
+
+/// The model's engine, `crate::model::engine::simulate_path`.
+pub(crate) struct Engine;
+
+impl PathSimulator for Engine {
+    fn simulate<S: Sink>(&self, params: &Params, path_idx: u32, sink: &mut S) -> PathSummary {
+        simulate_path(params, path_idx, sink)
+    }
+}
+
 /// Runs one path, turning a panic inside the model into a failure of that path alone.
 pub fn simulate_path_guarded<S: Sink>(params: &Params, path_idx: u32, sink: &mut S) -> PathSummary {
-    match catch_unwind(AssertUnwindSafe(|| simulate_path(params, path_idx, sink))) {
+    simulate_guarded(&Engine, params, path_idx, sink)
+}
+
+/// `simulate_path_guarded` with any simulator.
+pub(crate) fn simulate_guarded<P: PathSimulator, S: Sink>(
+    simulator: &P,
+    params: &Params,
+    path_idx: u32,
+    sink: &mut S,
+) -> PathSummary {
+    match catch_unwind(AssertUnwindSafe(|| simulator.simulate(params, path_idx, sink))) {
         Ok(summary) => summary,
         Err(payload) => {
             let message = payload
@@ -120,6 +146,15 @@ pub fn progress_bar(total: u64, enabled: bool, what: &str) -> indicatif::Progres
 
 /// Runs every path of a scenario and writes `out_dir/<name>/` with the run tables and `run.json`.
 pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunReport, RunError> {
+    run_with(scenario, options, &Engine)
+}
+
+/// `run` with any path simulator.
+pub(crate) fn run_with<P: PathSimulator>(
+    scenario: &Scenario,
+    options: &RunOptions,
+    simulator: &P,
+) -> Result<RunReport, RunError> {
     let started = Instant::now();
     let started_at = crate::output::provenance::utc_now();
     let params = with_overrides(&scenario.params, options.n_paths, options.seed);
@@ -144,7 +179,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunReport, RunEr
                 .par_iter()
                 .map(|&path_idx| {
                     let mut columns = RunColumns::default();
-                    let summary = simulate_path_guarded(&params, path_idx, &mut columns);
+                    let summary = simulate_guarded(simulator, &params, path_idx, &mut columns);
                     columns.push_violation(&summary);
                     bar.inc(1);
                     (columns, summary)
@@ -254,5 +289,217 @@ impl RunFiles {
             .finish(|| tables::regions_frame(&empty.regions, names, cal))?;
         self.events.finish(|| tables::events_frame(&empty.events, names, cal))?;
         Ok(())
+    }
+}
+
+/// A simulator for tests that slips machines nobody produced into the first manufacturer's stock before one
+/// month of one path: a deliberately inconsistent state, which the engine's own conservation checks must
+/// catch at the end of that month. Every other path runs the engine unchanged.
+#[cfg(test)]
+pub(crate) struct SmuggleStock {
+    pub path_idx: u32,
+    pub month: u32,
+    pub units: u64,
+    /// Only cells whose parameters pass this test are corrupted (sweeps); `None` means every run.
+    pub only_if: Option<fn(&Params) -> bool>,
+}
+
+#[cfg(test)]
+impl PathSimulator for SmuggleStock {
+    fn simulate<S: Sink>(&self, params: &Params, path_idx: u32, sink: &mut S) -> PathSummary {
+        if path_idx != self.path_idx || self.only_if.is_some_and(|f| !f(params)) {
+            return Engine.simulate(params, path_idx, sink);
+        }
+        let mut world = crate::model::engine::World::new(params, path_idx);
+        let mut violation = None;
+        for month in 0..params.simulation.horizon_months {
+            if month == self.month {
+                world.manufacturers[0].stock[0].units += self.units;
+            }
+            if let Err(v) = world.step(sink) {
+                violation = Some(v);
+                break;
+            }
+        }
+        world.summary(violation)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use polars::prelude::*;
+
+    use super::*;
+    use crate::cli::{Failure, run_outcome};
+    use crate::output::parquet::read_frame;
+
+    fn temp_dir(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("hashcycle-unit-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// The base scenario cut to `horizon_months` (later generations are simply never released).
+    fn base_scenario(horizon_months: u32) -> Scenario {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/base.toml");
+        let mut scenario = Scenario::load(&path).unwrap();
+        scenario.params.simulation.horizon_months = horizon_months;
+        scenario
+    }
+
+    fn u32s(df: &DataFrame, column: &str) -> Vec<u32> {
+        df.column(column).unwrap().u32().unwrap().into_no_null_iter().collect()
+    }
+
+    fn strs(df: &DataFrame, column: &str) -> Vec<String> {
+        df.column(column)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|v| v.unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn a_failed_check_stops_its_path_only_and_is_reported_and_recorded() {
+        const HORIZON_MONTHS: u32 = 6;
+        const N_PATHS: u32 = 5;
+        const BAD_PATH: u32 = 3;
+        const BAD_MONTH: u32 = 2;
+        const SMUGGLED_UNITS: u64 = 7;
+        let scenario = base_scenario(HORIZON_MONTHS);
+        let out_dir = temp_dir("violation-run");
+        let options = RunOptions {
+            n_paths: Some(N_PATHS),
+            seed: None,
+            out_dir: out_dir.clone(),
+            threads: Some(2),
+            progress: false,
+        };
+        let simulator = SmuggleStock {
+            path_idx: BAD_PATH,
+            month: BAD_MONTH,
+            units: SMUGGLED_UNITS,
+            only_if: None,
+        };
+        let report = run_with(&scenario, &options, &simulator).unwrap();
+
+        // The engine's check found it, in the month it happened, naming the manufacturer and the quantities.
+        assert_eq!(report.failures.len(), 1, "{:?}", report.failures);
+        let failure = &report.failures[0];
+        assert_eq!(failure.path_idx, BAD_PATH);
+        assert_eq!(failure.violation.month, Month(BAD_MONTH));
+        assert!(
+            failure.violation.what.contains("manufacturer bitmain"),
+            "{:?}",
+            failure.violation
+        );
+        assert!(failure.violation.what.contains("machines"), "{:?}", failure.violation);
+        assert_eq!(
+            failure.violation.actual - failure.violation.expected,
+            SMUGGLED_UNITS as f64,
+            "the quantities that disagree differ by the smuggled units"
+        );
+
+        // The other paths completed and every path's months up to its end were written.
+        let dir = out_dir.join("base");
+        assert_eq!(report.dir, dir);
+        let network = read_frame(&dir.join("network.parquet")).unwrap();
+        let paths = u32s(&network, "path");
+        for path_idx in 0..N_PATHS {
+            let n_rows = paths.iter().filter(|&&p| p == path_idx).count() as u32;
+            let expected = if path_idx == BAD_PATH {
+                BAD_MONTH + 1
+            } else {
+                HORIZON_MONTHS
+            };
+            assert_eq!(n_rows, expected, "network rows of path {path_idx}");
+        }
+        let summary = read_frame(&dir.join("summary.parquet")).unwrap();
+        let failed: Vec<bool> = summary
+            .column("failed_check")
+            .unwrap()
+            .bool()
+            .unwrap()
+            .iter()
+            .map(|v| v.unwrap())
+            .collect();
+        let summary_paths = u32s(&summary, "path");
+        for (path_idx, failed) in summary_paths.iter().zip(&failed) {
+            assert_eq!(*failed, *path_idx == BAD_PATH, "failed_check of path {path_idx}");
+        }
+
+        // events.parquet records the failure with its path, month and the disagreement.
+        let events = read_frame(&dir.join("events.parquet")).unwrap();
+        let kinds = strs(&events, "kind");
+        let rows: Vec<usize> = (0..kinds.len())
+            .filter(|&i| kinds[i] == "invariant_violation")
+            .collect();
+        assert_eq!(rows.len(), 1);
+        let row = rows[0];
+        assert_eq!(u32s(&events, "path")[row], BAD_PATH);
+        let month = events.column("month").unwrap().cast(&DataType::String).unwrap();
+        assert_eq!(month.str().unwrap().get(row), Some("2025-03-01"));
+        let detail = &strs(&events, "detail")[row];
+        assert!(detail.contains("manufacturer bitmain"), "{detail}");
+        assert!(
+            detail.contains(&format!("expected {}", failure.violation.expected)),
+            "{detail}"
+        );
+
+        // run.json lists it with its calendar month.
+        let run_json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
+        let listed = run_json["failed_paths"].as_array().unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0]["path"], BAD_PATH);
+        assert_eq!(listed[0]["month"], "2025-03");
+
+        // What the command line prints, and its exit status.
+        let outcome = run_outcome("base", scenario.params.simulation.start, &report.failures);
+        let Err(failure @ Failure::Runtime(_)) = outcome else {
+            panic!("a failed check must be a runtime failure")
+        };
+        assert_eq!(failure.exit_status(), 2);
+        let message = failure.message();
+        for needle in [
+            "1 path(s) stopped by a failed check",
+            "scenario base, path 3, month 2025-03",
+            "manufacturer bitmain",
+            &format!(
+                "(expected {}, actual {})",
+                report.failures[0].violation.expected, report.failures[0].violation.actual
+            ),
+            "events.parquet",
+        ] {
+            assert!(message.contains(needle), "`{needle}` missing from\n{message}");
+        }
+        let _ = std::fs::remove_dir_all(&out_dir);
+    }
+
+    #[test]
+    fn a_run_without_failures_succeeds() {
+        let scenario = base_scenario(2);
+        assert!(run_outcome("base", scenario.params.simulation.start, &[]).is_ok());
+    }
+
+    #[test]
+    fn a_panic_inside_a_path_becomes_that_paths_failure() {
+        struct Panics;
+        impl PathSimulator for Panics {
+            fn simulate<S: Sink>(&self, _params: &Params, path_idx: u32, _sink: &mut S) -> PathSummary {
+                panic!("boom in path {path_idx}");
+            }
+        }
+        let scenario = base_scenario(1);
+        let summary = simulate_guarded(&Panics, &scenario.params, 4, &mut crate::model::record::SummaryOnly);
+        let violation = summary.violation.unwrap();
+        assert_eq!(summary.path_idx, 4);
+        assert!(
+            violation.what.contains("the model panicked: boom in path 4"),
+            "{violation:?}"
+        );
     }
 }

@@ -9,8 +9,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::batch::{self, RunOptions};
+use crate::batch::{self, PathFailure, RunOptions};
+use crate::model::units::YearMonth;
 use crate::scenario::Scenario;
+use crate::sweep::run::CellFailure;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -133,11 +135,93 @@ fn parse_year_month(text: &str) -> Result<crate::model::units::YearMonth, String
 }
 
 /// Outcome of a command: what to print and the exit status.
+#[derive(Debug)]
 pub enum Failure {
     /// Bad input: exit status 1.
     Input(String),
     /// Runtime or IO failure: exit status 2.
     Runtime(String),
+}
+
+impl Failure {
+    /// The process exit status this failure ends with.
+    pub fn exit_status(&self) -> u8 {
+        match self {
+            Failure::Input(_) => 1,
+            Failure::Runtime(_) => 2,
+        }
+    }
+
+    /// What is printed on stderr.
+    pub fn message(&self) -> &str {
+        match self {
+            Failure::Input(message) | Failure::Runtime(message) => message,
+        }
+    }
+}
+
+/// At most this many failed paths are listed on stderr; the files list them all.
+const MAX_FAILURES_LISTED: usize = 20;
+
+/// The outcome of a finished run: a runtime failure listing the paths stopped by a failed check, each with
+/// the scenario, path, calendar month and the quantities that disagree.
+pub fn run_outcome(scenario_name: &str, start: YearMonth, failures: &[PathFailure]) -> Result<(), Failure> {
+    if failures.is_empty() {
+        return Ok(());
+    }
+    let mut message = format!("error: {} path(s) stopped by a failed check:\n", failures.len());
+    for f in failures.iter().take(MAX_FAILURES_LISTED) {
+        let v = &f.violation;
+        let month = start.plus_months(v.month.0 as i64);
+        message.push_str(&format!(
+            "  scenario {scenario_name}, path {}, month {month}: {} (expected {}, actual {})\n",
+            f.path_idx, v.what, v.expected, v.actual
+        ));
+    }
+    if failures.len() > MAX_FAILURES_LISTED {
+        message.push_str(&format!(
+            "  ... and {} more (see run.json)\n",
+            failures.len() - MAX_FAILURES_LISTED
+        ));
+    }
+    message.push_str(
+        "the other paths completed and were written; every failure is recorded in events.parquet (kind = \"invariant_violation\") and run.json",
+    );
+    Err(Failure::Runtime(message))
+}
+
+/// The outcome of a finished sweep: a runtime failure listing the paths stopped by a failed check, each with
+/// the scenario, strategy cell, path, calendar month and the quantities that disagree.
+pub fn sweep_outcome(failures: &[CellFailure], monthly: bool, listed_in: &str) -> Result<(), Failure> {
+    if failures.is_empty() {
+        return Ok(());
+    }
+    let mut message = format!("error: {} path(s) stopped by a failed check:\n", failures.len());
+    for f in failures.iter().take(MAX_FAILURES_LISTED) {
+        let v = &f.failure.violation;
+        message.push_str(&format!(
+            "  scenario {}, strategy cell {} ({}), path {}, month {}: {} (expected {}, actual {})\n",
+            f.scenario,
+            f.cell_idx,
+            f.strategy,
+            f.failure.path_idx,
+            f.month(),
+            v.what,
+            v.expected,
+            v.actual
+        ));
+    }
+    if failures.len() > MAX_FAILURES_LISTED {
+        message.push_str(&format!(
+            "  ... and {} more (see {listed_in})\n",
+            failures.len() - MAX_FAILURES_LISTED
+        ));
+    }
+    message.push_str(&format!("the other paths completed and were written; every failure is listed in {listed_in} (failed_paths), flagged in paths.parquet (failed_check) and left out of the cell's metrics"));
+    if monthly {
+        message.push_str(", and recorded in months/events (kind = \"invariant_violation\")");
+    }
+    Err(Failure::Runtime(message))
 }
 
 pub fn main() -> ExitCode {
@@ -154,13 +238,9 @@ pub fn main() -> ExitCode {
     };
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Input(message)) => {
-            eprint!("{}", ensure_newline(message));
-            ExitCode::from(1)
-        }
-        Err(Failure::Runtime(message)) => {
-            eprint!("{}", ensure_newline(message));
-            ExitCode::from(2)
+        Err(failure) => {
+            eprint!("{}", ensure_newline(failure.message().to_string()));
+            ExitCode::from(failure.exit_status())
         }
     }
 }
@@ -186,22 +266,6 @@ fn install_panic_hook() {
             eprintln!("hashcycle: internal error: {message}");
         }
     }));
-}
-
-/// Exit status 2 with every path a failed check stopped (up to 20), once the results are written.
-fn failures_result(failures: &[(String, u32, crate::batch::PathFailure)], written: &str) -> Result<(), Failure> {
-    if failures.is_empty() {
-        return Ok(());
-    }
-    let mut message = format!("error: {} path(s) stopped by a failed check:\n", failures.len());
-    for (scenario, cell, f) in failures.iter().take(20) {
-        message.push_str(&format!(
-            "  scenario {scenario}, strategy cell {cell}, path {}, month index {}: {} (expected {}, actual {})\n",
-            f.path_idx, f.violation.month.0, f.violation.what, f.violation.expected, f.violation.actual
-        ));
-    }
-    message.push_str(written);
-    Err(Failure::Runtime(message))
 }
 
 pub fn load_scenario(file: &std::path::Path) -> Result<Scenario, Failure> {
@@ -344,7 +408,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                         units.join("; ")
                     }
                 );
-                return failures_result(&report.failures, "the shard's other paths completed and were written");
+                return sweep_outcome(&report.failures, monthly, "the shard's shard.json");
             }
             let options = crate::sweep::run::SweepOptions {
                 out_dir: out,
@@ -361,7 +425,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 report.rows.len(),
                 report.wall_seconds
             );
-            failures_result(&report.failures, "the other paths completed and were written")
+            sweep_outcome(&report.failures, monthly, "sweep.json")
         }
         Command::Merge { dir } => {
             let report = crate::sweep::merge::merge(&dir).map_err(|e| match e {
@@ -375,7 +439,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 report.rows.len(),
                 report.wall_seconds
             );
-            failures_result(&report.failures, "the other paths completed and were merged")
+            sweep_outcome(&report.failures, false, "sweep.json")
         }
         Command::Run {
             file,
@@ -405,23 +469,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 report.n_paths,
                 report.wall_seconds
             );
-            if report.failures.is_empty() {
-                return Ok(());
-            }
-            let mut message = format!("error: {} path(s) stopped by a failed check:\n", report.failures.len());
-            for f in report.failures.iter().take(20) {
-                let month = scenario.params.simulation.start.plus_months(f.violation.month.0 as i64);
-                message.push_str(&format!(
-                    "  scenario {}, path {}, month {month}: {} (expected {}, actual {})\n",
-                    scenario.params.simulation.name,
-                    f.path_idx,
-                    f.violation.what,
-                    f.violation.expected,
-                    f.violation.actual
-                ));
-            }
-            message.push_str("the other paths completed; every failure is recorded in events.parquet (kind = \"invariant_violation\")");
-            Err(Failure::Runtime(message))
+            run_outcome(
+                &scenario.params.simulation.name,
+                scenario.params.simulation.start,
+                &report.failures,
+            )
         }
     }
 }

@@ -61,6 +61,36 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
+/// Source lines longer than this many characters are shown as an excerpt around the problem.
+const MAX_SHOWN_CHARS: usize = 120;
+/// Characters of context an excerpt keeps before the problem's column.
+const CONTEXT_CHARS: usize = 40;
+
+/// The part of `line` to print under a message, the caret's 0-based column in it and the caret's width,
+/// for a problem at 1-based character column `col` spanning `width` characters. A long line (a generated
+/// file, or thousands of brackets) is cut to a window around the column, marked with `…` where cut.
+fn excerpt(line: &str, col: usize, width: usize) -> (String, usize, usize) {
+    let n_chars = line.chars().count();
+    let col_idx = col.saturating_sub(1).min(n_chars);
+    let (start, end) = if n_chars <= MAX_SHOWN_CHARS {
+        (0, n_chars)
+    } else {
+        let start = col_idx.saturating_sub(CONTEXT_CHARS);
+        (start, (start + MAX_SHOWN_CHARS).min(n_chars))
+    };
+    let mut shown: String = line.chars().skip(start).take(end - start).collect();
+    let mut caret_col = col_idx - start;
+    if start > 0 {
+        shown.insert(0, '…');
+        caret_col += 1;
+    }
+    if end < n_chars {
+        shown.push('…');
+    }
+    let caret_width = width.min(end.saturating_sub(col_idx)).max(1);
+    (shown, caret_col, caret_width)
+}
+
 impl ScenarioError {
     fn location(&self, span: &Option<Span>) -> String {
         match span {
@@ -87,13 +117,14 @@ impl fmt::Display for ScenarioError {
             if let Some(span) = &problem.span {
                 let (line, col) = line_col(&self.text, span.start);
                 if let Some(source_line) = self.text.lines().nth(line - 1) {
-                    let width = self.text[span.clone()]
-                        .lines()
-                        .next()
+                    let width = self
+                        .text
+                        .get(span.clone())
+                        .and_then(|s| s.lines().next())
                         .map_or(1, |l| l.chars().count().max(1));
-                    let width = width.min(source_line.chars().count().saturating_sub(col - 1).max(1));
-                    writeln!(f, "  {line:>5} | {source_line}")?;
-                    writeln!(f, "        | {}{}", " ".repeat(col - 1), "^".repeat(width))?;
+                    let (shown, caret_col, caret_width) = excerpt(source_line, col, width);
+                    writeln!(f, "  {line:>5} | {shown}")?;
+                    writeln!(f, "        | {}{}", " ".repeat(caret_col), "^".repeat(caret_width))?;
                 }
             } else if !problem.key_path.is_empty() {
                 writeln!(f, "        | (set by a sweep override of `{}`)", problem.key_path)?;
@@ -103,19 +134,47 @@ impl fmt::Display for ScenarioError {
     }
 }
 
+/// Reads a scenario or sweep file as text. A file that is not UTF-8 is refused at its first bad byte,
+/// located like any other problem, instead of with the bare "stream did not contain valid UTF-8".
+pub fn read_source(path: &Path) -> Result<String, ScenarioError> {
+    let file = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| ScenarioError {
+        file: file.clone(),
+        text: String::new(),
+        problems: vec![Problem {
+            span: None,
+            key_path: String::new(),
+            message: format!("cannot read the file: {e}"),
+        }],
+    })?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(text),
+        Err(e) => {
+            let bad_at = e.utf8_error().valid_up_to();
+            let bad_byte = e.as_bytes()[bad_at];
+            // The lossy text keeps every byte before the bad one, so offsets up to it are unchanged, and
+            // the bad byte becomes U+FFFD (3 bytes), which the message's caret then points at.
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            Err(ScenarioError {
+                file,
+                text,
+                problems: vec![Problem {
+                    span: Some(bad_at..bad_at + char::REPLACEMENT_CHARACTER.len_utf8()),
+                    key_path: String::new(),
+                    message: format!(
+                        "the file is not UTF-8 text: byte 0x{bad_byte:02X} cannot start or continue a character (save the file as UTF-8)"
+                    ),
+                }],
+            })
+        }
+    }
+}
+
 impl Scenario {
     /// Reads and validates a scenario file.
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
-            file: file.clone(),
-            text: String::new(),
-            problems: vec![Problem {
-                span: None,
-                key_path: String::new(),
-                message: format!("cannot read the file: {e}"),
-            }],
-        })?;
+        let text = read_source(path)?;
         let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Scenario::from_text(&text, &file, &base_dir).map(|mut s| {
             s.path = path.to_path_buf();
@@ -170,6 +229,42 @@ impl Scenario {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_lines_are_shown_whole_with_the_caret_under_the_problem() {
+        assert_eq!(excerpt("a = = 1", 5, 1), ("a = = 1".to_string(), 4, 1));
+        assert_eq!(excerpt("key = \"long\"", 7, 50), ("key = \"long\"".to_string(), 6, 6));
+    }
+
+    #[test]
+    fn long_lines_are_cut_to_a_window_around_the_problem() {
+        let line = format!("x = {}{}", "[".repeat(500), "]".repeat(500));
+        let (shown, caret_col, caret_width) = excerpt(&line, 300, 1);
+        assert_eq!(
+            shown.chars().count(),
+            MAX_SHOWN_CHARS + 2,
+            "the window and two ellipses"
+        );
+        assert!(shown.starts_with('…') && shown.ends_with('…'));
+        assert_eq!(caret_col, CONTEXT_CHARS + 1);
+        assert_eq!(caret_width, 1);
+        assert_eq!(shown.chars().nth(caret_col), line.chars().nth(299));
+    }
+
+    #[test]
+    fn every_problem_location_prints_even_at_the_end_of_the_text() {
+        let text = "a = [";
+        let error = ScenarioError {
+            file: "f.toml".into(),
+            text: text.into(),
+            problems: vec![Problem {
+                span: Some(5..9),
+                key_path: String::new(),
+                message: "unterminated".into(),
+            }],
+        };
+        assert!(error.to_string().contains("f.toml:1:6: unterminated"), "{error}");
+    }
 
     #[test]
     fn line_col_counts_from_one() {

@@ -72,9 +72,37 @@ impl Ledger {
     }
 }
 
-/// Money may differ from its flows by rounding only.
+/// Money may differ from its flows by rounding only. `scale` must bound every amount that was added up:
+/// the opening balance and every flow, since rounding error grows with the largest term, not the result
+/// (a dealer starting with $9e12 and spending nearly all of it ends within a few cents of exact).
 fn money_tolerance(scale: f64) -> f64 {
     1e-6 * scale.abs().max(1.0) + 1e-6
+}
+
+/// The sum of the sizes of a segment's cash flows in the month.
+fn gross_segment_usd(f: &crate::model::agents::miner::SegmentFlows) -> f64 {
+    f.revenue_usd.abs()
+        + f.power_cost_usd.abs()
+        + f.spot_purchases_usd.abs()
+        + f.prepayments_paid_usd.abs()
+        + f.balances_paid_usd.abs()
+        + f.refunds_received_usd.abs()
+        + f.duties_paid_usd.abs()
+        + f.relocation_paid_usd.abs()
+        + f.inflow_usd.abs()
+        + f.sale_proceeds_usd.abs()
+        + f.takeover_paid_usd.abs()
+        + f.interest_usd.abs()
+}
+
+/// The sum of the sizes of the dealers' cash flows in the month.
+fn gross_dealer_usd(f: &crate::model::agents::dealer::DealerFlows) -> f64 {
+    f.sales_usd.abs()
+        + f.scrap_proceeds_usd.abs()
+        + f.purchases_usd.abs()
+        + f.down_payments_usd.abs()
+        + f.installments_paid_usd.abs()
+        + f.interest_usd.abs()
 }
 
 fn violation(w: &World, what: String, expected: f64, actual: f64) -> Violation {
@@ -137,9 +165,10 @@ fn check_all(w: &World, params: &Params) -> Result<(), Violation> {
         let name = &mp.name;
         let f = &m.flows;
         let expected_cash = ledger.manufacturer_cash_open_usd[m_idx] + f.cash_in_usd() - f.cash_out_usd();
+        let open_usd = ledger.manufacturer_cash_open_usd[m_idx].abs();
         if !m.cash_usd.is_finite()
             || (m.cash_usd - expected_cash).abs()
-                > money_tolerance(expected_cash.abs() + f.cash_in_usd() + f.cash_out_usd())
+                > money_tolerance(open_usd + expected_cash.abs() + f.cash_in_usd() + f.cash_out_usd())
         {
             return Err(violation(
                 w,
@@ -169,6 +198,18 @@ fn check_all(w: &World, params: &Params) -> Result<(), Violation> {
         let (mut open_units, mut open_delivered, mut open_walked) = (0u64, 0u64, 0u64);
         for c in &m.futures {
             let accounted = c.units_delivered + c.units_walked + c.units_refunded;
+            let in_parts: u64 = c.parts.iter().map(|p| p.units_left).sum();
+            if in_parts != c.units_total.saturating_sub(accounted) {
+                return Err(violation(
+                    w,
+                    format!(
+                        "manufacturer {name}: contract {} region parts != units pending",
+                        c.contract_id
+                    ),
+                    c.units_total.saturating_sub(accounted) as f64,
+                    in_parts as f64,
+                ));
+            }
             if accounted > c.units_total || c.units_due_to_date > c.units_total {
                 return Err(violation(
                     w,
@@ -234,7 +275,9 @@ fn check_all(w: &World, params: &Params) -> Result<(), Violation> {
         let expected = ledger.segment_cash_open_usd[s] + books.flows.net_cash_usd();
         if !books.cash_usd.is_finite()
             || (books.cash_usd - expected).abs()
-                > money_tolerance(expected.abs() + books.flows.revenue_usd + books.flows.power_cost_usd)
+                > money_tolerance(
+                    ledger.segment_cash_open_usd[s].abs() + expected.abs() + gross_segment_usd(&books.flows),
+                )
         {
             return Err(violation(
                 w,
@@ -247,7 +290,8 @@ fn check_all(w: &World, params: &Params) -> Result<(), Violation> {
     let d = &w.dealer;
     let expected = ledger.dealer_cash_open_usd + d.flows.net_cash_usd();
     if !d.cash_usd.is_finite()
-        || (d.cash_usd - expected).abs() > money_tolerance(expected.abs() + d.flows.sales_usd + d.flows.purchases_usd)
+        || (d.cash_usd - expected).abs()
+            > money_tolerance(ledger.dealer_cash_open_usd.abs() + expected.abs() + gross_dealer_usd(&d.flows))
     {
         return Err(violation(
             w,

@@ -19,7 +19,26 @@ pub struct StagedDir {
 impl StagedDir {
     /// Prepares `root/<name>`: removes staging directories left by killed runs, then creates a fresh one.
     pub fn create(root: &Path, name: &str) -> Result<StagedDir, OutputError> {
+        if root.exists() && !root.is_dir() {
+            return Err(OutputError::io(
+                root,
+                std::io::Error::other("the output directory given is not a directory"),
+            ));
+        }
         std::fs::create_dir_all(root).map_err(|e| OutputError::io(root, e))?;
+        // Whatever is at the final path is moved aside and deleted on commit. A previous result is a
+        // directory; anything else (a file the user keeps there) is not ours to delete, so refuse before
+        // any work is done. A symbolic link is only ever renamed and unlinked, never followed.
+        let final_dir = root.join(name);
+        if let Ok(metadata) = std::fs::symlink_metadata(&final_dir)
+            && !metadata.is_dir()
+            && !metadata.file_type().is_symlink()
+        {
+            return Err(OutputError::io(
+                &final_dir,
+                std::io::Error::other("exists and is not a results directory; move it away or choose another --out"),
+            ));
+        }
         remove_stale(root, name)?;
         let pid = std::process::id();
         let staging_dir = root.join(format!(".{name}{PARTIAL_TAG}{pid}"));
@@ -28,7 +47,7 @@ impl StagedDir {
         }
         std::fs::create_dir_all(&staging_dir).map_err(|e| OutputError::io(&staging_dir, e))?;
         Ok(StagedDir {
-            final_dir: root.join(name),
+            final_dir,
             staging_dir,
             committed: false,
         })
@@ -45,6 +64,9 @@ impl StagedDir {
     /// Swaps the finished results into place: the old directory is moved aside, the new one renamed in,
     /// and the old one deleted.
     pub fn commit(mut self) -> Result<PathBuf, OutputError> {
+        // Flush every file to disk before the rename makes them visible, so that after a power loss the
+        // results directory holds complete files rather than ones the rename outran.
+        sync_tree(&self.staging_dir)?;
         let parent = self.final_dir.parent().map(Path::to_path_buf).unwrap_or_default();
         let name = self
             .final_dir
@@ -52,12 +74,18 @@ impl StagedDir {
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_default();
         let replaced = parent.join(format!(".{name}{REPLACED_TAG}{}", std::process::id()));
-        let had_old = self.final_dir.exists();
+        // Not `exists()`, which follows a symbolic link: a link at the final path (even a dangling one) is
+        // moved aside like a directory, and only the link is deleted, never what it points to.
+        let had_old = std::fs::symlink_metadata(&self.final_dir).is_ok();
         if had_old {
             std::fs::rename(&self.final_dir, &replaced).map_err(|e| OutputError::io(&self.final_dir, e))?;
         }
         std::fs::rename(&self.staging_dir, &self.final_dir).map_err(|e| OutputError::io(&self.final_dir, e))?;
         self.committed = true;
+        // The renames themselves reach the disk with the parent directory.
+        if let Ok(parent_dir) = std::fs::File::open(&parent) {
+            let _ = parent_dir.sync_all();
+        }
         if had_old {
             std::fs::remove_dir_all(&replaced).map_err(|e| OutputError::io(&replaced, e))?;
         }
@@ -114,6 +142,26 @@ impl Drop for StagedDir {
     }
 }
 
+/// Flushes every file and directory under `dir` to disk.
+fn sync_tree(dir: &Path) -> Result<(), OutputError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| OutputError::io(dir, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| OutputError::io(dir, e))?;
+        let path = entry.path();
+        let file_type = entry.file_type().map_err(|e| OutputError::io(&path, e))?;
+        if file_type.is_dir() {
+            sync_tree(&path)?;
+        } else if file_type.is_file() {
+            let file = std::fs::File::open(&path).map_err(|e| OutputError::io(&path, e))?;
+            file.sync_all().map_err(|e| OutputError::io(&path, e))?;
+        }
+    }
+    let handle = std::fs::File::open(dir).map_err(|e| OutputError::io(dir, e))?;
+    // Some file systems cannot sync a directory handle; the files themselves are what matters.
+    let _ = handle.sync_all();
+    Ok(())
+}
+
 /// Whether a process with this id is running (Linux); elsewhere, assume it is.
 fn process_alive(pid: u32) -> bool {
     if cfg!(target_os = "linux") {
@@ -145,6 +193,10 @@ fn remove_stale(root: &Path, name: &str) -> Result<(), OutputError> {
         let Ok(pid) = pid.parse::<u32>() else {
             continue;
         };
+        // Only directories are ours: a file or a symbolic link with such a name is left alone.
+        if !entry.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
         if pid == std::process::id() || process_alive(pid) {
             continue;
         }
@@ -157,4 +209,77 @@ fn remove_stale(root: &Path, name: &str) -> Result<(), OutputError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// No process can have this id: Linux caps process ids at 2^22.
+    const DEAD_PID: u32 = 999_999_999;
+
+    fn temp_root(tag: &str) -> PathBuf {
+        let root = std::env::temp_dir().join(format!("hashcycle-unit-dir-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).unwrap();
+        root
+    }
+
+    #[test]
+    fn results_moved_aside_by_a_run_killed_between_its_renames_are_restored() {
+        let root = temp_root("restore");
+        let replaced = root.join(format!(".base{REPLACED_TAG}{DEAD_PID}"));
+        std::fs::create_dir_all(&replaced).unwrap();
+        std::fs::write(replaced.join("run.json"), "{}").unwrap();
+        let staged = StagedDir::create(&root, "base").unwrap();
+        assert_eq!(std::fs::read_to_string(root.join("base/run.json")).unwrap(), "{}");
+        assert!(!replaced.exists());
+        drop(staged);
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn only_stale_staging_directories_of_this_name_are_removed() {
+        let root = temp_root("stale");
+        let stale = root.join(format!(".base{PARTIAL_TAG}{DEAD_PID}"));
+        let live = root.join(format!(".base{PARTIAL_TAG}1"));
+        let other_name = root.join(format!(".bear{PARTIAL_TAG}{DEAD_PID}"));
+        let a_file = root.join(format!(".base{PARTIAL_TAG}{}", DEAD_PID - 1));
+        for dir in [&stale, &live, &other_name] {
+            std::fs::create_dir_all(dir).unwrap();
+        }
+        std::fs::write(&a_file, "not a directory").unwrap();
+        let staged = StagedDir::create(&root, "base").unwrap();
+        assert!(!stale.exists(), "a dead process's staging directory remains");
+        assert!(live.exists(), "process 1 is alive: its staging directory must stay");
+        assert!(
+            other_name.exists() && a_file.exists(),
+            "not this name's, or not a directory"
+        );
+        // The new staging directory is cleaned up when dropped without a commit.
+        let staging = staged.path().to_path_buf();
+        assert!(staging.is_dir());
+        drop(staged);
+        assert!(!staging.exists());
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn a_commit_replaces_previous_results_and_leaves_nothing_else() {
+        let root = temp_root("commit");
+        std::fs::create_dir_all(root.join("base")).unwrap();
+        std::fs::write(root.join("base/old.txt"), "old").unwrap();
+        let staged = StagedDir::create(&root, "base").unwrap();
+        std::fs::write(staged.path().join("new.txt"), "new").unwrap();
+        let dir = staged.commit().unwrap();
+        assert_eq!(dir, root.join("base"));
+        assert!(!root.join("base/old.txt").exists());
+        assert_eq!(std::fs::read_to_string(root.join("base/new.txt")).unwrap(), "new");
+        let entries: Vec<_> = std::fs::read_dir(&root)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(entries, vec![std::ffi::OsString::from("base")]);
+        let _ = std::fs::remove_dir_all(&root);
+    }
 }

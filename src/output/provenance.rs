@@ -6,6 +6,7 @@ use serde_json::json;
 
 use crate::batch::PathFailure;
 use crate::model::params::Params;
+use crate::model::units::YearMonth;
 use crate::output::OutputError;
 use crate::scenario::Scenario;
 
@@ -34,13 +35,15 @@ pub fn utc_now() -> String {
     )
 }
 
-pub fn failures_json(failures: &[PathFailure]) -> serde_json::Value {
+/// The failed paths of a run whose first month is `start`, for `run.json`.
+pub fn failures_json(failures: &[PathFailure], start: YearMonth) -> serde_json::Value {
     failures
         .iter()
         .map(|f| {
             json!({
                 "path": f.path_idx,
                 "month_idx": f.violation.month.0,
+                "month": start.plus_months(f.violation.month.0 as i64).to_string(),
                 "what": f.violation.what,
                 "expected": f.violation.expected,
                 "actual": f.violation.actual,
@@ -51,7 +54,7 @@ pub fn failures_json(failures: &[PathFailure]) -> serde_json::Value {
 
 pub fn write_json(path: &Path, value: &serde_json::Value) -> Result<(), OutputError> {
     let text = serde_json::to_string_pretty(value).map_err(|e| OutputError::io(path, std::io::Error::other(e)))?;
-    std::fs::write(path, text + "\n").map_err(|e| OutputError::io(path, e))
+    crate::output::write_atomic(path, (text + "\n").as_bytes())
 }
 
 pub fn write_run_json(
@@ -78,7 +81,7 @@ pub fn write_run_json(
         "started_at_utc": started_at,
         "wall_seconds": wall_seconds,
         "tables": ["network.parquet", "miners.parquet", "manufacturers.parquet", "dealers.parquet", "regions.parquet", "events.parquet", "summary.parquet"],
-        "failed_paths": failures_json(failures),
+        "failed_paths": failures_json(failures, params.simulation.start),
     });
     write_json(path, &value)
 }

@@ -428,7 +428,7 @@ fn write_page(dir: &Path, title: &str, glyphs: &BTreeMap<String, String>, body: 
     page.push_str(body);
     page.push_str("</body>\n</html>\n");
     let path = dir.join("report.html");
-    std::fs::write(&path, page).map_err(|e| OutputError::io(&path, e))?;
+    crate::output::write_atomic(&path, page.as_bytes())?;
     Ok(path)
 }
 

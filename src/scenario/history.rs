@@ -5,6 +5,26 @@ use std::path::Path;
 use crate::model::params::Regime;
 use crate::model::units::YearMonth;
 
+/// History files larger than this are refused: the shipped history is a few kilobytes, and a scenario
+/// that names a huge file (or a device such as /dev/zero) must fail, not exhaust memory.
+const MAX_HISTORY_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Reads a history file, refusing anything that is not a regular file of a sensible size.
+fn read_history(path: &Path) -> Result<String, String> {
+    let metadata = std::fs::metadata(path).map_err(|e| format!("{} ({e})", path.display()))?;
+    if !metadata.is_file() {
+        return Err(format!("{} is not a regular file", path.display()));
+    }
+    if metadata.len() > MAX_HISTORY_BYTES {
+        return Err(format!(
+            "{} has {} bytes, more than the {MAX_HISTORY_BYTES} a history file may have",
+            path.display(),
+            metadata.len()
+        ));
+    }
+    std::fs::read_to_string(path).map_err(|e| format!("{} ({e})", path.display()))
+}
+
 /// Monthly log-returns of the month-end close for the months after `from` up to `to`, with each month's
 /// regime label: bull when the trailing `window_months` return is positive.
 pub fn load_log_returns(
@@ -13,7 +33,7 @@ pub fn load_log_returns(
     to: YearMonth,
     window_months: u32,
 ) -> Result<(Vec<f64>, Vec<Regime>), String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{} ({e})", path.display()))?;
+    let text = read_history(path)?;
     let prices = parse_month_prices(&text)?;
     let price_at = |ym: YearMonth| prices.iter().find(|(m, _)| *m == ym).map(|(_, p)| *p);
     let mut log_returns = vec![];
@@ -79,7 +99,7 @@ pub fn load_price_path(
     n_months: u32,
     window_months: u32,
 ) -> Result<(Vec<f64>, Vec<Regime>, f64), String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{} ({e})", path.display()))?;
+    let text = read_history(path)?;
     let prices = parse_month_prices(&text)?;
     let price_at = |ym: YearMonth| {
         prices
@@ -107,7 +127,7 @@ pub fn load_price_path(
 
 /// Fees per block (`fees_btc` / `blocks`) of every month from `start` for `n_months`.
 pub fn load_fees_per_block(path: &Path, start: YearMonth, n_months: u32) -> Result<Vec<f64>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{} ({e})", path.display()))?;
+    let text = read_history(path)?;
     let fees = parse_month_column(&text, "fees_btc")?;
     let blocks = parse_month_column(&text, "blocks")?;
     let at = |series: &[(YearMonth, f64)], ym: YearMonth| series.iter().find(|(m, _)| *m == ym).map(|(_, v)| *v);

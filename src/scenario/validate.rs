@@ -131,7 +131,7 @@ fn read_price(
         return match history::load_price_path(&base_dir.join(&file), sim.start, sim.horizon_months, window) {
             Ok((log_prices, regimes, before)) => Some(PriceParams {
                 start_price_usd: given_start.unwrap_or(before),
-                start_regime: regimes[0],
+                start_regime: regimes.first().copied().unwrap_or(Regime::Bull),
                 process: PriceProcess::Historical(crate::model::params::HistoricalPriceParams { log_prices, regimes }),
                 jump_probability_per_month: 0.0,
                 jump_mean_log: 0.0,

@@ -29,6 +29,9 @@ use crate::scenario::reader::{Bounds, Problems, Section};
 
 /// Grid steps may produce at most this many values per axis.
 const MAX_VALUES_PER_AXIS: usize = 10_000;
+/// A sweep may have at most this many strategy cells (the most a Latin hypercube may ask for), so that a
+/// grid of several long axes is refused with a message instead of exhausting memory while cells are built.
+pub const MAX_CELLS: u64 = 1_000_000;
 
 #[derive(Clone, Debug)]
 pub struct SweepFile {
@@ -81,52 +84,67 @@ impl Design {
 
 /// Values `from`, `from + step`, ... up to `to` (inclusive, allowing for rounding), rounded to 12 decimals
 /// so that 0.1 + 0.2 prints as 0.3.
+/// At most `MAX_VALUES_PER_AXIS` values: a range too wide for its step (even one whose width overflows to
+/// infinity) is cut short here and reported by validation.
 pub fn stepped_values(from: f64, to: f64, step: f64) -> Vec<f64> {
-    let n = ((to - from) / step + 1e-9).floor() as usize + 1;
+    let steps = ((to - from) / step + 1e-9).floor();
+    let n = if steps.is_nan() || steps < 0.0 {
+        0
+    } else {
+        steps.min(MAX_VALUES_PER_AXIS as f64) as usize + 1
+    };
     (0..n.min(MAX_VALUES_PER_AXIS))
         .map(|k| ((from + k as f64 * step) * 1e12).round() / 1e12)
         .collect()
 }
 
+/// Reads and checks a sweep file; the scenarios it names are only loaded by `crate::sweep::plan::build`.
 pub fn load(path: &Path) -> Result<SweepFile, ScenarioError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
-        file: file.clone(),
-        text: String::new(),
-        problems: vec![crate::scenario::reader::Problem {
-            span: None,
-            key_path: String::new(),
-            message: format!("cannot read the file: {e}"),
-        }],
-    })?;
-    from_text(path, text)
+    let text = crate::scenario::read_source(path)?;
+    let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    from_text(&text, &file, &base_dir).map(|mut s| {
+        s.path = path.to_path_buf();
+        s
+    })
 }
 
-/// Reads sweep text as if it were the file at `path`, which resolves its relative scenario file names.
-/// `merge` rebuilds a sharded sweep's plan this way from the text the shards recorded.
-pub fn from_text(path: &Path, text: String) -> Result<SweepFile, ScenarioError> {
-    let file = path.display().to_string();
-    let (tree, syntax_errors) = raw::parse(&text);
+/// Checks sweep text; `file` names it in messages, `base_dir` resolves the scenario file names.
+pub fn from_text(text: &str, file: &str, base_dir: &Path) -> Result<SweepFile, ScenarioError> {
+    let (tree, syntax_errors) = raw::parse(text);
     let mut p = Problems::default();
     for e in syntax_errors {
         p.push(e.span, "", format!("TOML syntax error: {}", e.message));
     }
-    let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let sweep = if p.is_empty() {
-        read(&tree, &base_dir, &mut p)
+        read(&tree, base_dir, &mut p)
     } else {
         None
     };
     match sweep {
         Some(mut s) if p.is_empty() => {
-            s.path = path.to_path_buf();
-            s.text = text;
+            s.path = PathBuf::from(file);
+            s.text = text.to_string();
             Ok(s)
         }
         _ => {
             let mut problems = p.list;
+            if problems.is_empty() {
+                // `read` gives up without a problem only when the root is not a table, which the parser
+                // never produces; say something rather than report an error with no reason.
+                problems.push(crate::scenario::reader::Problem {
+                    span: tree.span.clone(),
+                    key_path: String::new(),
+                    message: "a sweep file must be a TOML table".into(),
+                });
+            }
             problems.sort_by_key(|p| p.span.as_ref().map_or(usize::MAX, |s| s.start));
-            Err(ScenarioError { file, text, problems })
+            problems.dedup();
+            Err(ScenarioError {
+                file: file.to_string(),
+                text: text.to_string(),
+                problems,
+            })
         }
     }
 }
@@ -267,6 +285,18 @@ fn read(root: &raw::Node, base_dir: &Path, p: &mut Problems) -> Option<SweepFile
                     span,
                     values,
                 });
+            }
+            let n_cells = axes
+                .iter()
+                .fold(1u64, |n, axis| n.saturating_mul(axis.values.len() as u64));
+            if n_cells > MAX_CELLS {
+                p.push(
+                    axes.first().and_then(|a| a.span.clone()),
+                    "grid",
+                    format!(
+                        "the [[grid]] axes make {n_cells} strategy cells, more than the {MAX_CELLS} a sweep may have"
+                    ),
+                );
             }
             Some(Design::Grid(axes))
         }

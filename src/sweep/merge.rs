@@ -151,7 +151,7 @@ pub fn merge(dir: &Path) -> Result<SweepReport, MergeError> {
     let rows: Vec<SweepRow> = tables.finish(&plan)?;
     let failures: Vec<_> = shards
         .iter()
-        .flat_map(|s| s.manifest.failed_paths.iter().map(|f| f.to_failure()))
+        .flat_map(|s| s.manifest.failed_paths.iter().map(|f| f.to_failure(&plan)))
         .collect();
     let monthly = shards.iter().any(|s| s.manifest.monthly_tables);
     let mut extra = serde_json::Map::new();
@@ -408,8 +408,12 @@ fn check_shards(dir: &Path) -> Result<(Vec<CheckedShard>, Plan), Vec<String>> {
 /// shard did (against its working directory), so the cells, labels and reference cells are the shard's.
 fn rebuild_plan(manifest: &ShardManifest) -> Result<Plan, String> {
     let working_dir = PathBuf::from(&manifest.working_dir);
-    let sweep =
-        file::from_text(Path::new(&manifest.sweep_file), manifest.sweep_text.clone()).map_err(|e| e.to_string())?;
+    let sweep = {
+        let sweep_path = Path::new(&manifest.sweep_file);
+        let base_dir = sweep_path.parent().map(Path::to_path_buf).unwrap_or_default();
+        file::from_text(&manifest.sweep_text, &manifest.sweep_file, &base_dir)
+    }
+    .map_err(|e| e.to_string())?;
     let load = |path: &Path| {
         let name = path.display().to_string();
         let recorded =

@@ -9,9 +9,10 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde_json::json;
 
-use crate::batch::{PathFailure, RunError, progress_bar, simulate_path_guarded, thread_pool};
+use crate::batch::{Engine, PathFailure, PathSimulator, RunError, progress_bar, simulate_guarded, thread_pool};
 use crate::model::params::Params;
 use crate::model::record::{PathSummary, SummaryOnly};
+use crate::model::units::YearMonth;
 use crate::output::dir::StagedDir;
 use crate::output::parquet::{TableFile, write_frame};
 use crate::output::sweep_tables::{SweepRow, paths_frame, sweep_frame};
@@ -34,7 +35,26 @@ pub struct SweepReport {
     pub dir: PathBuf,
     pub wall_seconds: f64,
     pub rows: Vec<SweepRow>,
-    pub failures: Vec<(String, u32, PathFailure)>,
+    pub failures: Vec<CellFailure>,
+}
+
+/// A path of a sweep stopped by a failed check, with the cell it belongs to.
+#[derive(Clone, Debug)]
+pub struct CellFailure {
+    pub scenario: String,
+    pub cell_idx: u32,
+    /// The cell's strategy, e.g. `futures_share=0.8, prepay_share=0.5`.
+    pub strategy: String,
+    /// The scenario's first simulated month, which turns the failure's month index into a calendar month.
+    pub start: YearMonth,
+    pub failure: PathFailure,
+}
+
+impl CellFailure {
+    /// The calendar month the check failed in.
+    pub fn month(&self) -> YearMonth {
+        self.start.plus_months(self.failure.violation.month.0 as i64)
+    }
 }
 
 /// Monthly tables of one scenario, Hive-partitioned as `months/<table>/scenario=<name>/part-0.parquet`.
@@ -107,8 +127,9 @@ impl MonthlyFiles {
 /// Simulates paths `path_range` of one cell in parallel, gathered in path order; with `monthly`, also their
 /// monthly tables. A path's randomness depends only on (seed, path index, component), so any range of a cell
 /// gives exactly the paths an unsharded run gives for those indices.
-pub(crate) fn simulate_paths(
+pub(crate) fn simulate_paths<P: PathSimulator>(
     pool: &rayon::ThreadPool,
+    simulator: &P,
     params: &Params,
     path_range: Range<u32>,
     monthly: bool,
@@ -120,7 +141,7 @@ pub(crate) fn simulate_paths(
                 .into_par_iter()
                 .map(|path_idx| {
                     let mut columns = RunColumns::default();
-                    let summary = simulate_path_guarded(params, path_idx, &mut columns);
+                    let summary = simulate_guarded(simulator, params, path_idx, &mut columns);
                     columns.push_violation(&summary);
                     bar.inc(1);
                     (columns, summary)
@@ -139,7 +160,7 @@ pub(crate) fn simulate_paths(
             path_range
                 .into_par_iter()
                 .map(|path_idx| {
-                    let summary = simulate_path_guarded(params, path_idx, &mut SummaryOnly);
+                    let summary = simulate_guarded(simulator, params, path_idx, &mut SummaryOnly);
                     bar.inc(1);
                     summary
                 })
@@ -152,21 +173,22 @@ pub(crate) fn simulate_paths(
 /// The paths of one cell stopped by a failed check, labelled with their scenario and cell.
 pub(crate) fn path_failures(
     scenario: &str,
-    cell_idx: u32,
+    cell: &Cell,
+    start: YearMonth,
     summaries: &[PathSummary],
-) -> Vec<(String, u32, PathFailure)> {
+) -> Vec<CellFailure> {
     summaries
         .iter()
         .filter_map(|s| {
-            s.violation.as_ref().map(|violation| {
-                (
-                    scenario.to_string(),
-                    cell_idx,
-                    PathFailure {
-                        path_idx: s.path_idx,
-                        violation: violation.clone(),
-                    },
-                )
+            s.violation.as_ref().map(|violation| CellFailure {
+                scenario: scenario.to_string(),
+                cell_idx: cell.cell_idx,
+                strategy: cell.label.clone(),
+                start,
+                failure: PathFailure {
+                    path_idx: s.path_idx,
+                    violation: violation.clone(),
+                },
             })
         })
         .collect()
@@ -250,6 +272,15 @@ pub(crate) fn write_provenance_and_report(dir: &Path, plan: &Plan, how: &SweepJs
 
 /// Runs every cell of the plan and writes `out_dir/<sweep name>/`.
 pub fn run(plan: &Plan, options: &SweepOptions) -> Result<SweepReport, RunError> {
+    run_with(plan, options, &Engine)
+}
+
+/// `run` with any path simulator.
+pub(crate) fn run_with<P: PathSimulator>(
+    plan: &Plan,
+    options: &SweepOptions,
+    simulator: &P,
+) -> Result<SweepReport, RunError> {
     let started = Instant::now();
     let started_at = provenance::utc_now();
     let pool = thread_pool(options.threads)?;
@@ -271,13 +302,19 @@ pub fn run(plan: &Plan, options: &SweepOptions) -> Result<SweepReport, RunError>
             None
         };
         for (cell, params) in plan.cells.iter().zip(&scenario.params) {
-            let (summaries, columns) =
-                simulate_paths(&pool, params, 0..params.simulation.n_paths, monthly.is_some(), &bar);
+            let (summaries, columns) = simulate_paths(
+                &pool,
+                simulator,
+                params,
+                0..params.simulation.n_paths,
+                monthly.is_some(),
+                &bar,
+            );
             let outcomes: Vec<PathOutcome> = summaries
                 .iter()
                 .map(|s| PathOutcome::from_summary(s, scenario.focus_manufacturer_idx))
                 .collect();
-            failures.extend(path_failures(&scenario.name, cell.cell_idx, &summaries));
+            failures.extend(path_failures(&scenario.name, cell, params.simulation.start, &summaries));
             tables.add_cell(plan, scenario, cell, &outcomes, &calendar)?;
             if let (Some(files), Some(columns)) = (monthly.as_mut(), columns.as_ref()) {
                 files.write(cell.cell_idx, columns, &names, &calendar)?;
@@ -320,7 +357,7 @@ pub(crate) struct SweepJson<'a> {
     pub threads: Option<usize>,
     pub started_at_utc: &'a str,
     pub wall_seconds: f64,
-    pub failures: &'a [(String, u32, PathFailure)],
+    pub failures: &'a [CellFailure],
     /// Further keys, such as the shards a merge read.
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
@@ -343,8 +380,19 @@ pub(crate) fn write_sweep_json(path: &Path, plan: &Plan, how: &SweepJson) -> Res
         .collect();
     let failed: Vec<serde_json::Value> = failures
         .iter()
-        .map(|(scenario, cell, f)| {
-            json!({"scenario": scenario, "cell": cell, "path": f.path_idx, "month_idx": f.violation.month.0, "what": f.violation.what})
+        .map(|f| {
+            let v = &f.failure.violation;
+            json!({
+                "scenario": f.scenario,
+                "cell": f.cell_idx,
+                "strategy": f.strategy,
+                "path": f.failure.path_idx,
+                "month_idx": v.month.0,
+                "month": f.month().to_string(),
+                "what": v.what,
+                "expected": v.expected,
+                "actual": v.actual,
+            })
         })
         .collect();
     let focus = plan
@@ -376,4 +424,120 @@ pub(crate) fn write_sweep_json(path: &Path, plan: &Plan, how: &SweepJson) -> Res
         object.extend(how.extra.clone());
     }
     provenance::write_json(path, &value)
+}
+
+#[cfg(test)]
+mod tests {
+    use polars::prelude::*;
+
+    use super::*;
+    use crate::batch::SmuggleStock;
+    use crate::cli::{Failure, sweep_outcome};
+    use crate::output::parquet::read_frame;
+    use crate::sweep::{file, plan};
+
+    fn u32s(df: &DataFrame, column: &str) -> Vec<u32> {
+        df.column(column).unwrap().u32().unwrap().into_no_null_iter().collect()
+    }
+
+    #[test]
+    fn a_failed_check_in_one_cell_is_reported_with_its_cell_and_the_rest_is_written() {
+        const HORIZON_MONTHS: u32 = 4;
+        const N_PATHS: u32 = 3;
+        let sweeps_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/sweeps");
+        let text = "[sweep]\nname = \"t\"\nscenarios = [\"../base.toml\"]\n\n[[grid]]\nparameter = \"manufacturers.bitmain.strategy.prepay_share\"\nvalues = [0.3, 0.9]\n";
+        let sweep = file::from_text(text, "t.toml", &sweeps_dir).unwrap();
+        let mut plan = plan::build(sweep, Some(N_PATHS), None).unwrap();
+        for params in &mut plan.scenarios[0].params {
+            params.simulation.horizon_months = HORIZON_MONTHS;
+        }
+        let out_dir = std::env::temp_dir().join(format!("hashcycle-unit-violation-sweep-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out_dir);
+        let options = SweepOptions {
+            out_dir: out_dir.clone(),
+            threads: Some(2),
+            progress: false,
+            monthly: true,
+        };
+        // Path 1 of the cell with prepay_share = 0.9 (cell 1) gets machines nobody made in month 1.
+        let simulator = SmuggleStock {
+            path_idx: 1,
+            month: 1,
+            units: 11,
+            only_if: Some(|p: &crate::model::params::Params| p.manufacturers[0].strategy.prepay_share > 0.8),
+        };
+        let report = run_with(&plan, &options, &simulator).unwrap();
+
+        assert_eq!(report.failures.len(), 1, "{:?}", report.failures);
+        let f = &report.failures[0];
+        assert_eq!((f.scenario.as_str(), f.cell_idx, f.failure.path_idx), ("base", 1, 1));
+        assert_eq!(f.strategy, "prepay_share=0.9");
+        assert_eq!(f.month().to_string(), "2025-02");
+        assert_eq!(f.failure.violation.actual - f.failure.violation.expected, 11.0);
+
+        // Both cells were written; the failed path is flagged and left out of its cell's metrics.
+        let dir = out_dir.join("t");
+        let cells = read_frame(&dir.join("sweep.parquet")).unwrap();
+        assert_eq!(u32s(&cells, "n_failed"), vec![0, 1]);
+        let paths = read_frame(&dir.join("paths.parquet")).unwrap();
+        assert_eq!(paths.height(), 2 * N_PATHS as usize);
+        let cell = u32s(&paths, "cell");
+        let path = u32s(&paths, "path");
+        let failed: Vec<bool> = paths
+            .column("failed_check")
+            .unwrap()
+            .bool()
+            .unwrap()
+            .iter()
+            .map(|v| v.unwrap())
+            .collect();
+        for i in 0..paths.height() {
+            assert_eq!(
+                failed[i],
+                cell[i] == 1 && path[i] == 1,
+                "cell {} path {}",
+                cell[i],
+                path[i]
+            );
+        }
+        let events = read_frame(&dir.join("months/events/scenario=base/part-0.parquet")).unwrap();
+        let kinds: Vec<&str> = events
+            .column("kind")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|v| v.unwrap())
+            .collect();
+        let violations: Vec<usize> = (0..kinds.len())
+            .filter(|&i| kinds[i] == "invariant_violation")
+            .collect();
+        assert_eq!(violations.len(), 1);
+        assert_eq!(u32s(&events, "cell")[violations[0]], 1);
+        assert_eq!(u32s(&events, "path")[violations[0]], 1);
+        let sweep_json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("sweep.json")).unwrap()).unwrap();
+        let listed = &sweep_json["failed_paths"][0];
+        assert_eq!(listed["cell"], 1);
+        assert_eq!(listed["strategy"], "prepay_share=0.9");
+        assert_eq!(listed["month"], "2025-02");
+
+        // What the command line prints, and its exit status.
+        let Err(failure @ Failure::Runtime(_)) = sweep_outcome(&report.failures, true, "sweep.json") else {
+            panic!("a failed check must be a runtime failure")
+        };
+        assert_eq!(failure.exit_status(), 2);
+        let message = failure.message();
+        let v = &f.failure.violation;
+        for needle in [
+            "scenario base, strategy cell 1 (prepay_share=0.9), path 1, month 2025-02",
+            "manufacturer bitmain",
+            &format!("(expected {}, actual {})", v.expected, v.actual),
+            "paths.parquet",
+            "months/events",
+        ] {
+            assert!(message.contains(needle), "`{needle}` missing from\n{message}");
+        }
+        let _ = std::fs::remove_dir_all(&out_dir);
+    }
 }

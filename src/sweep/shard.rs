@@ -25,9 +25,9 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use crate::batch::{PathFailure, RunError, progress_bar, thread_pool};
+use crate::batch::{Engine, PathFailure, RunError, progress_bar, thread_pool};
 use crate::model::record::Violation;
-use crate::model::units::Month;
+use crate::model::units::{Month, YearMonth};
 use crate::output::OutputError;
 use crate::output::dir::{StagedDir, write_atomically};
 use crate::output::parquet::TableFile;
@@ -36,7 +36,7 @@ use crate::output::sweep_tables::paths_frame;
 use crate::output::tables::{Calendar, Names};
 use crate::sweep::metrics::PathOutcome;
 use crate::sweep::plan::Plan;
-use crate::sweep::run::{MonthlyFiles, path_failures, simulate_paths};
+use crate::sweep::run::{CellFailure, MonthlyFiles, path_failures, simulate_paths};
 
 /// The directory under a sweep's results that holds its shards.
 pub const SHARDS_DIR: &str = "shards";
@@ -184,24 +184,38 @@ pub struct ManifestFailure {
 }
 
 impl ManifestFailure {
-    pub fn from_failure(scenario: &str, cell: u32, failure: &PathFailure) -> ManifestFailure {
+    pub fn from_failure(failure: &CellFailure) -> ManifestFailure {
         let finite = |x: f64| x.is_finite().then_some(x);
+        let v = &failure.failure.violation;
         ManifestFailure {
-            scenario: scenario.to_string(),
-            cell,
-            path: failure.path_idx,
-            month_idx: failure.violation.month.0,
-            what: failure.violation.what.clone(),
-            expected: finite(failure.violation.expected),
-            actual: finite(failure.violation.actual),
+            scenario: failure.scenario.clone(),
+            cell: failure.cell_idx,
+            path: failure.failure.path_idx,
+            month_idx: v.month.0,
+            what: v.what.clone(),
+            expected: finite(v.expected),
+            actual: finite(v.actual),
         }
     }
-
-    pub fn to_failure(&self) -> (String, u32, PathFailure) {
-        (
-            self.scenario.clone(),
-            self.cell,
-            PathFailure {
+    /// The failure, with its strategy label and start month taken from the plan the shards ran.
+    pub fn to_failure(&self, plan: &Plan) -> CellFailure {
+        let start = plan
+            .scenarios
+            .iter()
+            .find(|s| s.name == self.scenario)
+            .and_then(|s| s.params.first())
+            .map(|p| p.simulation.start)
+            .unwrap_or(YearMonth { year: 1, month: 1 });
+        CellFailure {
+            scenario: self.scenario.clone(),
+            cell_idx: self.cell,
+            strategy: plan
+                .cells
+                .get(self.cell as usize)
+                .map(|c| c.label.clone())
+                .unwrap_or_default(),
+            start,
+            failure: PathFailure {
                 path_idx: self.path,
                 violation: Violation {
                     month: Month(self.month_idx),
@@ -210,7 +224,7 @@ impl ManifestFailure {
                     actual: self.actual.unwrap_or(f64::NAN),
                 },
             },
-        )
+        }
     }
 }
 
@@ -323,7 +337,7 @@ pub struct ShardReport {
     pub wall_seconds: f64,
     pub units: Vec<WorkUnit>,
     pub n_work_paths: u64,
-    pub failures: Vec<(String, u32, PathFailure)>,
+    pub failures: Vec<CellFailure>,
 }
 
 /// Runs shard `options.spec` of the plan and writes its directory.
@@ -360,13 +374,20 @@ pub fn run_shard(plan: &Plan, options: &ShardOptions) -> Result<ShardReport, Run
             }
             monthly = Some((unit.scenario_idx, MonthlyFiles::create(&dir, &scenario.name)?));
         }
-        let (summaries, columns) = simulate_paths(&pool, params, unit.path_start..unit.path_end, options.monthly, &bar);
+        let (summaries, columns) = simulate_paths(
+            &pool,
+            &Engine,
+            params,
+            unit.path_start..unit.path_end,
+            options.monthly,
+            &bar,
+        );
         let outcomes: Vec<PathOutcome> = summaries
             .iter()
             .map(|s| PathOutcome::from_summary(s, scenario.focus_manufacturer_idx))
             .collect();
-        failures.extend(path_failures(&scenario.name, unit.cell, &summaries));
         let cell = &plan.cells[unit.cell as usize];
+        failures.extend(path_failures(&scenario.name, cell, params.simulation.start, &summaries));
         let frame = paths_frame(
             &plan.sweep.name,
             &scenario.name,
@@ -438,10 +459,7 @@ pub fn run_shard(plan: &Plan, options: &ShardOptions) -> Result<ShardReport, Run
         outcomes_bytes,
         outcomes_fnv1a64,
         monthly_tables: options.monthly,
-        failed_paths: failures
-            .iter()
-            .map(|(scenario, cell, f)| ManifestFailure::from_failure(scenario, *cell, f))
-            .collect(),
+        failed_paths: failures.iter().map(ManifestFailure::from_failure).collect(),
         host: host_name(),
         threads: options.threads,
         started_at_utc: started_at,

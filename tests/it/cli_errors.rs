@@ -198,3 +198,156 @@ fn bad_usage_exits_with_status_one() {
     let out = hashcycle(&["frobnicate"], &dir);
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn wrong_type_deep_in_an_array_of_tables_is_located() {
+    let stderr = assert_rejected(
+        "deep-type",
+        &[("unit_cost_usd = 3700", "unit_cost_usd = \"3700\"")],
+        &["`manufacturers[2].roadmap[3].unit_cost_usd` must be a number in (0, 1000000000], found a string"],
+    );
+    let text = std::fs::read_to_string(scenario_path("base")).unwrap().replacen(
+        "unit_cost_usd = 3700",
+        "unit_cost_usd = \"3700\"",
+        1,
+    );
+    assert!(stderr.contains(&location_of(&text, "\"3700\"")), "{stderr}");
+}
+
+#[test]
+fn wrong_type_inside_an_inline_array_is_located() {
+    assert_rejected(
+        "array-item",
+        &[("local_assembly_regions = []", "local_assembly_regions = [\"us\", 7]")],
+        &["`manufacturers[0].local_assembly_regions` must list region names, found an integer"],
+    );
+}
+
+#[test]
+fn an_array_of_tables_given_as_a_plain_value_is_reported() {
+    assert_rejected(
+        "not-tables",
+        &[("[simulation]\n", "events = [1, \"two\"]\n\n[simulation]\n")],
+        &[
+            "`events[0]` must be a table, found an integer",
+            "`events[1]` must be a table, found a string",
+        ],
+    );
+}
+
+#[test]
+fn a_duplicate_key_is_reported_at_its_second_occurrence() {
+    let stderr = assert_rejected(
+        "duplicate-key",
+        &[("horizon_months = 120", "horizon_months = 120\nhorizon_months = 60")],
+        &["TOML syntax error", "duplicate key"],
+    );
+    assert!(stderr.contains("broken.toml:17:1"), "{stderr}");
+}
+
+#[test]
+fn a_duplicate_table_is_reported() {
+    assert_rejected(
+        "duplicate-table",
+        &[("[dealers]\n", "[dealers]\ncash_usd = 1\n\n[dealers]\n")],
+        &["TOML syntax error"],
+    );
+}
+
+#[test]
+fn a_value_of_the_wrong_kind_for_a_table_is_reported() {
+    assert_rejected(
+        "scalar-table",
+        &[("lag_months = 3 ", "lag_months = { months = 3 } ")],
+        &["`relocation.lag_months` must be a whole number in [0, 60], found a table"],
+    );
+}
+
+#[test]
+fn integers_too_large_and_special_floats_are_out_of_range() {
+    assert_rejected(
+        "huge-numbers",
+        &[
+            ("paths = 1000 ", "paths = 99999999999999999999999 "),
+            ("start_price_usd = 93429.20", "start_price_usd = nan"),
+            ("hashrate_ehs = 778.452", "hashrate_ehs = inf"),
+        ],
+        &[
+            "`simulation.paths` must be a whole number",
+            "`price.start_price_usd` = NaN is out of range",
+            "`network.hashrate_ehs` = inf is out of range",
+        ],
+    );
+}
+
+#[test]
+fn a_toml_date_is_not_a_month() {
+    assert_rejected(
+        "toml-date",
+        &[("start_month = \"2025-01\"", "start_month = 2025-01-01")],
+        &["`simulation.start_month` = \"2025-01-01\" is not a month"],
+    );
+}
+
+#[test]
+fn bytes_that_are_not_utf8_are_located() {
+    let dir = temp_dir("not-utf8");
+    let text = std::fs::read_to_string(scenario_path("base")).unwrap();
+    let line_3 = text.lines().take(2).map(|l| l.len() + 1).sum::<usize>();
+    let mut bytes = text.into_bytes();
+    // "# hashcycle" on line 3 becomes "# hash\xFFcycle": the bad byte is at column 7.
+    bytes.splice(line_3 + 6..line_3 + 6, [0xFF]);
+    let file = dir.join("broken.toml");
+    std::fs::write(&file, bytes).unwrap();
+    let check: &[&str] = &["check", "broken.toml"];
+    let run: &[&str] = &["run", "broken.toml", "--out", "out"];
+    for args in [check, run] {
+        let out = hashcycle(args, &dir);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("broken.toml:3:7"), "{stderr}");
+        assert!(stderr.contains("not UTF-8 text: byte 0xFF"), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    assert!(!dir.join("out").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_empty_file_lists_the_missing_sections() {
+    let dir = temp_dir("empty");
+    std::fs::write(dir.join("broken.toml"), "").unwrap();
+    let out = hashcycle(&["check", "broken.toml"], &dir);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("broken.toml:1:1: missing key `simulation`"), "{stderr}");
+    assert!(stderr.contains("missing key `regions`"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_directory_given_as_the_scenario_is_a_clean_error() {
+    let dir = temp_dir("dir-scenario");
+    std::fs::create_dir_all(dir.join("broken.toml")).unwrap();
+    let out = hashcycle(&["run", "broken.toml", "--out", "out"], &dir);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("broken.toml:1:1: cannot read the file"), "{stderr}");
+    assert!(!dir.join("out").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn deeply_nested_arrays_are_an_error_not_a_crash() {
+    let dir = temp_dir("nesting");
+    let depth = 100_000;
+    let text = format!("[simulation]\nname = {}{}\n", "[".repeat(depth), "]".repeat(depth));
+    std::fs::write(dir.join("broken.toml"), text).unwrap();
+    let out = hashcycle(&["check", "broken.toml"], &dir);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("broken.toml:2:"), "{stderr}");
+    assert!(!stderr.contains("panicked") && !stderr.contains("overflow"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

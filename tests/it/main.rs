@@ -3,9 +3,12 @@
 mod charts;
 mod cli_errors;
 mod conservation;
+mod crash_safety;
 mod determinism;
 mod industry;
 mod network;
+mod numeric_guards;
+mod proptests;
 mod regions;
 mod shard;
 mod support;

@@ -6,6 +6,7 @@ use std::process::{Command, Output};
 use hashcycle::model::engine::simulate_path;
 use hashcycle::model::params::Params;
 use hashcycle::model::record::{Collect, PathSummary};
+use hashcycle::output::parquet::read_frame;
 use hashcycle::scenario::Scenario;
 use hashcycle::scenario::overrides;
 use hashcycle::scenario::raw::{self, Value};
@@ -182,4 +183,115 @@ pub fn params_with_text(name: &str, extra: &str, changes: &[(&str, Value)]) -> P
 
 pub fn generation_idx(params: &Params, name: &str) -> usize {
     params.generations.iter().position(|g| g.name == name).unwrap()
+}
+
+/// Every non-finite number in a row's fields, found in its `Debug` text so that fields added later are
+/// covered too: `f64` prints as `NaN`, `inf` or `-inf` there, and nothing else in a row does.
+pub fn non_finite_fields(debug: &str) -> Vec<String> {
+    let mut found = vec![];
+    for (idx, _) in debug.match_indices(": ") {
+        let rest = &debug[idx + 2..];
+        let value = rest.split([',', ' ', '}']).next().unwrap_or("");
+        let value = value.trim_start_matches("Some(").trim_end_matches(')');
+        if matches!(value, "NaN" | "inf" | "-inf") {
+            let field_start = debug[..idx].rfind([' ', '{']).map_or(0, |i| i + 1);
+            found.push(format!("{} = {value}", &debug[field_start..idx]));
+        }
+    }
+    found
+}
+
+pub fn assert_all_finite(rows: &Collect) {
+    let tables: [(&str, Vec<String>); 6] = [
+        ("network", rows.network.iter().map(|r| format!("{r:?}")).collect()),
+        ("miners", rows.miners.iter().map(|r| format!("{r:?}")).collect()),
+        (
+            "manufacturers",
+            rows.manufacturers.iter().map(|r| format!("{r:?}")).collect(),
+        ),
+        ("dealers", rows.dealers.iter().map(|r| format!("{r:?}")).collect()),
+        ("regions", rows.regions.iter().map(|r| format!("{r:?}")).collect()),
+        ("events", rows.events.iter().map(|r| format!("{r:?}")).collect()),
+    ];
+    for (table, debug_rows) in tables {
+        for debug in debug_rows {
+            let bad = non_finite_fields(&debug);
+            assert!(bad.is_empty(), "{table} row has non-finite {bad:?}: {debug}");
+        }
+    }
+}
+
+pub fn assert_summary_finite(summary: &PathSummary) {
+    let bad = non_finite_fields(&format!("{summary:?}"));
+    assert!(bad.is_empty(), "summary has non-finite {bad:?}: {summary:?}");
+}
+
+/// `tests/data/small.toml` with textual replacements, written as `dir/file_name`.
+pub fn small_scenario(dir: &Path, file_name: &str, replacements: &[(&str, &str)]) -> PathBuf {
+    let mut text = std::fs::read_to_string(project_dir().join("tests/data/small.toml")).unwrap();
+    for (from, to) in replacements {
+        assert!(text.contains(from), "fixture text `{from}` not found");
+        text = text.replacen(from, to, 1);
+    }
+    let file = dir.join(file_name);
+    std::fs::write(&file, text).unwrap();
+    file
+}
+
+/// Every `.parquet` file under `dir` (hidden entries included only when `hidden`), sorted.
+pub fn parquet_files(dir: &Path, hidden: bool) -> Vec<PathBuf> {
+    let mut out = vec![];
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let entry = entry.unwrap();
+            let name = entry.file_name().to_string_lossy().to_string();
+            if name.starts_with('.') && !hidden {
+                continue;
+            }
+            let path = entry.path();
+            if entry.file_type().unwrap().is_dir() {
+                stack.push(path);
+            } else if name.ends_with(".parquet") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Reads back every table of a finished run directory and checks that it is complete: it opens, the monthly
+/// tables hold every month of every path `run.json` announces, and no float is non-finite.
+pub fn assert_complete_run(dir: &Path) {
+    let run_json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap())
+        .unwrap_or_else(|e| panic!("{}: run.json: {e}", dir.display()));
+    let n_paths = run_json["paths"].as_u64().unwrap() as usize;
+    let n_months = run_json["horizon_months"].as_u64().unwrap() as usize;
+    let tables = [
+        "network.parquet",
+        "miners.parquet",
+        "manufacturers.parquet",
+        "dealers.parquet",
+        "regions.parquet",
+        "events.parquet",
+        "summary.parquet",
+    ];
+    for table in tables {
+        assert!(dir.join(table).is_file(), "{}: {table} missing", dir.display());
+    }
+    for file in parquet_files(dir, true) {
+        let frame = read_frame(&file).unwrap_or_else(|e| panic!("{} does not open: {e}", file.display()));
+        hashcycle::output::parquet::check_finite(&frame, &file).unwrap();
+        let name = file.file_name().unwrap().to_string_lossy().to_string();
+        if name == "network.parquet" || name == "dealers.parquet" {
+            assert_eq!(frame.height(), n_paths * n_months, "{}: rows", file.display());
+        }
+        if name == "summary.parquet" {
+            let n_manufacturers = frame.column("manufacturer").unwrap().n_unique().unwrap();
+            let n_summarised = frame.column("path").unwrap().n_unique().unwrap();
+            assert_eq!(n_summarised, n_paths, "{}: paths", file.display());
+            assert_eq!(frame.height(), n_paths * n_manufacturers, "{}: rows", file.display());
+        }
+    }
 }

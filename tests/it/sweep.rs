@@ -257,3 +257,60 @@ fn the_shipped_reference_sweep_file_is_valid() {
         "the 80/50 cell is in the grid"
     );
 }
+
+/// Runs a sweep file that must be refused: exit status 1, the sweep file's line and column, no panic text,
+/// nothing written.
+fn assert_sweep_rejected(tag: &str, body: &str, expected: &[&str]) {
+    let dir = temp_dir(tag);
+    let file = write_sweep(&dir, body);
+    let out = sweep(&dir, &file, "a", &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{tag}: {stderr}");
+    for needle in expected {
+        assert!(stderr.contains(needle), "{tag}: `{needle}` missing from\n{stderr}");
+    }
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!dir.join("a").exists(), "{tag}: something was written");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_grid_with_too_many_cells_is_refused_before_any_cell_is_built() {
+    // Three axes of 10,000 values: 10^12 cells, which would exhaust memory if they were built.
+    let axis = |p: &str| {
+        format!(
+            "[[grid]]\nparameter = \"manufacturers.bitmain.strategy.{p}\"\nfrom = 0\nto = 0.9999\nstep = 0.0001\n\n"
+        )
+    };
+    let body = axis("futures_share") + &axis("prepay_share") + &axis("wafer_prepay_share");
+    assert_sweep_rejected(
+        "sweep-huge",
+        &body,
+        &[
+            "sweep.toml:9:13",
+            "make 1000000000000 strategy cells, more than the 1000000",
+        ],
+    );
+}
+
+#[test]
+fn a_grid_range_too_wide_for_floats_is_refused_without_overflow() {
+    assert_sweep_rejected(
+        "sweep-overflow",
+        "[[grid]]\nparameter = \"manufacturers.bitmain.strategy.prepay_share\"\nfrom = -1e308\nto = 1e308\nstep = 1e-300\n",
+        &["sweep.toml:8:1", "would produce more than 10000 values"],
+    );
+}
+
+#[test]
+fn a_sweep_file_that_is_not_utf8_is_located() {
+    let dir = temp_dir("sweep-utf8");
+    let file = dir.join("sweep.toml");
+    std::fs::write(&file, b"[sweep]\nname = \"x\xC3(\"\n").unwrap();
+    let out = sweep(&dir, &file, "a", &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("sweep.toml:2:10"), "{stderr}");
+    assert!(stderr.contains("not UTF-8 text: byte 0xC3"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -42,13 +42,22 @@ impl ContractStatus {
     }
 }
 
+/// The units of a futures contract bound for one region, and the import duty there.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RegionPart {
+    pub region_idx: usize,
+    /// Units of this part not yet delivered, walked away from or refunded.
+    pub units_left: u64,
+    pub duty_per_unit_usd: f64,
+}
+
 /// A futures contract: units of one generation at a locked price, delivered in monthly batches.
+/// One contract per (buyer segment, month signed) holds the regions the machines go to as parts, so the
+/// book stays small however many regions there are.
 #[derive(Clone, Debug)]
 pub struct FuturesContract {
     pub contract_id: u64,
     pub buyer: Segment,
-    /// Where the machines go (and whose import duty applies).
-    pub region_idx: usize,
     pub generation_idx: usize,
     pub signed: Month,
     pub first_delivery: Month,
@@ -56,8 +65,6 @@ pub struct FuturesContract {
     pub units_total: u64,
     pub unit_price_usd: f64,
     pub prepaid_per_unit_usd: f64,
-    /// Import duty the buyer pays per unit when the machines land.
-    pub duty_per_unit_usd: f64,
     /// Units whose batch has fallen due so far.
     pub units_due_to_date: u64,
     pub units_delivered: u64,
@@ -68,6 +75,8 @@ pub struct FuturesContract {
     /// Units in every batch, and how many of the first batches take one more (set by `with_batches`).
     pub batch_base_units: u64,
     pub batch_remainder_units: u32,
+    /// Where the units go; the parts' units left always add up to `units_pending`.
+    pub parts: Vec<RegionPart>,
 }
 
 impl FuturesContract {
@@ -91,6 +100,62 @@ impl FuturesContract {
         }
         // Precomputed at signing: the monthly loop over the book does no integer division.
         self.batch_base_units + u64::from(k < self.batch_remainder_units)
+    }
+
+    /// Adds `n` units bound for a region (a new fill signed in the same month).
+    pub fn add_part(&mut self, region_idx: usize, n: u64, duty_per_unit_usd: f64) {
+        self.units_total += n;
+        match self.parts.iter_mut().find(|p| p.region_idx == region_idx) {
+            Some(part) => part.units_left += n,
+            None => self.parts.push(RegionPart {
+                region_idx,
+                units_left: n,
+                duty_per_unit_usd,
+            }),
+        }
+    }
+
+    /// The highest duty still to be paid on any part (what a buyer must be ready to pay per unit).
+    pub fn max_duty_per_unit_usd(&self) -> f64 {
+        self.parts
+            .iter()
+            .filter(|p| p.units_left > 0)
+            .map(|p| p.duty_per_unit_usd)
+            .fold(0.0, f64::max)
+    }
+
+    /// Takes `n` units out of the parts in proportion to what each has left, and reports each region's
+    /// share to `each(region_idx, duty_per_unit_usd, units)`.
+    pub fn take_from_parts(&mut self, n: u64, mut each: impl FnMut(usize, f64, u64)) {
+        let total: u64 = self.parts.iter().map(|p| p.units_left).sum();
+        if n == 0 || total == 0 {
+            return;
+        }
+        let n = n.min(total);
+        let mut taken_total = 0;
+        let mut shares = [0u64; 32];
+        for (k, part) in self.parts.iter().enumerate().take(shares.len()) {
+            // Integer arithmetic keeps the split exact: floor(n × left / total).
+            let share = (n as u128 * part.units_left as u128 / total as u128) as u64;
+            shares[k] = share;
+            taken_total += share;
+        }
+        // The few units left over by rounding go to the parts with room, in order.
+        let mut left_over = n - taken_total;
+        for (k, part) in self.parts.iter().enumerate().take(shares.len()) {
+            if left_over == 0 {
+                break;
+            }
+            let extra = (part.units_left - shares[k]).min(left_over);
+            shares[k] += extra;
+            left_over -= extra;
+        }
+        for (k, part) in self.parts.iter_mut().enumerate().take(shares.len()) {
+            if shares[k] > 0 {
+                part.units_left -= shares[k];
+                each(part.region_idx, part.duty_per_unit_usd, shares[k]);
+            }
+        }
     }
 
     /// Fills the batch sizes from the total and the number of batches (call once, at signing).
@@ -602,7 +667,6 @@ mod tests {
         FuturesContract {
             contract_id: 1,
             buyer: Segment::KeyAccount,
-            region_idx: 0,
             generation_idx: 0,
             signed: Month(0),
             first_delivery: Month(5),
@@ -610,7 +674,6 @@ mod tests {
             units_total,
             unit_price_usd: 1000.0,
             prepaid_per_unit_usd: 500.0,
-            duty_per_unit_usd: 0.0,
             units_due_to_date: 0,
             units_delivered: 0,
             units_walked: 0,
@@ -618,8 +681,28 @@ mod tests {
             late_since: None,
             batch_base_units: 0,
             batch_remainder_units: 0,
+            parts: vec![RegionPart {
+                region_idx: 0,
+                units_left: units_total,
+                duty_per_unit_usd: 0.0,
+            }],
         }
         .with_batches()
+    }
+
+    #[test]
+    fn parts_split_in_proportion_and_stay_whole() {
+        let mut c = contract(1000, 6);
+        c.parts[0].units_left = 700;
+        c.add_part(2, 300, 50.0);
+        assert_eq!(c.units_total, 1300);
+        c.parts[0].units_left = 700;
+        let mut seen = vec![];
+        c.take_from_parts(101, |r, d, n| seen.push((r, d, n)));
+        assert_eq!(seen.iter().map(|s| s.2).sum::<u64>(), 101);
+        assert_eq!(seen, vec![(0, 0.0, 71), (2, 50.0, 30)]);
+        assert_eq!(c.parts.iter().map(|p| p.units_left).sum::<u64>(), 899);
+        assert_eq!(c.max_duty_per_unit_usd(), 50.0);
     }
 
     #[test]

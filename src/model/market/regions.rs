@@ -46,6 +46,11 @@ impl RegionsState {
         self.capacity_mw.iter().any(|c| c.is_finite())
     }
 
+    /// Whether any tariff is in force anywhere.
+    pub fn any_tariff(&self) -> bool {
+        self.tariff.iter().any(|&t| t > 0.0)
+    }
+
     pub fn tariff_share(&self, region_idx: usize, origin_idx: usize) -> f64 {
         self.tariff
             .get(region_idx * self.n_origins + origin_idx)

@@ -5,7 +5,7 @@
 use rand::RngExt;
 
 use crate::model::agents::dealer::Installment;
-use crate::model::agents::manufacturer::{FuturesContract, Manufacturer, WaferLot};
+use crate::model::agents::manufacturer::{FuturesContract, Manufacturer, RegionPart, WaferLot};
 use crate::model::engine::{World, newest_released_generation, reference_profit_usd};
 use crate::model::events::Event;
 use crate::model::market::hardware::{appetite_share, monthly_profit_usd_per_unit, power_cost_usd_per_th_day};
@@ -353,9 +353,7 @@ pub fn deliver_futures(w: &mut World) {
             let deliverable = outstanding.min(m.stock[g].units);
             if deliverable > 0 {
                 let balance_per_unit = c.unit_price_usd - c.prepaid_per_unit_usd;
-                let duty_per_unit = c.duty_per_unit_usd;
-                let region_idx = c.region_idx;
-                let due_per_unit = balance_per_unit + duty_per_unit;
+                let due_per_unit = balance_per_unit + c.max_duty_per_unit_usd();
                 let value_per_unit = replacement_price_usd[g];
                 let rationality = params.segments[buyer.idx()].walk_away_rationality;
                 let walk_probability = if balance_per_unit > value_per_unit && value_per_unit > 0.0 {
@@ -383,6 +381,7 @@ pub fn deliver_futures(w: &mut World) {
                     books.committed_balance_usd -= walked as f64 * balance_per_unit;
                     books.flows.prepayments_forfeited_usd += forfeited;
                     m.futures[ci].units_walked += walked;
+                    m.futures[ci].take_from_parts(walked, |_, _, _| {});
                     let row = push_event(
                         pending_events,
                         path_idx,
@@ -397,8 +396,12 @@ pub fn deliver_futures(w: &mut World) {
                 }
                 if paying > 0 {
                     let balance = paying as f64 * balance_per_unit;
-                    // The import duty is paid at the border, by the buyer, when the machines land.
-                    let duty = paying as f64 * duty_per_unit;
+                    // Each region's machines ship there; its import duty is paid at the border, by the buyer.
+                    let mut duty = 0.0;
+                    m.futures[ci].take_from_parts(paying, |region_idx, duty_per_unit, n| {
+                        duty += n as f64 * duty_per_unit;
+                        trade_scratch.shipments.push((buyer, region_idx, g, n));
+                    });
                     let cogs = m.stock[g].take(paying);
                     m.cash_usd += balance;
                     m.flows.balances_collected_usd += balance;
@@ -412,7 +415,6 @@ pub fn deliver_futures(w: &mut World) {
                     books.committed_balance_usd -= balance;
                     books.prepaid_outstanding_usd -= paying as f64 * prepaid;
                     m.futures[ci].units_delivered += paying;
-                    trade_scratch.shipments.push((buyer, region_idx, g, paying));
                 }
             }
             let c = &mut m.futures[ci];
@@ -429,6 +431,7 @@ pub fn deliver_futures(w: &mut World) {
                 let balance_released = refunded_units as f64 * (c.unit_price_usd - c.prepaid_per_unit_usd);
                 c.units_refunded += refunded_units;
                 c.units_due_to_date = c.units_total;
+                c.parts.iter_mut().for_each(|p| p.units_left = 0);
                 c.late_since = None;
                 let buyer = c.buyer;
                 m.cash_usd -= refund;
@@ -856,8 +859,14 @@ pub fn buyers_purchase(w: &mut World) {
         }
         let mut liquidity = books.liquidity_usd();
         let mut region_offers = std::mem::take(&mut w.trade_scratch.region_offers);
-        for r in 0..params.regions.len() {
-            let region_budget = region_budgets[r];
+        let mut parts = std::mem::take(&mut w.trade_scratch.region_parts);
+        // Where every region sees the same landed prices and room is unlimited, buying region by region
+        // gives the same result as buying once and sharing the machines out by the regions' weights.
+        let uniform = !w.regions.any_limited() && !w.regions.any_tariff() && !any_local_assembly(params);
+        let n_passes = if uniform { 1 } else { params.regions.len() };
+        let total_budget: f64 = region_budgets.iter().sum();
+        for r in 0..n_passes {
+            let region_budget = if uniform { total_budget } else { region_budgets[r] };
             if region_budget <= 0.0 {
                 continue;
             }
@@ -868,7 +877,7 @@ pub fn buyers_purchase(w: &mut World) {
                 if left == 0 {
                     continue;
                 }
-                let duty_share = duty_share(w, o.source, r);
+                let duty_share = if uniform { 0.0 } else { duty_share(w, o.source, r) };
                 let landed = o.unit_price_usd * (1.0 + duty_share);
                 let profit = reference_profit_usd(params, o.generation_idx, hp);
                 region_offers.push(Offer {
@@ -937,10 +946,22 @@ pub fn buyers_purchase(w: &mut World) {
                 {
                     base.units_filled += o.units_filled;
                 }
-                used_mw[r] += o.units_filled as f64 * params.generations[o.generation_idx].power_w / 1e6;
-                settle(w, segment, r, o);
+                if uniform {
+                    parts.clear();
+                    parts.resize(params.regions.len(), 0);
+                    apportion(o.units_filled, &region_budgets, &mut parts);
+                    for (region_idx, &n) in parts.iter().enumerate() {
+                        if n > 0 {
+                            settle(w, segment, region_idx, Offer { units_filled: n, ..o });
+                        }
+                    }
+                } else {
+                    used_mw[r] += o.units_filled as f64 * params.generations[o.generation_idx].power_w / 1e6;
+                    settle(w, segment, r, o);
+                }
             }
         }
+        w.trade_scratch.region_parts = parts;
         w.trade_scratch.region_offers = region_offers;
         w.trade_scratch.region_budgets = region_budgets;
     }
@@ -951,6 +972,14 @@ pub fn buyers_purchase(w: &mut World) {
     offers.clear();
     w.trade_scratch.offers = offers;
     w.trade_scratch.used_mw = used_mw;
+}
+
+/// Whether any manufacturer assembles locally somewhere (landed prices then differ by region).
+fn any_local_assembly(params: &crate::model::params::Params) -> bool {
+    params
+        .manufacturers
+        .iter()
+        .any(|m| !m.local_assembly_region_idxs.is_empty())
 }
 
 /// The share added to a seller's price landed in region `r`: the import tariff on its origin, or the
@@ -1056,7 +1085,11 @@ fn choice_weight(offer: &Offer, best_payback: f64, price_sensitivity: f64) -> f6
 /// that what one offer cannot supply goes to the others. Returns the budget left unspent.
 fn allocate(budget_usd: f64, liquidity_usd: &mut f64, price_sensitivity: f64, offers: &mut [Offer]) -> f64 {
     let mut remaining = budget_usd;
-    let best = offers.iter().filter(|o| o.units_available > 0).map(|o| o.payback_months).fold(f64::INFINITY, f64::min);
+    let best = offers
+        .iter()
+        .filter(|o| o.units_available > 0)
+        .map(|o| o.payback_months)
+        .fold(f64::INFINITY, f64::min);
     // An offer's weight is fixed for the month (one exponential); a pass only drops offers sold out.
     // A handful of offers fits on the stack.
     let mut base_weights = [0.0f64; 64];
@@ -1119,32 +1152,56 @@ fn settle(w: &mut World, segment: Segment, region_idx: usize, o: Offer) {
         let prepaid_per_unit = seller_price * strategy.prepay_share;
         let prepayment = n as f64 * prepaid_per_unit;
         let m = &mut w.manufacturers[m_idx];
-        let contract_id = m.next_contract_id();
-        m.futures.push(FuturesContract {
-            contract_id,
-            buyer: segment,
-            region_idx,
-            generation_idx: g,
-            signed: month,
-            first_delivery: Month(month.0 + strategy.wafer_lead_months),
-            n_batches: strategy.delivery_months.max(1),
-            units_total: n,
-            unit_price_usd: seller_price,
-            prepaid_per_unit_usd: prepaid_per_unit,
-            duty_per_unit_usd: o.duty_per_unit_usd,
-            units_due_to_date: 0,
-            units_delivered: 0,
-            units_walked: 0,
-            units_refunded: 0,
-            late_since: None,
-            batch_base_units: 0,
-            batch_remainder_units: 0,
-        }.with_batches());
+        // Fills for other regions signed this month by the same segment join that month's contract.
+        let existing = m
+            .futures
+            .iter()
+            .rev()
+            .take_while(|c| c.signed == month)
+            .position(|c| c.buyer == segment);
+        match existing {
+            Some(back) => {
+                let idx = m.futures.len() - 1 - back;
+                let c = &mut m.futures[idx];
+                c.add_part(region_idx, n, o.duty_per_unit_usd);
+                let updated = c.clone().with_batches();
+                m.futures[idx] = updated;
+            }
+            None => {
+                let contract_id = m.next_contract_id();
+                m.futures.push(
+                    FuturesContract {
+                        contract_id,
+                        buyer: segment,
+                        generation_idx: g,
+                        signed: month,
+                        first_delivery: Month(month.0 + strategy.wafer_lead_months),
+                        n_batches: strategy.delivery_months.max(1),
+                        units_total: n,
+                        unit_price_usd: seller_price,
+                        prepaid_per_unit_usd: prepaid_per_unit,
+                        units_due_to_date: 0,
+                        units_delivered: 0,
+                        units_walked: 0,
+                        units_refunded: 0,
+                        late_since: None,
+                        batch_base_units: 0,
+                        batch_remainder_units: 0,
+                        parts: vec![RegionPart {
+                            region_idx,
+                            units_left: n,
+                            duty_per_unit_usd: o.duty_per_unit_usd,
+                        }],
+                    }
+                    .with_batches(),
+                );
+                m.totals.contracts_signed += 1;
+            }
+        }
         m.cash_usd += prepayment;
         m.flows.prepayments_received_usd += prepayment;
         m.flows.units_sold_futures += n;
         m.futures_signed_units += n;
-        m.totals.contracts_signed += 1;
         m.totals.units_contracted += n;
         let books = &mut w.segments[segment.idx()];
         books.cash_usd -= prepayment;

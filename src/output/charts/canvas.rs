@@ -61,7 +61,7 @@ pub fn write_chart(charts_dir: &Path, stem: &str, chart: &impl Chart) -> Result<
     let pixels = render_png(chart).map_err(chart_err(&png_path))?;
     save_png(&png_path, &pixels)?;
     let svg = render_svg(chart).map_err(chart_err(&svg_path))?;
-    std::fs::write(&svg_path, svg).map_err(|e| OutputError::io(&svg_path, e))?;
+    crate::output::write_atomic(&svg_path, svg.as_bytes())?;
     Ok(vec![png_path, svg_path])
 }
 
@@ -117,17 +117,25 @@ fn downsample(big: &[u8], w: usize, h: usize, s: usize) -> Vec<u8> {
 }
 
 /// Encodes RGB pixels as PNG through plotters' bitmap backend, whose encoder writes no timestamp.
+/// Encodes the pixels into a hidden sibling and renames it over `path`, so that a redraw killed midway
+/// never leaves a truncated PNG (see `crate::output::write_atomic`).
 fn save_png(path: &Path, pixels: &[u8]) -> Result<(), OutputError> {
     let err = |e: String| OutputError::Chart {
         path: path.to_path_buf(),
         message: e,
     };
-    let mut backend = BitMapBackend::new(path, (WIDTH_PX, HEIGHT_PX));
-    backend
-        .blit_bitmap((0, 0), (WIDTH_PX, HEIGHT_PX), pixels)
-        .map_err(|e| err(e.to_string()))?;
-    backend.present().map_err(|e| err(e.to_string()))?;
-    Ok(())
+    let temp = crate::output::temp_sibling(path);
+    {
+        let mut backend = BitMapBackend::new(&temp, (WIDTH_PX, HEIGHT_PX));
+        backend
+            .blit_bitmap((0, 0), (WIDTH_PX, HEIGHT_PX), pixels)
+            .map_err(|e| err(e.to_string()))?;
+        backend.present().map_err(|e| err(e.to_string()))?;
+    }
+    std::fs::rename(&temp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&temp);
+        OutputError::io(path, e)
+    })
 }
 
 /// A style with a new width and the same colour.
