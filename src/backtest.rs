@@ -111,11 +111,7 @@ fn month_reaching(template: &Template, height: u64) -> Option<YearMonth> {
 }
 
 /// Fits the baseline on the in-sample months of the history and predicts the window.
-fn baseline_band(
-    template: &Template,
-    window: &Window,
-    trend: bool,
-) -> Result<(BaselineFit, Band), BacktestError> {
+fn baseline_band(template: &Template, window: &Window, trend: bool) -> Result<(BaselineFit, Band), BacktestError> {
     let history = &template.history;
     let log_hashrate: Vec<f64> = history.records.iter().map(|r| r.hashrate_ehs.ln()).collect();
     let log_price: Vec<f64> = history
@@ -374,7 +370,12 @@ fn scenario_text(template: &Template, result: &BacktestResult) -> String {
 }
 
 /// Writes the table, the provenance, the scenarios and the charts into `dir`.
-fn write(dir: &Path, template: &Template, result: &BacktestResult, options: &BacktestOptions) -> Result<(), OutputError> {
+fn write(
+    dir: &Path,
+    template: &Template,
+    result: &BacktestResult,
+    options: &BacktestOptions,
+) -> Result<(), OutputError> {
     let table = dir.join("backtest.parquet");
     let frame = crate::output::backtest_tables::backtest_frame(result).map_err(|e| OutputError::polars(&table, e))?;
     crate::output::parquet::write_frame(&table, &frame)?;
@@ -431,7 +432,10 @@ pub fn summary_text(result: &BacktestResult) -> String {
         "{:<44} {:>22} {:>22}\n",
         "hashrate", "median |log(sim/act)|", "actual inside p5-p95"
     ));
-    out.push_str(&format!("{:<44} {:>10} {:>11} {:>10} {:>11}\n", "", "in", "out", "in", "out"));
+    out.push_str(&format!(
+        "{:<44} {:>10} {:>11} {:>10} {:>11}\n",
+        "", "in", "out", "in", "out"
+    ));
     let mut rows = vec![
         (
             "model (median path, p5-p95 across paths)".to_string(),
@@ -439,17 +443,19 @@ pub fn summary_text(result: &BacktestResult) -> String {
             result.model_out_of_sample,
         ),
         (
-            format!("baseline ({})", result.baseline.describe()),
+            "baseline (price, fixed lag and elasticity)".to_string(),
             result.baseline_in_sample,
             result.baseline_out_of_sample,
         ),
     ];
+    let mut notes = vec![format!("baseline: {}", result.baseline.describe())];
     if let (Some(fit), Some(a), Some(b)) = (
         &result.baseline_trend,
         result.baseline_trend_in_sample,
         result.baseline_trend_out_of_sample,
     ) {
-        rows.push((format!("baseline with trend ({})", fit.describe()), a, b));
+        rows.push(("baseline with a log-linear trend".to_string(), a, b));
+        notes.push(format!("baseline with a log-linear trend: {}", fit.describe()));
     }
     for (name, a, b) in rows {
         out.push_str(&format!(
@@ -460,6 +466,10 @@ pub fn summary_text(result: &BacktestResult) -> String {
             pct(a.coverage_share),
             pct(b.coverage_share)
         ));
+    }
+    for note in notes {
+        out.push_str(&note);
+        out.push('\n');
     }
     for h in &result.halvings {
         let simulated: Vec<String> = h

@@ -307,7 +307,10 @@ fn backtest(args: BacktestArgs, calibrate: bool) -> Result<(), Failure> {
     if report.result.failures.is_empty() {
         return Ok(());
     }
-    let mut message = format!("error: {} path(s) stopped by a failed check:\n", report.result.failures.len());
+    let mut message = format!(
+        "error: {} path(s) stopped by a failed check:\n",
+        report.result.failures.len()
+    );
     for f in report.result.failures.iter().take(20) {
         message.push_str(&format!("  {f}\n"));
     }

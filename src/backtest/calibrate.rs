@@ -76,8 +76,7 @@ pub fn nelder_mead(
         simplex.sort_by(|a, b| a.1.total_cmp(&b.1));
         let best = simplex[0].clone();
         let converged = simplex.iter().all(|(x, fx)| {
-            x.iter().zip(&best.0).all(|(a, b)| (a - b).abs() <= NM_TOLERANCE_X)
-                && (fx - best.1).abs() <= NM_TOLERANCE_F
+            x.iter().zip(&best.0).all(|(a, b)| (a - b).abs() <= NM_TOLERANCE_X) && (fx - best.1).abs() <= NM_TOLERANCE_F
         });
         if converged {
             break;
@@ -239,7 +238,11 @@ pub fn calibrate(
     };
     let to_values = |u: &[f64]| -> Vec<f64> { parameters.iter().zip(u).map(|(p, &x)| p.value_at(x)).collect() };
     let start_values = template.fitted_values();
-    let start_unit: Vec<f64> = parameters.iter().zip(&start_values).map(|(p, &v)| p.unit_of(v)).collect();
+    let start_unit: Vec<f64> = parameters
+        .iter()
+        .zip(&start_values)
+        .map(|(p, &v)| p.unit_of(v))
+        .collect();
     let start_objective = evaluator.value(&to_values(&start_unit));
     let mut best = (start_unit, start_objective);
     let g = settings.grid_points_per_parameter as usize;

@@ -47,9 +47,8 @@ impl History {
         let height = parse_month_column(text, "height_end")?;
         let price = optional_column(text, "price_usd_close")?;
         let revenue = optional_column(text, "miner_revenue_usd")?;
-        let lookup = |series: &[(YearMonth, f64)], month: YearMonth| {
-            series.iter().find(|(m, _)| *m == month).map(|(_, v)| *v)
-        };
+        let lookup =
+            |series: &[(YearMonth, f64)], month: YearMonth| series.iter().find(|(m, _)| *m == month).map(|(_, v)| *v);
         let mut records = Vec::with_capacity(hashrate.len());
         for &(month, hashrate_ehs) in &hashrate {
             let (Some(difficulty), Some(height_end)) = (lookup(&difficulty, month), lookup(&height, month)) else {
@@ -58,7 +57,9 @@ impl History {
             if let Some(previous) = records.last().map(|r: &MonthRecord| r.month)
                 && month != previous.plus_months(1)
             {
-                return Err(format!("months must follow each other without gaps, but {month} follows {previous}"));
+                return Err(format!(
+                    "months must follow each other without gaps, but {month} follows {previous}"
+                ));
             }
             records.push(MonthRecord {
                 month,
@@ -194,9 +195,9 @@ impl AsicModel {
             };
             let release = match field(2) {
                 "" => None,
-                text => Some(
-                    YearMonth::parse(text).ok_or(format!("line {}: bad release month `{text}`", line_idx + 2))?,
-                ),
+                text => {
+                    Some(YearMonth::parse(text).ok_or(format!("line {}: bad release month `{text}`", line_idx + 2))?)
+                }
             };
             out.push(AsicModel {
                 manufacturer: field(0).to_string(),
@@ -303,10 +304,9 @@ pub fn vintage_fleet(
     }
     let opening = start.plus_months(-(vintage_months as i64) - 1);
     let hashrate_at = |month: YearMonth| {
-        history
-            .at(month)
-            .map(|r| r.hashrate_ehs)
-            .ok_or(format!("the history has no hashrate for {month}, which the starting fleet's vintage rule needs"))
+        history.at(month).map(|r| r.hashrate_ehs).ok_or(format!(
+            "the history has no hashrate for {month}, which the starting fleet's vintage rule needs"
+        ))
     };
     let mut shares = vec![0.0; generations.len()];
     shares[newest_by(generations, opening)] += hashrate_at(opening)?;

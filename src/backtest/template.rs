@@ -184,7 +184,10 @@ fn read_calibration(s: &mut Section, p: &mut Problems) -> Option<CalibrationSett
                         other => p.push(
                             item.span.clone(),
                             &format!("{key}.paths"),
-                            format!("`{key}.paths` must list parameter paths as strings, found {}", other.type_name()),
+                            format!(
+                                "`{key}.paths` must list parameter paths as strings, found {}",
+                                other.type_name()
+                            ),
                         ),
                     }
                 }
@@ -202,7 +205,11 @@ fn read_calibration(s: &mut Section, p: &mut Problems) -> Option<CalibrationSett
             ),
         }
         if max <= min {
-            p.push(f.span.clone(), &key, format!("`{key}`: max ({max}) must exceed min ({min})"));
+            p.push(
+                f.span.clone(),
+                &key,
+                format!("`{key}`: max ({max}) must exceed min ({min})"),
+            );
         }
         f.finish(p);
         parameters.push(FittedParameter {
@@ -234,10 +241,13 @@ fn read_settings(table: &Table, span: Option<raw::Span>, base_dir: &Path, p: &mu
     let nominal_unit_hashrate_ths = s.f64(p, "nominal_unit_hashrate_ths", Bounds::above_up_to(0.0, 1e6), None);
     let price_usd_per_w = s.f64(p, "price_usd_per_w", Bounds::above_up_to(0.0, 1e3), None);
     let fleet_vintage_months = s.u32(p, "fleet_vintage_months", Bounds::closed(0.0, 120.0), None);
-    let segment_cash_months_of_revenue =
-        s.f64(p, "segment_cash_months_of_revenue", Bounds::closed(0.0, 1000.0), None);
-    let segment_credit_months_of_revenue =
-        s.f64(p, "segment_credit_months_of_revenue", Bounds::closed(0.0, 1000.0), Some(0.0));
+    let segment_cash_months_of_revenue = s.f64(p, "segment_cash_months_of_revenue", Bounds::closed(0.0, 1000.0), None);
+    let segment_credit_months_of_revenue = s.f64(
+        p,
+        "segment_credit_months_of_revenue",
+        Bounds::closed(0.0, 1000.0),
+        Some(0.0),
+    );
     let baseline_max_lag_months = s.u32(p, "baseline_max_lag_months", Bounds::closed(0.0, 60.0), Some(24));
     let calibration = read_calibration(&mut s, p);
     s.finish(p);
@@ -426,16 +436,31 @@ impl Template {
             return Err(error(&file, &self.text, p));
         }
         let start = self.history.at(before).expect("checked above").clone();
-        set(&mut tree, "simulation.start_month", Value::Str(from.to_string()), &mut p);
+        set(
+            &mut tree,
+            "simulation.start_month",
+            Value::Str(from.to_string()),
+            &mut p,
+        );
         set(
             &mut tree,
             "simulation.horizon_months",
             Value::Int(to.months_since(from) + 1),
             &mut p,
         );
-        set(&mut tree, "network.block_height", Value::Int(start.height_end as i64), &mut p);
+        set(
+            &mut tree,
+            "network.block_height",
+            Value::Int(start.height_end as i64),
+            &mut p,
+        );
         set(&mut tree, "network.difficulty", Value::Float(start.difficulty), &mut p);
-        set(&mut tree, "network.hashrate_ehs", Value::Float(start.hashrate_ehs), &mut p);
+        set(
+            &mut tree,
+            "network.hashrate_ehs",
+            Value::Float(start.hashrate_ehs),
+            &mut p,
+        );
         let revenue_usd = start.miner_revenue_usd.unwrap_or(0.0);
         for segment in ["key_account", "retail"] {
             let share = match overrides::get(&mut tree, &format!("segments.{segment}.fleet_share")) {
@@ -445,7 +470,12 @@ impl Template {
             };
             let cash = settings.segment_cash_months_of_revenue * revenue_usd * share;
             let credit = settings.segment_credit_months_of_revenue * revenue_usd * share;
-            set(&mut tree, &format!("segments.{segment}.cash_usd"), Value::Float(cash), &mut p);
+            set(
+                &mut tree,
+                &format!("segments.{segment}.cash_usd"),
+                Value::Float(cash),
+                &mut p,
+            );
             set(
                 &mut tree,
                 &format!("segments.{segment}.credit_line_usd"),
@@ -561,7 +591,7 @@ impl Template {
         replacements.sort_by_key(|(span, _)| std::cmp::Reverse(span.start));
         let mut text = self.text.clone();
         for (span, value) in replacements {
-            text.replace_range(span, &value);
+            replace_keeping_comment_column(&mut text, span, &value);
         }
         let mut out = String::new();
         for line in header.lines() {
@@ -571,6 +601,19 @@ impl Template {
         }
         out.push_str(&text);
         out
+    }
+}
+
+/// Replaces the value at `span` with `value`, keeping a trailing comment in its column: the spaces before it
+/// shrink or grow (at least one stays).
+fn replace_keeping_comment_column(text: &mut String, span: raw::Span, value: &str) {
+    let rest = &text[span.end..];
+    let n_spaces = rest.len() - rest.trim_start_matches(' ').len();
+    if rest[n_spaces..].starts_with('#') {
+        let width = (span.len() + n_spaces).saturating_sub(1).max(value.len());
+        text.replace_range(span.start..span.end + n_spaces, &format!("{value:<width$} "));
+    } else {
+        text.replace_range(span, value);
     }
 }
 
@@ -614,6 +657,19 @@ fn span_of(root: &mut Node, path: &str) -> Result<raw::Span, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn replaced_values_keep_the_comment_column() {
+        let mut text = "a = 0.05      # note\nb = 3\n".to_string();
+        replace_keeping_comment_column(&mut text, 4..8, "0.05256");
+        assert_eq!(text, "a = 0.05256   # note\nb = 3\n");
+        let end = text.len() - 1;
+        replace_keeping_comment_column(&mut text, end - 1..end, "12");
+        assert_eq!(text, "a = 0.05256   # note\nb = 12\n");
+        let mut crowded = "a = 1 # note".to_string();
+        replace_keeping_comment_column(&mut crowded, 4..5, "1234");
+        assert_eq!(crowded, "a = 1234 # note");
+    }
 
     #[test]
     fn floats_are_written_with_four_significant_digits() {

@@ -67,7 +67,13 @@ pub fn backtest_frame(r: &BacktestResult) -> PolarsResult<DataFrame> {
 
 fn metrics_json(m: &FitMetrics) -> serde_json::Value {
     // JSON has no NaN: an empty period's metrics are null.
-    let finite = |x: f64| if x.is_finite() { json!(x) } else { serde_json::Value::Null };
+    let finite = |x: f64| {
+        if x.is_finite() {
+            json!(x)
+        } else {
+            serde_json::Value::Null
+        }
+    };
     json!({
         "months": m.n_months,
         "median_abs_log_error": finite(m.median_abs_log_error),

@@ -77,7 +77,10 @@ impl BacktestData {
             seed: json_u64(&info, "seed"),
             calibrate_until: json_str(&info, "calibrate_until_month"),
             baseline_description: format!("lag {lag} months, elasticity {elasticity:.2}"),
-            model_errors: (metric(&info, "model", "in_sample"), metric(&info, "model", "out_of_sample")),
+            model_errors: (
+                metric(&info, "model", "in_sample"),
+                metric(&info, "model", "out_of_sample"),
+            ),
             baseline_errors: (
                 metric(&info, "baseline", "in_sample"),
                 metric(&info, "baseline", "out_of_sample"),
@@ -173,7 +176,13 @@ pub fn chart(data: &BacktestData) -> AnyChart {
         ),
     ];
     let markers = data.markers();
-    legend.extend(axes::marker_legend(&markers));
+    // The in-sample boundary is drawn like a scripted event, but it is not one: name it for what it is.
+    legend.extend(axes::marker_legend(&markers).into_iter().map(|mut item| {
+        if item.label == "Scripted event" {
+            item.label = "End of the in-sample (calibration) period".to_string();
+        }
+        item
+    }));
     AnyChart::Backtest(
         ChartEntry {
             stem: "backtest_hashrate".to_string(),
@@ -208,7 +217,9 @@ impl Chart for BacktestChart {
             .chain(&d.p95_ehs)
             .chain(&d.baseline_ehs)
             .filter(|v| positive(v));
-        let (lo, hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+        let (lo, hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(*v), hi.max(*v))
+        });
         let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (1.0, 10.0) };
         let y = Axis::log_ehs(lo, hi, "Network hashrate (EH/s, monthly mean, log scale)");
         let n = d.actual_ehs.len();
