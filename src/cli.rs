@@ -81,7 +81,7 @@ pub enum Command {
     },
     /// Regenerate charts and report.html of a run or sweep directory from its Parquet files.
     Plot {
-        /// A run directory (with run.json) or a sweep directory (with sweep.json).
+        /// A run directory (with run.json), a sweep directory (with sweep.json) or a backtest directory (with backtest.json).
         dir: PathBuf,
     },
     /// Replay history: start from the real network of the month before --from, drive it with the real

@@ -239,8 +239,14 @@ fn backtest_command_writes_the_table_and_chart_and_prints_the_metrics() {
     ] {
         assert!(frame.column(column).is_ok(), "no column {column}");
     }
-    assert!(dir.join("backtest/charts/backtest_hashrate.png").is_file());
+    let chart = dir.join("backtest/charts/backtest_hashrate.png");
+    let drawn = std::fs::read(&chart).unwrap();
     assert!(dir.join("backtest/backtest.json").is_file());
+    // `plot` redraws the chart from the files alone, byte for byte.
+    std::fs::remove_file(&chart).unwrap();
+    let out = hashcycle(&["plot", dir.join("backtest").to_str().unwrap()], &project_dir());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read(&chart).unwrap(), drawn);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
