@@ -328,10 +328,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 .iter()
                 .filter(|p| p.extension().is_some_and(|e| e == "png"))
                 .count();
+            let report = written.iter().find(|p| p.extension().is_some_and(|e| e == "html"));
             println!(
-                "wrote {n_charts} charts (PNG and SVG) in {} and {}",
+                "wrote {n_charts} charts (PNG and SVG) in {}{}",
                 dir.join("charts").display(),
-                dir.join("report.html").display()
+                report.map_or(String::new(), |r| format!(" and {}", r.display()))
             );
             Ok(())
         }
