@@ -142,13 +142,19 @@ fn baseline_band(template: &Template, window: &Window, trend: bool) -> Result<(B
 
 /// Checks a window against the template's history and the rules of a backtest.
 pub fn check_window(template: &Template, window: &Window, calibrating: bool) -> Result<(), BacktestError> {
+    let (first, last) = (template.history.first_month(), template.history.last_month());
+    if window.from > last {
+        return Err(BacktestError::Usage(format!(
+            "--from {} is after the last month of the history ({last})",
+            window.from
+        )));
+    }
     if window.to < window.from {
         return Err(BacktestError::Usage(format!(
             "--to ({}) must not come before --from ({})",
             window.to, window.from
         )));
     }
-    let (first, last) = (template.history.first_month(), template.history.last_month());
     if window.to > last {
         return Err(BacktestError::Usage(format!(
             "--to {} is after the last month of the history ({last})",

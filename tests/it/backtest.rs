@@ -314,7 +314,11 @@ fn bad_windows_are_refused_with_exit_status_1_and_nothing_written() {
         let out = hashcycle(&all, &project_dir());
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
-        assert!(stderr.contains("error"), "{args:?}: {stderr}");
+        assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(args[1]),
+            "{args:?}: the message names the bad month: {stderr}"
+        );
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
         assert!(!dir.join("backtest").exists(), "{args:?} wrote output");
     }
