@@ -167,6 +167,21 @@ pub fn check_window(template: &Template, window: &Window, calibrating: bool) -> 
             window.from
         )));
     }
+    // The starting fleet is made of the listed ASICs, so the first of them must be out before the start.
+    let first_asic = crate::backtest::data::frontier(
+        &template.models,
+        template.settings.frontier_min_improvement_share,
+        template.settings.nominal_unit_hashrate_ths,
+        window.to,
+    )
+    .into_iter()
+    .next();
+    if let Some(g) = first_asic.filter(|g| g.release >= window.from) {
+        return Err(BacktestError::Usage(format!(
+            "--from {} is not after the first ASIC of the model list ({}, released {}): the starting fleet is made of ASICs",
+            window.from, g.name, g.release
+        )));
+    }
     if window.n_in_sample() == 0 {
         return Err(BacktestError::Usage(format!(
             "--calibrate-until {} leaves no in-sample month after --from {}: the baseline{} needs some",

@@ -306,6 +306,7 @@ fn bad_windows_are_refused_with_exit_status_1_and_nothing_written() {
         vec!["--from", "2030-01"],
         vec!["--to", "2015-01"],
         vec!["--from", "2009-01"],
+        vec!["--from", "2012-01", "--to", "2016-12"],
         vec!["--from", "2021-01", "--calibrate-until", "2020-12"],
         vec!["--from", "2021-13"],
     ] {
