@@ -325,7 +325,7 @@ impl Template {
         let Some(idx) = top.entries.iter().position(|e| e.key == "backtest") else {
             p.push(
                 None,
-                "backtest",
+                "",
                 "a backtest template needs a [backtest] table (scenarios/backtest.toml documents it)",
             );
             return Err(error(file, text, p));
@@ -566,10 +566,30 @@ impl Template {
         to: YearMonth,
         values: Option<&[f64]>,
     ) -> Result<(Scenario, Hardware), ScenarioError> {
-        let (tree, hardware) = self.scenario_tree(from, to, values)?;
+        let (tree, hardware) = self
+            .scenario_tree(from, to, values)
+            .map_err(|e| self.locate_derived(e))?;
         let file = self.path.display().to_string();
-        let scenario = Scenario::from_tree(tree, &self.text, &file, &self.base_dir, Problems::default())?;
+        let scenario = Scenario::from_tree(tree, &self.text, &file, &self.base_dir, Problems::default())
+            .map_err(|e| self.locate_derived(e))?;
         Ok((scenario, hardware))
+    }
+
+    /// Problems with values the backtest derived from the data have no place in the text: point them at the
+    /// `[backtest]` table, which says how they are derived.
+    fn locate_derived(&self, mut error: ScenarioError) -> ScenarioError {
+        let header = "[backtest]";
+        let table_start = if self.text.starts_with(header) {
+            Some(0)
+        } else {
+            self.text.find(&format!("\n{header}")).map(|i| i + 1)
+        };
+        if let Some(start) = table_start {
+            for problem in error.problems.iter_mut().filter(|p| p.span.is_none()) {
+                problem.span = Some(start..start + header.len());
+            }
+        }
+        error
     }
 
     /// The template's text with the fitted parameters replaced by `values` in place, comments kept, under a

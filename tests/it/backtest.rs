@@ -309,6 +309,7 @@ fn bad_windows_are_refused_with_exit_status_1_and_nothing_written() {
         vec!["--from", "2012-01", "--to", "2016-12"],
         vec!["--from", "2021-01", "--calibrate-until", "2020-12"],
         vec!["--from", "2021-13"],
+        vec!["--scenario", "scenarios/base.toml"],
     ] {
         let mut all = vec!["backtest", "--out", dir.to_str().unwrap()];
         all.extend(&args);
