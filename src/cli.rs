@@ -1,4 +1,4 @@
-//! The command line: `run`, `check`, `sweep` (whole or one shard), `merge` and `plot`.
+//! The command line: `run`, `check`, `sweep` (whole or one shard), `merge`, `plot`, `backtest` and `calibrate`.
 //! Parses arguments, calls the library, reports outcomes.
 //!
 //! Exit status: 0 success; 1 a bad scenario or bad usage (nothing written); 2 a runtime or IO failure,
@@ -81,9 +81,57 @@ pub enum Command {
     },
     /// Regenerate charts and report.html of a run or sweep directory from its Parquet files.
     Plot {
-        /// A run directory (with run.json) or a sweep directory (with sweep.json).
+        /// A run directory (with run.json), a sweep directory (with sweep.json) or a backtest directory (with backtest.json).
         dir: PathBuf,
     },
+    /// Replay history: start from the real network of the month before --from, drive it with the real
+    /// price and fees, and compare the simulated hashrate with the real one; writes DIR/backtest/.
+    Backtest {
+        #[command(flatten)]
+        args: BacktestArgs,
+        /// Calibrate the template's fitted parameters on the in-sample months first (as `calibrate` does).
+        #[arg(long)]
+        calibrate: bool,
+    },
+    /// Fit the template's behaviour parameters on the in-sample months (up to --calibrate-until), write them
+    /// to DIR/backtest/calibrated.toml, and backtest the whole window with them.
+    Calibrate {
+        #[command(flatten)]
+        args: BacktestArgs,
+    },
+}
+
+/// Options shared by `backtest` and `calibrate`.
+#[derive(clap::Args, Debug)]
+pub struct BacktestArgs {
+    /// First simulated month, YYYY-MM (default: the template's `backtest.from_month`).
+    #[arg(long, value_parser = parse_year_month)]
+    pub from: Option<crate::model::units::YearMonth>,
+    /// Last simulated month, YYYY-MM (default: the last month of the history).
+    #[arg(long, value_parser = parse_year_month)]
+    pub to: Option<crate::model::units::YearMonth>,
+    /// Last in-sample month, YYYY-MM (default: the template's `backtest.calibrate_until_month`).
+    #[arg(long, value_parser = parse_year_month)]
+    pub calibrate_until: Option<crate::model::units::YearMonth>,
+    /// Paths of the backtest run (overrides the template's `simulation.paths`; calibration uses its own).
+    #[arg(long)]
+    pub paths: Option<u32>,
+    /// Master seed of the backtest run (overrides the template's `simulation.seed`).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Output root directory.
+    #[arg(long, default_value = "output")]
+    pub out: PathBuf,
+    /// The backtest template.
+    #[arg(long, default_value = "scenarios/backtest.toml")]
+    pub scenario: PathBuf,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+fn parse_year_month(text: &str) -> Result<crate::model::units::YearMonth, String> {
+    crate::model::units::YearMonth::parse(text).ok_or(format!("`{text}` is not a month in the form YYYY-MM"))
 }
 
 /// Outcome of a command: what to print and the exit status.
@@ -224,18 +272,67 @@ pub fn load_scenario(file: &std::path::Path) -> Result<Scenario, Failure> {
     Scenario::load(file).map_err(|e| Failure::Input(format!("error: {e}")))
 }
 
+/// `backtest` and `calibrate`: run, print the metrics, say where the results are.
+fn backtest(args: BacktestArgs, calibrate: bool) -> Result<(), Failure> {
+    if args.paths == Some(0) {
+        return Err(Failure::Input("error: --paths must be at least 1".into()));
+    }
+    if args.threads == Some(0) {
+        return Err(Failure::Input("error: --threads must be at least 1".into()));
+    }
+    let options = crate::backtest::BacktestOptions {
+        template: args.scenario,
+        from: args.from,
+        to: args.to,
+        calibrate_until: args.calibrate_until,
+        n_paths: args.paths,
+        seed: args.seed,
+        out_dir: args.out,
+        threads: args.threads,
+        calibrate,
+    };
+    let report = crate::backtest::run(&options).map_err(|e| match e {
+        crate::backtest::BacktestError::Template(_) | crate::backtest::BacktestError::Usage(_) => {
+            Failure::Input(format!("error: {e}"))
+        }
+        _ => Failure::Runtime(format!("error: {e}")),
+    })?;
+    print!("{}", crate::backtest::summary_text(&report.result));
+    println!(
+        "wrote {} ({:.1} s{})",
+        report.dir.display(),
+        report.result.wall_seconds,
+        if calibrate { ", with calibrated.toml" } else { "" }
+    );
+    if report.result.failures.is_empty() {
+        return Ok(());
+    }
+    let mut message = format!(
+        "error: {} path(s) stopped by a failed check:\n",
+        report.result.failures.len()
+    );
+    for f in report.result.failures.iter().take(20) {
+        message.push_str(&format!("  {f}\n"));
+    }
+    message.push_str("the other paths completed and were written");
+    Err(Failure::Runtime(message))
+}
+
 fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
+        Command::Backtest { args, calibrate } => backtest(args, calibrate),
+        Command::Calibrate { args } => backtest(args, true),
         Command::Plot { dir } => {
             let written = crate::output::report::plot_dir(&dir).map_err(|e| Failure::Runtime(format!("error: {e}")))?;
             let n_charts = written
                 .iter()
                 .filter(|p| p.extension().is_some_and(|e| e == "png"))
                 .count();
+            let report = written.iter().find(|p| p.extension().is_some_and(|e| e == "html"));
             println!(
-                "wrote {n_charts} charts (PNG and SVG) in {} and {}",
+                "wrote {n_charts} charts (PNG and SVG) in {}{}",
                 dir.join("charts").display(),
-                dir.join("report.html").display()
+                report.map_or(String::new(), |r| format!(" and {}", r.display()))
             );
             Ok(())
         }

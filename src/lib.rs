@@ -2,8 +2,10 @@
 //!
 //! A scenario file (`scenario`) becomes validated parameters (`model::params`); the engine
 //! (`model::engine`) steps each path month by month; `batch` runs paths in parallel; `output`
-//! writes Parquet tables and charts; `cli` is the command line.
+//! writes Parquet tables and charts; `backtest` replays history to test and calibrate the model; `cli` is
+//! the command line.
 
+pub mod backtest;
 pub mod batch;
 pub mod cli;
 pub mod model;

@@ -1,5 +1,6 @@
 //! Writing results: Parquet tables (polars), provenance, charts and the HTML report, and crash-safe output directories.
 
+pub mod backtest_tables;
 pub mod charts;
 pub mod dir;
 pub mod parquet;

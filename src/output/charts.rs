@@ -3,11 +3,12 @@
 //! Charts are drawn from the Parquet files and the provenance JSON alone, so `hashcycle plot DIR`
 //! redraws them at any time, byte for byte.
 //! - `data` and `sweep_data` read the tables and reduce them to what is drawn.
-//! - `fan`, `stack`, `heatmap` and `interval` draw one kind of chart each, framed by `page` on axes from
+//! - `fan`, `stack`, `heatmap`, `interval` and `backtest` draw one kind of chart each, framed by `page` on axes from
 //!   `axes`, in the look fixed by `style` and with numbers from `format`.
 //! - `canvas` draws each chart on the PNG and SVG canvases; `text` sets text in the embedded font.
 
 pub mod axes;
+pub mod backtest;
 pub mod canvas;
 pub mod data;
 pub mod fan;
@@ -51,6 +52,13 @@ pub fn render_run_data(dir: &Path, data: &RunData) -> Result<Vec<PathBuf>, Outpu
     write_all(&charts_dir(dir)?, &run_charts(data))
 }
 
+/// Reads a backtest's table and provenance in `dir`, writes `dir/charts/backtest_*.png` and `*.svg`, and
+/// returns the files written.
+pub fn render_backtest(dir: &Path) -> Result<Vec<PathBuf>, OutputError> {
+    let data = backtest::BacktestData::load(dir)?;
+    write_all(&charts_dir(dir)?, &[backtest::chart(&data)])
+}
+
 /// Reads a sweep's tables in `dir`, writes `dir/charts/*.png` and `*.svg`, and returns the files written.
 pub fn render_sweep(dir: &Path) -> Result<Vec<PathBuf>, OutputError> {
     render_sweep_data(dir, &SweepData::load(dir)?)
@@ -85,12 +93,17 @@ pub enum AnyChart {
     Stack(ChartEntry, StackChart),
     Heatmap(ChartEntry, heatmap::Heatmap),
     Interval(ChartEntry, interval::IntervalChart),
+    Backtest(ChartEntry, backtest::BacktestChart),
 }
 
 impl AnyChart {
     pub fn entry(&self) -> &ChartEntry {
         match self {
-            AnyChart::Fan(e, _) | AnyChart::Stack(e, _) | AnyChart::Heatmap(e, _) | AnyChart::Interval(e, _) => e,
+            AnyChart::Fan(e, _)
+            | AnyChart::Stack(e, _)
+            | AnyChart::Heatmap(e, _)
+            | AnyChart::Interval(e, _)
+            | AnyChart::Backtest(e, _) => e,
         }
     }
 
@@ -101,6 +114,7 @@ impl AnyChart {
             AnyChart::Stack(e, c) => write_chart(charts_dir, &e.stem, c),
             AnyChart::Heatmap(e, c) => write_chart(charts_dir, &e.stem, c),
             AnyChart::Interval(e, c) => write_chart(charts_dir, &e.stem, c),
+            AnyChart::Backtest(e, c) => write_chart(charts_dir, &e.stem, c),
         }
     }
 }

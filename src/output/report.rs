@@ -21,7 +21,8 @@ static REGULAR_TTF: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 static BOLD_TTF: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
 
 /// Regenerates the charts and `report.html` of a run or sweep directory from its Parquet files, deciding
-/// which by the presence of `run.json` or `sweep.json`. Returns every file written.
+/// which by the presence of `run.json` or `sweep.json`; a backtest directory (`backtest.json`) gets its chart
+/// redrawn. Returns every file written.
 pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, OutputError> {
     if !dir.is_dir() {
         return Err(OutputError::Missing {
@@ -39,11 +40,15 @@ pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, OutputError> {
         let data = SweepData::load(dir)?;
         written = charts::render_sweep_data(dir, &data)?;
         written.push(sweep_report(dir, &data)?);
+    } else if dir.join("backtest.json").is_file() {
+        // A backtest has its chart but no report.
+        written = charts::render_backtest(dir)?;
     } else {
         return Err(OutputError::Missing {
             path: dir.join("run.json"),
-            message: "neither run.json nor sweep.json is here, so this is not a hashcycle run or sweep directory"
-                .to_string(),
+            message:
+                "neither run.json, sweep.json nor backtest.json is here, so this is not a hashcycle run, sweep or backtest directory"
+                    .to_string(),
         });
     }
     Ok(written)

@@ -141,6 +141,108 @@ fn convert_value(value: &DeValue<'_>) -> Value {
     }
 }
 
+/// Writes a tree back as TOML text: scalars and inline arrays first, then sub-tables and arrays of tables.
+/// Comments and layout are not kept; this is for generated scenarios, which have none.
+pub fn to_toml(root: &Node) -> String {
+    let mut out = String::new();
+    if let Value::Table(table) = &root.value {
+        write_table(&mut out, table, "", false);
+    }
+    out
+}
+
+fn is_table_array(node: &Node) -> bool {
+    matches!(&node.value, Value::Array(items) if !items.is_empty() && items.iter().all(|i| matches!(i.value, Value::Table(_))))
+}
+
+fn write_table(out: &mut String, table: &Table, path: &str, array_entry: bool) {
+    let inline: Vec<&Entry> = table
+        .entries
+        .iter()
+        .filter(|e| !matches!(e.node.value, Value::Table(_)) && !is_table_array(&e.node))
+        .collect();
+    if !path.is_empty() {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        if array_entry {
+            out.push_str(&format!("[[{path}]]\n"));
+        } else {
+            out.push_str(&format!("[{path}]\n"));
+        }
+    }
+    for e in inline {
+        out.push_str(&format!("{} = {}\n", key_text(&e.key), value_text(&e.node.value)));
+    }
+    for e in &table.entries {
+        let child = if path.is_empty() {
+            key_text(&e.key)
+        } else {
+            format!("{path}.{}", key_text(&e.key))
+        };
+        match &e.node.value {
+            Value::Table(t) => write_table(out, t, &child, false),
+            Value::Array(items) if is_table_array(&e.node) => {
+                for item in items {
+                    if let Value::Table(t) = &item.value {
+                        write_table(out, t, &child, true);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn key_text(key: &str) -> String {
+    if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        key.to_string()
+    } else {
+        string_text(key)
+    }
+}
+
+fn string_text(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn value_text(value: &Value) -> String {
+    match value {
+        Value::Str(s) => string_text(s),
+        Value::Int(i) => i.to_string(),
+        // Debug keeps every digit and a decimal point or exponent, so the value reads back as the same float.
+        Value::Float(x) if x.is_nan() => "nan".to_string(),
+        Value::Float(x) if x.is_infinite() => if *x > 0.0 { "inf" } else { "-inf" }.to_string(),
+        Value::Float(x) => format!("{x:?}"),
+        Value::Bool(b) => b.to_string(),
+        Value::Datetime(d) => d.clone(),
+        Value::Array(items) => {
+            let parts: Vec<String> = items.iter().map(|i| value_text(&i.value)).collect();
+            format!("[{}]", parts.join(", "))
+        }
+        Value::Table(t) => {
+            let parts: Vec<String> = t
+                .entries
+                .iter()
+                .map(|e| format!("{} = {}", key_text(&e.key), value_text(&e.node.value)))
+                .collect();
+            format!("{{ {} }}", parts.join(", "))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,5 +270,36 @@ mod tests {
         let (_, errors) = parse("[a]\nx = = 1\n");
         assert!(!errors.is_empty());
         assert!(errors[0].span.is_some());
+    }
+
+    #[test]
+    fn written_toml_reads_back_as_the_same_tree() {
+        let text = "top = 1\n[a]\nx = 1.5e-7\ny = \"q\\\"s\"\nz = [1, 2]\nt = { k = true }\n[a.b]\nw = -3\n[[c]]\nname = \"one\"\n[[c]]\nname = \"two\"\nv = 1e20\n";
+        let (root, errors) = parse(text);
+        assert!(errors.is_empty());
+        let (again, errors) = parse(&to_toml(&root));
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(strip_spans(&root), strip_spans(&again));
+    }
+
+    fn strip_spans(node: &Node) -> Node {
+        Node {
+            span: None,
+            value: match &node.value {
+                Value::Array(items) => Value::Array(items.iter().map(strip_spans).collect()),
+                Value::Table(t) => Value::Table(Table {
+                    entries: t
+                        .entries
+                        .iter()
+                        .map(|e| Entry {
+                            key: e.key.clone(),
+                            key_span: None,
+                            node: strip_spans(&e.node),
+                        })
+                        .collect(),
+                }),
+                other => other.clone(),
+            },
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! Integration tests: one binary, one file per behaviour area.
 
+mod backtest;
 mod charts;
 mod cli_errors;
 mod conservation;

@@ -136,6 +136,17 @@ impl Axis {
     }
 }
 
+impl Axis {
+    /// A log10 value axis for hashrate: values are plotted as log10, ticks read `0.5 EH/s`, `1,000 EH/s`.
+    pub fn log_ehs(lo: f64, hi: f64, desc: impl Into<String>) -> Axis {
+        let usd = Axis::log_usd(lo, hi, desc);
+        Axis {
+            label: Box::new(|v| format::ehs_round(10f64.powf(v))),
+            ..usd
+        }
+    }
+}
+
 /// Options for a plot area.
 #[derive(Clone, Copy, Debug)]
 pub struct PlotOptions {

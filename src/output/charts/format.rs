@@ -124,6 +124,19 @@ pub fn ehs_axis(v: f64, step: f64) -> String {
     format!("{} EH/s", grouped(v, decimals_for(step, 1.0)))
 }
 
+/// A round hashrate for a log axis: `0.5 EH/s`, `20 EH/s`, `1,000 EH/s`, `1.5 EH/s` (ticks are round, so one
+/// significant decimal is all they need).
+pub fn ehs_round(v: f64) -> String {
+    let decimals = if v > 0.0 && v < 1.0 {
+        (-v.log10().floor()) as usize
+    } else if (v - v.round()).abs() > 1e-9 {
+        1
+    } else {
+        0
+    };
+    format!("{} EH/s", grouped(v, decimals))
+}
+
 /// A share as a percentage: `12.5%`, `0.3%`, `100%`.
 pub fn pct(share: f64) -> String {
     if !share.is_finite() {
