@@ -299,7 +299,7 @@ fn backtest(args: BacktestArgs, calibrate: bool) -> Result<(), Failure> {
     })?;
     print!("{}", crate::backtest::summary_text(&report.result));
     println!(
-        "wrote {} ({:.1} s{})",
+        "wrote {} ({:.2} s{})",
         report.dir.display(),
         report.result.wall_seconds,
         if calibrate { ", with calibrated.toml" } else { "" }
