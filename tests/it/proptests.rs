@@ -18,6 +18,14 @@ use crate::support::{apply, assert_all_finite, assert_summary_finite, non_finite
 /// Cases per property: enough to reach the corners of every range over time, few enough for the debug
 /// profile to finish in seconds.
 const CASES: u32 = 256;
+
+/// `CASES`, or `PROPTEST_CASES` from the environment for a longer search.
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(CASES)
+}
 /// Paths simulated per case.
 const PATHS_PER_CASE: u32 = 3;
 /// Horizons are drawn up to this many months.
@@ -399,7 +407,7 @@ fn build(case: &Case) -> Scenario {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: CASES, max_shrink_iters: 200, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), max_shrink_iters: 200, ..ProptestConfig::default() })]
 
     #[test]
     fn valid_scenarios_simulate_without_panics_non_finite_numbers_or_failed_checks(case in case()) {
