@@ -90,13 +90,8 @@ pub fn read_frame(path: &Path) -> Result<DataFrame, OutputError> {
         .map_err(|e| OutputError::polars(path, e))
 }
 
-/// Reads only `columns` of a Parquet file, so memory follows what a reader uses, not the table's width.
-pub fn read_columns(path: &Path, columns: &[&str]) -> Result<DataFrame, OutputError> {
-    read_columns_where(path, columns, Ok)
-}
-
-/// Reads `columns` of a Parquet file in slices of at most `READ_SLICE_ROWS` rows, keeping what `keep`
-/// returns of each slice: memory follows the rows kept, not the table's length.
+/// Reads only `columns` of a Parquet file, in slices of at most `READ_SLICE_ROWS` rows, keeping what `keep`
+/// returns of each slice: memory follows the columns read and the rows kept, not the table's size.
 pub fn read_columns_where(
     path: &Path,
     columns: &[&str],
@@ -107,28 +102,19 @@ pub fn read_columns_where(
         Ok(ParquetReader::new(file).with_columns(Some(columns.iter().map(|c| c.to_string()).collect())))
     };
     let n_rows = open()?.num_rows().map_err(|e| OutputError::polars(path, e))?;
-    let mut kept: Option<DataFrame> = None;
-    let mut offset = 0;
-    loop {
-        let len = READ_SLICE_ROWS.min(n_rows - offset);
-        let slice = open()?
-            .with_slice(Some((offset, len)))
+    let mut read_slice = |offset: usize| -> Result<DataFrame, OutputError> {
+        open()?
+            .with_slice(Some((offset, READ_SLICE_ROWS.min(n_rows - offset))))
             .finish()
             .and_then(&mut keep)
+            .map_err(|e| OutputError::polars(path, e))
+    };
+    // The first slice is read even from an empty table, so the result always has the columns.
+    let mut all = read_slice(0)?;
+    for offset in (READ_SLICE_ROWS..n_rows).step_by(READ_SLICE_ROWS) {
+        all.vstack_mut(&read_slice(offset)?)
             .map_err(|e| OutputError::polars(path, e))?;
-        kept = Some(match kept {
-            None => slice,
-            Some(mut all) => {
-                all.vstack_mut(&slice).map_err(|e| OutputError::polars(path, e))?;
-                all
-            }
-        });
-        offset += len;
-        if offset >= n_rows {
-            break;
-        }
     }
-    let mut all = kept.expect("the loop runs at least once");
     all.rechunk_mut();
     Ok(all)
 }

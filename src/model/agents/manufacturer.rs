@@ -132,28 +132,19 @@ impl FuturesContract {
             return;
         }
         let n = n.min(total);
-        let mut taken_total = 0;
-        let mut shares = [0u64; 32];
-        for (k, part) in self.parts.iter().enumerate().take(shares.len()) {
-            // Integer arithmetic keeps the split exact: floor(n × left / total).
-            let share = (n as u128 * part.units_left as u128 / total as u128) as u64;
-            shares[k] = share;
-            taken_total += share;
-        }
-        // The few units left over by rounding go to the parts with room, in order.
+        // Integer arithmetic keeps the split exact: floor(n × left / total) each, and the few units left over
+        // by rounding go to the parts with room, in order.
+        let floor_share = |left: u64| (n as u128 * left as u128 / total as u128) as u64;
+        let taken_total: u64 = self.parts.iter().map(|p| floor_share(p.units_left)).sum();
         let mut left_over = n - taken_total;
-        for (k, part) in self.parts.iter().enumerate().take(shares.len()) {
-            if left_over == 0 {
-                break;
-            }
-            let extra = (part.units_left - shares[k]).min(left_over);
-            shares[k] += extra;
+        for part in &mut self.parts {
+            let share = floor_share(part.units_left);
+            let extra = (part.units_left - share).min(left_over);
             left_over -= extra;
-        }
-        for (k, part) in self.parts.iter_mut().enumerate().take(shares.len()) {
-            if shares[k] > 0 {
-                part.units_left -= shares[k];
-                each(part.region_idx, part.duty_per_unit_usd, shares[k]);
+            let taken = share + extra;
+            if taken > 0 {
+                part.units_left -= taken;
+                each(part.region_idx, part.duty_per_unit_usd, taken);
             }
         }
     }

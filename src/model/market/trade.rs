@@ -757,6 +757,10 @@ pub fn buyers_purchase(w: &mut World) {
     let mut used_mw = std::mem::take(&mut w.trade_scratch.used_mw);
     used_mw_for_decisions(w, &mut used_mw);
     let mut dealer_demand_units = 0.0;
+    // Where every region sees the same landed prices and room is unlimited, buying region by region
+    // gives the same result as buying once and sharing the machines out by the regions' weights.
+    // Neither changes during the month's purchases.
+    let uniform = !w.regions.any_limited() && !w.regions.any_tariff() && !any_local_assembly(params);
     for segment in Segment::ALL {
         let sp = &params.segments[segment.idx()];
         offers.clear();
@@ -864,9 +868,6 @@ pub fn buyers_purchase(w: &mut World) {
         let mut liquidity = books.liquidity_usd();
         let mut region_offers = std::mem::take(&mut w.trade_scratch.region_offers);
         let mut parts = std::mem::take(&mut w.trade_scratch.region_parts);
-        // Where every region sees the same landed prices and room is unlimited, buying region by region
-        // gives the same result as buying once and sharing the machines out by the regions' weights.
-        let uniform = !w.regions.any_limited() && !w.regions.any_tariff() && !any_local_assembly(params);
         let n_passes = if uniform { 1 } else { params.regions.len() };
         let total_budget: f64 = region_budgets.iter().sum();
         for r in 0..n_passes {

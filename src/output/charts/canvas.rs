@@ -381,6 +381,20 @@ impl<'a> SvgCanvas<'a> {
     }
 
     /// ` fill-opacity="…"` (or stroke) when the colour is translucent.
+    /// The SVG paint attributes of a shape drawn filled, or outlined with a stroke of `stroke_width`.
+    fn fill_or_stroke(color: BackendColor, stroke_width: u32, fill: bool) -> String {
+        if fill {
+            format!("fill=\"{}\"{}", Self::paint(color), Self::opacity("fill", color))
+        } else {
+            format!(
+                "fill=\"none\" stroke=\"{}\"{} stroke-width=\"{}\"",
+                Self::paint(color),
+                Self::opacity("stroke", color),
+                stroke_width.max(1)
+            )
+        }
+    }
+
     fn opacity(attr: &str, color: BackendColor) -> String {
         if color.alpha >= 1.0 {
             String::new()
@@ -494,16 +508,7 @@ impl DrawingBackend for SvgCanvas<'_> {
         }
         let (x0, y0) = (upper_left.0.min(bottom_right.0), upper_left.1.min(bottom_right.1));
         let (x1, y1) = (upper_left.0.max(bottom_right.0), upper_left.1.max(bottom_right.1));
-        let paint = if fill {
-            format!("fill=\"{}\"{}", Self::paint(color), Self::opacity("fill", color))
-        } else {
-            format!(
-                "fill=\"none\" stroke=\"{}\"{} stroke-width=\"{}\"",
-                Self::paint(color),
-                Self::opacity("stroke", color),
-                style.stroke_width().max(1)
-            )
-        };
+        let paint = Self::fill_or_stroke(color, style.stroke_width(), fill);
         let _ = writeln!(
             self.body,
             "<rect x=\"{x0}\" y=\"{y0}\" width=\"{}\" height=\"{}\" {paint}/>",
@@ -538,16 +543,7 @@ impl DrawingBackend for SvgCanvas<'_> {
         if color.alpha == 0.0 {
             return Ok(());
         }
-        let paint = if fill {
-            format!("fill=\"{}\"{}", Self::paint(color), Self::opacity("fill", color))
-        } else {
-            format!(
-                "fill=\"none\" stroke=\"{}\"{} stroke-width=\"{}\"",
-                Self::paint(color),
-                Self::opacity("stroke", color),
-                style.stroke_width().max(1)
-            )
-        };
+        let paint = Self::fill_or_stroke(color, style.stroke_width(), fill);
         let _ = writeln!(
             self.body,
             "<circle cx=\"{}\" cy=\"{}\" r=\"{radius}\" {paint}/>",

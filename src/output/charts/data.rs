@@ -12,7 +12,7 @@ use crate::model::units::YearMonth;
 use crate::output::OutputError;
 use crate::output::charts::axes::{Marker, MarkerKind};
 use crate::output::charts::format;
-use crate::output::parquet::{read_columns, read_columns_where, read_frame};
+use crate::output::parquet::{read_columns_where, read_frame};
 use crate::scenario::overrides;
 use crate::scenario::raw::{self, Value};
 
@@ -32,8 +32,38 @@ impl Table {
 
     /// Reads only `columns` of `dir/file`; a missing file or column is an `OutputError::Missing` naming it.
     pub fn read_columns(dir: &Path, file: &str, columns: &[&str]) -> Result<Table, OutputError> {
+        Table::read_where(dir, file, columns, Ok)
+    }
+
+    /// Reads `columns` of `dir/file`, keeping only the rows whose string column `key` holds one of `values`;
+    /// the table is read in slices, so memory follows the rows kept.
+    pub fn read_rows_where(
+        dir: &Path,
+        file: &str,
+        columns: &[&str],
+        key: &str,
+        values: &[&str],
+    ) -> Result<Table, OutputError> {
+        Table::read_where(dir, file, columns, |df| {
+            let mask: BooleanChunked = df
+                .column(key)?
+                .str()?
+                .iter()
+                .map(|v| Some(v.is_some_and(|v| values.contains(&v))))
+                .collect();
+            df.filter(&mask)
+        })
+    }
+
+    /// Reads `columns` of `dir/file` in slices, keeping what `keep` returns of each.
+    fn read_where(
+        dir: &Path,
+        file: &str,
+        columns: &[&str],
+        keep: impl FnMut(DataFrame) -> polars::prelude::PolarsResult<DataFrame>,
+    ) -> Result<Table, OutputError> {
         let path = Table::existing(dir, file)?;
-        let df = read_columns(&path, columns).map_err(|e| match e {
+        let df = read_columns_where(&path, columns, keep).map_err(|e| match e {
             OutputError::Polars { .. } => OutputError::Missing {
                 path: path.clone(),
                 message: format!("cannot read columns {} ({e})", columns.join(", ")),
@@ -52,34 +82,6 @@ impl Table {
             });
         }
         Ok(path)
-    }
-
-    /// Reads `columns` of `dir/file`, keeping only the rows whose string column `key` holds one of `values`;
-    /// the table is read in slices, so memory follows the rows kept.
-    pub fn read_rows_where(
-        dir: &Path,
-        file: &str,
-        columns: &[&str],
-        key: &str,
-        values: &[&str],
-    ) -> Result<Table, OutputError> {
-        let path = Table::existing(dir, file)?;
-        let df = read_columns_where(&path, columns, |df| {
-            let strings = df.column(key)?.str()?;
-            let mask: BooleanChunked = strings
-                .iter()
-                .map(|v| Some(v.is_some_and(|v| values.contains(&v))))
-                .collect();
-            df.filter(&mask)
-        })
-        .map_err(|e| match e {
-            OutputError::Polars { .. } => OutputError::Missing {
-                path: path.clone(),
-                message: format!("cannot read columns {} ({e})", columns.join(", ")),
-            },
-            e => e,
-        })?;
-        Ok(Table { path, df })
     }
 
     /// A string column as codes into its distinct values, numbered in order of first appearance
@@ -673,13 +675,7 @@ fn trim_float(v: f64) -> String {
 
 fn figures(summary: &Table) -> Result<(Vec<MakerFigures>, NetworkFigures), OutputError> {
     let paths = summary.u32s("path")?;
-    let makers = summary.strs("manufacturer")?;
-    let mut names: Vec<String> = vec![];
-    for n in &makers {
-        if !n.is_empty() && !names.contains(n) {
-            names.push(n.clone());
-        }
-    }
+    let (names, maker_codes) = summary.codes("manufacturer")?;
     let min_cash = summary.f64s("min_cash_usd")?;
     let end_cash = summary.f64s("end_cash_usd")?;
     let revenue = summary.f64s("revenue_usd")?;
@@ -697,8 +693,10 @@ fn figures(summary: &Table) -> Result<(Vec<MakerFigures>, NetworkFigures), Outpu
         }
     };
     let mut maker_figures = vec![];
-    for name in names {
-        let rows: Vec<usize> = (0..summary.height()).filter(|&r| makers[r] == name).collect();
+    for (code, name) in names.into_iter().enumerate() {
+        let rows: Vec<usize> = (0..summary.height())
+            .filter(|&r| maker_codes[r] == code as u32)
+            .collect();
         maker_figures.push(MakerFigures {
             n_paths: rows.len(),
             p_cash_below_zero: share_of(&below, &rows),

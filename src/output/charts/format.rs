@@ -40,6 +40,11 @@ fn signed(negative: bool, body: String) -> String {
 
 /// Money with a compact suffix and about two significant figures: `$1.2M`, `$3.4B`, `−$250K`, `$12`.
 pub fn usd(v: f64) -> String {
+    compact(v, "$")
+}
+
+/// `v` with a compact suffix (K, M, B, T) after `prefix`, to about two significant figures.
+fn compact(v: f64, prefix: &str) -> String {
     if !v.is_finite() {
         return "n/a".to_string();
     }
@@ -47,7 +52,7 @@ pub fn usd(v: f64) -> String {
     let (divisor, suffix) = scale_for(m);
     let x = m / divisor;
     let decimals = if x < 10.0 && divisor > 1.0 { 1 } else { 0 };
-    signed(v < 0.0 && m >= 0.5, format!("${x:.decimals$}{suffix}"))
+    signed(v < 0.0 && m >= 0.5, format!("{prefix}{x:.decimals$}{suffix}"))
 }
 
 /// Money with a compact suffix and no needless `.0`: `$1M`, `$300K`, `$2.5M`; for log axes, whose ticks are
@@ -58,36 +63,28 @@ pub fn usd_round(v: f64) -> String {
 
 /// Money on an axis whose ticks are `step` apart and whose largest magnitude is `max_abs`.
 pub fn usd_axis(v: f64, step: f64, max_abs: f64) -> String {
+    compact_axis(v, step, max_abs, "$")
+}
+
+/// An axis tick with a compact suffix after `prefix`, with as many decimals as the tick step needs.
+fn compact_axis(v: f64, step: f64, max_abs: f64, prefix: &str) -> String {
     let (divisor, suffix) = scale_for(max_abs);
     let decimals = decimals_for(step, divisor);
     let x = v.abs() / divisor;
     if x < 0.5 * 10f64.powi(-(decimals as i32)) {
-        return "$0".to_string();
+        return format!("{prefix}0");
     }
-    signed(v < 0.0, format!("${x:.decimals$}{suffix}"))
+    signed(v < 0.0, format!("{prefix}{x:.decimals$}{suffix}"))
 }
 
 /// A count with a compact suffix: `850`, `12K`, `1.2M`.
 pub fn count(v: f64) -> String {
-    if !v.is_finite() {
-        return "n/a".to_string();
-    }
-    let m = v.abs();
-    let (divisor, suffix) = scale_for(m);
-    let x = m / divisor;
-    let decimals = if x < 10.0 && divisor > 1.0 { 1 } else { 0 };
-    signed(v < 0.0 && m >= 0.5, format!("{x:.decimals$}{suffix}"))
+    compact(v, "")
 }
 
 /// A count on an axis whose ticks are `step` apart.
 pub fn count_axis(v: f64, step: f64, max_abs: f64) -> String {
-    let (divisor, suffix) = scale_for(max_abs);
-    let decimals = decimals_for(step, divisor);
-    let x = v.abs() / divisor;
-    if x < 0.5 * 10f64.powi(-(decimals as i32)) {
-        return "0".to_string();
-    }
-    signed(v < 0.0, format!("{x:.decimals$}{suffix}"))
+    compact_axis(v, step, max_abs, "")
 }
 
 /// Thousands separators: `1,250`.
