@@ -13,7 +13,8 @@
 //! 5. **Valuation**: used-machine prices, manufacturers produce and price, dealers price.
 //! 6. **Futures deliveries**: batches fall due; buyers walk away or pay the balance; late batches are refunded.
 //! 7. **Dealers**: installments are paid or defaulted; dealers stockpile (bull) or take installments (bear).
-//! 8. **Buyers**: key accounts, then retail, sign futures and buy spot; machines ship to regions.
+//! 8. **Buyers**: key accounts, then retail, sign futures and buy spot; machines ship to regions, each
+//!    cohort's month of deliveries and purchases as one consignment.
 //! 9. **Segments' finance**: retail inflow in bull regimes, churn of segments out of cash, interest.
 //! 10. **Manufacturers' finance**: self-mining of unsold stock, write-downs and scrapping, fixed costs,
 //!     wafer orders for month `t + L`, distress.
@@ -360,15 +361,17 @@ impl<'p> World<'p> {
             0.0
         };
         self.fleet.distribute_revenue(usd_per_ths_month, &params.generations);
-        for c in 0..self.fleet.n_cohorts() {
-            if self.fleet.units[c] == 0 && self.fleet.power_cost_usd[c] == 0.0 {
-                continue;
+        // Cohorts are laid out segment-slowest: the first half are key accounts', the second retail's.
+        let per_segment = self.fleet.n_cohorts() / 2;
+        for (s, books) in self.segments.iter_mut().enumerate() {
+            for c in s * per_segment..(s + 1) * per_segment {
+                if self.fleet.units[c] == 0 && self.fleet.power_cost_usd[c] == 0.0 {
+                    continue;
+                }
+                books.cash_usd += self.fleet.revenue_usd[c] - self.fleet.power_cost_usd[c];
+                books.flows.revenue_usd += self.fleet.revenue_usd[c];
+                books.flows.power_cost_usd += self.fleet.power_cost_usd[c];
             }
-            let (segment, _, _) = self.fleet.cohort_parts(c);
-            let books = &mut self.segments[segment.idx()];
-            books.cash_usd += self.fleet.revenue_usd[c] - self.fleet.power_cost_usd[c];
-            books.flows.revenue_usd += self.fleet.revenue_usd[c];
-            books.flows.power_cost_usd += self.fleet.power_cost_usd[c];
         }
         let mut self_mining_power_usd = 0.0;
         for (m, mp) in self.manufacturers.iter_mut().zip(&params.manufacturers) {
@@ -407,6 +410,7 @@ impl<'p> World<'p> {
 
         // 8. Buyers.
         trade::buyers_purchase(self);
+        trade::dispatch_shipments(self);
 
         // 9. Segments' finance; regions that filled up build sites.
         trade::segments_finance(self);

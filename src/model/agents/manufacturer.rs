@@ -134,7 +134,11 @@ impl FuturesContract {
         let n = n.min(total);
         // Integer arithmetic keeps the split exact: floor(n × left / total) each, and the few units left over
         // by rounding go to the parts with room, in order.
-        let floor_share = |left: u64| (n as u128 * left as u128 / total as u128) as u64;
+        // The product fits in 64 bits for any realistic book; 128-bit division only when it would not.
+        let floor_share = |left: u64| match n.checked_mul(left) {
+            Some(product) => product / total,
+            None => (n as u128 * left as u128 / total as u128) as u64,
+        };
         let taken_total: u64 = self.parts.iter().map(|p| floor_share(p.units_left)).sum();
         let mut left_over = n - taken_total;
         for part in &mut self.parts {

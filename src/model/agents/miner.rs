@@ -219,14 +219,21 @@ impl Fleet {
                 self.q_now[rg] = q;
                 let history = &mut self.q_retire_history[rg * self.history_len..(rg + 1) * self.history_len];
                 history[self.history_pos] = q_retire;
-                // The highest share of sites still worth keeping over each segment's window, newest first.
+                if !active {
+                    // Read only for cohorts with machines; the history above is still kept.
+                    continue;
+                }
+                // The highest share of sites still worth keeping over each segment's window: the last
+                // `window` entries of the ring, which wrap past its start when the window is longer than
+                // the entries since.
                 for (s, &window) in windows.iter().enumerate() {
-                    let mut best = 0.0f64;
-                    let mut pos = self.history_pos;
-                    for _ in 0..window {
-                        best = best.max(history[pos]);
-                        pos = if pos == 0 { self.history_len - 1 } else { pos - 1 };
-                    }
+                    let newest = self.history_pos;
+                    let best = if window <= newest + 1 {
+                        max_of(&history[newest + 1 - window..=newest])
+                    } else {
+                        let wrapped = window - (newest + 1);
+                        max_of(&history[..=newest]).max(max_of(&history[self.history_len - wrapped..]))
+                    };
                     self.window_max[s * n_rg + rg] = best;
                 }
             }
@@ -294,33 +301,52 @@ impl Fleet {
 
     /// Running hashrate of every cohort, in TH/s.
     pub fn running_ths(&self, generations: &[GenerationParams]) -> f64 {
-        let mut total = 0.0;
-        for (c, &running) in self.running.iter().enumerate() {
-            if running > 0 {
-                total += running as f64 * generations[c % self.n_generations].hashrate_ths;
-            }
-        }
-        total
+        weighted_ths(&self.running, generations)
     }
 
     /// Installed hashrate (running or off), in TH/s.
     pub fn installed_ths(&self, generations: &[GenerationParams]) -> f64 {
-        let mut total = 0.0;
-        for (c, &units) in self.units.iter().enumerate() {
-            if units > 0 {
-                total += units as f64 * generations[c % self.n_generations].hashrate_ths;
-            }
-        }
-        total
+        weighted_ths(&self.units, generations)
     }
 
     /// Shares the month's mining revenue among cohorts in proportion to running hashrate.
     pub fn distribute_revenue(&mut self, usd_per_ths_month: f64, generations: &[GenerationParams]) {
-        for c in 0..self.units.len() {
-            self.revenue_usd[c] =
-                self.running[c] as f64 * generations[c % self.n_generations].hashrate_ths * usd_per_ths_month;
+        // Cohorts are laid out generation-fastest, so each chunk of `n_generations` lines up with `generations`.
+        if self.n_generations == 0 {
+            return;
+        }
+        for (revenue, running) in self
+            .revenue_usd
+            .chunks_exact_mut(self.n_generations)
+            .zip(self.running.chunks_exact(self.n_generations))
+        {
+            for ((r, &n), g) in revenue.iter_mut().zip(running).zip(generations) {
+                *r = n as f64 * g.hashrate_ths * usd_per_ths_month;
+            }
         }
     }
+}
+
+/// Largest value of a slice of shares (0 for an empty one).
+fn max_of(values: &[f64]) -> f64 {
+    values.iter().fold(0.0f64, |best, &v| best.max(v))
+}
+
+/// Sum over cohorts of machines × TH/s of their generation, in cohort order (cohorts are laid out
+/// generation-fastest, so each chunk of `generations.len()` cohorts lines up with `generations`).
+fn weighted_ths(units_per_cohort: &[u64], generations: &[GenerationParams]) -> f64 {
+    let mut total = 0.0;
+    if generations.is_empty() {
+        return total;
+    }
+    for chunk in units_per_cohort.chunks_exact(generations.len()) {
+        for (&n, g) in chunk.iter().zip(generations) {
+            if n > 0 {
+                total += n as f64 * g.hashrate_ths;
+            }
+        }
+    }
+    total
 }
 
 /// Standardised log distance of the breakeven power price from the region's median site price.

@@ -27,6 +27,8 @@ pub struct Scratch {
     region_parts: Vec<u64>,
     capacity_units: Vec<f64>,
     realisable_usd: Vec<f64>,
+    /// Machines shipped this month per cohort and not yet scheduled to arrive (see `dispatch_shipments`).
+    shipped_units: Vec<u64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -548,8 +550,32 @@ fn ship_to(w: &mut World, segment: Segment, region_idx: usize, g: usize, units: 
         w.fleet.arrived[c] += units;
     } else {
         w.fleet.in_transit[c] += units;
-        w.queue
-            .schedule(Month(w.month.0 + lag), Event::MachinesArrive { cohort_idx: c, units });
+        let shipped = &mut w.trade_scratch.shipped_units;
+        if shipped.len() != w.fleet.n_cohorts() {
+            shipped.clear();
+            shipped.resize(w.fleet.n_cohorts(), 0);
+        }
+        shipped[c] += units;
+    }
+}
+
+/// Everything a cohort was shipped this month travels as one consignment: one arrival per cohort, after
+/// the segment's shipping lag. Called once the month's deliveries and purchases are done.
+pub fn dispatch_shipments(w: &mut World) {
+    let arrival = w.month.0;
+    let per_segment = w.fleet.n_cohorts() / 2;
+    let lags = w.params.segments.each_ref().map(|s| s.shipping_lag_months);
+    for (c, units) in w.trade_scratch.shipped_units.iter_mut().enumerate() {
+        if *units > 0 {
+            let lag = lags[c / per_segment];
+            w.queue.schedule(
+                Month(arrival + lag),
+                Event::MachinesArrive {
+                    cohort_idx: c,
+                    units: std::mem::take(units),
+                },
+            );
+        }
     }
 }
 
