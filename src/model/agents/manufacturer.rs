@@ -139,10 +139,30 @@ impl FuturesContract {
             Some(product) => product / total,
             None => (n as u128 * left as u128 / total as u128) as u64,
         };
-        let taken_total: u64 = self.parts.iter().map(|p| floor_share(p.units_left)).sum();
+        // Each share is one integer division; a book's few parts keep theirs on the stack, more parts work
+        // them out twice.
+        const ON_STACK: usize = 16;
+        let mut shares = [0u64; ON_STACK];
+        let taken_total: u64 = if n == total {
+            total
+        } else if self.parts.len() <= ON_STACK {
+            for (share, part) in shares.iter_mut().zip(&self.parts) {
+                *share = floor_share(part.units_left);
+            }
+            shares.iter().sum()
+        } else {
+            self.parts.iter().map(|p| floor_share(p.units_left)).sum()
+        };
         let mut left_over = n - taken_total;
-        for part in &mut self.parts {
-            let share = floor_share(part.units_left);
+        let on_stack = self.parts.len() <= ON_STACK;
+        for (i, part) in self.parts.iter_mut().enumerate() {
+            let share = if n == total {
+                part.units_left
+            } else if on_stack {
+                shares[i]
+            } else {
+                floor_share(part.units_left)
+            };
             let extra = (part.units_left - share).min(left_over);
             left_over -= extra;
             let taken = share + extra;

@@ -196,15 +196,25 @@ impl Fleet {
             self.window_max = vec![1.0; 2 * n_rg];
         }
         // Share of sites that pay their power, per (region, generation): now, and for retirement (ring).
-        for (region_idx, region) in regions.iter().enumerate() {
+        let (history_len, newest) = (self.history_len, self.history_pos);
+        let ln_kwh_per_th_day = &self.ln_kwh_per_th_day[..n_gen];
+        let (window_max_key_account, window_max_retail) = self.window_max.split_at_mut(n_rg);
+        for (region_idx, region) in regions.iter().enumerate().take(self.n_regions) {
             let ln_cost_factor = power_price_usd_per_kwh[region_idx].ln() + opex_share_of_power[region_idx].ln_1p();
             let sigma = region.site_power_price_dispersion_log;
-            for generation_idx in 0..n_gen {
-                let rg = region_idx * n_gen + generation_idx;
-                let active = self.units[self.cohort_idx(Segment::KeyAccount, region_idx, generation_idx)] > 0
-                    || self.units[self.cohort_idx(Segment::Retail, region_idx, generation_idx)] > 0;
+            let run = region_idx * n_gen..(region_idx + 1) * n_gen;
+            let units_key_account = &self.units[run.clone()];
+            let units_retail = &self.units[n_rg + run.start..n_rg + run.end];
+            let q_now = &mut self.q_now[run.clone()];
+            let histories = &mut self.q_retire_history[run.start * history_len..run.end * history_len];
+            let mut window_max = [
+                &mut window_max_key_account[run.clone()],
+                &mut window_max_retail[run.clone()],
+            ];
+            for g in 0..n_gen {
+                let active = units_key_account[g] > 0 || units_retail[g] > 0;
                 let (q, q_retire) = if active {
-                    let ln_cost = self.ln_kwh_per_th_day[generation_idx] + ln_cost_factor;
+                    let ln_cost = ln_kwh_per_th_day[g] + ln_cost_factor;
                     let q = norm_cdf_fast(standardised_gap(ln_revenue - ln_cost, sigma));
                     let q_retire = if ln_retire_revenue > ln_revenue {
                         norm_cdf_fast(standardised_gap(ln_retire_revenue - ln_cost, sigma))
@@ -216,9 +226,9 @@ impl Fleet {
                     // Nothing installed: the value is never read, and a full share retires nothing later.
                     (1.0, 1.0)
                 };
-                self.q_now[rg] = q;
-                let history = &mut self.q_retire_history[rg * self.history_len..(rg + 1) * self.history_len];
-                history[self.history_pos] = q_retire;
+                q_now[g] = q;
+                let history = &mut histories[g * history_len..(g + 1) * history_len];
+                history[newest] = q_retire;
                 if !active {
                     // Read only for cohorts with machines; the history above is still kept.
                     continue;
@@ -226,73 +236,81 @@ impl Fleet {
                 // The highest share of sites still worth keeping over each segment's window: the last
                 // `window` entries of the ring, which wrap past its start when the window is longer than
                 // the entries since.
-                for (s, &window) in windows.iter().enumerate() {
-                    let newest = self.history_pos;
-                    let best = if window <= newest + 1 {
+                for (window_max, &window) in window_max.iter_mut().zip(&windows) {
+                    window_max[g] = if window <= newest + 1 {
                         max_of(&history[newest + 1 - window..=newest])
                     } else {
                         let wrapped = window - (newest + 1);
-                        max_of(&history[..=newest]).max(max_of(&history[self.history_len - wrapped..]))
+                        max_of(&history[..=newest]).max(max_of(&history[history_len - wrapped..]))
                     };
-                    self.window_max[s * n_rg + rg] = best;
                 }
             }
         }
         self.history_pos = (self.history_pos + 1) % self.history_len;
 
-        for segment in Segment::ALL {
-            let segment_params = &segments[segment.idx()];
+        // Each (segment, region) holds one run of `n_gen` cohorts; cutting every array to that run first lets
+        // the loop index them without bounds checks.
+        let generations = &generations[..n_gen];
+        for (s, segment_params) in segments.iter().enumerate() {
             let response = segment_params.run_response_share_per_month;
-            for region_idx in 0..self.n_regions {
-                let region = &regions[region_idx];
+            for (region_idx, region) in regions.iter().enumerate().take(self.n_regions) {
                 let power_price = power_price_usd_per_kwh[region_idx];
                 let sigma = region.site_power_price_dispersion_log;
                 let exp_half_sigma2 = (0.5 * sigma * sigma).exp();
-                for (generation_idx, generation) in generations.iter().enumerate() {
-                    let c = self.cohort_idx(segment, region_idx, generation_idx);
-                    if self.units[c] == 0 {
-                        self.running[c] = 0;
+                let opex_factor = 1.0 + opex_share_of_power[region_idx];
+                let run = (s * self.n_regions + region_idx) * n_gen..(s * self.n_regions + region_idx + 1) * n_gen;
+                let units = &mut self.units[run.clone()];
+                let running = &mut self.running[run.clone()];
+                let shares = &mut self.running_share[run.clone()];
+                let q_maxes = &mut self.site_q_max[run.clone()];
+                let retired = &mut self.retired[run.clone()];
+                let power_cost = &mut self.power_cost_usd[run];
+                let q_now = &self.q_now[region_idx * n_gen..(region_idx + 1) * n_gen];
+                let window_max = &self.window_max[s * n_rg + region_idx * n_gen..s * n_rg + (region_idx + 1) * n_gen];
+                for g in 0..n_gen {
+                    let mut n = units[g];
+                    if n == 0 {
+                        running[g] = 0;
                         continue;
                     }
-                    let rg = region_idx * n_gen + generation_idx;
-                    let q_max = self.site_q_max[c];
                     // Retire: sites above the highest profitable share of the window lost money throughout.
-                    let window_max = self.window_max[segment.idx() * n_rg + rg];
-                    if window_max < q_max {
-                        let kept = to_units(self.units[c] as f64 * window_max / q_max).min(self.units[c]);
-                        if kept < self.units[c] {
+                    let q_max = q_maxes[g];
+                    if window_max[g] < q_max {
+                        let kept = to_units(n as f64 * window_max[g] / q_max).min(n);
+                        if kept < n {
                             // The retired sites were the dearest; whatever ran keeps running if it can.
-                            let running_before = self.running_share[c] * self.units[c] as f64;
-                            self.running_share[c] = if kept > 0 {
+                            let running_before = shares[g] * n as f64;
+                            shares[g] = if kept > 0 {
                                 (running_before / kept as f64).min(1.0)
                             } else {
                                 0.0
                             };
-                            self.retired[c] += self.units[c] - kept;
-                            self.units[c] = kept;
+                            retired[g] += n - kept;
+                            units[g] = kept;
+                            n = kept;
                         }
-                        self.site_q_max[c] = window_max;
+                        q_maxes[g] = window_max[g];
                     }
-                    if self.units[c] == 0 {
-                        self.running[c] = 0;
+                    if n == 0 {
+                        running[g] = 0;
                         continue;
                     }
-                    let q_max = self.site_q_max[c];
+                    let q_max = q_maxes[g];
                     let target_share = if q_max > 0.0 {
-                        (self.q_now[rg].min(q_max) / q_max).min(1.0)
+                        (q_now[g].min(q_max) / q_max).min(1.0)
                     } else {
                         0.0
                     };
-                    let share = self.running_share[c] + response * (target_share - self.running_share[c]);
-                    self.running_share[c] = share.clamp(0.0, 1.0);
-                    let running = to_units(self.units[c] as f64 * self.running_share[c]).min(self.units[c]);
-                    self.running[c] = running;
-                    if running > 0 {
+                    let share = (shares[g] + response * (target_share - shares[g])).clamp(0.0, 1.0);
+                    shares[g] = share;
+                    let n_running = to_units(n as f64 * share).min(n);
+                    running[g] = n_running;
+                    if n_running > 0 {
                         // The cheapest sites run: the running sites fill the quantiles up to share × q_max.
                         let mean_site_price =
-                            power_price * mean_site_price_factor(self.running_share[c] * q_max, sigma, exp_half_sigma2);
-                        let kwh = running as f64 * generation.power_w / 1000.0 * hours_in_month;
-                        self.power_cost_usd[c] = kwh * mean_site_price * (1.0 + opex_share_of_power[region_idx]);
+                            power_price * mean_site_price_factor(share * q_max, sigma, exp_half_sigma2);
+                        let kwh = n_running as f64 * generations[g].power_w / 1000.0 * hours_in_month;
+                        power_cost[g] = kwh * mean_site_price * opex_factor;
                     }
                 }
             }

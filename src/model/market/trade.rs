@@ -495,6 +495,15 @@ fn ship_all(w: &mut World) {
         w.trade_scratch.shipments = shipments;
         return;
     }
+    if !w.regions.any_limited() {
+        // Every region has room: each shipment goes where its contract says.
+        for &(segment, region_idx, g, units) in &shipments {
+            ship_to(w, segment, region_idx, g, units);
+        }
+        shipments.clear();
+        w.trade_scratch.shipments = shipments;
+        return;
+    }
     let params = w.params;
     let mut used_mw = std::mem::take(&mut w.trade_scratch.used_mw);
     used_mw_for_decisions(w, &mut used_mw);
