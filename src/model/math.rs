@@ -142,8 +142,9 @@ pub fn apportion(total: u64, weights: &[f64], parts: &mut [u64]) {
     let mut best_rem = -1.0;
     for i in 0..n {
         let exact = total as f64 * weights[i].max(0.0) / sum;
-        let floor = exact.floor();
-        parts[i] = floor as u64;
+        // Non-negative and below 2^64 (it is at most `total`), so truncation is the floor.
+        parts[i] = exact as u64;
+        let floor = parts[i] as f64;
         assigned += parts[i];
         let rem = exact - floor;
         if rem > best_rem {

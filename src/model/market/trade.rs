@@ -1005,6 +1005,12 @@ pub fn buyers_purchase(w: &mut World) {
         w.trade_scratch.region_offers = region_offers;
         w.trade_scratch.region_budgets = region_budgets;
     }
+    // Contracts signed this month took fills for several regions: split their totals into batches now.
+    for m in &mut w.manufacturers {
+        for c in m.futures.iter_mut().rev().take_while(|c| c.signed == month) {
+            c.set_batches();
+        }
+    }
     let smoothing = params.dealers.demand_smoothing_share;
     w.dealer.flows.units_demanded = to_units(dealer_demand_units);
     w.dealer.demand_units_smoothed =
@@ -1202,9 +1208,8 @@ fn settle(w: &mut World, segment: Segment, region_idx: usize, o: Offer) {
         match existing {
             Some(back) => {
                 let idx = m.futures.len() - 1 - back;
-                let c = &mut m.futures[idx];
-                c.add_part(region_idx, n, o.duty_per_unit_usd);
-                c.set_batches();
+                // Batch sizes are set once the month's fills are in (`buyers_purchase`).
+                m.futures[idx].add_part(region_idx, n, o.duty_per_unit_usd);
             }
             None => {
                 let contract_id = m.next_contract_id();
