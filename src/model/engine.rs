@@ -41,7 +41,7 @@ use crate::model::record::{
     PathSummary, RegionRow, Sink, Subject,
 };
 use crate::model::rng::{PathRng, Stream, stream_rng};
-use crate::model::units::{HOURS_PER_DAY, Month, SECONDS_PER_DAY, THS_PER_EHS, THS_PER_PHS};
+use crate::model::units::{HOURS_PER_DAY, Month, SECONDS_PER_DAY, THS_PER_EHS, THS_PER_PHS, W_PER_KW};
 
 /// Everything one path knows. Fields are crate-visible so the market steps in `trade` can move units
 /// and money between agents.
@@ -361,10 +361,8 @@ impl<'p> World<'p> {
             0.0
         };
         self.fleet.distribute_revenue(usd_per_ths_month, &params.generations);
-        // Cohorts are laid out segment-slowest: the first half are key accounts', the second retail's.
-        let per_segment = self.fleet.n_cohorts() / 2;
-        for (s, books) in self.segments.iter_mut().enumerate() {
-            for c in s * per_segment..(s + 1) * per_segment {
+        for (segment, books) in Segment::ALL.into_iter().zip(&mut self.segments) {
+            for c in self.fleet.segment_cohorts(segment) {
                 if self.fleet.units[c] == 0 && self.fleet.power_cost_usd[c] == 0.0 {
                     continue;
                 }
@@ -380,7 +378,7 @@ impl<'p> World<'p> {
             for (g, generation) in params.generations.iter().enumerate() {
                 let n = m.self_mining_running_units[g] as f64;
                 revenue += n * generation.hashrate_ths * usd_per_ths_month;
-                cost += n * generation.power_w / 1000.0 * hours * mp.self_mining_power_price_usd_per_kwh;
+                cost += n * generation.power_w / W_PER_KW * hours * mp.self_mining_power_price_usd_per_kwh;
             }
             m.cash_usd += revenue - cost;
             m.flows.self_mining_revenue_usd += revenue;

@@ -250,6 +250,8 @@ pub struct SegmentParams {
     pub delivery_elasticity_per_month: f64,
     pub reference_prepay_share: f64,
     pub reference_wait_months: f64,
+    /// The most that favourable terms (a low prepayment, a short wait) can multiply futures demand by.
+    pub max_terms_demand_factor: f64,
     /// How strongly buyers prefer the offer with the shortest payback (0 = split by availability).
     pub price_sensitivity: f64,
     /// New capital entering in bull regimes (retail entry), per month.

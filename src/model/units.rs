@@ -102,6 +102,9 @@ pub const HOURS_PER_DAY: f64 = 24.0;
 pub const MEAN_DAYS_PER_MONTH: f64 = 365.25 / 12.0;
 pub const THS_PER_EHS: f64 = 1.0e6;
 pub const THS_PER_PHS: f64 = 1.0e3;
+/// Watts per kilowatt (W × h / W_PER_KW is kWh) and per megawatt.
+pub const W_PER_KW: f64 = 1.0e3;
+pub const W_PER_MW: f64 = 1.0e6;
 
 #[cfg(test)]
 mod tests {

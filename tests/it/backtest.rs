@@ -2,6 +2,8 @@
 //! baseline out of sample with halvings in their real months, calibration recovers parameters the model
 //! itself generated the data with, and the baseline recovers a known lag.
 
+use std::path::Path;
+
 use hashcycle::backtest::baseline;
 use hashcycle::backtest::calibrate::calibrate;
 use hashcycle::backtest::simulate::{Band, simulate};
@@ -193,31 +195,38 @@ fn baseline_fit_recovers_a_known_lag_and_elasticity() {
     assert!((fit.predict_log(&log_price, 70) - (1.5 + 0.8 * log_price[67])).abs() < 1e-9);
 }
 
-#[test]
-fn backtest_command_writes_the_table_and_chart_and_prints_the_metrics() {
-    let dir = temp_dir("backtest-cli");
+/// Runs `backtest` or `calibrate` over [from, to, calibrate-until] with `paths` paths into `dir`; it must
+/// succeed. Returns what it printed.
+fn run_window_command(command: &str, [from, to, calibrate_until]: [&str; 3], paths: &str, dir: &Path) -> String {
     let out = hashcycle(
         &[
-            "backtest",
+            command,
             "--from",
-            "2019-06",
+            from,
             "--to",
-            "2020-12",
+            to,
             "--calibrate-until",
-            "2020-03",
+            calibrate_until,
             "--paths",
-            "4",
+            paths,
             "--out",
             dir.to_str().unwrap(),
         ],
         &project_dir(),
     );
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
         "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    stdout
+}
+
+#[test]
+fn backtest_command_writes_the_table_and_chart_and_prints_the_metrics() {
+    let dir = temp_dir("backtest-cli");
+    let stdout = run_window_command("backtest", ["2019-06", "2020-12", "2020-03"], "4", &dir);
     assert!(stdout.contains("median |log(sim/act)|"), "{stdout}");
     assert!(
         stdout.contains("halving at height 630000: real 2020-05, simulated 2020-05 (4 paths)"),
@@ -253,28 +262,7 @@ fn backtest_command_writes_the_table_and_chart_and_prints_the_metrics() {
 #[test]
 fn calibrate_command_writes_a_template_with_the_fitted_values_that_loads_again() {
     let dir = temp_dir("calibrate-cli");
-    let out = hashcycle(
-        &[
-            "calibrate",
-            "--from",
-            "2019-01",
-            "--to",
-            "2019-12",
-            "--calibrate-until",
-            "2019-06",
-            "--paths",
-            "2",
-            "--out",
-            dir.to_str().unwrap(),
-        ],
-        &project_dir(),
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = run_window_command("calibrate", ["2019-01", "2019-12", "2019-06"], "2", &dir);
     assert!(stdout.contains("calibration:"), "{stdout}");
     let calibrated = dir.join("backtest/calibrated.toml");
     let text = std::fs::read_to_string(&calibrated).unwrap();

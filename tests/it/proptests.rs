@@ -234,6 +234,7 @@ fn segment_changes() -> Vec<BoxedStrategy<Vec<Change>>> {
             one(k("delivery_elasticity_per_month"), float_in(0.0, 10.0)),
             one(k("reference_prepay_share"), share()),
             one(k("reference_wait_months"), float_in(0.0, 60.0)),
+            one(k("max_terms_demand_factor"), float_in(1.0, 100.0)),
             one(k("price_sensitivity"), float_in(0.0, 100.0)),
             one(k("bull_inflow_usd_per_month"), zero_or_log_float(1.0, 1e13)),
             one(k("churn_share_per_month"), share()),

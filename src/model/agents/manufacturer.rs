@@ -132,6 +132,16 @@ impl FuturesContract {
             return;
         }
         let n = n.min(total);
+        if n == total {
+            // Everything left goes: each part gives all it has, with no division.
+            for part in &mut self.parts {
+                let taken = std::mem::take(&mut part.units_left);
+                if taken > 0 {
+                    each(part.region_idx, part.duty_per_unit_usd, taken);
+                }
+            }
+            return;
+        }
         // Integer arithmetic keeps the split exact: floor(n × left / total) each, and the few units left over
         // by rounding go to the parts with room, in order.
         // The product fits in 64 bits for any realistic book; 128-bit division only when it would not.
@@ -139,13 +149,12 @@ impl FuturesContract {
             Some(product) => product / total,
             None => (n as u128 * left as u128 / total as u128) as u64,
         };
-        // Each share is one integer division; a book's few parts keep theirs on the stack, more parts work
-        // them out twice.
+        // One division per part: a book's few parts keep their shares on the stack; more parts work them
+        // out again in the second pass.
         const ON_STACK: usize = 16;
+        let on_stack = self.parts.len() <= ON_STACK;
         let mut shares = [0u64; ON_STACK];
-        let taken_total: u64 = if n == total {
-            total
-        } else if self.parts.len() <= ON_STACK {
+        let taken_total: u64 = if on_stack {
             for (share, part) in shares.iter_mut().zip(&self.parts) {
                 *share = floor_share(part.units_left);
             }
@@ -154,11 +163,8 @@ impl FuturesContract {
             self.parts.iter().map(|p| floor_share(p.units_left)).sum()
         };
         let mut left_over = n - taken_total;
-        let on_stack = self.parts.len() <= ON_STACK;
         for (i, part) in self.parts.iter_mut().enumerate() {
-            let share = if n == total {
-                part.units_left
-            } else if on_stack {
+            let share = if on_stack {
                 shares[i]
             } else {
                 floor_share(part.units_left)

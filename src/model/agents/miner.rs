@@ -10,7 +10,7 @@
 
 use crate::model::math::{norm_cdf_fast, norm_inv_cdf, to_units};
 use crate::model::params::{GenerationParams, RegionParams, Segment, SegmentParams};
-use crate::model::units::HOURS_PER_DAY;
+use crate::model::units::{HOURS_PER_DAY, W_PER_KW};
 
 /// Standardised breakeven above which every site of a region runs (sites beyond 8 sigma are negligible).
 const Z_ALL_SITES: f64 = 8.0;
@@ -26,6 +26,9 @@ pub struct Fleet {
     pub running_share: Vec<f64>,
     /// Machines shipped to the cohort and not yet arrived.
     pub in_transit: Vec<u64>,
+    /// The part of `in_transit` shipped this month and not yet scheduled to arrive: it leaves as one
+    /// consignment once the month's deliveries and purchases are done.
+    pub awaiting_dispatch: Vec<u64>,
     /// Share of the region's sites (cheapest first) the cohort's machines occupy: 1 for the full
     /// distribution, lower once the dearest sites have been retired.
     pub site_q_max: Vec<f64>,
@@ -68,6 +71,7 @@ impl Fleet {
             running: vec![0; n_cohorts],
             running_share: vec![1.0; n_cohorts],
             in_transit: vec![0; n_cohorts],
+            awaiting_dispatch: vec![0; n_cohorts],
             site_q_max: vec![1.0; n_cohorts],
             retired: vec![0; n_cohorts],
             arrived: vec![0; n_cohorts],
@@ -94,6 +98,12 @@ impl Fleet {
 
     pub fn cohort_idx(&self, segment: Segment, region_idx: usize, generation_idx: usize) -> usize {
         (segment.idx() * self.n_regions + region_idx) * self.n_generations + generation_idx
+    }
+
+    /// The cohorts of one segment: they are laid out segment-slowest, key accounts' first.
+    pub fn segment_cohorts(&self, segment: Segment) -> std::ops::Range<usize> {
+        let per_segment = self.n_regions * self.n_generations;
+        segment.idx() * per_segment..(segment.idx() + 1) * per_segment
     }
 
     pub fn cohort_parts(&self, cohort_idx: usize) -> (Segment, usize, usize) {
@@ -175,7 +185,7 @@ impl Fleet {
         if self.ln_kwh_per_th_day.len() != n_gen {
             self.ln_kwh_per_th_day = generations
                 .iter()
-                .map(|g| (g.efficiency_jth() * HOURS_PER_DAY / 1000.0).ln())
+                .map(|g| (g.efficiency_jth() * HOURS_PER_DAY / W_PER_KW).ln())
                 .collect();
         }
         // The breakeven power price is revenue / (kWh per TH-day × (1 + opex)); in logs every factor separates,
@@ -309,7 +319,7 @@ impl Fleet {
                         // The cheapest sites run: the running sites fill the quantiles up to share × q_max.
                         let mean_site_price =
                             power_price * mean_site_price_factor(share * q_max, sigma, exp_half_sigma2);
-                        let kwh = n_running as f64 * generations[g].power_w / 1000.0 * hours_in_month;
+                        let kwh = n_running as f64 * generations[g].power_w / W_PER_KW * hours_in_month;
                         power_cost[g] = kwh * mean_site_price * opex_factor;
                     }
                 }

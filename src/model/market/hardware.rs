@@ -1,11 +1,11 @@
 //! Machine economics: power cost, profit per machine, payback, and the value of a machine.
 
 use crate::model::params::GenerationParams;
-use crate::model::units::{HOURS_PER_DAY, MEAN_DAYS_PER_MONTH};
+use crate::model::units::{HOURS_PER_DAY, MEAN_DAYS_PER_MONTH, W_PER_KW};
 
 /// Power cost of one TH/s for a day: J/TH × 24 h / 1000 gives kWh per TH/s per day.
 pub fn power_cost_usd_per_th_day(efficiency_jth: f64, power_price_usd_per_kwh: f64) -> f64 {
-    efficiency_jth * HOURS_PER_DAY / 1000.0 * power_price_usd_per_kwh
+    efficiency_jth * HOURS_PER_DAY / W_PER_KW * power_price_usd_per_kwh
 }
 
 /// The power price at which a machine's revenue just covers its power cost plus opex.
@@ -14,7 +14,7 @@ pub fn breakeven_power_price_usd_per_kwh(
     efficiency_jth: f64,
     opex_share_of_power: f64,
 ) -> f64 {
-    revenue_usd_per_th_day / (efficiency_jth * HOURS_PER_DAY / 1000.0 * (1.0 + opex_share_of_power))
+    revenue_usd_per_th_day / (efficiency_jth * HOURS_PER_DAY / W_PER_KW * (1.0 + opex_share_of_power))
 }
 
 /// Net operating profit of one machine over a mean month (never below zero: it would be switched off).

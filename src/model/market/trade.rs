@@ -13,7 +13,7 @@ use crate::model::market::regions::RelocationBatch;
 use crate::model::math::{apportion, floor_units, to_units};
 use crate::model::params::{ManufacturerParams, Regime, Segment};
 use crate::model::record::{EventKind, EventRow, Subject};
-use crate::model::units::Month;
+use crate::model::units::{Month, W_PER_MW};
 
 /// Buffers reused from month to month so the hot loop does not allocate.
 #[derive(Default)]
@@ -27,8 +27,8 @@ pub struct Scratch {
     region_parts: Vec<u64>,
     capacity_units: Vec<f64>,
     realisable_usd: Vec<f64>,
-    /// Machines shipped this month per cohort and not yet scheduled to arrive (see `dispatch_shipments`).
-    shipped_units: Vec<u64>,
+    /// Each offer's choice weight, for `allocate`.
+    choice_weights: Vec<f64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -154,7 +154,7 @@ pub fn relocate(w: &mut World) {
         for r in 0..params.regions.len() {
             let headroom_mw = (w.regions.capacity_mw[r] - used_mw[r]).max(0.0);
             capacity_units.push(if headroom_mw.is_finite() {
-                (headroom_mw * 1e6 / power_w).floor()
+                (headroom_mw * W_PER_MW / power_w).floor()
             } else {
                 f64::INFINITY
             });
@@ -176,7 +176,7 @@ pub fn relocate(w: &mut World) {
             let c = w.fleet.cohort_idx(segment, r, g);
             w.fleet.add_units(c, n);
             w.fleet.relocated_in[c] += n;
-            used_mw[r] += n as f64 * power_w / 1e6;
+            used_mw[r] += n as f64 * power_w / W_PER_MW;
             moved += n;
         }
         if moved > 0 {
@@ -509,7 +509,7 @@ fn ship_all(w: &mut World) {
     used_mw_for_decisions(w, &mut used_mw);
     let mut weights = std::mem::take(&mut w.trade_scratch.region_weights);
     for &(segment, contract_region, g, units) in &shipments {
-        let need_mw = units as f64 * params.generations[g].power_w / 1e6;
+        let need_mw = units as f64 * params.generations[g].power_w / W_PER_MW;
         let fits = |r: usize, used: &[f64]| {
             used[r] + need_mw <= w.regions.capacity_mw[r] || w.regions.capacity_mw[r].is_infinite()
         };
@@ -559,31 +559,21 @@ fn ship_to(w: &mut World, segment: Segment, region_idx: usize, g: usize, units: 
         w.fleet.arrived[c] += units;
     } else {
         w.fleet.in_transit[c] += units;
-        let shipped = &mut w.trade_scratch.shipped_units;
-        if shipped.len() != w.fleet.n_cohorts() {
-            shipped.clear();
-            shipped.resize(w.fleet.n_cohorts(), 0);
-        }
-        shipped[c] += units;
+        w.fleet.awaiting_dispatch[c] += units;
     }
 }
 
 /// Everything a cohort was shipped this month travels as one consignment: one arrival per cohort, after
 /// the segment's shipping lag. Called once the month's deliveries and purchases are done.
 pub fn dispatch_shipments(w: &mut World) {
-    let arrival = w.month.0;
-    let per_segment = w.fleet.n_cohorts() / 2;
-    let lags = w.params.segments.each_ref().map(|s| s.shipping_lag_months);
-    for (c, units) in w.trade_scratch.shipped_units.iter_mut().enumerate() {
-        if *units > 0 {
-            let lag = lags[c / per_segment];
-            w.queue.schedule(
-                Month(arrival + lag),
-                Event::MachinesArrive {
-                    cohort_idx: c,
-                    units: std::mem::take(units),
-                },
-            );
+    for segment in Segment::ALL {
+        let arrival = Month(w.month.0 + w.params.segments[segment.idx()].shipping_lag_months);
+        for c in w.fleet.segment_cohorts(segment) {
+            let units = std::mem::take(&mut w.fleet.awaiting_dispatch[c]);
+            if units > 0 {
+                w.queue
+                    .schedule(arrival, Event::MachinesArrive { cohort_idx: c, units });
+            }
         }
     }
 }
@@ -789,6 +779,7 @@ pub fn buyers_purchase(w: &mut World) {
             })
             .sum::<f64>();
     let mut offers = std::mem::take(&mut w.trade_scratch.offers);
+    let mut choice_weights = std::mem::take(&mut w.trade_scratch.choice_weights);
     let mut used_mw = std::mem::take(&mut w.trade_scratch.used_mw);
     used_mw_for_decisions(w, &mut used_mw);
     let mut dealer_demand_units = 0.0;
@@ -817,7 +808,7 @@ pub fn buyers_purchase(w: &mut World) {
             let demand_factor = (-sp.prepay_elasticity * (strategy.prepay_share - sp.reference_prepay_share)
                 - sp.delivery_elasticity_per_month * (wait - sp.reference_wait_months))
                 .exp()
-                .min(4.0);
+                .min(sp.max_terms_demand_factor);
             offers.push(Offer {
                 source: Source::Manufacturer(m_idx),
                 futures: true,
@@ -896,7 +887,7 @@ pub fn buyers_purchase(w: &mut World) {
             // No more than the region's spare capacity can host.
             let headroom_mw = (w.regions.capacity_mw[r] - used_mw[r]).max(0.0);
             if headroom_mw.is_finite() {
-                let units = headroom_mw * 1e6 / best_generation.power_w;
+                let units = headroom_mw * W_PER_MW / best_generation.power_w;
                 *b = b.min(units * best_offer.unit_price_usd);
             }
         }
@@ -962,6 +953,7 @@ pub fn buyers_purchase(w: &mut World) {
                     &mut liquidity,
                     sp.price_sensitivity,
                     futures_offers,
+                    &mut choice_weights,
                 );
                 spot_budget += unspent.min(futures_budget);
             }
@@ -974,7 +966,13 @@ pub fn buyers_purchase(w: &mut World) {
                     dealer_demand_units += spot_budget / best_spot_price;
                 }
             }
-            allocate(spot_budget, &mut liquidity, sp.price_sensitivity, spot_offers);
+            allocate(
+                spot_budget,
+                &mut liquidity,
+                sp.price_sensitivity,
+                spot_offers,
+                &mut choice_weights,
+            );
             for o in region_offers.iter().copied() {
                 if o.units_filled == 0 {
                     continue;
@@ -996,7 +994,7 @@ pub fn buyers_purchase(w: &mut World) {
                         }
                     }
                 } else {
-                    used_mw[r] += o.units_filled as f64 * params.generations[o.generation_idx].power_w / 1e6;
+                    used_mw[r] += o.units_filled as f64 * params.generations[o.generation_idx].power_w / W_PER_MW;
                     settle(w, segment, r, o);
                 }
             }
@@ -1017,6 +1015,7 @@ pub fn buyers_purchase(w: &mut World) {
         (1.0 - smoothing) * w.dealer.demand_units_smoothed + smoothing * dealer_demand_units;
     offers.clear();
     w.trade_scratch.offers = offers;
+    w.trade_scratch.choice_weights = choice_weights;
     w.trade_scratch.used_mw = used_mw;
 }
 
@@ -1064,7 +1063,7 @@ pub fn region_used_mw(w: &World, used_mw: &mut Vec<f64>) {
         let n = w.fleet.units[c] + w.fleet.in_transit[c];
         if n > 0 {
             let (_, r, g) = w.fleet.cohort_parts(c);
-            used_mw[r] += n as f64 * params.generations[g].power_w / 1e6;
+            used_mw[r] += n as f64 * params.generations[g].power_w / W_PER_MW;
         }
     }
 }
@@ -1129,7 +1128,13 @@ fn choice_weight(offer: &Offer, best_payback: f64, price_sensitivity: f64) -> f6
 
 /// Spends up to `budget_usd` across offers in proportion to their choice weights, in up to three passes so
 /// that what one offer cannot supply goes to the others. Returns the budget left unspent.
-fn allocate(budget_usd: f64, liquidity_usd: &mut f64, price_sensitivity: f64, offers: &mut [Offer]) -> f64 {
+fn allocate(
+    budget_usd: f64,
+    liquidity_usd: &mut f64,
+    price_sensitivity: f64,
+    offers: &mut [Offer],
+    base_weights: &mut Vec<f64>,
+) -> f64 {
     let mut remaining = budget_usd;
     let best = offers
         .iter()
@@ -1137,18 +1142,14 @@ fn allocate(budget_usd: f64, liquidity_usd: &mut f64, price_sensitivity: f64, of
         .map(|o| o.payback_months)
         .fold(f64::INFINITY, f64::min);
     // An offer's weight is fixed for the month (one exponential); a pass only drops offers sold out.
-    // A handful of offers fits on the stack.
-    let mut base_weights = [0.0f64; 64];
-    let n = offers.len().min(base_weights.len());
-    for (w, o) in base_weights.iter_mut().zip(offers.iter()).take(n) {
-        *w = choice_weight(o, best, price_sensitivity);
-    }
+    base_weights.clear();
+    base_weights.extend(offers.iter().map(|o| choice_weight(o, best, price_sensitivity)));
     for _ in 0..3 {
         if remaining <= 0.0 {
             break;
         }
         let mut total_weight = 0.0;
-        for (&w, o) in base_weights.iter().zip(offers.iter()).take(n) {
+        for (&w, o) in base_weights.iter().zip(offers.iter()) {
             if o.units_filled < o.units_available {
                 total_weight += w;
             }
@@ -1157,7 +1158,7 @@ fn allocate(budget_usd: f64, liquidity_usd: &mut f64, price_sensitivity: f64, of
             break;
         }
         let mut spent = 0.0;
-        for (o, &weight) in offers.iter_mut().zip(base_weights.iter()).take(n) {
+        for (o, &weight) in offers.iter_mut().zip(base_weights.iter()) {
             if weight <= 0.0 || o.units_filled >= o.units_available {
                 continue;
             }
