@@ -8,7 +8,13 @@
 //! money for the segment's `retire_after_months` months in a row; because the ranking of sites by cost is
 //! fixed, those are exactly the machines above the highest profitable quantile of the window.
 
-use crate::model::math::{norm_cdf_fast, norm_inv_cdf, to_units};
+mod site_price;
+
+use std::sync::Arc;
+
+pub use site_price::{SitePriceCurve, site_price_curve};
+
+use crate::model::math::{norm_cdf_fast, to_units};
 use crate::model::params::{GenerationParams, RegionParams, Segment, SegmentParams};
 use crate::model::units::{HOURS_PER_DAY, W_PER_KW};
 
@@ -58,6 +64,8 @@ pub struct Fleet {
     /// Highest share of sites worth keeping over each segment's retirement window, per (segment, region,
     /// generation), refreshed every month.
     window_max: Vec<f64>,
+    /// Mean site price of the cheapest share of sites, per region (see `site_price`).
+    site_price_curves: Vec<Arc<SitePriceCurve>>,
 }
 
 impl Fleet {
@@ -89,6 +97,7 @@ impl Fleet {
             q_now: vec![1.0; n_regions * n_generations],
             ln_kwh_per_th_day: Vec::new(),
             window_max: Vec::new(),
+            site_price_curves: Vec::new(),
         }
     }
 
@@ -200,6 +209,16 @@ impl Fleet {
         } else {
             f64::NEG_INFINITY
         };
+        if self.site_price_curves.len() != self.n_regions
+            || (self.site_price_curves.iter().zip(regions))
+                .any(|(curve, region)| curve.sigma().to_bits() != region.site_power_price_dispersion_log.to_bits())
+        {
+            self.site_price_curves = regions
+                .iter()
+                .take(self.n_regions)
+                .map(|region| site_price_curve(region.site_power_price_dispersion_log))
+                .collect();
+        }
         let windows = [0, 1].map(|s| (segments[s].retire_after_months as usize).clamp(1, self.history_len));
         let n_rg = self.n_regions * n_gen;
         if self.window_max.len() != 2 * n_rg {
@@ -263,10 +282,8 @@ impl Fleet {
         let generations = &generations[..n_gen];
         for (s, segment_params) in segments.iter().enumerate() {
             let response = segment_params.run_response_share_per_month;
-            for (region_idx, region) in regions.iter().enumerate().take(self.n_regions) {
+            for (region_idx, site_prices) in self.site_price_curves.iter().enumerate() {
                 let power_price = power_price_usd_per_kwh[region_idx];
-                let sigma = region.site_power_price_dispersion_log;
-                let exp_half_sigma2 = (0.5 * sigma * sigma).exp();
                 let opex_factor = 1.0 + opex_share_of_power[region_idx];
                 let run = (s * self.n_regions + region_idx) * n_gen..(s * self.n_regions + region_idx + 1) * n_gen;
                 let units = &mut self.units[run.clone()];
@@ -317,8 +334,7 @@ impl Fleet {
                     running[g] = n_running;
                     if n_running > 0 {
                         // The cheapest sites run: the running sites fill the quantiles up to share × q_max.
-                        let mean_site_price =
-                            power_price * mean_site_price_factor(share * q_max, sigma, exp_half_sigma2);
+                        let mean_site_price = power_price * site_prices.factor(share * q_max);
                         let kwh = n_running as f64 * generations[g].power_w / W_PER_KW * hours_in_month;
                         power_cost[g] = kwh * mean_site_price * opex_factor;
                     }
@@ -403,27 +419,6 @@ pub fn standardised_gap(ln_gap: f64, dispersion_log: f64) -> f64 {
     (ln_gap / dispersion_log).clamp(-Z_ALL_SITES, Z_ALL_SITES)
 }
 
-/// Mean price of the cheapest share `q` of a region's sites, relative to the median site price: for a
-/// log-normal with sigma s and z = Φ⁻¹(q), E[p | ln p < ln m + s z] / m = exp(s²/2) Φ(z - s) / q.
-/// `exp_half_sigma2` is exp(s²/2), computed once per region.
-pub fn mean_site_price_factor(q: f64, sigma: f64, exp_half_sigma2: f64) -> f64 {
-    if sigma <= 0.0 {
-        return 1.0;
-    }
-    if q >= 1.0 - 1e-12 {
-        // Every site runs: the mean of the whole log-normal.
-        return exp_half_sigma2;
-    }
-    let z = norm_inv_cdf(q.max(1e-300)).clamp(-Z_ALL_SITES, Z_ALL_SITES);
-    let ratio = exp_half_sigma2 * norm_cdf_fast(z - sigma) / q;
-    // Never above the dearest running site itself (only a concern when very few sites run).
-    if q > 1e-3 && ratio.is_finite() {
-        ratio
-    } else {
-        ratio.min((sigma * z).exp())
-    }
-}
-
 /// A segment's money: cash (negative while drawing on credit) and the month's recorded flows.
 #[derive(Clone, Debug, Default)]
 pub struct SegmentBooks {
@@ -485,19 +480,6 @@ impl SegmentBooks {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn mean_site_price_factor_tends_to_the_lognormal_mean() {
-        let sigma = 0.3;
-        let e = (0.5f64 * sigma * sigma).exp();
-        let all = mean_site_price_factor(1.0, sigma, e);
-        assert!((all - e).abs() < 1e-12);
-        assert!((mean_site_price_factor(0.999_999, sigma, e) - e).abs() < 1e-4);
-        // Only cheaper sites run when the bound is low: the mean sits below the median.
-        let q = crate::model::math::norm_cdf(-1.0);
-        assert!(mean_site_price_factor(q, sigma, e) < 1.0);
-        assert!(mean_site_price_factor(q, sigma, e) <= (-sigma).exp() * (1.0 + 1e-6));
-    }
 
     #[test]
     fn cohort_indices_round_trip() {
