@@ -4,13 +4,13 @@
 //! cheapest share `q` of the sites are those below `m exp(s z)` with `z = Φ⁻¹(q)`, and their mean price is
 //! `m F(q)` with `F(q) = exp(s²/2) Φ(z - s) / q`. Every running cohort needs `F` every month, and the exact
 //! form costs an inverse normal CDF (a logarithm and a square root in the tails) and a normal CDF. The
-//! table below answers in a few multiplications:
+//! table below answers in a few multiplications, by cubic Hermite interpolation between nodes that hold `F`
+//! and its exact slope `F'(q) = exp(s²/2) (G'(q) / q - G(q) / q²)`, where `G(q) = Φ(Φ⁻¹(q) - s)` and
+//! `G'(q) = exp(s z - s²/2)`:
 //!
-//! - the central shares `[1/32, 31/32]` by cubic Hermite interpolation on a uniform grid, with the exact
-//!   derivative `F'(q) = exp(s²/2) (G'(q) / q - G(q) / q²)`, where `G(q) = Φ(Φ⁻¹(q) - s)` and
-//!   `G'(q) = exp(s z - s²/2)`;
-//! - the tails (`q` or `1 - q` in `[2^-9, 1/32)` and `[2^-40, 1/32)`) linearly, on a grid that is uniform
-//!   within each power of two: its spacing shrinks with the distance to 0 or 1, where `F` bends most.
+//! - the central shares `[1/32, 31/32]` on a uniform grid;
+//! - the tails (`q` or `1 - q` in `[2^-9, 1/32)` and `[2^-40, 1/32)`) on a grid that is uniform within each
+//!   power of two: its spacing shrinks with the distance to 0 or 1, where `F` bends most.
 //!
 //! The table holds `F` to a relative 1e-7 of the exact form, whose normal CDF is itself accurate to a
 //! relative 1.2e-7 (the tests check the whole range for dispersions from 0.05 to 3). The few shares beyond
