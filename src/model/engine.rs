@@ -108,7 +108,7 @@ impl<'p> World<'p> {
             .map(|s| s.retire_after_months as usize)
             .max()
             .unwrap_or(1);
-        let mut fleet = Fleet::new(n_reg, n_gen, history_len);
+        let mut fleet = Fleet::new(&params.regions, &params.generations, history_len);
         let scale = initial_fleet_scale(params);
         for cohort in &params.initial_fleet {
             let c = fleet.cohort_idx(cohort.segment, cohort.region_idx, cohort.generation_idx);

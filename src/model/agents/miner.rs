@@ -12,7 +12,7 @@ mod site_price;
 
 use std::sync::Arc;
 
-pub use site_price::{SitePriceCurve, site_price_curve};
+use site_price::{SitePriceCurve, site_price_curve};
 
 use crate::model::math::{norm_cdf_fast, to_units};
 use crate::model::params::{GenerationParams, RegionParams, Segment, SegmentParams};
@@ -69,7 +69,10 @@ pub struct Fleet {
 }
 
 impl Fleet {
-    pub fn new(n_regions: usize, n_generations: usize, history_len: usize) -> Fleet {
+    /// An empty fleet for the regions and generations of a scenario, keeping `history_len` months of the
+    /// shares of sites worth keeping.
+    pub fn new(regions: &[RegionParams], generations: &[GenerationParams], history_len: usize) -> Fleet {
+        let (n_regions, n_generations) = (regions.len(), generations.len());
         let n_cohorts = 2 * n_regions * n_generations;
         let history_len = history_len.max(1);
         Fleet {
@@ -95,9 +98,15 @@ impl Fleet {
             history_len,
             history_pos: 0,
             q_now: vec![1.0; n_regions * n_generations],
-            ln_kwh_per_th_day: Vec::new(),
-            window_max: Vec::new(),
-            site_price_curves: Vec::new(),
+            ln_kwh_per_th_day: generations
+                .iter()
+                .map(|g| (g.efficiency_jth() * HOURS_PER_DAY / W_PER_KW).ln())
+                .collect(),
+            window_max: vec![1.0; n_cohorts],
+            site_price_curves: regions
+                .iter()
+                .map(|region| site_price_curve(region.site_power_price_dispersion_log))
+                .collect(),
         }
     }
 
@@ -191,12 +200,6 @@ impl Fleet {
     ) {
         let n_gen = self.n_generations;
         let retire_revenue = revenue_usd_per_th_day.max(outlook_usd_per_th_day);
-        if self.ln_kwh_per_th_day.len() != n_gen {
-            self.ln_kwh_per_th_day = generations
-                .iter()
-                .map(|g| (g.efficiency_jth() * HOURS_PER_DAY / W_PER_KW).ln())
-                .collect();
-        }
         // The breakeven power price is revenue / (kWh per TH-day × (1 + opex)); in logs every factor separates,
         // so the loop below needs no logarithm: z = (ln revenue - ln kWh - ln(1 + opex) - ln price) / sigma.
         let ln_revenue = if revenue_usd_per_th_day > 0.0 {
@@ -209,21 +212,8 @@ impl Fleet {
         } else {
             f64::NEG_INFINITY
         };
-        if self.site_price_curves.len() != self.n_regions
-            || (self.site_price_curves.iter().zip(regions))
-                .any(|(curve, region)| curve.sigma().to_bits() != region.site_power_price_dispersion_log.to_bits())
-        {
-            self.site_price_curves = regions
-                .iter()
-                .take(self.n_regions)
-                .map(|region| site_price_curve(region.site_power_price_dispersion_log))
-                .collect();
-        }
         let windows = [0, 1].map(|s| (segments[s].retire_after_months as usize).clamp(1, self.history_len));
         let n_rg = self.n_regions * n_gen;
-        if self.window_max.len() != 2 * n_rg {
-            self.window_max = vec![1.0; 2 * n_rg];
-        }
         // Share of sites that pay their power, per (region, generation): now, and for retirement (ring).
         let (history_len, newest) = (self.history_len, self.history_pos);
         let ln_kwh_per_th_day = &self.ln_kwh_per_th_day[..n_gen];
@@ -483,7 +473,33 @@ mod tests {
 
     #[test]
     fn cohort_indices_round_trip() {
-        let fleet = Fleet::new(3, 4, 6);
+        let region = |name: &str| RegionParams {
+            name: name.into(),
+            fleet_share: 1.0 / 3.0,
+            power_price_base_usd_per_kwh: 0.05,
+            power_price_volatility_log_per_month: 0.05,
+            power_price_reversion_per_month: 0.2,
+            site_power_price_dispersion_log: 0.3,
+            opex_share_of_power: 0.2,
+            segment_fleet_shares: [1.0 / 3.0; 2],
+            hosting_capacity_mw: f64::INFINITY,
+            capacity_growth_share_per_month: 0.0,
+            capacity_build_trigger_share: 1.0,
+            import_tariffs: Vec::new(),
+            hazards: Default::default(),
+        };
+        let generation = |k: i64| GenerationParams {
+            name: format!("G{k}"),
+            release: crate::model::units::YearMonth { year: 2020, month: 1 },
+            release_month_offset: 12 * k,
+            hashrate_ths: 100.0 * (k + 1) as f64,
+            power_w: 3000.0,
+            price_new_usd: 2000.0,
+        };
+        let regions = [region("A"), region("B"), region("C")];
+        let generations: Vec<_> = (0..4).map(generation).collect();
+        let fleet = Fleet::new(&regions, &generations, 6);
+        assert_eq!(fleet.n_cohorts(), 2 * 3 * 4);
         for c in 0..fleet.n_cohorts() {
             let (s, r, g) = fleet.cohort_parts(c);
             assert_eq!(fleet.cohort_idx(s, r, g), c);

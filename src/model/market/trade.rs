@@ -491,24 +491,29 @@ pub fn deliver_futures(w: &mut World) {
 /// its sites), to the region with room the segment would pick.
 fn ship_all(w: &mut World) {
     let mut shipments = std::mem::take(&mut w.trade_scratch.shipments);
-    if shipments.is_empty() {
-        w.trade_scratch.shipments = shipments;
-        return;
-    }
-    if !w.regions.any_limited() {
+    if w.regions.any_limited() {
+        ship_within_capacity(w, &shipments);
+    } else {
         // Every region has room: each shipment goes where its contract says.
         for &(segment, region_idx, g, units) in &shipments {
             ship_to(w, segment, region_idx, g, units);
         }
-        shipments.clear();
-        w.trade_scratch.shipments = shipments;
+    }
+    shipments.clear();
+    w.trade_scratch.shipments = shipments;
+}
+
+/// `ship_all` when some region's capacity is limited: each shipment that does not fit its contract region
+/// goes to the region with room the segment would pick, or waits for sites with the relocation pool.
+fn ship_within_capacity(w: &mut World, shipments: &[(Segment, usize, usize, u64)]) {
+    if shipments.is_empty() {
         return;
     }
     let params = w.params;
     let mut used_mw = std::mem::take(&mut w.trade_scratch.used_mw);
     used_mw_for_decisions(w, &mut used_mw);
     let mut weights = std::mem::take(&mut w.trade_scratch.region_weights);
-    for &(segment, contract_region, g, units) in &shipments {
+    for &(segment, contract_region, g, units) in shipments {
         let need_mw = units as f64 * params.generations[g].power_w / W_PER_MW;
         let fits = |r: usize, used: &[f64]| {
             used[r] + need_mw <= w.regions.capacity_mw[r] || w.regions.capacity_mw[r].is_infinite()
@@ -539,8 +544,6 @@ fn ship_all(w: &mut World) {
         used_mw[region_idx] += need_mw;
         ship_to(w, segment, region_idx, g, units);
     }
-    shipments.clear();
-    w.trade_scratch.shipments = shipments;
     w.trade_scratch.used_mw = used_mw;
     w.trade_scratch.region_weights = weights;
 }

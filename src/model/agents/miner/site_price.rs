@@ -19,10 +19,8 @@
 use std::cell::RefCell;
 use std::sync::Arc;
 
+use super::Z_ALL_SITES;
 use crate::model::math::{norm_cdf, norm_inv_cdf};
-
-/// Standardised breakeven beyond which the site distribution is cut (sites beyond 8 sigma are negligible).
-const Z_LIMIT: f64 = 8.0;
 
 /// The central part of the table: shares in `[CENTRAL_LO, CENTRAL_HI]`, `CENTRAL_STEPS_PER_UNIT` nodes per unit.
 const CENTRAL_LO: f64 = 1.0 / 32.0;
@@ -82,10 +80,6 @@ impl SitePriceCurve {
             })
             .collect();
         curve
-    }
-
-    pub fn sigma(&self) -> f64 {
-        self.sigma
     }
 
     /// Mean price of the cheapest share `q` of the sites, relative to the median site price.
@@ -175,14 +169,14 @@ fn hermite([f0, d0]: [f64; 2], [f1, d1]: [f64; 2], u: f64, spacing: f64) -> f64 
 /// `F` and its slope at share `q`, with the accurate normal CDF (the nodes lie where no cap applies):
 /// `F'(q) = exp(s²/2) (G'(q) / q - G(q) / q²)` with `G(q) = Φ(z - s)` and `G'(q) = exp(s z - s²/2)`.
 fn node(q: f64, sigma: f64, exp_half_sigma2: f64) -> [f64; 2] {
-    let z = norm_inv_cdf(q).clamp(-Z_LIMIT, Z_LIMIT);
+    let z = norm_inv_cdf(q).clamp(-Z_ALL_SITES, Z_ALL_SITES);
     let g = norm_cdf(z - sigma);
     let dg = (sigma * z - 0.5 * sigma * sigma).exp();
     [exp_half_sigma2 * g / q, exp_half_sigma2 * (dg / q - g / (q * q))]
 }
 
 /// `F` computed directly: the table's reference, and its answer for shares outside it.
-pub fn exact_factor(q: f64, sigma: f64, exp_half_sigma2: f64) -> f64 {
+fn exact_factor(q: f64, sigma: f64, exp_half_sigma2: f64) -> f64 {
     if sigma <= 0.0 {
         return 1.0;
     }
@@ -190,7 +184,7 @@ pub fn exact_factor(q: f64, sigma: f64, exp_half_sigma2: f64) -> f64 {
         // Every site runs: the mean of the whole log-normal.
         return exp_half_sigma2;
     }
-    let z = norm_inv_cdf(q.max(1e-300)).clamp(-Z_LIMIT, Z_LIMIT);
+    let z = norm_inv_cdf(q.max(1e-300)).clamp(-Z_ALL_SITES, Z_ALL_SITES);
     let ratio = exp_half_sigma2 * norm_cdf(z - sigma) / q;
     // Never above the dearest running site itself (only a concern when very few sites run).
     if q > 1e-3 && ratio.is_finite() {
