@@ -50,7 +50,7 @@ pub enum BacktestError {
 /// One halving inside the window: when it really happened and when the paths had it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HalvingCheck {
-    pub height: u64,
+    pub block_height: u64,
     pub actual_month: YearMonth,
     /// Distinct simulated months with the number of paths halving then, earliest first (paths that did not
     /// reach the height are left out).
@@ -95,7 +95,6 @@ pub struct BacktestResult {
     pub baseline_trend_in_sample: Option<FitMetrics>,
     pub baseline_trend_out_of_sample: Option<FitMetrics>,
     pub halvings: Vec<HalvingCheck>,
-    pub n_failed_paths: usize,
     pub failures: Vec<String>,
     pub wall_seconds: f64,
 }
@@ -133,9 +132,9 @@ fn baseline_band(template: &Template, window: &Window, trend: bool) -> Result<(B
     let mut band = Band::default();
     for k in 0..window.n_months() {
         let centre = fit.predict_log(&log_price, idx(window.from) + k);
-        band.p5.push((centre + fit.residual_p5).exp());
+        band.p5.push((centre + fit.residual_log_p5).exp());
         band.p50.push(centre.exp());
-        band.p95.push((centre + fit.residual_p95).exp());
+        band.p95.push((centre + fit.residual_log_p95).exp());
     }
     Ok((fit, band))
 }
@@ -216,7 +215,6 @@ pub fn compute(
             template,
             window.from,
             &actual_hashrate_ehs[..n_in],
-            &template.settings.calibration,
         )?)
     } else {
         None
@@ -225,13 +223,7 @@ pub fn compute(
         .as_ref()
         .map_or_else(|| template.fitted_values(), |c| c.values.clone());
     let (scenario, hardware) = template.scenario(window.from, window.to, Some(&parameter_values))?;
-    let mut params = scenario.params.clone();
-    if let Some(n) = n_paths {
-        params.simulation.n_paths = n.max(1);
-    }
-    if let Some(s) = seed {
-        params.simulation.seed = s;
-    }
+    let params = crate::batch::with_overrides(&scenario.params, n_paths, seed);
     let paths = simulate(&params, params.simulation.n_paths);
     let n_months = window.n_months();
     let failures: Vec<String> = paths
@@ -269,7 +261,7 @@ pub fn compute(
     while height <= end_height {
         let mut simulated_months: Vec<(YearMonth, u32)> = vec![];
         for p in &paths {
-            if let Some(&m) = p.halving_months.get(nth) {
+            if let Some(&m) = p.halving_month_idx.get(nth) {
                 let month = window.from.plus_months(m as i64);
                 match simulated_months.iter_mut().find(|(sm, _)| *sm == month) {
                     Some((_, n)) => *n += 1,
@@ -280,7 +272,7 @@ pub fn compute(
         simulated_months.sort();
         if let Some(actual_month) = month_reaching(template, height) {
             halvings.push(HalvingCheck {
-                height,
+                block_height: height,
                 actual_month,
                 simulated_months,
             });
@@ -318,7 +310,6 @@ pub fn compute(
         baseline,
         baseline_hashrate_ehs,
         halvings,
-        n_failed_paths: failures.len(),
         failures,
         scenario,
         hardware,
@@ -500,7 +491,7 @@ pub fn summary_text(result: &BacktestResult) -> String {
             .collect();
         out.push_str(&format!(
             "halving at height {}: real {}, simulated {}\n",
-            h.height,
+            h.block_height,
             h.actual_month,
             if simulated.is_empty() {
                 "never".to_string()

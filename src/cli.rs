@@ -311,8 +311,14 @@ fn backtest(args: BacktestArgs, calibrate: bool) -> Result<(), Failure> {
         "error: {} path(s) stopped by a failed check:\n",
         report.result.failures.len()
     );
-    for f in report.result.failures.iter().take(20) {
+    for f in report.result.failures.iter().take(MAX_FAILURES_LISTED) {
         message.push_str(&format!("  {f}\n"));
+    }
+    if report.result.failures.len() > MAX_FAILURES_LISTED {
+        message.push_str(&format!(
+            "  ... and {} more (see backtest.json)\n",
+            report.result.failures.len() - MAX_FAILURES_LISTED
+        ));
     }
     message.push_str("the other paths completed and were written");
     Err(Failure::Runtime(message))

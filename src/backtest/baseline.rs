@@ -17,8 +17,8 @@ pub struct BaselineFit {
     /// Sum of squared in-sample residuals (logs).
     pub sse: f64,
     /// 5th and 95th percentiles of the in-sample residuals (logs).
-    pub residual_p5: f64,
-    pub residual_p95: f64,
+    pub residual_log_p5: f64,
+    pub residual_log_p95: f64,
     /// Index of the first in-sample month, the origin of the trend.
     origin_idx: usize,
 }
@@ -43,6 +43,9 @@ impl BaselineFit {
     }
 }
 
+/// A pivot smaller than this in the normal equations means they are singular.
+const SINGULAR_PIVOT_TOLERANCE: f64 = 1e-12;
+
 /// Solves the normal equations of a small least-squares problem by Gaussian elimination with pivoting;
 /// `None` when they are singular (a regressor that does not vary).
 fn least_squares(rows: &[Vec<f64>], y: &[f64]) -> Option<Vec<f64>> {
@@ -58,7 +61,7 @@ fn least_squares(rows: &[Vec<f64>], y: &[f64]) -> Option<Vec<f64>> {
     }
     for col in 0..k {
         let pivot = (col..k).max_by(|&r, &s| a[r][col].abs().total_cmp(&a[s][col].abs()))?;
-        if a[pivot][col].abs() < 1e-12 {
+        if a[pivot][col].abs() < SINGULAR_PIVOT_TOLERANCE {
             return None;
         }
         a.swap(col, pivot);
@@ -122,8 +125,8 @@ pub fn fit(
             elasticity: beta[1],
             trend_log_per_month: trend.then(|| beta[2]),
             sse,
-            residual_p5: crate::sweep::metrics::quantile_sorted(&residuals, 0.05),
-            residual_p95: crate::sweep::metrics::quantile_sorted(&residuals, 0.95),
+            residual_log_p5: crate::sweep::metrics::quantile_sorted(&residuals, 0.05),
+            residual_log_p95: crate::sweep::metrics::quantile_sorted(&residuals, 0.95),
             origin_idx: fit_from,
         });
     }

@@ -214,14 +214,14 @@ impl Evaluator<'_> {
     }
 }
 
-/// Fits `settings.parameters` so the median simulated hashrate from `from` follows `actual_hashrate_ehs`
-/// (one value per month from `from`; its length sets the last in-sample month).
+/// Fits the template's calibration parameters so the median simulated hashrate from `from` follows
+/// `actual_hashrate_ehs` (one value per month from `from`; its length sets the last in-sample month).
 pub fn calibrate(
     template: &Template,
     from: YearMonth,
     actual_hashrate_ehs: &[f64],
-    settings: &CalibrationSettings,
 ) -> Result<CalibrationReport, ScenarioError> {
+    let settings = &template.settings.calibration;
     let started = std::time::Instant::now();
     let n_months = actual_hashrate_ehs.len();
     let until = from.plus_months(n_months as i64 - 1);

@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use crate::model::units::YearMonth;
-use crate::scenario::history::parse_month_column;
+use crate::scenario::history::{parse_month_column, read_history};
 
 /// One month of the real network.
 #[derive(Clone, Debug, PartialEq)]
@@ -35,7 +35,7 @@ pub struct History {
 
 impl History {
     pub fn load(path: &Path) -> Result<History, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = read_history(path).map_err(|e| format!("cannot read {e}"))?;
         History::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
     }
 
@@ -153,7 +153,7 @@ fn split_csv_line(line: &str) -> Vec<String> {
 
 impl AsicModel {
     pub fn load_all(path: &Path) -> Result<Vec<AsicModel>, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = read_history(path).map_err(|e| format!("cannot read {e}"))?;
         AsicModel::parse_all(&text).map_err(|e| format!("{}: {e}", path.display()))
     }
 

@@ -20,7 +20,7 @@ pub struct PathSeries {
     /// Difficulty in force at the end of each month.
     pub difficulty: Vec<f64>,
     /// Month index of each halving, in order.
-    pub halving_months: Vec<u32>,
+    pub halving_month_idx: Vec<u32>,
     pub violation: Option<Violation>,
 }
 
@@ -36,7 +36,7 @@ impl Sink for PathSeries {
     fn region(&mut self, _row: &RegionRow) {}
     fn event(&mut self, row: EventRow) {
         if row.kind == EventKind::Halving {
-            self.halving_months.push(row.month.0);
+            self.halving_month_idx.push(row.month.0);
         }
     }
 }

@@ -10,6 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::backtest::data::{AsicModel, FrontierGeneration, History, frontier, vintage_fleet};
+use crate::model::params::Segment;
 use crate::model::units::YearMonth;
 use crate::scenario::raw::{self, Entry, Node, Table, Value};
 use crate::scenario::reader::{Bounds, Problems, Section};
@@ -176,7 +177,7 @@ fn read_calibration(s: &mut Section, p: &mut Problems) -> Option<CalibrationSett
         match f.node("paths") {
             Some(Node {
                 value: Value::Array(items),
-                span,
+                ..
             }) if !items.is_empty() => {
                 for item in items {
                     match &item.value {
@@ -191,7 +192,6 @@ fn read_calibration(s: &mut Section, p: &mut Problems) -> Option<CalibrationSett
                         ),
                     }
                 }
-                let _ = span;
             }
             Some(node) => p.push(
                 node.span.clone(),
@@ -300,11 +300,7 @@ fn top_table(tree: &mut Node) -> &mut Table {
 impl Template {
     pub fn load(path: &Path) -> Result<Template, ScenarioError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            let mut p = Problems::default();
-            p.push(None, "", format!("cannot read the file: {e}"));
-            error(&file, "", p)
-        })?;
+        let text = crate::scenario::read_source(path)?;
         let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let mut template = Template::from_text(&text, &file, &base_dir)?;
         template.path = path.to_path_buf();
@@ -396,11 +392,10 @@ impl Template {
             .iter()
             .map(|parameter| {
                 let mut probe = self.tree.clone();
-                match overrides::get(&mut probe, &parameter.paths[0]) {
-                    Ok(Value::Int(i)) => i as f64,
-                    Ok(Value::Float(x)) => x,
-                    _ => f64::NAN,
-                }
+                overrides::get(&mut probe, &parameter.paths[0])
+                    .ok()
+                    .and_then(|v| v.as_f64())
+                    .unwrap_or(f64::NAN)
             })
             .collect()
     }
@@ -462,12 +457,11 @@ impl Template {
             &mut p,
         );
         let revenue_usd = start.miner_revenue_usd.unwrap_or(0.0);
-        for segment in ["key_account", "retail"] {
-            let share = match overrides::get(&mut tree, &format!("segments.{segment}.fleet_share")) {
-                Ok(Value::Float(x)) => x,
-                Ok(Value::Int(i)) => i as f64,
-                _ => 0.0,
-            };
+        for segment in Segment::ALL.map(Segment::as_str) {
+            let share = overrides::get(&mut tree, &format!("segments.{segment}.fleet_share"))
+                .ok()
+                .and_then(|v| v.as_f64())
+                .unwrap_or(0.0);
             let cash = settings.segment_cash_months_of_revenue * revenue_usd * share;
             let credit = settings.segment_credit_months_of_revenue * revenue_usd * share;
             set(
@@ -603,7 +597,7 @@ impl Template {
                 _ => format_float(value),
             };
             for path in &parameter.paths {
-                if let Ok(span) = span_of(&mut original, path) {
+                if let Ok(Some(span)) = overrides::span(&mut original, path) {
                     replacements.push((span, text.clone()));
                 }
             }
@@ -651,27 +645,6 @@ pub fn format_float(x: f64) -> String {
     } else {
         trimmed.to_string()
     }
-}
-
-fn span_of(root: &mut Node, path: &str) -> Result<raw::Span, String> {
-    let mut probe = root.clone();
-    overrides::get(&mut probe, path).map_err(|e| e.to_string())?;
-    // `get` confirms the path; walk it again for the node itself, which carries the span.
-    let mut node: &Node = root;
-    for part in path.split('.') {
-        node = match &node.value {
-            Value::Table(t) => t.get(part).ok_or(format!("no `{part}`"))?,
-            Value::Array(items) => items
-                .iter()
-                .find(|item| match &item.value {
-                    Value::Table(t) => matches!(t.get("name").map(|n| &n.value), Some(Value::Str(s)) if s == part),
-                    _ => false,
-                })
-                .ok_or(format!("no entry named `{part}`"))?,
-            _ => return Err(format!("`{part}` is inside a value")),
-        };
-    }
-    node.span.clone().ok_or(format!("`{path}` has no place in the text"))
 }
 
 #[cfg(test)]

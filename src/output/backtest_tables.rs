@@ -66,19 +66,12 @@ pub fn backtest_frame(r: &BacktestResult) -> PolarsResult<DataFrame> {
 }
 
 fn metrics_json(m: &FitMetrics) -> serde_json::Value {
-    // JSON has no NaN: an empty period's metrics are null.
-    let finite = |x: f64| {
-        if x.is_finite() {
-            json!(x)
-        } else {
-            serde_json::Value::Null
-        }
-    };
+    // JSON has no NaN: serde_json writes an empty period's metrics (NaN) as null.
     json!({
         "months": m.n_months,
-        "median_abs_log_error": finite(m.median_abs_log_error),
-        "mean_abs_log_error": finite(m.mean_abs_log_error),
-        "share_inside_p5_p95": finite(m.coverage_share),
+        "median_abs_log_error": m.median_abs_log_error,
+        "mean_abs_log_error": m.mean_abs_log_error,
+        "share_inside_p5_p95": m.coverage_share,
     })
 }
 
@@ -135,8 +128,8 @@ pub fn write_backtest_json(
             "intercept": fit.intercept,
             "elasticity": fit.elasticity,
             "trend_log_per_month": fit.trend_log_per_month,
-            "residual_p5": fit.residual_p5,
-            "residual_p95": fit.residual_p95,
+            "residual_p5": fit.residual_log_p5,
+            "residual_p95": fit.residual_log_p95,
         })
     };
     let value = json!({
@@ -180,7 +173,7 @@ pub fn write_backtest_json(
         "baseline": baseline(&r.baseline),
         "baseline_trend": r.baseline_trend.as_ref().map(baseline),
         "halvings": r.halvings.iter().map(|h| json!({
-            "height": h.height,
+            "height": h.block_height,
             "actual_month": h.actual_month.to_string(),
             "simulated_months": h.simulated_months.iter().map(|(m, n)| json!({"month": m.to_string(), "paths": n})).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),

@@ -10,7 +10,7 @@ use crate::model::units::YearMonth;
 const MAX_HISTORY_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Reads a history file, refusing anything that is not a regular file of a sensible size.
-fn read_history(path: &Path) -> Result<String, String> {
+pub(crate) fn read_history(path: &Path) -> Result<String, String> {
     let metadata = std::fs::metadata(path).map_err(|e| format!("{} ({e})", path.display()))?;
     if !metadata.is_file() {
         return Err(format!("{} is not a regular file", path.display()));

@@ -5,7 +5,7 @@
 //! fails before anything runs; the last key may be absent (a key left at its default) and is then added,
 //! and validation reports it as unknown if it is misspelt. A table or an array cannot be replaced.
 
-use crate::scenario::raw::{Node, Value};
+use crate::scenario::raw::{Node, Span, Value};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{path}` names no scenario parameter: {reason}")]
@@ -137,6 +137,11 @@ pub fn set(root: &mut Node, path: &str, value: Value) -> Result<(), OverrideErro
     }
     *node = Node { span: None, value };
     Ok(())
+}
+
+/// Where the text wrote the value at `path` (`None` for a value an override added).
+pub fn span(root: &mut Node, path: &str) -> Result<Option<Span>, OverrideError> {
+    resolve(root, path).map(|n| n.span.clone())
 }
 
 /// Reads the value at `path`, for checks before a sweep starts.

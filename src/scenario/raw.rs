@@ -40,6 +40,15 @@ impl Value {
             Value::Table(_) => "a table",
         }
     }
+
+    /// The value as a number, if it is one (an integer or a float).
+    pub fn as_f64(&self) -> Option<f64> {
+        match *self {
+            Value::Float(x) => Some(x),
+            Value::Int(i) => Some(i as f64),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]

@@ -197,13 +197,9 @@ impl<'a> Section<'a> {
             }
             return default.unwrap_or(0.0);
         };
-        let x = match node.value {
-            Value::Float(x) => x,
-            Value::Int(i) => i as f64,
-            _ => {
-                self.wrong_type(p, key, node, &format!("a number {}", bounds.describe()));
-                return default.unwrap_or(0.0);
-            }
+        let Some(x) = node.value.as_f64() else {
+            self.wrong_type(p, key, node, &format!("a number {}", bounds.describe()));
+            return default.unwrap_or(0.0);
         };
         if !bounds.contains(x) {
             p.push(

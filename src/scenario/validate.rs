@@ -343,11 +343,7 @@ fn read_tariff_table(r: &mut Section, p: &mut Problems, origins: &mut Vec<String
     };
     let mut out = vec![];
     for entry in &table.entries {
-        let rate = match entry.node.value {
-            Value::Float(x) => x,
-            Value::Int(i) => i as f64,
-            _ => f64::NAN,
-        };
+        let rate = entry.node.value.as_f64().unwrap_or(f64::NAN);
         if !(0.0..=10.0).contains(&rate) {
             p.push(
                 entry.node.span.clone(),

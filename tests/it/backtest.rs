@@ -117,7 +117,7 @@ fn calibration_recovers_parameters_of_a_history_the_model_generated() {
     params.simulation.seed = 99;
     let paths = simulate(&params, 8);
     let synthetic = Band::across(&paths, n_months, |p| &p.hashrate_ehs).p50;
-    let report = calibrate(&template, from, &synthetic, &template.settings.calibration).unwrap();
+    let report = calibrate(&template, from, &synthetic).unwrap();
     eprintln!(
         "known {known:?}, fitted {:?}, objective {}",
         report.values, report.objective

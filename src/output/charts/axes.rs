@@ -134,9 +134,7 @@ impl Axis {
             desc: desc.into(),
         }
     }
-}
 
-impl Axis {
     /// A log10 value axis for hashrate: values are plotted as log10, ticks read `0.5 EH/s`, `1,000 EH/s`.
     pub fn log_ehs(lo: f64, hi: f64, desc: impl Into<String>) -> Axis {
         let usd = Axis::log_usd(lo, hi, desc);
@@ -272,22 +270,44 @@ pub fn data_rect<DB: DrawingBackend>(plot: &Plot<DB>) -> (i32, i32, i32, i32) {
 /// What kind of event a vertical marker shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum MarkerKind {
+    /// A simulated halving, at the month most paths reach it.
     Halving,
     Scripted,
+    /// A halving of the real chain (backtests).
+    ActualHalving,
+    /// The end of a backtest's in-sample (calibration) period, drawn like a scripted event.
+    SampleSplit,
 }
 
 impl MarkerKind {
+    /// Every kind, in legend order.
+    const ALL: [MarkerKind; 4] = [
+        MarkerKind::Halving,
+        MarkerKind::ActualHalving,
+        MarkerKind::Scripted,
+        MarkerKind::SampleSplit,
+    ];
+
     fn color(self) -> RGBColor {
         match self {
-            MarkerKind::Halving => style::SLATE,
-            MarkerKind::Scripted => style::BRICK,
+            MarkerKind::Halving | MarkerKind::ActualHalving => style::SLATE,
+            MarkerKind::Scripted | MarkerKind::SampleSplit => style::BRICK,
         }
     }
 
     fn dash(self) -> (i32, i32) {
         match self {
-            MarkerKind::Halving => style::DASH_HALVING,
-            MarkerKind::Scripted => style::DASH_SCRIPTED,
+            MarkerKind::Halving | MarkerKind::ActualHalving => style::DASH_HALVING,
+            MarkerKind::Scripted | MarkerKind::SampleSplit => style::DASH_SCRIPTED,
+        }
+    }
+
+    fn legend_label(self) -> &'static str {
+        match self {
+            MarkerKind::Halving => "Halving (month most paths reach it)",
+            MarkerKind::ActualHalving => "Halving (real month)",
+            MarkerKind::Scripted => "Scripted event",
+            MarkerKind::SampleSplit => "End of the in-sample (calibration) period",
         }
     }
 }
@@ -308,10 +328,7 @@ const MARKER_GAP_PX: i32 = 14;
 /// Legend entries for the kinds of marker present.
 pub fn marker_legend(markers: &[Marker]) -> Vec<LegendItem> {
     let mut items = vec![];
-    for (kind, label) in [
-        (MarkerKind::Halving, "Halving (month most paths reach it)"),
-        (MarkerKind::Scripted, "Scripted event"),
-    ] {
+    for kind in MarkerKind::ALL {
         if markers.iter().any(|m| m.kind == kind) {
             items.push(LegendItem::new(
                 Swatch::Line {
@@ -319,7 +336,7 @@ pub fn marker_legend(markers: &[Marker]) -> Vec<LegendItem> {
                     width_px: style::MARKER_WIDTH_PX,
                     dash: Some(kind.dash()),
                 },
-                label,
+                kind.legend_label(),
             ));
         }
     }

@@ -97,7 +97,7 @@ impl BacktestData {
             .map(|(m, _)| Marker {
                 month_idx: m as f64,
                 label: format!("Halving {}", format::month(self.start, m as f64)),
-                kind: MarkerKind::Halving,
+                kind: MarkerKind::ActualHalving,
             })
             .collect();
         // The split sits between the last in-sample month and the first out-of-sample one.
@@ -107,12 +107,15 @@ impl BacktestData {
             markers.push(Marker {
                 month_idx: last_in as f64 + 0.5,
                 label: format!("Calibrated up to {} · out-of-sample after", self.calibrate_until),
-                kind: MarkerKind::Scripted,
+                kind: MarkerKind::SampleSplit,
             });
         }
         markers
     }
 }
+
+/// The hashrate axis when no month has a positive value to show.
+const EMPTY_HASHRATE_RANGE_EHS: (f64, f64) = (1.0, 10.0);
 
 /// The chart: actual, simulated median and band, baseline, on a log axis.
 pub struct BacktestChart {
@@ -120,24 +123,15 @@ pub struct BacktestChart {
     pub data: BacktestData,
 }
 
-/// A median absolute log error with two decimals.
-fn error_text(e: f64) -> String {
-    if e.is_finite() {
-        format!("{e:.2}")
-    } else {
-        "n/a".to_string()
-    }
-}
-
 /// The backtest chart of `data`, with its report entry.
 pub fn chart(data: &BacktestData) -> AnyChart {
     let title = "Backtest: real network hashrate vs the model fed the real BTC price".to_string();
     let subtitle = format!(
         "Median |log(simulated / real)|: model {} in-sample, {} out-of-sample · baseline {} and {} · template {}",
-        error_text(data.model_errors.0),
-        error_text(data.model_errors.1),
-        error_text(data.baseline_errors.0),
-        error_text(data.baseline_errors.1),
+        format::grouped(data.model_errors.0, 2),
+        format::grouped(data.model_errors.1, 2),
+        format::grouped(data.baseline_errors.0, 2),
+        format::grouped(data.baseline_errors.1, 2),
         data.template_file
     );
     let source = format!(
@@ -176,13 +170,7 @@ pub fn chart(data: &BacktestData) -> AnyChart {
         ),
     ];
     let markers = data.markers();
-    // The in-sample boundary is drawn like a scripted event, but it is not one: name it for what it is.
-    legend.extend(axes::marker_legend(&markers).into_iter().map(|mut item| {
-        if item.label == "Scripted event" {
-            item.label = "End of the in-sample (calibration) period".to_string();
-        }
-        item
-    }));
+    legend.extend(axes::marker_legend(&markers));
     AnyChart::Backtest(
         ChartEntry {
             stem: "backtest_hashrate".to_string(),
@@ -220,7 +208,11 @@ impl Chart for BacktestChart {
         let (lo, hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
             (lo.min(*v), hi.max(*v))
         });
-        let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (1.0, 10.0) };
+        let (lo, hi) = if lo.is_finite() {
+            (lo, hi)
+        } else {
+            EMPTY_HASHRATE_RANGE_EHS
+        };
         let y = Axis::log_ehs(lo, hi, "Network hashrate (EH/s, monthly mean, log scale)");
         let n = d.actual_ehs.len();
         let x = Axis::months(d.start, n);

@@ -380,7 +380,6 @@ impl<'a> SvgCanvas<'a> {
         format!("#{r:02x}{g:02x}{b:02x}")
     }
 
-    /// ` fill-opacity="…"` (or stroke) when the colour is translucent.
     /// The SVG paint attributes of a shape drawn filled, or outlined with a stroke of `stroke_width`.
     fn fill_or_stroke(color: BackendColor, stroke_width: u32, fill: bool) -> String {
         if fill {
@@ -395,6 +394,7 @@ impl<'a> SvgCanvas<'a> {
         }
     }
 
+    /// ` fill-opacity="…"` (or stroke) when the colour is translucent.
     fn opacity(attr: &str, color: BackendColor) -> String {
         if color.alpha >= 1.0 {
             String::new()
