@@ -217,7 +217,7 @@ impl Fleet {
         // Share of sites that pay their power, per (region, generation): now, and for retirement (ring).
         let (history_len, newest) = (self.history_len, self.history_pos);
         let ln_kwh_per_th_day = &self.ln_kwh_per_th_day[..n_gen];
-        let (window_max_key_account, window_max_retail) = self.window_max.split_at_mut(n_rg);
+        let (window_max_key_account, window_max_retail) = self.window_max[..2 * n_rg].split_at_mut(n_rg);
         for (region_idx, region) in regions.iter().enumerate().take(self.n_regions) {
             let ln_cost_factor = power_price_usd_per_kwh[region_idx].ln() + opex_share_of_power[region_idx].ln_1p();
             let sigma = region.site_power_price_dispersion_log;
