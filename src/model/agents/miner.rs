@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use site_price::{SitePriceCurve, site_price_curve};
 
-use crate::model::math::{norm_cdf_fast, to_units};
+use crate::model::math::{norm_cdf_fast, to_units, units_f64};
 use crate::model::params::{GenerationParams, RegionParams, Segment, SegmentParams};
 use crate::model::units::{HOURS_PER_DAY, W_PER_KW};
 
@@ -53,7 +53,8 @@ pub struct Fleet {
     pub power_cost_usd: Vec<f64>,
     pub revenue_usd: Vec<f64>,
     /// Share of sites where a machine would not be retired, per (region, generation), as a ring of the
-    /// last `history_len` months.
+    /// last `history_len` months stored twice over (`2 × history_len` entries, each month written at its
+    /// position and one ring further): every window of recent months is then one contiguous slice.
     q_retire_history: Vec<f64>,
     history_len: usize,
     history_pos: usize,
@@ -94,7 +95,7 @@ impl Fleet {
             diverted: vec![0; n_cohorts],
             power_cost_usd: vec![0.0; n_cohorts],
             revenue_usd: vec![0.0; n_cohorts],
-            q_retire_history: vec![1.0; n_regions * n_generations * history_len],
+            q_retire_history: vec![1.0; n_regions * n_generations * 2 * history_len],
             history_len,
             history_pos: 0,
             q_now: vec![1.0; n_regions * n_generations],
@@ -213,6 +214,9 @@ impl Fleet {
             f64::NEG_INFINITY
         };
         let windows = [0, 1].map(|s| (segments[s].retire_after_months as usize).clamp(1, self.history_len));
+        // Both windows end this month: the longer one is the shorter one and the months before it.
+        let (short_window, long_window) = (windows[0].min(windows[1]), windows[0].max(windows[1]));
+        let short_is_key_account = windows[0] <= windows[1];
         let n_rg = self.n_regions * n_gen;
         // Share of sites that pay their power, per (region, generation): now, and for retirement (ring).
         let (history_len, newest) = (self.history_len, self.history_pos);
@@ -225,8 +229,8 @@ impl Fleet {
             let units_key_account = &self.units[run.clone()];
             let units_retail = &self.units[n_rg + run.start..n_rg + run.end];
             let q_now = &mut self.q_now[run.clone()];
-            let histories = &mut self.q_retire_history[run.start * history_len..run.end * history_len];
-            let mut window_max = [
+            let histories = &mut self.q_retire_history[2 * run.start * history_len..2 * run.end * history_len];
+            let window_max = [
                 &mut window_max_key_account[run.clone()],
                 &mut window_max_retail[run.clone()],
             ];
@@ -246,23 +250,26 @@ impl Fleet {
                     (1.0, 1.0)
                 };
                 q_now[g] = q;
-                let history = &mut histories[g * history_len..(g + 1) * history_len];
+                let history = &mut histories[2 * g * history_len..2 * (g + 1) * history_len];
                 history[newest] = q_retire;
+                history[newest + history_len] = q_retire;
                 if !active {
                     // Read only for cohorts with machines; the history above is still kept.
                     continue;
                 }
                 // The highest share of sites still worth keeping over each segment's window: the last
-                // `window` entries of the ring, which wrap past its start when the window is longer than
-                // the entries since.
-                for (window_max, &window) in window_max.iter_mut().zip(&windows) {
-                    window_max[g] = if window <= newest + 1 {
-                        max_of(&history[newest + 1 - window..=newest])
-                    } else {
-                        let wrapped = window - (newest + 1);
-                        max_of(&history[..=newest]).max(max_of(&history[history_len - wrapped..]))
-                    };
-                }
+                // `window` months, which end at the second copy of this month.
+                let recent = &history[newest + history_len + 1 - long_window..=newest + history_len];
+                let (older, newer) = recent.split_at(long_window - short_window);
+                let short_max = max_of(newer);
+                let long_max = short_max.max(max_of(older));
+                let (key_account_max, retail_max) = if short_is_key_account {
+                    (short_max, long_max)
+                } else {
+                    (long_max, short_max)
+                };
+                window_max[0][g] = key_account_max;
+                window_max[1][g] = retail_max;
             }
         }
         self.history_pos = (self.history_pos + 1) % self.history_len;
@@ -293,12 +300,12 @@ impl Fleet {
                     // Retire: sites above the highest profitable share of the window lost money throughout.
                     let q_max = q_maxes[g];
                     if window_max[g] < q_max {
-                        let kept = to_units(n as f64 * window_max[g] / q_max).min(n);
+                        let kept = to_units(units_f64(n) * window_max[g] / q_max).min(n);
                         if kept < n {
                             // The retired sites were the dearest; whatever ran keeps running if it can.
-                            let running_before = shares[g] * n as f64;
+                            let running_before = shares[g] * units_f64(n);
                             shares[g] = if kept > 0 {
-                                (running_before / kept as f64).min(1.0)
+                                (running_before / units_f64(kept)).min(1.0)
                             } else {
                                 0.0
                             };
@@ -320,12 +327,12 @@ impl Fleet {
                     };
                     let share = (shares[g] + response * (target_share - shares[g])).clamp(0.0, 1.0);
                     shares[g] = share;
-                    let n_running = to_units(n as f64 * share).min(n);
+                    let n_running = to_units(units_f64(n) * share).min(n);
                     running[g] = n_running;
                     if n_running > 0 {
                         // The cheapest sites run: the running sites fill the quantiles up to share × q_max.
                         let mean_site_price = power_price * site_prices.factor(share * q_max);
-                        let kwh = n_running as f64 * generations[g].power_w / W_PER_KW * hours_in_month;
+                        let kwh = units_f64(n_running) * generations[g].power_w / W_PER_KW * hours_in_month;
                         power_cost[g] = kwh * mean_site_price * opex_factor;
                     }
                 }
@@ -355,15 +362,16 @@ impl Fleet {
             .zip(self.running.chunks_exact(self.n_generations))
         {
             for ((r, &n), g) in revenue.iter_mut().zip(running).zip(generations) {
-                *r = n as f64 * g.hashrate_ths * usd_per_ths_month;
+                *r = units_f64(n) * g.hashrate_ths * usd_per_ths_month;
             }
         }
     }
 }
 
-/// Largest value of a slice of shares (0 for an empty one).
+/// Largest value of a slice of shares (0 for an empty one). Shares are never NaN, so a plain comparison
+/// does (one instruction, where `f64::max` adds NaN handling).
 fn max_of(values: &[f64]) -> f64 {
-    values.iter().fold(0.0f64, |best, &v| best.max(v))
+    values.iter().fold(0.0f64, |best, &v| if v > best { v } else { best })
 }
 
 /// Sum over cohorts of machines × TH/s of their generation, in cohort order (cohorts are laid out
@@ -376,7 +384,7 @@ fn weighted_ths(units_per_cohort: &[u64], generations: &[GenerationParams]) -> f
     for chunk in units_per_cohort.chunks_exact(generations.len()) {
         for (&n, g) in chunk.iter().zip(generations) {
             // Adding the zeros of empty cohorts changes nothing and saves a branch the data cannot predict.
-            total += n as f64 * g.hashrate_ths;
+            total += units_f64(n) * g.hashrate_ths;
         }
     }
     total

@@ -82,20 +82,30 @@ impl SitePriceCurve {
         curve
     }
 
-    /// Mean price of the cheapest share `q` of the sites, relative to the median site price.
+    /// Mean price of the cheapest share `q` of the sites, relative to the median site price. The central
+    /// table, where most lookups land, is inlined into the caller's loop; the rest is a call.
+    #[inline]
     pub fn factor(&self, q: f64) -> f64 {
-        if self.sigma <= 0.0 {
-            return 1.0;
-        }
-        if (CENTRAL_LO..=CENTRAL_HI).contains(&q) {
+        if (CENTRAL_LO..=CENTRAL_HI).contains(&q) && self.sigma > 0.0 {
             let t = (q - CENTRAL_LO) * CENTRAL_STEPS_PER_UNIT;
-            let i = (t as usize).min(CENTRAL_INTERVALS - 1);
+            // `t` is within [0, CENTRAL_INTERVALS]; signed casts are the cheap ones on x86-64.
+            let k = (t as i64).min(CENTRAL_INTERVALS as i64 - 1);
+            let i = k as usize;
             return hermite(
                 self.central[i],
                 self.central[i + 1],
-                t - i as f64,
+                t - k as f64,
                 1.0 / CENTRAL_STEPS_PER_UNIT,
             );
+        }
+        self.factor_outside_centre(q)
+    }
+
+    /// `factor` for shares outside the central table, and for no dispersion.
+    #[inline(never)]
+    fn factor_outside_centre(&self, q: f64) -> f64 {
+        if self.sigma <= 0.0 {
+            return 1.0;
         }
         if q > CENTRAL_HI {
             let p = 1.0 - q;
