@@ -52,8 +52,10 @@ pub fn norm_cdf_fast(x: f64) -> f64 {
     if t >= last {
         return 1.0;
     }
-    let i = t as usize;
-    let frac = t - i as f64;
+    // `t` is within (0, last): signed casts are the cheap ones on x86-64.
+    let k = t as i64;
+    let i = k as usize;
+    let frac = t - k as f64;
     let table = &*CDF_TABLE;
     table[i] + frac * (table[i + 1] - table[i])
 }
@@ -141,10 +143,10 @@ pub fn apportion(total: u64, weights: &[f64], parts: &mut [u64]) {
     let mut best_idx = 0;
     let mut best_rem = -1.0;
     for i in 0..n {
-        let exact = total as f64 * weights[i].max(0.0) / sum;
-        // Non-negative and below 2^64 (it is at most `total`), so truncation is the floor.
-        parts[i] = exact as u64;
-        let floor = parts[i] as f64;
+        let exact = units_f64(total) * weights[i].max(0.0) / sum;
+        // Non-negative and at most `total`, so truncation is the floor.
+        parts[i] = exact as i64 as u64;
+        let floor = units_f64(parts[i]);
         assigned += parts[i];
         let rem = exact - floor;
         if rem > best_rem {

@@ -117,11 +117,14 @@ impl FuturesContract {
 
     /// The highest duty still to be paid on any part (what a buyer must be ready to pay per unit).
     pub fn max_duty_per_unit_usd(&self) -> f64 {
-        self.parts
-            .iter()
-            .filter(|p| p.units_left > 0)
-            .map(|p| p.duty_per_unit_usd)
-            .fold(0.0, f64::max)
+        // Duties are never NaN: a plain comparison does, where `f64::max` adds NaN handling.
+        self.parts.iter().filter(|p| p.units_left > 0).fold(0.0, |most, p| {
+            if p.duty_per_unit_usd > most {
+                p.duty_per_unit_usd
+            } else {
+                most
+            }
+        })
     }
 
     /// Takes `n` units out of the parts in proportion to what each has left, and reports each region's

@@ -320,8 +320,10 @@ impl Fleet {
                         continue;
                     }
                     let q_max = q_maxes[g];
+                    // Shares are never NaN, so plain comparisons do (`f64::min` adds NaN handling).
                     let target_share = if q_max > 0.0 {
-                        (q_now[g].min(q_max) / q_max).min(1.0)
+                        let q = if q_now[g] < q_max { q_now[g] } else { q_max };
+                        (q / q_max).min(1.0)
                     } else {
                         0.0
                     };

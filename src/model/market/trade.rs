@@ -456,16 +456,16 @@ pub fn deliver_futures(w: &mut World) {
             }
         }
         m.refresh_reserved(Month(month.0 + 1));
-        // Close finished contracts into the running tallies.
-        let totals = &mut m.totals;
-        let spare_parts = &mut m.spare_parts;
-        m.futures.retain_mut(|c| {
-            if c.units_pending() > 0 {
-                return true;
-            }
+        // Close finished contracts into the running tallies. They finish in signing order unless deliveries
+        // fell behind, so usually the finished ones are the front of the book: then one drain moves the rest
+        // once, where `retain` would move every contract after the first finished one by one.
+        let n_finished_front = m.futures.iter().take_while(|c| c.units_pending() == 0).count();
+        let only_front_finished = m.futures[n_finished_front..].iter().all(|c| c.units_pending() > 0);
+        let mut close = |c: &mut FuturesContract| {
             let mut parts = std::mem::take(&mut c.parts);
             parts.clear();
-            spare_parts.push(parts);
+            m.spare_parts.push(parts);
+            let totals = &mut m.totals;
             totals.contracts_closed += 1;
             totals.units_closed_delivered += c.units_delivered;
             totals.units_closed_walked += c.units_walked;
@@ -481,8 +481,20 @@ pub fn deliver_futures(w: &mut World) {
             row.amount_usd = c.units_total as f64 * c.unit_price_usd;
             row.value = c.contract_id as f64;
             row.value_unit = c.status().as_str();
-            false
-        });
+        };
+        if only_front_finished {
+            for mut c in m.futures.drain(..n_finished_front) {
+                close(&mut c);
+            }
+        } else {
+            m.futures.retain_mut(|c| {
+                if c.units_pending() > 0 {
+                    return true;
+                }
+                close(c);
+                false
+            });
+        }
     }
     ship_all(w);
 }
