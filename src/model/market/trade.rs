@@ -916,24 +916,30 @@ pub fn buyers_purchase(w: &mut World) {
             if region_budget <= 0.0 {
                 continue;
             }
-            // The same offers, landed in this region: tariffs (or local assembly) raise the price.
+            // The same offers, landed in this region: tariffs (or local assembly) raise the price. Where
+            // prices are uniform there is one pass, before any fill: the landed offers are the offers.
             region_offers.clear();
-            for o in &offers {
-                let left = o.units_available - o.units_filled;
-                if left == 0 {
-                    continue;
+            if uniform {
+                debug_assert!(offers.iter().all(|o| o.units_filled == 0 && o.units_available > 0));
+                region_offers.extend_from_slice(&offers);
+            } else {
+                for o in &offers {
+                    let left = o.units_available - o.units_filled;
+                    if left == 0 {
+                        continue;
+                    }
+                    let duty_share = duty_share(w, o.source, r);
+                    let landed = o.unit_price_usd * (1.0 + duty_share);
+                    let profit = reference_profit_usd(params, o.generation_idx, hp);
+                    region_offers.push(Offer {
+                        unit_price_usd: landed,
+                        duty_per_unit_usd: o.unit_price_usd * duty_share,
+                        payback_months: crate::model::market::hardware::payback_months(landed, profit),
+                        units_available: left,
+                        units_filled: 0,
+                        ..*o
+                    });
                 }
-                let duty_share = if uniform { 0.0 } else { duty_share(w, o.source, r) };
-                let landed = o.unit_price_usd * (1.0 + duty_share);
-                let profit = reference_profit_usd(params, o.generation_idx, hp);
-                region_offers.push(Offer {
-                    unit_price_usd: landed,
-                    duty_per_unit_usd: o.unit_price_usd * duty_share,
-                    payback_months: crate::model::market::hardware::payback_months(landed, profit),
-                    units_available: left,
-                    units_filled: 0,
-                    ..*o
-                });
             }
             let n_futures = region_offers.iter().filter(|o| o.futures).count();
             let best_payback = region_offers
