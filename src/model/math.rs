@@ -205,6 +205,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn unit_conversions_through_i64_match_the_unsigned_ones() {
+        for n in [
+            0u64,
+            1,
+            2,
+            999,
+            1 << 20,
+            (1 << 53) - 1,
+            1 << 53,
+            (1 << 53) + 1,
+            9_000_000_000_000_001,
+            1 << 62,
+        ] {
+            assert_eq!(units_f64(n).to_bits(), (n as f64).to_bits(), "{n}");
+        }
+        for x in [0.4, 0.5, 1.49, 2.5, 1e6 + 0.5, 8.9e15, 9.0e15, 1e300, f64::INFINITY] {
+            let capped = x.min(MAX_UNITS);
+            assert_eq!(to_units(x), (capped + 0.5) as u64, "{x}");
+            assert_eq!(floor_units(x), capped as u64, "{x}");
+        }
+        for x in [0.0, -1.0, f64::NAN, f64::NEG_INFINITY] {
+            assert_eq!((to_units(x), floor_units(x)), (0, 0), "{x}");
+        }
+    }
+
+    #[test]
     fn normal_cdf_matches_tabulated_values() {
         let table = [
             (0.0, 0.5),

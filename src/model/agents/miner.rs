@@ -481,6 +481,63 @@ impl SegmentBooks {
 mod tests {
     use super::*;
 
+    /// The windows' maxima read from the doubled ring equal the maximum of the last `window` months'
+    /// shares worked out directly, for either segment having the shorter window, through many laps of the
+    /// ring and before the ring has filled (months before the first count as keeping every site).
+    #[test]
+    fn retirement_windows_are_the_maxima_of_the_last_months() {
+        let base = crate::scenario::Scenario::load(std::path::Path::new("scenarios/base.toml"))
+            .expect("base scenario")
+            .params;
+        let (regions, generations) = (&base.regions[..1], &base.generations[..2]);
+        for windows in [[6u32, 3], [2, 5], [4, 4], [1, 7]] {
+            let mut segments = base.segments.clone();
+            for (segment, &window) in segments.iter_mut().zip(&windows) {
+                segment.retire_after_months = window;
+            }
+            let history_len = windows.iter().max().copied().unwrap() as usize;
+            let mut fleet = Fleet::new(regions, generations, history_len);
+            // Machines of the first generation only, bought every month so the cohort never retires them all
+            // (the windows are kept only while there are machines); the second generation stays empty.
+            let cohort = fleet.cohort_idx(Segment::KeyAccount, 0, 0);
+            let mut shares_seen = Vec::new();
+            for month in 0..40 {
+                fleet.add_units(cohort, 1_000);
+                // Revenue swinging across the sites' breakevens, so the share of sites worth keeping moves.
+                let revenue = 0.08 * (1.0 + 0.9 * (month as f64 * 1.3).sin());
+                let power_price = [regions[0].power_price_base_usd_per_kwh];
+                let opex = [regions[0].opex_share_of_power];
+                fleet.operate(
+                    revenue,
+                    revenue,
+                    &power_price,
+                    &opex,
+                    regions,
+                    generations,
+                    &segments,
+                    720.0,
+                );
+                shares_seen.push(fleet.q_now[0]);
+                for (s, &window) in windows.iter().enumerate() {
+                    let window = window as usize;
+                    let direct = (0..window)
+                        .map(|back| if back <= month { shares_seen[month - back] } else { 1.0 })
+                        .fold(0.0f64, f64::max);
+                    let n_rg = fleet.n_regions * fleet.n_generations;
+                    assert_eq!(
+                        fleet.window_max[s * n_rg],
+                        direct,
+                        "windows {windows:?}, segment {s}, month {month}"
+                    );
+                }
+            }
+            assert!(
+                shares_seen.iter().any(|&q| q < 0.2) && shares_seen.iter().any(|&q| q > 0.8),
+                "the shares should move: {shares_seen:?}"
+            );
+        }
+    }
+
     #[test]
     fn cohort_indices_round_trip() {
         let region = |name: &str| RegionParams {
