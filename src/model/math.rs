@@ -191,6 +191,19 @@ pub fn floor_units(x: f64) -> u64 {
     if x > 0.0 { x.min(MAX_UNITS) as i64 as u64 } else { 0 }
 }
 
+/// The larger of two numbers that are never NaN (shares, prices): one instruction, where `f64::max` adds NaN
+/// handling. For the per-cohort and per-contract loops.
+#[inline]
+pub fn max_not_nan(a: f64, b: f64) -> f64 {
+    if a > b { a } else { b }
+}
+
+/// The smaller of two numbers that are never NaN; see `max_not_nan`.
+#[inline]
+pub fn min_not_nan(a: f64, b: f64) -> f64 {
+    if a < b { a } else { b }
+}
+
 /// A count of units as `f64`, through `i64`: the same value as `n as f64` for every count below 2^63 (unit
 /// counts stay below `MAX_UNITS`), in one conversion instruction where an unsigned one takes six on
 /// x86-64. For the per-cohort loops.

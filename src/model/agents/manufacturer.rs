@@ -6,6 +6,7 @@
 //! write-downs and financing.
 
 use crate::model::market::hardware::{monthly_profit_usd_per_unit, payback_months};
+use crate::model::math::max_not_nan;
 use crate::model::params::{GenerationParams, ManufacturerParams, Segment};
 use crate::model::units::Month;
 
@@ -117,14 +118,10 @@ impl FuturesContract {
 
     /// The highest duty still to be paid on any part (what a buyer must be ready to pay per unit).
     pub fn max_duty_per_unit_usd(&self) -> f64 {
-        // Duties are never NaN: a plain comparison does, where `f64::max` adds NaN handling.
-        self.parts.iter().filter(|p| p.units_left > 0).fold(0.0, |most, p| {
-            if p.duty_per_unit_usd > most {
-                p.duty_per_unit_usd
-            } else {
-                most
-            }
-        })
+        self.parts
+            .iter()
+            .filter(|p| p.units_left > 0)
+            .fold(0.0, |most, p| max_not_nan(p.duty_per_unit_usd, most))
     }
 
     /// Takes `n` units out of the parts in proportion to what each has left, and reports each region's

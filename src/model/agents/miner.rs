@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use site_price::{SitePriceCurve, site_price_curve};
 
-use crate::model::math::{norm_cdf_fast, to_units, units_f64};
+use crate::model::math::{max_not_nan, min_not_nan, norm_cdf_fast, to_units, units_f64};
 use crate::model::params::{GenerationParams, RegionParams, Segment, SegmentParams};
 use crate::model::units::{HOURS_PER_DAY, W_PER_KW};
 
@@ -320,10 +320,8 @@ impl Fleet {
                         continue;
                     }
                     let q_max = q_maxes[g];
-                    // Shares are never NaN, so plain comparisons do (`f64::min` adds NaN handling).
                     let target_share = if q_max > 0.0 {
-                        let q = if q_now[g] < q_max { q_now[g] } else { q_max };
-                        (q / q_max).min(1.0)
+                        (min_not_nan(q_now[g], q_max) / q_max).min(1.0)
                     } else {
                         0.0
                     };
@@ -370,10 +368,9 @@ impl Fleet {
     }
 }
 
-/// Largest value of a slice of shares (0 for an empty one). Shares are never NaN, so a plain comparison
-/// does (one instruction, where `f64::max` adds NaN handling).
+/// Largest value of a slice of shares (0 for an empty one).
 fn max_of(values: &[f64]) -> f64 {
-    values.iter().fold(0.0f64, |best, &v| if v > best { v } else { best })
+    values.iter().fold(0.0f64, |best, &v| max_not_nan(v, best))
 }
 
 /// Sum over cohorts of machines × TH/s of their generation, in cohort order (cohorts are laid out
@@ -501,6 +498,8 @@ mod tests {
             // (the windows are kept only while there are machines); the second generation stays empty.
             let cohort = fleet.cohort_idx(Segment::KeyAccount, 0, 0);
             let mut shares_seen = Vec::new();
+            let n_rg = fleet.n_regions * fleet.n_generations;
+            let hours_in_month = 720.0;
             for month in 0..40 {
                 fleet.add_units(cohort, 1_000);
                 // Revenue swinging across the sites' breakevens, so the share of sites worth keeping moves.
@@ -515,7 +514,7 @@ mod tests {
                     regions,
                     generations,
                     &segments,
-                    720.0,
+                    hours_in_month,
                 );
                 shares_seen.push(fleet.q_now[0]);
                 for (s, &window) in windows.iter().enumerate() {
@@ -523,7 +522,6 @@ mod tests {
                     let direct = (0..window)
                         .map(|back| if back <= month { shares_seen[month - back] } else { 1.0 })
                         .fold(0.0f64, f64::max);
-                    let n_rg = fleet.n_regions * fleet.n_generations;
                     assert_eq!(
                         fleet.window_max[s * n_rg],
                         direct,
