@@ -37,8 +37,8 @@ use crate::model::market::trade;
 use crate::model::math::to_units;
 use crate::model::params::{Params, Regime, ScriptedEventKind, Segment};
 use crate::model::record::{
-    DealerRow, EventKind, EventRow, ManufacturerOutcome, ManufacturerRow, MinerRow, NetworkRow, NetworkSummary,
-    PathSummary, RegionRow, Sink, Subject,
+    DealerRow, EventKind, EventLog, EventRow, ManufacturerOutcome, ManufacturerRow, MinerRow, NetworkRow,
+    NetworkSummary, PathSummary, RegionRow, Sink, Subject,
 };
 use crate::model::rng::{PathRng, Stream, stream_rng};
 use crate::model::units::{HOURS_PER_DAY, Month, SECONDS_PER_DAY, THS_PER_EHS, THS_PER_PHS, W_PER_KW};
@@ -84,7 +84,7 @@ pub struct World<'p> {
     /// Stranded machines sold off recently, still weighing on used prices, per generation.
     pub(crate) stranded_overhang_units: Vec<f64>,
     pub(crate) ledger: Ledger,
-    pub(crate) pending_events: Vec<EventRow>,
+    pub(crate) pending_events: EventLog,
     pub(crate) trade_scratch: trade::Scratch,
     // Path tallies for the summary.
     start_height: u64,
@@ -180,7 +180,7 @@ impl<'p> World<'p> {
             queued_units: vec![0; n_reg],
             stranded_overhang_units: vec![0.0; n_gen],
             ledger,
-            pending_events: Vec::with_capacity(32),
+            pending_events: EventLog::new(true),
             trade_scratch: trade::Scratch::default(),
             start_height: params.network.block_height,
             peak_hashrate_ths: 0.0,
@@ -226,21 +226,9 @@ impl<'p> World<'p> {
         if units > 0 { running as f64 / units as f64 } else { 0.0 }
     }
 
-    pub(crate) fn event(&mut self, kind: EventKind, subject: Subject) -> &mut EventRow {
-        self.pending_events.push(EventRow {
-            path_idx: self.path_idx,
-            month: self.month,
-            kind,
-            subject,
-            block_height: None,
-            region_idx: None,
-            units: 0,
-            amount_usd: 0.0,
-            value: 0.0,
-            value_unit: "",
-            detail: String::new(),
-        });
-        self.pending_events.last_mut().expect("just pushed")
+    /// A new row for an event this month, or `None` when the sink takes no events.
+    pub(crate) fn event(&mut self, kind: EventKind, subject: Subject) -> Option<&mut EventRow> {
+        self.pending_events.push(self.path_idx, self.month, kind, subject)
     }
 
     pub(crate) fn month_offset(&self) -> i64 {
@@ -250,6 +238,7 @@ impl<'p> World<'p> {
     /// Runs one month through every phase and sends its records to `sink`.
     pub fn step<S: Sink>(&mut self, sink: &mut S) -> Result<(), crate::model::record::Violation> {
         let params = self.params;
+        self.pending_events.set_recording(S::MONTHLY_ROWS);
         let calendar = params.simulation.start.plus_months(self.month.0 as i64);
         let n_days = calendar.n_days() as f64;
         self.fleet.clear_month_flows();
@@ -330,8 +319,7 @@ impl<'p> World<'p> {
                     height, new_difficulty, ..
                 } => {
                     self.n_retargets += 1;
-                    if S::MONTHLY_ROWS {
-                        let row = self.event(EventKind::Retarget, Subject::Network);
+                    if let Some(row) = self.event(EventKind::Retarget, Subject::Network) {
                         row.block_height = Some(height);
                         row.value = new_difficulty;
                         row.value_unit = "difficulty";
@@ -342,8 +330,7 @@ impl<'p> World<'p> {
                     new_subsidy_btc,
                 } => {
                     self.n_halvings += 1;
-                    if S::MONTHLY_ROWS {
-                        let row = self.event(EventKind::Halving, Subject::Network);
+                    if let Some(row) = self.event(EventKind::Halving, Subject::Network) {
                         row.block_height = Some(height);
                         row.value = new_subsidy_btc;
                         row.value_unit = "btc";
@@ -464,11 +451,9 @@ impl<'p> World<'p> {
             self.record_manufacturers(sink);
             self.record_dealers(sink);
             self.record_regions(sink);
-            for row in self.pending_events.drain(..) {
+            for row in self.pending_events.drain() {
                 sink.event(row);
             }
-        } else {
-            self.pending_events.clear();
         }
         self.month = Month(self.month.0 + 1);
         check
@@ -546,9 +531,10 @@ impl<'p> World<'p> {
                             continue;
                         }
                     };
-                    let row = self.event(kind, subject);
-                    row.value = value;
-                    row.value_unit = unit;
+                    if let Some(row) = self.event(kind, subject) {
+                        row.value = value;
+                        row.value_unit = unit;
+                    }
                 }
             }
         }
@@ -564,9 +550,10 @@ impl<'p> World<'p> {
                 decay_per_month,
             } => {
                 self.power.shock(region_idx, factor, decay_per_month, &params.regions);
-                let row = self.event(EventKind::PowerShock, Subject::Region(region_idx));
-                row.value = factor;
-                row.value_unit = "factor";
+                if let Some(row) = self.event(EventKind::PowerShock, Subject::Region(region_idx)) {
+                    row.value = factor;
+                    row.value_unit = "factor";
+                }
             }
             Shock::Tariff {
                 region_idx,
@@ -574,19 +561,21 @@ impl<'p> World<'p> {
                 rate_share,
             } => {
                 self.regions.set_tariff(region_idx, origin_idx, rate_share);
-                let row = self.event(EventKind::Tariff, Subject::Region(region_idx));
-                row.value = rate_share;
-                row.value_unit = "rate_share";
-                row.detail = format!("origin {}", params.origins.get(origin_idx).map_or("?", String::as_str));
+                if let Some(row) = self.event(EventKind::Tariff, Subject::Region(region_idx)) {
+                    row.value = rate_share;
+                    row.value_unit = "rate_share";
+                    row.detail = format!("origin {}", params.origins.get(origin_idx).map_or("?", String::as_str));
+                }
             }
             Shock::Tightening {
                 region_idx,
                 opex_increase_share,
             } => {
                 self.regions.opex_share[region_idx] += opex_increase_share;
-                let row = self.event(EventKind::Tightening, Subject::Region(region_idx));
-                row.value = opex_increase_share;
-                row.value_unit = "opex_share_increase";
+                if let Some(row) = self.event(EventKind::Tightening, Subject::Region(region_idx)) {
+                    row.value = opex_increase_share;
+                    row.value_unit = "opex_share_increase";
+                }
             }
             Shock::Ban { region_idx, share } => {
                 // The share of every cohort in the region stops at once and joins the relocation pool.
@@ -624,10 +613,11 @@ impl<'p> World<'p> {
                 trade::region_used_mw(self, &mut used_mw);
                 self.regions.close(region_idx, share, used_mw[region_idx]);
                 self.trade_scratch.used_mw = used_mw;
-                let row = self.event(EventKind::Ban, Subject::Region(region_idx));
-                row.units = stopped;
-                row.value = share;
-                row.value_unit = "share";
+                if let Some(row) = self.event(EventKind::Ban, Subject::Region(region_idx)) {
+                    row.units = stopped;
+                    row.value = share;
+                    row.value_unit = "share";
+                }
             }
         }
     }

@@ -227,6 +227,58 @@ pub struct EventRow {
     pub detail: String,
 }
 
+/// The month's events, waiting for the sink. A sink that takes no monthly rows takes no events either, so
+/// then nothing is kept: `push` hands out no row and the caller skips filling it.
+#[derive(Clone, Debug)]
+pub struct EventLog {
+    rows: Vec<EventRow>,
+    recording: bool,
+}
+
+impl EventLog {
+    pub fn new(recording: bool) -> EventLog {
+        EventLog {
+            rows: Vec::with_capacity(if recording { 32 } else { 0 }),
+            recording,
+        }
+    }
+
+    pub fn set_recording(&mut self, recording: bool) {
+        self.recording = recording;
+    }
+
+    pub fn is_recording(&self) -> bool {
+        self.recording
+    }
+
+    /// A new row for an event of `kind` about `subject`, with every figure zero, for the caller to fill in;
+    /// `None` when events are not being recorded.
+    pub fn push(&mut self, path_idx: u32, month: Month, kind: EventKind, subject: Subject) -> Option<&mut EventRow> {
+        if !self.recording {
+            return None;
+        }
+        self.rows.push(EventRow {
+            path_idx,
+            month,
+            kind,
+            subject,
+            block_height: None,
+            region_idx: None,
+            units: 0,
+            amount_usd: 0.0,
+            value: 0.0,
+            value_unit: "",
+            detail: String::new(),
+        });
+        self.rows.last_mut()
+    }
+
+    /// Takes the rows kept so far, in the order they happened.
+    pub fn drain(&mut self) -> std::vec::Drain<'_, EventRow> {
+        self.rows.drain(..)
+    }
+}
+
 /// End-of-path figures of the network and the miners.
 #[derive(Clone, Debug, Default)]
 pub struct NetworkSummary {

@@ -164,6 +164,22 @@ impl Fleet {
         self.units[cohort_idx] += n_units;
     }
 
+    /// Books `units` new machines shipped to a cohort: with no shipping lag they arrive at once, otherwise
+    /// they travel with the month's consignment (see `awaiting_dispatch`).
+    pub fn ship(&mut self, cohort_idx: usize, units: u64, lag_months: u32) {
+        if units == 0 {
+            return;
+        }
+        self.bought[cohort_idx] += units;
+        if lag_months == 0 {
+            self.add_units(cohort_idx, units);
+            self.arrived[cohort_idx] += units;
+        } else {
+            self.in_transit[cohort_idx] += units;
+            self.awaiting_dispatch[cohort_idx] += units;
+        }
+    }
+
     /// Takes machines out of a cohort (the running ones first go with them in proportion).
     pub fn remove_units(&mut self, cohort_idx: usize, n_units: u64) {
         let n = n_units.min(self.units[cohort_idx]);

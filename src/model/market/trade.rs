@@ -5,14 +5,14 @@
 use rand::RngExt;
 
 use crate::model::agents::dealer::Installment;
-use crate::model::agents::manufacturer::{FuturesContract, Manufacturer, RegionPart, WaferLot};
+use crate::model::agents::manufacturer::{FuturesContract, Manufacturer, WaferLot};
 use crate::model::engine::{World, newest_released_generation, reference_profit_usd};
 use crate::model::events::Event;
 use crate::model::market::hardware::{appetite_share, monthly_profit_usd_per_unit, power_cost_usd_per_th_day};
 use crate::model::market::regions::RelocationBatch;
 use crate::model::math::{apportion, floor_units, to_units};
 use crate::model::params::{ManufacturerParams, Regime, Segment};
-use crate::model::record::{EventKind, EventRow, Subject};
+use crate::model::record::{EventKind, Subject};
 use crate::model::units::{Month, W_PER_MW};
 
 /// Buffers reused from month to month so the hot loop does not allocate.
@@ -25,6 +25,10 @@ pub struct Scratch {
     pub(crate) used_mw: Vec<f64>,
     region_weights: Vec<f64>,
     region_parts: Vec<u64>,
+    /// For each of `region_offers`, the index of the offer in `offers` it was landed from.
+    region_offer_base: Vec<usize>,
+    /// Where a fill's units go: (region, units).
+    destinations: Vec<(usize, u64)>,
     capacity_units: Vec<f64>,
     realisable_usd: Vec<f64>,
     /// Each offer's choice weight, for `allocate`.
@@ -54,29 +58,6 @@ struct Offer {
     /// How much the terms shrink demand (futures only).
     demand_factor: f64,
     units_filled: u64,
-}
-
-fn push_event(
-    events: &mut Vec<EventRow>,
-    path_idx: u32,
-    month: Month,
-    kind: EventKind,
-    subject: Subject,
-) -> &mut EventRow {
-    events.push(EventRow {
-        path_idx,
-        month,
-        kind,
-        subject,
-        block_height: None,
-        region_idx: None,
-        units: 0,
-        amount_usd: 0.0,
-        value: 0.0,
-        value_unit: "",
-        detail: String::new(),
-    });
-    events.last_mut().expect("just pushed")
 }
 
 /// Wafer lots already in flight when the simulation starts (prepaid before month 0).
@@ -186,17 +167,17 @@ pub fn relocate(w: &mut World) {
             let books = &mut w.segments[batch.segment_idx];
             books.cash_usd -= cost;
             books.flows.relocation_paid_usd += cost;
-            let row = push_event(
-                &mut w.pending_events,
+            if let Some(row) = w.pending_events.push(
                 path_idx,
                 month,
                 EventKind::RelocationCompleted,
                 Subject::Region(batch.from_region_idx),
-            );
-            row.units = moved;
-            row.amount_usd = cost;
-            row.value = age as f64;
-            row.value_unit = "months_waited";
+            ) {
+                row.units = moved;
+                row.amount_usd = cost;
+                row.value = age as f64;
+                row.value_unit = "months_waited";
+            }
         }
         if batch.units > 0 && age >= relocation.max_wait_months {
             // Stranded: part is sold to buyers outside the simulated regions, the rest scrapped.
@@ -210,17 +191,17 @@ pub fn relocate(w: &mut World) {
             w.stranded_overhang_units[g] += sold as f64;
             w.relocation_totals.sold += sold;
             w.relocation_totals.scrapped += scrapped;
-            let row = push_event(
-                &mut w.pending_events,
+            if let Some(row) = w.pending_events.push(
                 path_idx,
                 month,
                 EventKind::MachinesStranded,
                 Subject::Region(batch.from_region_idx),
-            );
-            row.units = batch.units;
-            row.amount_usd = proceeds;
-            row.value = sold as f64;
-            row.value_unit = "units_sold";
+            ) {
+                row.units = batch.units;
+                row.amount_usd = proceeds;
+                row.value = sold as f64;
+                row.value_unit = "units_sold";
+            }
             batch.units = 0;
         }
     }
@@ -330,12 +311,17 @@ pub fn deliver_futures(w: &mut World) {
     let World {
         manufacturers,
         segments,
+        fleet,
+        regions,
         replacement_price_usd,
         pending_events,
         trade_scratch,
         ..
     } = &mut *w;
     trade_scratch.shipments.clear();
+    // With room everywhere each delivery ships straight to its contract region; otherwise the month's
+    // deliveries are placed together once the book is done (`ship_within_capacity`).
+    let any_limited = regions.any_limited();
     for (m_idx, m) in manufacturers.iter_mut().enumerate() {
         let max_delay = params.manufacturers[m_idx].strategy.max_delivery_delay_months;
         // The book is in signing order and the lead time is fixed, so contracts already delivering form a
@@ -384,25 +370,27 @@ pub fn deliver_futures(w: &mut World) {
                     books.flows.prepayments_forfeited_usd += forfeited;
                     m.futures[ci].units_walked += walked;
                     m.futures[ci].take_from_parts(walked, |_, _, _| {});
-                    let row = push_event(
-                        pending_events,
-                        path_idx,
-                        month,
-                        EventKind::WalkAway,
-                        Subject::Manufacturer(m_idx),
-                    );
-                    row.units = walked;
-                    row.amount_usd = forfeited;
-                    row.value = walk_probability;
-                    row.value_unit = "probability";
+                    if let Some(row) =
+                        pending_events.push(path_idx, month, EventKind::WalkAway, Subject::Manufacturer(m_idx))
+                    {
+                        row.units = walked;
+                        row.amount_usd = forfeited;
+                        row.value = walk_probability;
+                        row.value_unit = "probability";
+                    }
                 }
                 if paying > 0 {
                     let balance = paying as f64 * balance_per_unit;
                     // Each region's machines ship there; its import duty is paid at the border, by the buyer.
                     let mut duty = 0.0;
+                    let lag = params.segments[buyer.idx()].shipping_lag_months;
                     m.futures[ci].take_from_parts(paying, |region_idx, duty_per_unit, n| {
                         duty += n as f64 * duty_per_unit;
-                        trade_scratch.shipments.push((buyer, region_idx, g, n));
+                        if any_limited {
+                            trade_scratch.shipments.push((buyer, region_idx, g, n));
+                        } else {
+                            fleet.ship(fleet.cohort_idx(buyer, region_idx, g), n, lag);
+                        }
                     });
                     let cogs = m.stock[g].take(paying);
                     m.cash_usd += balance;
@@ -444,15 +432,15 @@ pub fn deliver_futures(w: &mut World) {
                 books.flows.refunds_received_usd += refund;
                 books.prepaid_outstanding_usd -= refund;
                 books.committed_balance_usd -= balance_released;
-                let row = push_event(
-                    pending_events,
+                if let Some(row) = pending_events.push(
                     path_idx,
                     month,
                     EventKind::ContractRefunded,
                     Subject::Manufacturer(m_idx),
-                );
-                row.units = refunded_units;
-                row.amount_usd = refund;
+                ) {
+                    row.units = refunded_units;
+                    row.amount_usd = refund;
+                }
             }
         }
         m.refresh_reserved(Month(month.0 + 1));
@@ -470,17 +458,14 @@ pub fn deliver_futures(w: &mut World) {
             totals.units_closed_delivered += c.units_delivered;
             totals.units_closed_walked += c.units_walked;
             totals.units_closed_refunded += c.units_refunded;
-            let row = push_event(
-                pending_events,
-                path_idx,
-                month,
-                EventKind::ContractClosed,
-                Subject::Manufacturer(m_idx),
-            );
-            row.units = c.units_total;
-            row.amount_usd = c.units_total as f64 * c.unit_price_usd;
-            row.value = c.contract_id as f64;
-            row.value_unit = c.status().as_str();
+            if let Some(row) =
+                pending_events.push(path_idx, month, EventKind::ContractClosed, Subject::Manufacturer(m_idx))
+            {
+                row.units = c.units_total;
+                row.amount_usd = c.units_total as f64 * c.unit_price_usd;
+                row.value = c.contract_id as f64;
+                row.value_unit = c.status().as_str();
+            }
         };
         if only_front_finished {
             for mut c in m.futures.drain(..n_finished_front) {
@@ -496,27 +481,16 @@ pub fn deliver_futures(w: &mut World) {
             });
         }
     }
-    ship_all(w);
-}
-
-/// Ships delivered futures to their contract region, or, when that region has no room left (a ban closed
-/// its sites), to the region with room the segment would pick.
-fn ship_all(w: &mut World) {
-    let mut shipments = std::mem::take(&mut w.trade_scratch.shipments);
-    if w.regions.any_limited() {
+    if any_limited {
+        let shipments = std::mem::take(&mut w.trade_scratch.shipments);
         ship_within_capacity(w, &shipments);
-    } else {
-        // Every region has room: each shipment goes where its contract says.
-        for &(segment, region_idx, g, units) in &shipments {
-            ship_to(w, segment, region_idx, g, units);
-        }
+        w.trade_scratch.shipments = shipments;
     }
-    shipments.clear();
-    w.trade_scratch.shipments = shipments;
 }
 
-/// `ship_all` when some region's capacity is limited: each shipment that does not fit its contract region
-/// goes to the region with room the segment would pick, or waits for sites with the relocation pool.
+/// Ships delivered futures when some region's capacity is limited: each shipment goes to its contract
+/// region if it fits, otherwise (a ban closed its sites) to the region with room the segment would pick, or
+/// waits for sites with the relocation pool.
 fn ship_within_capacity(w: &mut World, shipments: &[(Segment, usize, usize, u64)]) {
     if shipments.is_empty() {
         return;
@@ -563,19 +537,9 @@ fn ship_within_capacity(w: &mut World, shipments: &[(Segment, usize, usize, u64)
 /// Sends `units` new machines of generation `g` to a segment's sites in a region; they run after the
 /// segment's shipping lag.
 fn ship_to(w: &mut World, segment: Segment, region_idx: usize, g: usize, units: u64) {
-    if units == 0 {
-        return;
-    }
     let lag = w.params.segments[segment.idx()].shipping_lag_months;
     let c = w.fleet.cohort_idx(segment, region_idx, g);
-    w.fleet.bought[c] += units;
-    if lag == 0 {
-        w.fleet.add_units(c, units);
-        w.fleet.arrived[c] += units;
-    } else {
-        w.fleet.in_transit[c] += units;
-        w.fleet.awaiting_dispatch[c] += units;
-    }
+    w.fleet.ship(c, units, lag);
 }
 
 /// Everything a cohort was shipped this month travels as one consignment: one arrival per cohort, after
@@ -635,17 +599,14 @@ pub fn dealers_trade(w: &mut World) {
                 dealer.flows.units_returned += held_units;
                 dealer.flows.n_defaults += 1;
                 dealer.flows.defaulted_balance_usd += inst.balance_usd;
-                let row = push_event(
-                    pending_events,
-                    path_idx,
-                    month,
-                    EventKind::DealerDefault,
-                    Subject::Manufacturer(m_idx),
-                );
-                row.units = held_units;
-                row.amount_usd = inst.balance_usd;
-                row.value = inst.installment_id as f64;
-                row.value_unit = "installment_id";
+                if let Some(row) =
+                    pending_events.push(path_idx, month, EventKind::DealerDefault, Subject::Manufacturer(m_idx))
+                {
+                    row.units = held_units;
+                    row.amount_usd = inst.balance_usd;
+                    row.value = inst.installment_id as f64;
+                    row.value_unit = "installment_id";
+                }
                 continue;
             }
             dealer.cash_usd -= payment;
@@ -736,17 +697,17 @@ pub fn dealers_trade(w: &mut World) {
                 payment_usd: (value - down) / months as f64,
                 months_left: months,
             });
-            let row = push_event(
-                &mut w.pending_events,
+            if let Some(row) = w.pending_events.push(
                 path_idx,
                 month,
                 EventKind::InstallmentSigned,
                 Subject::Manufacturer(m_idx),
-            );
-            row.units = n;
-            row.amount_usd = value;
-            row.value = strategy.dealer_down_payment_share;
-            row.value_unit = "down_payment_share";
+            ) {
+                row.units = n;
+                row.amount_usd = value;
+                row.value = strategy.dealer_down_payment_share;
+                row.value_unit = "down_payment_share";
+            }
         }
     }
 
@@ -908,7 +869,9 @@ pub fn buyers_purchase(w: &mut World) {
         }
         let mut liquidity = books.liquidity_usd();
         let mut region_offers = std::mem::take(&mut w.trade_scratch.region_offers);
+        let mut region_offer_base = std::mem::take(&mut w.trade_scratch.region_offer_base);
         let mut parts = std::mem::take(&mut w.trade_scratch.region_parts);
+        let mut destinations = std::mem::take(&mut w.trade_scratch.destinations);
         let n_passes = if uniform { 1 } else { params.regions.len() };
         let total_budget: f64 = region_budgets.iter().sum();
         for r in 0..n_passes {
@@ -919,11 +882,13 @@ pub fn buyers_purchase(w: &mut World) {
             // The same offers, landed in this region: tariffs (or local assembly) raise the price. Where
             // prices are uniform there is one pass, before any fill: the landed offers are the offers.
             region_offers.clear();
+            region_offer_base.clear();
             if uniform {
                 debug_assert!(offers.iter().all(|o| o.units_filled == 0 && o.units_available > 0));
                 region_offers.extend_from_slice(&offers);
+                region_offer_base.extend(0..offers.len());
             } else {
-                for o in &offers {
+                for (base_idx, o) in offers.iter().enumerate() {
                     let left = o.units_available - o.units_filled;
                     if left == 0 {
                         continue;
@@ -939,6 +904,7 @@ pub fn buyers_purchase(w: &mut World) {
                         units_filled: 0,
                         ..*o
                     });
+                    region_offer_base.push(base_idx);
                 }
             }
             let n_futures = region_offers.iter().filter(|o| o.futures).count();
@@ -994,41 +960,30 @@ pub fn buyers_purchase(w: &mut World) {
                 spot_offers,
                 &mut choice_weights,
             );
-            for o in region_offers.iter().copied() {
+            for (o, &base_idx) in region_offers.iter().zip(&region_offer_base) {
                 if o.units_filled == 0 {
                     continue;
                 }
                 // The fill comes out of the offer's shared availability.
-                if let Some(base) = offers
-                    .iter_mut()
-                    .find(|b| b.source == o.source && b.futures == o.futures && b.generation_idx == o.generation_idx)
-                {
-                    base.units_filled += o.units_filled;
-                }
+                offers[base_idx].units_filled += o.units_filled;
+                destinations.clear();
                 if uniform {
                     parts.clear();
                     parts.resize(params.regions.len(), 0);
                     apportion(o.units_filled, &region_budgets, &mut parts);
-                    for (region_idx, &n) in parts.iter().enumerate() {
-                        if n > 0 {
-                            settle(w, segment, region_idx, Offer { units_filled: n, ..o });
-                        }
-                    }
+                    destinations.extend(parts.iter().enumerate().filter(|&(_, &n)| n > 0).map(|(r, &n)| (r, n)));
                 } else {
                     used_mw[r] += o.units_filled as f64 * params.generations[o.generation_idx].power_w / W_PER_MW;
-                    settle(w, segment, r, o);
+                    destinations.push((r, o.units_filled));
                 }
+                settle(w, segment, o, &destinations);
             }
         }
         w.trade_scratch.region_parts = parts;
+        w.trade_scratch.destinations = destinations;
+        w.trade_scratch.region_offer_base = region_offer_base;
         w.trade_scratch.region_offers = region_offers;
         w.trade_scratch.region_budgets = region_budgets;
-    }
-    // Contracts signed this month took fills for several regions: split their totals into batches now.
-    for m in &mut w.manufacturers {
-        for c in m.futures.iter_mut().rev().take_while(|c| c.signed == month) {
-            c.set_batches();
-        }
     }
     let smoothing = params.dealers.demand_smoothing_share;
     w.dealer.flows.units_demanded = to_units(dealer_demand_units);
@@ -1201,10 +1156,13 @@ fn allocate(
     remaining.max(0.0)
 }
 
-/// Books a filled offer on both sides and ships what was bought spot.
-fn settle(w: &mut World, segment: Segment, region_idx: usize, o: Offer) {
+/// Books a filled offer on both sides, once for the whole fill, and ships what was bought spot. The fill's
+/// units go to regions as `destinations` says ((region, units) pairs adding up to `units_filled`); a futures
+/// fill becomes one region part per destination of the month's contract with that segment.
+fn settle(w: &mut World, segment: Segment, o: &Offer, destinations: &[(usize, u64)]) {
     let params = w.params;
     let n = o.units_filled;
+    debug_assert_eq!(destinations.iter().map(|&(_, k)| k).sum::<u64>(), n);
     // The seller gets its price; the duty (landed price minus price) goes to the border.
     let seller_price = o.unit_price_usd - o.duty_per_unit_usd;
     let value = n as f64 * seller_price;
@@ -1220,52 +1178,47 @@ fn settle(w: &mut World, segment: Segment, region_idx: usize, o: Offer) {
         let prepaid_per_unit = seller_price * strategy.prepay_share;
         let prepayment = n as f64 * prepaid_per_unit;
         let m = &mut w.manufacturers[m_idx];
-        // Fills for other regions signed this month by the same segment join that month's contract.
+        // Fills signed this month by the same segment join that month's contract.
         let existing = m
             .futures
             .iter()
             .rev()
             .take_while(|c| c.signed == month)
             .position(|c| c.buyer == segment);
-        match existing {
-            Some(back) => {
-                let idx = m.futures.len() - 1 - back;
-                // Batch sizes are set once the month's fills are in (`buyers_purchase`).
-                m.futures[idx].add_part(region_idx, n, o.duty_per_unit_usd);
-            }
+        let contract_idx = match existing {
+            Some(back) => m.futures.len() - 1 - back,
             None => {
                 let contract_id = m.next_contract_id();
-                let mut parts = m.spare_parts.pop().unwrap_or_default();
-                parts.push(RegionPart {
-                    region_idx,
-                    units_left: n,
-                    duty_per_unit_usd: o.duty_per_unit_usd,
+                let parts = m.spare_parts.pop().unwrap_or_default();
+                m.futures.push(FuturesContract {
+                    contract_id,
+                    buyer: segment,
+                    generation_idx: g,
+                    signed: month,
+                    first_delivery: Month(month.0 + strategy.wafer_lead_months),
+                    n_batches: strategy.delivery_months.max(1),
+                    units_total: 0,
+                    unit_price_usd: seller_price,
+                    prepaid_per_unit_usd: prepaid_per_unit,
+                    units_due_to_date: 0,
+                    units_delivered: 0,
+                    units_walked: 0,
+                    units_refunded: 0,
+                    late_since: None,
+                    batch_base_units: 0,
+                    batch_remainder_units: 0,
+                    parts,
                 });
-                m.futures.push(
-                    FuturesContract {
-                        contract_id,
-                        buyer: segment,
-                        generation_idx: g,
-                        signed: month,
-                        first_delivery: Month(month.0 + strategy.wafer_lead_months),
-                        n_batches: strategy.delivery_months.max(1),
-                        units_total: n,
-                        unit_price_usd: seller_price,
-                        prepaid_per_unit_usd: prepaid_per_unit,
-                        units_due_to_date: 0,
-                        units_delivered: 0,
-                        units_walked: 0,
-                        units_refunded: 0,
-                        late_since: None,
-                        batch_base_units: 0,
-                        batch_remainder_units: 0,
-                        parts,
-                    }
-                    .with_batches(),
-                );
                 m.totals.contracts_signed += 1;
+                m.futures.len() - 1
             }
+        };
+        let contract = &mut m.futures[contract_idx];
+        for &(region_idx, k) in destinations {
+            contract.add_part(region_idx, k, o.duty_per_unit_usd);
         }
+        // Batch sizes follow the units signed so far; the month's last fill sets them for good.
+        contract.set_batches();
         m.cash_usd += prepayment;
         m.flows.prepayments_received_usd += prepayment;
         m.flows.units_sold_futures += n;
@@ -1277,18 +1230,18 @@ fn settle(w: &mut World, segment: Segment, region_idx: usize, o: Offer) {
         books.committed_balance_usd += value - prepayment;
         books.prepaid_outstanding_usd += prepayment;
         let path_idx = w.path_idx;
-        let row = push_event(
-            &mut w.pending_events,
-            path_idx,
-            month,
-            EventKind::ContractSigned,
-            Subject::Manufacturer(m_idx),
-        );
-        row.units = n;
-        row.amount_usd = value;
-        row.value = strategy.prepay_share;
-        row.value_unit = "prepay_share";
-        row.region_idx = Some(region_idx);
+        for &(region_idx, k) in destinations {
+            if let Some(row) =
+                w.pending_events
+                    .push(path_idx, month, EventKind::ContractSigned, Subject::Manufacturer(m_idx))
+            {
+                row.units = k;
+                row.amount_usd = k as f64 * seller_price;
+                row.value = strategy.prepay_share;
+                row.value_unit = "prepay_share";
+                row.region_idx = Some(region_idx);
+            }
+        }
         return;
     }
     match o.source {
@@ -1316,7 +1269,9 @@ fn settle(w: &mut World, segment: Segment, region_idx: usize, o: Offer) {
     books.cash_usd -= value + duty;
     books.flows.spot_purchases_usd += value;
     books.flows.duties_paid_usd += duty;
-    ship_to(w, segment, region_idx, g, n);
+    for &(region_idx, k) in destinations {
+        ship_to(w, segment, region_idx, g, k);
+    }
 }
 
 /// New retail money in bull regimes, churn of segments whose cash has run out, and interest on credit.
@@ -1462,16 +1417,14 @@ pub fn manufacturers_finance(w: &mut World) {
                 EventKind::DistressEnded
             };
             let cash = m.cash_usd;
-            let row = push_event(
-                &mut w.pending_events,
-                path_idx,
-                month,
-                kind,
-                Subject::Manufacturer(m_idx),
-            );
-            row.amount_usd = cash;
-            row.value = cash;
-            row.value_unit = "usd";
+            if let Some(row) = w
+                .pending_events
+                .push(path_idx, month, kind, Subject::Manufacturer(m_idx))
+            {
+                row.amount_usd = cash;
+                row.value = cash;
+                row.value_unit = "usd";
+            }
         }
         let m = &mut w.manufacturers[m_idx];
         let f = &m.flows;
