@@ -327,18 +327,24 @@ pub fn deliver_futures(w: &mut World) {
         // The book is in signing order and the lead time is fixed, so contracts already delivering form a
         // prefix: the rest have nothing due yet.
         let n_delivering = m.futures.partition_point(|c| c.first_delivery <= month);
-        for ci in 0..n_delivering {
-            let batch = m.futures[ci].batch_units(month);
-            m.futures[ci].units_due_to_date += batch;
-            let outstanding = m.futures[ci].units_outstanding_due();
+        // The contract and the manufacturer's other fields are borrowed apart, so the loop indexes nothing.
+        let Manufacturer {
+            futures,
+            stock,
+            flows,
+            cash_usd,
+            ..
+        } = &mut *m;
+        for c in &mut futures[..n_delivering] {
+            c.units_due_to_date += c.batch_units(month);
+            let outstanding = c.units_outstanding_due();
             if outstanding == 0 {
-                m.futures[ci].late_since = None;
+                c.late_since = None;
                 continue;
             }
-            let c = &m.futures[ci];
             let g = c.generation_idx;
             let buyer = c.buyer;
-            let deliverable = outstanding.min(m.stock[g].units);
+            let deliverable = outstanding.min(stock[g].units);
             if deliverable > 0 {
                 let balance_per_unit = c.unit_price_usd - c.prepaid_per_unit_usd;
                 let due_per_unit = balance_per_unit + c.max_duty_per_unit_usd();
@@ -363,13 +369,13 @@ pub fn deliver_futures(w: &mut World) {
                 let unit_price = c.unit_price_usd;
                 if walked > 0 {
                     let forfeited = walked as f64 * prepaid;
-                    m.flows.units_walked_away += walked;
-                    m.flows.prepayments_forfeited_usd += forfeited;
+                    flows.units_walked_away += walked;
+                    flows.prepayments_forfeited_usd += forfeited;
                     books.prepaid_outstanding_usd -= forfeited;
                     books.committed_balance_usd -= walked as f64 * balance_per_unit;
                     books.flows.prepayments_forfeited_usd += forfeited;
-                    m.futures[ci].units_walked += walked;
-                    m.futures[ci].take_from_parts(walked, |_, _, _| {});
+                    c.units_walked += walked;
+                    c.take_from_parts(walked, |_, _, _| {});
                     if let Some(row) =
                         pending_events.push(path_idx, month, EventKind::WalkAway, Subject::Manufacturer(m_idx))
                     {
@@ -384,7 +390,7 @@ pub fn deliver_futures(w: &mut World) {
                     // Each region's machines ship there; its import duty is paid at the border, by the buyer.
                     let mut duty = 0.0;
                     let lag = params.segments[buyer.idx()].shipping_lag_months;
-                    m.futures[ci].take_from_parts(paying, |region_idx, duty_per_unit, n| {
+                    c.take_from_parts(paying, |region_idx, duty_per_unit, n| {
                         duty += n as f64 * duty_per_unit;
                         if any_limited {
                             trade_scratch.shipments.push((buyer, region_idx, g, n));
@@ -392,22 +398,21 @@ pub fn deliver_futures(w: &mut World) {
                             fleet.ship(fleet.cohort_idx(buyer, region_idx, g), n, lag);
                         }
                     });
-                    let cogs = m.stock[g].take(paying);
-                    m.cash_usd += balance;
-                    m.flows.balances_collected_usd += balance;
-                    m.flows.revenue_usd += paying as f64 * unit_price;
-                    m.flows.cogs_usd += cogs;
-                    m.flows.prepayments_applied_usd += paying as f64 * prepaid;
-                    m.flows.units_delivered += paying;
+                    let cogs = stock[g].take(paying);
+                    *cash_usd += balance;
+                    flows.balances_collected_usd += balance;
+                    flows.revenue_usd += paying as f64 * unit_price;
+                    flows.cogs_usd += cogs;
+                    flows.prepayments_applied_usd += paying as f64 * prepaid;
+                    flows.units_delivered += paying;
                     books.cash_usd -= balance + duty;
                     books.flows.balances_paid_usd += balance;
                     books.flows.duties_paid_usd += duty;
                     books.committed_balance_usd -= balance;
                     books.prepaid_outstanding_usd -= paying as f64 * prepaid;
-                    m.futures[ci].units_delivered += paying;
+                    c.units_delivered += paying;
                 }
             }
-            let c = &mut m.futures[ci];
             let still_due = c.units_outstanding_due();
             if still_due == 0 {
                 c.late_since = None;
@@ -424,9 +429,9 @@ pub fn deliver_futures(w: &mut World) {
                 c.parts.iter_mut().for_each(|p| p.units_left = 0);
                 c.late_since = None;
                 let buyer = c.buyer;
-                m.cash_usd -= refund;
-                m.flows.refunds_paid_usd += refund;
-                m.flows.units_refunded += refunded_units;
+                *cash_usd -= refund;
+                flows.refunds_paid_usd += refund;
+                flows.units_refunded += refunded_units;
                 let books = &mut segments[buyer.idx()];
                 books.cash_usd += refund;
                 books.flows.refunds_received_usd += refund;
@@ -444,11 +449,13 @@ pub fn deliver_futures(w: &mut World) {
             }
         }
         m.refresh_reserved(Month(month.0 + 1));
-        // Close finished contracts into the running tallies. They finish in signing order unless deliveries
-        // fell behind, so usually the finished ones are the front of the book: then one drain moves the rest
-        // once, where `retain` would move every contract after the first finished one by one.
-        let n_finished_front = m.futures.iter().take_while(|c| c.units_pending() == 0).count();
-        let only_front_finished = m.futures[n_finished_front..].iter().all(|c| c.units_pending() > 0);
+        // Close finished contracts into the running tallies. Only contracts delivering can have finished.
+        // They finish in signing order unless deliveries fell behind, so usually the finished ones are the
+        // front of the book: then one drain moves the rest once, where `retain` would move every contract
+        // after the first finished one by one.
+        let delivering = &m.futures[..n_delivering];
+        let n_finished_front = delivering.iter().take_while(|c| c.units_pending() == 0).count();
+        let only_front_finished = delivering[n_finished_front..].iter().all(|c| c.units_pending() > 0);
         let mut close = |c: &mut FuturesContract| {
             let mut parts = std::mem::take(&mut c.parts);
             parts.clear();
@@ -922,16 +929,14 @@ pub fn buyers_purchase(w: &mut World) {
             let (futures_offers, spot_offers) = region_offers.split_at_mut(n_futures);
             if n_futures > 0 {
                 // The terms shrink how much buyers sign for; availability limits spill over to spot.
-                let weights_sum: f64 = futures_offers
-                    .iter()
-                    .map(|o| choice_weight(o, best_payback, sp.price_sensitivity))
-                    .sum();
+                let (mut weights_sum, mut shrunk_sum) = (0.0, 0.0);
+                for o in futures_offers.iter() {
+                    let weight = choice_weight(o, best_payback, sp.price_sensitivity);
+                    weights_sum += weight;
+                    shrunk_sum += weight * o.demand_factor;
+                }
                 let shrink = if weights_sum > 0.0 {
-                    futures_offers
-                        .iter()
-                        .map(|o| choice_weight(o, best_payback, sp.price_sensitivity) * o.demand_factor)
-                        .sum::<f64>()
-                        / weights_sum
+                    shrunk_sum / weights_sum
                 } else {
                     0.0
                 };
