@@ -1194,7 +1194,11 @@ fn settle(w: &mut World, segment: Segment, o: &Offer, destinations: &[(usize, u6
             Some(back) => m.futures.len() - 1 - back,
             None => {
                 let contract_id = m.next_contract_id();
-                let parts = m.spare_parts.pop().unwrap_or_default();
+                // A closed contract's parts, or room for one part per region (the most a contract takes).
+                let parts = m
+                    .spare_parts
+                    .pop()
+                    .unwrap_or_else(|| Vec::with_capacity(params.regions.len()));
                 m.futures.push(FuturesContract {
                     contract_id,
                     buyer: segment,
