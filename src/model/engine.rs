@@ -349,13 +349,17 @@ impl<'p> World<'p> {
         };
         self.fleet.distribute_revenue(usd_per_ths_month, &params.generations);
         for (segment, books) in Segment::ALL.into_iter().zip(&mut self.segments) {
-            for c in self.fleet.segment_cohorts(segment) {
-                if self.fleet.units[c] == 0 && self.fleet.power_cost_usd[c] == 0.0 {
+            let cohorts = self.fleet.segment_cohorts(segment);
+            let units = &self.fleet.units[cohorts.clone()];
+            let revenues = &self.fleet.revenue_usd[cohorts.clone()];
+            let power_costs = &self.fleet.power_cost_usd[cohorts];
+            for ((&n, &revenue), &power_cost) in units.iter().zip(revenues).zip(power_costs) {
+                if n == 0 && power_cost == 0.0 {
                     continue;
                 }
-                books.cash_usd += self.fleet.revenue_usd[c] - self.fleet.power_cost_usd[c];
-                books.flows.revenue_usd += self.fleet.revenue_usd[c];
-                books.flows.power_cost_usd += self.fleet.power_cost_usd[c];
+                books.cash_usd += revenue - power_cost;
+                books.flows.revenue_usd += revenue;
+                books.flows.power_cost_usd += power_cost;
             }
         }
         let mut self_mining_power_usd = 0.0;
