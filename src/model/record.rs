@@ -247,10 +247,6 @@ impl EventLog {
         self.recording = recording;
     }
 
-    pub fn is_recording(&self) -> bool {
-        self.recording
-    }
-
     /// A new row for an event of `kind` about `subject`, with every figure zero, for the caller to fill in;
     /// `None` when events are not being recorded.
     pub fn push(&mut self, path_idx: u32, month: Month, kind: EventKind, subject: Subject) -> Option<&mut EventRow> {
@@ -387,5 +383,37 @@ impl Sink for Collect {
     }
     fn event(&mut self, row: EventRow) {
         self.events.push(row);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_log_keeps_rows_only_while_recording() {
+        let mut log = EventLog::new(false);
+        assert!(
+            log.push(3, Month(7), EventKind::WalkAway, Subject::Manufacturer(1))
+                .is_none()
+        );
+        assert_eq!(log.drain().count(), 0);
+        log.set_recording(true);
+        let row = log
+            .push(3, Month(7), EventKind::WalkAway, Subject::Manufacturer(1))
+            .expect("recording");
+        row.units = 5;
+        log.push(3, Month(7), EventKind::ContractClosed, Subject::Manufacturer(2));
+        let rows: Vec<EventRow> = log.drain().collect();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(
+            (rows[0].kind, rows[0].units, rows[0].path_idx),
+            (EventKind::WalkAway, 5, 3)
+        );
+        assert_eq!(
+            (rows[1].kind, rows[1].units, rows[1].amount_usd),
+            (EventKind::ContractClosed, 0, 0.0)
+        );
+        assert_eq!(log.drain().count(), 0, "drained rows are gone");
     }
 }
