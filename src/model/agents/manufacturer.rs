@@ -73,7 +73,7 @@ pub struct FuturesContract {
     pub units_refunded: u64,
     /// Month the oldest still-undelivered due batch fell due.
     pub late_since: Option<Month>,
-    /// Units in every batch, and how many of the first batches take one more (set by `with_batches`).
+    /// Units in every batch, and how many of the first batches take one more (set by `set_batches`).
     pub batch_base_units: u64,
     pub batch_remainder_units: u32,
     /// Where the units go; the parts' units left always add up to `units_pending`.
@@ -177,12 +177,6 @@ impl FuturesContract {
                 each(part.region_idx, part.duty_per_unit_usd, taken);
             }
         }
-    }
-
-    /// Fills the batch sizes from the total and the number of batches (call once, at signing).
-    pub fn with_batches(mut self) -> FuturesContract {
-        self.set_batches();
-        self
     }
 
     /// Recomputes the batch sizes from `units_total` and `n_batches`, after units were added.
@@ -693,7 +687,7 @@ mod tests {
     use super::*;
 
     fn contract(units_total: u64, n_batches: u32) -> FuturesContract {
-        FuturesContract {
+        let mut contract = FuturesContract {
             contract_id: 1,
             buyer: Segment::KeyAccount,
             generation_idx: 0,
@@ -715,8 +709,9 @@ mod tests {
                 units_left: units_total,
                 duty_per_unit_usd: 0.0,
             }],
-        }
-        .with_batches()
+        };
+        contract.set_batches();
+        contract
     }
 
     #[test]
