@@ -24,6 +24,7 @@ use crate::backtest::baseline::BaselineFit;
 use crate::backtest::calibrate::CalibrationReport;
 use crate::backtest::simulate::{Band, FitMetrics, fit_metrics, simulate};
 use crate::backtest::template::{Hardware, Template, Window};
+use crate::batch::PathFailure;
 use crate::model::market::network::BLOCKS_PER_HALVING;
 use crate::model::units::YearMonth;
 use crate::output::OutputError;
@@ -85,18 +86,25 @@ pub struct BacktestResult {
     pub baseline: BaselineFit,
     /// The baseline's prediction and its residual band, month by month.
     pub baseline_hashrate_ehs: Band,
-    /// The same baseline with a log-linear trend, reported beside it.
-    pub baseline_trend: Option<BaselineFit>,
-    pub baseline_trend_hashrate_ehs: Option<Band>,
+    /// The same baseline with a log-linear trend, reported beside it (absent when it cannot be fitted).
+    pub baseline_trend: Option<TrendBaseline>,
     pub model_in_sample: FitMetrics,
     pub model_out_of_sample: FitMetrics,
     pub baseline_in_sample: FitMetrics,
     pub baseline_out_of_sample: FitMetrics,
-    pub baseline_trend_in_sample: Option<FitMetrics>,
-    pub baseline_trend_out_of_sample: Option<FitMetrics>,
     pub halvings: Vec<HalvingCheck>,
-    pub failures: Vec<String>,
+    /// Paths stopped by a failed check, with the month counted from the window's first.
+    pub failures: Vec<PathFailure>,
     pub wall_seconds: f64,
+}
+
+/// The baseline with a log-linear trend: its fit, its prediction band and how well it fits.
+#[derive(Clone, Debug)]
+pub struct TrendBaseline {
+    pub fit: BaselineFit,
+    pub hashrate_ehs: Band,
+    pub in_sample: FitMetrics,
+    pub out_of_sample: FitMetrics,
 }
 
 /// The first month whose end height reaches `height`.
@@ -226,18 +234,13 @@ pub fn compute(
     let params = crate::batch::with_overrides(&scenario.params, n_paths, seed);
     let paths = simulate(&params, params.simulation.n_paths);
     let n_months = window.n_months();
-    let failures: Vec<String> = paths
+    let failures: Vec<PathFailure> = paths
         .iter()
         .enumerate()
         .filter_map(|(path_idx, p)| {
-            p.violation.as_ref().map(|v| {
-                format!(
-                    "path {path_idx}, month {}: {} (expected {}, actual {})",
-                    window.from.plus_months(v.month.0 as i64),
-                    v.what,
-                    v.expected,
-                    v.actual
-                )
+            p.violation.clone().map(|violation| PathFailure {
+                path_idx: path_idx as u32,
+                violation,
             })
         })
         .collect();
@@ -299,10 +302,12 @@ pub fn compute(
         model_out_of_sample: metrics(&hashrate_ehs, out_of_sample.clone()),
         baseline_in_sample: metrics(&baseline_hashrate_ehs, in_sample.clone()),
         baseline_out_of_sample: metrics(&baseline_hashrate_ehs, out_of_sample.clone()),
-        baseline_trend_in_sample: trend.as_ref().map(|(_, band)| metrics(band, in_sample.clone())),
-        baseline_trend_out_of_sample: trend.as_ref().map(|(_, band)| metrics(band, out_of_sample.clone())),
-        baseline_trend: trend.as_ref().map(|(fit, _)| fit.clone()),
-        baseline_trend_hashrate_ehs: trend.map(|(_, band)| band),
+        baseline_trend: trend.map(|(fit, hashrate_ehs)| TrendBaseline {
+            fit,
+            in_sample: metrics(&hashrate_ehs, in_sample.clone()),
+            out_of_sample: metrics(&hashrate_ehs, out_of_sample.clone()),
+            hashrate_ehs,
+        }),
         actual_hashrate_ehs,
         actual_difficulty,
         hashrate_ehs,
@@ -461,13 +466,13 @@ pub fn summary_text(result: &BacktestResult) -> String {
         ),
     ];
     let mut notes = vec![format!("baseline: {}", result.baseline.describe())];
-    if let (Some(fit), Some(a), Some(b)) = (
-        &result.baseline_trend,
-        result.baseline_trend_in_sample,
-        result.baseline_trend_out_of_sample,
-    ) {
-        rows.push(("baseline with a log-linear trend".to_string(), a, b));
-        notes.push(format!("baseline with a log-linear trend: {}", fit.describe()));
+    if let Some(trend) = &result.baseline_trend {
+        rows.push((
+            "baseline with a log-linear trend".to_string(),
+            trend.in_sample,
+            trend.out_of_sample,
+        ));
+        notes.push(format!("baseline with a log-linear trend: {}", trend.fit.describe()));
     }
     for (name, a, b) in rows {
         out.push_str(&format!(

@@ -169,25 +169,32 @@ pub fn run_outcome(scenario_name: &str, start: YearMonth, failures: &[PathFailur
     if failures.is_empty() {
         return Ok(());
     }
+    let mut message = failed_paths_message(failures, start, &format!("scenario {scenario_name}, "), "run.json");
+    message.push_str(
+        "the other paths completed and were written; every failure is recorded in events.parquet (kind = \"invariant_violation\") and run.json",
+    );
+    Err(Failure::Runtime(message))
+}
+
+/// The first lines of a failure message: how many paths a check stopped, and the first
+/// `MAX_FAILURES_LISTED` of them (each line begins with `prefix`), with the file that lists them all.
+fn failed_paths_message(failures: &[PathFailure], start: YearMonth, prefix: &str, listed_in: &str) -> String {
     let mut message = format!("error: {} path(s) stopped by a failed check:\n", failures.len());
     for f in failures.iter().take(MAX_FAILURES_LISTED) {
         let v = &f.violation;
         let month = start.plus_months(v.month.0 as i64);
         message.push_str(&format!(
-            "  scenario {scenario_name}, path {}, month {month}: {} (expected {}, actual {})\n",
+            "  {prefix}path {}, month {month}: {} (expected {}, actual {})\n",
             f.path_idx, v.what, v.expected, v.actual
         ));
     }
     if failures.len() > MAX_FAILURES_LISTED {
         message.push_str(&format!(
-            "  ... and {} more (see run.json)\n",
+            "  ... and {} more (see {listed_in})\n",
             failures.len() - MAX_FAILURES_LISTED
         ));
     }
-    message.push_str(
-        "the other paths completed and were written; every failure is recorded in events.parquet (kind = \"invariant_violation\") and run.json",
-    );
-    Err(Failure::Runtime(message))
+    message
 }
 
 /// The outcome of a finished sweep: a runtime failure listing the paths stopped by a failed check, each with
@@ -307,19 +314,7 @@ fn backtest(args: BacktestArgs, calibrate: bool) -> Result<(), Failure> {
     if report.result.failures.is_empty() {
         return Ok(());
     }
-    let mut message = format!(
-        "error: {} path(s) stopped by a failed check:\n",
-        report.result.failures.len()
-    );
-    for f in report.result.failures.iter().take(MAX_FAILURES_LISTED) {
-        message.push_str(&format!("  {f}\n"));
-    }
-    if report.result.failures.len() > MAX_FAILURES_LISTED {
-        message.push_str(&format!(
-            "  ... and {} more (see backtest.json)\n",
-            report.result.failures.len() - MAX_FAILURES_LISTED
-        ));
-    }
+    let mut message = failed_paths_message(&report.result.failures, report.result.window.from, "", "backtest.json");
     message.push_str("the other paths completed and were written");
     Err(Failure::Runtime(message))
 }

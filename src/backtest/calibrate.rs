@@ -159,11 +159,7 @@ pub struct CalibrationReport {
 
 /// The objective of a simulated median path against the actual in-sample series.
 pub fn objective_value(objective: Objective, simulated_p50: &[f64], actual: &[f64]) -> f64 {
-    let mut errors: Vec<f64> = simulated_p50
-        .iter()
-        .zip(actual)
-        .map(|(s, a)| (s / a).ln().abs())
-        .collect();
+    let mut errors = crate::backtest::simulate::abs_log_errors(simulated_p50, actual);
     if errors.is_empty() || errors.len() < actual.len() || errors.iter().any(|e| !e.is_finite()) {
         return f64::INFINITY;
     }

@@ -99,6 +99,11 @@ pub struct FitMetrics {
     pub coverage_share: f64,
 }
 
+/// |ln(simulated / actual)| month by month: the error the fit metrics and the calibration objective share.
+pub fn abs_log_errors(simulated: &[f64], actual: &[f64]) -> Vec<f64> {
+    simulated.iter().zip(actual).map(|(s, a)| (s / a).ln().abs()).collect()
+}
+
 /// Metrics over `months` (indices into the series).
 pub fn fit_metrics(
     actual: &[f64],
@@ -107,14 +112,8 @@ pub fn fit_metrics(
     high: &[f64],
     months: std::ops::Range<usize>,
 ) -> FitMetrics {
-    let mut errors = vec![];
-    let mut inside = 0;
-    for m in months.clone() {
-        errors.push((central[m] / actual[m]).ln().abs());
-        if actual[m] >= low[m] && actual[m] <= high[m] {
-            inside += 1;
-        }
-    }
+    let mut errors = abs_log_errors(&central[months.clone()], &actual[months.clone()]);
+    let inside = months.filter(|&m| actual[m] >= low[m] && actual[m] <= high[m]).count();
     let n = errors.len();
     if n == 0 {
         return FitMetrics {

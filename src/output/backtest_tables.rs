@@ -40,10 +40,10 @@ pub fn backtest_frame(r: &BacktestResult) -> PolarsResult<DataFrame> {
         .iter()
         .map(|m| r.halvings.iter().any(|h| h.actual_month == *m))
         .collect();
-    let trend = r
-        .baseline_trend_hashrate_ehs
-        .as_ref()
-        .map_or_else(|| vec![None; n], |b| b.p50.iter().copied().map(Some).collect());
+    let trend = r.baseline_trend.as_ref().map_or_else(
+        || vec![None; n],
+        |t| t.hashrate_ehs.p50.iter().copied().map(Some).collect(),
+    );
     let f = |name: &str, values: &[f64]| Column::new(name.into(), values.to_vec());
     DataFrame::new_infer_height(vec![
         Column::new(COLUMNS[0].into(), days).cast(&DataType::Date)?,
@@ -166,18 +166,18 @@ pub fn write_backtest_json(
             "model": {"in_sample": metrics_json(&r.model_in_sample), "out_of_sample": metrics_json(&r.model_out_of_sample)},
             "baseline": {"in_sample": metrics_json(&r.baseline_in_sample), "out_of_sample": metrics_json(&r.baseline_out_of_sample)},
             "baseline_trend": {
-                "in_sample": r.baseline_trend_in_sample.as_ref().map(metrics_json),
-                "out_of_sample": r.baseline_trend_out_of_sample.as_ref().map(metrics_json),
+                "in_sample": r.baseline_trend.as_ref().map(|t| metrics_json(&t.in_sample)),
+                "out_of_sample": r.baseline_trend.as_ref().map(|t| metrics_json(&t.out_of_sample)),
             },
         },
         "baseline": baseline(&r.baseline),
-        "baseline_trend": r.baseline_trend.as_ref().map(baseline),
+        "baseline_trend": r.baseline_trend.as_ref().map(|t| baseline(&t.fit)),
         "halvings": r.halvings.iter().map(|h| json!({
             "height": h.block_height,
             "actual_month": h.actual_month.to_string(),
             "simulated_months": h.simulated_months.iter().map(|(m, n)| json!({"month": m.to_string(), "paths": n})).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
-        "failed_paths": r.failures,
+        "failed_paths": crate::output::provenance::failures_json(&r.failures, r.window.from),
         "tables": ["backtest.parquet"],
     });
     crate::output::provenance::write_json(path, &value)

@@ -250,7 +250,20 @@ fn backtest_command_writes_the_table_and_chart_and_prints_the_metrics() {
     }
     let chart = dir.join("backtest/charts/backtest_hashrate.png");
     let drawn = std::fs::read(&chart).unwrap();
-    assert!(dir.join("backtest/backtest.json").is_file());
+    let info: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("backtest/backtest.json")).unwrap()).unwrap();
+    assert_eq!(info["failed_paths"], serde_json::json!([]));
+    assert!(info["baseline_trend"]["trend_log_per_month"].is_f64(), "{info}");
+    assert!(
+        info["metrics"]["baseline_trend"]["in_sample"]["median_abs_log_error"].is_f64(),
+        "{info}"
+    );
+    // The chart credits the history file the backtest read, with the shipped file's sources.
+    let svg = std::fs::read_to_string(dir.join("backtest/charts/backtest_hashrate.svg")).unwrap();
+    assert!(
+        svg.contains("real hashrate: data/btc_monthly.csv (Coin Metrics, blockchain.com)"),
+        "source line"
+    );
     // `plot` redraws the chart from the files alone, byte for byte.
     std::fs::remove_file(&chart).unwrap();
     let out = hashcycle(&["plot", dir.join("backtest").to_str().unwrap()], &project_dir());

@@ -32,6 +32,8 @@ pub struct BacktestData {
     pub halving: Vec<bool>,
     pub version: String,
     pub template_file: String,
+    /// The history the real hashrate comes from, as the backtest read it.
+    pub history_file: String,
     pub n_paths: u64,
     pub seed: u64,
     pub calibrate_until: String,
@@ -73,6 +75,7 @@ impl BacktestData {
             halving: table.bools("halving_month")?,
             version: json_str(&info, "version"),
             template_file: tidy_path(&json_str(&info, "template_file")),
+            history_file: tidy_path(&json_str(&info, "history_file")),
             n_paths: json_u64(&info, "paths"),
             seed: json_u64(&info, "seed"),
             calibrate_until: json_str(&info, "calibrate_until_month"),
@@ -134,13 +137,21 @@ pub fn chart(data: &BacktestData) -> AnyChart {
         format::grouped(data.baseline_errors.1, 2),
         data.template_file
     );
+    // The shipped history's own sources are named; another file is named by its path alone.
+    let history_sources = if data.history_file.ends_with("data/btc_monthly.csv") {
+        " (Coin Metrics, blockchain.com)"
+    } else {
+        ""
+    };
     let source = format!(
-        "Source: hashcycle {} backtest of {} · {} path{} · seed {} · real hashrate: data/btc_monthly.csv (Coin Metrics, blockchain.com)",
+        "Source: hashcycle {} backtest of {} · {} path{} · seed {} · real hashrate: {}{}",
         data.version,
         data.template_file,
         format::grouped(data.n_paths as f64, 0),
         if data.n_paths == 1 { "" } else { "s" },
-        data.seed
+        data.seed,
+        data.history_file,
+        history_sources
     );
     let mut legend = vec![
         LegendItem::new(
