@@ -482,3 +482,46 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::record::Violation;
+    use crate::model::units::Month;
+
+    #[test]
+    fn failed_paths_are_listed_with_calendar_months_up_to_the_limit() {
+        let failures: Vec<PathFailure> = (0..MAX_FAILURES_LISTED as u32 + 3)
+            .map(|path_idx| PathFailure {
+                path_idx,
+                violation: Violation {
+                    month: Month(14),
+                    what: "machines".to_string(),
+                    expected: 10.0,
+                    actual: 11.0,
+                },
+            })
+            .collect();
+        let start = YearMonth::parse("2020-01").unwrap();
+        let message = failed_paths_message(&failures, start, "", "backtest.json");
+        assert!(
+            message.starts_with("error: 23 path(s) stopped by a failed check:\n"),
+            "{message}"
+        );
+        assert!(
+            message.contains("  path 0, month 2021-03: machines (expected 10, actual 11)\n"),
+            "{message}"
+        );
+        assert!(message.contains("  path 19, month 2021-03"), "{message}");
+        assert!(!message.contains("path 20,"), "{message}");
+        assert!(message.ends_with("  ... and 3 more (see backtest.json)\n"), "{message}");
+        let Err(Failure::Runtime(run)) = run_outcome("base", start, &failures[..1]) else {
+            panic!("a failed path must be a runtime failure")
+        };
+        assert!(
+            run.contains("  scenario base, path 0, month 2021-03: machines"),
+            "{run}"
+        );
+        assert!(!run.contains("more (see"), "{run}");
+    }
+}
