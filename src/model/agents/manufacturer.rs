@@ -80,7 +80,44 @@ pub struct FuturesContract {
     pub parts: Vec<RegionPart>,
 }
 
+/// What a futures contract is signed for: the buyer, the machines and the terms.
+#[derive(Clone, Copy, Debug)]
+pub struct ContractTerms {
+    pub buyer: Segment,
+    pub generation_idx: usize,
+    pub signed: Month,
+    pub first_delivery: Month,
+    pub n_batches: u32,
+    pub unit_price_usd: f64,
+    pub prepaid_per_unit_usd: f64,
+}
+
 impl FuturesContract {
+    /// A contract with no units yet, on `terms`, keeping its region parts in `parts` (an empty list, often a
+    /// closed contract's): fills join it with `add_part`, then `set_batches` splits the total into batches.
+    pub fn open(contract_id: u64, terms: ContractTerms, parts: Vec<RegionPart>) -> FuturesContract {
+        debug_assert!(parts.is_empty());
+        FuturesContract {
+            contract_id,
+            buyer: terms.buyer,
+            generation_idx: terms.generation_idx,
+            signed: terms.signed,
+            first_delivery: terms.first_delivery,
+            n_batches: terms.n_batches,
+            units_total: 0,
+            unit_price_usd: terms.unit_price_usd,
+            prepaid_per_unit_usd: terms.prepaid_per_unit_usd,
+            units_due_to_date: 0,
+            units_delivered: 0,
+            units_walked: 0,
+            units_refunded: 0,
+            late_since: None,
+            batch_base_units: 0,
+            batch_remainder_units: 0,
+            parts,
+        }
+    }
+
     pub fn units_pending(&self) -> u64 {
         self.units_total - self.units_delivered - self.units_walked - self.units_refunded
     }
@@ -687,29 +724,17 @@ mod tests {
     use super::*;
 
     fn contract(units_total: u64, n_batches: u32) -> FuturesContract {
-        let mut contract = FuturesContract {
-            contract_id: 1,
+        let terms = ContractTerms {
             buyer: Segment::KeyAccount,
             generation_idx: 0,
             signed: Month(0),
             first_delivery: Month(5),
             n_batches,
-            units_total,
             unit_price_usd: 1000.0,
             prepaid_per_unit_usd: 500.0,
-            units_due_to_date: 0,
-            units_delivered: 0,
-            units_walked: 0,
-            units_refunded: 0,
-            late_since: None,
-            batch_base_units: 0,
-            batch_remainder_units: 0,
-            parts: vec![RegionPart {
-                region_idx: 0,
-                units_left: units_total,
-                duty_per_unit_usd: 0.0,
-            }],
         };
+        let mut contract = FuturesContract::open(1, terms, vec![]);
+        contract.add_part(0, units_total, 0.0);
         contract.set_batches();
         contract
     }

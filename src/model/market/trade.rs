@@ -5,13 +5,14 @@
 use rand::RngExt;
 
 use crate::model::agents::dealer::Installment;
-use crate::model::agents::manufacturer::{FuturesContract, Manufacturer, WaferLot};
+use crate::model::agents::manufacturer::{ContractTerms, FuturesContract, Manufacturer, WaferLot};
+use crate::model::agents::miner::Fleet;
 use crate::model::engine::{World, newest_released_generation, reference_profit_usd};
 use crate::model::events::Event;
 use crate::model::market::hardware::{appetite_share, monthly_profit_usd_per_unit, power_cost_usd_per_th_day};
 use crate::model::market::regions::RelocationBatch;
 use crate::model::math::{apportion, floor_units, to_units};
-use crate::model::params::{ManufacturerParams, Regime, Segment};
+use crate::model::params::{ManufacturerParams, Regime, Segment, SegmentParams};
 use crate::model::record::{EventKind, Subject};
 use crate::model::units::{Month, W_PER_MW};
 
@@ -389,13 +390,12 @@ pub fn deliver_futures(w: &mut World) {
                     let balance = paying as f64 * balance_per_unit;
                     // Each region's machines ship there; its import duty is paid at the border, by the buyer.
                     let mut duty = 0.0;
-                    let lag = params.segments[buyer.idx()].shipping_lag_months;
                     c.take_from_parts(paying, |region_idx, duty_per_unit, n| {
                         duty += n as f64 * duty_per_unit;
                         if any_limited {
                             trade_scratch.shipments.push((buyer, region_idx, g, n));
                         } else {
-                            fleet.ship(fleet.cohort_idx(buyer, region_idx, g), n, lag);
+                            ship_to(fleet, &params.segments, buyer, region_idx, g, n);
                         }
                     });
                     let cogs = stock[g].take(paying);
@@ -535,7 +535,7 @@ fn ship_within_capacity(w: &mut World, shipments: &[(Segment, usize, usize, u64)
             }
         }
         used_mw[region_idx] += need_mw;
-        ship_to(w, segment, region_idx, g, units);
+        ship_to(&mut w.fleet, &params.segments, segment, region_idx, g, units);
     }
     w.trade_scratch.used_mw = used_mw;
     w.trade_scratch.region_weights = weights;
@@ -543,10 +543,17 @@ fn ship_within_capacity(w: &mut World, shipments: &[(Segment, usize, usize, u64)
 
 /// Sends `units` new machines of generation `g` to a segment's sites in a region; they run after the
 /// segment's shipping lag.
-fn ship_to(w: &mut World, segment: Segment, region_idx: usize, g: usize, units: u64) {
-    let lag = w.params.segments[segment.idx()].shipping_lag_months;
-    let c = w.fleet.cohort_idx(segment, region_idx, g);
-    w.fleet.ship(c, units, lag);
+#[inline]
+fn ship_to(
+    fleet: &mut Fleet,
+    segments: &[SegmentParams; 2],
+    segment: Segment,
+    region_idx: usize,
+    g: usize,
+    units: u64,
+) {
+    let c = fleet.cohort_idx(segment, region_idx, g);
+    fleet.ship(c, units, segments[segment.idx()].shipping_lag_months);
 }
 
 /// Everything a cohort was shipped this month travels as one consignment: one arrival per cohort, after
@@ -1199,25 +1206,16 @@ fn settle(w: &mut World, segment: Segment, o: &Offer, destinations: &[(usize, u6
                     .spare_parts
                     .pop()
                     .unwrap_or_else(|| Vec::with_capacity(params.regions.len()));
-                m.futures.push(FuturesContract {
-                    contract_id,
+                let terms = ContractTerms {
                     buyer: segment,
                     generation_idx: g,
                     signed: month,
                     first_delivery: Month(month.0 + strategy.wafer_lead_months),
                     n_batches: strategy.delivery_months.max(1),
-                    units_total: 0,
                     unit_price_usd: seller_price,
                     prepaid_per_unit_usd: prepaid_per_unit,
-                    units_due_to_date: 0,
-                    units_delivered: 0,
-                    units_walked: 0,
-                    units_refunded: 0,
-                    late_since: None,
-                    batch_base_units: 0,
-                    batch_remainder_units: 0,
-                    parts,
-                });
+                };
+                m.futures.push(FuturesContract::open(contract_id, terms, parts));
                 m.totals.contracts_signed += 1;
                 m.futures.len() - 1
             }
@@ -1279,7 +1277,7 @@ fn settle(w: &mut World, segment: Segment, o: &Offer, destinations: &[(usize, u6
     books.flows.spot_purchases_usd += value;
     books.flows.duties_paid_usd += duty;
     for &(region_idx, k) in destinations {
-        ship_to(w, segment, region_idx, g, k);
+        ship_to(&mut w.fleet, &params.segments, segment, region_idx, g, k);
     }
 }
 
