@@ -347,21 +347,8 @@ impl<'p> World<'p> {
         } else {
             0.0
         };
-        self.fleet.distribute_revenue(usd_per_ths_month, &params.generations);
-        for (segment, books) in Segment::ALL.into_iter().zip(&mut self.segments) {
-            let cohorts = self.fleet.segment_cohorts(segment);
-            let units = &self.fleet.units[cohorts.clone()];
-            let revenues = &self.fleet.revenue_usd[cohorts.clone()];
-            let power_costs = &self.fleet.power_cost_usd[cohorts];
-            for ((&n, &revenue), &power_cost) in units.iter().zip(revenues).zip(power_costs) {
-                if n == 0 && power_cost == 0.0 {
-                    continue;
-                }
-                books.cash_usd += revenue - power_cost;
-                books.flows.revenue_usd += revenue;
-                books.flows.power_cost_usd += power_cost;
-            }
-        }
+        self.fleet
+            .distribute_revenue(usd_per_ths_month, &params.generations, &mut self.segments);
         let mut self_mining_power_usd = 0.0;
         for (m, mp) in self.manufacturers.iter_mut().zip(&params.manufacturers) {
             let mut revenue = 0.0;

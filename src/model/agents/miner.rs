@@ -366,19 +366,45 @@ impl Fleet {
         weighted_ths(&self.units, generations)
     }
 
-    /// Shares the month's mining revenue among cohorts in proportion to running hashrate.
-    pub fn distribute_revenue(&mut self, usd_per_ths_month: f64, generations: &[GenerationParams]) {
-        // Cohorts are laid out generation-fastest, so each chunk of `n_generations` lines up with `generations`.
-        if self.n_generations == 0 {
+    /// Shares the month's mining revenue among cohorts in proportion to running hashrate, and books each
+    /// segment's revenue and power cost (cohorts with no machines and no power bill are left out).
+    pub fn distribute_revenue(
+        &mut self,
+        usd_per_ths_month: f64,
+        generations: &[GenerationParams],
+        books: &mut [SegmentBooks; 2],
+    ) {
+        // Cohorts are laid out segment-slowest and generation-fastest, so each chunk of `n_generations`
+        // lines up with `generations`.
+        let n_gen = self.n_generations;
+        if n_gen == 0 {
             return;
         }
-        for (revenue, running) in self
-            .revenue_usd
-            .chunks_exact_mut(self.n_generations)
-            .zip(self.running.chunks_exact(self.n_generations))
-        {
-            for ((r, &n), g) in revenue.iter_mut().zip(running).zip(generations) {
-                *r = units_f64(n) * g.hashrate_ths * usd_per_ths_month;
+        let per_segment = self.n_regions * n_gen;
+        let generations = &generations[..n_gen];
+        for (s, books) in books.iter_mut().enumerate() {
+            let cohorts = s * per_segment..(s + 1) * per_segment;
+            let revenues = &mut self.revenue_usd[cohorts.clone()];
+            let running = &self.running[cohorts.clone()];
+            let units = &self.units[cohorts.clone()];
+            let power_costs = &self.power_cost_usd[cohorts];
+            for (((revenue, running), units), power_costs) in revenues
+                .chunks_exact_mut(n_gen)
+                .zip(running.chunks_exact(n_gen))
+                .zip(units.chunks_exact(n_gen))
+                .zip(power_costs.chunks_exact(n_gen))
+            {
+                for g in 0..n_gen {
+                    let r = units_f64(running[g]) * generations[g].hashrate_ths * usd_per_ths_month;
+                    revenue[g] = r;
+                    let power_cost = power_costs[g];
+                    if units[g] == 0 && power_cost == 0.0 {
+                        continue;
+                    }
+                    books.cash_usd += r - power_cost;
+                    books.flows.revenue_usd += r;
+                    books.flows.power_cost_usd += power_cost;
+                }
             }
         }
     }
