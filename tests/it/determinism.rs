@@ -95,19 +95,14 @@ fn summaries_do_not_depend_on_whether_rows_and_events_are_kept() {
                 format!("{without:?}"),
                 "{name}, path {path_idx}"
             );
-            let signed: u64 = rows
-                .events
-                .iter()
-                .filter(|e| e.kind == EventKind::ContractSigned)
-                .map(|e| e.units)
-                .sum();
+            let signed: Vec<_> = crate::support::events_of(&rows, EventKind::ContractSigned).collect();
             let contracted: u64 = rows.manufacturers.iter().map(|m| m.units_sold_futures).sum();
-            assert_eq!(signed, contracted, "{name}, path {path_idx}");
-            signed_events += rows
-                .events
-                .iter()
-                .filter(|e| e.kind == EventKind::ContractSigned)
-                .count();
+            assert_eq!(
+                signed.iter().map(|e| e.units).sum::<u64>(),
+                contracted,
+                "{name}, path {path_idx}"
+            );
+            signed_events += signed.len();
         }
         assert!(signed_events > 0, "{name}: no contracts signed");
     }

@@ -8,7 +8,7 @@ use hashcycle::model::record::{Collect, EventKind};
 use hashcycle::model::rng::{Stream, stream_rng};
 use hashcycle::model::units::Month;
 
-use crate::support::{b, f, generation_idx, i, mean_sd, params_with, params_with_text, run_path, with_calm};
+use crate::support::{b, events_of, f, generation_idx, i, mean_sd, params_with, params_with_text, run_path, with_calm};
 
 /// Drift and volatility estimates from 60,000 months may miss by four standard errors at most.
 const STAT_TOLERANCE_SE: f64 = 4.0;
@@ -18,7 +18,7 @@ fn halvings_fall_in_the_month_the_height_crosses_a_multiple_of_210000() {
     let params = params_with("base", &[("simulation.horizon_months", i(60))]);
     for path_idx in 0..6 {
         let (rows, _) = run_path(&params, path_idx);
-        let halvings: Vec<_> = rows.events.iter().filter(|e| e.kind == EventKind::Halving).collect();
+        let halvings: Vec<_> = events_of(&rows, EventKind::Halving).collect();
         assert_eq!(
             halvings.len(),
             1,

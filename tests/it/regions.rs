@@ -4,7 +4,7 @@ use hashcycle::model::engine::simulate_path;
 use hashcycle::model::params::Params;
 use hashcycle::model::record::{Collect, EventKind, Subject};
 
-use crate::support::{f, i, params_with, params_with_text, run_path, s, with_calm};
+use crate::support::{events_of, f, i, params_with, params_with_text, run_path, s, with_calm};
 
 /// A base world with the US holding half of the starting fleet, and a full US ban in July 2025.
 fn half_in_us_banned(extra: &str, changes: &[(&'static str, hashcycle::scenario::raw::Value)]) -> Params {
@@ -90,18 +90,8 @@ fn machines_are_conserved_through_relocation() {
         let (rows, _) = run_path(&params, path_idx);
         let stopped: u64 = rows.regions.iter().map(|r| r.units_banned).sum();
         let relocated: u64 = rows.regions.iter().map(|r| r.units_relocated_in).sum();
-        let stranded: u64 = rows
-            .events
-            .iter()
-            .filter(|e| e.kind == EventKind::MachinesStranded)
-            .map(|e| e.units)
-            .sum();
-        let completed: u64 = rows
-            .events
-            .iter()
-            .filter(|e| e.kind == EventKind::RelocationCompleted)
-            .map(|e| e.units)
-            .sum();
+        let stranded: u64 = events_of(&rows, EventKind::MachinesStranded).map(|e| e.units).sum();
+        let completed: u64 = events_of(&rows, EventKind::RelocationCompleted).map(|e| e.units).sum();
         let queued_delivered: u64 = rows.regions.iter().map(|r| r.units_queued).sum();
         let waiting: u64 = rows
             .regions

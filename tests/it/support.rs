@@ -5,7 +5,7 @@ use std::process::{Command, Output};
 
 use hashcycle::model::engine::simulate_path;
 use hashcycle::model::params::Params;
-use hashcycle::model::record::{Collect, PathSummary};
+use hashcycle::model::record::{Collect, EventKind, EventRow, PathSummary};
 use hashcycle::output::parquet::read_frame;
 use hashcycle::scenario::Scenario;
 use hashcycle::scenario::overrides;
@@ -143,6 +143,11 @@ pub fn run_path(params: &Params, path_idx: u32) -> (Collect, PathSummary) {
     let summary = simulate_path(params, path_idx, &mut sink);
     assert!(summary.violation.is_none(), "path {path_idx}: {:?}", summary.violation);
     (sink, summary)
+}
+
+/// The events of one kind a path recorded, in the order they happened.
+pub fn events_of(rows: &Collect, kind: EventKind) -> impl Iterator<Item = &EventRow> {
+    rows.events.iter().filter(move |e| e.kind == kind)
 }
 
 pub fn hashcycle(args: &[&str], cwd: &Path) -> Output {
