@@ -78,6 +78,9 @@ pub struct FuturesContract {
     pub batch_remainder_units: u32,
     /// Where the units go; the parts' units left always add up to `units_pending`.
     pub parts: Vec<RegionPart>,
+    /// Whether the parts' duties differ (set by `add_part`): when they do not, the highest duty still to be
+    /// paid needs no pass over the parts.
+    duties_differ: bool,
 }
 
 /// What a futures contract is signed for: the buyer, the machines and the terms.
@@ -115,6 +118,7 @@ impl FuturesContract {
             batch_base_units: 0,
             batch_remainder_units: 0,
             parts,
+            duties_differ: false,
         }
     }
 
@@ -145,16 +149,28 @@ impl FuturesContract {
         self.units_total += n;
         match self.parts.iter_mut().find(|p| p.region_idx == region_idx) {
             Some(part) => part.units_left += n,
-            None => self.parts.push(RegionPart {
-                region_idx,
-                units_left: n,
-                duty_per_unit_usd,
-            }),
+            None => {
+                if let Some(first) = self.parts.first() {
+                    self.duties_differ |= first.duty_per_unit_usd != duty_per_unit_usd;
+                }
+                self.parts.push(RegionPart {
+                    region_idx,
+                    units_left: n,
+                    duty_per_unit_usd,
+                })
+            }
         }
     }
 
     /// The highest duty still to be paid on any part (what a buyer must be ready to pay per unit).
     pub fn max_duty_per_unit_usd(&self) -> f64 {
+        if !self.duties_differ {
+            // Every part pays the same duty: it is the answer while any part has units left.
+            return match self.parts.first() {
+                Some(first) if self.units_pending() > 0 => max_not_nan(first.duty_per_unit_usd, 0.0),
+                _ => 0.0,
+            };
+        }
         self.parts
             .iter()
             .filter(|p| p.units_left > 0)
@@ -189,30 +205,17 @@ impl FuturesContract {
         // One division per part: a book's few parts keep their shares on the stack; more parts work them
         // out again in the second pass.
         const ON_STACK: usize = 16;
-        let on_stack = self.parts.len() <= ON_STACK;
-        let mut shares = [0u64; ON_STACK];
-        let taken_total: u64 = if on_stack {
+        if self.parts.len() <= ON_STACK {
+            let mut shares = [0u64; ON_STACK];
+            let mut taken_total = 0;
             for (share, part) in shares.iter_mut().zip(&self.parts) {
                 *share = floor_share(part.units_left);
+                taken_total += *share;
             }
-            shares.iter().sum()
+            take_shares(&mut self.parts, |i, _| shares[i], n - taken_total, each);
         } else {
-            self.parts.iter().map(|p| floor_share(p.units_left)).sum()
-        };
-        let mut left_over = n - taken_total;
-        for (i, part) in self.parts.iter_mut().enumerate() {
-            let share = if on_stack {
-                shares[i]
-            } else {
-                floor_share(part.units_left)
-            };
-            let extra = (part.units_left - share).min(left_over);
-            left_over -= extra;
-            let taken = share + extra;
-            if taken > 0 {
-                part.units_left -= taken;
-                each(part.region_idx, part.duty_per_unit_usd, taken);
-            }
+            let taken_total: u64 = self.parts.iter().map(|p| floor_share(p.units_left)).sum();
+            take_shares(&mut self.parts, |_, left| floor_share(left), n - taken_total, each);
         }
     }
 
@@ -237,6 +240,27 @@ impl FuturesContract {
             (false, true, false) => ContractStatus::WalkedAway,
             (false, false, true) => ContractStatus::Refunded,
             _ => ContractStatus::Mixed,
+        }
+    }
+}
+
+/// Takes each part's floor share (`share_of(part index, units left)`); the `left_over` units rounding left
+/// go to the parts with room, in order. Reports each region's units to `each(region_idx, duty_per_unit_usd,
+/// units)`.
+fn take_shares(
+    parts: &mut [RegionPart],
+    share_of: impl Fn(usize, u64) -> u64,
+    mut left_over: u64,
+    mut each: impl FnMut(usize, f64, u64),
+) {
+    for (i, part) in parts.iter_mut().enumerate() {
+        let share = share_of(i, part.units_left);
+        let extra = (part.units_left - share).min(left_over);
+        left_over -= extra;
+        let taken = share + extra;
+        if taken > 0 {
+            part.units_left -= taken;
+            each(part.region_idx, part.duty_per_unit_usd, taken);
         }
     }
 }
@@ -723,8 +747,8 @@ impl Manufacturer {
 mod tests {
     use super::*;
 
-    fn contract(units_total: u64, n_batches: u32) -> FuturesContract {
-        let terms = ContractTerms {
+    fn terms(n_batches: u32) -> ContractTerms {
+        ContractTerms {
             buyer: Segment::KeyAccount,
             generation_idx: 0,
             signed: Month(0),
@@ -732,8 +756,11 @@ mod tests {
             n_batches,
             unit_price_usd: 1000.0,
             prepaid_per_unit_usd: 500.0,
-        };
-        let mut contract = FuturesContract::open(1, terms, vec![]);
+        }
+    }
+
+    fn contract(units_total: u64, n_batches: u32) -> FuturesContract {
+        let mut contract = FuturesContract::open(1, terms(n_batches), vec![]);
         contract.add_part(0, units_total, 0.0);
         contract.set_batches();
         contract
@@ -752,6 +779,50 @@ mod tests {
         assert_eq!(seen, vec![(0, 0.0, 71), (2, 50.0, 30)]);
         assert_eq!(c.parts.iter().map(|p| p.units_left).sum::<u64>(), 899);
         assert_eq!(c.max_duty_per_unit_usd(), 50.0);
+    }
+
+    /// With one duty on every part, the highest duty still owed is that duty while units are pending, and
+    /// none once every part is empty; a part with another duty switches to the pass over the parts.
+    #[test]
+    fn the_highest_duty_owed_follows_the_parts_left() {
+        let mut c = contract(600, 3);
+        c.add_part(1, 400, 0.0);
+        assert_eq!(c.max_duty_per_unit_usd(), 0.0);
+        let mut c = FuturesContract::open(2, terms(1), vec![]);
+        c.add_part(0, 10, 40.0);
+        c.add_part(3, 30, 40.0);
+        assert_eq!(c.max_duty_per_unit_usd(), 40.0);
+        c.take_from_parts(40, |_, _, _| {});
+        c.units_delivered = 40;
+        assert_eq!(c.max_duty_per_unit_usd(), 0.0);
+        c.add_part(4, 5, 90.0);
+        c.add_part(2, 5, 10.0);
+        assert_eq!(c.max_duty_per_unit_usd(), 90.0);
+        c.take_from_parts(5, |_, _, _| {});
+        assert_eq!(c.parts.iter().map(|p| p.units_left).collect::<Vec<_>>(), [0, 0, 2, 3]);
+        assert_eq!(c.max_duty_per_unit_usd(), 90.0);
+    }
+
+    /// More parts than fit on the stack split the same way: floor shares, then the rounding's units to the
+    /// first parts with room.
+    #[test]
+    fn many_parts_split_in_proportion() {
+        let mut c = FuturesContract::open(3, terms(1), vec![]);
+        for r in 0..20 {
+            c.add_part(r, 10 + r as u64, 0.0);
+        }
+        let total: u64 = c.parts.iter().map(|p| p.units_left).sum();
+        let mut seen = vec![];
+        c.take_from_parts(101, |r, _, n| seen.push((r, n)));
+        // 101 × (10 + r) / 390 rounded down gives 90 units; the 11 left go one part at a time, as far as each
+        // part's room allows: all 8 the first part has left above its share, then 3 of the second's.
+        let floors: Vec<u64> = (0..20).map(|r| 101 * (10 + r) / total).collect();
+        assert_eq!(floors.iter().sum::<u64>(), 90);
+        let mut expected: Vec<(usize, u64)> = floors.iter().enumerate().map(|(r, &f)| (r, f)).collect();
+        expected[0].1 += 8;
+        expected[1].1 += 3;
+        assert_eq!(seen, expected);
+        assert_eq!(c.parts.iter().map(|p| p.units_left).sum::<u64>(), total - 101);
     }
 
     #[test]

@@ -52,9 +52,8 @@ pub struct Fleet {
     pub diverted: Vec<u64>,
     pub power_cost_usd: Vec<f64>,
     pub revenue_usd: Vec<f64>,
-    /// Share of sites where a machine would not be retired, per (region, generation), as a ring of the
-    /// last `history_len` months stored twice over (`2 × history_len` entries, each month written at its
-    /// position and one ring further): every window of recent months is then one contiguous slice.
+    /// Share of sites where a machine would not be retired, as a ring of the last `history_len` months: one
+    /// row of (region, generation) entries per month, so a window's maxima are taken a row at a time.
     q_retire_history: Vec<f64>,
     history_len: usize,
     history_pos: usize,
@@ -95,7 +94,7 @@ impl Fleet {
             diverted: vec![0; n_cohorts],
             power_cost_usd: vec![0.0; n_cohorts],
             revenue_usd: vec![0.0; n_cohorts],
-            q_retire_history: vec![1.0; n_regions * n_generations * 2 * history_len],
+            q_retire_history: vec![1.0; n_regions * n_generations * history_len],
             history_len,
             history_pos: 0,
             q_now: vec![1.0; n_regions * n_generations],
@@ -230,14 +229,11 @@ impl Fleet {
             f64::NEG_INFINITY
         };
         let windows = [0, 1].map(|s| (segments[s].retire_after_months as usize).clamp(1, self.history_len));
-        // Both windows end this month: the longer one is the shorter one and the months before it.
-        let (short_window, long_window) = (windows[0].min(windows[1]), windows[0].max(windows[1]));
-        let short_is_key_account = windows[0] <= windows[1];
         let n_rg = self.n_regions * n_gen;
-        // Share of sites that pay their power, per (region, generation): now, and for retirement (ring).
+        // This month's row of the ring: the share of sites that pay their power for retirement.
         let (history_len, newest) = (self.history_len, self.history_pos);
         let ln_kwh_per_th_day = &self.ln_kwh_per_th_day[..n_gen];
-        let (window_max_key_account, window_max_retail) = self.window_max[..2 * n_rg].split_at_mut(n_rg);
+        let row = &mut self.q_retire_history[newest * n_rg..(newest + 1) * n_rg];
         for (region_idx, region) in regions.iter().enumerate().take(self.n_regions) {
             let ln_cost_factor = power_price_usd_per_kwh[region_idx].ln() + opex_share_of_power[region_idx].ln_1p();
             let sigma = region.site_power_price_dispersion_log;
@@ -245,11 +241,7 @@ impl Fleet {
             let units_key_account = &self.units[run.clone()];
             let units_retail = &self.units[n_rg + run.start..n_rg + run.end];
             let q_now = &mut self.q_now[run.clone()];
-            let histories = &mut self.q_retire_history[2 * run.start * history_len..2 * run.end * history_len];
-            let window_max = [
-                &mut window_max_key_account[run.clone()],
-                &mut window_max_retail[run.clone()],
-            ];
+            let row = &mut row[run];
             for g in 0..n_gen {
                 let active = units_key_account[g] > 0 || units_retail[g] > 0;
                 let (q, q_retire) = if active {
@@ -266,27 +258,31 @@ impl Fleet {
                     (1.0, 1.0)
                 };
                 q_now[g] = q;
-                let history = &mut histories[2 * g * history_len..2 * (g + 1) * history_len];
-                history[newest] = q_retire;
-                history[newest + history_len] = q_retire;
-                if !active {
-                    // Read only for cohorts with machines; the history above is still kept.
-                    continue;
-                }
-                // The highest share of sites still worth keeping over each segment's window: the last
-                // `window` months, which end at the second copy of this month.
-                let recent = &history[newest + history_len + 1 - long_window..=newest + history_len];
-                let (older, newer) = recent.split_at(long_window - short_window);
-                let short_max = max_of(newer);
-                let long_max = short_max.max(max_of(older));
-                let (key_account_max, retail_max) = if short_is_key_account {
-                    (short_max, long_max)
-                } else {
-                    (long_max, short_max)
-                };
-                window_max[0][g] = key_account_max;
-                window_max[1][g] = retail_max;
+                row[g] = q_retire;
             }
+        }
+        // The highest share of sites still worth keeping over each segment's window, the last `window` months
+        // up to this one: both windows end now, so the longer one carries on from the shorter one's maxima.
+        // Entries of (region, generation) pairs with no machines are never read.
+        let (short_window, long_window) = (windows[0].min(windows[1]), windows[0].max(windows[1]));
+        let (window_max_key_account, window_max_retail) = self.window_max[..2 * n_rg].split_at_mut(n_rg);
+        let (short_max, long_max) = if windows[0] <= windows[1] {
+            (window_max_key_account, window_max_retail)
+        } else {
+            (window_max_retail, window_max_key_account)
+        };
+        let history = &self.q_retire_history;
+        let month_row = |back: usize| {
+            let slot = (newest + history_len - back) % history_len;
+            &history[slot * n_rg..(slot + 1) * n_rg]
+        };
+        short_max.fill(0.0);
+        for back in 0..short_window {
+            max_into(short_max, month_row(back));
+        }
+        long_max.copy_from_slice(short_max);
+        for back in short_window..long_window {
+            max_into(long_max, month_row(back));
         }
         self.history_pos = (self.history_pos + 1) % self.history_len;
 
@@ -410,9 +406,11 @@ impl Fleet {
     }
 }
 
-/// Largest value of a slice of shares (0 for an empty one).
-fn max_of(values: &[f64]) -> f64 {
-    values.iter().fold(0.0f64, |best, &v| max_not_nan(v, best))
+/// Raises each share of `best` to the matching share of `values` where that is larger.
+fn max_into(best: &mut [f64], values: &[f64]) {
+    for (best, &v) in best.iter_mut().zip(values) {
+        *best = max_not_nan(v, *best);
+    }
 }
 
 /// Sum over cohorts of machines × TH/s of their generation, in cohort order (cohorts are laid out
