@@ -165,6 +165,7 @@ impl Fleet {
 
     /// Books `units` new machines shipped to a cohort: with no shipping lag they arrive at once, otherwise
     /// they travel with the month's consignment (see `awaiting_dispatch`).
+    #[inline]
     pub fn ship(&mut self, cohort_idx: usize, units: u64, lag_months: u32) {
         if units == 0 {
             return;
