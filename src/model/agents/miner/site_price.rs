@@ -155,6 +155,7 @@ fn octave_nodes(e_min: i32) -> impl Iterator<Item = f64> {
 
 /// Interpolation between the tail nodes around `x`, a positive normal number in `[2^e_min, 2^TAIL_EXP_END)`:
 /// its exponent picks the power of two, its top mantissa bits the node, the rest the position between nodes.
+#[inline]
 fn interpolate_octaves(nodes: &[[f64; 2]], x: f64, e_min: i32) -> f64 {
     const FRAC_BITS: u32 = 52 - TAIL_BITS;
     const EXPONENT_MASK: u64 = 0x7ff << 52;
