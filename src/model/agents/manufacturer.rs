@@ -144,6 +144,12 @@ impl FuturesContract {
         self.batch_base_units + u64::from(k < self.batch_remainder_units)
     }
 
+    /// Units of the batch falling due in `month` that are still owed: none once the contract was cancelled
+    /// (a refund makes every batch due at once).
+    pub fn next_batch_owed(&self, month: Month) -> u64 {
+        self.batch_units(month).min(self.units_total - self.units_due_to_date)
+    }
+
     /// Adds `n` units bound for a region (a new fill signed in the same month).
     pub fn add_part(&mut self, region_idx: usize, n: u64, duty_per_unit_usd: f64) {
         self.units_total += n;
@@ -695,7 +701,7 @@ impl Manufacturer {
         // Contracts are in signing order with a fixed lead, so those delivering by next month form a prefix.
         let n = self.futures.partition_point(|c| c.first_delivery <= next_month);
         for c in &self.futures[..n] {
-            self.reserved_units[c.generation_idx] += c.units_outstanding_due() + c.batch_units(next_month);
+            self.reserved_units[c.generation_idx] += c.units_outstanding_due() + c.next_batch_owed(next_month);
         }
     }
 
@@ -823,6 +829,26 @@ mod tests {
         expected[1].1 += 3;
         assert_eq!(seen, expected);
         assert_eq!(c.parts.iter().map(|p| p.units_left).sum::<u64>(), total - 101);
+    }
+
+    /// A cancelled contract holds no stock back for the batches it will no longer take; a running one holds
+    /// its next batch.
+    #[test]
+    fn only_batches_still_owed_are_reserved() {
+        let base = crate::scenario::Scenario::load(std::path::Path::new("scenarios/base.toml"))
+            .expect("base scenario")
+            .params;
+        let mut m = Manufacturer::new(&base.manufacturers[0], base.generations.len());
+        m.futures.push(contract(600, 6));
+        m.refresh_reserved(Month(5));
+        assert_eq!(m.reserved_units[0], 100);
+        // The first batch is due and undelivered when the contract is cancelled.
+        let c = &mut m.futures[0];
+        c.units_due_to_date = 100;
+        c.units_refunded = 600;
+        c.units_due_to_date = c.units_total;
+        m.refresh_reserved(Month(6));
+        assert_eq!(m.reserved_units[0], 0);
     }
 
     #[test]
