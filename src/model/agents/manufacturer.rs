@@ -131,7 +131,8 @@ impl FuturesContract {
         self.units_due_to_date - self.units_delivered - self.units_walked - self.units_refunded
     }
 
-    /// Units of the batch falling due in `month` (earlier batches take the remainder).
+    /// Units of the batch falling due in `month` (earlier batches take the remainder); none once the contract
+    /// was cancelled, since a refund makes every batch due at once.
     pub fn batch_units(&self, month: Month) -> u64 {
         if month < self.first_delivery {
             return 0;
@@ -141,13 +142,8 @@ impl FuturesContract {
             return 0;
         }
         // Precomputed at signing: the monthly loop over the book does no integer division.
-        self.batch_base_units + u64::from(k < self.batch_remainder_units)
-    }
-
-    /// Units of the batch falling due in `month` that are still owed: none once the contract was cancelled
-    /// (a refund makes every batch due at once).
-    pub fn next_batch_owed(&self, month: Month) -> u64 {
-        self.batch_units(month).min(self.units_total - self.units_due_to_date)
+        (self.batch_base_units + u64::from(k < self.batch_remainder_units))
+            .min(self.units_total - self.units_due_to_date)
     }
 
     /// Adds `n` units bound for a region (a new fill signed in the same month).
@@ -701,7 +697,7 @@ impl Manufacturer {
         // Contracts are in signing order with a fixed lead, so those delivering by next month form a prefix.
         let n = self.futures.partition_point(|c| c.first_delivery <= next_month);
         for c in &self.futures[..n] {
-            self.reserved_units[c.generation_idx] += c.units_outstanding_due() + c.next_batch_owed(next_month);
+            self.reserved_units[c.generation_idx] += c.units_outstanding_due() + c.batch_units(next_month);
         }
     }
 
@@ -842,11 +838,11 @@ mod tests {
         m.futures.push(contract(600, 6));
         m.refresh_reserved(Month(5));
         assert_eq!(m.reserved_units[0], 100);
-        // The first batch is due and undelivered when the contract is cancelled.
+        // Cancelled: every unit refunded, every batch due.
         let c = &mut m.futures[0];
-        c.units_due_to_date = 100;
-        c.units_refunded = 600;
+        c.units_refunded = c.units_total;
         c.units_due_to_date = c.units_total;
+        assert_eq!(c.batch_units(Month(6)), 0);
         m.refresh_reserved(Month(6));
         assert_eq!(m.reserved_units[0], 0);
     }
