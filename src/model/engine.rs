@@ -34,7 +34,7 @@ use crate::model::market::power::PowerState;
 use crate::model::market::price::{FeeState, PriceState};
 use crate::model::market::regions::{RegionsState, RelocationBatch, RelocationTotals, Shock, draw_shocks};
 use crate::model::market::trade;
-use crate::model::math::to_units;
+use crate::model::math::{to_units, units_f64};
 use crate::model::params::{Params, Regime, ScriptedEventKind, Segment};
 use crate::model::record::{
     DealerRow, EventKind, EventLog, EventRow, ManufacturerOutcome, ManufacturerRow, MinerRow, NetworkRow,
@@ -300,7 +300,7 @@ impl<'p> World<'p> {
                 } else {
                     0
                 };
-                self_mining_ths += m.self_mining_running_units[g] as f64 * generation.hashrate_ths;
+                self_mining_ths += units_f64(m.self_mining_running_units[g]) * generation.hashrate_ths;
             }
         }
 
@@ -354,7 +354,7 @@ impl<'p> World<'p> {
             let mut revenue = 0.0;
             let mut cost = 0.0;
             for (g, generation) in params.generations.iter().enumerate() {
-                let n = m.self_mining_running_units[g] as f64;
+                let n = units_f64(m.self_mining_running_units[g]);
                 revenue += n * generation.hashrate_ths * usd_per_ths_month;
                 cost += n * generation.power_w / W_PER_KW * hours * mp.self_mining_power_price_usd_per_kwh;
             }
@@ -574,7 +574,7 @@ impl<'p> World<'p> {
                 for segment in Segment::ALL {
                     for g in 0..params.generations.len() {
                         let c = self.fleet.cohort_idx(segment, region_idx, g);
-                        let n = to_units(self.fleet.units[c] as f64 * share).min(self.fleet.units[c]);
+                        let n = to_units(units_f64(self.fleet.units[c]) * share).min(self.fleet.units[c]);
                         // Machines on their way there are stopped at the border too.
                         let d = if self.fleet.in_transit[c] > 0 {
                             self.queue.divert_arrivals(c, share).min(self.fleet.in_transit[c])

@@ -6,7 +6,7 @@
 //! write-downs and financing.
 
 use crate::model::market::hardware::{monthly_profit_usd_per_unit, payback_months};
-use crate::model::math::max_not_nan;
+use crate::model::math::{max_not_nan, units_f64};
 use crate::model::params::{GenerationParams, ManufacturerParams, Segment};
 use crate::model::units::Month;
 
@@ -230,7 +230,7 @@ impl FuturesContract {
     }
 
     pub fn prepay_held_usd(&self) -> f64 {
-        self.units_pending() as f64 * self.prepaid_per_unit_usd
+        units_f64(self.units_pending()) * self.prepaid_per_unit_usd
     }
 
     pub fn status(&self) -> ContractStatus {
@@ -277,7 +277,7 @@ pub struct Stock {
 impl Stock {
     pub fn unit_book_usd(&self) -> f64 {
         if self.units > 0 {
-            self.book_value_usd / self.units as f64
+            self.book_value_usd / units_f64(self.units)
         } else {
             0.0
         }
@@ -289,7 +289,7 @@ impl Stock {
         if n == 0 {
             return 0.0;
         }
-        let value = self.unit_book_usd() * n as f64;
+        let value = self.unit_book_usd() * units_f64(n);
         self.units -= n;
         self.book_value_usd = if self.units == 0 {
             0.0
@@ -633,10 +633,10 @@ impl Manufacturer {
             capacity -= n;
             self.wip_units[g] -= n;
             let unit_cost = Self::unit_cost_usd(params, g);
-            let assembly = n as f64 * unit_cost * (1.0 - params.wafer_cost_share);
+            let assembly = units_f64(n) * unit_cost * (1.0 - params.wafer_cost_share);
             self.cash_usd -= assembly;
             self.flows.assembly_paid_usd += assembly;
-            self.stock[g].put(n, n as f64 * unit_cost);
+            self.stock[g].put(n, units_f64(n) * unit_cost);
             self.flows.units_produced += n;
         }
     }
@@ -736,7 +736,7 @@ impl Manufacturer {
             if stock.units == 0 {
                 continue;
             }
-            let value = stock.units as f64 * market_value_usd[g].max(0.0);
+            let value = units_f64(stock.units) * market_value_usd[g].max(0.0);
             if stock.book_value_usd > value {
                 self.flows.writedowns_usd += stock.book_value_usd - value;
                 stock.book_value_usd = value;

@@ -154,8 +154,8 @@ impl Fleet {
         if n_units == 0 {
             return;
         }
-        let old = self.units[cohort_idx] as f64;
-        let added = n_units as f64;
+        let old = units_f64(self.units[cohort_idx]);
+        let added = units_f64(n_units);
         let q_old = self.site_q_max[cohort_idx];
         self.site_q_max[cohort_idx] = ((old * q_old + added) / (old + added)).min(1.0);
         // New machines were bought to run; the month's decision may still switch them off.

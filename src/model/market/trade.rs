@@ -11,7 +11,7 @@ use crate::model::engine::{World, newest_released_generation, reference_profit_u
 use crate::model::events::Event;
 use crate::model::market::hardware::{appetite_share, monthly_profit_usd_per_unit, power_cost_usd_per_th_day};
 use crate::model::market::regions::RelocationBatch;
-use crate::model::math::{apportion, floor_units, to_units};
+use crate::model::math::{apportion, floor_units, to_units, units_f64};
 use crate::model::params::{ManufacturerParams, Regime, Segment, SegmentParams};
 use crate::model::record::{EventKind, Subject};
 use crate::model::units::{Month, W_PER_MW};
@@ -91,7 +91,7 @@ pub fn value_used_machines(w: &mut World) {
         let profit = reference_profit_usd(params, g, w.revenue_usd_per_th_day);
         let base = (profit * market.used_payback_months).max(market.scrap_value_usd_per_unit);
         // Dealers' stock and stranded machines dumped after bans both press on the used price.
-        let stock_ratio = (w.dealer.stock[g].units as f64 + w.stranded_overhang_units[g]) / demand;
+        let stock_ratio = (units_f64(w.dealer.stock[g].units) + w.stranded_overhang_units[g]) / demand;
         let impact = market.dealer_stock_price_impact_share * stock_ratio / (1.0 + stock_ratio);
         w.secondary_price_usd[g] = (base * (1.0 - impact)).max(market.scrap_value_usd_per_unit);
     }
@@ -158,13 +158,13 @@ pub fn relocate(w: &mut World) {
             let c = w.fleet.cohort_idx(segment, r, g);
             w.fleet.add_units(c, n);
             w.fleet.relocated_in[c] += n;
-            used_mw[r] += n as f64 * power_w / W_PER_MW;
+            used_mw[r] += units_f64(n) * power_w / W_PER_MW;
             moved += n;
         }
         if moved > 0 {
             batch.units -= moved;
             w.relocation_totals.relocated += moved;
-            let cost = moved as f64 * relocation.cost_usd_per_unit;
+            let cost = units_f64(moved) * relocation.cost_usd_per_unit;
             let books = &mut w.segments[batch.segment_idx];
             books.cash_usd -= cost;
             books.flows.relocation_paid_usd += cost;
@@ -185,11 +185,11 @@ pub fn relocate(w: &mut World) {
             let sold = to_units(batch.units as f64 * relocation.stranded_sale_share).min(batch.units);
             let scrapped = batch.units - sold;
             let price = w.secondary_price_usd[g] * (1.0 - relocation.stranded_price_discount_share);
-            let proceeds = sold as f64 * price + scrapped as f64 * scrap;
+            let proceeds = units_f64(sold) * price + units_f64(scrapped) * scrap;
             let books = &mut w.segments[batch.segment_idx];
             books.cash_usd += proceeds;
             books.flows.sale_proceeds_usd += proceeds;
-            w.stranded_overhang_units[g] += sold as f64;
+            w.stranded_overhang_units[g] += units_f64(sold);
             w.relocation_totals.sold += sold;
             w.relocation_totals.scrapped += scrapped;
             if let Some(row) = w.pending_events.push(
@@ -358,10 +358,10 @@ pub fn deliver_futures(w: &mut World) {
                 } else {
                     0.0
                 };
-                let mut walked = to_units(deliverable as f64 * walk_probability.clamp(0.0, 1.0)).min(deliverable);
+                let mut walked = to_units(units_f64(deliverable) * walk_probability.clamp(0.0, 1.0)).min(deliverable);
                 let mut paying = deliverable - walked;
                 let books = &mut segments[buyer.idx()];
-                if due_per_unit > 0.0 && paying as f64 * due_per_unit > books.liquidity_usd() {
+                if due_per_unit > 0.0 && units_f64(paying) * due_per_unit > books.liquidity_usd() {
                     let affordable = floor_units(books.liquidity_usd() / due_per_unit).min(paying);
                     walked += paying - affordable;
                     paying = affordable;
@@ -369,11 +369,11 @@ pub fn deliver_futures(w: &mut World) {
                 let prepaid = c.prepaid_per_unit_usd;
                 let unit_price = c.unit_price_usd;
                 if walked > 0 {
-                    let forfeited = walked as f64 * prepaid;
+                    let forfeited = units_f64(walked) * prepaid;
                     flows.units_walked_away += walked;
                     flows.prepayments_forfeited_usd += forfeited;
                     books.prepaid_outstanding_usd -= forfeited;
-                    books.committed_balance_usd -= walked as f64 * balance_per_unit;
+                    books.committed_balance_usd -= units_f64(walked) * balance_per_unit;
                     books.flows.prepayments_forfeited_usd += forfeited;
                     c.units_walked += walked;
                     c.take_from_parts(walked, |_, _, _| {});
@@ -387,11 +387,11 @@ pub fn deliver_futures(w: &mut World) {
                     }
                 }
                 if paying > 0 {
-                    let balance = paying as f64 * balance_per_unit;
+                    let balance = units_f64(paying) * balance_per_unit;
                     // Each region's machines ship there; its import duty is paid at the border, by the buyer.
                     let mut duty = 0.0;
                     c.take_from_parts(paying, |region_idx, duty_per_unit, n| {
-                        duty += n as f64 * duty_per_unit;
+                        duty += units_f64(n) * duty_per_unit;
                         if any_limited {
                             trade_scratch.shipments.push((buyer, region_idx, g, n));
                         } else {
@@ -401,15 +401,15 @@ pub fn deliver_futures(w: &mut World) {
                     let cogs = stock[g].take(paying);
                     *cash_usd += balance;
                     flows.balances_collected_usd += balance;
-                    flows.revenue_usd += paying as f64 * unit_price;
+                    flows.revenue_usd += units_f64(paying) * unit_price;
                     flows.cogs_usd += cogs;
-                    flows.prepayments_applied_usd += paying as f64 * prepaid;
+                    flows.prepayments_applied_usd += units_f64(paying) * prepaid;
                     flows.units_delivered += paying;
                     books.cash_usd -= balance + duty;
                     books.flows.balances_paid_usd += balance;
                     books.flows.duties_paid_usd += duty;
                     books.committed_balance_usd -= balance;
-                    books.prepaid_outstanding_usd -= paying as f64 * prepaid;
+                    books.prepaid_outstanding_usd -= units_f64(paying) * prepaid;
                     c.units_delivered += paying;
                 }
             }
@@ -422,8 +422,8 @@ pub fn deliver_futures(w: &mut World) {
             if month.0 - late_since.0 >= max_delay {
                 // Cancel everything still owed on this contract, due or not: the buyer has lost faith.
                 let refunded_units = c.units_pending();
-                let refund = refunded_units as f64 * c.prepaid_per_unit_usd;
-                let balance_released = refunded_units as f64 * (c.unit_price_usd - c.prepaid_per_unit_usd);
+                let refund = units_f64(refunded_units) * c.prepaid_per_unit_usd;
+                let balance_released = units_f64(refunded_units) * (c.unit_price_usd - c.prepaid_per_unit_usd);
                 c.units_refunded += refunded_units;
                 c.units_due_to_date = c.units_total;
                 c.parts.iter_mut().for_each(|p| p.units_left = 0);
@@ -596,7 +596,7 @@ pub fn dealers_trade(w: &mut World) {
             let unit_price = inst.balance_usd / inst.units.max(1) as f64;
             let _ = unit_price;
             let held_units = inst.units.min(dealer.stock[g].units);
-            let value_held = held_units as f64 * secondary_price_usd[g];
+            let value_held = units_f64(held_units) * secondary_price_usd[g];
             let underwater = inst.balance_usd > value_held;
             let u: f64 = rng_agents.random();
             let payment = inst.payment_usd.min(inst.balance_usd);
@@ -604,7 +604,7 @@ pub fn dealers_trade(w: &mut World) {
                 (underwater && u < dealers.default_probability_per_month) || dealer.liquidity_usd() < payment;
             if defaults {
                 let inst = dealer.installments.swap_remove(i);
-                let recovered_value = held_units as f64 * secondary_price_usd[g];
+                let recovered_value = units_f64(held_units) * secondary_price_usd[g];
                 dealer.stock[g].take(held_units);
                 let m = &mut manufacturers[m_idx];
                 m.stock[g].put(held_units, recovered_value);
@@ -658,13 +658,13 @@ pub fn dealers_trade(w: &mut World) {
         if bull {
             let target = dealers.bull_stock_months * dealer.demand_units_smoothed;
             let need = floor_units(target - dealer.stock_units() as f64);
-            let allocation = floor_units(strategy.dealer_share_of_spot * free as f64);
+            let allocation = floor_units(strategy.dealer_share_of_spot * units_f64(free));
             let affordable = floor_units(dealer.liquidity_usd() / wholesale);
             let n = need.min(allocation).min(affordable);
             if n == 0 {
                 continue;
             }
-            let value = n as f64 * wholesale;
+            let value = units_f64(n) * wholesale;
             let cogs = m.stock[g].take(n);
             m.cash_usd += value;
             m.flows.spot_sales_cash_usd += value;
@@ -687,8 +687,8 @@ pub fn dealers_trade(w: &mut World) {
             if n == 0 {
                 continue;
             }
-            let value = n as f64 * wholesale;
-            let down = n as f64 * down_per_unit;
+            let value = units_f64(n) * wholesale;
+            let down = units_f64(n) * down_per_unit;
             let cogs = m.stock[g].take(n);
             m.cash_usd += down;
             m.flows.dealer_down_payments_usd += down;
@@ -734,7 +734,7 @@ pub fn dealers_trade(w: &mut World) {
         }
         if w.secondary_price_usd[g] <= scrap * (1.0 + 1e-9) && g != newest_released_generation(params, month) {
             let n = stock.units;
-            let proceeds = n as f64 * scrap;
+            let proceeds = units_f64(n) * scrap;
             let book = stock.take(n);
             dealer.flows.writedowns_usd += (book - proceeds).max(0.0);
             dealer.cash_usd += proceeds;
@@ -742,7 +742,7 @@ pub fn dealers_trade(w: &mut World) {
             dealer.flows.units_scrapped += n;
             continue;
         }
-        let value = stock.units as f64 * w.replacement_price_usd[g].max(scrap);
+        let value = units_f64(stock.units) * w.replacement_price_usd[g].max(scrap);
         if stock.book_value_usd > value {
             dealer.flows.writedowns_usd += stock.book_value_usd - value;
             stock.book_value_usd = value;
@@ -764,7 +764,7 @@ pub fn buyers_purchase(w: &mut World) {
                 m.self_mining_units
                     .iter()
                     .zip(&params.generations)
-                    .map(|(&n, g)| n as f64 * g.hashrate_ths)
+                    .map(|(&n, g)| units_f64(n) * g.hashrate_ths)
                     .sum::<f64>()
             })
             .sum::<f64>();
@@ -1051,7 +1051,7 @@ pub fn region_used_mw(w: &World, used_mw: &mut Vec<f64>) {
         let n = w.fleet.units[c] + w.fleet.in_transit[c];
         if n > 0 {
             let (_, r, g) = w.fleet.cohort_parts(c);
-            used_mw[r] += n as f64 * params.generations[g].power_w / W_PER_MW;
+            used_mw[r] += units_f64(n) * params.generations[g].power_w / W_PER_MW;
         }
     }
 }
@@ -1157,8 +1157,8 @@ fn allocate(
                 units = units.min(floor_units(*liquidity_usd / cash_per_unit));
             }
             o.units_filled += units;
-            spent += units as f64 * o.unit_price_usd;
-            *liquidity_usd -= units as f64 * cash_per_unit;
+            spent += units_f64(units) * o.unit_price_usd;
+            *liquidity_usd -= units_f64(units) * cash_per_unit;
         }
         remaining -= spent;
         if spent <= 0.0 {
@@ -1177,8 +1177,8 @@ fn settle(w: &mut World, segment: Segment, o: &Offer, destinations: &[(usize, u6
     debug_assert_eq!(destinations.iter().map(|&(_, k)| k).sum::<u64>(), n);
     // The seller gets its price; the duty (landed price minus price) goes to the border.
     let seller_price = o.unit_price_usd - o.duty_per_unit_usd;
-    let value = n as f64 * seller_price;
-    let duty = n as f64 * o.duty_per_unit_usd;
+    let value = units_f64(n) * seller_price;
+    let duty = units_f64(n) * o.duty_per_unit_usd;
     let g = o.generation_idx;
     let month = w.month;
     if o.futures {
@@ -1188,7 +1188,7 @@ fn settle(w: &mut World, segment: Segment, o: &Offer, destinations: &[(usize, u6
         let mp = &params.manufacturers[m_idx];
         let strategy = &mp.strategy;
         let prepaid_per_unit = seller_price * strategy.prepay_share;
-        let prepayment = n as f64 * prepaid_per_unit;
+        let prepayment = units_f64(n) * prepaid_per_unit;
         let m = &mut w.manufacturers[m_idx];
         // Fills signed this month by the same segment join that month's contract.
         let existing = m
@@ -1311,7 +1311,7 @@ pub fn segments_finance(w: &mut World) {
         for r in 0..params.regions.len() {
             for g in 0..params.generations.len() {
                 let from = w.fleet.cohort_idx(segment, r, g);
-                let n = floor_units(w.fleet.units[from] as f64 * sp.churn_share_per_month);
+                let n = floor_units(units_f64(w.fleet.units[from]) * sp.churn_share_per_month);
                 if n == 0 {
                     continue;
                 }
@@ -1329,7 +1329,7 @@ pub fn segments_finance(w: &mut World) {
                     w.fleet.transfer_units(from, to, taken);
                     w.fleet.sold_off[from] += taken;
                     w.fleet.taken_over[to] += taken;
-                    let paid = taken as f64 * price;
+                    let paid = units_f64(taken) * price;
                     other_budget -= paid;
                     let buyer = &mut w.segments[other.idx()];
                     buyer.cash_usd -= paid;
@@ -1342,7 +1342,7 @@ pub fn segments_finance(w: &mut World) {
                     w.fleet.units[from] -= scrapped;
                     w.fleet.running[from] = w.fleet.running[from].min(w.fleet.units[from]);
                     w.fleet.retired[from] += scrapped;
-                    let proceeds = scrapped as f64 * scrap;
+                    let proceeds = units_f64(scrapped) * scrap;
                     let seller = &mut w.segments[segment.idx()];
                     seller.cash_usd += proceeds;
                     seller.flows.sale_proceeds_usd += proceeds;
@@ -1381,7 +1381,7 @@ pub fn manufacturers_finance(w: &mut World) {
                     continue;
                 }
                 let free = m.free_stock_units(g);
-                let n = floor_units(free as f64 * strategy.self_mine_share_per_month);
+                let n = floor_units(units_f64(free) * strategy.self_mine_share_per_month);
                 if n == 0 {
                     continue;
                 }
@@ -1400,7 +1400,7 @@ pub fn manufacturers_finance(w: &mut World) {
             }
             let n = m.stock[g].units;
             m.stock[g].take(n);
-            let proceeds = n as f64 * scrap;
+            let proceeds = units_f64(n) * scrap;
             m.cash_usd += proceeds;
             m.flows.scrap_proceeds_usd += proceeds;
             m.flows.units_scrapped += n;
