@@ -464,7 +464,9 @@ impl<'p> World<'p> {
         for event in due.iter().copied() {
             match event {
                 Event::MachinesArrive { cohort_idx, units } => {
-                    self.fleet.in_transit[cohort_idx] -= units.min(self.fleet.in_transit[cohort_idx]);
+                    // Never more than is in transit while the books are right; if not, the wrapped count
+                    // fails the month's check instead of hiding the machines that came from nowhere.
+                    self.fleet.in_transit[cohort_idx] = self.fleet.in_transit[cohort_idx].wrapping_sub(units);
                     self.fleet.add_units(cohort_idx, units);
                     self.fleet.arrived[cohort_idx] += units;
                 }

@@ -20,10 +20,9 @@ pub struct Ledger {
     dealer_cash_open_usd: f64,
     initial_inventory_units: Vec<u64>,
     fleet_units_open: Vec<u64>,
-    bought_total: Vec<u64>,
-    arrived_total: Vec<u64>,
-    diverted_total: Vec<u64>,
-    initial_in_transit: Vec<u64>,
+    /// Per cohort, machines in transit at the start plus every machine shipped since, less every machine
+    /// that has arrived or been diverted: what should be in transit at the end of last month.
+    in_transit_expected: Vec<u64>,
     dealer_returned_total: u64,
     dealer_scrapped_total: u64,
     start_height: u64,
@@ -44,10 +43,7 @@ impl Ledger {
             dealer_cash_open_usd: dealer.cash_usd,
             initial_inventory_units: manufacturers.iter().map(|m| m.inventory_units()).collect(),
             fleet_units_open: fleet.units.clone(),
-            bought_total: vec![0; fleet.n_cohorts()],
-            arrived_total: vec![0; fleet.n_cohorts()],
-            diverted_total: vec![0; fleet.n_cohorts()],
-            initial_in_transit: fleet.in_transit.clone(),
+            in_transit_expected: fleet.in_transit.clone(),
             dealer_returned_total: 0,
             dealer_scrapped_total: 0,
             start_height: params.network.block_height,
@@ -121,14 +117,14 @@ pub fn check_month(w: &mut World) -> Result<(), Violation> {
     let fleet = &w.fleet;
     let ledger = &mut w.ledger;
     let n = fleet.n_cohorts();
-    for (total, &now) in ledger.bought_total[..n].iter_mut().zip(&fleet.bought[..n]) {
-        *total += now;
-    }
-    for (total, &now) in ledger.arrived_total[..n].iter_mut().zip(&fleet.arrived[..n]) {
-        *total += now;
-    }
-    for (total, &now) in ledger.diverted_total[..n].iter_mut().zip(&fleet.diverted[..n]) {
-        *total += now;
+    // Wrapping arithmetic: the tally is the true count whenever the flows add up, and any other value
+    // fails the next month's check just as the separate totals would.
+    let (bought, arrived, diverted) = (&fleet.bought[..n], &fleet.arrived[..n], &fleet.diverted[..n]);
+    for (c, expected) in ledger.in_transit_expected[..n].iter_mut().enumerate() {
+        *expected = expected
+            .wrapping_add(bought[c])
+            .wrapping_sub(arrived[c])
+            .wrapping_sub(diverted[c]);
     }
     ledger.dealer_returned_total += w.dealer.flows.units_returned;
     ledger.dealer_scrapped_total += w.dealer.flows.units_scrapped;
@@ -348,21 +344,18 @@ fn check_all(w: &World, params: &Params) -> Result<(), Violation> {
         &fleet.bought[..n],
         &fleet.diverted[..n],
     );
-    let (units_open, initial_in_transit) = (&ledger.fleet_units_open[..n], &ledger.initial_in_transit[..n]);
-    let (bought_total, arrived_total, diverted_total) = (
-        &ledger.bought_total[..n],
-        &ledger.arrived_total[..n],
-        &ledger.diverted_total[..n],
-    );
+    let (units_open, in_transit_open) = (&ledger.fleet_units_open[..n], &ledger.in_transit_expected[..n]);
     // Every cohort is checked without a branch; the loop that names the broken one runs only on a failure.
     // (The tallies are spelled out in both loops: a shared closure defeated the bounds-check elimination.)
     let mut mismatch = 0u64;
     for c in 0..n {
         let expected = units_open[c] + arrived[c] + taken_over[c] + relocated_in[c];
         let actual = units[c] + retired[c] + sold_off[c] + banned[c];
-        let shipped = initial_in_transit[c] + bought_total[c] + bought[c];
-        let landed = arrived_total[c] + arrived[c] + in_transit[c] + diverted_total[c] + diverted[c];
-        mismatch |= (expected ^ actual) | (shipped ^ landed) | u64::from(running[c] > units[c]);
+        let in_transit_expected = in_transit_open[c]
+            .wrapping_add(bought[c])
+            .wrapping_sub(arrived[c])
+            .wrapping_sub(diverted[c]);
+        mismatch |= (expected ^ actual) | (in_transit_expected ^ in_transit[c]) | u64::from(running[c] > units[c]);
     }
     if mismatch == 0 {
         return Ok(());
@@ -370,9 +363,11 @@ fn check_all(w: &World, params: &Params) -> Result<(), Violation> {
     for c in 0..n {
         let expected = units_open[c] + arrived[c] + taken_over[c] + relocated_in[c];
         let actual = units[c] + retired[c] + sold_off[c] + banned[c];
-        let shipped = initial_in_transit[c] + bought_total[c] + bought[c];
-        let landed = arrived_total[c] + arrived[c] + in_transit[c] + diverted_total[c] + diverted[c];
-        if expected == actual && running[c] <= units[c] && shipped == landed {
+        let in_transit_expected = in_transit_open[c]
+            .wrapping_add(bought[c])
+            .wrapping_sub(arrived[c])
+            .wrapping_sub(diverted[c]);
+        if expected == actual && running[c] <= units[c] && in_transit_expected == in_transit[c] {
             continue;
         }
         if expected != actual {
@@ -395,10 +390,55 @@ fn check_all(w: &World, params: &Params) -> Result<(), Violation> {
         }
         return Err(violation(
             w,
-            format!("cohort {c}: shipped != arrived + in transit"),
-            shipped as f64,
-            landed as f64,
+            format!("cohort {c}: in transit != in transit before + shipped - arrived - diverted"),
+            in_transit_expected as f64,
+            in_transit[c] as f64,
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::model::engine::World;
+    use crate::model::record::SummaryOnly;
+    use crate::scenario::Scenario;
+
+    fn base_params() -> crate::model::params::Params {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/base.toml");
+        Scenario::load(&path).unwrap().params
+    }
+
+    /// Runs the base scenario's path 0, changing the machines in transit to the busiest cohort by `delta`
+    /// at the start of `month`; returns the check's verdict on that month and the months before it.
+    fn run_with_transit_changed(delta: i64, month: u32) -> Result<(), crate::model::record::Violation> {
+        let params = base_params();
+        let mut world = World::new(&params, 0);
+        for m in 0..=month {
+            if m == month {
+                let fleet = &mut world.fleet;
+                let c = (0..fleet.n_cohorts()).max_by_key(|&c| fleet.in_transit[c]).unwrap();
+                assert!(
+                    fleet.in_transit[c] > 0,
+                    "a cohort has machines on their way by month {month}"
+                );
+                fleet.in_transit[c] = fleet.in_transit[c].checked_add_signed(delta).unwrap();
+            }
+            world.step(&mut SummaryOnly)?;
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn machines_appearing_or_vanishing_in_transit_fail_the_month_they_do() {
+        assert!(run_with_transit_changed(0, 12).is_ok());
+        for delta in [1, -1] {
+            let violation = run_with_transit_changed(delta, 12).unwrap_err();
+            assert_eq!(violation.month.0, 12, "{violation:?}");
+            assert!(violation.what.contains("in transit"), "{violation:?}");
+            assert_eq!(violation.actual - violation.expected, delta as f64, "{violation:?}");
+        }
+    }
 }

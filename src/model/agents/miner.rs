@@ -175,7 +175,9 @@ impl Fleet {
             self.add_units(cohort_idx, units);
             self.arrived[cohort_idx] += units;
         } else {
-            self.in_transit[cohort_idx] += units;
+            // Wrapping, like the arrivals that take machines out of transit: a count the books cannot explain
+            // is left for the month's check to report.
+            self.in_transit[cohort_idx] = self.in_transit[cohort_idx].wrapping_add(units);
             self.awaiting_dispatch[cohort_idx] += units;
         }
     }

@@ -162,7 +162,7 @@ fn interpolate_octaves(nodes: &[[f64; 2]], x: f64, e_min: i32) -> f64 {
     let bits = x.to_bits();
     let e = ((bits & EXPONENT_MASK) >> 52) as i32 - 1023;
     let j = ((bits >> FRAC_BITS) as usize) & (TAIL_NODES_PER_OCTAVE - 1);
-    let u = (bits & ((1u64 << FRAC_BITS) - 1)) as f64 * (1.0 / (1u64 << FRAC_BITS) as f64);
+    let u = (bits & ((1u64 << FRAC_BITS) - 1)) as i64 as f64 * (1.0 / (1u64 << FRAC_BITS) as f64);
     let k = (e - e_min) as usize * TAIL_NODES_PER_OCTAVE + j;
     // Nodes within the power of two 2^e are 2^e / 2^TAIL_BITS apart.
     let spacing = f64::from_bits(bits & EXPONENT_MASK) * (1.0 / TAIL_NODES_PER_OCTAVE as f64);
