@@ -285,6 +285,7 @@ impl<'p> World<'p> {
             outlook_th_day,
             &self.power.price_usd_per_kwh,
             &self.regions.opex_share,
+            &self.regions.ln_1p_opex_share,
             &params.regions,
             &params.generations,
             &params.segments,
@@ -564,7 +565,7 @@ impl<'p> World<'p> {
                 region_idx,
                 opex_increase_share,
             } => {
-                self.regions.opex_share[region_idx] += opex_increase_share;
+                self.regions.raise_opex(region_idx, opex_increase_share);
                 if let Some(row) = self.event(EventKind::Tightening, Subject::Region(region_idx)) {
                     row.value = opex_increase_share;
                     row.value_unit = "opex_share_increase";

@@ -204,7 +204,8 @@ impl Fleet {
     /// (fixed power contracts and hosting terms make switching sluggish). `outlook_usd_per_th_day` is what a
     /// TH/s would earn once difficulty has adjusted to the hashrate now running: a machine is retired only
     /// when even that has not covered its power for `retire_after_months` months, so machines switched off in
-    /// a slump wait for the retargets that make them profitable again.
+    /// a slump wait for the retargets that make them profitable again. `ln_1p_opex_share` is ln(1 + opex
+    /// share) per region, which the regions' state keeps with the share.
     #[allow(clippy::too_many_arguments)]
     pub fn operate(
         &mut self,
@@ -212,6 +213,7 @@ impl Fleet {
         outlook_usd_per_th_day: f64,
         power_price_usd_per_kwh: &[f64],
         opex_share_of_power: &[f64],
+        ln_1p_opex_share: &[f64],
         regions: &[RegionParams],
         generations: &[GenerationParams],
         segments: &[SegmentParams; 2],
@@ -238,7 +240,7 @@ impl Fleet {
         let ln_kwh_per_th_day = &self.ln_kwh_per_th_day[..n_gen];
         let row = &mut self.q_retire_history[newest * n_rg..(newest + 1) * n_rg];
         for (region_idx, region) in regions.iter().enumerate().take(self.n_regions) {
-            let ln_cost_factor = power_price_usd_per_kwh[region_idx].ln() + opex_share_of_power[region_idx].ln_1p();
+            let ln_cost_factor = power_price_usd_per_kwh[region_idx].ln() + ln_1p_opex_share[region_idx];
             let sigma = region.site_power_price_dispersion_log;
             let run = region_idx * n_gen..(region_idx + 1) * n_gen;
             let units_key_account = &self.units[run.clone()];
@@ -554,6 +556,7 @@ mod tests {
                     revenue,
                     &power_price,
                     &opex,
+                    &opex.map(f64::ln_1p),
                     regions,
                     generations,
                     &segments,

@@ -14,8 +14,10 @@ use crate::model::units::Month;
 pub struct RegionsState {
     /// Power the region's sites can host, in MW (infinite when unlimited).
     pub capacity_mw: Vec<f64>,
-    /// Non-power operating cost as a share of power cost; tightening raises it.
+    /// Non-power operating cost as a share of power cost; tightening raises it (`raise_opex`).
     pub opex_share: Vec<f64>,
+    /// ln(1 + `opex_share`), kept with it: the fleet's monthly decision works in logs.
+    pub ln_1p_opex_share: Vec<f64>,
     /// Share of the region closed by bans so far (new machines avoid it in that proportion).
     pub ban_level: Vec<f64>,
     /// Tariff rate by (region, origin).
@@ -35,10 +37,17 @@ impl RegionsState {
         RegionsState {
             capacity_mw: params.regions.iter().map(|r| r.hosting_capacity_mw).collect(),
             opex_share: params.regions.iter().map(|r| r.opex_share_of_power).collect(),
+            ln_1p_opex_share: params.regions.iter().map(|r| r.opex_share_of_power.ln_1p()).collect(),
             ban_level: vec![0.0; params.regions.len()],
             tariff,
             n_origins,
         }
+    }
+
+    /// Raises a region's operating cost by `increase_share` of its power cost.
+    pub fn raise_opex(&mut self, region_idx: usize, increase_share: f64) {
+        self.opex_share[region_idx] += increase_share;
+        self.ln_1p_opex_share[region_idx] = self.opex_share[region_idx].ln_1p();
     }
 
     /// Whether any region's sites are limited (otherwise capacity bookkeeping can be skipped).
@@ -173,4 +182,31 @@ pub struct RelocationTotals {
     pub relocated: u64,
     pub sold: u64,
     pub scrapped: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::RegionsState;
+    use crate::scenario::Scenario;
+
+    #[test]
+    fn raising_opex_keeps_its_logarithm_in_step() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/base.toml");
+        let params = Scenario::load(&path).unwrap().params;
+        let mut regions = RegionsState::new(&params);
+        let check = |regions: &RegionsState| {
+            for (share, ln) in regions.opex_share.iter().zip(&regions.ln_1p_opex_share) {
+                assert_eq!(ln.to_bits(), share.ln_1p().to_bits(), "{share}");
+            }
+        };
+        check(&regions);
+        let before = regions.opex_share.clone();
+        regions.raise_opex(1, 0.1);
+        regions.raise_opex(1, 0.35);
+        check(&regions);
+        assert_eq!(regions.opex_share[1], before[1] + 0.1 + 0.35);
+        assert_eq!(regions.opex_share[0], before[0]);
+    }
 }
