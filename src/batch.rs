@@ -342,8 +342,7 @@ mod tests {
 
     /// The base scenario cut to `horizon_months` (later generations are simply never released).
     fn base_scenario(horizon_months: u32) -> Scenario {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/base.toml");
-        let mut scenario = Scenario::load(&path).unwrap();
+        let mut scenario = crate::scenario::shipped_base();
         scenario.params.simulation.horizon_months = horizon_months;
         scenario
     }

@@ -16,6 +16,13 @@ use crate::model::params::Params;
 use crate::scenario::raw::{Node, Span};
 use crate::scenario::reader::{Problem, Problems};
 
+/// The shipped base scenario, for the crate's unit tests.
+#[cfg(test)]
+pub(crate) fn shipped_base() -> Scenario {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/base.toml");
+    Scenario::load(&path).expect("the shipped base scenario loads")
+}
+
 /// A validated scenario with the text it came from (kept for provenance).
 #[derive(Clone, Debug)]
 pub struct Scenario {

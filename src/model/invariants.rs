@@ -20,9 +20,7 @@ pub struct Ledger {
     dealer_cash_open_usd: f64,
     initial_inventory_units: Vec<u64>,
     fleet_units_open: Vec<u64>,
-    /// Per cohort, machines in transit at the start plus every machine shipped since, less every machine
-    /// that has arrived or been diverted: what should be in transit at the end of last month.
-    in_transit_expected: Vec<u64>,
+    fleet_in_transit_open: Vec<u64>,
     dealer_returned_total: u64,
     dealer_scrapped_total: u64,
     start_height: u64,
@@ -43,7 +41,7 @@ impl Ledger {
             dealer_cash_open_usd: dealer.cash_usd,
             initial_inventory_units: manufacturers.iter().map(|m| m.inventory_units()).collect(),
             fleet_units_open: fleet.units.clone(),
-            in_transit_expected: fleet.in_transit.clone(),
+            fleet_in_transit_open: fleet.in_transit.clone(),
             dealer_returned_total: 0,
             dealer_scrapped_total: 0,
             start_height: params.network.block_height,
@@ -57,10 +55,6 @@ impl Ledger {
         }
         self.segment_cash_open_usd = [segments[0].cash_usd, segments[1].cash_usd];
         self.dealer_cash_open_usd = dealer.cash_usd;
-    }
-
-    pub fn open_fleet(&mut self, fleet: &Fleet) {
-        self.fleet_units_open.copy_from_slice(&fleet.units);
     }
 
     pub fn record_issuance(&mut self, _from_height: u64, _to_height: u64, issued_sats: u64) {
@@ -116,19 +110,10 @@ pub fn check_month(w: &mut World) -> Result<(), Violation> {
     // Roll the fleet tallies forward whatever the outcome, so the next month starts from here.
     let fleet = &w.fleet;
     let ledger = &mut w.ledger;
-    let n = fleet.n_cohorts();
-    // Wrapping arithmetic: the tally is the true count whenever the flows add up, and any other value
-    // fails the next month's check just as the separate totals would.
-    let (bought, arrived, diverted) = (&fleet.bought[..n], &fleet.arrived[..n], &fleet.diverted[..n]);
-    for (c, expected) in ledger.in_transit_expected[..n].iter_mut().enumerate() {
-        *expected = expected
-            .wrapping_add(bought[c])
-            .wrapping_sub(arrived[c])
-            .wrapping_sub(diverted[c]);
-    }
     ledger.dealer_returned_total += w.dealer.flows.units_returned;
     ledger.dealer_scrapped_total += w.dealer.flows.units_scrapped;
     ledger.fleet_units_open.copy_from_slice(&fleet.units);
+    ledger.fleet_in_transit_open.copy_from_slice(&fleet.in_transit);
     result
 }
 
@@ -344,18 +329,17 @@ fn check_all(w: &World, params: &Params) -> Result<(), Violation> {
         &fleet.bought[..n],
         &fleet.diverted[..n],
     );
-    let (units_open, in_transit_open) = (&ledger.fleet_units_open[..n], &ledger.in_transit_expected[..n]);
+    let (units_open, in_transit_open) = (&ledger.fleet_units_open[..n], &ledger.fleet_in_transit_open[..n]);
     // Every cohort is checked without a branch; the loop that names the broken one runs only on a failure.
     // (The tallies are spelled out in both loops: a shared closure defeated the bounds-check elimination.)
     let mut mismatch = 0u64;
     for c in 0..n {
         let expected = units_open[c] + arrived[c] + taken_over[c] + relocated_in[c];
         let actual = units[c] + retired[c] + sold_off[c] + banned[c];
-        let in_transit_expected = in_transit_open[c]
-            .wrapping_add(bought[c])
-            .wrapping_sub(arrived[c])
-            .wrapping_sub(diverted[c]);
-        mismatch |= (expected ^ actual) | (in_transit_expected ^ in_transit[c]) | u64::from(running[c] > units[c]);
+        // Wrapping sums: a count the books cannot explain may have wrapped (see `Fleet::ship`).
+        let shipped = in_transit_open[c].wrapping_add(bought[c]);
+        let landed = in_transit[c].wrapping_add(arrived[c]).wrapping_add(diverted[c]);
+        mismatch |= (expected ^ actual) | (shipped ^ landed) | u64::from(running[c] > units[c]);
     }
     if mismatch == 0 {
         return Ok(());
@@ -363,11 +347,10 @@ fn check_all(w: &World, params: &Params) -> Result<(), Violation> {
     for c in 0..n {
         let expected = units_open[c] + arrived[c] + taken_over[c] + relocated_in[c];
         let actual = units[c] + retired[c] + sold_off[c] + banned[c];
-        let in_transit_expected = in_transit_open[c]
-            .wrapping_add(bought[c])
-            .wrapping_sub(arrived[c])
-            .wrapping_sub(diverted[c]);
-        if expected == actual && running[c] <= units[c] && in_transit_expected == in_transit[c] {
+        // Wrapping sums: a count the books cannot explain may have wrapped (see `Fleet::ship`).
+        let shipped = in_transit_open[c].wrapping_add(bought[c]);
+        let landed = in_transit[c].wrapping_add(arrived[c]).wrapping_add(diverted[c]);
+        if expected == actual && running[c] <= units[c] && shipped == landed {
             continue;
         }
         if expected != actual {
@@ -390,9 +373,9 @@ fn check_all(w: &World, params: &Params) -> Result<(), Violation> {
         }
         return Err(violation(
             w,
-            format!("cohort {c}: in transit != in transit before + shipped - arrived - diverted"),
-            in_transit_expected as f64,
-            in_transit[c] as f64,
+            format!("cohort {c}: in transit before + shipped != in transit + arrived + diverted"),
+            shipped as f64,
+            landed as f64,
         ));
     }
     Ok(())
@@ -400,21 +383,13 @@ fn check_all(w: &World, params: &Params) -> Result<(), Violation> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use crate::model::engine::World;
     use crate::model::record::SummaryOnly;
-    use crate::scenario::Scenario;
-
-    fn base_params() -> crate::model::params::Params {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/base.toml");
-        Scenario::load(&path).unwrap().params
-    }
 
     /// Runs the base scenario's path 0, changing the machines in transit to the busiest cohort by `delta`
     /// at the start of `month`; returns the check's verdict on that month and the months before it.
     fn run_with_transit_changed(delta: i64, month: u32) -> Result<(), crate::model::record::Violation> {
-        let params = base_params();
+        let params = crate::scenario::shipped_base().params;
         let mut world = World::new(&params, 0);
         for m in 0..=month {
             if m == month {

@@ -831,9 +831,7 @@ mod tests {
     /// its next batch.
     #[test]
     fn only_batches_still_owed_are_reserved() {
-        let base = crate::scenario::Scenario::load(std::path::Path::new("scenarios/base.toml"))
-            .expect("base scenario")
-            .params;
+        let base = crate::scenario::shipped_base().params;
         let mut m = Manufacturer::new(&base.manufacturers[0], base.generations.len());
         m.futures.push(contract(600, 6));
         m.refresh_reserved(Month(5));

@@ -523,14 +523,12 @@ impl SegmentBooks {
 mod tests {
     use super::*;
 
-    /// The windows' maxima read from the doubled ring equal the maximum of the last `window` months'
+    /// The windows' maxima read from the ring equal the maximum of the last `window` months'
     /// shares worked out directly, for either segment having the shorter window, through many laps of the
     /// ring and before the ring has filled (months before the first count as keeping every site).
     #[test]
     fn retirement_windows_are_the_maxima_of_the_last_months() {
-        let base = crate::scenario::Scenario::load(std::path::Path::new("scenarios/base.toml"))
-            .expect("base scenario")
-            .params;
+        let base = crate::scenario::shipped_base().params;
         let (regions, generations) = (&base.regions[..1], &base.generations[..2]);
         for windows in [[6u32, 3], [2, 5], [4, 4], [1, 7]] {
             let mut segments = base.segments.clone();

@@ -15,9 +15,9 @@ pub struct RegionsState {
     /// Power the region's sites can host, in MW (infinite when unlimited).
     pub capacity_mw: Vec<f64>,
     /// Non-power operating cost as a share of power cost; tightening raises it (`raise_opex`).
-    pub opex_share: Vec<f64>,
+    opex_share: Vec<f64>,
     /// ln(1 + `opex_share`), kept with it: the fleet's monthly decision works in logs.
-    pub ln_1p_opex_share: Vec<f64>,
+    ln_1p_opex_share: Vec<f64>,
     /// Share of the region closed by bans so far (new machines avoid it in that proportion).
     pub ban_level: Vec<f64>,
     /// Tariff rate by (region, origin).
@@ -42,6 +42,16 @@ impl RegionsState {
             tariff,
             n_origins,
         }
+    }
+
+    /// Each region's non-power operating cost as a share of its power cost.
+    pub fn opex_share(&self) -> &[f64] {
+        &self.opex_share
+    }
+
+    /// ln(1 + opex share) per region.
+    pub fn ln_1p_opex_share(&self) -> &[f64] {
+        &self.ln_1p_opex_share
     }
 
     /// Raises a region's operating cost by `increase_share` of its power cost.
@@ -186,15 +196,11 @@ pub struct RelocationTotals {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use super::RegionsState;
-    use crate::scenario::Scenario;
 
     #[test]
     fn raising_opex_keeps_its_logarithm_in_step() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/base.toml");
-        let params = Scenario::load(&path).unwrap().params;
+        let params = crate::scenario::shipped_base().params;
         let mut regions = RegionsState::new(&params);
         let check = |regions: &RegionsState| {
             for (share, ln) in regions.opex_share.iter().zip(&regions.ln_1p_opex_share) {

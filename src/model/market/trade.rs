@@ -182,7 +182,7 @@ pub fn relocate(w: &mut World) {
         }
         if batch.units > 0 && age >= relocation.max_wait_months {
             // Stranded: part is sold to buyers outside the simulated regions, the rest scrapped.
-            let sold = to_units(batch.units as f64 * relocation.stranded_sale_share).min(batch.units);
+            let sold = to_units(units_f64(batch.units) * relocation.stranded_sale_share).min(batch.units);
             let scrapped = batch.units - sold;
             let price = w.secondary_price_usd[g] * (1.0 - relocation.stranded_price_discount_share);
             let proceeds = units_f64(sold) * price + units_f64(scrapped) * scrap;
@@ -593,8 +593,6 @@ pub fn dealers_trade(w: &mut World) {
             let inst = &dealer.installments[i];
             let g = inst.generation_idx;
             let m_idx = inst.manufacturer_idx;
-            let unit_price = inst.balance_usd / inst.units.max(1) as f64;
-            let _ = unit_price;
             let held_units = inst.units.min(dealer.stock[g].units);
             let value_held = units_f64(held_units) * secondary_price_usd[g];
             let underwater = inst.balance_usd > value_held;
@@ -985,7 +983,7 @@ pub fn buyers_purchase(w: &mut World) {
                     apportion(o.units_filled, &region_budgets, &mut parts);
                     destinations.extend(parts.iter().enumerate().filter(|&(_, &n)| n > 0).map(|(r, &n)| (r, n)));
                 } else {
-                    used_mw[r] += o.units_filled as f64 * params.generations[o.generation_idx].power_w / W_PER_MW;
+                    used_mw[r] += units_f64(o.units_filled) * params.generations[o.generation_idx].power_w / W_PER_MW;
                     destinations.push((r, o.units_filled));
                 }
                 settle(w, segment, o, &destinations);
@@ -1068,7 +1066,7 @@ fn region_weights(w: &World, segment: Segment, g: usize, used_mw: &[f64], weight
     let mut max_score = f64::NEG_INFINITY;
     for r in 0..params.regions.len() {
         let cost = power_cost_usd_per_th_day(generation.efficiency_jth(), w.power.price_usd_per_kwh[r])
-            * (1.0 + w.regions.opex_share[r]);
+            * (1.0 + w.regions.opex_share()[r]);
         let score = sensitivity * (hp - cost) / hp;
         max_score = max_score.max(score);
         weights.push(score);
