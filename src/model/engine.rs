@@ -63,6 +63,8 @@ pub struct World<'p> {
     pub(crate) replacement_price_usd: Vec<f64>,
     /// What manufacturers' stock of each generation would fetch (payback price without the cost floor).
     pub(crate) market_price_usd: Vec<Vec<f64>>,
+    /// How much each manufacturer's futures terms shrink what each segment signs for (fixed for the path).
+    pub(crate) terms_demand_factor: Vec<[f64; 2]>,
     /// Expected USD per TH/s per day at the current difficulty and price.
     pub(crate) revenue_usd_per_th_day: f64,
     pub(crate) fees_btc_per_block: f64,
@@ -163,6 +165,11 @@ impl<'p> World<'p> {
             secondary_price_usd: vec![0.0; n_gen],
             replacement_price_usd: vec![0.0; n_gen],
             market_price_usd: vec![vec![0.0; n_gen]; params.manufacturers.len()],
+            terms_demand_factor: params
+                .manufacturers
+                .iter()
+                .map(|mp| [0, 1].map(|s| trade::terms_demand_factor(&params.segments[s], &mp.strategy)))
+                .collect(),
             revenue_usd_per_th_day: 0.0,
             fees_btc_per_block: 0.0,
             queue,

@@ -792,11 +792,7 @@ pub fn buyers_purchase(w: &mut World) {
                 continue;
             }
             let profit = reference_profit_usd(params, g, hp);
-            let wait = strategy.wafer_lead_months as f64 + (strategy.delivery_months.max(1) as f64 - 1.0) / 2.0;
-            let demand_factor = (-sp.prepay_elasticity * (strategy.prepay_share - sp.reference_prepay_share)
-                - sp.delivery_elasticity_per_month * (wait - sp.reference_wait_months))
-                .exp()
-                .min(sp.max_terms_demand_factor);
+            let demand_factor = w.terms_demand_factor[m_idx][segment.idx()];
             offers.push(Offer {
                 source: Source::Manufacturer(m_idx),
                 futures: true,
@@ -1087,6 +1083,16 @@ fn region_weights(w: &World, segment: Segment, g: usize, used_mw: &[f64], weight
             * (1.0 - w.regions.ban_level[r])
             * (weights[r] - max_score).exp();
     }
+}
+
+/// How much a manufacturer's futures terms shrink what a segment signs for: the prepayment and the average
+/// wait against the segment's reference terms. The terms are fixed for a path, so the engine works it out once.
+pub fn terms_demand_factor(sp: &SegmentParams, strategy: &crate::model::params::ManufacturerStrategy) -> f64 {
+    let wait = strategy.wafer_lead_months as f64 + (strategy.delivery_months.max(1) as f64 - 1.0) / 2.0;
+    (-sp.prepay_elasticity * (strategy.prepay_share - sp.reference_prepay_share)
+        - sp.delivery_elasticity_per_month * (wait - sp.reference_wait_months))
+        .exp()
+        .min(sp.max_terms_demand_factor)
 }
 
 fn spot_offer(source: Source, g: usize, price: f64, profit: f64, units: u64) -> Offer {
