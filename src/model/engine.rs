@@ -301,13 +301,15 @@ impl<'p> World<'p> {
         let mut self_mining_ths = 0.0;
         for (m, mp) in self.manufacturers.iter_mut().zip(&params.manufacturers) {
             for (g, generation) in params.generations.iter().enumerate() {
+                let units = m.self_mining_units[g];
+                // Most generations have no self-mining machines: nothing to decide.
+                if units == 0 {
+                    m.self_mining_running_units[g] = 0;
+                    continue;
+                }
                 let cost =
                     power_cost_usd_per_th_day(generation.efficiency_jth(), mp.self_mining_power_price_usd_per_kwh);
-                m.self_mining_running_units[g] = if revenue_th_day > cost {
-                    m.self_mining_units[g]
-                } else {
-                    0
-                };
+                m.self_mining_running_units[g] = if revenue_th_day > cost { units } else { 0 };
                 self_mining_ths += units_f64(m.self_mining_running_units[g]) * generation.hashrate_ths;
             }
         }
@@ -362,6 +364,9 @@ impl<'p> World<'p> {
             let mut revenue = 0.0;
             let mut cost = 0.0;
             for (g, generation) in params.generations.iter().enumerate() {
+                if m.self_mining_running_units[g] == 0 {
+                    continue;
+                }
                 let n = units_f64(m.self_mining_running_units[g]);
                 revenue += n * generation.hashrate_ths * usd_per_ths_month;
                 cost += n * generation.power_w / W_PER_KW * hours * mp.self_mining_power_price_usd_per_kwh;
