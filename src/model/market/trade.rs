@@ -1459,3 +1459,51 @@ pub fn manufacturers_finance(w: &mut World) {
         t.prepayments_refunded_usd += f.refunds_paid_usd;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::terms_demand_factor;
+
+    /// The terms' demand factor is 1 at the segment's reference terms, falls with a larger prepayment and a
+    /// longer wait, and never exceeds the segment's cap however favourable the terms.
+    #[test]
+    fn futures_terms_shrink_demand_from_the_reference_terms_up_to_the_cap() {
+        let params = crate::scenario::shipped_base().params;
+        for sp in &params.segments {
+            let mut strategy = params.manufacturers[0].strategy.clone();
+            // Lead + (delivery - 1) / 2 = the reference wait, with the reference prepayment.
+            strategy.prepay_share = sp.reference_prepay_share;
+            strategy.delivery_months = 1;
+            strategy.wafer_lead_months = sp.reference_wait_months as u32;
+            assert_eq!(
+                sp.reference_wait_months.fract(),
+                0.0,
+                "the test needs a whole reference wait"
+            );
+            assert_eq!(terms_demand_factor(sp, &strategy), 1.0);
+
+            let mut dearer = strategy.clone();
+            dearer.prepay_share += 0.2;
+            let expected = (-sp.prepay_elasticity * 0.2).exp();
+            assert!((terms_demand_factor(sp, &dearer) / expected - 1.0).abs() < 1e-12);
+
+            let mut later = strategy.clone();
+            later.delivery_months = 5; // two months more of mean wait
+            let expected = (-sp.delivery_elasticity_per_month * 2.0).exp();
+            assert!((terms_demand_factor(sp, &later) / expected - 1.0).abs() < 1e-12);
+
+            let mut generous = strategy.clone();
+            generous.prepay_share = 0.0;
+            generous.wafer_lead_months = 1;
+            let uncapped = (sp.prepay_elasticity * sp.reference_prepay_share
+                + sp.delivery_elasticity_per_month * (sp.reference_wait_months - 1.0))
+                .exp();
+            assert_eq!(
+                terms_demand_factor(sp, &generous),
+                uncapped.min(sp.max_terms_demand_factor)
+            );
+            generous.prepay_share = -100.0; // beyond any valid scenario: only the cap holds it
+            assert_eq!(terms_demand_factor(sp, &generous), sp.max_terms_demand_factor);
+        }
+    }
+}
