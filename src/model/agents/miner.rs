@@ -118,6 +118,12 @@ impl Fleet {
         (segment.idx() * self.n_regions + region_idx) * self.n_generations + generation_idx
     }
 
+    /// How far apart one segment's cohorts of a generation are from one region to the next:
+    /// `cohort_idx(s, r, g) = cohort_idx(s, 0, g) + r × region_stride()`.
+    pub fn region_stride(&self) -> usize {
+        self.n_generations
+    }
+
     /// The cohorts of one segment: they are laid out segment-slowest, key accounts' first.
     pub fn segment_cohorts(&self, segment: Segment) -> std::ops::Range<usize> {
         let per_segment = self.n_regions * self.n_generations;
@@ -612,6 +618,7 @@ mod tests {
         for c in 0..fleet.n_cohorts() {
             let (s, r, g) = fleet.cohort_parts(c);
             assert_eq!(fleet.cohort_idx(s, r, g), c);
+            assert_eq!(fleet.cohort_idx(s, 0, g) + r * fleet.region_stride(), c);
         }
     }
 }

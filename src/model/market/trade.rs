@@ -390,12 +390,16 @@ pub fn deliver_futures(w: &mut World) {
                     let balance = units_f64(paying) * balance_per_unit;
                     // Each region's machines ship there; its import duty is paid at the border, by the buyer.
                     let mut duty = 0.0;
+                    // The cohort of each part's region, without working out the whole index per part.
+                    let first_cohort = fleet.cohort_idx(buyer, 0, g);
+                    let region_stride = fleet.region_stride();
+                    let lag_months = params.segments[buyer.idx()].shipping_lag_months;
                     c.take_from_parts(paying, |region_idx, duty_per_unit, n| {
                         duty += units_f64(n) * duty_per_unit;
                         if any_limited {
                             trade_scratch.shipments.push((buyer, region_idx, g, n));
                         } else {
-                            ship_to(fleet, &params.segments, buyer, region_idx, g, n);
+                            fleet.ship(first_cohort + region_idx * region_stride, n, lag_months);
                         }
                     });
                     let cogs = stock[g].take(paying);
