@@ -590,9 +590,11 @@ impl<'p> World<'p> {
                     for g in 0..params.generations.len() {
                         let c = self.fleet.cohort_idx(segment, region_idx, g);
                         let n = to_units(units_f64(self.fleet.units[c]) * share).min(self.fleet.units[c]);
-                        // Machines on their way there are stopped at the border too.
+                        // Machines on their way there are stopped at the border too, exactly as many as the
+                        // queue gives up: like arrivals, the count out of transit is not clamped, so a queue
+                        // carrying machines the books do not know of fails the month's check.
                         let d = if self.fleet.in_transit[c] > 0 {
-                            self.queue.divert_arrivals(c, share).min(self.fleet.in_transit[c])
+                            self.queue.divert_arrivals(c, share)
                         } else {
                             0
                         };
@@ -601,7 +603,7 @@ impl<'p> World<'p> {
                         }
                         self.fleet.remove_units(c, n);
                         self.fleet.banned[c] += n;
-                        self.fleet.in_transit[c] -= d;
+                        self.fleet.in_transit[c] = self.fleet.in_transit[c].wrapping_sub(d);
                         self.fleet.diverted[c] += d;
                         let n = n + d;
                         stopped += n;

@@ -12,7 +12,7 @@ use crate::model::events::Event;
 use crate::model::market::hardware::{appetite_share, monthly_profit_usd_per_unit, power_cost_usd_per_th_day};
 use crate::model::market::regions::RelocationBatch;
 use crate::model::math::{apportion, floor_units, to_units, units_f64};
-use crate::model::params::{ManufacturerParams, Regime, Segment, SegmentParams};
+use crate::model::params::{ManufacturerParams, ManufacturerStrategy, Regime, Segment, SegmentParams};
 use crate::model::record::{EventKind, Subject};
 use crate::model::units::{Month, W_PER_MW};
 
@@ -1091,7 +1091,7 @@ fn region_weights(w: &World, segment: Segment, g: usize, used_mw: &[f64], weight
 
 /// How much a manufacturer's futures terms shrink what a segment signs for: the prepayment and the average
 /// wait against the segment's reference terms. The terms are fixed for a path, so the engine works it out once.
-pub fn terms_demand_factor(sp: &SegmentParams, strategy: &crate::model::params::ManufacturerStrategy) -> f64 {
+pub fn terms_demand_factor(sp: &SegmentParams, strategy: &ManufacturerStrategy) -> f64 {
     let wait = strategy.wafer_lead_months as f64 + (strategy.delivery_months.max(1) as f64 - 1.0) / 2.0;
     (-sp.prepay_elasticity * (strategy.prepay_share - sp.reference_prepay_share)
         - sp.delivery_elasticity_per_month * (wait - sp.reference_wait_months))
