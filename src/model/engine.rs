@@ -3,8 +3,8 @@
 //! Phases within month `t` (each reads the state the previous phases left):
 //!
 //! 1. **Exogenous draws**: BTC price and regime, fees per block, regional power prices.
-//! 2. **Due events**: scripted events first, then machines arriving at miners and wafer lots arriving at
-//!    manufacturers, each in the order scheduled; then machines stopped by bans move where there is room.
+//! 2. **Due events**: scripted events first, then the month's machines arriving at miners, then wafer lots
+//!    arriving at manufacturers in the order scheduled; then machines stopped by bans move where there is room.
 //! 3. **Miners operate**: each cohort runs the machines whose sites' power price is below breakeven at the
 //!    month's starting difficulty and price, and retires machines that stayed off too long; manufacturers'
 //!    self-mining fleets run when profitable.
@@ -13,8 +13,8 @@
 //! 5. **Valuation**: used-machine prices, manufacturers produce and price, dealers price.
 //! 6. **Futures deliveries**: batches fall due; buyers walk away or pay the balance; late batches are refunded.
 //! 7. **Dealers**: installments are paid or defaulted; dealers stockpile (bull) or take installments (bear).
-//! 8. **Buyers**: key accounts, then retail, sign futures and buy spot; machines ship to regions, each
-//!    cohort's month of deliveries and purchases as one consignment.
+//! 8. **Buyers**: key accounts, then retail, sign futures and buy spot; machines ship to regions, and
+//!    each cohort's month of deliveries and purchases arrives together after the segment's shipping lag.
 //! 9. **Segments' finance**: retail inflow in bull regimes, churn of segments out of cash, interest.
 //! 10. **Manufacturers' finance**: self-mining of unsold stock, write-downs and scrapping, fixed costs,
 //!     wafer orders for month `t + L`, distress.
@@ -110,7 +110,8 @@ impl<'p> World<'p> {
             .map(|s| s.retire_after_months as usize)
             .max()
             .unwrap_or(1);
-        let mut fleet = Fleet::new(&params.regions, &params.generations, history_len);
+        let max_shipping_lag = params.segments.iter().map(|s| s.shipping_lag_months).max().unwrap_or(0);
+        let mut fleet = Fleet::new(&params.regions, &params.generations, history_len, max_shipping_lag);
         let scale = initial_fleet_scale(params);
         for cohort in &params.initial_fleet {
             let c = fleet.cohort_idx(cohort.segment, cohort.region_idx, cohort.generation_idx);
@@ -125,7 +126,6 @@ impl<'p> World<'p> {
             .manufacturers
             .iter()
             .map(|m| m.strategy.wafer_lead_months + m.strategy.delivery_months + m.strategy.max_delivery_delay_months)
-            .chain(params.segments.iter().map(|s| s.shipping_lag_months))
             .max()
             .unwrap_or(0);
         let mut queue = EventQueue::with_horizon(params.simulation.horizon_months as usize + max_lag as usize + 2);
@@ -248,7 +248,7 @@ impl<'p> World<'p> {
         self.pending_events.set_recording(S::MONTHLY_ROWS);
         let calendar = params.simulation.start.plus_months(self.month.0 as i64);
         let n_days = calendar.n_days() as f64;
-        self.fleet.clear_month_flows();
+        self.fleet.open_month(self.month);
         self.queued_units.fill(0);
         for m in &mut self.manufacturers {
             m.flows = Default::default();
@@ -399,7 +399,6 @@ impl<'p> World<'p> {
 
         // 8. Buyers.
         trade::buyers_purchase(self);
-        trade::dispatch_shipments(self);
 
         // 9. Segments' finance; regions that filled up build sites.
         trade::segments_finance(self);
@@ -465,9 +464,10 @@ impl<'p> World<'p> {
 
     fn apply_due_events(&mut self) {
         let mut due = std::mem::take(&mut self.due);
-        // Scripted events first, while the month's arrivals are still queued: a ban stops those too.
+        // Scripted events first, while the month's arrivals are still on their way: a ban stops those too.
         self.queue.take_due_scripted(self.month, &mut due);
         self.apply_events(&due);
+        self.fleet.land_arrivals();
         self.queue.take_due(self.month, &mut due);
         self.apply_events(&due);
         self.due = due;
@@ -476,13 +476,6 @@ impl<'p> World<'p> {
     fn apply_events(&mut self, due: &[Event]) {
         for event in due.iter().copied() {
             match event {
-                Event::MachinesArrive { cohort_idx, units } => {
-                    // Never more than is in transit while the books are right; if not, the wrapped count
-                    // fails the month's check instead of hiding the machines that came from nowhere.
-                    self.fleet.in_transit[cohort_idx] = self.fleet.in_transit[cohort_idx].wrapping_sub(units);
-                    self.fleet.add_units(cohort_idx, units);
-                    self.fleet.arrived[cohort_idx] += units;
-                }
                 Event::WaferLotArrives { manufacturer_idx } => {
                     self.manufacturers[manufacturer_idx].receive_wafers(self.month);
                 }
@@ -591,10 +584,10 @@ impl<'p> World<'p> {
                         let c = self.fleet.cohort_idx(segment, region_idx, g);
                         let n = to_units(units_f64(self.fleet.units[c]) * share).min(self.fleet.units[c]);
                         // Machines on their way there are stopped at the border too, exactly as many as the
-                        // queue gives up: like arrivals, the count out of transit is not clamped, so a queue
-                        // carrying machines the books do not know of fails the month's check.
+                        // shipments give up: like arrivals, the count out of transit is not clamped, so
+                        // shipments the books do not know of fail the month's check.
                         let d = if self.fleet.in_transit[c] > 0 {
-                            self.queue.divert_arrivals(c, share)
+                            self.fleet.divert_arrivals(c, share)
                         } else {
                             0
                         };

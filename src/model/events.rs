@@ -7,8 +7,6 @@ use crate::model::units::Month;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Event {
-    /// Machines shipped to a miners' cohort arrive and are installed.
-    MachinesArrive { cohort_idx: usize, units: u64 },
     /// A manufacturer's wafer lot arrives from the foundry.
     WaferLotArrives { manufacturer_idx: usize },
     /// A scripted event from the scenario, by its index in `Params::events`.
@@ -68,29 +66,6 @@ impl EventQueue {
                 self.spare.push(old);
             }
         }
-    }
-
-    /// Stops a share of every pending shipment to `cohort_idx` (a ban at the destination); returns the
-    /// machines stopped. Each shipment keeps the rest, so arrivals stay exact.
-    pub fn divert_arrivals(&mut self, cohort_idx: usize, share: f64) -> u64 {
-        let mut diverted = 0;
-        for bucket in &mut self.buckets {
-            for event in bucket.iter_mut() {
-                if let Event::MachinesArrive { cohort_idx: c, units } = event
-                    && *c == cohort_idx
-                {
-                    let d = ((*units as f64 * share).round() as u64).min(*units);
-                    *units -= d;
-                    diverted += d;
-                }
-            }
-        }
-        diverted
-    }
-
-    /// Events scheduled and not yet taken, for conservation checks.
-    pub fn pending(&self) -> impl Iterator<Item = &Event> {
-        self.buckets.iter().flatten()
     }
 }
 

@@ -16,7 +16,7 @@ use site_price::{SitePriceCurve, site_price_curve};
 
 use crate::model::math::{max_not_nan, min_not_nan, norm_cdf_fast, to_units, units_f64};
 use crate::model::params::{GenerationParams, RegionParams, Segment, SegmentParams};
-use crate::model::units::{HOURS_PER_DAY, W_PER_KW};
+use crate::model::units::{HOURS_PER_DAY, Month, W_PER_KW};
 
 /// Standardised breakeven above which every site of a region runs (sites beyond 8 sigma are negligible).
 const Z_ALL_SITES: f64 = 8.0;
@@ -32,9 +32,13 @@ pub struct Fleet {
     pub running_share: Vec<f64>,
     /// Machines shipped to the cohort and not yet arrived.
     pub in_transit: Vec<u64>,
-    /// The part of `in_transit` shipped this month and not yet scheduled to arrive: it leaves as one
-    /// consignment once the month's deliveries and purchases are done.
-    pub awaiting_dispatch: Vec<u64>,
+    /// `in_transit` by the month the machines arrive: a ring of `n_transit_slots` rows of cohorts, month m's
+    /// row at slot m mod `n_transit_slots`. Every shipping lag is shorter than the ring, so a row holds one
+    /// month's arrivals only, and everything a cohort was shipped in a month arrives together.
+    arriving: Vec<u64>,
+    n_transit_slots: usize,
+    /// The ring slot of the month being simulated (set by `open_month`).
+    month_slot: usize,
     /// Share of the region's sites (cheapest first) the cohort's machines occupy: 1 for the full
     /// distribution, lower once the dearest sites have been retired.
     pub site_q_max: Vec<f64>,
@@ -71,10 +75,16 @@ pub struct Fleet {
 impl Fleet {
     /// An empty fleet for the regions and generations of a scenario, keeping `history_len` months of the
     /// shares of sites worth keeping.
-    pub fn new(regions: &[RegionParams], generations: &[GenerationParams], history_len: usize) -> Fleet {
+    pub fn new(
+        regions: &[RegionParams],
+        generations: &[GenerationParams],
+        history_len: usize,
+        max_shipping_lag_months: u32,
+    ) -> Fleet {
         let (n_regions, n_generations) = (regions.len(), generations.len());
         let n_cohorts = 2 * n_regions * n_generations;
         let history_len = history_len.max(1);
+        let n_transit_slots = max_shipping_lag_months as usize + 1;
         Fleet {
             n_regions,
             n_generations,
@@ -82,7 +92,9 @@ impl Fleet {
             running: vec![0; n_cohorts],
             running_share: vec![1.0; n_cohorts],
             in_transit: vec![0; n_cohorts],
-            awaiting_dispatch: vec![0; n_cohorts],
+            arriving: vec![0; n_transit_slots * n_cohorts],
+            n_transit_slots,
+            month_slot: 0,
             site_q_max: vec![1.0; n_cohorts],
             retired: vec![0; n_cohorts],
             arrived: vec![0; n_cohorts],
@@ -142,7 +154,9 @@ impl Fleet {
         (segment, region_idx, generation_idx)
     }
 
-    pub fn clear_month_flows(&mut self) {
+    /// Starts `month`: clears the month's flows and points shipments at the month's slot of the transit ring.
+    pub fn open_month(&mut self, month: Month) {
+        self.month_slot = month.idx() % self.n_transit_slots;
         self.retired.fill(0);
         self.arrived.fill(0);
         self.bought.fill(0);
@@ -160,17 +174,16 @@ impl Fleet {
         if n_units == 0 {
             return;
         }
-        let old = units_f64(self.units[cohort_idx]);
-        let added = units_f64(n_units);
-        let q_old = self.site_q_max[cohort_idx];
-        self.site_q_max[cohort_idx] = ((old * q_old + added) / (old + added)).min(1.0);
-        // New machines were bought to run; the month's decision may still switch them off.
-        self.running_share[cohort_idx] = (self.running_share[cohort_idx] * old + added) / (old + added);
-        self.units[cohort_idx] += n_units;
+        add_to_cohort(
+            &mut self.units[cohort_idx],
+            &mut self.site_q_max[cohort_idx],
+            &mut self.running_share[cohort_idx],
+            n_units,
+        );
     }
 
     /// Books `units` new machines shipped to a cohort: with no shipping lag they arrive at once, otherwise
-    /// they travel with the month's consignment (see `awaiting_dispatch`).
+    /// they join what the cohort was shipped this month, arriving together `lag_months` from now.
     #[inline]
     pub fn ship(&mut self, cohort_idx: usize, units: u64, lag_months: u32) {
         if units == 0 {
@@ -184,8 +197,52 @@ impl Fleet {
             // Wrapping, like the arrivals that take machines out of transit: a count the books cannot explain
             // is left for the month's check to report.
             self.in_transit[cohort_idx] = self.in_transit[cohort_idx].wrapping_add(units);
-            self.awaiting_dispatch[cohort_idx] += units;
+            debug_assert!(
+                (lag_months as usize) < self.n_transit_slots,
+                "shipping lag beyond the transit ring"
+            );
+            let mut slot = self.month_slot + lag_months as usize;
+            if slot >= self.n_transit_slots {
+                slot -= self.n_transit_slots;
+            }
+            self.arriving[slot * self.units.len() + cohort_idx] += units;
         }
+    }
+
+    /// Installs the machines arriving this month, cohort by cohort.
+    pub fn land_arrivals(&mut self) {
+        let n = self.units.len();
+        let start = self.month_slot * n;
+        // Every array cut to the cohorts first, so the loop indexes them without bounds checks.
+        let row = &mut self.arriving[start..start + n];
+        let in_transit = &mut self.in_transit[..n];
+        let units = &mut self.units[..n];
+        let q_maxes = &mut self.site_q_max[..n];
+        let shares = &mut self.running_share[..n];
+        let arrived = &mut self.arrived[..n];
+        for c in 0..n {
+            let landing = std::mem::take(&mut row[c]);
+            if landing > 0 {
+                // Never more than is in transit while the books are right; if not, the wrapped count fails
+                // the month's check instead of hiding the machines that came from nowhere.
+                in_transit[c] = in_transit[c].wrapping_sub(landing);
+                add_to_cohort(&mut units[c], &mut q_maxes[c], &mut shares[c], landing);
+                arrived[c] += landing;
+            }
+        }
+    }
+
+    /// Stops a share of every shipment on its way to a cohort (a ban at the destination), rounded per
+    /// arrival month; returns the machines stopped. `in_transit` is left to the caller.
+    pub fn divert_arrivals(&mut self, cohort_idx: usize, share: f64) -> u64 {
+        let n = self.units.len();
+        let mut diverted = 0;
+        for units in self.arriving.iter_mut().skip(cohort_idx).step_by(n) {
+            let d = ((*units as f64 * share).round() as u64).min(*units);
+            *units -= d;
+            diverted += d;
+        }
+        diverted
     }
 
     /// Takes machines out of a cohort (the running ones first go with them in proportion).
@@ -417,6 +474,18 @@ impl Fleet {
     }
 }
 
+/// Adds `n_units` new machines to a cohort of `units` machines: they follow the full site distribution, so
+/// the cohort's share of sites `q_max` grows, and they were bought to run, so its running share grows too
+/// (the month's decision may still switch them off).
+#[inline]
+fn add_to_cohort(units: &mut u64, q_max: &mut f64, running_share: &mut f64, n_units: u64) {
+    let old = units_f64(*units);
+    let added = units_f64(n_units);
+    *q_max = ((old * *q_max + added) / (old + added)).min(1.0);
+    *running_share = (*running_share * old + added) / (old + added);
+    *units += n_units;
+}
+
 /// Raises each share of `best` to the matching share of `values` where that is larger.
 fn max_into(best: &mut [f64], values: &[f64]) {
     for (best, &v) in best.iter_mut().zip(values) {
@@ -542,7 +611,7 @@ mod tests {
                 segment.retire_after_months = window;
             }
             let history_len = windows.iter().max().copied().unwrap() as usize;
-            let mut fleet = Fleet::new(regions, generations, history_len);
+            let mut fleet = Fleet::new(regions, generations, history_len, 1);
             // Machines of the first generation only, bought every month so the cohort never retires them all
             // (the windows are kept only while there are machines); the second generation stays empty.
             let cohort = fleet.cohort_idx(Segment::KeyAccount, 0, 0);
@@ -586,6 +655,69 @@ mod tests {
         }
     }
 
+    /// Machines shipped with a lag arrive exactly that many months later, everything a cohort was shipped in
+    /// a month together, through several laps of the transit ring; a ban stops its share of each month's
+    /// shipments, rounded per month.
+    #[test]
+    fn shipments_arrive_after_their_lag_and_a_ban_stops_its_share_of_each_month() {
+        let base = crate::scenario::shipped_base().params;
+        let (regions, generations) = (&base.regions[..2], &base.generations[..2]);
+        let max_lag = 3;
+        let mut fleet = Fleet::new(regions, generations, 1, max_lag);
+        let (a, b) = (
+            fleet.cohort_idx(Segment::KeyAccount, 0, 1),
+            fleet.cohort_idx(Segment::Retail, 1, 0),
+        );
+        // (month shipped, cohort, units, lag): two shipments to `a` in month 2 arrive together.
+        let shipments = [
+            (0, a, 5, 1),
+            (2, a, 7, 3),
+            (2, a, 11, 3),
+            (3, b, 13, 2),
+            (6, b, 17, 3),
+            (9, a, 19, 1),
+        ];
+        let mut arrived_at = Vec::new();
+        for month in 0..14u32 {
+            fleet.open_month(Month(month));
+            fleet.land_arrivals();
+            for c in [a, b] {
+                if fleet.arrived[c] > 0 {
+                    arrived_at.push((month, c, fleet.arrived[c]));
+                }
+            }
+            for &(m, c, units, lag) in &shipments {
+                if m == month {
+                    fleet.ship(c, units, lag);
+                }
+            }
+        }
+        assert_eq!(
+            arrived_at,
+            vec![(1, a, 5), (5, a, 18), (5, b, 13), (9, b, 17), (10, a, 19)]
+        );
+        assert_eq!(fleet.units[a], 5 + 18 + 19);
+        assert_eq!(fleet.units[b], 13 + 17);
+        assert_eq!(fleet.in_transit[a] + fleet.in_transit[b], 0);
+
+        // A ban in month 14 before the month's arrivals: shipments of 10 (due now) and 25 (due in two months).
+        fleet.open_month(Month(13));
+        fleet.ship(a, 10, 1);
+        fleet.ship(a, 25, 3);
+        fleet.open_month(Month(14));
+        // Rounded per month's shipments: 4 of 10 and 10 of 25.
+        assert_eq!(fleet.divert_arrivals(a, 0.4), 14);
+        fleet.in_transit[a] -= 14;
+        fleet.land_arrivals();
+        assert_eq!(fleet.arrived[a], 6);
+        for month in 15..17 {
+            fleet.open_month(Month(month));
+            fleet.land_arrivals();
+        }
+        assert_eq!(fleet.arrived[a], 15);
+        assert_eq!(fleet.in_transit[a], 0);
+    }
+
     #[test]
     fn cohort_indices_round_trip() {
         let region = |name: &str| RegionParams {
@@ -613,7 +745,7 @@ mod tests {
         };
         let regions = [region("A"), region("B"), region("C")];
         let generations: Vec<_> = (0..4).map(generation).collect();
-        let fleet = Fleet::new(&regions, &generations, 6);
+        let fleet = Fleet::new(&regions, &generations, 6, 1);
         assert_eq!(fleet.n_cohorts(), 2 * 3 * 4);
         for c in 0..fleet.n_cohorts() {
             let (s, r, g) = fleet.cohort_parts(c);

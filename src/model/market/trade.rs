@@ -560,21 +560,6 @@ fn ship_to(
     fleet.ship(c, units, segments[segment.idx()].shipping_lag_months);
 }
 
-/// Everything a cohort was shipped this month travels as one consignment: one arrival per cohort, after
-/// the segment's shipping lag. Called once the month's deliveries and purchases are done.
-pub fn dispatch_shipments(w: &mut World) {
-    for segment in Segment::ALL {
-        let arrival = Month(w.month.0 + w.params.segments[segment.idx()].shipping_lag_months);
-        for c in w.fleet.segment_cohorts(segment) {
-            let units = std::mem::take(&mut w.fleet.awaiting_dispatch[c]);
-            if units > 0 {
-                w.queue
-                    .schedule(arrival, Event::MachinesArrive { cohort_idx: c, units });
-            }
-        }
-    }
-}
-
 /// Dealers pay or default on installments, then stockpile in bull regimes or take installment contracts
 /// for manufacturers' excess stock in bear regimes; stock that is worth only scrap is scrapped.
 pub fn dealers_trade(w: &mut World) {
