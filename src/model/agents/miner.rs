@@ -221,8 +221,9 @@ impl Fleet {
         let shares = &mut self.running_share[..n];
         let arrived = &mut self.arrived[..n];
         for c in 0..n {
-            let landing = std::mem::take(&mut row[c]);
+            let landing = row[c];
             if landing > 0 {
+                row[c] = 0;
                 // Never more than is in transit while the books are right; if not, the wrapped count fails
                 // the month's check instead of hiding the machines that came from nowhere.
                 in_transit[c] = in_transit[c].wrapping_sub(landing);
