@@ -258,6 +258,15 @@ fn the_shipped_reference_sweep_file_is_valid() {
     );
 }
 
+#[test]
+fn the_one_cell_sweep_for_the_memory_measurements_is_valid() {
+    let file = project_dir().join("benches/one_cell.toml");
+    let sweep = hashcycle::sweep::file::load(&file).unwrap_or_else(|e| panic!("{e}"));
+    let plan = hashcycle::sweep::plan::build(sweep, Some(1), None).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(plan.cells.len(), 1);
+    assert_eq!(plan.scenarios.len(), 1);
+}
+
 /// Runs a sweep file that must be refused: exit status 1, the sweep file's line and column, no panic text,
 /// nothing written.
 fn assert_sweep_rejected(tag: &str, body: &str, expected: &[&str]) {
