@@ -4,7 +4,7 @@
 //!
 //! 1. **Exogenous draws**: BTC price and regime, fees per block, regional power prices.
 //! 2. **Due events**: scripted events first, then the month's machines arriving at miners, then wafer lots
-//!    arriving at manufacturers in the order scheduled; then machines stopped by bans move where there is room.
+//!    arriving at manufacturers; then machines stopped by bans move where there is room.
 //! 3. **Miners operate**: each cohort runs the machines whose sites' power price is below breakeven at the
 //!    month's starting difficulty and price, and retires machines that stayed off too long; manufacturers'
 //!    self-mining fleets run when profitable.
@@ -122,13 +122,8 @@ impl<'p> World<'p> {
             credit_line_usd: params.segments[s].credit_line_usd,
             ..SegmentBooks::default()
         });
-        let max_lag = params
-            .manufacturers
-            .iter()
-            .map(|m| m.strategy.wafer_lead_months + m.strategy.delivery_months + m.strategy.max_delivery_delay_months)
-            .max()
-            .unwrap_or(0);
-        let mut queue = EventQueue::with_horizon(params.simulation.horizon_months as usize + max_lag as usize + 2);
+        // Scripted events past the horizon are never applied: the queue drops them.
+        let mut queue = EventQueue::with_horizon(params.simulation.horizon_months as usize);
         for (event_idx, event) in params.events.iter().enumerate() {
             queue.schedule(event.month, Event::Scripted { event_idx });
         }
@@ -137,16 +132,13 @@ impl<'p> World<'p> {
             .iter()
             .map(|m| Manufacturer::new(m, n_gen))
             .collect();
-        for (manufacturer_idx, (m, mp)) in manufacturers.iter_mut().zip(&params.manufacturers).enumerate() {
+        for (m, mp) in manufacturers.iter_mut().zip(&params.manufacturers) {
             let first = &mp.roadmap[Manufacturer::current_roadmap_idx(mp, 0)];
             m.stock[first.generation_idx].put(
                 mp.initial_inventory_units,
                 mp.initial_inventory_units as f64 * first.unit_cost_usd,
             );
-            for lot in trade::initial_wafer_lots(mp) {
-                queue.schedule(lot.arrival, Event::WaferLotArrives { manufacturer_idx });
-                m.wafer_lots.push(lot);
-            }
+            m.wafer_lots.extend(trade::initial_wafer_lots(mp));
         }
         let dealer = Dealer::new(params.dealers.cash_usd, params.dealers.credit_line_usd, n_gen);
         let ledger = Ledger::new(&manufacturers, &segments, &dealer, &fleet, params);
@@ -465,20 +457,18 @@ impl<'p> World<'p> {
     fn apply_due_events(&mut self) {
         let mut due = std::mem::take(&mut self.due);
         // Scripted events first, while the month's arrivals are still on their way: a ban stops those too.
-        self.queue.take_due_scripted(self.month, &mut due);
-        self.apply_events(&due);
-        self.fleet.land_arrivals();
         self.queue.take_due(self.month, &mut due);
         self.apply_events(&due);
         self.due = due;
+        self.fleet.land_arrivals();
+        for m in &mut self.manufacturers {
+            m.receive_wafers(self.month);
+        }
     }
 
     fn apply_events(&mut self, due: &[Event]) {
         for event in due.iter().copied() {
             match event {
-                Event::WaferLotArrives { manufacturer_idx } => {
-                    self.manufacturers[manufacturer_idx].receive_wafers(self.month);
-                }
                 Event::Scripted { event_idx } => {
                     let scripted = &self.params.events[event_idx];
                     let (kind, subject, value, unit) = match scripted.kind {

@@ -1,14 +1,14 @@
 //! The event queue: things due at a known future month, applied in insertion order within their month.
 //!
 //! A calendar queue (one bucket per month) is enough because every delay is a whole number of months;
-//! it is deterministic, allocation-free once warm, and keeps first-in-first-out order for ties.
+//! it is deterministic, allocation-free once warm, and keeps first-in-first-out order for ties. It holds
+//! the scenario's scripted events; what arrives on a fixed schedule is kept by its owner (machines in
+//! transit by the fleet, wafer lots in each manufacturer's book).
 
 use crate::model::units::Month;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Event {
-    /// A manufacturer's wafer lot arrives from the foundry.
-    WaferLotArrives { manufacturer_idx: usize },
     /// A scripted event from the scenario, by its index in `Params::events`.
     Scripted { event_idx: usize },
 }
@@ -45,15 +45,6 @@ impl EventQueue {
         }
     }
 
-    /// Takes the scripted events due in `month`, in the order they were scheduled, leaving the others queued.
-    pub fn take_due_scripted(&mut self, month: Month, out: &mut Vec<Event>) {
-        out.clear();
-        if let Some(bucket) = self.buckets.get_mut(month.idx()) {
-            out.extend(bucket.iter().copied().filter(|e| matches!(e, Event::Scripted { .. })));
-            bucket.retain(|e| !matches!(e, Event::Scripted { .. }));
-        }
-    }
-
     /// Takes the events due in `month`, in the order they were scheduled.
     pub fn take_due(&mut self, month: Month, out: &mut Vec<Event>) {
         out.clear();
@@ -76,18 +67,15 @@ mod tests {
     #[test]
     fn same_month_events_keep_insertion_order() {
         let mut q = EventQueue::with_horizon(4);
-        q.schedule(Month(2), Event::WaferLotArrives { manufacturer_idx: 1 });
+        q.schedule(Month(2), Event::Scripted { event_idx: 1 });
         q.schedule(Month(1), Event::Scripted { event_idx: 0 });
-        q.schedule(Month(2), Event::WaferLotArrives { manufacturer_idx: 0 });
+        q.schedule(Month(2), Event::Scripted { event_idx: 2 });
         q.schedule(Month(9), Event::Scripted { event_idx: 3 });
         let mut out = vec![];
         q.take_due(Month(2), &mut out);
         assert_eq!(
             out,
-            vec![
-                Event::WaferLotArrives { manufacturer_idx: 1 },
-                Event::WaferLotArrives { manufacturer_idx: 0 }
-            ]
+            vec![Event::Scripted { event_idx: 1 }, Event::Scripted { event_idx: 2 }]
         );
         q.take_due(Month(2), &mut out);
         assert!(out.is_empty());

@@ -642,16 +642,16 @@ impl Manufacturer {
     }
 
     /// Orders wafers for the month `wafer_lead_months` ahead: the futures sold against them plus the
-    /// spot share of the plan. Pays the foundry prepayment now.
-    pub fn order_wafers(&mut self, params: &ManufacturerParams, month: Month, month_offset: i64) -> Option<WaferLot> {
+    /// spot share of the plan. Pays the foundry prepayment now; the lot joins the end of the book.
+    pub fn order_wafers(&mut self, params: &ManufacturerParams, month: Month, month_offset: i64) {
         let strategy = &params.strategy;
         if self.distressed {
-            return None;
+            return;
         }
         let spot_units = ((1.0 - strategy.futures_share) * self.planned_units as f64).floor() as u64;
         let units = (self.futures_signed_units + spot_units).min(params.capacity_units_per_month);
         if units == 0 {
-            return None;
+            return;
         }
         let arrival_offset = month_offset + strategy.wafer_lead_months as i64;
         let entry = &params.roadmap[Self::current_roadmap_idx(params, arrival_offset)];
@@ -669,25 +669,24 @@ impl Manufacturer {
             prepaid_usd: prepaid,
             balance_due_usd: wafer_cost - prepaid,
         };
-        self.wafer_lots.push(lot.clone());
-        Some(lot)
+        self.wafer_lots.push(lot);
     }
 
-    /// A wafer lot arrives: the balance is paid and the wafers wait for production.
+    /// Wafer lots due by `month` arrive: their balances are paid and the wafers wait for production. Called
+    /// every month.
     pub fn receive_wafers(&mut self, month: Month) {
-        let mut i = 0;
-        while i < self.wafer_lots.len() {
-            if self.wafer_lots[i].arrival <= month {
-                let lot = self.wafer_lots.swap_remove(i);
-                self.cash_usd -= lot.balance_due_usd;
-                self.flows.wafer_balances_paid_usd += lot.balance_due_usd;
-                self.wip_units[lot.generation_idx] += lot.units;
-            } else {
-                i += 1;
-            }
+        // The book is in arrival order (lots are ordered a fixed lead ahead, at most one a month), so the lots
+        // due are at the front: one or none.
+        debug_assert!(self.wafer_lots.is_sorted_by_key(|l| (l.arrival, l.ordered)));
+        let n_due = self.wafer_lots.iter().take_while(|l| l.arrival <= month).count();
+        if n_due == 0 {
+            return;
         }
-        // Keep arrival order stable for readers of the book.
-        self.wafer_lots.sort_by_key(|l| (l.arrival, l.ordered));
+        for lot in self.wafer_lots.drain(..n_due) {
+            self.cash_usd -= lot.balance_due_usd;
+            self.flows.wafer_balances_paid_usd += lot.balance_due_usd;
+            self.wip_units[lot.generation_idx] += lot.units;
+        }
     }
 
     /// Recomputes the stock held back for futures: batches still due and those falling due in `next_month`.
@@ -843,6 +842,49 @@ mod tests {
         assert_eq!(c.batch_units(Month(6)), 0);
         m.refresh_reserved(Month(6));
         assert_eq!(m.reserved_units[0], 0);
+    }
+
+    /// Lots in flight at the start and lots ordered each month arrive in the month they are due, one at a
+    /// time from the front of the book, each paying its balance; months with nothing due change nothing.
+    #[test]
+    fn wafer_lots_arrive_in_their_month_and_pay_their_balance() {
+        let base = crate::scenario::shipped_base().params;
+        let mp = &base.manufacturers[0];
+        let lead = mp.strategy.wafer_lead_months;
+        let mut m = Manufacturer::new(mp, base.generations.len());
+        m.wafer_lots.extend(crate::model::market::trade::initial_wafer_lots(mp));
+        assert_eq!(m.wafer_lots.len(), lead as usize);
+        // A lot ordered in month 0 (due at `lead`), then none for a month (as when distressed), then one more.
+        let lot = |ordered: u32, units: u64| WaferLot {
+            ordered: Month(ordered),
+            arrival: Month(ordered + lead),
+            generation_idx: 0,
+            units,
+            unit_cost_usd: 100.0,
+            prepaid_usd: 0.0,
+            balance_due_usd: units as f64 * 70.0,
+        };
+        m.wafer_lots.push(lot(0, 1_000));
+        m.wafer_lots.push(lot(2, 3_000));
+        let (mut received, mut paid) = (Vec::new(), Vec::new());
+        for month in 0..lead + 4 {
+            let (wip_before, cash_before) = (m.wip_units.iter().sum::<u64>(), m.cash_usd);
+            m.flows = Default::default();
+            m.receive_wafers(Month(month));
+            let units = m.wip_units.iter().sum::<u64>() - wip_before;
+            assert_eq!(
+                m.cash_usd,
+                cash_before - m.flows.wafer_balances_paid_usd,
+                "month {month}"
+            );
+            received.push(units);
+            paid.push(m.flows.wafer_balances_paid_usd);
+        }
+        let mut expected = vec![mp.initial_wafer_units_per_month; lead as usize];
+        expected.extend([1_000, 0, 3_000, 0]);
+        assert_eq!(received, expected);
+        assert_eq!(paid[lead as usize..], [70_000.0, 0.0, 210_000.0, 0.0]);
+        assert!(m.wafer_lots.is_empty());
     }
 
     #[test]

@@ -165,8 +165,8 @@ impl Fleet {
         self.banned.fill(0);
         self.relocated_in.fill(0);
         self.diverted.fill(0);
+        // `revenue_usd` needs no clearing: `distribute_revenue` sets every cohort's each month.
         self.power_cost_usd.fill(0.0);
-        self.revenue_usd.fill(0.0);
     }
 
     /// Adds machines to a cohort whose sites follow the full distribution (new purchases).

@@ -8,7 +8,6 @@ use crate::model::agents::dealer::Installment;
 use crate::model::agents::manufacturer::{ContractTerms, FuturesContract, Manufacturer, WaferLot};
 use crate::model::agents::miner::Fleet;
 use crate::model::engine::{World, newest_released_generation, reference_profit_usd};
-use crate::model::events::Event;
 use crate::model::market::hardware::{appetite_share, monthly_profit_usd_per_unit, power_cost_usd_per_th_day};
 use crate::model::market::regions::RelocationBatch;
 use crate::model::math::{apportion, floor_units, to_units, units_f64};
@@ -1399,14 +1398,7 @@ pub fn manufacturers_finance(w: &mut World) {
             m.flows.units_scrapped += n;
         }
         m.pay_fixed_costs(mp);
-        if let Some(lot) = m.order_wafers(mp, month, month_offset) {
-            w.queue.schedule(
-                lot.arrival,
-                Event::WaferLotArrives {
-                    manufacturer_idx: m_idx,
-                },
-            );
-        }
+        m.order_wafers(mp, month, month_offset);
         let m = &mut w.manufacturers[m_idx];
         let in_distress = m.cash_usd < -m.credit_line_usd;
         if in_distress != m.distressed {
