@@ -584,10 +584,7 @@ impl<'p> World<'p> {
                         if n + d == 0 {
                             continue;
                         }
-                        self.fleet.remove_units(c, n);
-                        self.fleet.banned[c] += n;
-                        self.fleet.in_transit[c] = self.fleet.in_transit[c].wrapping_sub(d);
-                        self.fleet.diverted[c] += d;
+                        self.fleet.stop_at_ban(c, n, d);
                         let n = n + d;
                         stopped += n;
                         self.relocation.push(RelocationBatch {
@@ -668,10 +665,10 @@ impl<'p> World<'p> {
                     row.units_bought += f.bought[c];
                     row.units_arrived += f.arrived[c];
                     row.units_in_transit += f.in_transit[c];
-                    row.units_sold_off += f.sold_off[c];
-                    row.units_taken_over += f.taken_over[c];
-                    row.units_banned += f.banned[c];
-                    row.units_relocated_in += f.relocated_in[c];
+                    row.units_sold_off += f.sold_off()[c];
+                    row.units_taken_over += f.taken_over()[c];
+                    row.units_banned += f.banned()[c];
+                    row.units_relocated_in += f.relocated_in()[c];
                     row.hashrate_ehs += f.running[c] as f64 * generation.hashrate_ths / THS_PER_EHS;
                     row.revenue_usd += f.revenue_usd[c];
                     row.power_cost_usd += f.power_cost_usd[c];
@@ -781,8 +778,8 @@ impl<'p> World<'p> {
                     let f = &self.fleet;
                     row.units_running += f.running[c];
                     row.units_off += f.units[c] - f.running[c];
-                    row.units_banned += f.banned[c] + f.diverted[c];
-                    row.units_relocated_in += f.relocated_in[c];
+                    row.units_banned += f.banned()[c] + f.diverted()[c];
+                    row.units_relocated_in += f.relocated_in()[c];
                     row.hashrate_ehs += f.running[c] as f64 * generation.hashrate_ths / THS_PER_EHS;
                 }
             }

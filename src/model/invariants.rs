@@ -322,12 +322,16 @@ fn check_all(w: &World, params: &Params) -> Result<(), Violation> {
         &fleet.arrived[..n],
         &fleet.in_transit[..n],
     );
-    let (taken_over, relocated_in, retired) = (&fleet.taken_over[..n], &fleet.relocated_in[..n], &fleet.retired[..n]);
+    let (taken_over, relocated_in, retired) = (
+        &fleet.taken_over()[..n],
+        &fleet.relocated_in()[..n],
+        &fleet.retired[..n],
+    );
     let (sold_off, banned, bought, diverted) = (
-        &fleet.sold_off[..n],
-        &fleet.banned[..n],
+        &fleet.sold_off()[..n],
+        &fleet.banned()[..n],
         &fleet.bought[..n],
-        &fleet.diverted[..n],
+        &fleet.diverted()[..n],
     );
     let (units_open, in_transit_open) = (&ledger.fleet_units_open[..n], &ledger.fleet_in_transit_open[..n]);
     // Every cohort is checked without a branch; the loop that names the broken one runs only on a failure.

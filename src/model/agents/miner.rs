@@ -46,14 +46,18 @@ pub struct Fleet {
     pub retired: Vec<u64>,
     pub arrived: Vec<u64>,
     pub bought: Vec<u64>,
-    pub sold_off: Vec<u64>,
-    pub taken_over: Vec<u64>,
+    /// The rarer flows, read through their accessors and written only by `stop_at_ban`, `relocate_in` and
+    /// `sell_off`, which note that a month has some: `open_month` clears them only then.
+    sold_off: Vec<u64>,
+    taken_over: Vec<u64>,
     /// Machines stopped by a ban (they leave the cohort for the relocation pool).
-    pub banned: Vec<u64>,
+    banned: Vec<u64>,
     /// Machines arriving from the relocation pool.
-    pub relocated_in: Vec<u64>,
+    relocated_in: Vec<u64>,
     /// Machines in transit to a banned region, stopped at the border (they join the relocation pool).
-    pub diverted: Vec<u64>,
+    diverted: Vec<u64>,
+    /// Whether any of the rarer flows was written since they were last cleared.
+    rare_flows_written: bool,
     pub power_cost_usd: Vec<f64>,
     pub revenue_usd: Vec<f64>,
     /// Share of sites where a machine would not be retired, as a ring of the last `history_len` months: one
@@ -104,6 +108,7 @@ impl Fleet {
             banned: vec![0; n_cohorts],
             relocated_in: vec![0; n_cohorts],
             diverted: vec![0; n_cohorts],
+            rare_flows_written: false,
             power_cost_usd: vec![0.0; n_cohorts],
             revenue_usd: vec![0.0; n_cohorts],
             q_retire_history: vec![1.0; n_regions * n_generations * history_len],
@@ -160,13 +165,41 @@ impl Fleet {
         self.retired.fill(0);
         self.arrived.fill(0);
         self.bought.fill(0);
-        self.sold_off.fill(0);
-        self.taken_over.fill(0);
-        self.banned.fill(0);
-        self.relocated_in.fill(0);
-        self.diverted.fill(0);
+        if self.rare_flows_written {
+            self.sold_off.fill(0);
+            self.taken_over.fill(0);
+            self.banned.fill(0);
+            self.relocated_in.fill(0);
+            self.diverted.fill(0);
+            self.rare_flows_written = false;
+        }
         // `revenue_usd` needs no clearing: `distribute_revenue` sets every cohort's each month.
         self.power_cost_usd.fill(0.0);
+    }
+
+    /// Machines sold off by the cohort this month (to the other segment's cohort of the region and generation).
+    pub fn sold_off(&self) -> &[u64] {
+        &self.sold_off
+    }
+
+    /// Machines taken over from the other segment this month.
+    pub fn taken_over(&self) -> &[u64] {
+        &self.taken_over
+    }
+
+    /// Machines stopped by a ban this month.
+    pub fn banned(&self) -> &[u64] {
+        &self.banned
+    }
+
+    /// Machines arriving from the relocation pool this month.
+    pub fn relocated_in(&self) -> &[u64] {
+        &self.relocated_in
+    }
+
+    /// Machines on their way stopped at the border by a ban this month.
+    pub fn diverted(&self) -> &[u64] {
+        &self.diverted
     }
 
     /// Adds machines to a cohort whose sites follow the full distribution (new purchases).
@@ -246,19 +279,36 @@ impl Fleet {
         diverted
     }
 
-    /// Takes machines out of a cohort (the running ones first go with them in proportion).
-    pub fn remove_units(&mut self, cohort_idx: usize, n_units: u64) {
+    /// A ban stops `n_units` of the cohort's machines (the running ones first go with them in proportion) and
+    /// `diverted_units` on their way there, already taken out of the shipments by `divert_arrivals`; both
+    /// join the relocation pool. Like arrivals, the count out of transit is not clamped.
+    pub fn stop_at_ban(&mut self, cohort_idx: usize, n_units: u64, diverted_units: u64) {
         let n = n_units.min(self.units[cohort_idx]);
         self.units[cohort_idx] -= n;
         self.running[cohort_idx] = self.running[cohort_idx].min(self.units[cohort_idx]);
+        self.banned[cohort_idx] += n;
+        self.in_transit[cohort_idx] = self.in_transit[cohort_idx].wrapping_sub(diverted_units);
+        self.diverted[cohort_idx] += diverted_units;
+        self.rare_flows_written = true;
     }
 
-    /// Moves machines between cohorts, keeping the site distribution of the receiver.
-    pub fn transfer_units(&mut self, from_idx: usize, to_idx: usize, n_units: u64) {
+    /// Machines from the relocation pool join a cohort (following the full site distribution).
+    pub fn relocate_in(&mut self, cohort_idx: usize, n_units: u64) {
+        self.add_units(cohort_idx, n_units);
+        self.relocated_in[cohort_idx] += n_units;
+        self.rare_flows_written = true;
+    }
+
+    /// A cohort sells `n_units` of its machines (never more than it has) to another, which keeps its own
+    /// site distribution.
+    pub fn sell_off(&mut self, from_idx: usize, to_idx: usize, n_units: u64) {
         let n = n_units.min(self.units[from_idx]);
         self.units[from_idx] -= n;
         self.running[from_idx] = self.running[from_idx].min(self.units[from_idx]);
         self.add_units(to_idx, n);
+        self.sold_off[from_idx] += n;
+        self.taken_over[to_idx] += n;
+        self.rare_flows_written = true;
     }
 
     /// Decides which machines run this month and retires those unprofitable for too long.
@@ -717,6 +767,47 @@ mod tests {
         }
         assert_eq!(fleet.arrived[a], 15);
         assert_eq!(fleet.in_transit[a], 0);
+    }
+
+    /// The rarer flows (bans, relocations, sell-offs) count the month they happen in and are cleared for the
+    /// next, while months without them leave them at zero.
+    #[test]
+    fn bans_relocations_and_sell_offs_count_in_their_month_only() {
+        let base = crate::scenario::shipped_base().params;
+        let (regions, generations) = (&base.regions[..2], &base.generations[..2]);
+        let mut fleet = Fleet::new(regions, generations, 1, 1);
+        let (a, b) = (
+            fleet.cohort_idx(Segment::KeyAccount, 0, 1),
+            fleet.cohort_idx(Segment::Retail, 0, 1),
+        );
+        fleet.open_month(Month(0));
+        fleet.add_units(a, 100);
+        fleet.ship(a, 30, 1);
+        fleet.open_month(Month(1));
+        let diverted = fleet.divert_arrivals(a, 0.5);
+        fleet.stop_at_ban(a, 40, diverted);
+        fleet.sell_off(a, b, 25);
+        fleet.relocate_in(b, 7);
+        assert_eq!(
+            (fleet.banned()[a], fleet.diverted()[a], fleet.in_transit[a]),
+            (40, 15, 15)
+        );
+        assert_eq!(
+            (fleet.sold_off()[a], fleet.taken_over()[b], fleet.relocated_in()[b]),
+            (25, 25, 7)
+        );
+        assert_eq!((fleet.units[a], fleet.units[b]), (100 - 40 - 25, 25 + 7));
+        for month in 2..4 {
+            fleet.open_month(Month(month));
+            let flows = [
+                fleet.banned(),
+                fleet.diverted(),
+                fleet.sold_off(),
+                fleet.taken_over(),
+                fleet.relocated_in(),
+            ];
+            assert!(flows.iter().all(|f| f.iter().all(|&n| n == 0)), "month {month}");
+        }
     }
 
     #[test]

@@ -155,8 +155,7 @@ pub fn relocate(w: &mut World) {
                 continue;
             }
             let c = w.fleet.cohort_idx(segment, r, g);
-            w.fleet.add_units(c, n);
-            w.fleet.relocated_in[c] += n;
+            w.fleet.relocate_in(c, n);
             used_mw[r] += units_f64(n) * power_w / W_PER_MW;
             moved += n;
         }
@@ -1318,9 +1317,7 @@ pub fn segments_finance(w: &mut World) {
                 let scrapped = n - taken;
                 let to = w.fleet.cohort_idx(other, r, g);
                 if taken > 0 {
-                    w.fleet.transfer_units(from, to, taken);
-                    w.fleet.sold_off[from] += taken;
-                    w.fleet.taken_over[to] += taken;
+                    w.fleet.sell_off(from, to, taken);
                     let paid = units_f64(taken) * price;
                     other_budget -= paid;
                     let buyer = &mut w.segments[other.idx()];
