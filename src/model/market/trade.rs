@@ -961,7 +961,7 @@ pub fn buyers_purchase(w: &mut World) {
                 offers[base_idx].units_filled += o.units_filled;
                 destinations.clear();
                 if uniform {
-                    parts.clear();
+                    // `apportion` sets every part: the buffer only needs the right length.
                     parts.resize(params.regions.len(), 0);
                     apportion(o.units_filled, &region_budgets, &mut parts);
                     destinations.extend(parts.iter().enumerate().filter(|&(_, &n)| n > 0).map(|(r, &n)| (r, n)));
