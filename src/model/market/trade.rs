@@ -879,9 +879,9 @@ pub fn buyers_purchase(w: &mut World) {
             region_offers.clear();
             region_offer_base.clear();
             if uniform {
+                // The one pass works on the offers themselves (handed back below), with nothing to copy.
                 debug_assert!(offers.iter().all(|o| o.units_filled == 0 && o.units_available > 0));
-                region_offers.extend_from_slice(&offers);
-                region_offer_base.extend(0..offers.len());
+                std::mem::swap(&mut offers, &mut region_offers);
             } else {
                 for (base_idx, o) in offers.iter().enumerate() {
                     let left = o.units_available - o.units_filled;
@@ -953,13 +953,15 @@ pub fn buyers_purchase(w: &mut World) {
                 spot_offers,
                 &mut choice_weights,
             );
-            for (o, &base_idx) in region_offers.iter().zip(&region_offer_base) {
+            for (i, o) in region_offers.iter().enumerate() {
                 if o.units_filled == 0 {
                     continue;
                 }
-                // The fill comes out of the offer's shared availability.
-                offers[base_idx].units_filled += o.units_filled;
                 destinations.clear();
+                if !uniform {
+                    // The fill comes out of the offer's shared availability.
+                    offers[region_offer_base[i]].units_filled += o.units_filled;
+                }
                 if uniform {
                     // `apportion` sets every part: the buffer only needs the right length.
                     parts.resize(params.regions.len(), 0);
@@ -970,6 +972,10 @@ pub fn buyers_purchase(w: &mut World) {
                     destinations.push((r, o.units_filled));
                 }
                 settle(w, segment, o, &destinations);
+            }
+            if uniform {
+                // The offers, filled, are the offers again.
+                std::mem::swap(&mut offers, &mut region_offers);
             }
         }
         w.trade_scratch.region_parts = parts;
