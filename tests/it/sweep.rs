@@ -245,11 +245,16 @@ fn a_latin_hypercube_sweep_samples_the_requested_points() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The plan of a sweep file shipped with the project (path relative to the project), at one path per cell.
+fn shipped_plan(relative_path: &str) -> hashcycle::sweep::plan::Plan {
+    let file = project_dir().join(relative_path);
+    let sweep = hashcycle::sweep::file::load(&file).unwrap_or_else(|e| panic!("{e}"));
+    hashcycle::sweep::plan::build(sweep, Some(1), None).unwrap_or_else(|e| panic!("{e}"))
+}
+
 #[test]
 fn the_shipped_reference_sweep_file_is_valid() {
-    let file = project_dir().join("scenarios/sweeps/futures_prepay.toml");
-    let sweep = hashcycle::sweep::file::load(&file).unwrap_or_else(|e| panic!("{e}"));
-    let plan = hashcycle::sweep::plan::build(sweep, Some(1), None).unwrap_or_else(|e| panic!("{e}"));
+    let plan = shipped_plan("scenarios/sweeps/futures_prepay.toml");
     assert_eq!(plan.cells.len(), 90);
     assert_eq!(plan.scenarios.len(), 3);
     assert!(
@@ -260,9 +265,7 @@ fn the_shipped_reference_sweep_file_is_valid() {
 
 #[test]
 fn the_one_cell_sweep_for_the_memory_measurements_is_valid() {
-    let file = project_dir().join("benches/one_cell.toml");
-    let sweep = hashcycle::sweep::file::load(&file).unwrap_or_else(|e| panic!("{e}"));
-    let plan = hashcycle::sweep::plan::build(sweep, Some(1), None).unwrap_or_else(|e| panic!("{e}"));
+    let plan = shipped_plan("benches/one_cell.toml");
     assert_eq!(plan.cells.len(), 1);
     assert_eq!(plan.scenarios.len(), 1);
 }

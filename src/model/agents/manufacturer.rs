@@ -679,9 +679,6 @@ impl Manufacturer {
         // due are at the front: one or none.
         debug_assert!(self.wafer_lots.is_sorted_by_key(|l| (l.arrival, l.ordered)));
         let n_due = self.wafer_lots.iter().take_while(|l| l.arrival <= month).count();
-        if n_due == 0 {
-            return;
-        }
         for lot in self.wafer_lots.drain(..n_due) {
             self.cash_usd -= lot.balance_due_usd;
             self.flows.wafer_balances_paid_usd += lot.balance_due_usd;

@@ -272,7 +272,7 @@ impl Fleet {
         let n = self.units.len();
         let mut diverted = 0;
         for units in self.arriving.iter_mut().skip(cohort_idx).step_by(n) {
-            let d = ((*units as f64 * share).round() as u64).min(*units);
+            let d = ((units_f64(*units) * share).round() as u64).min(*units);
             *units -= d;
             diverted += d;
         }
@@ -283,9 +283,7 @@ impl Fleet {
     /// `diverted_units` on their way there, already taken out of the shipments by `divert_arrivals`; both
     /// join the relocation pool. Like arrivals, the count out of transit is not clamped.
     pub fn stop_at_ban(&mut self, cohort_idx: usize, n_units: u64, diverted_units: u64) {
-        let n = n_units.min(self.units[cohort_idx]);
-        self.units[cohort_idx] -= n;
-        self.running[cohort_idx] = self.running[cohort_idx].min(self.units[cohort_idx]);
+        let n = self.remove_units(cohort_idx, n_units);
         self.banned[cohort_idx] += n;
         self.in_transit[cohort_idx] = self.in_transit[cohort_idx].wrapping_sub(diverted_units);
         self.diverted[cohort_idx] += diverted_units;
@@ -302,13 +300,26 @@ impl Fleet {
     /// A cohort sells `n_units` of its machines (never more than it has) to another, which keeps its own
     /// site distribution.
     pub fn sell_off(&mut self, from_idx: usize, to_idx: usize, n_units: u64) {
-        let n = n_units.min(self.units[from_idx]);
-        self.units[from_idx] -= n;
-        self.running[from_idx] = self.running[from_idx].min(self.units[from_idx]);
+        let n = self.remove_units(from_idx, n_units);
         self.add_units(to_idx, n);
         self.sold_off[from_idx] += n;
         self.taken_over[to_idx] += n;
         self.rare_flows_written = true;
+    }
+
+    /// Retires `n_units` of a cohort's machines outside the monthly decision (scrapped when no one buys them).
+    pub fn retire_units(&mut self, cohort_idx: usize, n_units: u64) {
+        let n = self.remove_units(cohort_idx, n_units);
+        self.retired[cohort_idx] += n;
+    }
+
+    /// Takes up to `n_units` machines out of a cohort, the running ones going with them in proportion; returns
+    /// how many left (no more than the cohort has).
+    fn remove_units(&mut self, cohort_idx: usize, n_units: u64) -> u64 {
+        let n = n_units.min(self.units[cohort_idx]);
+        self.units[cohort_idx] -= n;
+        self.running[cohort_idx] = self.running[cohort_idx].min(self.units[cohort_idx]);
+        n
     }
 
     /// Decides which machines run this month and retires those unprofitable for too long.

@@ -958,16 +958,14 @@ pub fn buyers_purchase(w: &mut World) {
                     continue;
                 }
                 destinations.clear();
-                if !uniform {
-                    // The fill comes out of the offer's shared availability.
-                    offers[region_offer_base[i]].units_filled += o.units_filled;
-                }
                 if uniform {
                     // `apportion` sets every part: the buffer only needs the right length.
                     parts.resize(params.regions.len(), 0);
                     apportion(o.units_filled, &region_budgets, &mut parts);
                     destinations.extend(parts.iter().enumerate().filter(|&(_, &n)| n > 0).map(|(r, &n)| (r, n)));
                 } else {
+                    // The fill comes out of the offer's shared availability.
+                    offers[region_offer_base[i]].units_filled += o.units_filled;
                     used_mw[r] += units_f64(o.units_filled) * params.generations[o.generation_idx].power_w / W_PER_MW;
                     destinations.push((r, o.units_filled));
                 }
@@ -1334,9 +1332,7 @@ pub fn segments_finance(w: &mut World) {
                     seller.flows.sale_proceeds_usd += paid;
                 }
                 if scrapped > 0 {
-                    w.fleet.units[from] -= scrapped;
-                    w.fleet.running[from] = w.fleet.running[from].min(w.fleet.units[from]);
-                    w.fleet.retired[from] += scrapped;
+                    w.fleet.retire_units(from, scrapped);
                     let proceeds = units_f64(scrapped) * scrap;
                     let seller = &mut w.segments[segment.idx()];
                     seller.cash_usd += proceeds;
