@@ -467,64 +467,61 @@ impl<'p> World<'p> {
     }
 
     fn apply_events(&mut self, due: &[Event]) {
-        for event in due.iter().copied() {
-            match event {
-                Event::Scripted { event_idx } => {
-                    let scripted = &self.params.events[event_idx];
-                    let (kind, subject, value, unit) = match scripted.kind {
-                        ScriptedEventKind::PriceShock { factor } => {
-                            self.price.shock(factor);
-                            (EventKind::PriceShock, Subject::Network, factor, "factor")
-                        }
-                        ScriptedEventKind::SetRegime { regime } => {
-                            self.price.regime = regime;
-                            let v = if regime == Regime::Bull { 1.0 } else { 0.0 };
-                            (EventKind::SetRegime, Subject::Network, v, "bull")
-                        }
-                        ScriptedEventKind::PowerShock {
-                            region_idx,
-                            factor,
-                            decay_per_month,
-                        } => {
-                            self.apply_shock(Shock::Power {
-                                region_idx,
-                                factor,
-                                decay_per_month,
-                            });
-                            continue;
-                        }
-                        ScriptedEventKind::Ban { region_idx, share } => {
-                            self.apply_shock(Shock::Ban { region_idx, share });
-                            continue;
-                        }
-                        ScriptedEventKind::Tariff {
-                            region_idx,
-                            origin_idx,
-                            rate_share,
-                        } => {
-                            self.apply_shock(Shock::Tariff {
-                                region_idx,
-                                origin_idx,
-                                rate_share,
-                            });
-                            continue;
-                        }
-                        ScriptedEventKind::Tightening {
-                            region_idx,
-                            opex_increase_share,
-                        } => {
-                            self.apply_shock(Shock::Tightening {
-                                region_idx,
-                                opex_increase_share,
-                            });
-                            continue;
-                        }
-                    };
-                    if let Some(row) = self.event(kind, subject) {
-                        row.value = value;
-                        row.value_unit = unit;
-                    }
+        // The queue holds scripted events only.
+        for Event::Scripted { event_idx } in due.iter().copied() {
+            let scripted = &self.params.events[event_idx];
+            let (kind, subject, value, unit) = match scripted.kind {
+                ScriptedEventKind::PriceShock { factor } => {
+                    self.price.shock(factor);
+                    (EventKind::PriceShock, Subject::Network, factor, "factor")
                 }
+                ScriptedEventKind::SetRegime { regime } => {
+                    self.price.regime = regime;
+                    let v = if regime == Regime::Bull { 1.0 } else { 0.0 };
+                    (EventKind::SetRegime, Subject::Network, v, "bull")
+                }
+                ScriptedEventKind::PowerShock {
+                    region_idx,
+                    factor,
+                    decay_per_month,
+                } => {
+                    self.apply_shock(Shock::Power {
+                        region_idx,
+                        factor,
+                        decay_per_month,
+                    });
+                    continue;
+                }
+                ScriptedEventKind::Ban { region_idx, share } => {
+                    self.apply_shock(Shock::Ban { region_idx, share });
+                    continue;
+                }
+                ScriptedEventKind::Tariff {
+                    region_idx,
+                    origin_idx,
+                    rate_share,
+                } => {
+                    self.apply_shock(Shock::Tariff {
+                        region_idx,
+                        origin_idx,
+                        rate_share,
+                    });
+                    continue;
+                }
+                ScriptedEventKind::Tightening {
+                    region_idx,
+                    opex_increase_share,
+                } => {
+                    self.apply_shock(Shock::Tightening {
+                        region_idx,
+                        opex_increase_share,
+                    });
+                    continue;
+                }
+            };
+            if let Some(row) = self.event(kind, subject) {
+                row.value = value;
+                row.value_unit = unit;
             }
         }
     }
@@ -574,8 +571,7 @@ impl<'p> World<'p> {
                         let c = self.fleet.cohort_idx(segment, region_idx, g);
                         let n = to_units(units_f64(self.fleet.units[c]) * share).min(self.fleet.units[c]);
                         // Machines on their way there are stopped at the border too, exactly as many as the
-                        // shipments give up: like arrivals, the count out of transit is not clamped, so
-                        // shipments the books do not know of fail the month's check.
+                        // shipments give up (`Fleet::stop_at_ban` takes them out of transit unclamped).
                         let d = if self.fleet.in_transit[c] > 0 {
                             self.fleet.divert_arrivals(c, share)
                         } else {
