@@ -110,8 +110,13 @@ impl<'p> World<'p> {
             .map(|s| s.retire_after_months as usize)
             .max()
             .unwrap_or(1);
-        let max_shipping_lag = params.segments.iter().map(|s| s.shipping_lag_months).max().unwrap_or(0);
-        let mut fleet = Fleet::new(&params.regions, &params.generations, history_len, max_shipping_lag);
+        let max_shipping_lag_months = params.segments.iter().map(|s| s.shipping_lag_months).max().unwrap_or(0);
+        let mut fleet = Fleet::new(
+            &params.regions,
+            &params.generations,
+            history_len,
+            max_shipping_lag_months,
+        );
         let scale = initial_fleet_scale(params);
         for cohort in &params.initial_fleet {
             let c = fleet.cohort_idx(cohort.segment, cohort.region_idx, cohort.generation_idx);
