@@ -7,9 +7,9 @@ use std::time::Duration;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rayon::prelude::*;
 
-use hashcycle::model::engine::simulate_path;
-use hashcycle::model::params::Params;
-use hashcycle::model::record::SummaryOnly;
+use hashcycle_model::engine::simulate_path;
+use hashcycle_model::params::Params;
+use hashcycle_model::record::SummaryOnly;
 use hashcycle::output::tables::{Calendar, Names, RunColumns, network_frame};
 use hashcycle::scenario::Scenario;
 

@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use hashcycle::model::engine::simulate_path;
-use hashcycle::model::record::SummaryOnly;
+use hashcycle_model::engine::simulate_path;
+use hashcycle_model::record::SummaryOnly;
 use hashcycle::scenario::Scenario;
 
 fn main() {

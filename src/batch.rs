@@ -7,10 +7,10 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::model::engine::simulate_path;
-use crate::model::params::Params;
-use crate::model::record::{PathSummary, Sink, Violation};
-use crate::model::units::Month;
+use hashcycle_model::engine::simulate_path;
+use hashcycle_model::params::Params;
+use hashcycle_model::record::{PathFailure, PathSummary, Sink, Violation};
+use hashcycle_model::units::Month;
 use crate::output::OutputError;
 use crate::output::dir::StagedDir;
 use crate::output::parquet::{TableFile, write_frame};
@@ -27,13 +27,6 @@ pub struct RunOptions {
     pub out_dir: PathBuf,
     pub threads: Option<usize>,
     pub progress: bool,
-}
-
-/// A path that stopped early: a failed conservation check or a panic inside the model.
-#[derive(Clone, Debug)]
-pub struct PathFailure {
-    pub path_idx: u32,
-    pub violation: Violation,
 }
 
 #[derive(Debug)]
@@ -86,7 +79,7 @@ pub(crate) trait PathSimulator: Sync {
     fn simulate<S: Sink>(&self, params: &Params, path_idx: u32, sink: &mut S) -> PathSummary;
 }
 
-/// The model's engine, `crate::model::engine::simulate_path`.
+/// The model's engine, `hashcycle_model::engine::simulate_path`.
 pub(crate) struct Engine;
 
 impl PathSimulator for Engine {
@@ -310,7 +303,7 @@ impl PathSimulator for SmuggleStock {
         if path_idx != self.path_idx || self.only_if.is_some_and(|f| !f(params)) {
             return Engine.simulate(params, path_idx, sink);
         }
-        let mut world = crate::model::engine::World::new(params, path_idx);
+        let mut world = hashcycle_model::engine::World::new(params, path_idx);
         let mut violation = None;
         for month in 0..params.simulation.horizon_months {
             if month == self.month {
@@ -493,7 +486,7 @@ mod tests {
             }
         }
         let scenario = base_scenario(1);
-        let summary = simulate_guarded(&Panics, &scenario.params, 4, &mut crate::model::record::SummaryOnly);
+        let summary = simulate_guarded(&Panics, &scenario.params, 4, &mut hashcycle_model::record::SummaryOnly);
         let violation = summary.violation.unwrap();
         assert_eq!(summary.path_idx, 4);
         assert!(

@@ -9,8 +9,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::batch::{self, PathFailure, RunOptions};
-use crate::model::units::YearMonth;
+use crate::batch::{self, RunOptions};
+use hashcycle_model::record::PathFailure;
+use hashcycle_model::units::YearMonth;
 use crate::scenario::Scenario;
 use crate::sweep::run::CellFailure;
 
@@ -106,13 +107,13 @@ pub enum Command {
 pub struct BacktestArgs {
     /// First simulated month, YYYY-MM (default: the template's `backtest.from_month`).
     #[arg(long, value_parser = parse_year_month)]
-    pub from: Option<crate::model::units::YearMonth>,
+    pub from: Option<hashcycle_model::units::YearMonth>,
     /// Last simulated month, YYYY-MM (default: the last month of the history).
     #[arg(long, value_parser = parse_year_month)]
-    pub to: Option<crate::model::units::YearMonth>,
+    pub to: Option<hashcycle_model::units::YearMonth>,
     /// Last in-sample month, YYYY-MM (default: the template's `backtest.calibrate_until_month`).
     #[arg(long, value_parser = parse_year_month)]
-    pub calibrate_until: Option<crate::model::units::YearMonth>,
+    pub calibrate_until: Option<hashcycle_model::units::YearMonth>,
     /// Paths of the backtest run (overrides the template's `simulation.paths`; calibration uses its own).
     #[arg(long)]
     pub paths: Option<u32>,
@@ -130,8 +131,8 @@ pub struct BacktestArgs {
     pub threads: Option<usize>,
 }
 
-fn parse_year_month(text: &str) -> Result<crate::model::units::YearMonth, String> {
-    crate::model::units::YearMonth::parse(text).ok_or(format!("`{text}` is not a month in the form YYYY-MM"))
+fn parse_year_month(text: &str) -> Result<hashcycle_model::units::YearMonth, String> {
+    hashcycle_model::units::YearMonth::parse(text).ok_or(format!("`{text}` is not a month in the form YYYY-MM"))
 }
 
 /// Outcome of a command: what to print and the exit status.
@@ -486,8 +487,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::record::Violation;
-    use crate::model::units::Month;
+    use hashcycle_model::record::Violation;
+    use hashcycle_model::units::Month;
 
     #[test]
     fn failed_paths_are_listed_with_calendar_months_up_to_the_limit() {

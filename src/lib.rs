@@ -8,7 +8,6 @@
 pub mod backtest;
 pub mod batch;
 pub mod cli;
-pub mod model;
 pub mod output;
 pub mod scenario;
 pub mod sweep;

@@ -12,7 +12,7 @@ pub mod validate;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::model::params::Params;
+use hashcycle_model::params::Params;
 use crate::scenario::raw::{Node, Span};
 use crate::scenario::reader::{Problem, Problems};
 
@@ -236,6 +236,18 @@ impl Scenario {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The model crate's `fixtures::small` is the test scenario `tests/data/small.toml` as validated here,
+    /// defaults included, so the model's unit tests run on parameters a scenario file can state.
+    #[test]
+    fn the_model_fixture_is_the_small_test_scenario() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/small.toml");
+        let loaded = Scenario::load(&path).expect("the small test scenario loads").params;
+        assert_eq!(
+            format!("{:#?}", hashcycle_model::fixtures::small()),
+            format!("{loaded:#?}")
+        );
+    }
 
     #[test]
     fn short_lines_are_shown_whole_with_the_caret_under_the_problem() {

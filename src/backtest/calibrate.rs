@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use crate::backtest::simulate::{Band, simulate};
 use crate::backtest::template::{CalibrationSettings, Objective, Template};
-use crate::model::units::YearMonth;
+use hashcycle_model::units::YearMonth;
 use crate::scenario::ScenarioError;
 
 /// Reflection, expansion, contraction and shrink coefficients of the standard Nelder–Mead method.

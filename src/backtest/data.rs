@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use crate::model::units::YearMonth;
+use hashcycle_model::units::YearMonth;
 use crate::scenario::history::{parse_month_column, read_history};
 
 /// One month of the real network.

@@ -7,8 +7,8 @@
 use rayon::prelude::*;
 
 use crate::batch::simulate_path_guarded;
-use crate::model::params::Params;
-use crate::model::record::{
+use hashcycle_model::params::Params;
+use hashcycle_model::record::{
     DealerRow, EventKind, EventRow, ManufacturerRow, MinerRow, NetworkRow, RegionRow, Sink, Violation,
 };
 use crate::sweep::metrics::quantile_sorted;

@@ -10,8 +10,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::backtest::data::{AsicModel, FrontierGeneration, History, frontier, vintage_fleet};
-use crate::model::params::Segment;
-use crate::model::units::YearMonth;
+use hashcycle_model::params::Segment;
+use hashcycle_model::units::YearMonth;
 use crate::scenario::raw::{self, Entry, Node, Table, Value};
 use crate::scenario::reader::{Bounds, Problems, Section};
 use crate::scenario::{Scenario, ScenarioError, overrides};

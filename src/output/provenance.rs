@@ -4,9 +4,9 @@ use std::path::Path;
 
 use serde_json::json;
 
-use crate::batch::PathFailure;
-use crate::model::params::Params;
-use crate::model::units::YearMonth;
+use hashcycle_model::record::PathFailure;
+use hashcycle_model::params::Params;
+use hashcycle_model::units::YearMonth;
 use crate::output::OutputError;
 use crate::scenario::Scenario;
 

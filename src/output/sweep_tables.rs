@@ -3,7 +3,7 @@
 
 use polars::prelude::*;
 
-use crate::model::units::Month;
+use hashcycle_model::units::Month;
 use crate::output::tables::Calendar;
 use crate::scenario::raw::Value;
 use crate::sweep::metrics::{CellMetrics, PathOutcome, QUANTILES};

@@ -3,11 +3,11 @@
 
 use polars::prelude::*;
 
-use crate::model::params::Params;
-use crate::model::record::{
+use hashcycle_model::params::Params;
+use hashcycle_model::record::{
     DealerRow, EventRow, ManufacturerRow, MinerRow, NetworkRow, PathSummary, RegionRow, Sink, Subject,
 };
-use crate::model::units::Month;
+use hashcycle_model::units::Month;
 
 /// Turns month indexes into Arrow dates (days since 1970-01-01 of the first day of the month).
 pub struct Calendar {
@@ -644,11 +644,11 @@ pub fn summary_frame(summaries: &[PathSummary], names: &Names, cal: &Calendar) -
     let mut path = vec![];
     let mut months_simulated = vec![];
     let mut failed = vec![];
-    let mut net: Vec<&crate::model::record::NetworkSummary> = vec![];
+    let mut net: Vec<&hashcycle_model::record::NetworkSummary> = vec![];
     let mut manufacturer: Vec<Option<&str>> = vec![];
-    let mut outcome: Vec<Option<&crate::model::record::ManufacturerOutcome>> = vec![];
+    let mut outcome: Vec<Option<&hashcycle_model::record::ManufacturerOutcome>> = vec![];
     for s in summaries {
-        let rows: Vec<Option<&crate::model::record::ManufacturerOutcome>> = if s.manufacturers.is_empty() {
+        let rows: Vec<Option<&hashcycle_model::record::ManufacturerOutcome>> = if s.manufacturers.is_empty() {
             vec![None]
         } else {
             s.manufacturers.iter().map(Some).collect()
@@ -663,16 +663,16 @@ pub fn summary_frame(summaries: &[PathSummary], names: &Names, cal: &Calendar) -
         }
     }
     let n = path.len();
-    let f = |name: &str, get: fn(&crate::model::record::NetworkSummary) -> f64| -> Column {
+    let f = |name: &str, get: fn(&hashcycle_model::record::NetworkSummary) -> f64| -> Column {
         Column::new(name.into(), net.iter().map(|s| get(s)).collect::<Vec<f64>>())
     };
-    let o_f64 = |name: &str, get: fn(&crate::model::record::ManufacturerOutcome) -> f64| -> Column {
+    let o_f64 = |name: &str, get: fn(&hashcycle_model::record::ManufacturerOutcome) -> f64| -> Column {
         Column::new(
             name.into(),
             outcome.iter().map(|o| o.map(get)).collect::<Vec<Option<f64>>>(),
         )
     };
-    let o_bool = |name: &str, get: fn(&crate::model::record::ManufacturerOutcome) -> bool| -> Column {
+    let o_bool = |name: &str, get: fn(&hashcycle_model::record::ManufacturerOutcome) -> bool| -> Column {
         Column::new(
             name.into(),
             outcome.iter().map(|o| o.map(get)).collect::<Vec<Option<bool>>>(),

@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
-use crate::model::params::Regime;
-use crate::model::units::YearMonth;
+use hashcycle_model::params::Regime;
+use hashcycle_model::units::YearMonth;
 
 /// History files larger than this are refused: the shipped history is a few kilobytes, and a scenario
 /// that names a huge file (or a device such as /dev/zero) must fail, not exhaust memory.

@@ -1,7 +1,7 @@
 //! Reading a raw tree into typed values while collecting every problem: missing keys, unknown keys,
 //! wrong types and out-of-range values, each with where it is and what would be valid.
 
-use crate::model::units::YearMonth;
+use hashcycle_model::units::YearMonth;
 use crate::scenario::raw::{Node, Span, Table, Value};
 
 /// One thing wrong with a scenario.

@@ -5,13 +5,13 @@
 
 use std::path::Path;
 
-use crate::model::params::{
+use hashcycle_model::params::{
     BootstrapParams, DealerParams, FeeParams, GenerationParams, InitialCohort, ManufacturerParams,
     ManufacturerStrategy, NetworkParams, Params, PriceParams, PriceProcess, Regime, RegimeSwitchingParams,
     RegionParams, RoadmapEntry, ScriptedEvent, ScriptedEventKind, SecondaryMarketParams, Segment, SegmentParams,
     SimulationParams,
 };
-use crate::model::units::{Month, YearMonth};
+use hashcycle_model::units::{Month, YearMonth};
 use crate::scenario::history;
 use crate::scenario::raw::{Node, Span, Value};
 use crate::scenario::reader::{Bounds, Problems, Section};
@@ -132,7 +132,7 @@ fn read_price(
             Ok((log_prices, regimes, before)) => Some(PriceParams {
                 start_price_usd: given_start.unwrap_or(before),
                 start_regime: regimes.first().copied().unwrap_or(Regime::Bull),
-                process: PriceProcess::Historical(crate::model::params::HistoricalPriceParams { log_prices, regimes }),
+                process: PriceProcess::Historical(hashcycle_model::params::HistoricalPriceParams { log_prices, regimes }),
                 jump_probability_per_month: 0.0,
                 jump_mean_log: 0.0,
                 jump_sd_log: 0.0,
@@ -357,9 +357,9 @@ fn read_tariff_table(r: &mut Section, p: &mut Problems, origins: &mut Vec<String
     out
 }
 
-fn read_hazards(r: &mut Section, p: &mut Problems, origins: &mut Vec<String>) -> crate::model::params::RegionHazards {
+fn read_hazards(r: &mut Section, p: &mut Problems, origins: &mut Vec<String>) -> hashcycle_model::params::RegionHazards {
     let (tariff_origin, _) = r.string(p, "tariff_shock_origin", Some("china"));
-    crate::model::params::RegionHazards {
+    hashcycle_model::params::RegionHazards {
         ban_per_month: r.f64(p, "ban_hazard_per_month", Bounds::share(), Some(0.0)),
         ban_share: r.f64(p, "ban_share", Bounds::share(), Some(0.5)),
         tariff_per_month: r.f64(p, "tariff_hazard_per_month", Bounds::share(), Some(0.0)),
@@ -702,7 +702,7 @@ fn read_fleet(
     let Some(network) = network else {
         return vec![];
     };
-    let total_ths = network.hashrate_ehs * crate::model::units::THS_PER_EHS;
+    let total_ths = network.hashrate_ehs * hashcycle_model::units::THS_PER_EHS;
     let mut out = vec![];
     for (r, g, share) in cells {
         for segment in Segment::ALL {
@@ -713,7 +713,7 @@ fn read_fleet(
                     None => region.segment_fleet_shares[segment.idx()],
                 };
                 let ths = total_ths * share * weight * segments[segment.idx()].fleet_share;
-                let units = crate::model::math::to_units(ths / generations[g].hashrate_ths);
+                let units = hashcycle_model::math::to_units(ths / generations[g].hashrate_ths);
                 if units > 0 {
                     out.push(InitialCohort {
                         segment,
@@ -987,7 +987,7 @@ fn read_secondary_market(top: &mut Section, p: &mut Problems) -> SecondaryMarket
     market
 }
 
-fn read_relocation(top: &mut Section, p: &mut Problems) -> crate::model::params::RelocationParams {
+fn read_relocation(top: &mut Section, p: &mut Problems) -> hashcycle_model::params::RelocationParams {
     // Without a [relocation] table every key takes its default.
     let mut s = top
         .table(p, "relocation", false)
@@ -1006,7 +1006,7 @@ fn read_relocation(top: &mut Section, p: &mut Problems) -> crate::model::params:
             format!("`relocation.max_wait_months` = {max_wait_months} must be at least `lag_months` = {lag_months}"),
         );
     }
-    let relocation = crate::model::params::RelocationParams {
+    let relocation = hashcycle_model::params::RelocationParams {
         lag_months,
         cost_usd_per_unit: s.f64(p, "cost_usd_per_unit", Bounds::closed(0.0, 1e7), Some(150.0)),
         max_wait_months,

@@ -3,7 +3,7 @@
 //! Metrics are recomputed from the per-path outcomes wherever they are needed (a whole sweep, or a
 //! merge of shards), so they are identical however the work was split.
 
-use crate::model::record::PathSummary;
+use hashcycle_model::record::PathSummary;
 
 /// The quantiles reported for every distribution.
 pub const QUANTILES: [(f64, &str); 5] = [(0.05, "p5"), (0.25, "p25"), (0.50, "p50"), (0.75, "p75"), (0.95, "p95")];

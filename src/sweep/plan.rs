@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use rand::{RngExt, SeedableRng};
 
-use crate::model::params::Params;
-use crate::model::rng::PathRng;
+use hashcycle_model::params::Params;
+use hashcycle_model::rng::PathRng;
 use crate::scenario::overrides;
 use crate::scenario::raw::{self, Value};
 use crate::scenario::reader::Problems;

@@ -9,10 +9,11 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde_json::json;
 
-use crate::batch::{Engine, PathFailure, PathSimulator, RunError, progress_bar, simulate_guarded, thread_pool};
-use crate::model::params::Params;
-use crate::model::record::{PathSummary, SummaryOnly};
-use crate::model::units::YearMonth;
+use hashcycle_model::record::PathFailure;
+use crate::batch::{Engine, PathSimulator, RunError, progress_bar, simulate_guarded, thread_pool};
+use hashcycle_model::params::Params;
+use hashcycle_model::record::{PathSummary, SummaryOnly};
+use hashcycle_model::units::YearMonth;
 use crate::output::dir::StagedDir;
 use crate::output::parquet::{TableFile, write_frame};
 use crate::output::sweep_tables::{SweepRow, paths_frame, sweep_frame};
@@ -464,7 +465,7 @@ mod tests {
             path_idx: 1,
             month: 1,
             units: 11,
-            only_if: Some(|p: &crate::model::params::Params| p.manufacturers[0].strategy.prepay_share > 0.8),
+            only_if: Some(|p: &hashcycle_model::params::Params| p.manufacturers[0].strategy.prepay_share > 0.8),
         };
         let report = run_with(&plan, &options, &simulator).unwrap();
 

@@ -25,9 +25,10 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use crate::batch::{Engine, PathFailure, RunError, progress_bar, thread_pool};
-use crate::model::record::Violation;
-use crate::model::units::{Month, YearMonth};
+use hashcycle_model::record::PathFailure;
+use crate::batch::{Engine, RunError, progress_bar, thread_pool};
+use hashcycle_model::record::Violation;
+use hashcycle_model::units::{Month, YearMonth};
 use crate::output::OutputError;
 use crate::output::dir::{StagedDir, write_atomically};
 use crate::output::parquet::TableFile;

@@ -9,7 +9,7 @@ use hashcycle::backtest::calibrate::calibrate;
 use hashcycle::backtest::simulate::{Band, simulate};
 use hashcycle::backtest::template::{Template, Window};
 use hashcycle::backtest::{self, BacktestResult};
-use hashcycle::model::units::YearMonth;
+use hashcycle_model::units::YearMonth;
 use hashcycle::output::parquet::read_frame;
 
 use crate::support::{hashcycle, project_dir, scenario_path, temp_dir};

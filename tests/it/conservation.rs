@@ -1,8 +1,8 @@
 //! Conservation laws checked from the recorded rows, independently of the engine's own checks,
 //! on every path of multi-path runs of the shipped scenarios.
 
-use hashcycle::model::params::{Params, Segment};
-use hashcycle::model::record::{Collect, PathSummary};
+use hashcycle_model::params::{Params, Segment};
+use hashcycle_model::record::{Collect, PathSummary};
 
 use crate::support::{i, params_with, run_path};
 

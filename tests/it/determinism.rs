@@ -80,8 +80,8 @@ fn a_run_writes_every_table_and_provenance() {
 /// regions: the units signed per contract add up to the contract's units.
 #[test]
 fn summaries_do_not_depend_on_whether_rows_and_events_are_kept() {
-    use hashcycle::model::engine::simulate_path;
-    use hashcycle::model::record::{Collect, EventKind, SummaryOnly};
+    use hashcycle_model::engine::simulate_path;
+    use hashcycle_model::record::{Collect, EventKind, SummaryOnly};
     for name in ["base", "bear", "china_2021"] {
         let mut params = crate::support::params_with(name, &[]);
         params.simulation.horizon_months = params.simulation.horizon_months.min(48);

@@ -1,7 +1,7 @@
 //! Manufacturers, dealers and buyers: each test asserts the direction of a behaviour the playbook describes.
 
-use hashcycle::model::params::{Params, Regime};
-use hashcycle::model::record::{Collect, ManufacturerRow};
+use hashcycle_model::params::{Params, Regime};
+use hashcycle_model::record::{Collect, ManufacturerRow};
 
 use crate::support::{b, f, i, params_with, params_with_text, run_path, with_calm};
 

@@ -1,12 +1,12 @@
 //! The network and the miners: halvings, issuance, retargets, and how hashrate answers prices.
 
-use hashcycle::model::engine::World;
-use hashcycle::model::market::network::{SATS_PER_BTC, subsidy_sats};
-use hashcycle::model::market::price::PriceState;
-use hashcycle::model::params::{PriceProcess, Regime};
-use hashcycle::model::record::{Collect, EventKind};
-use hashcycle::model::rng::{Stream, stream_rng};
-use hashcycle::model::units::Month;
+use hashcycle_model::engine::World;
+use hashcycle_model::market::network::{SATS_PER_BTC, subsidy_sats};
+use hashcycle_model::market::price::PriceState;
+use hashcycle_model::params::{PriceProcess, Regime};
+use hashcycle_model::record::{Collect, EventKind};
+use hashcycle_model::rng::{Stream, stream_rng};
+use hashcycle_model::units::Month;
 
 use crate::support::{b, events_of, f, generation_idx, i, mean_sd, params_with, params_with_text, run_path, with_calm};
 
@@ -114,7 +114,7 @@ fn regime_switching_spends_the_stationary_share_of_time_in_bull() {
     assert!((share - expected).abs() < 0.02, "bull share {share} vs {expected}");
 }
 
-fn months_of(params: &hashcycle::model::params::Params, n: u32) -> (World<'_>, Collect) {
+fn months_of(params: &hashcycle_model::params::Params, n: u32) -> (World<'_>, Collect) {
     let mut world = World::new(params, 0);
     let mut rows = Collect::default();
     for _ in 0..n {

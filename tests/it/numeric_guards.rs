@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use hashcycle::model::params::Params;
+use hashcycle_model::params::Params;
 
 use crate::support::{
     assert_all_finite, assert_complete_run, assert_summary_finite, f, hashcycle, i, params_with, run_path,

@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use proptest::strategy::BoxedStrategy;
 
 use hashcycle::batch::simulate_path_guarded;
-use hashcycle::model::record::Collect;
+use hashcycle_model::record::Collect;
 use hashcycle::scenario::Scenario;
 use hashcycle::scenario::raw::{self, Value};
 use hashcycle::scenario::reader::Problems;

@@ -1,8 +1,8 @@
 //! Regions and regulation shocks: bans with relocation, tariffs, hazards, and the China 2021 case.
 
-use hashcycle::model::engine::simulate_path;
-use hashcycle::model::params::Params;
-use hashcycle::model::record::{Collect, EventKind, Subject};
+use hashcycle_model::engine::simulate_path;
+use hashcycle_model::params::Params;
+use hashcycle_model::record::{Collect, EventKind, Subject};
 
 use crate::support::{events_of, f, i, params_with, params_with_text, run_path, s, with_calm};
 

@@ -3,9 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use hashcycle::model::engine::simulate_path;
-use hashcycle::model::params::Params;
-use hashcycle::model::record::{Collect, EventKind, EventRow, PathSummary};
+use hashcycle_model::engine::simulate_path;
+use hashcycle_model::params::Params;
+use hashcycle_model::record::{Collect, EventKind, EventRow, PathSummary};
 use hashcycle::output::parquet::read_frame;
 use hashcycle::scenario::Scenario;
 use hashcycle::scenario::overrides;

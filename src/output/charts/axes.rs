@@ -10,7 +10,7 @@ use plotters::prelude::{DrawingArea, DrawingBackend};
 use plotters::style::RGBColor;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::model::units::YearMonth;
+use hashcycle_model::units::YearMonth;
 use crate::output::charts::canvas::msg;
 use crate::output::charts::format;
 use crate::output::charts::page::{LegendItem, Swatch, dashed};

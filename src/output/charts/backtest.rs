@@ -10,7 +10,7 @@ use plotters::element::Polygon;
 use plotters::prelude::{DrawingArea, DrawingBackend};
 use plotters::series::{DashedLineSeries, LineSeries};
 
-use crate::model::units::YearMonth;
+use hashcycle_model::units::YearMonth;
 use crate::output::OutputError;
 use crate::output::charts::axes::{self, Axis, Marker, MarkerKind, PlotOptions};
 use crate::output::charts::canvas::{Chart, msg};

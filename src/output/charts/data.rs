@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::{BooleanChunked, DataFrame, DataType};
 
-use crate::model::units::YearMonth;
+use hashcycle_model::units::YearMonth;
 use crate::output::OutputError;
 use crate::output::charts::axes::{Marker, MarkerKind};
 use crate::output::charts::format;

@@ -6,7 +6,7 @@ use plotters::prelude::{DrawingArea, DrawingBackend};
 use plotters::series::LineSeries;
 use plotters::style::RGBColor;
 
-use crate::model::units::YearMonth;
+use hashcycle_model::units::YearMonth;
 use crate::output::charts::axes::{self, Axis, Marker, PlotOptions, ValueFormat};
 use crate::output::charts::canvas::{Chart, msg};
 use crate::output::charts::data::Quantiles;

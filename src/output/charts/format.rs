@@ -3,7 +3,7 @@
 //! Axis labels share one unit and one number of decimals across an axis (`$0.5B, $1.0B, $1.5B`), which is
 //! why the axis formatters take the tick step as well as the value.
 
-use crate::model::units::YearMonth;
+use hashcycle_model::units::YearMonth;
 
 /// The minus sign, not a hyphen, so negative values line up and read as numbers.
 const MINUS: char = '\u{2212}';

@@ -11,7 +11,7 @@ use plotters::element::Polygon;
 use plotters::prelude::{DrawingArea, DrawingBackend};
 use plotters::series::{DashedLineSeries, LineSeries};
 
-use crate::model::units::YearMonth;
+use hashcycle_model::units::YearMonth;
 use crate::output::charts::axes::{self, Axis, Marker, PlotOptions, ValueFormat};
 use crate::output::charts::canvas::{Chart, msg};
 use crate::output::charts::page::{LegendItem, Page, Swatch};

@@ -20,7 +20,7 @@ use std::cell::RefCell;
 use std::sync::Arc;
 
 use super::Z_ALL_SITES;
-use crate::model::math::{norm_cdf, norm_inv_cdf};
+use crate::math::{norm_cdf, norm_inv_cdf};
 
 /// The central part of the table: shares in `[CENTRAL_LO, CENTRAL_HI]`, `CENTRAL_STEPS_PER_UNIT` nodes per unit.
 const CENTRAL_LO: f64 = 1.0 / 32.0;
@@ -270,7 +270,7 @@ mod tests {
         assert!((curve.factor(1.0) - e).abs() < 1e-12);
         assert!((curve.factor(0.999_999) - e).abs() < 1e-4);
         // Only cheaper sites run when the bound is low: the mean sits below the median.
-        let q = crate::model::math::norm_cdf(-1.0);
+        let q = crate::math::norm_cdf(-1.0);
         assert!(curve.factor(q) < 1.0);
         assert!(curve.factor(q) <= (-sigma).exp() * (1.0 + 1e-6));
     }

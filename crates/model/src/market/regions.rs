@@ -6,9 +6,9 @@
 
 use rand::RngExt;
 
-use crate::model::params::Params;
-use crate::model::rng::PathRng;
-use crate::model::units::Month;
+use crate::params::Params;
+use crate::rng::PathRng;
+use crate::units::Month;
 
 #[derive(Clone, Debug)]
 pub struct RegionsState {
@@ -200,7 +200,7 @@ mod tests {
 
     #[test]
     fn raising_opex_keeps_its_logarithm_in_step() {
-        let params = crate::scenario::shipped_base().params;
+        let params = crate::fixtures::small();
         let mut regions = RegionsState::new(&params);
         let check = |regions: &RegionsState| {
             for (share, ln) in regions.opex_share.iter().zip(&regions.ln_1p_opex_share) {

@@ -5,7 +5,7 @@
 //! the scenario's scripted events; what arrives on a fixed schedule is kept by its owner (machines in
 //! transit by the fleet, wafer lots in each manufacturer's book).
 
-use crate::model::units::Month;
+use crate::units::Month;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Event {

@@ -1,14 +1,14 @@
 //! Manufacturers: wafer lots in flight, production, finished stock, the futures book, self-mining and the books.
 //!
-//! The market-facing steps (signing futures, delivering, selling spot) live in `crate::model::market::trade`,
+//! The market-facing steps (signing futures, delivering, selling spot) live in `crate::market::trade`,
 //! which moves units and money between manufacturers, dealers and miners; this file holds the state and the
 //! steps a manufacturer takes on its own: production, pricing, planning, wafer orders, self-mining,
 //! write-downs and financing.
 
-use crate::model::market::hardware::{monthly_profit_usd_per_unit, payback_months};
-use crate::model::math::{max_not_nan, units_f64};
-use crate::model::params::{GenerationParams, ManufacturerParams, Segment};
-use crate::model::units::Month;
+use crate::market::hardware::{monthly_profit_usd_per_unit, payback_months};
+use crate::math::{max_not_nan, units_f64};
+use crate::params::{GenerationParams, ManufacturerParams, Segment};
+use crate::units::Month;
 
 #[derive(Clone, Debug)]
 pub struct WaferLot {
@@ -827,7 +827,7 @@ mod tests {
     /// its next batch.
     #[test]
     fn only_batches_still_owed_are_reserved() {
-        let base = crate::scenario::shipped_base().params;
+        let base = crate::fixtures::small();
         let mut m = Manufacturer::new(&base.manufacturers[0], base.generations.len());
         m.futures.push(contract(600, 6));
         m.refresh_reserved(Month(5));
@@ -845,11 +845,11 @@ mod tests {
     /// time from the front of the book, each paying its balance; months with nothing due change nothing.
     #[test]
     fn wafer_lots_arrive_in_their_month_and_pay_their_balance() {
-        let base = crate::scenario::shipped_base().params;
+        let base = crate::fixtures::small();
         let mp = &base.manufacturers[0];
         let lead = mp.strategy.wafer_lead_months;
         let mut m = Manufacturer::new(mp, base.generations.len());
-        m.wafer_lots.extend(crate::model::market::trade::initial_wafer_lots(mp));
+        m.wafer_lots.extend(crate::market::trade::initial_wafer_lots(mp));
         assert_eq!(m.wafer_lots.len(), lead as usize);
         // A lot ordered in month 0 (due at `lead`), then none for a month (as when distressed), then one more.
         let lot = |ordered: u32, units: u64| WaferLot {

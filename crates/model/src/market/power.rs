@@ -3,8 +3,8 @@
 use rand::RngExt;
 use rand_distr::StandardNormal;
 
-use crate::model::params::RegionParams;
-use crate::model::rng::PathRng;
+use crate::params::RegionParams;
+use crate::rng::PathRng;
 
 #[derive(Clone, Debug)]
 pub struct PowerState {

@@ -1,7 +1,7 @@
 //! Machine economics: power cost, profit per machine, payback, and the value of a machine.
 
-use crate::model::params::GenerationParams;
-use crate::model::units::{HOURS_PER_DAY, MEAN_DAYS_PER_MONTH, W_PER_KW};
+use crate::params::GenerationParams;
+use crate::units::{HOURS_PER_DAY, MEAN_DAYS_PER_MONTH, W_PER_KW};
 
 /// Power cost of one TH/s for a day: J/TH × 24 h / 1000 gives kWh per TH/s per day.
 pub fn power_cost_usd_per_th_day(efficiency_jth: f64, power_price_usd_per_kwh: f64) -> f64 {
@@ -52,7 +52,7 @@ pub fn appetite_share(payback: f64, full_months: f64, max_months: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::units::YearMonth;
+    use crate::units::YearMonth;
 
     fn s21() -> GenerationParams {
         GenerationParams {

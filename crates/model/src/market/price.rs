@@ -6,8 +6,8 @@
 use rand::RngExt;
 use rand_distr::StandardNormal;
 
-use crate::model::params::{FeeParams, PriceParams, PriceProcess, Regime};
-use crate::model::rng::PathRng;
+use crate::params::{FeeParams, PriceParams, PriceProcess, Regime};
+use crate::rng::PathRng;
 
 /// Log-prices are kept within these bounds so that extreme but valid inputs never overflow.
 const MIN_LOG_PRICE: f64 = -30.0; // about 1e-13 USD

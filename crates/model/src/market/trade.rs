@@ -1,19 +1,19 @@
 //! Market steps: used-machine prices, pricing, futures deliveries, dealers' trade, buyers' purchases,
 //! segments' and manufacturers' finance. Every step moves units and money between two balances and
-//! records both sides, so the conservation checks in `crate::model::invariants` can hold exactly.
+//! records both sides, so the conservation checks in `crate::invariants` can hold exactly.
 
 use rand::RngExt;
 
-use crate::model::agents::dealer::Installment;
-use crate::model::agents::manufacturer::{ContractTerms, FuturesContract, Manufacturer, WaferLot};
-use crate::model::agents::miner::Fleet;
-use crate::model::engine::{World, newest_released_generation, reference_profit_usd};
-use crate::model::market::hardware::{appetite_share, monthly_profit_usd_per_unit, power_cost_usd_per_th_day};
-use crate::model::market::regions::RelocationBatch;
-use crate::model::math::{apportion, floor_units, to_units, units_f64};
-use crate::model::params::{ManufacturerParams, ManufacturerStrategy, Regime, Segment, SegmentParams};
-use crate::model::record::{EventKind, Subject};
-use crate::model::units::{Month, W_PER_MW};
+use crate::agents::dealer::Installment;
+use crate::agents::manufacturer::{ContractTerms, FuturesContract, Manufacturer, WaferLot};
+use crate::agents::miner::Fleet;
+use crate::engine::{World, newest_released_generation, reference_profit_usd};
+use crate::market::hardware::{appetite_share, monthly_profit_usd_per_unit, power_cost_usd_per_th_day};
+use crate::market::regions::RelocationBatch;
+use crate::math::{apportion, floor_units, to_units, units_f64};
+use crate::params::{ManufacturerParams, ManufacturerStrategy, Regime, Segment, SegmentParams};
+use crate::record::{EventKind, Subject};
+use crate::units::{Month, W_PER_MW};
 
 /// Buffers reused from month to month so the hot loop does not allocate.
 #[derive(Default)]
@@ -786,7 +786,7 @@ pub fn buyers_purchase(w: &mut World) {
                 generation_idx: g,
                 unit_price_usd: price,
                 duty_per_unit_usd: 0.0,
-                payback_months: crate::model::market::hardware::payback_months(price, profit),
+                payback_months: crate::market::hardware::payback_months(price, profit),
                 units_available: available,
                 cash_share_now: strategy.prepay_share,
                 demand_factor,
@@ -894,7 +894,7 @@ pub fn buyers_purchase(w: &mut World) {
                     region_offers.push(Offer {
                         unit_price_usd: landed,
                         duty_per_unit_usd: o.unit_price_usd * duty_share,
-                        payback_months: crate::model::market::hardware::payback_months(landed, profit),
+                        payback_months: crate::market::hardware::payback_months(landed, profit),
                         units_available: left,
                         units_filled: 0,
                         ..*o
@@ -993,7 +993,7 @@ pub fn buyers_purchase(w: &mut World) {
 }
 
 /// Whether any manufacturer assembles locally somewhere (landed prices then differ by region).
-fn any_local_assembly(params: &crate::model::params::Params) -> bool {
+fn any_local_assembly(params: &crate::params::Params) -> bool {
     params
         .manufacturers
         .iter()
@@ -1093,7 +1093,7 @@ fn spot_offer(source: Source, g: usize, price: f64, profit: f64, units: u64) -> 
         generation_idx: g,
         unit_price_usd: price,
         duty_per_unit_usd: 0.0,
-        payback_months: crate::model::market::hardware::payback_months(price, profit),
+        payback_months: crate::market::hardware::payback_months(price, profit),
         units_available: units,
         cash_share_now: 1.0,
         demand_factor: 1.0,
@@ -1448,7 +1448,7 @@ mod tests {
     /// longer wait, and never exceeds the segment's cap however favourable the terms.
     #[test]
     fn futures_terms_shrink_demand_from_the_reference_terms_up_to_the_cap() {
-        let params = crate::scenario::shipped_base().params;
+        let params = crate::fixtures::small();
         for sp in &params.segments {
             let mut strategy = params.manufacturers[0].strategy.clone();
             // Lead + (delivery - 1) / 2 = the reference wait, with the reference prepayment.

@@ -14,9 +14,9 @@ use std::sync::Arc;
 
 use site_price::{SitePriceCurve, site_price_curve};
 
-use crate::model::math::{max_not_nan, min_not_nan, norm_cdf_fast, to_units, units_f64};
-use crate::model::params::{GenerationParams, RegionParams, Segment, SegmentParams};
-use crate::model::units::{HOURS_PER_DAY, Month, W_PER_KW};
+use crate::math::{max_not_nan, min_not_nan, norm_cdf_fast, to_units, units_f64};
+use crate::params::{GenerationParams, RegionParams, Segment, SegmentParams};
+use crate::units::{HOURS_PER_DAY, Month, W_PER_KW};
 
 /// Standardised breakeven above which every site of a region runs (sites beyond 8 sigma are negligible).
 const Z_ALL_SITES: f64 = 8.0;
@@ -665,7 +665,7 @@ mod tests {
     /// ring and before the ring has filled (months before the first count as keeping every site).
     #[test]
     fn retirement_windows_are_the_maxima_of_the_last_months() {
-        let base = crate::scenario::shipped_base().params;
+        let base = crate::fixtures::small();
         let (regions, generations) = (&base.regions[..1], &base.generations[..2]);
         for windows in [[6u32, 3], [2, 5], [4, 4], [1, 7]] {
             let mut segments = base.segments.clone();
@@ -722,7 +722,7 @@ mod tests {
     /// shipments, rounded per month.
     #[test]
     fn shipments_arrive_after_their_lag_and_a_ban_stops_its_share_of_each_month() {
-        let base = crate::scenario::shipped_base().params;
+        let base = crate::fixtures::small();
         let (regions, generations) = (&base.regions[..2], &base.generations[..2]);
         let max_lag = 3;
         let mut fleet = Fleet::new(regions, generations, 1, max_lag);
@@ -784,7 +784,7 @@ mod tests {
     /// next, while months without them leave them at zero.
     #[test]
     fn bans_relocations_and_sell_offs_count_in_their_month_only() {
-        let base = crate::scenario::shipped_base().params;
+        let base = crate::fixtures::small();
         let (regions, generations) = (&base.regions[..2], &base.generations[..2]);
         let mut fleet = Fleet::new(regions, generations, 1, 1);
         let (a, b) = (
@@ -840,7 +840,7 @@ mod tests {
         };
         let generation = |k: i64| GenerationParams {
             name: format!("G{k}"),
-            release: crate::model::units::YearMonth { year: 2020, month: 1 },
+            release: crate::units::YearMonth { year: 2020, month: 1 },
             release_month_offset: 12 * k,
             hashrate_ths: 100.0 * (k + 1) as f64,
             power_w: 3000.0,

@@ -4,8 +4,8 @@
 //! A sink that does not want monthly rows (a strategy sweep) says so with `MONTHLY_ROWS`, and the engine
 //! then skips building them, so sweeps reduce each path to its summary as it runs.
 
-use crate::model::params::{Regime, Segment};
-use crate::model::units::Month;
+use crate::params::{Regime, Segment};
+use crate::units::Month;
 
 #[derive(Clone, Debug, Default)]
 pub struct NetworkRow {
@@ -338,6 +338,13 @@ pub trait Sink {
     fn dealer(&mut self, row: &DealerRow);
     fn region(&mut self, row: &RegionRow);
     fn event(&mut self, row: EventRow);
+}
+
+/// A path that stopped early: a failed conservation check or a panic inside the model.
+#[derive(Clone, Debug)]
+pub struct PathFailure {
+    pub path_idx: u32,
+    pub violation: Violation,
 }
 
 /// A sink that keeps nothing; the path's summary is all that remains.

@@ -13,3 +13,5 @@ pub mod params;
 pub mod record;
 pub mod rng;
 pub mod units;
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures;

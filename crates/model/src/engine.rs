@@ -20,28 +20,28 @@
 //!     wafer orders for month `t + L`, distress.
 //! 11. **Checks and records**: conservation checks, then the month's rows go to the sink.
 
-use crate::model::agents::dealer::Dealer;
-use crate::model::agents::manufacturer::Manufacturer;
-use crate::model::agents::miner::{Fleet, SegmentBooks};
-use crate::model::events::{Event, EventQueue};
-use crate::model::invariants::{self, Ledger};
-use crate::model::market::hardware::{monthly_profit_usd_per_unit, power_cost_usd_per_th_day};
-use crate::model::market::network::{
+use crate::agents::dealer::Dealer;
+use crate::agents::manufacturer::Manufacturer;
+use crate::agents::miner::{Fleet, SegmentBooks};
+use crate::events::{Event, EventQueue};
+use crate::invariants::{self, Ledger};
+use crate::market::hardware::{monthly_profit_usd_per_unit, power_cost_usd_per_th_day};
+use crate::market::network::{
     HASHES_PER_DIFFICULTY, NetworkEvent, NetworkState, SATS_PER_BTC, TARGET_BLOCK_SECONDS, expected_usd_per_th_day,
     hashprice_usd_per_ph_day,
 };
-use crate::model::market::power::PowerState;
-use crate::model::market::price::{FeeState, PriceState};
-use crate::model::market::regions::{RegionsState, RelocationBatch, RelocationTotals, Shock, draw_shocks};
-use crate::model::market::trade;
-use crate::model::math::{to_units, units_f64};
-use crate::model::params::{Params, Regime, ScriptedEventKind, Segment};
-use crate::model::record::{
+use crate::market::power::PowerState;
+use crate::market::price::{FeeState, PriceState};
+use crate::market::regions::{RegionsState, RelocationBatch, RelocationTotals, Shock, draw_shocks};
+use crate::market::trade;
+use crate::math::{to_units, units_f64};
+use crate::params::{Params, Regime, ScriptedEventKind, Segment};
+use crate::record::{
     DealerRow, EventKind, EventLog, EventRow, ManufacturerOutcome, ManufacturerRow, MinerRow, NetworkRow,
     NetworkSummary, PathSummary, RegionRow, Sink, Subject,
 };
-use crate::model::rng::{PathRng, Stream, stream_rng};
-use crate::model::units::{HOURS_PER_DAY, Month, SECONDS_PER_DAY, THS_PER_EHS, THS_PER_PHS, W_PER_KW};
+use crate::rng::{PathRng, Stream, stream_rng};
+use crate::units::{HOURS_PER_DAY, Month, SECONDS_PER_DAY, THS_PER_EHS, THS_PER_PHS, W_PER_KW};
 
 /// Everything one path knows. Fields are crate-visible so the market steps in `trade` can move units
 /// and money between agents.
@@ -240,7 +240,7 @@ impl<'p> World<'p> {
     }
 
     /// Runs one month through every phase and sends its records to `sink`.
-    pub fn step<S: Sink>(&mut self, sink: &mut S) -> Result<(), crate::model::record::Violation> {
+    pub fn step<S: Sink>(&mut self, sink: &mut S) -> Result<(), crate::record::Violation> {
         let params = self.params;
         self.pending_events.set_recording(S::MONTHLY_ROWS);
         let calendar = params.simulation.start.plus_months(self.month.0 as i64);
@@ -821,7 +821,7 @@ impl<'p> World<'p> {
     }
 
     /// The path's end-of-horizon figures.
-    pub fn summary(&self, violation: Option<crate::model::record::Violation>) -> PathSummary {
+    pub fn summary(&self, violation: Option<crate::record::Violation>) -> PathSummary {
         let total_units_sold: u64 = self.manufacturers.iter().map(|m| m.totals.units_sold).sum();
         let manufacturers = self
             .manufacturers
@@ -862,8 +862,8 @@ impl<'p> World<'p> {
                 end_hashrate_ehs: self.last_hashrate_ths / THS_PER_EHS,
                 end_difficulty: self.network.difficulty,
                 end_block_height: self.network.height,
-                total_issued_btc: (crate::model::market::network::issued_sats_before(self.network.height)
-                    - crate::model::market::network::issued_sats_before(self.start_height))
+                total_issued_btc: (crate::market::network::issued_sats_before(self.network.height)
+                    - crate::market::network::issued_sats_before(self.start_height))
                     as f64
                     / SATS_PER_BTC as f64,
                 max_hashrate_drawdown_share: self.max_drawdown_share,
@@ -890,7 +890,7 @@ pub fn initial_fleet_scale(params: &Params) -> f64 {
         Regime::Bull => params.fees.bull_mean_btc_per_block,
         Regime::Bear => params.fees.bear_mean_btc_per_block,
     };
-    let btc_per_block = crate::model::market::network::subsidy_btc(params.network.block_height) + fees;
+    let btc_per_block = crate::market::network::subsidy_btc(params.network.block_height) + fees;
     let revenue_th_day =
         expected_usd_per_th_day(params.network.difficulty, btc_per_block, params.price.start_price_usd);
     let mut installed_ths = 0.0;
@@ -898,19 +898,19 @@ pub fn initial_fleet_scale(params: &Params) -> f64 {
     for cohort in &params.initial_fleet {
         let region = &params.regions[cohort.region_idx];
         let generation = &params.generations[cohort.generation_idx];
-        let breakeven = crate::model::market::hardware::breakeven_power_price_usd_per_kwh(
+        let breakeven = crate::market::hardware::breakeven_power_price_usd_per_kwh(
             revenue_th_day,
             generation.efficiency_jth(),
             region.opex_share_of_power,
         );
-        let z = crate::model::agents::miner::standardised_breakeven(
+        let z = crate::agents::miner::standardised_breakeven(
             breakeven,
             region.power_price_base_usd_per_kwh.ln(),
             region.site_power_price_dispersion_log,
         );
         let ths = cohort.units as f64 * generation.hashrate_ths;
         installed_ths += ths;
-        running_ths += ths * crate::model::math::norm_cdf(z);
+        running_ths += ths * crate::math::norm_cdf(z);
     }
     if running_ths > 0.0 && installed_ths > 0.0 {
         // Never more than ten times the stated fleet: a start where almost nothing runs is the scenario's to fix.

@@ -4,7 +4,7 @@
 //! manufacturers' price and sign low-down-payment installment contracts for manufacturers' excess stock.
 //! While their stock is large it sets the used price and takes spot demand from the manufacturers.
 
-use crate::model::agents::manufacturer::Stock;
+use crate::agents::manufacturer::Stock;
 
 /// An installment contract: the dealer took `units` and owes the balance in monthly payments.
 #[derive(Clone, Debug)]

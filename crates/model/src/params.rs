@@ -3,7 +3,7 @@
 //! These types carry no spans and no serde: the scenario layer (`crate::scenario`) converts the
 //! TOML text into them, so the model never sees malformed input.
 
-use crate::model::units::{Month, YearMonth};
+use crate::units::{Month, YearMonth};
 
 #[derive(Clone, Debug)]
 pub struct Params {
