@@ -1,98 +1,21 @@
-//! Conservation checks run at the end of every month of every path.
+//! Conservation checks run at the end of every month of every path, one function per law.
 //!
-//! They compare what agents hold with what the recorded flows say they should hold: machines, money,
-//! BTC and futures contracts. A failure is a modelling bug; the engine stops that path and reports the
-//! month and the quantities that disagree, while the other paths carry on.
+//! They compare what agents hold with what the recorded flows say they should hold: machines, futures
+//! contracts, money, dealers' stock, cohorts and BTC. A failure is a modelling bug; the engine stops that
+//! path and reports the month and the quantities that disagree, while the other paths carry on. The
+//! checks run in a fixed order (BTC, then each manufacturer's money, machines and futures, then the miners'
+//! and dealers' money, dealers' machines, the relocation pool and the cohorts), so a month breaking several
+//! laws always reports the same one.
 
-use crate::agents::dealer::Dealer;
-use crate::agents::manufacturer::Manufacturer;
-use crate::agents::miner::{Fleet, SegmentBooks};
-use crate::engine::World;
 use crate::market::network::{MAX_SUPPLY_SATS, issued_sats_before};
-use crate::params::Params;
 use crate::record::Violation;
-
-/// Balances at the start of the month and running tallies the checks need.
-#[derive(Clone, Debug)]
-pub struct Ledger {
-    manufacturer_cash_open_usd: Vec<f64>,
-    segment_cash_open_usd: [f64; 2],
-    dealer_cash_open_usd: f64,
-    initial_inventory_units: Vec<u64>,
-    fleet_units_open: Vec<u64>,
-    fleet_in_transit_open: Vec<u64>,
-    dealer_returned_total: u64,
-    dealer_scrapped_total: u64,
-    start_height: u64,
-    issued_sats_total: u64,
-}
-
-impl Ledger {
-    pub fn new(
-        manufacturers: &[Manufacturer],
-        segments: &[SegmentBooks; 2],
-        dealer: &Dealer,
-        fleet: &Fleet,
-        params: &Params,
-    ) -> Ledger {
-        Ledger {
-            manufacturer_cash_open_usd: manufacturers.iter().map(|m| m.cash_usd).collect(),
-            segment_cash_open_usd: [segments[0].cash_usd, segments[1].cash_usd],
-            dealer_cash_open_usd: dealer.cash_usd,
-            initial_inventory_units: manufacturers.iter().map(|m| m.inventory_units()).collect(),
-            fleet_units_open: fleet.units.clone(),
-            fleet_in_transit_open: fleet.in_transit.clone(),
-            dealer_returned_total: 0,
-            dealer_scrapped_total: 0,
-            start_height: params.network.block_height,
-            issued_sats_total: 0,
-        }
-    }
-
-    pub fn open_month(&mut self, manufacturers: &[Manufacturer], segments: &[SegmentBooks; 2], dealer: &Dealer) {
-        for (open, m) in self.manufacturer_cash_open_usd.iter_mut().zip(manufacturers) {
-            *open = m.cash_usd;
-        }
-        self.segment_cash_open_usd = [segments[0].cash_usd, segments[1].cash_usd];
-        self.dealer_cash_open_usd = dealer.cash_usd;
-    }
-
-    pub fn record_issuance(&mut self, _from_height: u64, _to_height: u64, issued_sats: u64) {
-        self.issued_sats_total += issued_sats;
-    }
-}
+use crate::world::World;
 
 /// Money may differ from its flows by rounding only. `scale` must bound every amount that was added up:
 /// the opening balance and every flow, since rounding error grows with the largest term, not the result
 /// (a dealer starting with $9e12 and spending nearly all of it ends within a few cents of exact).
 fn money_tolerance(scale: f64) -> f64 {
     1e-6 * scale.abs().max(1.0) + 1e-6
-}
-
-/// The sum of the sizes of a segment's cash flows in the month.
-fn gross_segment_usd(f: &crate::agents::miner::SegmentFlows) -> f64 {
-    f.revenue_usd.abs()
-        + f.power_cost_usd.abs()
-        + f.spot_purchases_usd.abs()
-        + f.prepayments_paid_usd.abs()
-        + f.balances_paid_usd.abs()
-        + f.refunds_received_usd.abs()
-        + f.duties_paid_usd.abs()
-        + f.relocation_paid_usd.abs()
-        + f.inflow_usd.abs()
-        + f.sale_proceeds_usd.abs()
-        + f.takeover_paid_usd.abs()
-        + f.interest_usd.abs()
-}
-
-/// The sum of the sizes of the dealers' cash flows in the month.
-fn gross_dealer_usd(f: &crate::agents::dealer::DealerFlows) -> f64 {
-    f.sales_usd.abs()
-        + f.scrap_proceeds_usd.abs()
-        + f.purchases_usd.abs()
-        + f.down_payments_usd.abs()
-        + f.installments_paid_usd.abs()
-        + f.interest_usd.abs()
 }
 
 fn violation(w: &World, what: String, expected: f64, actual: f64) -> Violation {
@@ -104,22 +27,32 @@ fn violation(w: &World, what: String, expected: f64, actual: f64) -> Violation {
     }
 }
 
+/// Checks the month, then rolls the ledger's tallies forward whatever the outcome, so the next month
+/// starts from here.
 pub fn check_month(w: &mut World) -> Result<(), Violation> {
-    let params = w.params;
-    let result = check_all(w, params);
-    // Roll the fleet tallies forward whatever the outcome, so the next month starts from here.
-    let fleet = &w.fleet;
-    let ledger = &mut w.ledger;
-    ledger.dealer_returned_total += w.dealer.flows.units_returned;
-    ledger.dealer_scrapped_total += w.dealer.flows.units_scrapped;
-    ledger.fleet_units_open.copy_from_slice(&fleet.units);
-    ledger.fleet_in_transit_open.copy_from_slice(&fleet.in_transit);
+    let result = check_all(w);
+    w.ledger.close_month(&w.dealer, &w.fleet);
     result
 }
 
-fn check_all(w: &World, params: &Params) -> Result<(), Violation> {
+fn check_all(w: &World) -> Result<(), Violation> {
+    check_btc(w)?;
+    for m_idx in 0..w.manufacturers.len() {
+        check_manufacturer_money(w, m_idx)?;
+        check_manufacturer_machines(w, m_idx)?;
+        check_futures(w, m_idx)?;
+        check_stock_values(w, m_idx)?;
+    }
+    check_miners_and_dealers_money(w)?;
+    check_dealers_machines(w)?;
+    check_relocation(w)?;
+    check_cohorts(w)
+}
+
+/// BTC: issuance matches the subsidy schedule and never exceeds 21 million; price and difficulty stay finite
+/// and positive.
+fn check_btc(w: &World) -> Result<(), Violation> {
     let ledger = &w.ledger;
-    // BTC.
     let expected_sats = issued_sats_before(w.network.height) - issued_sats_before(ledger.start_height);
     if ledger.issued_sats_total != expected_sats {
         return Err(violation(
@@ -145,163 +78,200 @@ fn check_all(w: &World, params: &Params) -> Result<(), Violation> {
             w.price.price_usd(),
         ));
     }
+    Ok(())
+}
 
-    // Manufacturers.
-    for (m_idx, (m, mp)) in w.manufacturers.iter().zip(&params.manufacturers).enumerate() {
-        let name = &mp.name;
-        let f = &m.flows;
-        let expected_cash = ledger.manufacturer_cash_open_usd[m_idx] + f.cash_in_usd() - f.cash_out_usd();
-        let open_usd = ledger.manufacturer_cash_open_usd[m_idx].abs();
-        if !m.cash_usd.is_finite()
-            || (m.cash_usd - expected_cash).abs()
-                > money_tolerance(open_usd + expected_cash.abs() + f.cash_in_usd() + f.cash_out_usd())
-        {
-            return Err(violation(
-                w,
-                format!("manufacturer {name}: cash change != recorded flows"),
-                expected_cash,
-                m.cash_usd,
-            ));
-        }
-        let t = &m.totals;
-        let sources = ledger.initial_inventory_units[m_idx] + t.units_produced + t.units_recovered;
-        let uses = t.units_delivered
-            + t.units_sold_spot
-            + t.units_sold_dealers
-            + t.units_self_mined
-            + t.units_scrapped
-            + m.inventory_units();
-        if sources != uses {
+/// Money, for a manufacturer: its cash change equals its recorded flows.
+fn check_manufacturer_money(w: &World, m_idx: usize) -> Result<(), Violation> {
+    let (m, ledger) = (&w.manufacturers[m_idx], &w.ledger);
+    let f = m.flows();
+    let expected_cash = ledger.manufacturer_cash_open_usd[m_idx] + f.cash_in_usd() - f.cash_out_usd();
+    let open_usd = ledger.manufacturer_cash_open_usd[m_idx].abs();
+    if !m.cash_usd().is_finite()
+        || (m.cash_usd() - expected_cash).abs()
+            > money_tolerance(open_usd + expected_cash.abs() + f.cash_in_usd() + f.cash_out_usd())
+    {
+        let name = &w.params.manufacturers[m_idx].name;
+        return Err(violation(
+            w,
+            format!("manufacturer {name}: cash change != recorded flows"),
+            expected_cash,
+            m.cash_usd(),
+        ));
+    }
+    Ok(())
+}
+
+/// Machines: initial stock + produced + recovered = delivered + sold + self-mined + scrapped + stock.
+fn check_manufacturer_machines(w: &World, m_idx: usize) -> Result<(), Violation> {
+    let m = &w.manufacturers[m_idx];
+    let t = m.totals();
+    let sources = w.ledger.initial_inventory_units[m_idx] + t.units_produced + t.units_recovered;
+    let uses = t.units_delivered
+        + t.units_sold_spot
+        + t.units_sold_dealers
+        + t.units_self_mined
+        + t.units_scrapped
+        + m.inventory_units();
+    if sources != uses {
+        let name = &w.params.manufacturers[m_idx].name;
+        return Err(violation(
+            w,
+            format!(
+                "manufacturer {name}: machines produced + recovered != delivered + sold + self-mined + scrapped + inventory"
+            ),
+            sources as f64,
+            uses as f64,
+        ));
+    }
+    Ok(())
+}
+
+/// Futures: every contracted unit is delivered, walked away, refunded or pending, contract by contract and
+/// in the tallies; prepayments received = applied + forfeited + refunded + held.
+fn check_futures(w: &World, m_idx: usize) -> Result<(), Violation> {
+    let m = &w.manufacturers[m_idx];
+    let name = &w.params.manufacturers[m_idx].name;
+    let t = m.totals();
+    let (mut open_units, mut open_delivered, mut open_walked) = (0u64, 0u64, 0u64);
+    for c in &m.futures {
+        let accounted = c.units_delivered + c.units_walked + c.units_refunded;
+        let in_parts: u64 = c.parts.iter().map(|p| p.units_left).sum();
+        if in_parts != c.units_total.saturating_sub(accounted) {
             return Err(violation(
                 w,
                 format!(
-                    "manufacturer {name}: machines produced + recovered != delivered + sold + self-mined + scrapped + inventory"
+                    "manufacturer {name}: contract {} region parts != units pending",
+                    c.contract_id
                 ),
-                sources as f64,
-                uses as f64,
+                c.units_total.saturating_sub(accounted) as f64,
+                in_parts as f64,
             ));
         }
-        let (mut open_units, mut open_delivered, mut open_walked) = (0u64, 0u64, 0u64);
-        for c in &m.futures {
-            let accounted = c.units_delivered + c.units_walked + c.units_refunded;
-            let in_parts: u64 = c.parts.iter().map(|p| p.units_left).sum();
-            if in_parts != c.units_total.saturating_sub(accounted) {
-                return Err(violation(
-                    w,
-                    format!(
-                        "manufacturer {name}: contract {} region parts != units pending",
-                        c.contract_id
-                    ),
-                    c.units_total.saturating_sub(accounted) as f64,
-                    in_parts as f64,
-                ));
-            }
-            if accounted > c.units_total || c.units_due_to_date > c.units_total {
-                return Err(violation(
-                    w,
-                    format!("manufacturer {name}: contract {} over-resolved", c.contract_id),
-                    c.units_total as f64,
-                    accounted as f64,
-                ));
-            }
-            open_units += c.units_total;
-            open_delivered += c.units_delivered;
-            open_walked += c.units_walked;
-        }
-        let contracted = t.units_closed_delivered + t.units_closed_walked + t.units_closed_refunded + open_units;
-        if contracted != t.units_contracted {
+        if accounted > c.units_total || c.units_due_to_date > c.units_total {
             return Err(violation(
                 w,
-                format!("manufacturer {name}: contracted units != closed + open"),
-                t.units_contracted as f64,
-                contracted as f64,
+                format!("manufacturer {name}: contract {} over-resolved", c.contract_id),
+                c.units_total as f64,
+                accounted as f64,
             ));
         }
-        if t.units_closed_delivered + open_delivered != t.units_delivered {
-            return Err(violation(
-                w,
-                format!("manufacturer {name}: units delivered on contracts != deliveries"),
-                t.units_delivered as f64,
-                (t.units_closed_delivered + open_delivered) as f64,
-            ));
-        }
-        if t.units_closed_walked + open_walked != t.units_walked {
-            return Err(violation(
-                w,
-                format!("manufacturer {name}: units walked on contracts != walk-aways"),
-                t.units_walked as f64,
-                (t.units_closed_walked + open_walked) as f64,
-            ));
-        }
-        let accounted =
-            t.prepayments_applied_usd + t.prepayments_forfeited_usd + t.prepayments_refunded_usd + m.prepay_held_usd();
-        if (accounted - t.prepayments_received_usd).abs() > money_tolerance(t.prepayments_received_usd) {
-            return Err(violation(
-                w,
-                format!("manufacturer {name}: prepayments received != applied + forfeited + refunded + held"),
-                t.prepayments_received_usd,
-                accounted,
-            ));
-        }
-        if m.stock
-            .iter()
-            .any(|s| !s.book_value_usd.is_finite() || s.book_value_usd < -1e-6)
-        {
-            return Err(violation(
-                w,
-                format!("manufacturer {name}: negative or non-finite stock value"),
-                0.0,
-                m.inventory_value_usd(),
-            ));
-        }
+        open_units += c.units_total;
+        open_delivered += c.units_delivered;
+        open_walked += c.units_walked;
     }
+    let contracted = t.units_closed_delivered + t.units_closed_walked + t.units_closed_refunded + open_units;
+    if contracted != t.units_contracted {
+        return Err(violation(
+            w,
+            format!("manufacturer {name}: contracted units != closed + open"),
+            t.units_contracted as f64,
+            contracted as f64,
+        ));
+    }
+    if t.units_closed_delivered + open_delivered != t.units_delivered {
+        return Err(violation(
+            w,
+            format!("manufacturer {name}: units delivered on contracts != deliveries"),
+            t.units_delivered as f64,
+            (t.units_closed_delivered + open_delivered) as f64,
+        ));
+    }
+    if t.units_closed_walked + open_walked != t.units_walked {
+        return Err(violation(
+            w,
+            format!("manufacturer {name}: units walked on contracts != walk-aways"),
+            t.units_walked as f64,
+            (t.units_closed_walked + open_walked) as f64,
+        ));
+    }
+    let accounted =
+        t.prepayments_applied_usd + t.prepayments_forfeited_usd + t.prepayments_refunded_usd + m.prepay_held_usd();
+    if (accounted - t.prepayments_received_usd).abs() > money_tolerance(t.prepayments_received_usd) {
+        return Err(violation(
+            w,
+            format!("manufacturer {name}: prepayments received != applied + forfeited + refunded + held"),
+            t.prepayments_received_usd,
+            accounted,
+        ));
+    }
+    Ok(())
+}
 
-    // Miners' segments and dealers.
+/// Machines, valued: no stock is carried at a negative or non-finite value.
+fn check_stock_values(w: &World, m_idx: usize) -> Result<(), Violation> {
+    let m = &w.manufacturers[m_idx];
+    if m.stock
+        .iter()
+        .any(|s| !s.book_value_usd.is_finite() || s.book_value_usd < -1e-6)
+    {
+        let name = &w.params.manufacturers[m_idx].name;
+        return Err(violation(
+            w,
+            format!("manufacturer {name}: negative or non-finite stock value"),
+            0.0,
+            m.inventory_value_usd(),
+        ));
+    }
+    Ok(())
+}
+
+/// Money, for the miners' segments and the dealers: each cash change equals the recorded flows.
+fn check_miners_and_dealers_money(w: &World) -> Result<(), Violation> {
+    let ledger = &w.ledger;
     for (s, books) in w.segments.iter().enumerate() {
-        let expected = ledger.segment_cash_open_usd[s] + books.flows.net_cash_usd();
-        if !books.cash_usd.is_finite()
-            || (books.cash_usd - expected).abs()
-                > money_tolerance(
-                    ledger.segment_cash_open_usd[s].abs() + expected.abs() + gross_segment_usd(&books.flows),
-                )
+        let flows = books.flows();
+        let expected = ledger.segment_cash_open_usd[s] + flows.net_cash_usd();
+        if !books.cash_usd().is_finite()
+            || (books.cash_usd() - expected).abs()
+                > money_tolerance(ledger.segment_cash_open_usd[s].abs() + expected.abs() + flows.gross_usd())
         {
             return Err(violation(
                 w,
                 format!("segment {s}: cash change != recorded flows"),
                 expected,
-                books.cash_usd,
+                books.cash_usd(),
             ));
         }
     }
     let d = &w.dealer;
-    let expected = ledger.dealer_cash_open_usd + d.flows.net_cash_usd();
-    if !d.cash_usd.is_finite()
-        || (d.cash_usd - expected).abs()
-            > money_tolerance(ledger.dealer_cash_open_usd.abs() + expected.abs() + gross_dealer_usd(&d.flows))
+    let expected = ledger.dealer_cash_open_usd + d.flows().net_cash_usd();
+    if !d.cash_usd().is_finite()
+        || (d.cash_usd() - expected).abs()
+            > money_tolerance(ledger.dealer_cash_open_usd.abs() + expected.abs() + d.flows().gross_usd())
     {
         return Err(violation(
             w,
             "dealers: cash change != recorded flows".into(),
             expected,
-            d.cash_usd,
+            d.cash_usd(),
         ));
     }
-    let dealer_out = d.totals.units_sold
+    Ok(())
+}
+
+/// Dealers: units in = sold + returned + scrapped + stock.
+fn check_dealers_machines(w: &World) -> Result<(), Violation> {
+    let (d, ledger) = (&w.dealer, &w.ledger);
+    let dealer_out = d.totals().units_sold
         + ledger.dealer_returned_total
-        + d.flows.units_returned
+        + d.flows().units_returned
         + ledger.dealer_scrapped_total
-        + d.flows.units_scrapped
+        + d.flows().units_scrapped
         + d.stock_units();
-    if d.totals.units_in != dealer_out {
+    if d.totals().units_in != dealer_out {
         return Err(violation(
             w,
             "dealers: units in != sold + returned + scrapped + stock".into(),
-            d.totals.units_in as f64,
+            d.totals().units_in as f64,
             dealer_out as f64,
         ));
     }
+    Ok(())
+}
 
-    // Machines stopped by bans: stopped = relocated + sold + scrapped + still waiting.
+/// Machines stopped by bans: stopped + queued = relocated + sold + scrapped + still waiting.
+fn check_relocation(w: &World) -> Result<(), Violation> {
     let t = &w.relocation_totals;
     let waiting: u64 = w.relocation.iter().map(|b| b.units).sum();
     if t.stopped + t.queued != t.relocated + t.sold + t.scrapped + waiting {
@@ -312,8 +282,14 @@ fn check_all(w: &World, params: &Params) -> Result<(), Violation> {
             (t.relocated + t.sold + t.scrapped + waiting) as f64,
         ));
     }
+    Ok(())
+}
 
-    // Fleet. Every array is cut to the cohort count first, so the loop runs without bounds checks.
+/// Cohorts: units move only by arrivals, retirements and transfers; each cohort's machines in transit a
+/// month before + shipped = in transit now + arrived + diverted; no cohort runs more than it has.
+/// Every array is cut to the cohort count first, so the loop runs without bounds checks.
+fn check_cohorts(w: &World) -> Result<(), Violation> {
+    let ledger = &w.ledger;
     let fleet = &w.fleet;
     let n = fleet.n_cohorts();
     let (units, running, arrived, in_transit) = (
@@ -387,8 +363,8 @@ fn check_all(w: &World, params: &Params) -> Result<(), Violation> {
 
 #[cfg(test)]
 mod tests {
-    use crate::engine::World;
     use crate::record::SummaryOnly;
+    use crate::world::World;
 
     /// Runs the small scenario's path 0, changing the machines in transit to the busiest cohort by `delta`
     /// at the start of `month`; returns the check's verdict on that month and the months before it.

@@ -8,13 +8,15 @@
 //! money for the segment's `retire_after_months` months in a row; because the ranking of sites by cost is
 //! fixed, those are exactly the machines above the highest profitable quantile of the window.
 
+pub mod books;
 mod site_price;
 
 use std::sync::Arc;
 
 use site_price::{SitePriceCurve, site_price_curve};
 
-use crate::math::{max_not_nan, min_not_nan, norm_cdf_fast, to_units, units_f64};
+use crate::agents::miner::books::SegmentBooks;
+use crate::math::{floor_units, max_not_nan, min_not_nan, norm_cdf_fast, to_units, units_f64};
 use crate::params::{GenerationParams, RegionParams, Segment, SegmentParams};
 use crate::units::{HOURS_PER_DAY, Month, W_PER_KW};
 
@@ -242,6 +244,21 @@ impl Fleet {
         }
     }
 
+    /// Sends `units` new machines of generation `g` to a segment's sites in a region; they run after the
+    /// segment's shipping lag.
+    #[inline]
+    pub fn ship_to_region(
+        &mut self,
+        segments: &[SegmentParams; 2],
+        segment: Segment,
+        region_idx: usize,
+        g: usize,
+        units: u64,
+    ) {
+        let c = self.cohort_idx(segment, region_idx, g);
+        self.ship(c, units, segments[segment.idx()].shipping_lag_months);
+    }
+
     /// Installs the machines arriving this month, cohort by cohort.
     pub fn land_arrivals(&mut self) {
         let n = self.units.len();
@@ -344,6 +361,34 @@ impl Fleet {
         segments: &[SegmentParams; 2],
         hours_in_month: f64,
     ) {
+        self.find_site_shares(
+            revenue_usd_per_th_day,
+            outlook_usd_per_th_day,
+            power_price_usd_per_kwh,
+            ln_1p_opex_share,
+            regions,
+        );
+        self.take_window_maxima(segments);
+        self.run_cohorts(
+            power_price_usd_per_kwh,
+            opex_share_of_power,
+            generations,
+            segments,
+            hours_in_month,
+        );
+    }
+
+    /// This month's share of each region's sites where each generation pays its power (`q_now`), and the
+    /// share worth keeping at the better of this month's revenue and the outlook, into the month's row of the
+    /// retirement ring.
+    fn find_site_shares(
+        &mut self,
+        revenue_usd_per_th_day: f64,
+        outlook_usd_per_th_day: f64,
+        power_price_usd_per_kwh: &[f64],
+        ln_1p_opex_share: &[f64],
+        regions: &[RegionParams],
+    ) {
         let n_gen = self.n_generations;
         let retire_revenue = revenue_usd_per_th_day.max(outlook_usd_per_th_day);
         // The breakeven power price is revenue / (kWh per TH-day × (1 + opex)); in logs every factor separates,
@@ -358,10 +403,9 @@ impl Fleet {
         } else {
             f64::NEG_INFINITY
         };
-        let windows = [0, 1].map(|s| (segments[s].retire_after_months as usize).clamp(1, self.history_len));
         let n_rg = self.n_regions * n_gen;
         // This month's row of the ring: the share of sites that pay their power for retirement.
-        let (history_len, newest) = (self.history_len, self.history_pos);
+        let newest = self.history_pos;
         let ln_kwh_per_th_day = &self.ln_kwh_per_th_day[..n_gen];
         let row = &mut self.q_retire_history[newest * n_rg..(newest + 1) * n_rg];
         for (region_idx, region) in regions.iter().enumerate().take(self.n_regions) {
@@ -391,6 +435,14 @@ impl Fleet {
                 row[g] = q_retire;
             }
         }
+    }
+
+    /// The highest share of sites worth keeping over each segment's retirement window, into `window_max`;
+    /// then the ring moves on a month.
+    fn take_window_maxima(&mut self, segments: &[SegmentParams; 2]) {
+        let n_rg = self.n_regions * self.n_generations;
+        let (history_len, newest) = (self.history_len, self.history_pos);
+        let windows = [0, 1].map(|s| (segments[s].retire_after_months as usize).clamp(1, self.history_len));
         // The highest share of sites still worth keeping over each segment's window, the last `window` months
         // up to this one: both windows end now, so the longer one carries on from the shorter one's maxima.
         // Entries of (region, generation) pairs with no machines are never read.
@@ -415,7 +467,20 @@ impl Fleet {
             max_into(long_max, month_row(back));
         }
         self.history_pos = (self.history_pos + 1) % self.history_len;
+    }
 
+    /// Retires what lost money through its window, moves each cohort's running share towards the profitable
+    /// share of its sites at the segment's response speed, and books the power the running machines draw.
+    fn run_cohorts(
+        &mut self,
+        power_price_usd_per_kwh: &[f64],
+        opex_share_of_power: &[f64],
+        generations: &[GenerationParams],
+        segments: &[SegmentParams; 2],
+        hours_in_month: f64,
+    ) {
+        let n_gen = self.n_generations;
+        let n_rg = self.n_regions * n_gen;
         // Each (segment, region) holds one run of `n_gen` cohorts; cutting every array to that run first lets
         // the loop index them without bounds checks.
         let generations = &generations[..n_gen];
@@ -527,9 +592,7 @@ impl Fleet {
                     if units[g] == 0 && power_cost == 0.0 {
                         continue;
                     }
-                    books.cash_usd += r - power_cost;
-                    books.flows.revenue_usd += r;
-                    books.flows.power_cost_usd += power_cost;
+                    books.book_mining(r, power_cost);
                 }
             }
         }
@@ -598,262 +661,64 @@ pub fn standardised_gap(ln_gap: f64, dispersion_log: f64) -> f64 {
     (ln_gap / dispersion_log).clamp(-Z_ALL_SITES, Z_ALL_SITES)
 }
 
-/// A segment's money: cash (negative while drawing on credit) and the month's recorded flows.
-#[derive(Clone, Debug, Default)]
-pub struct SegmentBooks {
-    pub cash_usd: f64,
-    pub credit_line_usd: f64,
-    /// Futures balances the segment still owes at delivery.
-    pub committed_balance_usd: f64,
-    /// Prepayments paid on futures not yet delivered.
-    pub prepaid_outstanding_usd: f64,
-    pub flows: SegmentFlows,
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct SegmentFlows {
-    pub revenue_usd: f64,
-    pub power_cost_usd: f64,
-    pub spot_purchases_usd: f64,
-    pub prepayments_paid_usd: f64,
-    pub balances_paid_usd: f64,
-    pub refunds_received_usd: f64,
-    pub duties_paid_usd: f64,
-    pub relocation_paid_usd: f64,
-    pub inflow_usd: f64,
-    pub sale_proceeds_usd: f64,
-    pub takeover_paid_usd: f64,
-    pub interest_usd: f64,
-    pub prepayments_forfeited_usd: f64,
-}
-
-impl SegmentFlows {
-    pub fn net_cash_usd(&self) -> f64 {
-        self.revenue_usd
-            - self.power_cost_usd
-            - self.spot_purchases_usd
-            - self.prepayments_paid_usd
-            - self.balances_paid_usd
-            + self.refunds_received_usd
-            - self.duties_paid_usd
-            - self.relocation_paid_usd
-            + self.inflow_usd
-            + self.sale_proceeds_usd
-            - self.takeover_paid_usd
-            - self.interest_usd
+/// Churn of a segment out of cash: its `churn_share_per_month` of every cohort leaves. The other segment
+/// takes over what it can pay for at the used price, where the machines still make money; the rest is
+/// scrapped. Nothing happens while the segment's cash is not negative.
+pub fn churn(
+    segment: Segment,
+    fleet: &mut Fleet,
+    books: &mut [SegmentBooks; 2],
+    segments: &[SegmentParams; 2],
+    secondary_price_usd: &[f64],
+    scrap_usd_per_unit: f64,
+) {
+    let sp = &segments[segment.idx()];
+    if books[segment.idx()].cash_usd() >= 0.0 || sp.churn_share_per_month <= 0.0 {
+        return;
     }
-}
-
-impl SegmentBooks {
-    /// Funds the segment can still commit: cash plus unused credit, less balances it already owes.
-    pub fn available_usd(&self) -> f64 {
-        (self.cash_usd + self.credit_line_usd - self.committed_balance_usd).max(0.0)
-    }
-
-    /// Cash plus unused credit, without netting future commitments (what it can pay today).
-    pub fn liquidity_usd(&self) -> f64 {
-        (self.cash_usd + self.credit_line_usd).max(0.0)
+    let other = if segment == Segment::Retail {
+        Segment::KeyAccount
+    } else {
+        Segment::Retail
+    };
+    let mut other_budget = books[other.idx()].available_usd() * segments[other.idx()].max_spend_share_per_month;
+    // The buyer's and the seller's books, borrowed apart.
+    let [key_account, retail] = books;
+    let (seller, buyer) = if segment == Segment::Retail {
+        (retail, key_account)
+    } else {
+        (key_account, retail)
+    };
+    let n_gen = fleet.n_generations;
+    for r in 0..fleet.n_regions {
+        for (g, &price) in secondary_price_usd[..n_gen].iter().enumerate() {
+            let from = fleet.cohort_idx(segment, r, g);
+            let n = floor_units(units_f64(fleet.units[from]) * sp.churn_share_per_month);
+            if n == 0 {
+                continue;
+            }
+            let affordable = if price > 0.0 {
+                floor_units(other_budget / price)
+            } else {
+                0
+            };
+            let profitable = fleet.q_now[r * n_gen + g] > 0.5;
+            let taken = if profitable { n.min(affordable) } else { 0 };
+            let scrapped = n - taken;
+            let to = fleet.cohort_idx(other, r, g);
+            if taken > 0 {
+                fleet.sell_off(from, to, taken);
+                let paid = units_f64(taken) * price;
+                other_budget -= paid;
+                buyer.take_over_from(seller, paid);
+            }
+            if scrapped > 0 {
+                fleet.retire_units(from, scrapped);
+                seller.receive_sale_proceeds(units_f64(scrapped) * scrap_usd_per_unit);
+            }
+        }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The windows' maxima read from the ring equal the maximum of the last `window` months'
-    /// shares worked out directly, for either segment having the shorter window, through many laps of the
-    /// ring and before the ring has filled (months before the first count as keeping every site).
-    #[test]
-    fn retirement_windows_are_the_maxima_of_the_last_months() {
-        let base = crate::fixtures::small();
-        let (regions, generations) = (&base.regions[..1], &base.generations[..2]);
-        for windows in [[6u32, 3], [2, 5], [4, 4], [1, 7]] {
-            let mut segments = base.segments.clone();
-            for (segment, &window) in segments.iter_mut().zip(&windows) {
-                segment.retire_after_months = window;
-            }
-            let history_len = windows.iter().max().copied().unwrap() as usize;
-            let mut fleet = Fleet::new(regions, generations, history_len, 1);
-            // Machines of the first generation only, bought every month so the cohort never retires them all
-            // (the windows are kept only while there are machines); the second generation stays empty.
-            let cohort = fleet.cohort_idx(Segment::KeyAccount, 0, 0);
-            let mut shares_seen = Vec::new();
-            let n_rg = fleet.n_regions * fleet.n_generations;
-            let hours_in_month = 720.0;
-            for month in 0..40 {
-                fleet.add_units(cohort, 1_000);
-                // Revenue swinging across the sites' breakevens, so the share of sites worth keeping moves.
-                let revenue = 0.08 * (1.0 + 0.9 * (month as f64 * 1.3).sin());
-                let power_price = [regions[0].power_price_base_usd_per_kwh];
-                let opex = [regions[0].opex_share_of_power];
-                fleet.operate(
-                    revenue,
-                    revenue,
-                    &power_price,
-                    &opex,
-                    &opex.map(f64::ln_1p),
-                    regions,
-                    generations,
-                    &segments,
-                    hours_in_month,
-                );
-                shares_seen.push(fleet.q_now[0]);
-                for (s, &window) in windows.iter().enumerate() {
-                    let window = window as usize;
-                    let direct = (0..window)
-                        .map(|back| if back <= month { shares_seen[month - back] } else { 1.0 })
-                        .fold(0.0f64, f64::max);
-                    assert_eq!(
-                        fleet.window_max[s * n_rg],
-                        direct,
-                        "windows {windows:?}, segment {s}, month {month}"
-                    );
-                }
-            }
-            assert!(
-                shares_seen.iter().any(|&q| q < 0.2) && shares_seen.iter().any(|&q| q > 0.8),
-                "the shares should move: {shares_seen:?}"
-            );
-        }
-    }
-
-    /// Machines shipped with a lag arrive exactly that many months later, everything a cohort was shipped in
-    /// a month together, through several laps of the transit ring; a ban stops its share of each month's
-    /// shipments, rounded per month.
-    #[test]
-    fn shipments_arrive_after_their_lag_and_a_ban_stops_its_share_of_each_month() {
-        let base = crate::fixtures::small();
-        let (regions, generations) = (&base.regions[..2], &base.generations[..2]);
-        let max_lag = 3;
-        let mut fleet = Fleet::new(regions, generations, 1, max_lag);
-        let (a, b) = (
-            fleet.cohort_idx(Segment::KeyAccount, 0, 1),
-            fleet.cohort_idx(Segment::Retail, 1, 0),
-        );
-        // (month shipped, cohort, units, lag): two shipments to `a` in month 2 arrive together.
-        let shipments = [
-            (0, a, 5, 1),
-            (2, a, 7, 3),
-            (2, a, 11, 3),
-            (3, b, 13, 2),
-            (6, b, 17, 3),
-            (9, a, 19, 1),
-        ];
-        let mut arrived_at = Vec::new();
-        for month in 0..14u32 {
-            fleet.open_month(Month(month));
-            fleet.land_arrivals();
-            for c in [a, b] {
-                if fleet.arrived[c] > 0 {
-                    arrived_at.push((month, c, fleet.arrived[c]));
-                }
-            }
-            for &(m, c, units, lag) in &shipments {
-                if m == month {
-                    fleet.ship(c, units, lag);
-                }
-            }
-        }
-        assert_eq!(
-            arrived_at,
-            vec![(1, a, 5), (5, a, 18), (5, b, 13), (9, b, 17), (10, a, 19)]
-        );
-        assert_eq!(fleet.units[a], 5 + 18 + 19);
-        assert_eq!(fleet.units[b], 13 + 17);
-        assert_eq!(fleet.in_transit[a] + fleet.in_transit[b], 0);
-
-        // A ban in month 14 before the month's arrivals: shipments of 10 (due now) and 25 (due in two months).
-        fleet.open_month(Month(13));
-        fleet.ship(a, 10, 1);
-        fleet.ship(a, 25, 3);
-        fleet.open_month(Month(14));
-        // Rounded per month's shipments: 4 of 10 and 10 of 25.
-        assert_eq!(fleet.divert_arrivals(a, 0.4), 14);
-        fleet.in_transit[a] -= 14;
-        fleet.land_arrivals();
-        assert_eq!(fleet.arrived[a], 6);
-        for month in 15..17 {
-            fleet.open_month(Month(month));
-            fleet.land_arrivals();
-        }
-        assert_eq!(fleet.arrived[a], 15);
-        assert_eq!(fleet.in_transit[a], 0);
-    }
-
-    /// The rarer flows (bans, relocations, sell-offs) count the month they happen in and are cleared for the
-    /// next, while months without them leave them at zero.
-    #[test]
-    fn bans_relocations_and_sell_offs_count_in_their_month_only() {
-        let base = crate::fixtures::small();
-        let (regions, generations) = (&base.regions[..2], &base.generations[..2]);
-        let mut fleet = Fleet::new(regions, generations, 1, 1);
-        let (a, b) = (
-            fleet.cohort_idx(Segment::KeyAccount, 0, 1),
-            fleet.cohort_idx(Segment::Retail, 0, 1),
-        );
-        fleet.open_month(Month(0));
-        fleet.add_units(a, 100);
-        fleet.ship(a, 30, 1);
-        fleet.open_month(Month(1));
-        let diverted = fleet.divert_arrivals(a, 0.5);
-        fleet.stop_at_ban(a, 40, diverted);
-        fleet.sell_off(a, b, 25);
-        fleet.relocate_in(b, 7);
-        assert_eq!(
-            (fleet.banned()[a], fleet.diverted()[a], fleet.in_transit[a]),
-            (40, 15, 15)
-        );
-        assert_eq!(
-            (fleet.sold_off()[a], fleet.taken_over()[b], fleet.relocated_in()[b]),
-            (25, 25, 7)
-        );
-        assert_eq!((fleet.units[a], fleet.units[b]), (100 - 40 - 25, 25 + 7));
-        for month in 2..4 {
-            fleet.open_month(Month(month));
-            let flows = [
-                fleet.banned(),
-                fleet.diverted(),
-                fleet.sold_off(),
-                fleet.taken_over(),
-                fleet.relocated_in(),
-            ];
-            assert!(flows.iter().all(|f| f.iter().all(|&n| n == 0)), "month {month}");
-        }
-    }
-
-    #[test]
-    fn cohort_indices_round_trip() {
-        let region = |name: &str| RegionParams {
-            name: name.into(),
-            fleet_share: 1.0 / 3.0,
-            power_price_base_usd_per_kwh: 0.05,
-            power_price_volatility_log_per_month: 0.05,
-            power_price_reversion_per_month: 0.2,
-            site_power_price_dispersion_log: 0.3,
-            opex_share_of_power: 0.2,
-            segment_fleet_shares: [1.0 / 3.0; 2],
-            hosting_capacity_mw: f64::INFINITY,
-            capacity_growth_share_per_month: 0.0,
-            capacity_build_trigger_share: 1.0,
-            import_tariffs: Vec::new(),
-            hazards: Default::default(),
-        };
-        let generation = |k: i64| GenerationParams {
-            name: format!("G{k}"),
-            release: crate::units::YearMonth { year: 2020, month: 1 },
-            release_month_offset: 12 * k,
-            hashrate_ths: 100.0 * (k + 1) as f64,
-            power_w: 3000.0,
-            price_new_usd: 2000.0,
-        };
-        let regions = [region("A"), region("B"), region("C")];
-        let generations: Vec<_> = (0..4).map(generation).collect();
-        let fleet = Fleet::new(&regions, &generations, 6, 1);
-        assert_eq!(fleet.n_cohorts(), 2 * 3 * 4);
-        for c in 0..fleet.n_cohorts() {
-            let (s, r, g) = fleet.cohort_parts(c);
-            assert_eq!(fleet.cohort_idx(s, r, g), c);
-            assert_eq!(fleet.cohort_idx(s, 0, g) + r * fleet.region_stride(), c);
-        }
-    }
-}
+mod tests;

@@ -1,0 +1,409 @@
+//! A manufacturer's books: the month's flows and the path's tallies, and every step that moves its cash.
+//!
+//! Cash changes only here, each change with the flow that explains it, so the money check (cash change =
+//! cash in - cash out) holds by construction. The two-sided postings (`sell_spot`, `receive_prepayment`,
+//! `deliver_futures_units`, `forfeit_prepayment`, `refund_prepayment`) book the buying segment's side too;
+//! the dealer's postings in `crate::agents::dealer` call the manufacturer's halves below
+//! (`sell_to_dealer_spot`, `sell_to_dealer_on_installment`, `receive_installment`, `take_back_from_dealer`).
+
+use crate::agents::manufacturer::Manufacturer;
+use crate::agents::miner::books::SegmentBooks;
+use crate::market::hardware::power_cost_usd_per_th_day;
+use crate::math::{floor_units, units_f64};
+use crate::params::{GenerationParams, ManufacturerParams};
+use crate::units::W_PER_KW;
+
+/// A manufacturer's cash movements and accounting entries for one month.
+#[derive(Clone, Debug, Default)]
+pub struct ManufacturerFlows {
+    // Cash in.
+    pub prepayments_received_usd: f64,
+    pub balances_collected_usd: f64,
+    pub spot_sales_cash_usd: f64,
+    pub dealer_down_payments_usd: f64,
+    pub installments_collected_usd: f64,
+    pub self_mining_revenue_usd: f64,
+    pub scrap_proceeds_usd: f64,
+    // Cash out.
+    pub wafer_prepayments_paid_usd: f64,
+    pub wafer_balances_paid_usd: f64,
+    pub assembly_paid_usd: f64,
+    pub opex_usd: f64,
+    pub self_mining_power_cost_usd: f64,
+    pub interest_usd: f64,
+    pub refunds_paid_usd: f64,
+    // Accounting, not cash.
+    pub revenue_usd: f64,
+    pub cogs_usd: f64,
+    pub writedowns_usd: f64,
+    pub prepayments_forfeited_usd: f64,
+    pub prepayments_applied_usd: f64,
+    pub bad_debt_usd: f64,
+    // Units.
+    pub units_produced: u64,
+    pub units_sold_spot: u64,
+    pub units_sold_dealers: u64,
+    pub units_sold_futures: u64,
+    pub units_delivered: u64,
+    pub units_walked_away: u64,
+    pub units_refunded: u64,
+    pub units_self_mined: u64,
+    pub units_scrapped: u64,
+    pub units_recovered: u64,
+    pub units_wafers_ordered: u64,
+}
+
+impl ManufacturerFlows {
+    pub fn cash_in_usd(&self) -> f64 {
+        self.prepayments_received_usd
+            + self.balances_collected_usd
+            + self.spot_sales_cash_usd
+            + self.dealer_down_payments_usd
+            + self.installments_collected_usd
+            + self.self_mining_revenue_usd
+            + self.scrap_proceeds_usd
+    }
+
+    pub fn cash_out_usd(&self) -> f64 {
+        self.wafer_prepayments_paid_usd
+            + self.wafer_balances_paid_usd
+            + self.assembly_paid_usd
+            + self.opex_usd
+            + self.self_mining_power_cost_usd
+            + self.interest_usd
+            + self.refunds_paid_usd
+    }
+}
+
+/// Whole-path tallies kept as the path runs, for the per-path summary.
+#[derive(Clone, Debug, Default)]
+pub struct ManufacturerTotals {
+    pub min_cash_usd: f64,
+    pub min_cash_month: u32,
+    pub cash_below_zero: bool,
+    pub distressed_ever: bool,
+    pub revenue_usd: f64,
+    pub cogs_usd: f64,
+    pub writedowns_usd: f64,
+    pub prepayments_forfeited_usd: f64,
+    pub units_sold: u64,
+    pub units_due_resolved: u64,
+    pub units_walked: u64,
+    // Conservation tallies.
+    pub units_produced: u64,
+    pub units_delivered: u64,
+    pub units_sold_spot: u64,
+    pub units_sold_dealers: u64,
+    pub units_self_mined: u64,
+    pub units_scrapped: u64,
+    pub units_recovered: u64,
+    pub prepayments_received_usd: f64,
+    pub prepayments_applied_usd: f64,
+    pub prepayments_refunded_usd: f64,
+    pub contracts_signed: u64,
+    pub contracts_closed: u64,
+    pub units_contracted: u64,
+    pub units_closed_delivered: u64,
+    pub units_closed_walked: u64,
+    pub units_closed_refunded: u64,
+}
+
+impl Manufacturer {
+    // Two-sided postings with a buying segment.
+
+    /// Sells `n` machines of generation `g` from stock to a segment for `value_usd`; the buyer also pays
+    /// `duty_usd` at the border.
+    pub fn sell_spot(&mut self, buyer: &mut SegmentBooks, g: usize, n: u64, value_usd: f64, duty_usd: f64) {
+        let cogs = self.stock[g].take(n);
+        self.cash_usd += value_usd;
+        self.flows.spot_sales_cash_usd += value_usd;
+        self.flows.revenue_usd += value_usd;
+        self.flows.cogs_usd += cogs;
+        self.flows.units_sold_spot += n;
+        buyer.pay_spot(value_usd, duty_usd);
+    }
+
+    /// A segment signs futures for `n` machines: it pays `prepayment_usd` now and owes `balance_owed_usd` at
+    /// delivery (the contract itself is booked by `add_to_month_contract`).
+    pub fn receive_prepayment(&mut self, buyer: &mut SegmentBooks, n: u64, prepayment_usd: f64, balance_owed_usd: f64) {
+        self.cash_usd += prepayment_usd;
+        self.flows.prepayments_received_usd += prepayment_usd;
+        self.flows.units_sold_futures += n;
+        self.futures_signed_units += n;
+        self.totals.units_contracted += n;
+        buyer.pay_prepayment(prepayment_usd, balance_owed_usd);
+    }
+
+    /// Delivers `n` futures machines of generation `g` from stock: the buyer pays `balance_usd` (and
+    /// `duty_usd` at the border), and the prepayment of `prepaid_per_unit_usd` a machine is applied.
+    #[allow(clippy::too_many_arguments)]
+    pub fn deliver_futures_units(
+        &mut self,
+        buyer: &mut SegmentBooks,
+        g: usize,
+        n: u64,
+        unit_price_usd: f64,
+        prepaid_per_unit_usd: f64,
+        balance_usd: f64,
+        duty_usd: f64,
+    ) {
+        let cogs = self.stock[g].take(n);
+        self.cash_usd += balance_usd;
+        self.flows.balances_collected_usd += balance_usd;
+        self.flows.revenue_usd += units_f64(n) * unit_price_usd;
+        self.flows.cogs_usd += cogs;
+        let prepaid_applied = units_f64(n) * prepaid_per_unit_usd;
+        self.flows.prepayments_applied_usd += prepaid_applied;
+        self.flows.units_delivered += n;
+        buyer.pay_balance(balance_usd, duty_usd, prepaid_applied);
+    }
+
+    /// A futures buyer walks away from `n` machines: the manufacturer keeps `forfeited_usd` of prepayments
+    /// and the buyer no longer owes `balance_released_usd`. No cash moves.
+    pub fn forfeit_prepayment(
+        &mut self,
+        buyer: &mut SegmentBooks,
+        n: u64,
+        forfeited_usd: f64,
+        balance_released_usd: f64,
+    ) {
+        self.flows.units_walked_away += n;
+        self.flows.prepayments_forfeited_usd += forfeited_usd;
+        buyer.forfeit_prepayment(forfeited_usd, balance_released_usd);
+    }
+
+    /// A contract late beyond the limit is cancelled: `n` machines are refunded, `refund_usd` of
+    /// prepayments goes back and the buyer no longer owes `balance_released_usd`.
+    pub fn refund_prepayment(&mut self, buyer: &mut SegmentBooks, n: u64, refund_usd: f64, balance_released_usd: f64) {
+        self.cash_usd -= refund_usd;
+        self.flows.refunds_paid_usd += refund_usd;
+        self.flows.units_refunded += n;
+        buyer.receive_refund(refund_usd, balance_released_usd);
+    }
+
+    // The manufacturer's halves of the dealer's two-sided postings (`crate::agents::dealer`).
+
+    /// Sells `n` machines of generation `g` to dealers for `value_usd`, paid now.
+    pub(crate) fn sell_to_dealer_spot(&mut self, g: usize, n: u64, value_usd: f64) {
+        let cogs = self.stock[g].take(n);
+        self.cash_usd += value_usd;
+        self.flows.spot_sales_cash_usd += value_usd;
+        self.flows.revenue_usd += value_usd;
+        self.flows.cogs_usd += cogs;
+        self.flows.units_sold_dealers += n;
+    }
+
+    /// Sells `n` machines of generation `g` to dealers for `value_usd` on installments, `down_usd` paid now.
+    pub(crate) fn sell_to_dealer_on_installment(&mut self, g: usize, n: u64, value_usd: f64, down_usd: f64) {
+        let cogs = self.stock[g].take(n);
+        self.cash_usd += down_usd;
+        self.flows.dealer_down_payments_usd += down_usd;
+        self.flows.revenue_usd += value_usd;
+        self.flows.cogs_usd += cogs;
+        self.flows.units_sold_dealers += n;
+    }
+
+    /// A dealer's installment comes in.
+    pub(crate) fn receive_installment(&mut self, payment_usd: f64) {
+        self.cash_usd += payment_usd;
+        self.flows.installments_collected_usd += payment_usd;
+    }
+
+    /// A dealer defaulted: `n` machines of generation `g` come back into stock at `recovered_value_usd`, and
+    /// what that leaves of the contract's `balance_usd` is bad debt.
+    pub(crate) fn take_back_from_dealer(&mut self, g: usize, n: u64, recovered_value_usd: f64, balance_usd: f64) {
+        self.stock[g].put(n, recovered_value_usd);
+        self.flows.units_recovered += n;
+        self.flows.bad_debt_usd += (balance_usd - recovered_value_usd).max(0.0);
+    }
+
+    /// Forgives what is left of a dealer's contract (the rounding residue of its last payment).
+    pub(crate) fn write_off_bad_debt(&mut self, residue_usd: f64) {
+        self.flows.bad_debt_usd += residue_usd;
+    }
+
+    // The manufacturer's own steps.
+
+    /// Assembles `n` machines of generation `g`: the assembly is paid now and the machines join the stock at
+    /// `book_value_usd` (wafer and assembly cost).
+    pub(crate) fn pay_assembly(&mut self, g: usize, n: u64, assembly_usd: f64, book_value_usd: f64) {
+        self.cash_usd -= assembly_usd;
+        self.flows.assembly_paid_usd += assembly_usd;
+        self.stock[g].put(n, book_value_usd);
+        self.flows.units_produced += n;
+    }
+
+    /// Orders a wafer lot of `units`, paying the foundry's prepayment now.
+    pub(crate) fn pay_wafer_prepayment(&mut self, units: u64, prepaid_usd: f64) {
+        self.cash_usd -= prepaid_usd;
+        self.flows.wafer_prepayments_paid_usd += prepaid_usd;
+        self.flows.units_wafers_ordered += units;
+    }
+
+    /// A wafer lot arrives: its balance is paid.
+    pub(crate) fn pay_wafer_balance(&mut self, balance_usd: f64) {
+        self.cash_usd -= balance_usd;
+        self.flows.wafer_balances_paid_usd += balance_usd;
+    }
+
+    /// Switches each generation's self-mining fleet on when it earns more than its power costs at
+    /// `revenue_usd_per_th_day`, adding the hashrate that runs to `running_ths` (one running sum over every
+    /// manufacturer and generation, in order).
+    pub fn switch_self_mining(
+        &mut self,
+        params: &ManufacturerParams,
+        generations: &[GenerationParams],
+        revenue_usd_per_th_day: f64,
+        running_ths: &mut f64,
+    ) {
+        for (g, generation) in generations.iter().enumerate() {
+            let units = self.self_mining_units[g];
+            // Most generations have no self-mining machines: nothing to decide.
+            if units == 0 {
+                self.self_mining_running_units[g] = 0;
+                continue;
+            }
+            let cost =
+                power_cost_usd_per_th_day(generation.efficiency_jth(), params.self_mining_power_price_usd_per_kwh);
+            self.self_mining_running_units[g] = if revenue_usd_per_th_day > cost { units } else { 0 };
+            *running_ths += units_f64(self.self_mining_running_units[g]) * generation.hashrate_ths;
+        }
+    }
+
+    /// Books the month's self-mining: revenue at `usd_per_ths_month` for the machines running, and their
+    /// power over `hours`. Returns the power cost.
+    pub fn book_self_mining(
+        &mut self,
+        params: &ManufacturerParams,
+        generations: &[GenerationParams],
+        usd_per_ths_month: f64,
+        hours: f64,
+    ) -> f64 {
+        let mut revenue = 0.0;
+        let mut cost = 0.0;
+        for (g, generation) in generations.iter().enumerate() {
+            if self.self_mining_running_units[g] == 0 {
+                continue;
+            }
+            let n = units_f64(self.self_mining_running_units[g]);
+            revenue += n * generation.hashrate_ths * usd_per_ths_month;
+            cost += n * generation.power_w / W_PER_KW * hours * params.self_mining_power_price_usd_per_kwh;
+        }
+        self.cash_usd += revenue - cost;
+        self.flows.self_mining_revenue_usd += revenue;
+        self.flows.self_mining_power_cost_usd += cost;
+        cost
+    }
+
+    /// Puts part of the free stock that would sell below cost (at `market_price_usd`) to self-mining.
+    pub fn self_mine_unsold(&mut self, params: &ManufacturerParams, market_price_usd: &[f64]) {
+        for (g, &price) in market_price_usd.iter().enumerate() {
+            if self.stock[g].units == 0 || price >= Manufacturer::unit_cost_usd(params, g) {
+                continue;
+            }
+            let free = self.free_stock_units(g);
+            let n = floor_units(units_f64(free) * params.strategy.self_mine_share_per_month);
+            if n == 0 {
+                continue;
+            }
+            self.stock[g].take(n);
+            self.self_mining_units[g] += n;
+            self.flows.units_self_mined += n;
+        }
+    }
+
+    /// Scraps the stock of superseded generations worth no more than scrap (`realisable_usd` per unit).
+    pub fn scrap_ageing(
+        &mut self,
+        params: &ManufacturerParams,
+        realisable_usd: &[f64],
+        scrap_usd_per_unit: f64,
+        month_offset: i64,
+    ) {
+        let scrap = scrap_usd_per_unit;
+        for (g, &value) in realisable_usd.iter().enumerate() {
+            if self.stock[g].units == 0
+                || !Manufacturer::is_ageing(params, g, month_offset)
+                || value > scrap * (1.0 + 1e-9)
+            {
+                continue;
+            }
+            let n = self.stock[g].units;
+            self.stock[g].take(n);
+            let proceeds = units_f64(n) * scrap;
+            self.cash_usd += proceeds;
+            self.flows.scrap_proceeds_usd += proceeds;
+            self.flows.units_scrapped += n;
+        }
+    }
+
+    /// Books a month's fixed costs and interest on credit drawn.
+    pub fn pay_fixed_costs(&mut self, params: &ManufacturerParams) {
+        let cut = if self.distressed {
+            params.distress_cost_cut_share
+        } else {
+            0.0
+        };
+        // Part of the cost base follows the output plan: staff and programmes shrink with a slump.
+        let utilisation = if params.capacity_units_per_month > 0 {
+            (self.planned_units as f64 / params.capacity_units_per_month as f64).min(1.0)
+        } else {
+            0.0
+        };
+        let scale = 1.0 - params.variable_cost_share * (1.0 - utilisation);
+        let opex = (params.fixed_opex_usd_per_month + params.rnd_usd_per_month) * scale * (1.0 - cut);
+        self.cash_usd -= opex;
+        self.flows.opex_usd += opex;
+        let interest = self.credit_used_usd() * params.credit_interest_rate_per_month;
+        self.cash_usd -= interest;
+        self.flows.interest_usd += interest;
+    }
+
+    /// Writes stock down to what it would fetch; returns nothing, books the write-down.
+    pub fn write_down(&mut self, market_value_usd: &[f64]) {
+        for (g, stock) in self.stock.iter_mut().enumerate() {
+            if stock.units == 0 {
+                continue;
+            }
+            let value = units_f64(stock.units) * market_value_usd[g].max(0.0);
+            if stock.book_value_usd > value {
+                self.flows.writedowns_usd += stock.book_value_usd - value;
+                stock.book_value_usd = value;
+            }
+        }
+    }
+
+    /// Whether cash is below the credit line: distress cuts costs and stops wafer orders and futures.
+    /// Returns the new state when it changed this month.
+    pub fn update_distress(&mut self) -> Option<bool> {
+        let in_distress = self.cash_usd < -self.credit_line_usd;
+        if in_distress == self.distressed {
+            return None;
+        }
+        self.distressed = in_distress;
+        Some(in_distress)
+    }
+
+    /// Adds the month's flows to the path's tallies.
+    pub fn roll_up_month(&mut self) {
+        let f = &self.flows;
+        let t = &mut self.totals;
+        t.revenue_usd += f.revenue_usd;
+        t.cogs_usd += f.cogs_usd;
+        t.writedowns_usd += f.writedowns_usd;
+        t.prepayments_forfeited_usd += f.prepayments_forfeited_usd;
+        t.units_sold += f.units_delivered + f.units_sold_spot + f.units_sold_dealers;
+        t.units_walked += f.units_walked_away;
+        t.units_due_resolved += f.units_walked_away + f.units_delivered;
+        t.units_produced += f.units_produced;
+        t.units_delivered += f.units_delivered;
+        t.units_sold_spot += f.units_sold_spot;
+        t.units_sold_dealers += f.units_sold_dealers;
+        t.units_self_mined += f.units_self_mined;
+        t.units_scrapped += f.units_scrapped;
+        t.units_recovered += f.units_recovered;
+        t.prepayments_received_usd += f.prepayments_received_usd;
+        t.prepayments_applied_usd += f.prepayments_applied_usd;
+        t.prepayments_refunded_usd += f.refunds_paid_usd;
+    }
+}

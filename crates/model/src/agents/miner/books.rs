@@ -1,0 +1,210 @@
+//! Each miners' segment's books: cash (negative while drawing on credit), what it owes and has prepaid on
+//! futures, and the month's recorded flows.
+//!
+//! Cash and flows change only through the methods here, each moving the balance and recording the flow
+//! that explains it together, so the money check (cash change = recorded flows) holds by construction. The
+//! halves a seller's two-sided posting calls (`pay_spot`, `pay_prepayment`, ...) are crate-visible for that
+//! purpose only; phases call the seller's posting.
+
+/// A segment's money.
+#[derive(Clone, Debug, Default)]
+pub struct SegmentBooks {
+    cash_usd: f64,
+    pub credit_line_usd: f64,
+    /// Futures balances the segment still owes at delivery.
+    committed_balance_usd: f64,
+    /// Prepayments paid on futures not yet delivered.
+    prepaid_outstanding_usd: f64,
+    flows: SegmentFlows,
+}
+
+/// A segment's cash movements in one month (and the prepayments it forfeited, which move no cash).
+#[derive(Clone, Debug, Default)]
+pub struct SegmentFlows {
+    pub revenue_usd: f64,
+    pub power_cost_usd: f64,
+    pub spot_purchases_usd: f64,
+    pub prepayments_paid_usd: f64,
+    pub balances_paid_usd: f64,
+    pub refunds_received_usd: f64,
+    pub duties_paid_usd: f64,
+    pub relocation_paid_usd: f64,
+    pub inflow_usd: f64,
+    pub sale_proceeds_usd: f64,
+    pub takeover_paid_usd: f64,
+    pub interest_usd: f64,
+    pub prepayments_forfeited_usd: f64,
+}
+
+impl SegmentFlows {
+    pub fn net_cash_usd(&self) -> f64 {
+        self.revenue_usd
+            - self.power_cost_usd
+            - self.spot_purchases_usd
+            - self.prepayments_paid_usd
+            - self.balances_paid_usd
+            + self.refunds_received_usd
+            - self.duties_paid_usd
+            - self.relocation_paid_usd
+            + self.inflow_usd
+            + self.sale_proceeds_usd
+            - self.takeover_paid_usd
+            - self.interest_usd
+    }
+
+    /// The sum of the sizes of the month's cash flows, which bounds the rounding in `net_cash_usd`.
+    pub fn gross_usd(&self) -> f64 {
+        self.revenue_usd.abs()
+            + self.power_cost_usd.abs()
+            + self.spot_purchases_usd.abs()
+            + self.prepayments_paid_usd.abs()
+            + self.balances_paid_usd.abs()
+            + self.refunds_received_usd.abs()
+            + self.duties_paid_usd.abs()
+            + self.relocation_paid_usd.abs()
+            + self.inflow_usd.abs()
+            + self.sale_proceeds_usd.abs()
+            + self.takeover_paid_usd.abs()
+            + self.interest_usd.abs()
+    }
+}
+
+impl SegmentBooks {
+    pub fn new(cash_usd: f64, credit_line_usd: f64) -> SegmentBooks {
+        SegmentBooks {
+            cash_usd,
+            credit_line_usd,
+            ..SegmentBooks::default()
+        }
+    }
+
+    pub fn cash_usd(&self) -> f64 {
+        self.cash_usd
+    }
+
+    pub fn flows(&self) -> &SegmentFlows {
+        &self.flows
+    }
+
+    /// Clears the month's flows.
+    pub fn open_month(&mut self) {
+        self.flows = SegmentFlows::default();
+    }
+
+    /// Funds the segment can still commit: cash plus unused credit, less balances it already owes.
+    pub fn available_usd(&self) -> f64 {
+        (self.cash_usd + self.credit_line_usd - self.committed_balance_usd).max(0.0)
+    }
+
+    /// Cash plus unused credit, without netting future commitments (what it can pay today).
+    pub fn liquidity_usd(&self) -> f64 {
+        (self.cash_usd + self.credit_line_usd).max(0.0)
+    }
+
+    /// A cohort's month of mining: its share of the revenue in, its power bill out.
+    #[inline]
+    pub fn book_mining(&mut self, revenue_usd: f64, power_cost_usd: f64) {
+        self.cash_usd += revenue_usd - power_cost_usd;
+        self.flows.revenue_usd += revenue_usd;
+        self.flows.power_cost_usd += power_cost_usd;
+    }
+
+    /// New money from outside (retail inflow in bull regimes).
+    pub fn receive_inflow(&mut self, inflow_usd: f64) {
+        self.cash_usd += inflow_usd;
+        self.flows.inflow_usd += inflow_usd;
+    }
+
+    /// Interest on credit drawn.
+    pub fn pay_interest(&mut self, rate_per_month: f64) {
+        let interest = (-self.cash_usd).max(0.0) * rate_per_month;
+        self.cash_usd -= interest;
+        self.flows.interest_usd += interest;
+    }
+
+    /// Moving machines stopped by a ban to new sites.
+    pub fn pay_relocation(&mut self, cost_usd: f64) {
+        self.cash_usd -= cost_usd;
+        self.flows.relocation_paid_usd += cost_usd;
+    }
+
+    /// Machines sold outside the simulated regions or scrapped.
+    pub fn receive_sale_proceeds(&mut self, proceeds_usd: f64) {
+        self.cash_usd += proceeds_usd;
+        self.flows.sale_proceeds_usd += proceeds_usd;
+    }
+
+    /// Two-sided: this segment takes over machines from `seller` (the other segment), paying `paid_usd`.
+    pub fn take_over_from(&mut self, seller: &mut SegmentBooks, paid_usd: f64) {
+        self.cash_usd -= paid_usd;
+        self.flows.takeover_paid_usd += paid_usd;
+        seller.receive_sale_proceeds(paid_usd);
+    }
+
+    // The buyer's halves of the sellers' two-sided postings.
+
+    /// Pays for machines bought spot: `value_usd` to the seller and `duty_usd` at the border.
+    pub(crate) fn pay_spot(&mut self, value_usd: f64, duty_usd: f64) {
+        self.cash_usd -= value_usd + duty_usd;
+        self.flows.spot_purchases_usd += value_usd;
+        self.flows.duties_paid_usd += duty_usd;
+    }
+
+    /// Signs futures: pays the prepayment now and owes `balance_owed_usd` at delivery.
+    pub(crate) fn pay_prepayment(&mut self, prepayment_usd: f64, balance_owed_usd: f64) {
+        self.cash_usd -= prepayment_usd;
+        self.flows.prepayments_paid_usd += prepayment_usd;
+        self.committed_balance_usd += balance_owed_usd;
+        self.prepaid_outstanding_usd += prepayment_usd;
+    }
+
+    /// Takes delivery of futures: pays the balance and the duty; the prepayment `prepaid_applied_usd` is used up.
+    pub(crate) fn pay_balance(&mut self, balance_usd: f64, duty_usd: f64, prepaid_applied_usd: f64) {
+        self.cash_usd -= balance_usd + duty_usd;
+        self.flows.balances_paid_usd += balance_usd;
+        self.flows.duties_paid_usd += duty_usd;
+        self.committed_balance_usd -= balance_usd;
+        self.prepaid_outstanding_usd -= prepaid_applied_usd;
+    }
+
+    /// Walks away from futures units: the prepayment is lost and the balance no longer owed. No cash moves.
+    pub(crate) fn forfeit_prepayment(&mut self, forfeited_usd: f64, balance_released_usd: f64) {
+        self.prepaid_outstanding_usd -= forfeited_usd;
+        self.committed_balance_usd -= balance_released_usd;
+        self.flows.prepayments_forfeited_usd += forfeited_usd;
+    }
+
+    /// A cancelled contract's prepayment comes back and its balance is no longer owed.
+    pub(crate) fn receive_refund(&mut self, refund_usd: f64, balance_released_usd: f64) {
+        self.cash_usd += refund_usd;
+        self.flows.refunds_received_usd += refund_usd;
+        self.prepaid_outstanding_usd -= refund_usd;
+        self.committed_balance_usd -= balance_released_usd;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The money check of `crate::invariants`: the cash change equals the recorded flows.
+    pub(crate) fn assert_cash_matches_flows(books: &SegmentBooks, cash_open_usd: f64) {
+        let change = books.cash_usd() - cash_open_usd;
+        assert!(
+            (change - books.flows().net_cash_usd()).abs() < 1e-9,
+            "segment cash change {change} != flows {}",
+            books.flows().net_cash_usd()
+        );
+    }
+
+    #[test]
+    fn a_takeover_moves_the_price_from_buyer_to_seller_and_both_books_record_it() {
+        let (mut buyer, mut seller) = (SegmentBooks::new(1_000.0, 0.0), SegmentBooks::new(-50.0, 100.0));
+        buyer.take_over_from(&mut seller, 300.0);
+        assert_eq!((buyer.cash_usd(), seller.cash_usd()), (700.0, 250.0));
+        assert_eq!(buyer.flows().takeover_paid_usd, 300.0);
+        assert_eq!(seller.flows().sale_proceeds_usd, 300.0);
+        assert_cash_matches_flows(&buyer, 1_000.0);
+        assert_cash_matches_flows(&seller, -50.0);
+    }
+}

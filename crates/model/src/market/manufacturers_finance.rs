@@ -1,0 +1,43 @@
+//! Phase 10, manufacturers' finance: self-mining of stock that would sell below cost, write-downs and
+//! scrapping, fixed costs and interest, the wafer order for month `t + L`, distress, and the month's flows
+//! rolled up into the path's tallies. Each step is the manufacturer's own (`crate::agents::manufacturer`);
+//! this phase runs them in order and records distress events.
+
+use crate::record::{EventKind, Subject};
+use crate::world::World;
+
+/// Runs every manufacturer's month of finance.
+pub fn manufacturers_finance(w: &mut World) {
+    let params = w.params;
+    let month = w.month;
+    let month_offset = w.month_offset();
+    let scrap = params.secondary_market.scrap_value_usd_per_unit;
+    for (m_idx, mp) in params.manufacturers.iter().enumerate() {
+        let m = &mut w.manufacturers[m_idx];
+        let market_price = &w.market_price_usd[m_idx];
+        if mp.strategy.self_mine {
+            m.self_mine_unsold(mp, market_price);
+        }
+        let realisable = &mut w.scratch.realisable_usd;
+        realisable.clear();
+        realisable.extend(market_price.iter().map(|&p| p.max(scrap)));
+        m.write_down(realisable);
+        m.scrap_ageing(mp, realisable, scrap, month_offset);
+        m.pay_fixed_costs(mp);
+        m.order_wafers(mp, month, month_offset);
+        if let Some(in_distress) = m.update_distress() {
+            let kind = if in_distress {
+                EventKind::DistressStarted
+            } else {
+                EventKind::DistressEnded
+            };
+            let cash = m.cash_usd();
+            if let Some(row) = w.event(kind, Subject::Manufacturer(m_idx)) {
+                row.amount_usd = cash;
+                row.value = cash;
+                row.value_unit = "usd";
+            }
+        }
+        w.manufacturers[m_idx].roll_up_month();
+    }
+}

@@ -1,0 +1,451 @@
+//! Phase 8, buyers: key accounts, then retail, spend a budget set by their funds and the best payback on
+//! offer, part as futures (shrunk by the terms), the rest spot from dealers, manufacturers or the open
+//! market; purchases ship to regions by expected margin.
+//!
+//! Where every region sees the same landed prices, each fill is settled once and its units shared over the
+//! regions; otherwise each region buys in its own pass. A fill is settled through the seller's two-sided
+//! postings (`Manufacturer::receive_prepayment`, `Manufacturer::sell_spot`, `Dealer::sell_spot`), which
+//! book the buying segment's side too.
+
+use crate::agents::manufacturer::Manufacturer;
+use crate::agents::manufacturer::futures::ContractTerms;
+use crate::market::hardware::{appetite_share, payback_months};
+use crate::market::offers::{Offer, Source, allocate, choice_weight, spot_offer};
+use crate::math::{apportion, units_f64};
+use crate::params::{Params, Segment};
+use crate::record::{EventKind, Subject};
+use crate::units::{Month, W_PER_MW};
+use crate::world::{Scratch, World, newest_released_generation, reference_profit_usd};
+
+/// The buffers the month's purchases work in, taken out of the world's scratch for the phase and handed
+/// back at its end, so nothing allocates once they have grown.
+#[derive(Default)]
+struct Buffers {
+    offers: Vec<Offer>,
+    choice_weights: Vec<f64>,
+    used_mw: Vec<f64>,
+    region_budgets: Vec<f64>,
+    region_offers: Vec<Offer>,
+    region_offer_base: Vec<usize>,
+    parts: Vec<u64>,
+    destinations: Vec<(usize, u64)>,
+}
+
+impl Buffers {
+    fn take(scratch: &mut Scratch) -> Buffers {
+        Buffers {
+            offers: std::mem::take(&mut scratch.offers),
+            choice_weights: std::mem::take(&mut scratch.choice_weights),
+            used_mw: std::mem::take(&mut scratch.used_mw),
+            region_budgets: std::mem::take(&mut scratch.region_budgets),
+            region_offers: std::mem::take(&mut scratch.region_offers),
+            region_offer_base: std::mem::take(&mut scratch.region_offer_base),
+            parts: std::mem::take(&mut scratch.region_parts),
+            destinations: std::mem::take(&mut scratch.destinations),
+        }
+    }
+
+    fn put_back(self, scratch: &mut Scratch) {
+        scratch.offers = self.offers;
+        scratch.choice_weights = self.choice_weights;
+        scratch.used_mw = self.used_mw;
+        scratch.region_budgets = self.region_budgets;
+        scratch.region_offers = self.region_offers;
+        scratch.region_offer_base = self.region_offer_base;
+        scratch.region_parts = self.parts;
+        scratch.destinations = self.destinations;
+    }
+}
+
+/// Key accounts, then retail, spend a budget set by their funds and the best payback on offer:
+/// part as futures (shrunk by the terms), the rest spot from dealers, manufacturers or the open market.
+pub fn buyers_purchase(w: &mut World) {
+    let params = w.params;
+    let installed_ths = w.fleet.installed_ths(&params.generations)
+        + w.manufacturers
+            .iter()
+            .map(|m| {
+                m.self_mining_units
+                    .iter()
+                    .zip(&params.generations)
+                    .map(|(&n, g)| units_f64(n) * g.hashrate_ths)
+                    .sum::<f64>()
+            })
+            .sum::<f64>();
+    let mut b = Buffers::take(&mut w.scratch);
+    w.used_mw_for_decisions(&mut b.used_mw);
+    let mut dealer_demand_units = 0.0;
+    // Where every region sees the same landed prices and room is unlimited, buying region by region
+    // gives the same result as buying once and sharing the machines out by the regions' weights.
+    // Neither changes during the month's purchases.
+    let uniform = !w.regions.any_limited() && !w.regions.any_tariff() && !any_local_assembly(params);
+    for segment in Segment::ALL {
+        b.offers.clear();
+        collect_offers(w, segment, &mut b.offers);
+        let Some((budget, best_offer)) = segment_budget(w, segment, &b.offers, installed_ths) else {
+            continue;
+        };
+        // Where the machines will go: regions weighted by the segment's footprint, spare capacity and margin.
+        if !set_region_budgets(w, segment, budget, &best_offer, &mut b) {
+            continue;
+        }
+        let mut liquidity = w.segments[segment.idx()].liquidity_usd();
+        let n_passes = if uniform { 1 } else { params.regions.len() };
+        let total_budget: f64 = b.region_budgets.iter().sum();
+        for r in 0..n_passes {
+            let region_budget = if uniform { total_budget } else { b.region_budgets[r] };
+            if region_budget <= 0.0 {
+                continue;
+            }
+            let pass = Pass {
+                segment,
+                region_idx: r,
+                uniform,
+                region_budget,
+            };
+            buy_in_region(w, pass, &mut liquidity, &mut b, &mut dealer_demand_units);
+        }
+    }
+    w.dealer
+        .note_demand(dealer_demand_units, params.dealers.demand_smoothing_share);
+    b.offers.clear();
+    b.put_back(&mut w.scratch);
+}
+
+/// Whether any manufacturer assembles locally somewhere (landed prices then differ by region).
+fn any_local_assembly(params: &Params) -> bool {
+    params
+        .manufacturers
+        .iter()
+        .any(|m| !m.local_assembly_region_idxs.is_empty())
+}
+
+/// Everything on offer to a segment this month: each manufacturer's futures, then spot from manufacturers,
+/// dealers and (with no manufacturers) the open market. Futures come first, which the passes rely on.
+fn collect_offers(w: &World, segment: Segment, offers: &mut Vec<Offer>) {
+    let params = w.params;
+    let month_offset = w.month_offset();
+    let hp = w.revenue_usd_per_th_day;
+    for (m_idx, (m, mp)) in w.manufacturers.iter().zip(&params.manufacturers).enumerate() {
+        let strategy = &mp.strategy;
+        let available = m.futures_offer_units.saturating_sub(m.futures_signed_units);
+        if m.distressed || available == 0 {
+            continue;
+        }
+        let arrival = month_offset + strategy.wafer_lead_months as i64;
+        let g = mp.roadmap[Manufacturer::current_roadmap_idx(mp, arrival)].generation_idx;
+        let price = m.futures_price_usd[g];
+        if price <= 0.0 {
+            continue;
+        }
+        let profit = reference_profit_usd(params, g, hp);
+        let demand_factor = w.terms_demand_factor[m_idx][segment.idx()];
+        offers.push(Offer {
+            source: Source::Manufacturer(m_idx),
+            futures: true,
+            generation_idx: g,
+            unit_price_usd: price,
+            duty_per_unit_usd: 0.0,
+            payback_months: payback_months(price, profit),
+            units_available: available,
+            cash_share_now: strategy.prepay_share,
+            demand_factor,
+            units_filled: 0,
+        });
+    }
+    for (m_idx, m) in w.manufacturers.iter().enumerate() {
+        for g in 0..params.generations.len() {
+            let price = m.spot_price_usd[g];
+            if price <= 0.0 || m.stock[g].units == 0 {
+                continue;
+            }
+            let free = m.free_stock_units(g);
+            if free == 0 {
+                continue;
+            }
+            let profit = reference_profit_usd(params, g, hp);
+            offers.push(spot_offer(Source::Manufacturer(m_idx), g, price, profit, free));
+        }
+    }
+    for g in 0..params.generations.len() {
+        let units = w.dealer.stock[g].units;
+        let price = w.dealer.price_usd[g];
+        if units > 0 && price > 0.0 {
+            let profit = reference_profit_usd(params, g, hp);
+            offers.push(spot_offer(Source::Dealer, g, price, profit, units));
+        }
+    }
+    if params.manufacturers.is_empty() {
+        let g = newest_released_generation(params, w.month);
+        let price = params.generations[g].price_new_usd;
+        let profit = reference_profit_usd(params, g, hp);
+        offers.push(spot_offer(Source::OpenMarket, g, price, profit, u64::MAX / 4));
+    }
+}
+
+/// The segment's budget this month, from its funds, its appetite at the best payback on offer and the cap
+/// on growth, with the best offer; `None` when there is nothing to buy or nothing to spend.
+fn segment_budget(w: &World, segment: Segment, offers: &[Offer], installed_ths: f64) -> Option<(f64, Offer)> {
+    let params = w.params;
+    let sp = &params.segments[segment.idx()];
+    let best_payback = offers.iter().map(|o| o.payback_months).fold(f64::INFINITY, f64::min);
+    let appetite = appetite_share(best_payback, sp.full_appetite_payback_months, sp.max_payback_months);
+    let books = &w.segments[segment.idx()];
+    let mut budget = books.available_usd() * sp.max_spend_share_per_month * appetite;
+    let best_usd_per_th = offers
+        .iter()
+        .map(|o| o.unit_price_usd / params.generations[o.generation_idx].hashrate_ths)
+        .fold(f64::INFINITY, f64::min);
+    if best_usd_per_th.is_finite() {
+        let cap_usd = sp.max_growth_share_of_network_per_month * installed_ths * best_usd_per_th;
+        budget = budget.min(cap_usd);
+    }
+    let best_offer = offers
+        .iter()
+        .min_by(|a, b| a.payback_months.total_cmp(&b.payback_months))
+        .copied()?;
+    if budget.is_nan() || budget <= 0.0 {
+        return None;
+    }
+    Some((budget, best_offer))
+}
+
+/// Splits the segment's budget over the regions by their weights for the best offer's generation, each
+/// capped by what the region's spare capacity can host. Returns false when no region takes machines.
+fn set_region_budgets(w: &World, segment: Segment, budget: f64, best_offer: &Offer, b: &mut Buffers) -> bool {
+    let params = w.params;
+    w.region_weights(segment, best_offer.generation_idx, &b.used_mw, &mut b.region_budgets);
+    let weight_sum: f64 = b.region_budgets.iter().sum();
+    if weight_sum <= 0.0 {
+        return false;
+    }
+    let best_generation = &params.generations[best_offer.generation_idx];
+    for (r, region_budget) in b.region_budgets.iter_mut().enumerate() {
+        *region_budget *= budget / weight_sum;
+        // No more than the region's spare capacity can host.
+        let headroom_mw = (w.regions.capacity_mw[r] - b.used_mw[r]).max(0.0);
+        if headroom_mw.is_finite() {
+            let units = headroom_mw * W_PER_MW / best_generation.power_w;
+            *region_budget = region_budget.min(units * best_offer.unit_price_usd);
+        }
+    }
+    true
+}
+
+/// One buying pass of a segment: in one region, or in all at once where prices are uniform.
+#[derive(Clone, Copy)]
+struct Pass {
+    segment: Segment,
+    region_idx: usize,
+    uniform: bool,
+    region_budget: f64,
+}
+
+/// A segment buys in one region (or everywhere, where prices are uniform): futures first, what they
+/// cannot take spilling over to spot, then every fill is settled and shipped.
+fn buy_in_region(w: &mut World, pass: Pass, liquidity: &mut f64, b: &mut Buffers, dealer_demand_units: &mut f64) {
+    let params = w.params;
+    let sp = &params.segments[pass.segment.idx()];
+    land_offers(w, pass, b);
+    let region_offers = &mut b.region_offers;
+    let n_futures = region_offers.iter().filter(|o| o.futures).count();
+    let best_payback = region_offers
+        .iter()
+        .map(|o| o.payback_months)
+        .fold(f64::INFINITY, f64::min);
+    let futures_budget = if n_futures > 0 {
+        pass.region_budget * sp.futures_preference_share
+    } else {
+        0.0
+    };
+    let mut spot_budget = pass.region_budget - futures_budget;
+    // Offers are built futures first, so the split below keeps them apart.
+    let (futures_offers, spot_offers) = region_offers.split_at_mut(n_futures);
+    if n_futures > 0 {
+        // The terms shrink how much buyers sign for; availability limits spill over to spot.
+        let (mut weights_sum, mut shrunk_sum) = (0.0, 0.0);
+        for o in futures_offers.iter() {
+            let weight = choice_weight(o, best_payback, sp.price_sensitivity);
+            weights_sum += weight;
+            shrunk_sum += weight * o.demand_factor;
+        }
+        let shrink = if weights_sum > 0.0 {
+            shrunk_sum / weights_sum
+        } else {
+            0.0
+        };
+        let unspent = allocate(
+            futures_budget * shrink,
+            liquidity,
+            sp.price_sensitivity,
+            futures_offers,
+            &mut b.choice_weights,
+        );
+        spot_budget += unspent.min(futures_budget);
+    }
+    if pass.segment == Segment::Retail {
+        let best_spot_price = spot_offers
+            .iter()
+            .map(|o| o.unit_price_usd)
+            .fold(f64::INFINITY, f64::min);
+        if best_spot_price.is_finite() && best_spot_price > 0.0 {
+            *dealer_demand_units += spot_budget / best_spot_price;
+        }
+    }
+    allocate(
+        spot_budget,
+        liquidity,
+        sp.price_sensitivity,
+        spot_offers,
+        &mut b.choice_weights,
+    );
+    settle_fills(w, pass, b);
+    if pass.uniform {
+        // The offers, filled, are the offers again.
+        std::mem::swap(&mut b.offers, &mut b.region_offers);
+    }
+}
+
+/// The month's offers landed in the pass's region: tariffs (or local assembly) raise the price. Where
+/// prices are uniform there is one pass, before any fill: the landed offers are the offers themselves.
+fn land_offers(w: &World, pass: Pass, b: &mut Buffers) {
+    let params = w.params;
+    let hp = w.revenue_usd_per_th_day;
+    b.region_offers.clear();
+    b.region_offer_base.clear();
+    if pass.uniform {
+        // The one pass works on the offers themselves (handed back after it), with nothing to copy.
+        debug_assert!(b.offers.iter().all(|o| o.units_filled == 0 && o.units_available > 0));
+        std::mem::swap(&mut b.offers, &mut b.region_offers);
+        return;
+    }
+    for (base_idx, o) in b.offers.iter().enumerate() {
+        let left = o.units_available - o.units_filled;
+        if left == 0 {
+            continue;
+        }
+        let duty_share = duty_share(w, o.source, pass.region_idx);
+        let landed = o.unit_price_usd * (1.0 + duty_share);
+        let profit = reference_profit_usd(params, o.generation_idx, hp);
+        b.region_offers.push(Offer {
+            unit_price_usd: landed,
+            duty_per_unit_usd: o.unit_price_usd * duty_share,
+            payback_months: payback_months(landed, profit),
+            units_available: left,
+            units_filled: 0,
+            ..*o
+        });
+        b.region_offer_base.push(base_idx);
+    }
+}
+
+/// The share added to a seller's price landed in region `r`: the import tariff on its origin, or the
+/// local-assembly uplift where it assembles locally. Dealers' stock is already landed.
+fn duty_share(w: &World, source: Source, r: usize) -> f64 {
+    match source {
+        Source::Manufacturer(m_idx) => {
+            let mp = &w.params.manufacturers[m_idx];
+            if mp.local_assembly_region_idxs.contains(&r) {
+                mp.local_assembly_uplift_share
+            } else {
+                w.regions.tariff_share(r, mp.origin_idx)
+            }
+        }
+        Source::Dealer | Source::OpenMarket => 0.0,
+    }
+}
+
+/// Settles every fill of the pass: where prices are uniform its units are shared over the regions by their
+/// budgets; otherwise they all go to the pass's region and come out of the offer's shared availability.
+fn settle_fills(w: &mut World, pass: Pass, b: &mut Buffers) {
+    let params = w.params;
+    let r = pass.region_idx;
+    for (i, o) in b.region_offers.iter().enumerate() {
+        if o.units_filled == 0 {
+            continue;
+        }
+        b.destinations.clear();
+        if pass.uniform {
+            // `apportion` sets every part: the buffer only needs the right length.
+            b.parts.resize(params.regions.len(), 0);
+            apportion(o.units_filled, &b.region_budgets, &mut b.parts);
+            b.destinations.extend(
+                b.parts
+                    .iter()
+                    .enumerate()
+                    .filter(|&(_, &n)| n > 0)
+                    .map(|(r, &n)| (r, n)),
+            );
+        } else {
+            // The fill comes out of the offer's shared availability.
+            b.offers[b.region_offer_base[i]].units_filled += o.units_filled;
+            b.used_mw[r] += units_f64(o.units_filled) * params.generations[o.generation_idx].power_w / W_PER_MW;
+            b.destinations.push((r, o.units_filled));
+        }
+        settle(w, pass.segment, o, &b.destinations);
+    }
+}
+
+/// Books a filled offer on both sides, once for the whole fill, and ships what was bought spot. The fill's
+/// units go to regions as `destinations` says ((region, units) pairs adding up to `units_filled`); a futures
+/// fill becomes one region part per destination of the month's contract with that segment.
+fn settle(w: &mut World, segment: Segment, o: &Offer, destinations: &[(usize, u64)]) {
+    let params = w.params;
+    let n = o.units_filled;
+    debug_assert_eq!(destinations.iter().map(|&(_, k)| k).sum::<u64>(), n);
+    // The seller gets its price; the duty (landed price minus price) goes to the border.
+    let seller_price = o.unit_price_usd - o.duty_per_unit_usd;
+    let value = units_f64(n) * seller_price;
+    let duty = units_f64(n) * o.duty_per_unit_usd;
+    let g = o.generation_idx;
+    if o.futures {
+        if let Source::Manufacturer(m_idx) = o.source {
+            sign_futures(w, segment, m_idx, o, destinations);
+        }
+        return;
+    }
+    let books = &mut w.segments[segment.idx()];
+    match o.source {
+        Source::Manufacturer(m_idx) => w.manufacturers[m_idx].sell_spot(books, g, n, value, duty),
+        Source::Dealer => w.dealer.sell_spot(books, g, n, value, duty),
+        // The open market is outside the model: only the buyer's side is booked.
+        Source::OpenMarket => books.pay_spot(value, duty),
+    }
+    for &(region_idx, k) in destinations {
+        w.fleet.ship_to_region(&params.segments, segment, region_idx, g, k);
+    }
+}
+
+/// A futures fill joins the month's contract of the manufacturer with the segment (opened by the month's
+/// first fill), and the buyer pays the prepayment.
+fn sign_futures(w: &mut World, segment: Segment, m_idx: usize, o: &Offer, destinations: &[(usize, u64)]) {
+    let params = w.params;
+    let month = w.month;
+    let n = o.units_filled;
+    let seller_price = o.unit_price_usd - o.duty_per_unit_usd;
+    let value = units_f64(n) * seller_price;
+    let strategy = &params.manufacturers[m_idx].strategy;
+    let prepaid_per_unit = seller_price * strategy.prepay_share;
+    let prepayment = units_f64(n) * prepaid_per_unit;
+    let terms = ContractTerms {
+        buyer: segment,
+        generation_idx: o.generation_idx,
+        signed: month,
+        first_delivery: Month(month.0 + strategy.wafer_lead_months),
+        n_batches: strategy.delivery_months.max(1),
+        unit_price_usd: seller_price,
+        prepaid_per_unit_usd: prepaid_per_unit,
+    };
+    let m = &mut w.manufacturers[m_idx];
+    m.add_to_month_contract(terms, destinations, o.duty_per_unit_usd, params.regions.len());
+    m.receive_prepayment(&mut w.segments[segment.idx()], n, prepayment, value - prepayment);
+    for &(region_idx, k) in destinations {
+        if let Some(row) = w.event(EventKind::ContractSigned, Subject::Manufacturer(m_idx)) {
+            row.units = k;
+            row.amount_usd = k as f64 * seller_price;
+            row.value = strategy.prepay_share;
+            row.value_unit = "prepay_share";
+            row.region_idx = Some(region_idx);
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! The path's tallies kept month by month and its end-of-horizon summary.
+
+use crate::market::network::{SATS_PER_BTC, issued_sats_before};
+use crate::params::Regime;
+use crate::record::{ManufacturerOutcome, NetworkSummary, PathSummary, Violation};
+use crate::units::THS_PER_EHS;
+use crate::world::World;
+
+impl World<'_> {
+    /// Notes the month's running hashrate and regime, and each manufacturer's cash, in the path's tallies.
+    pub(crate) fn track_path(&mut self, hashrate_ths: f64) {
+        self.tallies.peak_hashrate_ths = self.tallies.peak_hashrate_ths.max(hashrate_ths);
+        if self.tallies.peak_hashrate_ths > 0.0 {
+            let drawdown = 1.0 - hashrate_ths / self.tallies.peak_hashrate_ths;
+            self.tallies.max_drawdown_share = self.tallies.max_drawdown_share.max(drawdown);
+        }
+        self.tallies.min_hashrate_ths = self.tallies.min_hashrate_ths.min(hashrate_ths);
+        self.tallies.last_hashrate_ths = hashrate_ths;
+        if self.price.regime == Regime::Bull {
+            self.tallies.months_in_bull += 1;
+        }
+        for m in &mut self.manufacturers {
+            m.track_cash(self.month);
+        }
+    }
+
+    /// The path's end-of-horizon figures.
+    pub fn summary(&self, violation: Option<Violation>) -> PathSummary {
+        let total_units_sold: u64 = self.manufacturers.iter().map(|m| m.totals().units_sold).sum();
+        let manufacturers = self
+            .manufacturers
+            .iter()
+            .enumerate()
+            .map(|(manufacturer_idx, m)| {
+                let t = m.totals();
+                ManufacturerOutcome {
+                    manufacturer_idx,
+                    min_cash_usd: t.min_cash_usd,
+                    min_cash_month: t.min_cash_month,
+                    end_cash_usd: m.cash_usd(),
+                    cash_below_zero: t.cash_below_zero,
+                    distressed: t.distressed_ever,
+                    revenue_usd: t.revenue_usd,
+                    gross_margin_usd: t.revenue_usd + t.prepayments_forfeited_usd - t.cogs_usd - t.writedowns_usd,
+                    units_sold: t.units_sold,
+                    walk_away_rate: if t.units_due_resolved > 0 {
+                        t.units_walked as f64 / t.units_due_resolved as f64
+                    } else {
+                        0.0
+                    },
+                    prepayments_forfeited_usd: t.prepayments_forfeited_usd,
+                    writedowns_usd: t.writedowns_usd,
+                    market_share: if total_units_sold > 0 {
+                        t.units_sold as f64 / total_units_sold as f64
+                    } else {
+                        0.0
+                    },
+                }
+            })
+            .collect();
+        PathSummary {
+            path_idx: self.path_idx,
+            n_months: self.month.0,
+            network: NetworkSummary {
+                end_price_usd: self.price.price_usd(),
+                end_hashrate_ehs: self.tallies.last_hashrate_ths / THS_PER_EHS,
+                end_difficulty: self.network.difficulty,
+                end_block_height: self.network.height,
+                total_issued_btc: (issued_sats_before(self.network.height)
+                    - issued_sats_before(self.tallies.start_height)) as f64
+                    / SATS_PER_BTC as f64,
+                max_hashrate_drawdown_share: self.tallies.max_drawdown_share,
+                min_hashrate_ehs: if self.tallies.min_hashrate_ths.is_finite() {
+                    self.tallies.min_hashrate_ths / THS_PER_EHS
+                } else {
+                    0.0
+                },
+                n_halvings: self.tallies.n_halvings,
+                n_retargets: self.tallies.n_retargets,
+                months_in_bull: self.tallies.months_in_bull,
+                miners_end_cash_usd: self.segments.iter().map(|s| s.cash_usd()).sum(),
+            },
+            manufacturers,
+            violation,
+        }
+    }
+}
