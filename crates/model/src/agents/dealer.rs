@@ -375,3 +375,142 @@ pub struct InstallmentTerms {
     pub down_payment_share: f64,
     pub n_months: u32,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agents::manufacturer::books::tests::{assert_manufacturer_cash_matches_flows, manufacturer_with_stock};
+    use crate::agents::miner::books::tests::assert_cash_matches_flows;
+
+    fn dealer() -> Dealer {
+        Dealer::new(1e6, 0.0, crate::fixtures::small().generations.len())
+    }
+
+    /// The money check of `crate::invariants`: the cash change equals the recorded flows.
+    fn assert_dealer_cash_matches_flows(d: &Dealer, cash_open_usd: f64) {
+        let change = d.cash_usd() - cash_open_usd;
+        let net = d.flows().net_cash_usd();
+        assert!(
+            (change - net).abs() < 1e-9,
+            "dealer cash change {change} != flows {net}"
+        );
+    }
+
+    const TERMS: InstallmentTerms = InstallmentTerms {
+        wholesale_usd: 2_500.0,
+        down_payment_share: 0.2,
+        n_months: 4,
+    };
+
+    #[test]
+    fn buying_spot_moves_the_price_to_the_manufacturer_and_the_machines_to_the_dealer() {
+        let (mut d, mut m) = (dealer(), manufacturer_with_stock());
+        let m_open = m.cash_usd();
+        d.buy_spot(&mut m, 0, 10, 25_000.0);
+        assert_eq!(d.cash_usd(), 1e6 - 25_000.0);
+        assert_eq!(m.cash_usd() - m_open, 25_000.0);
+        assert_eq!(
+            (d.stock[0].units, d.stock[0].book_value_usd, m.stock[0].units),
+            (10, 25_000.0, 90)
+        );
+        assert_eq!(
+            (
+                d.flows().purchases_usd,
+                d.flows().units_bought_spot,
+                d.totals().units_in
+            ),
+            (25_000.0, 10, 10)
+        );
+        let f = m.flows();
+        assert_eq!(
+            (f.spot_sales_cash_usd, f.revenue_usd, f.cogs_usd),
+            (25_000.0, 25_000.0, 20_000.0)
+        );
+        assert_eq!(f.units_sold_dealers, 10);
+        assert_dealer_cash_matches_flows(&d, 1e6);
+        assert_manufacturer_cash_matches_flows(&m, m_open);
+    }
+
+    #[test]
+    fn buying_on_installment_pays_the_down_payment_and_owes_the_rest() {
+        let (mut d, mut m) = (dealer(), manufacturer_with_stock());
+        let m_open = m.cash_usd();
+        let value = d.buy_on_installment(&mut m, 0, 0, 10, TERMS);
+        assert_eq!(value, 25_000.0);
+        assert_eq!(d.cash_usd(), 1e6 - 5_000.0);
+        assert_eq!(m.cash_usd() - m_open, 5_000.0);
+        let inst = &d.installments[0];
+        assert_eq!(
+            (inst.balance_usd, inst.payment_usd, inst.months_left),
+            (20_000.0, 5_000.0, 4)
+        );
+        assert_eq!(
+            (d.flows().down_payments_usd, d.flows().units_bought_installment),
+            (5_000.0, 10)
+        );
+        let f = m.flows();
+        assert_eq!(
+            (f.dealer_down_payments_usd, f.revenue_usd, f.units_sold_dealers),
+            (5_000.0, 25_000.0, 10)
+        );
+        assert_dealer_cash_matches_flows(&d, 1e6);
+        assert_manufacturer_cash_matches_flows(&m, m_open);
+    }
+
+    #[test]
+    fn an_installment_moves_from_dealer_to_manufacturer() {
+        let (mut d, mut m) = (dealer(), manufacturer_with_stock());
+        let m_open = m.cash_usd();
+        d.pay_installment(&mut m, 5_000.0);
+        assert_eq!(d.cash_usd(), 1e6 - 5_000.0);
+        assert_eq!(m.cash_usd() - m_open, 5_000.0);
+        assert_eq!(d.flows().installments_paid_usd, 5_000.0);
+        assert_eq!(m.flows().installments_collected_usd, 5_000.0);
+        assert_dealer_cash_matches_flows(&d, 1e6);
+        assert_manufacturer_cash_matches_flows(&m, m_open);
+    }
+
+    #[test]
+    fn a_default_returns_the_machines_held_and_writes_off_the_rest() {
+        let (mut d, mut m) = (dealer(), manufacturer_with_stock());
+        d.buy_on_installment(&mut m, 0, 0, 10, TERMS);
+        let (d_open, m_open) = (d.cash_usd(), m.cash_usd());
+        d.open_month();
+        m.open_month();
+        let inst = d.installments.swap_remove(0);
+        d.default_on_installment(&mut m, &inst, 10, 15_000.0);
+        assert_eq!((d.cash_usd(), m.cash_usd()), (d_open, m_open));
+        assert_eq!((d.stock[0].units, m.stock[0].units), (0, 100));
+        assert_eq!((m.flows().units_recovered, m.flows().bad_debt_usd), (10, 5_000.0));
+        let f = d.flows();
+        assert_eq!(
+            (f.units_returned, f.n_defaults, f.defaulted_balance_usd),
+            (10, 1, 20_000.0)
+        );
+        assert_dealer_cash_matches_flows(&d, d_open);
+        assert_manufacturer_cash_matches_flows(&m, m_open);
+    }
+
+    #[test]
+    fn a_dealer_spot_sale_moves_the_price_to_the_dealer_and_the_duty_to_the_border() {
+        let (mut d, mut m) = (dealer(), manufacturer_with_stock());
+        d.buy_spot(&mut m, 0, 10, 25_000.0);
+        let d_open = d.cash_usd();
+        d.open_month();
+        let mut buyer = SegmentBooks::new(1e6, 0.0);
+        d.sell_spot(&mut buyer, 0, 4, 12_000.0, 1_200.0);
+        assert_eq!(d.cash_usd() - d_open, 12_000.0);
+        assert_eq!(buyer.cash_usd(), 1e6 - 13_200.0);
+        let f = d.flows();
+        assert_eq!(
+            (f.sales_usd, f.cogs_usd, f.units_sold, d.totals().units_sold),
+            (12_000.0, 10_000.0, 4, 4)
+        );
+        assert_eq!(
+            (buyer.flows().spot_purchases_usd, buyer.flows().duties_paid_usd),
+            (12_000.0, 1_200.0)
+        );
+        assert_dealer_cash_matches_flows(&d, d_open);
+        assert_cash_matches_flows(&buyer, 1e6);
+    }
+}

@@ -407,3 +407,127 @@ impl Manufacturer {
         t.prepayments_refunded_usd += f.refunds_paid_usd;
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::agents::manufacturer::Manufacturer;
+    use crate::agents::miner::books::SegmentBooks;
+    use crate::agents::miner::books::tests::assert_cash_matches_flows;
+
+    /// A manufacturer of the small scenario with 100 machines of generation 0 in stock at $2,000 each.
+    pub(crate) fn manufacturer_with_stock() -> Manufacturer {
+        let params = crate::fixtures::small();
+        let mut m = Manufacturer::new(&params.manufacturers[0], params.generations.len());
+        m.stock[0].put(100, 200_000.0);
+        m
+    }
+
+    /// The money check of `crate::invariants`: the cash change equals cash in less cash out.
+    pub(crate) fn assert_manufacturer_cash_matches_flows(m: &Manufacturer, cash_open_usd: f64) {
+        let (change, f) = (m.cash_usd() - cash_open_usd, m.flows());
+        let net = f.cash_in_usd() - f.cash_out_usd();
+        assert!(
+            (change - net).abs() < 1e-9,
+            "manufacturer cash change {change} != flows {net}"
+        );
+    }
+
+    #[test]
+    fn a_spot_sale_moves_the_price_to_the_seller_and_the_duty_to_the_border() {
+        let (mut m, mut buyer) = (manufacturer_with_stock(), SegmentBooks::new(1e6, 0.0));
+        let m_open = m.cash_usd();
+        m.sell_spot(&mut buyer, 0, 10, 30_000.0, 3_000.0);
+        assert_eq!(m.cash_usd() - m_open, 30_000.0);
+        assert_eq!(buyer.cash_usd(), 1e6 - 33_000.0);
+        let f = m.flows();
+        assert_eq!(
+            (f.spot_sales_cash_usd, f.revenue_usd, f.cogs_usd),
+            (30_000.0, 30_000.0, 20_000.0)
+        );
+        assert_eq!((f.units_sold_spot, m.stock[0].units), (10, 90));
+        assert_eq!(
+            (buyer.flows().spot_purchases_usd, buyer.flows().duties_paid_usd),
+            (30_000.0, 3_000.0)
+        );
+        assert_manufacturer_cash_matches_flows(&m, m_open);
+        assert_cash_matches_flows(&buyer, 1e6);
+    }
+
+    #[test]
+    fn signing_futures_moves_the_prepayment_and_commits_the_balance() {
+        let (mut m, mut buyer) = (manufacturer_with_stock(), SegmentBooks::new(1e6, 0.0));
+        let m_open = m.cash_usd();
+        m.receive_prepayment(&mut buyer, 10, 5_000.0, 25_000.0);
+        assert_eq!(m.cash_usd() - m_open, 5_000.0);
+        assert_eq!(buyer.cash_usd(), 1e6 - 5_000.0);
+        assert_eq!(buyer.available_usd(), 1e6 - 5_000.0 - 25_000.0);
+        let f = m.flows();
+        assert_eq!((f.prepayments_received_usd, f.units_sold_futures), (5_000.0, 10));
+        assert_eq!((m.futures_signed_units, m.totals().units_contracted), (10, 10));
+        assert_eq!(buyer.flows().prepayments_paid_usd, 5_000.0);
+        assert_manufacturer_cash_matches_flows(&m, m_open);
+        assert_cash_matches_flows(&buyer, 1e6);
+    }
+
+    #[test]
+    fn a_futures_delivery_collects_the_balance_and_applies_the_prepayment() {
+        let (mut m, mut buyer) = (manufacturer_with_stock(), SegmentBooks::new(1e6, 0.0));
+        m.receive_prepayment(&mut buyer, 10, 5_000.0, 25_000.0);
+        let (m_open, buyer_open) = (m.cash_usd(), buyer.cash_usd());
+        m.open_month();
+        buyer.open_month();
+        m.deliver_futures_units(&mut buyer, 0, 10, 3_000.0, 500.0, 25_000.0, 1_000.0);
+        assert_eq!(m.cash_usd() - m_open, 25_000.0);
+        assert_eq!(buyer_open - buyer.cash_usd(), 26_000.0);
+        // The balance is no longer owed once paid.
+        assert_eq!(buyer.available_usd(), buyer.cash_usd());
+        let f = m.flows();
+        assert_eq!(
+            (f.balances_collected_usd, f.revenue_usd, f.cogs_usd),
+            (25_000.0, 30_000.0, 20_000.0)
+        );
+        assert_eq!((f.prepayments_applied_usd, f.units_delivered), (5_000.0, 10));
+        assert_eq!(
+            (buyer.flows().balances_paid_usd, buyer.flows().duties_paid_usd),
+            (25_000.0, 1_000.0)
+        );
+        assert_manufacturer_cash_matches_flows(&m, m_open);
+        assert_cash_matches_flows(&buyer, buyer_open);
+    }
+
+    #[test]
+    fn walking_away_forfeits_the_prepayment_and_moves_no_cash() {
+        let (mut m, mut buyer) = (manufacturer_with_stock(), SegmentBooks::new(1e6, 0.0));
+        m.receive_prepayment(&mut buyer, 10, 5_000.0, 25_000.0);
+        let (m_open, buyer_open) = (m.cash_usd(), buyer.cash_usd());
+        m.open_month();
+        buyer.open_month();
+        m.forfeit_prepayment(&mut buyer, 10, 5_000.0, 25_000.0);
+        assert_eq!((m.cash_usd(), buyer.cash_usd()), (m_open, buyer_open));
+        assert_eq!(buyer.available_usd(), buyer.cash_usd());
+        assert_eq!(
+            (m.flows().prepayments_forfeited_usd, m.flows().units_walked_away),
+            (5_000.0, 10)
+        );
+        assert_eq!(buyer.flows().prepayments_forfeited_usd, 5_000.0);
+        assert_manufacturer_cash_matches_flows(&m, m_open);
+        assert_cash_matches_flows(&buyer, buyer_open);
+    }
+
+    #[test]
+    fn a_cancelled_contract_refunds_the_prepayment_to_the_buyer() {
+        let (mut m, mut buyer) = (manufacturer_with_stock(), SegmentBooks::new(1e6, 0.0));
+        m.receive_prepayment(&mut buyer, 10, 5_000.0, 25_000.0);
+        let (m_open, buyer_open) = (m.cash_usd(), buyer.cash_usd());
+        m.open_month();
+        buyer.open_month();
+        m.refund_prepayment(&mut buyer, 10, 5_000.0, 25_000.0);
+        assert_eq!(m_open - m.cash_usd(), 5_000.0);
+        assert_eq!(buyer.cash_usd() - buyer_open, 5_000.0);
+        assert_eq!(buyer.available_usd(), 1e6);
+        assert_eq!((m.flows().refunds_paid_usd, m.flows().units_refunded), (5_000.0, 10));
+        assert_eq!(buyer.flows().refunds_received_usd, 5_000.0);
+        assert_manufacturer_cash_matches_flows(&m, m_open);
+        assert_cash_matches_flows(&buyer, buyer_open);
+    }
+}

@@ -184,7 +184,7 @@ impl SegmentBooks {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// The money check of `crate::invariants`: the cash change equals the recorded flows.
