@@ -121,14 +121,14 @@ fn record_manufacturers<S: Sink>(w: &World, sink: &mut S) {
         let g = current.generation_idx;
         let ths = params.generations[g].hashrate_ths;
         let self_mining_ths: f64 = m
-            .self_mining_running_units
+            .self_mining_running_units()
             .iter()
             .zip(&params.generations)
             .map(|(&n, generation)| n as f64 * generation.hashrate_ths)
             .sum();
         let receivables: f64 = w
             .dealer
-            .installments
+            .installments()
             .iter()
             .filter(|i| i.manufacturer_idx == manufacturer_idx)
             .map(|i| i.balance_usd)
@@ -174,11 +174,11 @@ fn record_manufacturers<S: Sink>(w: &World, sink: &mut S) {
             self_mining_ths,
             self_mining_revenue_usd: f.self_mining_revenue_usd,
             self_mining_power_cost_usd: f.self_mining_power_cost_usd,
-            price_usd_per_th: m.spot_price_usd[g] / ths,
-            futures_price_usd_per_th: m.futures_price_usd[g] / ths,
+            price_usd_per_th: m.spot_prices_usd()[g] / ths,
+            futures_price_usd_per_th: m.futures_prices_usd()[g] / ths,
             secondary_price_usd_per_th: w.secondary_price_usd[g] / ths,
-            planned_units: m.planned_units,
-            distressed: m.distressed,
+            planned_units: m.planned_units(),
+            distressed: m.is_distressed(),
         });
     }
 }
@@ -244,11 +244,11 @@ fn record_dealers<S: Sink>(w: &World, sink: &mut S) {
         purchases_usd: f.purchases_usd + f.down_payments_usd,
         sales_usd: f.sales_usd,
         writedowns_usd: f.writedowns_usd,
-        dump_discount_share: d.dump_discount_share,
-        price_usd_per_th: d.price_usd[newest] / ths,
+        dump_discount_share: d.dump_discount_share(),
+        price_usd_per_th: d.prices_usd()[newest] / ths,
         secondary_price_usd_per_th: w.secondary_price_usd[newest] / ths,
         installments_outstanding_usd: d.installments_outstanding_usd(),
-        n_installments: d.installments.len() as u64,
+        n_installments: d.installments().len() as u64,
         n_defaults: f.n_defaults,
         defaulted_balance_usd: f.defaulted_balance_usd,
     });

@@ -6,7 +6,6 @@
 
 use crate::agents::dealer::Dealer;
 use crate::agents::manufacturer::Manufacturer;
-use crate::agents::manufacturer::production::initial_wafer_lots;
 use crate::agents::miner::Fleet;
 use crate::agents::miner::books::SegmentBooks;
 use crate::events::{Event, EventQueue};
@@ -171,19 +170,11 @@ impl<'p> World<'p> {
         for (event_idx, event) in params.events.iter().enumerate() {
             queue.schedule(event.month, Event::Scripted { event_idx });
         }
-        let mut manufacturers: Vec<Manufacturer> = params
+        let manufacturers: Vec<Manufacturer> = params
             .manufacturers
             .iter()
-            .map(|m| Manufacturer::new(m, n_gen))
+            .map(|m| Manufacturer::start(m, n_gen))
             .collect();
-        for (m, mp) in manufacturers.iter_mut().zip(&params.manufacturers) {
-            let first = &mp.roadmap[Manufacturer::current_roadmap_idx(mp, 0)];
-            m.stock[first.generation_idx].put(
-                mp.initial_inventory_units,
-                mp.initial_inventory_units as f64 * first.unit_cost_usd,
-            );
-            m.wafer_lots.extend(initial_wafer_lots(mp));
-        }
         let dealer = Dealer::new(params.dealers.cash_usd, params.dealers.credit_line_usd, n_gen);
         let ledger = Ledger::new(&manufacturers, &segments, &dealer, &fleet, params);
         World {

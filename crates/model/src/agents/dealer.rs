@@ -78,15 +78,15 @@ pub struct DealerTotals {
 pub struct Dealer {
     /// Written only here, by the postings below, so every change is matched by a recorded flow.
     cash_usd: f64,
-    pub credit_line_usd: f64,
-    pub stock: Vec<Stock>,
-    pub installments: Vec<Installment>,
+    credit_line_usd: f64,
+    stock: Vec<Stock>,
+    installments: Vec<Installment>,
     /// Smoothed units per month buyers asked dealers for.
-    pub demand_units_smoothed: f64,
+    demand_units_smoothed: f64,
     /// This month's selling price per generation (0 when not offered).
-    pub price_usd: Vec<f64>,
+    price_usd: Vec<f64>,
     /// Discount of the dealer price below the manufacturers' price (negative for a mark-up).
-    pub dump_discount_share: f64,
+    dump_discount_share: f64,
     /// The month's flows, written only here, with the balances they explain.
     flows: DealerFlows,
     totals: DealerTotals,
@@ -124,6 +124,47 @@ impl Dealer {
     /// Clears the month's flows.
     pub fn open_month(&mut self) {
         self.flows = DealerFlows::default();
+    }
+
+    /// Stock per generation.
+    pub fn stock(&self) -> &[Stock] {
+        &self.stock
+    }
+
+    pub fn installments(&self) -> &[Installment] {
+        &self.installments
+    }
+
+    /// Smoothed units per month buyers asked dealers for.
+    pub fn demand_units_smoothed(&self) -> f64 {
+        self.demand_units_smoothed
+    }
+
+    /// This month's selling price per generation (0 when not offered).
+    pub fn prices_usd(&self) -> &[f64] {
+        &self.price_usd
+    }
+
+    /// Discount of the dealer price below the manufacturers' price (negative for a mark-up).
+    pub fn dump_discount_share(&self) -> f64 {
+        self.dump_discount_share
+    }
+
+    /// Dealers mark up over the manufacturers' price in bull regimes and dump below it in bear regimes.
+    pub fn set_discount(&mut self, bull: bool, params: &DealerParams) {
+        self.dump_discount_share = if bull {
+            -params.bull_markup_share
+        } else {
+            params.bear_dump_discount_share
+        };
+    }
+
+    /// Prices generation `g` off `reference_usd` (the manufacturers' price, or the used price), no lower
+    /// than scrap. Returns the price.
+    pub fn set_price(&mut self, g: usize, reference_usd: f64, scrap_usd_per_unit: f64) -> f64 {
+        let price = (reference_usd * (1.0 - self.dump_discount_share)).max(scrap_usd_per_unit);
+        self.price_usd[g] = price;
+        price
     }
 
     fn next_installment_id(&mut self) -> u64 {

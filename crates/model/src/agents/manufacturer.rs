@@ -20,26 +20,26 @@ use crate::units::Month;
 pub struct Manufacturer {
     /// Written only by the postings in `books`, each with the flow that explains it.
     cash_usd: f64,
-    pub credit_line_usd: f64,
-    pub distressed: bool,
-    pub wafer_lots: Vec<WaferLot>,
+    credit_line_usd: f64,
+    distressed: bool,
+    wafer_lots: Vec<WaferLot>,
     /// Wafers arrived and waiting for production capacity, per generation (wafer cost already booked).
-    pub wip_units: Vec<u64>,
+    wip_units: Vec<u64>,
     pub stock: Vec<Stock>,
     pub futures: Vec<FuturesContract>,
     /// Emptied `parts` lists of closed contracts, reused by new ones so signing allocates nothing.
-    pub spare_parts: Vec<Vec<RegionPart>>,
-    pub self_mining_units: Vec<u64>,
-    pub self_mining_running_units: Vec<u64>,
+    spare_parts: Vec<Vec<RegionPart>>,
+    self_mining_units: Vec<u64>,
+    self_mining_running_units: Vec<u64>,
     /// This month's spot and futures price per generation (0 when not offered).
-    pub spot_price_usd: Vec<f64>,
-    pub futures_price_usd: Vec<f64>,
+    spot_price_usd: Vec<f64>,
+    futures_price_usd: Vec<f64>,
     /// Planned output for the wafer order of this month, and the futures units still on offer for it.
-    pub planned_units: u64,
-    pub futures_offer_units: u64,
-    pub futures_signed_units: u64,
+    planned_units: u64,
+    futures_offer_units: u64,
+    futures_signed_units: u64,
     /// Stock per generation held back for futures batches due now or next month (refreshed after deliveries).
-    pub reserved_units: Vec<u64>,
+    reserved_units: Vec<u64>,
     flows: ManufacturerFlows,
     totals: ManufacturerTotals,
     next_contract_id: u64,
@@ -88,6 +88,41 @@ impl Manufacturer {
     /// Clears the month's flows.
     pub fn open_month(&mut self) {
         self.flows = ManufacturerFlows::default();
+    }
+
+    /// Whether cash has fallen below the credit line: costs are cut, no wafers ordered, no futures sold.
+    pub fn is_distressed(&self) -> bool {
+        self.distressed
+    }
+
+    /// Machines put to self-mining, per generation.
+    pub fn self_mining_units(&self) -> &[u64] {
+        &self.self_mining_units
+    }
+
+    /// Self-mining machines running this month, per generation.
+    pub fn self_mining_running_units(&self) -> &[u64] {
+        &self.self_mining_running_units
+    }
+
+    /// This month's spot price per generation (0 when not offered).
+    pub fn spot_prices_usd(&self) -> &[f64] {
+        &self.spot_price_usd
+    }
+
+    /// This month's futures price per generation (0 when not offered).
+    pub fn futures_prices_usd(&self) -> &[f64] {
+        &self.futures_price_usd
+    }
+
+    /// Planned output for this month's wafer order.
+    pub fn planned_units(&self) -> u64 {
+        self.planned_units
+    }
+
+    /// Futures units still on offer against this month's wafer order.
+    pub fn futures_units_left(&self) -> u64 {
+        self.futures_offer_units.saturating_sub(self.futures_signed_units)
     }
 
     fn next_contract_id(&mut self) -> u64 {

@@ -59,7 +59,7 @@ fn take_stock(w: &mut World) {
         let strategy = &mp.strategy;
         let g = mp.roadmap[Manufacturer::current_roadmap_idx(mp, month_offset)].generation_idx;
         let m = &mut w.manufacturers[m_idx];
-        let price = m.spot_price_usd[g];
+        let price = m.spot_prices_usd()[g];
         if price <= 0.0 {
             continue;
         }

@@ -27,12 +27,12 @@ pub fn value_and_price(w: &mut World) {
 fn value_used_machines(w: &mut World) {
     let params = w.params;
     let market = &params.secondary_market;
-    let demand = w.dealer.demand_units_smoothed.max(1.0);
+    let demand = w.dealer.demand_units_smoothed().max(1.0);
     for g in 0..params.generations.len() {
         let profit = reference_profit_usd(params, g, w.revenue_usd_per_th_day);
         let base = (profit * market.used_payback_months).max(market.scrap_value_usd_per_unit);
         // Dealers' stock and stranded machines dumped after bans both press on the used price.
-        let stock_ratio = (units_f64(w.dealer.stock[g].units) + w.stranded_overhang_units[g]) / demand;
+        let stock_ratio = (units_f64(w.dealer.stock()[g].units) + w.stranded_overhang_units[g]) / demand;
         let impact = market.dealer_stock_price_impact_share * stock_ratio / (1.0 + stock_ratio);
         w.secondary_price_usd[g] = (base * (1.0 - impact)).max(market.scrap_value_usd_per_unit);
     }
@@ -66,7 +66,7 @@ fn set_prices(w: &mut World) {
                 0.0,
             );
             market_price[g] = if i < current {
-                m.spot_price_usd[g]
+                m.spot_prices_usd()[g]
             } else {
                 profit * mp.strategy.target_payback_months
             };
@@ -74,16 +74,12 @@ fn set_prices(w: &mut World) {
     }
     let dealers = &params.dealers;
     let bull = w.price.regime == Regime::Bull;
-    w.dealer.dump_discount_share = if bull {
-        -dealers.bull_markup_share
-    } else {
-        dealers.bear_dump_discount_share
-    };
+    w.dealer.set_discount(bull, dealers);
     for g in 0..n_gen {
         let manufacturer_price = w
             .manufacturers
             .iter()
-            .map(|m| m.spot_price_usd[g])
+            .map(|m| m.spot_prices_usd()[g])
             .filter(|&p| p > 0.0)
             .fold(f64::INFINITY, f64::min);
         let reference = if manufacturer_price.is_finite() {
@@ -91,9 +87,8 @@ fn set_prices(w: &mut World) {
         } else {
             w.secondary_price_usd[g]
         };
-        let dealer_price = (reference * (1.0 - w.dealer.dump_discount_share)).max(scrap);
-        w.dealer.price_usd[g] = dealer_price;
-        if !bull && w.dealer.stock[g].units > 0 {
+        let dealer_price = w.dealer.set_price(g, reference, scrap);
+        if !bull && w.dealer.stock()[g].units > 0 {
             w.secondary_price_usd[g] = w.secondary_price_usd[g].min(dealer_price);
         }
         let mut replacement = if manufacturer_price.is_finite() {
@@ -101,7 +96,7 @@ fn set_prices(w: &mut World) {
         } else {
             f64::INFINITY
         };
-        if w.dealer.stock[g].units > 0 {
+        if w.dealer.stock()[g].units > 0 {
             replacement = replacement.min(dealer_price);
         }
         if params.manufacturers.is_empty() {

@@ -65,7 +65,7 @@ pub fn buyers_purchase(w: &mut World) {
         + w.manufacturers
             .iter()
             .map(|m| {
-                m.self_mining_units
+                m.self_mining_units()
                     .iter()
                     .zip(&params.generations)
                     .map(|(&n, g)| units_f64(n) * g.hashrate_ths)
@@ -128,13 +128,13 @@ fn collect_offers(w: &World, segment: Segment, offers: &mut Vec<Offer>) {
     let hp = w.revenue_usd_per_th_day;
     for (m_idx, (m, mp)) in w.manufacturers.iter().zip(&params.manufacturers).enumerate() {
         let strategy = &mp.strategy;
-        let available = m.futures_offer_units.saturating_sub(m.futures_signed_units);
-        if m.distressed || available == 0 {
+        let available = m.futures_units_left();
+        if m.is_distressed() || available == 0 {
             continue;
         }
         let arrival = month_offset + strategy.wafer_lead_months as i64;
         let g = mp.roadmap[Manufacturer::current_roadmap_idx(mp, arrival)].generation_idx;
-        let price = m.futures_price_usd[g];
+        let price = m.futures_prices_usd()[g];
         if price <= 0.0 {
             continue;
         }
@@ -155,7 +155,7 @@ fn collect_offers(w: &World, segment: Segment, offers: &mut Vec<Offer>) {
     }
     for (m_idx, m) in w.manufacturers.iter().enumerate() {
         for g in 0..params.generations.len() {
-            let price = m.spot_price_usd[g];
+            let price = m.spot_prices_usd()[g];
             if price <= 0.0 || m.stock[g].units == 0 {
                 continue;
             }
@@ -168,8 +168,8 @@ fn collect_offers(w: &World, segment: Segment, offers: &mut Vec<Offer>) {
         }
     }
     for g in 0..params.generations.len() {
-        let units = w.dealer.stock[g].units;
-        let price = w.dealer.price_usd[g];
+        let units = w.dealer.stock()[g].units;
+        let price = w.dealer.prices_usd()[g];
         if units > 0 && price > 0.0 {
             let profit = reference_profit_usd(params, g, hp);
             offers.push(spot_offer(Source::Dealer, g, price, profit, units));

@@ -40,6 +40,19 @@ pub fn initial_wafer_lots(params: &ManufacturerParams) -> Vec<WaferLot> {
 }
 
 impl Manufacturer {
+    /// A manufacturer at the start of a path: its initial inventory, of the first generation it sells, in
+    /// stock, and the wafer lots already in flight.
+    pub fn start(params: &ManufacturerParams, n_generations: usize) -> Manufacturer {
+        let mut m = Manufacturer::new(params, n_generations);
+        let first = &params.roadmap[Manufacturer::current_roadmap_idx(params, 0)];
+        m.stock[first.generation_idx].put(
+            params.initial_inventory_units,
+            params.initial_inventory_units as f64 * first.unit_cost_usd,
+        );
+        m.wafer_lots.extend(initial_wafer_lots(params));
+        m
+    }
+
     /// Prices every generation it may sell: payback pricing floored at cost plus margin, except stock
     /// being cleared (superseded generations), which follows the used-machine price.
     pub fn set_prices(

@@ -10,7 +10,7 @@
 #[derive(Clone, Debug, Default)]
 pub struct SegmentBooks {
     cash_usd: f64,
-    pub credit_line_usd: f64,
+    credit_line_usd: f64,
     /// Futures balances the segment still owes at delivery.
     committed_balance_usd: f64,
     /// Prepayments paid on futures not yet delivered.
