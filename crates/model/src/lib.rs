@@ -21,5 +21,6 @@ pub mod record;
 pub mod rng;
 pub mod rows;
 pub mod summary;
+pub mod tallies;
 pub mod units;
 pub mod world;

@@ -1,4 +1,4 @@
-//! The path's tallies kept month by month and its end-of-horizon summary.
+//! The path's tallies, kept month by month, and its end-of-horizon summary.
 
 use crate::market::network::{SATS_PER_BTC, issued_sats_before};
 use crate::params::Regime;
@@ -9,16 +9,7 @@ use crate::world::World;
 impl World<'_> {
     /// Notes the month's running hashrate and regime, and each manufacturer's cash, in the path's tallies.
     pub(crate) fn track_path(&mut self, hashrate_ths: f64) {
-        self.tallies.peak_hashrate_ths = self.tallies.peak_hashrate_ths.max(hashrate_ths);
-        if self.tallies.peak_hashrate_ths > 0.0 {
-            let drawdown = 1.0 - hashrate_ths / self.tallies.peak_hashrate_ths;
-            self.tallies.max_drawdown_share = self.tallies.max_drawdown_share.max(drawdown);
-        }
-        self.tallies.min_hashrate_ths = self.tallies.min_hashrate_ths.min(hashrate_ths);
-        self.tallies.last_hashrate_ths = hashrate_ths;
-        if self.price.regime == Regime::Bull {
-            self.tallies.months_in_bull += 1;
-        }
+        self.tallies.track(hashrate_ths, self.price.regime == Regime::Bull);
         for m in &mut self.manufacturers {
             m.track_cash(self.month);
         }
@@ -63,21 +54,21 @@ impl World<'_> {
             n_months: self.month.0,
             network: NetworkSummary {
                 end_price_usd: self.price.price_usd(),
-                end_hashrate_ehs: self.tallies.last_hashrate_ths / THS_PER_EHS,
+                end_hashrate_ehs: self.tallies.last_hashrate_ths() / THS_PER_EHS,
                 end_difficulty: self.network.difficulty,
                 end_block_height: self.network.height,
                 total_issued_btc: (issued_sats_before(self.network.height)
-                    - issued_sats_before(self.tallies.start_height)) as f64
+                    - issued_sats_before(self.tallies.start_height())) as f64
                     / SATS_PER_BTC as f64,
-                max_hashrate_drawdown_share: self.tallies.max_drawdown_share,
-                min_hashrate_ehs: if self.tallies.min_hashrate_ths.is_finite() {
-                    self.tallies.min_hashrate_ths / THS_PER_EHS
+                max_hashrate_drawdown_share: self.tallies.max_drawdown_share(),
+                min_hashrate_ehs: if self.tallies.min_hashrate_ths().is_finite() {
+                    self.tallies.min_hashrate_ths() / THS_PER_EHS
                 } else {
                     0.0
                 },
-                n_halvings: self.tallies.n_halvings,
-                n_retargets: self.tallies.n_retargets,
-                months_in_bull: self.tallies.months_in_bull,
+                n_halvings: self.tallies.n_halvings(),
+                n_retargets: self.tallies.n_retargets(),
+                months_in_bull: self.tallies.months_in_bull(),
                 miners_end_cash_usd: self.segments.iter().map(|s| s.cash_usd()).sum(),
             },
             manufacturers,

@@ -20,6 +20,7 @@ use crate::math::{to_units, units_f64};
 use crate::params::{Params, Regime, Segment};
 use crate::record::{EventKind, EventLog, EventRow, Subject};
 use crate::rng::{PathRng, Stream, stream_rng};
+use crate::tallies::PathTallies;
 use crate::units::{Month, THS_PER_EHS, W_PER_MW};
 
 /// Buffers reused from month to month so the hot loop does not allocate.
@@ -63,35 +64,6 @@ pub(crate) struct MonthFigures {
     pub(crate) fees_btc: f64,
     pub(crate) miner_revenue_usd: f64,
     pub(crate) self_mining_power_usd: f64,
-}
-
-/// Path-wide tallies for the summary, updated as the months go by (`World::track_path`).
-#[derive(Clone, Debug)]
-pub(crate) struct PathTallies {
-    pub(crate) start_height: u64,
-    pub(crate) peak_hashrate_ths: f64,
-    pub(crate) max_drawdown_share: f64,
-    pub(crate) min_hashrate_ths: f64,
-    pub(crate) n_halvings: u32,
-    pub(crate) n_retargets: u32,
-    pub(crate) months_in_bull: u32,
-    /// The hashrate that ran last month (the scenario's starting hashrate before the first month).
-    pub(crate) last_hashrate_ths: f64,
-}
-
-impl PathTallies {
-    fn new(start_height: u64, start_hashrate_ths: f64) -> PathTallies {
-        PathTallies {
-            start_height,
-            peak_hashrate_ths: 0.0,
-            max_drawdown_share: 0.0,
-            min_hashrate_ths: f64::INFINITY,
-            n_halvings: 0,
-            n_retargets: 0,
-            months_in_bull: 0,
-            last_hashrate_ths: start_hashrate_ths,
-        }
-    }
 }
 
 /// Everything one path knows. Fields are crate-visible so the phases in `crate::market` can move units and

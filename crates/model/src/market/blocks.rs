@@ -23,7 +23,7 @@ pub fn mine_blocks(w: &mut World) {
             NetworkEvent::Retarget {
                 height, new_difficulty, ..
             } => {
-                w.tallies.n_retargets += 1;
+                w.tallies.note_retarget();
                 if let Some(row) = w.event(EventKind::Retarget, Subject::Network) {
                     row.block_height = Some(height);
                     row.value = new_difficulty;
@@ -34,7 +34,7 @@ pub fn mine_blocks(w: &mut World) {
                 height,
                 new_subsidy_btc,
             } => {
-                w.tallies.n_halvings += 1;
+                w.tallies.note_halving();
                 if let Some(row) = w.event(EventKind::Halving, Subject::Network) {
                     row.block_height = Some(height);
                     row.value = new_subsidy_btc;

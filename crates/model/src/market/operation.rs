@@ -16,7 +16,7 @@ pub fn operate(w: &mut World) {
     let revenue_th_day = expected_usd_per_th_day(w.network.difficulty, btc_per_block, price_usd);
     // Difficulty once it has caught up with the hashrate that ran last month.
     let settled_difficulty =
-        (w.tallies.last_hashrate_ths * 1e12 * TARGET_BLOCK_SECONDS / HASHES_PER_DIFFICULTY).max(1.0);
+        (w.tallies.last_hashrate_ths() * 1e12 * TARGET_BLOCK_SECONDS / HASHES_PER_DIFFICULTY).max(1.0);
     let outlook_th_day = expected_usd_per_th_day(settled_difficulty, btc_per_block, price_usd);
     let hours = w.figures.n_days * HOURS_PER_DAY;
     w.fleet.operate(

@@ -15,7 +15,7 @@ pub fn segments_finance(w: &mut World) {
             w.segments[segment.idx()].receive_inflow(sp.bull_inflow_usd_per_month);
         }
     }
-    // Key accounts first: what they take over from retail changes retail's cash before its own turn.
+    // Key accounts churn first: what retail pays for their machines changes retail's cash before its turn.
     for segment in Segment::ALL {
         churn(
             segment,
