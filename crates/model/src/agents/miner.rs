@@ -9,6 +9,7 @@
 //! fixed, those are exactly the machines above the highest profitable quantile of the window.
 
 pub mod books;
+pub mod operation;
 mod site_price;
 
 use std::sync::Arc;
@@ -16,7 +17,7 @@ use std::sync::Arc;
 use site_price::{SitePriceCurve, site_price_curve};
 
 use crate::agents::miner::books::SegmentBooks;
-use crate::math::{floor_units, max_not_nan, min_not_nan, norm_cdf_fast, to_units, units_f64};
+use crate::math::{floor_units, units_f64};
 use crate::params::{GenerationParams, RegionParams, Segment, SegmentParams};
 use crate::units::{HOURS_PER_DAY, Month, W_PER_KW};
 
@@ -339,214 +340,6 @@ impl Fleet {
         n
     }
 
-    /// Decides which machines run this month and retires those unprofitable for too long.
-    ///
-    /// `revenue_usd_per_th_day` is what a TH/s earns at the month's starting difficulty and price; it sets
-    /// which sites would run. The running share moves towards that target by the segment's response share
-    /// (fixed power contracts and hosting terms make switching sluggish). `outlook_usd_per_th_day` is what a
-    /// TH/s would earn once difficulty has adjusted to the hashrate now running: a machine is retired only
-    /// when even that has not covered its power for `retire_after_months` months, so machines switched off in
-    /// a slump wait for the retargets that make them profitable again. `ln_1p_opex_share` is ln(1 + opex
-    /// share) per region, which the regions' state keeps with the share.
-    #[allow(clippy::too_many_arguments)]
-    pub fn operate(
-        &mut self,
-        revenue_usd_per_th_day: f64,
-        outlook_usd_per_th_day: f64,
-        power_price_usd_per_kwh: &[f64],
-        opex_share_of_power: &[f64],
-        ln_1p_opex_share: &[f64],
-        regions: &[RegionParams],
-        generations: &[GenerationParams],
-        segments: &[SegmentParams; 2],
-        hours_in_month: f64,
-    ) {
-        self.find_site_shares(
-            revenue_usd_per_th_day,
-            outlook_usd_per_th_day,
-            power_price_usd_per_kwh,
-            ln_1p_opex_share,
-            regions,
-        );
-        self.take_window_maxima(segments);
-        self.run_cohorts(
-            power_price_usd_per_kwh,
-            opex_share_of_power,
-            generations,
-            segments,
-            hours_in_month,
-        );
-    }
-
-    /// This month's share of each region's sites where each generation pays its power (`q_now`), and the
-    /// share worth keeping at the better of this month's revenue and the outlook, into the month's row of the
-    /// retirement ring.
-    fn find_site_shares(
-        &mut self,
-        revenue_usd_per_th_day: f64,
-        outlook_usd_per_th_day: f64,
-        power_price_usd_per_kwh: &[f64],
-        ln_1p_opex_share: &[f64],
-        regions: &[RegionParams],
-    ) {
-        let n_gen = self.n_generations;
-        let retire_revenue = revenue_usd_per_th_day.max(outlook_usd_per_th_day);
-        // The breakeven power price is revenue / (kWh per TH-day × (1 + opex)); in logs every factor separates,
-        // so the loop below needs no logarithm: z = (ln revenue - ln kWh - ln(1 + opex) - ln price) / sigma.
-        let ln_revenue = if revenue_usd_per_th_day > 0.0 {
-            revenue_usd_per_th_day.ln()
-        } else {
-            f64::NEG_INFINITY
-        };
-        let ln_retire_revenue = if retire_revenue > 0.0 {
-            retire_revenue.ln()
-        } else {
-            f64::NEG_INFINITY
-        };
-        let n_rg = self.n_regions * n_gen;
-        // This month's row of the ring: the share of sites that pay their power for retirement.
-        let newest = self.history_pos;
-        let ln_kwh_per_th_day = &self.ln_kwh_per_th_day[..n_gen];
-        let row = &mut self.q_retire_history[newest * n_rg..(newest + 1) * n_rg];
-        for (region_idx, region) in regions.iter().enumerate().take(self.n_regions) {
-            let ln_cost_factor = power_price_usd_per_kwh[region_idx].ln() + ln_1p_opex_share[region_idx];
-            let sigma = region.site_power_price_dispersion_log;
-            let run = region_idx * n_gen..(region_idx + 1) * n_gen;
-            let units_key_account = &self.units[run.clone()];
-            let units_retail = &self.units[n_rg + run.start..n_rg + run.end];
-            let q_now = &mut self.q_now[run.clone()];
-            let row = &mut row[run];
-            for g in 0..n_gen {
-                let active = units_key_account[g] > 0 || units_retail[g] > 0;
-                let (q, q_retire) = if active {
-                    let ln_cost = ln_kwh_per_th_day[g] + ln_cost_factor;
-                    let q = norm_cdf_fast(standardised_gap(ln_revenue - ln_cost, sigma));
-                    let q_retire = if ln_retire_revenue > ln_revenue {
-                        norm_cdf_fast(standardised_gap(ln_retire_revenue - ln_cost, sigma))
-                    } else {
-                        q
-                    };
-                    (q, q_retire)
-                } else {
-                    // Nothing installed: the value is never read, and a full share retires nothing later.
-                    (1.0, 1.0)
-                };
-                q_now[g] = q;
-                row[g] = q_retire;
-            }
-        }
-    }
-
-    /// The highest share of sites worth keeping over each segment's retirement window, into `window_max`;
-    /// then the ring moves on a month.
-    fn take_window_maxima(&mut self, segments: &[SegmentParams; 2]) {
-        let n_rg = self.n_regions * self.n_generations;
-        let (history_len, newest) = (self.history_len, self.history_pos);
-        let windows = [0, 1].map(|s| (segments[s].retire_after_months as usize).clamp(1, self.history_len));
-        // The highest share of sites still worth keeping over each segment's window, the last `window` months
-        // up to this one: both windows end now, so the longer one carries on from the shorter one's maxima.
-        // Entries of (region, generation) pairs with no machines are never read.
-        let (short_window, long_window) = (windows[0].min(windows[1]), windows[0].max(windows[1]));
-        let (window_max_key_account, window_max_retail) = self.window_max[..2 * n_rg].split_at_mut(n_rg);
-        let (short_max, long_max) = if windows[0] <= windows[1] {
-            (window_max_key_account, window_max_retail)
-        } else {
-            (window_max_retail, window_max_key_account)
-        };
-        let history = &self.q_retire_history;
-        let month_row = |back: usize| {
-            let slot = (newest + history_len - back) % history_len;
-            &history[slot * n_rg..(slot + 1) * n_rg]
-        };
-        short_max.fill(0.0);
-        for back in 0..short_window {
-            max_into(short_max, month_row(back));
-        }
-        long_max.copy_from_slice(short_max);
-        for back in short_window..long_window {
-            max_into(long_max, month_row(back));
-        }
-        self.history_pos = (self.history_pos + 1) % self.history_len;
-    }
-
-    /// Retires what lost money through its window, moves each cohort's running share towards the profitable
-    /// share of its sites at the segment's response speed, and books the power the running machines draw.
-    fn run_cohorts(
-        &mut self,
-        power_price_usd_per_kwh: &[f64],
-        opex_share_of_power: &[f64],
-        generations: &[GenerationParams],
-        segments: &[SegmentParams; 2],
-        hours_in_month: f64,
-    ) {
-        let n_gen = self.n_generations;
-        let n_rg = self.n_regions * n_gen;
-        // Each (segment, region) holds one run of `n_gen` cohorts; cutting every array to that run first lets
-        // the loop index them without bounds checks.
-        let generations = &generations[..n_gen];
-        for (s, segment_params) in segments.iter().enumerate() {
-            let response = segment_params.run_response_share_per_month;
-            for (region_idx, site_prices) in self.site_price_curves.iter().enumerate() {
-                let power_price = power_price_usd_per_kwh[region_idx];
-                let opex_factor = 1.0 + opex_share_of_power[region_idx];
-                let run = (s * self.n_regions + region_idx) * n_gen..(s * self.n_regions + region_idx + 1) * n_gen;
-                let units = &mut self.units[run.clone()];
-                let running = &mut self.running[run.clone()];
-                let shares = &mut self.running_share[run.clone()];
-                let q_maxes = &mut self.site_q_max[run.clone()];
-                let retired = &mut self.retired[run.clone()];
-                let power_cost = &mut self.power_cost_usd[run];
-                let q_now = &self.q_now[region_idx * n_gen..(region_idx + 1) * n_gen];
-                let window_max = &self.window_max[s * n_rg + region_idx * n_gen..s * n_rg + (region_idx + 1) * n_gen];
-                for g in 0..n_gen {
-                    let mut n = units[g];
-                    if n == 0 {
-                        running[g] = 0;
-                        continue;
-                    }
-                    // Retire: sites above the highest profitable share of the window lost money throughout.
-                    let q_max = q_maxes[g];
-                    if window_max[g] < q_max {
-                        let kept = to_units(units_f64(n) * window_max[g] / q_max).min(n);
-                        if kept < n {
-                            // The retired sites were the dearest; whatever ran keeps running if it can.
-                            let running_before = shares[g] * units_f64(n);
-                            shares[g] = if kept > 0 {
-                                (running_before / units_f64(kept)).min(1.0)
-                            } else {
-                                0.0
-                            };
-                            retired[g] += n - kept;
-                            units[g] = kept;
-                            n = kept;
-                        }
-                        q_maxes[g] = window_max[g];
-                    }
-                    if n == 0 {
-                        running[g] = 0;
-                        continue;
-                    }
-                    let q_max = q_maxes[g];
-                    let target_share = if q_max > 0.0 {
-                        (min_not_nan(q_now[g], q_max) / q_max).min(1.0)
-                    } else {
-                        0.0
-                    };
-                    let share = (shares[g] + response * (target_share - shares[g])).clamp(0.0, 1.0);
-                    shares[g] = share;
-                    let n_running = to_units(units_f64(n) * share).min(n);
-                    running[g] = n_running;
-                    if n_running > 0 {
-                        // The cheapest sites run: the running sites fill the quantiles up to share × q_max.
-                        let mean_site_price = power_price * site_prices.factor(share * q_max);
-                        let kwh = units_f64(n_running) * generations[g].power_w / W_PER_KW * hours_in_month;
-                        power_cost[g] = kwh * mean_site_price * opex_factor;
-                    }
-                }
-            }
-        }
-    }
-
     /// Running hashrate of every cohort, in TH/s.
     pub fn running_ths(&self, generations: &[GenerationParams]) -> f64 {
         weighted_ths(&self.running, generations)
@@ -609,13 +402,6 @@ fn add_to_cohort(units: &mut u64, q_max: &mut f64, running_share: &mut f64, n_un
     *q_max = ((old * *q_max + added) / (old + added)).min(1.0);
     *running_share = (*running_share * old + added) / (old + added);
     *units += n_units;
-}
-
-/// Raises each share of `best` to the matching share of `values` where that is larger.
-fn max_into(best: &mut [f64], values: &[f64]) {
-    for (best, &v) in best.iter_mut().zip(values) {
-        *best = max_not_nan(v, *best);
-    }
 }
 
 /// Sum over cohorts of machines × TH/s of their generation, in cohort order (cohorts are laid out

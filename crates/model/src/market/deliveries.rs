@@ -140,10 +140,8 @@ fn deliver_due(ctx: &mut Deliveries, m_idx: usize, m: &mut Manufacturer, c: &mut
         walked += paying - affordable;
         paying = affordable;
     }
-    let prepaid = c.prepaid_per_unit_usd;
-    let unit_price = c.unit_price_usd;
     if walked > 0 {
-        let forfeited = units_f64(walked) * prepaid;
+        let forfeited = units_f64(walked) * c.prepaid_per_unit_usd;
         m.forfeit_prepayment(books, walked, forfeited, units_f64(walked) * balance_per_unit);
         c.units_walked += walked;
         c.take_from_parts(walked, |_, _, _| {});
@@ -178,7 +176,7 @@ fn deliver_due(ctx: &mut Deliveries, m_idx: usize, m: &mut Manufacturer, c: &mut
             }
         });
         let books = &mut ctx.segments[buyer.idx()];
-        m.deliver_futures_units(books, g, paying, unit_price, prepaid, balance, duty);
+        m.deliver_futures_units(books, c, paying, balance, duty);
         c.units_delivered += paying;
     }
 }

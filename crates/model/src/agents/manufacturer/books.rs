@@ -7,6 +7,7 @@
 //! (`sell_to_dealer_spot`, `sell_to_dealer_on_installment`, `receive_installment`, `take_back_from_dealer`).
 
 use crate::agents::manufacturer::Manufacturer;
+use crate::agents::manufacturer::futures::FuturesContract;
 use crate::agents::miner::books::SegmentBooks;
 use crate::market::hardware::power_cost_usd_per_th_day;
 use crate::math::{floor_units, units_f64};
@@ -134,25 +135,22 @@ impl Manufacturer {
         buyer.pay_prepayment(prepayment_usd, balance_owed_usd);
     }
 
-    /// Delivers `n` futures machines of generation `g` from stock: the buyer pays `balance_usd` (and
-    /// `duty_usd` at the border), and the prepayment of `prepaid_per_unit_usd` a machine is applied.
-    #[allow(clippy::too_many_arguments)]
+    /// Delivers `n` machines from stock on a futures contract (whose units the caller moves): the buyer pays
+    /// `balance_usd` (and `duty_usd` at the border), and the contract's prepayment on them is applied.
     pub fn deliver_futures_units(
         &mut self,
         buyer: &mut SegmentBooks,
-        g: usize,
+        contract: &FuturesContract,
         n: u64,
-        unit_price_usd: f64,
-        prepaid_per_unit_usd: f64,
         balance_usd: f64,
         duty_usd: f64,
     ) {
-        let cogs = self.stock[g].take(n);
+        let cogs = self.stock[contract.generation_idx].take(n);
         self.cash_usd += balance_usd;
         self.flows.balances_collected_usd += balance_usd;
-        self.flows.revenue_usd += units_f64(n) * unit_price_usd;
+        self.flows.revenue_usd += units_f64(n) * contract.unit_price_usd;
         self.flows.cogs_usd += cogs;
-        let prepaid_applied = units_f64(n) * prepaid_per_unit_usd;
+        let prepaid_applied = units_f64(n) * contract.prepaid_per_unit_usd;
         self.flows.prepayments_applied_usd += prepaid_applied;
         self.flows.units_delivered += n;
         buyer.pay_balance(balance_usd, duty_usd, prepaid_applied);
@@ -411,6 +409,7 @@ impl Manufacturer {
 #[cfg(test)]
 pub(crate) mod tests {
     use crate::agents::manufacturer::Manufacturer;
+    use crate::agents::manufacturer::futures::tests::contract;
     use crate::agents::miner::books::SegmentBooks;
     use crate::agents::miner::books::tests::assert_cash_matches_flows;
 
@@ -472,24 +471,25 @@ pub(crate) mod tests {
     #[test]
     fn a_futures_delivery_collects_the_balance_and_applies_the_prepayment() {
         let (mut m, mut buyer) = (manufacturer_with_stock(), SegmentBooks::new(1e6, 0.0));
-        m.receive_prepayment(&mut buyer, 10, 5_000.0, 25_000.0);
+        // Ten machines at $1,000, $500 of each prepaid.
+        let contract = contract(10, 1);
+        m.receive_prepayment(&mut buyer, 10, 5_000.0, 5_000.0);
         let (m_open, buyer_open) = (m.cash_usd(), buyer.cash_usd());
         m.open_month();
         buyer.open_month();
-        m.deliver_futures_units(&mut buyer, 0, 10, 3_000.0, 500.0, 25_000.0, 1_000.0);
-        assert_eq!(m.cash_usd() - m_open, 25_000.0);
-        assert_eq!(buyer_open - buyer.cash_usd(), 26_000.0);
+        m.deliver_futures_units(&mut buyer, &contract, 10, 5_000.0, 1_000.0);
+        assert_eq!(m.cash_usd() - m_open, 5_000.0);
+        assert_eq!(buyer_open - buyer.cash_usd(), 6_000.0);
         // The balance is no longer owed once paid.
         assert_eq!(buyer.available_usd(), buyer.cash_usd());
         let f = m.flows();
-        assert_eq!(
-            (f.balances_collected_usd, f.revenue_usd, f.cogs_usd),
-            (25_000.0, 30_000.0, 20_000.0)
-        );
+        assert_eq!((f.balances_collected_usd, f.revenue_usd), (5_000.0, 10_000.0));
+        assert_eq!((f.cogs_usd, m.stock[0].units), (20_000.0, 90));
         assert_eq!((f.prepayments_applied_usd, f.units_delivered), (5_000.0, 10));
+        let buyer_flows = buyer.flows();
         assert_eq!(
-            (buyer.flows().balances_paid_usd, buyer.flows().duties_paid_usd),
-            (25_000.0, 1_000.0)
+            (buyer_flows.balances_paid_usd, buyer_flows.duties_paid_usd),
+            (5_000.0, 1_000.0)
         );
         assert_manufacturer_cash_matches_flows(&m, m_open);
         assert_cash_matches_flows(&buyer, buyer_open);
