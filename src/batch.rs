@@ -307,7 +307,7 @@ impl PathSimulator for SmuggleStock {
         let mut violation = None;
         for month in 0..params.simulation.horizon_months {
             if month == self.month {
-                world.manufacturers[0].stock[0].units += self.units;
+                hashcycle_model::fixtures::smuggle_stock(&mut world, 0, 0, self.units);
             }
             if let Err(v) = world.step(sink) {
                 violation = Some(v);
