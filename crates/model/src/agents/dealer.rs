@@ -3,6 +3,9 @@
 //! In bull regimes dealers stockpile and resell with a mark-up; in bear regimes they dump below the
 //! manufacturers' price and sign low-down-payment installment contracts for manufacturers' excess stock.
 //! While their stock is large it sets the used price and takes spot demand from the manufacturers.
+//!
+//! The dealers' own steps (installments, stocking, scrapping, interest) and the two-sided postings of their
+//! trade with manufacturers and miners are here: the dealers' cash and stock change nowhere else.
 
 use rand::RngExt;
 

@@ -7,6 +7,10 @@
 //! the full distribution): machines above the bound have been retired. A machine retires when it has lost
 //! money for the segment's `retire_after_months` months in a row; because the ranking of sites by cost is
 //! fixed, those are exactly the machines above the highest profitable quantile of the window.
+//!
+//! This file holds the fleet's state and how machines move between cohorts (shipments, arrivals, bans,
+//! relocation, sell-offs, churn); the monthly operating decision is in `operation`, and the segments' money
+//! in `books`.
 
 pub mod books;
 pub mod operation;
