@@ -20,7 +20,8 @@ pub fn value_and_price(w: &mut World) {
     for (m, mp) in w.manufacturers.iter_mut().zip(&params.manufacturers) {
         m.produce(mp);
     }
-    set_prices(w);
+    price_manufacturers(w);
+    price_dealers_and_replacements(w);
 }
 
 /// Used-machine prices from the profit a machine can still earn, pushed down by dealers' excess stock.
@@ -38,12 +39,11 @@ fn value_used_machines(w: &mut World) {
     }
 }
 
-/// Manufacturers price and plan; dealers price off the manufacturers; replacement prices follow.
-fn set_prices(w: &mut World) {
+/// Manufacturers price and plan, and note what their stock would fetch on the market.
+fn price_manufacturers(w: &mut World) {
     let params = w.params;
     let month_offset = w.month_offset();
     let scrap = params.secondary_market.scrap_value_usd_per_unit;
-    let n_gen = params.generations.len();
     for (m_idx, (m, mp)) in w.manufacturers.iter_mut().zip(&params.manufacturers).enumerate() {
         m.set_prices(
             mp,
@@ -72,6 +72,14 @@ fn set_prices(w: &mut World) {
             };
         }
     }
+}
+
+/// Dealers price off the cheapest manufacturer (dumping below it in bear regimes, which caps the used price
+/// while they hold stock); a new machine's replacement price is the cheapest of the two.
+fn price_dealers_and_replacements(w: &mut World) {
+    let params = w.params;
+    let scrap = params.secondary_market.scrap_value_usd_per_unit;
+    let n_gen = params.generations.len();
     let dealers = &params.dealers;
     let bull = w.price.regime == Regime::Bull;
     w.dealer.set_discount(bull, dealers);
