@@ -46,29 +46,3 @@ impl OutputError {
         }
     }
 }
-
-/// A hidden name beside `path` for writing it, `.stem.tmp-PID.ext`: the extension is kept because encoders
-/// such as the PNG writer choose the format by it.
-pub fn temp_sibling(path: &Path) -> PathBuf {
-    let stem = path
-        .file_stem()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let pid = std::process::id();
-    match path.extension() {
-        Some(ext) => path.with_file_name(format!(".{stem}.tmp-{pid}.{}", ext.to_string_lossy())),
-        None => path.with_file_name(format!(".{stem}.tmp-{pid}")),
-    }
-}
-
-/// Writes a file whole or not at all: into a hidden sibling, then renamed over `path`. Results directories
-/// are staged as a whole, but `hashcycle plot` redraws charts and the report inside a finished directory, and
-/// a process killed there must leave the old file or the new one, never a truncated one.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
-    let temp = temp_sibling(path);
-    std::fs::write(&temp, bytes).map_err(|e| OutputError::io(&temp, e))?;
-    std::fs::rename(&temp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&temp);
-        OutputError::io(path, e)
-    })
-}

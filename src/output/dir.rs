@@ -118,20 +118,55 @@ impl StagedDir {
     }
 }
 
-/// Writes a file so that it appears whole or not at all: into a hidden sibling, flushed to disk, then renamed.
-/// Used for completion markers, which must never be seen half-written.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
-    use std::io::Write as _;
-    let name = path
-        .file_name()
+/// Writes `bytes` to `path` so that the file appears whole or not at all (see `write_atomic_with`).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
+    write_atomic_with(path, |temp| {
+        std::fs::write(temp, bytes).map_err(|e| OutputError::io(temp, e))
+    })
+}
+
+/// Writes a file whole or not at all, the one way every file is replaced in place: `write` fills a hidden
+/// sibling, which is flushed to disk and then renamed over `path`, and the rename is flushed with the parent
+/// directory. Results directories are staged as a whole, but completion markers (a shard's manifest) must
+/// never be seen half-written, and `hashcycle plot` redraws charts and the report inside a finished
+/// directory: a process killed or a machine losing power there must leave the old file or the new one,
+/// never a truncated one. The sibling keeps `path`'s extension because encoders such as the PNG writer
+/// choose the format by it.
+pub fn write_atomic_with(path: &Path, write: impl FnOnce(&Path) -> Result<(), OutputError>) -> Result<(), OutputError> {
+    let temp = temp_sibling(path);
+    let written = write(&temp).and_then(|()| {
+        let file = std::fs::File::open(&temp).map_err(|e| OutputError::io(&temp, e))?;
+        file.sync_all().map_err(|e| OutputError::io(&temp, e))
+    });
+    let renamed = written.and_then(|()| std::fs::rename(&temp, path).map_err(|e| OutputError::io(path, e)));
+    if renamed.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    renamed?;
+    // Some file systems cannot sync a directory handle; the file itself is what matters.
+    if let Some(parent) = path.parent()
+        && let Ok(parent_dir) = std::fs::File::open(if parent.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            parent
+        })
+    {
+        let _ = parent_dir.sync_all();
+    }
+    Ok(())
+}
+
+/// A hidden name beside `path` for writing it, `.stem.tmp-PID.ext`.
+fn temp_sibling(path: &Path) -> PathBuf {
+    let stem = path
+        .file_stem()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
-    let partial = path.with_file_name(format!(".{name}{PARTIAL_TAG}{}", std::process::id()));
-    let mut file = std::fs::File::create(&partial).map_err(|e| OutputError::io(&partial, e))?;
-    file.write_all(bytes).map_err(|e| OutputError::io(&partial, e))?;
-    file.sync_all().map_err(|e| OutputError::io(&partial, e))?;
-    drop(file);
-    std::fs::rename(&partial, path).map_err(|e| OutputError::io(path, e))
+    let pid = std::process::id();
+    match path.extension() {
+        Some(ext) => path.with_file_name(format!(".{stem}.tmp-{pid}.{}", ext.to_string_lossy())),
+        None => path.with_file_name(format!(".{stem}.tmp-{pid}")),
+    }
 }
 
 impl Drop for StagedDir {

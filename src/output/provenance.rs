@@ -4,11 +4,11 @@ use std::path::Path;
 
 use serde_json::json;
 
-use hashcycle_model::record::PathFailure;
-use hashcycle_model::params::Params;
-use hashcycle_model::units::YearMonth;
 use crate::output::OutputError;
 use crate::scenario::Scenario;
+use hashcycle_model::params::Params;
+use hashcycle_model::record::PathFailure;
+use hashcycle_model::units::YearMonth;
 
 /// The current UTC time as `YYYY-MM-DDTHH:MM:SSZ`.
 pub fn utc_now() -> String {
@@ -54,7 +54,7 @@ pub fn failures_json(failures: &[PathFailure], start: YearMonth) -> serde_json::
 
 pub fn write_json(path: &Path, value: &serde_json::Value) -> Result<(), OutputError> {
     let text = serde_json::to_string_pretty(value).map_err(|e| OutputError::io(path, std::io::Error::other(e)))?;
-    crate::output::write_atomic(path, (text + "\n").as_bytes())
+    crate::output::dir::write_atomic(path, (text + "\n").as_bytes())
 }
 
 pub fn write_run_json(

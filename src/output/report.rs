@@ -433,7 +433,7 @@ fn write_page(dir: &Path, title: &str, glyphs: &BTreeMap<String, String>, body: 
     page.push_str(body);
     page.push_str("</body>\n</html>\n");
     let path = dir.join("report.html");
-    crate::output::write_atomic(&path, page.as_bytes())?;
+    crate::output::dir::write_atomic(&path, page.as_bytes())?;
     Ok(path)
 }
 

@@ -3,11 +3,11 @@
 
 use polars::prelude::*;
 
-use hashcycle_model::units::Month;
 use crate::output::tables::Calendar;
 use crate::scenario::raw::Value;
 use crate::sweep::metrics::{CellMetrics, PathOutcome, QUANTILES};
 use crate::sweep::plan::value_f64;
+use hashcycle_model::units::Month;
 
 /// One cell's row of `sweep.parquet`.
 #[derive(Clone, Debug)]

@@ -25,12 +25,9 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use hashcycle_model::record::PathFailure;
 use crate::batch::{Engine, RunError, progress_bar, thread_pool};
-use hashcycle_model::record::Violation;
-use hashcycle_model::units::{Month, YearMonth};
 use crate::output::OutputError;
-use crate::output::dir::{StagedDir, write_atomically};
+use crate::output::dir::{StagedDir, write_atomic};
 use crate::output::parquet::TableFile;
 use crate::output::provenance;
 use crate::output::sweep_tables::paths_frame;
@@ -38,6 +35,9 @@ use crate::output::tables::{Calendar, Names};
 use crate::sweep::metrics::PathOutcome;
 use crate::sweep::plan::Plan;
 use crate::sweep::run::{CellFailure, MonthlyFiles, path_failures, simulate_paths};
+use hashcycle_model::record::PathFailure;
+use hashcycle_model::record::Violation;
+use hashcycle_model::units::{Month, YearMonth};
 
 /// The directory under a sweep's results that holds its shards.
 pub const SHARDS_DIR: &str = "shards";
@@ -470,7 +470,7 @@ pub fn run_shard(plan: &Plan, options: &ShardOptions) -> Result<ShardReport, Run
     let text = serde_json::to_string_pretty(&manifest)
         .map_err(|e| OutputError::io(&manifest_path, std::io::Error::other(e)))?;
     // Written last: a shard directory without its manifest is incomplete, whatever else it holds.
-    write_atomically(&manifest_path, format!("{text}\n").as_bytes())?;
+    write_atomic(&manifest_path, format!("{text}\n").as_bytes())?;
     let dir = staged.commit()?;
     Ok(ShardReport {
         dir,

@@ -10,11 +10,11 @@ use plotters::prelude::{DrawingArea, DrawingBackend};
 use plotters::style::RGBColor;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use hashcycle_model::units::YearMonth;
 use crate::output::charts::canvas::msg;
 use crate::output::charts::format;
 use crate::output::charts::page::{LegendItem, Swatch, dashed};
 use crate::output::charts::style::{self, AXIS, BACKGROUND, GRID, INK_SOFT};
+use hashcycle_model::units::YearMonth;
 
 /// A chart context with linear axes and our own tick positions.
 pub type Plot<'a, DB> = ChartContext<'a, DB, Cartesian2d<Ticked, Ticked>>;

@@ -10,7 +10,6 @@ use plotters::element::Polygon;
 use plotters::prelude::{DrawingArea, DrawingBackend};
 use plotters::series::{DashedLineSeries, LineSeries};
 
-use hashcycle_model::units::YearMonth;
 use crate::output::OutputError;
 use crate::output::charts::axes::{self, Axis, Marker, MarkerKind, PlotOptions};
 use crate::output::charts::canvas::{Chart, msg};
@@ -18,6 +17,7 @@ use crate::output::charts::data::{Table, json_str, json_u64, read_json, tidy_pat
 use crate::output::charts::page::{LegendItem, Page, Swatch};
 use crate::output::charts::style::{self, AMBER, BLUE_PALE, BRICK, NAVY};
 use crate::output::charts::{AnyChart, ChartEntry, format};
+use hashcycle_model::units::YearMonth;
 
 /// What the backtest chart shows, read back from the backtest's files.
 #[derive(Clone, Debug)]

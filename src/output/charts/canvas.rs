@@ -27,6 +27,7 @@ use plotters_backend::{
 
 use crate::output::OutputError;
 use crate::output::charts::text::{self, Weight};
+use crate::output::dir::{write_atomic, write_atomic_with};
 
 /// Every chart is 1920×1080 (full HD, 16:9 like a slide).
 pub const WIDTH_PX: u32 = 1920;
@@ -61,7 +62,7 @@ pub fn write_chart(charts_dir: &Path, stem: &str, chart: &impl Chart) -> Result<
     let pixels = render_png(chart).map_err(chart_err(&png_path))?;
     save_png(&png_path, &pixels)?;
     let svg = render_svg(chart).map_err(chart_err(&svg_path))?;
-    crate::output::write_atomic(&svg_path, svg.as_bytes())?;
+    write_atomic(&svg_path, svg.as_bytes())?;
     Ok(vec![png_path, svg_path])
 }
 
@@ -116,29 +117,22 @@ fn downsample(big: &[u8], w: usize, h: usize, s: usize) -> Vec<u8> {
     out
 }
 
-/// Encodes RGB pixels as PNG through plotters' bitmap backend, whose encoder writes no timestamp.
-/// Encodes the pixels into a hidden sibling and renames it over `path`, so that a redraw killed midway
-/// never leaves a truncated PNG (see `crate::output::write_atomic`).
+/// Encodes RGB pixels as PNG through plotters' bitmap backend, whose encoder writes no timestamp, replacing
+/// `path` whole or not at all.
 fn save_png(path: &Path, pixels: &[u8]) -> Result<(), OutputError> {
     let err = |e: String| OutputError::Chart {
         path: path.to_path_buf(),
         message: e,
     };
-    let temp = crate::output::temp_sibling(path);
-    {
-        let mut backend = BitMapBackend::new(&temp, (WIDTH_PX, HEIGHT_PX));
+    write_atomic_with(path, |temp| {
+        let mut backend = BitMapBackend::new(temp, (WIDTH_PX, HEIGHT_PX));
         backend
             .blit_bitmap((0, 0), (WIDTH_PX, HEIGHT_PX), pixels)
             .map_err(|e| err(e.to_string()))?;
-        backend.present().map_err(|e| err(e.to_string()))?;
-    }
-    std::fs::rename(&temp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&temp);
-        OutputError::io(path, e)
+        backend.present().map_err(|e| err(e.to_string()))
     })
 }
 
-/// A style with a new width and the same colour.
 fn with_width(color: BackendColor, width: u32, filled: bool) -> ShapeStyle {
     ShapeStyle {
         color: RGBAColor(color.rgb.0, color.rgb.1, color.rgb.2, color.alpha),

@@ -8,13 +8,13 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::{BooleanChunked, DataFrame, DataType};
 
-use hashcycle_model::units::YearMonth;
 use crate::output::OutputError;
 use crate::output::charts::axes::{Marker, MarkerKind};
 use crate::output::charts::format;
 use crate::output::parquet::{read_columns_where, read_frame};
 use crate::scenario::overrides;
 use crate::scenario::raw::{self, Value};
+use hashcycle_model::units::YearMonth;
 
 /// A Parquet table read whole, with typed column access that names the file in its errors.
 pub struct Table {

@@ -11,11 +11,11 @@ use plotters::element::Polygon;
 use plotters::prelude::{DrawingArea, DrawingBackend};
 use plotters::series::{DashedLineSeries, LineSeries};
 
-use hashcycle_model::units::YearMonth;
 use crate::output::charts::axes::{self, Axis, Marker, PlotOptions, ValueFormat};
 use crate::output::charts::canvas::{Chart, msg};
 use crate::output::charts::page::{LegendItem, Page, Swatch};
 use crate::output::charts::style::{self, BACKGROUND, BLUE_PALE, BRICK, NAVY, STACK};
+use hashcycle_model::units::YearMonth;
 
 pub struct StackChart {
     pub page: Page,
