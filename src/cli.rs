@@ -10,10 +10,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::batch::{self, RunOptions};
-use hashcycle_model::record::PathFailure;
-use hashcycle_model::units::YearMonth;
 use crate::scenario::Scenario;
 use crate::sweep::run::CellFailure;
+use hashcycle_model::record::PathFailure;
+use hashcycle_model::units::YearMonth;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -32,18 +32,8 @@ pub enum Command {
     Run {
         /// Scenario file (TOML).
         file: PathBuf,
-        /// Number of paths (overrides the scenario's `simulation.paths`).
-        #[arg(long)]
-        paths: Option<u32>,
-        /// Master seed (overrides the scenario's `simulation.seed`).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Output root directory.
-        #[arg(long, default_value = "output")]
-        out: PathBuf,
-        /// Worker threads (default: all cores). Results do not depend on it.
-        #[arg(long)]
-        threads: Option<usize>,
+        #[command(flatten)]
+        options: RunArgs,
     },
     /// Validate a scenario and report every problem with file:line:col.
     Check {
@@ -54,18 +44,8 @@ pub enum Command {
     Sweep {
         /// Sweep file (TOML).
         file: PathBuf,
-        /// Paths per cell (overrides the sweep file and the scenarios).
-        #[arg(long)]
-        paths: Option<u32>,
-        /// Master seed (overrides the sweep file and the scenarios).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Output root directory.
-        #[arg(long, default_value = "output")]
-        out: PathBuf,
-        /// Worker threads (default: all cores). Results do not depend on it.
-        #[arg(long)]
-        threads: Option<usize>,
+        #[command(flatten)]
+        options: RunArgs,
         /// Also write every cell's monthly tables under months/<table>/scenario=<name>/ (large).
         #[arg(long)]
         monthly: bool,
@@ -114,20 +94,38 @@ pub struct BacktestArgs {
     /// Last in-sample month, YYYY-MM (default: the template's `backtest.calibrate_until_month`).
     #[arg(long, value_parser = parse_year_month)]
     pub calibrate_until: Option<hashcycle_model::units::YearMonth>,
-    /// Paths of the backtest run (overrides the template's `simulation.paths`; calibration uses its own).
-    #[arg(long)]
+    /// The backtest template.
+    #[arg(long, default_value = "scenarios/backtest.toml")]
+    pub scenario: PathBuf,
+    #[command(flatten)]
+    pub options: RunArgs,
+}
+
+/// The largest `--paths`: the bound a scenario's or sweep file's `simulation.paths` has.
+const MAX_PATHS: i64 = 10_000_000;
+
+/// The most `--threads`: far above any machine's cores, low enough that the range in a usage message reads
+/// plainly (an open range prints as `1..18446744073709551615`).
+const MAX_THREADS: u64 = 4096;
+
+/// Options of every command that simulates: `run`, `sweep`, `backtest` and `calibrate`.
+///
+/// Clap checks the ranges, so a bad value is a usage error (exit status 1) naming the option and its
+/// range, reported before any file is read.
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// Number of paths: of a run, per cell of a sweep, or of a backtest's run (calibration uses its own);
+    /// overrides the file's `simulation.paths`.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=MAX_PATHS))]
     pub paths: Option<u32>,
-    /// Master seed of the backtest run (overrides the template's `simulation.seed`).
+    /// Master seed (overrides the file's `simulation.seed`).
     #[arg(long)]
     pub seed: Option<u64>,
     /// Output root directory.
     #[arg(long, default_value = "output")]
     pub out: PathBuf,
-    /// The backtest template.
-    #[arg(long, default_value = "scenarios/backtest.toml")]
-    pub scenario: PathBuf,
     /// Worker threads (default: all cores). Results do not depend on it.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_THREADS))]
     pub threads: Option<usize>,
 }
 
@@ -282,21 +280,15 @@ pub fn load_scenario(file: &std::path::Path) -> Result<Scenario, Failure> {
 
 /// `backtest` and `calibrate`: run, print the metrics, say where the results are.
 fn backtest(args: BacktestArgs, calibrate: bool) -> Result<(), Failure> {
-    if args.paths == Some(0) {
-        return Err(Failure::Input("error: --paths must be at least 1".into()));
-    }
-    if args.threads == Some(0) {
-        return Err(Failure::Input("error: --threads must be at least 1".into()));
-    }
     let options = crate::backtest::BacktestOptions {
         template: args.scenario,
         from: args.from,
         to: args.to,
         calibrate_until: args.calibrate_until,
-        n_paths: args.paths,
-        seed: args.seed,
-        out_dir: args.out,
-        threads: args.threads,
+        n_paths: args.options.paths,
+        seed: args.options.seed,
+        out_dir: args.options.out,
+        threads: args.options.threads,
         calibrate,
     };
     let report = crate::backtest::run(&options).map_err(|e| match e {
@@ -325,7 +317,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Backtest { args, calibrate } => backtest(args, calibrate),
         Command::Calibrate { args } => backtest(args, true),
         Command::Plot { dir } => {
-            let written = crate::output::report::plot_dir(&dir).map_err(|e| Failure::Runtime(format!("error: {e}")))?;
+            let written = crate::plot::plot_dir(&dir).map_err(|e| Failure::Runtime(format!("error: {e}")))?;
             let n_charts = written
                 .iter()
                 .filter(|p| p.extension().is_some_and(|e| e == "png"))
@@ -357,19 +349,16 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Sweep {
             file,
-            paths,
-            seed,
-            out,
-            threads,
+            options:
+                RunArgs {
+                    paths,
+                    seed,
+                    out,
+                    threads,
+                },
             monthly,
             shard,
         } => {
-            if paths == Some(0) {
-                return Err(Failure::Input("error: --paths must be at least 1".into()));
-            }
-            if threads == Some(0) {
-                return Err(Failure::Input("error: --threads must be at least 1".into()));
-            }
             let sweep = crate::sweep::file::load(&file).map_err(|e| Failure::Input(format!("error: {e}")))?;
             let plan =
                 crate::sweep::plan::build(sweep, paths, seed).map_err(|e| Failure::Input(format!("error: {e}")))?;
@@ -449,18 +438,15 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Run {
             file,
-            paths,
-            seed,
-            out,
-            threads,
+            options:
+                RunArgs {
+                    paths,
+                    seed,
+                    out,
+                    threads,
+                },
         } => {
             let scenario = load_scenario(&file)?;
-            if paths == Some(0) {
-                return Err(Failure::Input("error: --paths must be at least 1".into()));
-            }
-            if threads == Some(0) {
-                return Err(Failure::Input("error: --threads must be at least 1".into()));
-            }
             let options = RunOptions {
                 n_paths: paths,
                 seed,

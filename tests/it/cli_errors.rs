@@ -200,6 +200,42 @@ fn bad_usage_exits_with_status_one() {
 }
 
 #[test]
+fn out_of_range_options_are_usage_errors_naming_the_range() {
+    let dir = temp_dir("option-ranges");
+    let scenario = scenario_path("base");
+    let scenario = scenario.to_str().unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["run", scenario, "--paths", "0"],
+            "'0' for '--paths <PATHS>': 0 is not in 1..=10000000",
+        ),
+        (
+            &["run", scenario, "--paths", "10000001"],
+            "10000001 is not in 1..=10000000",
+        ),
+        (
+            &["run", scenario, "--threads", "0"],
+            "'0' for '--threads <THREADS>': 0 is not in 1..=4096",
+        ),
+        (&["sweep", "sweep.toml", "--paths", "0"], "'--paths <PATHS>'"),
+        (&["sweep", "sweep.toml", "--threads", "0"], "'--threads <THREADS>'"),
+        (&["backtest", "--paths", "0"], "'--paths <PATHS>'"),
+        (&["calibrate", "--threads", "0"], "'--threads <THREADS>'"),
+    ];
+    for (args, expected) in cases {
+        let out = hashcycle(&[*args, &["--out", "out"]].concat(), &dir);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(expected),
+            "{args:?}: `{expected}` missing from\n{stderr}"
+        );
+        assert!(!dir.join("out").exists(), "{args:?} wrote output");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn wrong_type_deep_in_an_array_of_tables_is_located() {
     let stderr = assert_rejected(
         "deep-type",
