@@ -10,7 +10,8 @@ use rayon::prelude::*;
 use hashcycle_model::engine::simulate_path;
 use hashcycle_model::params::Params;
 use hashcycle_model::record::SummaryOnly;
-use hashcycle::output::tables::{Calendar, Names, RunColumns, network_frame};
+use hashcycle::batch::tables::{RunColumns, network_frame};
+use hashcycle::output::tables::{Calendar, Names};
 use hashcycle::scenario::Scenario;
 
 fn base() -> Params {

@@ -14,8 +14,10 @@
 
 pub mod baseline;
 pub mod calibrate;
+pub mod charts;
 pub mod data;
 pub mod simulate;
+pub mod tables;
 pub mod template;
 
 use std::path::{Path, PathBuf};
@@ -394,7 +396,7 @@ fn write(
     options: &BacktestOptions,
 ) -> Result<(), OutputError> {
     let table = dir.join("backtest.parquet");
-    let frame = crate::output::backtest_tables::backtest_frame(result).map_err(|e| OutputError::polars(&table, e))?;
+    let frame = crate::backtest::tables::backtest_frame(result).map_err(|e| OutputError::polars(&table, e))?;
     crate::output::parquet::write_frame(&table, &frame)?;
     let scenario_file = dir.join("scenario.toml");
     std::fs::write(&scenario_file, scenario_text(template, result)).map_err(|e| OutputError::io(&scenario_file, e))?;
@@ -412,8 +414,8 @@ fn write(
         std::fs::write(&calibrated, template.with_values_text(&calibration.values, &header))
             .map_err(|e| OutputError::io(&calibrated, e))?;
     }
-    crate::output::backtest_tables::write_backtest_json(&dir.join("backtest.json"), template, result, options)?;
-    crate::output::charts::render_backtest(dir)?;
+    crate::backtest::tables::write_backtest_json(&dir.join("backtest.json"), template, result, options)?;
+    crate::backtest::charts::render_backtest(dir)?;
     Ok(())
 }
 

@@ -1,6 +1,11 @@
 //! Running many paths: rayon over path indices in fixed-size chunks, results gathered in path order and
 //! streamed to Parquet chunk by chunk, so output is identical for any thread count and memory stays bounded.
 
+pub mod charts;
+pub mod data;
+pub mod report;
+pub mod tables;
+
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -14,7 +19,8 @@ use hashcycle_model::units::Month;
 use crate::output::OutputError;
 use crate::output::dir::StagedDir;
 use crate::output::parquet::{TableFile, write_frame};
-use crate::output::tables::{self, Calendar, Names, RunColumns};
+use crate::batch::tables::RunColumns;
+use crate::output::tables::{Calendar, Names};
 use crate::scenario::Scenario;
 
 /// Paths simulated per chunk. Fixed, so that row groups (and so file bytes) do not depend on thread count.
@@ -214,8 +220,8 @@ pub(crate) fn run_with<P: PathSimulator>(
     )?;
     // Charts and the report are drawn from the files just written, in the staging directory, so a run that
     // fails to draw them commits nothing.
-    crate::output::charts::render_run(&dir)?;
-    crate::output::report::write_run_report(&dir)?;
+    crate::batch::charts::render_run(&dir)?;
+    crate::batch::report::write_run_report(&dir)?;
     let dir = staged.commit()?;
     Ok(RunReport {
         dir,

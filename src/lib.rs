@@ -9,5 +9,7 @@ pub mod backtest;
 pub mod batch;
 pub mod cli;
 pub mod output;
+pub mod plot;
 pub mod scenario;
+pub mod stats;
 pub mod sweep;

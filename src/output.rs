@@ -1,12 +1,12 @@
-//! Writing results: Parquet tables (polars), provenance, charts and the HTML report, and crash-safe output directories.
+//! The means of writing results, shared by every feature and importing none: crash-safe output directories
+//! and files, Parquet writing and reading, column buffers, provenance helpers, the chart kit and the report
+//! shell. Each feature (a run in `batch`, `sweep`, `backtest`) owns its tables, its manifest and its charts.
 
-pub mod backtest_tables;
 pub mod charts;
 pub mod dir;
 pub mod parquet;
 pub mod provenance;
 pub mod report;
-pub mod sweep_tables;
 pub mod tables;
 
 use std::path::{Path, PathBuf};

@@ -4,14 +4,18 @@
 //! price, fee and power paths (common random numbers): differences between cells are the strategies',
 //! not noise.
 
+pub mod charts;
+pub mod data;
 pub mod file;
 pub mod merge;
 pub mod metrics;
 pub mod plan;
+pub mod report;
 pub mod run;
 pub mod shard;
+pub mod tables;
 
-use crate::output::sweep_tables::SweepRow;
+use crate::sweep::tables::SweepRow;
 
 /// `$1.2B`, `-$450M`, `$12.3K`: money as a board deck writes it.
 pub fn format_usd(x: f64) -> String {

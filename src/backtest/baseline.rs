@@ -125,8 +125,8 @@ pub fn fit(
             elasticity: beta[1],
             trend_log_per_month: trend.then(|| beta[2]),
             sse,
-            residual_log_p5: crate::sweep::metrics::quantile_sorted(&residuals, 0.05),
-            residual_log_p95: crate::sweep::metrics::quantile_sorted(&residuals, 0.95),
+            residual_log_p5: crate::stats::quantile_sorted(&residuals, 0.05),
+            residual_log_p95: crate::stats::quantile_sorted(&residuals, 0.95),
             origin_idx: fit_from,
         });
     }

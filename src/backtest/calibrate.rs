@@ -15,8 +15,8 @@ use std::collections::BTreeMap;
 
 use crate::backtest::simulate::{Band, simulate};
 use crate::backtest::template::{CalibrationSettings, Objective, Template};
-use hashcycle_model::units::YearMonth;
 use crate::scenario::ScenarioError;
+use hashcycle_model::units::YearMonth;
 
 /// Reflection, expansion, contraction and shrink coefficients of the standard Nelder–Mead method.
 const NM_REFLECT: f64 = 1.0;
@@ -167,7 +167,7 @@ pub fn objective_value(objective: Objective, simulated_p50: &[f64], actual: &[f6
         Objective::Mean => errors.iter().sum::<f64>() / errors.len() as f64,
         Objective::Median => {
             errors.sort_by(f64::total_cmp);
-            crate::sweep::metrics::quantile_sorted(&errors, 0.5)
+            crate::stats::quantile_sorted(&errors, 0.5)
         }
     }
 }

@@ -7,11 +7,11 @@
 use rayon::prelude::*;
 
 use crate::batch::simulate_path_guarded;
+use crate::stats::quantile_sorted;
 use hashcycle_model::params::Params;
 use hashcycle_model::record::{
     DealerRow, EventKind, EventRow, ManufacturerRow, MinerRow, NetworkRow, RegionRow, Sink, Violation,
 };
-use crate::sweep::metrics::quantile_sorted;
 
 /// What a backtest keeps of one path: its monthly hashrate and difficulty, and when it halved.
 #[derive(Clone, Debug, Default)]

@@ -1,5 +1,6 @@
-//! `report.html`: one self-contained page per run or sweep with the scenario summary, a key-figures table
-//! and every chart, ready to open anywhere or print to PDF.
+//! The report shell: `report.html`, one self-contained page per run or sweep, ready to open anywhere or
+//! print to PDF. Each feature writes the page's body (its summary, key figures and chart list); this module
+//! supplies the page, its styles and fonts, and the charts' sections.
 //!
 //! Self-contained means no network at all: styles are inline, charts are inline SVG sharing one set of glyph
 //! outlines, and the page's own text is set in the same embedded DejaVu Sans as the charts (as `data:` fonts),
@@ -11,293 +12,19 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::output::OutputError;
+use crate::output::charts::AnyChart;
 use crate::output::charts::canvas::{split_svg, xml_escape};
-use crate::output::charts::data::{Quantiles, RunData};
-use crate::output::charts::format;
-use crate::output::charts::sweep_data::{Cell, SweepData};
-use crate::output::charts::{self, AnyChart};
 
 static REGULAR_TTF: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 static BOLD_TTF: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
 
-/// Regenerates the charts and `report.html` of a run or sweep directory from its Parquet files, deciding
-/// which by the presence of `run.json` or `sweep.json`; a backtest directory (`backtest.json`) gets its chart
-/// redrawn. Returns every file written.
-pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, OutputError> {
-    if !dir.is_dir() {
-        return Err(OutputError::Missing {
-            path: dir.to_path_buf(),
-            message: "no such directory".to_string(),
-        });
-    }
-    // The tables are read once for both the charts and the report.
-    let mut written;
-    if dir.join("run.json").is_file() {
-        let data = RunData::load(dir)?;
-        written = charts::render_run_data(dir, &data)?;
-        written.push(run_report(dir, &data)?);
-    } else if dir.join("sweep.json").is_file() {
-        let data = SweepData::load(dir)?;
-        written = charts::render_sweep_data(dir, &data)?;
-        written.push(sweep_report(dir, &data)?);
-    } else if dir.join("backtest.json").is_file() {
-        // A backtest has its chart but no report.
-        written = charts::render_backtest(dir)?;
-    } else {
-        return Err(OutputError::Missing {
-            path: dir.join("run.json"),
-            message:
-                "neither run.json, sweep.json nor backtest.json is here, so this is not a hashcycle run, sweep or backtest directory"
-                    .to_string(),
-        });
-    }
-    Ok(written)
-}
-
-/// Writes `dir/report.html` for a run, embedding the charts in `dir/charts/` (drawing any that are missing).
-pub fn write_run_report(dir: &Path) -> Result<PathBuf, OutputError> {
-    run_report(dir, &RunData::load(dir)?)
-}
-
-fn run_report(dir: &Path, data: &RunData) -> Result<PathBuf, OutputError> {
-    let charts = charts::run_charts(data);
-    let info = &data.info;
-    let mut body = String::new();
-
-    let _ = writeln!(body, "<header>");
-    let _ = writeln!(body, "<p class=\"kicker\">hashcycle run report</p>");
-    let _ = writeln!(body, "<h1>Scenario {}</h1>", esc(&info.scenario_name));
-    // The first paragraph of the scenario file's header names it; the rest go to the summary as notes.
-    let description = info.description();
-    if let Some(first) = description.first() {
-        let _ = writeln!(body, "<p class=\"lede\">{}</p>", esc(first));
-    }
-    let horizon_end = data.start.plus_months(data.n_months.saturating_sub(1) as i64);
-    meta_table(
-        &mut body,
-        &[
-            ("Scenario file", info.scenario_file.clone()),
-            (
-                "Months",
-                format!("{} to {} ({} months)", data.start, horizon_end, data.n_months),
-            ),
-            ("Paths", format::grouped(info.n_paths as f64, 0)),
-            ("Seed", info.seed.to_string()),
-            ("hashcycle", info.version.clone()),
-            ("Paths stopped by a failed check", info.n_failed_paths.to_string()),
-        ],
-    );
-    let _ = writeln!(body, "</header>");
-
-    let _ = writeln!(body, "<section>\n<h2>Scenario summary</h2>");
-    for paragraph in description.iter().skip(1) {
-        let _ = writeln!(body, "<p class=\"note\">{}</p>", esc(paragraph));
-    }
-    let _ = writeln!(
-        body,
-        "<table class=\"figures plain\">\n<thead><tr><th>Manufacturer</th><th>Strategy in the scenario file</th></tr></thead>\n<tbody>"
-    );
-    for maker in &data.makers {
-        let strategy = maker.strategy.as_ref().map_or("not set".to_string(), |s| s.describe());
-        let _ = writeln!(
-            body,
-            "<tr><td>{}</td><td>{}</td></tr>",
-            esc(&maker.name),
-            esc(&strategy)
-        );
-    }
-    let _ = writeln!(body, "</tbody>\n</table>");
-    if data.markers.is_empty() {
-        let _ = writeln!(body, "<p>No halving or scripted event falls in the horizon.</p>");
-    } else {
-        let _ = writeln!(body, "<p>Events marked on the time charts:</p>\n<ul class=\"events\">");
-        for marker in &data.markers {
-            let _ = writeln!(body, "<li>{}</li>", esc(&marker.label));
-        }
-        let _ = writeln!(body, "</ul>");
-    }
-    let _ = writeln!(body, "</section>");
-
-    let _ = writeln!(body, "<section>\n<h2>Key figures</h2>");
-    let _ = writeln!(
-        body,
-        "<p class=\"note\">Across {} paths at the end of the horizon. Money in USD; p5 and p95 are the 5th and 95th percentiles of paths.</p>",
-        format::grouped(info.n_paths as f64, 0)
-    );
-    let _ = writeln!(
-        body,
-        "<table class=\"figures\">\n<thead><tr><th>Manufacturer</th><th>P(cash&nbsp;&lt;&nbsp;0)</th><th>P(distress)</th>\
-         <th>Lowest cash, median</th><th>Ending cash p5</th><th>Ending cash median</th><th>Ending cash p95</th>\
-         <th>Revenue, median</th><th>Gross margin, median</th><th>Walk-away rate, mean</th><th>Market share, mean</th></tr></thead>\n<tbody>"
-    );
-    for m in &data.maker_figures {
-        let q = |q: &Option<Quantiles>, f: fn(&Quantiles) -> f64| {
-            q.as_ref().map_or("n/a".to_string(), |q| format::usd(f(q)))
-        };
-        let _ = writeln!(
-            body,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&m.name),
-            format::pct(m.p_cash_below_zero),
-            format::pct(m.p_distressed),
-            q(&m.min_cash_usd, |q| q.p50),
-            q(&m.end_cash_usd, |q| q.p5),
-            q(&m.end_cash_usd, |q| q.p50),
-            q(&m.end_cash_usd, |q| q.p95),
-            q(&m.revenue_usd, |q| q.p50),
-            q(&m.gross_margin_usd, |q| q.p50),
-            format::pct(m.walk_away_rate_mean),
-            format::pct(m.market_share_mean),
-        );
-    }
-    let _ = writeln!(body, "</tbody>\n</table>");
-    let n = &data.network_figures;
-    let range = |q: &Option<Quantiles>, show: fn(f64) -> String| {
-        q.as_ref().map_or("n/a".to_string(), |q| {
-            format!("{} ({} to {})", show(q.p50), show(q.p5), show(q.p95))
-        })
-    };
-    meta_table(
-        &mut body,
-        &[
-            (
-                "BTC price at the end, median (p5 to p95)",
-                range(&n.end_price_usd, format::usd),
-            ),
-            (
-                "Network hashrate at the end, median (p5 to p95)",
-                range(&n.end_hashrate_ehs, format::ehs),
-            ),
-            (
-                "Largest hashrate drawdown, median (p5 to p95)",
-                range(&n.max_drawdown_share, format::pct),
-            ),
-            (
-                "Halvings in the horizon, median",
-                format::grouped(n.n_halvings_median, 0),
-            ),
-        ],
-    );
-    let _ = writeln!(body, "</section>");
-
-    let glyphs = charts_html(dir, &charts, &mut body)?;
-    let _ = writeln!(body, "<footer>{}</footer>", esc(&info.source_line()));
-    let title = format!("hashcycle run report: scenario {}", info.scenario_name);
-    write_page(dir, &title, &glyphs, &body)
-}
-
-/// Writes `dir/report.html` for a sweep, embedding the charts in `dir/charts/` (drawing any that are missing).
-pub fn write_sweep_report(dir: &Path) -> Result<PathBuf, OutputError> {
-    sweep_report(dir, &SweepData::load(dir)?)
-}
-
-fn sweep_report(dir: &Path, data: &SweepData) -> Result<PathBuf, OutputError> {
-    let charts = charts::sweep_charts(data);
-    let info = &data.info;
-    let mut body = String::new();
-
-    let _ = writeln!(body, "<header>");
-    let _ = writeln!(body, "<p class=\"kicker\">hashcycle strategy sweep report</p>");
-    let _ = writeln!(body, "<h1>Sweep {}</h1>", esc(&info.sweep_name));
-    let _ = writeln!(
-        body,
-        "<p class=\"lede\">How the strategy of {} fares across {} scenario(s): {} strategy cells per scenario, each run on the \
-         same {} paths (common random numbers, so cells differ only by strategy).</p>",
-        esc(&info.focus_manufacturer),
-        data.scenarios.len(),
-        data.cells.len() / data.scenarios.len().max(1),
-        format::grouped(info.n_paths as f64, 0)
-    );
-    let scenarios: Vec<String> = info
-        .scenarios
-        .iter()
-        .map(|(name, file)| format!("{name} ({file})"))
-        .collect();
-    meta_table(
-        &mut body,
-        &[
-            ("Scenarios", scenarios.join(", ")),
-            ("Swept parameters", data.parameters.join(", ")),
-            ("Focus manufacturer", info.focus_manufacturer.clone()),
-            ("Paths per cell", format::grouped(info.n_paths as f64, 0)),
-            ("Seed", info.seed.to_string()),
-            ("hashcycle", info.version.clone()),
-        ],
-    );
-    let _ = writeln!(body, "</header>");
-
-    let _ = writeln!(body, "<section>\n<h2>Key figures</h2>");
-    let _ = writeln!(
-        body,
-        "<p class=\"note\">For each scenario: the scenario file's own strategy (reference) and the sweep's safest and riskiest cells, \
-         with the lowest and highest probability that cash falls below zero. ± is one standard error. Money in USD.</p>"
-    );
-    let head = "<thead><tr><th>Scenario</th><th>Cell</th><th>Strategy</th><th>P(cash&nbsp;&lt;&nbsp;0)</th><th>P(distress)</th>\
-                <th>Ending cash p5</th><th>Ending cash median</th><th>Lowest cash, median</th><th>Revenue, median</th>\
-                <th>Gross margin, median</th><th>Walk-away rate, mean</th><th>Market share, mean</th></tr></thead>";
-    let _ = writeln!(body, "<table class=\"figures\">\n{head}\n<tbody>");
-    for scenario in &data.scenarios {
-        let picks = [
-            ("Reference", data.reference(scenario)),
-            ("Safest", data.best(scenario)),
-            ("Riskiest", data.worst(scenario)),
-        ];
-        for (role, cell) in picks {
-            if let Some(cell) = cell {
-                cell_row(&mut body, data, scenario, role, cell);
-            }
-        }
-    }
-    let _ = writeln!(body, "</tbody>\n</table>\n</section>");
-
-    let glyphs = charts_html(dir, &charts, &mut body)?;
-
-    let _ = writeln!(body, "<section class=\"all-cells\">\n<h2>Every cell</h2>");
-    let _ = writeln!(body, "<table class=\"figures compact\">\n{head}\n<tbody>");
-    for scenario in &data.scenarios {
-        for cell in data.cells_of(scenario) {
-            let role = if cell.is_reference { "Reference" } else { "" };
-            cell_row(&mut body, data, scenario, role, cell);
-        }
-    }
-    let _ = writeln!(body, "</tbody>\n</table>\n</section>");
-    let _ = writeln!(body, "<footer>{}</footer>", esc(&info.source_line()));
-    let title = format!("hashcycle sweep report: {}", info.sweep_name);
-    write_page(dir, &title, &glyphs, &body)
-}
-
-fn cell_row(body: &mut String, data: &SweepData, scenario: &str, role: &str, cell: &Cell) {
-    let role = if role.is_empty() {
-        format!("{}", cell.cell)
-    } else {
-        format!("{} ({role})", cell.cell)
-    };
-    let _ = writeln!(
-        body,
-        "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{} ± {}</td><td>{} ± {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-        if cell.is_reference { " class=\"reference\"" } else { "" },
-        esc(scenario),
-        esc(&role),
-        esc(&data.describe(cell)),
-        format::pct(cell.p_cash_below_zero),
-        format::pct(cell.p_cash_below_zero_se),
-        format::pct(cell.p_distress),
-        format::pct(cell.p_distress_se),
-        format::usd(cell.end_cash_usd.p5),
-        format::usd(cell.end_cash_usd.p50),
-        format::usd(cell.min_cash_usd.p50),
-        format::usd(cell.revenue_usd.p50),
-        format::usd(cell.gross_margin_usd.p50),
-        format::pct(cell.walk_away_rate_mean),
-        format::pct(cell.market_share_mean),
-    );
-}
-
-fn esc(text: &str) -> String {
+/// Text escaped for HTML.
+pub fn esc(text: &str) -> String {
     xml_escape(text)
 }
 
-fn meta_table(body: &mut String, rows: &[(&str, String)]) {
+/// A two-column table of labels and values.
+pub fn meta_table(body: &mut String, rows: &[(&str, String)]) {
     let _ = writeln!(body, "<table class=\"meta\">\n<tbody>");
     for (key, value) in rows {
         let _ = writeln!(body, "<tr><th>{}</th><td>{}</td></tr>", esc(key), esc(value));
@@ -307,7 +34,11 @@ fn meta_table(body: &mut String, rows: &[(&str, String)]) {
 
 /// Appends the chart sections, reading each chart's SVG (drawing the chart if its files are missing), and
 /// returns the glyph definitions the charts share.
-fn charts_html(dir: &Path, charts: &[AnyChart], body: &mut String) -> Result<BTreeMap<String, String>, OutputError> {
+pub fn charts_html(
+    dir: &Path,
+    charts: &[AnyChart],
+    body: &mut String,
+) -> Result<BTreeMap<String, String>, OutputError> {
     let charts_dir = dir.join("charts");
     let mut glyphs: BTreeMap<String, String> = BTreeMap::new();
     let mut section = String::new();
@@ -409,7 +140,14 @@ svg.glyphs { position: absolute; width: 0; height: 0; overflow: hidden; }
 }
 "#;
 
-fn write_page(dir: &Path, title: &str, glyphs: &BTreeMap<String, String>, body: &str) -> Result<PathBuf, OutputError> {
+/// Writes `dir/report.html`: the page around `body`, with the embedded fonts, the styles and the glyphs the
+/// charts share.
+pub fn write_page(
+    dir: &Path,
+    title: &str,
+    glyphs: &BTreeMap<String, String>,
+    body: &str,
+) -> Result<PathBuf, OutputError> {
     let mut page = String::with_capacity(body.len() + 3_000_000);
     page.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     page.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");

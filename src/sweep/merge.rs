@@ -28,7 +28,6 @@ use crate::output::OutputError;
 use crate::output::dir::StagedDir;
 use crate::output::parquet::read_frame;
 use crate::output::provenance;
-use crate::output::sweep_tables::SweepRow;
 use crate::output::tables::Calendar;
 use crate::scenario::Scenario;
 use crate::sweep::metrics::PathOutcome;
@@ -37,6 +36,7 @@ use crate::sweep::run::{SweepJson, SweepTables, write_provenance_and_report};
 use crate::sweep::shard::{
     MANIFEST_FILE, MANIFEST_FORMAT, SHARDS_DIR, ShardManifest, ShardSpec, file_fingerprint, plan_units,
 };
+use crate::sweep::tables::SweepRow;
 use crate::sweep::{file, run::SweepReport};
 
 /// Why a merge did not happen.

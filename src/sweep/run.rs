@@ -9,18 +9,19 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde_json::json;
 
-use hashcycle_model::record::PathFailure;
+use crate::batch::tables::{self, RunColumns};
 use crate::batch::{Engine, PathSimulator, RunError, progress_bar, simulate_guarded, thread_pool};
-use hashcycle_model::params::Params;
-use hashcycle_model::record::{PathSummary, SummaryOnly};
-use hashcycle_model::units::YearMonth;
 use crate::output::dir::StagedDir;
 use crate::output::parquet::{TableFile, write_frame};
-use crate::output::sweep_tables::{SweepRow, paths_frame, sweep_frame};
-use crate::output::tables::{self, Calendar, Names, RunColumns};
+use crate::output::tables::{Calendar, Names};
 use crate::output::{OutputError, provenance};
 use crate::sweep::metrics::{PathOutcome, cell_metrics};
 use crate::sweep::plan::{Cell, Plan, PlannedScenario};
+use crate::sweep::tables::{SweepRow, paths_frame, sweep_frame};
+use hashcycle_model::params::Params;
+use hashcycle_model::record::PathFailure;
+use hashcycle_model::record::{PathSummary, SummaryOnly};
+use hashcycle_model::units::YearMonth;
 
 #[derive(Clone, Debug)]
 pub struct SweepOptions {
@@ -266,8 +267,8 @@ impl SweepTables {
 /// Writes `sweep.json`, then the charts and `report.html` drawn from the tables already in `dir`.
 pub(crate) fn write_provenance_and_report(dir: &Path, plan: &Plan, how: &SweepJson) -> Result<(), OutputError> {
     write_sweep_json(&dir.join("sweep.json"), plan, how)?;
-    crate::output::charts::render_sweep(dir)?;
-    crate::output::report::write_sweep_report(dir)?;
+    crate::sweep::charts::render_sweep(dir)?;
+    crate::sweep::report::write_sweep_report(dir)?;
     Ok(())
 }
 

@@ -30,7 +30,7 @@ use crate::output::OutputError;
 use crate::output::dir::{StagedDir, write_atomic};
 use crate::output::parquet::TableFile;
 use crate::output::provenance;
-use crate::output::sweep_tables::paths_frame;
+use crate::sweep::tables::paths_frame;
 use crate::output::tables::{Calendar, Names};
 use crate::sweep::metrics::PathOutcome;
 use crate::sweep::plan::Plan;

@@ -8,9 +8,9 @@ use plotters::style::RGBColor;
 
 use crate::output::charts::axes::{self, Axis, Marker, PlotOptions, ValueFormat};
 use crate::output::charts::canvas::{Chart, msg};
-use crate::output::charts::data::Quantiles;
 use crate::output::charts::page::{LegendItem, Page, Swatch};
 use crate::output::charts::style::{self, BLUE_LIGHT, BLUE_PALE, BRICK, NAVY};
+use crate::stats::Quantiles;
 use hashcycle_model::units::YearMonth;
 
 /// How the value axis is scaled.

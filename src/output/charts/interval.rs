@@ -13,11 +13,10 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::output::charts::axes::{self, Axis, PlotOptions, ValueFormat};
 use crate::output::charts::canvas::{Chart, msg};
-use crate::output::charts::data::Quantiles;
-use crate::output::charts::page::{LegendItem, Page, Swatch};
+use crate::output::charts::format;
+use crate::output::charts::page::Page;
 use crate::output::charts::style::{self, BLUE, BRICK, GRID, INK, INK_SOFT, NAVY, SAND};
-use crate::output::charts::sweep_data::SweepData;
-use crate::output::charts::{ChartEntry, format};
+use crate::stats::Quantiles;
 
 /// Why a cell is shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -37,7 +36,7 @@ impl Role {
     }
 
     /// Mid, light and dark fills, so the three roles stay apart in greyscale.
-    fn fill(self) -> RGBColor {
+    pub fn fill(self) -> RGBColor {
         match self {
             Role::Reference => BLUE,
             Role::LowestRisk => SAND,
@@ -60,95 +59,6 @@ pub struct Interval {
 pub struct IntervalChart {
     pub page: Page,
     pub items: Vec<Interval>,
-}
-
-/// The comparison chart of a sweep; `None` when it has no cells.
-pub fn comparison(data: &SweepData) -> Option<(ChartEntry, IntervalChart)> {
-    let mut items = vec![];
-    for scenario in &data.scenarios {
-        let mut picked: Vec<(Role, &crate::output::charts::sweep_data::Cell)> = vec![];
-        if let Some(c) = data.reference(scenario) {
-            picked.push((Role::Reference, c));
-        }
-        if let Some(c) = data.best(scenario) {
-            picked.push((Role::LowestRisk, c));
-        }
-        if let Some(c) = data.worst(scenario) {
-            picked.push((Role::HighestRisk, c));
-        }
-        let mut merged: Vec<(Vec<Role>, &crate::output::charts::sweep_data::Cell)> = vec![];
-        for (role, cell) in picked {
-            match merged.iter_mut().find(|(_, c)| c.cell == cell.cell) {
-                Some((roles, _)) => roles.push(role),
-                None => merged.push((vec![role], cell)),
-            }
-        }
-        for (roles, cell) in merged {
-            items.push(Interval {
-                scenario: scenario.clone(),
-                roles,
-                strategy: data.describe(cell),
-                end_cash_usd: data.end_cash_quantiles(cell),
-                p_cash_below_zero: cell.p_cash_below_zero,
-            });
-        }
-    }
-    if items.is_empty() {
-        return None;
-    }
-    let focus = &data.info.focus_manufacturer;
-    let title = format!("{focus}: ending cash by strategy and scenario");
-    let entry = ChartEntry {
-        stem: "strategy_comparison".to_string(),
-        section: "All scenarios".to_string(),
-        title: title.clone(),
-    };
-    let legend = vec![
-        LegendItem::new(
-            Swatch::OutlinedBlock {
-                fill: Role::Reference.fill(),
-                line: INK,
-            },
-            "Reference (scenario file's strategy)",
-        ),
-        LegendItem::new(
-            Swatch::OutlinedBlock {
-                fill: Role::LowestRisk.fill(),
-                line: INK,
-            },
-            "Safest: lowest P(cash < 0) in the sweep",
-        ),
-        LegendItem::new(
-            Swatch::OutlinedBlock {
-                fill: Role::HighestRisk.fill(),
-                line: INK,
-            },
-            "Riskiest: highest P(cash < 0)",
-        ),
-        LegendItem::new(
-            Swatch::Line {
-                color: BRICK,
-                width_px: 2,
-                dash: None,
-            },
-            "Zero",
-        ),
-    ];
-    let chart = IntervalChart {
-        page: Page {
-            title,
-            subtitle: format!(
-                "Sweep {} · {} paths per cell · the reference strategy against the sweep's lowest- and highest-risk cells · \
-                 box: p25–p75 of paths, whiskers: p5–p95, bar: median · each scenario on its own scale",
-                data.info.sweep_name,
-                format::grouped(data.info.n_paths as f64, 0)
-            ),
-            legend,
-            source: data.info.source_line(),
-        },
-        items,
-    };
-    Some((entry, chart))
 }
 
 /// Vertical space of one line of labels under a panel.

@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::output::OutputError;
-use crate::output::charts::data::{Quantiles, Table, json_str, json_u64, quantiles, read_json, tidy_path};
+use crate::output::charts::data::{Table, json_str, json_u64, read_json, tidy_path};
 use crate::output::charts::format;
+use crate::stats::{Quantiles, quantiles};
 
 /// Provenance of a sweep, from `sweep.json`.
 #[derive(Clone, Debug)]
@@ -372,8 +373,7 @@ mod tests {
 
     use super::*;
     use crate::output::charts::canvas::render_svg;
-    use crate::output::charts::heatmap::{self, Metric};
-    use crate::output::charts::interval;
+    use crate::sweep::charts::{Metric, comparison, heatmap_for_scenario};
 
     const A: &str = "manufacturers.bitmain.strategy.delivery_months";
     const B: &str = "manufacturers.bitmain.strategy.wafer_prepay_share";
@@ -462,12 +462,12 @@ mod tests {
         assert_eq!(data.best("base").unwrap().cell, 2);
         assert_eq!(data.worst("base").unwrap().cell, 1);
         assert_eq!(data.end_cash_quantiles(&data.cells[0]).p50, -4e8);
-        let (_, map) = heatmap::for_scenario(&data, "base", Metric::CashBelowZero).unwrap();
+        let (_, map) = heatmap_for_scenario(&data, "base", Metric::CashBelowZero).unwrap();
         assert_eq!(map.x_labels, ["3", "6"]);
         assert_eq!(map.y_labels, ["50%", "100%"]);
         assert_eq!(map.cells.iter().filter(|c| c.reference).count(), 1);
         assert!(render_svg(&map).unwrap().contains("aria-label=\"25%\""));
-        let (_, comparison) = interval::comparison(&data).unwrap();
+        let (_, comparison) = comparison(&data).unwrap();
         assert_eq!(comparison.items.len(), 3);
         render_svg(&comparison).unwrap();
     }
@@ -480,7 +480,7 @@ mod tests {
         let (sweep, paths) = tables(&scattered, usize::MAX);
         let data = SweepData::from_tables(info(), &sweep, &paths).unwrap();
         assert!(data.reference("base").is_none());
-        let (_, map) = heatmap::for_scenario(&data, "base", Metric::MedianEndCash).unwrap();
+        let (_, map) = heatmap_for_scenario(&data, "base", Metric::MedianEndCash).unwrap();
         assert!(map.x_labels.is_empty(), "a scatter has continuous axes");
         assert_eq!(map.cells.len(), 12);
         assert!(!map.page.legend.iter().any(|item| item.label.starts_with("Reference")));

@@ -3,7 +3,7 @@
 //!
 //! Like every chart it is drawn from files alone (`backtest.parquet` and `backtest.json`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use plotters::coord::Shift;
 use plotters::element::Polygon;
@@ -16,8 +16,15 @@ use crate::output::charts::canvas::{Chart, msg};
 use crate::output::charts::data::{Table, json_str, json_u64, read_json, tidy_path, year_month_of_days};
 use crate::output::charts::page::{LegendItem, Page, Swatch};
 use crate::output::charts::style::{self, AMBER, BLUE_PALE, BRICK, NAVY};
-use crate::output::charts::{AnyChart, ChartEntry, format};
+use crate::output::charts::{self, AnyChart, ChartEntry, format};
 use hashcycle_model::units::YearMonth;
+
+/// Reads a backtest's table and provenance in `dir`, writes `dir/charts/backtest_*.png` and `*.svg`, and
+/// returns the files written.
+pub fn render_backtest(dir: &Path) -> Result<Vec<PathBuf>, OutputError> {
+    let data = BacktestData::load(dir)?;
+    charts::render(dir, &[chart(&data)])
+}
 
 /// What the backtest chart shows, read back from the backtest's files.
 #[derive(Clone, Debug)]
@@ -182,7 +189,7 @@ pub fn chart(data: &BacktestData) -> AnyChart {
     ];
     let markers = data.markers();
     legend.extend(axes::marker_legend(&markers));
-    AnyChart::Backtest(
+    AnyChart::new(
         ChartEntry {
             stem: "backtest_hashrate".to_string(),
             section: "Backtest".to_string(),

@@ -1,0 +1,436 @@
+//! What the run charts and report show, read back from a run's Parquet files and `run.json`: quantiles per
+//! month across paths, per-month medians, event markers, and end-of-horizon key figures.
+//!
+//! Everything is computed sequentially in path and month order, so the same files give the same figures.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::output::OutputError;
+use crate::output::charts::axes::{Marker, MarkerKind};
+use crate::output::charts::data::{Months, Table, json_str, json_u64, read_json, tidy_path, year_month_of_days};
+use crate::output::charts::format;
+use crate::scenario::overrides;
+use crate::scenario::raw::{self, Value};
+use crate::stats::{Quantiles, mean, median, quantiles};
+use hashcycle_model::units::YearMonth;
+
+/// A manufacturer's strategy as the scenario file sets it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Strategy {
+    pub futures_share: Option<f64>,
+    pub prepay_share: Option<f64>,
+    pub delivery_months: Option<f64>,
+}
+
+impl Strategy {
+    /// `80% futures over 6 monthly batches, 50% prepayment`.
+    pub fn describe(&self) -> String {
+        let mut parts = vec![];
+        if let Some(f) = self.futures_share {
+            let mut s = format!("{} futures", format::pct(f));
+            if let Some(d) = self.delivery_months {
+                s.push_str(&format!(" over {d} monthly batches"));
+            }
+            parts.push(s);
+        }
+        if let Some(p) = self.prepay_share {
+            parts.push(format!("{} prepayment", format::pct(p)));
+        }
+        parts.join(", ")
+    }
+}
+
+/// Provenance of a run, from `run.json`.
+#[derive(Clone, Debug)]
+pub struct RunInfo {
+    pub version: String,
+    pub scenario_name: String,
+    pub scenario_file: String,
+    pub scenario_text: String,
+    pub n_paths: u64,
+    pub seed: u64,
+    pub start_month: String,
+    pub horizon_months: u64,
+    pub n_failed_paths: usize,
+}
+
+impl RunInfo {
+    pub fn read(dir: &Path) -> Result<RunInfo, OutputError> {
+        let v = read_json(dir, "run.json")?;
+        Ok(RunInfo {
+            version: json_str(&v, "version"),
+            scenario_name: json_str(&v, "scenario_name"),
+            scenario_file: tidy_path(&json_str(&v, "scenario_file")),
+            scenario_text: json_str(&v, "scenario_text"),
+            n_paths: json_u64(&v, "paths"),
+            seed: json_u64(&v, "seed"),
+            start_month: json_str(&v, "start_month"),
+            horizon_months: json_u64(&v, "horizon_months"),
+            n_failed_paths: v.get("failed_paths").and_then(|f| f.as_array()).map_or(0, |a| a.len()),
+        })
+    }
+
+    /// The source line printed under every chart. No timestamp, so charts stay reproducible.
+    pub fn source_line(&self) -> String {
+        let mut s = format!(
+            "Source: hashcycle {} simulation of {} · {} path{} · seed {} · quantiles across paths, month by month",
+            self.version,
+            self.scenario_file,
+            format::grouped(self.n_paths as f64, 0),
+            if self.n_paths == 1 { "" } else { "s" },
+            self.seed
+        );
+        if self.n_failed_paths > 0 {
+            s.push_str(&format!(" · {} path(s) stopped by a failed check", self.n_failed_paths));
+        }
+        s
+    }
+
+    /// The comment block at the top of the scenario file, which describes it.
+    pub fn description(&self) -> Vec<String> {
+        self.scenario_text
+            .lines()
+            .take_while(|l| l.trim_start().starts_with('#') || l.trim().is_empty())
+            .map(|l| l.trim_start().trim_start_matches('#').trim().to_string())
+            .collect::<Vec<_>>()
+            .split(|l| l.is_empty())
+            .filter(|para| !para.is_empty())
+            .map(|para| para.join(" "))
+            .collect()
+    }
+
+    /// A manufacturer's strategy from the scenario text, if it can be read.
+    pub fn strategy(&self, manufacturer: &str) -> Option<Strategy> {
+        let (mut tree, _) = raw::parse(&self.scenario_text);
+        let mut read = |key: &str| -> Option<f64> {
+            match overrides::get(&mut tree, &format!("manufacturers.{manufacturer}.strategy.{key}")).ok()? {
+                Value::Float(x) => Some(x),
+                Value::Int(i) => Some(i as f64),
+                _ => None,
+            }
+        };
+        let strategy = Strategy {
+            futures_share: read("futures_share"),
+            prepay_share: read("prepay_share"),
+            delivery_months: read("delivery_months"),
+        };
+        (strategy.futures_share.is_some() || strategy.prepay_share.is_some()).then_some(strategy)
+    }
+}
+
+/// One manufacturer's monthly series.
+pub struct MakerSeries {
+    pub name: String,
+    pub strategy: Option<Strategy>,
+    pub cash_usd: Vec<Quantiles>,
+    /// Median units per month by where they went: futures deliveries, spot, dealers, self-mining.
+    pub flows_units: Vec<(String, Vec<f64>)>,
+    pub produced_units: Vec<f64>,
+    pub inventory_units: Vec<f64>,
+    pub backlog_units: Vec<f64>,
+}
+
+/// End-of-horizon figures of one manufacturer across paths, for the report.
+pub struct MakerFigures {
+    pub name: String,
+    pub n_paths: usize,
+    pub p_cash_below_zero: f64,
+    pub p_distressed: f64,
+    pub min_cash_usd: Option<Quantiles>,
+    pub end_cash_usd: Option<Quantiles>,
+    pub revenue_usd: Option<Quantiles>,
+    pub gross_margin_usd: Option<Quantiles>,
+    pub walk_away_rate_mean: f64,
+    pub market_share_mean: f64,
+}
+
+/// End-of-horizon figures of the network across paths.
+pub struct NetworkFigures {
+    pub end_price_usd: Option<Quantiles>,
+    pub end_hashrate_ehs: Option<Quantiles>,
+    pub max_drawdown_share: Option<Quantiles>,
+    pub n_halvings_median: f64,
+}
+
+/// Everything the run charts and report need.
+pub struct RunData {
+    pub info: RunInfo,
+    pub start: YearMonth,
+    pub n_months: usize,
+    pub price_usd: Vec<Quantiles>,
+    pub hashrate_ehs: Vec<Quantiles>,
+    pub hashprice_usd_per_ph_day: Vec<Quantiles>,
+    pub makers: Vec<MakerSeries>,
+    pub dealer_inventory_units: Vec<Quantiles>,
+    pub markers: Vec<Marker>,
+    pub maker_figures: Vec<MakerFigures>,
+    pub network_figures: NetworkFigures,
+}
+
+/// The tables a run directory must hold for its charts and report.
+pub const RUN_TABLES: [&str; 6] = [
+    "network.parquet",
+    "miners.parquet",
+    "manufacturers.parquet",
+    "dealers.parquet",
+    "events.parquet",
+    "summary.parquet",
+];
+
+impl RunData {
+    pub fn load(dir: &Path) -> Result<RunData, OutputError> {
+        // Check every table first, so a damaged directory is reported before any work.
+        for table in RUN_TABLES {
+            if !dir.join(table).is_file() {
+                return Err(OutputError::Missing {
+                    path: dir.join(table),
+                    message: format!("table {table} is missing, so the charts cannot be drawn"),
+                });
+            }
+        }
+        let info = RunInfo::read(dir)?;
+
+        // Each table is read for the columns drawn only: the tables grow with paths, the charts' inputs much less.
+        let network = Table::read_columns(
+            dir,
+            "network.parquet",
+            &["month", "price_usd", "hashrate_ehs", "hashprice_usd_per_ph_day"],
+        )?;
+        let months = Months::of(&network.days("month")?);
+        let all = |_: usize| true;
+        let price_usd = months.fan(&network.f64s("price_usd")?, all);
+        let hashrate_ehs = months.fan(&network.f64s("hashrate_ehs")?, all);
+        let hashprice_usd_per_ph_day = months.fan(&network.f64s("hashprice_usd_per_ph_day")?, all);
+        drop(network);
+
+        // One column at a time, each reduced to its monthly statistics before the next is read.
+        let (maker_months, names, maker_codes) = {
+            let keys = Table::read_columns(dir, "manufacturers.parquet", &["month", "manufacturer"])?;
+            let (names, codes) = keys.codes("manufacturer")?;
+            (Months::of(&keys.days("month")?), names, codes)
+        };
+        let maker_column = |column: &str| -> Result<Vec<f64>, OutputError> {
+            Table::read_columns(dir, "manufacturers.parquet", &[column])?.f64s(column)
+        };
+        let per_maker_medians = |column: &str| -> Result<Vec<Vec<f64>>, OutputError> {
+            let values = maker_column(column)?;
+            Ok((0..names.len())
+                .map(|code| maker_months.medians(&values, |row| maker_codes[row] == code as u32))
+                .collect())
+        };
+        let cash = maker_column("cash_usd")?;
+        let cash_fans: Vec<Vec<Quantiles>> = (0..names.len())
+            .map(|code| maker_months.fan(&cash, |row| maker_codes[row] == code as u32))
+            .collect();
+        drop(cash);
+        let flow_columns = [
+            ("units_delivered", "Delivered on futures"),
+            ("units_sold_spot", "Sold spot"),
+            ("units_sold_dealers", "Sold to dealers"),
+            ("units_self_mined", "Self-mined"),
+        ];
+        let mut flows: Vec<(&str, Vec<Vec<f64>>)> = vec![];
+        for (column, label) in flow_columns {
+            flows.push((label, per_maker_medians(column)?));
+        }
+        let mut produced = per_maker_medians("units_produced")?;
+        let mut inventory = per_maker_medians("inventory_units")?;
+        let mut backlog = per_maker_medians("backlog_units")?;
+        let mut makers = vec![];
+        for ((code, name), cash_usd) in names.iter().enumerate().zip(cash_fans) {
+            makers.push(MakerSeries {
+                name: name.clone(),
+                strategy: info.strategy(name),
+                cash_usd,
+                flows_units: flows
+                    .iter_mut()
+                    .map(|(label, per_maker)| (label.to_string(), std::mem::take(&mut per_maker[code])))
+                    .collect(),
+                produced_units: std::mem::take(&mut produced[code]),
+                inventory_units: std::mem::take(&mut inventory[code]),
+                backlog_units: std::mem::take(&mut backlog[code]),
+            });
+        }
+        drop(maker_codes);
+
+        let dealers = Table::read_columns(dir, "dealers.parquet", &["month", "inventory_units"])?;
+        let dealer_months = Months::of(&dealers.days("month")?);
+        let dealer_inventory_units = dealer_months.fan(&dealers.f64s("inventory_units")?, all);
+        drop(dealers);
+
+        let events = Table::read_rows_where(
+            dir,
+            "events.parquet",
+            &["month", "kind", "subject", "value"],
+            "kind",
+            &["halving", "price_shock", "set_regime", "power_shock"],
+        )?;
+        let markers = markers(&events, months.start)?;
+        drop(events);
+
+        let summary = Table::read(dir, "summary.parquet")?;
+        let (maker_figures, network_figures) = figures(&summary)?;
+
+        Ok(RunData {
+            info,
+            start: months.start,
+            n_months: months.n_months,
+            price_usd,
+            hashrate_ehs,
+            hashprice_usd_per_ph_day,
+            makers,
+            dealer_inventory_units,
+            markers,
+            maker_figures,
+            network_figures,
+        })
+    }
+}
+
+/// Halvings at the month most paths had them, and scripted events at their month.
+fn markers(events: &Table, start: YearMonth) -> Result<Vec<Marker>, OutputError> {
+    let kinds = events.strs("kind")?;
+    let days = events.days("month")?;
+    let values = events.f64s("value")?;
+    let subjects = events.strs("subject")?;
+    // Halvings are keyed by the subsidy they set (each path has the nth halving once), then by month.
+    let mut halvings: BTreeMap<i64, BTreeMap<i64, usize>> = BTreeMap::new();
+    let mut scripted: BTreeMap<(i64, String), usize> = BTreeMap::new();
+    for row in 0..events.height() {
+        let month = year_month_of_days(days[row]).months_since(start);
+        match kinds[row].as_str() {
+            "halving" => {
+                let key = (values[row] * 1e8).round() as i64;
+                *halvings.entry(key).or_default().entry(month).or_default() += 1;
+            }
+            kind @ ("price_shock" | "set_regime" | "power_shock") => {
+                let label = match kind {
+                    "price_shock" => format!("Price shock ×{}", trim_float(values[row])),
+                    "set_regime" => {
+                        format!("Regime set to {}", if values[row] >= 0.5 { "bull" } else { "bear" })
+                    }
+                    _ => format!("Power shock {} ×{}", subjects[row], trim_float(values[row])),
+                };
+                *scripted.entry((month, label)).or_default() += 1;
+            }
+            _ => {}
+        }
+    }
+    let mut out = vec![];
+    for (subsidy_sats, by_month) in halvings {
+        // The month most paths had this halving; ties go to the earlier month.
+        let mut best: Option<(i64, usize)> = None;
+        for (&month, &n) in &by_month {
+            if best.is_none_or(|(_, bn)| n > bn) {
+                best = Some((month, n));
+            }
+        }
+        if let Some((month, _)) = best {
+            let subsidy = subsidy_sats as f64 / 1e8;
+            out.push(Marker {
+                month_idx: month as f64,
+                label: format!(
+                    "Halving {} · subsidy {} BTC",
+                    format::month(start, month as f64),
+                    trim_float(subsidy)
+                ),
+                kind: MarkerKind::Halving,
+            });
+        }
+    }
+    for ((month, label), _) in scripted {
+        out.push(Marker {
+            month_idx: month as f64,
+            label: format!("{label} · {}", format::month(start, month as f64)),
+            kind: MarkerKind::Scripted,
+        });
+    }
+    // Time order, then halvings before scripted events in the same month.
+    out.sort_by(|a, b| a.month_idx.total_cmp(&b.month_idx).then(a.kind.cmp(&b.kind)));
+    Ok(out)
+}
+
+/// A float without trailing zeros: 0.5, 1.5625, 2.
+fn trim_float(v: f64) -> String {
+    let s = format!("{v:.8}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    s.to_string()
+}
+
+fn figures(summary: &Table) -> Result<(Vec<MakerFigures>, NetworkFigures), OutputError> {
+    let paths = summary.u32s("path")?;
+    let (names, maker_codes) = summary.codes("manufacturer")?;
+    let min_cash = summary.f64s("min_cash_usd")?;
+    let end_cash = summary.f64s("end_cash_usd")?;
+    let revenue = summary.f64s("revenue_usd")?;
+    let margin = summary.f64s("gross_margin_usd")?;
+    let below = summary.bools("cash_below_zero")?;
+    let distressed = summary.bools("distressed")?;
+    let walk_away = summary.f64s("walk_away_rate")?;
+    let share = summary.f64s("market_share")?;
+    let pick = |values: &[f64], rows: &[usize]| -> Vec<f64> { rows.iter().map(|&r| values[r]).collect() };
+    let share_of = |flags: &[bool], rows: &[usize]| -> f64 {
+        if rows.is_empty() {
+            f64::NAN
+        } else {
+            rows.iter().filter(|&&r| flags[r]).count() as f64 / rows.len() as f64
+        }
+    };
+    let mut maker_figures = vec![];
+    for (code, name) in names.into_iter().enumerate() {
+        let rows: Vec<usize> = (0..summary.height())
+            .filter(|&r| maker_codes[r] == code as u32)
+            .collect();
+        maker_figures.push(MakerFigures {
+            n_paths: rows.len(),
+            p_cash_below_zero: share_of(&below, &rows),
+            p_distressed: share_of(&distressed, &rows),
+            min_cash_usd: quantiles(&pick(&min_cash, &rows)),
+            end_cash_usd: quantiles(&pick(&end_cash, &rows)),
+            revenue_usd: quantiles(&pick(&revenue, &rows)),
+            gross_margin_usd: quantiles(&pick(&margin, &rows)),
+            walk_away_rate_mean: mean(&pick(&walk_away, &rows)),
+            market_share_mean: mean(&pick(&share, &rows)),
+            name,
+        });
+    }
+    // Network figures are repeated on each manufacturer's row of a path; take each path once.
+    let mut first_rows = vec![];
+    for r in 0..summary.height() {
+        if r == 0 || paths[r] != paths[r - 1] {
+            first_rows.push(r);
+        }
+    }
+    let network_figures = NetworkFigures {
+        end_price_usd: quantiles(&pick(&summary.f64s("end_price_usd")?, &first_rows)),
+        end_hashrate_ehs: quantiles(&pick(&summary.f64s("end_hashrate_ehs")?, &first_rows)),
+        max_drawdown_share: quantiles(&pick(&summary.f64s("max_hashrate_drawdown_share")?, &first_rows)),
+        n_halvings_median: median(&pick(&summary.f64s("n_halvings")?, &first_rows)),
+    };
+    Ok((maker_figures, network_figures))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strategies_are_read_from_the_scenario_text() {
+        let info = RunInfo {
+            version: "0".into(),
+            scenario_name: "t".into(),
+            scenario_file: "t.toml".into(),
+            scenario_text: "# A test\n# scenario\n\n[[manufacturers]]\nname = \"a\"\n[manufacturers.strategy]\nfutures_share = 0.8\nprepay_share = 0.5\ndelivery_months = 6\n".into(),
+            n_paths: 1,
+            seed: 1,
+            start_month: "2025-01".into(),
+            horizon_months: 12,
+            n_failed_paths: 0,
+        };
+        let s = info.strategy("a").unwrap();
+        assert_eq!(s.describe(), "80% futures over 6 monthly batches, 50% prepayment");
+        assert!(info.strategy("b").is_none());
+        assert_eq!(info.description(), ["A test scenario"]);
+    }
+}

@@ -1,0 +1,142 @@
+//! A run's `report.html`: the scenario summary, the key figures across paths and every chart.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::batch::data::RunData;
+use crate::output::OutputError;
+use crate::output::charts::format;
+use crate::output::report::{charts_html, esc, meta_table, write_page};
+use crate::stats::Quantiles;
+
+/// Writes `dir/report.html` for a run, embedding the charts in `dir/charts/` (drawing any that are missing).
+pub fn write_run_report(dir: &Path) -> Result<PathBuf, OutputError> {
+    run_report(dir, &RunData::load(dir)?)
+}
+
+pub fn run_report(dir: &Path, data: &RunData) -> Result<PathBuf, OutputError> {
+    let charts = crate::batch::charts::run_charts(data);
+    let info = &data.info;
+    let mut body = String::new();
+
+    let _ = writeln!(body, "<header>");
+    let _ = writeln!(body, "<p class=\"kicker\">hashcycle run report</p>");
+    let _ = writeln!(body, "<h1>Scenario {}</h1>", esc(&info.scenario_name));
+    // The first paragraph of the scenario file's header names it; the rest go to the summary as notes.
+    let description = info.description();
+    if let Some(first) = description.first() {
+        let _ = writeln!(body, "<p class=\"lede\">{}</p>", esc(first));
+    }
+    let horizon_end = data.start.plus_months(data.n_months.saturating_sub(1) as i64);
+    meta_table(
+        &mut body,
+        &[
+            ("Scenario file", info.scenario_file.clone()),
+            (
+                "Months",
+                format!("{} to {} ({} months)", data.start, horizon_end, data.n_months),
+            ),
+            ("Paths", format::grouped(info.n_paths as f64, 0)),
+            ("Seed", info.seed.to_string()),
+            ("hashcycle", info.version.clone()),
+            ("Paths stopped by a failed check", info.n_failed_paths.to_string()),
+        ],
+    );
+    let _ = writeln!(body, "</header>");
+
+    let _ = writeln!(body, "<section>\n<h2>Scenario summary</h2>");
+    for paragraph in description.iter().skip(1) {
+        let _ = writeln!(body, "<p class=\"note\">{}</p>", esc(paragraph));
+    }
+    let _ = writeln!(
+        body,
+        "<table class=\"figures plain\">\n<thead><tr><th>Manufacturer</th><th>Strategy in the scenario file</th></tr></thead>\n<tbody>"
+    );
+    for maker in &data.makers {
+        let strategy = maker.strategy.as_ref().map_or("not set".to_string(), |s| s.describe());
+        let _ = writeln!(
+            body,
+            "<tr><td>{}</td><td>{}</td></tr>",
+            esc(&maker.name),
+            esc(&strategy)
+        );
+    }
+    let _ = writeln!(body, "</tbody>\n</table>");
+    if data.markers.is_empty() {
+        let _ = writeln!(body, "<p>No halving or scripted event falls in the horizon.</p>");
+    } else {
+        let _ = writeln!(body, "<p>Events marked on the time charts:</p>\n<ul class=\"events\">");
+        for marker in &data.markers {
+            let _ = writeln!(body, "<li>{}</li>", esc(&marker.label));
+        }
+        let _ = writeln!(body, "</ul>");
+    }
+    let _ = writeln!(body, "</section>");
+
+    let _ = writeln!(body, "<section>\n<h2>Key figures</h2>");
+    let _ = writeln!(
+        body,
+        "<p class=\"note\">Across {} paths at the end of the horizon. Money in USD; p5 and p95 are the 5th and 95th percentiles of paths.</p>",
+        format::grouped(info.n_paths as f64, 0)
+    );
+    let _ = writeln!(
+        body,
+        "<table class=\"figures\">\n<thead><tr><th>Manufacturer</th><th>P(cash&nbsp;&lt;&nbsp;0)</th><th>P(distress)</th>\
+         <th>Lowest cash, median</th><th>Ending cash p5</th><th>Ending cash median</th><th>Ending cash p95</th>\
+         <th>Revenue, median</th><th>Gross margin, median</th><th>Walk-away rate, mean</th><th>Market share, mean</th></tr></thead>\n<tbody>"
+    );
+    for m in &data.maker_figures {
+        let q = |q: &Option<Quantiles>, f: fn(&Quantiles) -> f64| {
+            q.as_ref().map_or("n/a".to_string(), |q| format::usd(f(q)))
+        };
+        let _ = writeln!(
+            body,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&m.name),
+            format::pct(m.p_cash_below_zero),
+            format::pct(m.p_distressed),
+            q(&m.min_cash_usd, |q| q.p50),
+            q(&m.end_cash_usd, |q| q.p5),
+            q(&m.end_cash_usd, |q| q.p50),
+            q(&m.end_cash_usd, |q| q.p95),
+            q(&m.revenue_usd, |q| q.p50),
+            q(&m.gross_margin_usd, |q| q.p50),
+            format::pct(m.walk_away_rate_mean),
+            format::pct(m.market_share_mean),
+        );
+    }
+    let _ = writeln!(body, "</tbody>\n</table>");
+    let n = &data.network_figures;
+    let range = |q: &Option<Quantiles>, show: fn(f64) -> String| {
+        q.as_ref().map_or("n/a".to_string(), |q| {
+            format!("{} ({} to {})", show(q.p50), show(q.p5), show(q.p95))
+        })
+    };
+    meta_table(
+        &mut body,
+        &[
+            (
+                "BTC price at the end, median (p5 to p95)",
+                range(&n.end_price_usd, format::usd),
+            ),
+            (
+                "Network hashrate at the end, median (p5 to p95)",
+                range(&n.end_hashrate_ehs, format::ehs),
+            ),
+            (
+                "Largest hashrate drawdown, median (p5 to p95)",
+                range(&n.max_drawdown_share, format::pct),
+            ),
+            (
+                "Halvings in the horizon, median",
+                format::grouped(n.n_halvings_median, 0),
+            ),
+        ],
+    );
+    let _ = writeln!(body, "</section>");
+
+    let glyphs = charts_html(dir, &charts, &mut body)?;
+    let _ = writeln!(body, "<footer>{}</footer>", esc(&info.source_line()));
+    let title = format!("hashcycle run report: scenario {}", info.scenario_name);
+    write_page(dir, &title, &glyphs, &body)
+}

@@ -1,0 +1,328 @@
+//! The charts of a sweep, in report order: per scenario a heatmap of the risk and one of the median ending
+//! cash over the strategy axes, then the comparison of the reference, safest and riskiest cells.
+
+use std::path::{Path, PathBuf};
+
+use crate::output::OutputError;
+use crate::output::charts::axes::ValueFormat;
+use crate::output::charts::heatmap::{HeatCell, Heatmap};
+use crate::output::charts::interval::{Interval, IntervalChart, Role};
+use crate::output::charts::page::{LegendItem, Page, Swatch};
+use crate::output::charts::style::{self, BRICK, INK};
+use crate::output::charts::{self, AnyChart, ChartEntry, file_stem_part, format};
+use crate::sweep::data::{Cell, SweepData};
+
+/// Reads a sweep's tables in `dir`, writes `dir/charts/*.png` and `*.svg`, and returns the files written.
+pub fn render_sweep(dir: &Path) -> Result<Vec<PathBuf>, OutputError> {
+    render_sweep_data(dir, &SweepData::load(dir)?)
+}
+
+/// `render_sweep` with the tables already read.
+pub fn render_sweep_data(dir: &Path, data: &SweepData) -> Result<Vec<PathBuf>, OutputError> {
+    charts::render(dir, &sweep_charts(data))
+}
+
+/// The charts of a sweep, in report order.
+pub fn sweep_charts(data: &SweepData) -> Vec<AnyChart> {
+    let mut charts = vec![];
+    for scenario in &data.scenarios {
+        for metric in [Metric::CashBelowZero, Metric::MedianEndCash] {
+            if let Some((entry, chart)) = heatmap_for_scenario(data, scenario, metric) {
+                charts.push(AnyChart::new(entry, chart));
+            }
+        }
+    }
+    if let Some((entry, chart)) = comparison(data) {
+        charts.push(AnyChart::new(entry, chart));
+    }
+    charts
+}
+
+/// What a heatmap shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Metric {
+    /// Share of paths in which the focus manufacturer's cash fell below zero.
+    CashBelowZero,
+    /// Median ending cash of the focus manufacturer.
+    MedianEndCash,
+}
+
+/// Rounds a parameter value so that float noise does not split a grid row.
+fn key(v: f64) -> i64 {
+    (v * 1e9).round() as i64
+}
+
+/// The heatmap of one metric for one scenario; `None` when the scenario has no cells.
+pub fn heatmap_for_scenario(data: &SweepData, scenario: &str, metric: Metric) -> Option<(ChartEntry, Heatmap)> {
+    let all: Vec<&Cell> = data.cells_of(scenario).collect();
+    let anchor = data.reference(scenario).or_else(|| all.first().copied())?;
+    let (xi, yi) = (data.x_param, data.y_param);
+    // Cells varying only along the two axes, the others held at the anchor's values.
+    let cells: Vec<&Cell> = all
+        .iter()
+        .copied()
+        .filter(|c| {
+            (0..data.parameters.len())
+                .filter(|&i| i != xi && Some(i) != yi)
+                .all(|i| key(c.params[i]) == key(anchor.params[i]))
+        })
+        .collect();
+    let x_of = |c: &Cell| c.params[xi];
+    let y_of = |c: &Cell| yi.map_or(0.0, |i| c.params[i]);
+    let mut xs: Vec<i64> = cells.iter().map(|c| key(x_of(c))).collect();
+    let mut ys: Vec<i64> = cells.iter().map(|c| key(y_of(c))).collect();
+    xs.sort_unstable();
+    xs.dedup();
+    ys.sort_unstable();
+    ys.dedup();
+    let grid = xs.len() <= 25 && ys.len() <= 25 && xs.len() * ys.len() <= 2 * cells.len();
+
+    let focus = &data.info.focus_manufacturer;
+    let values: Vec<f64> = cells
+        .iter()
+        .map(|c| match metric {
+            Metric::CashBelowZero => c.p_cash_below_zero,
+            Metric::MedianEndCash => c.end_cash_usd.p50,
+        })
+        .collect();
+    let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    let (lo, hi) = (
+        finite.iter().copied().fold(f64::INFINITY, f64::min),
+        finite.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+    );
+    let (scale, range, colorbar_desc, colorbar_format, title, stem_metric) = match metric {
+        Metric::CashBelowZero => {
+            // The scale tops out at a round share just above the worst cell, so that small risks still
+            // show shades.
+            let top = [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0]
+                .into_iter()
+                .find(|t| hi.is_finite() && *t >= hi)
+                .unwrap_or(1.0);
+            (
+                style::RISK_SCALE,
+                (0.0, top),
+                "P(cash < 0), share of paths".to_string(),
+                ValueFormat::Share,
+                format!("{focus}: probability that cash falls below zero, by strategy"),
+                "p_cash_below_zero",
+            )
+        }
+        Metric::MedianEndCash => {
+            let (lo, hi) = if lo.is_finite() && hi > lo {
+                (lo, hi)
+            } else {
+                (lo.min(0.0), lo.max(0.0) + 1.0)
+            };
+            (
+                style::MONEY_SCALE,
+                (lo, hi),
+                "Median ending cash (USD)".to_string(),
+                ValueFormat::Usd,
+                format!("{focus}: median ending cash, by strategy"),
+                "end_cash_median",
+            )
+        }
+    };
+    let heat_cells: Vec<HeatCell> = cells
+        .iter()
+        .zip(&values)
+        .map(|(c, &value)| {
+            let (label, sublabel) = match metric {
+                Metric::CashBelowZero => (
+                    format::pct(value),
+                    c.p_cash_below_zero_se
+                        .is_finite()
+                        .then(|| format!("± {:.1} pp", c.p_cash_below_zero_se * 100.0)),
+                ),
+                Metric::MedianEndCash => (
+                    format::usd(value),
+                    Some(format!("p5 {}", format::usd(c.end_cash_usd.p5))),
+                ),
+            };
+            let (x, y) = if grid {
+                (
+                    xs.binary_search(&key(x_of(c))).unwrap_or(0) as f64,
+                    ys.binary_search(&key(y_of(c))).unwrap_or(0) as f64,
+                )
+            } else {
+                (x_of(c), y_of(c))
+            };
+            HeatCell {
+                x,
+                y,
+                value,
+                label,
+                sublabel,
+                reference: c.is_reference,
+            }
+        })
+        .collect();
+
+    let show = |idx: Option<usize>, k: &i64| idx.map_or("all".to_string(), |i| data.show_value(i, *k as f64 / 1e9));
+    let reference_note = match data.reference(scenario) {
+        Some(r) => format!(
+            "outlined: reference strategy from the scenario file ({})",
+            data.describe(r)
+        ),
+        None => "no cell matches the scenario file's own strategy".to_string(),
+    };
+    let held = if data.parameters.len() > 2 {
+        " · other swept parameters at the reference values"
+    } else {
+        ""
+    };
+    // Only grid cells have room for the second line these notes explain.
+    let se_note = match (grid, metric) {
+        (false, _) => "",
+        (true, Metric::CashBelowZero) => " · ± standard error",
+        (true, Metric::MedianEndCash) => " · p5: 5th percentile",
+    };
+    let subtitle = format!(
+        "Scenario {scenario} · {} paths per cell · {reference_note}{se_note}{held}",
+        format::grouped(data.info.n_paths as f64, 0)
+    );
+    let mut legend = vec![];
+    if data.reference(scenario).is_some() {
+        legend.push(LegendItem::new(
+            Swatch::Outline(INK),
+            "Reference strategy (the scenario file's values)",
+        ));
+    }
+    legend.push(LegendItem::new(
+        Swatch::Block(scale.at(0.15)),
+        format!("Low {}", colorbar_desc_short(metric)),
+    ));
+    legend.push(LegendItem::new(
+        Swatch::Block(scale.at(0.9)),
+        format!("High {}", colorbar_desc_short(metric)),
+    ));
+    let entry = ChartEntry {
+        stem: format!("heatmap_{stem_metric}_{}", file_stem_part(scenario)),
+        section: format!("Scenario {scenario}"),
+        title: title.clone(),
+    };
+    let chart = Heatmap {
+        page: Page {
+            title,
+            subtitle,
+            legend,
+            source: data.info.source_line(),
+        },
+        x_desc: data.axis_desc(xi),
+        y_desc: yi.map_or("(one row: a single swept parameter)".to_string(), |i| data.axis_desc(i)),
+        x_labels: if grid {
+            xs.iter().map(|k| show(Some(xi), k)).collect()
+        } else {
+            vec![]
+        },
+        y_labels: if grid {
+            ys.iter().map(|k| show(yi, k)).collect()
+        } else {
+            vec![]
+        },
+        x_share: data.is_share(xi),
+        y_share: yi.is_none_or(|i| data.is_share(i)),
+        cells: heat_cells,
+        scale,
+        range,
+        colorbar_desc,
+        colorbar_format,
+    };
+    Some((entry, chart))
+}
+
+fn colorbar_desc_short(metric: Metric) -> &'static str {
+    match metric {
+        Metric::CashBelowZero => "risk",
+        Metric::MedianEndCash => "ending cash",
+    }
+}
+
+/// The comparison chart of a sweep; `None` when it has no cells.
+pub fn comparison(data: &SweepData) -> Option<(ChartEntry, IntervalChart)> {
+    let mut items = vec![];
+    for scenario in &data.scenarios {
+        let mut picked: Vec<(Role, &Cell)> = vec![];
+        if let Some(c) = data.reference(scenario) {
+            picked.push((Role::Reference, c));
+        }
+        if let Some(c) = data.best(scenario) {
+            picked.push((Role::LowestRisk, c));
+        }
+        if let Some(c) = data.worst(scenario) {
+            picked.push((Role::HighestRisk, c));
+        }
+        let mut merged: Vec<(Vec<Role>, &Cell)> = vec![];
+        for (role, cell) in picked {
+            match merged.iter_mut().find(|(_, c)| c.cell == cell.cell) {
+                Some((roles, _)) => roles.push(role),
+                None => merged.push((vec![role], cell)),
+            }
+        }
+        for (roles, cell) in merged {
+            items.push(Interval {
+                scenario: scenario.clone(),
+                roles,
+                strategy: data.describe(cell),
+                end_cash_usd: data.end_cash_quantiles(cell),
+                p_cash_below_zero: cell.p_cash_below_zero,
+            });
+        }
+    }
+    if items.is_empty() {
+        return None;
+    }
+    let focus = &data.info.focus_manufacturer;
+    let title = format!("{focus}: ending cash by strategy and scenario");
+    let entry = ChartEntry {
+        stem: "strategy_comparison".to_string(),
+        section: "All scenarios".to_string(),
+        title: title.clone(),
+    };
+    let legend = vec![
+        LegendItem::new(
+            Swatch::OutlinedBlock {
+                fill: Role::Reference.fill(),
+                line: INK,
+            },
+            "Reference (scenario file's strategy)",
+        ),
+        LegendItem::new(
+            Swatch::OutlinedBlock {
+                fill: Role::LowestRisk.fill(),
+                line: INK,
+            },
+            "Safest: lowest P(cash < 0) in the sweep",
+        ),
+        LegendItem::new(
+            Swatch::OutlinedBlock {
+                fill: Role::HighestRisk.fill(),
+                line: INK,
+            },
+            "Riskiest: highest P(cash < 0)",
+        ),
+        LegendItem::new(
+            Swatch::Line {
+                color: BRICK,
+                width_px: 2,
+                dash: None,
+            },
+            "Zero",
+        ),
+    ];
+    let chart = IntervalChart {
+        page: Page {
+            title,
+            subtitle: format!(
+                "Sweep {} · {} paths per cell · the reference strategy against the sweep's lowest- and highest-risk cells · \
+                 box: p25–p75 of paths, whiskers: p5–p95, bar: median · each scenario on its own scale",
+                data.info.sweep_name,
+                format::grouped(data.info.n_paths as f64, 0)
+            ),
+            legend,
+            source: data.info.source_line(),
+        },
+        items,
+    };
+    Some((entry, chart))
+}

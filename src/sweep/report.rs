@@ -1,0 +1,117 @@
+//! A sweep's `report.html`: the reference, safest and riskiest cells of each scenario, every chart, and
+//! every cell.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::output::OutputError;
+use crate::output::charts::format;
+use crate::output::report::{charts_html, esc, meta_table, write_page};
+use crate::sweep::data::{Cell, SweepData};
+
+/// Writes `dir/report.html` for a sweep, embedding the charts in `dir/charts/` (drawing any that are missing).
+pub fn write_sweep_report(dir: &Path) -> Result<PathBuf, OutputError> {
+    sweep_report(dir, &SweepData::load(dir)?)
+}
+
+pub fn sweep_report(dir: &Path, data: &SweepData) -> Result<PathBuf, OutputError> {
+    let charts = crate::sweep::charts::sweep_charts(data);
+    let info = &data.info;
+    let mut body = String::new();
+
+    let _ = writeln!(body, "<header>");
+    let _ = writeln!(body, "<p class=\"kicker\">hashcycle strategy sweep report</p>");
+    let _ = writeln!(body, "<h1>Sweep {}</h1>", esc(&info.sweep_name));
+    let _ = writeln!(
+        body,
+        "<p class=\"lede\">How the strategy of {} fares across {} scenario(s): {} strategy cells per scenario, each run on the \
+         same {} paths (common random numbers, so cells differ only by strategy).</p>",
+        esc(&info.focus_manufacturer),
+        data.scenarios.len(),
+        data.cells.len() / data.scenarios.len().max(1),
+        format::grouped(info.n_paths as f64, 0)
+    );
+    let scenarios: Vec<String> = info
+        .scenarios
+        .iter()
+        .map(|(name, file)| format!("{name} ({file})"))
+        .collect();
+    meta_table(
+        &mut body,
+        &[
+            ("Scenarios", scenarios.join(", ")),
+            ("Swept parameters", data.parameters.join(", ")),
+            ("Focus manufacturer", info.focus_manufacturer.clone()),
+            ("Paths per cell", format::grouped(info.n_paths as f64, 0)),
+            ("Seed", info.seed.to_string()),
+            ("hashcycle", info.version.clone()),
+        ],
+    );
+    let _ = writeln!(body, "</header>");
+
+    let _ = writeln!(body, "<section>\n<h2>Key figures</h2>");
+    let _ = writeln!(
+        body,
+        "<p class=\"note\">For each scenario: the scenario file's own strategy (reference) and the sweep's safest and riskiest cells, \
+         with the lowest and highest probability that cash falls below zero. ± is one standard error. Money in USD.</p>"
+    );
+    let head = "<thead><tr><th>Scenario</th><th>Cell</th><th>Strategy</th><th>P(cash&nbsp;&lt;&nbsp;0)</th><th>P(distress)</th>\
+                <th>Ending cash p5</th><th>Ending cash median</th><th>Lowest cash, median</th><th>Revenue, median</th>\
+                <th>Gross margin, median</th><th>Walk-away rate, mean</th><th>Market share, mean</th></tr></thead>";
+    let _ = writeln!(body, "<table class=\"figures\">\n{head}\n<tbody>");
+    for scenario in &data.scenarios {
+        let picks = [
+            ("Reference", data.reference(scenario)),
+            ("Safest", data.best(scenario)),
+            ("Riskiest", data.worst(scenario)),
+        ];
+        for (role, cell) in picks {
+            if let Some(cell) = cell {
+                cell_row(&mut body, data, scenario, role, cell);
+            }
+        }
+    }
+    let _ = writeln!(body, "</tbody>\n</table>\n</section>");
+
+    let glyphs = charts_html(dir, &charts, &mut body)?;
+
+    let _ = writeln!(body, "<section class=\"all-cells\">\n<h2>Every cell</h2>");
+    let _ = writeln!(body, "<table class=\"figures compact\">\n{head}\n<tbody>");
+    for scenario in &data.scenarios {
+        for cell in data.cells_of(scenario) {
+            let role = if cell.is_reference { "Reference" } else { "" };
+            cell_row(&mut body, data, scenario, role, cell);
+        }
+    }
+    let _ = writeln!(body, "</tbody>\n</table>\n</section>");
+    let _ = writeln!(body, "<footer>{}</footer>", esc(&info.source_line()));
+    let title = format!("hashcycle sweep report: {}", info.sweep_name);
+    write_page(dir, &title, &glyphs, &body)
+}
+
+fn cell_row(body: &mut String, data: &SweepData, scenario: &str, role: &str, cell: &Cell) {
+    let role = if role.is_empty() {
+        format!("{}", cell.cell)
+    } else {
+        format!("{} ({role})", cell.cell)
+    };
+    let _ = writeln!(
+        body,
+        "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{} ± {}</td><td>{} ± {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        if cell.is_reference { " class=\"reference\"" } else { "" },
+        esc(scenario),
+        esc(&role),
+        esc(&data.describe(cell)),
+        format::pct(cell.p_cash_below_zero),
+        format::pct(cell.p_cash_below_zero_se),
+        format::pct(cell.p_distress),
+        format::pct(cell.p_distress_se),
+        format::usd(cell.end_cash_usd.p5),
+        format::usd(cell.end_cash_usd.p50),
+        format::usd(cell.min_cash_usd.p50),
+        format::usd(cell.revenue_usd.p50),
+        format::usd(cell.gross_margin_usd.p50),
+        format::pct(cell.walk_away_rate_mean),
+        format::pct(cell.market_share_mean),
+    );
+}
