@@ -2,45 +2,72 @@
 //!
 //! These types carry no spans and no serde: the scenario layer (`crate::scenario`) converts the
 //! TOML text into them, so the model never sees malformed input.
+//!
+//! Each field's docs give its meaning and unit, the range validation enforces and, where the key may be
+//! left out of a scenario, its default. The commented `scenarios/base.toml` is the reference for the keys.
+#![warn(missing_docs)]
 
 use crate::units::{Month, YearMonth};
 
+/// A whole validated scenario: one value of this type drives every path of a run.
 #[derive(Clone, Debug)]
 pub struct Params {
+    /// Run settings: name, start month, horizon, number of paths and seed (`[simulation]`).
     pub simulation: SimulationParams,
+    /// The BTC price process (`[price]`).
     pub price: PriceParams,
+    /// The transaction-fee process (`[fees]`).
     pub fees: FeeParams,
+    /// The network at the start: block height, difficulty and hashrate (`[network]`).
     pub network: NetworkParams,
+    /// Mining regions, in scenario order; a region's index is its `region_idx` everywhere in the model.
     pub regions: Vec<RegionParams>,
+    /// Hardware generations, in scenario order; a generation's index is its `generation_idx`.
     pub generations: Vec<GenerationParams>,
+    /// Buyer segments, indexed by [`Segment::idx`]: key accounts first, then retail.
     pub segments: [SegmentParams; 2],
     /// Starting installed machines per cohort, indexed like `Fleet` cohorts.
     pub initial_fleet: Vec<InitialCohort>,
+    /// Manufacturers, in scenario order; may be empty (a backtest without makers).
     pub manufacturers: Vec<ManufacturerParams>,
+    /// The channel dealers, one aggregated population (`[dealers]`; every key has a default).
     pub dealers: DealerParams,
+    /// How the used-machine market prices machines (`[secondary_market]`).
     pub secondary_market: SecondaryMarketParams,
+    /// What happens to machines stopped by a ban (`[relocation]`; every key has a default).
     pub relocation: RelocationParams,
     /// Where machines are made: manufacturers' origins and the origins tariffs name.
     pub origins: Vec<String>,
+    /// Scripted events (`[[events]]`), applied at the start of their month.
     pub events: Vec<ScriptedEvent>,
 }
 
+/// Run settings (`[simulation]`).
 #[derive(Clone, Debug)]
 pub struct SimulationParams {
+    /// Scenario name; it names the output directory, so it holds only letters, digits, '_', '-' and '.'.
     pub name: String,
+    /// First simulated calendar month (`start_month`); month 0 of every path.
     pub start: YearMonth,
+    /// Number of months simulated (1..=1200).
     pub horizon_months: u32,
+    /// Number of Monte Carlo paths (`paths`, 1..=10,000,000; default 1000).
     pub n_paths: u32,
+    /// Master seed; each path's random streams derive from (seed, path index) (default 1).
     pub seed: u64,
 }
 
+/// State of the bull/bear Markov chain that drives the price drift, fees and the dealers' behaviour.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Regime {
+    /// Rising market: buyers and dealers stock up, fees are high.
     Bull,
+    /// Falling market: dealers dump stock and sign installment contracts.
     Bear,
 }
 
 impl Regime {
+    /// The regime's name as written in scenario files and output columns: "bull" or "bear".
     pub fn as_str(self) -> &'static str {
         match self {
             Regime::Bull => "bull",
@@ -49,25 +76,37 @@ impl Regime {
     }
 }
 
+/// The BTC price (`[price]`).
 #[derive(Clone, Debug)]
 pub struct PriceParams {
+    /// BTC price in USD at the start (> 0); with the historical process, the last close before the start unless
+    /// given.
     pub start_price_usd: f64,
+    /// Regime in force in the first month (default bull); the historical process takes it from the history.
     pub start_regime: Regime,
+    /// How the monthly log-returns are drawn.
     pub process: PriceProcess,
-    /// Optional jumps added to the monthly log-return in either process.
+    /// Optional jumps added to the monthly log-return in either process: the chance of a jump in a month
+    /// ([0, 1]; default 0).
     pub jump_probability_per_month: f64,
+    /// Mean log size of a jump ([-5, 5]; default 0); negative because crashes dominate.
     pub jump_mean_log: f64,
+    /// Standard deviation of the log size of a jump ([0, 5]; default 0).
     pub jump_sd_log: f64,
 }
 
+/// The process that draws the monthly BTC log-return (`price.model`).
 #[derive(Clone, Debug)]
 pub enum PriceProcess {
+    /// A bull/bear Markov chain with log-normal returns per regime (`model = "regime_switching"`, the default).
     RegimeSwitching(RegimeSwitchingParams),
+    /// Blocks of historical monthly log-returns, resampled (`model = "bootstrap"`).
     Bootstrap(BootstrapParams),
     /// The historical month-end close of each simulated month, replayed.
     Historical(HistoricalPriceParams),
 }
 
+/// A replayed price history (`model = "historical"`), used to backtest the model against what happened.
 #[derive(Clone, Debug)]
 pub struct HistoricalPriceParams {
     /// Log of the month-end close, one per simulated month.
@@ -76,85 +115,129 @@ pub struct HistoricalPriceParams {
     pub regimes: Vec<Regime>,
 }
 
+/// The bull/bear Markov chain (`[price.regime_switching]`).
+///
+/// The mean bull spell is `1 / bull_to_bear_probability_per_month` months, and likewise for bear spells.
 #[derive(Clone, Debug)]
 pub struct RegimeSwitchingParams {
+    /// Mean monthly log-return in bull regimes ([-1, 1]).
     pub bull_drift_log_per_month: f64,
+    /// Standard deviation of the monthly log-return in bull regimes ([0, 2]).
     pub bull_volatility_log_per_month: f64,
+    /// Mean monthly log-return in bear regimes ([-1, 1]).
     pub bear_drift_log_per_month: f64,
+    /// Standard deviation of the monthly log-return in bear regimes ([0, 2]).
     pub bear_volatility_log_per_month: f64,
+    /// Chance that a bull month is followed by a bear month ([0, 1]).
     pub bull_to_bear_probability_per_month: f64,
+    /// Chance that a bear month is followed by a bull month ([0, 1]).
     pub bear_to_bull_probability_per_month: f64,
 }
 
+/// The block bootstrap of historical returns (`[price.bootstrap]`).
 #[derive(Clone, Debug)]
 pub struct BootstrapParams {
     /// Historical monthly log-returns, oldest first.
     pub log_returns: Vec<f64>,
     /// Regime label of each historical month (from its trailing return).
     pub regimes: Vec<Regime>,
+    /// Length in months of each resampled block (1..=120; default 6); blocks keep the history's autocorrelation.
     pub block_months: u32,
 }
 
+/// Transaction fees per block (`[fees]`): a regime mean times a log AR(1) deviation.
 #[derive(Clone, Debug)]
 pub struct FeeParams {
     /// Historical fees per block, one per simulated month, replacing the regime means when present.
     pub history_btc_per_block: Option<Vec<f64>>,
+    /// Mean fees per block in BTC in bull regimes ([0, 1000]).
     pub bull_mean_btc_per_block: f64,
+    /// Mean fees per block in BTC in bear regimes ([0, 1000]).
     pub bear_mean_btc_per_block: f64,
+    /// Standard deviation of the monthly shock to the log deviation ([0, 3]; default 0.3).
     pub volatility_log_per_month: f64,
+    /// AR(1) coefficient of the log deviation from one month to the next ([0, 0.999]; default 0.7).
     pub persistence_per_month: f64,
 }
 
+/// The network at the end of the month before the start (`[network]`).
 #[derive(Clone, Debug)]
 pub struct NetworkParams {
+    /// Block height at the end of the month before the start (0..=13,440,000); it places the next halving.
     pub block_height: u64,
+    /// Difficulty in force at that height ([1, 1e30]).
     pub difficulty: f64,
-    /// Installed fleet hashrate at the start; the starting fleet is sized from it.
+    /// Running hashrate at the start in EH/s ((0, 1e9]): the starting fleet is sized so that what runs in the
+    /// first month at the starting prices matches it.
     pub hashrate_ehs: f64,
 }
 
+/// A mining region (`[[regions]]`): power prices, hosting capacity, tariffs and regulation hazards.
 #[derive(Clone, Debug)]
 pub struct RegionParams {
+    /// Region name, unique in the scenario; events and fleet entries refer to regions by it.
     pub name: String,
+    /// Share of the starting fleet in the region ([0, 1]; the regions' shares sum to 1); also the weight new
+    /// machines get before margins are compared.
     pub fleet_share: f64,
+    /// Base power price in USD per kWh ((0, 100]) around which the region's price reverts.
     pub power_price_base_usd_per_kwh: f64,
+    /// Standard deviation of the monthly shock to the log power price ([0, 2]; default 0.05).
     pub power_price_volatility_log_per_month: f64,
+    /// Share of the log deviation from the base removed each month ([0, 1]; default 0.2).
     pub power_price_reversion_per_month: f64,
-    /// Spread of site power prices inside the region (log-normal sigma).
+    /// Spread of site power prices inside the region (log-normal sigma, [0, 3]; default 0.3), so that the dearest
+    /// sites switch off first.
     pub site_power_price_dispersion_log: f64,
-    /// Non-power operating cost (hosting, staff, maintenance) as a share of the power cost.
+    /// Non-power operating cost (hosting, staff, maintenance) as a share of the power cost ([0, 10]; default 0.2).
     pub opex_share_of_power: f64,
-    /// Share of each segment's starting fleet in this region (key accounts, retail).
+    /// Share of each segment's starting fleet in this region (key accounts, retail), each in [0, 1]; each
+    /// segment's shares sum to 1 over the regions (default `fleet_share`).
     pub segment_fleet_shares: [f64; 2],
-    /// Power the region's sites can host, in MW (infinite when unlimited).
+    /// Power the region's sites can host, in MW ([0, 1e9]; infinite when unlimited, the default); new machines
+    /// need spare capacity.
     pub hosting_capacity_mw: f64,
-    /// Capacity grows by this share a month while the region is at least `capacity_build_trigger_share` full.
+    /// Capacity grows by this share a month while the region is at least `capacity_build_trigger_share` full
+    /// ([0, 1]; default 0).
     pub capacity_growth_share_per_month: f64,
+    /// Share of its capacity a region must use before it builds more ([0, 1]; default 0.9).
     pub capacity_build_trigger_share: f64,
     /// Import tariffs in force at the start, by origin index: the landed price rises by the rate.
     pub import_tariffs: Vec<(usize, f64)>,
+    /// Chances and sizes of random regulation and power shocks.
     pub hazards: RegionHazards,
 }
 
 /// Monthly chances of random regulation shocks in a region, and their sizes.
+///
+/// Every chance defaults to 0, so a region has no random shocks unless the scenario asks for them.
 #[derive(Clone, Debug, Default)]
 pub struct RegionHazards {
+    /// Chance of a random ban in a month ([0, 1]; default 0).
     pub ban_per_month: f64,
-    /// Share of the running machines a random ban stops.
+    /// Share of the running machines a random ban stops ([0, 1]; default 0.5).
     pub ban_share: f64,
+    /// Chance of a random import tariff in a month ([0, 1]; default 0).
     pub tariff_per_month: f64,
+    /// Rate of a random tariff: the landed price of machines from `tariff_origin_idx` rises by this share
+    /// ([0, 10]; default 0.25).
     pub tariff_rate_share: f64,
-    /// Origin the random tariff hits.
+    /// Origin the random tariff hits, an index into [`Params::origins`] (default "china").
     pub tariff_origin_idx: usize,
+    /// Chance of a random power-price shock in a month ([0, 1]; default 0).
     pub power_shock_per_month: f64,
+    /// Factor a power shock multiplies the region's power price by ((0, 100]; default 1.5).
     pub power_shock_factor: f64,
+    /// Share of a power shock's excess that decays each month ([0, 1]; default 0.2).
     pub power_shock_decay_per_month: f64,
+    /// Chance of a random regulatory tightening in a month ([0, 1]; default 0).
     pub tightening_per_month: f64,
-    /// A tightening raises the region's opex share of power by this much.
+    /// A tightening raises the region's opex share of power by this much ([0, 10]; default 0.1).
     pub tightening_opex_increase_share: f64,
 }
 
 impl RegionHazards {
+    /// Whether any random shock can happen in the region, so that paths without hazards draw nothing.
     pub fn any(&self) -> bool {
         self.ban_per_month > 0.0
             || self.tariff_per_month > 0.0
@@ -166,49 +249,65 @@ impl RegionHazards {
 /// What happens to machines stopped by a ban.
 #[derive(Clone, Debug)]
 pub struct RelocationParams {
-    /// Months from the ban until stopped machines can run elsewhere.
+    /// Months from the ban until stopped machines can run elsewhere (0..=60; default 3).
     pub lag_months: u32,
+    /// Freight and re-installation in USD per machine moved ([0, 1e7]; default 150).
     pub cost_usd_per_unit: f64,
-    /// Machines that find no capacity within this many months of the ban are sold or scrapped.
+    /// Machines that find no capacity within this many months of the ban are sold or scrapped (0..=120, at least
+    /// `lag_months`; default 9). Deliveries that find no site anywhere join the same queue, counted as stopped
+    /// `lag_months` before they arrived.
     pub max_wait_months: u32,
-    /// Share of stranded machines sold on the used market (the rest is scrapped).
+    /// Share of stranded machines sold on the used market, the rest scrapped ([0, 1]; default 0.5).
     pub stranded_sale_share: f64,
-    /// Discount on the used price at which stranded machines sell.
+    /// Discount on the used price at which stranded machines sell ([0, 1]; default 0.3).
     pub stranded_price_discount_share: f64,
-    /// How much of the stranded overhang still weighs on used prices a month later.
+    /// Share of the stranded sell-off still weighing on used prices a month later ([0, 1]; default 0.7).
     pub overhang_persistence_per_month: f64,
 }
 
+/// A hardware generation (`[[generations]]`): one machine model, or a projection of one.
 #[derive(Clone, Debug)]
 pub struct GenerationParams {
+    /// Generation name, unique in the scenario; roadmaps and the fleet refer to it.
     pub name: String,
+    /// Calendar month of release (`release_month`); it must fall before the horizon ends.
     pub release: YearMonth,
     /// Release relative to the start month (negative for generations already on the market).
     pub release_month_offset: i64,
+    /// Hashrate of one machine in TH/s ((0, 1e7]).
     pub hashrate_ths: f64,
+    /// Power drawn by one machine at the wall in W ((0, 1e7]).
     pub power_w: f64,
+    /// Price of a new machine in USD ((0, 1e9]), used only where no manufacturer sells the generation.
     pub price_new_usd: f64,
 }
 
 impl GenerationParams {
+    /// Energy efficiency in J/TH (W per TH/s): lower is better.
     pub fn efficiency_jth(&self) -> f64 {
         self.power_w / self.hashrate_ths
     }
 
+    /// Whether the generation is on the market in simulated month `month`.
     pub fn is_released(&self, month: Month) -> bool {
         self.release_month_offset <= month.0 as i64
     }
 }
 
+/// A buyer segment; its discriminant indexes per-segment arrays (see [`Segment::idx`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Segment {
+    /// Few, large, financed miners that buy mostly on futures.
     KeyAccount = 0,
+    /// Many small, short-lived miners that buy spot, mostly from dealers.
     Retail = 1,
 }
 
 impl Segment {
+    /// Both segments, in index order.
     pub const ALL: [Segment; 2] = [Segment::KeyAccount, Segment::Retail];
 
+    /// The segment's name as written in scenario files and output columns.
     pub fn as_str(self) -> &'static str {
         match self {
             Segment::KeyAccount => "key_account",
@@ -216,196 +315,292 @@ impl Segment {
         }
     }
 
+    /// The segment's index into per-segment arrays: 0 for key accounts, 1 for retail.
     pub fn idx(self) -> usize {
         self as usize
     }
 }
 
+/// A buyer segment's balance sheet and behaviour (`[segments.key_account]`, `[segments.retail]`).
 #[derive(Clone, Debug)]
 pub struct SegmentParams {
-    /// Share of the starting installed fleet held by this segment.
+    /// Share of the starting installed fleet held by this segment ([0, 1]; the two segments' shares sum to 1).
     pub fleet_share: f64,
+    /// Cash at the start in USD ([-1e15, 1e15]).
     pub cash_usd: f64,
+    /// How far cash may go below zero, in USD ([0, 1e15]; default 0).
     pub credit_line_usd: f64,
+    /// Interest charged per month on credit drawn ([0, 1]; default 0.01).
     pub credit_interest_rate_per_month: f64,
-    /// Payback at or below which the segment spends its full monthly budget.
+    /// Payback in months ((0, 600]) at or below which the segment spends its full monthly budget; between it and
+    /// `max_payback_months` the budget shrinks. The base scenario's value is fitted by `hashcycle calibrate` on the
+    /// 2016-2020 network history.
     pub full_appetite_payback_months: f64,
-    /// Payback at or above which the segment buys nothing.
+    /// Payback in months ((0, 600], above `full_appetite_payback_months`) at or above which the segment buys
+    /// nothing. The base scenario's value is fitted by `hashcycle calibrate` on the 2016-2020 network history.
     pub max_payback_months: f64,
-    /// Share of available funds (cash plus unused credit) the segment may commit in one month.
+    /// Share of available funds (cash plus unused credit) the segment may commit in one month ([0, 1]).
     pub max_spend_share_per_month: f64,
-    /// Cap on new hashrate ordered in a month, as a share of the network's installed hashrate.
+    /// Cap on new hashrate ordered in a month, as a share of the network's installed hashrate ([0, 10]).
     pub max_growth_share_of_network_per_month: f64,
-    /// Months a machine may stay unprofitable (even after the coming difficulty adjustment) before it is retired.
+    /// Months a machine may stay unprofitable (even after the coming difficulty adjustment) before it is retired
+    /// (1..=120).
     pub retire_after_months: u32,
     /// Share of the gap between the machines running and those that would pay their power that closes in a
-    /// month (power contracts and hosting terms make switching sluggish); 1 switches at once.
+    /// month (power contracts and hosting terms make switching sluggish); 1 switches at once ((0, 1]; default 0.5).
     pub run_response_share_per_month: f64,
+    /// Months from delivery to running (0..=24; default 1).
     pub shipping_lag_months: u32,
-    /// Share of the segment's purchases it wants as futures (the rest spot).
+    /// Share of the segment's purchases it wants as futures, the rest spot ([0, 1]).
     pub futures_preference_share: f64,
-    /// How strongly a higher prepayment share lowers futures demand (per unit of prepay share).
+    /// How strongly a higher prepayment share lowers futures demand, per unit of prepay share: demand falls by
+    /// exp(-e × (prepay - `reference_prepay_share`)) ([0, 100]; default 1).
     pub prepay_elasticity: f64,
-    /// How strongly a longer mean wait lowers futures demand (per month of wait).
+    /// How strongly a longer mean wait lowers futures demand, per month of wait: demand falls by
+    /// exp(-e × (mean wait - `reference_wait_months`)) ([0, 10]; default 0.05).
     pub delivery_elasticity_per_month: f64,
+    /// Prepayment share at which a futures offer's terms neither raise nor lower demand ([0, 1]; default 0.3).
     pub reference_prepay_share: f64,
+    /// Mean wait in months (lead time plus half the delivery spread) at which the terms neither raise nor lower
+    /// demand ([0, 60]; default 6).
     pub reference_wait_months: f64,
-    /// The most that favourable terms (a low prepayment, a short wait) can multiply futures demand by.
+    /// The most that favourable terms (a low prepayment, a short wait) can multiply futures demand by
+    /// ([1, 100]; default 4).
     pub max_terms_demand_factor: f64,
-    /// How strongly buyers prefer the offer with the shortest payback (0 = split by availability).
+    /// How strongly buyers prefer the offer with the shortest payback: the logit weight on relative payback between
+    /// offers (0 = split by availability; [0, 100]; default 4).
     pub price_sensitivity: f64,
-    /// New capital entering in bull regimes (retail entry), per month.
+    /// New capital entering in bull regimes (retail entry), in USD per month ([0, 1e13]; default 0).
     pub bull_inflow_usd_per_month: f64,
-    /// Share of the fleet sold off per month while the segment's cash is below zero.
+    /// Share of the fleet sold off per month while the segment's cash is below zero ([0, 1]; default 0).
     pub churn_share_per_month: f64,
-    /// Walk-away steepness: probability = 1 - exp(-rationality * (balance / value - 1)).
+    /// Walk-away steepness: probability = 1 - exp(-rationality * (balance / value - 1)) ([0, 100]; default 3).
     pub walk_away_rationality: f64,
-    /// How strongly new machines go to the regions with the best margin (0 = by fleet share alone).
+    /// How strongly new machines go to the regions with the best margin (0 = by fleet share alone; [0, 100];
+    /// default 2).
     pub region_choice_sensitivity: f64,
 }
 
+/// Machines of one generation that one segment runs in one region at the start.
 #[derive(Clone, Debug)]
 pub struct InitialCohort {
+    /// The segment that owns the machines.
     pub segment: Segment,
+    /// Index of the region they stand in, into [`Params::regions`].
     pub region_idx: usize,
+    /// Index of their generation, into [`Params::generations`].
     pub generation_idx: usize,
+    /// Number of machines, before the starting fleet is scaled to the starting hashrate.
     pub units: u64,
 }
 
+/// A generation on a manufacturer's roadmap (`[[manufacturers.roadmap]]`).
 #[derive(Clone, Debug)]
 pub struct RoadmapEntry {
+    /// Index of the generation sold, into [`Params::generations`].
     pub generation_idx: usize,
+    /// Calendar month from which the manufacturer sells it; not before its release, and roadmap entries come in
+    /// increasing order of it.
     pub sell_from: YearMonth,
+    /// `sell_from` relative to the start month (negative for generations already on sale).
     pub sell_from_month_offset: i64,
+    /// Cost in USD of making one machine ((0, 1e9]).
     pub unit_cost_usd: f64,
 }
 
+/// The parameters of a manufacturer that a strategy sweep varies (`[manufacturers.strategy]`).
 #[derive(Clone, Debug)]
 pub struct ManufacturerStrategy {
+    /// Share of planned output sold ahead as futures ([0, 1]); the playbook's rule of thumb is 0.8.
     pub futures_share: f64,
+    /// Number of monthly batches a futures contract is delivered over (1..=36).
     pub delivery_months: u32,
+    /// Share of a futures contract the customer pays at signing ([0, 1]); the balance is due at delivery.
     pub prepay_share: f64,
+    /// Months between ordering wafers and their arrival (1..=24; 4-6 in practice).
     pub wafer_lead_months: u32,
+    /// Share of a wafer order paid to the foundry at order ([0, 1]; 50-100% in practice); the rest on arrival.
     pub wafer_prepay_share: f64,
+    /// Buyer payback in months ((0, 600]) the list price aims for, at `pricing_power_price_usd_per_kwh`.
     pub target_payback_months: f64,
+    /// Price floor as a margin over unit cost ([-0.9, 10]): the price is at least unit cost × (1 + this), unless
+    /// the manufacturer is clearing superseded stock.
     pub min_margin_share: f64,
-    /// Futures price relative to spot: 0.05 means futures cost 5% more.
+    /// Futures price relative to spot: 0.05 means futures cost 5% more ([-0.9, 10]; default 0).
     pub futures_premium_share: f64,
-    /// Share of spot supply offered to channel dealers.
+    /// Share of spot supply offered to channel dealers ([0, 1]).
     pub dealer_share_of_spot: f64,
+    /// Share of an installment contract's price a dealer pays at signing ([0, 1]).
     pub dealer_down_payment_share: f64,
+    /// Months over which dealers pay an installment contract's balance (1..=60; default 6).
     pub installment_months: u32,
+    /// Whether the manufacturer mines with unsold stock while its market price is below cost.
     pub self_mine: bool,
-    /// Share of the unsold stock moved into self-mining per month while the market price is below cost.
+    /// Share of the unsold stock moved into self-mining per month while the market price is below cost
+    /// ([0, 1]; default 0.2).
     pub self_mine_share_per_month: f64,
-    /// Power price used to compute a buyer's payback when pricing.
+    /// Power price in USD per kWh used to compute a buyer's payback when pricing ((0, 100]; default 0.05).
     pub pricing_power_price_usd_per_kwh: f64,
-    /// Output plan: full capacity at or below this buyer payback ...
+    /// Output plan: full capacity at or below this buyer payback in months ((0, 600]; default 18) ...
     pub plan_full_payback_months: f64,
-    /// ... and the minimum utilisation at or above this one.
+    /// ... and the minimum utilisation at or above this one ((0, 600], above `plan_full_payback_months`;
+    /// default 30).
     pub plan_min_payback_months: f64,
+    /// Utilisation planned when buyers' payback is at or above `plan_min_payback_months` ([0, 1]; default 0.2).
     pub plan_min_utilisation_share: f64,
-    /// Finished stock the plan aims to hold, in months of capacity.
+    /// Finished stock the plan aims to hold, in months of capacity ([0, 60]; default 1).
     pub target_inventory_months: f64,
-    /// Buyers cancel a futures batch (refund) once it is this many months late.
+    /// Buyers cancel a futures batch (refund) once it is this many months late (0..=60; default 3).
     pub max_delivery_delay_months: u32,
 }
 
+/// A manufacturer (`[[manufacturers]]`): its balance sheet, costs, roadmap and strategy.
 #[derive(Clone, Debug)]
 pub struct ManufacturerParams {
+    /// Manufacturer name, unique in the scenario.
     pub name: String,
+    /// Cash at the start in USD ([-1e15, 1e15]).
     pub cash_usd: f64,
+    /// How far cash may go below zero, in USD ([0, 1e15]; default 0); below it the manufacturer is distressed.
     pub credit_line_usd: f64,
+    /// Interest charged per month on credit drawn ([0, 1]; default 0.008).
     pub credit_interest_rate_per_month: f64,
+    /// Machines the manufacturer can assemble in a month ([0, 1e9]).
     pub capacity_units_per_month: u64,
-    /// Share of the unit cost paid to the foundry for wafers (the rest is assembly, paid at production).
+    /// Share of the unit cost paid to the foundry for wafers ([0, 1]; default 0.6); the rest is assembly, paid at
+    /// production.
     pub wafer_cost_share: f64,
+    /// Operating cost in USD per month besides production ([0, 1e13]).
     pub fixed_opex_usd_per_month: f64,
+    /// Research and development spending in USD per month ([0, 1e13]; default 0).
     pub rnd_usd_per_month: f64,
-    /// Opex and R&D are cut by this share while the manufacturer is distressed.
+    /// Opex and R&D are cut by this share while the manufacturer is distressed ([0, 1]; default 0.3).
     pub distress_cost_cut_share: f64,
-    /// Share of opex and R&D that scales with planned utilisation (the rest is fixed).
+    /// Share of opex and R&D that scales with planned utilisation, the rest fixed ([0, 1]; default 0).
     pub variable_cost_share: f64,
+    /// Finished machines of the first roadmap generation in stock at the start ([0, 1e10]; default 0).
     pub initial_inventory_units: u64,
     /// Wafer lots already in flight at the start: this many units arriving in each of the first
-    /// `wafer_lead_months` months (their foundry prepayment was paid before the start).
+    /// `wafer_lead_months` months (their foundry prepayment was paid before the start; [0, 1e9]; default 0).
     pub initial_wafer_units_per_month: u64,
+    /// Power price of its own mines in USD per kWh ((0, 100]; default 0.045).
     pub self_mining_power_price_usd_per_kwh: f64,
-    /// Where its machines are made (an index into `Params::origins`): tariffs on that origin apply.
+    /// Where its machines are made (an index into [`Params::origins`]): tariffs on that origin apply
+    /// (default "china").
     pub origin_idx: usize,
-    /// Regions where it assembles locally: no import tariff there, but a price uplift instead.
+    /// Regions where it assembles locally, as region indexes: no import tariff there, but a price uplift instead
+    /// (default none).
     pub local_assembly_region_idxs: Vec<usize>,
+    /// Price uplift of machines assembled locally, as a share of the price ([0, 10]; default 0.1).
     pub local_assembly_uplift_share: f64,
+    /// Generations it sells, in increasing order of `sell_from`.
     pub roadmap: Vec<RoadmapEntry>,
+    /// The parameters a strategy sweep varies.
     pub strategy: ManufacturerStrategy,
 }
 
+/// The channel dealers, one aggregated population (`[dealers]`); every key has a default.
 #[derive(Clone, Debug)]
 pub struct DealerParams {
+    /// Cash at the start in USD ([-1e15, 1e15]; default 0).
     pub cash_usd: f64,
+    /// How far cash may go below zero, in USD ([0, 1e15]; default 0).
     pub credit_line_usd: f64,
-    /// Discount dealers get from the manufacturer's spot price.
+    /// Discount dealers get from the manufacturer's spot price ([0, 1]; default 0.05).
     pub wholesale_discount_share: f64,
-    /// Mark-up over the manufacturer's price when reselling in bull regimes.
+    /// Mark-up over the manufacturer's price when reselling in bull regimes ([0, 10]; default 0.15).
     pub bull_markup_share: f64,
-    /// Discount below the manufacturer's price when dumping in bear regimes.
+    /// Discount below the manufacturer's price when dumping in bear regimes ([0, 1]; default 0.2).
     pub bear_dump_discount_share: f64,
-    /// Stock dealers aim to hold in bull regimes, in months of recent retail demand.
+    /// Stock dealers aim to hold in bull regimes, in months of recent retail demand ([0, 60]; default 2).
     pub bull_stock_months: f64,
-    /// Share of a manufacturer's excess stock dealers take on installment per bear month.
+    /// Share of a manufacturer's excess stock dealers take on installment per bear month ([0, 1]; default 0.2).
     pub bear_installment_take_share: f64,
-    /// Monthly probability that a dealer defaults on an installment contract that is under water.
+    /// Monthly probability that a dealer defaults on an installment contract that is under water
+    /// ([0, 1]; default 0.1).
     pub default_probability_per_month: f64,
+    /// Interest charged per month on credit drawn ([0, 1]; default 0.012).
     pub credit_interest_rate_per_month: f64,
-    /// Weight of the latest month in the dealers' smoothed demand estimate.
+    /// Weight of the latest month in the dealers' smoothed demand estimate ((0, 1]; default 0.3).
     pub demand_smoothing_share: f64,
 }
 
+/// The used-machine market (`[secondary_market]`): it prices a machine from the profit it can still earn,
+/// never below scrap.
 #[derive(Clone, Debug)]
 pub struct SecondaryMarketParams {
-    /// Payback a buyer of a used machine demands.
+    /// Payback in months ((0, 600]) a buyer of a used machine demands.
     pub used_payback_months: f64,
+    /// What a machine fetches as scrap, in USD ([0, 1e7]): the floor of the used price.
     pub scrap_value_usd_per_unit: f64,
-    /// How far dealers' excess stock pushes used prices down (at a stock of one month of demand).
+    /// How far dealers' excess stock pushes used prices down, at a stock of one month of demand
+    /// ([0, 1]; default 0.3).
     pub dealer_stock_price_impact_share: f64,
+    /// Power price in USD per kWh ((0, 100]) at which buyers value used machines. The base scenario's value is
+    /// fitted by `hashcycle calibrate` on the 2016-2020 network history.
     pub reference_power_price_usd_per_kwh: f64,
 }
 
+/// A scripted event (`[[events]]`), applied at the start of its month.
 #[derive(Clone, Debug)]
 pub struct ScriptedEvent {
+    /// Simulated month in which the event happens.
     pub month: Month,
+    /// Calendar month of the event, as written in the scenario.
     pub at: YearMonth,
+    /// What happens.
     pub kind: ScriptedEventKind,
 }
 
+/// What a scripted event does (its `kind` key).
 #[derive(Clone, Debug)]
 pub enum ScriptedEventKind {
     /// The BTC price is multiplied by `factor` at the start of the month.
-    PriceShock { factor: f64 },
+    PriceShock {
+        /// Multiplier of the price ((0, 1e6]).
+        factor: f64,
+    },
     /// The regime is forced (the chain continues from it).
-    SetRegime { regime: Regime },
+    SetRegime {
+        /// The regime in force from this month.
+        regime: Regime,
+    },
     /// A region's power price is multiplied by `factor`, decaying back at `decay_per_month`.
     PowerShock {
+        /// Index of the region hit, into [`Params::regions`].
         region_idx: usize,
+        /// Multiplier of the power price ((0, 1e6]).
         factor: f64,
+        /// Share of the shock's excess that decays each month ([0, 1]; default 0.2).
         decay_per_month: f64,
     },
     /// A share of a region's running machines must stop at once; they relocate or are sold or scrapped.
-    Ban { region_idx: usize, share: f64 },
+    Ban {
+        /// Index of the region banning mining, into [`Params::regions`].
+        region_idx: usize,
+        /// Share of the region's machines (and of those on their way there) stopped ([0, 1]).
+        share: f64,
+    },
     /// The landed price of machines from an origin rises by `rate_share` in a region from now on.
     Tariff {
+        /// Index of the region imposing the tariff, into [`Params::regions`].
         region_idx: usize,
+        /// Index of the origin taxed, into [`Params::origins`].
         origin_idx: usize,
+        /// Tariff rate as a share of the price ([0, 10]).
         rate_share: f64,
     },
     /// A region's operating cost rises: its opex share of power goes up by `opex_increase_share`.
     Tightening {
+        /// Index of the region, into [`Params::regions`].
         region_idx: usize,
+        /// Increase of the region's opex share of power ([0, 10]).
         opex_increase_share: f64,
     },
 }
 
 impl ScriptedEventKind {
+    /// The kind's name as written in scenario files and the event log.
     pub fn as_str(&self) -> &'static str {
         match self {
             ScriptedEventKind::PriceShock { .. } => "price_shock",
