@@ -26,6 +26,7 @@
 //!     write-downs and scrapping, fixed costs, wafer orders for month `t + L`, distress.
 //! 11. **Checks and records** (`invariants`, `rows`): conservation checks, then the month's rows go to the
 //!     sink.
+#![warn(missing_docs)]
 
 use crate::invariants;
 use crate::market::{

@@ -4,15 +4,21 @@
 //! it is deterministic, allocation-free once warm, and keeps first-in-first-out order for ties. It holds
 //! the scenario's scripted events; what arrives on a fixed schedule is kept by its owner (machines in
 //! transit by the fleet, wafer lots in each manufacturer's book).
+#![warn(missing_docs)]
 
 use crate::units::Month;
 
+/// Something due in a known month, held by the [`EventQueue`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Event {
     /// A scripted event from the scenario, by its index in `Params::events`.
-    Scripted { event_idx: usize },
+    Scripted {
+        /// Index of the event in `Params::events`, the order of `[[events]]` in the scenario.
+        event_idx: usize,
+    },
 }
 
+/// The calendar queue: one bucket of events per month of the horizon.
 #[derive(Clone, Debug, Default)]
 pub struct EventQueue {
     buckets: Vec<Vec<Event>>,
@@ -22,6 +28,7 @@ pub struct EventQueue {
 }
 
 impl EventQueue {
+    /// An empty queue covering months 0 to `n_months - 1`.
     pub fn with_horizon(n_months: usize) -> EventQueue {
         EventQueue {
             buckets: (0..n_months).map(|_| Vec::new()).collect(),
@@ -29,6 +36,7 @@ impl EventQueue {
         }
     }
 
+    /// Empties every month's bucket, so that the queue can be reused by the next path.
     pub fn clear(&mut self) {
         self.buckets.iter_mut().for_each(Vec::clear);
     }

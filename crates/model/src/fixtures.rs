@@ -4,6 +4,7 @@
 //! `small()` is `tests/data/small.toml` of the `hashcycle` crate as the scenario layer validates it: two
 //! regions, three generations, two manufacturers, a year. A test there checks the two stay equal, so a change
 //! to either file or to a default shows up at once.
+#![warn(missing_docs)]
 
 use crate::params::{
     DealerParams, FeeParams, GenerationParams, InitialCohort, ManufacturerParams, ManufacturerStrategy, NetworkParams,

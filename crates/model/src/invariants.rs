@@ -6,6 +6,7 @@
 //! checks run in a fixed order (BTC, then each manufacturer's money, machines and futures, then the miners'
 //! and dealers' money, dealers' machines, the relocation pool and the cohorts), so a month breaking several
 //! laws always reports the same one.
+#![warn(missing_docs)]
 
 use crate::market::network::{MAX_SUPPLY_SATS, issued_sats_before};
 use crate::record::Violation;

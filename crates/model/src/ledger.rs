@@ -1,5 +1,6 @@
 //! The ledger: balances at the start of the month and the running tallies the conservation checks in
 //! `crate::invariants` compare the agents against.
+#![warn(missing_docs)]
 
 use crate::agents::dealer::Dealer;
 use crate::agents::manufacturer::Manufacturer;
@@ -23,6 +24,7 @@ pub struct Ledger {
 }
 
 impl Ledger {
+    /// Opens the ledger at the start of a path: the agents' starting cash and stock, and the starting block height.
     pub fn new(
         manufacturers: &[Manufacturer],
         segments: &[SegmentBooks; 2],
@@ -44,6 +46,7 @@ impl Ledger {
         }
     }
 
+    /// Records every agent's cash at the start of the month, which the month's cash checks start from.
     pub fn open_month(&mut self, manufacturers: &[Manufacturer], segments: &[SegmentBooks; 2], dealer: &Dealer) {
         for (open, m) in self.manufacturer_cash_open_usd.iter_mut().zip(manufacturers) {
             *open = m.cash_usd();
@@ -60,6 +63,8 @@ impl Ledger {
         self.fleet_in_transit_open.copy_from_slice(&fleet.in_transit);
     }
 
+    /// Adds the coins issued by blocks from `_from_height` to `_to_height` to the path's total, in satoshis; the checks
+    /// compare it with the subsidy schedule from the starting height.
     pub fn record_issuance(&mut self, _from_height: u64, _to_height: u64, issued_sats: u64) {
         self.issued_sats_total += issued_sats;
     }

@@ -1,4 +1,5 @@
 //! Numeric helpers for the model: the standard normal distribution and safe arithmetic.
+#![warn(missing_docs)]
 
 /// Complementary error function, with fractional error below 1.2e-7 everywhere
 /// (Chebyshev fit from Numerical Recipes, `erfcc`). Fast enough for the per-cohort hot loop.

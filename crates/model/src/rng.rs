@@ -2,6 +2,7 @@
 //!
 //! A component has its own stream so that, for the same path index, the price path and the exogenous shocks
 //! do not depend on anything an agent does. This is what makes strategy comparisons use common random numbers.
+#![warn(missing_docs)]
 
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -38,6 +39,7 @@ pub fn stream_seed(master_seed: u64, path_idx: u64, stream: Stream) -> u64 {
     mix64(path_key ^ (stream as u64).wrapping_mul(0xD6E8_FEB8_6659_FD93))
 }
 
+/// A generator for one stream of one path, seeded by [`stream_seed`]; the same key always gives the same draws.
 pub fn stream_rng(master_seed: u64, path_idx: u64, stream: Stream) -> PathRng {
     PathRng::seed_from_u64(stream_seed(master_seed, path_idx, stream))
 }

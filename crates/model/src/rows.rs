@@ -1,5 +1,6 @@
 //! Phase 11's rows: the month's network, miner, manufacturer, dealer, region and event rows, built from the
 //! world and sent to the sink (only when the sink takes monthly rows).
+#![warn(missing_docs)]
 
 use crate::agents::manufacturer::Manufacturer;
 use crate::market::network::hashprice_usd_per_ph_day;

@@ -1,4 +1,5 @@
 //! The path's tallies, kept month by month, and its end-of-horizon summary.
+#![warn(missing_docs)]
 
 use crate::market::network::{SATS_PER_BTC, issued_sats_before};
 use crate::params::Regime;

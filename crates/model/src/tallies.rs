@@ -1,5 +1,6 @@
 //! The path's running tallies for its summary: hashrate peak, drawdown and low, halvings, retargets and
 //! months in a bull regime, updated as the months go by.
+#![warn(missing_docs)]
 
 /// Path-wide tallies, written only through the methods below.
 #[derive(Clone, Debug)]
@@ -16,6 +17,7 @@ pub struct PathTallies {
 }
 
 impl PathTallies {
+    /// Tallies at the start of a path, from the starting block height and the scenario's starting hashrate in TH/s.
     pub fn new(start_height: u64, start_hashrate_ths: f64) -> PathTallies {
         PathTallies {
             start_height,
@@ -29,10 +31,12 @@ impl PathTallies {
         }
     }
 
+    /// Counts a difficulty retarget.
     pub fn note_retarget(&mut self) {
         self.n_retargets += 1;
     }
 
+    /// Counts a halving of the block subsidy.
     pub fn note_halving(&mut self) {
         self.n_halvings += 1;
     }
@@ -56,6 +60,7 @@ impl PathTallies {
         self.start_height
     }
 
+    /// The largest fall of the running hashrate from its peak so far, as a share of that peak (0-1).
     pub fn max_drawdown_share(&self) -> f64 {
         self.max_drawdown_share
     }
@@ -65,14 +70,17 @@ impl PathTallies {
         self.min_hashrate_ths
     }
 
+    /// Number of halvings so far.
     pub fn n_halvings(&self) -> u32 {
         self.n_halvings
     }
 
+    /// Number of difficulty retargets so far.
     pub fn n_retargets(&self) -> u32 {
         self.n_retargets
     }
 
+    /// Number of months so far that were in a bull regime.
     pub fn months_in_bull(&self) -> u32 {
         self.months_in_bull
     }

@@ -1,4 +1,5 @@
 //! Time and unit types shared by the model: the month index, calendar months, and unit conversions.
+#![warn(missing_docs)]
 
 use std::fmt;
 
@@ -7,6 +8,7 @@ use std::fmt;
 pub struct Month(pub u32);
 
 impl Month {
+    /// The month as an index into per-month vectors (month 0 is index 0).
     pub fn idx(self) -> usize {
         self.0 as usize
     }
@@ -15,12 +17,14 @@ impl Month {
 /// A calendar month such as 2025-01.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct YearMonth {
+    /// Calendar year, 1 to 9999.
     pub year: i32,
     /// 1 to 12.
     pub month: u32,
 }
 
 impl YearMonth {
+    /// The calendar month `year`-`month`, or `None` unless the month is 1 to 12 and the year 1 to 9999.
     pub fn new(year: i32, month: u32) -> Option<YearMonth> {
         if (1..=12).contains(&month) && (1..=9999).contains(&year) {
             Some(YearMonth { year, month })
@@ -46,6 +50,7 @@ impl YearMonth {
         self.year as i64 * 12 + (self.month as i64 - 1)
     }
 
+    /// The calendar month at `ordinal` months since year 0, month 1: the inverse of [`YearMonth::ordinal`].
     pub fn from_ordinal(ordinal: i64) -> YearMonth {
         YearMonth {
             year: ordinal.div_euclid(12) as i32,
@@ -53,6 +58,7 @@ impl YearMonth {
         }
     }
 
+    /// The calendar month `n_months` later (earlier when negative).
     pub fn plus_months(self, n_months: i64) -> YearMonth {
         YearMonth::from_ordinal(self.ordinal() + n_months)
     }
@@ -62,10 +68,12 @@ impl YearMonth {
         self.ordinal() - other.ordinal()
     }
 
+    /// Whether the month's year is a Gregorian leap year.
     pub fn is_leap_year(self) -> bool {
         (self.year % 4 == 0 && self.year % 100 != 0) || self.year % 400 == 0
     }
 
+    /// Number of days in the month (28 to 31).
     pub fn n_days(self) -> u32 {
         match self.month {
             1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
@@ -95,15 +103,20 @@ impl fmt::Display for YearMonth {
     }
 }
 
+/// Seconds in a day.
 pub const SECONDS_PER_DAY: f64 = 86_400.0;
+/// Hours in a day, to turn a power draw in W into energy per day.
 pub const HOURS_PER_DAY: f64 = 24.0;
 /// Mean days per month, used where a rate per month is converted from a rate per day
 /// for planning (payback), not for the event-exact block clock.
 pub const MEAN_DAYS_PER_MONTH: f64 = 365.25 / 12.0;
+/// TH/s per EH/s: the scenario gives the network hashrate in EH/s, the model counts TH/s.
 pub const THS_PER_EHS: f64 = 1.0e6;
+/// TH/s per PH/s.
 pub const THS_PER_PHS: f64 = 1.0e3;
 /// Watts per kilowatt (W × h / W_PER_KW is kWh) and per megawatt.
 pub const W_PER_KW: f64 = 1.0e3;
+/// Watts per megawatt, for regions' hosting capacity in MW.
 pub const W_PER_MW: f64 = 1.0e6;
 
 #[cfg(test)]

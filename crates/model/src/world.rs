@@ -3,6 +3,7 @@
 //!
 //! The phases of a month (`crate::engine`) and the conservation checks (`crate::invariants`) depend on this
 //! file; it depends on none of them, so the modules form no cycle.
+#![warn(missing_docs)]
 
 use crate::agents::dealer::Dealer;
 use crate::agents::manufacturer::Manufacturer;
@@ -113,6 +114,9 @@ pub struct World<'p> {
 }
 
 impl<'p> World<'p> {
+    /// A path's world before its first month: the starting fleet scaled so that what runs in the first month matches
+    /// the scenario's starting hashrate, every agent at its starting balances, the random streams seeded from
+    /// (seed, `path_idx`), and the scripted events queued.
     pub fn new(params: &'p Params, path_idx: u32) -> World<'p> {
         let seed = params.simulation.seed;
         let n_gen = params.generations.len();
@@ -200,18 +204,22 @@ impl<'p> World<'p> {
         &self.fleet
     }
 
+    /// The manufacturers, in scenario order, for inspection between months.
     pub fn manufacturers(&self) -> &[Manufacturer] {
         &self.manufacturers
     }
 
+    /// The channel dealers, for inspection between months.
     pub fn dealer(&self) -> &Dealer {
         &self.dealer
     }
 
+    /// The network's block height, difficulty and block clock, for inspection between months.
     pub fn network(&self) -> &NetworkState {
         &self.network
     }
 
+    /// The month the path is in: the next to be simulated before `step`, counted from the start month.
     pub fn month(&self) -> Month {
         self.month
     }

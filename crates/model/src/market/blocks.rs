@@ -1,6 +1,7 @@
 //! Phase 4, the network: blocks are found at the running hashrate, with retargets and halvings at their
 //! heights; the month's mining revenue is shared by hashrate and power is paid, by the miners' segments and
 //! by the manufacturers' self-mining fleets.
+#![warn(missing_docs)]
 
 use crate::market::network::{NetworkEvent, SATS_PER_BTC};
 use crate::record::{EventKind, Subject};

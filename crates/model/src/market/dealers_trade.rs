@@ -2,6 +2,7 @@
 //! installment contracts for manufacturers' excess stock in bear regimes; stock worth only scrap is
 //! scrapped. The dealer decides and books each step (`crate::agents::dealer`); this phase goes through the
 //! manufacturers in order and records the events.
+#![warn(missing_docs)]
 
 use crate::agents::dealer::InstallmentTerms;
 use crate::agents::manufacturer::Manufacturer;

@@ -2,6 +2,7 @@
 //! the limit are cancelled and their prepayments refunded. Money and machines move through the
 //! manufacturer's two-sided postings (`Manufacturer::deliver_futures_units`, `forfeit_prepayment`,
 //! `refund_prepayment`), which book the buyer's side too.
+#![warn(missing_docs)]
 
 use crate::agents::manufacturer::Manufacturer;
 use crate::agents::manufacturer::futures::FuturesContract;

@@ -1,6 +1,7 @@
 //! Phase 2, due events: the scripted events first (price and power shocks, regime changes, scripted bans,
 //! tariffs and tightenings), then the month's machines arriving at miners, then each manufacturer's wafer
 //! lots due this month; then machines stopped by bans relocate (`crate::market::relocation`).
+#![warn(missing_docs)]
 
 use crate::events::Event;
 use crate::market::exogenous::apply_shock;

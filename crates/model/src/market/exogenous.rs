@@ -2,6 +2,7 @@
 //! regional shocks drawn from each region's hazards, applied at once. Each process draws a fixed number of
 //! random numbers from its own stream, whatever happens, so runs that differ only in agents' parameters see
 //! the same prices and shocks.
+#![warn(missing_docs)]
 
 use crate::market::regions::{RelocationBatch, Shock, draw_shocks};
 use crate::math::{to_units, units_f64};

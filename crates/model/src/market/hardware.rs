@@ -1,4 +1,5 @@
 //! Machine economics: power cost, profit per machine, payback, and the value of a machine.
+#![warn(missing_docs)]
 
 use crate::params::GenerationParams;
 use crate::units::{HOURS_PER_DAY, MEAN_DAYS_PER_MONTH, W_PER_KW};

@@ -2,6 +2,7 @@
 //! scrapping, fixed costs and interest, the wafer order for month `t + L`, distress, and the month's flows
 //! rolled up into the path's tallies. Each step is the manufacturer's own (`crate::agents::manufacturer`);
 //! this phase runs them in order and records distress events.
+#![warn(missing_docs)]
 
 use crate::record::{EventKind, Subject};
 use crate::world::World;

@@ -2,6 +2,7 @@
 //! and spot), dealers and the open market, logit choice weights by payback, and the fill of a budget in up to
 //! three passes. Nothing here changes an agent: the buyers' phase (`crate::market::purchases`) settles the
 //! fills.
+#![warn(missing_docs)]
 
 use crate::math::{floor_units, units_f64};
 use crate::params::{ManufacturerStrategy, SegmentParams};

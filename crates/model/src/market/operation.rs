@@ -2,6 +2,7 @@
 //! of sites is found and the running share moves towards it; machines unprofitable for the segment's
 //! retirement window, even at the settled difficulty, are retired. Manufacturers' self-mining fleets run
 //! when profitable.
+#![warn(missing_docs)]
 
 use crate::market::network::{HASHES_PER_DIFFICULTY, TARGET_BLOCK_SECONDS, expected_usd_per_th_day};
 use crate::units::HOURS_PER_DAY;

@@ -1,4 +1,5 @@
 //! Regional power prices: a mean-reverting log process around each region's base, times any shock factor.
+#![warn(missing_docs)]
 
 use rand::RngExt;
 use rand_distr::StandardNormal;
@@ -6,18 +7,21 @@ use rand_distr::StandardNormal;
 use crate::params::RegionParams;
 use crate::rng::PathRng;
 
+/// The power price of every region this month, in USD per kWh, and the state of its process.
 #[derive(Clone, Debug)]
 pub struct PowerState {
     /// Log deviation from the base price, per region.
     pub log_deviation: Vec<f64>,
     /// Multiplicative shock factor per region (1 when no shock), decaying back to 1.
     pub shock_factor: Vec<f64>,
+    /// Share of a shock's excess over 1 that decays each month, per region (that of the region's latest shock).
     pub shock_decay_per_month: Vec<f64>,
     /// Current price per region (base × exp(deviation) × shock).
     pub price_usd_per_kwh: Vec<f64>,
 }
 
 impl PowerState {
+    /// The process at the start of a path: every region at its base price, with no deviation and no shock.
     pub fn new(regions: &[RegionParams]) -> PowerState {
         let n = regions.len();
         PowerState {
@@ -42,6 +46,8 @@ impl PowerState {
         self.refresh(regions);
     }
 
+    /// Multiplies region `region_idx`'s power price by `factor` (a scripted or random power shock), decaying back
+    /// at `decay_per_month`; the price is updated at once.
     pub fn shock(&mut self, region_idx: usize, factor: f64, decay_per_month: f64, regions: &[RegionParams]) {
         self.shock_factor[region_idx] *= factor;
         self.shock_decay_per_month[region_idx] = decay_per_month;

@@ -2,6 +2,7 @@
 //!
 //! Each month draws a fixed number of random numbers from the price stream whatever happens, so two runs
 //! that differ only in agents' strategies see identical price paths (common random numbers).
+#![warn(missing_docs)]
 
 use rand::RngExt;
 use rand_distr::StandardNormal;
@@ -13,9 +14,12 @@ use crate::rng::PathRng;
 const MIN_LOG_PRICE: f64 = -30.0; // about 1e-13 USD
 const MAX_LOG_PRICE: f64 = 60.0; // about 1e26 USD
 
+/// The BTC price and regime of one path; it draws the same random numbers every month whatever the process.
 #[derive(Clone, Debug)]
 pub struct PriceState {
+    /// Natural log of the BTC price in USD, kept within bounds so that extreme but valid inputs never overflow.
     pub log_price: f64,
+    /// The regime of the current month.
     pub regime: Regime,
     /// Next historical index to replay in bootstrap mode, and months left in the current block.
     bootstrap_cursor: usize,
@@ -27,6 +31,7 @@ pub struct PriceState {
 }
 
 impl PriceState {
+    /// The price at the start of a path: the scenario's start price and start regime.
     pub fn new(params: &PriceParams) -> PriceState {
         PriceState {
             log_price: params.start_price_usd.ln().clamp(MIN_LOG_PRICE, MAX_LOG_PRICE),
@@ -38,6 +43,7 @@ impl PriceState {
         }
     }
 
+    /// BTC price in USD.
     pub fn price_usd(&self) -> f64 {
         self.log_price.exp()
     }
@@ -105,16 +111,20 @@ impl PriceState {
 /// Mean fees per block follow the regime; deviations are a log AR(1) process.
 #[derive(Clone, Debug, Default)]
 pub struct FeeState {
+    /// Log deviation of the fees per block from the regime mean (0 = at the mean).
     pub log_deviation: f64,
 }
 
 impl FeeState {
+    /// Advances the log AR(1) deviation by one month; draws one normal whatever the fee model.
     pub fn step(&mut self, params: &FeeParams, rng: &mut PathRng) {
         let z: f64 = rng.sample(StandardNormal);
         self.log_deviation = params.persistence_per_month * self.log_deviation + params.volatility_log_per_month * z;
         self.log_deviation = self.log_deviation.clamp(-20.0, 20.0);
     }
 
+    /// Fees per block in BTC in month `month_idx`: the historical series when there is one (its last value past its
+    /// end), else the regime's mean times exp(deviation).
     pub fn fees_btc_per_block(&self, params: &FeeParams, regime: Regime, month_idx: usize) -> f64 {
         if let Some(history) = &params.history_btc_per_block {
             return history[month_idx.min(history.len().saturating_sub(1))];

@@ -1,5 +1,6 @@
 //! Phase 5, valuation: used-machine prices from the profit a machine can still earn; manufacturers produce,
 //! then price and plan; dealers price off the manufacturers, and replacement prices follow.
+#![warn(missing_docs)]
 
 use crate::agents::manufacturer::Manufacturer;
 use crate::market::hardware::monthly_profit_usd_per_unit;

@@ -6,6 +6,7 @@
 //! regions; otherwise each region buys in its own pass. A fill is settled through the seller's two-sided
 //! postings (`Manufacturer::receive_prepayment`, `Manufacturer::sell_spot`, `Dealer::sell_spot`), which
 //! book the buying segment's side too.
+#![warn(missing_docs)]
 
 use crate::agents::manufacturer::Manufacturer;
 use crate::agents::manufacturer::futures::ContractTerms;

@@ -1,5 +1,6 @@
 //! Relocation, the end of phase 2: machines stopped by bans move, after the relocation lag, to regions with
 //! free sites; those that find none by the deadline are sold outside the simulated regions or scrapped.
+#![warn(missing_docs)]
 
 use crate::math::{apportion, floor_units, to_units, units_f64};
 use crate::params::Segment;

@@ -1,5 +1,6 @@
 //! Phase 9, segments' finance: new retail money in bull regimes, churn of segments out of cash, and
 //! interest on credit (the dealers' too); then regions whose hosting capacity filled up build sites.
+#![warn(missing_docs)]
 
 use crate::agents::miner::churn;
 use crate::params::{Regime, Segment};

@@ -1,6 +1,7 @@
 //! The fleet's monthly operating decision: which share of each cohort's sites pays its power, how far the
 //! running share moves towards it, which machines have lost money for the whole retirement window and
 //! retire, and the power the running machines draw.
+#![warn(missing_docs)]
 
 use crate::agents::miner::{Fleet, standardised_gap};
 use crate::math::{max_not_nan, min_not_nan, norm_cdf_fast, to_units, units_f64};

@@ -15,6 +15,7 @@
 //! The table holds `F` to a relative 1e-7 of the exact form, whose normal CDF is itself accurate to a
 //! relative 1.2e-7 (the tests check the whole range for dispersions from 0.05 to 3). The few shares beyond
 //! the table (fewer than 2^-9 of the sites running, or all but 2^-40) use the exact form.
+#![warn(missing_docs)]
 
 use std::cell::RefCell;
 use std::sync::Arc;
