@@ -1,5 +1,6 @@
 //! Markets and exogenous processes (price and fees, power, the network, machine economics, regions), and
 //! the month's phases, one file each, that move goods and money between agents.
+#![warn(missing_docs)]
 
 // Processes and economics: none of these depends on the world.
 pub mod hardware;

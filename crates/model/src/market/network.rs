@@ -5,6 +5,7 @@
 //! retarget height to the next, so several retargets in one month are applied at the heights
 //! where they fall, each with the ×4 / ÷4 clamp. Block arrival is deterministic (the expected
 //! count, with the fractional block carried to the next month), so block counts add no noise.
+#![warn(missing_docs)]
 
 /// Blocks between halvings of the subsidy.
 pub const BLOCKS_PER_HALVING: u64 = 210_000;
@@ -14,7 +15,9 @@ pub const BLOCKS_PER_RETARGET: u64 = 2016;
 pub const TARGET_BLOCK_SECONDS: f64 = 600.0;
 /// A retarget changes difficulty by at most this factor either way.
 pub const RETARGET_CLAMP_FACTOR: f64 = 4.0;
+/// Satoshis per BTC: issuance is counted in whole satoshis, as the protocol does, so that it never exceeds 21M BTC.
 pub const SATS_PER_BTC: u64 = 100_000_000;
+/// Subsidy of the blocks before the first halving (50 BTC), in satoshis.
 pub const INITIAL_SUBSIDY_SATS: u64 = 50 * SATS_PER_BTC;
 /// Hashes per unit of difficulty per block.
 pub const HASHES_PER_DIFFICULTY: f64 = 4_294_967_296.0;
@@ -31,6 +34,7 @@ pub fn subsidy_sats(height: u64) -> u64 {
     }
 }
 
+/// Subsidy of the block at `height`, in BTC.
 pub fn subsidy_btc(height: u64) -> f64 {
     subsidy_sats(height) as f64 / SATS_PER_BTC as f64
 }
@@ -82,9 +86,12 @@ pub fn expected_usd_per_th_day(difficulty: f64, btc_per_block: f64, price_usd: f
     1.0e12 * 86_400.0 / (difficulty * HASHES_PER_DIFFICULTY) * btc_per_block * price_usd
 }
 
+/// The network's clock: block height, difficulty and the progress of the current retarget epoch.
 #[derive(Clone, Debug)]
 pub struct NetworkState {
+    /// Blocks mined so far (blocks 0 to height - 1): the next block has this height.
     pub height: u64,
+    /// Difficulty in force: a block takes `difficulty * 2^32` hashes on average.
     pub difficulty: f64,
     /// Seconds elapsed since the current retarget epoch began.
     pub epoch_seconds: f64,
@@ -95,22 +102,34 @@ pub struct NetworkState {
 /// A block-height event of the network.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum NetworkEvent {
+    /// A difficulty retarget at `height`.
     Retarget {
+        /// Height of the first block at the new difficulty, a multiple of [`BLOCKS_PER_RETARGET`].
         height: u64,
+        /// Difficulty before the retarget.
         old_difficulty: f64,
+        /// Difficulty after the retarget, at most [`RETARGET_CLAMP_FACTOR`] times higher or lower.
         new_difficulty: f64,
+        /// Seconds the epoch that just ended took (the target is 2016 × 600 s).
         epoch_seconds: f64,
     },
+    /// A halving of the block subsidy at `height`.
     Halving {
+        /// Height of the first block with the new subsidy, a multiple of [`BLOCKS_PER_HALVING`].
         height: u64,
+        /// Subsidy of the blocks from `height` on, in BTC.
         new_subsidy_btc: f64,
     },
 }
 
+/// What one call of [`NetworkState::advance`] mined.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct MonthBlocks {
+    /// Number of blocks found.
     pub blocks: u64,
+    /// Number of difficulty retargets crossed.
     pub n_retargets: u32,
+    /// Coins issued by those blocks' subsidies, in satoshis.
     pub issued_sats: u64,
 }
 

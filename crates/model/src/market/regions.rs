@@ -3,6 +3,7 @@
 //! Every month each region draws the same number of random numbers from the shocks stream, whatever
 //! happens, so a scenario whose hazards are zero gives exactly the results of one without shock settings,
 //! and strategies in a sweep face the same shocks.
+#![warn(missing_docs)]
 
 use rand::RngExt;
 
@@ -10,6 +11,7 @@ use crate::params::Params;
 use crate::rng::PathRng;
 use crate::units::Month;
 
+/// Each region's state as it changes over a path: hosting capacity, operating cost, tariffs and bans.
 #[derive(Clone, Debug)]
 pub struct RegionsState {
     /// Power the region's sites can host, in MW (infinite when unlimited).
@@ -26,6 +28,7 @@ pub struct RegionsState {
 }
 
 impl RegionsState {
+    /// The regions at the start of a path: the scenario's capacity, opex share and starting tariffs, and no bans.
     pub fn new(params: &Params) -> RegionsState {
         let n_origins = params.origins.len().max(1);
         let mut tariff = vec![0.0; params.regions.len() * n_origins];
@@ -70,6 +73,8 @@ impl RegionsState {
         self.tariff.iter().any(|&t| t > 0.0)
     }
 
+    /// Tariff rate in force on machines from origin `origin_idx` landed in region `region_idx`, as a share of their
+    /// price (0 when none, or when the origin is unknown).
     pub fn tariff_share(&self, region_idx: usize, origin_idx: usize) -> f64 {
         self.tariff
             .get(region_idx * self.n_origins + origin_idx)
@@ -77,6 +82,8 @@ impl RegionsState {
             .unwrap_or(0.0)
     }
 
+    /// Puts a tariff of `rate_share` on machines from origin `origin_idx` in region `region_idx`, replacing any
+    /// earlier rate there (tariffs do not add up).
     pub fn set_tariff(&mut self, region_idx: usize, origin_idx: usize, rate_share: f64) {
         if let Some(t) = self.tariff.get_mut(region_idx * self.n_origins + origin_idx) {
             *t = rate_share;
@@ -118,22 +125,36 @@ impl RegionsState {
 /// A random shock drawn this month.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Shock {
+    /// A ban stops `share` of the region's machines.
     Ban {
+        /// Index of the region, into `Params::regions`.
         region_idx: usize,
+        /// Share of the region's machines stopped, from the region's `ban_share`.
         share: f64,
     },
+    /// A tariff on machines from one origin landed in the region.
     Tariff {
+        /// Index of the region, into `Params::regions`.
         region_idx: usize,
+        /// Index of the origin taxed, into `Params::origins`.
         origin_idx: usize,
+        /// Tariff rate as a share of the landed price.
         rate_share: f64,
     },
+    /// The region's power price is multiplied by `factor`, decaying back.
     Power {
+        /// Index of the region, into `Params::regions`.
         region_idx: usize,
+        /// Multiplier of the region's power price.
         factor: f64,
+        /// Share of the shock's excess over 1 that decays each month.
         decay_per_month: f64,
     },
+    /// The region's operating cost rises.
     Tightening {
+        /// Index of the region, into `Params::regions`.
         region_idx: usize,
+        /// Increase of the region's opex share of power.
         opex_increase_share: f64,
     },
 }
@@ -176,21 +197,31 @@ pub fn draw_shocks(params: &Params, rng: &mut PathRng, out: &mut Vec<Shock>) {
 /// Machines stopped by a ban, waiting to run somewhere else.
 #[derive(Clone, Debug)]
 pub struct RelocationBatch {
+    /// Index of the owning segment (see `Segment::idx`).
     pub segment_idx: usize,
+    /// Index of the machines' generation, into `Params::generations`.
     pub generation_idx: usize,
+    /// Region the machines were stopped in (for a delivery that found no site, the region it was bought for).
     pub from_region_idx: usize,
+    /// Machines still waiting.
     pub units: u64,
+    /// Month the machines stopped; they may run elsewhere from `lag_months` later and are stranded
+    /// `max_wait_months` after it (see `RelocationParams`).
     pub stopped: Month,
 }
 
 /// Whole-path tallies of the relocation pool, for conservation checks.
 #[derive(Clone, Debug, Default)]
 pub struct RelocationTotals {
+    /// Machines stopped by bans.
     pub stopped: u64,
     /// Delivered machines that found no site and joined the pool.
     pub queued: u64,
+    /// Machines that ran again in another region.
     pub relocated: u64,
+    /// Stranded machines sold on the used market.
     pub sold: u64,
+    /// Stranded machines scrapped.
     pub scrapped: u64,
 }
 
