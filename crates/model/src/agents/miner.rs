@@ -11,6 +11,7 @@
 //! This file holds the fleet's state and how machines move between cohorts (shipments, arrivals, bans,
 //! relocation, sell-offs, churn); the monthly operating decision is in `operation`, and the segments' money
 //! in `books`.
+#![warn(missing_docs)]
 
 pub mod books;
 pub mod operation;
@@ -28,12 +29,17 @@ use crate::units::{HOURS_PER_DAY, Month, W_PER_KW};
 /// Standardised breakeven above which every site of a region runs (sites beyond 8 sigma are negligible).
 const Z_ALL_SITES: f64 = 8.0;
 
+/// The miners' installed machines, by cohort: one cohort per (segment, region, generation), laid out
+/// segment-slowest (see [`Fleet::cohort_idx`]). Every per-cohort vector is indexed by the cohort.
 #[derive(Clone, Debug)]
 pub struct Fleet {
+    /// Number of regions in the scenario.
     pub n_regions: usize,
+    /// Number of hardware generations in the scenario.
     pub n_generations: usize,
     /// Installed machines (running or off), per cohort.
     pub units: Vec<u64>,
+    /// Machines running this month, per cohort.
     pub running: Vec<u64>,
     /// Share of the cohort's machines running, carried between months: switching responds with a lag.
     pub running_share: Vec<f64>,
@@ -49,9 +55,11 @@ pub struct Fleet {
     /// Share of the region's sites (cheapest first) the cohort's machines occupy: 1 for the full
     /// distribution, lower once the dearest sites have been retired.
     pub site_q_max: Vec<f64>,
-    /// This month's flows per cohort.
+    /// Machines retired this month, per cohort: the first of the month's flows per cohort.
     pub retired: Vec<u64>,
+    /// Machines that arrived at their sites this month, per cohort (after the shipping lag, or at once without one).
     pub arrived: Vec<u64>,
+    /// Machines bought this month (futures delivered and spot), per cohort, counted when shipped.
     pub bought: Vec<u64>,
     /// The rarer flows, read through their accessors and written only by `stop_at_ban`, `relocate_in` and
     /// `sell_off`, which note that a month has some: `open_month` clears them only then.
@@ -65,7 +73,9 @@ pub struct Fleet {
     diverted: Vec<u64>,
     /// Whether any of the rarer flows was written since they were last cleared.
     rare_flows_written: bool,
+    /// The month's power bill of each cohort's running machines, in USD.
     pub power_cost_usd: Vec<f64>,
+    /// The month's mining revenue of each cohort's running machines, in USD.
     pub revenue_usd: Vec<f64>,
     /// Share of sites where a machine would not be retired, as a ring of the last `history_len` months: one
     /// row of (region, generation) entries per month, so a window's maxima are taken a row at a time.
@@ -134,10 +144,12 @@ impl Fleet {
         }
     }
 
+    /// Number of cohorts: 2 segments × regions × generations.
     pub fn n_cohorts(&self) -> usize {
         self.units.len()
     }
 
+    /// Index of the cohort of `segment`'s machines of generation `generation_idx` in region `region_idx`.
     pub fn cohort_idx(&self, segment: Segment, region_idx: usize, generation_idx: usize) -> usize {
         (segment.idx() * self.n_regions + region_idx) * self.n_generations + generation_idx
     }
@@ -154,6 +166,7 @@ impl Fleet {
         segment.idx() * per_segment..(segment.idx() + 1) * per_segment
     }
 
+    /// The (segment, region index, generation index) of a cohort: the inverse of [`Fleet::cohort_idx`].
     pub fn cohort_parts(&self, cohort_idx: usize) -> (Segment, usize, usize) {
         let generation_idx = cohort_idx % self.n_generations;
         let rest = cohort_idx / self.n_generations;

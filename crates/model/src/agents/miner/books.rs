@@ -5,6 +5,7 @@
 //! that explains it together, so the money check (cash change = recorded flows) holds by construction. The
 //! halves a seller's two-sided posting calls (`pay_spot`, `pay_prepayment`, ...) are crate-visible for that
 //! purpose only; phases call the seller's posting.
+#![warn(missing_docs)]
 
 /// A segment's money.
 #[derive(Clone, Debug, Default)]
@@ -21,22 +22,37 @@ pub struct SegmentBooks {
 /// A segment's cash movements in one month (and the prepayments it forfeited, which move no cash).
 #[derive(Clone, Debug, Default)]
 pub struct SegmentFlows {
+    /// Mining revenue (subsidy and fees at the month's price) of the segment's running machines, in USD.
     pub revenue_usd: f64,
+    /// Power bill of the segment's running machines, in USD.
     pub power_cost_usd: f64,
+    /// Paid for machines bought spot, from manufacturers or dealers, in USD (duties apart).
     pub spot_purchases_usd: f64,
+    /// Prepayments paid on futures signed this month, in USD.
     pub prepayments_paid_usd: f64,
+    /// Futures balances paid at delivery, in USD (duties apart).
     pub balances_paid_usd: f64,
+    /// Prepayments refunded on futures batches cancelled for being late, in USD.
     pub refunds_received_usd: f64,
+    /// Import duties paid on machines landed in a region with a tariff on their origin, in USD.
     pub duties_paid_usd: f64,
+    /// Freight and re-installation of machines moved after a ban, in USD.
     pub relocation_paid_usd: f64,
+    /// New money from outside (retail inflow in bull regimes), in USD.
     pub inflow_usd: f64,
+    /// Money from machines sold: to the other segment, outside the simulated regions, or as scrap, in USD.
     pub sale_proceeds_usd: f64,
+    /// Paid to the other segment for machines taken over from it, in USD.
     pub takeover_paid_usd: f64,
+    /// Interest paid on credit drawn (cash below zero), in USD.
     pub interest_usd: f64,
+    /// Prepayments lost by walking away from futures, in USD: they move no cash this month (the cash left at
+    /// signing), so `net_cash_usd` leaves them out.
     pub prepayments_forfeited_usd: f64,
 }
 
 impl SegmentFlows {
+    /// The month's net cash flow in USD, which the money check compares with the change in cash.
     pub fn net_cash_usd(&self) -> f64 {
         self.revenue_usd
             - self.power_cost_usd
@@ -70,6 +86,7 @@ impl SegmentFlows {
 }
 
 impl SegmentBooks {
+    /// Books with `cash_usd` at the start and a credit line of `credit_line_usd`, nothing owed and no flows.
     pub fn new(cash_usd: f64, credit_line_usd: f64) -> SegmentBooks {
         SegmentBooks {
             cash_usd,
@@ -78,10 +95,12 @@ impl SegmentBooks {
         }
     }
 
+    /// Cash at hand in USD; negative while the credit line is drawn.
     pub fn cash_usd(&self) -> f64 {
         self.cash_usd
     }
 
+    /// The month's flows so far.
     pub fn flows(&self) -> &SegmentFlows {
         &self.flows
     }
@@ -128,7 +147,8 @@ impl SegmentBooks {
         self.flows.relocation_paid_usd += cost_usd;
     }
 
-    /// Machines sold outside the simulated regions or scrapped.
+    /// Money for machines sold: to the other segment (the seller's half of [`SegmentBooks::take_over_from`]),
+    /// outside the simulated regions, or as scrap.
     pub fn receive_sale_proceeds(&mut self, proceeds_usd: f64) {
         self.cash_usd += proceeds_usd;
         self.flows.sale_proceeds_usd += proceeds_usd;
