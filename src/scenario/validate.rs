@@ -212,6 +212,14 @@ fn read_price(
             bear_volatility_log_per_month: r.f64(p, "bear_volatility_log_per_month", vol, None),
             bull_to_bear_probability_per_month: r.f64(p, "bull_to_bear_probability_per_month", Bounds::share(), None),
             bear_to_bull_probability_per_month: r.f64(p, "bear_to_bull_probability_per_month", Bounds::share(), None),
+            trend_growth_log_per_month: r.f64(p, "trend_growth_log_per_month", drift, Some(0.0)),
+            trend_reversion_per_month: r.f64(p, "trend_reversion_per_month", Bounds::share(), Some(0.0)),
+            trend_start_price_usd: r.f64(
+                p,
+                "trend_start_price_usd",
+                Bounds::above_up_to(0.0, 1e12),
+                Some(start_price_usd),
+            ),
         };
         r.finish(p);
         PriceProcess::RegimeSwitching(rs)
@@ -297,6 +305,7 @@ fn read_network(top: &mut Section, p: &mut Problems) -> Option<NetworkParams> {
         block_height: s.u64(p, "block_height", Bounds::closed(0.0, 13_440_000.0), None),
         difficulty: s.f64(p, "difficulty", Bounds::closed(1.0, 1e30), None),
         hashrate_ehs: s.f64(p, "hashrate_ehs", Bounds::above_up_to(0.0, 1e9), None),
+        difficulty_foresight_share: s.f64(p, "difficulty_foresight_share", Bounds::share(), Some(1.0)),
     };
     s.finish(p);
     Some(network)

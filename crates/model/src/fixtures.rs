@@ -55,6 +55,9 @@ fn small_price() -> PriceParams {
             bear_volatility_log_per_month: 0.12,
             bull_to_bear_probability_per_month: 0.05,
             bear_to_bull_probability_per_month: 0.09,
+            trend_growth_log_per_month: 0.0,
+            trend_reversion_per_month: 0.0,
+            trend_start_price_usd: 93429.2,
         }),
         jump_probability_per_month: 0.02,
         jump_mean_log: -0.15,
@@ -77,6 +80,7 @@ fn small_network() -> NetworkParams {
         block_height: 877259,
         difficulty: 109782075598905.0,
         hashrate_ehs: 778.452,
+        difficulty_foresight_share: 1.0,
     }
 }
 

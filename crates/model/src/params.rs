@@ -132,6 +132,14 @@ pub struct RegimeSwitchingParams {
     pub bull_to_bear_probability_per_month: f64,
     /// Chance that a bear month is followed by a bull month ([0, 1]).
     pub bear_to_bull_probability_per_month: f64,
+    /// Growth of the long-run trend the price reverts to, as a monthly log-return ([-1, 1]; default 0).
+    pub trend_growth_log_per_month: f64,
+    /// Share of the log gap between the price and its trend closed each month ([0, 1]; default 0, no trend).
+    /// The regimes then make cycles around the trend instead of a random walk whose tails widen without
+    /// bound: history's ten-year drawdowns stayed within 75-81% (see the README's price-tail table).
+    pub trend_reversion_per_month: f64,
+    /// Where the trend stands at the start, in USD (default: the start price, a price on its trend).
+    pub trend_start_price_usd: f64,
 }
 
 /// The block bootstrap of historical returns (`[price.bootstrap]`).
@@ -170,6 +178,12 @@ pub struct NetworkParams {
     /// Running hashrate at the start in EH/s ((0, 1e9]): the starting fleet is sized so that what runs in the
     /// first month at the starting prices matches it.
     pub hashrate_ehs: f64,
+    /// How far miners' monthly run decision looks through the difficulty in force at the month's start to the
+    /// difficulty that will settle at the hashrate that runs ([0, 1]). At 0 they decide at the month's starting
+    /// difficulty; at 1 they decide at the revenue per TH/s the network pays once difficulty has caught up with
+    /// the hashrate that runs, an equilibrium in which their own switching lowers or raises difficulty.
+    /// Retargets come every two weeks, so within a month miners face both.
+    pub difficulty_foresight_share: f64,
 }
 
 /// A mining region (`[[regions]]`): power prices, hosting capacity, tariffs and regulation hazards.

@@ -18,7 +18,7 @@ use crate::market::power::PowerState;
 use crate::market::price::{FeeState, PriceState};
 use crate::market::regions::{RegionsState, RelocationBatch, RelocationTotals, Shock};
 use crate::math::{to_units, units_f64};
-use crate::params::{Params, Regime, Segment};
+use crate::params::{InitialCohort, Params, Regime, Segment};
 use crate::record::{EventKind, EventLog, EventRow, Subject};
 use crate::rng::{PathRng, Stream, stream_rng};
 use crate::tallies::PathTallies;
@@ -138,6 +138,10 @@ impl<'p> World<'p> {
         for cohort in &params.initial_fleet {
             let c = fleet.cohort_idx(cohort.segment, cohort.region_idx, cohort.generation_idx);
             fleet.add_units(c, to_units(cohort.units as f64 * scale));
+            // The starting fleet is in its steady state: the sites that pay their power at the start run, the
+            // rest are off, so the first month's hashrate is the scenario's starting hashrate, not the whole
+            // installed fleet switching off at the segment's response speed.
+            fleet.start_running_share(c, initial_profitable_share(params, cohort));
         }
         let segments =
             [0, 1].map(|s| SegmentBooks::new(params.segments[s].cash_usd, params.segments[s].credit_line_usd));
@@ -329,9 +333,9 @@ impl<'p> World<'p> {
     }
 }
 
-/// Factor applied to the starting fleet so that what runs in the first month, at the start price, the
-/// bull-or-bear mean fee and base power prices, matches the scenario's starting hashrate.
-pub fn initial_fleet_scale(params: &Params) -> f64 {
+/// The share of a starting cohort's sites that pay their power in the first month, at the start price, the
+/// bull-or-bear mean fee and the region's base power price.
+pub fn initial_profitable_share(params: &Params, cohort: &InitialCohort) -> f64 {
     let fees = match params.price.start_regime {
         Regime::Bull => params.fees.bull_mean_btc_per_block,
         Regime::Bear => params.fees.bear_mean_btc_per_block,
@@ -339,24 +343,31 @@ pub fn initial_fleet_scale(params: &Params) -> f64 {
     let btc_per_block = crate::market::network::subsidy_btc(params.network.block_height) + fees;
     let revenue_th_day =
         expected_usd_per_th_day(params.network.difficulty, btc_per_block, params.price.start_price_usd);
+    let region = &params.regions[cohort.region_idx];
+    let generation = &params.generations[cohort.generation_idx];
+    let breakeven = crate::market::hardware::breakeven_power_price_usd_per_kwh(
+        revenue_th_day,
+        generation.efficiency_jth(),
+        region.opex_share_of_power,
+    );
+    let z = crate::agents::miner::standardised_breakeven(
+        breakeven,
+        region.power_price_base_usd_per_kwh.ln(),
+        region.site_power_price_dispersion_log,
+    );
+    crate::math::norm_cdf(z)
+}
+
+/// Factor applied to the starting fleet so that what runs in the first month, at the start price, the
+/// bull-or-bear mean fee and base power prices, matches the scenario's starting hashrate.
+pub fn initial_fleet_scale(params: &Params) -> f64 {
     let mut installed_ths = 0.0;
     let mut running_ths = 0.0;
     for cohort in &params.initial_fleet {
-        let region = &params.regions[cohort.region_idx];
         let generation = &params.generations[cohort.generation_idx];
-        let breakeven = crate::market::hardware::breakeven_power_price_usd_per_kwh(
-            revenue_th_day,
-            generation.efficiency_jth(),
-            region.opex_share_of_power,
-        );
-        let z = crate::agents::miner::standardised_breakeven(
-            breakeven,
-            region.power_price_base_usd_per_kwh.ln(),
-            region.site_power_price_dispersion_log,
-        );
         let ths = cohort.units as f64 * generation.hashrate_ths;
         installed_ths += ths;
-        running_ths += ths * crate::math::norm_cdf(z);
+        running_ths += ths * initial_profitable_share(params, cohort);
     }
     if running_ths > 0.0 && installed_ths > 0.0 {
         // Never more than ten times the stated fleet: a start where almost nothing runs is the scenario's to fix.

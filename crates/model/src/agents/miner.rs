@@ -235,6 +235,12 @@ impl Fleet {
         );
     }
 
+    /// Sets a starting cohort's running share: the share of its machines that runs before the first month's
+    /// decision (the engine's start puts each starting cohort in its steady state).
+    pub fn start_running_share(&mut self, cohort_idx: usize, share: f64) {
+        self.running_share[cohort_idx] = share.clamp(0.0, 1.0);
+    }
+
     /// Books `units` new machines shipped to a cohort: with no shipping lag they arrive at once, otherwise
     /// they join what the cohort was shipped this month, arriving together `lag_months` from now.
     #[inline]

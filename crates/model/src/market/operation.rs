@@ -5,6 +5,9 @@
 #![warn(missing_docs)]
 
 use crate::market::network::{HASHES_PER_DIFFICULTY, TARGET_BLOCK_SECONDS, expected_usd_per_th_day};
+
+/// Blocks a day at the ten-minute target.
+const BLOCKS_PER_DAY: f64 = 144.0;
 use crate::units::HOURS_PER_DAY;
 use crate::world::World;
 
@@ -14,7 +17,27 @@ pub fn operate(w: &mut World) {
     let price_usd = w.price.price_usd();
     w.fees_btc_per_block = w.fees.fees_btc_per_block(&params.fees, w.price.regime, w.month.idx());
     let btc_per_block = w.network.next_subsidy_btc() + w.fees_btc_per_block;
-    let revenue_th_day = expected_usd_per_th_day(w.network.difficulty, btc_per_block, price_usd);
+    let revenue_at_start_th_day = expected_usd_per_th_day(w.network.difficulty, btc_per_block, price_usd);
+    // What the network pays a day at the target pace, shared by whatever hashrate runs once difficulty settles,
+    // the miners' fleet and the manufacturers' self-mining alike.
+    let network_revenue_usd_per_day = btc_per_block * BLOCKS_PER_DAY * price_usd;
+    let revenue_th_day = w.fleet.decision_revenue_usd_per_th_day(
+        revenue_at_start_th_day,
+        network_revenue_usd_per_day,
+        params.network.difficulty_foresight_share,
+        |revenue| {
+            let mut ths = 0.0;
+            for (m, mp) in w.manufacturers.iter().zip(&params.manufacturers) {
+                ths += m.self_mining_ths_at(mp, &params.generations, revenue);
+            }
+            ths
+        },
+        &w.power.price_usd_per_kwh,
+        w.regions.ln_1p_opex_share(),
+        &params.regions,
+        &params.generations,
+        &params.segments,
+    );
     // Difficulty once it has caught up with the hashrate that ran last month.
     let settled_difficulty =
         (w.tallies.last_hashrate_ths() * 1e12 * TARGET_BLOCK_SECONDS / HASHES_PER_DIFFICULTY).max(1.0);
@@ -39,4 +62,184 @@ pub fn operate(w: &mut World) {
     w.figures.price_usd = price_usd;
     w.figures.hours = hours;
     w.figures.self_mining_ths = self_mining_ths;
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::simulate_path;
+    use crate::params::{Params, PriceProcess, ScriptedEvent, ScriptedEventKind};
+    use crate::record::Collect;
+    use crate::units::{Month, YearMonth};
+
+    /// The small scenario with a price that stays where it is put (no drift, no volatility, no regime
+    /// changes, no jumps), steady fees and power prices, for `horizon_months`, with the price multiplied by `factor` at the
+    /// start of `shock_month`.
+    fn steady_world(horizon_months: u32, shock_month: u32, factor: f64, foresight_share: f64) -> Params {
+        let mut params = crate::fixtures::small();
+        params.simulation.horizon_months = horizon_months;
+        params.network.difficulty_foresight_share = foresight_share;
+        let PriceProcess::RegimeSwitching(rs) = &mut params.price.process else {
+            unreachable!("the small scenario's price switches regimes")
+        };
+        rs.bull_drift_log_per_month = 0.0;
+        rs.bull_volatility_log_per_month = 0.0;
+        rs.bull_to_bear_probability_per_month = 0.0;
+        params.price.jump_probability_per_month = 0.0;
+        params.fees.volatility_log_per_month = 0.0;
+        for region in &mut params.regions {
+            region.power_price_volatility_log_per_month = 0.0;
+        }
+        // No new machines: the test is about the installed fleet's switching and the difficulty.
+        for segment in &mut params.segments {
+            segment.max_growth_share_of_network_per_month = 0.0;
+        }
+        params.manufacturers.clear();
+        params.events.push(ScriptedEvent {
+            month: Month(shock_month),
+            at: YearMonth {
+                year: 2025,
+                month: shock_month + 1,
+            },
+            kind: ScriptedEventKind::PriceShock { factor },
+        });
+        params
+    }
+
+    fn run(params: &Params) -> Collect {
+        let mut sink = Collect::default();
+        let summary = simulate_path(params, 0, &mut sink);
+        assert!(summary.violation.is_none(), "{:?}", summary.violation);
+        sink
+    }
+
+    /// The first month's running hashrate is the scenario's starting hashrate: the starting fleet runs the
+    /// share of its sites that pays its power from the start, instead of switching off at the segments'
+    /// response speed through the first months. With the price drawn, the first month's price moves the
+    /// hashrate; the median over paths still starts within 3%.
+    #[test]
+    fn the_first_month_runs_the_starting_hashrate() {
+        let steady = steady_world(1, 0, 1.0, 1.0);
+        let ratio = run(&steady).network[0].hashrate_ehs / steady.network.hashrate_ehs;
+        assert!(
+            (ratio - 1.0).abs() < 0.01,
+            "month 1 runs {ratio} of the start at a steady price"
+        );
+
+        let mut drawn = crate::fixtures::small();
+        drawn.simulation.horizon_months = 1;
+        let mut ratios: Vec<f64> = (0..41)
+            .map(|path_idx| {
+                let mut sink = Collect::default();
+                simulate_path(&drawn, path_idx, &mut sink);
+                sink.network[0].hashrate_ehs / drawn.network.hashrate_ehs
+            })
+            .collect();
+        ratios.sort_by(f64::total_cmp);
+        assert!(
+            (ratios[20] - 1.0).abs() < 0.03,
+            "median month 1 runs {} of the start",
+            ratios[20]
+        );
+    }
+
+    /// Halving the price at a fixed difficulty switches off the dearest sites first (the region with the
+    /// dearer power loses a larger share of its running machines), difficulty then falls month by month until
+    /// the fleet that remains pays its power, and hashrate settles without oscillating; no month is short of
+    /// blocks.
+    #[test]
+    fn a_price_halving_switches_off_the_dearest_sites_and_difficulty_settles_without_oscillation() {
+        let shock_month = 3;
+        let params = steady_world(36, shock_month, 0.5, 1.0);
+        let sink = run(&params);
+        let months: Vec<_> = sink.network.iter().collect();
+        let hashrate: Vec<f64> = months.iter().map(|r| r.hashrate_ehs).collect();
+        let difficulty: Vec<f64> = months.iter().map(|r| r.difficulty).collect();
+        let before = shock_month as usize - 1;
+        assert!(hashrate[shock_month as usize] < 0.95 * hashrate[before], "{hashrate:?}");
+
+        // Dearest sites first: every region's sites above one breakeven power price stop, so the region with
+        // the dearer power ("other", 0.050 USD/kWh against 0.045 in "us") runs the smaller share of its machines.
+        let running_share = |month: usize, region_idx: usize| {
+            let row = sink
+                .regions
+                .iter()
+                .find(|r| r.month.idx() == month && r.region_idx == region_idx)
+                .expect("a row per region and month");
+            row.units_running as f64 / (row.units_running + row.units_off) as f64
+        };
+        let after_shock = shock_month as usize;
+        for region_idx in 0..2 {
+            assert!(running_share(after_shock, region_idx) < running_share(before, region_idx));
+        }
+        assert!(
+            running_share(after_shock, 1) < running_share(after_shock, 0),
+            "us runs {}, other runs {}",
+            running_share(after_shock, 0),
+            running_share(after_shock, 1)
+        );
+
+        // Difficulty falls after the shock and never rises again while the price stays put.
+        let after = &difficulty[shock_month as usize..];
+        assert!(after.last().unwrap() < &(0.9 * difficulty[before]), "{difficulty:?}");
+        for pair in after.windows(2) {
+            assert!(pair[1] <= pair[0] * 1.001, "difficulty rose again: {difficulty:?}");
+        }
+        // No oscillation: once the month's switching is done, the hashrate moves one way, by small steps.
+        for pair in hashrate[shock_month as usize + 1..].windows(2) {
+            assert!((pair[1] / pair[0]).ln().abs() < 0.05, "hashrate swings: {hashrate:?}");
+        }
+        assert!(months.iter().all(|r| r.blocks >= 2_190), "a month short of blocks");
+    }
+
+    /// At a foresight of 0 miners decide at the month's starting difficulty, as they did before the
+    /// foresight existed; at 1 the decision is the fixed point, the revenue each TH/s earns once difficulty has
+    /// settled at the hashrate that runs at that revenue.
+    #[test]
+    fn the_decision_revenue_is_the_start_at_no_foresight_and_the_fixed_point_at_full_foresight() {
+        let params = crate::fixtures::small();
+        let world = crate::world::World::new(&params, 0);
+        let fleet = &world.fleet;
+        let power = params
+            .regions
+            .iter()
+            .map(|r| r.power_price_base_usd_per_kwh)
+            .collect::<Vec<_>>();
+        let ln_opex = params
+            .regions
+            .iter()
+            .map(|r| r.opex_share_of_power.ln_1p())
+            .collect::<Vec<_>>();
+        let decide = |foresight| {
+            fleet.decision_revenue_usd_per_th_day(
+                0.05,
+                2.0e7,
+                foresight,
+                |_| 0.0,
+                &power,
+                &ln_opex,
+                &params.regions,
+                &params.generations,
+                &params.segments,
+            )
+        };
+        assert_eq!(decide(0.0), 0.05);
+        let revenue = decide(1.0);
+        let ths = fleet.running_ths_at(
+            revenue,
+            &power,
+            &ln_opex,
+            &params.regions,
+            &params.generations,
+            &params.segments,
+        );
+        assert!(
+            (revenue * ths / 2.0e7 - 1.0).abs() < 1e-6,
+            "revenue {revenue}, hashrate {ths}"
+        );
+        let half = decide(0.5);
+        assert!(
+            half > revenue.min(0.05) && half < revenue.max(0.05),
+            "{half} between 0.05 and {revenue}"
+        );
+    }
 }

@@ -28,6 +28,8 @@ pub struct PriceState {
     months_stepped: usize,
     /// Scripted shocks on top of a historical series, in log terms.
     shock_log_offset: f64,
+    /// Log of the long-run trend the regime-switching price reverts to (unused by the other processes).
+    trend_log_price: f64,
 }
 
 impl PriceState {
@@ -40,6 +42,10 @@ impl PriceState {
             bootstrap_left: 0,
             months_stepped: 0,
             shock_log_offset: 0.0,
+            trend_log_price: match &params.process {
+                PriceProcess::RegimeSwitching(rs) => rs.trend_start_price_usd.ln(),
+                _ => 0.0,
+            },
         }
     }
 
@@ -71,7 +77,10 @@ impl PriceState {
                     Regime::Bull => (rs.bull_drift_log_per_month, rs.bull_volatility_log_per_month),
                     Regime::Bear => (rs.bear_drift_log_per_month, rs.bear_volatility_log_per_month),
                 };
-                drift + vol * z
+                // Reversion towards the trend: the gap at the start of the month closes by the reversion share.
+                let pull = rs.trend_reversion_per_month * (self.trend_log_price - self.log_price);
+                self.trend_log_price += rs.trend_growth_log_per_month;
+                drift + vol * z + pull
             }
             PriceProcess::Bootstrap(bs) => {
                 let n = bs.log_returns.len();

@@ -268,6 +268,28 @@ impl Manufacturer {
         }
     }
 
+    /// The self-mining hashrate in TH/s that `switch_self_mining` would run at `revenue_usd_per_th_day`.
+    pub fn self_mining_ths_at(
+        &self,
+        params: &ManufacturerParams,
+        generations: &[GenerationParams],
+        revenue_usd_per_th_day: f64,
+    ) -> f64 {
+        let mut ths = 0.0;
+        for (g, generation) in generations.iter().enumerate() {
+            let units = self.self_mining_units[g];
+            if units == 0 {
+                continue;
+            }
+            let cost =
+                power_cost_usd_per_th_day(generation.efficiency_jth(), params.self_mining_power_price_usd_per_kwh);
+            if revenue_usd_per_th_day > cost {
+                ths += units_f64(units) * generation.hashrate_ths;
+            }
+        }
+        ths
+    }
+
     /// Books the month's self-mining: revenue at `usd_per_ths_month` for the machines running, and their
     /// power over `hours`. Returns the power cost.
     pub fn book_self_mining(

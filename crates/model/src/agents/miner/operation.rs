@@ -218,6 +218,145 @@ impl Fleet {
     }
 }
 
+impl Fleet {
+    /// The hashrate in TH/s the fleet would run this month if each TH/s earned `revenue_usd_per_th_day`:
+    /// each cohort's running share moves towards the share of its sites that pay their power at that revenue,
+    /// at its segment's response speed, as `operate` will move it. Retirement is left out: it takes only
+    /// machines that lost money through a whole window, a small flow beside the switching.
+    pub fn running_ths_at(
+        &self,
+        revenue_usd_per_th_day: f64,
+        power_price_usd_per_kwh: &[f64],
+        ln_1p_opex_share: &[f64],
+        regions: &[RegionParams],
+        generations: &[GenerationParams],
+        segments: &[SegmentParams; 2],
+    ) -> f64 {
+        let n_gen = self.n_generations;
+        let ln_revenue = if revenue_usd_per_th_day > 0.0 {
+            revenue_usd_per_th_day.ln()
+        } else {
+            f64::NEG_INFINITY
+        };
+        let mut total_ths = 0.0;
+        for (region_idx, region) in regions.iter().enumerate().take(self.n_regions) {
+            let ln_cost_factor = power_price_usd_per_kwh[region_idx].ln() + ln_1p_opex_share[region_idx];
+            let sigma = region.site_power_price_dispersion_log;
+            for (g, generation) in generations.iter().enumerate().take(n_gen) {
+                let ln_cost = self.ln_kwh_per_th_day[g] + ln_cost_factor;
+                let mut q = None;
+                for (s, segment) in segments.iter().enumerate() {
+                    let c = (s * self.n_regions + region_idx) * n_gen + g;
+                    let n = self.units[c];
+                    if n == 0 {
+                        continue;
+                    }
+                    let q = *q.get_or_insert_with(|| norm_cdf_fast(standardised_gap(ln_revenue - ln_cost, sigma)));
+                    let q_max = self.site_q_max[c];
+                    let target = if q_max > 0.0 {
+                        (min_not_nan(q, q_max) / q_max).min(1.0)
+                    } else {
+                        0.0
+                    };
+                    let share = self.running_share[c];
+                    let share = (share + segment.run_response_share_per_month * (target - share)).clamp(0.0, 1.0);
+                    total_ths += units_f64(n) * share * generation.hashrate_ths;
+                }
+            }
+        }
+        total_ths
+    }
+
+    /// The revenue per TH/s and day miners decide at this month: a blend, by `foresight_share`, of
+    /// `revenue_at_start_usd_per_th_day` (at the difficulty in force) and what the network pays each TH/s once
+    /// difficulty has settled at the hashrate that runs, `network_revenue_usd_per_day` / hashrate. The second
+    /// depends on the decision itself (fewer machines running lower difficulty and raise everyone's revenue), so
+    /// the decision is the fixed point R = blend(R_start, V / H(R)), found by bisection on ln R: H(R) rises with
+    /// R, so the blend falls with R and the root is unique. `other_ths_at` is the hashrate others (the
+    /// manufacturers' self-mining) would run at a revenue.
+    #[allow(clippy::too_many_arguments)]
+    pub fn decision_revenue_usd_per_th_day(
+        &self,
+        revenue_at_start_usd_per_th_day: f64,
+        network_revenue_usd_per_day: f64,
+        foresight_share: f64,
+        other_ths_at: impl Fn(f64) -> f64,
+        power_price_usd_per_kwh: &[f64],
+        ln_1p_opex_share: &[f64],
+        regions: &[RegionParams],
+        generations: &[GenerationParams],
+        segments: &[SegmentParams; 2],
+    ) -> f64 {
+        if foresight_share <= 0.0 || network_revenue_usd_per_day <= 0.0 {
+            return revenue_at_start_usd_per_th_day;
+        }
+        let blend = |ths: f64| {
+            let settled = network_revenue_usd_per_day / ths.max(MIN_SETTLED_THS);
+            (1.0 - foresight_share) * revenue_at_start_usd_per_th_day + foresight_share * settled
+        };
+        let ths_at = |revenue: f64| {
+            other_ths_at(revenue)
+                + self.running_ths_at(
+                    revenue,
+                    power_price_usd_per_kwh,
+                    ln_1p_opex_share,
+                    regions,
+                    generations,
+                    segments,
+                )
+        };
+        // Bracket: every machine running gives the lowest decision revenue, nothing running the highest. On
+        // ln R the gap g(x) = ln blend(H(e^x)) - x falls from >= 0 at `lo` to <= 0 at `hi`; the Illinois
+        // variant of regula falsi finds its root in a few evaluations of H, each a pass over the cohorts.
+        let installed_ths = self.installed_ths(generations) + other_ths_at(f64::INFINITY);
+        let (mut lo, mut hi) = (blend(installed_ths).ln(), blend(0.0).ln());
+        if !(lo.is_finite() && hi.is_finite()) || hi <= lo {
+            return blend(installed_ths);
+        }
+        let gap = |x: f64| blend(ths_at(x.exp())).ln() - x;
+        let (mut g_lo, mut g_hi) = (gap(lo), gap(hi));
+        if g_lo <= 0.0 {
+            return lo.exp();
+        }
+        if g_hi >= 0.0 {
+            return hi.exp();
+        }
+        let mut side = 0i8;
+        for _ in 0..DECISION_MAX_STEPS {
+            let x = (lo * g_hi - hi * g_lo) / (g_hi - g_lo);
+            let g = gap(x);
+            if g > 0.0 {
+                lo = x;
+                g_lo = g;
+                if side == 1 {
+                    g_hi *= 0.5;
+                }
+                side = 1;
+            } else {
+                hi = x;
+                g_hi = g;
+                if side == -1 {
+                    g_lo *= 0.5;
+                }
+                side = -1;
+            }
+            if hi - lo < DECISION_TOLERANCE_LOG || g.abs() < DECISION_TOLERANCE_LOG {
+                return x.exp();
+            }
+        }
+        (0.5 * (lo + hi)).exp()
+    }
+}
+
+/// Most evaluations of the fleet's hashrate in the search for the decision revenue.
+const DECISION_MAX_STEPS: u32 = 40;
+
+/// The search stops when the decision revenue is known to a relative 1e-9.
+const DECISION_TOLERANCE_LOG: f64 = 1e-9;
+
+/// A floor on the hashrate behind the settled revenue, so that an empty network's revenue stays finite.
+const MIN_SETTLED_THS: f64 = 1.0;
+
 /// Raises each share of `best` to the matching share of `values` where that is larger.
 fn max_into(best: &mut [f64], values: &[f64]) {
     for (best, &v) in best.iter_mut().zip(values) {
