@@ -183,13 +183,28 @@ fn strategies_in_a_scenario_share_their_price_paths() {
         .into_no_null_iter()
         .collect();
     let price = f64s(&network, "price_usd");
-    let power_cost = f64s(&network, "power_cost_usd");
-    let of = |c: u32, v: &[f64]| -> Vec<f64> { (0..v.len()).filter(|&i| cell[i] == c).map(|i| v[i]).collect() };
-    assert_eq!(of(0, &price).len(), 12 * 120);
-    assert_eq!(of(0, &price), of(1, &price), "price columns differ between strategies");
+    let of = |cell: &[u32], c: u32, v: &[f64]| -> Vec<f64> {
+        (0..v.len()).filter(|&i| cell[i] == c).map(|i| v[i]).collect()
+    };
+    assert_eq!(of(&cell, 0, &price).len(), 12 * 120);
+    assert_eq!(
+        of(&cell, 0, &price),
+        of(&cell, 1, &price),
+        "price columns differ between strategies"
+    );
+    // The down payment moves the manufacturer's cash, whether or not it reaches the network's miners.
+    let books = read_frame(&dir.join("a/test_sweep/months/manufacturers/scenario=base/part-0.parquet")).unwrap();
+    let books_cell: Vec<u32> = books
+        .column("cell")
+        .unwrap()
+        .u32()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
+    let cash = f64s(&books, "cash_usd");
     assert_ne!(
-        of(0, &power_cost),
-        of(1, &power_cost),
+        of(&books_cell, 0, &cash),
+        of(&books_cell, 1, &cash),
         "the strategies should differ somewhere"
     );
     let paths = read_frame(&dir.join("a/test_sweep/paths.parquet")).unwrap();

@@ -145,3 +145,45 @@ impl FeeState {
         mean * self.log_deviation.exp()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::PriceState;
+    use crate::params::PriceProcess;
+    use crate::rng::{Stream, stream_rng};
+
+    /// With no volatility and no drift, a price that starts above its trend closes the reversion share of its
+    /// log gap each month, while the trend grows at its rate; with no reversion it stays put.
+    #[test]
+    fn the_price_closes_its_gap_to_a_growing_trend_at_the_reversion_share() {
+        let mut params = crate::fixtures::small().price;
+        params.jump_probability_per_month = 0.0;
+        let PriceProcess::RegimeSwitching(rs) = &mut params.process else {
+            unreachable!("the small scenario's price switches regimes")
+        };
+        rs.bull_drift_log_per_month = 0.0;
+        rs.bull_volatility_log_per_month = 0.0;
+        rs.bull_to_bear_probability_per_month = 0.0;
+        rs.trend_start_price_usd = params.start_price_usd / 2.0;
+        rs.trend_growth_log_per_month = 0.01;
+        for reversion in [0.0, 0.05, 0.3] {
+            let PriceProcess::RegimeSwitching(rs) = &mut params.process else {
+                unreachable!()
+            };
+            rs.trend_reversion_per_month = reversion;
+            let mut state = PriceState::new(&params);
+            let mut rng = stream_rng(1, 0, Stream::Price);
+            let mut trend = (params.start_price_usd / 2.0).ln();
+            for month in 0..48 {
+                let gap_before = state.log_price - trend;
+                state.step(&params, &mut rng);
+                trend += 0.01;
+                let expected = trend - 0.01 + gap_before * (1.0 - reversion);
+                assert!(
+                    (state.log_price - expected).abs() < 1e-9,
+                    "reversion {reversion}, month {month}"
+                );
+            }
+        }
+    }
+}
