@@ -41,6 +41,7 @@ static CDF_TABLE: std::sync::LazyLock<Vec<f64>> = std::sync::LazyLock::new(|| {
 
 /// The standard normal CDF by linear interpolation in a table (absolute error below 1e-6): the hot loop
 /// evaluates it for every cohort every month, where `erfc`'s exponential dominated the run time.
+#[inline]
 pub fn norm_cdf_fast(x: f64) -> f64 {
     if x.is_nan() {
         return 0.5;

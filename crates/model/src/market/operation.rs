@@ -209,8 +209,9 @@ mod tests {
             .iter()
             .map(|r| r.opex_share_of_power.ln_1p())
             .collect::<Vec<_>>();
+        // A fresh fleet each time: the search starts from the fleet's last decision.
         let decide = |foresight| {
-            fleet.decision_revenue_usd_per_th_day(
+            fleet.clone().decision_revenue_usd_per_th_day(
                 0.05,
                 2.0e7,
                 foresight,
@@ -224,7 +225,7 @@ mod tests {
         };
         assert_eq!(decide(0.0), 0.05);
         let revenue = decide(1.0);
-        let ths = fleet.running_ths_at(
+        let ths = fleet.clone().running_ths_at(
             revenue,
             &power,
             &ln_opex,

@@ -218,13 +218,113 @@ impl Fleet {
     }
 }
 
+/// What the decision search needs of one cohort with machines, gathered once a month. A cohort's running
+/// share moves from `s` towards `t(R)` = min(q(R), q_max) / q_max at response `r`, so the hashrate it runs is
+/// ths × (s + r (t(R) - s)) = ths s (1 - r) + ths r t(R): a part that does not depend on the revenue tried,
+/// summed once, and a weight on t(R).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct DecisionCohort {
+    /// Index of the cohort's (region, generation) pair among the pairs with machines.
+    pair_idx: usize,
+    /// ths × r: the hashrate, in TH/s, that follows the target share this month.
+    weight_ths: f64,
+    q_max: f64,
+    /// 1 / q_max (0 when the cohort holds no sites).
+    inv_q_max: f64,
+}
+
+/// The (region, generation) pairs with machines and their cohorts, gathered once a month so that each
+/// evaluation of the fleet's hashrate at a revenue is one cheap pass.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct DecisionScratch {
+    /// Per pair: ln of the power and operating cost of a TH/s-day at the region's median site, and the
+    /// region's spread of site power prices (log-normal sigma).
+    pairs: Vec<(f64, f64)>,
+    /// Per pair: the share of sites that pay their power at the revenue being tried.
+    q: Vec<f64>,
+    cohorts: Vec<DecisionCohort>,
+    /// Hashrate in TH/s that runs whatever the revenue tried: Σ ths s (1 - r).
+    fixed_ths: f64,
+    /// Hashrate of every gathered machine, in TH/s.
+    installed_ths: f64,
+}
+
 impl Fleet {
-    /// The hashrate in TH/s the fleet would run this month if each TH/s earned `revenue_usd_per_th_day`:
+    /// Gathers the pairs and cohorts with machines into the decision scratch (see `running_ths_gathered`).
+    fn gather_for_decision(
+        &mut self,
+        power_price_usd_per_kwh: &[f64],
+        ln_1p_opex_share: &[f64],
+        regions: &[RegionParams],
+        generations: &[GenerationParams],
+        segments: &[SegmentParams; 2],
+    ) {
+        let n_gen = self.n_generations;
+        let scratch = &mut self.decision_scratch;
+        scratch.pairs.clear();
+        scratch.cohorts.clear();
+        scratch.fixed_ths = 0.0;
+        scratch.installed_ths = 0.0;
+        for (region_idx, region) in regions.iter().enumerate().take(self.n_regions) {
+            let ln_cost_factor = power_price_usd_per_kwh[region_idx].ln() + ln_1p_opex_share[region_idx];
+            for (g, generation) in generations.iter().enumerate().take(n_gen) {
+                let mut pair_idx = None;
+                for (s, segment) in segments.iter().enumerate() {
+                    let c = (s * self.n_regions + region_idx) * n_gen + g;
+                    let n = self.units[c];
+                    if n == 0 {
+                        continue;
+                    }
+                    let pair_idx = *pair_idx.get_or_insert_with(|| {
+                        scratch.pairs.push((
+                            self.ln_kwh_per_th_day[g] + ln_cost_factor,
+                            region.site_power_price_dispersion_log,
+                        ));
+                        scratch.pairs.len() - 1
+                    });
+                    let ths = units_f64(n) * generation.hashrate_ths;
+                    let (share, response) = (self.running_share[c], segment.run_response_share_per_month);
+                    let q_max = self.site_q_max[c];
+                    scratch.installed_ths += ths;
+                    scratch.fixed_ths += ths * share * (1.0 - response);
+                    scratch.cohorts.push(DecisionCohort {
+                        pair_idx,
+                        weight_ths: ths * response,
+                        q_max,
+                        inv_q_max: if q_max > 0.0 { 1.0 / q_max } else { 0.0 },
+                    });
+                }
+            }
+        }
+        scratch.q.resize(scratch.pairs.len(), 0.0);
+    }
+
+    /// The hashrate in TH/s the gathered cohorts would run if each TH/s earned `revenue_usd_per_th_day`:
     /// each cohort's running share moves towards the share of its sites that pay their power at that revenue,
     /// at its segment's response speed, as `operate` will move it. Retirement is left out: it takes only
     /// machines that lost money through a whole window, a small flow beside the switching.
+    fn running_ths_gathered(scratch: &mut DecisionScratch, revenue_usd_per_th_day: f64) -> f64 {
+        let ln_revenue = if revenue_usd_per_th_day > 0.0 {
+            revenue_usd_per_th_day.ln()
+        } else {
+            f64::NEG_INFINITY
+        };
+        for (q, &(ln_cost, sigma)) in scratch.q.iter_mut().zip(&scratch.pairs) {
+            *q = norm_cdf_fast(standardised_gap(ln_revenue - ln_cost, sigma));
+        }
+        let mut total_ths = scratch.fixed_ths;
+        for cohort in &scratch.cohorts {
+            // The target share min(q, q_max) / q_max lies in [0, 1], so the moved share stays in [0, 1].
+            let target = min_not_nan(scratch.q[cohort.pair_idx], cohort.q_max) * cohort.inv_q_max;
+            total_ths += cohort.weight_ths * target;
+        }
+        total_ths
+    }
+
+    /// The hashrate in TH/s the fleet would run this month if each TH/s earned `revenue_usd_per_th_day`
+    /// (see `running_ths_gathered`).
     pub fn running_ths_at(
-        &self,
+        &mut self,
         revenue_usd_per_th_day: f64,
         power_price_usd_per_kwh: &[f64],
         ln_1p_opex_share: &[f64],
@@ -232,39 +332,14 @@ impl Fleet {
         generations: &[GenerationParams],
         segments: &[SegmentParams; 2],
     ) -> f64 {
-        let n_gen = self.n_generations;
-        let ln_revenue = if revenue_usd_per_th_day > 0.0 {
-            revenue_usd_per_th_day.ln()
-        } else {
-            f64::NEG_INFINITY
-        };
-        let mut total_ths = 0.0;
-        for (region_idx, region) in regions.iter().enumerate().take(self.n_regions) {
-            let ln_cost_factor = power_price_usd_per_kwh[region_idx].ln() + ln_1p_opex_share[region_idx];
-            let sigma = region.site_power_price_dispersion_log;
-            for (g, generation) in generations.iter().enumerate().take(n_gen) {
-                let ln_cost = self.ln_kwh_per_th_day[g] + ln_cost_factor;
-                let mut q = None;
-                for (s, segment) in segments.iter().enumerate() {
-                    let c = (s * self.n_regions + region_idx) * n_gen + g;
-                    let n = self.units[c];
-                    if n == 0 {
-                        continue;
-                    }
-                    let q = *q.get_or_insert_with(|| norm_cdf_fast(standardised_gap(ln_revenue - ln_cost, sigma)));
-                    let q_max = self.site_q_max[c];
-                    let target = if q_max > 0.0 {
-                        (min_not_nan(q, q_max) / q_max).min(1.0)
-                    } else {
-                        0.0
-                    };
-                    let share = self.running_share[c];
-                    let share = (share + segment.run_response_share_per_month * (target - share)).clamp(0.0, 1.0);
-                    total_ths += units_f64(n) * share * generation.hashrate_ths;
-                }
-            }
-        }
-        total_ths
+        self.gather_for_decision(
+            power_price_usd_per_kwh,
+            ln_1p_opex_share,
+            regions,
+            generations,
+            segments,
+        );
+        Self::running_ths_gathered(&mut self.decision_scratch, revenue_usd_per_th_day)
     }
 
     /// The revenue per TH/s and day miners decide at this month: a blend, by `foresight_share`, of
@@ -276,7 +351,7 @@ impl Fleet {
     /// manufacturers' self-mining) would run at a revenue.
     #[allow(clippy::too_many_arguments)]
     pub fn decision_revenue_usd_per_th_day(
-        &self,
+        &mut self,
         revenue_at_start_usd_per_th_day: f64,
         network_revenue_usd_per_day: f64,
         foresight_share: f64,
@@ -294,65 +369,113 @@ impl Fleet {
             let settled = network_revenue_usd_per_day / ths.max(MIN_SETTLED_THS);
             (1.0 - foresight_share) * revenue_at_start_usd_per_th_day + foresight_share * settled
         };
-        let ths_at = |revenue: f64| {
-            other_ths_at(revenue)
-                + self.running_ths_at(
-                    revenue,
-                    power_price_usd_per_kwh,
-                    ln_1p_opex_share,
-                    regions,
-                    generations,
-                    segments,
-                )
-        };
-        // Bracket: every machine running gives the lowest decision revenue, nothing running the highest. On
-        // ln R the gap g(x) = ln blend(H(e^x)) - x falls from >= 0 at `lo` to <= 0 at `hi`; the Illinois
-        // variant of regula falsi finds its root in a few evaluations of H, each a pass over the cohorts.
-        let installed_ths = self.installed_ths(generations) + other_ths_at(f64::INFINITY);
-        let (mut lo, mut hi) = (blend(installed_ths).ln(), blend(0.0).ln());
-        if !(lo.is_finite() && hi.is_finite()) || hi <= lo {
+        self.gather_for_decision(
+            power_price_usd_per_kwh,
+            ln_1p_opex_share,
+            regions,
+            generations,
+            segments,
+        );
+        let installed_ths = self.decision_scratch.installed_ths + other_ths_at(f64::INFINITY);
+        let mut scratch = std::mem::take(&mut self.decision_scratch);
+        let mut ths_at = |revenue: f64| other_ths_at(revenue) + Self::running_ths_gathered(&mut scratch, revenue);
+        // Bounds: every machine running gives the lowest decision revenue, nothing running the highest. On
+        // ln R the gap g(x) = ln blend(H(e^x)) - x falls from >= 0 at `floor` to <= 0 at `ceiling`.
+        let (floor, ceiling) = (blend(installed_ths).ln(), blend(0.0).ln());
+        if !(floor.is_finite() && ceiling.is_finite()) || ceiling <= floor {
+            self.decision_scratch = scratch;
             return blend(installed_ths);
         }
         let gap = |x: f64| blend(ths_at(x.exp())).ln() - x;
-        let (mut g_lo, mut g_hi) = (gap(lo), gap(hi));
-        if g_lo <= 0.0 {
-            return lo.exp();
-        }
-        if g_hi >= 0.0 {
-            return hi.exp();
-        }
-        let mut side = 0i8;
-        for _ in 0..DECISION_MAX_STEPS {
-            let x = (lo * g_hi - hi * g_lo) / (g_hi - g_lo);
-            let g = gap(x);
-            if g > 0.0 {
-                lo = x;
-                g_lo = g;
-                if side == 1 {
-                    g_hi *= 0.5;
-                }
-                side = 1;
-            } else {
-                hi = x;
-                g_hi = g;
-                if side == -1 {
-                    g_lo *= 0.5;
-                }
-                side = -1;
-            }
-            if hi - lo < DECISION_TOLERANCE_LOG || g.abs() < DECISION_TOLERANCE_LOG {
-                return x.exp();
-            }
-        }
-        (0.5 * (lo + hi)).exp()
+        // Start from last month's decision scaled by what the network pays now: the fleet changes little in a
+        // month, so a narrow bracket around it is found in one or two steps, then closed by the Illinois
+        // variant of regula falsi. Each evaluation of the gap is a pass over the cohorts.
+        let (last_ln_revenue, last_network_revenue) = self.last_decision;
+        let guess = if last_ln_revenue.is_finite() && last_network_revenue > 0.0 {
+            last_ln_revenue + (network_revenue_usd_per_day / last_network_revenue).ln()
+        } else {
+            floor
+        };
+        let x = find_root_falling(gap, guess.clamp(floor, ceiling), floor, ceiling);
+        self.decision_scratch = scratch;
+        self.last_decision = (x, network_revenue_usd_per_day);
+        x.exp()
     }
 }
 
-/// Most evaluations of the fleet's hashrate in the search for the decision revenue.
+/// The root of `gap`, a falling function of ln revenue with gap(floor) >= 0 >= gap(ceiling), searched from
+/// `guess`: a bracket grown outwards from the guess, then the Illinois variant of regula falsi.
+fn find_root_falling(mut gap: impl FnMut(f64) -> f64, guess: f64, floor: f64, ceiling: f64) -> f64 {
+    let g_guess = gap(guess);
+    if g_guess == 0.0 {
+        return guess;
+    }
+    // Grow a bracket from the guess in the direction of the root.
+    let (mut lo, mut g_lo, mut hi, mut g_hi) = (guess, g_guess, guess, g_guess);
+    let mut step = DECISION_FIRST_STEP_LOG;
+    if g_guess > 0.0 {
+        loop {
+            let next = (lo + step).min(ceiling);
+            let g_next = gap(next);
+            if g_next <= 0.0 || next >= ceiling {
+                (hi, g_hi) = (next, g_next);
+                break;
+            }
+            (lo, g_lo) = (next, g_next);
+            step *= 4.0;
+        }
+    } else {
+        loop {
+            let next = (hi - step).max(floor);
+            let g_next = gap(next);
+            if g_next >= 0.0 || next <= floor {
+                (lo, g_lo) = (next, g_next);
+                break;
+            }
+            (hi, g_hi) = (next, g_next);
+            step *= 4.0;
+        }
+    }
+    if g_lo <= 0.0 {
+        return lo;
+    }
+    if g_hi >= 0.0 {
+        return hi;
+    }
+    let mut side = 0i8;
+    for _ in 0..DECISION_MAX_STEPS {
+        let x = (lo * g_hi - hi * g_lo) / (g_hi - g_lo);
+        let g = gap(x);
+        if g > 0.0 {
+            lo = x;
+            g_lo = g;
+            if side == 1 {
+                g_hi *= 0.5;
+            }
+            side = 1;
+        } else {
+            hi = x;
+            g_hi = g;
+            if side == -1 {
+                g_lo *= 0.5;
+            }
+            side = -1;
+        }
+        if hi - lo < DECISION_TOLERANCE_LOG || g.abs() < DECISION_TOLERANCE_LOG {
+            return x;
+        }
+    }
+    0.5 * (lo + hi)
+}
+
+/// The first step, in ln revenue, of the bracket grown from the starting guess; it grows fourfold a step.
+const DECISION_FIRST_STEP_LOG: f64 = 0.01;
+
+/// Most evaluations of the fleet's hashrate in the search for the decision revenue, once bracketed.
 const DECISION_MAX_STEPS: u32 = 40;
 
-/// The search stops when the decision revenue is known to a relative 1e-9.
-const DECISION_TOLERANCE_LOG: f64 = 1e-9;
+/// The search stops when the decision revenue is known to a relative 1e-7.
+const DECISION_TOLERANCE_LOG: f64 = 1e-7;
 
 /// A floor on the hashrate behind the settled revenue, so that an empty network's revenue stays finite.
 const MIN_SETTLED_THS: f64 = 1.0;
