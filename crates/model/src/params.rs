@@ -60,9 +60,10 @@ pub struct SimulationParams {
 /// State of the bull/bear Markov chain that drives the price drift, fees and the dealers' behaviour.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Regime {
-    /// Rising market: buyers and dealers stock up, fees are high.
+    /// Rising market: dealers stockpile and resell with a mark-up, and new retail money flows in.
     Bull,
-    /// Falling market: dealers dump stock and sign installment contracts.
+    /// Falling market: dealers dump stock below the manufacturers' price and take their excess stock on
+    /// installment contracts.
     Bear,
 }
 
@@ -177,8 +178,8 @@ pub struct NetworkParams {
 pub struct RegionParams {
     /// Region name, unique in the scenario; events and fleet entries refer to regions by it.
     pub name: String,
-    /// Share of the starting fleet in the region ([0, 1]; the regions' shares sum to 1); also the weight new
-    /// machines get before margins are compared.
+    /// Share of the starting fleet in the region ([0, 1]; the regions' shares sum to 1); the default of each
+    /// segment's share in `segment_fleet_shares`.
     pub fleet_share: f64,
     /// Base power price in USD per kWh ((0, 100]) around which the region's price reverts.
     pub power_price_base_usd_per_kwh: f64,
@@ -192,7 +193,8 @@ pub struct RegionParams {
     /// Non-power operating cost (hosting, staff, maintenance) as a share of the power cost ([0, 10]; default 0.2).
     pub opex_share_of_power: f64,
     /// Share of each segment's starting fleet in this region (key accounts, retail), each in [0, 1]; each
-    /// segment's shares sum to 1 over the regions (default `fleet_share`).
+    /// segment's shares sum to 1 over the regions (default `fleet_share`). They are also the weights the
+    /// segment's new machines give the region before margins are compared.
     pub segment_fleet_shares: [f64; 2],
     /// Power the region's sites can host, in MW ([0, 1e9]; infinite when unlimited, the default); new machines
     /// need spare capacity.
