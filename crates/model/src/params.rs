@@ -68,7 +68,7 @@ pub enum Regime {
 }
 
 impl Regime {
-    /// The regime's name as written in scenario files and output columns: "bull" or "bear".
+    /// The regime's name as written in scenario files: "bull" or "bear".
     pub fn as_str(self) -> &'static str {
         match self {
             Regime::Bull => "bull",
@@ -309,7 +309,7 @@ impl Segment {
     /// Both segments, in index order.
     pub const ALL: [Segment; 2] = [Segment::KeyAccount, Segment::Retail];
 
-    /// The segment's name as written in scenario files and output columns.
+    /// The segment's name as written in scenario files (`[segments.key_account]`, `[segments.retail]`).
     pub fn as_str(self) -> &'static str {
         match self {
             Segment::KeyAccount => "key_account",
@@ -602,7 +602,7 @@ pub enum ScriptedEventKind {
 }
 
 impl ScriptedEventKind {
-    /// The kind's name as written in scenario files and the event log.
+    /// The kind's name as written in scenario files (the `kind` key of `[[events]]`).
     pub fn as_str(&self) -> &'static str {
         match self {
             ScriptedEventKind::PriceShock { .. } => "price_shock",

@@ -321,7 +321,8 @@ impl Manufacturer {
 pub struct Stock {
     /// Number of machines.
     pub units: u64,
-    /// Their book value in USD: cost of production, or what they were written down or taken back at.
+    /// Their book value in USD: what they cost (a manufacturer's production cost, the dealers' purchase price)
+    /// less write-downs; machines taken back from dealers enter at their recovered value.
     pub book_value_usd: f64,
 }
 

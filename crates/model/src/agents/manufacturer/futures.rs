@@ -6,7 +6,7 @@ use crate::math::{max_not_nan, units_f64};
 use crate::params::Segment;
 use crate::units::Month;
 
-/// Where a futures contract stands; the event log and contract rows name it with [`ContractStatus::as_str`].
+/// Where a futures contract stands; the event log names it with [`ContractStatus::as_str`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ContractStatus {
     /// Some units are still to be delivered, walked away from or refunded.
@@ -22,7 +22,7 @@ pub enum ContractStatus {
 }
 
 impl ContractStatus {
-    /// The status's name in output columns: "pending", "delivered", "walked_away", "refunded" or "mixed".
+    /// The status's name in the event log: "pending", "delivered", "walked_away", "refunded" or "mixed".
     pub fn as_str(self) -> &'static str {
         match self {
             ContractStatus::Pending => "pending",
