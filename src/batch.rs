@@ -3,6 +3,7 @@
 
 pub mod charts;
 pub mod data;
+pub mod manifest;
 pub mod report;
 pub mod tables;
 
@@ -12,16 +13,17 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
+use crate::batch::manifest::RunManifest;
+use crate::batch::tables::RunColumns;
+use crate::output::OutputError;
+use crate::output::dir::StagedDir;
+use crate::output::parquet::{TableFile, write_frame};
+use crate::output::tables::{Calendar, Names};
+use crate::scenario::Scenario;
 use hashcycle_model::engine::simulate_path;
 use hashcycle_model::params::Params;
 use hashcycle_model::record::{PathFailure, PathSummary, Sink, Violation};
 use hashcycle_model::units::Month;
-use crate::output::OutputError;
-use crate::output::dir::StagedDir;
-use crate::output::parquet::{TableFile, write_frame};
-use crate::batch::tables::RunColumns;
-use crate::output::tables::{Calendar, Names};
-use crate::scenario::Scenario;
 
 /// Paths simulated per chunk. Fixed, so that row groups (and so file bytes) do not depend on thread count.
 pub const PATHS_PER_CHUNK: usize = 128;
@@ -209,15 +211,8 @@ pub(crate) fn run_with<P: PathSimulator>(
         })
         .collect();
     let wall_seconds = started.elapsed().as_secs_f64();
-    crate::output::provenance::write_run_json(
-        &dir.join("run.json"),
-        scenario,
-        &params,
-        &started_at,
-        wall_seconds,
-        options.threads,
-        &failures,
-    )?;
+    RunManifest::new(scenario, &params, &started_at, wall_seconds, options.threads, &failures)
+        .write(&dir.join("run.json"))?;
     // Charts and the report are drawn from the files just written, in the staging directory, so a run that
     // fails to draw them commits nothing.
     crate::batch::charts::render_run(&dir)?;

@@ -241,6 +241,16 @@ pub fn read_json(dir: &Path, file: &str) -> Result<serde_json::Value, OutputErro
     })
 }
 
+/// Reads a JSON provenance file into its typed form; a missing or unreadable file is an
+/// `OutputError::Missing` naming it.
+pub fn read_json_as<T: serde::de::DeserializeOwned>(dir: &Path, file: &str) -> Result<T, OutputError> {
+    let path = dir.join(file);
+    serde_json::from_value(read_json(dir, file)?).map_err(|e| OutputError::Missing {
+        path,
+        message: format!("not a {file} written by hashcycle: {e}"),
+    })
+}
+
 /// A path as written in provenance, with `dir/..` and `.` steps collapsed: `scenarios/sweeps/../base.toml`
 /// reads `scenarios/base.toml`. Purely textual, so it does not depend on the machine.
 pub fn tidy_path(path: &str) -> String {
