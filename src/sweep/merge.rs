@@ -38,6 +38,7 @@ use crate::sweep::shard::{
 };
 use crate::sweep::tables::SweepRow;
 use crate::sweep::{file, run::SweepReport};
+use hashcycle_model::record::ManufacturerOutcome;
 
 /// Why a merge did not happen.
 #[derive(Debug, thiserror::Error)]
@@ -130,10 +131,9 @@ pub fn merge(dir: &Path) -> Result<SweepReport, MergeError> {
                 ));
                 break;
             };
-            cell_outcomes.push(PathOutcome {
-                min_cash_month_idx: min_cash_month.0,
-                ..row.outcome
-            });
+            let mut outcome = row.outcome;
+            outcome.manufacturer.min_cash_month = min_cash_month.0;
+            cell_outcomes.push(outcome);
             if expected_path + 1 == plan.n_paths {
                 let cell = &plan.cells[expected_cell as usize];
                 tables.add_cell(&plan, planned, cell, &cell_outcomes, &calendars[scenario_idx])?;
@@ -523,18 +523,22 @@ fn read_rows(frame: &DataFrame) -> PolarsResult<Vec<(String, u32, ShardRow)>> {
                     outcome: PathOutcome {
                         path_idx: path[r],
                         failed_check: failed_check[r],
-                        min_cash_usd: min_cash_usd[r],
-                        min_cash_month_idx: 0,
-                        end_cash_usd: end_cash_usd[r],
-                        cash_below_zero: cash_below_zero[r],
-                        distressed: distressed[r],
-                        revenue_usd: revenue_usd[r],
-                        gross_margin_usd: gross_margin_usd[r],
-                        units_sold: units_sold[r],
-                        walk_away_rate: walk_away_rate[r],
-                        prepayments_forfeited_usd: prepayments_forfeited_usd[r],
-                        writedowns_usd: writedowns_usd[r],
-                        market_share: market_share[r],
+                        // Only the focus manufacturer is in the file, and nothing reads its index.
+                        manufacturer: ManufacturerOutcome {
+                            manufacturer_idx: 0,
+                            min_cash_usd: min_cash_usd[r],
+                            min_cash_month: 0,
+                            end_cash_usd: end_cash_usd[r],
+                            cash_below_zero: cash_below_zero[r],
+                            distressed: distressed[r],
+                            revenue_usd: revenue_usd[r],
+                            gross_margin_usd: gross_margin_usd[r],
+                            units_sold: units_sold[r],
+                            walk_away_rate: walk_away_rate[r],
+                            prepayments_forfeited_usd: prepayments_forfeited_usd[r],
+                            writedowns_usd: writedowns_usd[r],
+                            market_share: market_share[r],
+                        },
                         end_price_usd: end_price_usd[r],
                         end_hashrate_ehs: end_hashrate_ehs[r],
                     },

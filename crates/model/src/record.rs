@@ -292,7 +292,7 @@ pub struct NetworkSummary {
 }
 
 /// A manufacturer's outcome over one path: the figures a strategy is judged by.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManufacturerOutcome {
     pub manufacturer_idx: usize,
     pub min_cash_usd: f64,
