@@ -7,9 +7,168 @@
 use crate::params::{Regime, Segment};
 use crate::units::Month;
 
+/// What a column holds, for the output layer to choose its type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CellKind {
+    U32,
+    U64,
+    F64,
+    Bool,
+    OptF64,
+    OptU64,
+    /// A month index, written as the date of the month's first day.
+    Month,
+    /// A fixed name (a regime, a segment, an event kind, a unit).
+    Label,
+    /// Free text.
+    Text,
+    /// An index into one of the scenario's lists (`NameList`), written as the name.
+    Index,
+    OptIndex,
+    /// What an event is about, written as its name.
+    Subject,
+}
+
+/// Which of the scenario's lists of names an index column points into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NameList {
+    Regions,
+    Manufacturers,
+    Origins,
+}
+
+/// One value of a row, as the output layer receives it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Cell<'a> {
+    U32(u32),
+    U64(u64),
+    F64(f64),
+    Bool(bool),
+    OptF64(Option<f64>),
+    OptU64(Option<u64>),
+    Month(Month),
+    Label(&'static str),
+    Text(&'a str),
+    Index(usize),
+    OptIndex(Option<usize>),
+    Subject(Subject),
+}
+
+/// A field type that can be a column: its kind, and its value as a cell.
+pub trait ToCell {
+    const KIND: CellKind;
+    fn to_cell(&self) -> Cell<'_>;
+}
+
+macro_rules! to_cell {
+    ($($ty:ty => $kind:ident($value:expr)),* $(,)?) => {
+        $(impl ToCell for $ty {
+            const KIND: CellKind = CellKind::$kind;
+            fn to_cell(&self) -> Cell<'_> {
+                let to: for<'a> fn(&'a $ty) -> Cell<'a> = $value;
+                to(self)
+            }
+        })*
+    };
+}
+
+to_cell! {
+    u32 => U32(|v| Cell::U32(*v)),
+    u64 => U64(|v| Cell::U64(*v)),
+    f64 => F64(|v| Cell::F64(*v)),
+    bool => Bool(|v| Cell::Bool(*v)),
+    Option<f64> => OptF64(|v| Cell::OptF64(*v)),
+    Option<u64> => OptU64(|v| Cell::OptU64(*v)),
+    Month => Month(|v| Cell::Month(*v)),
+    usize => Index(|v| Cell::Index(*v)),
+    Option<usize> => OptIndex(|v| Cell::OptIndex(*v)),
+    // A month before any regime was drawn has none: an empty name.
+    Option<Regime> => Label(|v| Cell::Label(v.map_or("", |g| g.as_str()))),
+    Segment => Label(|v| Cell::Label(v.as_str())),
+    EventKind => Label(|v| Cell::Label(v.as_str())),
+    &'static str => Label(|v| Cell::Label(v)),
+    String => Text(|v| Cell::Text(v.as_str())),
+    Subject => Subject(|v| Cell::Subject(*v)),
+}
+
+/// One column of a table of rows: its name, what it holds, the list an index points into, and how to read it
+/// from a row.
+pub struct Column<R: 'static> {
+    pub name: &'static str,
+    pub kind: CellKind,
+    pub names: Option<NameList>,
+    pub get: for<'a> fn(&'a R) -> Cell<'a>,
+}
+
+/// A row type whose columns are declared with it, by `row_table!`.
+pub trait Row: Sized + 'static {
+    /// Every column, in table order.
+    const COLUMNS: &'static [Column<Self>];
+}
+
+/// Declares a row struct and its `Row::COLUMNS` in one place, so that adding a column is one field here plus
+/// its value where the model builds the row. Each field is a column, in order, named as the field and typed by
+/// its `ToCell` kind, unless it says otherwise after `=>`:
+/// - `=> "path"`: another column name;
+/// - `=> "region" in Regions`: an index written as the name it points to in one of the scenario's lists;
+/// - `=> "origin" in Origins as OptIndex = |r| Cell::OptIndex(..)`: a value worked out from the row.
+macro_rules! row_table {
+    ($(#[$struct_meta:meta])* pub struct $name:ident { $($body:tt)* }) => {
+        row_table!(@munch ($(#[$struct_meta])*) $name [] [] $($body)*);
+    };
+    (@munch ($($struct_meta:tt)*) $name:ident [$($fields:tt)*] [$($columns:tt)*]) => {
+        $($struct_meta)*
+        pub struct $name { $($fields)* }
+        impl Row for $name {
+            const COLUMNS: &'static [Column<$name>] = &[$($columns)*];
+        }
+    };
+    (@munch $struct_meta:tt $name:ident [$($fields:tt)*] [$($columns:tt)*]
+        $(#[$meta:meta])* pub $field:ident : $ty:ty => $column:literal in $names:ident as $kind:ident = $get:expr,
+        $($rest:tt)*) => {
+        row_table!(@munch $struct_meta $name [$($fields)* $(#[$meta])* pub $field: $ty,]
+            [$($columns)* Column { name: $column, kind: CellKind::$kind, names: Some(NameList::$names), get: $get },]
+            $($rest)*);
+    };
+    (@munch $struct_meta:tt $name:ident [$($fields:tt)*] [$($columns:tt)*]
+        $(#[$meta:meta])* pub $field:ident : $ty:ty => $column:literal in $names:ident, $($rest:tt)*) => {
+        row_table!(@munch $struct_meta $name [$($fields)* $(#[$meta])* pub $field: $ty,]
+            [$($columns)* Column {
+                name: $column,
+                kind: <$ty as ToCell>::KIND,
+                names: Some(NameList::$names),
+                get: |row| ToCell::to_cell(&row.$field),
+            },]
+            $($rest)*);
+    };
+    (@munch $struct_meta:tt $name:ident [$($fields:tt)*] [$($columns:tt)*]
+        $(#[$meta:meta])* pub $field:ident : $ty:ty => $column:literal, $($rest:tt)*) => {
+        row_table!(@munch $struct_meta $name [$($fields)* $(#[$meta])* pub $field: $ty,]
+            [$($columns)* Column {
+                name: $column,
+                kind: <$ty as ToCell>::KIND,
+                names: None,
+                get: |row| ToCell::to_cell(&row.$field),
+            },]
+            $($rest)*);
+    };
+    (@munch $struct_meta:tt $name:ident [$($fields:tt)*] [$($columns:tt)*]
+        $(#[$meta:meta])* pub $field:ident : $ty:ty, $($rest:tt)*) => {
+        row_table!(@munch $struct_meta $name [$($fields)* $(#[$meta])* pub $field: $ty,]
+            [$($columns)* Column {
+                name: stringify!($field),
+                kind: <$ty as ToCell>::KIND,
+                names: None,
+                get: |row| ToCell::to_cell(&row.$field),
+            },]
+            $($rest)*);
+    };
+}
+
+row_table! {
 #[derive(Clone, Debug, Default)]
 pub struct NetworkRow {
-    pub path_idx: u32,
+    pub path_idx: u32 => "path",
     pub month: Month,
     pub regime: Option<Regime>,
     pub price_usd: f64,
@@ -28,13 +187,15 @@ pub struct NetworkRow {
     pub power_cost_usd: f64,
     pub mean_block_seconds: f64,
 }
+}
 
+row_table! {
 #[derive(Clone, Debug)]
 pub struct MinerRow {
-    pub path_idx: u32,
+    pub path_idx: u32 => "path",
     pub month: Month,
     pub segment: Segment,
-    pub region_idx: usize,
+    pub region_idx: usize => "region" in Regions,
     pub units_running: u64,
     pub units_off: u64,
     pub units_retired: u64,
@@ -50,12 +211,14 @@ pub struct MinerRow {
     pub power_cost_usd: f64,
     pub segment_cash_usd: f64,
 }
+}
 
+row_table! {
 #[derive(Clone, Debug, Default)]
 pub struct ManufacturerRow {
-    pub path_idx: u32,
+    pub path_idx: u32 => "path",
     pub month: Month,
-    pub manufacturer_idx: usize,
+    pub manufacturer_idx: usize => "manufacturer" in Manufacturers,
     pub cash_usd: f64,
     pub credit_used_usd: f64,
     pub cash_in_usd: f64,
@@ -99,10 +262,12 @@ pub struct ManufacturerRow {
     pub planned_units: u64,
     pub distressed: bool,
 }
+}
 
+row_table! {
 #[derive(Clone, Debug, Default)]
 pub struct DealerRow {
-    pub path_idx: u32,
+    pub path_idx: u32 => "path",
     pub month: Month,
     pub cash_usd: f64,
     pub inventory_units: u64,
@@ -123,13 +288,15 @@ pub struct DealerRow {
     pub n_defaults: u64,
     pub defaulted_balance_usd: f64,
 }
+}
 
+row_table! {
 /// One region in one month.
 #[derive(Clone, Debug, Default)]
 pub struct RegionRow {
-    pub path_idx: u32,
+    pub path_idx: u32 => "path",
     pub month: Month,
-    pub region_idx: usize,
+    pub region_idx: usize => "region" in Regions,
     pub hashrate_ehs: f64,
     pub units_running: u64,
     pub units_off: u64,
@@ -146,8 +313,11 @@ pub struct RegionRow {
     pub capacity_mw: Option<f64>,
     pub capacity_used_mw: f64,
     pub max_tariff_share: f64,
-    pub max_tariff_origin_idx: usize,
+    /// Written as the origin's name, and only where some tariff applies.
+    pub max_tariff_origin_idx: usize => "max_tariff_origin" in Origins as OptIndex =
+        |r| Cell::OptIndex((r.max_tariff_share > 0.0).then_some(r.max_tariff_origin_idx)),
     pub ban_level_share: f64,
+}
 }
 
 /// What an event is about.
@@ -158,6 +328,8 @@ pub enum Subject {
     Region(usize),
     Segment(Segment),
     Dealers,
+    /// A path as a whole (a failed check, recorded by the output layer).
+    Path,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -209,22 +381,24 @@ impl EventKind {
     }
 }
 
+row_table! {
 /// One thing that happened. `value` carries the event's main figure in `value_unit`.
 #[derive(Clone, Debug)]
 pub struct EventRow {
-    pub path_idx: u32,
+    pub path_idx: u32 => "path",
     pub month: Month,
     pub kind: EventKind,
     pub subject: Subject,
     pub block_height: Option<u64>,
     /// The region a contract or shipment is for, when the event has one.
-    pub region_idx: Option<usize>,
+    pub region_idx: Option<usize> => "region" in Regions,
     pub units: u64,
     pub amount_usd: f64,
     pub value: f64,
     pub value_unit: &'static str,
     /// Free text, used only by rare events (invariant violations).
     pub detail: String,
+}
 }
 
 /// The month's events, waiting for the sink. A sink that takes no monthly rows takes no events either, so
