@@ -7,12 +7,12 @@ use std::time::Duration;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rayon::prelude::*;
 
-use hashcycle_model::engine::simulate_path;
-use hashcycle_model::params::Params;
-use hashcycle_model::record::SummaryOnly;
 use hashcycle::batch::tables::{RunColumns, network_frame};
 use hashcycle::output::tables::{Calendar, Names};
 use hashcycle::scenario::Scenario;
+use hashcycle_model::engine::simulate_path;
+use hashcycle_model::params::Params;
+use hashcycle_model::record::SummaryOnly;
 
 fn base() -> Params {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/base.toml");

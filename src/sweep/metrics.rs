@@ -6,9 +6,6 @@
 use crate::stats::{Quantiles, quantiles};
 use hashcycle_model::record::{ManufacturerOutcome, PathSummary};
 
-/// The quantiles reported for every distribution.
-pub const QUANTILES: [(f64, &str); 5] = [(0.05, "p5"), (0.25, "p25"), (0.50, "p50"), (0.75, "p75"), (0.95, "p95")];
-
 /// What one path says about the focus manufacturer's strategy: the model's own per-manufacturer outcome,
 /// with the path's identity and the network's end state beside it.
 #[derive(Clone, Debug, PartialEq)]

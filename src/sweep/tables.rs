@@ -90,16 +90,8 @@ pub fn sweep_frame(sweep_name: &str, parameters: &[String], rows: &[SweepRow]) -
         ("revenue_usd", |x| x.revenue_usd),
         ("gross_margin_usd", |x| x.gross_margin_usd),
     ];
-    type Quantile = fn(&Quantiles) -> f64;
-    let quantiles: [(&str, Quantile); 5] = [
-        ("p5", |q| q.p5),
-        ("p25", |q| q.p25),
-        ("p50", |q| q.p50),
-        ("p75", |q| q.p75),
-        ("p95", |q| q.p95),
-    ];
     for (name, get) in distributions {
-        for (suffix, pick) in quantiles {
+        for (suffix, pick) in Quantiles::NAMED {
             columns.push(Column::new(
                 format!("{name}_{suffix}").into(),
                 rows.iter()
