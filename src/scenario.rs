@@ -12,9 +12,9 @@ pub mod validate;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use hashcycle_model::params::Params;
 use crate::scenario::raw::{Node, Span};
 use crate::scenario::reader::{Problem, Problems};
+use hashcycle_model::params::Params;
 
 /// The shipped base scenario, for the crate's unit tests.
 #[cfg(test)]

@@ -291,7 +291,9 @@ mod tests {
 
     #[test]
     fn days_map_back_to_calendar_months() {
-        for text in ["1600-02", "1969-12", "1970-01", "2025-01", "2028-02", "2100-12", "9999-12"] {
+        for text in [
+            "1600-02", "1969-12", "1970-01", "2025-01", "2028-02", "2100-12", "9999-12",
+        ] {
             let ym = YearMonth::parse(text).unwrap();
             assert_eq!(year_month_of_days(ym.days_since_unix_epoch()), ym);
             assert_eq!(year_month_of_days(ym.days_since_unix_epoch() + 27), ym);
