@@ -1,4 +1,5 @@
-//! Reading the monthly BTC price history used by the bootstrap price process.
+//! The project's CSV reader (`CsvTable`), and the monthly BTC price and fee history read with it for the
+//! historical and bootstrap price processes and historical fees.
 
 use std::path::Path;
 
