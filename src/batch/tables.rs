@@ -6,9 +6,9 @@ use polars::prelude::*;
 
 use crate::output::tables::{Calendar, Names, RowColumns};
 use hashcycle_model::record::{
-    DealerRow, EventKind, EventRow, ManufacturerRow, MinerRow, NetworkRow, PathSummary, RegionRow, Sink, Subject,
+    DealerRow, EventKind, EventRow, ManufacturerOutcome, ManufacturerRow, MinerRow, NetworkRow, NetworkSummary,
+    PathSummary, RegionRow, Sink, Subject,
 };
-use hashcycle_model::units::Month;
 
 /// A path's (or a chunk of paths') rows, column by column.
 #[derive(Default, Debug, Clone)]
@@ -118,96 +118,97 @@ pub fn summary_frame(summaries: &[PathSummary], names: &Names, cal: &Calendar) -
     let mut path = vec![];
     let mut months_simulated = vec![];
     let mut failed = vec![];
-    let mut net: Vec<&hashcycle_model::record::NetworkSummary> = vec![];
-    let mut manufacturer: Vec<Option<&str>> = vec![];
-    let mut outcome: Vec<Option<&hashcycle_model::record::ManufacturerOutcome>> = vec![];
+    let mut net: Vec<&NetworkSummary> = vec![];
+    let mut outcomes = RowColumns::<ManufacturerOutcome>::default();
     for s in summaries {
-        let rows: Vec<Option<&hashcycle_model::record::ManufacturerOutcome>> = if s.manufacturers.is_empty() {
-            vec![None]
-        } else {
-            s.manufacturers.iter().map(Some).collect()
-        };
-        for o in rows {
+        let n_rows = s.manufacturers.len().max(1);
+        for _ in 0..n_rows {
             path.push(s.path_idx);
             months_simulated.push(s.n_months);
             failed.push(s.violation.is_some());
             net.push(&s.network);
-            manufacturer.push(o.map(|o| names.manufacturers[o.manufacturer_idx]));
-            outcome.push(o);
         }
+        if s.manufacturers.is_empty() {
+            outcomes.push_missing();
+        }
+        s.manufacturers.iter().for_each(|o| outcomes.push(o));
     }
     let n = path.len();
-    let f = |name: &str, get: fn(&hashcycle_model::record::NetworkSummary) -> f64| -> Column {
+    let f = |name: &str, get: fn(&NetworkSummary) -> f64| -> Column {
         Column::new(name.into(), net.iter().map(|s| get(s)).collect::<Vec<f64>>())
     };
-    let o_f64 = |name: &str, get: fn(&hashcycle_model::record::ManufacturerOutcome) -> f64| -> Column {
+    let mut columns = vec![
+        Column::new("scenario".into(), vec![names.scenario; n]),
+        Column::new("path".into(), path),
+        Column::new("months_simulated".into(), months_simulated),
+        Column::new("failed_check".into(), failed),
+        f("end_price_usd", |s| s.end_price_usd),
+        f("end_hashrate_ehs", |s| s.end_hashrate_ehs),
+        f("min_hashrate_ehs", |s| s.min_hashrate_ehs),
+        f("max_hashrate_drawdown_share", |s| s.max_hashrate_drawdown_share),
+        f("end_difficulty", |s| s.end_difficulty),
         Column::new(
-            name.into(),
-            outcome.iter().map(|o| o.map(get)).collect::<Vec<Option<f64>>>(),
-        )
-    };
-    let o_bool = |name: &str, get: fn(&hashcycle_model::record::ManufacturerOutcome) -> bool| -> Column {
+            "end_block_height".into(),
+            net.iter().map(|s| s.end_block_height).collect::<Vec<u64>>(),
+        ),
+        f("total_issued_btc", |s| s.total_issued_btc),
         Column::new(
-            name.into(),
-            outcome.iter().map(|o| o.map(get)).collect::<Vec<Option<bool>>>(),
-        )
-    };
-    DataFrame::new(
-        n,
-        vec![
-            Column::new("scenario".into(), vec![names.scenario; n]),
-            Column::new("path".into(), path),
-            Column::new("months_simulated".into(), months_simulated),
-            Column::new("failed_check".into(), failed),
-            f("end_price_usd", |s| s.end_price_usd),
-            f("end_hashrate_ehs", |s| s.end_hashrate_ehs),
-            f("min_hashrate_ehs", |s| s.min_hashrate_ehs),
-            f("max_hashrate_drawdown_share", |s| s.max_hashrate_drawdown_share),
-            f("end_difficulty", |s| s.end_difficulty),
-            Column::new(
-                "end_block_height".into(),
-                net.iter().map(|s| s.end_block_height).collect::<Vec<u64>>(),
-            ),
-            f("total_issued_btc", |s| s.total_issued_btc),
-            Column::new(
-                "n_halvings".into(),
-                net.iter().map(|s| s.n_halvings).collect::<Vec<u32>>(),
-            ),
-            Column::new(
-                "n_retargets".into(),
-                net.iter().map(|s| s.n_retargets).collect::<Vec<u32>>(),
-            ),
-            Column::new(
-                "months_in_bull".into(),
-                net.iter().map(|s| s.months_in_bull).collect::<Vec<u32>>(),
-            ),
-            f("miners_end_cash_usd", |s| s.miners_end_cash_usd),
-            Column::new("manufacturer".into(), manufacturer),
-            o_f64("min_cash_usd", |o| o.min_cash_usd),
-            Column::new(
-                "min_cash_month".into(),
-                outcome
-                    .iter()
-                    .map(|o| o.map(|o| cal.day(Month(o.min_cash_month))))
-                    .collect::<Vec<Option<i32>>>(),
-            )
-            .cast(&DataType::Date)?,
-            o_f64("end_cash_usd", |o| o.end_cash_usd),
-            o_bool("cash_below_zero", |o| o.cash_below_zero),
-            o_bool("distressed", |o| o.distressed),
-            o_f64("revenue_usd", |o| o.revenue_usd),
-            o_f64("gross_margin_usd", |o| o.gross_margin_usd),
-            Column::new(
-                "units_sold".into(),
-                outcome
-                    .iter()
-                    .map(|o| o.map(|o| o.units_sold))
-                    .collect::<Vec<Option<u64>>>(),
-            ),
-            o_f64("walk_away_rate", |o| o.walk_away_rate),
-            o_f64("prepayments_forfeited_usd", |o| o.prepayments_forfeited_usd),
-            o_f64("writedowns_usd", |o| o.writedowns_usd),
-            o_f64("market_share", |o| o.market_share),
-        ],
-    )
+            "n_halvings".into(),
+            net.iter().map(|s| s.n_halvings).collect::<Vec<u32>>(),
+        ),
+        Column::new(
+            "n_retargets".into(),
+            net.iter().map(|s| s.n_retargets).collect::<Vec<u32>>(),
+        ),
+        Column::new(
+            "months_in_bull".into(),
+            net.iter().map(|s| s.months_in_bull).collect::<Vec<u32>>(),
+        ),
+        f("miners_end_cash_usd", |s| s.miners_end_cash_usd),
+    ];
+    // The manufacturer's columns, as `ManufacturerOutcome` declares them; null on a path without one.
+    columns.extend(outcomes.columns(names, cal, &[])?);
+    DataFrame::new(n, columns)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hashcycle_model::units::Month;
+
+    #[test]
+    fn a_path_without_manufacturers_has_null_manufacturer_columns() {
+        let params = crate::scenario::shipped_base().params;
+        let names = Names::new(&params);
+        let calendar = Calendar::new(&params, 0);
+        let with_one = PathSummary {
+            path_idx: 0,
+            manufacturers: vec![ManufacturerOutcome {
+                manufacturer_idx: 1,
+                min_cash_usd: -5.0,
+                min_cash_month: 2,
+                units_sold: 7,
+                ..ManufacturerOutcome::default()
+            }],
+            ..PathSummary::default()
+        };
+        let without = PathSummary {
+            path_idx: 1,
+            ..PathSummary::default()
+        };
+        let frame = summary_frame(&[with_one, without], &names, &calendar).unwrap();
+        assert_eq!(frame.height(), 2);
+        let manufacturer = frame.column("manufacturer").unwrap().str().unwrap().clone();
+        assert_eq!(manufacturer.get(0), Some(names.manufacturers[1]));
+        assert_eq!(manufacturer.get(1), None);
+        let min_cash = frame.column("min_cash_usd").unwrap().f64().unwrap().clone();
+        assert_eq!((min_cash.get(0), min_cash.get(1)), (Some(-5.0), None));
+        let units_sold = frame.column("units_sold").unwrap().u64().unwrap().clone();
+        assert_eq!((units_sold.get(0), units_sold.get(1)), (Some(7), None));
+        let month = frame.column("min_cash_month").unwrap().cast(&DataType::Int32).unwrap();
+        let month = month.i32().unwrap();
+        assert_eq!(month.get(0), Some(calendar.day(Month(2))));
+        assert_eq!(month.get(1), None);
+        assert_eq!(frame.column("path").unwrap().u32().unwrap().get(1), Some(1));
+    }
 }

@@ -47,6 +47,17 @@ pub struct Names<'a> {
 }
 
 impl<'a> Names<'a> {
+    /// No names, for columns that name nothing.
+    pub fn unnamed() -> Names<'static> {
+        Names {
+            scenario: "",
+            origins: vec![],
+            regions: vec![],
+            manufacturers: vec![],
+            segments: ["key_account", "retail"],
+        }
+    }
+
     pub fn new(params: &'a Params) -> Names<'a> {
         Names {
             scenario: &params.simulation.name,
@@ -129,6 +140,25 @@ impl Buffer {
         }
     }
 
+    /// A value that stands in a missing row until it is written as null.
+    fn push_placeholder(&mut self) {
+        match self {
+            Buffer::U32(b) => b.push(0),
+            Buffer::U64(b) => b.push(0),
+            Buffer::F64(b) => b.push(0.0),
+            Buffer::Bool(b) => b.push(false),
+            Buffer::OptF64(b) => b.push(None),
+            Buffer::OptU64(b) => b.push(None),
+            Buffer::Month(b) => b.push(Month(0)),
+            Buffer::Label(b) => b.push(""),
+            Buffer::Text(b) => b.push(String::new()),
+            // Index 0 may name nothing (an empty list), so a missing index is written as no name.
+            Buffer::Index(b) => b.push(usize::MAX),
+            Buffer::OptIndex(b) => b.push(None),
+            Buffer::Subject(b) => b.push(Subject::Network),
+        }
+    }
+
     fn clear(&mut self) {
         match self {
             Buffer::U32(b) => b.clear(),
@@ -172,7 +202,12 @@ impl Buffer {
             Buffer::Index(b) => match names_of {
                 Some(_) => {
                     let list = list(names_of);
-                    Column::new(name, b.iter().map(|&i| list[i]).collect::<Vec<&str>>())
+                    Column::new(
+                        name,
+                        b.iter()
+                            .map(|&i| list.get(i).copied().unwrap_or(""))
+                            .collect::<Vec<&str>>(),
+                    )
                 }
                 None => Column::new(name, b.iter().map(|&i| i as u32).collect::<Vec<u32>>()),
             },
@@ -209,11 +244,14 @@ impl Buffer {
 }
 
 /// The rows of a table declared with `row_table!`, column by column: a buffer per declared column, filled row
-/// by row, turned into a DataFrame with a leading `scenario` column.
+/// by row, turned into a DataFrame with a leading `scenario` column. A row can also be missing (a path's
+/// summary when the scenario has no manufacturer): every column is null there.
 #[derive(Clone, Debug)]
 pub struct RowColumns<R: Row> {
     buffers: Vec<Buffer>,
     n_rows: usize,
+    /// Indexes of the missing rows, in order.
+    missing_rows: Vec<usize>,
     row: PhantomData<fn(&R)>,
 }
 
@@ -222,6 +260,7 @@ impl<R: Row> Default for RowColumns<R> {
         RowColumns {
             buffers: R::COLUMNS.iter().map(|c| Buffer::new(c.kind)).collect(),
             n_rows: 0,
+            missing_rows: vec![],
             row: PhantomData,
         }
     }
@@ -232,6 +271,13 @@ impl<R: Row> RowColumns<R> {
         for (column, buffer) in R::COLUMNS.iter().zip(&mut self.buffers) {
             buffer.push((column.get)(row));
         }
+        self.n_rows += 1;
+    }
+
+    /// Adds a row whose every column is null.
+    pub fn push_missing(&mut self) {
+        self.buffers.iter_mut().for_each(Buffer::push_placeholder);
+        self.missing_rows.push(self.n_rows);
         self.n_rows += 1;
     }
 
@@ -247,21 +293,48 @@ impl<R: Row> RowColumns<R> {
         for (buffer, theirs) in self.buffers.iter_mut().zip(&mut other.buffers) {
             buffer.append(theirs);
         }
+        let offset = self.n_rows;
+        self.missing_rows
+            .extend(other.missing_rows.drain(..).map(|row_idx| row_idx + offset));
         self.n_rows += std::mem::take(&mut other.n_rows);
     }
 
     pub fn clear(&mut self) {
         self.buffers.iter_mut().for_each(Buffer::clear);
+        self.missing_rows.clear();
         self.n_rows = 0;
     }
 
     /// The table: `scenario`, then every declared column in order.
     pub fn frame(&self, names: &Names, cal: &Calendar) -> PolarsResult<DataFrame> {
-        let mut columns = Vec::with_capacity(R::COLUMNS.len() + 1);
-        columns.push(Column::new("scenario".into(), vec![names.scenario; self.n_rows]));
-        for (column, buffer) in R::COLUMNS.iter().zip(&self.buffers) {
-            columns.push(buffer.column(column.name, column.names, names, cal)?);
-        }
+        let mut columns = vec![Column::new("scenario".into(), vec![names.scenario; self.n_rows])];
+        columns.extend(self.columns(names, cal, &[])?);
         DataFrame::new(self.n_rows, columns)
+    }
+
+    /// The declared columns in order, but those named in `skip`, for a table that puts other columns around them.
+    pub fn columns(&self, names: &Names, cal: &Calendar, skip: &[&str]) -> PolarsResult<Vec<Column>> {
+        let keep: Option<BooleanChunked> = (!self.missing_rows.is_empty()).then(|| {
+            let mut keep = vec![true; self.n_rows];
+            for &row_idx in &self.missing_rows {
+                keep[row_idx] = false;
+            }
+            BooleanChunked::from_slice("keep".into(), &keep)
+        });
+        let mut columns = vec![];
+        for (column, buffer) in R::COLUMNS.iter().zip(&self.buffers) {
+            if skip.contains(&column.name) {
+                continue;
+            }
+            let values = buffer.column(column.name, column.names, names, cal)?;
+            columns.push(match &keep {
+                Some(keep) => {
+                    let nulls = Column::full_null(column.name.into(), self.n_rows, values.dtype());
+                    values.zip_with(keep, &nulls)?
+                }
+                None => values,
+            });
+        }
+        Ok(columns)
     }
 }

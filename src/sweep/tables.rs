@@ -3,13 +3,12 @@
 
 use polars::prelude::*;
 
-use crate::output::tables::Calendar;
+use crate::output::tables::{Calendar, Names, RowColumns};
 use crate::scenario::raw::Value;
 use crate::stats::Quantiles;
 use crate::sweep::metrics::{CellMetrics, PathOutcome};
 use crate::sweep::plan::value_f64;
 use hashcycle_model::record::ManufacturerOutcome;
-use hashcycle_model::units::Month;
 
 /// One cell's row of `sweep.parquet`.
 #[derive(Clone, Debug)]
@@ -130,54 +129,22 @@ pub fn paths_frame(
     for (parameter, value) in parameters.iter().zip(values) {
         columns.push(parameter_column(parameter, vec![value; n]));
     }
-    let f = |name: &str, get: fn(&ManufacturerOutcome) -> f64| {
-        Column::new(
-            name.into(),
-            outcomes.iter().map(|o| get(&o.manufacturer)).collect::<Vec<f64>>(),
-        )
-    };
-    let b = |name: &str, get: fn(&ManufacturerOutcome) -> bool| {
-        Column::new(
-            name.into(),
-            outcomes.iter().map(|o| get(&o.manufacturer)).collect::<Vec<bool>>(),
-        )
-    };
-    columns.extend([
-        Column::new(
-            "failed_check".into(),
-            outcomes.iter().map(|o| o.failed_check).collect::<Vec<bool>>(),
-        ),
-        f("min_cash_usd", |o| o.min_cash_usd),
-        Column::new(
-            "min_cash_month".into(),
-            outcomes
-                .iter()
-                .map(|o| calendar.day(Month(o.manufacturer.min_cash_month)))
-                .collect::<Vec<i32>>(),
-        )
-        .cast(&DataType::Date)?,
-        f("end_cash_usd", |o| o.end_cash_usd),
-        b("cash_below_zero", |o| o.cash_below_zero),
-        b("distressed", |o| o.distressed),
-        f("revenue_usd", |o| o.revenue_usd),
-        f("gross_margin_usd", |o| o.gross_margin_usd),
-        Column::new(
-            "units_sold".into(),
-            outcomes.iter().map(|o| o.manufacturer.units_sold).collect::<Vec<u64>>(),
-        ),
-        f("walk_away_rate", |o| o.walk_away_rate),
-        f("prepayments_forfeited_usd", |o| o.prepayments_forfeited_usd),
-        f("writedowns_usd", |o| o.writedowns_usd),
-        f("market_share", |o| o.market_share),
-        Column::new(
-            "end_price_usd".into(),
-            outcomes.iter().map(|o| o.end_price_usd).collect::<Vec<f64>>(),
-        ),
-        Column::new(
-            "end_hashrate_ehs".into(),
-            outcomes.iter().map(|o| o.end_hashrate_ehs).collect::<Vec<f64>>(),
-        ),
-    ]);
+    columns.push(Column::new(
+        "failed_check".into(),
+        outcomes.iter().map(|o| o.failed_check).collect::<Vec<bool>>(),
+    ));
+    // The focus manufacturer's columns, as `ManufacturerOutcome` declares them; its name is the sweep's.
+    let mut manufacturer = RowColumns::<ManufacturerOutcome>::default();
+    outcomes.iter().for_each(|o| manufacturer.push(&o.manufacturer));
+    columns.extend(manufacturer.columns(&Names::unnamed(), calendar, &["manufacturer"])?);
+    columns.push(Column::new(
+        "end_price_usd".into(),
+        outcomes.iter().map(|o| o.end_price_usd).collect::<Vec<f64>>(),
+    ));
+    columns.push(Column::new(
+        "end_hashrate_ehs".into(),
+        outcomes.iter().map(|o| o.end_hashrate_ehs).collect::<Vec<f64>>(),
+    ));
     DataFrame::new(n, columns)
 }
 

@@ -111,7 +111,8 @@ pub trait Row: Sized + 'static {
 /// its `ToCell` kind, unless it says otherwise after `=>`:
 /// - `=> "path"`: another column name;
 /// - `=> "region" in Regions`: an index written as the name it points to in one of the scenario's lists;
-/// - `=> "origin" in Origins as OptIndex = |r| Cell::OptIndex(..)`: a value worked out from the row.
+/// - `=> "origin" in Origins as OptIndex = |r| Cell::OptIndex(..)`: a value worked out from the row (without
+///   `in`, one that names nothing).
 macro_rules! row_table {
     ($(#[$struct_meta:meta])* pub struct $name:ident { $($body:tt)* }) => {
         row_table!(@munch ($(#[$struct_meta])*) $name [] [] $($body)*);
@@ -128,6 +129,13 @@ macro_rules! row_table {
         $($rest:tt)*) => {
         row_table!(@munch $struct_meta $name [$($fields)* $(#[$meta])* pub $field: $ty,]
             [$($columns)* Column { name: $column, kind: CellKind::$kind, names: Some(NameList::$names), get: $get },]
+            $($rest)*);
+    };
+    (@munch $struct_meta:tt $name:ident [$($fields:tt)*] [$($columns:tt)*]
+        $(#[$meta:meta])* pub $field:ident : $ty:ty => $column:literal as $kind:ident = $get:expr,
+        $($rest:tt)*) => {
+        row_table!(@munch $struct_meta $name [$($fields)* $(#[$meta])* pub $field: $ty,]
+            [$($columns)* Column { name: $column, kind: CellKind::$kind, names: None, get: $get },]
             $($rest)*);
     };
     (@munch $struct_meta:tt $name:ident [$($fields:tt)*] [$($columns:tt)*]
@@ -465,22 +473,26 @@ pub struct NetworkSummary {
     pub miners_end_cash_usd: f64,
 }
 
-/// A manufacturer's outcome over one path: the figures a strategy is judged by.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ManufacturerOutcome {
-    pub manufacturer_idx: usize,
-    pub min_cash_usd: f64,
-    pub min_cash_month: u32,
-    pub end_cash_usd: f64,
-    pub cash_below_zero: bool,
-    pub distressed: bool,
-    pub revenue_usd: f64,
-    pub gross_margin_usd: f64,
-    pub units_sold: u64,
-    pub walk_away_rate: f64,
-    pub prepayments_forfeited_usd: f64,
-    pub writedowns_usd: f64,
-    pub market_share: f64,
+row_table! {
+    /// A manufacturer's outcome over one path: the figures a strategy is judged by. Its columns are those of
+    /// a run's `summary.parquet` and a sweep's `paths.parquet`.
+    #[derive(Clone, Debug, Default, PartialEq)]
+    pub struct ManufacturerOutcome {
+        pub manufacturer_idx: usize => "manufacturer" in Manufacturers,
+        pub min_cash_usd: f64,
+        /// The month index, written as the date of the month's first day.
+        pub min_cash_month: u32 => "min_cash_month" as Month = |o| Cell::Month(Month(o.min_cash_month)),
+        pub end_cash_usd: f64,
+        pub cash_below_zero: bool,
+        pub distressed: bool,
+        pub revenue_usd: f64,
+        pub gross_margin_usd: f64,
+        pub units_sold: u64,
+        pub walk_away_rate: f64,
+        pub prepayments_forfeited_usd: f64,
+        pub writedowns_usd: f64,
+        pub market_share: f64,
+    }
 }
 
 /// A broken conservation law or bound, found by the checks run every month.
