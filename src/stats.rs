@@ -11,9 +11,12 @@ pub struct Quantiles {
     pub p95: f64,
 }
 
+/// A quantile's name, as column suffixes spell it, and how to read it.
+pub type NamedQuantile = (&'static str, fn(&Quantiles) -> f64);
+
 impl Quantiles {
-    /// Each quantile's name, as column suffixes spell it, and its value.
-    pub const NAMED: [(&'static str, fn(&Quantiles) -> f64); 5] = [
+    /// Each quantile's name and value, in order.
+    pub const NAMED: [NamedQuantile; 5] = [
         ("p5", |q| q.p5),
         ("p25", |q| q.p25),
         ("p50", |q| q.p50),
