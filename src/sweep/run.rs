@@ -542,4 +542,48 @@ mod tests {
         }
         let _ = std::fs::remove_dir_all(&out_dir);
     }
+
+    #[test]
+    fn a_cell_whose_paths_all_failed_is_written_with_null_metrics_and_drawn() {
+        let sweeps_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/sweeps");
+        let text = "[sweep]\nname = \"t\"\nscenarios = [\"../base.toml\"]\n\n[[grid]]\nparameter = \"manufacturers.bitmain.strategy.prepay_share\"\nvalues = [0.3, 0.9]\n";
+        let sweep = file::from_text(text, "t.toml", &sweeps_dir).unwrap();
+        let mut plan = plan::build(sweep, Some(1), None).unwrap();
+        for params in &mut plan.scenarios[0].params {
+            params.simulation.horizon_months = 3;
+        }
+        let out_dir = std::env::temp_dir().join(format!("hashcycle-unit-all-failed-sweep-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out_dir);
+        let options = SweepOptions {
+            out_dir: out_dir.clone(),
+            threads: Some(2),
+            progress: false,
+            monthly: false,
+        };
+        // The one path of cell 1 fails, so no path of that cell completes.
+        let simulator = SmuggleStock {
+            path_idx: 0,
+            month: 1,
+            units: 11,
+            only_if: Some(|p: &hashcycle_model::params::Params| p.manufacturers[0].strategy.prepay_share > 0.8),
+        };
+        let report = run_with(&plan, &options, &simulator).unwrap();
+        assert_eq!(report.failures.len(), 1);
+        // The charts and the report were drawn from a table with nulls.
+        let dir = out_dir.join("t");
+        assert!(dir.join("report.html").is_file());
+        let cells = read_frame(&dir.join("sweep.parquet")).unwrap();
+        assert_eq!(u32s(&cells, "n_failed"), vec![0, 1]);
+        for name in [
+            "p_cash_below_zero",
+            "p_distress",
+            "end_cash_usd_p50",
+            "market_share_mean",
+        ] {
+            let values = cells.column(name).unwrap().f64().unwrap().clone();
+            assert!(values.get(0).is_some(), "{name} of the cell that completed");
+            assert_eq!(values.get(1), None, "{name} of the cell whose paths all failed");
+        }
+        let _ = std::fs::remove_dir_all(&out_dir);
+    }
 }
