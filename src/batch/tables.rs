@@ -10,6 +10,41 @@ use hashcycle_model::record::{
     PathSummary, RegionRow, Sink, Subject,
 };
 
+/// One of the monthly run tables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunTable {
+    Network,
+    Miners,
+    Manufacturers,
+    Dealers,
+    Regions,
+    Events,
+}
+
+impl RunTable {
+    /// Every monthly table, in the order files are written.
+    pub const ALL: [RunTable; 6] = [
+        RunTable::Network,
+        RunTable::Miners,
+        RunTable::Manufacturers,
+        RunTable::Dealers,
+        RunTable::Regions,
+        RunTable::Events,
+    ];
+
+    /// The table's name: its file stem in a run, its directory in a sweep's `months/`.
+    pub fn name(self) -> &'static str {
+        match self {
+            RunTable::Network => "network",
+            RunTable::Miners => "miners",
+            RunTable::Manufacturers => "manufacturers",
+            RunTable::Dealers => "dealers",
+            RunTable::Regions => "regions",
+            RunTable::Events => "events",
+        }
+    }
+}
+
 /// A path's (or a chunk of paths') rows, column by column.
 #[derive(Default, Debug, Clone)]
 pub struct RunColumns {
@@ -38,6 +73,18 @@ impl RunColumns {
         self.dealers.clear();
         self.regions.clear();
         self.events.clear();
+    }
+
+    /// One table's rows as a DataFrame.
+    pub fn frame(&self, table: RunTable, names: &Names, cal: &Calendar) -> PolarsResult<DataFrame> {
+        match table {
+            RunTable::Network => self.network.frame(names, cal),
+            RunTable::Miners => self.miners.frame(names, cal),
+            RunTable::Manufacturers => self.manufacturers.frame(names, cal),
+            RunTable::Dealers => self.dealers.frame(names, cal),
+            RunTable::Regions => self.regions.frame(names, cal),
+            RunTable::Events => self.events.frame(names, cal),
+        }
     }
 
     /// Adds the event recording a path stopped by a failed check.
@@ -86,30 +133,6 @@ impl Sink for RunColumns {
     fn event(&mut self, row: EventRow) {
         self.events.push(&row);
     }
-}
-
-pub fn network_frame(c: &RowColumns<NetworkRow>, names: &Names, cal: &Calendar) -> PolarsResult<DataFrame> {
-    c.frame(names, cal)
-}
-
-pub fn miners_frame(c: &RowColumns<MinerRow>, names: &Names, cal: &Calendar) -> PolarsResult<DataFrame> {
-    c.frame(names, cal)
-}
-
-pub fn manufacturers_frame(c: &RowColumns<ManufacturerRow>, names: &Names, cal: &Calendar) -> PolarsResult<DataFrame> {
-    c.frame(names, cal)
-}
-
-pub fn dealers_frame(c: &RowColumns<DealerRow>, names: &Names, cal: &Calendar) -> PolarsResult<DataFrame> {
-    c.frame(names, cal)
-}
-
-pub fn regions_frame(c: &RowColumns<RegionRow>, names: &Names, cal: &Calendar) -> PolarsResult<DataFrame> {
-    c.frame(names, cal)
-}
-
-pub fn events_frame(c: &RowColumns<EventRow>, names: &Names, cal: &Calendar) -> PolarsResult<DataFrame> {
-    c.frame(names, cal)
 }
 
 /// One row per (path, manufacturer); a scenario without manufacturers gets one row per path with empty

@@ -9,7 +9,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde_json::json;
 
-use crate::batch::tables::{self, RunColumns};
+use crate::batch::tables::{RunColumns, RunTable};
 use crate::batch::{Engine, PathSimulator, RunError, progress_bar, simulate_guarded, thread_pool};
 use crate::output::dir::StagedDir;
 use crate::output::parquet::{TableFile, write_frame};
@@ -61,16 +61,17 @@ impl CellFailure {
 
 /// Monthly tables of one scenario, Hive-partitioned as `months/<table>/scenario=<name>/part-0.parquet`.
 pub(crate) struct MonthlyFiles {
-    files: Vec<(&'static str, TableFile)>,
+    files: Vec<(RunTable, TableFile)>,
 }
-
-const MONTHLY_TABLES: [&str; 6] = ["network", "miners", "manufacturers", "dealers", "regions", "events"];
 
 impl MonthlyFiles {
     pub(crate) fn create(dir: &Path, scenario: &str) -> Result<MonthlyFiles, OutputError> {
         let mut files = vec![];
-        for table in MONTHLY_TABLES {
-            let part_dir = dir.join("months").join(table).join(format!("scenario={scenario}"));
+        for table in RunTable::ALL {
+            let part_dir = dir
+                .join("months")
+                .join(table.name())
+                .join(format!("scenario={scenario}"));
             std::fs::create_dir_all(&part_dir).map_err(|e| OutputError::io(&part_dir, e))?;
             files.push((table, TableFile::create(&part_dir.join("part-0.parquet"))?));
         }
@@ -85,21 +86,14 @@ impl MonthlyFiles {
         cal: &Calendar,
     ) -> Result<(), OutputError> {
         for (table, file) in &mut self.files {
-            let frame = match *table {
-                "network" => tables::network_frame(&columns.network, names, cal),
-                "miners" => tables::miners_frame(&columns.miners, names, cal),
-                "manufacturers" => tables::manufacturers_frame(&columns.manufacturers, names, cal),
-                "dealers" => tables::dealers_frame(&columns.dealers, names, cal),
-                "regions" => tables::regions_frame(&columns.regions, names, cal),
-                _ => tables::events_frame(&columns.events, names, cal),
-            };
-            let mut frame = frame.map_err(|e| OutputError::polars(Path::new(table), e))?;
+            let frame = columns.frame(*table, names, cal);
+            let mut frame = frame.map_err(|e| OutputError::polars(Path::new(table.name()), e))?;
             // The scenario is the partition; the cell is a column.
             let n = frame.height();
             let _ = frame.drop_in_place("scenario");
             frame
                 .insert_column(0, polars::prelude::Column::new("cell".into(), vec![cell_idx; n]))
-                .map_err(|e| OutputError::polars(Path::new(table), e))?;
+                .map_err(|e| OutputError::polars(Path::new(table.name()), e))?;
             file.write(&frame)?;
         }
         Ok(())
@@ -109,14 +103,7 @@ impl MonthlyFiles {
         let empty = RunColumns::default();
         for (table, file) in self.files {
             file.finish(|| {
-                let mut frame = match table {
-                    "network" => tables::network_frame(&empty.network, names, cal),
-                    "miners" => tables::miners_frame(&empty.miners, names, cal),
-                    "manufacturers" => tables::manufacturers_frame(&empty.manufacturers, names, cal),
-                    "dealers" => tables::dealers_frame(&empty.dealers, names, cal),
-                    "regions" => tables::regions_frame(&empty.regions, names, cal),
-                    _ => tables::events_frame(&empty.events, names, cal),
-                }?;
+                let mut frame = empty.frame(table, names, cal)?;
                 let _ = frame.drop_in_place("scenario");
                 frame.insert_column(0, polars::prelude::Column::new("cell".into(), Vec::<u32>::new()))?;
                 Ok(frame)
