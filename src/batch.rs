@@ -276,7 +276,7 @@ impl PathSimulator for SmuggleStock {
         if path_idx != self.path_idx || self.only_if.is_some_and(|f| !f(params)) {
             return Engine.simulate(params, path_idx, sink);
         }
-        let mut world = hashcycle_model::engine::World::new(params, path_idx);
+        let mut world = hashcycle_model::world::World::new(params, path_idx);
         let mut violation = None;
         for month in 0..params.simulation.horizon_months {
             if month == self.month {
