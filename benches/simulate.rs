@@ -7,12 +7,12 @@ use std::time::Duration;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rayon::prelude::*;
 
+use hashcycle::batch::tables::{RunColumns, RunTable};
+use hashcycle::output::tables::{Calendar, Names};
+use hashcycle::scenario::Scenario;
 use hashcycle_model::engine::simulate_path;
 use hashcycle_model::params::Params;
 use hashcycle_model::record::SummaryOnly;
-use hashcycle::batch::tables::{RunColumns, network_frame};
-use hashcycle::output::tables::{Calendar, Names};
-use hashcycle::scenario::Scenario;
 
 fn base() -> Params {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/base.toml");
@@ -89,7 +89,7 @@ fn parquet_write(c: &mut Criterion) {
     group.throughput(Throughput::Elements(columns.network.len() as u64));
     group.bench_function("network_120k_rows", |b| {
         b.iter(|| {
-            let df = network_frame(&columns.network, &names, &calendar).unwrap();
+            let df = columns.frame(RunTable::Network, &names, &calendar).unwrap();
             hashcycle::output::parquet::write_frame(&dir.join("network.parquet"), &df).unwrap();
         })
     });

@@ -5,9 +5,9 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use hashcycle::scenario::Scenario;
 use hashcycle_model::engine::simulate_path;
 use hashcycle_model::record::SummaryOnly;
-use hashcycle::scenario::Scenario;
 
 fn main() {
     let mut args = std::env::args().skip(1);

@@ -26,12 +26,12 @@ use crate::backtest::baseline::BaselineFit;
 use crate::backtest::calibrate::CalibrationReport;
 use crate::backtest::simulate::{Band, FitMetrics, fit_metrics, simulate};
 use crate::backtest::template::{Hardware, Template, Window};
-use hashcycle_model::record::PathFailure;
-use hashcycle_model::market::network::BLOCKS_PER_HALVING;
-use hashcycle_model::units::YearMonth;
 use crate::output::OutputError;
 use crate::output::dir::StagedDir;
 use crate::scenario::{Scenario, ScenarioError};
+use hashcycle_model::market::network::BLOCKS_PER_HALVING;
+use hashcycle_model::record::PathFailure;
+use hashcycle_model::units::YearMonth;
 
 /// Why a backtest could not run or be written.
 #[derive(Debug, thiserror::Error)]

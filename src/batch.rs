@@ -3,6 +3,7 @@
 
 pub mod charts;
 pub mod data;
+pub mod manifest;
 pub mod report;
 pub mod tables;
 
@@ -12,16 +13,17 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
+use crate::batch::manifest::RunManifest;
+use crate::batch::tables::{RunColumns, RunTable};
+use crate::output::OutputError;
+use crate::output::dir::StagedDir;
+use crate::output::parquet::{TableFile, write_frame};
+use crate::output::tables::{Calendar, Names};
+use crate::scenario::Scenario;
 use hashcycle_model::engine::simulate_path;
 use hashcycle_model::params::Params;
 use hashcycle_model::record::{PathFailure, PathSummary, Sink, Violation};
 use hashcycle_model::units::Month;
-use crate::output::OutputError;
-use crate::output::dir::StagedDir;
-use crate::output::parquet::{TableFile, write_frame};
-use crate::batch::tables::RunColumns;
-use crate::output::tables::{Calendar, Names};
-use crate::scenario::Scenario;
 
 /// Paths simulated per chunk. Fixed, so that row groups (and so file bytes) do not depend on thread count.
 pub const PATHS_PER_CHUNK: usize = 128;
@@ -209,15 +211,8 @@ pub(crate) fn run_with<P: PathSimulator>(
         })
         .collect();
     let wall_seconds = started.elapsed().as_secs_f64();
-    crate::output::provenance::write_run_json(
-        &dir.join("run.json"),
-        scenario,
-        &params,
-        &started_at,
-        wall_seconds,
-        options.threads,
-        &failures,
-    )?;
+    RunManifest::new(scenario, &params, &started_at, wall_seconds, options.threads, &failures)
+        .write(&dir.join("run.json"))?;
     // Charts and the report are drawn from the files just written, in the staging directory, so a run that
     // fails to draw them commits nothing.
     crate::batch::charts::render_run(&dir)?;
@@ -231,62 +226,34 @@ pub(crate) fn run_with<P: PathSimulator>(
     })
 }
 
-/// The five streamed run tables.
+/// The streamed monthly run tables, one file each.
 struct RunFiles {
-    dir: PathBuf,
-    network: TableFile,
-    miners: TableFile,
-    manufacturers: TableFile,
-    dealers: TableFile,
-    regions: TableFile,
-    events: TableFile,
+    files: Vec<(RunTable, PathBuf, TableFile)>,
 }
 
 impl RunFiles {
     fn create(dir: &Path) -> Result<RunFiles, OutputError> {
-        Ok(RunFiles {
-            dir: dir.to_path_buf(),
-            network: TableFile::create(&dir.join("network.parquet"))?,
-            miners: TableFile::create(&dir.join("miners.parquet"))?,
-            manufacturers: TableFile::create(&dir.join("manufacturers.parquet"))?,
-            dealers: TableFile::create(&dir.join("dealers.parquet"))?,
-            regions: TableFile::create(&dir.join("regions.parquet"))?,
-            events: TableFile::create(&dir.join("events.parquet"))?,
-        })
+        let mut files = vec![];
+        for table in RunTable::ALL {
+            let path = dir.join(format!("{}.parquet", table.name()));
+            let file = TableFile::create(&path)?;
+            files.push((table, path, file));
+        }
+        Ok(RunFiles { files })
     }
 
     fn write(&mut self, c: &RunColumns, names: &Names, cal: &Calendar) -> Result<(), OutputError> {
-        let err = |file: &str| {
-            let path = self.dir.join(file);
-            move |e| OutputError::polars(&path, e)
-        };
-        self.network
-            .write(&tables::network_frame(&c.network, names, cal).map_err(err("network.parquet"))?)?;
-        self.miners
-            .write(&tables::miners_frame(&c.miners, names, cal).map_err(err("miners.parquet"))?)?;
-        self.manufacturers
-            .write(&tables::manufacturers_frame(&c.manufacturers, names, cal).map_err(err("manufacturers.parquet"))?)?;
-        self.dealers
-            .write(&tables::dealers_frame(&c.dealers, names, cal).map_err(err("dealers.parquet"))?)?;
-        self.regions
-            .write(&tables::regions_frame(&c.regions, names, cal).map_err(err("regions.parquet"))?)?;
-        self.events
-            .write(&tables::events_frame(&c.events, names, cal).map_err(err("events.parquet"))?)?;
+        for (table, path, file) in &mut self.files {
+            file.write(&c.frame(*table, names, cal).map_err(|e| OutputError::polars(path, e))?)?;
+        }
         Ok(())
     }
 
     fn finish(self, names: &Names, cal: &Calendar) -> Result<(), OutputError> {
         let empty = RunColumns::default();
-        self.network
-            .finish(|| tables::network_frame(&empty.network, names, cal))?;
-        self.miners.finish(|| tables::miners_frame(&empty.miners, names, cal))?;
-        self.manufacturers
-            .finish(|| tables::manufacturers_frame(&empty.manufacturers, names, cal))?;
-        self.dealers
-            .finish(|| tables::dealers_frame(&empty.dealers, names, cal))?;
-        self.regions
-            .finish(|| tables::regions_frame(&empty.regions, names, cal))?;
-        self.events.finish(|| tables::events_frame(&empty.events, names, cal))?;
+        for (table, _, file) in self.files {
+            file.finish(|| empty.frame(table, names, cal))?;
+        }
         Ok(())
     }
 }
@@ -309,7 +276,7 @@ impl PathSimulator for SmuggleStock {
         if path_idx != self.path_idx || self.only_if.is_some_and(|f| !f(params)) {
             return Engine.simulate(params, path_idx, sink);
         }
-        let mut world = hashcycle_model::engine::World::new(params, path_idx);
+        let mut world = hashcycle_model::world::World::new(params, path_idx);
         let mut violation = None;
         for month in 0..params.simulation.horizon_months {
             if month == self.month {

@@ -4,6 +4,10 @@
 //! Exit status: 0 success; 1 a bad scenario or bad usage (nothing written); 2 a runtime or IO failure,
 //! including paths stopped by a failed check (their results are still written).
 
+// The argument types' doc comments are the `--help` text, where `<NAME>` is the convention for a value to
+// fill in; rustdoc would read those as unclosed HTML tags.
+#![allow(rustdoc::invalid_html_tags)]
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -87,13 +91,13 @@ pub enum Command {
 pub struct BacktestArgs {
     /// First simulated month, YYYY-MM (default: the template's `backtest.from_month`).
     #[arg(long, value_parser = parse_year_month)]
-    pub from: Option<hashcycle_model::units::YearMonth>,
+    pub from: Option<YearMonth>,
     /// Last simulated month, YYYY-MM (default: the last month of the history).
     #[arg(long, value_parser = parse_year_month)]
-    pub to: Option<hashcycle_model::units::YearMonth>,
+    pub to: Option<YearMonth>,
     /// Last in-sample month, YYYY-MM (default: the template's `backtest.calibrate_until_month`).
     #[arg(long, value_parser = parse_year_month)]
-    pub calibrate_until: Option<hashcycle_model::units::YearMonth>,
+    pub calibrate_until: Option<YearMonth>,
     /// The backtest template.
     #[arg(long, default_value = "scenarios/backtest.toml")]
     pub scenario: PathBuf,
@@ -129,8 +133,8 @@ pub struct RunArgs {
     pub threads: Option<usize>,
 }
 
-fn parse_year_month(text: &str) -> Result<hashcycle_model::units::YearMonth, String> {
-    hashcycle_model::units::YearMonth::parse(text).ok_or(format!("`{text}` is not a month in the form YYYY-MM"))
+fn parse_year_month(text: &str) -> Result<YearMonth, String> {
+    YearMonth::parse(text).ok_or(format!("`{text}` is not a month in the form YYYY-MM"))
 }
 
 /// Outcome of a command: what to print and the exit status.

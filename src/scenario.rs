@@ -12,9 +12,9 @@ pub mod validate;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use hashcycle_model::params::Params;
 use crate::scenario::raw::{Node, Span};
 use crate::scenario::reader::{Problem, Problems};
+use hashcycle_model::params::Params;
 
 /// The shipped base scenario, for the crate's unit tests.
 #[cfg(test)]
@@ -33,6 +33,9 @@ pub struct Scenario {
 }
 
 /// Why a scenario was rejected: every problem found, with the text to show where.
+///
+/// `Display` renders it by hand as `file:line:col: message` with the source line and a caret, the format
+/// the tests and users' scripts read; a diagnostics crate would only add a second way to print the same.
 #[derive(Debug)]
 pub struct ScenarioError {
     pub file: String,
@@ -41,18 +44,6 @@ pub struct ScenarioError {
 }
 
 impl std::error::Error for ScenarioError {}
-
-impl miette::Diagnostic for ScenarioError {
-    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new("hashcycle::scenario"))
-    }
-
-    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(
-            "scenarios/base.toml is commented key by key and doubles as the format reference",
-        ))
-    }
-}
 
 /// 1-based line and column (in characters) of a byte offset.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {

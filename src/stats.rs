@@ -11,6 +11,20 @@ pub struct Quantiles {
     pub p95: f64,
 }
 
+/// A quantile's name, as column suffixes spell it, and how to read it.
+pub type NamedQuantile = (&'static str, fn(&Quantiles) -> f64);
+
+impl Quantiles {
+    /// Each quantile's name and value, in order.
+    pub const NAMED: [NamedQuantile; 5] = [
+        ("p5", |q| q.p5),
+        ("p25", |q| q.p25),
+        ("p50", |q| q.p50),
+        ("p75", |q| q.p75),
+        ("p95", |q| q.p95),
+    ];
+}
+
 /// The `q` quantile of sorted values, interpolating linearly between order statistics (numpy's default,
 /// so figures match a Python check of the same Parquet file).
 pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {

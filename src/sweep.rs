@@ -38,13 +38,25 @@ pub fn format_usd(x: f64) -> String {
 
 fn describe(row: &SweepRow) -> String {
     let m = &row.metrics;
+    let risk = match (m.p_cash_below_zero, m.p_cash_below_zero_se) {
+        (Some(p), Some(se)) => format!("{:>5.1}% ±{:.1}", 100.0 * p, 100.0 * se),
+        _ => "  n/a (every path failed)".to_string(),
+    };
+    let usd = |q: Option<f64>| q.map_or("n/a".to_string(), format_usd);
     format!(
-        "{:<40} P(cash<0) {:>5.1}% ±{:.1}  median end cash {:>8}  p5 min cash {:>8}",
+        "{:<40} P(cash<0) {risk}  median end cash {:>8}  p5 min cash {:>8}",
         row.strategy,
-        100.0 * m.p_cash_below_zero,
-        100.0 * m.p_cash_below_zero_se,
-        format_usd(m.end_cash_usd[2]),
-        format_usd(m.min_cash_usd[0]),
+        usd(m.end_cash_usd.map(|q| q.p50)),
+        usd(m.min_cash_usd.map(|q| q.p5)),
+    )
+}
+
+/// A cell's P(cash < 0) and median ending cash for ranking; a cell without figures is NaN, which ranks last.
+fn risk_and_cash(row: &SweepRow) -> (f64, f64) {
+    let m = &row.metrics;
+    (
+        m.p_cash_below_zero.unwrap_or(f64::NAN),
+        m.end_cash_usd.map_or(f64::NAN, |q| q.p50),
     )
 }
 
@@ -61,12 +73,10 @@ pub fn summary_text(rows: &[SweepRow]) -> String {
     for scenario in scenarios {
         let cells: Vec<&SweepRow> = rows.iter().filter(|r| r.scenario == scenario).collect();
         let by_risk = |a: &&SweepRow, b: &&SweepRow| {
-            a.metrics
-                .p_cash_below_zero
-                .total_cmp(&b.metrics.p_cash_below_zero)
-                .then(b.metrics.end_cash_usd[2].total_cmp(&a.metrics.end_cash_usd[2]))
+            let ((a_risk, a_cash), (b_risk, b_cash)) = (risk_and_cash(a), risk_and_cash(b));
+            a_risk.total_cmp(&b_risk).then(b_cash.total_cmp(&a_cash))
         };
-        let by_cash = |a: &&SweepRow, b: &&SweepRow| b.metrics.end_cash_usd[2].total_cmp(&a.metrics.end_cash_usd[2]);
+        let by_cash = |a: &&SweepRow, b: &&SweepRow| risk_and_cash(b).1.total_cmp(&risk_and_cash(a).1);
         let mut risk_order = cells.clone();
         risk_order.sort_by(by_risk);
         let mut cash_order = cells.clone();

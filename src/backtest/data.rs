@@ -8,8 +8,8 @@
 
 use std::path::Path;
 
+use crate::scenario::history::{CsvTable, read_history};
 use hashcycle_model::units::YearMonth;
-use crate::scenario::history::{parse_month_column, read_history};
 
 /// One month of the real network.
 #[derive(Clone, Debug, PartialEq)]
@@ -42,11 +42,12 @@ impl History {
     /// Parses the CSV: `month`, `hashrate_ehs`, `difficulty` and `height_end` are required for every month;
     /// `price_usd_close` and `miner_revenue_usd` may be blank.
     pub fn parse(text: &str) -> Result<History, String> {
-        let hashrate = parse_month_column(text, "hashrate_ehs")?;
-        let difficulty = parse_month_column(text, "difficulty")?;
-        let height = parse_month_column(text, "height_end")?;
-        let price = optional_column(text, "price_usd_close")?;
-        let revenue = optional_column(text, "miner_revenue_usd")?;
+        let table = CsvTable::parse(text)?;
+        let hashrate = table.month_column("hashrate_ehs")?;
+        let difficulty = table.month_column("difficulty")?;
+        let height = table.month_column("height_end")?;
+        let price = optional_column(&table, "price_usd_close")?;
+        let revenue = optional_column(&table, "miner_revenue_usd")?;
         let lookup =
             |series: &[(YearMonth, f64)], month: YearMonth| series.iter().find(|(m, _)| *m == month).map(|(_, v)| *v);
         let mut records = Vec::with_capacity(hashrate.len());
@@ -107,13 +108,9 @@ impl History {
 }
 
 /// A column that may be missing altogether (then every month is blank).
-fn optional_column(text: &str, column: &str) -> Result<Vec<(YearMonth, f64)>, String> {
-    let has_column = text
-        .lines()
-        .next()
-        .is_some_and(|header| header.split(',').any(|h| h.trim() == column));
-    if has_column {
-        parse_month_column(text, column)
+fn optional_column(table: &CsvTable, column: &str) -> Result<Vec<(YearMonth, f64)>, String> {
+    if table.has_column(column) {
+        table.month_column(column)
     } else {
         Ok(vec![])
     }
@@ -130,27 +127,6 @@ pub struct AsicModel {
     pub efficiency_jth: Option<f64>,
 }
 
-/// Splits a CSV line into fields, honouring double quotes (notes contain commas).
-fn split_csv_line(line: &str) -> Vec<String> {
-    let mut fields = vec![];
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            '"' => quoted = !quoted,
-            ',' if !quoted => fields.push(std::mem::take(&mut field)),
-            _ => field.push(c),
-        }
-    }
-    fields.push(field);
-    fields
-}
-
 impl AsicModel {
     pub fn load_all(path: &Path) -> Result<Vec<AsicModel>, String> {
         let text = read_history(path).map_err(|e| format!("cannot read {e}"))?;
@@ -160,28 +136,21 @@ impl AsicModel {
     /// Parses the CSV: `manufacturer`, `model`, `release` (YYYY-MM or blank), `hashrate_ths`, `power_w` and
     /// `efficiency_jth` (each number may be blank).
     pub fn parse_all(text: &str) -> Result<Vec<AsicModel>, String> {
-        let mut lines = text.lines();
-        let header = split_csv_line(lines.next().ok_or("the file is empty")?);
-        let col = |name: &str| {
-            header
-                .iter()
-                .position(|h| h.trim() == name)
-                .ok_or(format!("no `{name}` column"))
-        };
+        let table = CsvTable::parse(text)?;
         let cols = [
-            col("manufacturer")?,
-            col("model")?,
-            col("release")?,
-            col("hashrate_ths")?,
-            col("power_w")?,
-            col("efficiency_jth")?,
+            table.column("manufacturer")?,
+            table.column("model")?,
+            table.column("release")?,
+            table.column("hashrate_ths")?,
+            table.column("power_w")?,
+            table.column("efficiency_jth")?,
         ];
         let mut out = vec![];
-        for (line_idx, line) in lines.enumerate() {
-            if line.trim().is_empty() {
+        for (line, fields) in table.records() {
+            // A line of blanks only; the CSV reader skips empty lines itself.
+            if fields.len() == 1 && fields[0].trim().is_empty() {
                 continue;
             }
-            let fields = split_csv_line(line);
             let field = |i: usize| fields.get(cols[i]).map_or("", |f| f.trim());
             let number = |i: usize| -> Result<Option<f64>, String> {
                 let text = field(i);
@@ -190,14 +159,12 @@ impl AsicModel {
                 }
                 match text.parse::<f64>() {
                     Ok(x) if x.is_finite() && x > 0.0 => Ok(Some(x)),
-                    _ => Err(format!("line {}: `{text}` is not a positive number", line_idx + 2)),
+                    _ => Err(format!("line {line}: `{text}` is not a positive number")),
                 }
             };
             let release = match field(2) {
                 "" => None,
-                text => {
-                    Some(YearMonth::parse(text).ok_or(format!("line {}: bad release month `{text}`", line_idx + 2))?)
-                }
+                text => Some(YearMonth::parse(text).ok_or(format!("line {line}: bad release month `{text}`"))?),
             };
             out.push(AsicModel {
                 manufacturer: field(0).to_string(),
@@ -350,8 +317,35 @@ mod tests {
 
     #[test]
     fn quoted_fields_keep_their_commas() {
-        let fields = split_csv_line(r#"a,"b, c",,"say ""hi""""#);
-        assert_eq!(fields, vec!["a", "b, c", "", "say \"hi\""]);
+        let text = "manufacturer,model,release,hashrate_ths,power_w,efficiency_jth,note\n\
+                    \"Bitmain, Inc.\",\"Antminer S9 \"\"13.5\"\"\",2016-06,13.5,1323,,\"a note, with commas\"\n\
+                    \n\
+                    Canaan,A1,\"2017-01\",,,\"98.0\",\n";
+        let models = AsicModel::parse_all(text).unwrap();
+        assert_eq!(models.len(), 2);
+        assert_eq!(models[0].manufacturer, "Bitmain, Inc.");
+        assert_eq!(models[0].model, "Antminer S9 \"13.5\"");
+        assert_eq!(
+            (models[0].release, models[0].hashrate_ths, models[0].power_w),
+            (YearMonth::parse("2016-06"), Some(13.5), Some(1323.0))
+        );
+        assert_eq!(
+            (models[1].release, models[1].efficiency_jth),
+            (YearMonth::parse("2017-01"), Some(98.0))
+        );
+    }
+
+    #[test]
+    fn a_bad_number_is_refused_with_its_line() {
+        let text = "manufacturer,model,release,hashrate_ths,power_w,efficiency_jth\n\
+                    a,\"multi\nline\",2016-06,1,1,\n\
+                    b,x,2016-06,-3,1,\n";
+        assert_eq!(
+            AsicModel::parse_all(text).unwrap_err(),
+            "line 4: `-3` is not a positive number"
+        );
+        let history = "month,hashrate_ehs,difficulty,height_end\n2015-01,1,1,1\n\n2015-02,1,x,2\n";
+        assert_eq!(History::parse(history).unwrap_err(), "line 4: bad difficulty `x`");
     }
 
     #[test]

@@ -10,11 +10,11 @@
 use std::path::{Path, PathBuf};
 
 use crate::backtest::data::{AsicModel, FrontierGeneration, History, frontier, vintage_fleet};
-use hashcycle_model::params::Segment;
-use hashcycle_model::units::YearMonth;
 use crate::scenario::raw::{self, Entry, Node, Table, Value};
 use crate::scenario::reader::{Bounds, Problems, Section};
 use crate::scenario::{Scenario, ScenarioError, overrides};
+use hashcycle_model::params::Segment;
+use hashcycle_model::units::YearMonth;
 
 /// How the calibration scores a candidate: the median or the mean of |log(simulated p50 / actual)| over the
 /// in-sample months.

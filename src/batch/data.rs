@@ -6,123 +6,18 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::batch::manifest::{RunManifest, StrategyEntry};
 use crate::output::OutputError;
 use crate::output::charts::axes::{Marker, MarkerKind};
-use crate::output::charts::data::{Months, Table, json_str, json_u64, read_json, tidy_path, year_month_of_days};
+use crate::output::charts::data::{Months, Table, year_month_of_days};
 use crate::output::charts::format;
-use crate::scenario::overrides;
-use crate::scenario::raw::{self, Value};
 use crate::stats::{Quantiles, mean, median, quantiles};
 use hashcycle_model::units::YearMonth;
-
-/// A manufacturer's strategy as the scenario file sets it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Strategy {
-    pub futures_share: Option<f64>,
-    pub prepay_share: Option<f64>,
-    pub delivery_months: Option<f64>,
-}
-
-impl Strategy {
-    /// `80% futures over 6 monthly batches, 50% prepayment`.
-    pub fn describe(&self) -> String {
-        let mut parts = vec![];
-        if let Some(f) = self.futures_share {
-            let mut s = format!("{} futures", format::pct(f));
-            if let Some(d) = self.delivery_months {
-                s.push_str(&format!(" over {d} monthly batches"));
-            }
-            parts.push(s);
-        }
-        if let Some(p) = self.prepay_share {
-            parts.push(format!("{} prepayment", format::pct(p)));
-        }
-        parts.join(", ")
-    }
-}
-
-/// Provenance of a run, from `run.json`.
-#[derive(Clone, Debug)]
-pub struct RunInfo {
-    pub version: String,
-    pub scenario_name: String,
-    pub scenario_file: String,
-    pub scenario_text: String,
-    pub n_paths: u64,
-    pub seed: u64,
-    pub start_month: String,
-    pub horizon_months: u64,
-    pub n_failed_paths: usize,
-}
-
-impl RunInfo {
-    pub fn read(dir: &Path) -> Result<RunInfo, OutputError> {
-        let v = read_json(dir, "run.json")?;
-        Ok(RunInfo {
-            version: json_str(&v, "version"),
-            scenario_name: json_str(&v, "scenario_name"),
-            scenario_file: tidy_path(&json_str(&v, "scenario_file")),
-            scenario_text: json_str(&v, "scenario_text"),
-            n_paths: json_u64(&v, "paths"),
-            seed: json_u64(&v, "seed"),
-            start_month: json_str(&v, "start_month"),
-            horizon_months: json_u64(&v, "horizon_months"),
-            n_failed_paths: v.get("failed_paths").and_then(|f| f.as_array()).map_or(0, |a| a.len()),
-        })
-    }
-
-    /// The source line printed under every chart. No timestamp, so charts stay reproducible.
-    pub fn source_line(&self) -> String {
-        let mut s = format!(
-            "Source: hashcycle {} simulation of {} · {} path{} · seed {} · quantiles across paths, month by month",
-            self.version,
-            self.scenario_file,
-            format::grouped(self.n_paths as f64, 0),
-            if self.n_paths == 1 { "" } else { "s" },
-            self.seed
-        );
-        if self.n_failed_paths > 0 {
-            s.push_str(&format!(" · {} path(s) stopped by a failed check", self.n_failed_paths));
-        }
-        s
-    }
-
-    /// The comment block at the top of the scenario file, which describes it.
-    pub fn description(&self) -> Vec<String> {
-        self.scenario_text
-            .lines()
-            .take_while(|l| l.trim_start().starts_with('#') || l.trim().is_empty())
-            .map(|l| l.trim_start().trim_start_matches('#').trim().to_string())
-            .collect::<Vec<_>>()
-            .split(|l| l.is_empty())
-            .filter(|para| !para.is_empty())
-            .map(|para| para.join(" "))
-            .collect()
-    }
-
-    /// A manufacturer's strategy from the scenario text, if it can be read.
-    pub fn strategy(&self, manufacturer: &str) -> Option<Strategy> {
-        let (mut tree, _) = raw::parse(&self.scenario_text);
-        let mut read = |key: &str| -> Option<f64> {
-            match overrides::get(&mut tree, &format!("manufacturers.{manufacturer}.strategy.{key}")).ok()? {
-                Value::Float(x) => Some(x),
-                Value::Int(i) => Some(i as f64),
-                _ => None,
-            }
-        };
-        let strategy = Strategy {
-            futures_share: read("futures_share"),
-            prepay_share: read("prepay_share"),
-            delivery_months: read("delivery_months"),
-        };
-        (strategy.futures_share.is_some() || strategy.prepay_share.is_some()).then_some(strategy)
-    }
-}
 
 /// One manufacturer's monthly series.
 pub struct MakerSeries {
     pub name: String,
-    pub strategy: Option<Strategy>,
+    pub strategy: Option<StrategyEntry>,
     pub cash_usd: Vec<Quantiles>,
     /// Median units per month by where they went: futures deliveries, spot, dealers, self-mining.
     pub flows_units: Vec<(String, Vec<f64>)>,
@@ -155,7 +50,7 @@ pub struct NetworkFigures {
 
 /// Everything the run charts and report need.
 pub struct RunData {
-    pub info: RunInfo,
+    pub info: RunManifest,
     pub start: YearMonth,
     pub n_months: usize,
     pub price_usd: Vec<Quantiles>,
@@ -189,7 +84,7 @@ impl RunData {
                 });
             }
         }
-        let info = RunInfo::read(dir)?;
+        let info = RunManifest::read(dir)?;
 
         // Each table is read for the columns drawn only: the tables grow with paths, the charts' inputs much less.
         let network = Table::read_columns(
@@ -241,7 +136,7 @@ impl RunData {
         for ((code, name), cash_usd) in names.iter().enumerate().zip(cash_fans) {
             makers.push(MakerSeries {
                 name: name.clone(),
-                strategy: info.strategy(name),
+                strategy: info.strategy(name).cloned(),
                 cash_usd,
                 flows_units: flows
                     .iter_mut()
@@ -409,28 +304,4 @@ fn figures(summary: &Table) -> Result<(Vec<MakerFigures>, NetworkFigures), Outpu
         n_halvings_median: median(&pick(&summary.f64s("n_halvings")?, &first_rows)),
     };
     Ok((maker_figures, network_figures))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn strategies_are_read_from_the_scenario_text() {
-        let info = RunInfo {
-            version: "0".into(),
-            scenario_name: "t".into(),
-            scenario_file: "t.toml".into(),
-            scenario_text: "# A test\n# scenario\n\n[[manufacturers]]\nname = \"a\"\n[manufacturers.strategy]\nfutures_share = 0.8\nprepay_share = 0.5\ndelivery_months = 6\n".into(),
-            n_paths: 1,
-            seed: 1,
-            start_month: "2025-01".into(),
-            horizon_months: 12,
-            n_failed_paths: 0,
-        };
-        let s = info.strategy("a").unwrap();
-        assert_eq!(s.describe(), "80% futures over 6 monthly batches, 50% prepayment");
-        assert!(info.strategy("b").is_none());
-        assert_eq!(info.description(), ["A test scenario"]);
-    }
 }

@@ -31,15 +31,15 @@ pub fn run_report(dir: &Path, data: &RunData) -> Result<PathBuf, OutputError> {
     meta_table(
         &mut body,
         &[
-            ("Scenario file", info.scenario_file.clone()),
+            ("Scenario file", info.shown_scenario_file()),
             (
                 "Months",
                 format!("{} to {} ({} months)", data.start, horizon_end, data.n_months),
             ),
-            ("Paths", format::grouped(info.n_paths as f64, 0)),
+            ("Paths", format::grouped(info.paths as f64, 0)),
             ("Seed", info.seed.to_string()),
             ("hashcycle", info.version.clone()),
-            ("Paths stopped by a failed check", info.n_failed_paths.to_string()),
+            ("Paths stopped by a failed check", info.n_failed_paths().to_string()),
         ],
     );
     let _ = writeln!(body, "</header>");
@@ -77,7 +77,7 @@ pub fn run_report(dir: &Path, data: &RunData) -> Result<PathBuf, OutputError> {
     let _ = writeln!(
         body,
         "<p class=\"note\">Across {} paths at the end of the horizon. Money in USD; p5 and p95 are the 5th and 95th percentiles of paths.</p>",
-        format::grouped(info.n_paths as f64, 0)
+        format::grouped(info.paths as f64, 0)
     );
     let _ = writeln!(
         body,

@@ -1,8 +1,8 @@
 //! Reading a raw tree into typed values while collecting every problem: missing keys, unknown keys,
 //! wrong types and out-of-range values, each with where it is and what would be valid.
 
-use hashcycle_model::units::YearMonth;
 use crate::scenario::raw::{Node, Span, Table, Value};
+use hashcycle_model::units::YearMonth;
 
 /// One thing wrong with a scenario.
 #[derive(Clone, Debug, PartialEq)]

@@ -5,16 +5,17 @@
 
 use std::path::Path;
 
-use hashcycle_model::params::{
-    BootstrapParams, DealerParams, FeeParams, GenerationParams, InitialCohort, ManufacturerParams,
-    ManufacturerStrategy, NetworkParams, Params, PriceParams, PriceProcess, Regime, RegimeSwitchingParams,
-    RegionParams, RoadmapEntry, ScriptedEvent, ScriptedEventKind, SecondaryMarketParams, Segment, SegmentParams,
-    SimulationParams,
-};
-use hashcycle_model::units::{Month, YearMonth};
 use crate::scenario::history;
 use crate::scenario::raw::{Node, Span, Value};
 use crate::scenario::reader::{Bounds, Problems, Section};
+use hashcycle_model::math::to_units;
+use hashcycle_model::params::{
+    BootstrapParams, DealerParams, FeeParams, GenerationParams, HistoricalPriceParams, InitialCohort,
+    ManufacturerParams, ManufacturerStrategy, NetworkParams, Params, PriceParams, PriceProcess, Regime,
+    RegimeSwitchingParams, RegionHazards, RegionParams, RelocationParams, RoadmapEntry, ScriptedEvent,
+    ScriptedEventKind, SecondaryMarketParams, Segment, SegmentParams, SimulationParams,
+};
+use hashcycle_model::units::{Month, THS_PER_EHS, YearMonth};
 
 /// Shares that must add up to 1 may be off by this much.
 const SHARE_SUM_TOLERANCE: f64 = 1e-6;
@@ -132,7 +133,7 @@ fn read_price(
             Ok((log_prices, regimes, before)) => Some(PriceParams {
                 start_price_usd: given_start.unwrap_or(before),
                 start_regime: regimes.first().copied().unwrap_or(Regime::Bull),
-                process: PriceProcess::Historical(hashcycle_model::params::HistoricalPriceParams { log_prices, regimes }),
+                process: PriceProcess::Historical(HistoricalPriceParams { log_prices, regimes }),
                 jump_probability_per_month: 0.0,
                 jump_mean_log: 0.0,
                 jump_sd_log: 0.0,
@@ -366,9 +367,9 @@ fn read_tariff_table(r: &mut Section, p: &mut Problems, origins: &mut Vec<String
     out
 }
 
-fn read_hazards(r: &mut Section, p: &mut Problems, origins: &mut Vec<String>) -> hashcycle_model::params::RegionHazards {
+fn read_hazards(r: &mut Section, p: &mut Problems, origins: &mut Vec<String>) -> RegionHazards {
     let (tariff_origin, _) = r.string(p, "tariff_shock_origin", Some("china"));
-    hashcycle_model::params::RegionHazards {
+    RegionHazards {
         ban_per_month: r.f64(p, "ban_hazard_per_month", Bounds::share(), Some(0.0)),
         ban_share: r.f64(p, "ban_share", Bounds::share(), Some(0.5)),
         tariff_per_month: r.f64(p, "tariff_hazard_per_month", Bounds::share(), Some(0.0)),
@@ -711,7 +712,7 @@ fn read_fleet(
     let Some(network) = network else {
         return vec![];
     };
-    let total_ths = network.hashrate_ehs * hashcycle_model::units::THS_PER_EHS;
+    let total_ths = network.hashrate_ehs * THS_PER_EHS;
     let mut out = vec![];
     for (r, g, share) in cells {
         for segment in Segment::ALL {
@@ -722,7 +723,7 @@ fn read_fleet(
                     None => region.segment_fleet_shares[segment.idx()],
                 };
                 let ths = total_ths * share * weight * segments[segment.idx()].fleet_share;
-                let units = hashcycle_model::math::to_units(ths / generations[g].hashrate_ths);
+                let units = to_units(ths / generations[g].hashrate_ths);
                 if units > 0 {
                     out.push(InitialCohort {
                         segment,
@@ -996,7 +997,7 @@ fn read_secondary_market(top: &mut Section, p: &mut Problems) -> SecondaryMarket
     market
 }
 
-fn read_relocation(top: &mut Section, p: &mut Problems) -> hashcycle_model::params::RelocationParams {
+fn read_relocation(top: &mut Section, p: &mut Problems) -> RelocationParams {
     // Without a [relocation] table every key takes its default.
     let mut s = top
         .table(p, "relocation", false)
@@ -1015,7 +1016,7 @@ fn read_relocation(top: &mut Section, p: &mut Problems) -> hashcycle_model::para
             format!("`relocation.max_wait_months` = {max_wait_months} must be at least `lag_months` = {lag_months}"),
         );
     }
-    let relocation = hashcycle_model::params::RelocationParams {
+    let relocation = RelocationParams {
         lag_months,
         cost_usd_per_unit: s.f64(p, "cost_usd_per_unit", Bounds::closed(0.0, 1e7), Some(150.0)),
         max_wait_months,

@@ -34,10 +34,11 @@ use crate::sweep::metrics::PathOutcome;
 use crate::sweep::plan::{self, Plan};
 use crate::sweep::run::{SweepJson, SweepTables, write_provenance_and_report};
 use crate::sweep::shard::{
-    MANIFEST_FILE, MANIFEST_FORMAT, SHARDS_DIR, ShardManifest, ShardSpec, file_fingerprint, plan_units,
+    MANIFEST_FILE, MANIFEST_FORMAT, SHARDS_DIR, ShardManifest, ShardSpec, file_fingerprint, manifest_format, plan_units,
 };
 use crate::sweep::tables::SweepRow;
 use crate::sweep::{file, run::SweepReport};
+use hashcycle_model::record::ManufacturerOutcome;
 
 /// Why a merge did not happen.
 #[derive(Debug, thiserror::Error)]
@@ -130,10 +131,9 @@ pub fn merge(dir: &Path) -> Result<SweepReport, MergeError> {
                 ));
                 break;
             };
-            cell_outcomes.push(PathOutcome {
-                min_cash_month_idx: min_cash_month.0,
-                ..row.outcome
-            });
+            let mut outcome = row.outcome;
+            outcome.manufacturer.min_cash_month = min_cash_month.0;
+            cell_outcomes.push(outcome);
             if expected_path + 1 == plan.n_paths {
                 let cell = &plan.cells[expected_cell as usize];
                 tables.add_cell(&plan, planned, cell, &cell_outcomes, &calendars[scenario_idx])?;
@@ -283,6 +283,14 @@ fn check_shards(dir: &Path) -> Result<(Vec<CheckedShard>, Plan), Vec<String>> {
                 continue;
             }
         };
+        // Checked before the rest is read, so that a manifest of another format is refused as such, not for
+        // the first field it lacks.
+        if let Some(format) = manifest_format(&text).filter(|f| *f != MANIFEST_FORMAT) {
+            problems.push(format!(
+                "shard {spec} has manifest format {format}; this hashcycle reads format {MANIFEST_FORMAT} (run the shard again with this hashcycle)"
+            ));
+            continue;
+        }
         match serde_json::from_str::<ShardManifest>(&text) {
             Ok(manifest) => shards.push(CheckedShard {
                 spec,
@@ -305,12 +313,6 @@ fn check_shards(dir: &Path) -> Result<(Vec<CheckedShard>, Plan), Vec<String>> {
             // (what, this shard's, the first shard's)
             let mut differences: Vec<(&str, String, String)> = vec![];
             let mut differs = |what: &'static str, theirs: String, ours: String| differences.push((what, theirs, ours));
-            if m.manifest_format != MANIFEST_FORMAT {
-                problems.push(format!(
-                    "shard {spec} has manifest format {}; this hashcycle reads format {MANIFEST_FORMAT}",
-                    m.manifest_format
-                ));
-            }
             if m.shard != spec.shard_idx || m.n_shards != spec.n_shards {
                 problems.push(format!(
                     "shard {spec}: its {MANIFEST_FILE} says it is shard {}-of-{} (was the directory renamed?)",
@@ -323,8 +325,8 @@ fn check_shards(dir: &Path) -> Result<(Vec<CheckedShard>, Plan), Vec<String>> {
             if m.sweep_text != f.sweep_text {
                 differs(
                     "sweep file text",
-                    format!("{} (hash {})", m.sweep_file, m.sweep_text_fnv1a64),
-                    format!("{} (hash {})", f.sweep_file, f.sweep_text_fnv1a64),
+                    format!("{} (hash {})", m.sweep_file, m.sweep_text_xxh3_64),
+                    format!("{} (hash {})", f.sweep_file, f.sweep_text_xxh3_64),
                 );
             }
             if m.scenarios
@@ -335,7 +337,7 @@ fn check_shards(dir: &Path) -> Result<(Vec<CheckedShard>, Plan), Vec<String>> {
                 let hashes = |m: &ShardManifest| {
                     m.scenarios
                         .iter()
-                        .map(|s| format!("{} {}", s.name, s.text_fnv1a64))
+                        .map(|s| format!("{} {}", s.name, s.text_xxh3_64))
                         .collect::<Vec<_>>()
                         .join(", ")
                 };
@@ -387,12 +389,12 @@ fn check_shards(dir: &Path) -> Result<(Vec<CheckedShard>, Plan), Vec<String>> {
         }
         let outcomes = shard.dir.join(&m.outcomes_file);
         match file_fingerprint(&outcomes) {
-            Ok((n_bytes, hash)) if n_bytes == m.outcomes_bytes && hash == m.outcomes_fnv1a64 => {}
+            Ok((n_bytes, hash)) if n_bytes == m.outcomes_bytes && hash == m.outcomes_xxh3_64 => {}
             Ok((n_bytes, hash)) => problems.push(format!(
                 "shard {spec} is incomplete or damaged: {} has {n_bytes} bytes (hash {hash}) where its {MANIFEST_FILE} records {} bytes (hash {})",
                 outcomes.display(),
                 m.outcomes_bytes,
-                m.outcomes_fnv1a64
+                m.outcomes_xxh3_64
             )),
             Err(e) => problems.push(format!("shard {spec} is incomplete: {e}")),
         }
@@ -523,18 +525,22 @@ fn read_rows(frame: &DataFrame) -> PolarsResult<Vec<(String, u32, ShardRow)>> {
                     outcome: PathOutcome {
                         path_idx: path[r],
                         failed_check: failed_check[r],
-                        min_cash_usd: min_cash_usd[r],
-                        min_cash_month_idx: 0,
-                        end_cash_usd: end_cash_usd[r],
-                        cash_below_zero: cash_below_zero[r],
-                        distressed: distressed[r],
-                        revenue_usd: revenue_usd[r],
-                        gross_margin_usd: gross_margin_usd[r],
-                        units_sold: units_sold[r],
-                        walk_away_rate: walk_away_rate[r],
-                        prepayments_forfeited_usd: prepayments_forfeited_usd[r],
-                        writedowns_usd: writedowns_usd[r],
-                        market_share: market_share[r],
+                        // Only the focus manufacturer is in the file, and nothing reads its index.
+                        manufacturer: ManufacturerOutcome {
+                            manufacturer_idx: 0,
+                            min_cash_usd: min_cash_usd[r],
+                            min_cash_month: 0,
+                            end_cash_usd: end_cash_usd[r],
+                            cash_below_zero: cash_below_zero[r],
+                            distressed: distressed[r],
+                            revenue_usd: revenue_usd[r],
+                            gross_margin_usd: gross_margin_usd[r],
+                            units_sold: units_sold[r],
+                            walk_away_rate: walk_away_rate[r],
+                            prepayments_forfeited_usd: prepayments_forfeited_usd[r],
+                            writedowns_usd: writedowns_usd[r],
+                            market_share: market_share[r],
+                        },
                         end_price_usd: end_price_usd[r],
                         end_hashrate_ehs: end_hashrate_ehs[r],
                     },

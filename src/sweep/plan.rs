@@ -6,13 +6,13 @@ use std::path::{Path, PathBuf};
 
 use rand::{RngExt, SeedableRng};
 
-use hashcycle_model::params::Params;
-use hashcycle_model::rng::PathRng;
 use crate::scenario::overrides;
 use crate::scenario::raw::{self, Value};
 use crate::scenario::reader::Problems;
 use crate::scenario::{Scenario, ScenarioError, line_col};
 use crate::sweep::file::{Design, SweepFile};
+use hashcycle_model::params::Params;
+use hashcycle_model::rng::PathRng;
 
 /// A strategy: one value per swept parameter.
 #[derive(Clone, Debug)]

@@ -9,7 +9,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde_json::json;
 
-use crate::batch::tables::{self, RunColumns};
+use crate::batch::tables::{RunColumns, RunTable};
 use crate::batch::{Engine, PathSimulator, RunError, progress_bar, simulate_guarded, thread_pool};
 use crate::output::dir::StagedDir;
 use crate::output::parquet::{TableFile, write_frame};
@@ -61,16 +61,17 @@ impl CellFailure {
 
 /// Monthly tables of one scenario, Hive-partitioned as `months/<table>/scenario=<name>/part-0.parquet`.
 pub(crate) struct MonthlyFiles {
-    files: Vec<(&'static str, TableFile)>,
+    files: Vec<(RunTable, TableFile)>,
 }
-
-const MONTHLY_TABLES: [&str; 6] = ["network", "miners", "manufacturers", "dealers", "regions", "events"];
 
 impl MonthlyFiles {
     pub(crate) fn create(dir: &Path, scenario: &str) -> Result<MonthlyFiles, OutputError> {
         let mut files = vec![];
-        for table in MONTHLY_TABLES {
-            let part_dir = dir.join("months").join(table).join(format!("scenario={scenario}"));
+        for table in RunTable::ALL {
+            let part_dir = dir
+                .join("months")
+                .join(table.name())
+                .join(format!("scenario={scenario}"));
             std::fs::create_dir_all(&part_dir).map_err(|e| OutputError::io(&part_dir, e))?;
             files.push((table, TableFile::create(&part_dir.join("part-0.parquet"))?));
         }
@@ -85,21 +86,14 @@ impl MonthlyFiles {
         cal: &Calendar,
     ) -> Result<(), OutputError> {
         for (table, file) in &mut self.files {
-            let frame = match *table {
-                "network" => tables::network_frame(&columns.network, names, cal),
-                "miners" => tables::miners_frame(&columns.miners, names, cal),
-                "manufacturers" => tables::manufacturers_frame(&columns.manufacturers, names, cal),
-                "dealers" => tables::dealers_frame(&columns.dealers, names, cal),
-                "regions" => tables::regions_frame(&columns.regions, names, cal),
-                _ => tables::events_frame(&columns.events, names, cal),
-            };
-            let mut frame = frame.map_err(|e| OutputError::polars(Path::new(table), e))?;
+            let frame = columns.frame(*table, names, cal);
+            let mut frame = frame.map_err(|e| OutputError::polars(Path::new(table.name()), e))?;
             // The scenario is the partition; the cell is a column.
             let n = frame.height();
             let _ = frame.drop_in_place("scenario");
             frame
                 .insert_column(0, polars::prelude::Column::new("cell".into(), vec![cell_idx; n]))
-                .map_err(|e| OutputError::polars(Path::new(table), e))?;
+                .map_err(|e| OutputError::polars(Path::new(table.name()), e))?;
             file.write(&frame)?;
         }
         Ok(())
@@ -109,14 +103,7 @@ impl MonthlyFiles {
         let empty = RunColumns::default();
         for (table, file) in self.files {
             file.finish(|| {
-                let mut frame = match table {
-                    "network" => tables::network_frame(&empty.network, names, cal),
-                    "miners" => tables::miners_frame(&empty.miners, names, cal),
-                    "manufacturers" => tables::manufacturers_frame(&empty.manufacturers, names, cal),
-                    "dealers" => tables::dealers_frame(&empty.dealers, names, cal),
-                    "regions" => tables::regions_frame(&empty.regions, names, cal),
-                    _ => tables::events_frame(&empty.events, names, cal),
-                }?;
+                let mut frame = empty.frame(table, names, cal)?;
                 let _ = frame.drop_in_place("scenario");
                 frame.insert_column(0, polars::prelude::Column::new("cell".into(), Vec::<u32>::new()))?;
                 Ok(frame)
@@ -539,6 +526,50 @@ mod tests {
             "months/events",
         ] {
             assert!(message.contains(needle), "`{needle}` missing from\n{message}");
+        }
+        let _ = std::fs::remove_dir_all(&out_dir);
+    }
+
+    #[test]
+    fn a_cell_whose_paths_all_failed_is_written_with_null_metrics_and_drawn() {
+        let sweeps_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/sweeps");
+        let text = "[sweep]\nname = \"t\"\nscenarios = [\"../base.toml\"]\n\n[[grid]]\nparameter = \"manufacturers.bitmain.strategy.prepay_share\"\nvalues = [0.3, 0.9]\n";
+        let sweep = file::from_text(text, "t.toml", &sweeps_dir).unwrap();
+        let mut plan = plan::build(sweep, Some(1), None).unwrap();
+        for params in &mut plan.scenarios[0].params {
+            params.simulation.horizon_months = 3;
+        }
+        let out_dir = std::env::temp_dir().join(format!("hashcycle-unit-all-failed-sweep-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out_dir);
+        let options = SweepOptions {
+            out_dir: out_dir.clone(),
+            threads: Some(2),
+            progress: false,
+            monthly: false,
+        };
+        // The one path of cell 1 fails, so no path of that cell completes.
+        let simulator = SmuggleStock {
+            path_idx: 0,
+            month: 1,
+            units: 11,
+            only_if: Some(|p: &hashcycle_model::params::Params| p.manufacturers[0].strategy.prepay_share > 0.8),
+        };
+        let report = run_with(&plan, &options, &simulator).unwrap();
+        assert_eq!(report.failures.len(), 1);
+        // The charts and the report were drawn from a table with nulls.
+        let dir = out_dir.join("t");
+        assert!(dir.join("report.html").is_file());
+        let cells = read_frame(&dir.join("sweep.parquet")).unwrap();
+        assert_eq!(u32s(&cells, "n_failed"), vec![0, 1]);
+        for name in [
+            "p_cash_below_zero",
+            "p_distress",
+            "end_cash_usd_p50",
+            "market_share_mean",
+        ] {
+            let values = cells.column(name).unwrap().f64().unwrap().clone();
+            assert!(values.get(0).is_some(), "{name} of the cell that completed");
+            assert_eq!(values.get(1), None, "{name} of the cell whose paths all failed");
         }
         let _ = std::fs::remove_dir_all(&out_dir);
     }

@@ -30,11 +30,11 @@ use crate::output::OutputError;
 use crate::output::dir::{StagedDir, write_atomic};
 use crate::output::parquet::TableFile;
 use crate::output::provenance;
-use crate::sweep::tables::paths_frame;
 use crate::output::tables::{Calendar, Names};
 use crate::sweep::metrics::PathOutcome;
 use crate::sweep::plan::Plan;
 use crate::sweep::run::{CellFailure, MonthlyFiles, path_failures, simulate_paths};
+use crate::sweep::tables::paths_frame;
 use hashcycle_model::record::PathFailure;
 use hashcycle_model::record::Violation;
 use hashcycle_model::units::{Month, YearMonth};
@@ -46,7 +46,8 @@ pub const MANIFEST_FILE: &str = "shard.json";
 /// A shard's per-path outcomes.
 pub const OUTCOMES_FILE: &str = "paths.parquet";
 /// Bumped when the manifest's meaning changes, so `merge` refuses shards it would misread.
-pub const MANIFEST_FORMAT: u32 = 1;
+/// Format 1 fingerprinted texts and outcome files with FNV-1a (`*_fnv1a64`); format 2 with XXH3 (`*_xxh3_64`).
+pub const MANIFEST_FORMAT: u32 = 2;
 
 /// One of N shards: `K/N` on the command line, `K-of-N` as a directory name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -168,7 +169,7 @@ pub struct ManifestScenario {
     /// The file name as the plan resolved it (relative to `working_dir` unless absolute).
     pub file: String,
     pub text: String,
-    pub text_fnv1a64: String,
+    pub text_xxh3_64: String,
 }
 
 /// A path stopped by a failed check, as a shard recorded it.
@@ -241,7 +242,7 @@ pub struct ShardManifest {
     /// The sweep file as named on the command line; its scenario file names resolve against its directory.
     pub sweep_file: String,
     pub sweep_text: String,
-    pub sweep_text_fnv1a64: String,
+    pub sweep_text_xxh3_64: String,
     /// The shard's working directory, against which relative file names resolve.
     pub working_dir: String,
     pub scenarios: Vec<ManifestScenario>,
@@ -258,7 +259,7 @@ pub struct ShardManifest {
     pub outcomes_file: String,
     pub outcomes_rows: u64,
     pub outcomes_bytes: u64,
-    pub outcomes_fnv1a64: String,
+    pub outcomes_xxh3_64: String,
     pub monthly_tables: bool,
     pub failed_paths: Vec<ManifestFailure>,
     pub host: String,
@@ -267,40 +268,28 @@ pub struct ShardManifest {
     pub wall_seconds: f64,
 }
 
-/// 64-bit FNV-1a, as 16 hex digits: a fingerprint to notice changed texts and damaged files.
-/// Not cryptographic; it guards against accidents, not tampering.
-pub fn fnv1a_64(bytes: &[u8]) -> String {
-    let mut hash = Fnv1a::default();
-    hash.update(bytes);
-    hash.hex()
+/// The `manifest_format` of a manifest's text, read alone so that a manifest of another format can be refused
+/// for that, whatever else it holds; `None` if the text has no such number.
+pub fn manifest_format(text: &str) -> Option<u32> {
+    #[derive(Deserialize)]
+    struct FormatOnly {
+        manifest_format: u32,
+    }
+    serde_json::from_str::<FormatOnly>(text).ok().map(|f| f.manifest_format)
 }
 
-/// FNV-1a state, fed in pieces so large files need not be held in memory.
-struct Fnv1a(u64);
-
-impl Default for Fnv1a {
-    fn default() -> Fnv1a {
-        Fnv1a(0xcbf2_9ce4_8422_2325)
-    }
+/// 64-bit XXH3 (seed 0), as 16 hex digits: a fingerprint to notice changed texts and damaged files.
+/// Not cryptographic; it guards against accidents, not tampering. XXH3 rather than a hand-written FNV-1a
+/// because polars already compiles xxhash-rust, and it hashes a large outcome file many times faster.
+pub fn xxh3_64_hex(bytes: &[u8]) -> String {
+    format!("{:016x}", xxhash_rust::xxh3::xxh3_64(bytes))
 }
 
-impl Fnv1a {
-    fn update(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 ^= u64::from(b);
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-
-    fn hex(&self) -> String {
-        format!("{:016x}", self.0)
-    }
-}
-
-/// The size and FNV-1a hash of a file, read in blocks.
+/// The size and XXH3 hash (as `xxh3_64_hex` gives it) of a file, read in blocks so that large files need not
+/// be held in memory.
 pub fn file_fingerprint(path: &Path) -> Result<(u64, String), OutputError> {
     let mut file = std::fs::File::open(path).map_err(|e| OutputError::io(path, e))?;
-    let mut hash = Fnv1a::default();
+    let mut hash = xxhash_rust::xxh3::Xxh3Default::new();
     let mut buffer = vec![0u8; 1 << 20];
     let mut n_bytes = 0u64;
     loop {
@@ -311,7 +300,7 @@ pub fn file_fingerprint(path: &Path) -> Result<(u64, String), OutputError> {
         hash.update(&buffer[..n]);
         n_bytes += n as u64;
     }
-    Ok((n_bytes, hash.hex()))
+    Ok((n_bytes, format!("{:016x}", hash.digest())))
 }
 
 /// This machine's name, for the manifest (which machine ran which shard helps when one misbehaves).
@@ -422,7 +411,7 @@ pub fn run_shard(plan: &Plan, options: &ShardOptions) -> Result<ShardReport, Run
             &calendar,
         )
     })?;
-    let (outcomes_bytes, outcomes_fnv1a64) = file_fingerprint(&outcomes_path)?;
+    let (outcomes_bytes, outcomes_xxh3_64) = file_fingerprint(&outcomes_path)?;
     let positions = shard_positions(plan.n_work_paths(), spec);
     let wall_seconds = started.elapsed().as_secs_f64();
     let manifest = ShardManifest {
@@ -434,7 +423,7 @@ pub fn run_shard(plan: &Plan, options: &ShardOptions) -> Result<ShardReport, Run
         sweep_name: plan.sweep.name.clone(),
         sweep_file: plan.sweep.path.display().to_string(),
         sweep_text: plan.sweep.text.clone(),
-        sweep_text_fnv1a64: fnv1a_64(plan.sweep.text.as_bytes()),
+        sweep_text_xxh3_64: xxh3_64_hex(plan.sweep.text.as_bytes()),
         working_dir: std::env::current_dir()
             .map(|d| d.display().to_string())
             .unwrap_or_default(),
@@ -445,7 +434,7 @@ pub fn run_shard(plan: &Plan, options: &ShardOptions) -> Result<ShardReport, Run
                 name: s.name.clone(),
                 file: s.file.clone(),
                 text: s.text.clone(),
-                text_fnv1a64: fnv1a_64(s.text.as_bytes()),
+                text_xxh3_64: xxh3_64_hex(s.text.as_bytes()),
             })
             .collect(),
         seed: plan.seed,
@@ -458,7 +447,7 @@ pub fn run_shard(plan: &Plan, options: &ShardOptions) -> Result<ShardReport, Run
         outcomes_file: OUTCOMES_FILE.to_string(),
         outcomes_rows: n_shard_paths,
         outcomes_bytes,
-        outcomes_fnv1a64,
+        outcomes_xxh3_64,
         monthly_tables: options.monthly,
         failed_paths: failures.iter().map(ManifestFailure::from_failure).collect(),
         host: host_name(),
@@ -571,9 +560,17 @@ mod tests {
     }
 
     #[test]
-    fn fnv1a_matches_the_published_test_vectors() {
-        assert_eq!(fnv1a_64(b""), "cbf29ce484222325");
-        assert_eq!(fnv1a_64(b"a"), "af63dc4c8601ec8c");
-        assert_eq!(fnv1a_64(b"foobar"), "85944171f73967e8");
+    fn xxh3_matches_the_reference_and_streams_like_one_shot() {
+        // XXH3_64bits of the empty input, from the reference implementation's test suite.
+        assert_eq!(xxh3_64_hex(b""), "2d06800538d394c2");
+        // A file larger than the read block, hashed in pieces, gives the one-shot hash.
+        let bytes: Vec<u8> = (0..(1u32 << 20) + 12_345)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+            .collect();
+        let path = std::env::temp_dir().join(format!("hashcycle-fingerprint-{}", std::process::id()));
+        std::fs::write(&path, &bytes).unwrap();
+        let fingerprint = file_fingerprint(&path).unwrap();
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(fingerprint, (bytes.len() as u64, xxh3_64_hex(&bytes)));
     }
 }

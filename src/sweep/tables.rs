@@ -3,11 +3,12 @@
 
 use polars::prelude::*;
 
-use crate::output::tables::Calendar;
+use crate::output::tables::{Calendar, Names, RowColumns};
 use crate::scenario::raw::Value;
-use crate::sweep::metrics::{CellMetrics, PathOutcome, QUANTILES};
+use crate::stats::Quantiles;
+use crate::sweep::metrics::{CellMetrics, PathOutcome};
 use crate::sweep::plan::value_f64;
-use hashcycle_model::units::Month;
+use hashcycle_model::record::ManufacturerOutcome;
 
 /// One cell's row of `sweep.parquet`.
 #[derive(Clone, Debug)]
@@ -56,7 +57,8 @@ pub fn sweep_frame(sweep_name: &str, parameters: &[String], rows: &[SweepRow]) -
     for (k, parameter) in parameters.iter().enumerate() {
         columns.push(parameter_column(parameter, rows.iter().map(|r| &r.values[k]).collect()));
     }
-    let m = |f: fn(&CellMetrics) -> f64| rows.iter().map(|r| f(&r.metrics)).collect::<Vec<f64>>();
+    // Metrics are null, never 0, for a cell none of whose paths completed.
+    let m = |f: fn(&CellMetrics) -> Option<f64>| rows.iter().map(|r| f(&r.metrics)).collect::<Vec<Option<f64>>>();
     columns.push(Column::new(
         "is_reference".into(),
         rows.iter().map(|r| r.is_reference).collect::<Vec<_>>(),
@@ -80,18 +82,20 @@ pub fn sweep_frame(sweep_name: &str, parameters: &[String], rows: &[SweepRow]) -
     ));
     columns.push(Column::new("p_distress".into(), m(|x| x.p_distress)));
     columns.push(Column::new("p_distress_se".into(), m(|x| x.p_distress_se)));
-    type Distribution = fn(&CellMetrics) -> &[f64; 5];
+    type Distribution = fn(&CellMetrics) -> Option<Quantiles>;
     let distributions: [(&str, Distribution); 4] = [
-        ("min_cash_usd", |x| &x.min_cash_usd),
-        ("end_cash_usd", |x| &x.end_cash_usd),
-        ("revenue_usd", |x| &x.revenue_usd),
-        ("gross_margin_usd", |x| &x.gross_margin_usd),
+        ("min_cash_usd", |x| x.min_cash_usd),
+        ("end_cash_usd", |x| x.end_cash_usd),
+        ("revenue_usd", |x| x.revenue_usd),
+        ("gross_margin_usd", |x| x.gross_margin_usd),
     ];
     for (name, get) in distributions {
-        for (k, (_, suffix)) in QUANTILES.iter().enumerate() {
+        for (suffix, pick) in Quantiles::NAMED {
             columns.push(Column::new(
                 format!("{name}_{suffix}").into(),
-                rows.iter().map(|r| get(&r.metrics)[k]).collect::<Vec<f64>>(),
+                rows.iter()
+                    .map(|r| get(&r.metrics).as_ref().map(pick))
+                    .collect::<Vec<Option<f64>>>(),
             ));
         }
     }
@@ -125,38 +129,88 @@ pub fn paths_frame(
     for (parameter, value) in parameters.iter().zip(values) {
         columns.push(parameter_column(parameter, vec![value; n]));
     }
-    let f = |name: &str, get: fn(&PathOutcome) -> f64| {
-        Column::new(name.into(), outcomes.iter().map(get).collect::<Vec<f64>>())
-    };
-    let b = |name: &str, get: fn(&PathOutcome) -> bool| {
-        Column::new(name.into(), outcomes.iter().map(get).collect::<Vec<bool>>())
-    };
-    columns.extend([
-        b("failed_check", |o| o.failed_check),
-        f("min_cash_usd", |o| o.min_cash_usd),
-        Column::new(
-            "min_cash_month".into(),
-            outcomes
-                .iter()
-                .map(|o| calendar.day(Month(o.min_cash_month_idx)))
-                .collect::<Vec<i32>>(),
-        )
-        .cast(&DataType::Date)?,
-        f("end_cash_usd", |o| o.end_cash_usd),
-        b("cash_below_zero", |o| o.cash_below_zero),
-        b("distressed", |o| o.distressed),
-        f("revenue_usd", |o| o.revenue_usd),
-        f("gross_margin_usd", |o| o.gross_margin_usd),
-        Column::new(
-            "units_sold".into(),
-            outcomes.iter().map(|o| o.units_sold).collect::<Vec<u64>>(),
-        ),
-        f("walk_away_rate", |o| o.walk_away_rate),
-        f("prepayments_forfeited_usd", |o| o.prepayments_forfeited_usd),
-        f("writedowns_usd", |o| o.writedowns_usd),
-        f("market_share", |o| o.market_share),
-        f("end_price_usd", |o| o.end_price_usd),
-        f("end_hashrate_ehs", |o| o.end_hashrate_ehs),
-    ]);
+    columns.push(Column::new(
+        "failed_check".into(),
+        outcomes.iter().map(|o| o.failed_check).collect::<Vec<bool>>(),
+    ));
+    // The focus manufacturer's columns, as `ManufacturerOutcome` declares them; its name is the sweep's.
+    let mut manufacturer = RowColumns::<ManufacturerOutcome>::default();
+    outcomes.iter().for_each(|o| manufacturer.push(&o.manufacturer));
+    columns.extend(manufacturer.columns(&Names::unnamed(), calendar, &["manufacturer"])?);
+    columns.push(Column::new(
+        "end_price_usd".into(),
+        outcomes.iter().map(|o| o.end_price_usd).collect::<Vec<f64>>(),
+    ));
+    columns.push(Column::new(
+        "end_hashrate_ehs".into(),
+        outcomes.iter().map(|o| o.end_hashrate_ehs).collect::<Vec<f64>>(),
+    ));
     DataFrame::new(n, columns)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::parquet::{read_frame, write_frame};
+    use crate::sweep::metrics::cell_metrics;
+    use hashcycle_model::record::ManufacturerOutcome;
+
+    fn outcome(path_idx: u32, failed_check: bool, end_cash_usd: f64) -> PathOutcome {
+        PathOutcome {
+            path_idx,
+            failed_check,
+            manufacturer: ManufacturerOutcome {
+                end_cash_usd,
+                ..ManufacturerOutcome::default()
+            },
+            end_price_usd: 1.0,
+            end_hashrate_ehs: 1.0,
+        }
+    }
+
+    fn row(cell_idx: u32, outcomes: &[PathOutcome]) -> SweepRow {
+        SweepRow {
+            scenario: "base".to_string(),
+            cell_idx,
+            strategy: format!("cell {cell_idx}"),
+            values: vec![Value::Float(0.5)],
+            is_reference: cell_idx == 0,
+            focus_manufacturer: "bitmain".to_string(),
+            metrics: cell_metrics(outcomes),
+        }
+    }
+
+    #[test]
+    fn a_cell_whose_paths_all_failed_writes_nulls_not_zeros() {
+        let rows = [
+            row(0, &[outcome(0, false, 5.0), outcome(1, false, 7.0)]),
+            row(1, &[outcome(0, true, 0.0), outcome(1, true, 0.0)]),
+        ];
+        let parameters = ["manufacturers.bitmain.strategy.futures_share".to_string()];
+        let frame = sweep_frame("s", &parameters, &rows).unwrap();
+        let dir = std::env::temp_dir().join(format!("hashcycle-unit-all-failed-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("sweep.parquet");
+        write_frame(&path, &frame).unwrap();
+        let read = read_frame(&path).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(read.column("n_failed").unwrap().u32().unwrap().get(1), Some(2));
+        for name in [
+            "p_cash_below_zero",
+            "p_cash_below_zero_se",
+            "p_distress",
+            "p_distress_se",
+            "min_cash_usd_p5",
+            "end_cash_usd_p50",
+            "gross_margin_usd_p95",
+            "walk_away_rate_mean",
+            "market_share_mean",
+        ] {
+            let values = read.column(name).unwrap().f64().unwrap().clone();
+            assert!(values.get(0).is_some(), "{name} of the cell whose paths completed");
+            assert_eq!(values.get(1), None, "{name} of the cell whose paths all failed");
+        }
+        let median = read.column("end_cash_usd_p50").unwrap().f64().unwrap().get(0);
+        assert_eq!(median, Some(6.0));
+    }
 }

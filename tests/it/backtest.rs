@@ -9,8 +9,8 @@ use hashcycle::backtest::calibrate::calibrate;
 use hashcycle::backtest::simulate::{Band, simulate};
 use hashcycle::backtest::template::{Template, Window};
 use hashcycle::backtest::{self, BacktestResult};
-use hashcycle_model::units::YearMonth;
 use hashcycle::output::parquet::read_frame;
+use hashcycle_model::units::YearMonth;
 
 use crate::support::{hashcycle, project_dir, scenario_path, temp_dir};
 

@@ -1,12 +1,12 @@
 //! The network and the miners: halvings, issuance, retargets, and how hashrate answers prices.
 
-use hashcycle_model::engine::World;
 use hashcycle_model::market::network::{SATS_PER_BTC, subsidy_sats};
 use hashcycle_model::market::price::PriceState;
 use hashcycle_model::params::{PriceProcess, Regime};
 use hashcycle_model::record::{Collect, EventKind};
 use hashcycle_model::rng::{Stream, stream_rng};
 use hashcycle_model::units::Month;
+use hashcycle_model::world::World;
 
 use crate::support::{b, events_of, f, generation_idx, i, mean_sd, params_with, params_with_text, run_path, with_calm};
 

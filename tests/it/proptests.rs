@@ -8,10 +8,10 @@ use proptest::prelude::*;
 use proptest::strategy::BoxedStrategy;
 
 use hashcycle::batch::simulate_path_guarded;
-use hashcycle_model::record::Collect;
 use hashcycle::scenario::Scenario;
 use hashcycle::scenario::raw::{self, Value};
 use hashcycle::scenario::reader::Problems;
+use hashcycle_model::record::Collect;
 
 use crate::support::{apply, assert_all_finite, assert_summary_finite, non_finite_fields, scenario_path};
 

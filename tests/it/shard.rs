@@ -250,6 +250,31 @@ fn merge_refuses_a_damaged_outcome_file() {
 }
 
 #[test]
+fn merge_refuses_a_manifest_of_the_older_fnv_format_by_its_format() {
+    let dir = temp_dir("shard-old-format");
+    let file = write_sweep(&dir, GRID_2X2);
+    let sharded = all_shards(&file, &dir.join("out"), 2, &["--paths", "2"]);
+    // Format 1 manifests fingerprinted with FNV-1a under `*_fnv1a64` names.
+    let manifest = sharded.join("shards/1-of-2/shard.json");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    assert!(text.contains("\"manifest_format\": 2,"), "{text}");
+    let old = text
+        .replace("\"manifest_format\": 2,", "\"manifest_format\": 1,")
+        .replace("_xxh3_64\"", "_fnv1a64\"");
+    std::fs::write(&manifest, old).unwrap();
+    let result = merge(&sharded);
+    assert_eq!(result.status.code(), Some(1), "{}", stderr(&result));
+    assert!(
+        stderr(&result).contains("shard 1-of-2 has manifest format 1; this hashcycle reads format 2"),
+        "{}",
+        stderr(&result)
+    );
+    assert!(!stderr(&result).contains("missing field"), "{}", stderr(&result));
+    assert_nothing_written(&sharded);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn merge_refuses_shards_of_another_seed_path_count_or_split() {
     let dir = temp_dir("shard-mixed");
     let file = write_sweep(&dir, GRID_2X2);

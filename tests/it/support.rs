@@ -3,14 +3,14 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use hashcycle_model::engine::simulate_path;
-use hashcycle_model::params::Params;
-use hashcycle_model::record::{Collect, EventKind, EventRow, PathSummary};
 use hashcycle::output::parquet::read_frame;
 use hashcycle::scenario::Scenario;
 use hashcycle::scenario::overrides;
 use hashcycle::scenario::raw::{self, Value};
 use hashcycle::scenario::reader::Problems;
+use hashcycle_model::engine::simulate_path;
+use hashcycle_model::params::Params;
+use hashcycle_model::record::{Collect, EventKind, EventRow, PathSummary};
 
 pub fn project_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -37,10 +37,7 @@ use crate::params::Params;
 use crate::record::{PathSummary, Sink, Violation};
 use crate::rows;
 use crate::units::Month;
-
-/// The world lives in `crate::world`; its path here stays for the binary and the fixtures, which name it
-/// `engine::World`.
-pub use crate::world::World;
+use crate::world::World;
 
 impl World<'_> {
     /// Runs one month through every phase and sends its records to `sink`.

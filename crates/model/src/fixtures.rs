@@ -416,6 +416,6 @@ fn small_relocation() -> RelocationParams {
 
 /// Puts `units` machines into a manufacturer's stock of a generation from nowhere, breaking the machine
 /// conservation law: tests of the layers above use it to see a failed check travel to files and messages.
-pub fn smuggle_stock(world: &mut crate::engine::World, manufacturer_idx: usize, generation_idx: usize, units: u64) {
+pub fn smuggle_stock(world: &mut crate::world::World, manufacturer_idx: usize, generation_idx: usize, units: u64) {
     world.manufacturers[manufacturer_idx].stock[generation_idx].units += units;
 }

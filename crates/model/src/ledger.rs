@@ -63,8 +63,8 @@ impl Ledger {
         self.fleet_in_transit_open.copy_from_slice(&fleet.in_transit);
     }
 
-    /// Adds the coins issued by blocks from `_from_height` to `_to_height` to the path's total, in satoshis; the checks
-    /// compare it with the subsidy schedule from the starting height.
+    /// Adds `issued_sats`, the subsidy of the blocks mined between two heights, to the path's total; the checks
+    /// compare the total with the subsidy schedule from the starting height. The heights themselves are unused.
     pub fn record_issuance(&mut self, _from_height: u64, _to_height: u64, issued_sats: u64) {
         self.issued_sats_total += issued_sats;
     }

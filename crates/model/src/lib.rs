@@ -6,6 +6,7 @@
 //! Modules depend downwards only: `engine` runs the phases in `market` and the checks in `invariants`,
 //! which work on `world`; `world` holds the agents of `agents` and the processes of `market`, and nothing
 //! depends back on `engine`.
+#![warn(missing_docs)]
 
 pub mod agents;
 pub mod engine;

@@ -60,14 +60,15 @@ pub struct SimulationParams {
 /// State of the bull/bear Markov chain that drives the price drift, fees and the dealers' behaviour.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Regime {
-    /// Rising market: buyers and dealers stock up, fees are high.
+    /// Rising market: dealers stockpile and resell with a mark-up, and new retail money flows in.
     Bull,
-    /// Falling market: dealers dump stock and sign installment contracts.
+    /// Falling market: dealers dump stock below the manufacturers' price and take their excess stock on
+    /// installment contracts.
     Bear,
 }
 
 impl Regime {
-    /// The regime's name as written in scenario files and output columns: "bull" or "bear".
+    /// The regime's name as written in scenario files: "bull" or "bear".
     pub fn as_str(self) -> &'static str {
         match self {
             Regime::Bull => "bull",
@@ -191,8 +192,8 @@ pub struct NetworkParams {
 pub struct RegionParams {
     /// Region name, unique in the scenario; events and fleet entries refer to regions by it.
     pub name: String,
-    /// Share of the starting fleet in the region ([0, 1]; the regions' shares sum to 1); also the weight new
-    /// machines get before margins are compared.
+    /// Share of the starting fleet in the region ([0, 1]; the regions' shares sum to 1); the default of each
+    /// segment's share in `segment_fleet_shares`.
     pub fleet_share: f64,
     /// Base power price in USD per kWh ((0, 100]) around which the region's price reverts.
     pub power_price_base_usd_per_kwh: f64,
@@ -206,7 +207,8 @@ pub struct RegionParams {
     /// Non-power operating cost (hosting, staff, maintenance) as a share of the power cost ([0, 10]; default 0.2).
     pub opex_share_of_power: f64,
     /// Share of each segment's starting fleet in this region (key accounts, retail), each in [0, 1]; each
-    /// segment's shares sum to 1 over the regions (default `fleet_share`).
+    /// segment's shares sum to 1 over the regions (default `fleet_share`). They are also the weights the
+    /// segment's new machines give the region before margins are compared.
     pub segment_fleet_shares: [f64; 2],
     /// Power the region's sites can host, in MW ([0, 1e9]; infinite when unlimited, the default); new machines
     /// need spare capacity.
@@ -321,7 +323,7 @@ impl Segment {
     /// Both segments, in index order.
     pub const ALL: [Segment; 2] = [Segment::KeyAccount, Segment::Retail];
 
-    /// The segment's name as written in scenario files and output columns.
+    /// The segment's name as written in scenario files (`[segments.key_account]`, `[segments.retail]`).
     pub fn as_str(self) -> &'static str {
         match self {
             Segment::KeyAccount => "key_account",
@@ -614,7 +616,7 @@ pub enum ScriptedEventKind {
 }
 
 impl ScriptedEventKind {
-    /// The kind's name as written in scenario files and the event log.
+    /// The kind's name as written in scenario files (the `kind` key of `[[events]]`).
     pub fn as_str(&self) -> &'static str {
         match self {
             ScriptedEventKind::PriceShock { .. } => "price_shock",

@@ -3,187 +3,624 @@
 //! The model only fills these plain structs; the output layer turns them into Parquet columns.
 //! A sink that does not want monthly rows (a strategy sweep) says so with `MONTHLY_ROWS`, and the engine
 //! then skips building them, so sweeps reduce each path to its summary as it runs.
+//!
+//! A monthly row is built after every phase of the month has run (phase 11), so a column that is a stock
+//! (cash, machines installed, balances) holds its value at the month's end, and a column that is a flow
+//! (units bought, revenue, costs) holds the month's total. Each column's doc says which it is.
+#![warn(missing_docs)]
 
 use crate::params::{Regime, Segment};
 use crate::units::Month;
 
+/// What a column holds, for the output layer to choose its type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CellKind {
+    /// An unsigned 32-bit integer.
+    U32,
+    /// An unsigned 64-bit integer.
+    U64,
+    /// A float.
+    F64,
+    /// A boolean.
+    Bool,
+    /// A float that may be missing, written as null.
+    OptF64,
+    /// An unsigned 64-bit integer that may be missing, written as null.
+    OptU64,
+    /// A month index, written as the date of the month's first day.
+    Month,
+    /// A fixed name (a regime, a segment, an event kind, a unit).
+    Label,
+    /// Free text.
+    Text,
+    /// An index into one of the scenario's lists (`NameList`), written as the name.
+    Index,
+    /// An index that may be missing, written as the name or null.
+    OptIndex,
+    /// What an event is about, written as its name.
+    Subject,
+}
+
+/// Which of the scenario's lists of names an index column points into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NameList {
+    /// The scenario's regions (`Params::regions`).
+    Regions,
+    /// The scenario's manufacturers (`Params::manufacturers`).
+    Manufacturers,
+    /// Where machines are made (`Params::origins`), the origins tariffs name.
+    Origins,
+}
+
+/// One value of a row, as the output layer receives it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Cell<'a> {
+    /// A value of a [`CellKind::U32`] column.
+    U32(u32),
+    /// A value of a [`CellKind::U64`] column.
+    U64(u64),
+    /// A value of a [`CellKind::F64`] column.
+    F64(f64),
+    /// A value of a [`CellKind::Bool`] column.
+    Bool(bool),
+    /// A value of a [`CellKind::OptF64`] column (`None` is written as null).
+    OptF64(Option<f64>),
+    /// A value of a [`CellKind::OptU64`] column (`None` is written as null).
+    OptU64(Option<u64>),
+    /// A value of a [`CellKind::Month`] column.
+    Month(Month),
+    /// A value of a [`CellKind::Label`] column.
+    Label(&'static str),
+    /// A value of a [`CellKind::Text`] column.
+    Text(&'a str),
+    /// A value of a [`CellKind::Index`] column.
+    Index(usize),
+    /// A value of a [`CellKind::OptIndex`] column (`None` is written as null).
+    OptIndex(Option<usize>),
+    /// A value of a [`CellKind::Subject`] column.
+    Subject(Subject),
+}
+
+/// A field type that can be a column: its kind, and its value as a cell.
+pub trait ToCell {
+    /// The kind of column a field of this type makes.
+    const KIND: CellKind;
+    /// The value as a cell of that kind.
+    fn to_cell(&self) -> Cell<'_>;
+}
+
+macro_rules! to_cell {
+    ($($ty:ty => $kind:ident($value:expr)),* $(,)?) => {
+        $(impl ToCell for $ty {
+            const KIND: CellKind = CellKind::$kind;
+            fn to_cell(&self) -> Cell<'_> {
+                let to: for<'a> fn(&'a $ty) -> Cell<'a> = $value;
+                to(self)
+            }
+        })*
+    };
+}
+
+to_cell! {
+    u32 => U32(|v| Cell::U32(*v)),
+    u64 => U64(|v| Cell::U64(*v)),
+    f64 => F64(|v| Cell::F64(*v)),
+    bool => Bool(|v| Cell::Bool(*v)),
+    Option<f64> => OptF64(|v| Cell::OptF64(*v)),
+    Option<u64> => OptU64(|v| Cell::OptU64(*v)),
+    Month => Month(|v| Cell::Month(*v)),
+    usize => Index(|v| Cell::Index(*v)),
+    Option<usize> => OptIndex(|v| Cell::OptIndex(*v)),
+    // A month before any regime was drawn has none: an empty name.
+    Option<Regime> => Label(|v| Cell::Label(v.map_or("", |g| g.as_str()))),
+    Segment => Label(|v| Cell::Label(v.as_str())),
+    EventKind => Label(|v| Cell::Label(v.as_str())),
+    &'static str => Label(|v| Cell::Label(v)),
+    String => Text(|v| Cell::Text(v.as_str())),
+    Subject => Subject(|v| Cell::Subject(*v)),
+}
+
+/// One column of a table of rows: its name, what it holds, the list an index points into, and how to read it
+/// from a row.
+pub struct Column<R: 'static> {
+    /// The column's name in the table.
+    pub name: &'static str,
+    /// What the column holds; every cell `get` returns is of this kind.
+    pub kind: CellKind,
+    /// The list an index column points into, whose names are written instead of the indexes; `None` for
+    /// any other column.
+    pub names: Option<NameList>,
+    /// Reads the column's value from a row.
+    pub get: for<'a> fn(&'a R) -> Cell<'a>,
+}
+
+/// A row type whose columns are declared with it, by `row_table!`.
+pub trait Row: Sized + 'static {
+    /// Every column, in table order.
+    const COLUMNS: &'static [Column<Self>];
+}
+
+/// Declares a row struct and its `Row::COLUMNS` in one place, so that adding a column is one field here plus
+/// its value where the model builds the row. Each field is a column, in order, named as the field and typed by
+/// its `ToCell` kind, unless it says otherwise after `=>`:
+/// - `=> "path"`: another column name;
+/// - `=> "region" in Regions`: an index written as the name it points to in one of the scenario's lists;
+/// - `=> "origin" in Origins as OptIndex = |r| Cell::OptIndex(..)`: a value worked out from the row (without
+///   `in`, one that names nothing).
+///
+/// Attributes written on the struct and on each field, doc comments among them (`///` is `#[doc = ".."]`),
+/// are matched as `$(#[$meta:meta])*` and put back on the generated struct and fields, so the columns are
+/// documented where they are declared.
+macro_rules! row_table {
+    ($(#[$struct_meta:meta])* pub struct $name:ident { $($body:tt)* }) => {
+        row_table!(@munch ($(#[$struct_meta])*) $name [] [] $($body)*);
+    };
+    (@munch ($($struct_meta:tt)*) $name:ident [$($fields:tt)*] [$($columns:tt)*]) => {
+        $($struct_meta)*
+        pub struct $name { $($fields)* }
+        impl Row for $name {
+            const COLUMNS: &'static [Column<$name>] = &[$($columns)*];
+        }
+    };
+    (@munch $struct_meta:tt $name:ident [$($fields:tt)*] [$($columns:tt)*]
+        $(#[$meta:meta])* pub $field:ident : $ty:ty => $column:literal in $names:ident as $kind:ident = $get:expr,
+        $($rest:tt)*) => {
+        row_table!(@munch $struct_meta $name [$($fields)* $(#[$meta])* pub $field: $ty,]
+            [$($columns)* Column { name: $column, kind: CellKind::$kind, names: Some(NameList::$names), get: $get },]
+            $($rest)*);
+    };
+    (@munch $struct_meta:tt $name:ident [$($fields:tt)*] [$($columns:tt)*]
+        $(#[$meta:meta])* pub $field:ident : $ty:ty => $column:literal as $kind:ident = $get:expr,
+        $($rest:tt)*) => {
+        row_table!(@munch $struct_meta $name [$($fields)* $(#[$meta])* pub $field: $ty,]
+            [$($columns)* Column { name: $column, kind: CellKind::$kind, names: None, get: $get },]
+            $($rest)*);
+    };
+    (@munch $struct_meta:tt $name:ident [$($fields:tt)*] [$($columns:tt)*]
+        $(#[$meta:meta])* pub $field:ident : $ty:ty => $column:literal in $names:ident, $($rest:tt)*) => {
+        row_table!(@munch $struct_meta $name [$($fields)* $(#[$meta])* pub $field: $ty,]
+            [$($columns)* Column {
+                name: $column,
+                kind: <$ty as ToCell>::KIND,
+                names: Some(NameList::$names),
+                get: |row| ToCell::to_cell(&row.$field),
+            },]
+            $($rest)*);
+    };
+    (@munch $struct_meta:tt $name:ident [$($fields:tt)*] [$($columns:tt)*]
+        $(#[$meta:meta])* pub $field:ident : $ty:ty => $column:literal, $($rest:tt)*) => {
+        row_table!(@munch $struct_meta $name [$($fields)* $(#[$meta])* pub $field: $ty,]
+            [$($columns)* Column {
+                name: $column,
+                kind: <$ty as ToCell>::KIND,
+                names: None,
+                get: |row| ToCell::to_cell(&row.$field),
+            },]
+            $($rest)*);
+    };
+    (@munch $struct_meta:tt $name:ident [$($fields:tt)*] [$($columns:tt)*]
+        $(#[$meta:meta])* pub $field:ident : $ty:ty, $($rest:tt)*) => {
+        row_table!(@munch $struct_meta $name [$($fields)* $(#[$meta])* pub $field: $ty,]
+            [$($columns)* Column {
+                name: stringify!($field),
+                kind: <$ty as ToCell>::KIND,
+                names: None,
+                get: |row| ToCell::to_cell(&row.$field),
+            },]
+            $($rest)*);
+    };
+}
+
+row_table! {
+/// The network in one month of one path: a row of `network.parquet`.
 #[derive(Clone, Debug, Default)]
 pub struct NetworkRow {
-    pub path_idx: u32,
+    /// The path's index (column `path`).
+    pub path_idx: u32 => "path",
+    /// The month, written as the date of its first day.
     pub month: Month,
+    /// The price regime in force at the month's end, after any scripted change; written as `bull` or `bear`
+    /// (an empty name when there is none, which only a default row has).
     pub regime: Option<Regime>,
+    /// The month's BTC price in USD, after any scripted price shock: the price miners decide on and are paid
+    /// at.
     pub price_usd: f64,
+    /// Block height at the month's end: the blocks mined so far, so the next block has this height (stock).
     pub block_height: u64,
+    /// Blocks found this month (flow).
     pub blocks: u64,
+    /// Difficulty in force at the month's end: a block takes `difficulty * 2^32` hashes on average.
     pub difficulty: f64,
+    /// Difficulty retargets crossed this month (flow).
     pub retargets: u32,
+    /// Subsidy of the next block at the month's end, in BTC.
     pub subsidy_btc: f64,
+    /// Fees paid to miners this month, in BTC: the blocks found times the fees per block (flow).
     pub fees_btc: f64,
+    /// Fees per block this month, in BTC: the historical series when the scenario has one, else the regime's
+    /// mean times a random deviation.
     pub fees_btc_per_block: f64,
+    /// New coins issued this month by the blocks' subsidies, in BTC, exact to the satoshi (flow; fees not
+    /// included).
     pub issued_btc: f64,
+    /// Hashrate running this month, in EH/s: the miners' running machines plus the manufacturers'
+    /// self-mining fleets. It is constant through the month, and the month's blocks are found at this rate.
     pub hashrate_ehs: f64,
+    /// Hashrate of the miners' installed machines at the month's end, running or off, in EH/s (machines in
+    /// transit and self-mining fleets not included).
     pub installed_hashrate_ehs: f64,
+    /// What a PH/s earned per day this month, in USD: (subsidy per block found + fees per block) × blocks
+    /// per day × price / running PH/s. In a month with no block found, what a PH/s would earn per day at the
+    /// month-end difficulty and the month's price and fees.
     pub hashprice_usd_per_ph_day: f64,
+    /// Mining revenue this month in USD: (`issued_btc` + `fees_btc`) × `price_usd`, shared by hashrate among
+    /// the miners and the self-mining fleets (flow).
     pub miner_revenue_usd: f64,
+    /// Power paid this month in USD: the miners' power bill with each region's non-power opex share added,
+    /// plus the manufacturers' self-mining power (flow).
     pub power_cost_usd: f64,
+    /// Mean seconds between blocks this month (the month's seconds over the blocks found); 0 when no block
+    /// was found.
     pub mean_block_seconds: f64,
 }
+}
 
+row_table! {
+/// One segment's machines in one region, in one month of one path, summed over generations: a row of
+/// `miners.parquet`.
 #[derive(Clone, Debug)]
 pub struct MinerRow {
-    pub path_idx: u32,
+    /// The path's index (column `path`).
+    pub path_idx: u32 => "path",
+    /// The month, written as the date of its first day.
     pub month: Month,
+    /// The miners' segment, written as `key_account` or `retail`.
     pub segment: Segment,
-    pub region_idx: usize,
+    /// The region, an index into `Params::regions`, written as its name (column `region`).
+    pub region_idx: usize => "region" in Regions,
+    /// Installed machines running at the month's end (stock): those the month's operating decision runs, less
+    /// any that left the cohort since.
     pub units_running: u64,
+    /// Installed machines not running at the month's end (stock): switched off, or added after the month's
+    /// operating decision (shipments without a shipping lag, machines taken over from the other segment).
     pub units_off: u64,
+    /// Machines retired this month (flow): those on sites that lost money through the segment's retirement
+    /// window, and those scrapped when the segment, out of cash, shed machines the other segment did not
+    /// take over.
     pub units_retired: u64,
+    /// Machines bought this month, futures delivered and spot purchases, counted when shipped (flow).
     pub units_bought: u64,
+    /// Machines installed this month at the end of their shipping lag, or at once without one (flow).
     pub units_arrived: u64,
+    /// Machines shipped and not yet arrived at the month's end (stock).
     pub units_in_transit: u64,
+    /// Machines sold this month to the other segment's cohort of the region and generation, when this
+    /// segment churned out of cash (flow).
     pub units_sold_off: u64,
+    /// Machines taken over this month from the other segment when it churned out of cash (flow).
     pub units_taken_over: u64,
+    /// Installed machines stopped by a ban this month, which leave for the relocation pool (flow). Machines
+    /// stopped on their way to the region count only in `RegionRow::units_banned`.
     pub units_banned: u64,
+    /// Machines that joined from the relocation pool this month (flow).
     pub units_relocated_in: u64,
+    /// Hashrate of the running machines this month, in EH/s.
     pub hashrate_ehs: f64,
+    /// Mining revenue of the running machines this month, in USD: the month's revenue per TH/s times their
+    /// hashrate (flow).
     pub revenue_usd: f64,
+    /// Power bill of the running machines this month, in USD, with the region's non-power opex share added
+    /// (flow).
     pub power_cost_usd: f64,
+    /// The whole segment's cash at the month's end, in USD, repeated on each of its region rows; negative
+    /// while its credit line is drawn.
     pub segment_cash_usd: f64,
 }
+}
 
+row_table! {
+/// One manufacturer in one month of one path: a row of `manufacturers.parquet`. Each month `cash_usd`
+/// changes by exactly `cash_in_usd - cash_out_usd`.
 #[derive(Clone, Debug, Default)]
 pub struct ManufacturerRow {
-    pub path_idx: u32,
+    /// The path's index (column `path`).
+    pub path_idx: u32 => "path",
+    /// The month, written as the date of its first day.
     pub month: Month,
-    pub manufacturer_idx: usize,
+    /// The manufacturer, an index into `Params::manufacturers`, written as its name (column `manufacturer`).
+    pub manufacturer_idx: usize => "manufacturer" in Manufacturers,
+    /// Cash at the month's end, in USD; negative while the credit line is drawn.
     pub cash_usd: f64,
+    /// Credit drawn at the month's end, in USD: minus `cash_usd` when it is below zero, else 0.
     pub credit_used_usd: f64,
+    /// Cash received this month, in USD (flow): futures prepayments and balances, spot sales to miners and
+    /// dealers, dealers' down payments and installments, self-mining revenue and scrap proceeds.
     pub cash_in_usd: f64,
+    /// Cash paid out this month, in USD (flow): foundry prepayments and balances, assembly, opex and R&D,
+    /// self-mining power, interest and prepayment refunds.
     pub cash_out_usd: f64,
+    /// Sales revenue this month, in USD, booked when machines change hands (flow): spot and dealer sales at
+    /// their price (installment sales in full at signing), futures at the contract price on delivery.
     pub revenue_usd: f64,
+    /// Book value of the machines sold this month, in USD (flow).
     pub cogs_usd: f64,
+    /// Operating cost and R&D paid this month, after any distress cut, in USD (flow).
     pub opex_usd: f64,
+    /// Interest paid this month on credit drawn, in USD (flow).
     pub interest_usd: f64,
+    /// Machines assembled this month from arrived wafers (flow).
     pub units_produced: u64,
+    /// Machines sold spot to miners this month (flow).
     pub units_sold_spot: u64,
+    /// Machines sold to dealers this month, spot or on installment (flow).
     pub units_sold_dealers: u64,
+    /// Machines signed for on futures this month, to be delivered later (flow).
     pub units_sold_futures: u64,
+    /// Futures machines delivered this month (flow).
     pub units_delivered: u64,
+    /// Futures machines fallen due whose buyers walked away this month, forfeiting the prepayment (flow).
     pub units_walked_away: u64,
+    /// Futures machines cancelled this month because their batch was late beyond the limit, their
+    /// prepayments refunded (flow).
     pub units_refunded: u64,
+    /// Unsold machines moved from stock into self-mining this month (flow).
     pub units_self_mined: u64,
+    /// Machines scrapped from stock this month (flow).
     pub units_scrapped: u64,
+    /// Machines taken back into stock this month from dealers who defaulted on installments (flow).
     pub units_recovered: u64,
+    /// Machines the wafer lots ordered this month will make (flow).
     pub units_wafers_ordered: u64,
+    /// Futures prepayments received at signing this month, in USD (flow, cash).
     pub prepayments_received_usd: f64,
+    /// Prepayments of the futures machines delivered this month, applied to their price, in USD (flow; the
+    /// cash came at signing).
     pub prepayments_applied_usd: f64,
+    /// Prepayments kept from buyers who walked away this month, in USD (flow; income with no cash this
+    /// month).
     pub prepayments_forfeited_usd: f64,
+    /// Prepayments refunded this month on futures cancelled for lateness, in USD (flow, cash).
     pub prepayments_refunded_usd: f64,
+    /// Prepayments held at the month's end on futures machines not yet delivered, walked away from or
+    /// refunded, in USD (stock): what walk-aways would forfeit or cancellations refund.
     pub prepayments_held_usd: f64,
+    /// Futures machines signed for and not yet delivered, walked away from or refunded, at the month's end
+    /// (stock).
     pub backlog_units: u64,
+    /// Finished machines in stock at the month's end, all generations together (stock).
     pub inventory_units: u64,
+    /// Book value of that stock at the month's end, in USD (stock).
     pub inventory_value_usd: f64,
+    /// Machines in the pipeline at the month's end (stock): arrived wafers waiting for assembly, plus wafer
+    /// lots in flight.
     pub wip_units: u64,
+    /// Book value written off stock this month that would fetch less than it is carried at, in USD (flow).
     pub writedowns_usd: f64,
+    /// Dealer balances written off this month, in USD (flow): what a defaulted installment contract's
+    /// recovered machines do not cover, and the rounding residue of last payments.
     pub bad_debt_usd: f64,
+    /// Foundry balances still due on wafer lots in flight at the month's end, in USD (stock).
     pub wafer_commitments_usd: f64,
+    /// Foundry prepayments already paid on wafer lots in flight at the month's end, in USD (stock).
     pub wafer_prepaid_usd: f64,
+    /// Paid to the foundry this month, in USD: prepayments on the lots ordered plus balances on the lots
+    /// arrived (flow).
     pub wafer_paid_usd: f64,
+    /// Balances dealers owe this manufacturer on installment contracts at the month's end, in USD (stock).
     pub installment_receivables_usd: f64,
+    /// Hashrate of the self-mining machines running this month, in TH/s (not EH/s).
     pub self_mining_ths: f64,
+    /// Mining revenue of the self-mining fleet this month, in USD (flow).
     pub self_mining_revenue_usd: f64,
+    /// Power bill of the self-mining fleet this month, at the manufacturer's self-mining power price, in USD
+    /// (flow).
     pub self_mining_power_cost_usd: f64,
+    /// This month's spot price of the generation the manufacturer sells now (its current roadmap entry), in
+    /// USD per TH/s of that generation's hashrate; 0 when not offered.
     pub price_usd_per_th: f64,
+    /// This month's futures price of that generation, in USD per TH/s; 0 when not offered.
     pub futures_price_usd_per_th: f64,
+    /// This month's used-machine price of that generation, in USD per TH/s.
     pub secondary_price_usd_per_th: f64,
+    /// Machines planned for this month's wafer order.
     pub planned_units: u64,
+    /// Whether the manufacturer is distressed at the month's end: cash below minus its credit line, so costs
+    /// are cut, no wafers are ordered and no futures are sold.
     pub distressed: bool,
 }
-
-#[derive(Clone, Debug, Default)]
-pub struct DealerRow {
-    pub path_idx: u32,
-    pub month: Month,
-    pub cash_usd: f64,
-    pub inventory_units: u64,
-    pub inventory_value_usd: f64,
-    pub units_bought_spot: u64,
-    pub units_bought_installment: u64,
-    pub units_sold: u64,
-    pub units_returned: u64,
-    pub units_scrapped: u64,
-    pub purchases_usd: f64,
-    pub sales_usd: f64,
-    pub writedowns_usd: f64,
-    pub dump_discount_share: f64,
-    pub price_usd_per_th: f64,
-    pub secondary_price_usd_per_th: f64,
-    pub installments_outstanding_usd: f64,
-    pub n_installments: u64,
-    pub n_defaults: u64,
-    pub defaulted_balance_usd: f64,
 }
 
-/// One region in one month.
+row_table! {
+/// The aggregated dealer population in one month of one path: a row of `dealers.parquet`.
+#[derive(Clone, Debug, Default)]
+pub struct DealerRow {
+    /// The path's index (column `path`).
+    pub path_idx: u32 => "path",
+    /// The month, written as the date of its first day.
+    pub month: Month,
+    /// Dealers' cash at the month's end, in USD; negative while their credit line is drawn.
+    pub cash_usd: f64,
+    /// Machines in dealers' stock at the month's end, all generations together (stock).
+    pub inventory_units: u64,
+    /// Book value of that stock at the month's end, in USD (stock).
+    pub inventory_value_usd: f64,
+    /// Machines bought spot from manufacturers this month (flow).
+    pub units_bought_spot: u64,
+    /// Machines taken from manufacturers on installment contracts this month (flow).
+    pub units_bought_installment: u64,
+    /// Machines sold to miners this month (flow).
+    pub units_sold: u64,
+    /// Machines given back to manufacturers this month on defaulted installment contracts (flow).
+    pub units_returned: u64,
+    /// Machines scrapped this month because they would fetch no more than scrap (flow).
+    pub units_scrapped: u64,
+    /// Paid to manufacturers this month for spot purchases and down payments on installment contracts, in
+    /// USD (flow; installments paid are not included).
+    pub purchases_usd: f64,
+    /// Received from miners for the machines sold this month, in USD (flow).
+    pub sales_usd: f64,
+    /// Book value written off stock this month that would fetch less than it is carried at, in USD (flow).
+    pub writedowns_usd: f64,
+    /// Discount of the dealers' price below the manufacturers' price this month, as a share: the bear dump
+    /// discount, or minus the bull mark-up (negative for a mark-up).
+    pub dump_discount_share: f64,
+    /// Dealers' selling price this month of the newest generation released, in USD per TH/s of its
+    /// hashrate; 0 when not offered.
+    pub price_usd_per_th: f64,
+    /// This month's used-machine price of that generation, in USD per TH/s.
+    pub secondary_price_usd_per_th: f64,
+    /// Balances still owed to manufacturers on installment contracts at the month's end, in USD (stock).
+    pub installments_outstanding_usd: f64,
+    /// Installment contracts still being paid at the month's end (stock).
+    pub n_installments: u64,
+    /// Installment contracts defaulted this month (flow).
+    pub n_defaults: u64,
+    /// Balances left on the contracts defaulted this month, in USD (flow): the manufacturer takes back the
+    /// machines still held and writes off what they do not cover.
+    pub defaulted_balance_usd: f64,
+}
+}
+
+row_table! {
+/// One region in one month of one path, both segments together: a row of `regions.parquet`.
 #[derive(Clone, Debug, Default)]
 pub struct RegionRow {
-    pub path_idx: u32,
+    /// The path's index (column `path`).
+    pub path_idx: u32 => "path",
+    /// The month, written as the date of its first day.
     pub month: Month,
-    pub region_idx: usize,
+    /// The region, an index into `Params::regions`, written as its name (column `region`).
+    pub region_idx: usize => "region" in Regions,
+    /// Hashrate of the region's running machines this month, in EH/s.
     pub hashrate_ehs: f64,
+    /// Installed machines running at the month's end (stock).
     pub units_running: u64,
+    /// Installed machines not running at the month's end (stock); see `MinerRow::units_off`.
     pub units_off: u64,
-    /// Machines stopped by bans in this region, still waiting to move.
+    /// Machines in the relocation pool from this region at the month's end, still waiting to move (stock):
+    /// stopped by bans here, or delivered for this region and queued for want of sites.
     pub units_relocating: u64,
-    /// Machines stopped by a ban this month (installed or on their way there).
+    /// Machines stopped by a ban this month, installed or on their way there (flow).
     pub units_banned: u64,
+    /// Machines that joined the region from the relocation pool this month (flow).
     pub units_relocated_in: u64,
-    /// Delivered machines bought for this region that found no site anywhere and wait in the pool.
+    /// Futures machines delivered this month for this region that found no site here or elsewhere and
+    /// joined the relocation pool (flow; only while some region's capacity is limited).
     pub units_queued: u64,
+    /// The region's power price this month, in USD per kWh: the base price times its random deviation and
+    /// any shock. Sites pay prices spread log-normally around it.
     pub power_price_usd_per_kwh: f64,
+    /// Non-power operating cost as a share of power cost at the month's end, raised by tightenings.
     pub opex_share_of_power: f64,
-    /// None when unlimited.
+    /// Power the region's sites can host at the month's end, in MW; null when unlimited. A ban caps an
+    /// unlimited region at what still runs there.
     pub capacity_mw: Option<f64>,
+    /// Power drawn at rated power by the region's installed machines (running or off) and those on their way
+    /// there, at the month's end, in MW (stock).
     pub capacity_used_mw: f64,
+    /// The highest import tariff in force in the region at the month's end, as a share of the machines'
+    /// price; 0 when none.
     pub max_tariff_share: f64,
-    pub max_tariff_origin_idx: usize,
+    /// The origin that tariff applies to, an index into `Params::origins` (column `max_tariff_origin`).
+    /// Written as the origin's name, and only where some tariff applies (null otherwise).
+    pub max_tariff_origin_idx: usize => "max_tariff_origin" in Origins as OptIndex =
+        |r| Cell::OptIndex((r.max_tariff_share > 0.0).then_some(r.max_tariff_origin_idx)),
+    /// Share of the region's sites closed by bans so far, in [0, 1]: each ban closes its share of what was
+    /// still open.
     pub ban_level_share: f64,
+}
 }
 
 /// What an event is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Subject {
+    /// The network, or the BTC market as a whole (price shocks and regime changes); written as `network`.
     Network,
+    /// A manufacturer, an index into `Params::manufacturers`, written as its name.
     Manufacturer(usize),
+    /// A region, an index into `Params::regions`, written as its name.
     Region(usize),
+    /// A miners' segment, written as its name.
     Segment(Segment),
+    /// The dealer population as a whole, written as `dealers`.
     Dealers,
+    /// A path as a whole (a failed check, recorded by the output layer).
+    Path,
 }
 
+/// What kind of thing an event is, and so what its figures hold. A figure not named here is left at zero
+/// (`value_unit` empty, `block_height` and `region_idx` null, `detail` empty).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EventKind {
+    /// A difficulty retarget (subject: the network): `block_height` is the first block at the new
+    /// difficulty, `value` the new difficulty (`value_unit` `difficulty`).
     Retarget,
+    /// A halving of the block subsidy (subject: the network): `block_height` is the first block with the
+    /// new subsidy, `value` the new subsidy in BTC (`value_unit` `btc`).
     Halving,
+    /// A scripted price shock (subject: the network): `value` is the factor the price was multiplied by
+    /// (`value_unit` `factor`).
     PriceShock,
+    /// A scripted change of price regime (subject: the network): `value` is 1 for bull and 0 for bear
+    /// (`value_unit` `bull`).
     SetRegime,
+    /// A power-price shock in a region, scripted or drawn (subject: the region): `value` is the factor on
+    /// the region's power price, which decays back to 1 (`value_unit` `factor`).
     PowerShock,
+    /// A ban in a region, scripted or drawn (subject: the region): `units` are the machines stopped,
+    /// installed or on their way there, `value` the share of the region closed (`value_unit` `share`).
     Ban,
+    /// An import tariff in a region, scripted or drawn, replacing any earlier rate on the same origin
+    /// (subject: the region): `value` is the rate as a share of the price (`value_unit` `rate_share`),
+    /// `detail` names the origin taxed (`origin NAME`).
     Tariff,
+    /// A tightening in a region, scripted or drawn (subject: the region): `value` is the rise of its opex
+    /// share of power (`value_unit` `opex_share_increase`).
     Tightening,
+    /// Machines from the relocation pool moved to regions with room (subject: the region they were stopped
+    /// in or bound for): `units` are the machines moved, `amount_usd` the cost of the move, `value` the
+    /// months they waited (`value_unit` `months_waited`).
     RelocationCompleted,
+    /// Machines of the relocation pool that found no site by the deadline were sold outside the simulated
+    /// regions or scrapped (subject: the region they were stopped in or bound for): `units` are all of them,
+    /// `amount_usd` the proceeds, `value` the machines sold (`value_unit` `units_sold`).
     MachinesStranded,
+    /// A futures purchase signed (subject: the manufacturer), one event per region its machines go to:
+    /// `region_idx` is the region, `units` its machines, `amount_usd` their value at the contract price,
+    /// `value` the prepayment share (`value_unit` `prepay_share`).
     ContractSigned,
+    /// Buyers of futures machines fallen due walked away (subject: the manufacturer): `units` are the
+    /// machines, `amount_usd` the prepayment forfeited, `value` the walk-away probability of the batch
+    /// (`value_unit` `probability`).
     WalkAway,
+    /// A futures contract late beyond the limit was cancelled (subject: the manufacturer): `units` are the
+    /// machines still owed on it, `amount_usd` the prepayment refunded.
     ContractRefunded,
+    /// A futures contract with nothing left pending left the book (subject: the manufacturer): `units` are
+    /// its machines, `amount_usd` their value at the contract price, `value` the contract's id, and
+    /// `value_unit` its final status (`delivered`, `walked_away`, `refunded` or `mixed`).
     ContractClosed,
+    /// Dealers took a manufacturer's excess stock on an installment contract, in a bear regime (subject: the
+    /// manufacturer): `units` are the machines, `amount_usd` their value at the wholesale price, `value` the
+    /// down payment share (`value_unit` `down_payment_share`).
     InstallmentSigned,
+    /// Dealers defaulted on an installment contract (subject: the manufacturer): `units` are the machines
+    /// still held, which go back to the manufacturer, `amount_usd` the balance left, `value` the contract's
+    /// id (`value_unit` `installment_id`).
     DealerDefault,
+    /// A manufacturer's cash fell below minus its credit line (subject: the manufacturer): `amount_usd` and
+    /// `value` are its cash at the month's end (`value_unit` `usd`).
     DistressStarted,
+    /// A distressed manufacturer's cash is no longer below minus its credit line (subject: the manufacturer):
+    /// `amount_usd` and `value` are its cash at the month's end (`value_unit` `usd`).
     DistressEnded,
+    /// A failed check that stopped the path, recorded by the output layer from the path's [`Violation`]
+    /// (subject: the path); `detail` says what broke and the two quantities that disagree.
     InvariantViolation,
 }
 
 impl EventKind {
+    /// The kind's name, as written in the events table's `kind` column.
     pub fn as_str(self) -> &'static str {
         match self {
             EventKind::Retarget => "retarget",
@@ -209,22 +646,37 @@ impl EventKind {
     }
 }
 
-/// One thing that happened. `value` carries the event's main figure in `value_unit`.
+row_table! {
+/// One thing that happened: a row of `events.parquet`. `value` carries the event's main figure in
+/// `value_unit`; [`EventKind`] says what each kind puts in which figure.
 #[derive(Clone, Debug)]
 pub struct EventRow {
-    pub path_idx: u32,
+    /// The path's index (column `path`).
+    pub path_idx: u32 => "path",
+    /// The month it happened in, written as the date of its first day.
     pub month: Month,
+    /// What happened, written as its name ([`EventKind::as_str`]).
     pub kind: EventKind,
+    /// What it is about, written as its name.
     pub subject: Subject,
+    /// For a retarget or a halving, the height of the first block it applies to; null otherwise.
     pub block_height: Option<u64>,
-    /// The region a contract or shipment is for, when the event has one.
-    pub region_idx: Option<usize>,
+    /// The region a signed futures contract's machines go to (`contract_signed` only), written as its name
+    /// (column `region`); null otherwise.
+    pub region_idx: Option<usize> => "region" in Regions,
+    /// Machines the event concerns; 0 when none.
     pub units: u64,
+    /// Money the event concerns, in USD; 0 when none.
     pub amount_usd: f64,
+    /// The event's main figure, in `value_unit`; 0 when none.
     pub value: f64,
+    /// What `value` measures (`difficulty`, `share`, `probability`...), or for `contract_closed` the
+    /// contract's final status; empty when the event has no value.
     pub value_unit: &'static str,
-    /// Free text, used only by rare events (invariant violations).
+    /// Free text, used only by rare events: the origin a tariff taxes, what an invariant violation broke;
+    /// empty otherwise.
     pub detail: String,
+}
 }
 
 /// The month's events, waiting for the sink. A sink that takes no monthly rows takes no events either, so
@@ -236,6 +688,7 @@ pub struct EventLog {
 }
 
 impl EventLog {
+    /// An empty log, keeping rows only when `recording`.
     pub fn new(recording: bool) -> EventLog {
         EventLog {
             rows: Vec::with_capacity(if recording { 32 } else { 0 }),
@@ -243,6 +696,8 @@ impl EventLog {
         }
     }
 
+    /// Starts or stops keeping rows; the engine sets it at the start of every month from the sink's
+    /// `MONTHLY_ROWS`.
     pub fn set_recording(&mut self, recording: bool) {
         self.recording = recording;
     }
@@ -275,56 +730,101 @@ impl EventLog {
     }
 }
 
-/// End-of-path figures of the network and the miners.
+/// End-of-path figures of the network and the miners: the network columns of a run's `summary.parquet`
+/// (repeated on each manufacturer's row) and of a sweep's path outcomes. "Monthly running hashrate" is each
+/// month's `NetworkRow::hashrate_ehs`, self-mining included.
 #[derive(Clone, Debug, Default)]
 pub struct NetworkSummary {
+    /// BTC price at the end of the path, in USD: the last month's price.
     pub end_price_usd: f64,
+    /// The last month's running hashrate, in EH/s (the scenario's starting hashrate if no month ran).
     pub end_hashrate_ehs: f64,
+    /// Difficulty in force at the end of the path.
     pub end_difficulty: f64,
+    /// Block height at the end of the path: the height of the next block.
     pub end_block_height: u64,
+    /// Coins issued by block subsidies over the path, in BTC, exact to the satoshi (fees not included).
     pub total_issued_btc: f64,
+    /// The largest fall of the monthly running hashrate from its peak so far, as a share of that peak, in
+    /// [0, 1].
     pub max_hashrate_drawdown_share: f64,
+    /// The lowest monthly running hashrate, in EH/s; 0 when no month ran.
     pub min_hashrate_ehs: f64,
+    /// Halvings of the block subsidy over the path.
     pub n_halvings: u32,
+    /// Difficulty retargets over the path.
     pub n_retargets: u32,
+    /// Months of the path in a bull regime.
     pub months_in_bull: u32,
+    /// Both miners' segments' cash at the end of the path, in USD (negative where credit is drawn).
     pub miners_end_cash_usd: f64,
 }
 
-/// A manufacturer's outcome over one path: the figures a strategy is judged by.
-#[derive(Clone, Debug, Default)]
-pub struct ManufacturerOutcome {
-    pub manufacturer_idx: usize,
-    pub min_cash_usd: f64,
-    pub min_cash_month: u32,
-    pub end_cash_usd: f64,
-    pub cash_below_zero: bool,
-    pub distressed: bool,
-    pub revenue_usd: f64,
-    pub gross_margin_usd: f64,
-    pub units_sold: u64,
-    pub walk_away_rate: f64,
-    pub prepayments_forfeited_usd: f64,
-    pub writedowns_usd: f64,
-    pub market_share: f64,
+row_table! {
+    /// A manufacturer's outcome over one path: the figures a strategy is judged by. Its columns are those of
+    /// a run's `summary.parquet` and a sweep's `paths.parquet`.
+    #[derive(Clone, Debug, Default, PartialEq)]
+    pub struct ManufacturerOutcome {
+        /// The manufacturer, an index into `Params::manufacturers`, written as its name (column
+        /// `manufacturer`).
+        pub manufacturer_idx: usize => "manufacturer" in Manufacturers,
+        /// The lowest month-end cash over the path, in USD; the starting cash if cash never fell below it.
+        pub min_cash_usd: f64,
+        /// The month of that lowest cash (0, the start month, if cash never fell below its starting level),
+        /// as an index from the start month; written as the date of the month's first day.
+        pub min_cash_month: u32 => "min_cash_month" as Month = |o| Cell::Month(Month(o.min_cash_month)),
+        /// Cash at the end of the path, in USD; negative while the credit line is drawn.
+        pub end_cash_usd: f64,
+        /// Whether month-end cash was ever below zero.
+        pub cash_below_zero: bool,
+        /// Whether the manufacturer was ever distressed at a month's end.
+        pub distressed: bool,
+        /// Sales revenue over the path, in USD (see `ManufacturerRow::revenue_usd`).
+        pub revenue_usd: f64,
+        /// Gross margin over the path, in USD: revenue plus forfeited prepayments, less the book value of the
+        /// machines sold and write-downs.
+        pub gross_margin_usd: f64,
+        /// Machines sold over the path: futures delivered, spot sales to miners and sales to dealers.
+        pub units_sold: u64,
+        /// Futures machines walked away from over the path, as a share of those walked away from or
+        /// delivered (refunds left out); 0 when none fell due.
+        pub walk_away_rate: f64,
+        /// Prepayments forfeited by buyers who walked away over the path, in USD.
+        pub prepayments_forfeited_usd: f64,
+        /// Write-downs of stock over the path, in USD.
+        pub writedowns_usd: f64,
+        /// The manufacturer's share of the machines sold by all manufacturers on the path, in [0, 1]; 0 when
+        /// none sold any.
+        pub market_share: f64,
+    }
 }
 
 /// A broken conservation law or bound, found by the checks run every month.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Violation {
+    /// The month whose checks failed.
     pub month: Month,
+    /// What broke, in words.
     pub what: String,
+    /// The quantity the law or bound requires.
     pub expected: f64,
+    /// The quantity found.
     pub actual: f64,
 }
 
+/// What remains of a path once it has run: its end-of-horizon figures, and the failed check that stopped it
+/// early, if one did.
 #[derive(Clone, Debug, Default)]
 pub struct PathSummary {
+    /// The path's index.
     pub path_idx: u32,
     /// Months actually simulated (fewer than the horizon when a check failed).
     pub n_months: u32,
+    /// The network's and the miners' end-of-path figures.
     pub network: NetworkSummary,
+    /// Each manufacturer's outcome, in the scenario's order.
     pub manufacturers: Vec<ManufacturerOutcome>,
+    /// The failed check that stopped the path, if one did.
     pub violation: Option<Violation>,
 }
 
@@ -332,18 +832,26 @@ pub struct PathSummary {
 pub trait Sink {
     /// Whether the engine should build monthly rows and events at all.
     const MONTHLY_ROWS: bool;
+    /// Takes the month's network row.
     fn network(&mut self, row: &NetworkRow);
+    /// Takes one of the month's miner rows, one per (segment, region).
     fn miner(&mut self, row: &MinerRow);
+    /// Takes one of the month's manufacturer rows, one per manufacturer.
     fn manufacturer(&mut self, row: &ManufacturerRow);
+    /// Takes the month's dealer row.
     fn dealer(&mut self, row: &DealerRow);
+    /// Takes one of the month's region rows, one per region.
     fn region(&mut self, row: &RegionRow);
+    /// Takes one of the month's events, in the order they happened, after the month's other rows.
     fn event(&mut self, row: EventRow);
 }
 
 /// A path that stopped early: a failed conservation check or a panic inside the model.
 #[derive(Clone, Debug)]
 pub struct PathFailure {
+    /// The path's index.
     pub path_idx: u32,
+    /// What stopped it.
     pub violation: Violation,
 }
 
@@ -363,11 +871,17 @@ impl Sink for SummaryOnly {
 /// A sink that keeps every row in memory (tests and small runs).
 #[derive(Default, Debug)]
 pub struct Collect {
+    /// Network rows, in the order received.
     pub network: Vec<NetworkRow>,
+    /// Miner rows, in the order received.
     pub miners: Vec<MinerRow>,
+    /// Manufacturer rows, in the order received.
     pub manufacturers: Vec<ManufacturerRow>,
+    /// Dealer rows, in the order received.
     pub dealers: Vec<DealerRow>,
+    /// Region rows, in the order received.
     pub regions: Vec<RegionRow>,
+    /// Events, in the order received.
     pub events: Vec<EventRow>,
 }
 

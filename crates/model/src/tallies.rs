@@ -60,7 +60,7 @@ impl PathTallies {
         self.start_height
     }
 
-    /// The largest fall of the running hashrate from its peak so far, as a share of that peak (0-1).
+    /// The largest fall of the running hashrate from its peak so far, as a share of that peak ([0, 1]).
     pub fn max_drawdown_share(&self) -> f64 {
         self.max_drawdown_share
     }

@@ -85,7 +85,9 @@ impl YearMonth {
 
     /// Days from 1970-01-01 to the first day of this month (the Arrow `Date` encoding).
     pub fn days_since_unix_epoch(self) -> i32 {
-        // Howard Hinnant's days_from_civil algorithm.
+        // Howard Hinnant's days_from_civil algorithm, written out because the model crate depends on the random
+        // number crates only (no chrono, so nothing here can read a clock); the binary crate uses chrono, which
+        // polars already builds.
         let y = if self.month <= 2 { self.year - 1 } else { self.year } as i64;
         let m = self.month as i64;
         let era = if y >= 0 { y } else { y - 399 } / 400;

@@ -223,7 +223,7 @@ impl<'p> World<'p> {
         &self.network
     }
 
-    /// The month the path is in: the next to be simulated before `step`, counted from the start month.
+    /// The month the next `step` simulates, counted from the start month (0); after the last step, the horizon.
     pub fn month(&self) -> Month {
         self.month
     }

@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use chrono::Datelike as _;
 use polars::prelude::{BooleanChunked, DataFrame, DataType};
 
 use crate::output::OutputError;
@@ -155,17 +156,16 @@ impl Table {
     }
 }
 
-/// The calendar month of a day count since 1970-01-01 (Howard Hinnant's civil-from-days algorithm).
+/// The calendar month of a day count since 1970-01-01 (the Arrow `Date` encoding).
 pub fn year_month_of_days(days: i32) -> YearMonth {
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    YearMonth::from_ordinal(year * 12 + month - 1)
+    // chrono is already compiled for polars. Its range (about ±262,000 years) is far wider than any table's
+    // dates; a day count beyond it takes the nearest end.
+    let date = chrono::NaiveDate::from_epoch_days(days).unwrap_or(if days < 0 {
+        chrono::NaiveDate::MIN
+    } else {
+        chrono::NaiveDate::MAX
+    });
+    YearMonth::from_ordinal(i64::from(date.year()) * 12 + i64::from(date.month0()))
 }
 
 /// Rows bucketed by month: the month index (from the first month present) of each row.
@@ -241,6 +241,16 @@ pub fn read_json(dir: &Path, file: &str) -> Result<serde_json::Value, OutputErro
     })
 }
 
+/// Reads a JSON provenance file into its typed form; a missing or unreadable file is an
+/// `OutputError::Missing` naming it.
+pub fn read_json_as<T: serde::de::DeserializeOwned>(dir: &Path, file: &str) -> Result<T, OutputError> {
+    let path = dir.join(file);
+    serde_json::from_value(read_json(dir, file)?).map_err(|e| OutputError::Missing {
+        path,
+        message: format!("not a {file} written by hashcycle: {e}"),
+    })
+}
+
 /// A path as written in provenance, with `dir/..` and `.` steps collapsed: `scenarios/sweeps/../base.toml`
 /// reads `scenarios/base.toml`. Purely textual, so it does not depend on the machine.
 pub fn tidy_path(path: &str) -> String {
@@ -281,7 +291,9 @@ mod tests {
 
     #[test]
     fn days_map_back_to_calendar_months() {
-        for text in ["1970-01", "2025-01", "2028-02", "2100-12"] {
+        for text in [
+            "1600-02", "1969-12", "1970-01", "2025-01", "2028-02", "2100-12", "9999-12",
+        ] {
             let ym = YearMonth::parse(text).unwrap();
             assert_eq!(year_month_of_days(ym.days_since_unix_epoch()), ym);
             assert_eq!(year_month_of_days(ym.days_since_unix_epoch() + 27), ym);

@@ -6,6 +6,7 @@
 //!
 //! The dealers' own steps (installments, stocking, scrapping, interest) and the two-sided postings of their
 //! trade with manufacturers and miners are here: the dealers' cash and stock change nowhere else.
+#![warn(missing_docs)]
 
 use rand::RngExt;
 
@@ -19,37 +20,63 @@ use crate::rng::PathRng;
 /// An installment contract: the dealer took `units` and owes the balance in monthly payments.
 #[derive(Clone, Debug)]
 pub struct Installment {
+    /// Number of the contract, unique within a path and counted from 1; the event log names contracts by it.
     pub installment_id: u64,
+    /// Index of the manufacturer that holds the contract.
     pub manufacturer_idx: usize,
+    /// Index of the generation of the machines taken.
     pub generation_idx: usize,
+    /// Machines taken on the contract; it does not fall as the dealers resell them.
     pub units: u64,
+    /// What the dealers still owe on the contract, in USD.
     pub balance_usd: f64,
+    /// The equal monthly payment agreed at signing, in USD; the last one is capped at the balance left.
     pub payment_usd: f64,
+    /// Monthly payments still to make.
     pub months_left: u32,
 }
 
+/// The dealers' movements of machines and money in one month. The cash fields are those `net_cash_usd` adds up;
+/// `cogs_usd`, `writedowns_usd` and `defaulted_balance_usd` are book entries that move no cash.
 #[derive(Clone, Debug, Default)]
 pub struct DealerFlows {
+    /// Machines bought spot from manufacturers.
     pub units_bought_spot: u64,
+    /// Machines taken from manufacturers on installment contracts.
     pub units_bought_installment: u64,
+    /// Machines sold to miners.
     pub units_sold: u64,
+    /// Machines given back to manufacturers on defaulted installment contracts.
     pub units_returned: u64,
+    /// Machines scrapped because they would fetch no more than scrap.
     pub units_scrapped: u64,
+    /// Paid for spot purchases from manufacturers, in USD.
     pub purchases_usd: f64,
+    /// Down payments paid on installment contracts signed this month, in USD.
     pub down_payments_usd: f64,
+    /// Installments paid to manufacturers, in USD.
     pub installments_paid_usd: f64,
+    /// Received from miners for machines sold, in USD.
     pub sales_usd: f64,
+    /// Received for machines scrapped, in USD.
     pub scrap_proceeds_usd: f64,
+    /// Interest paid on credit drawn (cash below zero), in USD.
     pub interest_usd: f64,
+    /// Book value of the machines sold, in USD.
     pub cogs_usd: f64,
+    /// Book value written off stock that would fetch less than it is carried at, in USD.
     pub writedowns_usd: f64,
+    /// Number of installment contracts defaulted.
     pub n_defaults: u64,
+    /// Balances left on the contracts defaulted, in USD: the manufacturer recovers the machines held and writes off
+    /// the rest.
     pub defaulted_balance_usd: f64,
     /// Units buyers asked dealers for this month (demand signal for stocking).
     pub units_demanded: u64,
 }
 
 impl DealerFlows {
+    /// The month's net cash flow in USD, which the money check compares with the change in cash.
     pub fn net_cash_usd(&self) -> f64 {
         self.sales_usd + self.scrap_proceeds_usd
             - self.purchases_usd
@@ -69,14 +96,22 @@ impl DealerFlows {
     }
 }
 
+/// The dealers' machine counts since the start of the path, for the conservation check.
 #[derive(Clone, Debug, Default)]
 pub struct DealerTotals {
+    /// Machines bought from manufacturers, spot or on installment.
     pub units_in: u64,
+    /// Machines sold to miners.
     pub units_sold: u64,
+    /// Meant as machines returned on defaults since the start; nothing writes it at present (it stays 0): the
+    /// check takes this total from `Ledger`, which sums the monthly flows.
     pub units_returned: u64,
+    /// Meant as machines scrapped since the start; nothing writes it at present (it stays 0): the check takes this
+    /// total from `Ledger`, which sums the monthly flows.
     pub units_scrapped: u64,
 }
 
+/// The channel dealers, one aggregated population: cash, stock by generation and installment contracts.
 #[derive(Clone, Debug)]
 pub struct Dealer {
     /// Written only here, by the postings below, so every change is matched by a recorded flow.
@@ -97,6 +132,8 @@ pub struct Dealer {
 }
 
 impl Dealer {
+    /// Dealers with `cash_usd` at the start, a credit line of `credit_line_usd` and no stock, for `n_generations`
+    /// generations.
     pub fn new(cash_usd: f64, credit_line_usd: f64, n_generations: usize) -> Dealer {
         Dealer {
             cash_usd,
@@ -112,14 +149,17 @@ impl Dealer {
         }
     }
 
+    /// Cash at hand in USD; negative while the credit line is drawn.
     pub fn cash_usd(&self) -> f64 {
         self.cash_usd
     }
 
+    /// The month's flows so far.
     pub fn flows(&self) -> &DealerFlows {
         &self.flows
     }
 
+    /// Machine counts since the start of the path.
     pub fn totals(&self) -> &DealerTotals {
         &self.totals
     }
@@ -134,6 +174,7 @@ impl Dealer {
         &self.stock
     }
 
+    /// The installment contracts still being paid.
     pub fn installments(&self) -> &[Installment] {
         &self.installments
     }
@@ -175,14 +216,17 @@ impl Dealer {
         self.next_installment_id
     }
 
+    /// Machines in stock, all generations together.
     pub fn stock_units(&self) -> u64 {
         self.stock.iter().map(|s| s.units).sum()
     }
 
+    /// Book value of the stock in USD, all generations together.
     pub fn stock_value_usd(&self) -> f64 {
         self.stock.iter().map(|s| s.book_value_usd).sum()
     }
 
+    /// Balances still owed to manufacturers on installment contracts, in USD.
     pub fn installments_outstanding_usd(&self) -> f64 {
         self.installments.iter().map(|i| i.balance_usd).sum()
     }
@@ -416,7 +460,9 @@ impl Dealer {
 pub struct InstallmentTerms {
     /// The price per machine, the manufacturer's spot price less the dealers' discount.
     pub wholesale_usd: f64,
+    /// Share of the wholesale price paid at signing ([0, 1]); the rest is paid in `n_months` equal installments.
     pub down_payment_share: f64,
+    /// Number of monthly installments, at least 1.
     pub n_months: u32,
 }
 

@@ -3,6 +3,7 @@
 //! This file holds the manufacturer's state, its queries and its futures book; the production cycle
 //! (wafers, assembly, pricing, planning) is in `production`, the contracts in `futures`, and everything that
 //! moves its cash, with the two-sided postings the market phases call, in `books`.
+#![warn(missing_docs)]
 
 pub mod books;
 pub mod futures;
@@ -16,6 +17,8 @@ use crate::math::units_f64;
 use crate::params::ManufacturerParams;
 use crate::units::Month;
 
+/// A manufacturer: cash, wafer lots in flight, finished stock, the futures book, self-mining and the month's
+/// prices and plan. Cash changes only through the postings in `books`.
 #[derive(Clone, Debug)]
 pub struct Manufacturer {
     /// Written only by the postings in `books`, each with the flow that explains it.
@@ -25,7 +28,9 @@ pub struct Manufacturer {
     wafer_lots: Vec<WaferLot>,
     /// Wafers arrived and waiting for production capacity, per generation (wafer cost already booked).
     wip_units: Vec<u64>,
+    /// Finished machines in stock, per generation, at book value.
     pub stock: Vec<Stock>,
+    /// The futures book: open contracts in signing order.
     pub futures: Vec<FuturesContract>,
     /// Emptied `parts` lists of closed contracts, reused by new ones so signing allocates nothing.
     spare_parts: Vec<Vec<RegionPart>>,
@@ -46,6 +51,8 @@ pub struct Manufacturer {
 }
 
 impl Manufacturer {
+    /// A manufacturer with its starting cash and credit line and nothing else, for `n_generations` generations;
+    /// [`Manufacturer::start`] adds the starting stock and wafer lots.
     pub fn new(params: &ManufacturerParams, n_generations: usize) -> Manufacturer {
         Manufacturer {
             cash_usd: params.cash_usd,
@@ -73,14 +80,17 @@ impl Manufacturer {
         }
     }
 
+    /// Cash at hand in USD; negative while the credit line is drawn.
     pub fn cash_usd(&self) -> f64 {
         self.cash_usd
     }
 
+    /// The month's flows so far.
     pub fn flows(&self) -> &ManufacturerFlows {
         &self.flows
     }
 
+    /// The path's tallies so far.
     pub fn totals(&self) -> &ManufacturerTotals {
         &self.totals
     }
@@ -90,7 +100,8 @@ impl Manufacturer {
         self.flows = ManufacturerFlows::default();
     }
 
-    /// Whether cash has fallen below the credit line: costs are cut, no wafers ordered, no futures sold.
+    /// Whether cash has fallen below minus the credit line (the line is used up): costs are cut, no wafers
+    /// ordered, no futures sold.
     pub fn is_distressed(&self) -> bool {
         self.distressed
     }
@@ -130,34 +141,42 @@ impl Manufacturer {
         self.next_contract_id
     }
 
+    /// Machines in stock, all generations together.
     pub fn inventory_units(&self) -> u64 {
         self.stock.iter().map(|s| s.units).sum()
     }
 
+    /// Book value of the stock in USD, all generations together.
     pub fn inventory_value_usd(&self) -> f64 {
         self.stock.iter().map(|s| s.book_value_usd).sum()
     }
 
+    /// Futures machines signed for and not yet delivered, walked away from or refunded.
     pub fn backlog_units(&self) -> u64 {
         self.futures.iter().map(|c| c.units_pending()).sum()
     }
 
+    /// Prepayments held on those machines, in USD: what walk-aways would forfeit or cancellations refund.
     pub fn prepay_held_usd(&self) -> f64 {
         self.futures.iter().map(|c| c.prepay_held_usd()).sum()
     }
 
+    /// Foundry balances still due on wafer lots in flight, in USD.
     pub fn wafer_commitments_usd(&self) -> f64 {
         self.wafer_lots.iter().map(|l| l.balance_due_usd).sum()
     }
 
+    /// Foundry prepayments already paid on wafer lots in flight, in USD.
     pub fn wafer_prepaid_usd(&self) -> f64 {
         self.wafer_lots.iter().map(|l| l.prepaid_usd).sum()
     }
 
+    /// Machines in the pipeline: wafers arrived and waiting for assembly, plus wafer lots in flight.
     pub fn wip_total_units(&self) -> u64 {
         self.wip_units.iter().sum::<u64>() + self.wafer_lots.iter().map(|l| l.units).sum::<u64>()
     }
 
+    /// Credit drawn in USD: minus cash when cash is below zero, else 0.
     pub fn credit_used_usd(&self) -> f64 {
         (-self.cash_usd).max(0.0)
     }
@@ -300,11 +319,15 @@ impl Manufacturer {
 /// Finished machines of one generation, at book value.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Stock {
+    /// Number of machines.
     pub units: u64,
+    /// Their book value in USD: what they cost (a manufacturer's production cost, the dealers' purchase price)
+    /// less write-downs; machines taken back from dealers enter at their recovered value.
     pub book_value_usd: f64,
 }
 
 impl Stock {
+    /// Average book value of one machine in USD (0 when there are none).
     pub fn unit_book_usd(&self) -> f64 {
         if self.units > 0 {
             self.book_value_usd / units_f64(self.units)
@@ -329,6 +352,7 @@ impl Stock {
         value
     }
 
+    /// Adds `n` machines worth `value_usd` (a negative value counts as 0) to the stock.
     pub fn put(&mut self, n: u64, value_usd: f64) {
         self.units += n;
         self.book_value_usd += value_usd.max(0.0);

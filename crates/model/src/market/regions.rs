@@ -138,7 +138,7 @@ pub enum Shock {
         region_idx: usize,
         /// Index of the origin taxed, into `Params::origins`.
         origin_idx: usize,
-        /// Tariff rate as a share of the landed price.
+        /// Tariff rate, as a share of the machines' price.
         rate_share: f64,
     },
     /// The region's power price is multiplied by `factor`, decaying back.

@@ -5,6 +5,7 @@
 //! `deliver_futures_units`, `forfeit_prepayment`, `refund_prepayment`) book the buying segment's side too;
 //! the dealer's postings in `crate::agents::dealer` call the manufacturer's halves below
 //! (`sell_to_dealer_spot`, `sell_to_dealer_on_installment`, `receive_installment`, `take_back_from_dealer`).
+#![warn(missing_docs)]
 
 use crate::agents::manufacturer::Manufacturer;
 use crate::agents::manufacturer::futures::FuturesContract;
@@ -18,43 +19,77 @@ use crate::units::W_PER_KW;
 #[derive(Clone, Debug, Default)]
 pub struct ManufacturerFlows {
     // Cash in.
+    /// Futures prepayments received at signing, in USD.
     pub prepayments_received_usd: f64,
+    /// Futures balances collected at delivery, in USD.
     pub balances_collected_usd: f64,
+    /// Received for spot sales, to miners and to dealers, in USD.
     pub spot_sales_cash_usd: f64,
+    /// Dealers' down payments on installment contracts signed this month, in USD.
     pub dealer_down_payments_usd: f64,
+    /// Dealers' installments collected, in USD.
     pub installments_collected_usd: f64,
+    /// Mining revenue of the self-mining fleet, in USD.
     pub self_mining_revenue_usd: f64,
+    /// Received for stock scrapped, in USD.
     pub scrap_proceeds_usd: f64,
     // Cash out.
+    /// Foundry prepayments paid on wafer lots ordered this month, in USD.
     pub wafer_prepayments_paid_usd: f64,
+    /// Foundry balances paid on wafer lots that arrived this month, in USD.
     pub wafer_balances_paid_usd: f64,
+    /// Assembly paid on machines produced this month, in USD: the share of unit cost not paid to the foundry.
     pub assembly_paid_usd: f64,
+    /// Operating cost and R&D paid, after any distress cut and the variable share's scaling, in USD.
     pub opex_usd: f64,
+    /// Power bill of the self-mining fleet, in USD.
     pub self_mining_power_cost_usd: f64,
+    /// Interest paid on credit drawn (cash below zero), in USD.
     pub interest_usd: f64,
+    /// Prepayments refunded on futures batches cancelled for being late, in USD.
     pub refunds_paid_usd: f64,
     // Accounting, not cash.
+    /// Sales revenue in USD, booked when machines change hands: spot and dealer sales at their price (installment
+    /// sales in full at signing), futures at the contract price on delivery.
     pub revenue_usd: f64,
+    /// Book value of the machines sold, in USD.
     pub cogs_usd: f64,
+    /// Book value written off stock that would fetch less than it is carried at, in USD.
     pub writedowns_usd: f64,
+    /// Prepayments kept from buyers who walked away, in USD: other income, with no cash this month.
     pub prepayments_forfeited_usd: f64,
+    /// Prepayments of the units delivered this month, applied to their price (cash received at signing), in USD.
     pub prepayments_applied_usd: f64,
+    /// Dealer balances written off, in USD: what a defaulted contract's recovered machines do not cover, and the
+    /// rounding residue of last payments.
     pub bad_debt_usd: f64,
     // Units.
+    /// Machines assembled from arrived wafers.
     pub units_produced: u64,
+    /// Machines sold spot to miners.
     pub units_sold_spot: u64,
+    /// Machines sold to dealers, spot or on installment.
     pub units_sold_dealers: u64,
+    /// Machines signed for on futures this month (delivered later).
     pub units_sold_futures: u64,
+    /// Futures machines delivered.
     pub units_delivered: u64,
+    /// Futures machines walked away from.
     pub units_walked_away: u64,
+    /// Futures machines refunded because their batch was too late.
     pub units_refunded: u64,
+    /// Unsold machines moved from stock into self-mining.
     pub units_self_mined: u64,
+    /// Machines scrapped from stock.
     pub units_scrapped: u64,
+    /// Machines taken back into stock from dealers who defaulted.
     pub units_recovered: u64,
+    /// Machines the wafer lots ordered this month will make.
     pub units_wafers_ordered: u64,
 }
 
 impl ManufacturerFlows {
+    /// Cash received this month, in USD: the cash-in fields summed.
     pub fn cash_in_usd(&self) -> f64 {
         self.prepayments_received_usd
             + self.balances_collected_usd
@@ -65,6 +100,7 @@ impl ManufacturerFlows {
             + self.scrap_proceeds_usd
     }
 
+    /// Cash paid out this month, in USD: the cash-out fields summed.
     pub fn cash_out_usd(&self) -> f64 {
         self.wafer_prepayments_paid_usd
             + self.wafer_balances_paid_usd
@@ -79,33 +115,61 @@ impl ManufacturerFlows {
 /// Whole-path tallies kept as the path runs, for the per-path summary.
 #[derive(Clone, Debug, Default)]
 pub struct ManufacturerTotals {
+    /// The lowest month-end cash so far, in USD (the starting cash before the first month).
     pub min_cash_usd: f64,
+    /// Month index (from the start month) of that lowest cash.
     pub min_cash_month: u32,
+    /// Whether month-end cash was ever below zero.
     pub cash_below_zero: bool,
+    /// Whether the manufacturer was ever distressed.
     pub distressed_ever: bool,
+    /// Sales revenue so far, in USD (see [`ManufacturerFlows::revenue_usd`]).
     pub revenue_usd: f64,
+    /// Book value of the machines sold so far, in USD.
     pub cogs_usd: f64,
+    /// Write-downs so far, in USD.
     pub writedowns_usd: f64,
+    /// Prepayments forfeited by buyers so far, in USD.
     pub prepayments_forfeited_usd: f64,
+    /// Machines sold so far: futures delivered, spot sales to miners and sales to dealers.
     pub units_sold: u64,
+    /// Futures machines whose batch fell due and that were delivered or walked away from (the walk-away rate's
+    /// denominator; refunds are left out).
     pub units_due_resolved: u64,
+    /// Futures machines walked away from so far.
     pub units_walked: u64,
     // Conservation tallies.
+    /// Machines produced so far.
     pub units_produced: u64,
+    /// Futures machines delivered so far.
     pub units_delivered: u64,
+    /// Machines sold spot to miners so far.
     pub units_sold_spot: u64,
+    /// Machines sold to dealers so far.
     pub units_sold_dealers: u64,
+    /// Machines moved into self-mining so far.
     pub units_self_mined: u64,
+    /// Machines scrapped so far.
     pub units_scrapped: u64,
+    /// Machines taken back from defaulting dealers so far.
     pub units_recovered: u64,
+    /// Futures prepayments received so far, in USD.
     pub prepayments_received_usd: f64,
+    /// Prepayments applied to deliveries so far, in USD.
     pub prepayments_applied_usd: f64,
+    /// Prepayments refunded so far, in USD.
     pub prepayments_refunded_usd: f64,
+    /// Futures contracts opened so far.
     pub contracts_signed: u64,
+    /// Futures contracts closed so far (every unit delivered, walked away from or refunded).
     pub contracts_closed: u64,
+    /// Machines signed for on futures so far.
     pub units_contracted: u64,
+    /// Machines delivered on the contracts closed so far.
     pub units_closed_delivered: u64,
+    /// Machines walked away from on the contracts closed so far.
     pub units_closed_walked: u64,
+    /// Machines refunded on the contracts closed so far.
     pub units_closed_refunded: u64,
 }
 
@@ -393,7 +457,8 @@ impl Manufacturer {
         }
     }
 
-    /// Whether cash is below the credit line: distress cuts costs and stops wafer orders and futures.
+    /// Whether cash is below minus the credit line (the line is used up): distress cuts costs and stops wafer
+    /// orders and futures.
     /// Returns the new state when it changed this month.
     pub fn update_distress(&mut self) -> Option<bool> {
         let in_distress = self.cash_usd < -self.credit_line_usd;

@@ -1,21 +1,28 @@
 //! Futures contracts: units of one generation at a locked price, delivered in monthly batches to the regions
 //! the buyer signed for, and their state as batches fall due.
+#![warn(missing_docs)]
 
 use crate::math::{max_not_nan, units_f64};
 use crate::params::Segment;
 use crate::units::Month;
 
+/// Where a futures contract stands; the event log names it with [`ContractStatus::as_str`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ContractStatus {
+    /// Some units are still to be delivered, walked away from or refunded.
     Pending,
+    /// Closed with every unit delivered.
     Delivered,
+    /// Closed with every unit walked away from: the buyer forfeited the prepayment rather than pay the balance.
     WalkedAway,
+    /// Closed with every unit refunded: the batches were cancelled for being late.
     Refunded,
     /// Closed with a mix of delivered, walked-away and refunded units.
     Mixed,
 }
 
 impl ContractStatus {
+    /// The status's name in the event log: "pending", "delivered", "walked_away", "refunded" or "mixed".
     pub fn as_str(self) -> &'static str {
         match self {
             ContractStatus::Pending => "pending",
@@ -30,9 +37,11 @@ impl ContractStatus {
 /// The units of a futures contract bound for one region, and the import duty there.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RegionPart {
+    /// Index of the region the units go to.
     pub region_idx: usize,
     /// Units of this part not yet delivered, walked away from or refunded.
     pub units_left: u64,
+    /// Import duty per unit in the region, in USD, fixed at signing; the buyer pays it at delivery.
     pub duty_per_unit_usd: f64,
 }
 
@@ -41,24 +50,37 @@ pub struct RegionPart {
 /// book stays small however many regions there are.
 #[derive(Clone, Debug)]
 pub struct FuturesContract {
+    /// Number of the contract, unique per manufacturer within a path and counted from 1.
     pub contract_id: u64,
+    /// The buyer segment.
     pub buyer: Segment,
+    /// Index of the generation sold.
     pub generation_idx: usize,
+    /// Month the contract was signed and the prepayment paid.
     pub signed: Month,
+    /// Month the first batch falls due.
     pub first_delivery: Month,
+    /// Number of monthly batches the units are delivered in (at least 1 once `set_batches` has run).
     pub n_batches: u32,
+    /// Units signed for, over all region parts.
     pub units_total: u64,
+    /// Locked price per unit in USD, duty apart.
     pub unit_price_usd: f64,
+    /// Prepayment paid per unit at signing, in USD; the balance per unit is `unit_price_usd` less this.
     pub prepaid_per_unit_usd: f64,
     /// Units whose batch has fallen due so far.
     pub units_due_to_date: u64,
+    /// Units delivered and paid for.
     pub units_delivered: u64,
+    /// Units the buyer walked away from, forfeiting their prepayment.
     pub units_walked: u64,
+    /// Units refunded because their batch was too late.
     pub units_refunded: u64,
     /// Month the oldest still-undelivered due batch fell due.
     pub late_since: Option<Month>,
     /// Units in every batch, and how many of the first batches take one more (set by `set_batches`).
     pub batch_base_units: u64,
+    /// Number of the first batches that take one unit more than `batch_base_units`.
     pub batch_remainder_units: u32,
     /// Where the units go; the parts' units left always add up to `units_pending`.
     pub parts: Vec<RegionPart>,
@@ -70,12 +92,19 @@ pub struct FuturesContract {
 /// What a futures contract is signed for: the buyer, the machines and the terms.
 #[derive(Clone, Copy, Debug)]
 pub struct ContractTerms {
+    /// The buyer segment.
     pub buyer: Segment,
+    /// Index of the generation sold.
     pub generation_idx: usize,
+    /// Month of signing.
     pub signed: Month,
+    /// Month the first batch falls due.
     pub first_delivery: Month,
+    /// Number of monthly batches.
     pub n_batches: u32,
+    /// Locked price per unit in USD, duty apart.
     pub unit_price_usd: f64,
+    /// Prepayment per unit at signing, in USD.
     pub prepaid_per_unit_usd: f64,
 }
 
@@ -106,6 +135,7 @@ impl FuturesContract {
         }
     }
 
+    /// Units not yet delivered, walked away from or refunded.
     pub fn units_pending(&self) -> u64 {
         self.units_total - self.units_delivered - self.units_walked - self.units_refunded
     }
@@ -213,10 +243,12 @@ impl FuturesContract {
         self.batch_remainder_units = (self.units_total % n as u64) as u32;
     }
 
+    /// Prepayments the manufacturer holds on the pending units, in USD.
     pub fn prepay_held_usd(&self) -> f64 {
         units_f64(self.units_pending()) * self.prepaid_per_unit_usd
     }
 
+    /// The contract's status, worked out from its unit counts.
     pub fn status(&self) -> ContractStatus {
         if self.units_pending() > 0 {
             return ContractStatus::Pending;

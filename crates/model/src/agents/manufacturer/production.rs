@@ -1,5 +1,6 @@
 //! A manufacturer's own production cycle: wafer lots ordered a lead ahead and paid for in two parts,
 //! assembly up to capacity, pricing and the output plan.
+#![warn(missing_docs)]
 
 use crate::agents::manufacturer::Manufacturer;
 use crate::market::hardware::{monthly_profit_usd_per_unit, payback_months};
@@ -7,14 +8,22 @@ use crate::math::units_f64;
 use crate::params::{GenerationParams, ManufacturerParams};
 use crate::units::Month;
 
+/// A wafer order at the foundry: prepaid at order, the balance paid when the wafers arrive.
 #[derive(Clone, Debug)]
 pub struct WaferLot {
+    /// Month the order was placed (month 0 for lots already in flight at the start, ordered before it).
     pub ordered: Month,
+    /// Month the wafers arrive and the balance is paid: `wafer_lead_months` after the order.
     pub arrival: Month,
+    /// Generation the wafers are for: the roadmap's current generation in the arrival month.
     pub generation_idx: usize,
+    /// Machines the wafers make.
     pub units: u64,
+    /// Full cost of one machine of the lot's generation, in USD; the foundry's part is `wafer_cost_share` of it.
     pub unit_cost_usd: f64,
+    /// Foundry prepayment paid at order, in USD.
     pub prepaid_usd: f64,
+    /// Foundry balance due on arrival, in USD.
     pub balance_due_usd: f64,
 }
 

@@ -1,0 +1,236 @@
+//! `run.json`, a run's manifest: what produced the results (scenario, seed, paths, version, time), the paths
+//! stopped by a failed check, and each manufacturer's strategy. One typed struct, written by the run and read
+//! back by its charts and report, so the two cannot drift apart and nothing re-parses the scenario text.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::output::OutputError;
+use crate::output::charts::data::{read_json_as, tidy_path};
+use crate::output::charts::format;
+use crate::output::provenance::{FailedPath, failed_paths, write_json};
+use crate::scenario::Scenario;
+use hashcycle_model::params::Params;
+use hashcycle_model::record::PathFailure;
+
+/// The tables a run writes, in `run.json`'s `tables`.
+pub const WRITTEN_TABLES: [&str; 7] = [
+    "network.parquet",
+    "miners.parquet",
+    "manufacturers.parquet",
+    "dealers.parquet",
+    "regions.parquet",
+    "events.parquet",
+    "summary.parquet",
+];
+
+/// `run.json`. Fields are in alphabetical order, the order the file has always had. Every field has a default
+/// when read, so a manifest written before a field existed still reads (`manufacturers` came later: a run
+/// without it is drawn without strategies).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RunManifest {
+    pub command: String,
+    pub failed_paths: Vec<FailedPath>,
+    pub horizon_months: u32,
+    /// Each manufacturer and its strategy, in the scenario's order.
+    pub manufacturers: Vec<ManufacturerEntry>,
+    pub paths: u32,
+    /// The scenario file as given on the command line.
+    pub scenario_file: String,
+    pub scenario_name: String,
+    pub scenario_text: String,
+    pub seed: u64,
+    pub start_month: String,
+    pub started_at_utc: String,
+    pub tables: Vec<String>,
+    pub threads: Option<usize>,
+    pub tool: String,
+    pub version: String,
+    pub wall_seconds: f64,
+}
+
+/// A manufacturer of the run and the strategy its charts describe.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ManufacturerEntry {
+    pub name: String,
+    pub strategy: StrategyEntry,
+}
+
+/// The strategy terms the charts and report show.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct StrategyEntry {
+    pub delivery_months: u32,
+    pub futures_share: f64,
+    pub prepay_share: f64,
+}
+
+impl StrategyEntry {
+    /// `80% futures over 6 monthly batches, 50% prepayment`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} futures over {} monthly batches, {} prepayment",
+            format::pct(self.futures_share),
+            self.delivery_months,
+            format::pct(self.prepay_share)
+        )
+    }
+}
+
+impl RunManifest {
+    /// The manifest of a finished run of `scenario` with `params` (the scenario's, with command-line overrides).
+    pub fn new(
+        scenario: &Scenario,
+        params: &Params,
+        started_at_utc: &str,
+        wall_seconds: f64,
+        threads: Option<usize>,
+        failures: &[PathFailure],
+    ) -> RunManifest {
+        RunManifest {
+            command: "run".to_string(),
+            failed_paths: failed_paths(failures, params.simulation.start),
+            horizon_months: params.simulation.horizon_months,
+            manufacturers: params
+                .manufacturers
+                .iter()
+                .map(|m| ManufacturerEntry {
+                    name: m.name.clone(),
+                    strategy: StrategyEntry {
+                        delivery_months: m.strategy.delivery_months,
+                        futures_share: m.strategy.futures_share,
+                        prepay_share: m.strategy.prepay_share,
+                    },
+                })
+                .collect(),
+            paths: params.simulation.n_paths,
+            scenario_file: scenario.path.display().to_string(),
+            scenario_name: params.simulation.name.clone(),
+            scenario_text: scenario.text.clone(),
+            seed: params.simulation.seed,
+            start_month: params.simulation.start.to_string(),
+            started_at_utc: started_at_utc.to_string(),
+            tables: WRITTEN_TABLES.iter().map(|t| t.to_string()).collect(),
+            threads,
+            tool: "hashcycle".to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            wall_seconds,
+        }
+    }
+
+    pub fn write(&self, path: &Path) -> Result<(), OutputError> {
+        write_json(path, self)
+    }
+
+    /// Reads `dir/run.json`; a missing or unreadable file is an `OutputError::Missing` naming it.
+    pub fn read(dir: &Path) -> Result<RunManifest, OutputError> {
+        read_json_as(dir, "run.json")
+    }
+
+    /// The scenario file as provenance shows it, with `dir/..` and `.` steps collapsed.
+    pub fn shown_scenario_file(&self) -> String {
+        tidy_path(&self.scenario_file)
+    }
+
+    pub fn n_failed_paths(&self) -> usize {
+        self.failed_paths.len()
+    }
+
+    /// A manufacturer's strategy, if the manifest names it.
+    pub fn strategy(&self, manufacturer: &str) -> Option<&StrategyEntry> {
+        self.manufacturers
+            .iter()
+            .find(|m| m.name == manufacturer)
+            .map(|m| &m.strategy)
+    }
+
+    /// The source line printed under every chart. No timestamp, so charts stay reproducible.
+    pub fn source_line(&self) -> String {
+        let mut s = format!(
+            "Source: hashcycle {} simulation of {} · {} path{} · seed {} · quantiles across paths, month by month",
+            self.version,
+            self.shown_scenario_file(),
+            format::grouped(self.paths as f64, 0),
+            if self.paths == 1 { "" } else { "s" },
+            self.seed
+        );
+        if self.n_failed_paths() > 0 {
+            s.push_str(&format!(
+                " · {} path(s) stopped by a failed check",
+                self.n_failed_paths()
+            ));
+        }
+        s
+    }
+
+    /// The comment block at the top of the scenario file, which describes it.
+    pub fn description(&self) -> Vec<String> {
+        self.scenario_text
+            .lines()
+            .take_while(|l| l.trim_start().starts_with('#') || l.trim().is_empty())
+            .map(|l| l.trim_start().trim_start_matches('#').trim().to_string())
+            .collect::<Vec<_>>()
+            .split(|l| l.is_empty())
+            .filter(|para| !para.is_empty())
+            .map(|para| para.join(" "))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest() -> RunManifest {
+        RunManifest {
+            scenario_name: "t".into(),
+            scenario_file: "scenarios/sweeps/../t.toml".into(),
+            scenario_text: "# A test\n# scenario\n\n[simulation]\n".into(),
+            paths: 1,
+            seed: 1,
+            manufacturers: vec![ManufacturerEntry {
+                name: "a".into(),
+                strategy: StrategyEntry {
+                    delivery_months: 6,
+                    futures_share: 0.8,
+                    prepay_share: 0.5,
+                },
+            }],
+            failed_paths: vec![FailedPath::default()],
+            ..RunManifest::default()
+        }
+    }
+
+    #[test]
+    fn a_manifest_reads_back_what_was_written() {
+        let dir = std::env::temp_dir().join(format!("hashcycle-unit-manifest-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let written = manifest();
+        written.write(&dir.join("run.json")).unwrap();
+        assert_eq!(RunManifest::read(&dir).unwrap(), written);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn strategies_and_descriptions_come_from_the_manifest() {
+        let m = manifest();
+        let s = m.strategy("a").unwrap();
+        assert_eq!(s.describe(), "80% futures over 6 monthly batches, 50% prepayment");
+        assert!(m.strategy("b").is_none());
+        assert_eq!(m.description(), ["A test scenario"]);
+        assert_eq!(m.shown_scenario_file(), "scenarios/t.toml");
+        assert!(
+            m.source_line().ends_with("1 path(s) stopped by a failed check"),
+            "{}",
+            m.source_line()
+        );
+    }
+
+    #[test]
+    fn a_manifest_without_manufacturers_still_reads() {
+        let m: RunManifest = serde_json::from_str(r#"{"command": "run", "paths": 3, "seed": 2}"#).unwrap();
+        assert_eq!((m.paths, m.seed), (3, 2));
+        assert!(m.manufacturers.is_empty());
+    }
+}
