@@ -287,3 +287,21 @@ fn with_rising_price_fleets_grow_with_a_lag() {
     );
     assert!(installed(&rising_rows, 29) > 1.5 * installed(&rising_rows, 0));
 }
+
+/// Each shipped scenario's first month runs its stated starting hashrate: the median over paths is within 3%
+/// (the starting fleet starts in its steady state instead of switching off through its first months).
+#[test]
+fn shipped_scenarios_start_at_their_stated_hashrate() {
+    for name in ["base", "bull", "bear"] {
+        let params = params_with(name, &[("simulation.horizon_months", i(12))]);
+        let mut month_one: Vec<f64> = (0..41)
+            .map(|p| run_path(&params, p).0.network[0].hashrate_ehs)
+            .collect();
+        month_one.sort_by(f64::total_cmp);
+        let ratio = month_one[20] / params.network.hashrate_ehs;
+        assert!(
+            (ratio - 1.0).abs() < 0.03,
+            "{name}: month 1 runs {ratio} of the stated hashrate"
+        );
+    }
+}
