@@ -980,7 +980,6 @@ fn read_secondary_market(top: &mut Section, p: &mut Problems) -> SecondaryMarket
             scrap_value_usd_per_unit: 0.0,
             dealer_stock_price_impact_share: 0.0,
             reference_power_price_usd_per_kwh: 1.0,
-            resale_min_profitable_share: 0.5,
         };
     };
     let market = SecondaryMarketParams {
@@ -993,7 +992,6 @@ fn read_secondary_market(top: &mut Section, p: &mut Problems) -> SecondaryMarket
             Bounds::above_up_to(0.0, 100.0),
             None,
         ),
-        resale_min_profitable_share: s.f64(p, "resale_min_profitable_share", Bounds::share(), Some(0.5)),
     };
     s.finish(p);
     market

@@ -400,7 +400,6 @@ fn small_secondary_market() -> SecondaryMarketParams {
         scrap_value_usd_per_unit: 100.0,
         dealer_stock_price_impact_share: 0.3,
         reference_power_price_usd_per_kwh: 0.05,
-        resale_min_profitable_share: 0.5,
     }
 }
 

@@ -555,10 +555,6 @@ pub struct SecondaryMarketParams {
     /// Power price in USD per kWh ((0, 100]) at which buyers value used machines. The base scenario's value is
     /// fitted by `hashcycle calibrate` on the 2016-2020 network history.
     pub reference_power_price_usd_per_kwh: f64,
-    /// A machine retired as unprofitable is bought by a miner of its segment in the region where the most of
-    /// its generation's sites pay their power, when at least this share of them do there ([0, 1]; default 0.5);
-    /// otherwise, or beyond the room that region has, it is scrapped at `scrap_value_usd_per_unit`.
-    pub resale_min_profitable_share: f64,
 }
 
 /// A scripted event (`[[events]]`), applied at the start of its month.

@@ -284,9 +284,9 @@ pub struct MinerRow {
     /// Installed machines not running at the month's end (stock): switched off, or added after the month's
     /// operating decision (shipments without a shipping lag, machines taken over from the other segment).
     pub units_off: u64,
-    /// Machines scrapped this month (flow): those on sites that lost money through the segment's retirement
-    /// window that no region with cheaper power took, and those the segment, out of cash, shed and the other
-    /// segment did not take over.
+    /// Machines retired this month (flow): those on sites that lost money through the segment's retirement
+    /// window, and those scrapped when the segment, out of cash, shed machines the other segment did not
+    /// take over.
     pub units_retired: u64,
     /// Machines bought this month, futures delivered and spot purchases, counted when shipped (flow).
     pub units_bought: u64,
@@ -294,12 +294,10 @@ pub struct MinerRow {
     pub units_arrived: u64,
     /// Machines shipped and not yet arrived at the month's end (stock).
     pub units_in_transit: u64,
-    /// Machines sold this month (flow): to the other segment's cohort of the region and generation when this
-    /// segment churned out of cash, or, once retired here, to the segment's own cohort in the region where
-    /// their generation pays best.
+    /// Machines sold this month to the other segment's cohort of the region and generation, when this
+    /// segment churned out of cash (flow).
     pub units_sold_off: u64,
-    /// Machines taken over this month (flow): from the other segment when it churned out of cash, or retired
-    /// machines of this segment resold from a region with dearer power.
+    /// Machines taken over this month from the other segment when it churned out of cash (flow).
     pub units_taken_over: u64,
     /// Installed machines stopped by a ban this month, which leave for the relocation pool (flow). Machines
     /// stopped on their way to the region count only in `RegionRow::units_banned`.

@@ -32,8 +32,6 @@ pub(crate) struct Scratch {
     pub(crate) shipments: Vec<(Segment, usize, usize, u64)>,
     pub(crate) region_budgets: Vec<f64>,
     pub(crate) used_mw: Vec<f64>,
-    /// Power each region has free for machines resold from other regions, in MW.
-    pub(crate) free_mw: Vec<f64>,
     pub(crate) region_weights: Vec<f64>,
     pub(crate) region_parts: Vec<u64>,
     /// For each of `region_offers`, the index of the offer in `offers` it was landed from.

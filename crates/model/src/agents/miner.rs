@@ -24,7 +24,7 @@ use site_price::{SitePriceCurve, site_price_curve};
 use crate::agents::miner::books::SegmentBooks;
 use crate::math::{floor_units, units_f64};
 use crate::params::{GenerationParams, RegionParams, Segment, SegmentParams};
-use crate::units::{HOURS_PER_DAY, Month, W_PER_KW, W_PER_MW};
+use crate::units::{HOURS_PER_DAY, Month, W_PER_KW};
 
 /// Standardised breakeven above which every site of a region runs (sites beyond 8 sigma are negligible).
 const Z_ALL_SITES: f64 = 8.0;
@@ -57,9 +57,6 @@ pub struct Fleet {
     pub site_q_max: Vec<f64>,
     /// Machines retired this month, per cohort: the first of the month's flows per cohort.
     pub retired: Vec<u64>,
-    /// Machines retired by this month's decision for losing money through the segment's window, per cohort,
-    /// before the secondary market takes what it can (`resell_retired`).
-    retired_unprofitable: Vec<u64>,
     /// Machines that arrived at their sites this month, per cohort (after the shipping lag, or at once without one).
     pub arrived: Vec<u64>,
     /// Machines bought this month (futures delivered and spot), per cohort, counted when shipped.
@@ -126,7 +123,6 @@ impl Fleet {
             month_slot: 0,
             site_q_max: vec![1.0; n_cohorts],
             retired: vec![0; n_cohorts],
-            retired_unprofitable: vec![0; n_cohorts],
             arrived: vec![0; n_cohorts],
             bought: vec![0; n_cohorts],
             sold_off: vec![0; n_cohorts],
@@ -194,7 +190,6 @@ impl Fleet {
     pub fn open_month(&mut self, month: Month) {
         self.month_slot = month.idx() % self.n_transit_slots;
         self.retired.fill(0);
-        self.retired_unprofitable.fill(0);
         self.arrived.fill(0);
         self.bought.fill(0);
         if self.rare_flows_written {
@@ -539,68 +534,6 @@ pub fn churn(
             }
         }
     }
-}
-
-/// Passes the machines the month's decision retired to the secondary market. A cohort's retired machines
-/// lost money on its region's dearest sites; a miner of the same segment buys them for the region where the
-/// largest share of their generation's sites pays their power, if at least `resale_min_profitable_share` do,
-/// up to the power `free_mw` that region has left (its entry falls by what they draw). They move there as a
-/// sale between miners of one segment, whose cash does not change; the rest are scrapped and the segment is
-/// paid `scrap_usd_per_unit` for each. Returns (machines resold, machines scrapped).
-pub fn resell_retired(
-    fleet: &mut Fleet,
-    books: &mut [SegmentBooks; 2],
-    generations: &[GenerationParams],
-    free_mw: &mut [f64],
-    resale_min_profitable_share: f64,
-    scrap_usd_per_unit: f64,
-) -> (u64, u64) {
-    let (mut resold, mut scrapped) = (0, 0);
-    let n_gen = fleet.n_generations;
-    for c in 0..fleet.n_cohorts() {
-        let retiring = fleet.retired_unprofitable[c];
-        if retiring == 0 {
-            continue;
-        }
-        let (segment, region_idx, g) = fleet.cohort_parts(c);
-        // The region where the most of the generation's sites pay their power, other than the one it leaves.
-        let best = (0..fleet.n_regions)
-            .filter(|&r| r != region_idx && free_mw[r] > 0.0)
-            .map(|r| (r, fleet.q_now[r * n_gen + g]))
-            .fold(None, |best: Option<(usize, f64)>, (r, q)| match best {
-                Some((_, best_q)) if best_q >= q => best,
-                _ => Some((r, q)),
-            });
-        let mw_per_unit = generations[g].power_w / W_PER_MW;
-        let n_resold = match best {
-            Some((to_region, q)) if q >= resale_min_profitable_share => {
-                let room = if free_mw[to_region].is_finite() {
-                    floor_units(free_mw[to_region] / mw_per_unit)
-                } else {
-                    retiring
-                };
-                let n = retiring.min(room);
-                if n > 0 {
-                    let to = fleet.cohort_idx(segment, to_region, g);
-                    fleet.retired[c] -= n;
-                    fleet.sold_off[c] += n;
-                    fleet.add_units(to, n);
-                    fleet.taken_over[to] += n;
-                    fleet.rare_flows_written = true;
-                    free_mw[to_region] -= units_f64(n) * mw_per_unit;
-                }
-                n
-            }
-            _ => 0,
-        };
-        let n_scrapped = retiring - n_resold;
-        if n_scrapped > 0 {
-            books[segment.idx()].receive_sale_proceeds(units_f64(n_scrapped) * scrap_usd_per_unit);
-        }
-        resold += n_resold;
-        scrapped += n_scrapped;
-    }
-    (resold, scrapped)
 }
 
 #[cfg(test)]

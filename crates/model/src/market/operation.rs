@@ -178,19 +178,11 @@ mod tests {
             running_share(after_shock, 1)
         );
 
-        // Difficulty falls after the shock, and once the retargets have caught up it moves by small steps only
-        // (machines retired on the dearer region's sites are resold into the cheaper one, a little later).
+        // Difficulty falls after the shock and never rises again while the price stays put.
         let after = &difficulty[shock_month as usize..];
         assert!(after.last().unwrap() < &(0.9 * difficulty[before]), "{difficulty:?}");
-        assert!(
-            after[1] < after[0] && after[2] < after[0],
-            "difficulty falls: {difficulty:?}"
-        );
-        for pair in after[2..].windows(2) {
-            assert!(
-                (pair[1] / pair[0]).ln().abs() < 0.02,
-                "difficulty swings: {difficulty:?}"
-            );
+        for pair in after.windows(2) {
+            assert!(pair[1] <= pair[0] * 1.001, "difficulty rose again: {difficulty:?}");
         }
         // No oscillation: once the month's switching is done, the hashrate moves one way, by small steps.
         for pair in hashrate[shock_month as usize + 1..].windows(2) {

@@ -165,7 +165,6 @@ impl Fleet {
                 let shares = &mut self.running_share[run.clone()];
                 let q_maxes = &mut self.site_q_max[run.clone()];
                 let retired = &mut self.retired[run.clone()];
-                let retired_unprofitable = &mut self.retired_unprofitable[run.clone()];
                 let power_cost = &mut self.power_cost_usd[run];
                 let q_now = &self.q_now[region_idx * n_gen..(region_idx + 1) * n_gen];
                 let window_max = &self.window_max[s * n_rg + region_idx * n_gen..s * n_rg + (region_idx + 1) * n_gen];
@@ -188,7 +187,6 @@ impl Fleet {
                                 0.0
                             };
                             retired[g] += n - kept;
-                            retired_unprofitable[g] += n - kept;
                             units[g] = kept;
                             n = kept;
                         }
