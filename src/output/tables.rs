@@ -6,7 +6,8 @@ use polars::prelude::*;
 use std::marker::PhantomData;
 
 use hashcycle_model::params::Params;
-use hashcycle_model::record::{Cell, CellKind, NameList, Row, Subject};
+use hashcycle_model::record::Subject;
+use hashcycle_model::record::columns::{Cell, CellKind, NameList, Row};
 use hashcycle_model::units::Month;
 
 /// Turns month indexes into Arrow dates (days since 1970-01-01 of the first day of the month).

@@ -293,6 +293,7 @@ fn with_rising_price_fleets_grow_with_a_lag() {
 #[test]
 fn shipped_scenarios_start_at_their_stated_hashrate() {
     for name in ["base", "bull", "bear"] {
+        // Twelve months, not one: bear's scripted events in July 2025 must fall inside the horizon.
         let params = params_with(name, &[("simulation.horizon_months", i(12))]);
         let mut month_one: Vec<f64> = (0..41)
             .map(|p| run_path(&params, p).0.network[0].hashrate_ehs)

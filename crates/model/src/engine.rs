@@ -8,7 +8,8 @@
 //!    miners, then wafer lots arriving at manufacturers; then machines stopped by bans move where there is
 //!    room (`market::relocation`).
 //! 3. **Miners operate** (`market::operation`): each cohort runs the machines whose sites' power price is
-//!    below breakeven at the month's starting difficulty and price, and retires machines that stayed off too
+//!    below breakeven at the revenue on which the miners' decision and the difficulty it settles to agree,
+//!    and retires machines that stayed off too
 //!    long; manufacturers' self-mining fleets run when profitable.
 //! 4. **Network** (`market::blocks`): blocks at the running hashrate, retargets and halvings at their
 //!    heights; revenue is shared by hashrate; miners pay power.

@@ -11,7 +11,8 @@ use crate::agents::miner::books::SegmentBooks;
 use crate::market::regions::RelocationBatch;
 use crate::math::{floor_units, to_units, units_f64};
 use crate::params::{Params, Segment};
-use crate::record::{EventKind, EventLog, Subject};
+use crate::record::event_log::EventLog;
+use crate::record::{EventKind, Subject};
 use crate::units::{Month, W_PER_MW};
 use crate::world::World;
 

@@ -1,15 +1,16 @@
-//! Phase 3, miners operate: from the month's starting difficulty and price, each cohort's profitable share
-//! of sites is found and the running share moves towards it; machines unprofitable for the segment's
+//! Phase 3, miners operate: at the revenue per TH/s on which their decision and the difficulty it settles to
+//! agree (a blend, by the scenario's foresight, with the revenue at the month's starting difficulty), each
+//! cohort's profitable share of sites is found and the running share moves towards it; machines unprofitable for the segment's
 //! retirement window, even at the settled difficulty, are retired. Manufacturers' self-mining fleets run
 //! when profitable.
 #![warn(missing_docs)]
 
 use crate::market::network::{HASHES_PER_DIFFICULTY, TARGET_BLOCK_SECONDS, expected_usd_per_th_day};
+use crate::units::{HOURS_PER_DAY, SECONDS_PER_DAY};
+use crate::world::World;
 
 /// Blocks a day at the ten-minute target.
-const BLOCKS_PER_DAY: f64 = 144.0;
-use crate::units::HOURS_PER_DAY;
-use crate::world::World;
+const BLOCKS_PER_DAY: f64 = SECONDS_PER_DAY / TARGET_BLOCK_SECONDS;
 
 /// Decides what runs this month, and notes the price and the self-mining hashrate for the network phase.
 pub fn operate(w: &mut World) {

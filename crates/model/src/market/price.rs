@@ -78,7 +78,11 @@ impl PriceState {
                     Regime::Bear => (rs.bear_drift_log_per_month, rs.bear_volatility_log_per_month),
                 };
                 // Reversion towards the trend: the gap at the start of the month closes by the reversion share.
-                let pull = rs.trend_reversion_per_month * (self.trend_log_price - self.log_price);
+                let pull = if rs.trend_reversion_per_month > 0.0 {
+                    rs.trend_reversion_per_month * (self.trend_log_price - self.log_price)
+                } else {
+                    0.0
+                };
                 self.trend_log_price += rs.trend_growth_log_per_month;
                 drift + vol * z + pull
             }

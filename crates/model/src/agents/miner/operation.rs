@@ -11,8 +11,8 @@ use crate::units::W_PER_KW;
 impl Fleet {
     /// Decides which machines run this month and retires those unprofitable for too long.
     ///
-    /// `revenue_usd_per_th_day` is what a TH/s earns at the month's starting difficulty and price; it sets
-    /// which sites would run. The running share moves towards that target by the segment's response share
+    /// `revenue_usd_per_th_day` is the revenue per TH/s and day miners decide at (see
+    /// `decision_revenue_usd_per_th_day`); it sets which sites would run. The running share moves towards that target by the segment's response share
     /// (fixed power contracts and hosting terms make switching sluggish). `outlook_usd_per_th_day` is what a
     /// TH/s would earn once difficulty has adjusted to the hashrate now running: a machine is retired only
     /// when even that has not covered its power for `retire_after_months` months, so machines switched off in
@@ -228,6 +228,7 @@ pub(crate) struct DecisionCohort {
     pair_idx: usize,
     /// ths × r: the hashrate, in TH/s, that follows the target share this month.
     weight_ths: f64,
+    /// The cohort's share of its region's sites (see `Fleet::site_q_max`).
     q_max: f64,
     /// 1 / q_max (0 when the cohort holds no sites).
     inv_q_max: f64,
@@ -346,8 +347,11 @@ impl Fleet {
     /// `revenue_at_start_usd_per_th_day` (at the difficulty in force) and what the network pays each TH/s once
     /// difficulty has settled at the hashrate that runs, `network_revenue_usd_per_day` / hashrate. The second
     /// depends on the decision itself (fewer machines running lower difficulty and raise everyone's revenue), so
-    /// the decision is the fixed point R = blend(R_start, V / H(R)), found by bisection on ln R: H(R) rises with
-    /// R, so the blend falls with R and the root is unique. `other_ths_at` is the hashrate others (the
+    /// the decision is the fixed point R = blend(R_start, V / H(R)), found on ln R by a bracket grown from last month's
+    /// decision and the Illinois variant of regula falsi: H(R) rises with R, so the blend falls with R and the
+    /// root is unique where H is continuous (the manufacturers' self-mining switches a whole generation at its
+    /// cost, a step at which the search stops). A search that meets a non-finite value falls back to the
+    /// revenue at the starting difficulty. `other_ths_at` is the hashrate others (the
     /// manufacturers' self-mining) would run at a revenue.
     #[allow(clippy::too_many_arguments)]
     pub fn decision_revenue_usd_per_th_day(
@@ -398,6 +402,10 @@ impl Fleet {
         };
         let x = find_root_falling(gap, guess.clamp(floor, ceiling), floor, ceiling);
         self.decision_scratch = scratch;
+        if !x.is_finite() {
+            self.last_decision = (f64::NAN, f64::NAN);
+            return revenue_at_start_usd_per_th_day;
+        }
         self.last_decision = (x, network_revenue_usd_per_day);
         x.exp()
     }
