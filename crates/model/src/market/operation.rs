@@ -238,6 +238,19 @@ mod tests {
             (revenue * ths / 2.0e7 - 1.0).abs() < 1e-6,
             "revenue {revenue}, hashrate {ths}"
         );
+        // A hashrate that is not a number (here the self-mining's) leaves the decision at the starting revenue.
+        let unknown = fleet.clone().decision_revenue_usd_per_th_day(
+            0.05,
+            2.0e7,
+            1.0,
+            |_| f64::NAN,
+            &power,
+            &ln_opex,
+            &params.regions,
+            &params.generations,
+            &params.segments,
+        );
+        assert_eq!(unknown, 0.05);
         let half = decide(0.5);
         assert!(
             half > revenue.min(0.05) && half < revenue.max(0.05),

@@ -370,7 +370,12 @@ impl Fleet {
             return revenue_at_start_usd_per_th_day;
         }
         let blend = |ths: f64| {
-            let settled = network_revenue_usd_per_day / ths.max(MIN_SETTLED_THS);
+            // A hashrate that is not a number must not pass for the floor (`f64::max` would drop the NaN).
+            let settled = if ths.is_nan() {
+                f64::NAN
+            } else {
+                network_revenue_usd_per_day / ths.max(MIN_SETTLED_THS)
+            };
             (1.0 - foresight_share) * revenue_at_start_usd_per_th_day + foresight_share * settled
         };
         self.gather_for_decision(
@@ -388,7 +393,12 @@ impl Fleet {
         let (floor, ceiling) = (blend(installed_ths).ln(), blend(0.0).ln());
         if !(floor.is_finite() && ceiling.is_finite()) || ceiling <= floor {
             self.decision_scratch = scratch;
-            return blend(installed_ths);
+            let revenue = blend(installed_ths);
+            return if revenue.is_finite() {
+                revenue
+            } else {
+                revenue_at_start_usd_per_th_day
+            };
         }
         let gap = |x: f64| blend(ths_at(x.exp())).ln() - x;
         // Start from last month's decision scaled by what the network pays now: the fleet changes little in a
@@ -492,5 +502,52 @@ const MIN_SETTLED_THS: f64 = 1.0;
 fn max_into(best: &mut [f64], values: &[f64]) {
     for (best, &v) in best.iter_mut().zip(values) {
         *best = max_not_nan(v, *best);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{DECISION_TOLERANCE_LOG, find_root_falling};
+
+    /// Falling gaps with a known root are solved to the tolerance from guesses below, above and at the root
+    /// and at either end of the bracket; evaluations stay within the bracket.
+    #[test]
+    fn the_root_finder_solves_falling_gaps_from_any_guess_in_the_bracket() {
+        let (floor, ceiling) = (-3.0, 5.0);
+        for root in [-2.9, -1.0, 0.0, 0.37, 4.99] {
+            let gaps: [Box<dyn Fn(f64) -> f64>; 3] = [
+                Box::new(move |x| root - x),
+                Box::new(move |x: f64| (root - x).tanh()),
+                Box::new(move |x: f64| (root - x) * (1.0 + (root - x).powi(2))),
+            ];
+            for gap in &gaps {
+                for guess in [floor, root - 0.5, root, root + 0.02, ceiling] {
+                    let guess = guess.clamp(floor, ceiling);
+                    let mut seen = Vec::new();
+                    let x = find_root_falling(
+                        |x| {
+                            seen.push(x);
+                            gap(x)
+                        },
+                        guess,
+                        floor,
+                        ceiling,
+                    );
+                    assert!(
+                        (x - root).abs() < 1e3 * DECISION_TOLERANCE_LOG,
+                        "root {root}, guess {guess}: {x}"
+                    );
+                    assert!(seen.iter().all(|&x| (floor..=ceiling).contains(&x)), "{seen:?}");
+                }
+            }
+        }
+    }
+
+    /// A gap that jumps over zero (a step, as self-mining's all-or-nothing switch makes) ends at the step.
+    #[test]
+    fn the_root_finder_stops_at_a_step() {
+        let step = |x: f64| if x < 1.5 { 0.3 } else { -0.2 };
+        let x = find_root_falling(step, 0.0, -3.0, 5.0);
+        assert!((x - 1.5).abs() < 1e-6, "{x}");
     }
 }
