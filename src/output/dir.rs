@@ -118,6 +118,35 @@ impl StagedDir {
     }
 }
 
+/// Longest name a scenario or sweep may have, in bytes: it names a directory, and the staging names built
+/// from it (`.NAME.partial-PID`) must stay within common file systems' 255-byte limit.
+pub const MAX_OUTPUT_NAME_BYTES: usize = 100;
+
+/// Why `name` cannot name a results directory, or `None` if it can: a name is 1 to `MAX_OUTPUT_NAME_BYTES`
+/// ASCII letters, digits, '_', '-' or '.', and does not start with '.', so that it can be neither `.` nor
+/// `..` nor one of the hidden staging names this module keeps beside a results directory.
+pub fn output_name_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("must not be empty".into());
+    }
+    if name.len() > MAX_OUTPUT_NAME_BYTES {
+        return Some(format!(
+            "is {} bytes long; at most {MAX_OUTPUT_NAME_BYTES} are allowed",
+            name.len()
+        ));
+    }
+    if name.starts_with('.') {
+        return Some("must not start with '.' (`.`, `..` and hidden names are refused)".into());
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+    {
+        return Some("may hold only letters, digits, '_', '-' and '.'".into());
+    }
+    None
+}
+
 /// Writes `bytes` to `path` so that the file appears whole or not at all (see `write_atomic_with`).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
     write_atomic_with(path, |temp| {

@@ -70,12 +70,12 @@ pub fn read_params(root: &Node, base_dir: &Path, p: &mut Problems) -> Option<Par
 fn read_simulation(top: &mut Section, p: &mut Problems) -> Option<SimulationParams> {
     let mut s = top.table(p, "simulation", true)?;
     let (name, name_span) = s.string(p, "name", None);
-    if name.is_empty()
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
-    {
-        p.push(name_span, "simulation.name", "`simulation.name` must be a non-empty name of letters, digits, '_', '-' or '.' (it names the output directory)");
+    if let Some(problem) = crate::output::dir::output_name_problem(&name) {
+        p.push(
+            name_span,
+            "simulation.name",
+            format!("`simulation.name` {problem} (it names the output directory)"),
+        );
     }
     let (start, _) = s.year_month(p, "start_month");
     let horizon_months = s.u32(p, "horizon_months", Bounds::closed(1.0, 1200.0), None);

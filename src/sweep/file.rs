@@ -156,15 +156,11 @@ fn read(root: &raw::Node, base_dir: &Path, p: &mut Problems) -> Option<SweepFile
     let mut top = Section::new(table, "", root.span.clone());
     let mut s = top.table(p, "sweep", true)?;
     let (name, name_span) = s.string(p, "name", None);
-    if name.is_empty()
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
-    {
+    if let Some(problem) = crate::output::dir::output_name_problem(&name) {
         p.push(
             name_span,
             "sweep.name",
-            "`sweep.name` must be a non-empty name of letters, digits, '_', '-' or '.' (it names the output directory)",
+            format!("`sweep.name` {problem} (it names the output directory)"),
         );
     }
     let mut scenario_files = vec![];

@@ -387,3 +387,66 @@ fn deeply_nested_arrays_are_an_error_not_a_crash() {
     assert!(!stderr.contains("panicked") && !stderr.contains("overflow"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Issue 30, defects 1, 10 and 11: names that are `.` or `..`, hidden names like a staging directory's,
+/// and names too long for the staging names built from them are refused by `check` and `run` with the rule,
+/// before anything is simulated or written.
+#[test]
+fn issue_30_dot_hidden_and_overlong_scenario_names_are_refused() {
+    let long = "n".repeat(101);
+    for (tag, bad) in [
+        ("name-dot", "."),
+        ("name-dotdot", ".."),
+        ("name-staging", ".base.partial-4000000"),
+        ("name-long", long.as_str()),
+    ] {
+        let stderr = assert_rejected(
+            tag,
+            &[("name = \"base\"", &format!("name = \"{bad}\""))],
+            &["simulation.name"],
+        );
+        assert!(
+            stderr.contains("must not start with '.'") || stderr.contains("at most 100 are allowed"),
+            "{tag}: {stderr}"
+        );
+    }
+}
+
+/// Issue 30, defect 1: a sweep named `..` run as a shard is refused before anything is written, so nothing
+/// beside the output root is created, moved or deleted.
+#[test]
+fn issue_30_a_sweep_named_dotdot_run_as_a_shard_writes_nothing_outside_its_root() {
+    let dir = temp_dir("sweep-dotdot");
+    let sibling = dir.join("shards");
+    std::fs::create_dir_all(sibling.join("0-of-1")).unwrap();
+    std::fs::write(sibling.join("0-of-1/keep.txt"), "user data").unwrap();
+    let file = dir.join("sweep.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[sweep]\nname = \"..\"\nscenarios = [\"{}\"]\npaths = 2\n\n[[grid]]\nparameter = \"manufacturers.bitmain.strategy.prepay_share\"\nvalues = [0.1, 0.5]\n",
+            scenario_path("base").display()
+        ),
+    )
+    .unwrap();
+    let out = hashcycle(
+        &[
+            "sweep",
+            file.to_str().unwrap(),
+            "--shard",
+            "0/1",
+            "--out",
+            dir.join("out").to_str().unwrap(),
+        ],
+        &dir,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("sweep.name"), "{stderr}");
+    assert!(!dir.join("out").exists(), "nothing is written");
+    assert_eq!(
+        std::fs::read_to_string(sibling.join("0-of-1/keep.txt")).unwrap(),
+        "user data"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
