@@ -67,6 +67,15 @@ const CONTEXT_CHARS: usize = 40;
 /// The part of `line` to print under a message, the caret's 0-based column in it and the caret's width,
 /// for a problem at 1-based character column `col` spanning `width` characters. A long line (a generated
 /// file, or thousands of brackets) is cut to a window around the column, marked with `…` where cut.
+/// `text` with every control character (ESC, BEL, the C1 controls...) shown as U+FFFD, one for one so that
+/// carets under an excerpt stay aligned: a scenario's text must not set the terminal's title or colours when
+/// an error quotes it. Tabs stay, as the file's own layout.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() && c != '\t' { '\u{FFFD}' } else { c })
+        .collect()
+}
+
 fn excerpt(line: &str, col: usize, width: usize) -> (String, usize, usize) {
     let n_chars = line.chars().count();
     let col_idx = col.saturating_sub(1).min(n_chars);
@@ -111,7 +120,12 @@ impl fmt::Display for ScenarioError {
             if n == 1 { "" } else { "s" }
         )?;
         for problem in &self.problems {
-            writeln!(f, "  {}: {}", self.location(&problem.span), problem.message)?;
+            writeln!(
+                f,
+                "  {}: {}",
+                printable(&self.location(&problem.span)),
+                printable(&problem.message)
+            )?;
             if let Some(span) = &problem.span {
                 let (line, col) = line_col(&self.text, span.start);
                 if let Some(source_line) = self.text.lines().nth(line - 1) {
@@ -121,7 +135,7 @@ impl fmt::Display for ScenarioError {
                         .and_then(|s| s.lines().next())
                         .map_or(1, |l| l.chars().count().max(1));
                     let (shown, caret_col, caret_width) = excerpt(source_line, col, width);
-                    writeln!(f, "  {line:>5} | {shown}")?;
+                    writeln!(f, "  {line:>5} | {}", printable(&shown))?;
                     writeln!(f, "        | {}{}", " ".repeat(caret_col), "^".repeat(caret_width))?;
                 }
             } else if !problem.key_path.is_empty() {
@@ -238,6 +252,17 @@ mod tests {
             format!("{:#?}", hashcycle_model::fixtures::small()),
             format!("{loaded:#?}")
         );
+    }
+
+    /// Issue 30, defect 19: an error that quotes a scenario's text shows its control characters as U+FFFD,
+    /// one for one, so no escape sequence reaches the terminal.
+    #[test]
+    fn issue_30_control_characters_in_an_excerpt_are_not_echoed() {
+        let text = "[simulation]\nname = \"a\u{1b}]0;owned\u{7}b\"\nstart_month = \"2025-01\"\n";
+        let err = Scenario::from_text(text, "x.toml", Path::new(".")).expect_err("the name is refused");
+        let shown = err.to_string();
+        assert!(!shown.chars().any(|c| c.is_control() && c != '\n'), "{shown:?}");
+        assert!(shown.contains("a\u{FFFD}]0;owned\u{FFFD}b"), "{shown}");
     }
 
     #[test]
