@@ -54,9 +54,10 @@ pub fn load_log_returns(
     Ok((log_returns, regimes))
 }
 
-/// Parses a CSV with columns `month` (YYYY-MM) and `price_usd_close`; blank prices are skipped.
+/// Parses a CSV with columns `month` (YYYY-MM) and `price_usd_close`; blank prices are skipped. A price
+/// must be above zero: returns and regimes are logarithms of price ratios.
 pub fn parse_month_prices(text: &str) -> Result<Vec<(YearMonth, f64)>, String> {
-    CsvTable::parse(text)?.month_column("price_usd_close")
+    CsvTable::parse(text)?.month_column_where("price_usd_close", "a positive number", |v| v > 0.0)
 }
 
 /// A CSV file read whole: its header and its records, each with the line it starts on.
@@ -121,6 +122,16 @@ impl CsvTable {
     /// One month-indexed column, beside the `month` column: records with that field blank or absent are skipped,
     /// and a bad month or a value that is not a non-negative number is refused with its line.
     pub fn month_column(&self, column: &str) -> Result<Vec<(YearMonth, f64)>, String> {
+        self.month_column_where(column, "a non-negative number", |v| v >= 0.0)
+    }
+
+    /// Like `month_column`, with each value required to pass `valid`, described by `what` in the error.
+    pub fn month_column_where(
+        &self,
+        column: &str,
+        what: &str,
+        valid: impl Fn(f64) -> bool,
+    ) -> Result<Vec<(YearMonth, f64)>, String> {
         let (month_col, value_col) = (self.column("month")?, self.column(column)?);
         let mut out = vec![];
         for (line, record) in self.records() {
@@ -135,8 +146,8 @@ impl CsvTable {
                 .trim()
                 .parse()
                 .map_err(|_| format!("line {line}: bad {column} `{v}`"))?;
-            if !(value >= 0.0 && value.is_finite()) {
-                return Err(format!("line {line}: {column} must be a non-negative number"));
+            if !(value.is_finite() && valid(value)) {
+                return Err(format!("line {line}: {column} must be {what}"));
             }
             out.push((month, value));
         }
@@ -199,6 +210,18 @@ pub fn load_fees_per_block(path: &Path, start: YearMonth, n_months: u32) -> Resu
 
 #[cfg(test)]
 mod tests {
+
+    /// Issue 30, defect 12: a zero price in a price history is refused with its line, before any
+    /// simulation divides by it.
+    #[test]
+    fn issue_30_a_zero_price_in_a_history_is_refused_with_its_line() {
+        let text = "month,price_usd_close\n2020-01,100\n2020-02,0\n2020-03,120\n";
+        assert_eq!(
+            parse_month_prices(text).unwrap_err(),
+            "line 3: price_usd_close must be a positive number"
+        );
+    }
+
     use super::*;
 
     #[test]
@@ -221,7 +244,7 @@ mod tests {
         let text = "month,note,price_usd_close\n2020-01,\"two\nlines\",1\n2020-02,,-1\n";
         assert_eq!(
             parse_month_prices(text).unwrap_err(),
-            "line 4: price_usd_close must be a non-negative number"
+            "line 4: price_usd_close must be a positive number"
         );
         assert_eq!(parse_month_prices("").unwrap_err(), "the file is empty");
         assert_eq!(
