@@ -70,6 +70,41 @@ pub struct LhsRange {
     pub max: f64,
 }
 
+/// Scenario keys a sweep may not vary: every cell of a scenario is dated with one calendar and split into
+/// shards by one path count, so cells that differed in these would be written with wrong dates or differ
+/// between sharded and unsharded runs.
+const UNSWEEPABLE_PARAMETERS: [&str; 4] = [
+    "simulation.start_month",
+    "simulation.horizon_months",
+    "simulation.paths",
+    "simulation.name",
+];
+
+/// Issue 30, defects 13 to 15: a parameter swept twice (two grid axes or ranges on one path) and the
+/// simulation's calendar, path count and name are refused with the line that names them, instead of failing
+/// once cells are written.
+fn check_swept_parameters(design: &Design, p: &mut Problems) {
+    let parameters = design.parameters();
+    for (idx, (parameter, span)) in parameters.iter().enumerate() {
+        if parameters[..idx].iter().any(|(earlier, _)| earlier == parameter) {
+            p.push(
+                span.clone(),
+                "grid",
+                format!("`{parameter}` is swept twice: each parameter may have one axis or range"),
+            );
+        }
+        if UNSWEEPABLE_PARAMETERS.contains(&parameter.as_str()) {
+            p.push(
+                span.clone(),
+                "grid",
+                format!(
+                    "`{parameter}` cannot be swept: a scenario's cells share its calendar, path count and name (write one scenario file per value instead)"
+                ),
+            );
+        }
+    }
+}
+
 impl Design {
     /// The swept parameter paths, in axis order, with where each is named.
     pub fn parameters(&self) -> Vec<(String, Option<Span>)> {
@@ -319,10 +354,20 @@ fn read(root: &raw::Node, base_dir: &Path, p: &mut Problems) -> Option<SweepFile
                     max,
                 });
             }
+            if ranges.is_empty() {
+                p.push(
+                    l.span.clone(),
+                    "latin_hypercube.ranges",
+                    "a [latin_hypercube] needs at least one [[latin_hypercube.ranges]] parameter to vary",
+                );
+            }
             l.finish(p);
             Some(Design::LatinHypercube { n_points, seed, ranges })
         }
     };
+    if let Some(design) = &design {
+        check_swept_parameters(design, p);
+    }
     top.finish(p);
     Some(SweepFile {
         path: PathBuf::new(),

@@ -341,3 +341,47 @@ fn a_sweep_file_that_is_not_utf8_is_located() {
     assert!(stderr.contains("not UTF-8 text: byte 0xC3"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Runs a sweep whose design is `body` and checks it is refused before anything runs or is written, with
+/// a message containing `expected`.
+fn assert_design_refused(tag: &str, body: &str, expected: &str) {
+    let dir = temp_dir(tag);
+    let file = write_sweep(&dir, body);
+    let out = sweep(&dir, &file, "a", &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{tag}: {stderr}");
+    assert!(stderr.contains(expected), "{tag}: {stderr}");
+    assert!(stderr.contains("sweep.toml:"), "{tag}: located: {stderr}");
+    assert!(!dir.join("a").exists(), "{tag}: nothing is written");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 30, defect 13: two grid axes on one parameter, and a Latin hypercube with no ranges, are refused
+/// when the sweep file is read, not at write time.
+#[test]
+fn issue_30_a_parameter_swept_twice_or_a_hypercube_without_ranges_is_refused() {
+    let axis = "[[grid]]\nparameter = \"manufacturers.bitmain.strategy.prepay_share\"\nvalues = [0.1, 0.5]\n\n";
+    assert_design_refused("sweep-twice", &format!("{axis}{axis}"), "is swept twice");
+    assert_design_refused(
+        "sweep-lhs-empty",
+        "[latin_hypercube]\npoints = 4\n",
+        "needs at least one [[latin_hypercube.ranges]]",
+    );
+}
+
+/// Issue 30, defects 14 and 15: the simulation's start, horizon and path count cannot be swept (cells were
+/// dated with the first cell's calendar, and sharded results differed from unsharded ones).
+#[test]
+fn issue_30_the_calendar_and_the_path_count_cannot_be_swept() {
+    for (tag, parameter, values) in [
+        ("sweep-start", "simulation.start_month", "[\"2025-01\", \"2026-01\"]"),
+        ("sweep-horizon", "simulation.horizon_months", "[12, 24]"),
+        ("sweep-paths", "simulation.paths", "[3, 7]"),
+    ] {
+        assert_design_refused(
+            tag,
+            &format!("[[grid]]\nparameter = \"{parameter}\"\nvalues = {values}\n"),
+            "cannot be swept",
+        );
+    }
+}
