@@ -146,19 +146,35 @@ impl fmt::Display for ScenarioError {
     }
 }
 
+/// Largest scenario or sweep file read, in bytes (the shipped ones are under 40 KB).
+pub const MAX_SOURCE_BYTES: u64 = 16 * 1024 * 1024;
+
 /// Reads a scenario or sweep file as text. A file that is not UTF-8 is refused at its first bad byte,
 /// located like any other problem, instead of with the bare "stream did not contain valid UTF-8".
 pub fn read_source(path: &Path) -> Result<String, ScenarioError> {
     let file = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| ScenarioError {
+    let refuse = |message: String| ScenarioError {
         file: file.clone(),
         text: String::new(),
         problems: vec![Problem {
             span: None,
             key_path: String::new(),
-            message: format!("cannot read the file: {e}"),
+            message,
         }],
-    })?;
+    };
+    // Issue 30, defect 17: a device (/dev/zero), a FIFO or a huge file must be refused, not read until memory
+    // runs out or the writer never comes.
+    let metadata = std::fs::metadata(path).map_err(|e| refuse(format!("cannot read the file: {e}")))?;
+    if !metadata.is_file() {
+        return Err(refuse("is not a regular file".into()));
+    }
+    if metadata.len() > MAX_SOURCE_BYTES {
+        return Err(refuse(format!(
+            "has {} bytes, more than the {MAX_SOURCE_BYTES} a scenario or sweep file may have",
+            metadata.len()
+        )));
+    }
+    let bytes = std::fs::read(path).map_err(|e| refuse(format!("cannot read the file: {e}")))?;
     match String::from_utf8(bytes) {
         Ok(text) => Ok(text),
         Err(e) => {

@@ -450,3 +450,40 @@ fn issue_30_a_sweep_named_dotdot_run_as_a_shard_writes_nothing_outside_its_root(
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Issue 30, defect 17: a scenario or sweep "file" that is a device, a FIFO or larger than 16 MiB is refused
+/// at once with exit 1, instead of being read until memory runs out or blocking forever.
+#[test]
+fn issue_30_devices_fifos_and_huge_files_are_refused_before_reading() {
+    let dir = temp_dir("source-kinds");
+    let huge = dir.join("huge.toml");
+    let file = std::fs::File::create(&huge).unwrap();
+    file.set_len(16 * 1024 * 1024 + 1).unwrap();
+    let fifo = dir.join("fifo.toml");
+    let made_fifo = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success());
+    let mut cases = vec![
+        ("/dev/zero".to_string(), "is not a regular file"),
+        (huge.display().to_string(), "more than"),
+    ];
+    if made_fifo {
+        cases.push((fifo.display().to_string(), "is not a regular file"));
+    }
+    for (path, expected) in &cases {
+        for command in ["check", "sweep"] {
+            let out_dir = dir.join("out");
+            let args: Vec<&str> = match command {
+                "check" => vec![command, path.as_str()],
+                _ => vec![command, path.as_str(), "--out", out_dir.to_str().unwrap()],
+            };
+            let out = hashcycle(&args, &dir);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{command} {path}: {stderr}");
+            assert!(stderr.contains(expected), "{command} {path}: {stderr}");
+        }
+    }
+    assert!(!dir.join("out").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
