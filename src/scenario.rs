@@ -98,11 +98,53 @@ fn excerpt(line: &str, col: usize, width: usize) -> (String, usize, usize) {
     (shown, caret_col, caret_width)
 }
 
+/// Most problems printed for one file; the rest are counted. One wrong type can make thousands of problems
+/// in a generated file, and printing them all buried the first (20,000 unknown keys printed 4.8 MB).
+pub const MAX_PROBLEMS_SHOWN: usize = 50;
+
+/// Where each line of a text starts, found once, so that locating many problems costs a binary search each
+/// instead of a scan from the top of the file (which made a file of 40,000 problems quadratic to report).
+struct LineIndex<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    fn new(text: &'a str) -> LineIndex<'a> {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        LineIndex { text, starts }
+    }
+
+    /// The 1-based line and column (in characters) of a byte offset, as `line_col` gives them.
+    fn line_col(&self, offset: usize) -> (usize, usize) {
+        let mut boundary = offset.min(self.text.len());
+        while !self.text.is_char_boundary(boundary) {
+            boundary -= 1;
+        }
+        let line_idx = self.starts.partition_point(|&start| start <= boundary) - 1;
+        let col = self.text[self.starts[line_idx]..boundary].chars().count() + 1;
+        (line_idx + 1, col)
+    }
+
+    /// The text of a 1-based line without its line ending, as `str::lines` gives it.
+    fn line(&self, line: usize) -> Option<&'a str> {
+        let start = *self.starts.get(line.checked_sub(1)?)?;
+        let end = self.starts.get(line).map_or(self.text.len(), |&next| next - 1);
+        if start > self.text.len() || (start == self.text.len() && line > 1) {
+            return None;
+        }
+        let text = &self.text[start..end.max(start)];
+        Some(text.strip_suffix('\r').unwrap_or(text))
+    }
+}
+
 impl ScenarioError {
-    fn location(&self, span: &Option<Span>) -> String {
+    fn location(&self, lines: &LineIndex, span: &Option<Span>) -> String {
         match span {
             Some(span) => {
-                let (line, col) = line_col(&self.text, span.start);
+                let (line, col) = lines.line_col(span.start);
                 format!("{}:{line}:{col}", self.file)
             }
             None => format!("{}:1:1", self.file),
@@ -119,16 +161,17 @@ impl fmt::Display for ScenarioError {
             self.file,
             if n == 1 { "" } else { "s" }
         )?;
-        for problem in &self.problems {
+        let lines = LineIndex::new(&self.text);
+        for problem in self.problems.iter().take(MAX_PROBLEMS_SHOWN) {
             writeln!(
                 f,
                 "  {}: {}",
-                printable(&self.location(&problem.span)),
+                printable(&self.location(&lines, &problem.span)),
                 printable(&problem.message)
             )?;
             if let Some(span) = &problem.span {
-                let (line, col) = line_col(&self.text, span.start);
-                if let Some(source_line) = self.text.lines().nth(line - 1) {
+                let (line, col) = lines.line_col(span.start);
+                if let Some(source_line) = lines.line(line) {
                     let width = self
                         .text
                         .get(span.clone())
@@ -141,6 +184,13 @@ impl fmt::Display for ScenarioError {
             } else if !problem.key_path.is_empty() {
                 writeln!(f, "        | (set by a sweep override of `{}`)", problem.key_path)?;
             }
+        }
+        if n > MAX_PROBLEMS_SHOWN {
+            writeln!(
+                f,
+                "  ... and {} more problems not shown: fix these and check again",
+                n - MAX_PROBLEMS_SHOWN
+            )?;
         }
         Ok(())
     }
@@ -315,6 +365,21 @@ mod tests {
             }],
         };
         assert!(error.to_string().contains("f.toml:1:6: unterminated"), "{error}");
+    }
+
+    /// The line index locates offsets and returns lines exactly as `line_col` and `str::lines` do, CRLF,
+    /// multi-byte characters, a missing final newline and offsets past the end included.
+    #[test]
+    fn the_line_index_agrees_with_line_col_and_lines() {
+        for text in ["a = 1\nbb = 2\n", "x = \"é\"\r\ny = 2", "", "\n\n", "only"] {
+            let index = LineIndex::new(text);
+            for offset in 0..=text.len() + 2 {
+                assert_eq!(index.line_col(offset), line_col(text, offset), "{text:?} at {offset}");
+            }
+            for (n, line) in text.lines().enumerate() {
+                assert_eq!(index.line(n + 1), Some(line), "{text:?} line {}", n + 1);
+            }
+        }
     }
 
     #[test]

@@ -487,3 +487,30 @@ fn issue_30_devices_fifos_and_huge_files_are_refused_before_reading() {
     assert!(!dir.join("out").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Issue 30, defect 5: a file with 20,000 problems prints the first 50 and counts the rest, instead of
+/// megabytes of messages.
+#[test]
+fn issue_30_thousands_of_problems_print_the_first_fifty_and_count_the_rest() {
+    let dir = temp_dir("many-problems");
+    let mut text = std::fs::read_to_string(scenario_path("base")).unwrap();
+    let unknown: String = (0..20_000).map(|k| format!("unknown_key_{k} = 1\n")).collect();
+    text = text.replacen("[simulation]\n", &format!("[simulation]\n{unknown}"), 1);
+    let file = dir.join("many.toml");
+    std::fs::write(&file, text).unwrap();
+    let out = hashcycle(&["check", file.to_str().unwrap()], &dir);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.contains("20000 problems"),
+        "{}",
+        &stderr[..stderr.len().min(300)]
+    );
+    assert!(
+        stderr.contains("and 19950 more problems not shown"),
+        "{}",
+        &stderr[stderr.len().saturating_sub(300)..]
+    );
+    assert!(stderr.len() < 50_000, "{} bytes printed", stderr.len());
+    let _ = std::fs::remove_dir_all(&dir);
+}
