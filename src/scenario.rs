@@ -216,11 +216,11 @@ pub fn read_source(path: &Path) -> Result<String, ScenarioError> {
     // runs out or the writer never comes.
     let metadata = std::fs::metadata(path).map_err(|e| refuse(format!("cannot read the file: {e}")))?;
     if !metadata.is_file() {
-        return Err(refuse("is not a regular file".into()));
+        return Err(refuse("cannot read the file: it is not a regular file".into()));
     }
     if metadata.len() > MAX_SOURCE_BYTES {
         return Err(refuse(format!(
-            "has {} bytes, more than the {MAX_SOURCE_BYTES} a scenario or sweep file may have",
+            "cannot read the file: it has {} bytes, more than the {MAX_SOURCE_BYTES} a scenario or sweep file may have",
             metadata.len()
         )));
     }
