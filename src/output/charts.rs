@@ -88,8 +88,16 @@ fn write_all(charts_dir: &Path, charts: &[AnyChart]) -> Result<Vec<PathBuf>, Out
     Ok(written)
 }
 
+/// The `charts/` directory of a results directory, created if missing. A symbolic link there is refused, not
+/// followed (issue 30, defect 16): `plot` would otherwise write its files wherever the link points.
 fn charts_dir(dir: &Path) -> Result<PathBuf, OutputError> {
     let charts_dir = dir.join("charts");
+    if std::fs::symlink_metadata(&charts_dir).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(OutputError::io(
+            &charts_dir,
+            std::io::Error::other("is a symbolic link; charts are never written through one"),
+        ));
+    }
     std::fs::create_dir_all(&charts_dir).map_err(|e| OutputError::io(&charts_dir, e))?;
     Ok(charts_dir)
 }

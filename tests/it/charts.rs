@@ -393,3 +393,29 @@ fn the_report_renders_in_headless_chromium() {
     );
     let _ = std::fs::remove_dir_all(&work);
 }
+
+/// Issue 30, defect 16: `plot` of a directory whose `charts/` is a symbolic link writes nothing through the
+/// link: it fails with exit 2 naming the link, and the link's target stays as it was.
+#[test]
+fn issue_30_plot_writes_nothing_through_a_symbolic_link_at_charts() {
+    let run = run_into(&temp_dir("charts-symlink"));
+    let elsewhere = run.parent().unwrap().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::fs::write(elsewhere.join("keep.txt"), "user data").unwrap();
+    std::fs::remove_dir_all(run.join("charts")).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, run.join("charts")).unwrap();
+    let out = hashcycle(&["plot", run.to_str().unwrap()], &project_dir());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("symbolic link"), "{stderr}");
+    let left: Vec<_> = std::fs::read_dir(&elsewhere)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        left,
+        vec![std::ffi::OsString::from("keep.txt")],
+        "nothing written through the link"
+    );
+    let _ = std::fs::remove_dir_all(run.parent().unwrap());
+}
