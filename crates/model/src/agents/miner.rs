@@ -91,9 +91,6 @@ pub struct Fleet {
     window_max: Vec<f64>,
     /// Mean site price of the cheapest share of sites, per region (see `site_price`).
     site_price_curves: Vec<Arc<SitePriceCurve>>,
-    /// Last month's decision: ln of the revenue per TH/s and day miners decided at, and the network's daily
-    /// revenue it was found for (NaN before the first month); the next month's search starts from it.
-    last_decision: (f64, f64),
     /// Reused buffers of the decision search (`operation::DecisionScratch`).
     decision_scratch: operation::DecisionScratch,
 }
@@ -146,7 +143,6 @@ impl Fleet {
                 .iter()
                 .map(|region| site_price_curve(region.site_power_price_dispersion_log))
                 .collect(),
-            last_decision: (f64::NAN, f64::NAN),
             decision_scratch: Default::default(),
         }
     }

@@ -234,16 +234,34 @@ pub(crate) struct DecisionCohort {
     inv_q_max: f64,
 }
 
+/// A (region, generation) pair with machines, as the decision search sees it.
+#[derive(Clone, Copy, Debug)]
+struct DecisionPair {
+    /// ln of the power and operating cost of a TH/s-day at the region's median site.
+    ln_cost_usd_per_th_day: f64,
+    /// The region's spread of site power prices (log-normal sigma).
+    dispersion_log: f64,
+}
+
+/// The month's decision, kept to start the next month's search from.
+#[derive(Clone, Copy, Debug)]
+struct LastDecision {
+    /// ln of the revenue per TH/s and day miners decided at.
+    ln_revenue_usd_per_th_day: f64,
+    /// What the network paid a day at the target pace when it was found, in USD.
+    network_revenue_usd_per_day: f64,
+}
+
 /// The (region, generation) pairs with machines and their cohorts, gathered once a month so that each
 /// evaluation of the fleet's hashrate at a revenue is one cheap pass.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct DecisionScratch {
-    /// Per pair: ln of the power and operating cost of a TH/s-day at the region's median site, and the
-    /// region's spread of site power prices (log-normal sigma).
-    pairs: Vec<(f64, f64)>,
+    pairs: Vec<DecisionPair>,
     /// Per pair: the share of sites that pay their power at the revenue being tried.
     q: Vec<f64>,
     cohorts: Vec<DecisionCohort>,
+    /// Last month's decision, where the next month's search starts (none before the first month).
+    last: Option<LastDecision>,
     /// Hashrate in TH/s that runs whatever the revenue tried: Σ ths s (1 - r).
     fixed_ths: f64,
     /// Hashrate of every gathered machine, in TH/s.
@@ -277,10 +295,10 @@ impl Fleet {
                         continue;
                     }
                     let pair_idx = *pair_idx.get_or_insert_with(|| {
-                        scratch.pairs.push((
-                            self.ln_kwh_per_th_day[g] + ln_cost_factor,
-                            region.site_power_price_dispersion_log,
-                        ));
+                        scratch.pairs.push(DecisionPair {
+                            ln_cost_usd_per_th_day: self.ln_kwh_per_th_day[g] + ln_cost_factor,
+                            dispersion_log: region.site_power_price_dispersion_log,
+                        });
                         scratch.pairs.len() - 1
                     });
                     let ths = units_f64(n) * generation.hashrate_ths;
@@ -310,7 +328,8 @@ impl Fleet {
         } else {
             f64::NEG_INFINITY
         };
-        for (q, &(ln_cost, sigma)) in scratch.q.iter_mut().zip(&scratch.pairs) {
+        for (q, pair) in scratch.q.iter_mut().zip(&scratch.pairs) {
+            let (ln_cost, sigma) = (pair.ln_cost_usd_per_th_day, pair.dispersion_log);
             *q = norm_cdf_fast(standardised_gap(ln_revenue - ln_cost, sigma));
         }
         let mut total_ths = scratch.fixed_ths;
@@ -387,11 +406,13 @@ impl Fleet {
         );
         let installed_ths = self.decision_scratch.installed_ths + other_ths_at(f64::INFINITY);
         let mut scratch = std::mem::take(&mut self.decision_scratch);
+        let last = scratch.last.take();
         let mut ths_at = |revenue: f64| other_ths_at(revenue) + Self::running_ths_gathered(&mut scratch, revenue);
         // Bounds: every machine running gives the lowest decision revenue, nothing running the highest. On
         // ln R the gap g(x) = ln blend(H(e^x)) - x falls from >= 0 at `floor` to <= 0 at `ceiling`.
         let (floor, ceiling) = (blend(installed_ths).ln(), blend(0.0).ln());
         if !(floor.is_finite() && ceiling.is_finite()) || ceiling <= floor {
+            scratch.last = last;
             self.decision_scratch = scratch;
             let revenue = blend(installed_ths);
             return if revenue.is_finite() {
@@ -404,20 +425,24 @@ impl Fleet {
         // Start from last month's decision scaled by what the network pays now: the fleet changes little in a
         // month, so a narrow bracket around it is found in one or two steps, then closed by the Illinois
         // variant of regula falsi. Each evaluation of the gap is a pass over the cohorts.
-        let (last_ln_revenue, last_network_revenue) = self.last_decision;
-        let guess = if last_ln_revenue.is_finite() && last_network_revenue > 0.0 {
-            last_ln_revenue + (network_revenue_usd_per_day / last_network_revenue).ln()
-        } else {
-            floor
+        let guess = match last {
+            Some(last) => {
+                last.ln_revenue_usd_per_th_day + (network_revenue_usd_per_day / last.network_revenue_usd_per_day).ln()
+            }
+            None => floor,
         };
         let x = find_root_falling(gap, guess.clamp(floor, ceiling), floor, ceiling);
+        // Only a finite decision is kept to start from (network revenue is positive here, checked above).
+        scratch.last = x.is_finite().then_some(LastDecision {
+            ln_revenue_usd_per_th_day: x,
+            network_revenue_usd_per_day,
+        });
         self.decision_scratch = scratch;
-        if !x.is_finite() {
-            self.last_decision = (f64::NAN, f64::NAN);
-            return revenue_at_start_usd_per_th_day;
+        if x.is_finite() {
+            x.exp()
+        } else {
+            revenue_at_start_usd_per_th_day
         }
-        self.last_decision = (x, network_revenue_usd_per_day);
-        x.exp()
     }
 }
 
