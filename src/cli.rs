@@ -15,6 +15,7 @@ use clap::{Parser, Subcommand};
 
 use crate::batch::{self, RunOptions};
 use crate::scenario::Scenario;
+use crate::scenario::validate::MAX_PATHS;
 use crate::sweep::run::CellFailure;
 use hashcycle_model::record::PathFailure;
 use hashcycle_model::units::YearMonth;
@@ -105,9 +106,6 @@ pub struct BacktestArgs {
     pub options: RunArgs,
 }
 
-/// The largest `--paths`: the bound a scenario's or sweep file's `simulation.paths` has.
-const MAX_PATHS: i64 = 10_000_000;
-
 /// The most `--threads`: far above any machine's cores, low enough that the range in a usage message reads
 /// plainly (an open range prints as `1..18446744073709551615`).
 const MAX_THREADS: u64 = 4096;
@@ -120,7 +118,7 @@ const MAX_THREADS: u64 = 4096;
 pub struct RunArgs {
     /// Number of paths: of a run, per cell of a sweep, or of a backtest's run (calibration uses its own);
     /// overrides the file's `simulation.paths`.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=MAX_PATHS))]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_PATHS)))]
     pub paths: Option<u32>,
     /// Master seed (overrides the file's `simulation.seed`).
     #[arg(long)]

@@ -12,6 +12,7 @@ use crate::output::charts::axes::{Marker, MarkerKind};
 use crate::output::charts::data::{Months, Table, year_month_of_days};
 use crate::output::charts::format;
 use crate::stats::{Quantiles, mean, median, quantiles};
+use hashcycle_model::market::network::SATS_PER_BTC;
 use hashcycle_model::units::YearMonth;
 
 /// One manufacturer's monthly series.
@@ -196,8 +197,8 @@ fn markers(events: &Table, start: YearMonth) -> Result<Vec<Marker>, OutputError>
         let month = year_month_of_days(days[row]).months_since(start);
         match kinds[row].as_str() {
             "halving" => {
-                let key = (values[row] * 1e8).round() as i64;
-                *halvings.entry(key).or_default().entry(month).or_default() += 1;
+                let subsidy_sats = (values[row] * SATS_PER_BTC as f64).round() as i64;
+                *halvings.entry(subsidy_sats).or_default().entry(month).or_default() += 1;
             }
             kind @ ("price_shock" | "set_regime" | "power_shock") => {
                 let label = match kind {
@@ -222,7 +223,7 @@ fn markers(events: &Table, start: YearMonth) -> Result<Vec<Marker>, OutputError>
             }
         }
         if let Some((month, _)) = best {
-            let subsidy = subsidy_sats as f64 / 1e8;
+            let subsidy = subsidy_sats as f64 / SATS_PER_BTC as f64;
             out.push(Marker {
                 month_idx: month as f64,
                 label: format!(

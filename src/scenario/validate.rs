@@ -67,6 +67,9 @@ pub fn read_params(root: &Node, base_dir: &Path, p: &mut Problems) -> Option<Par
     })
 }
 
+/// The most paths a run or a sweep cell may have: `simulation.paths`, a sweep file's `paths` and `--paths`.
+pub const MAX_PATHS: u32 = 10_000_000;
+
 fn read_simulation(top: &mut Section, p: &mut Problems) -> Option<SimulationParams> {
     let mut s = top.table(p, "simulation", true)?;
     let (name, name_span) = s.string(p, "name", None);
@@ -79,7 +82,7 @@ fn read_simulation(top: &mut Section, p: &mut Problems) -> Option<SimulationPara
     }
     let (start, _) = s.year_month(p, "start_month");
     let horizon_months = s.u32(p, "horizon_months", Bounds::closed(1.0, 1200.0), None);
-    let n_paths = s.u32(p, "paths", Bounds::closed(1.0, 10_000_000.0), Some(1000));
+    let n_paths = s.u32(p, "paths", Bounds::closed(1.0, MAX_PATHS as f64), Some(1000));
     let seed = s.u64(p, "seed", Bounds::non_negative(), Some(1));
     s.finish(p);
     Some(SimulationParams {

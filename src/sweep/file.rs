@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 use crate::scenario::ScenarioError;
 use crate::scenario::raw::{self, Span, Value};
 use crate::scenario::reader::{Bounds, Problems, Section};
+use crate::scenario::validate::MAX_PATHS;
 
 /// Grid steps may produce at most this many values per axis.
 const MAX_VALUES_PER_AXIS: usize = 10_000;
@@ -238,7 +239,7 @@ fn read(root: &raw::Node, base_dir: &Path, p: &mut Problems) -> Option<SweepFile
     }
     let n_paths = s
         .has("paths")
-        .then(|| s.u32(p, "paths", Bounds::closed(1.0, 10_000_000.0), None));
+        .then(|| s.u32(p, "paths", Bounds::closed(1.0, MAX_PATHS as f64), None));
     let seed = s.has("seed").then(|| s.u64(p, "seed", Bounds::non_negative(), None));
     let focus_manufacturer = s
         .has("focus_manufacturer")

@@ -492,12 +492,11 @@ fn issue_30_devices_fifos_and_huge_files_are_refused_before_reading() {
 /// megabytes of messages.
 #[test]
 fn issue_30_thousands_of_problems_print_the_first_fifty_and_count_the_rest() {
-    let dir = temp_dir("many-problems");
-    let mut text = std::fs::read_to_string(scenario_path("base")).unwrap();
     let unknown: String = (0..20_000).map(|k| format!("unknown_key_{k} = 1\n")).collect();
-    text = text.replacen("[simulation]\n", &format!("[simulation]\n{unknown}"), 1);
-    let file = dir.join("many.toml");
-    std::fs::write(&file, text).unwrap();
+    let (dir, file) = broken(
+        "many-problems",
+        &[("[simulation]\n", &format!("[simulation]\n{unknown}"))],
+    );
     let out = hashcycle(&["check", file.to_str().unwrap()], &dir);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
