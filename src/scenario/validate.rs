@@ -742,30 +742,6 @@ fn read_fleet(
 }
 
 fn read_strategy(s: &mut Section, p: &mut Problems) -> ManufacturerStrategy {
-    let plan_full = s.f64(
-        p,
-        "plan_full_payback_months",
-        Bounds::above_up_to(0.0, 600.0),
-        Some(18.0),
-    );
-    let plan_min = s.f64(
-        p,
-        "plan_min_payback_months",
-        Bounds::above_up_to(0.0, 600.0),
-        Some(30.0),
-    );
-    if plan_min <= plan_full {
-        let span = s
-            .table
-            .get("plan_min_payback_months")
-            .and_then(|n| n.span.clone())
-            .or(s.span.clone());
-        p.push(
-            span,
-            &format!("{}.plan_min_payback_months", s.path),
-            format!("`plan_min_payback_months` = {plan_min} must be above `plan_full_payback_months` = {plan_full}"),
-        );
-    }
     ManufacturerStrategy {
         futures_share: s.f64(p, "futures_share", Bounds::share(), None),
         delivery_months: s.u32(p, "delivery_months", Bounds::closed(1.0, 36.0), None),
@@ -774,7 +750,7 @@ fn read_strategy(s: &mut Section, p: &mut Problems) -> ManufacturerStrategy {
         wafer_prepay_share: s.f64(p, "wafer_prepay_share", Bounds::share(), None),
         target_payback_months: s.f64(p, "target_payback_months", Bounds::above_up_to(0.0, 600.0), None),
         min_margin_share: s.f64(p, "min_margin_share", Bounds::closed(-0.9, 10.0), None),
-        futures_premium_share: s.f64(p, "futures_premium_share", Bounds::closed(-0.9, 10.0), Some(0.0)),
+        futures_discount_rate_per_month: s.f64(p, "futures_discount_rate_per_month", Bounds::share(), Some(0.01)),
         dealer_share_of_spot: s.f64(p, "dealer_share_of_spot", Bounds::share(), None),
         dealer_down_payment_share: s.f64(p, "dealer_down_payment_share", Bounds::share(), None),
         installment_months: s.u32(p, "installment_months", Bounds::closed(1.0, 60.0), Some(6)),
@@ -786,9 +762,23 @@ fn read_strategy(s: &mut Section, p: &mut Problems) -> ManufacturerStrategy {
             Bounds::above_up_to(0.0, 100.0),
             Some(0.05),
         ),
-        plan_full_payback_months: plan_full,
-        plan_min_payback_months: plan_min,
-        plan_min_utilisation_share: s.f64(p, "plan_min_utilisation_share", Bounds::share(), Some(0.2)),
+        forecast_revision_months: s.u32(p, "forecast_revision_months", Bounds::closed(1.0, 12.0), Some(3)),
+        forecast_smoothing_months: s.f64(p, "forecast_smoothing_months", Bounds::closed(1.0, 120.0), Some(6.0)),
+        forecast_trend_weight_share: s.f64(p, "forecast_trend_weight_share", Bounds::share(), Some(0.5)),
+        plan_adjustment_months: s.f64(p, "plan_adjustment_months", Bounds::closed(1.0, 60.0), Some(3.0)),
+        foundry_booking_months: s.u32(p, "foundry_booking_months", Bounds::closed(0.0, 24.0), Some(3)),
+        foundry_booking_share: s.f64(p, "foundry_booking_share", Bounds::closed(0.0, 5.0), Some(1.1)),
+        take_or_pay_share: s.f64(p, "take_or_pay_share", Bounds::share(), Some(0.8)),
+        cancellation_penalty_share: s.f64(p, "cancellation_penalty_share", Bounds::share(), Some(0.5)),
+        max_price_change_share_per_month: s.f64(
+            p,
+            "max_price_change_share_per_month",
+            Bounds::closed(0.0, 10.0),
+            Some(0.25),
+        ),
+        price_band_share: s.f64(p, "price_band_share", Bounds::share(), Some(0.1)),
+        competitive_weight_share: s.f64(p, "competitive_weight_share", Bounds::share(), Some(0.5)),
+        stock_price_cut_share_per_month: s.f64(p, "stock_price_cut_share_per_month", Bounds::share(), Some(0.1)),
         target_inventory_months: s.f64(p, "target_inventory_months", Bounds::closed(0.0, 60.0), Some(1.0)),
         max_delivery_delay_months: s.u32(p, "max_delivery_delay_months", Bounds::closed(0.0, 60.0), Some(3)),
     }
@@ -815,6 +805,12 @@ fn read_manufacturers(
         let credit_line_usd = m.f64(p, "credit_line_usd", Bounds::closed(0.0, 1e15), Some(0.0));
         let credit_interest_rate_per_month = m.f64(p, "credit_interest_rate_per_month", Bounds::share(), Some(0.008));
         let capacity_units_per_month = m.u64(p, "capacity_units_per_month", Bounds::closed(0.0, 1e9), None);
+        let foundry_allotment_units_per_month = m.u64(
+            p,
+            "foundry_allotment_units_per_month",
+            Bounds::closed(0.0, 1e9),
+            Some(capacity_units_per_month),
+        );
         let wafer_cost_share = m.f64(p, "wafer_cost_share", Bounds::share(), Some(0.6));
         let fixed_opex_usd_per_month = m.f64(p, "fixed_opex_usd_per_month", Bounds::closed(0.0, 1e13), None);
         let rnd_usd_per_month = m.f64(p, "rnd_usd_per_month", Bounds::closed(0.0, 1e13), Some(0.0));
@@ -935,6 +931,7 @@ fn read_manufacturers(
                 credit_line_usd,
                 credit_interest_rate_per_month,
                 capacity_units_per_month,
+                foundry_allotment_units_per_month,
                 wafer_cost_share,
                 fixed_opex_usd_per_month,
                 rnd_usd_per_month,
@@ -1054,6 +1051,7 @@ fn read_events(
                 "ban",
                 "tariff",
                 "tightening",
+                "foundry_shortage",
             ],
             None,
         );
@@ -1112,6 +1110,10 @@ fn read_events(
                     }
                 })
             }
+            "foundry_shortage" => Some(ScriptedEventKind::FoundryShortage {
+                factor: e.f64(p, "factor", Bounds::share(), None),
+                duration_months: e.u32(p, "duration_months", Bounds::closed(1.0, 120.0), None),
+            }),
             _ => None,
         };
         e.finish(p);

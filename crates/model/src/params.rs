@@ -442,8 +442,9 @@ pub struct ManufacturerStrategy {
     /// Price floor as a margin over unit cost ([-0.9, 10]): the price is at least unit cost × (1 + this), unless
     /// the manufacturer is clearing superseded stock.
     pub min_margin_share: f64,
-    /// Futures price relative to spot: 0.05 means futures cost 5% more ([-0.9, 10]; default 0).
-    pub futures_premium_share: f64,
+    /// Futures price discount per month of the buyer's wait, per unit of prepaid share ([0, 1]; default 0.01): the
+    /// manufacturer pays for the use of the prepayment, so a 50% prepayment and a 7.5-month wait take 3.75% off.
+    pub futures_discount_rate_per_month: f64,
     /// Share of spot supply offered to channel dealers ([0, 1]).
     pub dealer_share_of_spot: f64,
     /// Share of an installment contract's price a dealer pays at signing ([0, 1]).
@@ -457,14 +458,41 @@ pub struct ManufacturerStrategy {
     pub self_mine_share_per_month: f64,
     /// Power price in USD per kWh used to compute a buyer's payback when pricing ((0, 100]; default 0.05).
     pub pricing_power_price_usd_per_kwh: f64,
-    /// Output plan: full capacity at or below this buyer payback in months ((0, 600]; default 18) ...
-    pub plan_full_payback_months: f64,
-    /// ... and the minimum utilisation at or above this one ((0, 600], above `plan_full_payback_months`;
-    /// default 30).
-    pub plan_min_payback_months: f64,
-    /// Utilisation planned when buyers' payback is at or above `plan_min_payback_months` ([0, 1]; default 0.2).
-    pub plan_min_utilisation_share: f64,
-    /// Finished stock the plan aims to hold, in months of capacity ([0, 60]; default 1).
+    /// The demand forecast is revised every this many months (1..=12; default 3: the industry's quarterly
+    /// rolling forecast). Between revisions the plan follows the last forecast.
+    pub forecast_revision_months: u32,
+    /// Months over which the forecast smooths the manufacturer's market share and the hashprice trend
+    /// ([1, 120]; default 6).
+    pub forecast_smoothing_months: f64,
+    /// Share of the recent hashprice trend the forecast extrapolates to the months it plans for ([0, 1];
+    /// default 0.5; 0 plans at today's hashprice).
+    pub forecast_trend_weight_share: f64,
+    /// Months over which the plan closes the gap between stock plus pipeline and what the forecast needs
+    /// ([1, 60]; default 3).
+    pub plan_adjustment_months: f64,
+    /// Foundry capacity for a month's wafer order is booked this many months before the order (0..=24;
+    /// default 3; 0 books at the order).
+    pub foundry_booking_months: u32,
+    /// Capacity booked, as a share of the forecast for the month it is booked for ([0, 5]; default 1.1: a
+    /// tenth more than the forecast, for an upside).
+    pub foundry_booking_share: f64,
+    /// Share of booked capacity the manufacturer must pay for whether or not it orders wafers on it ([0, 1];
+    /// default 0.8): the foundry's take-or-pay term.
+    pub take_or_pay_share: f64,
+    /// Share of the wafer cost paid on take-or-pay capacity left unordered, the cancellation penalty ([0, 1];
+    /// default 0.5). The manufacturer orders the wafers instead when they are worth more than the penalty saves.
+    pub cancellation_penalty_share: f64,
+    /// Most a list price moves in a month, as a share of the price ([0, 10]; default 0.25).
+    pub max_price_change_share_per_month: f64,
+    /// A list price is left alone while it is within this share of its target ([0, 1]; default 0.1).
+    pub price_band_share: f64,
+    /// Weight of the competitors' value in the target price ([0, 1]; default 0.5): 0 prices on its own
+    /// payback rule, 1 matches the best competitor's payback.
+    pub competitive_weight_share: f64,
+    /// The target price falls by this share per month of stock beyond the target, its own and the channel's
+    /// ([0, 1]; default 0.1): how hard it cuts to clear stock and take share.
+    pub stock_price_cut_share_per_month: f64,
+    /// Finished stock the plan aims to hold, in months of forecast sales ([0, 60]; default 1).
     pub target_inventory_months: f64,
     /// Buyers cancel a futures batch (refund) once it is this many months late (0..=60; default 3).
     pub max_delivery_delay_months: u32,
@@ -483,6 +511,8 @@ pub struct ManufacturerParams {
     pub credit_interest_rate_per_month: f64,
     /// Machines the manufacturer can assemble in a month ([0, 1e9]).
     pub capacity_units_per_month: u64,
+    /// Most foundry capacity it can book for a month, in machines ([0, 1e9]; default its assembly capacity).
+    pub foundry_allotment_units_per_month: u64,
     /// Share of the unit cost paid to the foundry for wafers ([0, 1]; default 0.6); the rest is assembly, paid at
     /// production.
     pub wafer_cost_share: f64,
@@ -613,6 +643,14 @@ pub enum ScriptedEventKind {
         /// Increase of the region's opex share of power ([0, 10]).
         opex_increase_share: f64,
     },
+    /// The foundries can book only `factor` of every manufacturer's allotment for `duration_months` (a wafer
+    /// shortage, as in 2020-21); bookings already made stand.
+    FoundryShortage {
+        /// Share of the allotment the foundries can still book ([0, 1]).
+        factor: f64,
+        /// Months the shortage lasts (1..=120).
+        duration_months: u32,
+    },
 }
 
 impl ScriptedEventKind {
@@ -625,6 +663,7 @@ impl ScriptedEventKind {
             ScriptedEventKind::Ban { .. } => "ban",
             ScriptedEventKind::Tariff { .. } => "tariff",
             ScriptedEventKind::Tightening { .. } => "tightening",
+            ScriptedEventKind::FoundryShortage { .. } => "foundry_shortage",
         }
     }
 }

@@ -187,9 +187,15 @@ pub struct ManufacturerRow {
     pub prepayments_forfeited_usd: f64,
     /// Prepayments refunded this month on futures cancelled for lateness, in USD (flow, cash).
     pub prepayments_refunded_usd: f64,
-    /// Prepayments held at the month's end on futures machines not yet delivered, walked away from or
-    /// refunded, in USD (stock): what walk-aways would forfeit or cancellations refund.
-    pub prepayments_held_usd: f64,
+    /// Customer advances at the month's end, in USD (stock): prepayments received on futures machines not yet
+    /// delivered, walked away from or refunded, the liability Canaan's and Bitmain's filings report.
+    pub customer_advances_usd: f64,
+    /// Other income this month, in USD (flow): prepayments kept from buyers who walked away. Never part of
+    /// gross margin.
+    pub other_income_usd: f64,
+    /// Gross margin this month, in USD (flow): revenue less the book value of the machines sold and
+    /// write-downs.
+    pub gross_margin_usd: f64,
     /// Futures machines signed for and not yet delivered, walked away from or refunded, at the month's end
     /// (stock).
     pub backlog_units: u64,
@@ -228,8 +234,24 @@ pub struct ManufacturerRow {
     pub futures_price_usd_per_th: f64,
     /// This month's used-machine price of that generation, in USD per TH/s.
     pub secondary_price_usd_per_th: f64,
-    /// Machines planned for this month's wafer order.
+    /// Machines ordered from the foundry this month: the plan within the capacity booked (flow; the same as
+    /// `units_wafers_ordered`).
     pub planned_units: u64,
+    /// The demand forecast the plan follows: the manufacturer's expected sales in the month the wafers
+    /// ordered now arrive, in machines per month.
+    pub forecast_units_per_month: f64,
+    /// The manufacturer's smoothed share of the machines all manufacturers sell, the forecast's market share.
+    pub forecast_market_share: f64,
+    /// Foundry capacity booked for this month's wafer order, in machines (booked `foundry_booking_months`
+    /// ago).
+    pub capacity_booked_units: u64,
+    /// Take-or-pay capacity left unordered this month, in machines (flow).
+    pub units_booking_cancelled: u64,
+    /// Cancellation penalties paid to the foundry this month on that capacity, in USD (flow, cash).
+    pub cancellation_penalties_usd: f64,
+    /// List price of the generation the manufacturer sells now, in USD per TH/s: the sticky price its spot
+    /// price follows.
+    pub list_price_usd_per_th: f64,
     /// Whether the manufacturer is distressed at the month's end: cash below minus its credit line, so costs
     /// are cut, no wafers are ordered and no futures are sold.
     pub distressed: bool,
@@ -383,6 +405,9 @@ pub enum EventKind {
     /// A tightening in a region, scripted or drawn (subject: the region): `value` is the rise of its opex
     /// share of power (`value_unit` `opex_share_increase`).
     Tightening,
+    /// A scripted foundry shortage (subject: the network): `value` is the share of their allotments the
+    /// foundries can book while it lasts (`value_unit` `allotment_share`).
+    FoundryShortage,
     /// Machines from the relocation pool moved to regions with room (subject: the region they were stopped
     /// in or bound for): `units` are the machines moved, `amount_usd` the cost of the move, `value` the
     /// months they waited (`value_unit` `months_waited`).
@@ -437,6 +462,7 @@ impl EventKind {
             EventKind::Ban => "ban",
             EventKind::Tariff => "tariff",
             EventKind::Tightening => "tightening",
+            EventKind::FoundryShortage => "foundry_shortage",
             EventKind::RelocationCompleted => "relocation_completed",
             EventKind::MachinesStranded => "machines_stranded",
             EventKind::ContractSigned => "contract_signed",
@@ -536,8 +562,8 @@ row_table! {
         pub distressed: bool,
         /// Sales revenue over the path, in USD (see `ManufacturerRow::revenue_usd`).
         pub revenue_usd: f64,
-        /// Gross margin over the path, in USD: revenue plus forfeited prepayments, less the book value of the
-        /// machines sold and write-downs.
+        /// Gross margin over the path, in USD: revenue less the book value of the machines sold and
+        /// write-downs. Forfeited prepayments are other income (`prepayments_forfeited_usd`), not margin.
         pub gross_margin_usd: f64,
         /// Machines sold over the path: futures delivered, spot sales to miners and sales to dealers.
         pub units_sold: u64,

@@ -161,7 +161,9 @@ fn record_manufacturers<S: Sink>(w: &World, sink: &mut S) {
             prepayments_applied_usd: f.prepayments_applied_usd,
             prepayments_forfeited_usd: f.prepayments_forfeited_usd,
             prepayments_refunded_usd: f.refunds_paid_usd,
-            prepayments_held_usd: m.prepay_held_usd(),
+            customer_advances_usd: m.prepay_held_usd(),
+            other_income_usd: f.other_income_usd(),
+            gross_margin_usd: f.gross_margin_usd(),
             backlog_units: m.backlog_units(),
             inventory_units: m.inventory_units(),
             inventory_value_usd: m.inventory_value_usd(),
@@ -179,6 +181,12 @@ fn record_manufacturers<S: Sink>(w: &World, sink: &mut S) {
             futures_price_usd_per_th: m.futures_prices_usd()[g] / ths,
             secondary_price_usd_per_th: w.secondary_price_usd[g] / ths,
             planned_units: m.planned_units(),
+            forecast_units_per_month: m.forecast().units_per_month,
+            forecast_market_share: m.forecast().share,
+            capacity_booked_units: m.booked_units(w.month),
+            units_booking_cancelled: f.units_booking_cancelled,
+            cancellation_penalties_usd: f.cancellation_penalties_usd,
+            list_price_usd_per_th: m.list_prices_usd()[g] / ths,
             distressed: m.is_distressed(),
         });
     }

@@ -33,7 +33,7 @@ impl World<'_> {
                     cash_below_zero: t.cash_below_zero,
                     distressed: t.distressed_ever,
                     revenue_usd: t.revenue_usd,
-                    gross_margin_usd: t.revenue_usd + t.prepayments_forfeited_usd - t.cogs_usd - t.writedowns_usd,
+                    gross_margin_usd: t.revenue_usd - t.cogs_usd - t.writedowns_usd,
                     units_sold: t.units_sold,
                     walk_away_rate: if t.units_due_resolved > 0 {
                         t.units_walked as f64 / t.units_due_resolved as f64

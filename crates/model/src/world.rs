@@ -41,6 +41,8 @@ pub(crate) struct Scratch {
     pub(crate) destinations: Vec<(usize, u64)>,
     pub(crate) capacity_units: Vec<f64>,
     pub(crate) realisable_usd: Vec<f64>,
+    /// Each manufacturer's current machine's payback last month, for its competitors' pricing.
+    pub(crate) competitor_payback_months: Vec<f64>,
     /// Each offer's choice weight, for `allocate`.
     pub(crate) choice_weights: Vec<f64>,
     pub(crate) due: Vec<Event>,
@@ -107,6 +109,8 @@ pub struct World<'p> {
     pub(crate) queued_units: Vec<u64>,
     /// Stranded machines sold off recently, still weighing on used prices, per generation.
     pub(crate) stranded_overhang_units: Vec<f64>,
+    /// Share of their allotments the foundries can book while a shortage lasts, and the first month after it.
+    pub(crate) foundry_shortage: (f64, Month),
     pub(crate) ledger: Ledger,
     pub(crate) pending_events: EventLog,
     pub(crate) scratch: Scratch,
@@ -151,10 +155,30 @@ impl<'p> World<'p> {
         for (event_idx, event) in params.events.iter().enumerate() {
             queue.schedule(event.month, Event::Scripted { event_idx });
         }
+        let total_allotment_units: u64 = params
+            .manufacturers
+            .iter()
+            .map(|m| m.foundry_allotment_units_per_month)
+            .sum();
+        let mut segments = segments;
         let manufacturers: Vec<Manufacturer> = params
             .manufacturers
             .iter()
-            .map(|m| Manufacturer::start(m, n_gen))
+            .map(|mp| {
+                let share = if total_allotment_units > 0 {
+                    mp.foundry_allotment_units_per_month as f64 / total_allotment_units as f64
+                } else {
+                    0.0
+                };
+                let mut m = Manufacturer::start(mp, n_gen, share);
+                let (weights, destinations) = initial_book_buyers(params);
+                let entry = &mp.roadmap[Manufacturer::current_roadmap_idx(mp, 0)];
+                let price = params.generations[entry.generation_idx]
+                    .price_new_usd
+                    .max(entry.unit_cost_usd * (1.0 + mp.strategy.min_margin_share));
+                m.open_initial_book(mp, price, &weights, &mut segments, &destinations);
+                m
+            })
             .collect();
         let dealer = Dealer::new(params.dealers.cash_usd, params.dealers.credit_line_usd, n_gen);
         let ledger = Ledger::new(&manufacturers, &segments, &dealer, &fleet, params);
@@ -191,6 +215,7 @@ impl<'p> World<'p> {
             relocation_totals: RelocationTotals::default(),
             queued_units: vec![0; n_reg],
             stranded_overhang_units: vec![0.0; n_gen],
+            foundry_shortage: (1.0, Month(0)),
             ledger,
             pending_events: EventLog::new(true),
             scratch: Scratch {
@@ -389,6 +414,30 @@ pub fn newest_released_generation(params: &Params, month: Month) -> usize {
         }
     }
     best
+}
+
+/// Who holds the futures book at the start: the buyer segments weighted by their cash, each taking its
+/// machines to the region where most of its starting fleet is.
+fn initial_book_buyers(params: &Params) -> ([f64; 2], [usize; 2]) {
+    let weights = [0, 1].map(|s| params.segments[s].cash_usd.max(0.0));
+    let destinations = Segment::ALL.map(|segment| {
+        let mut units = vec![0u64; params.regions.len()];
+        for cohort in params.initial_fleet.iter().filter(|c| c.segment == segment) {
+            units[cohort.region_idx] += cohort.units;
+        }
+        (0..units.len())
+            .max_by_key(|&r| (units[r], std::cmp::Reverse(r)))
+            .unwrap_or(0)
+    });
+    (weights, destinations)
+}
+
+impl World<'_> {
+    /// Share of their allotments the foundries can book this month (below 1 during a foundry shortage).
+    pub(crate) fn foundry_allotment_share(&self) -> f64 {
+        let (share, until) = self.foundry_shortage;
+        if self.month < until { share } else { 1.0 }
+    }
 }
 
 /// Used-machine profit of a generation at the market's reference power price, per month.

@@ -7,10 +7,13 @@
 
 pub mod books;
 pub mod futures;
+pub mod planning;
+pub mod pricing;
 pub mod production;
 
 use books::{ManufacturerFlows, ManufacturerTotals};
 use futures::{ContractTerms, FuturesContract, RegionPart};
+use planning::Forecast;
 use production::WaferLot;
 
 use crate::math::units_f64;
@@ -36,6 +39,8 @@ pub struct Manufacturer {
     spare_parts: Vec<Vec<RegionPart>>,
     self_mining_units: Vec<u64>,
     self_mining_running_units: Vec<u64>,
+    /// List price per generation: the sticky price the spot price follows (0 before first priced).
+    list_price_usd: Vec<f64>,
     /// This month's spot and futures price per generation (0 when not offered).
     spot_price_usd: Vec<f64>,
     futures_price_usd: Vec<f64>,
@@ -45,6 +50,11 @@ pub struct Manufacturer {
     futures_signed_units: u64,
     /// Stock per generation held back for futures batches due now or next month (refreshed after deliveries).
     reserved_units: Vec<u64>,
+    /// The demand forecast the plan follows.
+    forecast: Forecast,
+    /// Foundry capacity booked per order month, a ring indexed by month modulo its length
+    /// (`foundry_booking_months` + 1).
+    bookings: Vec<u64>,
     flows: ManufacturerFlows,
     totals: ManufacturerTotals,
     next_contract_id: u64,
@@ -65,12 +75,19 @@ impl Manufacturer {
             spare_parts: Vec::new(),
             self_mining_units: vec![0; n_generations],
             self_mining_running_units: vec![0; n_generations],
+            list_price_usd: vec![0.0; n_generations],
             spot_price_usd: vec![0.0; n_generations],
             futures_price_usd: vec![0.0; n_generations],
             planned_units: 0,
             futures_offer_units: 0,
             futures_signed_units: 0,
             reserved_units: vec![0; n_generations],
+            forecast: Forecast::new(
+                1.0,
+                params.initial_wafer_units_per_month as f64,
+                1.0 - params.strategy.futures_share,
+            ),
+            bookings: vec![0; params.strategy.foundry_booking_months as usize + 1],
             flows: ManufacturerFlows::default(),
             totals: ManufacturerTotals {
                 min_cash_usd: params.cash_usd,
@@ -249,7 +266,7 @@ impl Manufacturer {
             .iter()
             .rev()
             .take_while(|c| c.signed == terms.signed)
-            .position(|c| c.buyer == terms.buyer);
+            .position(|c| c.buyer == terms.buyer && c.first_delivery == terms.first_delivery);
         let contract_idx = match existing {
             Some(back) => self.futures.len() - 1 - back,
             None => {

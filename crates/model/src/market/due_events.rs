@@ -9,6 +9,7 @@ use crate::market::regions::Shock;
 use crate::market::relocation::relocate;
 use crate::params::{Regime, ScriptedEventKind};
 use crate::record::{EventKind, Subject};
+use crate::units::Month;
 use crate::world::World;
 
 /// Applies the month's due events in their order, then moves machines stopped by bans that can move.
@@ -72,6 +73,13 @@ fn apply_scripted(w: &mut World, due: &[Event]) {
                     },
                 );
                 continue;
+            }
+            ScriptedEventKind::FoundryShortage {
+                factor,
+                duration_months,
+            } => {
+                w.foundry_shortage = (factor, Month(w.month.0 + duration_months));
+                (EventKind::FoundryShortage, Subject::Network, factor, "allotment_share")
             }
             ScriptedEventKind::Tightening {
                 region_idx,

@@ -1,9 +1,12 @@
 //! Phase 10, manufacturers' finance: self-mining of stock that would sell below cost, write-downs and
-//! scrapping, fixed costs and interest, the wafer order for month `t + L`, distress, and the month's flows
+//! scrapping, fixed costs and interest, the wafer order for month `t + L` (with take-or-pay capacity left
+//! unordered cancelled for its penalty), the month's sales into the forecast, distress, and the month's flows
 //! rolled up into the path's tallies. Each step is the manufacturer's own (`crate::agents::manufacturer`);
 //! this phase runs them in order and records distress events.
 #![warn(missing_docs)]
 
+use crate::agents::manufacturer::Manufacturer;
+use crate::agents::manufacturer::planning::PlanInputs;
 use crate::record::{EventKind, Subject};
 use crate::world::World;
 
@@ -13,6 +16,7 @@ pub fn manufacturers_finance(w: &mut World) {
     let month = w.month;
     let month_offset = w.month_offset();
     let scrap = params.secondary_market.scrap_value_usd_per_unit;
+    let all_sold_units: u64 = w.manufacturers.iter().map(|m| m.units_sold_this_month()).sum();
     for (m_idx, mp) in params.manufacturers.iter().enumerate() {
         let m = &mut w.manufacturers[m_idx];
         let market_price = &w.market_price_usd[m_idx];
@@ -25,7 +29,14 @@ pub fn manufacturers_finance(w: &mut World) {
         m.write_down(realisable);
         m.scrap_ageing(mp, realisable, scrap, month_offset);
         m.pay_fixed_costs(mp);
-        m.order_wafers(mp, month, month_offset);
+        let arrival = month_offset + i64::from(mp.strategy.wafer_lead_months);
+        let entry = &mp.roadmap[Manufacturer::current_roadmap_idx(mp, arrival)];
+        let inputs = PlanInputs {
+            unit_cost_usd: entry.unit_cost_usd,
+            market_value_usd: market_price[entry.generation_idx],
+        };
+        m.order_wafers(mp, month, month_offset, inputs);
+        m.close_plan_month(mp, all_sold_units);
         if let Some(in_distress) = m.update_distress() {
             let kind = if in_distress {
                 EventKind::DistressStarted

@@ -1,12 +1,15 @@
 //! Phase 5, valuation: used-machine prices from the profit a machine can still earn; manufacturers produce,
-//! then price and plan; dealers price off the manufacturers, and replacement prices follow.
+//! then price, revise their forecasts when due, plan and book foundry capacity; dealers price off the
+//! manufacturers, and replacement prices follow.
 #![warn(missing_docs)]
 
 use crate::agents::manufacturer::Manufacturer;
-use crate::market::hardware::monthly_profit_usd_per_unit;
+use crate::agents::manufacturer::pricing::PriceInputs;
+use crate::market::hardware::{appetite_share, monthly_profit_usd_per_unit, payback_months};
 use crate::market::network::expected_usd_per_th_day;
 use crate::math::units_f64;
-use crate::params::Regime;
+use crate::params::{Params, Regime, Segment};
+use crate::units::Month;
 use crate::world::{World, reference_profit_usd};
 
 /// Values machines at the month's difficulty and price, produces, and sets every seller's prices.
@@ -40,21 +43,52 @@ fn value_used_machines(w: &mut World) {
     }
 }
 
-/// Manufacturers price and plan, and note what their stock would fetch on the market.
+/// Manufacturers price, revise their forecasts when due, plan and book foundry capacity, and note what their
+/// stock would fetch on the market.
 fn price_manufacturers(w: &mut World) {
     let params = w.params;
     let month_offset = w.month_offset();
-    let scrap = params.secondary_market.scrap_value_usd_per_unit;
+    let revenue = w.revenue_usd_per_th_day;
+    // What each manufacturer's current machine offered buyers last month, for its competitors.
+    let mut paybacks = std::mem::take(&mut w.scratch.competitor_payback_months);
+    paybacks.clear();
+    paybacks.extend(w.manufacturers.iter().zip(&params.manufacturers).map(|(m, mp)| {
+        let g = mp.roadmap[Manufacturer::current_roadmap_idx(mp, month_offset)].generation_idx;
+        let price = m.list_prices_usd()[g];
+        if price > 0.0 {
+            payback_months(price, reference_profit_usd(params, g, revenue))
+        } else {
+            f64::INFINITY
+        }
+    }));
     for (m_idx, (m, mp)) in w.manufacturers.iter_mut().zip(&params.manufacturers).enumerate() {
-        m.set_prices(
-            mp,
-            &params.generations,
-            w.revenue_usd_per_th_day,
-            &w.secondary_price_usd,
-            scrap,
+        let best_competitor_payback_months = paybacks
+            .iter()
+            .enumerate()
+            .filter(|&(j, _)| j != m_idx)
+            .map(|(_, &p)| p)
+            .fold(f64::INFINITY, f64::min);
+        m.observe_revenue(mp, revenue);
+        let inputs = PriceInputs {
+            generations: &params.generations,
+            revenue_usd_per_th_day: revenue,
+            reference_power_price_usd_per_kwh: params.secondary_market.reference_power_price_usd_per_kwh,
+            best_competitor_payback_months,
+            dealer_stock: w.dealer.stock(),
+            secondary_price_usd: &w.secondary_price_usd,
+            scrap_value_usd: params.secondary_market.scrap_value_usd_per_unit,
             month_offset,
-        );
-        m.plan(mp, &params.generations, w.revenue_usd_per_th_day, month_offset);
+        };
+        m.set_prices(mp, &inputs);
+    }
+    w.scratch.competitor_payback_months = paybacks;
+    revise_forecasts(w);
+    let allotment_share = w.foundry_allotment_share();
+    for (m_idx, (m, mp)) in w.manufacturers.iter_mut().zip(&params.manufacturers).enumerate() {
+        m.plan(mp, w.month);
+        let booking_month = Month(w.month.0 + mp.strategy.foundry_booking_months);
+        let allotment = (mp.foundry_allotment_units_per_month as f64 * allotment_share).floor() as u64;
+        m.book_capacity(mp, w.month, booking_month, allotment);
         let current = Manufacturer::current_roadmap_idx(mp, month_offset);
         let market_price = &mut w.market_price_usd[m_idx];
         market_price.copy_from_slice(&w.secondary_price_usd);
@@ -62,7 +96,7 @@ fn price_manufacturers(w: &mut World) {
             let g = entry.generation_idx;
             let profit = monthly_profit_usd_per_unit(
                 &params.generations[g],
-                w.revenue_usd_per_th_day,
+                revenue,
                 mp.strategy.pricing_power_price_usd_per_kwh,
                 0.0,
             );
@@ -72,6 +106,91 @@ fn price_manufacturers(w: &mut World) {
                 profit * mp.strategy.target_payback_months
             };
         }
+    }
+}
+
+/// Manufacturers whose forecast revision is due revise it from what buyers can be expected to spend on
+/// the machine they will sell when the wafers arrive, at its list price and the hashprice they expect then.
+fn revise_forecasts(w: &mut World) {
+    let params = w.params;
+    let month_offset = w.month_offset();
+    if !w
+        .manufacturers
+        .iter()
+        .zip(&params.manufacturers)
+        .any(|(m, mp)| m.forecast().revision_due(mp.strategy.forecast_revision_months))
+    {
+        return;
+    }
+    let installed_ths = w.fleet.installed_ths(&params.generations)
+        + w.manufacturers
+            .iter()
+            .map(|m| {
+                m.self_mining_units()
+                    .iter()
+                    .zip(&params.generations)
+                    .map(|(&n, g)| units_f64(n) * g.hashrate_ths)
+                    .sum::<f64>()
+            })
+            .sum::<f64>();
+    let channel_units: u64 = w.dealer.stock().iter().map(|s| s.units).sum();
+    let available_usd = [w.segments[0].available_usd(), w.segments[1].available_usd()];
+    let revenue = w.revenue_usd_per_th_day;
+    for (m, mp) in w.manufacturers.iter_mut().zip(&params.manufacturers) {
+        let strategy = &mp.strategy;
+        let arrival = month_offset + i64::from(strategy.wafer_lead_months);
+        let entry = &mp.roadmap[Manufacturer::current_roadmap_idx(mp, arrival)];
+        let g = entry.generation_idx;
+        let listed = m.list_prices_usd()[g];
+        let price = if listed > 0.0 {
+            listed
+        } else {
+            entry.unit_cost_usd * (1.0 + strategy.min_margin_share)
+        };
+        let trend_weight = strategy.forecast_trend_weight_share;
+        let forecast = m.forecast().clone();
+        let demand = DemandOutlook {
+            params,
+            generation_idx: g,
+            price_usd: price,
+            installed_ths,
+            available_usd,
+            channel_units_per_month: units_f64(channel_units) / strategy.plan_adjustment_months.max(1.0),
+        };
+        m.revise_forecast(mp, |months_ahead| {
+            demand.units_per_month(forecast.expected_revenue_usd_per_th_day(revenue, months_ahead, trend_weight))
+        });
+    }
+}
+
+/// What buyers can be expected to spend on a machine, as a manufacturer sees it: every segment's budget at
+/// the machine's payback (its funds, appetite and the cap on growth, as in the buyers' phase), less what the
+/// channel already holds.
+struct DemandOutlook<'a> {
+    params: &'a Params,
+    generation_idx: usize,
+    price_usd: f64,
+    installed_ths: f64,
+    available_usd: [f64; 2],
+    channel_units_per_month: f64,
+}
+
+impl DemandOutlook<'_> {
+    /// Machines per month the market would buy at `revenue_usd_per_th_day`.
+    fn units_per_month(&self, revenue_usd_per_th_day: f64) -> f64 {
+        let params = self.params;
+        let g = self.generation_idx;
+        let profit = reference_profit_usd(params, g, revenue_usd_per_th_day);
+        let payback = payback_months(self.price_usd, profit);
+        let usd_per_th = self.price_usd / params.generations[g].hashrate_ths;
+        let mut budget = 0.0;
+        for segment in Segment::ALL {
+            let sp = &params.segments[segment.idx()];
+            let appetite = appetite_share(payback, sp.full_appetite_payback_months, sp.max_payback_months);
+            let cap = sp.max_growth_share_of_network_per_month * self.installed_ths * usd_per_th;
+            budget += (self.available_usd[segment.idx()] * sp.max_spend_share_per_month * appetite).min(cap);
+        }
+        (budget / self.price_usd - self.channel_units_per_month).max(0.0)
     }
 }
 

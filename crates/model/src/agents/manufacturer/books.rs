@@ -48,6 +48,8 @@ pub struct ManufacturerFlows {
     pub interest_usd: f64,
     /// Prepayments refunded on futures batches cancelled for being late, in USD.
     pub refunds_paid_usd: f64,
+    /// Penalties paid to the foundry on take-or-pay capacity left unordered, in USD.
+    pub cancellation_penalties_usd: f64,
     // Accounting, not cash.
     /// Sales revenue in USD, booked when machines change hands: spot and dealer sales at their price (installment
     /// sales in full at signing), futures at the contract price on delivery.
@@ -86,6 +88,10 @@ pub struct ManufacturerFlows {
     pub units_recovered: u64,
     /// Machines the wafer lots ordered this month will make.
     pub units_wafers_ordered: u64,
+    /// Foundry capacity booked this month, for the order `foundry_booking_months` ahead, in machines.
+    pub units_capacity_booked: u64,
+    /// Take-or-pay capacity left unordered this month and paid the cancellation penalty on, in machines.
+    pub units_booking_cancelled: u64,
 }
 
 impl ManufacturerFlows {
@@ -109,6 +115,18 @@ impl ManufacturerFlows {
             + self.self_mining_power_cost_usd
             + self.interest_usd
             + self.refunds_paid_usd
+            + self.cancellation_penalties_usd
+    }
+
+    /// Gross margin this month, in USD: revenue less the book value of the machines sold and write-downs.
+    /// Forfeited prepayments are other income, not margin.
+    pub fn gross_margin_usd(&self) -> f64 {
+        self.revenue_usd - self.cogs_usd - self.writedowns_usd
+    }
+
+    /// Other income this month, in USD: prepayments kept from buyers who walked away.
+    pub fn other_income_usd(&self) -> f64 {
+        self.prepayments_forfeited_usd
     }
 }
 
@@ -131,6 +149,8 @@ pub struct ManufacturerTotals {
     pub writedowns_usd: f64,
     /// Prepayments forfeited by buyers so far, in USD.
     pub prepayments_forfeited_usd: f64,
+    /// Cancellation penalties paid to the foundry so far, in USD.
+    pub cancellation_penalties_usd: f64,
     /// Machines sold so far: futures delivered, spot sales to miners and sales to dealers.
     pub units_sold: u64,
     /// Futures machines whose batch fell due and that were delivered or walked away from (the walk-away rate's
@@ -300,6 +320,13 @@ impl Manufacturer {
         self.cash_usd -= prepaid_usd;
         self.flows.wafer_prepayments_paid_usd += prepaid_usd;
         self.flows.units_wafers_ordered += units;
+    }
+
+    /// Leaves `units` of take-or-pay capacity unordered, paying the foundry `penalty_usd`.
+    pub(crate) fn pay_cancellation_penalty(&mut self, units: u64, penalty_usd: f64) {
+        self.cash_usd -= penalty_usd;
+        self.flows.cancellation_penalties_usd += penalty_usd;
+        self.flows.units_booking_cancelled += units;
     }
 
     /// A wafer lot arrives: its balance is paid.
@@ -477,6 +504,7 @@ impl Manufacturer {
         t.cogs_usd += f.cogs_usd;
         t.writedowns_usd += f.writedowns_usd;
         t.prepayments_forfeited_usd += f.prepayments_forfeited_usd;
+        t.cancellation_penalties_usd += f.cancellation_penalties_usd;
         t.units_sold += f.units_delivered + f.units_sold_spot + f.units_sold_dealers;
         t.units_walked += f.units_walked_away;
         t.units_due_resolved += f.units_walked_away + f.units_delivered;

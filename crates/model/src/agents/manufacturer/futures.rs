@@ -160,6 +160,17 @@ impl FuturesContract {
             .min(self.units_total - self.units_due_to_date)
     }
 
+    /// Units whose batches fall due by `month` (all of them once the contract was cancelled), delivered or
+    /// not.
+    pub fn units_due_through(&self, month: Month) -> u64 {
+        if month < self.first_delivery {
+            return self.units_due_to_date;
+        }
+        let n_batches = u64::from((month.0 - self.first_delivery.0 + 1).min(self.n_batches));
+        let scheduled = self.batch_base_units * n_batches + n_batches.min(u64::from(self.batch_remainder_units));
+        scheduled.min(self.units_total).max(self.units_due_to_date)
+    }
+
     /// Adds `n` units bound for a region (a new fill signed in the same month).
     pub fn add_part(&mut self, region_idx: usize, n: u64, duty_per_unit_usd: f64) {
         self.units_total += n;

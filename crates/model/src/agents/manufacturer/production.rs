@@ -1,11 +1,10 @@
-//! A manufacturer's own production cycle: wafer lots ordered a lead ahead and paid for in two parts,
-//! assembly up to capacity, pricing and the output plan.
+//! A manufacturer's own production cycle: wafer lots ordered a lead ahead and paid for in two parts, and
+//! assembly up to capacity. What is ordered is planned in `planning`; prices are set in `pricing`.
 #![warn(missing_docs)]
 
 use crate::agents::manufacturer::Manufacturer;
-use crate::market::hardware::{monthly_profit_usd_per_unit, payback_months};
 use crate::math::units_f64;
-use crate::params::{GenerationParams, ManufacturerParams};
+use crate::params::ManufacturerParams;
 use crate::units::Month;
 
 /// A wafer order at the foundry: prepaid at order, the balance paid when the wafers arrive.
@@ -50,9 +49,11 @@ pub fn initial_wafer_lots(params: &ManufacturerParams) -> Vec<WaferLot> {
 
 impl Manufacturer {
     /// A manufacturer at the start of a path: its initial inventory, of the first generation it sells, in
-    /// stock, and the wafer lots already in flight.
-    pub fn start(params: &ManufacturerParams, n_generations: usize) -> Manufacturer {
+    /// stock, the wafer lots already in flight, and a plan consistent with them, with a market share of
+    /// `share` (the futures book at the start is opened by `open_initial_book`).
+    pub fn start(params: &ManufacturerParams, n_generations: usize, share: f64) -> Manufacturer {
         let mut m = Manufacturer::new(params, n_generations);
+        m.start_plan(params, share);
         let first = &params.roadmap[Manufacturer::current_roadmap_idx(params, 0)];
         m.stock[first.generation_idx].put(
             params.initial_inventory_units,
@@ -60,98 +61,6 @@ impl Manufacturer {
         );
         m.wafer_lots.extend(initial_wafer_lots(params));
         m
-    }
-
-    /// Prices every generation it may sell: payback pricing floored at cost plus margin, except stock
-    /// being cleared (superseded generations), which follows the used-machine price.
-    pub fn set_prices(
-        &mut self,
-        params: &ManufacturerParams,
-        generations: &[GenerationParams],
-        revenue_usd_per_th_day: f64,
-        secondary_price_usd: &[f64],
-        scrap_value_usd: f64,
-        month_offset: i64,
-    ) {
-        let strategy = &params.strategy;
-        for generation_idx in 0..generations.len() {
-            self.spot_price_usd[generation_idx] = 0.0;
-            self.futures_price_usd[generation_idx] = 0.0;
-        }
-        let current = Self::current_roadmap_idx(params, month_offset);
-        for (i, entry) in params.roadmap.iter().enumerate() {
-            let g = entry.generation_idx;
-            let profit = monthly_profit_usd_per_unit(
-                &generations[g],
-                revenue_usd_per_th_day,
-                strategy.pricing_power_price_usd_per_kwh,
-                0.0,
-            );
-            let payback_price = profit * strategy.target_payback_months;
-            let floor = entry.unit_cost_usd * (1.0 + strategy.min_margin_share);
-            let list = payback_price.max(floor);
-            if i < current {
-                // Superseded: clear stock at what the market pays for it.
-                let clearing = payback_price.min(secondary_price_usd[g]).max(scrap_value_usd);
-                self.spot_price_usd[g] = clearing;
-            } else {
-                self.spot_price_usd[g] = list;
-                self.futures_price_usd[g] = list * (1.0 + strategy.futures_premium_share);
-            }
-        }
-        // Stock of generations not on the roadmap (recovered from dealers) clears at the used price.
-        for (g, stock) in self.stock.iter().enumerate() {
-            if stock.units > 0 && self.spot_price_usd[g] == 0.0 {
-                self.spot_price_usd[g] = secondary_price_usd[g].max(scrap_value_usd);
-            }
-        }
-    }
-
-    /// Plans the output of the wafer order placed this month and the futures offered against it.
-    pub fn plan(
-        &mut self,
-        params: &ManufacturerParams,
-        generations: &[GenerationParams],
-        revenue_usd_per_th_day: f64,
-        month_offset: i64,
-    ) {
-        let strategy = &params.strategy;
-        self.futures_signed_units = 0;
-        if self.distressed {
-            self.planned_units = 0;
-            self.futures_offer_units = 0;
-            return;
-        }
-        let arrival_offset = month_offset + strategy.wafer_lead_months as i64;
-        let entry = &params.roadmap[Self::current_roadmap_idx(params, arrival_offset)];
-        let generation = &generations[entry.generation_idx];
-        let profit = monthly_profit_usd_per_unit(
-            generation,
-            revenue_usd_per_th_day,
-            strategy.pricing_power_price_usd_per_kwh,
-            0.0,
-        );
-        let price =
-            (profit * strategy.target_payback_months).max(entry.unit_cost_usd * (1.0 + strategy.min_margin_share));
-        let payback = payback_months(price, profit);
-        let utilisation = if payback <= strategy.plan_full_payback_months {
-            1.0
-        } else if payback >= strategy.plan_min_payback_months {
-            strategy.plan_min_utilisation_share
-        } else {
-            let span = strategy.plan_min_payback_months - strategy.plan_full_payback_months;
-            1.0 - (1.0 - strategy.plan_min_utilisation_share) * (payback - strategy.plan_full_payback_months) / span
-        };
-        let capacity = params.capacity_units_per_month as f64;
-        let target_stock = strategy.target_inventory_months * capacity;
-        let pipeline = (self.inventory_units() + self.wip_total_units()) as f64;
-        let committed = self.backlog_units() as f64;
-        // Stock beyond target (net of what is already sold forward) is worked off over the lead time.
-        let excess = (pipeline - committed - target_stock).max(0.0);
-        let lead = strategy.wafer_lead_months.max(1) as f64;
-        let planned = (utilisation * capacity - excess / lead).clamp(0.0, capacity);
-        self.planned_units = planned.floor() as u64;
-        self.futures_offer_units = (strategy.futures_share * planned).floor() as u64;
     }
 
     /// Turns waiting wafers into finished machines, oldest generation first, up to capacity.
@@ -171,35 +80,6 @@ impl Manufacturer {
             let assembly = units_f64(n) * unit_cost * (1.0 - params.wafer_cost_share);
             self.pay_assembly(g, n, assembly, units_f64(n) * unit_cost);
         }
-    }
-
-    /// Orders wafers for the month `wafer_lead_months` ahead: the futures sold against them plus the
-    /// spot share of the plan. Pays the foundry prepayment now; the lot joins the end of the book.
-    pub fn order_wafers(&mut self, params: &ManufacturerParams, month: Month, month_offset: i64) {
-        let strategy = &params.strategy;
-        if self.distressed {
-            return;
-        }
-        let spot_units = ((1.0 - strategy.futures_share) * self.planned_units as f64).floor() as u64;
-        let units = (self.futures_signed_units + spot_units).min(params.capacity_units_per_month);
-        if units == 0 {
-            return;
-        }
-        let arrival_offset = month_offset + strategy.wafer_lead_months as i64;
-        let entry = &params.roadmap[Self::current_roadmap_idx(params, arrival_offset)];
-        let wafer_cost = units as f64 * entry.unit_cost_usd * params.wafer_cost_share;
-        let prepaid = wafer_cost * strategy.wafer_prepay_share;
-        self.pay_wafer_prepayment(units, prepaid);
-        let lot = WaferLot {
-            ordered: month,
-            arrival: Month(month.0 + strategy.wafer_lead_months),
-            generation_idx: entry.generation_idx,
-            units,
-            unit_cost_usd: entry.unit_cost_usd,
-            prepaid_usd: prepaid,
-            balance_due_usd: wafer_cost - prepaid,
-        };
-        self.wafer_lots.push(lot);
     }
 
     /// Wafer lots due by `month` arrive: their balances are paid and the wafers wait for production. Called

@@ -178,6 +178,18 @@ impl SegmentBooks {
         self.prepaid_outstanding_usd += prepayment_usd;
     }
 
+    /// Futures signed before the start: their prepayment was paid out of cash before the first month, and
+    /// `balance_owed_usd` is still owed at delivery.
+    pub(crate) fn hold_prepayment_from_before_the_start(&mut self, prepayment_usd: f64, balance_owed_usd: f64) {
+        self.committed_balance_usd += balance_owed_usd;
+        self.prepaid_outstanding_usd += prepayment_usd;
+    }
+
+    /// Prepayments paid on futures not yet delivered, walked away from or refunded, in USD.
+    pub fn prepaid_outstanding_usd(&self) -> f64 {
+        self.prepaid_outstanding_usd
+    }
+
     /// Takes delivery of futures: pays the balance and the duty; the prepayment `prepaid_applied_usd` is used up.
     pub(crate) fn pay_balance(&mut self, balance_usd: f64, duty_usd: f64, prepaid_applied_usd: f64) {
         self.cash_usd -= balance_usd + duty_usd;
