@@ -779,6 +779,7 @@ fn read_strategy(s: &mut Section, p: &mut Problems) -> ManufacturerStrategy {
         price_band_share: s.f64(p, "price_band_share", Bounds::share(), Some(0.1)),
         competitive_weight_share: s.f64(p, "competitive_weight_share", Bounds::share(), Some(0.5)),
         stock_price_cut_share_per_month: s.f64(p, "stock_price_cut_share_per_month", Bounds::share(), Some(0.1)),
+        shortage_price_rise_share: s.f64(p, "shortage_price_rise_share", Bounds::closed(0.0, 10.0), Some(0.25)),
         target_inventory_months: s.f64(p, "target_inventory_months", Bounds::closed(0.0, 60.0), Some(1.0)),
         max_delivery_delay_months: s.u32(p, "max_delivery_delay_months", Bounds::closed(0.0, 60.0), Some(3)),
     }

@@ -40,30 +40,34 @@ fn check_path(params: &Params, rows: &Collect, summary: &PathSummary) {
             "path {path} {}: machines produced != delivered + sold + self-mined + scrapped + stock",
             mp.name
         );
-        // Futures contracts: every unit signed is delivered, walked away, refunded or still pending.
-        let signed: u64 = mine.iter().map(|r| r.units_sold_futures).sum();
-        let resolved: u64 = mine
-            .iter()
-            .map(|r| r.units_delivered + r.units_walked_away + r.units_refunded)
-            .sum();
-        assert_eq!(
-            signed,
-            resolved + mine.last().unwrap().backlog_units,
-            "path {path} {}: contract units",
-            mp.name
-        );
-        // Prepayments: received = applied + forfeited + refunded + held.
-        let received: f64 = mine.iter().map(|r| r.prepayments_received_usd).sum();
-        let accounted: f64 = mine
-            .iter()
-            .map(|r| r.prepayments_applied_usd + r.prepayments_forfeited_usd + r.prepayments_refunded_usd)
-            .sum::<f64>()
-            + mine.last().unwrap().prepayments_held_usd;
-        assert!(
-            close(received, accounted, received),
-            "path {path} {}: prepayments {received} vs {accounted}",
-            mp.name
-        );
+        // Futures contracts: month by month, the backlog grows by the units signed and shrinks by those
+        // delivered, walked away from or refunded; customer advances grow by the prepayments received and
+        // shrink by those applied, forfeited or refunded. (The book at the start was signed before it.)
+        for pair in mine.windows(2) {
+            let (before, r) = (pair[0], pair[1]);
+            assert_eq!(
+                before.backlog_units + r.units_sold_futures,
+                r.backlog_units + r.units_delivered + r.units_walked_away + r.units_refunded,
+                "path {path} {} {:?}: contract units",
+                mp.name,
+                r.month
+            );
+            let expected = before.customer_advances_usd + r.prepayments_received_usd
+                - r.prepayments_applied_usd
+                - r.prepayments_forfeited_usd
+                - r.prepayments_refunded_usd;
+            assert!(
+                close(
+                    r.customer_advances_usd,
+                    expected,
+                    before.customer_advances_usd + r.prepayments_received_usd
+                ),
+                "path {path} {} {:?}: customer advances {} vs {expected}",
+                mp.name,
+                r.month,
+                r.customer_advances_usd
+            );
+        }
         // Cash: each month's change equals the recorded flows.
         let mut previous = mp.cash_usd;
         for r in &mine {

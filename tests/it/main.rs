@@ -9,6 +9,7 @@ mod determinism;
 mod industry;
 mod network;
 mod numeric_guards;
+mod planning;
 mod proptests;
 mod regions;
 mod shard;

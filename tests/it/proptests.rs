@@ -295,6 +295,7 @@ fn manufacturer_changes() -> Vec<BoxedStrategy<Vec<Change>>> {
             one(st("price_band_share"), share()),
             one(st("competitive_weight_share"), share()),
             one(st("stock_price_cut_share_per_month"), share()),
+            one(st("shortage_price_rise_share"), float_in(0.0, 10.0)),
             one(st("target_inventory_months"), float_in(0.0, 60.0)),
             one(st("max_delivery_delay_months"), int_in(0, 60)),
         ]);

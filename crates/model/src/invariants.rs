@@ -43,7 +43,9 @@ fn check_all(w: &World) -> Result<(), Violation> {
         check_manufacturer_machines(w, m_idx)?;
         check_futures(w, m_idx)?;
         check_stock_values(w, m_idx)?;
+        check_foundry_bookings(w, m_idx)?;
     }
+    check_customer_advances(w)?;
     check_miners_and_dealers_money(w)?;
     check_dealers_machines(w)?;
     check_relocation(w)?;
@@ -212,6 +214,47 @@ fn check_stock_values(w: &World, m_idx: usize) -> Result<(), Violation> {
             format!("manufacturer {name}: negative or non-finite stock value"),
             0.0,
             m.inventory_value_usd(),
+        ));
+    }
+    Ok(())
+}
+
+/// Foundry capacity: the month's wafer order and the take-or-pay capacity cancelled never exceed the
+/// capacity booked for the month.
+fn check_foundry_bookings(w: &World, m_idx: usize) -> Result<(), Violation> {
+    let m = &w.manufacturers[m_idx];
+    let f = m.flows();
+    let booked = m.booked_units(w.month);
+    let used = f.units_wafers_ordered + f.units_booking_cancelled;
+    if used > booked {
+        let name = &w.params.manufacturers[m_idx].name;
+        return Err(violation(
+            w,
+            format!("manufacturer {name}: wafers ordered + capacity cancelled > capacity booked"),
+            booked as f64,
+            used as f64,
+        ));
+    }
+    Ok(())
+}
+
+/// Debts between buyers and manufacturers: the customer advances the manufacturers hold equal the
+/// prepayments the buyer segments have outstanding.
+fn check_customer_advances(w: &World) -> Result<(), Violation> {
+    let held: f64 = w.manufacturers.iter().map(|m| m.prepay_held_usd()).sum();
+    let paid: f64 = w.segments.iter().map(|s| s.prepaid_outstanding_usd()).sum();
+    // The buyers' balance is a running sum: its rounding grows with all the prepayments ever made.
+    let scale: f64 = w
+        .manufacturers
+        .iter()
+        .map(|m| m.totals().prepayments_received_usd)
+        .sum();
+    if (held - paid).abs() > money_tolerance(scale + held.abs()) {
+        return Err(violation(
+            w,
+            "customer advances held by manufacturers != prepayments outstanding at buyers".into(),
+            paid,
+            held,
         ));
     }
     Ok(())

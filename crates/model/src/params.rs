@@ -492,6 +492,9 @@ pub struct ManufacturerStrategy {
     /// The target price falls by this share per month of stock beyond the target, its own and the channel's
     /// ([0, 1]; default 0.1): how hard it cuts to clear stock and take share.
     pub stock_price_cut_share_per_month: f64,
+    /// The target price rises by this share for each 100% by which what buyers asked for ran ahead of what it
+    /// sold, smoothed ([0, 10]; default 0.25): how a sold-out manufacturer prices.
+    pub shortage_price_rise_share: f64,
     /// Finished stock the plan aims to hold, in months of forecast sales ([0, 60]; default 1).
     pub target_inventory_months: f64,
     /// Buyers cancel a futures batch (refund) once it is this many months late (0..=60; default 3).

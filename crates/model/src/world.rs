@@ -161,6 +161,7 @@ impl<'p> World<'p> {
             .map(|m| m.foundry_allotment_units_per_month)
             .sum();
         let mut segments = segments;
+        let start_revenue = start_revenue_usd_per_th_day(params);
         let manufacturers: Vec<Manufacturer> = params
             .manufacturers
             .iter()
@@ -172,9 +173,15 @@ impl<'p> World<'p> {
                 };
                 let mut m = Manufacturer::start(mp, n_gen, share);
                 let (weights, destinations) = initial_book_buyers(params);
+                // Signed at the list price the manufacturer's rule gives at the start.
                 let entry = &mp.roadmap[Manufacturer::current_roadmap_idx(mp, 0)];
-                let price = params.generations[entry.generation_idx]
-                    .price_new_usd
+                let profit = monthly_profit_usd_per_unit(
+                    &params.generations[entry.generation_idx],
+                    start_revenue,
+                    mp.strategy.pricing_power_price_usd_per_kwh,
+                    0.0,
+                );
+                let price = (profit * mp.strategy.target_payback_months)
                     .max(entry.unit_cost_usd * (1.0 + mp.strategy.min_margin_share));
                 m.open_initial_book(mp, price, &weights, &mut segments, &destinations);
                 m
@@ -414,6 +421,18 @@ pub fn newest_released_generation(params: &Params, month: Month) -> usize {
         }
     }
     best
+}
+
+/// Revenue per TH/s per day at the start: the starting difficulty, subsidy and price, and the mean fee of
+/// the starting regime.
+fn start_revenue_usd_per_th_day(params: &Params) -> f64 {
+    let network = NetworkState::new(params.network.block_height, params.network.difficulty);
+    let fees = match params.price.start_regime {
+        Regime::Bull => params.fees.bull_mean_btc_per_block,
+        Regime::Bear => params.fees.bear_mean_btc_per_block,
+    };
+    let price = PriceState::new(&params.price).price_usd();
+    expected_usd_per_th_day(params.network.difficulty, network.next_subsidy_btc() + fees, price)
 }
 
 /// Who holds the futures book at the start: the buyer segments weighted by their cash, each taking its

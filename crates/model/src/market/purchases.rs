@@ -152,6 +152,7 @@ fn collect_offers(w: &World, segment: Segment, offers: &mut Vec<Offer>) {
             cash_share_now: strategy.prepay_share,
             demand_factor,
             units_filled: 0,
+            units_requested: 0,
         });
     }
     for (m_idx, m) in w.manufacturers.iter().enumerate() {
@@ -334,6 +335,7 @@ fn land_offers(w: &World, pass: Pass, b: &mut Buffers) {
             payback_months: payback_months(landed, profit),
             units_available: left,
             units_filled: 0,
+            units_requested: 0,
             ..*o
         });
         b.region_offer_base.push(base_idx);
@@ -361,6 +363,11 @@ fn duty_share(w: &World, source: Source, r: usize) -> f64 {
 fn settle_fills(w: &mut World, pass: Pass, b: &mut Buffers) {
     let params = w.params;
     let r = pass.region_idx;
+    for o in &b.region_offers {
+        if let Source::Manufacturer(m_idx) = o.source {
+            w.manufacturers[m_idx].note_units_requested(o.units_requested.max(o.units_filled));
+        }
+    }
     for (i, o) in b.region_offers.iter().enumerate() {
         if o.units_filled == 0 {
             continue;

@@ -25,9 +25,13 @@ pub const MAX_OUTLOOK_RATIO: f64 = 3.0;
 pub struct Forecast {
     /// Its smoothed share of the machines all manufacturers sold (starts at its share of foundry allotments).
     pub share: f64,
-    /// Its smoothed sales, in machines per month: spot, to dealers and futures signed (starts at the run rate
-    /// of the wafers in flight).
+    /// Its smoothed demand, in machines per month: what buyers asked for, futures and spot, before what was
+    /// on offer limited them, or its sales if more (starts at the run rate of the wafers in flight).
     pub sales_units_per_month: f64,
+    /// Its smoothed sales, in machines per month: spot, to dealers and futures signed (starts at the run rate).
+    pub sold_units_per_month: f64,
+    /// The smoothed share of futures machines fallen due whose buyers walked away (starts at 0).
+    pub walk_away_share: f64,
     /// The smoothed share of those sales made from stock (spot and to dealers) rather than signed as futures
     /// (starts at 1 − `futures_share`).
     pub spot_share: f64,
@@ -51,6 +55,8 @@ impl Forecast {
         Forecast {
             share,
             spot_share,
+            walk_away_share: 0.0,
+            sold_units_per_month: units_per_month,
             sales_units_per_month: units_per_month,
             trend_log_per_month: 0.0,
             last_revenue_usd_per_th_day: 0.0,
@@ -70,6 +76,15 @@ impl Forecast {
         }
         if revenue_usd_per_th_day > 0.0 {
             self.last_revenue_usd_per_th_day = revenue_usd_per_th_day;
+        }
+    }
+
+    /// Notes this month's futures machines fallen due: `walked` walked away from, `delivered` delivered.
+    pub fn observe_deliveries(&mut self, walked: u64, delivered: u64, smoothing_months: f64) {
+        let resolved = walked + delivered;
+        if resolved > 0 {
+            let share = units_f64(walked) / units_f64(resolved);
+            self.walk_away_share += (share - self.walk_away_share) / smoothing_months.max(1.0);
         }
     }
 
@@ -97,13 +112,24 @@ impl Forecast {
         self.share += (share - self.share) / smoothing_months.max(1.0);
     }
 
-    /// Notes this month's own sales, `spot_units` of them from stock, in the smoothed sales and spot share.
-    pub fn observe_own_sales(&mut self, own_units: u64, spot_units: u64, smoothing_months: f64) {
+    /// Notes this month's demand (what buyers asked for) and sales, `spot_units` of them from stock, in the
+    /// smoothed demand, sales and spot share.
+    pub fn observe_own_sales(&mut self, demand_units: u64, sold_units: u64, spot_units: u64, smoothing_months: f64) {
         let smoothing = smoothing_months.max(1.0);
-        self.sales_units_per_month += (units_f64(own_units) - self.sales_units_per_month) / smoothing;
-        if own_units > 0 {
-            self.spot_share += (units_f64(spot_units) / units_f64(own_units) - self.spot_share) / smoothing;
+        self.sales_units_per_month += (units_f64(demand_units) - self.sales_units_per_month) / smoothing;
+        self.sold_units_per_month += (units_f64(sold_units) - self.sold_units_per_month) / smoothing;
+        if demand_units > 0 {
+            self.spot_share += (units_f64(spot_units) / units_f64(demand_units) - self.spot_share) / smoothing;
         }
+    }
+
+    /// How far smoothed demand runs ahead of smoothed sales, as a share of sales (0 when it does not; at most
+    /// 2): what a sold-out manufacturer prices on.
+    pub fn excess_demand_share(&self) -> f64 {
+        if self.sold_units_per_month <= 0.0 {
+            return 0.0;
+        }
+        (self.sales_units_per_month / self.sold_units_per_month - 1.0).clamp(0.0, 2.0)
     }
 
     /// Whether a revision is due this month (always in the first month).
@@ -255,8 +281,17 @@ impl Manufacturer {
         let smoothing = params.strategy.forecast_smoothing_months;
         self.forecast.observe_sales(own, all_units, smoothing);
         let spot = self.flows.units_sold_spot + self.flows.units_sold_dealers;
-        self.forecast.observe_own_sales(own, spot, smoothing);
+        // Demand is what buyers asked for (or what was sold, where that is more: sales to dealers).
+        let demand = self.flows.units_requested.max(own);
+        self.forecast.observe_own_sales(demand, own, spot, smoothing);
+        let (walked, delivered) = (self.flows.units_walked_away, self.flows.units_delivered);
+        self.forecast.observe_deliveries(walked, delivered, smoothing);
         self.forecast.age();
+    }
+
+    /// Notes machines buyers asked for in one buying pass, before availability limited them.
+    pub(crate) fn note_units_requested(&mut self, units: u64) {
+        self.flows.units_requested += units;
     }
 
     /// Machines sold this month: spot to miners and dealers, and signed for on futures.
@@ -311,7 +346,9 @@ impl Manufacturer {
         // What buyers take from stock: the share of sales recently made spot (all of them when futures do
         // not sell).
         let spot_due = self.forecast.spot_share * forecast * lead;
-        let required = strategy.target_inventory_months * forecast + units_f64(futures_due) + spot_due;
+        // Buyers who have been walking away will go on doing so: their batches need no machines.
+        let deliveries_due = units_f64(futures_due) * (1.0 - self.forecast.walk_away_share);
+        let required = strategy.target_inventory_months * forecast + deliveries_due + spot_due;
         let supply = units_f64(self.inventory_units() + self.wip_total_units());
         // In a steady state what is required exceeds what is coming by one month of the forecast.
         forecast + (required - supply - forecast) / strategy.plan_adjustment_months.max(1.0)

@@ -51,8 +51,10 @@ impl Manufacturer {
 
     /// Prices every generation it may sell. The target of a current or coming generation's list price
     /// blends the buyer payback its own rule aims for with the payback of the best competitor's machine
-    /// (`competitive_weight_share`), cut by `stock_price_cut_share_per_month` for every month of stock, its own
-    /// and its share of the channel's, beyond its target; the list price follows the target stickily and
+    /// (`competitive_weight_share`), raised by `shortage_price_rise_share` for each 100% by which what buyers
+    /// asked for ran ahead of what it sold, and cut by `stock_price_cut_share_per_month` for every month of
+    /// stock, its own and its share of the channel's, beyond its target; the list price follows the target
+    /// stickily and
     /// never goes below unit cost × (1 + `min_margin_share`). Superseded generations clear at the used price.
     pub fn set_prices(&mut self, params: &ManufacturerParams, inputs: &PriceInputs) {
         let strategy = &params.strategy;
@@ -91,7 +93,10 @@ impl Manufacturer {
             let stock_units =
                 units_f64(self.stock[g].units) + self.forecast.share * units_f64(inputs.dealer_stock[g].units);
             let excess_months = (stock_units / forecast_units - strategy.target_inventory_months).max(0.0);
-            let target = value_price * (1.0 - strategy.stock_price_cut_share_per_month * excess_months).max(0.0);
+            // Sold out, it asks more: demand beyond what it could sell raises the target.
+            let scarcity = 1.0 + strategy.shortage_price_rise_share * self.forecast.excess_demand_share();
+            let target =
+                value_price * scarcity * (1.0 - strategy.stock_price_cut_share_per_month * excess_months).max(0.0);
             let floor = entry.unit_cost_usd * (1.0 + strategy.min_margin_share);
             let list = sticky_price_usd(
                 self.list_price_usd[g],
