@@ -172,6 +172,8 @@ fn a_wafer_order_commits_cash_months_before_the_machines_exist() {
             ("simulation.horizon_months", i(12)),
             ("manufacturers.bitmain.initial_inventory_units", i(0)),
             ("manufacturers.bitmain.initial_wafer_units_per_month", i(0)),
+            // With nothing in the pipeline nothing was booked before the start: capacity is booked at the order.
+            ("manufacturers.bitmain.strategy.foundry_booking_months", i(0)),
         ],
     );
     let lead = params.manufacturers[0].strategy.wafer_lead_months as usize;

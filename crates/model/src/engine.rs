@@ -13,7 +13,8 @@
 //!    long; manufacturers' self-mining fleets run when profitable.
 //! 4. **Network** (`market::blocks`): blocks at the running hashrate, retargets and halvings at their
 //!    heights; revenue is shared by hashrate; miners pay power.
-//! 5. **Valuation** (`market::pricing`): used-machine prices, manufacturers produce and price, dealers price.
+//! 5. **Valuation** (`market::pricing`): used-machine prices; manufacturers produce, price, revise their
+//!    forecasts when due, plan and book foundry capacity; dealers price.
 //! 6. **Futures deliveries** (`market::deliveries`): batches fall due; buyers walk away or pay the balance;
 //!    late batches are refunded.
 //! 7. **Dealers** (`market::dealers_trade`): installments are paid or defaulted; dealers stockpile (bull)
@@ -24,7 +25,8 @@
 //! 9. **Segments' finance** (`market::segments_finance`): retail inflow in bull regimes, churn of segments
 //!    out of cash, interest; then regions that filled up build sites.
 //! 10. **Manufacturers' finance** (`market::manufacturers_finance`): self-mining of unsold stock,
-//!     write-downs and scrapping, fixed costs, wafer orders for month `t + L`, distress.
+//!     write-downs and scrapping, fixed costs, wafer orders for month `t + L` within the capacity booked,
+//!     the month's demand into the forecasts, distress.
 //! 11. **Checks and records** (`invariants`, `rows`): conservation checks, then the month's rows go to the
 //!     sink.
 #![warn(missing_docs)]

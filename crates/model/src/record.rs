@@ -245,9 +245,10 @@ pub struct ManufacturerRow {
     /// Foundry capacity booked for this month's wafer order, in machines (booked `foundry_booking_months`
     /// ago).
     pub capacity_booked_units: u64,
-    /// Machines buyers asked of the manufacturer this month, futures and spot, before what it had on offer
-    /// limited them (flow): the demand it sees, sold out or not.
-    pub units_requested: u64,
+    /// Machines buyers wanted of the manufacturer this month but found sold out (flow): the budget they left
+    /// unspent for want of machines, shared over the sold-out sellers by how strongly each was wanted. With
+    /// its sales, the demand its forecast follows.
+    pub units_unmet_demand: u64,
     /// Take-or-pay capacity left unordered this month, in machines (flow).
     pub units_booking_cancelled: u64,
     /// Cancellation penalties paid to the foundry this month on that capacity, in USD (flow, cash).

@@ -184,7 +184,7 @@ fn record_manufacturers<S: Sink>(w: &World, sink: &mut S) {
             forecast_units_per_month: m.forecast().units_per_month,
             forecast_market_share: m.forecast().share,
             capacity_booked_units: m.booked_units(w.month),
-            units_requested: f.units_requested,
+            units_unmet_demand: f.units_unmet_demand,
             units_booking_cancelled: f.units_booking_cancelled,
             cancellation_penalties_usd: f.cancellation_penalties_usd,
             list_price_usd_per_th: m.list_prices_usd()[g] / ths,

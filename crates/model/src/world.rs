@@ -162,6 +162,7 @@ impl<'p> World<'p> {
             .sum();
         let mut segments = segments;
         let start_revenue = start_revenue_usd_per_th_day(params);
+        let (book_segment_weights, book_region_weights) = initial_book_buyers(params);
         let manufacturers: Vec<Manufacturer> = params
             .manufacturers
             .iter()
@@ -172,7 +173,6 @@ impl<'p> World<'p> {
                     0.0
                 };
                 let mut m = Manufacturer::start(mp, n_gen, share);
-                let (weights, destinations) = initial_book_buyers(params);
                 // Signed at the list price the manufacturer's rule gives at the start.
                 let entry = &mp.roadmap[Manufacturer::current_roadmap_idx(mp, 0)];
                 let profit = monthly_profit_usd_per_unit(
@@ -183,7 +183,7 @@ impl<'p> World<'p> {
                 );
                 let price = (profit * mp.strategy.target_payback_months)
                     .max(entry.unit_cost_usd * (1.0 + mp.strategy.min_margin_share));
-                m.open_initial_book(mp, price, &weights, &mut segments, &destinations);
+                m.open_initial_book(mp, price, &book_segment_weights, &mut segments, &book_region_weights);
                 m
             })
             .collect();
@@ -436,19 +436,17 @@ fn start_revenue_usd_per_th_day(params: &Params) -> f64 {
 }
 
 /// Who holds the futures book at the start: the buyer segments weighted by their cash, each taking its
-/// machines to the region where most of its starting fleet is.
-fn initial_book_buyers(params: &Params) -> ([f64; 2], [usize; 2]) {
+/// machines to the regions in proportion to its starting fleet there.
+fn initial_book_buyers(params: &Params) -> ([f64; 2], [Vec<f64>; 2]) {
     let weights = [0, 1].map(|s| params.segments[s].cash_usd.max(0.0));
-    let destinations = Segment::ALL.map(|segment| {
-        let mut units = vec![0u64; params.regions.len()];
+    let regions = Segment::ALL.map(|segment| {
+        let mut units = vec![0.0; params.regions.len()];
         for cohort in params.initial_fleet.iter().filter(|c| c.segment == segment) {
-            units[cohort.region_idx] += cohort.units;
+            units[cohort.region_idx] += cohort.units as f64;
         }
-        (0..units.len())
-            .max_by_key(|&r| (units[r], std::cmp::Reverse(r)))
-            .unwrap_or(0)
+        units
     });
-    (weights, destinations)
+    (weights, regions)
 }
 
 impl World<'_> {

@@ -300,6 +300,9 @@ impl Dealer {
         if n > 0 {
             self.buy_spot(seller, g, n, units_f64(n) * wholesale_usd);
         }
+        // What the channel wanted of this seller and could pay for but was not allocated is demand it sees.
+        let wanted = floor_units(units_f64(need.min(affordable)) * seller.forecast().share);
+        seller.note_unmet_demand(wanted.saturating_sub(n));
         n
     }
 

@@ -71,7 +71,8 @@ fn take_stock(w: &mut World) {
             w.dealer.stockpile(m, g, wholesale, allocation, dealers);
             continue;
         }
-        let target_stock = strategy.target_inventory_months * mp.capacity_units_per_month as f64;
+        // Stock beyond what its own plan aims to hold (months of forecast sales) is excess.
+        let target_stock = strategy.target_inventory_months * m.forecast().units_per_month;
         let excess = (m.inventory_units() as f64 - target_stock).max(0.0).min(free as f64);
         let terms = InstallmentTerms {
             wholesale_usd: wholesale,

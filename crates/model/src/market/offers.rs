@@ -30,9 +30,6 @@ pub(crate) struct Offer {
     /// How much the terms shrink demand (futures only).
     pub(crate) demand_factor: f64,
     pub(crate) units_filled: u64,
-    /// What the budget's first pass asked of the offer before its availability limited it: the demand its
-    /// seller sees, sold out or not.
-    pub(crate) units_requested: u64,
 }
 
 /// How much a manufacturer's futures terms shrink what a segment signs for: the prepayment and the average
@@ -57,13 +54,20 @@ pub(crate) fn spot_offer(source: Source, g: usize, price: f64, profit: f64, unit
         cash_share_now: 1.0,
         demand_factor: 1.0,
         units_filled: 0,
-        units_requested: 0,
     }
 }
 
 /// Logit weight of an offer: buyers favour the shortest payback, more so the more price-sensitive.
 pub(crate) fn choice_weight(offer: &Offer, best_payback: f64, price_sensitivity: f64) -> f64 {
     if offer.units_filled >= offer.units_available || !offer.payback_months.is_finite() || !best_payback.is_finite() {
+        return 0.0;
+    }
+    (-price_sensitivity * (offer.payback_months / best_payback - 1.0)).exp()
+}
+
+/// Logit weight of an offer whatever is left of it: how strongly buyers would have wanted it.
+pub(crate) fn appeal(offer: &Offer, best_payback: f64, price_sensitivity: f64) -> f64 {
+    if !offer.payback_months.is_finite() || !best_payback.is_finite() {
         return 0.0;
     }
     (-price_sensitivity * (offer.payback_months / best_payback - 1.0)).exp()
@@ -87,7 +91,7 @@ pub(crate) fn allocate(
     // An offer's weight is fixed for the month (one exponential); a pass only drops offers sold out.
     base_weights.clear();
     base_weights.extend(offers.iter().map(|o| choice_weight(o, best, price_sensitivity)));
-    for pass in 0..3 {
+    for _ in 0..3 {
         if remaining <= 0.0 {
             break;
         }
@@ -106,11 +110,7 @@ pub(crate) fn allocate(
                 continue;
             }
             let share_usd = remaining * weight / total_weight;
-            let asked = floor_units(share_usd / o.unit_price_usd);
-            if pass == 0 {
-                o.units_requested += asked;
-            }
-            let mut units = asked.min(o.units_available - o.units_filled);
+            let mut units = floor_units(share_usd / o.unit_price_usd).min(o.units_available - o.units_filled);
             let cash_per_unit = o.unit_price_usd * o.cash_share_now;
             if cash_per_unit > 0.0 {
                 units = units.min(floor_units(*liquidity_usd / cash_per_unit));

@@ -11,8 +11,8 @@
 use crate::agents::manufacturer::Manufacturer;
 use crate::agents::manufacturer::futures::ContractTerms;
 use crate::market::hardware::{appetite_share, payback_months};
-use crate::market::offers::{Offer, Source, allocate, choice_weight, spot_offer};
-use crate::math::{apportion, units_f64};
+use crate::market::offers::{Offer, Source, allocate, appeal, choice_weight, spot_offer};
+use crate::math::{apportion, floor_units, units_f64};
 use crate::params::{Params, Segment};
 use crate::record::{EventKind, Subject};
 use crate::units::{Month, W_PER_MW};
@@ -152,7 +152,6 @@ fn collect_offers(w: &World, segment: Segment, offers: &mut Vec<Offer>) {
             cash_share_now: strategy.prepay_share,
             demand_factor,
             units_filled: 0,
-            units_requested: 0,
         });
     }
     for (m_idx, m) in w.manufacturers.iter().enumerate() {
@@ -294,17 +293,47 @@ fn buy_in_region(w: &mut World, pass: Pass, liquidity: &mut f64, b: &mut Buffers
             *dealer_demand_units += spot_budget / best_spot_price;
         }
     }
-    allocate(
+    let unspent = allocate(
         spot_budget,
         liquidity,
         sp.price_sensitivity,
         spot_offers,
         &mut b.choice_weights,
     );
+    note_unmet_demand(
+        w,
+        unspent.min(liquidity.max(0.0)),
+        best_payback,
+        sp.price_sensitivity,
+        &b.region_offers,
+    );
     settle_fills(w, pass, b);
     if pass.uniform {
         // The offers, filled, are the offers again.
         std::mem::swap(&mut b.offers, &mut b.region_offers);
+    }
+}
+
+/// Budget left unspent because what buyers wanted was sold out (`unmet_usd`) is demand the manufacturers
+/// that sold out of an offer see, shared by how strongly buyers wanted each: their forecasts follow it.
+fn note_unmet_demand(w: &mut World, unmet_usd: f64, best_payback: f64, price_sensitivity: f64, offers: &[Offer]) {
+    if unmet_usd <= 0.0 {
+        return;
+    }
+    let sold_out = |o: &&Offer| matches!(o.source, Source::Manufacturer(_)) && o.units_filled >= o.units_available;
+    let total: f64 = offers
+        .iter()
+        .filter(sold_out)
+        .map(|o| appeal(o, best_payback, price_sensitivity))
+        .sum();
+    if total <= 0.0 {
+        return;
+    }
+    for o in offers.iter().filter(sold_out) {
+        if let Source::Manufacturer(m_idx) = o.source {
+            let share_usd = unmet_usd * appeal(o, best_payback, price_sensitivity) / total;
+            w.manufacturers[m_idx].note_unmet_demand(floor_units(share_usd / o.unit_price_usd));
+        }
     }
 }
 
@@ -335,7 +364,6 @@ fn land_offers(w: &World, pass: Pass, b: &mut Buffers) {
             payback_months: payback_months(landed, profit),
             units_available: left,
             units_filled: 0,
-            units_requested: 0,
             ..*o
         });
         b.region_offer_base.push(base_idx);
@@ -363,11 +391,6 @@ fn duty_share(w: &World, source: Source, r: usize) -> f64 {
 fn settle_fills(w: &mut World, pass: Pass, b: &mut Buffers) {
     let params = w.params;
     let r = pass.region_idx;
-    for o in &b.region_offers {
-        if let Source::Manufacturer(m_idx) = o.source {
-            w.manufacturers[m_idx].note_units_requested(o.units_requested.max(o.units_filled));
-        }
-    }
     for (i, o) in b.region_offers.iter().enumerate() {
         if o.units_filled == 0 {
             continue;

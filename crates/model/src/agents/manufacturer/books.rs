@@ -92,9 +92,9 @@ pub struct ManufacturerFlows {
     pub units_capacity_booked: u64,
     /// Take-or-pay capacity left unordered this month and paid the cancellation penalty on, in machines.
     pub units_booking_cancelled: u64,
-    /// Machines buyers asked for this month, futures and spot, before what was on offer limited them: the
-    /// demand the manufacturer sees, sold out or not.
-    pub units_requested: u64,
+    /// Machines buyers wanted of it this month but found sold out: the budget they left unspent for want of
+    /// machines, shared over the sold-out sellers by how strongly they were wanted.
+    pub units_unmet_demand: u64,
 }
 
 impl ManufacturerFlows {

@@ -25,8 +25,8 @@ pub const MAX_OUTLOOK_RATIO: f64 = 3.0;
 pub struct Forecast {
     /// Its smoothed share of the machines all manufacturers sold (starts at its share of foundry allotments).
     pub share: f64,
-    /// Its smoothed demand, in machines per month: what buyers asked for, futures and spot, before what was
-    /// on offer limited them, or its sales if more (starts at the run rate of the wafers in flight).
+    /// Its smoothed demand, in machines per month: its sales and what buyers wanted of it but found sold out
+    /// (starts at the run rate of the wafers in flight).
     pub sales_units_per_month: f64,
     /// Its smoothed sales, in machines per month: spot, to dealers and futures signed (starts at the run rate).
     pub sold_units_per_month: f64,
@@ -176,15 +176,16 @@ impl Manufacturer {
     /// The futures book at the start, consistent with the wafers in flight: as if the futures share of
     /// `initial_wafer_units_per_month` had been signed in each month before the start at `unit_price_usd`, so
     /// the contracts still delivering are those signed in the last lead plus delivery months. Each buyer
-    /// segment holds a part in proportion to `segment_weights`; their prepayments were paid before the start
-    /// and their balances are owed.
+    /// segment holds a part in proportion to `segment_weights`, its machines bound for the regions in
+    /// proportion to `region_weights` (the first region when they are all 0); their prepayments were paid
+    /// before the start and their balances are owed.
     pub(crate) fn open_initial_book(
         &mut self,
         params: &ManufacturerParams,
         unit_price_usd: f64,
         segment_weights: &[f64; 2],
         segments: &mut [SegmentBooks; 2],
-        destination_region_idxs: &[usize; 2],
+        region_weights: &[Vec<f64>; 2],
     ) {
         let strategy = &params.strategy;
         let monthly = (strategy.futures_share * params.initial_wafer_units_per_month as f64).floor() as u64;
@@ -196,6 +197,8 @@ impl Manufacturer {
         let entry = &params.roadmap[Self::current_roadmap_idx(params, 0)];
         let prepaid_per_unit = unit_price_usd * strategy.prepay_share;
         let mut parts = [0u64; 2];
+        let n_regions = region_weights[0].len().max(1);
+        let mut region_parts = vec![0u64; n_regions];
         // Signed `age` months before the start: batches fell due from `lead - age` months after the start.
         for age in (1..lead + n_batches).rev() {
             let first_due = lead - age;
@@ -220,8 +223,17 @@ impl Manufacturer {
                     prepaid_per_unit_usd: prepaid_per_unit,
                 };
                 let contract_id = self.next_contract_id();
-                let mut contract = FuturesContract::open(contract_id, terms, Vec::with_capacity(1));
-                contract.add_part(destination_region_idxs[buyer.idx()], n, 0.0);
+                let mut contract = FuturesContract::open(contract_id, terms, Vec::with_capacity(n_regions));
+                let weights = &region_weights[buyer.idx()];
+                if weights.iter().any(|&w| w > 0.0) {
+                    apportion(n, weights, &mut region_parts);
+                } else {
+                    region_parts.fill(0);
+                    region_parts[0] = n;
+                }
+                for (region_idx, &k) in region_parts.iter().enumerate().filter(|&(_, &k)| k > 0) {
+                    contract.add_part(region_idx, k, 0.0);
+                }
                 contract.set_batches();
                 self.futures.push(contract);
                 self.totals.contracts_signed += 1;
@@ -267,9 +279,16 @@ impl Manufacturer {
                 1.0
             }
         };
+        let booking_ahead = lead + f64::from(strategy.foundry_booking_months);
         let sales = self.forecast.sales_units_per_month;
-        let at_lead = sales * outlook(lead);
-        let at_booking = sales * outlook(lead + f64::from(strategy.foundry_booking_months));
+        let (at_lead, at_booking) = if sales >= 1.0 {
+            (sales * outlook(lead), sales * outlook(booking_ahead))
+        } else {
+            // Nothing sold or asked for yet (a manufacturer starting without a pipeline): its market share
+            // of what buyers will spend.
+            let share = self.forecast.share;
+            (share * expected(lead), share * expected(booking_ahead))
+        };
         self.forecast.revise(at_lead, at_booking);
         true
     }
@@ -281,17 +300,17 @@ impl Manufacturer {
         let smoothing = params.strategy.forecast_smoothing_months;
         self.forecast.observe_sales(own, all_units, smoothing);
         let spot = self.flows.units_sold_spot + self.flows.units_sold_dealers;
-        // Demand is what buyers asked for (or what was sold, where that is more: sales to dealers).
-        let demand = self.flows.units_requested.max(own);
+        // Demand is what was sold and what buyers wanted of it but found sold out.
+        let demand = own + self.flows.units_unmet_demand;
         self.forecast.observe_own_sales(demand, own, spot, smoothing);
         let (walked, delivered) = (self.flows.units_walked_away, self.flows.units_delivered);
         self.forecast.observe_deliveries(walked, delivered, smoothing);
         self.forecast.age();
     }
 
-    /// Notes machines buyers asked for in one buying pass, before availability limited them.
-    pub(crate) fn note_units_requested(&mut self, units: u64) {
-        self.flows.units_requested += units;
+    /// Notes machines buyers wanted of it in one buying pass but found sold out (nothing else bought them).
+    pub(crate) fn note_unmet_demand(&mut self, units: u64) {
+        self.flows.units_unmet_demand += units;
     }
 
     /// Machines sold this month: spot to miners and dealers, and signed for on futures.
@@ -337,11 +356,13 @@ impl Manufacturer {
         let strategy = &params.strategy;
         let forecast = self.forecast.units_per_month;
         let lead = f64::from(strategy.wafer_lead_months);
-        let arrival = Month(month.0 + strategy.wafer_lead_months);
+        // Stock is held back for the batches due in the month after too (`refresh_reserved`), so the target
+        // stock is free on top of them.
+        let reserved_through = Month(month.0 + strategy.wafer_lead_months + 1);
         let futures_due: u64 = self
             .futures
             .iter()
-            .map(|c| c.units_due_through(arrival) - (c.units_delivered + c.units_walked + c.units_refunded))
+            .map(|c| c.units_due_through(reserved_through) - (c.units_delivered + c.units_walked + c.units_refunded))
             .sum();
         // What buyers take from stock: the share of sales recently made spot (all of them when futures do
         // not sell).
