@@ -25,7 +25,7 @@ use polars::prelude::*;
 use serde_json::json;
 
 use crate::output::OutputError;
-use crate::output::dir::StagedDir;
+use crate::output::dir::{SHARDS_DIR, StagedDir};
 use crate::output::parquet::read_frame;
 use crate::output::provenance;
 use crate::output::tables::Calendar;
@@ -34,7 +34,7 @@ use crate::sweep::metrics::PathOutcome;
 use crate::sweep::plan::{self, Plan};
 use crate::sweep::run::{SweepJson, SweepTables, write_provenance_and_report};
 use crate::sweep::shard::{
-    MANIFEST_FILE, MANIFEST_FORMAT, SHARDS_DIR, ShardManifest, ShardSpec, file_fingerprint, manifest_format, plan_units,
+    MANIFEST_FILE, MANIFEST_FORMAT, ShardManifest, ShardSpec, file_fingerprint, manifest_format, plan_units,
 };
 use crate::sweep::tables::SweepRow;
 use crate::sweep::{file, run::SweepReport};
@@ -200,6 +200,7 @@ pub fn merge(dir: &Path) -> Result<SweepReport, MergeError> {
         wall_seconds,
         rows,
         failures,
+        warnings: vec![],
     })
 }
 

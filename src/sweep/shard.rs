@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::batch::{Engine, RunError, progress_bar, thread_pool};
 use crate::output::OutputError;
-use crate::output::dir::{StagedDir, write_atomic};
+use crate::output::dir::{SHARDS_DIR, StagedDir, write_atomic};
 use crate::output::parquet::TableFile;
 use crate::output::provenance;
 use crate::output::tables::{Calendar, Names};
@@ -39,8 +39,6 @@ use hashcycle_model::record::PathFailure;
 use hashcycle_model::record::Violation;
 use hashcycle_model::units::{Month, YearMonth};
 
-/// The directory under a sweep's results that holds its shards.
-pub const SHARDS_DIR: &str = "shards";
 /// A shard's completion marker and manifest.
 pub const MANIFEST_FILE: &str = "shard.json";
 /// A shard's per-path outcomes.
@@ -328,6 +326,8 @@ pub struct ShardReport {
     pub units: Vec<WorkUnit>,
     pub n_work_paths: u64,
     pub failures: Vec<CellFailure>,
+    /// Problems that did not stop the shard from being published (see `StagedDir::commit`).
+    pub warnings: Vec<String>,
 }
 
 /// Runs shard `options.spec` of the plan and writes its directory.
@@ -460,13 +460,14 @@ pub fn run_shard(plan: &Plan, options: &ShardOptions) -> Result<ShardReport, Run
         .map_err(|e| OutputError::io(&manifest_path, std::io::Error::other(e)))?;
     // Written last: a shard directory without its manifest is incomplete, whatever else it holds.
     write_atomic(&manifest_path, format!("{text}\n").as_bytes())?;
-    let dir = staged.commit()?;
+    let published = staged.commit()?;
     Ok(ShardReport {
-        dir,
+        dir: published.dir,
         wall_seconds,
         units,
         n_work_paths: n_shard_paths,
         failures,
+        warnings: published.warnings,
     })
 }
 

@@ -337,3 +337,75 @@ fn a_shard_spec_outside_its_split_is_refused_before_anything_runs() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Every file under `dir` with its bytes, and every directory, by path relative to `dir`.
+fn tree(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            let relative = path.strip_prefix(dir).unwrap().to_path_buf();
+            if path.is_dir() {
+                out.insert(relative, b"<dir>".to_vec());
+                stack.push(path);
+            } else {
+                out.insert(relative, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// Issue 30, defect 8: an unsharded sweep or a run with the sweep's name publishes its results over
+/// `DIR/<name>/` and carries the `shards/` there into them untouched, the hidden directory of a shard still
+/// being written included; the shards then still merge.
+#[test]
+fn issue_30_an_unsharded_sweep_or_a_run_of_the_same_name_keeps_the_shards() {
+    let dir = temp_dir("shard-kept");
+    let file = write_sweep(&dir, GRID_2X2);
+    let out = dir.join("out");
+    let sharded = all_shards(&file, &out, 2, &["--paths", "2"]);
+    // A shard another machine is still writing, by this (live) process's id.
+    let running = sharded.join(format!("shards/.0-of-2.partial-{}", std::process::id()));
+    std::fs::create_dir_all(&running).unwrap();
+    std::fs::write(running.join("paths.parquet"), "being written").unwrap();
+    let shards_before = tree(&sharded.join("shards"));
+
+    let whole = unsharded(&file, &out, &["--paths", "2"]);
+    assert_eq!(whole, sharded);
+    assert!(whole.join("sweep.parquet").is_file() && whole.join("sweep.json").is_file());
+    assert_eq!(
+        tree(&whole.join("shards")),
+        shards_before,
+        "the sweep changed the shards"
+    );
+
+    let scenario =
+        crate::support::small_scenario(&dir, "same_name.toml", &[("name = \"small\"", "name = \"test_sweep\"")]);
+    let result = run(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--paths",
+        "2",
+    ]);
+    assert!(result.status.success(), "{}", stderr(&result));
+    assert!(sharded.join("run.json").is_file() && !sharded.join("sweep.json").exists());
+    assert_eq!(
+        tree(&sharded.join("shards")),
+        shards_before,
+        "the run changed the shards"
+    );
+
+    std::fs::remove_dir_all(&running).unwrap();
+    let result = merge(&sharded);
+    assert!(result.status.success(), "{}", stderr(&result));
+    assert_eq!(
+        names_in(&out),
+        vec!["test_sweep".to_string()],
+        "no staging directory is left beside the results"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
