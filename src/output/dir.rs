@@ -170,34 +170,6 @@ impl StagedDir {
     }
 }
 
-impl StagedDir {
-    /// Moves the entries `names` of the finished staging directory into `target`, one rename each and in the
-    /// given order, replacing what is there, then removes the staging directory.
-    /// This is for a results directory that also holds things this writer does not own (a sharded sweep's
-    /// `shards/`, which other machines may still be writing), so it cannot be swapped whole.
-    /// Each entry appears complete or not at all, so put the entry that marks the set complete last.
-    pub fn publish_into(mut self, target: &Path, names: &[&str]) -> Result<(), OutputError> {
-        let pid = std::process::id();
-        let remove = |path: &Path| std::fs::remove_dir_all(path);
-        for name in names {
-            remove_stale(target, name, &remove, &mut self.warnings)?;
-            let from = self.staging_dir.join(name);
-            let to = target.join(name);
-            if to.is_dir() {
-                // A directory cannot be renamed over a non-empty one: move the old one aside first.
-                let replaced = target.join(format!(".{name}{REPLACED_TAG}{pid}"));
-                std::fs::rename(&to, &replaced).map_err(|e| OutputError::io(&to, e))?;
-                std::fs::rename(&from, &to).map_err(|e| OutputError::io(&to, e))?;
-                std::fs::remove_dir_all(&replaced).map_err(|e| OutputError::io(&replaced, e))?;
-            } else {
-                std::fs::rename(&from, &to).map_err(|e| OutputError::io(&to, e))?;
-            }
-        }
-        self.committed = true;
-        std::fs::remove_dir_all(&self.staging_dir).map_err(|e| OutputError::io(&self.staging_dir, e))
-    }
-}
-
 /// Moves `from/shards` to `to/shards`, if there is one; says whether it did.
 fn carry_shards(from: &Path, to: &Path) -> Result<bool, OutputError> {
     let shards = from.join(SHARDS_DIR);

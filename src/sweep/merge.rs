@@ -14,8 +14,8 @@
 //! writes `paths.parquet` and `sweep.parquet` through the same writer as an unsharded run, with each cell's
 //! metrics recomputed from its per-path outcomes.
 //! `sweep.json`, the charts and `report.html` follow.
-//! Results are staged in a hidden directory and renamed into place one by one, `sweep.json` last, because the
-//! sweep directory also holds the shards and so cannot be swapped whole.
+//! Results are staged in a hidden sibling of the sweep directory and swapped into place whole, as a run's are;
+//! the swap carries the sweep directory's `shards/` into the new one untouched (`StagedDir::commit`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -68,7 +68,17 @@ pub fn merge(dir: &Path) -> Result<SweepReport, MergeError> {
     };
     let (shards, plan) = check_shards(dir).map_err(refuse)?;
 
-    let staged = StagedDir::create(dir, "merge")?;
+    // The merged results replace the sweep directory whole, beside which they are staged; the real
+    // directory's parent, so that `merge .` or a path through a symbolic link swaps the directory the
+    // shards are in.
+    let real_dir = std::fs::canonicalize(dir).map_err(|e| OutputError::io(dir, e))?;
+    let (Some(root), Some(name)) = (real_dir.parent(), real_dir.file_name()) else {
+        return Err(refuse(vec![format!(
+            "{} is a file system root; a sweep directory has a parent to stage its results in",
+            real_dir.display()
+        )]));
+    };
+    let staged = StagedDir::create(root, &name.to_string_lossy())?;
     let staging = staged.path().to_path_buf();
     let mut tables = SweepTables::create(&staging)?;
     let calendars: Vec<Calendar> = plan.scenarios.iter().map(|s| Calendar::new(&s.params[0], 0)).collect();
@@ -185,22 +195,14 @@ pub fn merge(dir: &Path) -> Result<SweepReport, MergeError> {
             extra,
         },
     )?;
-    // An old sweep.json beside half-replaced tables would pass them off as complete: it goes first, and the
-    // new one arrives last.
-    let old_marker = dir.join("sweep.json");
-    if old_marker.exists() {
-        std::fs::remove_file(&old_marker).map_err(|e| OutputError::io(&old_marker, e))?;
-    }
-    staged.publish_into(
-        dir,
-        &["paths.parquet", "sweep.parquet", "charts", "report.html", "sweep.json"],
-    )?;
+    // One swap: the old results (and an old sweep.json with them) stay whole until the new ones are whole.
+    let published = staged.commit()?;
     Ok(SweepReport {
         dir: dir.to_path_buf(),
         wall_seconds,
         rows,
         failures,
-        warnings: vec![],
+        warnings: published.warnings,
     })
 }
 

@@ -409,3 +409,46 @@ fn issue_30_an_unsharded_sweep_or_a_run_of_the_same_name_keeps_the_shards() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Issue 30, defect 9: merge publishes its results as one directory swap, so a publish that cannot finish
+/// leaves the previous results whole, never new tables beside old charts with `sweep.json` deleted.
+/// Here the previous results hold a file named `charts`, which no directory can be renamed over: merging
+/// file by file stopped there, after replacing the tables and deleting `sweep.json`.
+#[test]
+fn issue_30_a_merge_publishes_its_results_in_one_swap() {
+    let dir = temp_dir("shard-swap");
+    let file = write_sweep(&dir, GRID_2X2);
+    let out = dir.join("out");
+    let sharded = all_shards(&file, &out, 2, &["--paths", "2"]);
+    let result = merge(&sharded);
+    assert!(result.status.success(), "{}", stderr(&result));
+    std::fs::remove_dir_all(sharded.join("charts")).unwrap();
+    std::fs::write(sharded.join("charts"), "not a directory").unwrap();
+    // The shards run again with another seed, so new results differ from the old ones in every table.
+    for k in 0..2 {
+        let result = shard(&file, &out, k, 2, &["--paths", "2", "--seed", "6"]);
+        assert!(result.status.success(), "{}", stderr(&result));
+    }
+    let result = merge(&sharded);
+    assert!(result.status.success(), "{}", stderr(&result));
+    let whole = unsharded(&file, &dir.join("whole"), &["--paths", "2", "--seed", "6"]);
+    assert_same_tables(&whole, &sharded, "merge over results it could not update file by file");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sharded.join("sweep.json")).unwrap()).unwrap();
+    assert_eq!(json["seed"], 6);
+    assert!(sharded.join("charts").is_dir() && sharded.join("report.html").is_file());
+    // Whatever else the previous results held goes with them.
+    assert_eq!(
+        names_in(&sharded),
+        [
+            "charts",
+            "paths.parquet",
+            "report.html",
+            "shards",
+            "sweep.json",
+            "sweep.parquet"
+        ]
+    );
+    assert_eq!(names_in(&out), vec!["test_sweep".to_string()]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
