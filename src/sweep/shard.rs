@@ -19,7 +19,7 @@
 //! with their FNV-1a hashes, and the outcome file's size and hash, so `merge` can check the shard is whole and
 //! rebuild the plan without the original files.
 
-use std::io::Read as _;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -286,7 +286,12 @@ pub fn xxh3_64_hex(bytes: &[u8]) -> String {
 /// The size and XXH3 hash (as `xxh3_64_hex` gives it) of a file, read in blocks so that large files need not
 /// be held in memory.
 pub fn file_fingerprint(path: &Path) -> Result<(u64, String), OutputError> {
-    let mut file = std::fs::File::open(path).map_err(|e| OutputError::io(path, e))?;
+    let file = std::fs::File::open(path).map_err(|e| OutputError::io(path, e))?;
+    fingerprint(file, path)
+}
+
+/// The size and XXH3 hash of what `file` holds from where it stands; `path` names it in errors.
+pub fn fingerprint(mut file: impl Read, path: &Path) -> Result<(u64, String), OutputError> {
     let mut hash = xxhash_rust::xxh3::Xxh3Default::new();
     let mut buffer = vec![0u8; 1 << 20];
     let mut n_bytes = 0u64;
