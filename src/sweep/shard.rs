@@ -16,7 +16,7 @@
 //! `--monthly` the monthly tables as `months/<table>/scenario=<name>/part-0.parquet`, and `shard.json`,
 //! the manifest, written last.
 //! The manifest records the work units, N, the seed, the paths per cell, the sweep file's and scenarios' texts
-//! with their FNV-1a hashes, and the outcome file's size and hash, so `merge` can check the shard is whole and
+//! with their XXH3 hashes, and the outcome file's size and hash, so `merge` can check the shard is whole and
 //! rebuild the plan without the original files.
 
 use std::io::Read;
