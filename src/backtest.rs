@@ -343,6 +343,8 @@ pub struct BacktestOptions {
 pub struct BacktestReport {
     pub dir: PathBuf,
     pub result: BacktestResult,
+    /// Problems that did not stop the results from being published (see `StagedDir::commit`).
+    pub warnings: Vec<String>,
 }
 
 /// Loads the template, runs the backtest and writes `out_dir/backtest/`.
@@ -361,8 +363,12 @@ pub fn run(options: &BacktestOptions) -> Result<BacktestReport, BacktestError> {
     let result = pool.install(|| compute(&template, window, options.n_paths, options.seed, options.calibrate))?;
     let staged = StagedDir::create(&options.out_dir, "backtest")?;
     write(staged.path(), &template, &result, options)?;
-    let dir = staged.commit()?;
-    Ok(BacktestReport { dir, result })
+    let published = staged.commit()?;
+    Ok(BacktestReport {
+        dir: published.dir,
+        result,
+        warnings: published.warnings,
+    })
 }
 
 /// The generated scenario's text, with its data paths made absolute so that it runs from anywhere.

@@ -43,6 +43,8 @@ pub struct RunReport {
     pub n_paths: u32,
     pub wall_seconds: f64,
     pub failures: Vec<PathFailure>,
+    /// Problems that did not stop the results from being published (see `StagedDir::commit`).
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -217,12 +219,13 @@ pub(crate) fn run_with<P: PathSimulator>(
     // fails to draw them commits nothing.
     crate::batch::charts::render_run(&dir)?;
     crate::batch::report::write_run_report(&dir)?;
-    let dir = staged.commit()?;
+    let published = staged.commit()?;
     Ok(RunReport {
-        dir,
+        dir: published.dir,
         n_paths,
         wall_seconds,
         failures,
+        warnings: published.warnings,
     })
 }
 

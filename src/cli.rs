@@ -253,6 +253,14 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Problems that did not stop a command from publishing its results: on stderr, and the exit status stays
+/// what the results make it.
+fn print_warnings(warnings: &[String]) {
+    for warning in warnings {
+        eprintln!("warning: {warning}");
+    }
+}
+
 fn ensure_newline(mut s: String) -> String {
     if !s.ends_with('\n') {
         s.push('\n');
@@ -306,6 +314,7 @@ fn backtest(args: BacktestArgs, calibrate: bool) -> Result<(), Failure> {
         report.result.wall_seconds,
         if calibrate { ", with calibrated.toml" } else { "" }
     );
+    print_warnings(&report.warnings);
     if report.result.failures.is_empty() {
         return Ok(());
     }
@@ -405,6 +414,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                         units.join("; ")
                     }
                 );
+                print_warnings(&report.warnings);
                 return sweep_outcome(&report.failures, monthly, "the shard's shard.json");
             }
             let options = crate::sweep::run::SweepOptions {
@@ -422,6 +432,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 report.rows.len(),
                 report.wall_seconds
             );
+            print_warnings(&report.warnings);
             sweep_outcome(&report.failures, monthly, "sweep.json")
         }
         Command::Merge { dir } => {
@@ -436,6 +447,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 report.rows.len(),
                 report.wall_seconds
             );
+            print_warnings(&report.warnings);
             sweep_outcome(&report.failures, false, "sweep.json")
         }
         Command::Run {
@@ -463,6 +475,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 report.n_paths,
                 report.wall_seconds
             );
+            print_warnings(&report.warnings);
             run_outcome(
                 &scenario.params.simulation.name,
                 scenario.params.simulation.start,

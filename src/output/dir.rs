@@ -8,17 +8,44 @@ use crate::output::OutputError;
 
 const PARTIAL_TAG: &str = ".partial-";
 const REPLACED_TAG: &str = ".replaced-";
+/// Previous results whose deletion failed after new ones were published: garbage, never restored.
+const LEFTOVER_TAG: &str = ".leftover-";
+
+/// The entry of a results directory that another writer owns: a sharded sweep's shards, which shards on
+/// other machines may still be writing. Publishing a result over the directory (a run, an unsharded sweep
+/// or a merge of the same name) carries it untouched into the new directory, and nothing here ever deletes it.
+pub const SHARDS_DIR: &str = "shards";
 
 /// A results directory being written.
 pub struct StagedDir {
     final_dir: PathBuf,
     staging_dir: PathBuf,
     committed: bool,
+    /// Problems that did not stop the results from being published, such as old results that could not be
+    /// deleted; the command reports them and still succeeds.
+    warnings: Vec<String>,
+}
+
+/// Results swapped into place.
+#[derive(Debug)]
+pub struct Published {
+    pub dir: PathBuf,
+    /// What went wrong without harming the new results, each naming the path concerned.
+    pub warnings: Vec<String>,
 }
 
 impl StagedDir {
     /// Prepares `root/<name>`: removes staging directories left by killed runs, then creates a fresh one.
     pub fn create(root: &Path, name: &str) -> Result<StagedDir, OutputError> {
+        StagedDir::create_with(root, name, |path| std::fs::remove_dir_all(path))
+    }
+
+    /// `create`, deleting what earlier runs left with `remove_dir_all`, so that tests can make it fail.
+    fn create_with(
+        root: &Path,
+        name: &str,
+        remove_dir_all: impl Fn(&Path) -> std::io::Result<()>,
+    ) -> Result<StagedDir, OutputError> {
         if root.exists() && !root.is_dir() {
             return Err(OutputError::io(
                 root,
@@ -39,7 +66,8 @@ impl StagedDir {
                 std::io::Error::other("exists and is not a results directory; move it away or choose another --out"),
             ));
         }
-        remove_stale(root, name)?;
+        let mut warnings = vec![];
+        remove_stale(root, name, &remove_dir_all, &mut warnings)?;
         let pid = std::process::id();
         let staging_dir = root.join(format!(".{name}{PARTIAL_TAG}{pid}"));
         if staging_dir.exists() {
@@ -50,6 +78,7 @@ impl StagedDir {
             final_dir,
             staging_dir,
             committed: false,
+            warnings,
         })
     }
 
@@ -61,9 +90,18 @@ impl StagedDir {
         &self.final_dir
     }
 
-    /// Swaps the finished results into place: the old directory is moved aside, the new one renamed in,
-    /// and the old one deleted.
-    pub fn commit(mut self) -> Result<PathBuf, OutputError> {
+    /// Swaps the finished results into place: the old directory is moved aside, its `shards/` (if any) moved
+    /// into the new one, the new one renamed in, and the old one deleted.
+    ///
+    /// Once the new directory is in place the results are published: failing to delete the old one (a file
+    /// in it that cannot be removed) is a warning naming where it was left, not an error, and later runs of
+    /// the same name are not held up by it.
+    pub fn commit(mut self) -> Result<Published, OutputError> {
+        self.commit_with(|path| std::fs::remove_dir_all(path))
+    }
+
+    /// `commit`, deleting the old results with `remove_dir_all`, so that tests can make the deletion fail.
+    fn commit_with(&mut self, remove_dir_all: impl Fn(&Path) -> std::io::Result<()>) -> Result<Published, OutputError> {
         // Flush every file to disk before the rename makes them visible, so that after a power loss the
         // results directory holds complete files rather than ones the rename outran.
         sync_tree(&self.staging_dir)?;
@@ -73,49 +111,83 @@ impl StagedDir {
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_default();
-        let replaced = parent.join(format!(".{name}{REPLACED_TAG}{}", std::process::id()));
+        let pid = std::process::id();
+        let replaced = parent.join(format!(".{name}{REPLACED_TAG}{pid}"));
         // Not `exists()`, which follows a symbolic link: a link at the final path (even a dangling one) is
         // moved aside like a directory, and only the link is deleted, never what it points to.
-        let had_old = std::fs::symlink_metadata(&self.final_dir).is_ok();
-        if had_old {
+        let old = std::fs::symlink_metadata(&self.final_dir).ok();
+        if old.is_some() {
             std::fs::rename(&self.final_dir, &replaced).map_err(|e| OutputError::io(&self.final_dir, e))?;
         }
-        std::fs::rename(&self.staging_dir, &self.final_dir).map_err(|e| OutputError::io(&self.final_dir, e))?;
+        // Only a real directory has entries to carry over; a symbolic link is never followed.
+        let carried = if old.as_ref().is_some_and(std::fs::Metadata::is_dir) {
+            match carry_shards(&replaced, &self.staging_dir) {
+                Ok(carried) => carried,
+                Err(e) => {
+                    let _ = std::fs::rename(&replaced, &self.final_dir);
+                    return Err(e);
+                }
+            }
+        } else {
+            false
+        };
+        if let Err(e) = std::fs::rename(&self.staging_dir, &self.final_dir) {
+            // Put everything back as it was, the shards first.
+            if carried {
+                let _ = std::fs::rename(self.staging_dir.join(SHARDS_DIR), replaced.join(SHARDS_DIR));
+            }
+            if old.is_some() {
+                let _ = std::fs::rename(&replaced, &self.final_dir);
+            }
+            return Err(OutputError::io(&self.final_dir, e));
+        }
         self.committed = true;
         // The renames themselves reach the disk with the parent directory.
         if let Ok(parent_dir) = std::fs::File::open(&parent) {
             let _ = parent_dir.sync_all();
         }
-        if had_old {
-            std::fs::remove_dir_all(&replaced).map_err(|e| OutputError::io(&replaced, e))?;
-        }
-        Ok(self.final_dir.clone())
-    }
-
-    /// Moves the entries `names` of the finished staging directory into `target`, one rename each and in the
-    /// given order, replacing what is there, then removes the staging directory.
-    /// This is for a results directory that also holds things this writer does not own (a sharded sweep's
-    /// `shards/`, which other machines may still be writing), so it cannot be swapped whole.
-    /// Each entry appears complete or not at all, so put the entry that marks the set complete last.
-    pub fn publish_into(mut self, target: &Path, names: &[&str]) -> Result<(), OutputError> {
-        let pid = std::process::id();
-        for name in names {
-            remove_stale(target, name)?;
-            let from = self.staging_dir.join(name);
-            let to = target.join(name);
-            if to.is_dir() {
-                // A directory cannot be renamed over a non-empty one: move the old one aside first.
-                let replaced = target.join(format!(".{name}{REPLACED_TAG}{pid}"));
-                std::fs::rename(&to, &replaced).map_err(|e| OutputError::io(&to, e))?;
-                std::fs::rename(&from, &to).map_err(|e| OutputError::io(&to, e))?;
-                std::fs::remove_dir_all(&replaced).map_err(|e| OutputError::io(&replaced, e))?;
+        if old.is_some()
+            && let Err(e) = remove_dir_all(&replaced)
+        {
+            // The old results are partly deleted: renamed so that they can never be mistaken for results
+            // moved aside by a killed run, and restored.
+            let leftover = parent.join(format!(".{name}{LEFTOVER_TAG}{pid}"));
+            let left_at = if std::fs::rename(&replaced, &leftover).is_ok() {
+                leftover
             } else {
-                std::fs::rename(&from, &to).map_err(|e| OutputError::io(&to, e))?;
-            }
+                replaced
+            };
+            self.warnings.push(format!(
+                "the previous results of {} could not be deleted ({e}); they are left in {}, which you may delete",
+                self.final_dir.display(),
+                left_at.display()
+            ));
         }
-        self.committed = true;
-        std::fs::remove_dir_all(&self.staging_dir).map_err(|e| OutputError::io(&self.staging_dir, e))
+        Ok(Published {
+            dir: self.final_dir.clone(),
+            warnings: std::mem::take(&mut self.warnings),
+        })
     }
+}
+
+/// Moves `from/shards` to `to/shards`, if there is one; says whether it did.
+fn carry_shards(from: &Path, to: &Path) -> Result<bool, OutputError> {
+    let shards = from.join(SHARDS_DIR);
+    if std::fs::symlink_metadata(&shards).is_err() {
+        return Ok(false);
+    }
+    let target = to.join(SHARDS_DIR);
+    if std::fs::symlink_metadata(&target).is_ok() {
+        return Err(OutputError::io(
+            &target,
+            std::io::Error::other(format!(
+                "the new results hold a {SHARDS_DIR} entry of their own, which would hide the shards in {}",
+                shards.display()
+            )),
+        ));
+    }
+    std::fs::rename(&shards, &target).map_err(|e| OutputError::io(&shards, e))?;
+    Ok(true)
 }
 
 /// Longest name a scenario or sweep may have, in bytes: it names a directory, and the staging names built
@@ -200,7 +272,9 @@ fn temp_sibling(path: &Path) -> PathBuf {
 
 impl Drop for StagedDir {
     fn drop(&mut self) {
-        if !self.committed {
+        // Shards a failed commit could not put back stay with the staging directory, which the next run of
+        // this name returns to the results directory.
+        if !self.committed && std::fs::symlink_metadata(self.staging_dir.join(SHARDS_DIR)).is_err() {
             let _ = std::fs::remove_dir_all(&self.staging_dir);
         }
     }
@@ -235,23 +309,32 @@ fn process_alive(pid: u32) -> bool {
     }
 }
 
-/// Removes `.name.partial-PID` and `.name.replaced-PID` directories whose process has gone. A replaced
-/// directory whose final directory is missing (killed between the two renames) is restored instead.
-fn remove_stale(root: &Path, name: &str) -> Result<(), OutputError> {
+/// Removes `.name.partial-PID`, `.name.replaced-PID` and `.name.leftover-PID` directories whose process has
+/// gone. A replaced directory whose final directory is missing (killed between the two renames) is restored
+/// instead. A `shards/` that a killed publish left in one of them goes back into the results directory
+/// first, so that no shard is ever deleted with it. A directory that cannot be deleted is a warning: the
+/// new run does not depend on it.
+fn remove_stale(
+    root: &Path,
+    name: &str,
+    remove_dir_all: &impl Fn(&Path) -> std::io::Result<()>,
+    warnings: &mut Vec<String>,
+) -> Result<(), OutputError> {
     let Ok(entries) = std::fs::read_dir(root) else {
         return Ok(());
     };
+    let final_dir = root.join(name);
+    let prefix = format!(".{name}");
+    let mut stale: Vec<(&str, PathBuf)> = vec![];
     for entry in entries.flatten() {
         let file_name = entry.file_name().to_string_lossy().to_string();
-        let prefix = format!(".{name}");
         let Some(rest) = file_name.strip_prefix(&prefix) else {
             continue;
         };
-        let (tag, pid) = if let Some(pid) = rest.strip_prefix(PARTIAL_TAG) {
-            (PARTIAL_TAG, pid)
-        } else if let Some(pid) = rest.strip_prefix(REPLACED_TAG) {
-            (REPLACED_TAG, pid)
-        } else {
+        let Some((tag, pid)) = [PARTIAL_TAG, REPLACED_TAG, LEFTOVER_TAG]
+            .into_iter()
+            .find_map(|tag| rest.strip_prefix(tag).map(|pid| (tag, pid)))
+        else {
             continue;
         };
         let Ok(pid) = pid.parse::<u32>() else {
@@ -264,15 +347,55 @@ fn remove_stale(root: &Path, name: &str) -> Result<(), OutputError> {
         if pid == std::process::id() || process_alive(pid) {
             continue;
         }
-        let path = entry.path();
-        let final_dir = root.join(name);
-        if tag == REPLACED_TAG && !final_dir.exists() {
+        stale.push((tag, entry.path()));
+    }
+    // Results moved aside are restored before anything is deleted, so that shards left elsewhere can go
+    // back into them.
+    stale.sort_by_key(|(tag, path)| (*tag != REPLACED_TAG, path.clone()));
+    for (tag, path) in stale {
+        if tag == REPLACED_TAG && std::fs::symlink_metadata(&final_dir).is_err() {
             std::fs::rename(&path, &final_dir).map_err(|e| OutputError::io(&path, e))?;
-        } else {
-            std::fs::remove_dir_all(&path).map_err(|e| OutputError::io(&path, e))?;
+            continue;
+        }
+        if !rescue_shards(&path, &final_dir, warnings)? {
+            continue;
+        }
+        if let Err(e) = remove_dir_all(&path) {
+            warnings.push(format!(
+                "{} is left from an earlier run and could not be deleted ({e}); you may delete it",
+                path.display()
+            ));
         }
     }
     Ok(())
+}
+
+/// Moves a `shards/` out of a stale directory into the results directory `final_dir`, creating it if need
+/// be. Returns false, with a warning, when the stale directory must be kept because its shards have nowhere
+/// to go (the results directory has its own `shards/`, or is not a directory).
+fn rescue_shards(stale: &Path, final_dir: &Path, warnings: &mut Vec<String>) -> Result<bool, OutputError> {
+    let shards = stale.join(SHARDS_DIR);
+    if std::fs::symlink_metadata(&shards).is_err() {
+        return Ok(true);
+    }
+    let target = final_dir.join(SHARDS_DIR);
+    let room = match std::fs::symlink_metadata(final_dir) {
+        Err(_) => {
+            std::fs::create_dir(final_dir).map_err(|e| OutputError::io(final_dir, e))?;
+            true
+        }
+        Ok(metadata) => metadata.is_dir() && std::fs::symlink_metadata(&target).is_err(),
+    };
+    if !room {
+        warnings.push(format!(
+            "{} was kept: it holds shards ({SHARDS_DIR}/) left by an interrupted run, and {} has a {SHARDS_DIR}/ of its own; compare them and move what you need",
+            stale.display(),
+            final_dir.display()
+        ));
+        return Ok(false);
+    }
+    std::fs::rename(&shards, &target).map_err(|e| OutputError::io(&shards, e))?;
+    Ok(true)
 }
 
 #[cfg(test)]
@@ -328,6 +451,107 @@ mod tests {
         let _ = std::fs::remove_dir_all(&root);
     }
 
+    fn names_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        names.sort();
+        names
+    }
+
+    fn cannot_delete(_: &Path) -> std::io::Result<()> {
+        Err(std::io::Error::from(std::io::ErrorKind::PermissionDenied))
+    }
+
+    /// Issue 30, defect 18: the new results are published even when the old ones cannot be deleted; the
+    /// leftover is a warning naming it, is never restored as results, and does not stop later runs.
+    #[test]
+    fn issue_30_old_results_that_cannot_be_deleted_are_a_warning_and_later_runs_succeed() {
+        let root = temp_root("undeletable");
+        std::fs::create_dir_all(root.join("base")).unwrap();
+        std::fs::write(root.join("base/old.txt"), "old").unwrap();
+        let mut staged = StagedDir::create(&root, "base").unwrap();
+        std::fs::write(staged.path().join("new.txt"), "new").unwrap();
+        let published = staged.commit_with(cannot_delete).unwrap();
+        drop(staged);
+        assert_eq!(published.dir, root.join("base"));
+        assert_eq!(names_in(&published.dir), vec!["new.txt"]);
+        let leftover = format!(".base{LEFTOVER_TAG}{}", std::process::id());
+        assert_eq!(names_in(&root), vec![leftover.clone(), "base".to_string()]);
+        assert_eq!(published.warnings.len(), 1, "{:?}", published.warnings);
+        assert!(
+            published.warnings[0].contains(&root.join(&leftover).display().to_string()),
+            "{:?}",
+            published.warnings
+        );
+        // As left by a process that has gone, still undeletable: a later run warns and carries on, and the
+        // leftover is not taken for results moved aside, even with the results gone.
+        let stale = root.join(format!(".base{LEFTOVER_TAG}{DEAD_PID}"));
+        std::fs::rename(root.join(&leftover), &stale).unwrap();
+        std::fs::remove_dir_all(root.join("base")).unwrap();
+        let staged = StagedDir::create_with(&root, "base", cannot_delete).unwrap();
+        assert!(stale.is_dir() && !root.join("base").exists());
+        assert_eq!(staged.warnings.len(), 1, "{:?}", staged.warnings);
+        assert!(
+            staged.warnings[0].contains(&stale.display().to_string()),
+            "{:?}",
+            staged.warnings
+        );
+        let published = staged.commit().unwrap();
+        assert_eq!(published.warnings.len(), 1);
+        // Once it can be deleted, the next run deletes it.
+        let staged = StagedDir::create(&root, "base").unwrap();
+        assert!(!stale.exists() && staged.warnings.is_empty());
+        drop(staged);
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    /// Issue 30, defect 8: publishing over a results directory carries its `shards/` into the new one,
+    /// untouched, whatever else of the old results goes.
+    #[test]
+    fn issue_30_publishing_carries_the_shards_into_the_new_results() {
+        let root = temp_root("carry");
+        let running = root.join(format!("base/{SHARDS_DIR}/.0-of-2{PARTIAL_TAG}1"));
+        std::fs::create_dir_all(&running).unwrap();
+        std::fs::write(running.join("paths.parquet"), "being written").unwrap();
+        std::fs::write(root.join("base/old.txt"), "old").unwrap();
+        let staged = StagedDir::create(&root, "base").unwrap();
+        std::fs::write(staged.path().join("new.txt"), "new").unwrap();
+        let published = staged.commit().unwrap();
+        assert!(published.warnings.is_empty(), "{:?}", published.warnings);
+        assert_eq!(names_in(&published.dir), vec!["new.txt", SHARDS_DIR]);
+        assert_eq!(
+            std::fs::read_to_string(running.join("paths.parquet")).unwrap(),
+            "being written"
+        );
+        assert_eq!(names_in(&root), vec!["base"]);
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    /// A publish killed after the shards moved into the new results but before those were renamed into
+    /// place: the next run restores the old results and returns the shards to them before deleting anything.
+    #[test]
+    fn shards_left_in_the_staging_directory_of_a_killed_publish_go_back_to_the_results() {
+        let root = temp_root("rescue");
+        let replaced = root.join(format!(".base{REPLACED_TAG}{DEAD_PID}"));
+        let partial = root.join(format!(".base{PARTIAL_TAG}{DEAD_PID}"));
+        std::fs::create_dir_all(&replaced).unwrap();
+        std::fs::write(replaced.join("old.txt"), "old").unwrap();
+        std::fs::create_dir_all(partial.join(format!("{SHARDS_DIR}/0-of-1"))).unwrap();
+        std::fs::write(partial.join(format!("{SHARDS_DIR}/0-of-1/shard.json")), "{}").unwrap();
+        let staged = StagedDir::create(&root, "base").unwrap();
+        assert!(staged.warnings.is_empty(), "{:?}", staged.warnings);
+        assert_eq!(names_in(&root.join("base")), vec!["old.txt", SHARDS_DIR]);
+        assert_eq!(
+            std::fs::read_to_string(root.join(format!("base/{SHARDS_DIR}/0-of-1/shard.json"))).unwrap(),
+            "{}"
+        );
+        assert!(!partial.exists() && !replaced.exists());
+        drop(staged);
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
     #[test]
     fn a_commit_replaces_previous_results_and_leaves_nothing_else() {
         let root = temp_root("commit");
@@ -335,7 +559,7 @@ mod tests {
         std::fs::write(root.join("base/old.txt"), "old").unwrap();
         let staged = StagedDir::create(&root, "base").unwrap();
         std::fs::write(staged.path().join("new.txt"), "new").unwrap();
-        let dir = staged.commit().unwrap();
+        let dir = staged.commit().unwrap().dir;
         assert_eq!(dir, root.join("base"));
         assert!(!root.join("base/old.txt").exists());
         assert_eq!(std::fs::read_to_string(root.join("base/new.txt")).unwrap(), "new");

@@ -38,6 +38,8 @@ pub struct SweepReport {
     pub wall_seconds: f64,
     pub rows: Vec<SweepRow>,
     pub failures: Vec<CellFailure>,
+    /// Problems that did not stop the results from being published (see `StagedDir::commit`).
+    pub warnings: Vec<String>,
 }
 
 /// A path of a sweep stopped by a failed check, with the cell it belongs to.
@@ -329,12 +331,13 @@ pub(crate) fn run_with<P: PathSimulator>(
             extra: serde_json::Map::new(),
         },
     )?;
-    let dir = staged.commit()?;
+    let published = staged.commit()?;
     Ok(SweepReport {
-        dir,
+        dir: published.dir,
         wall_seconds,
         rows,
         failures,
+        warnings: published.warnings,
     })
 }
 

@@ -16,10 +16,10 @@
 //! `--monthly` the monthly tables as `months/<table>/scenario=<name>/part-0.parquet`, and `shard.json`,
 //! the manifest, written last.
 //! The manifest records the work units, N, the seed, the paths per cell, the sweep file's and scenarios' texts
-//! with their FNV-1a hashes, and the outcome file's size and hash, so `merge` can check the shard is whole and
+//! with their XXH3 hashes, and the outcome file's size and hash, so `merge` can check the shard is whole and
 //! rebuild the plan without the original files.
 
-use std::io::Read as _;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::batch::{Engine, RunError, progress_bar, thread_pool};
 use crate::output::OutputError;
-use crate::output::dir::{StagedDir, write_atomic};
+use crate::output::dir::{SHARDS_DIR, StagedDir, write_atomic};
 use crate::output::parquet::TableFile;
 use crate::output::provenance;
 use crate::output::tables::{Calendar, Names};
@@ -39,8 +39,6 @@ use hashcycle_model::record::PathFailure;
 use hashcycle_model::record::Violation;
 use hashcycle_model::units::{Month, YearMonth};
 
-/// The directory under a sweep's results that holds its shards.
-pub const SHARDS_DIR: &str = "shards";
 /// A shard's completion marker and manifest.
 pub const MANIFEST_FILE: &str = "shard.json";
 /// A shard's per-path outcomes.
@@ -288,7 +286,12 @@ pub fn xxh3_64_hex(bytes: &[u8]) -> String {
 /// The size and XXH3 hash (as `xxh3_64_hex` gives it) of a file, read in blocks so that large files need not
 /// be held in memory.
 pub fn file_fingerprint(path: &Path) -> Result<(u64, String), OutputError> {
-    let mut file = std::fs::File::open(path).map_err(|e| OutputError::io(path, e))?;
+    let file = std::fs::File::open(path).map_err(|e| OutputError::io(path, e))?;
+    fingerprint(file, path)
+}
+
+/// The size and XXH3 hash of what `file` holds from where it stands; `path` names it in errors.
+pub fn fingerprint(mut file: impl Read, path: &Path) -> Result<(u64, String), OutputError> {
     let mut hash = xxhash_rust::xxh3::Xxh3Default::new();
     let mut buffer = vec![0u8; 1 << 20];
     let mut n_bytes = 0u64;
@@ -328,6 +331,8 @@ pub struct ShardReport {
     pub units: Vec<WorkUnit>,
     pub n_work_paths: u64,
     pub failures: Vec<CellFailure>,
+    /// Problems that did not stop the shard from being published (see `StagedDir::commit`).
+    pub warnings: Vec<String>,
 }
 
 /// Runs shard `options.spec` of the plan and writes its directory.
@@ -460,13 +465,14 @@ pub fn run_shard(plan: &Plan, options: &ShardOptions) -> Result<ShardReport, Run
         .map_err(|e| OutputError::io(&manifest_path, std::io::Error::other(e)))?;
     // Written last: a shard directory without its manifest is incomplete, whatever else it holds.
     write_atomic(&manifest_path, format!("{text}\n").as_bytes())?;
-    let dir = staged.commit()?;
+    let published = staged.commit()?;
     Ok(ShardReport {
-        dir,
+        dir: published.dir,
         wall_seconds,
         units,
         n_work_paths: n_shard_paths,
         failures,
+        warnings: published.warnings,
     })
 }
 

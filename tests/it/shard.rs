@@ -337,3 +337,330 @@ fn a_shard_spec_outside_its_split_is_refused_before_anything_runs() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Every file under `dir` with its bytes, and every directory, by path relative to `dir`.
+fn tree(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            let relative = path.strip_prefix(dir).unwrap().to_path_buf();
+            if path.is_dir() {
+                out.insert(relative, b"<dir>".to_vec());
+                stack.push(path);
+            } else {
+                out.insert(relative, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// Issue 30, defect 8: an unsharded sweep or a run with the sweep's name publishes its results over
+/// `DIR/<name>/` and carries the `shards/` there into them untouched, the hidden directory of a shard still
+/// being written included; the shards then still merge.
+#[test]
+fn issue_30_an_unsharded_sweep_or_a_run_of_the_same_name_keeps_the_shards() {
+    let dir = temp_dir("shard-kept");
+    let file = write_sweep(&dir, GRID_2X2);
+    let out = dir.join("out");
+    let sharded = all_shards(&file, &out, 2, &["--paths", "2"]);
+    // A shard another machine is still writing, by this (live) process's id.
+    let running = sharded.join(format!("shards/.0-of-2.partial-{}", std::process::id()));
+    std::fs::create_dir_all(&running).unwrap();
+    std::fs::write(running.join("paths.parquet"), "being written").unwrap();
+    let shards_before = tree(&sharded.join("shards"));
+
+    let whole = unsharded(&file, &out, &["--paths", "2"]);
+    assert_eq!(whole, sharded);
+    assert!(whole.join("sweep.parquet").is_file() && whole.join("sweep.json").is_file());
+    assert_eq!(
+        tree(&whole.join("shards")),
+        shards_before,
+        "the sweep changed the shards"
+    );
+
+    let scenario =
+        crate::support::small_scenario(&dir, "same_name.toml", &[("name = \"small\"", "name = \"test_sweep\"")]);
+    let result = run(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--paths",
+        "2",
+    ]);
+    assert!(result.status.success(), "{}", stderr(&result));
+    assert!(sharded.join("run.json").is_file() && !sharded.join("sweep.json").exists());
+    assert_eq!(
+        tree(&sharded.join("shards")),
+        shards_before,
+        "the run changed the shards"
+    );
+
+    std::fs::remove_dir_all(&running).unwrap();
+    let result = merge(&sharded);
+    assert!(result.status.success(), "{}", stderr(&result));
+    assert_eq!(
+        names_in(&out),
+        vec!["test_sweep".to_string()],
+        "no staging directory is left beside the results"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 30, defect 9: merge publishes its results as one directory swap, so a publish that cannot finish
+/// leaves the previous results whole, never new tables beside old charts with `sweep.json` deleted.
+/// Here the previous results hold a file named `charts`, which no directory can be renamed over: merging
+/// file by file stopped there, after replacing the tables and deleting `sweep.json`.
+#[test]
+fn issue_30_a_merge_publishes_its_results_in_one_swap() {
+    let dir = temp_dir("shard-swap");
+    let file = write_sweep(&dir, GRID_2X2);
+    let out = dir.join("out");
+    let sharded = all_shards(&file, &out, 2, &["--paths", "2"]);
+    let result = merge(&sharded);
+    assert!(result.status.success(), "{}", stderr(&result));
+    std::fs::remove_dir_all(sharded.join("charts")).unwrap();
+    std::fs::write(sharded.join("charts"), "not a directory").unwrap();
+    // The shards run again with another seed, so new results differ from the old ones in every table.
+    for k in 0..2 {
+        let result = shard(&file, &out, k, 2, &["--paths", "2", "--seed", "6"]);
+        assert!(result.status.success(), "{}", stderr(&result));
+    }
+    let result = merge(&sharded);
+    assert!(result.status.success(), "{}", stderr(&result));
+    let whole = unsharded(&file, &dir.join("whole"), &["--paths", "2", "--seed", "6"]);
+    assert_same_tables(&whole, &sharded, "merge over results it could not update file by file");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sharded.join("sweep.json")).unwrap()).unwrap();
+    assert_eq!(json["seed"], 6);
+    assert!(sharded.join("charts").is_dir() && sharded.join("report.html").is_file());
+    // Whatever else the previous results held goes with them.
+    assert_eq!(
+        names_in(&sharded),
+        [
+            "charts",
+            "paths.parquet",
+            "report.html",
+            "shards",
+            "sweep.json",
+            "sweep.parquet"
+        ]
+    );
+    assert_eq!(names_in(&out), vec!["test_sweep".to_string()]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Runs `merge` on `dir`, killing it if it takes longer than a merge of a few shards ever should, so that a
+/// merge stuck on a device fails the test instead of hanging it.
+fn merge_within(dir: &Path, seconds: u64) -> Output {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hashcycle"))
+        .args(["merge", dir.to_str().unwrap()])
+        .current_dir(project_dir())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("merge of {} still running after {seconds} s", dir.display());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// Sets `field` of a shard's manifest to `value`, keeping every other field.
+fn edit_manifest(manifest: &Path, field: &str, value: serde_json::Value) {
+    let mut json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(manifest).unwrap()).unwrap();
+    json[field] = value;
+    std::fs::write(manifest, serde_json::to_string_pretty(&json).unwrap()).unwrap();
+}
+
+/// A merge refused with exit status 1 for `needles`, with no panic text, and nothing written.
+fn assert_refused(dir: &Path, result: &Output, needles: &[&str], what: &str) {
+    let message = stderr(result);
+    assert_eq!(result.status.code(), Some(1), "{what}: {message}");
+    for needle in needles {
+        assert!(message.contains(needle), "{what}: `{needle}` missing from\n{message}");
+    }
+    assert!(
+        !message.contains("internal error") && !message.contains("panicked"),
+        "{what}: {message}"
+    );
+    assert_nothing_written(dir);
+}
+
+/// Issue 30, defect 2: a manifest whose fields disagree with the sweep rebuilt from its texts (positions,
+/// row and cell counts, the path count, failed paths) is refused with exit status 1, naming the manifest
+/// and the field, where merge used to index past the plan and panic.
+#[test]
+fn issue_30_a_manifest_field_that_disagrees_with_the_sweep_is_refused_naming_the_field() {
+    let dir = temp_dir("shard-manifest-fields");
+    let file = write_sweep(&dir, GRID_2X2);
+    let sharded = all_shards(&file, &dir.join("out"), 2, &["--paths", "2"]);
+    let manifests: Vec<PathBuf> = (0..2)
+        .map(|k| sharded.join(format!("shards/{k}-of-2/shard.json")))
+        .collect();
+    let originals: Vec<String> = manifests.iter().map(|m| std::fs::read_to_string(m).unwrap()).collect();
+    let huge = serde_json::json!(1_000_000_000_000_000u64);
+    // A failed path in a month far beyond the horizon, on one of shard 1's paths (its first, bear cell 0).
+    let far_month = serde_json::json!([{
+        "scenario": "bear", "cell": 0, "path": 0, "month_idx": 4_000_000_000u32,
+        "what": "machines", "expected": 1.0, "actual": 2.0
+    }]);
+    let not_failed = serde_json::json!([{
+        "scenario": "bear", "cell": 0, "path": 0, "month_idx": 1,
+        "what": "machines", "expected": 1.0, "actual": 2.0
+    }]);
+    let cases: Vec<(&[usize], &str, serde_json::Value, &[&str])> = vec![
+        (
+            &[1],
+            "first_work_path",
+            huge.clone(),
+            &["`first_work_path` is 1000000000000000"],
+        ),
+        (
+            &[1],
+            "end_work_path",
+            huge.clone(),
+            &["`end_work_path` is 1000000000000000"],
+        ),
+        (
+            &[1],
+            "outcomes_rows",
+            huge.clone(),
+            &["`outcomes_rows` is 1000000000000000"],
+        ),
+        (
+            &[0],
+            "n_cells",
+            serde_json::json!(4_000_000_000u32),
+            &["`n_cells` is 4000000000"],
+        ),
+        (&[0, 1], "paths", serde_json::json!(0), &["`paths` is 0"]),
+        (
+            &[1],
+            "failed_paths",
+            far_month,
+            &["`failed_paths[0]` has `month_idx` 4000000000"],
+        ),
+        (&[1], "failed_paths", not_failed, &["does not mark as failed"]),
+    ];
+    for (shards, field, value, needles) in cases {
+        for &k in shards {
+            edit_manifest(&manifests[k], field, value.clone());
+        }
+        let result = merge(&sharded);
+        let shard_manifest = format!("shards/{}-of-2/shard.json", shards[0]);
+        let mut expected = needles.to_vec();
+        // The message names the manifest, except for a row that disagrees with it, which names the row's file.
+        if field != "failed_paths" || needles[0].starts_with('`') {
+            expected.push(&shard_manifest);
+        }
+        assert_refused(&sharded, &result, &expected, field);
+        for (manifest, original) in manifests.iter().zip(&originals) {
+            std::fs::write(manifest, original).unwrap();
+        }
+    }
+    // Restored, the shards merge.
+    let result = merge(&sharded);
+    assert!(result.status.success(), "{}", stderr(&result));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 30, defect 3: merge reads a shard's files only from inside the shard's own directory and only as
+/// regular files. An `outcomes_file` that is absolute (`/dev/zero` hung merge, `/etc/passwd` was read),
+/// climbs out with `..` or holds a separator is refused by name; a symbolic link, a FIFO or a directory in
+/// the shard, and a shard directory or manifest that is a symbolic link, are refused without being opened.
+#[test]
+fn issue_30_merge_reads_only_regular_files_inside_each_shard() {
+    let dir = temp_dir("shard-file-kinds");
+    let file = write_sweep(&dir, GRID_2X2);
+    let sharded = all_shards(&file, &dir.join("out"), 2, &["--paths", "2"]);
+    let shard_dir = sharded.join("shards/1-of-2");
+    let manifest = shard_dir.join("shard.json");
+    let original = std::fs::read_to_string(&manifest).unwrap();
+    let restore = || std::fs::write(&manifest, &original).unwrap();
+
+    for name in [
+        "/dev/zero",
+        "/etc/passwd",
+        "../0-of-2/paths.parquet",
+        "sub/paths.parquet",
+        ".",
+        "",
+    ] {
+        edit_manifest(&manifest, "outcomes_file", serde_json::json!(name));
+        let result = merge_within(&sharded, 60);
+        assert_refused(
+            &sharded,
+            &result,
+            &["shards/1-of-2/shard.json", "`outcomes_file`", "plain file names"],
+            name,
+        );
+        restore();
+    }
+
+    // The outcome file replaced by a symbolic link to an identical copy outside the shard.
+    let outcomes = shard_dir.join("paths.parquet");
+    let outside = dir.join("outside.parquet");
+    std::fs::copy(&outcomes, &outside).unwrap();
+    std::fs::rename(&outcomes, dir.join("kept.parquet")).unwrap();
+    std::os::unix::fs::symlink(&outside, &outcomes).unwrap();
+    let result = merge_within(&sharded, 60);
+    assert_refused(&sharded, &result, &["paths.parquet", "is a symbolic link"], "link");
+    std::fs::remove_file(&outcomes).unwrap();
+
+    // A FIFO (which blocks whoever opens it) and a directory under the outcome file's name.
+    let made_fifo = std::process::Command::new("mkfifo")
+        .arg(&outcomes)
+        .status()
+        .is_ok_and(|s| s.success());
+    if made_fifo {
+        let result = merge_within(&sharded, 60);
+        assert_refused(&sharded, &result, &["paths.parquet", "is not a regular file"], "fifo");
+        std::fs::remove_file(&outcomes).unwrap();
+    }
+    std::fs::create_dir(&outcomes).unwrap();
+    let result = merge_within(&sharded, 60);
+    assert_refused(
+        &sharded,
+        &result,
+        &["paths.parquet", "is not a regular file"],
+        "directory",
+    );
+    std::fs::remove_dir(&outcomes).unwrap();
+    std::fs::rename(dir.join("kept.parquet"), &outcomes).unwrap();
+
+    // The manifest a symbolic link to a copy of itself.
+    std::fs::rename(&manifest, dir.join("shard.json")).unwrap();
+    std::os::unix::fs::symlink(dir.join("shard.json"), &manifest).unwrap();
+    let result = merge_within(&sharded, 60);
+    assert_refused(
+        &sharded,
+        &result,
+        &["shard.json", "is a symbolic link"],
+        "manifest link",
+    );
+    std::fs::remove_file(&manifest).unwrap();
+    std::fs::rename(dir.join("shard.json"), &manifest).unwrap();
+
+    // The whole shard directory a symbolic link to a copy of itself elsewhere.
+    let elsewhere = dir.join("elsewhere");
+    std::fs::rename(&shard_dir, &elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &shard_dir).unwrap();
+    let result = merge_within(&sharded, 60);
+    assert_refused(&sharded, &result, &["shard 1-of-2", "is a symbolic link"], "shard link");
+    std::fs::remove_file(&shard_dir).unwrap();
+    std::fs::rename(&elsewhere, &shard_dir).unwrap();
+
+    let result = merge(&sharded);
+    assert!(result.status.success(), "{}", stderr(&result));
+    let _ = std::fs::remove_dir_all(&dir);
+}
