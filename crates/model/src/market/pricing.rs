@@ -85,10 +85,10 @@ fn price_manufacturers(w: &mut World) {
     revise_forecasts(w);
     let allotment_share = w.foundry_allotment_share();
     for (m_idx, (m, mp)) in w.manufacturers.iter_mut().zip(&params.manufacturers).enumerate() {
-        m.plan(mp, w.month);
+        let wanted = m.plan(mp, w.month);
         let booking_month = Month(w.month.0 + mp.strategy.foundry_booking_months);
         let allotment = (mp.foundry_allotment_units_per_month as f64 * allotment_share).floor() as u64;
-        m.book_capacity(mp, w.month, booking_month, allotment);
+        m.book_capacity(mp, booking_month, allotment, wanted);
         let current = Manufacturer::current_roadmap_idx(mp, month_offset);
         let market_price = &mut w.market_price_usd[m_idx];
         market_price.copy_from_slice(&w.secondary_price_usd);

@@ -324,20 +324,22 @@ impl Manufacturer {
     }
 
     /// Books foundry capacity for the wafer order of `month`: `foundry_booking_share` of the booking forecast
-    /// (or of what the plan wants now, if more), up to what the foundries can book now (`allotment_units`).
-    /// Nothing is booked while distressed.
-    pub fn book_capacity(&mut self, params: &ManufacturerParams, now: Month, month: Month, allotment_units: u64) {
+    /// (or of `wanted_now_units`, what the plan wants this month, if more), up to what the foundries can book
+    /// now (`allotment_units`). Nothing is booked while distressed.
+    pub fn book_capacity(
+        &mut self,
+        params: &ManufacturerParams,
+        month: Month,
+        allotment_units: u64,
+        wanted_now_units: f64,
+    ) {
         let strategy = &params.strategy;
         // Booked on the forecast for the month booked for, or on what the plan wants now if that is more (a
         // stock-out or a growing backlog).
         let wanted = if self.distressed {
             0.0
         } else {
-            strategy.foundry_booking_share
-                * self
-                    .forecast
-                    .booking_units_per_month
-                    .max(self.wanted_units(params, now))
+            strategy.foundry_booking_share * self.forecast.booking_units_per_month.max(wanted_now_units)
         };
         let booked = (wanted.ceil().max(0.0) as u64).min(allotment_units);
         let slot = month.idx() % self.bookings.len();
@@ -348,10 +350,10 @@ impl Manufacturer {
     /// The machines the plan wants ordered in `month` for the month the wafers arrive, `wafer_lead_months`
     /// later: the forecast, plus the gap between what stock must cover until the lot has arrived and served
     /// its month and what stock and the lots in flight will bring, closed over `plan_adjustment_months`. What
-    /// stock must cover is the futures batches due by the arrival month (all signed already: contracts
-    /// signed from now on deliver later), the share of the forecast recently sold from stock for the lead,
-    /// and the target stock.
-    /// Not bounded by bookings or capacity.
+    /// stock must cover is the futures batches due by the month after the arrival month (stock is held back
+    /// a month ahead; all but the last month's batches were signed already) less the share whose buyers
+    /// have recently walked away, the share of the forecast recently sold from stock for the lead, and the
+    /// target stock. Not bounded by bookings or capacity.
     pub fn wanted_units(&self, params: &ManufacturerParams, month: Month) -> f64 {
         let strategy = &params.strategy;
         let forecast = self.forecast.units_per_month;
@@ -377,17 +379,20 @@ impl Manufacturer {
 
     /// Plans the output of this month's wafer order (the futures offered against it are `futures_share` of
     /// it), before the month's sales: the wanted units within capacity and the capacity booked for it.
-    pub fn plan(&mut self, params: &ManufacturerParams, month: Month) {
+    /// Returns the wanted units, unbounded (0 while distressed).
+    pub fn plan(&mut self, params: &ManufacturerParams, month: Month) -> f64 {
         self.futures_signed_units = 0;
         if self.distressed {
             self.planned_units = 0;
             self.futures_offer_units = 0;
-            return;
+            return 0.0;
         }
         let cap = self.booked_units(month).min(params.capacity_units_per_month);
-        let planned = self.wanted_units(params, month).clamp(0.0, cap as f64);
+        let wanted = self.wanted_units(params, month);
+        let planned = wanted.clamp(0.0, cap as f64);
         self.planned_units = planned.floor() as u64;
         self.futures_offer_units = (params.strategy.futures_share * planned).floor() as u64;
+        wanted
     }
 
     /// Orders wafers for the month `wafer_lead_months` ahead, after the month's sales: what the plan wants
