@@ -18,7 +18,7 @@ use crate::market::power::PowerState;
 use crate::market::price::{FeeState, PriceState};
 use crate::market::regions::{RegionsState, RelocationBatch, RelocationTotals, Shock};
 use crate::math::{to_units, units_f64};
-use crate::params::{InitialCohort, Params, Regime, Segment};
+use crate::params::{InitialCohort, Params, Regime, RoadmapEntry, Segment};
 use crate::record::event_log::EventLog;
 use crate::record::{EventKind, EventRow, Subject};
 use crate::rng::{PathRng, Stream, stream_rng};
@@ -43,6 +43,8 @@ pub(crate) struct Scratch {
     pub(crate) realisable_usd: Vec<f64>,
     /// Each manufacturer's current machine's payback last month, for its competitors' pricing.
     pub(crate) competitor_payback_months: Vec<f64>,
+    /// Per manufacturer, (appeal, price) of its most wanted sold-out offer in a buying pass.
+    pub(crate) unmet_appeal: Vec<(f64, f64)>,
     /// Each offer's choice weight, for `allocate`.
     pub(crate) choice_weights: Vec<f64>,
     pub(crate) due: Vec<Event>,
@@ -174,15 +176,16 @@ impl<'p> World<'p> {
                 };
                 let mut m = Manufacturer::start(mp, n_gen, share);
                 // Signed at the list price the manufacturer's rule gives at the start.
-                let entry = &mp.roadmap[Manufacturer::current_roadmap_idx(mp, 0)];
-                let profit = monthly_profit_usd_per_unit(
-                    &params.generations[entry.generation_idx],
-                    start_revenue,
-                    mp.strategy.pricing_power_price_usd_per_kwh,
-                    0.0,
-                );
-                let price = (profit * mp.strategy.target_payback_months)
-                    .max(entry.unit_cost_usd * (1.0 + mp.strategy.min_margin_share));
+                let price = |entry: &RoadmapEntry| {
+                    let profit = monthly_profit_usd_per_unit(
+                        &params.generations[entry.generation_idx],
+                        start_revenue,
+                        mp.strategy.pricing_power_price_usd_per_kwh,
+                        0.0,
+                    );
+                    (profit * mp.strategy.target_payback_months)
+                        .max(entry.unit_cost_usd * (1.0 + mp.strategy.min_margin_share))
+                };
                 m.open_initial_book(mp, price, &book_segment_weights, &mut segments, &book_region_weights);
                 m
             })

@@ -125,6 +125,10 @@ pub struct Dealer {
     price_usd: Vec<f64>,
     /// Discount of the dealer price below the manufacturers' price (negative for a mark-up).
     dump_discount_share: f64,
+    /// Machines per generation the dealers release for sale this month: in bull regimes they stockpile,
+    /// releasing a `bull_stock_months` share of the stock they held when the month's prices were set; in bear
+    /// regimes all of it.
+    release_units: Vec<u64>,
     /// The month's flows, written only here, with the balances they explain.
     flows: DealerFlows,
     totals: DealerTotals,
@@ -143,6 +147,7 @@ impl Dealer {
             demand_units_smoothed: 0.0,
             price_usd: vec![0.0; n_generations],
             dump_discount_share: 0.0,
+            release_units: vec![0; n_generations],
             flows: DealerFlows::default(),
             totals: DealerTotals::default(),
             next_installment_id: 0,
@@ -194,13 +199,30 @@ impl Dealer {
         self.dump_discount_share
     }
 
-    /// Dealers mark up over the manufacturers' price in bull regimes and dump below it in bear regimes.
+    /// Dealers mark up over the manufacturers' price in bull regimes and dump below it in bear regimes, and set
+    /// what they release for sale this month.
     pub fn set_discount(&mut self, bull: bool, params: &DealerParams) {
         self.dump_discount_share = if bull {
             -params.bull_markup_share
         } else {
             params.bear_dump_discount_share
         };
+        // Stockpiling towards `bull_stock_months` of demand, dealers sell one month's worth of what they hold;
+        // machines bought this month wait for a later one. In bear regimes they dump it all.
+        let months_held = params.bull_stock_months.max(1.0);
+        for (release, stock) in self.release_units.iter_mut().zip(&self.stock) {
+            *release = if bull {
+                (units_f64(stock.units) / months_held).ceil() as u64
+            } else {
+                u64::MAX
+            };
+        }
+    }
+
+    /// Machines of generation `g` the dealers offer buyers now: their stock, within what they release this
+    /// month.
+    pub fn units_for_sale(&self, g: usize) -> u64 {
+        self.stock[g].units.min(self.release_units[g])
     }
 
     /// Prices generation `g` off `reference_usd` (the manufacturers' price, or the used price), no lower
@@ -297,12 +319,14 @@ impl Dealer {
         let need = floor_units(target - self.stock_units() as f64);
         let affordable = floor_units(self.liquidity_usd() / wholesale_usd);
         let n = need.min(allocation_units).min(affordable);
+        let free_before = seller.free_stock_units(g);
         if n > 0 {
             self.buy_spot(seller, g, n, units_f64(n) * wholesale_usd);
         }
-        // What the channel wanted of this seller and could pay for but was not allocated is demand it sees.
-        let wanted = floor_units(units_f64(need.min(affordable)) * seller.forecast().share);
-        seller.note_unmet_demand(wanted.saturating_sub(n));
+        // The seller's share of the channel's gap, spread over the months the channel stocks for, is demand
+        // it sees, as far as its free stock could not have covered it.
+        let wanted = units_f64(need.min(affordable)) * seller.forecast().share / params.bull_stock_months.max(1.0);
+        seller.note_unmet_demand(floor_units(wanted).saturating_sub(free_before));
         n
     }
 
@@ -449,6 +473,7 @@ impl Dealer {
     /// the border.
     pub fn sell_spot(&mut self, buyer: &mut SegmentBooks, g: usize, n: u64, value_usd: f64, duty_usd: f64) {
         let cogs = self.stock[g].take(n);
+        self.release_units[g] = self.release_units[g].saturating_sub(n);
         self.cash_usd += value_usd;
         self.flows.sales_usd += value_usd;
         self.flows.cogs_usd += cogs;

@@ -85,10 +85,12 @@ fn price_manufacturers(w: &mut World) {
     revise_forecasts(w);
     let allotment_share = w.foundry_allotment_share();
     for (m_idx, (m, mp)) in w.manufacturers.iter_mut().zip(&params.manufacturers).enumerate() {
-        let wanted = m.plan(mp, w.month);
+        // Booked first: with no booking lead, this month's order is booked now and the plan sees it.
+        let wanted = m.wanted_units(mp, w.month);
         let booking_month = Month(w.month.0 + mp.strategy.foundry_booking_months);
         let allotment = (mp.foundry_allotment_units_per_month as f64 * allotment_share).floor() as u64;
         m.book_capacity(mp, booking_month, allotment, wanted);
+        m.plan(mp, w.month, wanted);
         let current = Manufacturer::current_roadmap_idx(mp, month_offset);
         let market_price = &mut w.market_price_usd[m_idx];
         market_price.copy_from_slice(&w.secondary_price_usd);
@@ -155,24 +157,22 @@ fn revise_forecasts(w: &mut World) {
             price_usd: price,
             installed_ths,
             available_usd,
-            channel_units_per_month: units_f64(channel_units) / strategy.plan_adjustment_months.max(1.0),
         };
-        m.revise_forecast(mp, |months_ahead| {
+        let channel_units_per_month = units_f64(channel_units) / strategy.plan_adjustment_months.max(1.0);
+        m.revise_forecast(mp, channel_units_per_month, |months_ahead| {
             demand.units_per_month(forecast.expected_revenue_usd_per_th_day(revenue, months_ahead, trend_weight))
         });
     }
 }
 
 /// What buyers can be expected to spend on a machine, as a manufacturer sees it: every segment's budget at
-/// the machine's payback (its funds, appetite and the cap on growth, as in the buyers' phase), less what the
-/// channel already holds.
+/// the machine's payback (its funds, appetite and the cap on growth, as in the buyers' phase).
 struct DemandOutlook<'a> {
     params: &'a Params,
     generation_idx: usize,
     price_usd: f64,
     installed_ths: f64,
     available_usd: [f64; 2],
-    channel_units_per_month: f64,
 }
 
 impl DemandOutlook<'_> {
@@ -190,7 +190,7 @@ impl DemandOutlook<'_> {
             let cap = sp.max_growth_share_of_network_per_month * self.installed_ths * usd_per_th;
             budget += (self.available_usd[segment.idx()] * sp.max_spend_share_per_month * appetite).min(cap);
         }
-        (budget / self.price_usd - self.channel_units_per_month).max(0.0)
+        (budget / self.price_usd).max(0.0)
     }
 }
 
@@ -224,7 +224,7 @@ fn price_dealers_and_replacements(w: &mut World) {
         } else {
             f64::INFINITY
         };
-        if w.dealer.stock()[g].units > 0 {
+        if w.dealer.units_for_sale(g) > 0 {
             replacement = replacement.min(dealer_price);
         }
         if params.manufacturers.is_empty() {

@@ -169,7 +169,7 @@ fn collect_offers(w: &World, segment: Segment, offers: &mut Vec<Offer>) {
         }
     }
     for g in 0..params.generations.len() {
-        let units = w.dealer.stock()[g].units;
+        let units = w.dealer.units_for_sale(g);
         let price = w.dealer.prices_usd()[g];
         if units > 0 && price > 0.0 {
             let profit = reference_profit_usd(params, g, hp);
@@ -315,26 +315,54 @@ fn buy_in_region(w: &mut World, pass: Pass, liquidity: &mut f64, b: &mut Buffers
 }
 
 /// Budget left unspent because what buyers wanted was sold out (`unmet_usd`) is demand the manufacturers
-/// that sold out of an offer see, shared by how strongly buyers wanted each: their forecasts follow it.
+/// that were sold out see, shared by how strongly buyers wanted each: their forecasts follow it. A
+/// manufacturer is sold out when one of its offers of the pass sold out, or when it had no machines free to
+/// offer spot at all (its stock held back for futures); each counts once, at its most wanted offer.
 fn note_unmet_demand(w: &mut World, unmet_usd: f64, best_payback: f64, price_sensitivity: f64, offers: &[Offer]) {
-    if unmet_usd <= 0.0 {
+    if unmet_usd <= 0.0 || w.manufacturers.is_empty() {
         return;
     }
-    let sold_out = |o: &&Offer| matches!(o.source, Source::Manufacturer(_)) && o.units_filled >= o.units_available;
-    let total: f64 = offers
-        .iter()
-        .filter(sold_out)
-        .map(|o| appeal(o, best_payback, price_sensitivity))
-        .sum();
-    if total <= 0.0 {
-        return;
+    let params = w.params;
+    let month_offset = w.month_offset();
+    let hp = w.revenue_usd_per_th_day;
+    let mut wanted = std::mem::take(&mut w.scratch.unmet_appeal);
+    wanted.clear();
+    for (m_idx, (m, mp)) in w.manufacturers.iter().zip(&params.manufacturers).enumerate() {
+        let own = || offers.iter().filter(move |o| o.source == Source::Manufacturer(m_idx));
+        let sold_out = own()
+            .filter(|o| o.units_filled >= o.units_available)
+            .map(|o| (appeal(o, best_payback, price_sensitivity), o.unit_price_usd))
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        let entry = match sold_out {
+            Some(best) => Some(best),
+            None if !own().any(|o| !o.futures) && !m.is_distressed() => {
+                // Nothing free to offer spot: buyers would have taken its current machine at its price.
+                let g = mp.roadmap[Manufacturer::current_roadmap_idx(mp, month_offset)].generation_idx;
+                let price = m.spot_prices_usd()[g];
+                (price > 0.0).then(|| {
+                    let offer = spot_offer(
+                        Source::Manufacturer(m_idx),
+                        g,
+                        price,
+                        reference_profit_usd(params, g, hp),
+                        0,
+                    );
+                    (appeal(&offer, best_payback, price_sensitivity), price)
+                })
+            }
+            None => None,
+        };
+        wanted.push(entry.unwrap_or((0.0, 0.0)));
     }
-    for o in offers.iter().filter(sold_out) {
-        if let Source::Manufacturer(m_idx) = o.source {
-            let share_usd = unmet_usd * appeal(o, best_payback, price_sensitivity) / total;
-            w.manufacturers[m_idx].note_unmet_demand(floor_units(share_usd / o.unit_price_usd));
+    let total: f64 = wanted.iter().map(|&(a, _)| a).sum();
+    if total > 0.0 {
+        for (m_idx, &(a, price)) in wanted.iter().enumerate() {
+            if a > 0.0 && price > 0.0 {
+                w.manufacturers[m_idx].note_unmet_demand(floor_units(unmet_usd * a / total / price));
+            }
         }
     }
+    w.scratch.unmet_appeal = wanted;
 }
 
 /// The month's offers landed in the pass's region: tariffs (or local assembly) raise the price. Where

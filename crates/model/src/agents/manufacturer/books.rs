@@ -72,6 +72,8 @@ pub struct ManufacturerFlows {
     pub units_sold_spot: u64,
     /// Machines sold to dealers, spot or on installment.
     pub units_sold_dealers: u64,
+    /// Of those, machines pushed onto dealers on installment (bear markets).
+    pub units_sold_dealers_on_installment: u64,
     /// Machines signed for on futures this month (delivered later).
     pub units_sold_futures: u64,
     /// Futures machines delivered.
@@ -286,6 +288,7 @@ impl Manufacturer {
         self.flows.revenue_usd += value_usd;
         self.flows.cogs_usd += cogs;
         self.flows.units_sold_dealers += n;
+        self.flows.units_sold_dealers_on_installment += n;
     }
 
     /// A dealer's installment comes in.

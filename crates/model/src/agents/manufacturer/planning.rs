@@ -13,7 +13,7 @@ use crate::agents::manufacturer::futures::{ContractTerms, FuturesContract};
 use crate::agents::manufacturer::production::WaferLot;
 use crate::agents::miner::books::SegmentBooks;
 use crate::math::{apportion, units_f64};
-use crate::params::{ManufacturerParams, Segment};
+use crate::params::{ManufacturerParams, RoadmapEntry, Segment};
 use crate::units::Month;
 
 /// The most a forecast moves its smoothed sales for what it expects of the market.
@@ -32,8 +32,8 @@ pub struct Forecast {
     pub sold_units_per_month: f64,
     /// The smoothed share of futures machines fallen due whose buyers walked away (starts at 0).
     pub walk_away_share: f64,
-    /// The smoothed share of those sales made from stock (spot and to dealers) rather than signed as futures
-    /// (starts at 1 − `futures_share`).
+    /// The smoothed share of that demand served from stock (spot, to dealers, and what buyers found sold
+    /// out) rather than signed as futures (starts at 1 − `futures_share`).
     pub spot_share: f64,
     /// Smoothed monthly change of the log of revenue per TH/s per day.
     pub trend_log_per_month: f64,
@@ -169,12 +169,14 @@ impl Manufacturer {
         let run_rate = params.initial_wafer_units_per_month as f64;
         self.forecast = Forecast::new(share, run_rate, 1.0 - params.strategy.futures_share);
         let booked = ((params.strategy.foundry_booking_share * run_rate).ceil() as u64)
-            .min(params.foundry_allotment_units_per_month);
+            .min(params.foundry_allotment_units_per_month)
+            .min(params.capacity_units_per_month);
         self.bookings.fill(booked);
     }
 
     /// The futures book at the start, consistent with the wafers in flight: as if the futures share of
-    /// `initial_wafer_units_per_month` had been signed in each month before the start at `unit_price_usd`, so
+    /// `initial_wafer_units_per_month` had been signed in each month before the start, for the generation of
+    /// the wafers arriving when each contract starts delivering, at `unit_price_usd` of its roadmap entry, so
     /// the contracts still delivering are those signed in the last lead plus delivery months. Each buyer
     /// segment holds a part in proportion to `segment_weights`, its machines bound for the regions in
     /// proportion to `region_weights` (the first region when they are all 0); their prepayments were paid
@@ -182,20 +184,18 @@ impl Manufacturer {
     pub(crate) fn open_initial_book(
         &mut self,
         params: &ManufacturerParams,
-        unit_price_usd: f64,
+        unit_price_usd: impl Fn(&RoadmapEntry) -> f64,
         segment_weights: &[f64; 2],
         segments: &mut [SegmentBooks; 2],
         region_weights: &[Vec<f64>; 2],
     ) {
         let strategy = &params.strategy;
         let monthly = (strategy.futures_share * params.initial_wafer_units_per_month as f64).floor() as u64;
-        if monthly == 0 || unit_price_usd <= 0.0 {
+        if monthly == 0 {
             return;
         }
         let lead = i64::from(strategy.wafer_lead_months);
         let n_batches = i64::from(strategy.delivery_months.max(1));
-        let entry = &params.roadmap[Self::current_roadmap_idx(params, 0)];
-        let prepaid_per_unit = unit_price_usd * strategy.prepay_share;
         let mut parts = [0u64; 2];
         let n_regions = region_weights[0].len().max(1);
         let mut region_parts = vec![0u64; n_regions];
@@ -204,9 +204,13 @@ impl Manufacturer {
             let first_due = lead - age;
             let batches_left = (n_batches + first_due.min(0)).min(n_batches);
             let units = monthly * batches_left as u64 / n_batches as u64;
-            if units == 0 {
+            // The machines are those of the wafers arriving when the contract starts delivering.
+            let entry = &params.roadmap[Self::current_roadmap_idx(params, first_due.max(0))];
+            let price = unit_price_usd(entry);
+            if units == 0 || !(price > 0.0) {
                 continue;
             }
+            let prepaid_per_unit = price * strategy.prepay_share;
             apportion(units, segment_weights, &mut parts);
             for buyer in Segment::ALL {
                 let n = parts[buyer.idx()];
@@ -219,7 +223,7 @@ impl Manufacturer {
                     signed: Month(0),
                     first_delivery: Month(first_due.max(0) as u32),
                     n_batches: batches_left as u32,
-                    unit_price_usd,
+                    unit_price_usd: price,
                     prepaid_per_unit_usd: prepaid_per_unit,
                 };
                 let contract_id = self.next_contract_id();
@@ -238,7 +242,7 @@ impl Manufacturer {
                 self.futures.push(contract);
                 self.totals.contracts_signed += 1;
                 let prepayment = units_f64(n) * prepaid_per_unit;
-                let balance = units_f64(n) * unit_price_usd - prepayment;
+                let balance = units_f64(n) * price - prepayment;
                 segments[buyer.idx()].hold_prepayment_from_before_the_start(prepayment, balance);
                 self.totals.units_contracted += n;
                 self.totals.prepayments_received_usd += prepayment;
@@ -260,9 +264,15 @@ impl Manufacturer {
     /// Revises the forecast when a revision is due, with `expected` giving the market's demand for its
     /// machine in machines per month at a number of months ahead; returns whether it revised. The forecast
     /// for the month its wafers ordered now arrive, and for the month the capacity booked now will be ordered
-    /// for, is its smoothed sales moved by how that demand then compares with the demand now (at most
-    /// `MAX_OUTLOOK_RATIO` times, and unchanged when there is no demand either way).
-    pub fn revise_forecast(&mut self, params: &ManufacturerParams, expected: impl Fn(f64) -> f64) -> bool {
+    /// for, is its smoothed demand moved by how that demand then compares with the demand now (within
+    /// `MAX_OUTLOOK_RATIO` times either way, and unchanged when there is no demand either way), less its
+    /// share of `channel_units_per_month`, what dealers hold to sell.
+    pub fn revise_forecast(
+        &mut self,
+        params: &ManufacturerParams,
+        channel_units_per_month: f64,
+        expected: impl Fn(f64) -> f64,
+    ) -> bool {
         let strategy = &params.strategy;
         if !self.forecast.revision_due(strategy.forecast_revision_months) {
             return false;
@@ -272,7 +282,7 @@ impl Manufacturer {
         let outlook = |months_ahead: f64| {
             let then = expected(months_ahead);
             if now > 0.0 {
-                (then / now).min(MAX_OUTLOOK_RATIO)
+                (then / now).clamp(1.0 / MAX_OUTLOOK_RATIO, MAX_OUTLOOK_RATIO)
             } else if then > 0.0 {
                 MAX_OUTLOOK_RATIO
             } else {
@@ -289,7 +299,9 @@ impl Manufacturer {
             let share = self.forecast.share;
             (share * expected(lead), share * expected(booking_ahead))
         };
-        self.forecast.revise(at_lead, at_booking);
+        // What dealers already hold of the market, its share of it, will be sold before its machines.
+        let channel = self.forecast.share * channel_units_per_month;
+        self.forecast.revise(at_lead - channel, at_booking - channel);
         true
     }
 
@@ -299,10 +311,12 @@ impl Manufacturer {
         let own = self.units_sold_this_month();
         let smoothing = params.strategy.forecast_smoothing_months;
         self.forecast.observe_sales(own, all_units, smoothing);
-        let spot = self.flows.units_sold_spot + self.flows.units_sold_dealers;
-        // Demand is what was sold and what buyers wanted of it but found sold out.
-        let demand = own + self.flows.units_unmet_demand;
-        self.forecast.observe_own_sales(demand, own, spot, smoothing);
+        // Demand is what was sold and what buyers wanted of it but found sold out; what they found sold out
+        // they would have taken from stock.
+        let unmet = self.flows.units_unmet_demand;
+        let demand = own + unmet;
+        let from_stock = self.flows.units_sold_spot + self.units_sold_dealers_outright() + unmet;
+        self.forecast.observe_own_sales(demand, own, from_stock, smoothing);
         let (walked, delivered) = (self.flows.units_walked_away, self.flows.units_delivered);
         self.forecast.observe_deliveries(walked, delivered, smoothing);
         self.forecast.age();
@@ -313,9 +327,15 @@ impl Manufacturer {
         self.flows.units_unmet_demand += units;
     }
 
-    /// Machines sold this month: spot to miners and dealers, and signed for on futures.
+    /// Machines sold this month that buyers chose to buy: spot to miners, to dealers outright, and signed
+    /// for on futures. Stock pushed onto dealers on installment in bear markets is not demand.
     pub fn units_sold_this_month(&self) -> u64 {
-        self.flows.units_sold_spot + self.flows.units_sold_dealers + self.flows.units_sold_futures
+        self.flows.units_sold_spot + self.units_sold_dealers_outright() + self.flows.units_sold_futures
+    }
+
+    /// Machines sold to dealers this month for cash (not on installment).
+    fn units_sold_dealers_outright(&self) -> u64 {
+        self.flows.units_sold_dealers - self.flows.units_sold_dealers_on_installment
     }
 
     /// Foundry capacity booked for the wafer order of `month`, in machines.
@@ -341,7 +361,10 @@ impl Manufacturer {
         } else {
             strategy.foundry_booking_share * self.forecast.booking_units_per_month.max(wanted_now_units)
         };
-        let booked = (wanted.ceil().max(0.0) as u64).min(allotment_units);
+        // Booking beyond what it can assemble would only buy penalties.
+        let booked = (wanted.ceil().max(0.0) as u64)
+            .min(allotment_units)
+            .min(params.capacity_units_per_month);
         let slot = month.idx() % self.bookings.len();
         self.bookings[slot] = booked;
         self.flows.units_capacity_booked += booked;
@@ -378,21 +401,19 @@ impl Manufacturer {
     }
 
     /// Plans the output of this month's wafer order (the futures offered against it are `futures_share` of
-    /// it), before the month's sales: the wanted units within capacity and the capacity booked for it.
-    /// Returns the wanted units, unbounded (0 while distressed).
-    pub fn plan(&mut self, params: &ManufacturerParams, month: Month) -> f64 {
+    /// it), before the month's sales: `wanted_units` (see [`Manufacturer::wanted_units`]) within capacity and
+    /// the capacity booked for it.
+    pub fn plan(&mut self, params: &ManufacturerParams, month: Month, wanted_units: f64) {
         self.futures_signed_units = 0;
         if self.distressed {
             self.planned_units = 0;
             self.futures_offer_units = 0;
-            return 0.0;
+            return;
         }
         let cap = self.booked_units(month).min(params.capacity_units_per_month);
-        let wanted = self.wanted_units(params, month);
-        let planned = wanted.clamp(0.0, cap as f64);
+        let planned = wanted_units.clamp(0.0, cap as f64);
         self.planned_units = planned.floor() as u64;
         self.futures_offer_units = (params.strategy.futures_share * planned).floor() as u64;
-        wanted
     }
 
     /// Orders wafers for the month `wafer_lead_months` ahead, after the month's sales: what the plan wants
