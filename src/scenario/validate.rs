@@ -981,6 +981,8 @@ fn read_secondary_market(top: &mut Section, p: &mut Problems) -> SecondaryMarket
             scrap_value_usd_per_unit: 0.0,
             dealer_stock_price_impact_share: 0.0,
             reference_power_price_usd_per_kwh: 1.0,
+            retired_sale_share: 0.5,
+            retired_price_discount_share: 0.3,
         };
     };
     let market = SecondaryMarketParams {
@@ -993,6 +995,8 @@ fn read_secondary_market(top: &mut Section, p: &mut Problems) -> SecondaryMarket
             Bounds::above_up_to(0.0, 100.0),
             None,
         ),
+        retired_sale_share: s.f64(p, "retired_sale_share", Bounds::share(), Some(0.5)),
+        retired_price_discount_share: s.f64(p, "retired_price_discount_share", Bounds::share(), Some(0.3)),
     };
     s.finish(p);
     market

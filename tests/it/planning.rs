@@ -251,3 +251,51 @@ fn customer_advances_rise_in_a_bull_market_and_fall_when_it_turns() {
     assert!(peak > 1.1 * start, "advances {start} -> {peak} in the boom");
     assert!(bust < 0.5 * peak, "advances {peak} -> {bust} after the crash");
 }
+
+const CRASH_IN_APRIL_2025: &str = "[[events]]\nmonth = \"2025-04\"\nkind = \"price_shock\"\nfactor = 0.3\n";
+
+#[test]
+fn retired_machines_are_sold_on_the_used_market_or_scrapped_and_paid_for() {
+    let setup = |sale_share: f64| {
+        params_with_text(
+            "base",
+            CRASH_IN_APRIL_2025,
+            &with_calm(&[
+                ("simulation.horizon_months", i(30)),
+                ("secondary_market.retired_sale_share", f(sale_share)),
+            ]),
+        )
+    };
+    let params = setup(0.5);
+    let (run, _) = run_path(&params, 0);
+    let retired: u64 = run.miners.iter().map(|r| r.units_retired).sum();
+    let sold: u64 = run.miners.iter().map(|r| r.units_retired_sold).sum();
+    let proceeds: f64 = run.miners.iter().map(|r| r.retired_proceeds_usd).sum();
+    assert!(retired > 0, "the crash retires machines");
+    assert!(sold > 0 && sold <= retired);
+    // Half of what the decision retires is sold (bans and forced sales retire none in this world).
+    assert!((sold as f64 / retired as f64 - 0.5).abs() < 0.01, "{sold} of {retired}");
+    let scrap = params.secondary_market.scrap_value_usd_per_unit;
+    assert!(proceeds >= (retired - sold) as f64 * scrap + sold as f64 * scrap);
+    assert!(
+        proceeds > (retired - sold) as f64 * scrap,
+        "sold machines fetch more than scrap"
+    );
+
+    // Sold machines press on used prices; scrapped ones do not.
+    let (scrapped_run, _) = run_path(&setup(0.0), 0);
+    assert_eq!(scrapped_run.miners.iter().map(|r| r.units_retired_sold).sum::<u64>(), 0);
+    let used_price = |run: &Collect| -> f64 {
+        rows_of(run, 0)
+            .iter()
+            .skip(3)
+            .map(|r| r.secondary_price_usd_per_th)
+            .sum()
+    };
+    assert!(
+        used_price(&run) < used_price(&scrapped_run),
+        "{} vs {}",
+        used_price(&run),
+        used_price(&scrapped_run)
+    );
+}

@@ -422,6 +422,8 @@ fn small_secondary_market() -> SecondaryMarketParams {
         scrap_value_usd_per_unit: 100.0,
         dealer_stock_price_impact_share: 0.3,
         reference_power_price_usd_per_kwh: 0.05,
+        retired_sale_share: 0.5,
+        retired_price_discount_share: 0.3,
     }
 }
 

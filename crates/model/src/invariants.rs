@@ -364,6 +364,7 @@ fn check_cohorts(w: &World) -> Result<(), Violation> {
         let shipped = in_transit_open[c].wrapping_add(bought[c]);
         let landed = in_transit[c].wrapping_add(arrived[c]).wrapping_add(diverted[c]);
         mismatch |= (expected ^ actual) | (shipped ^ landed) | u64::from(running[c] > units[c]);
+        mismatch |= u64::from(fleet.retired_sold[c] > retired[c]);
     }
     if mismatch == 0 {
         return Ok(());
@@ -374,8 +375,16 @@ fn check_cohorts(w: &World) -> Result<(), Violation> {
         // Wrapping sums: a count the books cannot explain may have wrapped (see `Fleet::ship`).
         let shipped = in_transit_open[c].wrapping_add(bought[c]);
         let landed = in_transit[c].wrapping_add(arrived[c]).wrapping_add(diverted[c]);
-        if expected == actual && running[c] <= units[c] && shipped == landed {
+        if expected == actual && running[c] <= units[c] && shipped == landed && fleet.retired_sold[c] <= retired[c] {
             continue;
+        }
+        if fleet.retired_sold[c] > retired[c] {
+            return Err(violation(
+                w,
+                format!("cohort {c}: retired machines sold > retired"),
+                retired[c] as f64,
+                fleet.retired_sold[c] as f64,
+            ));
         }
         if expected != actual {
             return Err(violation(

@@ -588,6 +588,11 @@ pub struct SecondaryMarketParams {
     /// Power price in USD per kWh ((0, 100]) at which buyers value used machines. The base scenario's value is
     /// fitted by `hashcycle calibrate` on the 2016-2020 network history.
     pub reference_power_price_usd_per_kwh: f64,
+    /// Share of retired machines sold on the used market to buyers with cheaper power outside the simulated
+    /// fleet; the rest are scrapped ([0, 1]; default 0.5).
+    pub retired_sale_share: f64,
+    /// Discount on the used price that retired machines fetch ([0, 1]; default 0.3).
+    pub retired_price_discount_share: f64,
 }
 
 /// A scripted event (`[[events]]`), applied at the start of its month.

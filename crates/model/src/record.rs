@@ -94,6 +94,12 @@ pub struct MinerRow {
     /// window, and those scrapped when the segment, out of cash, shed machines the other segment did not
     /// take over.
     pub units_retired: u64,
+    /// Of the machines the operating decision retired this month, those sold on the used market to buyers with
+    /// cheaper power outside the simulated fleet (flow); the rest were scrapped.
+    pub units_retired_sold: u64,
+    /// What the machines the operating decision retired this month fetched, sold and scrapped, in USD (flow,
+    /// cash to the segment).
+    pub retired_proceeds_usd: f64,
     /// Machines bought this month, futures delivered and spot purchases, counted when shipped (flow).
     pub units_bought: u64,
     /// Machines installed this month at the end of their shipping lag, or at once without one (flow).

@@ -80,6 +80,8 @@ fn record_miners<S: Sink>(w: &World, sink: &mut S) {
                 units_running: 0,
                 units_off: 0,
                 units_retired: 0,
+                units_retired_sold: 0,
+                retired_proceeds_usd: 0.0,
                 units_bought: 0,
                 units_arrived: 0,
                 units_in_transit: 0,
@@ -98,6 +100,8 @@ fn record_miners<S: Sink>(w: &World, sink: &mut S) {
                 row.units_running += f.running[c];
                 row.units_off += f.units[c] - f.running[c];
                 row.units_retired += f.retired[c];
+                row.units_retired_sold += f.retired_sold[c];
+                row.retired_proceeds_usd += f.retired_proceeds_usd[c];
                 row.units_bought += f.bought[c];
                 row.units_arrived += f.arrived[c];
                 row.units_in_transit += f.in_transit[c];

@@ -43,6 +43,8 @@ pub(crate) struct Scratch {
     pub(crate) realisable_usd: Vec<f64>,
     /// Each manufacturer's current machine's payback last month, for its competitors' pricing.
     pub(crate) competitor_payback_months: Vec<f64>,
+    /// The fleet's retirements before the operating decision, per cohort.
+    pub(crate) retired_before: Vec<u64>,
     /// Per manufacturer, (appeal, price) of its most wanted sold-out offer in a buying pass.
     pub(crate) unmet_appeal: Vec<(f64, f64)>,
     /// Each offer's choice weight, for `allocate`.

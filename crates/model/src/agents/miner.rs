@@ -57,6 +57,12 @@ pub struct Fleet {
     pub site_q_max: Vec<f64>,
     /// Machines retired this month, per cohort: the first of the month's flows per cohort.
     pub retired: Vec<u64>,
+    /// Of the machines retired this month by the operating decision, those sold on the used market (the rest
+    /// were scrapped), per cohort.
+    pub retired_sold: Vec<u64>,
+    /// What the machines retired this month by the operating decision fetched, sold and scrapped, in USD,
+    /// per cohort.
+    pub retired_proceeds_usd: Vec<f64>,
     /// Machines that arrived at their sites this month, per cohort (after the shipping lag, or at once without one).
     pub arrived: Vec<u64>,
     /// Machines bought this month (futures delivered and spot), per cohort, counted when shipped.
@@ -120,6 +126,8 @@ impl Fleet {
             month_slot: 0,
             site_q_max: vec![1.0; n_cohorts],
             retired: vec![0; n_cohorts],
+            retired_sold: vec![0; n_cohorts],
+            retired_proceeds_usd: vec![0.0; n_cohorts],
             arrived: vec![0; n_cohorts],
             bought: vec![0; n_cohorts],
             sold_off: vec![0; n_cohorts],
@@ -186,6 +194,8 @@ impl Fleet {
     pub fn open_month(&mut self, month: Month) {
         self.month_slot = month.idx() % self.n_transit_slots;
         self.retired.fill(0);
+        self.retired_sold.fill(0);
+        self.retired_proceeds_usd.fill(0.0);
         self.arrived.fill(0);
         self.bought.fill(0);
         if self.rare_flows_written {

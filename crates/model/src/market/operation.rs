@@ -1,11 +1,12 @@
 //! Phase 3, miners operate: at the revenue per TH/s on which their decision and the difficulty it settles to
 //! agree (a blend, by the scenario's foresight, with the revenue at the month's starting difficulty), each
 //! cohort's profitable share of sites is found and the running share moves towards it; machines unprofitable for the segment's
-//! retirement window, even at the settled difficulty, are retired. Manufacturers' self-mining fleets run
-//! when profitable.
+//! retirement window, even at the settled difficulty, are retired, and sold on the used market or scrapped.
+//! Manufacturers' self-mining fleets run when profitable.
 #![warn(missing_docs)]
 
 use crate::market::network::{HASHES_PER_DIFFICULTY, TARGET_BLOCK_SECONDS, expected_usd_per_th_day};
+use crate::math::{to_units, units_f64};
 use crate::units::{HOURS_PER_DAY, SECONDS_PER_DAY};
 use crate::world::World;
 
@@ -44,6 +45,8 @@ pub fn operate(w: &mut World) {
         (w.tallies.last_hashrate_ths() * 1e12 * TARGET_BLOCK_SECONDS / HASHES_PER_DIFFICULTY).max(1.0);
     let outlook_th_day = expected_usd_per_th_day(settled_difficulty, btc_per_block, price_usd);
     let hours = w.figures.n_days * HOURS_PER_DAY;
+    let mut retired_before = std::mem::take(&mut w.scratch.retired_before);
+    retired_before.clone_from(&w.fleet.retired);
     w.fleet.operate(
         revenue_th_day,
         outlook_th_day,
@@ -55,6 +58,8 @@ pub fn operate(w: &mut World) {
         &params.segments,
         hours,
     );
+    sell_retired(w, &retired_before);
+    w.scratch.retired_before = retired_before;
     // One running sum over every manufacturer's generations, in this order.
     let mut self_mining_ths = 0.0;
     for (m, mp) in w.manufacturers.iter_mut().zip(&params.manufacturers) {
@@ -63,6 +68,29 @@ pub fn operate(w: &mut World) {
     w.figures.price_usd = price_usd;
     w.figures.hours = hours;
     w.figures.self_mining_ths = self_mining_ths;
+}
+
+/// Machines the operating decision retired this month (those beyond `retired_before`) leave for the used
+/// market: `retired_sale_share` of them are sold to buyers with cheaper power outside the simulated fleet at
+/// the used price less `retired_price_discount_share`, pressing on used prices as stranded machines do; the
+/// rest are scrapped. The segment that retired them is paid.
+fn sell_retired(w: &mut World, retired_before: &[u64]) {
+    let market = &w.params.secondary_market;
+    let scrap = market.scrap_value_usd_per_unit;
+    for (c, &before) in retired_before.iter().enumerate() {
+        let retired = w.fleet.retired[c] - before;
+        if retired == 0 {
+            continue;
+        }
+        let (segment, _, g) = w.fleet.cohort_parts(c);
+        let sold = to_units(units_f64(retired) * market.retired_sale_share).min(retired);
+        let price = (w.secondary_price_usd[g] * (1.0 - market.retired_price_discount_share)).max(scrap);
+        let proceeds = units_f64(sold) * price + units_f64(retired - sold) * scrap;
+        w.segments[segment.idx()].receive_sale_proceeds(proceeds);
+        w.stranded_overhang_units[g] += units_f64(sold);
+        w.fleet.retired_sold[c] += sold;
+        w.fleet.retired_proceeds_usd[c] += proceeds;
+    }
 }
 
 #[cfg(test)]
