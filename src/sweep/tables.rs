@@ -194,7 +194,7 @@ mod tests {
         write_frame(&path, &frame).unwrap();
         let read = read_frame(&path).unwrap();
         let _ = std::fs::remove_dir_all(&dir);
-        assert_eq!(read.column("n_failed").unwrap().u32().unwrap().get(1), Some(2));
+        assert_eq!(read.column("n_failed").unwrap().i64().unwrap().get(1), Some(2));
         for name in [
             "p_cash_below_zero",
             "p_cash_below_zero_se",
