@@ -317,7 +317,9 @@ mod tests {
     }
 
     fn u32s(df: &DataFrame, column: &str) -> Vec<u32> {
-        df.column(column).unwrap().u32().unwrap().into_no_null_iter().collect()
+        // Files hold every integer as i64.
+        let column = df.column(column).unwrap().strict_cast(&DataType::UInt32).unwrap();
+        column.u32().unwrap().into_no_null_iter().collect()
     }
 
     fn strs(df: &DataFrame, column: &str) -> Vec<String> {

@@ -1,18 +1,56 @@
-//! Parquet files written in row groups as paths complete, refusing any non-finite number.
+//! Parquet files written in row groups as paths complete, refusing any non-finite number, in the types the
+//! oldest common readers understand.
+//!
+//! polars' own `ParquetWriter` declares strings as Arrow `string_view` in the schema it stores in the file,
+//! which pyarrow before 15 and polars before 0.20 cannot open ("Unrecognized type: 24"). The tables are
+//! therefore written through polars' Parquet encoder directly, with the arrays and schema of
+//! `CompatLevel::oldest()` (strings as `large_string`). Every integer column is written as a signed 64-bit
+//! integer, so that a difference of two counts never wraps in pandas or numpy.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
+use polars_parquet::parquet::FallibleStreamingIterator;
+use polars_parquet::parquet::error::ParquetError;
+use polars_parquet::write::{
+    CompressionOptions, Compressor, DynIter, DynStreamingIterator, Encoding, FileWriter, ParquetType,
+    StatisticsOptions, Version, WriteOptions, array_to_columns, get_dtype_encoding,
+};
+use rayon::prelude::*;
 
 use crate::output::OutputError;
+
+/// The Arrow types and arrays the files are written with: no views, which older readers do not know.
+const FILE_COMPAT_LEVEL: CompatLevel = CompatLevel::oldest();
 
 /// One Parquet file being written batch by batch.
 pub struct TableFile {
     path: PathBuf,
     file: Option<File>,
-    writer: Option<BatchedWriter<File>>,
+    writer: Option<Writer>,
 }
+
+/// The encoder of an open file: its schema, fixed by the first batch, and each column's encodings.
+struct Writer {
+    file: FileWriter<File>,
+    schema: Schema,
+    fields: Vec<ParquetType>,
+    encodings: Vec<Vec<Encoding>>,
+}
+
+const WRITE_OPTIONS: WriteOptions = WriteOptions {
+    statistics: StatisticsOptions {
+        min_value: true,
+        max_value: true,
+        distinct_count: false,
+        null_count: true,
+        binary_statistics_truncate_length: None,
+    },
+    version: Version::V1,
+    compression: CompressionOptions::Zstd(None),
+    data_page_size: None,
+};
 
 impl TableFile {
     pub fn create(path: &Path) -> Result<TableFile, OutputError> {
@@ -24,24 +62,21 @@ impl TableFile {
         })
     }
 
-    /// Appends a batch (one or more row groups). The first batch fixes the schema.
+    /// Appends a batch (one row group per chunk). The first batch fixes the schema.
     pub fn write(&mut self, df: &DataFrame) -> Result<(), OutputError> {
         check_finite(df, &self.path)?;
+        let df = file_types(df).map_err(|e| OutputError::polars(&self.path, e))?;
         if self.writer.is_none() {
             let file = self
                 .file
                 .take()
                 .ok_or_else(|| OutputError::io(&self.path, std::io::Error::other("file already closed")))?;
-            let writer = ParquetWriter::new(file)
-                .with_compression(ParquetCompression::Zstd(None))
-                .with_row_group_size(Some(256 * 1024))
-                .batched(df.schema())
-                .map_err(|e| OutputError::polars(&self.path, e))?;
+            let writer = Writer::new(file, df.schema()).map_err(|e| OutputError::polars(&self.path, e))?;
             self.writer = Some(writer);
         }
         if df.height() > 0 {
             let writer = self.writer.as_mut().expect("created above");
-            writer.write_batch(df).map_err(|e| OutputError::polars(&self.path, e))?;
+            writer.write(&df).map_err(|e| OutputError::polars(&self.path, e))?;
         }
         Ok(())
     }
@@ -52,10 +87,78 @@ impl TableFile {
             let df = empty().map_err(|e| OutputError::polars(&self.path, e))?;
             self.write(&df)?;
         }
-        let writer = self.writer.take().expect("written above");
-        writer.finish().map_err(|e| OutputError::polars(&self.path, e))?;
+        let mut writer = self.writer.take().expect("written above");
+        // With no metadata given, the footer holds the Arrow schema the file was written with.
+        writer.file.end(None).map_err(|e| OutputError::polars(&self.path, e))?;
         Ok(())
     }
+}
+
+impl Writer {
+    fn new(file: File, schema: &Schema) -> PolarsResult<Writer> {
+        let arrow_schema = schema.to_arrow(FILE_COMPAT_LEVEL);
+        let encodings = arrow_schema
+            .iter_values()
+            .map(|f| get_dtype_encoding(&f.dtype))
+            .collect();
+        let file = FileWriter::try_new(file, arrow_schema, WRITE_OPTIONS)?;
+        let fields = file.parquet_schema().fields().to_vec();
+        Ok(Writer {
+            file,
+            schema: schema.clone(),
+            fields,
+            encodings,
+        })
+    }
+
+    /// Writes each chunk of `df` as a row group, encoding its columns in parallel.
+    fn write(&mut self, df: &DataFrame) -> PolarsResult<()> {
+        polars_ensure!(
+            df.schema().as_ref() == &self.schema,
+            SchemaMismatch: "a batch's columns differ from the first batch's"
+        );
+        let mut df = df.clone();
+        df.align_chunks_par();
+        for batch in df.iter_chunks(FILE_COMPAT_LEVEL, false) {
+            let n_rows = batch.len();
+            if n_rows == 0 {
+                continue;
+            }
+            let columns = batch
+                .columns()
+                .par_iter()
+                .zip(&self.fields)
+                .zip(&self.encodings)
+                .map(|((array, field), encoding)| array_to_columns(array, field.clone(), WRITE_OPTIONS, encoding))
+                .collect::<PolarsResult<Vec<_>>>()?;
+            let pages = columns.into_iter().flatten().map(|pages| {
+                let pages = pages.map(|page| page.map_err(|e| ParquetError::OutOfSpec(e.to_string())));
+                let compressed = Compressor::new(pages, WRITE_OPTIONS.compression, vec![]).map_err(PolarsError::from);
+                Ok(DynStreamingIterator::new(compressed))
+            });
+            self.file.write(n_rows as u64, DynIter::new(pages))?;
+        }
+        Ok(())
+    }
+}
+
+/// `df` with every unsigned integer column as a signed 64-bit one; a value that does not fit is an error.
+fn file_types(df: &DataFrame) -> PolarsResult<DataFrame> {
+    if !df.columns().iter().any(|c| c.dtype().is_unsigned_integer()) {
+        return Ok(df.clone());
+    }
+    let columns = df
+        .columns()
+        .iter()
+        .map(|column| {
+            if column.dtype().is_unsigned_integer() {
+                column.strict_cast(&DataType::Int64)
+            } else {
+                Ok(column.clone())
+            }
+        })
+        .collect::<PolarsResult<Vec<Column>>>()?;
+    DataFrame::new(df.height(), columns)
 }
 
 /// Writes a whole DataFrame to one file.

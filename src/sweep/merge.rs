@@ -749,8 +749,10 @@ fn read_rows(frame: &DataFrame) -> PolarsResult<Vec<(String, u32, ShardRow)>> {
         Ok(frame.column(name)?.bool()?.iter().map(|v| v.unwrap_or(false)).collect())
     };
     let u32s = |name: &str| -> PolarsResult<Vec<u32>> {
+        // Files hold every integer as i64.
         Ok(frame
             .column(name)?
+            .strict_cast(&DataType::UInt32)?
             .u32()?
             .iter()
             .map(|v| v.unwrap_or(u32::MAX))
@@ -779,6 +781,7 @@ fn read_rows(frame: &DataFrame) -> PolarsResult<Vec<(String, u32, ShardRow)>> {
     let gross_margin_usd = f64s("gross_margin_usd")?;
     let units_sold: Vec<u64> = frame
         .column("units_sold")?
+        .strict_cast(&DataType::UInt64)?
         .u64()?
         .iter()
         .map(|v| v.unwrap_or(0))

@@ -178,6 +178,19 @@ pub fn build_with(
         }
         None => sweep.path.display().to_string(),
     };
+    // The tables name each parameter twice, by its path and by its flat name, which must differ too.
+    for (k, (parameter, span)) in parameters.iter().enumerate() {
+        let flat = crate::sweep::tables::flat_column_name(parameter);
+        if let Some((other, _)) = parameters[..k]
+            .iter()
+            .find(|(other, _)| crate::sweep::tables::flat_column_name(other) == flat)
+        {
+            errors.push(format!(
+                "{}: `{parameter}` and `{other}` would share the column name `{flat}`: rename an entry",
+                sweep_location(span)
+            ));
+        }
+    }
     let mut scenarios = vec![];
     for (file, file_span) in &sweep.scenario_files {
         let (base, base_dir) = match load(file) {

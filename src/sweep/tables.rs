@@ -22,6 +22,35 @@ pub struct SweepRow {
     pub metrics: CellMetrics,
 }
 
+/// The flat name of a swept parameter's column, which the tables hold beside the column named by its path:
+/// every `.` and every `[i]` becomes `__` (`__i`), and any character other than an ASCII letter, digit or
+/// `_` becomes `_`, so `manufacturers.bitmain.strategy.futures_share` is
+/// `manufacturers__bitmain__strategy__futures_share` and `events[0].factor` is `events__0__factor`. No
+/// other column holds `__`, so a flat name never meets one.
+pub fn flat_column_name(parameter: &str) -> String {
+    let mut flat = String::with_capacity(parameter.len() + 8);
+    for c in parameter.chars() {
+        match c {
+            '.' | '[' => flat.push_str("__"),
+            ']' => {}
+            c if c.is_ascii_alphanumeric() || c == '_' => flat.push(c),
+            _ => flat.push('_'),
+        }
+    }
+    flat
+}
+
+/// A swept parameter's columns, under its path and its flat name (once if they are the same).
+fn parameter_columns(parameter: &str, values: Vec<&Value>) -> Vec<Column> {
+    let column = parameter_column(parameter, values);
+    let flat = flat_column_name(parameter);
+    if flat == parameter {
+        return vec![column];
+    }
+    let flat = column.clone().with_name(flat.into());
+    vec![column, flat]
+}
+
 /// A swept parameter's column: numbers as f64 (booleans as 0/1), anything else as text.
 fn parameter_column(name: &str, values: Vec<&Value>) -> Column {
     if values.iter().all(|v| value_f64(v).is_some()) {
@@ -55,7 +84,10 @@ pub fn sweep_frame(sweep_name: &str, parameters: &[String], rows: &[SweepRow]) -
         ),
     ];
     for (k, parameter) in parameters.iter().enumerate() {
-        columns.push(parameter_column(parameter, rows.iter().map(|r| &r.values[k]).collect()));
+        columns.extend(parameter_columns(
+            parameter,
+            rows.iter().map(|r| &r.values[k]).collect(),
+        ));
     }
     // Metrics are null, never 0, for a cell none of whose paths completed.
     let m = |f: fn(&CellMetrics) -> Option<f64>| rows.iter().map(|r| f(&r.metrics)).collect::<Vec<Option<f64>>>();
@@ -127,7 +159,7 @@ pub fn paths_frame(
         Column::new("path".into(), outcomes.iter().map(|o| o.path_idx).collect::<Vec<_>>()),
     ];
     for (parameter, value) in parameters.iter().zip(values) {
-        columns.push(parameter_column(parameter, vec![value; n]));
+        columns.extend(parameter_columns(parameter, vec![value; n]));
     }
     columns.push(Column::new(
         "failed_check".into(),
@@ -181,6 +213,19 @@ mod tests {
     }
 
     #[test]
+    fn flat_column_names_join_the_path_with_double_underscores() {
+        assert_eq!(
+            flat_column_name("manufacturers.bitmain.strategy.futures_share"),
+            "manufacturers__bitmain__strategy__futures_share"
+        );
+        assert_eq!(flat_column_name("events[0].factor"), "events__0__factor");
+        assert_eq!(
+            flat_column_name("generations.S19 Pro.price_new_usd"),
+            "generations__S19_Pro__price_new_usd"
+        );
+    }
+
+    #[test]
     fn a_cell_whose_paths_all_failed_writes_nulls_not_zeros() {
         let rows = [
             row(0, &[outcome(0, false, 5.0), outcome(1, false, 7.0)]),
@@ -194,7 +239,7 @@ mod tests {
         write_frame(&path, &frame).unwrap();
         let read = read_frame(&path).unwrap();
         let _ = std::fs::remove_dir_all(&dir);
-        assert_eq!(read.column("n_failed").unwrap().u32().unwrap().get(1), Some(2));
+        assert_eq!(read.column("n_failed").unwrap().i64().unwrap().get(1), Some(2));
         for name in [
             "p_cash_below_zero",
             "p_cash_below_zero_se",

@@ -11,6 +11,7 @@ mod network;
 mod numeric_guards;
 mod planning;
 mod proptests;
+mod readers;
 mod regions;
 mod shard;
 mod support;

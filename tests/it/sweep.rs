@@ -37,6 +37,12 @@ fn f64s(df: &DataFrame, column: &str) -> Vec<f64> {
     df.column(column).unwrap().f64().unwrap().into_no_null_iter().collect()
 }
 
+/// An integer column, which files hold as i64, as u32.
+fn u32s(df: &DataFrame, column: &str) -> Vec<u32> {
+    let column = df.column(column).unwrap().strict_cast(&DataType::UInt32).unwrap();
+    column.u32().unwrap().into_no_null_iter().collect()
+}
+
 fn bools(df: &DataFrame, column: &str) -> Vec<bool> {
     df.column(column)
         .unwrap()
@@ -94,13 +100,7 @@ fn a_two_by_two_grid_over_two_scenarios_gives_eight_cells_with_sound_metrics() {
     for (k, &is_ref) in reference.iter().enumerate() {
         assert_eq!(is_ref, futures[k] == 0.8 && prepay[k] == 0.5);
     }
-    let n: Vec<u32> = cells
-        .column("n_paths")
-        .unwrap()
-        .u32()
-        .unwrap()
-        .into_no_null_iter()
-        .collect();
+    let n: Vec<u32> = u32s(&cells, "n_paths");
     assert!(n.iter().all(|&n| n == 12));
     for (p_col, se_col) in [
         ("p_cash_below_zero", "p_cash_below_zero_se"),
@@ -124,22 +124,10 @@ fn a_two_by_two_grid_over_two_scenarios_gives_eight_cells_with_sound_metrics() {
     let paths = read_frame(&result.join("paths.parquet")).unwrap();
     assert_eq!(paths.height(), 8 * 12);
     let below: Vec<bool> = bools(&paths, "cash_below_zero");
-    let cell_of: Vec<u32> = paths
-        .column("cell")
-        .unwrap()
-        .u32()
-        .unwrap()
-        .into_no_null_iter()
-        .collect();
+    let cell_of: Vec<u32> = u32s(&paths, "cell");
     let scenario_of = strs(&paths, "scenario");
     let cell_scenarios = strs(&cells, "scenario");
-    let cell_ids: Vec<u32> = cells
-        .column("cell")
-        .unwrap()
-        .u32()
-        .unwrap()
-        .into_no_null_iter()
-        .collect();
+    let cell_ids: Vec<u32> = u32s(&cells, "cell");
     let p = f64s(&cells, "p_cash_below_zero");
     for k in 0..8 {
         let hits = (0..paths.height())
@@ -175,13 +163,7 @@ fn strategies_in_a_scenario_share_their_price_paths() {
     let out = sweep(&dir, &file, "a", &["--monthly"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let network = read_frame(&dir.join("a/test_sweep/months/network/scenario=base/part-0.parquet")).unwrap();
-    let cell: Vec<u32> = network
-        .column("cell")
-        .unwrap()
-        .u32()
-        .unwrap()
-        .into_no_null_iter()
-        .collect();
+    let cell: Vec<u32> = u32s(&network, "cell");
     let price = f64s(&network, "price_usd");
     let of = |cell: &[u32], c: u32, v: &[f64]| -> Vec<f64> {
         (0..v.len()).filter(|&i| cell[i] == c).map(|i| v[i]).collect()
@@ -194,13 +176,7 @@ fn strategies_in_a_scenario_share_their_price_paths() {
     );
     // The down payment moves the manufacturer's cash, whether or not it reaches the network's miners.
     let books = read_frame(&dir.join("a/test_sweep/months/manufacturers/scenario=base/part-0.parquet")).unwrap();
-    let books_cell: Vec<u32> = books
-        .column("cell")
-        .unwrap()
-        .u32()
-        .unwrap()
-        .into_no_null_iter()
-        .collect();
+    let books_cell: Vec<u32> = u32s(&books, "cell");
     let cash = f64s(&books, "cash_usd");
     assert_ne!(
         of(&books_cell, 0, &cash),
