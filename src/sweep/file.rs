@@ -134,6 +134,26 @@ pub fn stepped_values(from: f64, to: f64, step: f64) -> Vec<f64> {
         .collect()
 }
 
+/// Whether a text that failed as a scenario is a sweep file: a `[sweep]` table and no `[simulation]`.
+pub fn looks_like_sweep(text: &str) -> bool {
+    let (tree, _) = raw::parse(text);
+    match &tree.value {
+        Value::Table(t) => {
+            matches!(t.get("sweep").map(|n| &n.value), Some(Value::Table(_))) && t.get("simulation").is_none()
+        }
+        _ => false,
+    }
+}
+
+/// Whether a text that failed as a sweep file is a scenario: a `[simulation]` table, or `extends`, and no `[sweep]`.
+pub fn looks_like_scenario(text: &str) -> bool {
+    let (tree, _) = raw::parse(text);
+    match &tree.value {
+        Value::Table(t) => (t.get("simulation").is_some() || t.get("extends").is_some()) && t.get("sweep").is_none(),
+        _ => false,
+    }
+}
+
 /// Reads and checks a sweep file; the scenarios it names are only loaded by `crate::sweep::plan::build`.
 pub fn load(path: &Path) -> Result<SweepFile, ScenarioError> {
     let file = path.display().to_string();
@@ -180,6 +200,7 @@ pub fn from_text(text: &str, file: &str, base_dir: &Path) -> Result<SweepFile, S
                 file: file.to_string(),
                 text: text.to_string(),
                 problems,
+                more_sources: vec![],
             })
         }
     }

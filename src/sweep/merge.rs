@@ -517,6 +517,13 @@ fn manifest_problems(m: &ShardManifest, spec: ShardSpec, plan: &Plan) -> Vec<Str
             format!("{sweep_hash:?} (the hash of its sweep_text)"),
         );
     }
+    if m.overrides != plan.overrides {
+        differs(
+            "overrides",
+            format!("{:?}", m.overrides),
+            format!("{:?}", plan.overrides),
+        );
+    }
     if m.scenarios.len() != plan.scenarios.len() {
         differs(
             "scenarios",
@@ -713,6 +720,7 @@ fn rebuild_plan(manifest: &ShardManifest) -> Result<Plan, String> {
                         key_path: String::new(),
                         message: "the shard manifest does not record this scenario's text".to_string(),
                     }],
+                    more_sources: vec![],
                 })?;
         // Relative data files (a bootstrap price history) resolve where the shard found them.
         let base_dir = working_dir
@@ -720,12 +728,14 @@ fn rebuild_plan(manifest: &ShardManifest) -> Result<Plan, String> {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_default();
-        let mut scenario = Scenario::from_text(&recorded.text, &name, &base_dir)?;
+        let mut scenario = Scenario::from_text_with(&recorded.text, &name, &base_dir, &manifest.overrides)?;
         scenario.path = path.to_path_buf();
         Ok((scenario, base_dir))
     };
     // Every other field of every manifest is checked against this plan (`manifest_problems`).
-    plan::build_with(sweep, Some(manifest.paths), Some(manifest.seed), &load)
+    let mut plan = plan::build_with(sweep, Some(manifest.paths), Some(manifest.seed), &load)?;
+    plan.overrides = manifest.overrides.clone();
+    Ok(plan)
 }
 
 /// A row of a shard's outcome file, with its month of minimum cash still a date.

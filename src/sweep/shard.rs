@@ -244,6 +244,9 @@ pub struct ShardManifest {
     /// The shard's working directory, against which relative file names resolve.
     pub working_dir: String,
     pub scenarios: Vec<ManifestScenario>,
+    /// The `--set key.path=value` overrides applied to every scenario (absent in older manifests: none).
+    #[serde(default)]
+    pub overrides: Vec<String>,
     pub seed: u64,
     /// Paths per cell.
     pub paths: u32,
@@ -442,6 +445,7 @@ pub fn run_shard(plan: &Plan, options: &ShardOptions) -> Result<ShardReport, Run
                 text_xxh3_64: xxh3_64_hex(s.text.as_bytes()),
             })
             .collect(),
+        overrides: plan.overrides.clone(),
         seed: plan.seed,
         paths: plan.n_paths,
         n_cells: plan.cells.len() as u32,
