@@ -28,8 +28,11 @@ pub fn read_params(root: &Node, sources: &[Source], p: &mut Problems) -> Option<
     };
     let mut top = Section::new(table, "", root.span.clone());
     let simulation = read_simulation(&mut top, p);
+    // A horizon that could not be read is not checked against: every month after its stand-in would be
+    // reported as past the end, burying the one real problem under follow-on ones.
     let horizon_end = simulation
         .as_ref()
+        .filter(|_| !follows_from(p, "simulation", &["horizon_months"]))
         .map(|s| s.start.plus_months(s.horizon_months as i64));
     let start = simulation.as_ref().map(|s| s.start);
     let price = read_price(&mut top, p, sources, simulation.as_ref());
@@ -337,6 +340,17 @@ fn check_unique_names(p: &mut Problems, what: &str, names: &[(String, Option<Spa
     }
 }
 
+/// Whether a problem was already reported for one of `keys` under `prefix` (`regions` finds
+/// `regions[2].fleet_share`): a check that uses those values would only report a follow-on problem.
+fn follows_from(p: &Problems, prefix: &str, keys: &[&str]) -> bool {
+    p.list.iter().any(|problem| {
+        problem.key_path.starts_with(prefix)
+            && keys.iter().any(|key| {
+                problem.key_path.ends_with(&format!(".{key}")) || problem.key_path == format!("{prefix}.{key}")
+            })
+    })
+}
+
 fn check_share_sum(p: &mut Problems, span: Option<Span>, what: &str, sum: f64) {
     if (sum - 1.0).abs() > SHARE_SUM_TOLERANCE {
         p.push(span, what, format!("{what} must sum to 1, but they sum to {sum:.6}"));
@@ -454,7 +468,11 @@ fn read_regions(top: &mut Section, p: &mut Problems, origins: &mut Vec<String>) 
     check_unique_names(p, "region", &names);
     if out.is_empty() {
         p.push(span, "regions", "a scenario needs at least one [[regions]] entry");
-    } else {
+    } else if !follows_from(
+        p,
+        "regions",
+        &["fleet_share", "key_account_fleet_share", "retail_fleet_share"],
+    ) {
         let first = names.first().and_then(|n| n.1.clone());
         check_share_sum(
             p,
@@ -601,12 +619,14 @@ fn read_segments(top: &mut Section, p: &mut Problems) -> [SegmentParams; 2] {
     }
     if let Some(t) = t {
         t.finish(p);
-        check_share_sum(
-            p,
-            segments_span,
-            "segments' fleet_share values",
-            out.iter().map(|s| s.fleet_share).sum(),
-        );
+        if !follows_from(p, "segments", &["fleet_share"]) {
+            check_share_sum(
+                p,
+                segments_span,
+                "segments' fleet_share values",
+                out.iter().map(|s| s.fleet_share).sum(),
+            );
+        }
     }
     let retail = out.pop().expect("two segments");
     let key_account = out.pop().expect("two segments");
@@ -718,7 +738,7 @@ fn read_fleet(
             cells.push((r, g, share));
         }
     }
-    if !cells.is_empty() {
+    if !cells.is_empty() && !follows_from(p, "fleet", &["hashrate_share"]) {
         check_share_sum(
             p,
             first_span,
