@@ -302,15 +302,15 @@ fn install_panic_hook() {
 
 /// Loads the scenario `file` with `--set` overrides; a sweep file is refused with the command it needs.
 pub fn load_scenario(file: &std::path::Path, sets: &[String]) -> Result<Scenario, Failure> {
-    Scenario::load_with(file, sets).map_err(|e| {
-        if crate::sweep::file::looks_like_sweep(&e.text) {
+    Scenario::load_with(file, sets).map_err(|e| match crate::sweep::file::sweep_table_span(&e.text) {
+        Some(span) => {
+            let (line, col) = crate::scenario::line_col(&e.text, span.start);
             Failure::Input(format!(
-                "error: {} is a sweep file, not a scenario: run it with `hashcycle sweep {}`",
-                e.file, e.file
+                "error: {}:{line}:{col}: {} is a sweep file, not a scenario: run it with `hashcycle sweep {}`",
+                e.file, e.file, e.file
             ))
-        } else {
-            Failure::Input(format!("error: {e}"))
         }
+        None => Failure::Input(format!("error: {e}")),
     })
 }
 
@@ -398,13 +398,15 @@ fn run(cli: Cli) -> Result<(), Failure> {
             overrides,
         } => {
             let sweep = crate::sweep::file::load(&file).map_err(|e| {
-                if crate::sweep::file::looks_like_scenario(&e.text) {
-                    Failure::Input(format!(
-                        "error: {} is a scenario file, not a sweep: run it with `hashcycle run {}`",
-                        e.file, e.file
-                    ))
-                } else {
-                    Failure::Input(format!("error: {e}"))
+                match crate::sweep::file::scenario_key_span(&e.text) {
+                    Some(span) => {
+                        let (line, col) = crate::scenario::line_col(&e.text, span.start);
+                        Failure::Input(format!(
+                            "error: {}:{line}:{col}: {} is a scenario file, not a sweep: run it with `hashcycle run {}`",
+                            e.file, e.file, e.file
+                        ))
+                    }
+                    None => Failure::Input(format!("error: {e}")),
                 }
             })?;
             let plan = crate::sweep::plan::build_with_overrides(sweep, paths, seed, &overrides.set)

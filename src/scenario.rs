@@ -252,7 +252,7 @@ impl fmt::Display for ScenarioError {
                     writeln!(f, "        | {}{}", " ".repeat(caret_col), "^".repeat(caret_width))?;
                 }
             } else if !problem.key_path.is_empty() {
-                writeln!(f, "        | (set by a sweep's override of `{}`)", problem.key_path)?;
+                writeln!(f, "        | (set by a sweep override of `{}`)", problem.key_path)?;
             }
         }
         if n > MAX_PROBLEMS_SHOWN {

@@ -134,24 +134,32 @@ pub fn stepped_values(from: f64, to: f64, step: f64) -> Vec<f64> {
         .collect()
 }
 
-/// Whether a text that failed as a scenario is a sweep file: a `[sweep]` table and no `[simulation]`.
-pub fn looks_like_sweep(text: &str) -> bool {
+/// Where a text that failed as a scenario has its `[sweep]` table, if it is a sweep file: a `[sweep]` table
+/// and no `[simulation]`.
+pub fn sweep_table_span(text: &str) -> Option<Span> {
     let (tree, _) = raw::parse(text);
-    match &tree.value {
-        Value::Table(t) => {
-            matches!(t.get("sweep").map(|n| &n.value), Some(Value::Table(_))) && t.get("simulation").is_none()
-        }
-        _ => false,
+    let Value::Table(t) = &tree.value else {
+        return None;
+    };
+    if t.get("simulation").is_some() {
+        return None;
     }
+    let entry = t.entries.iter().find(|e| e.key == "sweep")?;
+    matches!(entry.node.value, Value::Table(_)).then(|| entry.key_span.clone().or(entry.node.span.clone()))?
 }
 
-/// Whether a text that failed as a sweep file is a scenario: a `[simulation]` table, or `extends`, and no `[sweep]`.
-pub fn looks_like_scenario(text: &str) -> bool {
+/// Where a text that failed as a sweep file says it is a scenario (its `[simulation]` table or its `extends`),
+/// if it has no `[sweep]` table.
+pub fn scenario_key_span(text: &str) -> Option<Span> {
     let (tree, _) = raw::parse(text);
-    match &tree.value {
-        Value::Table(t) => (t.get("simulation").is_some() || t.get("extends").is_some()) && t.get("sweep").is_none(),
-        _ => false,
+    let Value::Table(t) = &tree.value else {
+        return None;
+    };
+    if t.get("sweep").is_some() {
+        return None;
     }
+    let entry = t.entries.iter().find(|e| e.key == "simulation" || e.key == "extends")?;
+    entry.key_span.clone().or(entry.node.span.clone())
 }
 
 /// Reads and checks a sweep file; the scenarios it names are only loaded by `crate::sweep::plan::build`.

@@ -346,6 +346,12 @@ fn issue_31_unknown_keys_and_commands_suggest_the_nearest() {
 fn issue_31_a_sweep_file_given_to_run_says_which_command_to_use() {
     let sweep = project_dir().join("scenarios/sweeps/futures_prepay.toml");
     let sweep_arg = sweep.to_str().unwrap();
+    let sweep_line = std::fs::read_to_string(&sweep)
+        .unwrap()
+        .lines()
+        .position(|l| l.starts_with("[sweep]"))
+        .unwrap()
+        + 1;
     let dir = temp_dir("sweep-as-run");
     let out_dir = dir.join("out");
     for command in ["run", "check"] {
@@ -356,7 +362,7 @@ fn issue_31_a_sweep_file_given_to_run_says_which_command_to_use() {
         assert_refused(code, &stderr, Some(&out_dir));
         assert!(
             stderr.contains(&format!(
-                "{sweep_arg} is a sweep file, not a scenario: run it with `hashcycle sweep {sweep_arg}`"
+                "{sweep_arg}:{sweep_line}:2: {sweep_arg} is a sweep file, not a scenario: run it with `hashcycle sweep {sweep_arg}`"
             )),
             "{stderr}"
         );
@@ -367,8 +373,17 @@ fn issue_31_a_sweep_file_given_to_run_says_which_command_to_use() {
         &dir,
     );
     assert_refused(code, &stderr, Some(&out_dir));
+    let extends_line = std::fs::read_to_string(&base)
+        .unwrap()
+        .lines()
+        .position(|l| l.starts_with("extends ="))
+        .unwrap()
+        + 1;
     assert!(
-        stderr.contains("is a scenario file, not a sweep: run it with `hashcycle run"),
+        stderr.contains(&format!(
+            "bear.toml:{extends_line}:1: {} is a scenario file, not a sweep: run it with `hashcycle run",
+            base.display()
+        )),
         "{stderr}"
     );
     let _ = std::fs::remove_dir_all(&dir);
