@@ -331,7 +331,7 @@ impl Scenario {
         let file = path.display().to_string();
         let text = read_source(path)?;
         let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        Scenario::build(&text, &file, &base_dir, sets).map(|mut s| {
+        Scenario::build(&text, &file, &base_dir, sets, None).map(|mut s| {
             s.path = path.to_path_buf();
             s
         })
@@ -345,11 +345,30 @@ impl Scenario {
 
     /// `from_text`, then the `--set key.path=value` overrides applied in order before validation.
     pub fn from_text_with(text: &str, file: &str, base_dir: &Path, sets: &[String]) -> Result<Scenario, ScenarioError> {
-        Scenario::build(text, file, base_dir, sets)
+        Scenario::build(text, file, base_dir, sets, None)
     }
 
-    fn build(text: &str, file: &str, base_dir: &Path, sets: &[String]) -> Result<Scenario, ScenarioError> {
+    /// `from_text_with`, with the files it extends given as recorded (nearest first) instead of read from disk:
+    /// how `merge` rebuilds the scenario a shard ran.
+    pub fn from_recorded_text(
+        text: &str,
+        file: &str,
+        base_dir: &Path,
+        sets: &[String],
+        extended_texts: &[String],
+    ) -> Result<Scenario, ScenarioError> {
+        Scenario::build(text, file, base_dir, sets, Some(extended_texts.to_vec()))
+    }
+
+    fn build(
+        text: &str,
+        file: &str,
+        base_dir: &Path,
+        sets: &[String],
+        recorded: Option<Vec<String>>,
+    ) -> Result<Scenario, ScenarioError> {
         let mut builder = extends::Builder::new();
+        builder.recorded = recorded;
         let identity = base_dir.join(Path::new(file).file_name().unwrap_or_default());
         let identity = identity.canonicalize().unwrap_or(identity);
         let tree = builder.read_file(file.to_string(), text.to_string(), base_dir.to_path_buf(), identity);
@@ -357,7 +376,7 @@ impl Scenario {
             builder.apply_sets(&mut tree, sets);
             tree
         });
-        let extends::Builder { sources, problems } = builder;
+        let extends::Builder { sources, problems, .. } = builder;
         let tree = tree.unwrap_or(Node {
             span: None,
             value: raw::Value::Table(raw::Table::default()),

@@ -26,6 +26,11 @@ const MAX_EXTENDS_DEPTH: usize = 32;
 pub struct Builder {
     pub sources: Vec<Source>,
     pub problems: Problems,
+    /// The texts of the files `extends` names, in the order they are read, when they were recorded (by a
+    /// shard) rather than to be read from disk.
+    pub recorded: Option<Vec<String>>,
+    /// How many files `extends` has named so far.
+    n_extended: usize,
 }
 
 impl Builder {
@@ -33,6 +38,8 @@ impl Builder {
         Builder {
             sources: vec![],
             problems: Problems::default(),
+            recorded: None,
+            n_extended: 0,
         }
     }
 
@@ -111,13 +118,27 @@ impl Builder {
             );
             return None;
         }
-        let parent_text = match crate::scenario::read_source(&parent) {
-            Ok(text) => text,
-            Err(error) => {
-                self.refuse_parent(name, &extends.span, error);
-                return None;
-            }
+        let parent_text = match &self.recorded {
+            Some(recorded) => match recorded.get(self.n_extended) {
+                Some(text) => text.clone(),
+                None => {
+                    self.problems.push(
+                        extends.span.clone(),
+                        "extends",
+                        format!("`{name}`, which `extends` names, is not among the files recorded with this scenario"),
+                    );
+                    return None;
+                }
+            },
+            None => match crate::scenario::read_source(&parent) {
+                Ok(text) => text,
+                Err(error) => {
+                    self.refuse_parent(name, &extends.span, error);
+                    return None;
+                }
+            },
         };
+        self.n_extended += 1;
         let parent_dir = parent.parent().map(Path::to_path_buf).unwrap_or_default();
         chain.push((identity, parent.display().to_string()));
         let below = self.read_chained(parent.display().to_string(), parent_text, parent_dir, chain);

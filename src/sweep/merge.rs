@@ -402,8 +402,8 @@ fn check_shards(dir: &Path) -> Result<(Vec<CheckedShard>, Plan), Vec<String>> {
             }
             if m.scenarios
                 .iter()
-                .map(|s| (&s.name, &s.text))
-                .ne(f.scenarios.iter().map(|s| (&s.name, &s.text)))
+                .map(|s| (&s.name, &s.text, &s.extended_files))
+                .ne(f.scenarios.iter().map(|s| (&s.name, &s.text, &s.extended_files)))
             {
                 let hashes = |m: &ShardManifest| {
                     m.scenarios
@@ -728,7 +728,9 @@ fn rebuild_plan(manifest: &ShardManifest) -> Result<Plan, String> {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_default();
-        let mut scenario = Scenario::from_text_with(&recorded.text, &name, &base_dir, &manifest.overrides)?;
+        let extended: Vec<String> = recorded.extended_files.iter().map(|f| f.text.clone()).collect();
+        let mut scenario =
+            Scenario::from_recorded_text(&recorded.text, &name, &base_dir, &manifest.overrides, &extended)?;
         scenario.path = path.to_path_buf();
         Ok((scenario, base_dir))
     };

@@ -28,6 +28,8 @@ pub struct PlannedScenario {
     pub file: String,
     /// The scenario file's text, recorded by shards so that `merge` rebuilds the same plan.
     pub text: String,
+    /// The files the scenario extends, nearest first, as (name, text): recorded by shards with `text`.
+    pub extended_files: Vec<(String, String)>,
     /// The cells' parameters, in cell order.
     pub params: Vec<Params>,
     /// The cell whose values equal the scenario file's own (the reference strategy), if any.
@@ -301,6 +303,13 @@ pub fn build_with(
                 name: base.params.simulation.name.clone(),
                 file: file.display().to_string(),
                 text: base.text.clone(),
+                extended_files: base
+                    .sources
+                    .iter()
+                    .skip(1)
+                    .filter(|s| s.file != "--set")
+                    .map(|s| (s.file.clone(), s.text.clone()))
+                    .collect(),
                 params,
                 reference_cell,
                 focus_manufacturer_idx: focus_idx,

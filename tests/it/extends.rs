@@ -388,3 +388,47 @@ fn issue_31_a_sweep_file_given_to_run_says_which_command_to_use() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A sharded sweep of a scenario that extends another records the extended file's text, so `merge` rebuilds
+/// the plan the shards ran even when the file has changed since, and the merged tables are an unsharded run's.
+#[test]
+fn issue_31_merge_rebuilds_extending_scenarios_from_the_recorded_texts() {
+    let dir = layered(
+        "extends-merge",
+        &[
+            (
+                "child.toml",
+                "extends = \"base/small.toml\"\n[simulation]\nname = \"child\"\n",
+            ),
+            (
+                "s.toml",
+                "[sweep]\nname = \"s\"\nscenarios = [\"child.toml\"]\npaths = 2\n[[grid]]\nparameter = \"manufacturers.bitmain.strategy.prepay_share\"\nvalues = [0.3, 0.6]\n",
+            ),
+        ],
+    );
+    let whole = dir.join("whole");
+    let sharded = dir.join("sharded");
+    let set = ["--set", "simulation.seed=5"];
+    let (code, _, stderr) = stderr_of(
+        &[&["sweep", "s.toml", "--out", whole.to_str().unwrap()][..], &set].concat(),
+        &dir,
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    for shard in ["0/2", "1/2"] {
+        let args = [
+            &["sweep", "s.toml", "--out", sharded.to_str().unwrap(), "--shard", shard][..],
+            &set,
+        ]
+        .concat();
+        let (code, _, stderr) = stderr_of(&args, &dir);
+        assert_eq!(code, Some(0), "{stderr}");
+    }
+    std::fs::write(dir.join("base/small.toml"), "not = [a scenario").unwrap();
+    let (code, _, stderr) = stderr_of(&["merge", sharded.join("s").to_str().unwrap()], &dir);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        std::fs::read(whole.join("s/sweep.parquet")).unwrap(),
+        std::fs::read(sharded.join("s/sweep.parquet")).unwrap()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
