@@ -39,11 +39,15 @@ pub enum Command {
         file: PathBuf,
         #[command(flatten)]
         options: RunArgs,
+        #[command(flatten)]
+        overrides: SetArgs,
     },
     /// Validate a scenario and report every problem with file:line:col.
     Check {
         /// Scenario file (TOML).
         file: PathBuf,
+        #[command(flatten)]
+        overrides: SetArgs,
     },
     /// Run a strategy sweep (scenarios × a grid or Latin hypercube of parameters) into DIR/<sweep name>/.
     Sweep {
@@ -58,6 +62,8 @@ pub enum Command {
         /// into DIR/<sweep name>/shards/K-of-N/; `hashcycle merge DIR/<sweep name>` joins the shards.
         #[arg(long, value_name = "K/N", value_parser = crate::sweep::shard::ShardSpec::parse)]
         shard: Option<crate::sweep::shard::ShardSpec>,
+        #[command(flatten)]
+        overrides: SetArgs,
     },
     /// Join the shards of a sharded sweep (DIR/<sweep name>/shards/K-of-N/) into the tables, charts and report
     /// an unsharded run writes. Refuses, writing nothing, unless every shard is present and complete.
@@ -129,6 +135,16 @@ pub struct RunArgs {
     /// Worker threads (default: all cores). Results do not depend on it.
     #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_THREADS))]
     pub threads: Option<usize>,
+}
+
+/// `--set`, for `run`, `check` and `sweep`.
+#[derive(clap::Args, Debug)]
+pub struct SetArgs {
+    /// Set a scenario parameter, e.g. `--set manufacturers.bitmain.strategy.prepay_share=0.5` (repeatable).
+    /// The path is written as in sweep files (entries of arrays of tables by `name` or `[index]`); the value
+    /// is a TOML value. Applied in order after the file (and the files it extends), recorded in run.json.
+    #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+    pub set: Vec<String>,
 }
 
 fn parse_year_month(text: &str) -> Result<YearMonth, String> {
@@ -284,8 +300,18 @@ fn install_panic_hook() {
     }));
 }
 
-pub fn load_scenario(file: &std::path::Path) -> Result<Scenario, Failure> {
-    Scenario::load(file).map_err(|e| Failure::Input(format!("error: {e}")))
+/// Loads the scenario `file` with `--set` overrides; a sweep file is refused with the command it needs.
+pub fn load_scenario(file: &std::path::Path, sets: &[String]) -> Result<Scenario, Failure> {
+    Scenario::load_with(file, sets).map_err(|e| match crate::sweep::file::sweep_table_span(&e.text) {
+        Some(span) => {
+            let (line, col) = crate::scenario::line_col(&e.text, span.start);
+            Failure::Input(format!(
+                "error: {}:{line}:{col}: {} is a sweep file, not a scenario: run it with `hashcycle sweep {}`",
+                e.file, e.file, e.file
+            ))
+        }
+        None => Failure::Input(format!("error: {e}")),
+    })
 }
 
 /// `backtest` and `calibrate`: run, print the metrics, say where the results are.
@@ -341,8 +367,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             );
             Ok(())
         }
-        Command::Check { file } => {
-            let scenario = load_scenario(&file)?;
+        Command::Check { file, overrides } => {
+            let scenario = load_scenario(&file, &overrides.set)?;
             let p = &scenario.params;
             println!(
                 "{}: ok (scenario \"{}\", {} months from {}, {} paths, {} regions, {} generations, {} manufacturers, {} scripted events)",
@@ -369,10 +395,22 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 },
             monthly,
             shard,
+            overrides,
         } => {
-            let sweep = crate::sweep::file::load(&file).map_err(|e| Failure::Input(format!("error: {e}")))?;
-            let plan =
-                crate::sweep::plan::build(sweep, paths, seed).map_err(|e| Failure::Input(format!("error: {e}")))?;
+            let sweep = crate::sweep::file::load(&file).map_err(|e| {
+                match crate::sweep::file::scenario_key_span(&e.text) {
+                    Some(span) => {
+                        let (line, col) = crate::scenario::line_col(&e.text, span.start);
+                        Failure::Input(format!(
+                            "error: {}:{line}:{col}: {} is a scenario file, not a sweep: run it with `hashcycle run {}`",
+                            e.file, e.file, e.file
+                        ))
+                    }
+                    None => Failure::Input(format!("error: {e}")),
+                }
+            })?;
+            let plan = crate::sweep::plan::build_with_overrides(sweep, paths, seed, &overrides.set)
+                .map_err(|e| Failure::Input(format!("error: {e}")))?;
             eprintln!(
                 "sweep {}: {} scenarios × {} strategies × {} paths",
                 plan.sweep.name,
@@ -459,8 +497,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     out,
                     threads,
                 },
+            overrides,
         } => {
-            let scenario = load_scenario(&file)?;
+            let scenario = load_scenario(&file, &overrides.set)?;
             let options = RunOptions {
                 n_paths: paths,
                 seed,

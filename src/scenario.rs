@@ -3,6 +3,7 @@
 //! Every problem in a scenario is reported at once, each as `file:line:col: message` with the valid range,
 //! followed by the offending line. A scenario with any problem never reaches the model.
 
+pub mod extends;
 pub mod history;
 pub mod overrides;
 pub mod raw;
@@ -28,8 +29,56 @@ pub(crate) fn shipped_base() -> Scenario {
 pub struct Scenario {
     pub path: PathBuf,
     pub text: String,
+    /// Every text the scenario was built from: the file itself first, then the files it extends (nearest
+    /// first), then its `--set` overrides. The tree's spans are offsets into these, one after the other.
+    pub sources: Vec<Source>,
+    /// The `--set key.path=value` overrides applied, in order.
+    pub sets: Vec<String>,
     pub tree: Node,
     pub params: Params,
+}
+
+/// A text a scenario was built from: a file, or a `--set` on the command line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Source {
+    /// The file's name as given or as named by `extends` (`--set` for a command-line override).
+    pub file: String,
+    pub text: String,
+    /// The directory relative file names in this text resolve against.
+    pub dir: PathBuf,
+    /// Where this text's spans start in the scenario's shared offset space.
+    pub offset: usize,
+}
+
+/// The source a span (an offset in the shared space) falls in: the last one starting at or before it.
+pub fn source_of(sources: &[Source], offset: usize) -> Option<&Source> {
+    sources.iter().rev().find(|s| s.offset <= offset).or(sources.first())
+}
+
+/// The data file `name` (a history CSV) as the text that wrote it at `span` names it: relative to that
+/// text's directory, or, when it is not there, the file of that name in a project's `data/` directory: the
+/// nearest one above that directory, then the one in the working directory. So a scenario copied elsewhere
+/// still finds `../data/btc_monthly.csv`. The first candidate is returned when none exists, for the message.
+pub fn data_path(sources: &[Source], name: &str, span: Option<&Span>) -> PathBuf {
+    let dir = span
+        .and_then(|s| source_of(sources, s.start))
+        .or(sources.first())
+        .map(|s| s.dir.clone())
+        .unwrap_or_default();
+    let named = dir.join(name);
+    if named.exists() || Path::new(name).is_absolute() {
+        return named;
+    }
+    let Some(file_name) = Path::new(name).file_name() else {
+        return named;
+    };
+    let absolute_dir = std::path::absolute(&dir).unwrap_or(dir);
+    absolute_dir
+        .ancestors()
+        .map(|a| a.join("data").join(file_name))
+        .chain(std::iter::once(Path::new("data").join(file_name)))
+        .find(|candidate| candidate.is_file())
+        .unwrap_or(named)
 }
 
 /// Why a scenario was rejected: every problem found, with the text to show where.
@@ -41,6 +90,9 @@ pub struct ScenarioError {
     pub file: String,
     pub text: String,
     pub problems: Vec<Problem>,
+    /// The other texts the scenario was built from (files it extends, `--set` overrides), placed after
+    /// `text` in one offset space; a problem's span says which text it is in.
+    pub more_sources: Vec<Source>,
 }
 
 impl std::error::Error for ScenarioError {}
@@ -141,13 +193,20 @@ impl<'a> LineIndex<'a> {
 }
 
 impl ScenarioError {
-    fn location(&self, lines: &LineIndex, span: &Option<Span>) -> String {
-        match span {
-            Some(span) => {
-                let (line, col) = lines.line_col(span.start);
-                format!("{}:{line}:{col}", self.file)
-            }
-            None => format!("{}:1:1", self.file),
+    /// The text a span is in: its file name, its text, and the span moved into that text.
+    fn locate(&self, span: &Span) -> (&str, &str, Span) {
+        match self
+            .more_sources
+            .iter()
+            .rev()
+            .find(|s| s.offset <= span.start && s.offset > 0)
+        {
+            Some(source) => (
+                &source.file,
+                &source.text,
+                span.start - source.offset..span.end.saturating_sub(source.offset),
+            ),
+            None => (&self.file, &self.text, span.clone()),
         }
     }
 }
@@ -161,19 +220,30 @@ impl fmt::Display for ScenarioError {
             self.file,
             if n == 1 { "" } else { "s" }
         )?;
-        let lines = LineIndex::new(&self.text);
+        let top_lines = LineIndex::new(&self.text);
+        let more_lines: Vec<LineIndex> = self.more_sources.iter().map(|s| LineIndex::new(&s.text)).collect();
+        let lines_of = |text: &str| {
+            self.more_sources
+                .iter()
+                .position(|s| std::ptr::eq(s.text.as_str(), text))
+                .map_or(&top_lines, |idx| &more_lines[idx])
+        };
         for problem in self.problems.iter().take(MAX_PROBLEMS_SHOWN) {
-            writeln!(
-                f,
-                "  {}: {}",
-                printable(&self.location(&lines, &problem.span)),
-                printable(&problem.message)
-            )?;
+            let location = match &problem.span {
+                Some(span) => {
+                    let (file, text, span) = self.locate(span);
+                    let (line, col) = lines_of(text).line_col(span.start);
+                    format!("{file}:{line}:{col}")
+                }
+                None => format!("{}:1:1", self.file),
+            };
+            writeln!(f, "  {}: {}", printable(&location), printable(&problem.message))?;
             if let Some(span) = &problem.span {
+                let (_, text, span) = self.locate(span);
+                let lines = lines_of(text);
                 let (line, col) = lines.line_col(span.start);
                 if let Some(source_line) = lines.line(line) {
-                    let width = self
-                        .text
+                    let width = text
                         .get(span.clone())
                         .and_then(|s| s.lines().next())
                         .map_or(1, |l| l.chars().count().max(1));
@@ -211,6 +281,7 @@ pub fn read_source(path: &Path) -> Result<String, ScenarioError> {
             key_path: String::new(),
             message,
         }],
+        more_sources: vec![],
     };
     // Issue 30, defect 17: a device (/dev/zero), a FIFO or a huge file must be refused, not read until memory
     // runs out or the writer never comes.
@@ -243,61 +314,141 @@ pub fn read_source(path: &Path) -> Result<String, ScenarioError> {
                         "the file is not UTF-8 text: byte 0x{bad_byte:02X} cannot start or continue a character (save the file as UTF-8)"
                     ),
                 }],
+                more_sources: vec![],
             })
         }
     }
 }
 
 impl Scenario {
-    /// Reads and validates a scenario file.
+    /// Reads and validates a scenario file, and the files it extends.
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        Scenario::load_with(path, &[])
+    }
+
+    /// `load`, then the `--set key.path=value` overrides applied in order before validation.
+    pub fn load_with(path: &Path, sets: &[String]) -> Result<Scenario, ScenarioError> {
         let file = path.display().to_string();
         let text = read_source(path)?;
         let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        Scenario::from_text(&text, &file, &base_dir).map(|mut s| {
+        Scenario::build(&text, &file, &base_dir, sets, None).map(|mut s| {
             s.path = path.to_path_buf();
             s
         })
     }
 
-    /// Validates scenario text; `file` names it in messages, `base_dir` resolves relative paths.
+    /// Validates scenario text; `file` names it in messages, `base_dir` resolves relative paths (the files it
+    /// extends and its data files).
     pub fn from_text(text: &str, file: &str, base_dir: &Path) -> Result<Scenario, ScenarioError> {
-        let (tree, syntax_errors) = raw::parse(text);
-        let mut problems = Problems::default();
-        for e in syntax_errors {
-            problems.push(e.span, "", format!("TOML syntax error: {}", e.message));
-        }
-        Scenario::from_tree(tree, text, file, base_dir, problems)
+        Scenario::from_text_with(text, file, base_dir, &[])
     }
 
-    /// Validates an already parsed (possibly overridden) tree.
+    /// `from_text`, then the `--set key.path=value` overrides applied in order before validation.
+    pub fn from_text_with(text: &str, file: &str, base_dir: &Path, sets: &[String]) -> Result<Scenario, ScenarioError> {
+        Scenario::build(text, file, base_dir, sets, None)
+    }
+
+    /// `from_text_with`, with the files it extends given as recorded (nearest first) instead of read from disk:
+    /// how `merge` rebuilds the scenario a shard ran.
+    pub fn from_recorded_text(
+        text: &str,
+        file: &str,
+        base_dir: &Path,
+        sets: &[String],
+        extended_texts: &[String],
+    ) -> Result<Scenario, ScenarioError> {
+        Scenario::build(text, file, base_dir, sets, Some(extended_texts.to_vec()))
+    }
+
+    fn build(
+        text: &str,
+        file: &str,
+        base_dir: &Path,
+        sets: &[String],
+        recorded: Option<Vec<String>>,
+    ) -> Result<Scenario, ScenarioError> {
+        let mut builder = extends::Builder::new();
+        builder.recorded = recorded;
+        let identity = base_dir.join(Path::new(file).file_name().unwrap_or_default());
+        let identity = identity.canonicalize().unwrap_or(identity);
+        let tree = builder.read_file(file.to_string(), text.to_string(), base_dir.to_path_buf(), identity);
+        let tree = tree.map(|mut tree| {
+            builder.apply_sets(&mut tree, sets);
+            tree
+        });
+        let extends::Builder { sources, problems, .. } = builder;
+        let tree = tree.unwrap_or(Node {
+            span: None,
+            value: raw::Value::Table(raw::Table::default()),
+        });
+        let mut scenario = Scenario::validate(tree, sources, problems)?;
+        scenario.sets = sets.to_vec();
+        Ok(scenario)
+    }
+
+    /// Validates an already parsed (possibly overridden) tree of one text.
     pub fn from_tree(
         tree: Node,
         text: &str,
         file: &str,
         base_dir: &Path,
-        mut problems: Problems,
+        problems: Problems,
     ) -> Result<Scenario, ScenarioError> {
+        let source = Source {
+            file: file.to_string(),
+            text: text.to_string(),
+            dir: base_dir.to_path_buf(),
+            offset: 0,
+        };
+        Scenario::validate(tree, vec![source], problems)
+    }
+
+    /// Validates a changed copy of this scenario's tree (a sweep cell's), with the texts it was built from.
+    pub fn revalidate(&self, tree: Node) -> Result<Scenario, ScenarioError> {
+        let mut scenario = Scenario::validate(tree, self.sources.clone(), Problems::default())?;
+        scenario.path = self.path.clone();
+        scenario.sets = self.sets.clone();
+        Ok(scenario)
+    }
+
+    /// Validates a tree whose spans are offsets into `sources` (the first is the scenario's own file).
+    pub fn validate(tree: Node, mut sources: Vec<Source>, mut problems: Problems) -> Result<Scenario, ScenarioError> {
+        if sources.is_empty() {
+            sources.push(Source {
+                file: String::new(),
+                text: String::new(),
+                dir: PathBuf::new(),
+                offset: 0,
+            });
+        }
         let params = if problems.is_empty() {
-            validate::read_params(&tree, base_dir, &mut problems)
+            validate::read_params(&tree, &sources, &mut problems)
         } else {
             None
         };
+        let top = sources.remove(0);
         match params {
-            Some(params) if problems.is_empty() => Ok(Scenario {
-                path: PathBuf::from(file),
-                text: text.to_string(),
-                tree,
-                params,
-            }),
+            Some(params) if problems.is_empty() => {
+                let (path, text) = (PathBuf::from(&top.file), top.text.clone());
+                sources.insert(0, top);
+                Ok(Scenario {
+                    path,
+                    text,
+                    sources,
+                    sets: vec![],
+                    tree,
+                    params,
+                })
+            }
             _ => {
                 let mut list = problems.list;
                 list.sort_by_key(|p| p.span.as_ref().map_or(usize::MAX, |s| s.start));
                 list.dedup();
                 Err(ScenarioError {
-                    file: file.to_string(),
-                    text: text.to_string(),
+                    file: top.file,
+                    text: top.text,
                     problems: list,
+                    more_sources: sources,
                 })
             }
         }
@@ -363,6 +514,7 @@ mod tests {
                 key_path: String::new(),
                 message: "unterminated".into(),
             }],
+            more_sources: vec![],
         };
         assert!(error.to_string().contains("f.toml:1:6: unterminated"), "{error}");
     }

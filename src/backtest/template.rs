@@ -153,6 +153,7 @@ fn error(file: &str, text: &str, problems: Problems) -> ScenarioError {
         file: file.to_string(),
         text: text.to_string(),
         problems: problems.list,
+        more_sources: vec![],
     }
 }
 

@@ -32,10 +32,14 @@ pub const WRITTEN_TABLES: [&str; 7] = [
 #[serde(default)]
 pub struct RunManifest {
     pub command: String,
+    /// The files the scenario extends (`extends`), nearest first, with their texts.
+    pub extended_files: Vec<ExtendedFile>,
     pub failed_paths: Vec<FailedPath>,
     pub horizon_months: u32,
     /// Each manufacturer and its strategy, in the scenario's order.
     pub manufacturers: Vec<ManufacturerEntry>,
+    /// The `--set key.path=value` overrides applied after the file, in order.
+    pub overrides: Vec<String>,
     pub paths: u32,
     /// The scenario file as given on the command line.
     pub scenario_file: String,
@@ -49,6 +53,14 @@ pub struct RunManifest {
     pub tool: String,
     pub version: String,
     pub wall_seconds: f64,
+}
+
+/// A scenario file a run's scenario extends, as it was read.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ExtendedFile {
+    /// The file's name as `extends` resolved it.
+    pub file: String,
+    pub text: String,
 }
 
 /// A manufacturer of the run and the strategy its charts describe.
@@ -90,6 +102,16 @@ impl RunManifest {
     ) -> RunManifest {
         RunManifest {
             command: "run".to_string(),
+            extended_files: scenario
+                .sources
+                .iter()
+                .skip(1)
+                .filter(|s| s.file != "--set")
+                .map(|s| ExtendedFile {
+                    file: s.file.clone(),
+                    text: s.text.clone(),
+                })
+                .collect(),
             failed_paths: failed_paths(failures, params.simulation.start),
             horizon_months: params.simulation.horizon_months,
             manufacturers: params
@@ -104,6 +126,7 @@ impl RunManifest {
                     },
                 })
                 .collect(),
+            overrides: scenario.sets.clone(),
             paths: params.simulation.n_paths,
             scenario_file: scenario.path.display().to_string(),
             scenario_name: params.simulation.name.clone(),

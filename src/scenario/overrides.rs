@@ -6,6 +6,7 @@
 //! and validation reports it as unknown if it is misspelt. A table or an array cannot be replaced.
 
 use crate::scenario::raw::{Node, Span, Value};
+use crate::scenario::reader::nearest;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{path}` names no scenario parameter: {reason}")]
@@ -71,9 +72,12 @@ fn resolve<'a>(root: &'a mut Node, path: &str) -> Result<&'a mut Node, OverrideE
                 } else {
                     format!("{walked}.{key}")
                 };
+                let suggestion = nearest(&key, table.entries.iter().map(|e| e.key.as_str()))
+                    .map(|near| format!(" (did you mean `{near}`?)"))
+                    .unwrap_or_default();
                 table.get_mut(&key).ok_or_else(|| OverrideError {
                     path: path.to_string(),
-                    reason: format!("{here} has no key `{key}`"),
+                    reason: format!("{here} has no key `{key}`{suggestion}"),
                 })?
             }
             (Step::Key(name), Value::Array(items)) => {
@@ -88,9 +92,15 @@ fn resolve<'a>(root: &'a mut Node, path: &str) -> Result<&'a mut Node, OverrideE
                         _ => None,
                     })
                     .collect();
+                let suggestion = nearest(&name, names.iter().map(String::as_str))
+                    .map(|near| format!("did you mean \"{near}\"? "))
+                    .unwrap_or_default();
                 let idx = names.iter().position(|n| *n == name).ok_or_else(|| OverrideError {
                     path: path.to_string(),
-                    reason: format!("{here} has no entry named \"{name}\" (named: {})", names.join(", ")),
+                    reason: format!(
+                        "{here} has no entry named \"{name}\" ({suggestion}named: {})",
+                        names.join(", ")
+                    ),
                 })?;
                 &mut items[idx]
             }
@@ -115,6 +125,11 @@ fn resolve<'a>(root: &'a mut Node, path: &str) -> Result<&'a mut Node, OverrideE
 
 /// Sets the value at `path`, adding the last key to its table when the file leaves it at its default.
 pub fn set(root: &mut Node, path: &str, value: Value) -> Result<(), OverrideError> {
+    set_node(root, path, Node { span: None, value })
+}
+
+/// `set` with the node's own span: where the new value was written (a `--set` on the command line).
+pub fn set_node(root: &mut Node, path: &str, new: Node) -> Result<(), OverrideError> {
     let (parent_path, key) = match path.rsplit_once('.') {
         Some((parent, key)) if !key.contains('[') => (Some(parent), key),
         _ => (None, path),
@@ -124,7 +139,7 @@ pub fn set(root: &mut Node, path: &str, value: Value) -> Result<(), OverrideErro
         if let Value::Table(table) = &mut parent.value
             && table.get(key).is_none()
         {
-            table.insert(key, Node { span: None, value });
+            table.insert(key, new);
             return Ok(());
         }
     }
@@ -135,7 +150,7 @@ pub fn set(root: &mut Node, path: &str, value: Value) -> Result<(), OverrideErro
             reason: format!("it is {}, not a single value", node.value.type_name()),
         });
     }
-    *node = Node { span: None, value };
+    *node = new;
     Ok(())
 }
 

@@ -384,7 +384,7 @@ impl<'a> Section<'a> {
         for (idx, entry) in self.table.entries.iter().enumerate() {
             if !self.used[idx] {
                 let path = self.key_path(&entry.key);
-                let expected = self.known_hint();
+                let expected = self.known_hint(&entry.key);
                 p.push(
                     entry.key_span.clone().or_else(|| entry.node.span.clone()),
                     &path,
@@ -394,12 +394,63 @@ impl<'a> Section<'a> {
         }
     }
 
-    fn known_hint(&self) -> String {
+    fn known_hint(&self, key: &str) -> String {
         if self.asked.is_empty() {
             return String::new();
         }
+        let suggestion = nearest(key, self.asked.iter().map(String::as_str))
+            .map(|near| format!("did you mean `{near}`? "))
+            .unwrap_or_default();
         let mut known: Vec<&str> = self.asked.iter().map(String::as_str).collect();
         known.sort_unstable();
-        format!(" (valid keys here: {})", known.join(", "))
+        format!(" ({suggestion}valid keys here: {})", known.join(", "))
+    }
+}
+
+/// Edit distance between two words (insertions, deletions, substitutions and swaps of neighbours), in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    // Rows of the optimal-string-alignment table: two rows back (for swaps), one back, and the current one.
+    let mut before: Vec<usize> = vec![0; b.len() + 1];
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut current = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            current[j] = (previous[j] + 1).min(current[j - 1] + 1).min(previous[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                current[j] = current[j].min(before[j - 2] + 1);
+            }
+        }
+        before = std::mem::replace(&mut previous, current);
+    }
+    previous[b.len()]
+}
+
+/// The candidate nearest to `word` by edit distance, if one is near enough to be a likely misspelling: at
+/// most a third of the word's length away (at least one edit), ties going to the first candidate.
+pub fn nearest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (word.chars().count() / 3).max(1);
+    candidates
+        .filter(|c| *c != word)
+        .map(|c| (edit_distance(word, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_nearest_key_is_suggested_only_when_near() {
+        let keys = ["futures_share", "prepay_share", "delivery_months"];
+        assert_eq!(nearest("futures_shares", keys.into_iter()), Some("futures_share"));
+        assert_eq!(nearest("futrues_share", keys.into_iter()), Some("futures_share"));
+        assert_eq!(nearest("prepay", keys.into_iter()), None);
+        assert_eq!(nearest("colour", keys.into_iter()), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("ab", "ba"), 1);
     }
 }

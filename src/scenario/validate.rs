@@ -3,11 +3,10 @@
 //! Each key's unit is in its name; each call states the valid range, and the default where there is one.
 //! The commented scenario files in `scenarios/` are the reference for what every key means.
 
-use std::path::Path;
-
 use crate::scenario::history;
 use crate::scenario::raw::{Node, Span, Value};
 use crate::scenario::reader::{Bounds, Problems, Section};
+use crate::scenario::{Source, data_path};
 use hashcycle_model::math::to_units;
 use hashcycle_model::params::{
     BootstrapParams, DealerParams, FeeParams, GenerationParams, HistoricalPriceParams, InitialCohort,
@@ -20,20 +19,24 @@ use hashcycle_model::units::{Month, THS_PER_EHS, YearMonth};
 /// Shares that must add up to 1 may be off by this much.
 const SHARE_SUM_TOLERANCE: f64 = 1e-6;
 
-/// Reads a whole scenario. `base_dir` resolves relative file names (the bootstrap history).
-pub fn read_params(root: &Node, base_dir: &Path, p: &mut Problems) -> Option<Params> {
+/// Reads a whole scenario. `sources` are the texts its spans point into; a relative data file name (a price
+/// or fee history) resolves against the directory of the text that wrote it (`crate::scenario::data_path`).
+pub fn read_params(root: &Node, sources: &[Source], p: &mut Problems) -> Option<Params> {
     let Value::Table(table) = &root.value else {
         p.push(root.span.clone(), "", "a scenario must be a TOML table");
         return None;
     };
     let mut top = Section::new(table, "", root.span.clone());
     let simulation = read_simulation(&mut top, p);
+    // A horizon that could not be read is not checked against: every month after its stand-in would be
+    // reported as past the end, burying the one real problem under follow-on ones.
     let horizon_end = simulation
         .as_ref()
+        .filter(|_| !follows_from(p, "simulation", &["horizon_months"]))
         .map(|s| s.start.plus_months(s.horizon_months as i64));
     let start = simulation.as_ref().map(|s| s.start);
-    let price = read_price(&mut top, p, base_dir, simulation.as_ref());
-    let fees = read_fees(&mut top, p, base_dir, simulation.as_ref());
+    let price = read_price(&mut top, p, sources, simulation.as_ref());
+    let fees = read_fees(&mut top, p, sources, simulation.as_ref());
     let network = read_network(&mut top, p);
     let mut origins: Vec<String> = vec![];
     let regions = read_regions(&mut top, p, &mut origins);
@@ -105,7 +108,7 @@ fn read_regime(s: &mut Section, p: &mut Problems, key: &str, default: Option<&st
 fn read_price(
     top: &mut Section,
     p: &mut Problems,
-    base_dir: &Path,
+    sources: &[Source],
     simulation: Option<&SimulationParams>,
 ) -> Option<PriceParams> {
     let mut s = top.table(p, "price", true)?;
@@ -132,7 +135,12 @@ fn read_price(
         let _ = s.choice(p, "start_regime", &["bull", "bear"], Some("bull"));
         s.finish(p);
         let sim = simulation?;
-        return match history::load_price_path(&base_dir.join(&file), sim.start, sim.horizon_months, window) {
+        return match history::load_price_path(
+            &data_path(sources, &file, file_span.as_ref()),
+            sim.start,
+            sim.horizon_months,
+            window,
+        ) {
             Ok((log_prices, regimes, before)) => Some(PriceParams {
                 start_price_usd: given_start.unwrap_or(before),
                 start_regime: regimes.first().copied().unwrap_or(Regime::Bull),
@@ -176,7 +184,7 @@ fn read_price(
             );
             return None;
         }
-        match history::load_log_returns(&base_dir.join(&file), from, to, window) {
+        match history::load_log_returns(&data_path(sources, &file, file_span.as_ref()), from, to, window) {
             Ok((log_returns, regimes)) if log_returns.len() >= block_months as usize => {
                 PriceProcess::Bootstrap(BootstrapParams {
                     log_returns,
@@ -241,7 +249,12 @@ fn read_price(
 
 static EMPTY_TABLE: crate::scenario::raw::Table = crate::scenario::raw::Table { entries: Vec::new() };
 
-fn read_fees(top: &mut Section, p: &mut Problems, base_dir: &Path, simulation: Option<&SimulationParams>) -> FeeParams {
+fn read_fees(
+    top: &mut Section,
+    p: &mut Problems,
+    sources: &[Source],
+    simulation: Option<&SimulationParams>,
+) -> FeeParams {
     let Some(mut s) = top.table(p, "fees", true) else {
         return FeeParams {
             history_btc_per_block: None,
@@ -263,7 +276,11 @@ fn read_fees(top: &mut Section, p: &mut Problems, base_dir: &Path, simulation: O
         }
         match simulation {
             Some(sim) if !file.is_empty() => {
-                match history::load_fees_per_block(&base_dir.join(&file), sim.start, sim.horizon_months) {
+                match history::load_fees_per_block(
+                    &data_path(sources, &file, file_span.as_ref()),
+                    sim.start,
+                    sim.horizon_months,
+                ) {
                     Ok(series) => Some(series),
                     Err(message) => {
                         p.push(
@@ -321,6 +338,17 @@ fn check_unique_names(p: &mut Problems, what: &str, names: &[(String, Option<Spa
             p.push(span.clone(), what, format!("{what} name \"{name}\" is used twice"));
         }
     }
+}
+
+/// Whether a problem was already reported for one of `keys` under `prefix` (`regions` finds
+/// `regions[2].fleet_share`): a check that uses those values would only report a follow-on problem.
+fn follows_from(p: &Problems, prefix: &str, keys: &[&str]) -> bool {
+    p.list.iter().any(|problem| {
+        problem.key_path.starts_with(prefix)
+            && keys.iter().any(|key| {
+                problem.key_path.ends_with(&format!(".{key}")) || problem.key_path == format!("{prefix}.{key}")
+            })
+    })
 }
 
 fn check_share_sum(p: &mut Problems, span: Option<Span>, what: &str, sum: f64) {
@@ -440,7 +468,11 @@ fn read_regions(top: &mut Section, p: &mut Problems, origins: &mut Vec<String>) 
     check_unique_names(p, "region", &names);
     if out.is_empty() {
         p.push(span, "regions", "a scenario needs at least one [[regions]] entry");
-    } else {
+    } else if !follows_from(
+        p,
+        "regions",
+        &["fleet_share", "key_account_fleet_share", "retail_fleet_share"],
+    ) {
         let first = names.first().and_then(|n| n.1.clone());
         check_share_sum(
             p,
@@ -587,12 +619,14 @@ fn read_segments(top: &mut Section, p: &mut Problems) -> [SegmentParams; 2] {
     }
     if let Some(t) = t {
         t.finish(p);
-        check_share_sum(
-            p,
-            segments_span,
-            "segments' fleet_share values",
-            out.iter().map(|s| s.fleet_share).sum(),
-        );
+        if !follows_from(p, "segments", &["fleet_share"]) {
+            check_share_sum(
+                p,
+                segments_span,
+                "segments' fleet_share values",
+                out.iter().map(|s| s.fleet_share).sum(),
+            );
+        }
     }
     let retail = out.pop().expect("two segments");
     let key_account = out.pop().expect("two segments");
@@ -704,7 +738,7 @@ fn read_fleet(
             cells.push((r, g, share));
         }
     }
-    if !cells.is_empty() {
+    if !cells.is_empty() && !follows_from(p, "fleet", &["hashrate_share"]) {
         check_share_sum(
             p,
             first_span,

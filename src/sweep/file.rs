@@ -134,6 +134,34 @@ pub fn stepped_values(from: f64, to: f64, step: f64) -> Vec<f64> {
         .collect()
 }
 
+/// Where a text that failed as a scenario has its `[sweep]` table, if it is a sweep file: a `[sweep]` table
+/// and no `[simulation]`.
+pub fn sweep_table_span(text: &str) -> Option<Span> {
+    let (tree, _) = raw::parse(text);
+    let Value::Table(t) = &tree.value else {
+        return None;
+    };
+    if t.get("simulation").is_some() {
+        return None;
+    }
+    let entry = t.entries.iter().find(|e| e.key == "sweep")?;
+    matches!(entry.node.value, Value::Table(_)).then(|| entry.key_span.clone().or(entry.node.span.clone()))?
+}
+
+/// Where a text that failed as a sweep file says it is a scenario (its `[simulation]` table or its `extends`),
+/// if it has no `[sweep]` table.
+pub fn scenario_key_span(text: &str) -> Option<Span> {
+    let (tree, _) = raw::parse(text);
+    let Value::Table(t) = &tree.value else {
+        return None;
+    };
+    if t.get("sweep").is_some() {
+        return None;
+    }
+    let entry = t.entries.iter().find(|e| e.key == "simulation" || e.key == "extends")?;
+    entry.key_span.clone().or(entry.node.span.clone())
+}
+
 /// Reads and checks a sweep file; the scenarios it names are only loaded by `crate::sweep::plan::build`.
 pub fn load(path: &Path) -> Result<SweepFile, ScenarioError> {
     let file = path.display().to_string();
@@ -180,6 +208,7 @@ pub fn from_text(text: &str, file: &str, base_dir: &Path) -> Result<SweepFile, S
                 file: file.to_string(),
                 text: text.to_string(),
                 problems,
+                more_sources: vec![],
             })
         }
     }

@@ -402,8 +402,8 @@ fn check_shards(dir: &Path) -> Result<(Vec<CheckedShard>, Plan), Vec<String>> {
             }
             if m.scenarios
                 .iter()
-                .map(|s| (&s.name, &s.text))
-                .ne(f.scenarios.iter().map(|s| (&s.name, &s.text)))
+                .map(|s| (&s.name, &s.text, &s.extended_files))
+                .ne(f.scenarios.iter().map(|s| (&s.name, &s.text, &s.extended_files)))
             {
                 let hashes = |m: &ShardManifest| {
                     m.scenarios
@@ -515,6 +515,13 @@ fn manifest_problems(m: &ShardManifest, spec: ShardSpec, plan: &Plan) -> Vec<Str
             "sweep_text_xxh3_64",
             format!("{:?}", m.sweep_text_xxh3_64),
             format!("{sweep_hash:?} (the hash of its sweep_text)"),
+        );
+    }
+    if m.overrides != plan.overrides {
+        differs(
+            "overrides",
+            format!("{:?}", m.overrides),
+            format!("{:?}", plan.overrides),
         );
     }
     if m.scenarios.len() != plan.scenarios.len() {
@@ -713,6 +720,7 @@ fn rebuild_plan(manifest: &ShardManifest) -> Result<Plan, String> {
                         key_path: String::new(),
                         message: "the shard manifest does not record this scenario's text".to_string(),
                     }],
+                    more_sources: vec![],
                 })?;
         // Relative data files (a bootstrap price history) resolve where the shard found them.
         let base_dir = working_dir
@@ -720,12 +728,16 @@ fn rebuild_plan(manifest: &ShardManifest) -> Result<Plan, String> {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_default();
-        let mut scenario = Scenario::from_text(&recorded.text, &name, &base_dir)?;
+        let extended: Vec<String> = recorded.extended_files.iter().map(|f| f.text.clone()).collect();
+        let mut scenario =
+            Scenario::from_recorded_text(&recorded.text, &name, &base_dir, &manifest.overrides, &extended)?;
         scenario.path = path.to_path_buf();
         Ok((scenario, base_dir))
     };
     // Every other field of every manifest is checked against this plan (`manifest_problems`).
-    plan::build_with(sweep, Some(manifest.paths), Some(manifest.seed), &load)
+    let mut plan = plan::build_with(sweep, Some(manifest.paths), Some(manifest.seed), &load)?;
+    plan.overrides = manifest.overrides.clone();
+    Ok(plan)
 }
 
 /// A row of a shard's outcome file, with its month of minimum cash still a date.

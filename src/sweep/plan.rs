@@ -8,7 +8,6 @@ use rand::{RngExt, SeedableRng};
 
 use crate::scenario::overrides;
 use crate::scenario::raw::{self, Value};
-use crate::scenario::reader::Problems;
 use crate::scenario::{Scenario, ScenarioError, line_col};
 use crate::sweep::file::{Design, SweepFile};
 use hashcycle_model::params::Params;
@@ -29,6 +28,8 @@ pub struct PlannedScenario {
     pub file: String,
     /// The scenario file's text, recorded by shards so that `merge` rebuilds the same plan.
     pub text: String,
+    /// The files the scenario extends, nearest first, as (name, text): recorded by shards with `text`.
+    pub extended_files: Vec<(String, String)>,
     /// The cells' parameters, in cell order.
     pub params: Vec<Params>,
     /// The cell whose values equal the scenario file's own (the reference strategy), if any.
@@ -45,6 +46,8 @@ pub struct Plan {
     pub scenarios: Vec<PlannedScenario>,
     pub n_paths: u32,
     pub seed: u64,
+    /// The `--set key.path=value` overrides applied to every scenario before the sweep's own values.
+    pub overrides: Vec<String>,
 }
 
 impl Plan {
@@ -150,10 +153,22 @@ pub fn cells(design: &Design) -> Vec<Cell> {
 
 /// Builds and validates every (scenario, cell); all problems are gathered into one message.
 pub fn build(sweep: SweepFile, n_paths: Option<u32>, seed: Option<u64>) -> Result<Plan, String> {
-    build_with(sweep, n_paths, seed, &|file: &Path| {
+    build_with_overrides(sweep, n_paths, seed, &[])
+}
+
+/// `build`, with `--set key.path=value` overrides applied to every scenario before the sweep's own values.
+pub fn build_with_overrides(
+    sweep: SweepFile,
+    n_paths: Option<u32>,
+    seed: Option<u64>,
+    overrides: &[String],
+) -> Result<Plan, String> {
+    let mut plan = build_with(sweep, n_paths, seed, &|file: &Path| {
         let base_dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
-        Scenario::load(file).map(|s| (s, base_dir))
-    })
+        Scenario::load_with(file, overrides).map(|s| (s, base_dir))
+    })?;
+    plan.overrides = overrides.to_vec();
+    Ok(plan)
 }
 
 /// Finds a scenario named by a sweep file: the validated scenario and the directory its relative file names
@@ -193,7 +208,8 @@ pub fn build_with(
     }
     let mut scenarios = vec![];
     for (file, file_span) in &sweep.scenario_files {
-        let (base, base_dir) = match load(file) {
+        // The scenario resolves its own data files (each against the text that names it).
+        let (base, _) = match load(file) {
             Ok(loaded) => loaded,
             Err(e) => {
                 errors.push(format!(
@@ -272,13 +288,7 @@ pub fn build_with(
             if is_reference && reference_cell.is_none() {
                 reference_cell = Some(cell.cell_idx);
             }
-            match Scenario::from_tree(
-                cell_tree,
-                &base.text,
-                &file.display().to_string(),
-                &base_dir,
-                Problems::default(),
-            ) {
+            match base.revalidate(cell_tree) {
                 Ok(s) => {
                     let mut p = s.params;
                     if let Some(n) = n_paths.or(sweep.n_paths) {
@@ -306,6 +316,13 @@ pub fn build_with(
                 name: base.params.simulation.name.clone(),
                 file: file.display().to_string(),
                 text: base.text.clone(),
+                extended_files: base
+                    .sources
+                    .iter()
+                    .skip(1)
+                    .filter(|s| s.file != "--set")
+                    .map(|s| (s.file.clone(), s.text.clone()))
+                    .collect(),
                 params,
                 reference_cell,
                 focus_manufacturer_idx: focus_idx,
@@ -327,6 +344,7 @@ pub fn build_with(
     let first = &scenarios[0].params[0];
     let (n_paths, seed) = (first.simulation.n_paths, first.simulation.seed);
     Ok(Plan {
+        overrides: vec![],
         parameters: parameters.into_iter().map(|p| p.0).collect(),
         cells,
         scenarios,

@@ -403,6 +403,7 @@ pub(crate) fn write_sweep_json(path: &Path, plan: &Plan, how: &SweepJson) -> Res
         "seed": plan.seed,
         "focus_manufacturer": focus,
         "parameters": plan.parameters,
+        "overrides": plan.overrides,
         "n_cells": plan.cells.len(),
         "scenarios": scenarios,
         "monthly_tables": how.monthly_tables,

@@ -168,6 +168,17 @@ pub struct ManifestScenario {
     pub file: String,
     pub text: String,
     pub text_xxh3_64: String,
+    /// The files the scenario extends (`extends`), nearest first, as read; `merge` rebuilds the scenario from
+    /// these, not from the files as they are then (absent in older manifests: none).
+    #[serde(default)]
+    pub extended_files: Vec<ManifestFile>,
+}
+
+/// A file as a shard read it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestFile {
+    pub file: String,
+    pub text: String,
 }
 
 /// A path stopped by a failed check, as a shard recorded it.
@@ -244,6 +255,9 @@ pub struct ShardManifest {
     /// The shard's working directory, against which relative file names resolve.
     pub working_dir: String,
     pub scenarios: Vec<ManifestScenario>,
+    /// The `--set key.path=value` overrides applied to every scenario (absent in older manifests: none).
+    #[serde(default)]
+    pub overrides: Vec<String>,
     pub seed: u64,
     /// Paths per cell.
     pub paths: u32,
@@ -436,12 +450,21 @@ pub fn run_shard(plan: &Plan, options: &ShardOptions) -> Result<ShardReport, Run
             .scenarios
             .iter()
             .map(|s| ManifestScenario {
+                extended_files: s
+                    .extended_files
+                    .iter()
+                    .map(|(file, text)| ManifestFile {
+                        file: file.clone(),
+                        text: text.clone(),
+                    })
+                    .collect(),
                 name: s.name.clone(),
                 file: s.file.clone(),
                 text: s.text.clone(),
                 text_xxh3_64: xxh3_64_hex(s.text.as_bytes()),
             })
             .collect(),
+        overrides: plan.overrides.clone(),
         seed: plan.seed,
         paths: plan.n_paths,
         n_cells: plan.cells.len() as u32,

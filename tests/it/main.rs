@@ -6,6 +6,7 @@ mod cli_errors;
 mod conservation;
 mod crash_safety;
 mod determinism;
+mod extends;
 mod industry;
 mod network;
 mod numeric_guards;

@@ -99,14 +99,11 @@ fn prune_after_horizon(tree: &mut raw::Node, months: i64) {
 
 /// A shipped scenario with values replaced by path; panics with the scenario's own message if invalid.
 pub fn scenario_with(name: &str, changes: &[(&str, Value)]) -> Scenario {
-    let path = scenario_path(name);
-    let text = std::fs::read_to_string(&path).unwrap();
-    let (mut tree, errors) = raw::parse(&text);
-    assert!(errors.is_empty());
+    // Loaded whole, so that a scenario that extends another (bear, bull) is changed as merged.
+    let scenario = Scenario::load(&scenario_path(name)).unwrap_or_else(|e| panic!("{e}"));
+    let mut tree = scenario.tree.clone();
     apply(&mut tree, changes);
-    let base_dir = path.parent().unwrap().to_path_buf();
-    Scenario::from_tree(tree, &text, &path.display().to_string(), &base_dir, Problems::default())
-        .unwrap_or_else(|e| panic!("{e}"))
+    scenario.revalidate(tree).unwrap_or_else(|e| panic!("{e}"))
 }
 
 pub fn params_with(name: &str, changes: &[(&str, Value)]) -> Params {
