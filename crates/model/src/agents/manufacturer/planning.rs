@@ -207,7 +207,7 @@ impl Manufacturer {
             // The machines are those of the wafers arriving when the contract starts delivering.
             let entry = &params.roadmap[Self::current_roadmap_idx(params, first_due.max(0))];
             let price = unit_price_usd(entry);
-            if units == 0 || !(price > 0.0) {
+            if units == 0 || price.is_nan() || price <= 0.0 {
                 continue;
             }
             let prepaid_per_unit = price * strategy.prepay_share;
