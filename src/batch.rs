@@ -132,10 +132,77 @@ pub(crate) fn simulate_guarded<P: PathSimulator, S: Sink>(
     }
 }
 
-pub fn progress_bar(total: u64, enabled: bool, what: &str) -> indicatif::ProgressBar {
+/// Progress of a command over its paths: a bar on a terminal; elsewhere (a batch job's log) a plain line on
+/// stderr at every tenth of the work, so a Slurm log shows how far a long run is.
+pub struct Progress {
+    bar: indicatif::ProgressBar,
+    lines: Option<ProgressLines>,
+}
+
+/// The plain progress lines written when stderr is not a terminal.
+struct ProgressLines {
+    what: String,
+    total: u64,
+    done: std::sync::atomic::AtomicU64,
+    start: std::time::Instant,
+}
+
+impl Progress {
+    /// Counts `n` more paths done.
+    pub fn inc(&self, n: u64) {
+        self.bar.inc(n);
+        if let Some(lines) = &self.lines {
+            use std::sync::atomic::Ordering;
+            let before = lines.done.fetch_add(n, Ordering::Relaxed);
+            let after = before + n;
+            // A line each time the count crosses a tenth of the total (paths finish in any order on any thread,
+            // but each tenth is crossed by exactly one increment).
+            let tenth = |k: u64| k.saturating_mul(10) / lines.total.max(1);
+            if tenth(after) > tenth(before) && after < lines.total {
+                eprintln!(
+                    "{}: {} of {} paths ({}%), {:.0} s elapsed",
+                    lines.what,
+                    after,
+                    lines.total,
+                    after * 100 / lines.total.max(1),
+                    lines.start.elapsed().as_secs_f64()
+                );
+            }
+        }
+    }
+
+    /// Ends the progress: the bar is cleared; in a log a last line says the paths are done.
+    pub fn finish_and_clear(&self) {
+        self.bar.finish_and_clear();
+        if let Some(lines) = &self.lines {
+            eprintln!(
+                "{}: {} paths simulated in {:.1} s",
+                lines.what,
+                lines.total,
+                lines.start.elapsed().as_secs_f64()
+            );
+        }
+    }
+}
+
+pub fn progress_bar(total: u64, enabled: bool, what: &str) -> Progress {
     use std::io::IsTerminal;
-    if !enabled || !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
+    if !enabled {
+        return Progress {
+            bar: indicatif::ProgressBar::hidden(),
+            lines: None,
+        };
+    }
+    if !std::io::stderr().is_terminal() {
+        return Progress {
+            bar: indicatif::ProgressBar::hidden(),
+            lines: Some(ProgressLines {
+                what: what.to_string(),
+                total,
+                done: std::sync::atomic::AtomicU64::new(0),
+                start: std::time::Instant::now(),
+            }),
+        };
     }
     let bar = indicatif::ProgressBar::new(total);
     let style = indicatif::ProgressStyle::with_template(&format!(
@@ -144,7 +211,7 @@ pub fn progress_bar(total: u64, enabled: bool, what: &str) -> indicatif::Progres
     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
     .progress_chars("=> ");
     bar.set_style(style);
-    bar
+    Progress { bar, lines: None }
 }
 
 /// Runs every path of a scenario and writes `out_dir/<name>/` with the run tables and `run.json`.

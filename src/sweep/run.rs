@@ -124,7 +124,7 @@ pub(crate) fn simulate_paths<P: PathSimulator>(
     params: &Params,
     path_range: Range<u32>,
     monthly: bool,
-    bar: &indicatif::ProgressBar,
+    bar: &crate::batch::Progress,
 ) -> (Vec<PathSummary>, Option<RunColumns>) {
     if monthly {
         let results: Vec<(RunColumns, PathSummary)> = pool.install(|| {

@@ -513,3 +513,28 @@ fn issue_30_thousands_of_problems_print_the_first_fifty_and_count_the_rest() {
     assert!(stderr.len() < 50_000, "{} bytes printed", stderr.len());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A run whose stderr is not a terminal (a batch job's log) says how far it has come at every tenth of its
+/// paths and when it is done, instead of drawing a bar nobody sees.
+#[test]
+fn issue_31_progress_lines_when_not_on_a_terminal() {
+    let dir = temp_dir("progress-lines");
+    let scenario = crate::support::small_scenario(&dir, "small.toml", &[("paths = 4", "paths = 40")]);
+    let out = hashcycle(
+        &[
+            "run",
+            scenario.to_str().unwrap(),
+            "--out",
+            dir.join("out").to_str().unwrap(),
+        ],
+        &dir,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let progress: Vec<&str> = stderr.lines().filter(|l| l.starts_with("run small: ")).collect();
+    // 10%, 20%, ... 90% (each tenth crossed once), then the last line.
+    assert_eq!(progress.len(), 10, "{stderr}");
+    assert!(progress[0].contains("4 of 40 paths (10%)"), "{stderr}");
+    assert!(progress[9].contains("40 paths simulated in"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
