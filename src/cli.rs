@@ -105,9 +105,10 @@ pub struct BacktestArgs {
     /// Last in-sample month, YYYY-MM (default: the template's `backtest.calibrate_until_month`).
     #[arg(long, value_parser = parse_year_month)]
     pub calibrate_until: Option<YearMonth>,
-    /// The backtest template.
-    #[arg(long, default_value = "scenarios/backtest.toml")]
-    pub scenario: PathBuf,
+    /// The backtest template (default: `scenarios/backtest.toml` of the working directory, or else of the
+    /// project the binary was built from, so the command works from any directory).
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
     #[command(flatten)]
     pub options: RunArgs,
 }
@@ -314,10 +315,32 @@ pub fn load_scenario(file: &std::path::Path, sets: &[String]) -> Result<Scenario
     })
 }
 
+/// The backtest template when `--scenario` is not given: the working directory's `scenarios/backtest.toml`,
+/// else the one of the project the binary was built from (its data files resolve against it).
+fn default_backtest_template() -> Result<PathBuf, Failure> {
+    let relative = PathBuf::from("scenarios/backtest.toml");
+    if relative.is_file() {
+        return Ok(relative);
+    }
+    let built_from = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(&relative);
+    if built_from.is_file() {
+        return Ok(built_from);
+    }
+    Err(Failure::Input(format!(
+        "error: no backtest template: neither {} nor {} exists; give one with --scenario FILE",
+        relative.display(),
+        built_from.display()
+    )))
+}
+
 /// `backtest` and `calibrate`: run, print the metrics, say where the results are.
 fn backtest(args: BacktestArgs, calibrate: bool) -> Result<(), Failure> {
+    let template = match args.scenario {
+        Some(file) => file,
+        None => default_backtest_template()?,
+    };
     let options = crate::backtest::BacktestOptions {
-        template: args.scenario,
+        template,
         from: args.from,
         to: args.to,
         calibrate_until: args.calibrate_until,

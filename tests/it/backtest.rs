@@ -327,3 +327,20 @@ fn bad_windows_are_refused_with_exit_status_1_and_nothing_written() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `backtest` without `--scenario` finds the project's template from any working directory, and its data
+/// files with it.
+#[test]
+fn issue_31_backtest_runs_from_any_directory() {
+    let dir = temp_dir("backtest-elsewhere");
+    let out = hashcycle(
+        &[
+            "backtest", "--from", "2019-01", "--to", "2020-06", "--paths", "4", "--out", "results",
+        ],
+        &dir,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(dir.join("results/backtest/backtest.parquet").is_file(), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -330,9 +330,9 @@ fn chromium() -> PathBuf {
     let mut tried = vec![];
     if is_root {
         for args in [
-            &["install", "-y", "chromium"][..],
+            &["install", "-y", "--no-install-recommends", "--no-upgrade", "chromium"][..],
             &["update"][..],
-            &["install", "-y", "chromium"][..],
+            &["install", "-y", "--no-install-recommends", "--no-upgrade", "chromium"][..],
         ] {
             let status = Command::new("apt-get")
                 .args(args)
