@@ -321,6 +321,8 @@ fn market_changes() -> Vec<BoxedStrategy<Vec<Change>>> {
             zero_or_log_float(1e-2, 1e7),
         ),
         one("secondary_market.dealer_stock_price_impact_share".into(), share()),
+        one("secondary_market.retired_sale_share".into(), share()),
+        one("secondary_market.retired_price_discount_share".into(), share()),
         one(
             "secondary_market.reference_power_price_usd_per_kwh".into(),
             log_float(1e-4, 100.0),
@@ -365,6 +367,10 @@ fn event(horizon_months: i64) -> BoxedStrategy<String> {
         (region, float_in(0.0, 10.0)).prop_map(|(r, x)| format!(
             "kind = \"tightening\"\nregion = \"{r}\"\nopex_increase_share = {}",
             toml_float(&x)
+        )),
+        (share(), 1i64..=120).prop_map(|(f, d)| format!(
+            "kind = \"foundry_shortage\"\nfactor = {}\nduration_months = {d}",
+            toml_float(&f)
         )),
     ];
     (month, kind)
