@@ -455,6 +455,24 @@ fn initial_book_buyers(params: &Params) -> ([f64; 2], [Vec<f64>; 2]) {
 }
 
 impl World<'_> {
+    /// Installed hashrate in TH/s, running or not: the miners' fleet and the manufacturers' self-mining
+    /// machines.
+    pub(crate) fn installed_ths(&self) -> f64 {
+        let params = self.params;
+        let self_mining: f64 = self
+            .manufacturers
+            .iter()
+            .map(|m| {
+                m.self_mining_units()
+                    .iter()
+                    .zip(&params.generations)
+                    .map(|(&n, g)| units_f64(n) * g.hashrate_ths)
+                    .sum::<f64>()
+            })
+            .sum();
+        self.fleet.installed_ths(&params.generations) + self_mining
+    }
+
     /// Share of their allotments the foundries can book this month (below 1 during a foundry shortage).
     pub(crate) fn foundry_allotment_share(&self) -> f64 {
         let (share, until) = self.foundry_shortage;

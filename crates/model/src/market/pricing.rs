@@ -5,8 +5,9 @@
 
 use crate::agents::manufacturer::Manufacturer;
 use crate::agents::manufacturer::pricing::PriceInputs;
-use crate::market::hardware::{appetite_share, monthly_profit_usd_per_unit, payback_months};
+use crate::market::hardware::{monthly_profit_usd_per_unit, payback_months};
 use crate::market::network::expected_usd_per_th_day;
+use crate::market::purchases::budget_usd;
 use crate::math::units_f64;
 use crate::params::{Params, Regime, Segment};
 use crate::units::Month;
@@ -124,17 +125,7 @@ fn revise_forecasts(w: &mut World) {
     {
         return;
     }
-    let installed_ths = w.fleet.installed_ths(&params.generations)
-        + w.manufacturers
-            .iter()
-            .map(|m| {
-                m.self_mining_units()
-                    .iter()
-                    .zip(&params.generations)
-                    .map(|(&n, g)| units_f64(n) * g.hashrate_ths)
-                    .sum::<f64>()
-            })
-            .sum::<f64>();
+    let installed_ths = w.installed_ths();
     let channel_units: u64 = w.dealer.stock().iter().map(|s| s.units).sum();
     let available_usd = [w.segments[0].available_usd(), w.segments[1].available_usd()];
     let revenue = w.revenue_usd_per_th_day;
@@ -166,7 +157,7 @@ fn revise_forecasts(w: &mut World) {
 }
 
 /// What buyers can be expected to spend on a machine, as a manufacturer sees it: every segment's budget at
-/// the machine's payback (its funds, appetite and the cap on growth, as in the buyers' phase).
+/// the machine's payback (`budget_usd`, the buyers' own rule).
 struct DemandOutlook<'a> {
     params: &'a Params,
     generation_idx: usize,
@@ -183,13 +174,13 @@ impl DemandOutlook<'_> {
         let profit = reference_profit_usd(params, g, revenue_usd_per_th_day);
         let payback = payback_months(self.price_usd, profit);
         let usd_per_th = self.price_usd / params.generations[g].hashrate_ths;
-        let mut budget = 0.0;
-        for segment in Segment::ALL {
-            let sp = &params.segments[segment.idx()];
-            let appetite = appetite_share(payback, sp.full_appetite_payback_months, sp.max_payback_months);
-            let cap = sp.max_growth_share_of_network_per_month * self.installed_ths * usd_per_th;
-            budget += (self.available_usd[segment.idx()] * sp.max_spend_share_per_month * appetite).min(cap);
-        }
+        let budget: f64 = Segment::ALL
+            .iter()
+            .map(|s| {
+                let sp = &params.segments[s.idx()];
+                budget_usd(sp, self.available_usd[s.idx()], payback, self.installed_ths, usd_per_th)
+            })
+            .sum();
         (budget / self.price_usd).max(0.0)
     }
 }

@@ -13,7 +13,7 @@ use crate::agents::manufacturer::futures::ContractTerms;
 use crate::market::hardware::{appetite_share, payback_months};
 use crate::market::offers::{Offer, Source, allocate, appeal, choice_weight, spot_offer};
 use crate::math::{apportion, floor_units, units_f64};
-use crate::params::{Params, Segment};
+use crate::params::{Params, Segment, SegmentParams};
 use crate::record::{EventKind, Subject};
 use crate::units::{Month, W_PER_MW};
 use crate::world::{Scratch, World, newest_released_generation, reference_profit_usd};
@@ -62,17 +62,7 @@ impl Buffers {
 /// part as futures (shrunk by the terms), the rest spot from dealers, manufacturers or the open market.
 pub fn buyers_purchase(w: &mut World) {
     let params = w.params;
-    let installed_ths = w.fleet.installed_ths(&params.generations)
-        + w.manufacturers
-            .iter()
-            .map(|m| {
-                m.self_mining_units()
-                    .iter()
-                    .zip(&params.generations)
-                    .map(|(&n, g)| units_f64(n) * g.hashrate_ths)
-                    .sum::<f64>()
-            })
-            .sum::<f64>();
+    let installed_ths = w.installed_ths();
     let mut b = Buffers::take(&mut w.scratch);
     w.used_mw_for_decisions(&mut b.used_mw);
     let mut dealer_demand_units = 0.0;
@@ -190,17 +180,12 @@ fn segment_budget(w: &World, segment: Segment, offers: &[Offer], installed_ths: 
     let params = w.params;
     let sp = &params.segments[segment.idx()];
     let best_payback = offers.iter().map(|o| o.payback_months).fold(f64::INFINITY, f64::min);
-    let appetite = appetite_share(best_payback, sp.full_appetite_payback_months, sp.max_payback_months);
-    let books = &w.segments[segment.idx()];
-    let mut budget = books.available_usd() * sp.max_spend_share_per_month * appetite;
     let best_usd_per_th = offers
         .iter()
         .map(|o| o.unit_price_usd / params.generations[o.generation_idx].hashrate_ths)
         .fold(f64::INFINITY, f64::min);
-    if best_usd_per_th.is_finite() {
-        let cap_usd = sp.max_growth_share_of_network_per_month * installed_ths * best_usd_per_th;
-        budget = budget.min(cap_usd);
-    }
+    let available_usd = w.segments[segment.idx()].available_usd();
+    let budget = budget_usd(sp, available_usd, best_payback, installed_ths, best_usd_per_th);
     let best_offer = offers
         .iter()
         .min_by(|a, b| a.payback_months.total_cmp(&b.payback_months))
@@ -209,6 +194,30 @@ fn segment_budget(w: &World, segment: Segment, offers: &[Offer], installed_ths: 
         return None;
     }
     Some((budget, best_offer))
+}
+
+/// A segment's budget for new machines this month, in USD: `max_spend_share_per_month` of what it has
+/// available, scaled by its appetite at `best_payback_months`, and no more than its cap on growth
+/// (`max_growth_share_of_network_per_month` of `installed_ths` at `best_usd_per_th`). Manufacturers
+/// forecast with the same rule.
+pub(crate) fn budget_usd(
+    sp: &SegmentParams,
+    available_usd: f64,
+    best_payback_months: f64,
+    installed_ths: f64,
+    best_usd_per_th: f64,
+) -> f64 {
+    let appetite = appetite_share(
+        best_payback_months,
+        sp.full_appetite_payback_months,
+        sp.max_payback_months,
+    );
+    let budget = available_usd * sp.max_spend_share_per_month * appetite;
+    if best_usd_per_th.is_finite() {
+        budget.min(sp.max_growth_share_of_network_per_month * installed_ths * best_usd_per_th)
+    } else {
+        budget
+    }
 }
 
 /// Splits the segment's budget over the regions by their weights for the best offer's generation, each
