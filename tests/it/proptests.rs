@@ -286,6 +286,8 @@ fn manufacturer_changes() -> Vec<BoxedStrategy<Vec<Change>>> {
             one(st("forecast_revision_months"), int_in(1, 12)),
             one(st("forecast_smoothing_months"), float_in(1.0, 120.0)),
             one(st("forecast_trend_weight_share"), share()),
+            one(st("forecast_max_outlook_ratio"), float_in(1.0, 100.0)),
+            one(st("futures_max_outlook_ratio"), float_in(1.0, 100.0)),
             one(st("plan_adjustment_months"), float_in(1.0, 60.0)),
             one(st("foundry_booking_months"), int_in(0, 24)),
             one(st("foundry_booking_share"), float_in(0.0, 5.0)),

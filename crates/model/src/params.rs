@@ -445,6 +445,9 @@ pub struct ManufacturerStrategy {
     /// Futures price discount per month of the buyer's wait, per unit of prepaid share ([0, 1]; default 0.01): the
     /// manufacturer pays for the use of the prepayment, so a 50% prepayment and a 7.5-month wait take 3.75% off.
     pub futures_discount_rate_per_month: f64,
+    /// Most the futures price moves from the list price, as a ratio either way, for the profit expected over
+    /// the delivery window ([1, 100]; default 2).
+    pub futures_max_outlook_ratio: f64,
     /// Share of spot supply offered to channel dealers ([0, 1]).
     pub dealer_share_of_spot: f64,
     /// Share of an installment contract's price a dealer pays at signing ([0, 1]).
@@ -467,6 +470,9 @@ pub struct ManufacturerStrategy {
     /// Share of the recent hashprice trend the forecast extrapolates to the months it plans for ([0, 1];
     /// default 0.5; 0 plans at today's hashprice).
     pub forecast_trend_weight_share: f64,
+    /// Most the forecast moves its smoothed demand, as a ratio either way, for what it expects of the market
+    /// ([1, 100]; default 3).
+    pub forecast_max_outlook_ratio: f64,
     /// Months over which the plan closes the gap between stock plus pipeline and what the forecast needs
     /// ([1, 60]; default 3).
     pub plan_adjustment_months: f64,

@@ -16,9 +16,6 @@ use crate::math::{apportion, units_f64};
 use crate::params::{ManufacturerParams, RoadmapEntry, Segment};
 use crate::units::Month;
 
-/// The most a forecast moves its smoothed sales for what it expects of the market.
-pub const MAX_OUTLOOK_RATIO: f64 = 3.0;
-
 /// The manufacturer's view of its demand: its market share and the hashprice trend, smoothed, and the
 /// forecast they give, revised every `forecast_revision_months`.
 #[derive(Clone, Debug)]
@@ -265,7 +262,7 @@ impl Manufacturer {
     /// machine in machines per month at a number of months ahead; returns whether it revised. The forecast
     /// for the month its wafers ordered now arrive, and for the month the capacity booked now will be ordered
     /// for, is its smoothed demand moved by how that demand then compares with the demand now (within
-    /// `MAX_OUTLOOK_RATIO` times either way, and unchanged when there is no demand either way), less its
+    /// `forecast_max_outlook_ratio` times either way, and unchanged when there is no demand either way), less its
     /// share of `channel_units_per_month`, what dealers hold to sell.
     pub fn revise_forecast(
         &mut self,
@@ -279,12 +276,13 @@ impl Manufacturer {
         }
         let lead = f64::from(strategy.wafer_lead_months);
         let now = expected(0.0);
+        let max_ratio = strategy.forecast_max_outlook_ratio;
         let outlook = |months_ahead: f64| {
             let then = expected(months_ahead);
             if now > 0.0 {
-                (then / now).clamp(1.0 / MAX_OUTLOOK_RATIO, MAX_OUTLOOK_RATIO)
+                (then / now).clamp(1.0 / max_ratio, max_ratio)
             } else if then > 0.0 {
-                MAX_OUTLOOK_RATIO
+                max_ratio
             } else {
                 1.0
             }

@@ -116,7 +116,8 @@ impl Manufacturer {
                 0.0,
             );
             let outlook = if profit > 0.0 && window_profit > 0.0 {
-                (window_profit / profit).clamp(0.5, 2.0)
+                let bound = strategy.futures_max_outlook_ratio;
+                (window_profit / profit).clamp(1.0 / bound, bound)
             } else {
                 1.0
             };
