@@ -188,6 +188,22 @@ pub fn summary_frame(summaries: &[PathSummary], names: &Names, cal: &Calendar) -
             net.iter().map(|s| s.months_in_bull).collect::<Vec<u32>>(),
         ),
         f("miners_end_cash_usd", |s| s.miners_end_cash_usd),
+        Column::new("n_firms".into(), net.iter().map(|s| s.n_firms).collect::<Vec<u32>>()),
+        Column::new(
+            "buyer_defaults".into(),
+            net.iter().map(|s| s.buyer_defaults).collect::<Vec<u32>>(),
+        ),
+        Column::new(
+            "buyer_units_defaulted".into(),
+            net.iter().map(|s| s.units_defaulted).collect::<Vec<u64>>(),
+        ),
+        f("buyer_balance_defaulted_usd", |s| s.balance_defaulted_usd),
+        f("buyer_prepayments_kept_usd", |s| s.prepayments_kept_usd),
+        Column::new(
+            "fire_sale_units".into(),
+            net.iter().map(|s| s.fire_sale_units).collect::<Vec<u64>>(),
+        ),
+        f("buyer_debt_written_off_usd", |s| s.debt_written_off_usd),
     ];
     // The manufacturer's columns, as `ManufacturerOutcome` declares them; null on a path without one.
     columns.extend(outcomes.columns(names, cal, &[])?);

@@ -9,8 +9,8 @@ use crate::scenario::reader::{Bounds, Problems, Section};
 use crate::scenario::{Source, data_path};
 use hashcycle_model::math::to_units;
 use hashcycle_model::params::{
-    BootstrapParams, DealerParams, FeeParams, GenerationParams, HistoricalPriceParams, InitialCohort,
-    ManufacturerParams, ManufacturerStrategy, NetworkParams, Params, PriceParams, PriceProcess, Regime,
+    BootstrapParams, DealerParams, FeeParams, FirmSpec, GenerationParams, HistoricalPriceParams, InitialCohort,
+    KeyAccountFirmsParams, ManufacturerParams, ManufacturerStrategy, NetworkParams, Params, PriceParams, PriceProcess, Regime,
     RegimeSwitchingParams, RegionHazards, RegionParams, RelocationParams, RoadmapEntry, ScriptedEvent,
     ScriptedEventKind, SecondaryMarketParams, Segment, SegmentParams, SimulationParams,
 };
@@ -47,6 +47,7 @@ pub fn read_params(root: &Node, sources: &[Source], p: &mut Problems) -> Option<
     let dealers = read_dealers(&mut top, p);
     let secondary_market = read_secondary_market(&mut top, p);
     let relocation = read_relocation(&mut top, p);
+    let key_account_firms = read_key_account_firms(&mut top, p);
     let events = read_events(&mut top, p, &regions, &mut origins, start, horizon_end);
     top.finish(p);
     if !p.is_empty() {
@@ -65,6 +66,7 @@ pub fn read_params(root: &Node, sources: &[Source], p: &mut Problems) -> Option<
         dealers,
         secondary_market,
         relocation,
+        key_account_firms,
         origins,
         events,
     })
@@ -1036,6 +1038,97 @@ fn read_secondary_market(top: &mut Section, p: &mut Problems) -> SecondaryMarket
     };
     s.finish(p);
     market
+}
+
+fn read_key_account_firms(top: &mut Section, p: &mut Problems) -> KeyAccountFirmsParams {
+    // Without a [key_account_firms] table the key accounts stay one pooled book.
+    let mut s = top
+        .table(p, "key_account_firms", false)
+        .unwrap_or_else(|| Section::new(&EMPTY_TABLE, "key_account_firms", None));
+    let n_firms = s.u32(p, "n_firms", Bounds::closed(0.0, 200.0), Some(0));
+    let size_dispersion_log = s.f64(p, "size_dispersion_log", Bounds::closed(0.0, 5.0), Some(1.0));
+    let cash_dispersion_log = s.f64(p, "cash_dispersion_log", Bounds::closed(0.0, 5.0), Some(0.5));
+    let min_debt = s.f64(p, "min_debt_to_fleet_value_share", Bounds::closed(0.0, 10.0), Some(0.0));
+    let max_debt_span = s.table.get("max_debt_to_fleet_value_share").and_then(|n| n.span.clone());
+    let max_debt = s.f64(p, "max_debt_to_fleet_value_share", Bounds::closed(0.0, 10.0), Some(0.8));
+    if max_debt < min_debt {
+        p.push(
+            max_debt_span.or(s.span.clone()),
+            "key_account_firms.max_debt_to_fleet_value_share",
+            format!(
+                "`key_account_firms.max_debt_to_fleet_value_share` = {max_debt} must be at least \
+                 `min_debt_to_fleet_value_share` = {min_debt}"
+            ),
+        );
+    }
+    let notes_share_of_debt = s.f64(p, "notes_share_of_debt", Bounds::share(), Some(0.4));
+    let term_loan_months = s.u32(p, "term_loan_months", Bounds::closed(1.0, 360.0), Some(36));
+    let notes_maturity_months = s.u32(p, "notes_maturity_months", Bounds::closed(1.0, 360.0), Some(36));
+    let debt_interest_rate_per_month = s.f64(p, "debt_interest_rate_per_month", Bounds::share(), Some(0.01));
+    let overhead_usd_per_ths_month = s.f64(p, "overhead_usd_per_ths_month", Bounds::closed(0.0, 1e3), Some(0.5));
+    let min_hold = s.f64(p, "min_btc_hold_share", Bounds::share(), Some(0.0));
+    let max_hold_span = s.table.get("max_btc_hold_share").and_then(|n| n.span.clone());
+    let max_hold = s.f64(p, "max_btc_hold_share", Bounds::share(), Some(0.5));
+    if max_hold < min_hold {
+        p.push(
+            max_hold_span.or(s.span.clone()),
+            "key_account_firms.max_btc_hold_share",
+            format!(
+                "`key_account_firms.max_btc_hold_share` = {max_hold} must be at least `min_btc_hold_share` = {min_hold}"
+            ),
+        );
+    }
+    let equipment_loan_share = s.f64(p, "equipment_loan_share", Bounds::share(), Some(0.3));
+    let max_loan_to_value_share = s.f64(p, "max_loan_to_value_share", Bounds::closed(0.0, 10.0), Some(0.6));
+    let bull_equity_raise_share_per_month =
+        s.f64(p, "bull_equity_raise_share_per_month", Bounds::share(), Some(0.02));
+    let fire_sale_discount_share = s.f64(p, "fire_sale_discount_share", Bounds::share(), Some(0.5));
+    let consolidation_spend_share = s.f64(p, "consolidation_spend_share", Bounds::share(), Some(0.3));
+    let firms_span = s.table.get("firms").and_then(|n| n.span.clone());
+    let mut firms = vec![];
+    for (i, mut f) in s.tables(p, "firms", false).into_iter().enumerate() {
+        let (name, _) = f.string(p, "name", Some(&format!("firm{}", i + 1)));
+        firms.push(FirmSpec {
+            name,
+            fleet_share: f.f64(p, "fleet_share", Bounds::above_up_to(0.0, 1.0), None),
+            cash_usd: f.f64(p, "cash_usd", Bounds::closed(0.0, 1e15), None),
+            credit_line_usd: f.f64(p, "credit_line_usd", Bounds::closed(0.0, 1e15), Some(0.0)),
+            term_debt_usd: f.f64(p, "term_debt_usd", Bounds::closed(0.0, 1e15), Some(0.0)),
+            notes_usd: f.f64(p, "notes_usd", Bounds::closed(0.0, 1e15), Some(0.0)),
+            notes_maturity_months: f.u32(p, "notes_maturity_months", Bounds::closed(1.0, 360.0), Some(notes_maturity_months)),
+            btc_hold_share: f.f64(p, "btc_hold_share", Bounds::share(), Some(min_hold)),
+        });
+        f.finish(p);
+    }
+    if !firms.is_empty() && !follows_from(p, "key_account_firms", &["fleet_share"]) {
+        check_share_sum(
+            p,
+            firms_span,
+            "key_account_firms.firms' fleet_share values",
+            firms.iter().map(|f| f.fleet_share).sum(),
+        );
+    }
+    s.finish(p);
+    KeyAccountFirmsParams {
+        n_firms,
+        size_dispersion_log,
+        cash_dispersion_log,
+        min_debt_to_fleet_value_share: min_debt,
+        max_debt_to_fleet_value_share: max_debt,
+        notes_share_of_debt,
+        term_loan_months,
+        notes_maturity_months,
+        debt_interest_rate_per_month,
+        overhead_usd_per_ths_month,
+        min_btc_hold_share: min_hold,
+        max_btc_hold_share: max_hold,
+        equipment_loan_share,
+        max_loan_to_value_share,
+        bull_equity_raise_share_per_month,
+        fire_sale_discount_share,
+        consolidation_spend_share,
+        firms,
+    }
 }
 
 fn read_relocation(top: &mut Section, p: &mut Problems) -> RelocationParams {

@@ -800,6 +800,15 @@ fn read_rows(frame: &DataFrame) -> PolarsResult<Vec<(String, u32, ShardRow)>> {
         .collect();
     let walk_away_rate = f64s("walk_away_rate")?;
     let prepayments_forfeited_usd = f64s("prepayments_forfeited_usd")?;
+    let units_defaulted: Vec<u64> = frame
+        .column("units_defaulted")?
+        .strict_cast(&DataType::UInt64)?
+        .u64()?
+        .iter()
+        .map(|v| v.unwrap_or(0))
+        .collect();
+    let balances_defaulted_usd = f64s("balances_defaulted_usd")?;
+    let prepayments_kept_on_default_usd = f64s("prepayments_kept_on_default_usd")?;
     let writedowns_usd = f64s("writedowns_usd")?;
     let market_share = f64s("market_share")?;
     let end_price_usd = f64s("end_price_usd")?;
@@ -826,6 +835,9 @@ fn read_rows(frame: &DataFrame) -> PolarsResult<Vec<(String, u32, ShardRow)>> {
                             units_sold: units_sold[r],
                             walk_away_rate: walk_away_rate[r],
                             prepayments_forfeited_usd: prepayments_forfeited_usd[r],
+                            units_defaulted: units_defaulted[r],
+                            balances_defaulted_usd: balances_defaulted_usd[r],
+                            prepayments_kept_on_default_usd: prepayments_kept_on_default_usd[r],
                             writedowns_usd: writedowns_usd[r],
                             market_share: market_share[r],
                         },

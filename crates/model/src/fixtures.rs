@@ -29,6 +29,7 @@ pub fn small() -> Params {
         dealers: small_dealers(),
         secondary_market: small_secondary_market(),
         relocation: small_relocation(),
+        key_account_firms: Default::default(),
         origins: vec!["china".into()],
         events: Vec::new(),
     }

@@ -47,6 +47,7 @@ fn check_all(w: &World) -> Result<(), Violation> {
     }
     check_customer_advances(w)?;
     check_miners_and_dealers_money(w)?;
+    check_key_account_firms(w)?;
     check_dealers_machines(w)?;
     check_relocation(w)?;
     check_cohorts(w)
@@ -294,6 +295,89 @@ fn check_miners_and_dealers_money(w: &World) -> Result<(), Violation> {
     Ok(())
 }
 
+/// Key-account firms: their cash adds up to the segment's; their debt is what they started with plus what
+/// they borrowed less what they repaid and what was written off; the living firms' fleet and book shares
+/// each add up to 1; every machine sold at fire-sale prices went to a surviving firm, to retail or outside
+/// the fleet, and those sold outside left the cohorts; every futures machine the firms defaulted on is one a
+/// manufacturer recorded.
+fn check_key_account_firms(w: &World) -> Result<(), Violation> {
+    let firms = &w.key_accounts;
+    if !firms.enabled() {
+        return Ok(());
+    }
+    let books = &w.segments[0];
+    let cash = firms.cash_usd();
+    // Each month's apportioning rounds at the scale of the firms' balances, which the segment's cash alone
+    // does not bound once the firms have spent it or failed.
+    let t = &firms.totals;
+    let scale = w.ledger.segment_cash_open_usd[0].abs()
+        + books.cash_usd().abs()
+        + books.flows().gross_usd()
+        + firms.firms.iter().map(|f| f.cash_usd.abs() + f.credit_line_usd).sum::<f64>()
+        + t.debt_start_usd
+        + t.debt_raised_usd;
+    if !cash.is_finite() || (cash - books.cash_usd()).abs() > money_tolerance(scale) {
+        return Err(violation(
+            w,
+            "key-account firms: cash summed != segment cash".into(),
+            books.cash_usd(),
+            cash,
+        ));
+    }
+    let expected_debt = t.debt_start_usd + t.debt_raised_usd - t.debt_repaid_usd - t.debt_written_off_usd;
+    let debt = firms.debt_usd();
+    let debt_scale = t.debt_start_usd + t.debt_raised_usd + t.debt_repaid_usd + t.debt_written_off_usd;
+    if !debt.is_finite()
+        || firms.firms.iter().any(|f| f.term_debt_usd < -1e-6 || f.notes_usd < -1e-6 || f.btc_held < -1e-9)
+        || (debt - expected_debt).abs() > money_tolerance(debt_scale)
+    {
+        return Err(violation(
+            w,
+            "key-account firms: debt != start + raised - repaid - written off".into(),
+            expected_debt,
+            debt,
+        ));
+    }
+    if firms.firms.iter().any(|f| f.alive) {
+        let fleet: f64 = firms.living().map(|f| f.fleet_share).sum();
+        let book: f64 = firms.living().map(|f| f.book_share).sum();
+        let out_of_range = firms.firms.iter().any(|f| {
+            !(0.0..=1.0 + 1e-9).contains(&f.fleet_share)
+                || !(0.0..=1.0 + 1e-9).contains(&f.book_share)
+                || (!f.alive && (f.fleet_share != 0.0 || f.book_share != 0.0))
+        });
+        if out_of_range || (fleet - 1.0).abs() > 1e-6 || (book - 1.0).abs() > 1e-6 {
+            return Err(violation(
+                w,
+                "key-account firms: living firms' fleet and book shares do not each add up to 1".into(),
+                1.0,
+                fleet.min(book),
+            ));
+        }
+    }
+    let f = &firms.flows;
+    let placed = f.units_consolidated + f.units_fire_sold_retail + f.units_fire_sold_outside;
+    let fleet_out: u64 = w.fleet.fire_sold().iter().sum::<u64>() + w.fleet.fire_sold_in_transit().iter().sum::<u64>();
+    if f.fire_sale_units != placed || fleet_out != f.units_fire_sold_outside {
+        return Err(violation(
+            w,
+            "key-account firms: machines fire-sold != consolidated + to retail + outside (= left the cohorts)".into(),
+            f.fire_sale_units as f64,
+            placed.min(fleet_out + f.units_consolidated + f.units_fire_sold_retail) as f64,
+        ));
+    }
+    let recorded: u64 = w.manufacturers.iter().map(|m| m.flows().units_defaulted).sum();
+    if recorded != f.units_defaulted {
+        return Err(violation(
+            w,
+            "key-account firms: futures units defaulted != defaults the manufacturers recorded".into(),
+            f.units_defaulted as f64,
+            recorded as f64,
+        ));
+    }
+    Ok(())
+}
+
 /// Dealers: units in = sold + returned + scrapped + stock.
 fn check_dealers_machines(w: &World) -> Result<(), Violation> {
     let (d, ledger) = (&w.dealer, &w.ledger);
@@ -353,16 +437,20 @@ fn check_cohorts(w: &World) -> Result<(), Violation> {
         &fleet.bought[..n],
         &fleet.diverted()[..n],
     );
+    let (fire_sold, fire_sold_in_transit) = (&fleet.fire_sold()[..n], &fleet.fire_sold_in_transit()[..n]);
     let (units_open, in_transit_open) = (&ledger.fleet_units_open[..n], &ledger.fleet_in_transit_open[..n]);
     // Every cohort is checked without a branch; the loop that names the broken one runs only on a failure.
     // (The tallies are spelled out in both loops: a shared closure defeated the bounds-check elimination.)
     let mut mismatch = 0u64;
     for c in 0..n {
         let expected = units_open[c] + arrived[c] + taken_over[c] + relocated_in[c];
-        let actual = units[c] + retired[c] + sold_off[c] + banned[c];
+        let actual = units[c] + retired[c] + sold_off[c] + banned[c] + fire_sold[c];
         // Wrapping sums: a count the books cannot explain may have wrapped (see `Fleet::ship`).
         let shipped = in_transit_open[c].wrapping_add(bought[c]);
-        let landed = in_transit[c].wrapping_add(arrived[c]).wrapping_add(diverted[c]);
+        let landed = in_transit[c]
+            .wrapping_add(arrived[c])
+            .wrapping_add(diverted[c])
+            .wrapping_add(fire_sold_in_transit[c]);
         mismatch |= (expected ^ actual) | (shipped ^ landed) | u64::from(running[c] > units[c]);
         mismatch |= u64::from(fleet.retired_sold[c] > retired[c]);
     }
@@ -371,10 +459,13 @@ fn check_cohorts(w: &World) -> Result<(), Violation> {
     }
     for c in 0..n {
         let expected = units_open[c] + arrived[c] + taken_over[c] + relocated_in[c];
-        let actual = units[c] + retired[c] + sold_off[c] + banned[c];
+        let actual = units[c] + retired[c] + sold_off[c] + banned[c] + fire_sold[c];
         // Wrapping sums: a count the books cannot explain may have wrapped (see `Fleet::ship`).
         let shipped = in_transit_open[c].wrapping_add(bought[c]);
-        let landed = in_transit[c].wrapping_add(arrived[c]).wrapping_add(diverted[c]);
+        let landed = in_transit[c]
+            .wrapping_add(arrived[c])
+            .wrapping_add(diverted[c])
+            .wrapping_add(fire_sold_in_transit[c]);
         if expected == actual && running[c] <= units[c] && shipped == landed && fleet.retired_sold[c] <= retired[c] {
             continue;
         }
@@ -390,7 +481,7 @@ fn check_cohorts(w: &World) -> Result<(), Violation> {
             return Err(violation(
                 w,
                 format!(
-                    "cohort {c}: units open + arrived + taken over + relocated in != units + retired + sold off + banned"
+                    "cohort {c}: units open + arrived + taken over + relocated in != units + retired + sold off + banned + fire sold"
                 ),
                 expected as f64,
                 actual as f64,
@@ -406,7 +497,7 @@ fn check_cohorts(w: &World) -> Result<(), Violation> {
         }
         return Err(violation(
             w,
-            format!("cohort {c}: in transit before + shipped != in transit + arrived + diverted"),
+            format!("cohort {c}: in transit before + shipped != in transit + arrived + diverted + fire sold"),
             shipped as f64,
             landed as f64,
         ));

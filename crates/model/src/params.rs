@@ -36,6 +36,9 @@ pub struct Params {
     pub secondary_market: SecondaryMarketParams,
     /// What happens to machines stopped by a ban (`[relocation]`; every key has a default).
     pub relocation: RelocationParams,
+    /// Key accounts as firms with balance sheets (`[key_account_firms]`; without it the key accounts are one
+    /// pooled book that cannot fail).
+    pub key_account_firms: KeyAccountFirmsParams,
     /// Where machines are made: manufacturers' origins and the origins tariffs name.
     pub origins: Vec<String>,
     /// Scripted events (`[[events]]`), applied at the start of their month.
@@ -311,9 +314,10 @@ impl GenerationParams {
 }
 
 /// A buyer segment; its discriminant indexes per-segment arrays (see [`Segment::idx`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Segment {
     /// Few, large, financed miners that buy mostly on futures.
+    #[default]
     KeyAccount = 0,
     /// Many small, short-lived miners that buy spot, mostly from dealers.
     Retail = 1,
@@ -395,6 +399,85 @@ pub struct SegmentParams {
     /// How strongly new machines go to the regions with the best margin (0 = by fleet share alone; [0, 100];
     /// default 2).
     pub region_choice_sensitivity: f64,
+}
+
+/// Key accounts as firms with balance sheets (`[key_account_firms]`): each owns a share of the segment's
+/// fleet and of its futures book, and has its own cash, credit line, debt, overheads and BTC treasury. A firm
+/// that cannot pay what falls due is insolvent: its futures default and its fleet is sold at fire-sale
+/// prices. With no firms (`n_firms = 0` and none listed) the key accounts are one pooled book, as before.
+#[derive(Clone, Debug, Default)]
+pub struct KeyAccountFirmsParams {
+    /// Firms drawn per path (0..=200); 0 with no `firms` listed keeps the key accounts one pooled book.
+    pub n_firms: u32,
+    /// Dispersion of the firms' sizes: the log-normal sigma of their shares of the starting fleet ([0, 5]).
+    pub size_dispersion_log: f64,
+    /// Dispersion of cash relative to size: the log-normal sigma of each firm's cash per unit of fleet ([0, 5]).
+    pub cash_dispersion_log: f64,
+    /// Lowest starting debt drawn, as a share of the firm's fleet value at used prices ([0, 10]).
+    pub min_debt_to_fleet_value_share: f64,
+    /// Highest starting debt drawn, as a share of the firm's fleet value ([min, 10]).
+    pub max_debt_to_fleet_value_share: f64,
+    /// Share of each firm's starting debt that is convertible notes, repaid whole at maturity; the rest are
+    /// term loans repaid in equal monthly parts ([0, 1]).
+    pub notes_share_of_debt: f64,
+    /// Months over which term loans are repaid, in equal parts of the balance (1..=360).
+    pub term_loan_months: u32,
+    /// Starting notes mature evenly over 1..= this many months; refinanced notes run this long (1..=360).
+    pub notes_maturity_months: u32,
+    /// Interest on term loans and notes, per month ([0, 1]).
+    pub debt_interest_rate_per_month: f64,
+    /// Overheads (staff, general and administrative, hosting fees) per TH/s of fleet, in USD per month
+    /// ([0, 1e3]).
+    pub overhead_usd_per_ths_month: f64,
+    /// Lowest share of its mined BTC a firm keeps in treasury, drawn per firm ([0, 1]).
+    pub min_btc_hold_share: f64,
+    /// Highest share of its mined BTC a firm keeps in treasury ([min, 1]).
+    pub max_btc_hold_share: f64,
+    /// Share of every machine purchase (spot or futures balance) financed by a new term loan, while the
+    /// lenders' loan-to-value limit allows ([0, 1]).
+    pub equipment_loan_share: f64,
+    /// Lenders lend, and refinance maturing notes, only while a firm's debt stays within this share of its
+    /// fleet's value at used prices plus its BTC ([0, 10]).
+    pub max_loan_to_value_share: f64,
+    /// Equity raised in each bull month, as a share of the firm's fleet value at used prices (listed miners
+    /// sell shares when theirs are up) ([0, 1]).
+    pub bull_equity_raise_share_per_month: f64,
+    /// How far below the used price an insolvent firm's machines are sold ([0, 1]).
+    pub fire_sale_discount_share: f64,
+    /// Share of their available funds surviving firms put into distressed fleets in a month ([0, 1]).
+    pub consolidation_spend_share: f64,
+    /// Firms listed explicitly (`[[key_account_firms.firms]]`), used instead of drawing `n_firms`; the
+    /// segment's starting cash and credit line are then theirs summed.
+    pub firms: Vec<FirmSpec>,
+}
+
+impl KeyAccountFirmsParams {
+    /// Whether the key accounts are firms (drawn or listed) rather than one pooled book.
+    pub fn enabled(&self) -> bool {
+        self.n_firms > 0 || !self.firms.is_empty()
+    }
+}
+
+/// One key-account firm listed in the scenario (`[[key_account_firms.firms]]`).
+#[derive(Clone, Debug, Default)]
+pub struct FirmSpec {
+    /// The firm's name, used in its events.
+    pub name: String,
+    /// Its share of the key accounts' starting fleet and futures book ((0, 1]; the listed firms' shares sum
+    /// to 1).
+    pub fleet_share: f64,
+    /// Cash at the start, in USD ([0, 1e15]).
+    pub cash_usd: f64,
+    /// How far its cash may go below zero, in USD ([0, 1e15]).
+    pub credit_line_usd: f64,
+    /// Term loans outstanding at the start, in USD ([0, 1e15]).
+    pub term_debt_usd: f64,
+    /// Convertible notes outstanding at the start, in USD ([0, 1e15]).
+    pub notes_usd: f64,
+    /// Months until the starting notes mature (1..=360).
+    pub notes_maturity_months: u32,
+    /// Share of its mined BTC it keeps in treasury ([0, 1]).
+    pub btc_hold_share: f64,
 }
 
 /// Machines of one generation that one segment runs in one region at the start.

@@ -74,7 +74,7 @@ pub struct NetworkRow {
 row_table! {
 /// One segment's machines in one region, in one month of one path, summed over generations: a row of
 /// `miners.parquet`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct MinerRow {
     /// The path's index (column `path`).
     pub path_idx: u32 => "path",
@@ -127,6 +127,44 @@ pub struct MinerRow {
     /// The whole segment's cash at the month's end, in USD, repeated on each of its region rows; negative
     /// while its credit line is drawn.
     pub segment_cash_usd: f64,
+    /// Installed machines of failed key-account firms sold outside the fleet this month, and machines on
+    /// their way to them (flow); see `fire_sale_units` for all their machines sold.
+    pub units_fire_sold: u64,
+    // The key-account firms' figures, for the whole segment, repeated on each of its region rows (zero on
+    // retail rows and where the key accounts are one pooled book).
+    /// Key-account firms still trading at the month's end (stock).
+    pub firms_alive: u64,
+    /// Term loans and convertible notes the firms owe at the month's end, in USD (stock).
+    pub debt_usd: f64,
+    /// Credit the firms have drawn (their negative cash) at the month's end, in USD (stock).
+    pub credit_drawn_usd: f64,
+    /// Interest and principal the firms paid this month, in USD (flow).
+    pub debt_service_usd: f64,
+    /// New term loans against machines bought this month, in USD (flow).
+    pub debt_raised_usd: f64,
+    /// Equity the firms raised this month (bull months), in USD (flow).
+    pub equity_raised_usd: f64,
+    /// The firms' overheads this month, in USD (flow).
+    pub overheads_usd: f64,
+    /// BTC in the firms' treasuries at the month's end (stock).
+    pub btc_held: f64,
+    /// Firms that became insolvent this month (flow).
+    pub buyer_defaults: u64,
+    /// Futures machines the failed firms defaulted on this month (flow).
+    pub units_defaulted: u64,
+    /// Balances the failed firms left unpaid on them, in USD (flow).
+    pub balance_defaulted_usd: f64,
+    /// Prepayments the manufacturers kept on them, in USD (flow).
+    pub prepayments_kept_usd: f64,
+    /// Machines of failed firms sold at fire-sale prices this month: to surviving firms, to retail or outside
+    /// the fleet (flow).
+    pub fire_sale_units: u64,
+    /// What they fetched, in USD (flow).
+    pub fire_sale_value_usd: f64,
+    /// Of them, the machines surviving firms bought (flow).
+    pub units_consolidated: u64,
+    /// Debt and credit drawn the failed firms' lenders wrote off this month, in USD (flow).
+    pub debt_written_off_usd: f64,
 }
 }
 
@@ -170,8 +208,21 @@ pub struct ManufacturerRow {
     pub units_sold_futures: u64,
     /// Futures machines delivered this month (flow).
     pub units_delivered: u64,
-    /// Futures machines fallen due whose buyers walked away this month, forfeiting the prepayment (flow).
+    /// Futures machines fallen due whose buyers walked away this month, forfeiting the prepayment, and
+    /// machines on the futures of key-account firms that failed (flow): strategic and forced together.
     pub units_walked_away: u64,
+    /// Of `units_walked_away`, those whose buyers could not pay: a balance beyond their cash and credit, or
+    /// a key-account firm's default (flow); the rest walked away because the machines were worth less than
+    /// the balance.
+    pub units_walked_forced: u64,
+    /// Of `units_walked_forced`, the machines on the futures of key-account firms that failed this month, due
+    /// or not yet due (flow); they stay in the manufacturer's free stock.
+    pub units_defaulted: u64,
+    /// Balances failed key-account firms left unpaid on the machines they defaulted on this month, in USD
+    /// (flow; no cash moves): the manufacturer's exposure, before it resells the machines.
+    pub balances_defaulted_usd: f64,
+    /// Prepayments kept on those machines, in USD (flow; part of `prepayments_forfeited_usd`).
+    pub prepayments_kept_on_default_usd: f64,
     /// Futures machines cancelled this month because their batch was late beyond the limit, their
     /// prepayments refunded (flow).
     pub units_refunded: u64,
@@ -449,6 +500,19 @@ pub enum EventKind {
     /// still held, which go back to the manufacturer, `amount_usd` the balance left, `value` the contract's
     /// id (`value_unit` `installment_id`).
     DealerDefault,
+    /// A key-account firm that failed defaulted on its futures with a manufacturer (subject: the
+    /// manufacturer): `units` are the machines pending that it will never take, `amount_usd` the balances left
+    /// unpaid, `value` the prepayments the manufacturer kept (`value_unit` `prepayments_kept_usd`), `detail`
+    /// the firm (`firm NAME`).
+    BuyerDefault,
+    /// A failed key-account firm's fleet was sold at fire-sale prices (subject: the key-account segment):
+    /// `units` are the machines, `amount_usd` what they fetched, `value` those surviving firms bought
+    /// (`value_unit` `units_consolidated`), `detail` the firm (`firm NAME`).
+    FireSale,
+    /// A failed key-account firm was wound up (subject: the key-account segment): `amount_usd` is the debt
+    /// its lenders wrote off, `value` what its estate repaid them (`value_unit` `debt_repaid_usd`), `detail`
+    /// the firm (`firm NAME`).
+    Bankruptcy,
     /// A manufacturer's cash fell below minus its credit line (subject: the manufacturer): `amount_usd` and
     /// `value` are its cash at the month's end (`value_unit` `usd`).
     DistressStarted,
@@ -481,6 +545,9 @@ impl EventKind {
             EventKind::ContractClosed => "contract_closed",
             EventKind::InstallmentSigned => "installment_signed",
             EventKind::DealerDefault => "dealer_default",
+            EventKind::BuyerDefault => "buyer_default",
+            EventKind::FireSale => "fire_sale",
+            EventKind::Bankruptcy => "bankruptcy",
             EventKind::DistressStarted => "distress_started",
             EventKind::DistressEnded => "distress_ended",
             EventKind::InvariantViolation => "invariant_violation",
@@ -549,6 +616,20 @@ pub struct NetworkSummary {
     pub months_in_bull: u32,
     /// Both miners' segments' cash at the end of the path, in USD (negative where credit is drawn).
     pub miners_end_cash_usd: f64,
+    /// Key-account firms at the start of the path (0 where the key accounts are one pooled book).
+    pub n_firms: u32,
+    /// Key-account firms that failed over the path.
+    pub buyer_defaults: u32,
+    /// Futures machines they defaulted on.
+    pub units_defaulted: u64,
+    /// Balances they left unpaid, in USD.
+    pub balance_defaulted_usd: f64,
+    /// Prepayments the manufacturers kept on them, in USD.
+    pub prepayments_kept_usd: f64,
+    /// Machines of failed firms sold at fire-sale prices.
+    pub fire_sale_units: u64,
+    /// Term loans and notes the failed firms' lenders wrote off, in USD.
+    pub debt_written_off_usd: f64,
 }
 
 row_table! {
@@ -582,6 +663,12 @@ row_table! {
         pub walk_away_rate: f64,
         /// Prepayments forfeited by buyers who walked away over the path, in USD.
         pub prepayments_forfeited_usd: f64,
+        /// Futures machines failed key-account firms defaulted on over the path.
+        pub units_defaulted: u64,
+        /// Balances those firms left unpaid over the path, in USD: the exposure the prepayments did not cover.
+        pub balances_defaulted_usd: f64,
+        /// Prepayments kept on those machines over the path, in USD.
+        pub prepayments_kept_on_default_usd: f64,
         /// Write-downs of stock over the path, in USD.
         pub writedowns_usd: f64,
         /// The manufacturer's share of the machines sold by all manufacturers on the path, in [0, 1]; 0 when

@@ -23,6 +23,8 @@ pub enum Stream {
     Shocks = 4,
     /// Agents' own randomness (walk-aways, dealer defaults).
     Agents = 5,
+    /// The key-account firms drawn at the start (sizes, cash, leverage, treasury policy).
+    Firms = 6,
 }
 
 /// SplitMix64 finaliser: a bijective mix of 64 bits.

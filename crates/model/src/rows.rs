@@ -70,8 +70,34 @@ fn record_network<S: Sink>(w: &World, sink: &mut S) {
 
 fn record_miners<S: Sink>(w: &World, sink: &mut S) {
     let params = w.params;
+    let firms = &w.key_accounts;
+    let ff = &firms.flows;
+    let key_accounts = MinerRow {
+        firms_alive: firms.living().count() as u64,
+        debt_usd: firms.debt_usd(),
+        credit_drawn_usd: firms.living().map(|f| (-f.cash_usd).max(0.0)).sum(),
+        debt_service_usd: w.segments[0].flows().debt_service_usd,
+        debt_raised_usd: ff.debt_raised_usd,
+        equity_raised_usd: ff.equity_raised_usd,
+        overheads_usd: ff.overheads_usd,
+        btc_held: firms.btc_held(),
+        buyer_defaults: u64::from(ff.defaults),
+        units_defaulted: ff.units_defaulted,
+        balance_defaulted_usd: ff.balance_defaulted_usd,
+        prepayments_kept_usd: ff.prepayments_kept_usd,
+        fire_sale_units: ff.fire_sale_units,
+        fire_sale_value_usd: ff.fire_sale_value_usd,
+        units_consolidated: ff.units_consolidated,
+        debt_written_off_usd: ff.debt_written_off_usd,
+        ..MinerRow::default()
+    };
     for segment in Segment::ALL {
         for region_idx in 0..params.regions.len() {
+            let firm_figures = if segment == Segment::KeyAccount {
+                key_accounts.clone()
+            } else {
+                MinerRow::default()
+            };
             let mut row = MinerRow {
                 path_idx: w.path_idx,
                 month: w.month,
@@ -93,6 +119,7 @@ fn record_miners<S: Sink>(w: &World, sink: &mut S) {
                 revenue_usd: 0.0,
                 power_cost_usd: 0.0,
                 segment_cash_usd: w.segments[segment.idx()].cash_usd(),
+                ..firm_figures
             };
             for (g, generation) in params.generations.iter().enumerate() {
                 let c = w.fleet.cohort_idx(segment, region_idx, g);
@@ -109,6 +136,7 @@ fn record_miners<S: Sink>(w: &World, sink: &mut S) {
                 row.units_taken_over += f.taken_over()[c];
                 row.units_banned += f.banned()[c];
                 row.units_relocated_in += f.relocated_in()[c];
+                row.units_fire_sold += f.fire_sold()[c] + f.fire_sold_in_transit()[c];
                 row.hashrate_ehs += f.running[c] as f64 * generation.hashrate_ths / THS_PER_EHS;
                 row.revenue_usd += f.revenue_usd[c];
                 row.power_cost_usd += f.power_cost_usd[c];
@@ -156,6 +184,10 @@ fn record_manufacturers<S: Sink>(w: &World, sink: &mut S) {
             units_sold_futures: f.units_sold_futures,
             units_delivered: f.units_delivered,
             units_walked_away: f.units_walked_away,
+            units_walked_forced: f.units_walked_forced,
+            units_defaulted: f.units_defaulted,
+            balances_defaulted_usd: f.balances_defaulted_usd,
+            prepayments_kept_on_default_usd: f.prepayments_kept_on_default_usd,
             units_refunded: f.units_refunded,
             units_self_mined: f.units_self_mined,
             units_scrapped: f.units_scrapped,

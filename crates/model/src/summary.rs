@@ -41,6 +41,9 @@ impl World<'_> {
                         0.0
                     },
                     prepayments_forfeited_usd: t.prepayments_forfeited_usd,
+                    units_defaulted: t.units_defaulted,
+                    balances_defaulted_usd: t.balances_defaulted_usd,
+                    prepayments_kept_on_default_usd: t.prepayments_kept_on_default_usd,
                     writedowns_usd: t.writedowns_usd,
                     market_share: if total_units_sold > 0 {
                         t.units_sold as f64 / total_units_sold as f64
@@ -71,6 +74,13 @@ impl World<'_> {
                 n_retargets: self.tallies.n_retargets(),
                 months_in_bull: self.tallies.months_in_bull(),
                 miners_end_cash_usd: self.segments.iter().map(|s| s.cash_usd()).sum(),
+                n_firms: self.key_accounts.firms.len() as u32,
+                buyer_defaults: self.key_accounts.totals.defaults,
+                units_defaulted: self.key_accounts.totals.units_defaulted,
+                balance_defaulted_usd: self.key_accounts.totals.balance_defaulted_usd,
+                prepayments_kept_usd: self.key_accounts.totals.prepayments_kept_usd,
+                fire_sale_units: self.key_accounts.totals.fire_sale_units,
+                debt_written_off_usd: self.key_accounts.totals.debt_written_off_usd,
             },
             manufacturers,
             violation,

@@ -9,6 +9,7 @@ use crate::agents::dealer::Dealer;
 use crate::agents::manufacturer::Manufacturer;
 use crate::agents::miner::Fleet;
 use crate::agents::miner::books::SegmentBooks;
+use crate::agents::miner::firms::KeyAccountFirms;
 use crate::events::{Event, EventQueue};
 use crate::ledger::Ledger;
 use crate::market::hardware::{monthly_profit_usd_per_unit, power_cost_usd_per_th_day};
@@ -86,6 +87,9 @@ pub struct World<'p> {
     pub(crate) network: NetworkState,
     pub(crate) fleet: Fleet,
     pub(crate) segments: [SegmentBooks; 2],
+    /// The key accounts as firms (none when they are one pooled book); their cash adds up to the key-account
+    /// segment's.
+    pub(crate) key_accounts: KeyAccountFirms,
     pub(crate) manufacturers: Vec<Manufacturer>,
     pub(crate) dealer: Dealer,
     /// Used-machine price per generation this month.
@@ -122,6 +126,37 @@ pub struct World<'p> {
     pub(crate) tallies: PathTallies,
 }
 
+/// The key-account firms of a path (none unless the scenario has firms). Drawn firms split the segment's
+/// starting cash and credit line and take debt against their share of the starting fleet at used prices;
+/// listed firms bring their own, and the segment's books start from their sums.
+fn start_key_account_firms(
+    params: &Params,
+    fleet: &Fleet,
+    segments: &mut [SegmentBooks; 2],
+    path_idx: u32,
+) -> KeyAccountFirms {
+    let firms_params = &params.key_account_firms;
+    if !firms_params.enabled() {
+        return KeyAccountFirms::default();
+    }
+    let sp = &params.segments[Segment::KeyAccount.idx()];
+    let revenue = start_revenue_usd_per_th_day(params);
+    let market = &params.secondary_market;
+    let mut fleet_value_usd = 0.0;
+    for c in fleet.segment_cohorts(Segment::KeyAccount) {
+        let g = c % fleet.n_generations;
+        let price = (reference_profit_usd(params, g, revenue) * market.used_payback_months)
+            .max(market.scrap_value_usd_per_unit);
+        fleet_value_usd += units_f64(fleet.units[c]) * price;
+    }
+    let mut rng = stream_rng(params.simulation.seed, path_idx as u64, Stream::Firms);
+    let firms = KeyAccountFirms::start(firms_params, sp.cash_usd, sp.credit_line_usd, fleet_value_usd, &mut rng);
+    let books = &mut segments[Segment::KeyAccount.idx()];
+    books.set_starting_cash(firms.cash_usd());
+    books.set_credit_line(firms.firms.iter().map(|f| f.credit_line_usd).sum());
+    firms
+}
+
 impl<'p> World<'p> {
     /// A path's world before its first month: the starting fleet scaled so that what runs in the first month matches
     /// the scenario's starting hashrate, every agent at its starting balances, the random streams seeded from
@@ -152,8 +187,9 @@ impl<'p> World<'p> {
             // installed fleet switching off at the segment's response speed.
             fleet.start_running_share(c, initial_profitable_share(params, cohort));
         }
-        let segments =
+        let mut segments =
             [0, 1].map(|s| SegmentBooks::new(params.segments[s].cash_usd, params.segments[s].credit_line_usd));
+        let key_accounts = start_key_account_firms(params, &fleet, &mut segments, path_idx);
         // Scripted events past the horizon are never applied: the queue drops them.
         let mut queue = EventQueue::with_horizon(params.simulation.horizon_months as usize);
         for (event_idx, event) in params.events.iter().enumerate() {
@@ -164,7 +200,6 @@ impl<'p> World<'p> {
             .iter()
             .map(|m| m.foundry_allotment_units_per_month)
             .sum();
-        let mut segments = segments;
         let start_revenue = start_revenue_usd_per_th_day(params);
         let (book_segment_weights, book_region_weights) = initial_book_buyers(params);
         let manufacturers: Vec<Manufacturer> = params
@@ -204,6 +239,7 @@ impl<'p> World<'p> {
             network: NetworkState::new(params.network.block_height, params.network.difficulty),
             fleet,
             segments,
+            key_accounts,
             manufacturers,
             dealer,
             secondary_price_usd: vec![0.0; n_gen],
@@ -239,6 +275,31 @@ impl<'p> World<'p> {
             figures: MonthFigures::default(),
             tallies: PathTallies::new(params.network.block_height, params.network.hashrate_ehs * THS_PER_EHS),
         }
+    }
+
+    /// The key-account firms, for inspection between months (empty when the key accounts are one book).
+    pub fn key_accounts(&self) -> &KeyAccountFirms {
+        &self.key_accounts
+    }
+
+    /// The miners' segments' books, key accounts first, for inspection between months.
+    pub fn segment_books(&self) -> &[SegmentBooks; 2] {
+        &self.segments
+    }
+
+    /// The key accounts' TH/s installed and in transit, and their value at this month's used prices, in USD.
+    pub(crate) fn key_account_fleet(&self) -> (f64, f64) {
+        let params = self.params;
+        let (mut ths, mut value) = (0.0, 0.0);
+        for c in self.fleet.segment_cohorts(Segment::KeyAccount) {
+            let n = self.fleet.units[c] + self.fleet.in_transit[c];
+            if n > 0 {
+                let g = c % self.fleet.n_generations;
+                ths += units_f64(n) * params.generations[g].hashrate_ths;
+                value += units_f64(n) * self.secondary_price_usd[g];
+            }
+        }
+        (ths, value)
     }
 
     /// The miners' fleet, for inspection between months.
@@ -306,6 +367,8 @@ impl<'p> World<'p> {
         for s in &mut self.segments {
             s.open_month();
         }
+        self.key_accounts
+            .open_month(self.segments[Segment::KeyAccount.idx()].cash_usd());
         self.ledger
             .open_month(&self.manufacturers, &self.segments, &self.dealer);
     }

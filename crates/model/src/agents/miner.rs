@@ -14,6 +14,7 @@
 #![warn(missing_docs)]
 
 pub mod books;
+pub mod firms;
 pub mod operation;
 mod site_price;
 
@@ -77,6 +78,10 @@ pub struct Fleet {
     relocated_in: Vec<u64>,
     /// Machines in transit to a banned region, stopped at the border (they join the relocation pool).
     diverted: Vec<u64>,
+    /// Installed machines of failed key-account firms sold outside the simulated fleet.
+    fire_sold: Vec<u64>,
+    /// Machines on their way to failed key-account firms, sold outside the simulated fleet.
+    fire_sold_in_transit: Vec<u64>,
     /// Whether any of the rarer flows was written since they were last cleared.
     rare_flows_written: bool,
     /// The month's power bill of each cohort's running machines, in USD.
@@ -135,6 +140,8 @@ impl Fleet {
             banned: vec![0; n_cohorts],
             relocated_in: vec![0; n_cohorts],
             diverted: vec![0; n_cohorts],
+            fire_sold: vec![0; n_cohorts],
+            fire_sold_in_transit: vec![0; n_cohorts],
             rare_flows_written: false,
             power_cost_usd: vec![0.0; n_cohorts],
             revenue_usd: vec![0.0; n_cohorts],
@@ -204,6 +211,8 @@ impl Fleet {
             self.banned.fill(0);
             self.relocated_in.fill(0);
             self.diverted.fill(0);
+            self.fire_sold.fill(0);
+            self.fire_sold_in_transit.fill(0);
             self.rare_flows_written = false;
         }
         // `revenue_usd` needs no clearing: `distribute_revenue` sets every cohort's each month.
@@ -233,6 +242,40 @@ impl Fleet {
     /// Machines on their way stopped at the border by a ban this month.
     pub fn diverted(&self) -> &[u64] {
         &self.diverted
+    }
+
+    /// Installed machines of failed firms sold outside the fleet this month.
+    pub fn fire_sold(&self) -> &[u64] {
+        &self.fire_sold
+    }
+
+    /// Machines on their way to failed firms sold outside the fleet this month.
+    pub fn fire_sold_in_transit(&self) -> &[u64] {
+        &self.fire_sold_in_transit
+    }
+
+    /// A failed firm's `n_units` installed machines of a cohort are sold outside the fleet; returns how many
+    /// left (no more than the cohort has).
+    pub fn fire_sell(&mut self, cohort_idx: usize, n_units: u64) -> u64 {
+        let n = self.remove_units(cohort_idx, n_units);
+        self.fire_sold[cohort_idx] += n;
+        self.rare_flows_written = true;
+        n
+    }
+
+    /// A failed firm's `share` of every shipment on its way to a cohort is sold outside the fleet; returns
+    /// the machines sold.
+    pub fn fire_sell_in_transit(&mut self, cohort_idx: usize, share: f64) -> u64 {
+        let n = self.divert_arrivals(cohort_idx, share);
+        self.in_transit[cohort_idx] = self.in_transit[cohort_idx].wrapping_sub(n);
+        self.fire_sold_in_transit[cohort_idx] += n;
+        self.rare_flows_written = true;
+        n
+    }
+
+    /// A segment's TH/s bought this month (futures delivered and spot, counted when shipped).
+    pub fn segment_bought_ths(&self, segment: Segment, generations: &[GenerationParams]) -> f64 {
+        weighted_ths(&self.bought[self.segment_cohorts(segment)], generations)
     }
 
     /// Adds machines to a cohort whose sites follow the full distribution (new purchases).

@@ -8,6 +8,7 @@ use crate::agents::manufacturer::Manufacturer;
 use crate::agents::manufacturer::futures::FuturesContract;
 use crate::agents::miner::Fleet;
 use crate::agents::miner::books::SegmentBooks;
+use crate::market::key_accounts;
 use crate::market::regions::RelocationBatch;
 use crate::math::{floor_units, to_units, units_f64};
 use crate::params::{Params, Segment};
@@ -34,6 +35,7 @@ struct Deliveries<'a> {
 /// with a probability that rises with the gap, forfeiting the prepayment; a buyer that cannot pay the
 /// balance walks away too. Batches late beyond the limit are cancelled and the prepayment refunded.
 pub fn deliver_futures(w: &mut World) {
+    key_accounts::mark_before_deliveries(w);
     let params = w.params;
     let month = w.month;
     let World {
@@ -70,6 +72,7 @@ pub fn deliver_futures(w: &mut World) {
         ship_within_capacity(w, &shipments);
         w.scratch.shipments = shipments;
     }
+    key_accounts::mark_after_deliveries(w);
 }
 
 /// One manufacturer's contracts with batches due: deliveries, walk-aways and cancellations, then the
@@ -137,14 +140,17 @@ fn deliver_due(ctx: &mut Deliveries, m_idx: usize, m: &mut Manufacturer, c: &mut
     let mut walked = to_units(units_f64(deliverable) * walk_probability.clamp(0.0, 1.0)).min(deliverable);
     let mut paying = deliverable - walked;
     let books = &mut ctx.segments[buyer.idx()];
+    let mut forced = 0;
     if due_per_unit > 0.0 && units_f64(paying) * due_per_unit > books.liquidity_usd() {
         let affordable = floor_units(books.liquidity_usd() / due_per_unit).min(paying);
-        walked += paying - affordable;
+        forced = paying - affordable;
+        walked += forced;
         paying = affordable;
     }
     if walked > 0 {
         let forfeited = units_f64(walked) * c.prepaid_per_unit_usd;
         m.forfeit_prepayment(books, walked, forfeited, units_f64(walked) * balance_per_unit);
+        m.note_forced_walk_away(forced);
         c.units_walked += walked;
         c.take_from_parts(walked, |_, _, _| {});
         if let Some(row) = ctx.pending_events.push(

@@ -11,6 +11,7 @@
 use crate::agents::manufacturer::Manufacturer;
 use crate::agents::manufacturer::futures::ContractTerms;
 use crate::market::hardware::{appetite_share, payback_months};
+use crate::market::key_accounts;
 use crate::market::offers::{Offer, Source, allocate, appeal, choice_weight, spot_offer};
 use crate::math::{apportion, floor_units, units_f64};
 use crate::params::{Params, Segment, SegmentParams};
@@ -61,6 +62,8 @@ impl Buffers {
 /// Key accounts, then retail, spend a budget set by their funds and the best payback on offer:
 /// part as futures (shrunk by the terms), the rest spot from dealers, manufacturers or the open market.
 pub fn buyers_purchase(w: &mut World) {
+    // Key-account firms buy together, each with its share of the buying power.
+    let firms_funds = key_accounts::mark_before_purchases(w);
     let params = w.params;
     let installed_ths = w.installed_ths();
     let mut b = Buffers::take(&mut w.scratch);
@@ -73,14 +76,18 @@ pub fn buyers_purchase(w: &mut World) {
     for segment in Segment::ALL {
         b.offers.clear();
         collect_offers(w, segment, &mut b.offers);
-        let Some((budget, best_offer)) = segment_budget(w, segment, &b.offers, installed_ths) else {
+        let funds = firms_funds.filter(|_| segment == Segment::KeyAccount);
+        let Some((budget, best_offer)) = segment_budget(w, segment, &b.offers, installed_ths, funds) else {
             continue;
         };
         // Where the machines will go: regions weighted by the segment's footprint, spare capacity and margin.
         if !set_region_budgets(w, segment, budget, &best_offer, &mut b) {
             continue;
         }
-        let mut liquidity = w.segments[segment.idx()].liquidity_usd();
+        let mut liquidity = match funds {
+            Some((_, liquidity)) => liquidity,
+            None => w.segments[segment.idx()].liquidity_usd(),
+        };
         let n_passes = if uniform { 1 } else { params.regions.len() };
         let total_budget: f64 = b.region_budgets.iter().sum();
         for r in 0..n_passes {
@@ -101,6 +108,7 @@ pub fn buyers_purchase(w: &mut World) {
         .note_demand(dealer_demand_units, params.dealers.demand_smoothing_share);
     b.offers.clear();
     b.put_back(&mut w.scratch);
+    key_accounts::mark_after_purchases(w);
 }
 
 /// Whether any manufacturer assembles locally somewhere (landed prices then differ by region).
@@ -175,8 +183,15 @@ fn collect_offers(w: &World, segment: Segment, offers: &mut Vec<Offer>) {
 }
 
 /// The segment's budget this month, from its funds, its appetite at the best payback on offer and the cap
-/// on growth, with the best offer; `None` when there is nothing to buy or nothing to spend.
-fn segment_budget(w: &World, segment: Segment, offers: &[Offer], installed_ths: f64) -> Option<(f64, Offer)> {
+/// on growth, with the best offer; `None` when there is nothing to buy or nothing to spend. Key-account
+/// firms' funds, when there are firms, are `firms_funds` (available, liquidity) summed over the living ones.
+fn segment_budget(
+    w: &World,
+    segment: Segment,
+    offers: &[Offer],
+    installed_ths: f64,
+    firms_funds: Option<(f64, f64)>,
+) -> Option<(f64, Offer)> {
     let params = w.params;
     let sp = &params.segments[segment.idx()];
     let best_payback = offers.iter().map(|o| o.payback_months).fold(f64::INFINITY, f64::min);
@@ -184,7 +199,10 @@ fn segment_budget(w: &World, segment: Segment, offers: &[Offer], installed_ths: 
         .iter()
         .map(|o| o.unit_price_usd / params.generations[o.generation_idx].hashrate_ths)
         .fold(f64::INFINITY, f64::min);
-    let available_usd = w.segments[segment.idx()].available_usd();
+    let available_usd = match firms_funds {
+        Some((available, _)) => available,
+        None => w.segments[segment.idx()].available_usd(),
+    };
     let budget = budget_usd(sp, available_usd, best_payback, installed_ths, best_usd_per_th);
     let best_offer = offers
         .iter()

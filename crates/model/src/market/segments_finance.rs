@@ -1,8 +1,10 @@
 //! Phase 9, segments' finance: new retail money in bull regimes, churn of segments out of cash, and
-//! interest on credit (the dealers' too); then regions whose hosting capacity filled up build sites.
+//! interest on credit (the dealers' too); the key-account firms' month (`key_accounts`); then regions whose
+//! hosting capacity filled up build sites.
 #![warn(missing_docs)]
 
 use crate::agents::miner::churn;
+use crate::market::key_accounts;
 use crate::params::{Regime, Segment};
 use crate::world::World;
 
@@ -28,9 +30,14 @@ pub fn segments_finance(w: &mut World) {
         );
     }
     for segment in Segment::ALL {
+        // Key-account firms pay interest on the credit each draws (`key_accounts`), not on the segment's.
+        if segment == Segment::KeyAccount && w.key_accounts.enabled() {
+            continue;
+        }
         let rate = params.segments[segment.idx()].credit_interest_rate_per_month;
         w.segments[segment.idx()].pay_interest(rate);
     }
+    key_accounts::key_accounts_finance(w);
     w.dealer.pay_interest(params.dealers.credit_interest_rate_per_month);
     grow_capacity(w);
 }

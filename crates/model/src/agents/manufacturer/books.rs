@@ -78,8 +78,17 @@ pub struct ManufacturerFlows {
     pub units_sold_futures: u64,
     /// Futures machines delivered.
     pub units_delivered: u64,
-    /// Futures machines walked away from.
+    /// Futures machines walked away from (strategic and forced).
     pub units_walked_away: u64,
+    /// Of those, the machines whose buyers could not pay: a balance beyond their cash and credit, or a
+    /// key-account firm's default.
+    pub units_walked_forced: u64,
+    /// Of those, the machines on the futures of key-account firms that failed (due or not yet due).
+    pub units_defaulted: u64,
+    /// Balances the failed firms left unpaid on the machines they defaulted on, in USD (no cash moves).
+    pub balances_defaulted_usd: f64,
+    /// Prepayments kept on the machines failed firms defaulted on, in USD (part of `prepayments_forfeited_usd`).
+    pub prepayments_kept_on_default_usd: f64,
     /// Futures machines refunded because their batch was too late.
     pub units_refunded: u64,
     /// Unsold machines moved from stock into self-mining.
@@ -163,6 +172,12 @@ pub struct ManufacturerTotals {
     pub units_due_resolved: u64,
     /// Futures machines walked away from so far.
     pub units_walked: u64,
+    /// Futures machines failed key-account firms defaulted on so far.
+    pub units_defaulted: u64,
+    /// Balances failed firms left unpaid so far, in USD.
+    pub balances_defaulted_usd: f64,
+    /// Prepayments kept on defaulted futures so far, in USD.
+    pub prepayments_kept_on_default_usd: f64,
     // Conservation tallies.
     /// Machines produced so far.
     pub units_produced: u64,
@@ -257,6 +272,22 @@ impl Manufacturer {
         self.flows.units_walked_away += n;
         self.flows.prepayments_forfeited_usd += forfeited_usd;
         buyer.forfeit_prepayment(forfeited_usd, balance_released_usd);
+    }
+
+    /// Of the machines just walked away from, `n` were walked away from because the buyer could not pay.
+    pub fn note_forced_walk_away(&mut self, n: u64) {
+        self.flows.units_walked_forced += n;
+    }
+
+    /// A key-account firm failed with `n` machines of a contract pending: the manufacturer keeps their
+    /// `forfeited_usd` of prepayments, `balance_released_usd` is never paid, and the machines stay in (or
+    /// come back to) its free stock. No cash moves.
+    pub fn take_default(&mut self, buyer: &mut SegmentBooks, n: u64, forfeited_usd: f64, balance_released_usd: f64) {
+        self.forfeit_prepayment(buyer, n, forfeited_usd, balance_released_usd);
+        self.flows.units_walked_forced += n;
+        self.flows.units_defaulted += n;
+        self.flows.balances_defaulted_usd += balance_released_usd;
+        self.flows.prepayments_kept_on_default_usd += forfeited_usd;
     }
 
     /// A contract late beyond the limit is cancelled: `n` machines are refunded, `refund_usd` of
@@ -513,6 +544,9 @@ impl Manufacturer {
         t.cancellation_penalties_usd += f.cancellation_penalties_usd;
         t.units_sold += f.units_delivered + f.units_sold_spot + f.units_sold_dealers;
         t.units_walked += f.units_walked_away;
+        t.units_defaulted += f.units_defaulted;
+        t.balances_defaulted_usd += f.balances_defaulted_usd;
+        t.prepayments_kept_on_default_usd += f.prepayments_kept_on_default_usd;
         t.units_due_resolved += f.units_walked_away + f.units_delivered;
         t.units_produced += f.units_produced;
         t.units_delivered += f.units_delivered;

@@ -171,6 +171,16 @@ impl FuturesContract {
         scheduled.min(self.units_total).max(self.units_due_to_date)
     }
 
+    /// The buyer defaults on `n` of the units pending (due or not): they count as walked away from, leave
+    /// the region parts, and those not yet due are taken out of the last batches.
+    pub fn default_units(&mut self, n: u64) {
+        let n = n.min(self.units_pending());
+        let due = self.units_outstanding_due();
+        self.units_due_to_date += n.saturating_sub(due);
+        self.units_walked += n;
+        self.take_from_parts(n, |_, _, _| {});
+    }
+
     /// Adds `n` units bound for a region (a new fill signed in the same month).
     pub fn add_part(&mut self, region_idx: usize, n: u64, duty_per_unit_usd: f64) {
         self.units_total += n;

@@ -49,6 +49,26 @@ pub struct SegmentFlows {
     /// Prepayments lost by walking away from futures, in USD: they move no cash this month (the cash left at
     /// signing), so `net_cash_usd` leaves them out.
     pub prepayments_forfeited_usd: f64,
+    /// Value of the futures signed this month (prepayment plus balance owed), in USD; no cash beyond the
+    /// prepayment moves, so `net_cash_usd` leaves it out.
+    pub futures_signed_usd: f64,
+    // The key-account firms' own movements (`crate::agents::miner::firms`); zero for a pooled segment.
+    /// Overheads paid, in USD.
+    pub overheads_usd: f64,
+    /// Interest paid on term loans, notes and credit drawn by firms, and principal repaid, in USD.
+    pub debt_service_usd: f64,
+    /// New term loans against machines bought, in USD.
+    pub debt_raised_usd: f64,
+    /// Equity raised by firms in bull months, in USD.
+    pub equity_raised_usd: f64,
+    /// Mined BTC firms kept in treasury instead of selling, in USD at the month's price.
+    pub btc_retained_usd: f64,
+    /// BTC firms sold from treasury, in USD.
+    pub btc_sold_usd: f64,
+    /// Credit drawn by failed firms that their lenders wrote off, in USD (cash the firm no longer owes).
+    pub credit_written_off_usd: f64,
+    /// What failed firms' estates paid their shareholders once creditors were paid, in USD.
+    pub estate_distributed_usd: f64,
 }
 
 impl SegmentFlows {
@@ -66,6 +86,14 @@ impl SegmentFlows {
             + self.sale_proceeds_usd
             - self.takeover_paid_usd
             - self.interest_usd
+            - self.overheads_usd
+            - self.debt_service_usd
+            + self.debt_raised_usd
+            + self.equity_raised_usd
+            - self.btc_retained_usd
+            + self.btc_sold_usd
+            + self.credit_written_off_usd
+            - self.estate_distributed_usd
     }
 
     /// The sum of the sizes of the month's cash flows, which bounds the rounding in `net_cash_usd`.
@@ -82,6 +110,14 @@ impl SegmentFlows {
             + self.sale_proceeds_usd.abs()
             + self.takeover_paid_usd.abs()
             + self.interest_usd.abs()
+            + self.overheads_usd.abs()
+            + self.debt_service_usd.abs()
+            + self.debt_raised_usd.abs()
+            + self.equity_raised_usd.abs()
+            + self.btc_retained_usd.abs()
+            + self.btc_sold_usd.abs()
+            + self.credit_written_off_usd.abs()
+            + self.estate_distributed_usd.abs()
     }
 }
 
@@ -108,6 +144,78 @@ impl SegmentBooks {
     /// Clears the month's flows.
     pub fn open_month(&mut self) {
         self.flows = SegmentFlows::default();
+    }
+
+    /// Balances owed on futures not yet delivered, in USD.
+    pub fn committed_balance_usd(&self) -> f64 {
+        self.committed_balance_usd
+    }
+
+    /// Sets the credit line (the key-account firms' lines summed).
+    pub(crate) fn set_credit_line(&mut self, credit_line_usd: f64) {
+        self.credit_line_usd = credit_line_usd;
+    }
+
+    /// Moves the starting cash to `cash_usd` (the key-account firms' cash summed), before the first month.
+    pub(crate) fn set_starting_cash(&mut self, cash_usd: f64) {
+        self.cash_usd = cash_usd;
+    }
+
+    // A key-account firm's own movements, each booked here as well as on the firm.
+
+    /// A firm pays its overheads.
+    pub(crate) fn pay_overheads(&mut self, usd: f64) {
+        self.cash_usd -= usd;
+        self.flows.overheads_usd += usd;
+    }
+
+    /// A firm pays interest and repays principal.
+    pub(crate) fn pay_debt_service(&mut self, interest_usd: f64, principal_usd: f64) {
+        self.cash_usd -= interest_usd + principal_usd;
+        self.flows.debt_service_usd += interest_usd + principal_usd;
+    }
+
+    /// A firm borrows.
+    pub(crate) fn borrow(&mut self, usd: f64) {
+        self.cash_usd += usd;
+        self.flows.debt_raised_usd += usd;
+    }
+
+    /// A firm raises equity.
+    pub(crate) fn raise_equity(&mut self, usd: f64) {
+        self.cash_usd += usd;
+        self.flows.equity_raised_usd += usd;
+    }
+
+    /// A firm keeps mined BTC worth `usd` instead of selling it.
+    pub(crate) fn retain_btc(&mut self, usd: f64) {
+        self.cash_usd -= usd;
+        self.flows.btc_retained_usd += usd;
+    }
+
+    /// A firm sells BTC from its treasury.
+    pub(crate) fn sell_btc(&mut self, usd: f64) {
+        self.cash_usd += usd;
+        self.flows.btc_sold_usd += usd;
+    }
+
+    /// The lenders of a failed firm write off the credit it drew.
+    pub(crate) fn write_off_credit(&mut self, usd: f64) {
+        self.cash_usd += usd;
+        self.flows.credit_written_off_usd += usd;
+    }
+
+    /// A failed firm's estate pays what is left to its shareholders.
+    pub(crate) fn distribute_estate(&mut self, usd: f64) {
+        self.cash_usd -= usd;
+        self.flows.estate_distributed_usd += usd;
+    }
+
+    /// One firm of the segment buys machines from another (a fire sale): both halves are booked here and
+    /// the segment's cash does not move.
+    pub(crate) fn transfer_within(&mut self, usd: f64) {
+        self.flows.takeover_paid_usd += usd;
+        self.flows.sale_proceeds_usd += usd;
     }
 
     /// Funds the segment can still commit: cash plus unused credit, less balances it already owes.
@@ -174,6 +282,7 @@ impl SegmentBooks {
     pub(crate) fn pay_prepayment(&mut self, prepayment_usd: f64, balance_owed_usd: f64) {
         self.cash_usd -= prepayment_usd;
         self.flows.prepayments_paid_usd += prepayment_usd;
+        self.flows.futures_signed_usd += prepayment_usd + balance_owed_usd;
         self.committed_balance_usd += balance_owed_usd;
         self.prepaid_outstanding_usd += prepayment_usd;
     }
