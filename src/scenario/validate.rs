@@ -1083,6 +1083,7 @@ fn read_key_account_firms(top: &mut Section, p: &mut Problems) -> KeyAccountFirm
     let bull_equity_raise_share_per_month =
         s.f64(p, "bull_equity_raise_share_per_month", Bounds::share(), Some(0.02));
     let fire_sale_discount_share = s.f64(p, "fire_sale_discount_share", Bounds::share(), Some(0.5));
+    let cash_reserve_months = s.f64(p, "cash_reserve_months", Bounds::closed(0.0, 120.0), Some(6.0));
     let consolidation_spend_share = s.f64(p, "consolidation_spend_share", Bounds::share(), Some(0.3));
     let firms_span = s.table.get("firms").and_then(|n| n.span.clone());
     let mut firms = vec![];
@@ -1126,6 +1127,7 @@ fn read_key_account_firms(top: &mut Section, p: &mut Problems) -> KeyAccountFirm
         max_loan_to_value_share,
         bull_equity_raise_share_per_month,
         fire_sale_discount_share,
+        cash_reserve_months,
         consolidation_spend_share,
         firms,
     }

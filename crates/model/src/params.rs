@@ -444,6 +444,9 @@ pub struct KeyAccountFirmsParams {
     pub bull_equity_raise_share_per_month: f64,
     /// How far below the used price an insolvent firm's machines are sold ([0, 1]).
     pub fire_sale_discount_share: f64,
+    /// Months of its fixed charges (overheads and debt service) a firm keeps in cash or undrawn credit and
+    /// does not spend on machines ([0, 120]).
+    pub cash_reserve_months: f64,
     /// Share of their available funds surviving firms put into distressed fleets in a month ([0, 1]).
     pub consolidation_spend_share: f64,
     /// Firms listed explicitly (`[[key_account_firms.firms]]`), used instead of drawing `n_firms`; the
@@ -595,7 +598,8 @@ pub struct ManufacturerStrategy {
 pub struct ManufacturerParams {
     /// Manufacturer name, unique in the scenario.
     pub name: String,
-    /// Cash at the start in USD ([-1e15, 1e15]).
+    /// Cash at the start in USD, before the customer advances on the futures book it opens with, which are
+    /// added to it ([-1e15, 1e15]).
     pub cash_usd: f64,
     /// How far cash may go below zero, in USD ([0, 1e15]; default 0); below it the manufacturer is distressed.
     pub credit_line_usd: f64,

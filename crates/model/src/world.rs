@@ -153,7 +153,7 @@ fn start_key_account_firms(
     let firms = KeyAccountFirms::start(firms_params, sp.cash_usd, sp.credit_line_usd, fleet_value_usd, &mut rng);
     let books = &mut segments[Segment::KeyAccount.idx()];
     books.set_starting_cash(firms.cash_usd());
-    books.set_credit_line(firms.firms.iter().map(|f| f.credit_line_usd).sum());
+    books.set_credit_line(firms.credit_available_usd());
     firms
 }
 

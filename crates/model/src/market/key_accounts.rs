@@ -38,7 +38,8 @@ pub fn mark_before_purchases(w: &mut World) -> Option<(f64, f64)> {
     }
     w.key_accounts.marks.cash_before_purchases_usd = w.segments[KA].cash_usd();
     let committed = w.segments[KA].committed_balance_usd();
-    Some(w.key_accounts.set_purchase_weights(committed))
+    let reserve_months = w.params.key_account_firms.cash_reserve_months;
+    Some(w.key_accounts.set_purchase_weights(committed, reserve_months))
 }
 
 /// Marks them as buyers end: what was shipped since deliveries ended was bought spot.
@@ -82,14 +83,16 @@ pub fn key_accounts_finance(w: &mut World) {
     let any_insolvent = w
         .key_accounts
         .finance(&params.key_account_firms, inputs, &mut w.segments[KA]);
-    if !any_insolvent {
-        return;
-    }
-    for i in 0..w.key_accounts.firms.len() {
-        if KeyAccountFirms::insolvent(&w.key_accounts.firms[i]) {
-            wind_up(w, i);
+    if any_insolvent {
+        for i in 0..w.key_accounts.firms.len() {
+            if KeyAccountFirms::insolvent(&w.key_accounts.firms[i]) {
+                wind_up(w, i);
+            }
         }
     }
+    // The segment may draw what its firms' lenders still extend.
+    let credit = w.key_accounts.credit_available_usd();
+    w.segments[KA].set_credit_line(credit);
 }
 
 /// Winds up firm `i`: its futures default, its fleet is sold at fire-sale prices, its estate pays its
@@ -107,9 +110,6 @@ fn wind_up(w: &mut World, i: usize) {
     firms.renormalise();
     firms.flows.defaults += 1;
     firms.totals.defaults += 1;
-    // The failed firm's credit line is gone with it.
-    let credit_line = firms.living().map(|f| f.credit_line_usd).sum();
-    w.segments[KA].set_credit_line(credit_line);
 }
 
 /// The firm's share of every pending key-account futures contract defaults: the manufacturer keeps the
@@ -198,7 +198,7 @@ fn sell_fleet(w: &mut World, i: usize) {
                 0.0
             } else {
                 firms_params.consolidation_spend_share
-                    * (f.cash_usd + f.credit_line_usd - f.book_share * committed).max(0.0)
+                    * KeyAccountFirms::available_usd(f, committed, firms_params.cash_reserve_months)
             }
         })
         .collect();

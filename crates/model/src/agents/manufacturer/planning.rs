@@ -177,7 +177,7 @@ impl Manufacturer {
     /// the contracts still delivering are those signed in the last lead plus delivery months. Each buyer
     /// segment holds a part in proportion to `segment_weights`, its machines bound for the regions in
     /// proportion to `region_weights` (the first region when they are all 0); their prepayments were paid
-    /// before the start and their balances are owed.
+    /// before the start, into the manufacturer's cash (on top of its `cash_usd`), and their balances are owed.
     pub(crate) fn open_initial_book(
         &mut self,
         params: &ManufacturerParams,
@@ -241,10 +241,14 @@ impl Manufacturer {
                 let prepayment = units_f64(n) * prepaid_per_unit;
                 let balance = units_f64(n) * price - prepayment;
                 segments[buyer.idx()].hold_prepayment_from_before_the_start(prepayment, balance);
+                // The advance was paid in before the start and is held in cash, so strategies with different
+                // prepayment shares start from the same position net of what they owe in machines.
+                self.cash_usd += prepayment;
                 self.totals.units_contracted += n;
                 self.totals.prepayments_received_usd += prepayment;
             }
         }
+        self.totals.min_cash_usd = self.cash_usd;
     }
 
     /// The forecast the plan follows.

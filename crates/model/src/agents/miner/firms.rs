@@ -33,8 +33,11 @@ pub struct Firm {
     pub book_share: f64,
     /// Cash in USD; negative while its credit line is drawn.
     pub cash_usd: f64,
-    /// How far its cash may go below zero, in USD.
+    /// The credit line it was granted, in USD.
     pub credit_line_usd: f64,
+    /// How far its cash may go below zero now, in USD: the line, but no more than the lenders' loan-to-value
+    /// limit leaves above its term loans and notes (set each month by `finance`).
+    pub credit_available_usd: f64,
     /// Term loans outstanding, in USD, repaid in equal parts of the balance each month.
     pub term_debt_usd: f64,
     /// Convertible notes outstanding, in USD, repaid whole (or refinanced) at `notes_due`.
@@ -47,6 +50,9 @@ pub struct Firm {
     pub btc_hold_share: f64,
     /// Its share of the segment's buying power this month (set by `set_purchase_weights`).
     pub purchase_weight: f64,
+    /// Its fixed charges last month (overheads, interest and principal due), in USD: what its cash reserve
+    /// is counted in.
+    pub fixed_charges_usd: f64,
 }
 
 impl Firm {
@@ -196,12 +202,14 @@ impl KeyAccountFirms {
                     book_share: spec.fleet_share,
                     cash_usd: spec.cash_usd,
                     credit_line_usd: spec.credit_line_usd,
+                    credit_available_usd: 0.0,
                     term_debt_usd: spec.term_debt_usd,
                     notes_usd: spec.notes_usd,
                     notes_due: Month(spec.notes_maturity_months),
                     btc_held: 0.0,
                     btc_hold_share: spec.btc_hold_share,
                     purchase_weight: 0.0,
+                    fixed_charges_usd: 0.0,
                 });
             }
         } else {
@@ -232,16 +240,22 @@ impl KeyAccountFirms {
                     book_share: share,
                     cash_usd: segment_cash_usd * cash_weight / cash_sum,
                     credit_line_usd: segment_credit_line_usd * share,
+                    credit_available_usd: 0.0,
                     term_debt_usd: debt * (1.0 - params.notes_share_of_debt),
                     notes_usd: debt * params.notes_share_of_debt,
                     notes_due: Month(maturity.min(params.notes_maturity_months)),
                     btc_held: 0.0,
                     btc_hold_share: hold,
                     purchase_weight: 0.0,
+                    fixed_charges_usd: 0.0,
                 });
             }
         }
         out.totals.debt_start_usd = out.firms.iter().map(Firm::debt_usd).sum();
+        for f in &mut out.firms {
+            f.credit_available_usd =
+                credit_available_usd(params, f, f.fleet_share * fleet_value_usd.max(0.0));
+        }
         out
     }
 
@@ -279,24 +293,29 @@ impl KeyAccountFirms {
         };
     }
 
-    /// Funds a firm can still commit: cash plus unused credit, less its share of the balances owed.
-    fn available_usd(f: &Firm, committed_balance_usd: f64) -> f64 {
+    /// Funds a firm can still commit to machines: cash plus the credit it can draw, less its share of the
+    /// balances owed and the reserve it keeps against `cash_reserve_months` of its fixed charges.
+    pub fn available_usd(f: &Firm, committed_balance_usd: f64, cash_reserve_months: f64) -> f64 {
         if !f.alive {
             return 0.0;
         }
-        (f.cash_usd + f.credit_line_usd - f.book_share * committed_balance_usd).max(0.0)
+        (f.cash_usd + f.credit_available_usd
+            - f.book_share * committed_balance_usd
+            - cash_reserve_months * f.fixed_charges_usd)
+            .max(0.0)
     }
 
     /// Sets each living firm's share of the segment's buying power (its available funds) and returns the
-    /// segment's available funds and what it can pay today (cash plus unused credit), summed over firms.
-    pub fn set_purchase_weights(&mut self, committed_balance_usd: f64) -> (f64, f64) {
+    /// segment's available funds and what it can pay today (cash plus the credit it can draw, less its
+    /// reserve), summed over firms.
+    pub fn set_purchase_weights(&mut self, committed_balance_usd: f64, cash_reserve_months: f64) -> (f64, f64) {
         let mut available = 0.0;
         let mut liquidity = 0.0;
         for f in &mut self.firms {
-            f.purchase_weight = Self::available_usd(f, committed_balance_usd);
+            f.purchase_weight = Self::available_usd(f, committed_balance_usd, cash_reserve_months);
             available += f.purchase_weight;
             if f.alive {
-                liquidity += (f.cash_usd + f.credit_line_usd).max(0.0);
+                liquidity += (f.cash_usd + f.credit_available_usd - cash_reserve_months * f.fixed_charges_usd).max(0.0);
             }
         }
         for f in &mut self.firms {
@@ -406,6 +425,7 @@ impl KeyAccountFirms {
             flows.overheads_usd += overheads;
             let interest = params.debt_interest_rate_per_month * f.debt_usd();
             let principal = f.term_debt_usd / params.term_loan_months.max(1) as f64;
+            f.fixed_charges_usd = overheads + interest + principal;
             f.term_debt_usd -= principal;
             f.cash_usd -= interest + principal;
             books.pay_debt_service(interest, principal);
@@ -457,13 +477,28 @@ impl KeyAccountFirms {
                 books.sell_btc(sold_usd);
                 flows.btc_sold_usd += sold_usd;
             }
+            f.credit_available_usd =
+                credit_available_usd(params, f, fleet_value + f.btc_held * inputs.price_usd);
             any_insolvent |= Self::insolvent(f);
         }
         any_insolvent
     }
 
-    /// Whether a living firm's cash has gone beyond its credit line.
+    /// Whether a living firm's cash has gone beyond the credit its lenders still extend.
     pub fn insolvent(f: &Firm) -> bool {
-        f.alive && f.cash_usd < -f.credit_line_usd
+        f.alive && f.cash_usd < -f.credit_available_usd
     }
+
+    /// The credit the living firms can still draw, summed, in USD (the segment's credit line).
+    pub fn credit_available_usd(&self) -> f64 {
+        self.living().map(|f| f.credit_available_usd).sum()
+    }
+}
+
+/// The credit a firm can draw: its line, but no more than the lenders' loan-to-value limit on its
+/// `collateral_usd` (fleet at used prices and BTC) leaves above its term loans and notes. When machine
+/// prices fall, the line shrinks with them: the margin call that turned 2022's fall into bankruptcies.
+fn credit_available_usd(params: &KeyAccountFirmsParams, f: &Firm, collateral_usd: f64) -> f64 {
+    f.credit_line_usd
+        .min((params.max_loan_to_value_share * collateral_usd - f.debt_usd()).max(0.0))
 }
