@@ -10,8 +10,8 @@ use crate::scenario::{Source, data_path};
 use hashcycle_model::math::to_units;
 use hashcycle_model::params::{
     BootstrapParams, DealerParams, FeeParams, FirmSpec, GenerationParams, HistoricalPriceParams, InitialCohort,
-    KeyAccountFirmsParams, ManufacturerParams, ManufacturerStrategy, NetworkParams, Params, PriceParams, PriceProcess, Regime,
-    RegimeSwitchingParams, RegionHazards, RegionParams, RelocationParams, RoadmapEntry, ScriptedEvent,
+    KeyAccountFirmsParams, ManufacturerParams, ManufacturerStrategy, NetworkParams, Params, PriceParams, PriceProcess,
+    Regime, RegimeSwitchingParams, RegionHazards, RegionParams, RelocationParams, RoadmapEntry, ScriptedEvent,
     ScriptedEventKind, SecondaryMarketParams, Segment, SegmentParams, SimulationParams,
 };
 use hashcycle_model::units::{Month, THS_PER_EHS, YearMonth};
@@ -1049,7 +1049,10 @@ fn read_key_account_firms(top: &mut Section, p: &mut Problems) -> KeyAccountFirm
     let size_dispersion_log = s.f64(p, "size_dispersion_log", Bounds::closed(0.0, 5.0), Some(1.0));
     let cash_dispersion_log = s.f64(p, "cash_dispersion_log", Bounds::closed(0.0, 5.0), Some(0.5));
     let min_debt = s.f64(p, "min_debt_to_fleet_value_share", Bounds::closed(0.0, 10.0), Some(0.0));
-    let max_debt_span = s.table.get("max_debt_to_fleet_value_share").and_then(|n| n.span.clone());
+    let max_debt_span = s
+        .table
+        .get("max_debt_to_fleet_value_share")
+        .and_then(|n| n.span.clone());
     let max_debt = s.f64(p, "max_debt_to_fleet_value_share", Bounds::closed(0.0, 10.0), Some(0.8));
     if max_debt < min_debt {
         p.push(
@@ -1080,8 +1083,7 @@ fn read_key_account_firms(top: &mut Section, p: &mut Problems) -> KeyAccountFirm
     }
     let equipment_loan_share = s.f64(p, "equipment_loan_share", Bounds::share(), Some(0.3));
     let max_loan_to_value_share = s.f64(p, "max_loan_to_value_share", Bounds::closed(0.0, 10.0), Some(0.6));
-    let bull_equity_raise_share_per_month =
-        s.f64(p, "bull_equity_raise_share_per_month", Bounds::share(), Some(0.02));
+    let bull_equity_raise_share_per_month = s.f64(p, "bull_equity_raise_share_per_month", Bounds::share(), Some(0.02));
     let fire_sale_discount_share = s.f64(p, "fire_sale_discount_share", Bounds::share(), Some(0.5));
     let cash_reserve_months = s.f64(p, "cash_reserve_months", Bounds::closed(0.0, 120.0), Some(6.0));
     let consolidation_spend_share = s.f64(p, "consolidation_spend_share", Bounds::share(), Some(0.3));
@@ -1096,7 +1098,12 @@ fn read_key_account_firms(top: &mut Section, p: &mut Problems) -> KeyAccountFirm
             credit_line_usd: f.f64(p, "credit_line_usd", Bounds::closed(0.0, 1e15), Some(0.0)),
             term_debt_usd: f.f64(p, "term_debt_usd", Bounds::closed(0.0, 1e15), Some(0.0)),
             notes_usd: f.f64(p, "notes_usd", Bounds::closed(0.0, 1e15), Some(0.0)),
-            notes_maturity_months: f.u32(p, "notes_maturity_months", Bounds::closed(1.0, 360.0), Some(notes_maturity_months)),
+            notes_maturity_months: f.u32(
+                p,
+                "notes_maturity_months",
+                Bounds::closed(1.0, 360.0),
+                Some(notes_maturity_months),
+            ),
             btc_hold_share: f.f64(p, "btc_hold_share", Bounds::share(), Some(min_hold)),
         });
         f.finish(p);

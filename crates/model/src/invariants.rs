@@ -313,7 +313,11 @@ fn check_key_account_firms(w: &World) -> Result<(), Violation> {
     let scale = w.ledger.segment_cash_open_usd[0].abs()
         + books.cash_usd().abs()
         + books.flows().gross_usd()
-        + firms.firms.iter().map(|f| f.cash_usd.abs() + f.credit_line_usd).sum::<f64>()
+        + firms
+            .firms
+            .iter()
+            .map(|f| f.cash_usd.abs() + f.credit_line_usd)
+            .sum::<f64>()
         + t.debt_start_usd
         + t.debt_raised_usd;
     if !cash.is_finite() || (cash - books.cash_usd()).abs() > money_tolerance(scale) {
@@ -328,7 +332,10 @@ fn check_key_account_firms(w: &World) -> Result<(), Violation> {
     let debt = firms.debt_usd();
     let debt_scale = t.debt_start_usd + t.debt_raised_usd + t.debt_repaid_usd + t.debt_written_off_usd;
     if !debt.is_finite()
-        || firms.firms.iter().any(|f| f.term_debt_usd < -1e-6 || f.notes_usd < -1e-6 || f.btc_held < -1e-9)
+        || firms
+            .firms
+            .iter()
+            .any(|f| f.term_debt_usd < -1e-6 || f.notes_usd < -1e-6 || f.btc_held < -1e-9)
         || (debt - expected_debt).abs() > money_tolerance(debt_scale)
     {
         return Err(violation(

@@ -239,7 +239,11 @@ fn sell_fleet(w: &mut World, i: usize) {
                 let price = fire_price(w, g);
                 let installed = floor_units(units_f64(w.fleet.units[from]) * rest_share);
                 let profitable = w.fleet.q_now[r * n_gen + g] > 0.5;
-                let affordable = if price > 0.0 { floor_units(retail_budget / price) } else { installed };
+                let affordable = if price > 0.0 {
+                    floor_units(retail_budget / price)
+                } else {
+                    installed
+                };
                 let to_retail = if profitable { installed.min(affordable) } else { 0 };
                 if to_retail > 0 {
                     let to = w.fleet.cohort_idx(Segment::Retail, r, g);
@@ -331,3 +335,6 @@ fn settle_estate(w: &mut World, i: usize) {
         row.detail = format!("firm {name}");
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -228,7 +228,8 @@ impl KeyAccountFirms {
             for (i, (&size, &cash_weight)) in sizes.iter().zip(&cash_weights).enumerate() {
                 let share = size / size_sum;
                 let leverage = params.min_debt_to_fleet_value_share
-                    + rng.random::<f64>() * (params.max_debt_to_fleet_value_share - params.min_debt_to_fleet_value_share);
+                    + rng.random::<f64>()
+                        * (params.max_debt_to_fleet_value_share - params.min_debt_to_fleet_value_share);
                 let debt = leverage * share * fleet_value_usd.max(0.0);
                 let maturity = 1 + (rng.random::<f64>() * params.notes_maturity_months as f64) as u32;
                 let hold = params.min_btc_hold_share
@@ -253,8 +254,7 @@ impl KeyAccountFirms {
         }
         out.totals.debt_start_usd = out.firms.iter().map(Firm::debt_usd).sum();
         for f in &mut out.firms {
-            f.credit_available_usd =
-                credit_available_usd(params, f, f.fleet_share * fleet_value_usd.max(0.0));
+            f.credit_available_usd = credit_available_usd(params, f, f.fleet_share * fleet_value_usd.max(0.0));
         }
         out
     }
@@ -319,7 +319,11 @@ impl KeyAccountFirms {
             }
         }
         for f in &mut self.firms {
-            f.purchase_weight = if available > 0.0 { f.purchase_weight / available } else { 0.0 };
+            f.purchase_weight = if available > 0.0 {
+                f.purchase_weight / available
+            } else {
+                0.0
+            };
         }
         (available, liquidity)
     }
@@ -341,7 +345,11 @@ impl KeyAccountFirms {
         }
         let weight_sum: f64 = self.firms.iter().map(|f| f.purchase_weight).sum();
         for f in self.firms.iter_mut().filter(|f| f.alive) {
-            let purchase_weight = if weight_sum > 0.0 { f.purchase_weight } else { f.fleet_share };
+            let purchase_weight = if weight_sum > 0.0 {
+                f.purchase_weight
+            } else {
+                f.fleet_share
+            };
             f.cash_usd += f.fleet_share * by_fleet + f.book_share * by_book + purchase_weight * by_purchase;
         }
         // Shares: what everyone held moves together (retirements, bans, sales); what was bought is the buyer's.
@@ -350,8 +358,13 @@ impl KeyAccountFirms {
         let signed_before = (inputs.book_usd - inputs.signed_usd).max(0.0);
         let (mut fleet_sum, mut book_sum) = (0.0, 0.0);
         for f in self.firms.iter_mut().filter(|f| f.alive) {
-            let purchase_weight = if weight_sum > 0.0 { f.purchase_weight } else { f.fleet_share };
-            f.fleet_share = f.fleet_share * held_before + f.book_share * m.ths_delivered + purchase_weight * m.ths_bought_spot;
+            let purchase_weight = if weight_sum > 0.0 {
+                f.purchase_weight
+            } else {
+                f.fleet_share
+            };
+            f.fleet_share =
+                f.fleet_share * held_before + f.book_share * m.ths_delivered + purchase_weight * m.ths_bought_spot;
             f.book_share = f.book_share * signed_before + purchase_weight * inputs.signed_usd;
             fleet_sum += f.fleet_share;
             book_sum += f.book_share;
@@ -364,8 +377,16 @@ impl KeyAccountFirms {
     fn normalise(&mut self, fleet_sum: f64, book_sum: f64) {
         let n_alive = self.firms.iter().filter(|f| f.alive).count() as f64;
         for f in self.firms.iter_mut().filter(|f| f.alive) {
-            f.fleet_share = if fleet_sum > 0.0 { f.fleet_share / fleet_sum } else { 1.0 / n_alive };
-            f.book_share = if book_sum > 0.0 { f.book_share / book_sum } else { 1.0 / n_alive };
+            f.fleet_share = if fleet_sum > 0.0 {
+                f.fleet_share / fleet_sum
+            } else {
+                1.0 / n_alive
+            };
+            f.book_share = if book_sum > 0.0 {
+                f.book_share / book_sum
+            } else {
+                1.0 / n_alive
+            };
         }
     }
 
@@ -477,8 +498,7 @@ impl KeyAccountFirms {
                 books.sell_btc(sold_usd);
                 flows.btc_sold_usd += sold_usd;
             }
-            f.credit_available_usd =
-                credit_available_usd(params, f, fleet_value + f.btc_held * inputs.price_usd);
+            f.credit_available_usd = credit_available_usd(params, f, fleet_value + f.btc_held * inputs.price_usd);
             any_insolvent |= Self::insolvent(f);
         }
         any_insolvent
