@@ -1083,6 +1083,7 @@ fn read_key_account_firms(top: &mut Section, p: &mut Problems) -> KeyAccountFirm
     }
     let equipment_loan_share = s.f64(p, "equipment_loan_share", Bounds::share(), Some(0.3));
     let max_loan_to_value_share = s.f64(p, "max_loan_to_value_share", Bounds::closed(0.0, 10.0), Some(0.6));
+    let site_capex_usd_per_mw = s.f64(p, "site_capex_usd_per_mw", Bounds::closed(0.0, 1e8), Some(3.5e5));
     let bull_equity_raise_share_per_month = s.f64(p, "bull_equity_raise_share_per_month", Bounds::share(), Some(0.02));
     let fire_sale_discount_share = s.f64(p, "fire_sale_discount_share", Bounds::share(), Some(0.5));
     let cash_reserve_months = s.f64(p, "cash_reserve_months", Bounds::closed(0.0, 120.0), Some(6.0));
@@ -1132,6 +1133,7 @@ fn read_key_account_firms(top: &mut Section, p: &mut Problems) -> KeyAccountFirm
         max_btc_hold_share: max_hold,
         equipment_loan_share,
         max_loan_to_value_share,
+        site_capex_usd_per_mw,
         bull_equity_raise_share_per_month,
         fire_sale_discount_share,
         cash_reserve_months,

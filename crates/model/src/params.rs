@@ -439,6 +439,9 @@ pub struct KeyAccountFirmsParams {
     /// Lenders lend, and refinance maturing notes, only while a firm's debt stays within this share of its
     /// fleet's value at used prices plus its BTC ([0, 10]).
     pub max_loan_to_value_share: f64,
+    /// What a firm pays to build sites for the machines that grow its fleet (those bought beyond those
+    /// retired), in USD per MW ([0, 1e8]).
+    pub site_capex_usd_per_mw: f64,
     /// Equity raised in each bull month, as a share of the firm's fleet value at used prices (listed miners
     /// sell shares when theirs are up) ([0, 1]).
     pub bull_equity_raise_share_per_month: f64,

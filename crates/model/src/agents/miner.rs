@@ -25,7 +25,7 @@ use site_price::{SitePriceCurve, site_price_curve};
 use crate::agents::miner::books::SegmentBooks;
 use crate::math::{floor_units, units_f64};
 use crate::params::{GenerationParams, RegionParams, Segment, SegmentParams};
-use crate::units::{HOURS_PER_DAY, Month, W_PER_KW};
+use crate::units::{HOURS_PER_DAY, Month, W_PER_KW, W_PER_MW};
 
 /// Standardised breakeven above which every site of a region runs (sites beyond 8 sigma are negligible).
 const Z_ALL_SITES: f64 = 8.0;
@@ -276,6 +276,19 @@ impl Fleet {
     /// A segment's TH/s bought this month (futures delivered and spot, counted when shipped).
     pub fn segment_bought_ths(&self, segment: Segment, generations: &[GenerationParams]) -> f64 {
         weighted_ths(&self.bought[self.segment_cohorts(segment)], generations)
+    }
+
+    /// Power in MW of a segment's machines bought this month, and of those it retired this month.
+    pub fn segment_bought_and_retired_mw(&self, segment: Segment, generations: &[GenerationParams]) -> (f64, f64) {
+        let cohorts = self.segment_cohorts(segment);
+        let n_gen = self.n_generations;
+        let (mut bought, mut retired) = (0.0, 0.0);
+        for c in cohorts {
+            let power_mw = generations[c % n_gen].power_w / W_PER_MW;
+            bought += units_f64(self.bought[c]) * power_mw;
+            retired += units_f64(self.retired[c]) * power_mw;
+        }
+        (bought, retired)
     }
 
     /// Adds machines to a cohort whose sites follow the full distribution (new purchases).

@@ -67,6 +67,9 @@ pub fn key_accounts_finance(w: &mut World) {
         signed_usd: flows.futures_signed_usd,
     });
     let marks = w.key_accounts.marks;
+    let (bought_mw, retired_mw) = w
+        .fleet
+        .segment_bought_and_retired_mw(Segment::KeyAccount, &params.generations);
     let inputs = FinanceInputs {
         month: w.month,
         price_usd: w.figures.price_usd,
@@ -79,6 +82,7 @@ pub fn key_accounts_finance(w: &mut World) {
             -(marks.cash_after_deliveries_usd - marks.cash_before_deliveries_usd),
         ),
         credit_interest_rate_per_month: params.segments[KA].credit_interest_rate_per_month,
+        site_capex_usd: params.key_account_firms.site_capex_usd_per_mw * (bought_mw - retired_mw).max(0.0),
     };
     let any_insolvent = w
         .key_accounts

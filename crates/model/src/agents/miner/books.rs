@@ -61,6 +61,8 @@ pub struct SegmentFlows {
     pub debt_raised_usd: f64,
     /// Equity raised by firms in bull months, in USD.
     pub equity_raised_usd: f64,
+    /// Sites firms built for the machines that grew their fleet, in USD.
+    pub site_capex_usd: f64,
     /// Mined BTC firms kept in treasury instead of selling, in USD at the month's price.
     pub btc_retained_usd: f64,
     /// BTC firms sold from treasury, in USD.
@@ -90,6 +92,7 @@ impl SegmentFlows {
             - self.debt_service_usd
             + self.debt_raised_usd
             + self.equity_raised_usd
+            - self.site_capex_usd
             - self.btc_retained_usd
             + self.btc_sold_usd
             + self.credit_written_off_usd
@@ -114,6 +117,7 @@ impl SegmentFlows {
             + self.debt_service_usd.abs()
             + self.debt_raised_usd.abs()
             + self.equity_raised_usd.abs()
+            + self.site_capex_usd.abs()
             + self.btc_retained_usd.abs()
             + self.btc_sold_usd.abs()
             + self.credit_written_off_usd.abs()
@@ -185,6 +189,12 @@ impl SegmentBooks {
     pub(crate) fn raise_equity(&mut self, usd: f64) {
         self.cash_usd += usd;
         self.flows.equity_raised_usd += usd;
+    }
+
+    /// A firm builds sites.
+    pub(crate) fn pay_site_capex(&mut self, usd: f64) {
+        self.cash_usd -= usd;
+        self.flows.site_capex_usd += usd;
     }
 
     /// A firm keeps mined BTC worth `usd` instead of selling it.

@@ -80,6 +80,8 @@ pub struct FirmFlows {
     pub debt_written_off_usd: f64,
     /// Equity raised in bull months, in USD.
     pub equity_raised_usd: f64,
+    /// Sites built for the machines that grew the fleet, in USD.
+    pub site_capex_usd: f64,
     /// Mined BTC kept in treasury, valued at the month's price, in USD.
     pub btc_retained_usd: f64,
     /// BTC sold from treasury, in USD.
@@ -420,6 +422,9 @@ pub struct FinanceInputs {
     pub paid_usd: (f64, f64),
     /// Interest on credit drawn, per month.
     pub credit_interest_rate_per_month: f64,
+    /// What the segment's new sites cost this month (for the power its machines bought added beyond what it
+    /// retired), in USD; shared by the firms that bought.
+    pub site_capex_usd: f64,
 }
 
 impl KeyAccountFirms {
@@ -467,8 +472,22 @@ impl KeyAccountFirms {
                     totals.debt_repaid_usd += notes;
                 }
             }
-            // Machines bought are partly financed by lenders, within their loan-to-value limit.
-            let paid = f.purchase_weight * inputs.paid_usd.0 + f.book_share * inputs.paid_usd.1;
+            // New machines beyond those retired need new sites, which the buyers build.
+            let bought_ths = self.marks.ths_delivered + self.marks.ths_bought_spot;
+            let capex = if bought_ths > 0.0 && inputs.site_capex_usd > 0.0 {
+                inputs.site_capex_usd
+                    * (f.book_share * self.marks.ths_delivered + f.purchase_weight * self.marks.ths_bought_spot)
+                    / bought_ths
+            } else {
+                0.0
+            };
+            if capex > 0.0 {
+                f.cash_usd -= capex;
+                books.pay_site_capex(capex);
+                flows.site_capex_usd += capex;
+            }
+            // Machines and sites bought are partly financed by lenders, within their loan-to-value limit.
+            let paid = f.purchase_weight * inputs.paid_usd.0 + f.book_share * inputs.paid_usd.1 + capex;
             let headroom = (params.max_loan_to_value_share * collateral - f.debt_usd()).max(0.0);
             let loan = (params.equipment_loan_share * paid.max(0.0)).min(headroom);
             if loan > 0.0 {

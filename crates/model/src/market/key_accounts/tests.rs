@@ -24,6 +24,7 @@ fn firm_terms(firms: Vec<FirmSpec>) -> KeyAccountFirmsParams {
         max_btc_hold_share: 0.0,
         equipment_loan_share: 0.4,
         max_loan_to_value_share: 0.7,
+        site_capex_usd_per_mw: 3.5e5,
         bull_equity_raise_share_per_month: 0.0,
         fire_sale_discount_share: 0.5,
         cash_reserve_months: 6.0,
