@@ -1,6 +1,7 @@
 //! Integration tests: one binary, one file per behaviour area.
 
 mod backtest;
+mod buyers;
 mod charts;
 mod cli_errors;
 mod conservation;

@@ -345,6 +345,53 @@ fn market_changes() -> Vec<BoxedStrategy<Vec<Change>>> {
     ]
 }
 
+/// Two values in [0, `hi`] with the first no larger than the second.
+fn ordered_pair(low_key: &str, high_key: &str, hi: f64) -> BoxedStrategy<Vec<Change>> {
+    let (low_key, high_key) = (low_key.to_string(), high_key.to_string());
+    (0.0..=1.0f64, 0.0..=1.0f64)
+        .prop_map(move |(a, b)| {
+            let low = a * hi;
+            let high = low + b * (hi - low);
+            vec![
+                (low_key.clone(), Value::Float(low)),
+                (high_key.clone(), Value::Float(high)),
+            ]
+        })
+        .boxed()
+}
+
+/// The key-account firms: how many are drawn, their balance sheets and their lenders.
+fn firm_changes() -> Vec<BoxedStrategy<Vec<Change>>> {
+    let key = |k: &str| format!("key_account_firms.{k}");
+    vec![
+        one(key("n_firms"), int_in(0, 200)),
+        one(key("size_dispersion_log"), float_in(0.0, 5.0)),
+        one(key("cash_dispersion_log"), float_in(0.0, 5.0)),
+        ordered_pair(
+            "key_account_firms.min_debt_to_fleet_value_share",
+            "key_account_firms.max_debt_to_fleet_value_share",
+            10.0,
+        ),
+        one(key("notes_share_of_debt"), share()),
+        one(key("term_loan_months"), int_in(1, 360)),
+        one(key("notes_maturity_months"), int_in(1, 360)),
+        one(key("debt_interest_rate_per_month"), share()),
+        one(key("overhead_usd_per_ths_month"), zero_or_log_float(1e-4, 1e3)),
+        ordered_pair(
+            "key_account_firms.min_btc_hold_share",
+            "key_account_firms.max_btc_hold_share",
+            1.0,
+        ),
+        one(key("equipment_loan_share"), share()),
+        one(key("max_loan_to_value_share"), float_in(0.0, 10.0)),
+        one(key("site_capex_usd_per_mw"), zero_or_log_float(1.0, 1e8)),
+        one(key("bull_equity_raise_share_per_month"), share()),
+        one(key("fire_sale_discount_share"), share()),
+        one(key("cash_reserve_months"), float_in(0.0, 120.0)),
+        one(key("consolidation_spend_share"), share()),
+    ]
+}
+
 /// A scripted event as TOML, in one of the months simulated.
 fn event(horizon_months: i64) -> BoxedStrategy<String> {
     let month = (0..horizon_months).prop_map(|k| {
@@ -402,6 +449,7 @@ fn case() -> impl Strategy<Value = Case> {
     groups.extend(segment_changes());
     groups.extend(manufacturer_changes());
     groups.extend(market_changes());
+    groups.extend(firm_changes());
     (1..=MAX_HORIZON_MONTHS).prop_flat_map(move |horizon_months| {
         (groups.clone(), proptest::collection::vec(event(horizon_months), 0..4)).prop_map(move |(groups, events)| {
             Case {

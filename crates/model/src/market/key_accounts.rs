@@ -105,15 +105,7 @@ fn wind_up(w: &mut World, i: usize) {
     default_futures(w, i);
     sell_fleet(w, i);
     settle_estate(w, i);
-    let firms = &mut w.key_accounts;
-    let f = &mut firms.firms[i];
-    f.alive = false;
-    f.fleet_share = 0.0;
-    f.book_share = 0.0;
-    f.purchase_weight = 0.0;
-    firms.renormalise();
-    firms.flows.defaults += 1;
-    firms.totals.defaults += 1;
+    w.key_accounts.close(i);
 }
 
 /// The firm's share of every pending key-account futures contract defaults: the manufacturer keeps the
@@ -159,13 +151,7 @@ fn default_futures(w: &mut World, i: usize) {
         balance_total += balance;
         kept_total += kept;
     }
-    let firms = &mut w.key_accounts;
-    firms.flows.units_defaulted += units_total;
-    firms.flows.balance_defaulted_usd += balance_total;
-    firms.flows.prepayments_kept_usd += kept_total;
-    firms.totals.units_defaulted += units_total;
-    firms.totals.balance_defaulted_usd += balance_total;
-    firms.totals.prepayments_kept_usd += kept_total;
+    w.key_accounts.note_default(units_total, balance_total, kept_total);
 }
 
 /// The firm's fleet (its share of every key-account cohort, installed and on its way) is sold at the used
@@ -190,47 +176,17 @@ fn sell_fleet(w: &mut World, i: usize) {
         lot_value += n * fire_price(w, c % n_gen);
         lot_units += n;
     }
-    // Surviving firms' bids.
+    // Surviving firms buy what their bids pay for; the machines stay where they are.
     let committed = w.segments[KA].committed_balance_usd();
-    let mut bids: Vec<f64> = w
-        .key_accounts
-        .firms
-        .iter()
-        .enumerate()
-        .map(|(j, f)| {
-            if j == i || !f.alive {
-                0.0
-            } else {
-                firms_params.consolidation_spend_share
-                    * KeyAccountFirms::available_usd(f, committed, firms_params.cash_reserve_months)
-            }
-        })
-        .collect();
-    let bid_sum: f64 = bids.iter().sum();
-    let taken_share = if lot_value > 0.0 {
-        (bid_sum / lot_value).min(1.0)
-    } else if bid_sum > 0.0 {
-        1.0
-    } else {
-        0.0
-    };
-    let paid_by_survivors = taken_share * lot_value;
+    let (taken_share, paid_by_survivors) = w.key_accounts.consolidate(
+        i,
+        lot_value,
+        committed,
+        firms_params.consolidation_spend_share,
+        firms_params.cash_reserve_months,
+        &mut w.segments[KA],
+    );
     let units_consolidated = to_units(taken_share * lot_units);
-    {
-        let firms = &mut w.key_accounts;
-        for (j, bid) in bids.iter_mut().enumerate() {
-            if *bid <= 0.0 {
-                continue;
-            }
-            let part = *bid / bid_sum;
-            firms.firms[j].cash_usd -= paid_by_survivors * part;
-            // The survivor's holding grows by its part of the lot, in TH/s terms relative to the whole fleet.
-            firms.firms[j].fleet_share += taken_share * share * part;
-            *bid = part;
-        }
-        firms.firms[i].cash_usd += paid_by_survivors;
-        w.segments[KA].transfer_within(paid_by_survivors);
-    }
     // The rest leaves the key accounts' cohorts.
     let rest_share = share * (1.0 - taken_share);
     let (mut retail_units, mut outside_units, mut rest_value) = (0u64, 0u64, 0.0);
@@ -277,15 +233,14 @@ fn sell_fleet(w: &mut World, i: usize) {
         }
     }
     let firms = &mut w.key_accounts;
-    firms.firms[i].cash_usd += rest_value;
+    firms.receive_fire_sale_proceeds(i, rest_value);
+    firms.note_fire_sale(
+        units_consolidated,
+        retail_units,
+        outside_units,
+        paid_by_survivors + rest_value,
+    );
     let fire_units = units_consolidated + retail_units + outside_units;
-    firms.flows.fire_sale_units += fire_units;
-    firms.flows.fire_sale_value_usd += paid_by_survivors + rest_value;
-    firms.flows.units_consolidated += units_consolidated;
-    firms.flows.units_fire_sold_retail += retail_units;
-    firms.flows.units_fire_sold_outside += outside_units;
-    firms.totals.fire_sale_units += fire_units;
-    firms.totals.fire_sale_value_usd += paid_by_survivors + rest_value;
     let name = firms.names[i].clone();
     if let Some(row) = w.event(EventKind::FireSale, Subject::Segment(Segment::KeyAccount)) {
         row.units = fire_units;
@@ -300,37 +255,8 @@ fn sell_fleet(w: &mut World, i: usize) {
 /// rest (credit drawn included), and anything left goes to its shareholders.
 fn settle_estate(w: &mut World, i: usize) {
     let price = w.figures.price_usd;
-    let books = &mut w.segments[KA];
     let firms = &mut w.key_accounts;
-    let f = &mut firms.firms[i];
-    if f.btc_held > 0.0 {
-        let sold = f.btc_held * price.max(0.0);
-        f.btc_held = 0.0;
-        f.cash_usd += sold;
-        books.sell_btc(sold);
-        firms.flows.btc_sold_usd += sold;
-    }
-    let debt = f.debt_usd();
-    let repaid = f.cash_usd.clamp(0.0, debt);
-    f.cash_usd -= repaid;
-    books.pay_debt_service(0.0, repaid);
-    let written_off = debt - repaid;
-    f.term_debt_usd = 0.0;
-    f.notes_usd = 0.0;
-    if f.cash_usd < 0.0 {
-        let drawn = -f.cash_usd;
-        books.write_off_credit(drawn);
-        f.cash_usd = 0.0;
-        firms.flows.debt_written_off_usd += drawn;
-    } else if f.cash_usd > 0.0 {
-        let left = std::mem::take(&mut f.cash_usd);
-        books.distribute_estate(left);
-        firms.flows.estate_distributed_usd += left;
-    }
-    firms.flows.debt_repaid_usd += repaid;
-    firms.totals.debt_repaid_usd += repaid;
-    firms.flows.debt_written_off_usd += written_off;
-    firms.totals.debt_written_off_usd += written_off;
+    let (repaid, written_off) = firms.settle_estate(i, price, &mut w.segments[KA]);
     let name = firms.names[i].clone();
     if let Some(row) = w.event(EventKind::Bankruptcy, Subject::Segment(Segment::KeyAccount)) {
         row.amount_usd = written_off;

@@ -392,6 +392,134 @@ impl KeyAccountFirms {
         }
     }
 
+    /// Surviving firms bid `consolidation_spend_share` of their available funds for failed firm `i`'s
+    /// fleet, worth `lot_value_usd` at fire-sale prices: they take the share of it their bids pay for (at
+    /// most all), paying in proportion to their bids, and their fleet shares grow by what each bought.
+    /// Returns (share of the lot taken, paid). The machines do not move, so the segment's cash does not.
+    pub fn consolidate(
+        &mut self,
+        i: usize,
+        lot_value_usd: f64,
+        committed_balance_usd: f64,
+        consolidation_spend_share: f64,
+        cash_reserve_months: f64,
+        books: &mut SegmentBooks,
+    ) -> (f64, f64) {
+        let lot_share = self.firms[i].fleet_share;
+        let bid = |j: usize, f: &Firm| {
+            if j == i || !f.alive {
+                0.0
+            } else {
+                consolidation_spend_share * Self::available_usd(f, committed_balance_usd, cash_reserve_months)
+            }
+        };
+        let bid_sum: f64 = self.firms.iter().enumerate().map(|(j, f)| bid(j, f)).sum();
+        let taken_share = if lot_value_usd > 0.0 {
+            (bid_sum / lot_value_usd).min(1.0)
+        } else if bid_sum > 0.0 {
+            1.0
+        } else {
+            0.0
+        };
+        if bid_sum <= 0.0 || taken_share <= 0.0 {
+            return (0.0, 0.0);
+        }
+        let paid = taken_share * lot_value_usd;
+        for j in 0..self.firms.len() {
+            let part = bid(j, &self.firms[j]) / bid_sum;
+            if part > 0.0 {
+                let f = &mut self.firms[j];
+                f.cash_usd -= paid * part;
+                // Its holding grows by its part of the lot (shares of the whole fleet, renormalised when the
+                // failed firm leaves).
+                f.fleet_share += taken_share * lot_share * part;
+            }
+        }
+        self.firms[i].cash_usd += paid;
+        books.transfer_within(paid);
+        (taken_share, paid)
+    }
+
+    /// A failed firm defaulted on `units` futures machines, leaving `balance_usd` unpaid; the manufacturers
+    /// kept `kept_usd` of prepayments.
+    pub fn note_default(&mut self, units: u64, balance_usd: f64, kept_usd: f64) {
+        self.flows.units_defaulted += units;
+        self.flows.balance_defaulted_usd += balance_usd;
+        self.flows.prepayments_kept_usd += kept_usd;
+        self.totals.units_defaulted += units;
+        self.totals.balance_defaulted_usd += balance_usd;
+        self.totals.prepayments_kept_usd += kept_usd;
+    }
+
+    /// A failed firm's machines were sold at fire-sale prices for `value_usd`: `consolidated` to surviving
+    /// firms, `to_retail` to retail and `outside` outside the fleet.
+    pub fn note_fire_sale(&mut self, consolidated: u64, to_retail: u64, outside: u64, value_usd: f64) {
+        let units = consolidated + to_retail + outside;
+        self.flows.fire_sale_units += units;
+        self.flows.fire_sale_value_usd += value_usd;
+        self.flows.units_consolidated += consolidated;
+        self.flows.units_fire_sold_retail += to_retail;
+        self.flows.units_fire_sold_outside += outside;
+        self.totals.fire_sale_units += units;
+        self.totals.fire_sale_value_usd += value_usd;
+    }
+
+    /// Firm `i`, wound up, leaves: its shares go to zero and the living firms' are renormalised.
+    pub fn close(&mut self, i: usize) {
+        let f = &mut self.firms[i];
+        f.alive = false;
+        f.fleet_share = 0.0;
+        f.book_share = 0.0;
+        f.purchase_weight = 0.0;
+        self.renormalise();
+        self.flows.defaults += 1;
+        self.totals.defaults += 1;
+    }
+
+    /// Failed firm `i` is paid for machines sold to retail or outside the fleet (the segment's books have
+    /// recorded the sale).
+    pub fn receive_fire_sale_proceeds(&mut self, i: usize, usd: f64) {
+        self.firms[i].cash_usd += usd;
+    }
+
+    /// Failed firm `i`'s estate: its BTC is sold at `price_usd`, its lenders are paid what its cash covers and
+    /// write off the rest (credit drawn included), and anything left goes to its shareholders. Returns
+    /// (debt repaid, term loans and notes written off).
+    pub fn settle_estate(&mut self, i: usize, price_usd: f64, books: &mut SegmentBooks) -> (f64, f64) {
+        let flows = &mut self.flows;
+        let totals = &mut self.totals;
+        let f = &mut self.firms[i];
+        if f.btc_held > 0.0 {
+            let sold = f.btc_held * price_usd.max(0.0);
+            f.btc_held = 0.0;
+            f.cash_usd += sold;
+            books.sell_btc(sold);
+            flows.btc_sold_usd += sold;
+        }
+        let debt = f.debt_usd();
+        let repaid = f.cash_usd.clamp(0.0, debt);
+        f.cash_usd -= repaid;
+        books.pay_debt_service(0.0, repaid);
+        let written_off = debt - repaid;
+        f.term_debt_usd = 0.0;
+        f.notes_usd = 0.0;
+        if f.cash_usd < 0.0 {
+            let drawn = -f.cash_usd;
+            books.write_off_credit(drawn);
+            f.cash_usd = 0.0;
+            flows.debt_written_off_usd += drawn;
+        } else if f.cash_usd > 0.0 {
+            let left = std::mem::take(&mut f.cash_usd);
+            books.distribute_estate(left);
+            flows.estate_distributed_usd += left;
+        }
+        flows.debt_repaid_usd += repaid;
+        totals.debt_repaid_usd += repaid;
+        flows.debt_written_off_usd += written_off;
+        totals.debt_written_off_usd += written_off;
+        (repaid, written_off)
+    }
+
     /// Renormalises the living firms' shares after a firm left.
     pub fn renormalise(&mut self) {
         let fleet_sum = self.living().map(|f| f.fleet_share).sum();
