@@ -3,6 +3,7 @@
 
 use hashcycle_model::params::{Params, Segment};
 use hashcycle_model::record::{Collect, PathSummary};
+use hashcycle_model::world::World;
 
 use crate::support::{i, params_with, run_path};
 
@@ -68,8 +69,22 @@ fn check_path(params: &Params, rows: &Collect, summary: &PathSummary) {
                 r.customer_advances_usd
             );
         }
-        // Cash: each month's change equals the recorded flows.
-        let mut previous = mp.cash_usd;
+        // Cash: it starts at `cash_usd` plus the advances on the futures book the manufacturer opens with
+        // (prepaid before the start), and each month's change equals the recorded flows.
+        let start = &World::new(params, summary.path_idx).manufacturers()[m_idx];
+        assert!(
+            close(
+                start.cash_usd(),
+                mp.cash_usd + start.prepay_held_usd(),
+                mp.cash_usd.abs()
+            ),
+            "path {path} {}: starting cash {} vs {} + advances {}",
+            mp.name,
+            start.cash_usd(),
+            mp.cash_usd,
+            start.prepay_held_usd()
+        );
+        let mut previous = start.cash_usd();
         for r in &mine {
             let expected = previous + r.cash_in_usd - r.cash_out_usd;
             assert!(
@@ -108,7 +123,11 @@ fn check_path(params: &Params, rows: &Collect, summary: &PathSummary) {
             for pair in cohort.windows(2) {
                 let (before, after) = (pair[0], pair[1]);
                 let lhs = before.units_running + before.units_off + after.units_arrived + after.units_taken_over;
-                let rhs = after.units_running + after.units_off + after.units_retired + after.units_sold_off;
+                let rhs = after.units_running
+                    + after.units_off
+                    + after.units_retired
+                    + after.units_sold_off
+                    + after.units_fire_sold;
                 assert_eq!(
                     lhs, rhs,
                     "path {path} {segment:?} region {region_idx} {:?}: installed units",

@@ -7,9 +7,10 @@
 #![warn(missing_docs)]
 
 use crate::params::{
-    DealerParams, FeeParams, GenerationParams, InitialCohort, ManufacturerParams, ManufacturerStrategy, NetworkParams,
-    Params, PriceParams, PriceProcess, Regime, RegimeSwitchingParams, RegionHazards, RegionParams, RelocationParams,
-    RoadmapEntry, SecondaryMarketParams, Segment, SegmentParams, SimulationParams,
+    DealerParams, FeeParams, GenerationParams, InitialCohort, KeyAccountFirmsParams, ManufacturerParams,
+    ManufacturerStrategy, NetworkParams, Params, PriceParams, PriceProcess, Regime, RegimeSwitchingParams,
+    RegionHazards, RegionParams, RelocationParams, RoadmapEntry, SecondaryMarketParams, Segment, SegmentParams,
+    SimulationParams,
 };
 use crate::units::YearMonth;
 
@@ -29,9 +30,36 @@ pub fn small() -> Params {
         dealers: small_dealers(),
         secondary_market: small_secondary_market(),
         relocation: small_relocation(),
-        key_account_firms: Default::default(),
+        key_account_firms: small_key_account_firms(),
         origins: vec!["china".into()],
         events: Vec::new(),
+    }
+}
+
+/// No firms (the key accounts are one pooled book), with every other key at its default, as a scenario
+/// without a `[key_account_firms]` table reads.
+fn small_key_account_firms() -> KeyAccountFirmsParams {
+    KeyAccountFirmsParams {
+        n_firms: 0,
+        size_dispersion_log: 1.0,
+        cash_dispersion_log: 0.5,
+        min_debt_to_fleet_value_share: 0.0,
+        max_debt_to_fleet_value_share: 0.8,
+        notes_share_of_debt: 0.4,
+        term_loan_months: 36,
+        notes_maturity_months: 36,
+        debt_interest_rate_per_month: 0.01,
+        overhead_usd_per_ths_month: 0.5,
+        min_btc_hold_share: 0.0,
+        max_btc_hold_share: 0.5,
+        equipment_loan_share: 0.3,
+        max_loan_to_value_share: 0.6,
+        site_capex_usd_per_mw: 3.5e5,
+        bull_equity_raise_share_per_month: 0.02,
+        fire_sale_discount_share: 0.5,
+        cash_reserve_months: 6.0,
+        consolidation_spend_share: 0.3,
+        firms: Vec::new(),
     }
 }
 

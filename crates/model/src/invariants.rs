@@ -307,19 +307,10 @@ fn check_key_account_firms(w: &World) -> Result<(), Violation> {
     }
     let books = &w.segments[0];
     let cash = firms.cash_usd();
-    // Each month's apportioning rounds at the scale of the firms' balances, which the segment's cash alone
-    // does not bound once the firms have spent it or failed.
+    // The firms' cash is a running sum of every amount apportioned to them since the start, so its rounding
+    // grows with all of those, not with today's balances.
     let t = &firms.totals;
-    let scale = w.ledger.segment_cash_open_usd[0].abs()
-        + books.cash_usd().abs()
-        + books.flows().gross_usd()
-        + firms
-            .firms
-            .iter()
-            .map(|f| f.cash_usd.abs() + f.credit_line_usd)
-            .sum::<f64>()
-        + t.debt_start_usd
-        + t.debt_raised_usd;
+    let scale = books.cash_usd().abs() + books.flows().gross_usd() + firms.gross_booked_usd;
     if !cash.is_finite() || (cash - books.cash_usd()).abs() > money_tolerance(scale) {
         return Err(violation(
             w,

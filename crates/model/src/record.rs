@@ -127,9 +127,11 @@ pub struct MinerRow {
     /// The whole segment's cash at the month's end, in USD, repeated on each of its region rows; negative
     /// while its credit line is drawn.
     pub segment_cash_usd: f64,
-    /// Installed machines of failed key-account firms sold outside the fleet this month, and machines on
-    /// their way to them (flow); see `fire_sale_units` for all their machines sold.
+    /// Installed machines of failed key-account firms sold outside the fleet this month (flow); see
+    /// `fire_sale_units` for all their machines sold.
     pub units_fire_sold: u64,
+    /// Machines on their way to failed key-account firms, sold outside the fleet this month (flow).
+    pub units_fire_sold_in_transit: u64,
     // The key-account firms' figures, for the whole segment, repeated on each of its region rows (zero on
     // retail rows and where the key accounts are one pooled book).
     /// Key-account firms still trading at the month's end (stock).

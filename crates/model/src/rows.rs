@@ -136,7 +136,8 @@ fn record_miners<S: Sink>(w: &World, sink: &mut S) {
                 row.units_taken_over += f.taken_over()[c];
                 row.units_banned += f.banned()[c];
                 row.units_relocated_in += f.relocated_in()[c];
-                row.units_fire_sold += f.fire_sold()[c] + f.fire_sold_in_transit()[c];
+                row.units_fire_sold += f.fire_sold()[c];
+                row.units_fire_sold_in_transit += f.fire_sold_in_transit()[c];
                 row.hashrate_ehs += f.running[c] as f64 * generation.hashrate_ths / THS_PER_EHS;
                 row.revenue_usd += f.revenue_usd[c];
                 row.power_cost_usd += f.power_cost_usd[c];

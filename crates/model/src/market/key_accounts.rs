@@ -97,6 +97,8 @@ pub fn key_accounts_finance(w: &mut World) {
     // The segment may draw what its firms' lenders still extend.
     let credit = w.key_accounts.credit_available_usd();
     w.segments[KA].set_credit_line(credit);
+    let gross = w.segments[KA].flows().gross_usd();
+    w.key_accounts.note_gross(gross);
 }
 
 /// Winds up firm `i`: its futures default, its fleet is sold at fire-sale prices, its estate pays its

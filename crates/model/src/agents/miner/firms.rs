@@ -162,6 +162,9 @@ pub struct KeyAccountFirms {
     pub names: Vec<String>,
     /// Segment cash no living firm owns (after the last one failed), in USD.
     pub unowned_cash_usd: f64,
+    /// The sizes of every amount apportioned or booked so far, summed, in USD: the firms' cash is a running
+    /// sum of them, so its rounding grows with this, not with today's balances.
+    pub gross_booked_usd: f64,
     /// The month's flows.
     pub flows: FirmFlows,
     /// The path's tallies.
@@ -255,10 +258,16 @@ impl KeyAccountFirms {
             }
         }
         out.totals.debt_start_usd = out.firms.iter().map(Firm::debt_usd).sum();
+        out.gross_booked_usd = out.firms.iter().map(|f| f.cash_usd.abs()).sum();
         for f in &mut out.firms {
             f.credit_available_usd = credit_available_usd(params, f, f.fleet_share * fleet_value_usd.max(0.0));
         }
         out
+    }
+
+    /// Adds the month's gross movements to `gross_booked_usd`.
+    pub fn note_gross(&mut self, gross_usd: f64) {
+        self.gross_booked_usd += gross_usd.abs();
     }
 
     /// Whether the key accounts are firms at all.
@@ -295,8 +304,10 @@ impl KeyAccountFirms {
         };
     }
 
-    /// Funds a firm can still commit to machines: cash plus the credit it can draw, less its share of the
-    /// balances owed and the reserve it keeps against `cash_reserve_months` of its fixed charges.
+    /// Funds a firm can still commit to machines: cash and the credit it can draw, less its share of the
+    /// balances owed and the reserve it keeps against `cash_reserve_months` of its fixed charges. Its BTC
+    /// treasury is a reserve, not a budget: it counts as collateral for credit and is sold when cash runs
+    /// out.
     pub fn available_usd(f: &Firm, committed_balance_usd: f64, cash_reserve_months: f64) -> f64 {
         if !f.alive {
             return 0.0;
@@ -308,7 +319,7 @@ impl KeyAccountFirms {
     }
 
     /// Sets each living firm's share of the segment's buying power (its available funds) and returns the
-    /// segment's available funds and what it can pay today (cash plus the credit it can draw, less its
+    /// segment's available funds and what it can pay today (cash and the credit it can draw, less its
     /// reserve), summed over firms.
     pub fn set_purchase_weights(&mut self, committed_balance_usd: f64, cash_reserve_months: f64) -> (f64, f64) {
         let mut available = 0.0;
