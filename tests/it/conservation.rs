@@ -71,7 +71,8 @@ fn check_path(params: &Params, rows: &Collect, summary: &PathSummary) {
         }
         // Cash: it starts at `cash_usd` plus the advances on the futures book the manufacturer opens with
         // (prepaid before the start), and each month's change equals the recorded flows.
-        let start = &World::new(params, summary.path_idx).manufacturers()[m_idx];
+        let world = World::new(params, summary.path_idx);
+        let start = &world.manufacturers()[m_idx];
         assert!(
             close(
                 start.cash_usd(),

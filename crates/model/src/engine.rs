@@ -23,7 +23,9 @@
 //!    to regions, and each cohort's month of deliveries and purchases arrives together after the segment's
 //!    shipping lag.
 //! 9. **Segments' finance** (`market::segments_finance`): retail inflow in bull regimes, churn of segments
-//!    out of cash, interest; then regions that filled up build sites.
+//!    out of cash, interest; the key-account firms' month (`market::key_accounts`): their share of the
+//!    segment's movements, overheads, debt service, treasury, and the winding-up of the insolvent (futures
+//!    defaulted, fleets fire-sold); then regions that filled up build sites.
 //! 10. **Manufacturers' finance** (`market::manufacturers_finance`): self-mining of unsold stock,
 //!     write-downs and scrapping, fixed costs, wafer orders for month `t + L` within the capacity booked,
 //!     the month's demand into the forecasts, distress.
