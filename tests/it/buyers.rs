@@ -85,3 +85,31 @@ fn listed_firms_are_read_from_the_scenario_and_their_shares_must_sum_to_one() {
 fn project_data_csv() -> std::path::PathBuf {
     crate::support::project_dir().join("data/btc_monthly.csv")
 }
+
+/// Buyers' ability to prepay is bounded by their balance sheets: in a boom, key-account firms (each keeping
+/// a cash reserve, part of its BTC, and borrowing only against collateral) sign fewer futures than the same
+/// buyers pooled into one book with an unconditional credit line.
+#[test]
+fn balance_sheets_bound_the_futures_buyers_sign_in_a_boom() {
+    let signed = |n_firms: i64| {
+        let params = crate::support::params_with(
+            "base",
+            &crate::support::with_calm(&[
+                ("simulation.horizon_months", i(18)),
+                ("price.start_regime", crate::support::s("bull")),
+                (
+                    "price.regime_switching.bull_drift_log_per_month",
+                    crate::support::f(0.06),
+                ),
+                ("key_account_firms.n_firms", i(n_firms)),
+            ]),
+        );
+        let (run, _) = run_path(&params, 0);
+        run.manufacturers.iter().map(|r| r.units_sold_futures).sum::<u64>()
+    };
+    let (firms, pooled) = (signed(20), signed(0));
+    assert!(
+        (firms as f64) < 0.9 * pooled as f64,
+        "futures signed in 18 boom months: {firms} by firms, {pooled} pooled"
+    );
+}

@@ -85,8 +85,10 @@ fn a_higher_futures_share_smooths_monthly_deliveries() {
         ],
     );
     let (v_low, v_high) = (shipment_variance(&low), shipment_variance(&high));
+    // Key-account firms sign futures as their cash allows, so a book of futures smooths deliveries less than
+    // when buyers drew on one bottomless pool: by about a fifth on these paths, where it was a third.
     assert!(
-        v_high < 0.7 * v_low,
+        v_high < 0.85 * v_low,
         "relative month-to-month variance: futures 0.9 {v_high} vs 0.1 {v_low}"
     );
 }

@@ -242,6 +242,10 @@ fn customer_advances_rise_in_a_bull_market_and_fall_when_it_turns() {
             ("simulation.horizon_months", i(30)),
             ("price.start_regime", s("bull")),
             ("price.regime_switching.bull_drift_log_per_month", f(0.06)),
+            // Buyers whose funds do not bind (one pooled book with its credit line): the manufacturer's side of
+            // the mechanism. Key-account firms keep reserves and BTC and borrow only against collateral, so in
+            // this boom they sign fewer futures (tests/it/buyers.rs).
+            ("key_account_firms.n_firms", i(0)),
         ]),
     );
     let (run, _) = run_path(&params, 0);
