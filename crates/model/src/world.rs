@@ -287,21 +287,6 @@ impl<'p> World<'p> {
         &self.segments
     }
 
-    /// The key accounts' TH/s installed and in transit, and their value at this month's used prices, in USD.
-    pub(crate) fn key_account_fleet(&self) -> (f64, f64) {
-        let params = self.params;
-        let (mut ths, mut value) = (0.0, 0.0);
-        for c in self.fleet.segment_cohorts(Segment::KeyAccount) {
-            let n = self.fleet.units[c] + self.fleet.in_transit[c];
-            if n > 0 {
-                let g = c % self.fleet.n_generations;
-                ths += units_f64(n) * params.generations[g].hashrate_ths;
-                value += units_f64(n) * self.secondary_price_usd[g];
-            }
-        }
-        (ths, value)
-    }
-
     /// The miners' fleet, for inspection between months.
     pub fn fleet(&self) -> &Fleet {
         &self.fleet

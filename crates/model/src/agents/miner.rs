@@ -278,17 +278,39 @@ impl Fleet {
         weighted_ths(&self.bought[self.segment_cohorts(segment)], generations)
     }
 
-    /// Power in MW of a segment's machines bought this month, and of those it retired this month.
-    pub fn segment_bought_and_retired_mw(&self, segment: Segment, generations: &[GenerationParams]) -> (f64, f64) {
-        let cohorts = self.segment_cohorts(segment);
+    /// A segment's fleet this month in one pass over its cohorts: TH/s installed and in transit, their value at
+    /// `unit_price_usd` per machine of each generation, and the power in MW of the machines it bought and of
+    /// those it retired this month.
+    pub fn segment_totals(
+        &self,
+        segment: Segment,
+        generations: &[GenerationParams],
+        unit_price_usd: &[f64],
+    ) -> SegmentTotals {
+        let mut totals = SegmentTotals::default();
         let n_gen = self.n_generations;
-        let (mut bought, mut retired) = (0.0, 0.0);
-        for c in cohorts {
-            let power_mw = generations[c % n_gen].power_w / W_PER_MW;
-            bought += units_f64(self.bought[c]) * power_mw;
-            retired += units_f64(self.retired[c]) * power_mw;
+        if n_gen == 0 {
+            return totals;
         }
-        (bought, retired)
+        let cohorts = self.segment_cohorts(segment);
+        let (generations, prices) = (&generations[..n_gen], &unit_price_usd[..n_gen]);
+        // Cohorts are laid out generation-fastest: each chunk of `n_gen` is one region's generations.
+        for (((units, in_transit), bought), retired) in self.units[cohorts.clone()]
+            .chunks_exact(n_gen)
+            .zip(self.in_transit[cohorts.clone()].chunks_exact(n_gen))
+            .zip(self.bought[cohorts.clone()].chunks_exact(n_gen))
+            .zip(self.retired[cohorts].chunks_exact(n_gen))
+        {
+            for g in 0..n_gen {
+                let held = units_f64(units[g] + in_transit[g]);
+                totals.fleet_ths += held * generations[g].hashrate_ths;
+                totals.fleet_value_usd += held * prices[g];
+                let power_mw = generations[g].power_w / W_PER_MW;
+                totals.bought_mw += units_f64(bought[g]) * power_mw;
+                totals.retired_mw += units_f64(retired[g]) * power_mw;
+            }
+        }
+        totals
     }
 
     /// Adds machines to a cohort whose sites follow the full distribution (new purchases).
@@ -482,6 +504,19 @@ impl Fleet {
             }
         }
     }
+}
+
+/// A segment's fleet in one month (see [`Fleet::segment_totals`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SegmentTotals {
+    /// TH/s installed and in transit.
+    pub fleet_ths: f64,
+    /// Their value at the prices given, in USD.
+    pub fleet_value_usd: f64,
+    /// Power of the machines bought this month, in MW.
+    pub bought_mw: f64,
+    /// Power of the machines retired this month, in MW.
+    pub retired_mw: f64,
 }
 
 /// Adds `n_units` new machines to a cohort of `units` machines: they follow the full site distribution, so

@@ -57,7 +57,10 @@ pub fn key_accounts_finance(w: &mut World) {
         return;
     }
     let params = w.params;
-    let (fleet_ths, fleet_value_usd) = w.key_account_fleet();
+    let totals = w
+        .fleet
+        .segment_totals(Segment::KeyAccount, &params.generations, &w.secondary_price_usd);
+    let (fleet_ths, fleet_value_usd) = (totals.fleet_ths, totals.fleet_value_usd);
     let books = &w.segments[KA];
     let flows = books.flows();
     w.key_accounts.apportion_month(MonthInputs {
@@ -67,9 +70,6 @@ pub fn key_accounts_finance(w: &mut World) {
         signed_usd: flows.futures_signed_usd,
     });
     let marks = w.key_accounts.marks;
-    let (bought_mw, retired_mw) = w
-        .fleet
-        .segment_bought_and_retired_mw(Segment::KeyAccount, &params.generations);
     let inputs = FinanceInputs {
         month: w.month,
         price_usd: w.figures.price_usd,
@@ -82,7 +82,8 @@ pub fn key_accounts_finance(w: &mut World) {
             -(marks.cash_after_deliveries_usd - marks.cash_before_deliveries_usd),
         ),
         credit_interest_rate_per_month: params.segments[KA].credit_interest_rate_per_month,
-        site_capex_usd: params.key_account_firms.site_capex_usd_per_mw * (bought_mw - retired_mw).max(0.0),
+        site_capex_usd: params.key_account_firms.site_capex_usd_per_mw
+            * (totals.bought_mw - totals.retired_mw).max(0.0),
     };
     let any_insolvent = w
         .key_accounts
