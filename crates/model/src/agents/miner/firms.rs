@@ -158,7 +158,7 @@ pub struct Marks {
 pub struct KeyAccountFirms {
     /// The firms, in the order they were drawn or listed.
     pub firms: Vec<Firm>,
-    /// Their names: listed names, or `firm1`, `firm2`, ... when drawn.
+    /// Their names: listed names, or `key_account_1`, `key_account_2`, ... when drawn.
     pub names: Vec<String>,
     /// Segment cash no living firm owns (after the last one failed), in USD.
     pub unowned_cash_usd: f64,
@@ -239,7 +239,7 @@ impl KeyAccountFirms {
                 let maturity = 1 + (rng.random::<f64>() * params.notes_maturity_months as f64) as u32;
                 let hold = params.min_btc_hold_share
                     + rng.random::<f64>() * (params.max_btc_hold_share - params.min_btc_hold_share);
-                out.names.push(format!("firm{}", i + 1));
+                out.names.push(format!("key_account_{}", i + 1));
                 out.firms.push(Firm {
                     alive: true,
                     fleet_share: share,
