@@ -1,6 +1,11 @@
 //! Crash-safe output directories: results are written into a hidden sibling directory and swapped into
 //! place only when complete, so a run killed at any moment leaves the previous complete results (or none),
 //! never a mixture or a truncated file.
+//!
+//! Results are never silently lost: when new results replace a directory that holds a different run (its
+//! manifest, `run.json`, `sweep.json` or `backtest.json`, differs in anything but when and how fast it ran),
+//! the old results are kept beside the new as `<name>.kept-<when it started>`. Results of the same inputs
+//! (the same files again) are simply replaced.
 
 use std::path::{Path, PathBuf};
 
@@ -10,6 +15,16 @@ const PARTIAL_TAG: &str = ".partial-";
 const REPLACED_TAG: &str = ".replaced-";
 /// Previous results whose deletion failed after new ones were published: garbage, never restored.
 const LEFTOVER_TAG: &str = ".leftover-";
+/// Previous results of a different run, moved aside to be kept under a visible name once the new ones are in
+/// place; a run killed in between leaves them for the next one to keep or restore, never to delete.
+const KEEPING_TAG: &str = ".keeping-";
+/// What kept results are named: `<name>.kept-<the UTC start of their run>`.
+const KEPT_TAG: &str = ".kept-";
+/// The manifests that say what results a directory holds, in the order they are looked for.
+const MANIFESTS: [&str; 3] = ["run.json", "sweep.json", "backtest.json"];
+/// Manifest entries that say when and how fast a run went, not what it computed: left out when two
+/// manifests are compared.
+const VOLATILE_KEYS: [&str; 3] = ["started_at_utc", "wall_seconds", "threads"];
 
 /// The entry of a results directory that another writer owns: a sharded sweep's shards, which shards on
 /// other machines may still be writing. Publishing a result over the directory (a run, an unsharded sweep
@@ -112,10 +127,14 @@ impl StagedDir {
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_default();
         let pid = std::process::id();
-        let replaced = parent.join(format!(".{name}{REPLACED_TAG}{pid}"));
         // Not `exists()`, which follows a symbolic link: a link at the final path (even a dangling one) is
         // moved aside like a directory, and only the link is deleted, never what it points to.
         let old = std::fs::symlink_metadata(&self.final_dir).ok();
+        // A directory holding a different run is kept; anything else there is replaced.
+        let keep =
+            old.as_ref().is_some_and(std::fs::Metadata::is_dir) && holds_other_run(&self.final_dir, &self.staging_dir);
+        let tag = if keep { KEEPING_TAG } else { REPLACED_TAG };
+        let replaced = parent.join(format!(".{name}{tag}{pid}"));
         if old.is_some() {
             std::fs::rename(&self.final_dir, &replaced).map_err(|e| OutputError::io(&self.final_dir, e))?;
         }
@@ -146,7 +165,20 @@ impl StagedDir {
         if let Ok(parent_dir) = std::fs::File::open(&parent) {
             let _ = parent_dir.sync_all();
         }
-        if old.is_some()
+        if keep {
+            match keep_aside(&replaced, &parent, &name) {
+                Ok(kept) => self.warnings.push(format!(
+                    "{} held a different run; it is kept as {}",
+                    self.final_dir.display(),
+                    kept.display()
+                )),
+                Err(e) => self.warnings.push(format!(
+                    "{} held a different run; it could not be renamed ({e}) and is kept as {}",
+                    self.final_dir.display(),
+                    replaced.display()
+                )),
+            }
+        } else if old.is_some()
             && let Err(e) = remove_dir_all(&replaced)
         {
             // The old results are partly deleted: renamed so that they can never be mistaken for results
@@ -168,6 +200,70 @@ impl StagedDir {
             warnings: std::mem::take(&mut self.warnings),
         })
     }
+}
+
+/// A manifest's content without the entries that say when and how fast its run went, or `None` when the
+/// directory has no manifest. A manifest that cannot be read compares as itself, byte for byte.
+fn manifest_identity(dir: &Path) -> Option<(&'static str, serde_json::Value)> {
+    let (file, text) = MANIFESTS
+        .iter()
+        .find_map(|&file| std::fs::read_to_string(dir.join(file)).ok().map(|text| (file, text)))?;
+    let mut value = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+    strip_volatile(&mut value);
+    Some((file, value))
+}
+
+fn strip_volatile(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for key in VOLATILE_KEYS {
+                map.remove(key);
+            }
+            map.values_mut().for_each(strip_volatile);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(strip_volatile),
+        _ => {}
+    }
+}
+
+/// Whether `old` holds the results of a run other than the one in `new`: it has a manifest, and the new
+/// results have none or a different one.
+fn holds_other_run(old: &Path, new: &Path) -> bool {
+    match manifest_identity(old) {
+        None => false,
+        Some(old_identity) => manifest_identity(new) != Some(old_identity),
+    }
+}
+
+/// The visible name kept results of `name` get, from when their run started (`started_at_utc` in their
+/// manifest; "previous" without one), made unique in `parent`.
+fn kept_name(dir: &Path, parent: &Path, name: &str) -> PathBuf {
+    let started = MANIFESTS
+        .iter()
+        .find_map(|&file| std::fs::read_to_string(dir.join(file)).ok())
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .and_then(|v| v.get("started_at_utc").and_then(|s| s.as_str()).map(str::to_string))
+        .map(|s| {
+            s.chars()
+                .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' })
+                .collect::<String>()
+        })
+        .unwrap_or_else(|| "previous".into());
+    let base = format!("{name}{KEPT_TAG}{started}");
+    let mut candidate = parent.join(&base);
+    let mut n = 2;
+    while std::fs::symlink_metadata(&candidate).is_ok() {
+        candidate = parent.join(format!("{base}-{n}"));
+        n += 1;
+    }
+    candidate
+}
+
+/// Renames results moved aside for keeping to their visible kept name; returns it.
+fn keep_aside(aside: &Path, parent: &Path, name: &str) -> std::io::Result<PathBuf> {
+    let kept = kept_name(aside, parent, name);
+    std::fs::rename(aside, &kept)?;
+    Ok(kept)
 }
 
 /// Moves `from/shards` to `to/shards`, if there is one; says whether it did.
@@ -311,7 +407,8 @@ fn process_alive(pid: u32) -> bool {
 
 /// Removes `.name.partial-PID`, `.name.replaced-PID` and `.name.leftover-PID` directories whose process has
 /// gone. A replaced directory whose final directory is missing (killed between the two renames) is restored
-/// instead. A `shards/` that a killed publish left in one of them goes back into the results directory
+/// instead; a `.name.keeping-PID` directory (a different run moved aside) is restored the same way, or else
+/// kept under its visible kept name, never deleted. A `shards/` that a killed publish left in one of them goes back into the results directory
 /// first, so that no shard is ever deleted with it. A directory that cannot be deleted is a warning: the
 /// new run does not depend on it.
 fn remove_stale(
@@ -331,7 +428,7 @@ fn remove_stale(
         let Some(rest) = file_name.strip_prefix(&prefix) else {
             continue;
         };
-        let Some((tag, pid)) = [PARTIAL_TAG, REPLACED_TAG, LEFTOVER_TAG]
+        let Some((tag, pid)) = [PARTIAL_TAG, REPLACED_TAG, LEFTOVER_TAG, KEEPING_TAG]
             .into_iter()
             .find_map(|tag| rest.strip_prefix(tag).map(|pid| (tag, pid)))
         else {
@@ -351,10 +448,26 @@ fn remove_stale(
     }
     // Results moved aside are restored before anything is deleted, so that shards left elsewhere can go
     // back into them.
-    stale.sort_by_key(|(tag, path)| (*tag != REPLACED_TAG, path.clone()));
+    stale.sort_by_key(|(tag, path)| (*tag != REPLACED_TAG && *tag != KEEPING_TAG, path.clone()));
     for (tag, path) in stale {
-        if tag == REPLACED_TAG && std::fs::symlink_metadata(&final_dir).is_err() {
+        let moved_aside = tag == REPLACED_TAG || tag == KEEPING_TAG;
+        if moved_aside && std::fs::symlink_metadata(&final_dir).is_err() {
             std::fs::rename(&path, &final_dir).map_err(|e| OutputError::io(&path, e))?;
+            continue;
+        }
+        if tag == KEEPING_TAG {
+            // A different run's results, moved aside by a run killed before it could keep them: kept now.
+            match keep_aside(&path, root, name) {
+                Ok(kept) => warnings.push(format!(
+                    "{} held a different run, moved aside by an interrupted run; it is kept as {}",
+                    final_dir.display(),
+                    kept.display()
+                )),
+                Err(e) => warnings.push(format!(
+                    "{} holds a different run's results left by an interrupted run and could not be renamed ({e}); it is kept there",
+                    path.display()
+                )),
+            }
             continue;
         }
         if !rescue_shards(&path, &final_dir, warnings)? {
@@ -569,5 +682,119 @@ mod tests {
             .collect();
         assert_eq!(entries, vec![std::ffi::OsString::from("base")]);
         let _ = std::fs::remove_dir_all(&root);
+    }
+
+    fn visible(dir: &Path) -> Vec<String> {
+        names_in(dir).into_iter().filter(|n| !n.starts_with('.')).collect()
+    }
+
+    fn write_manifest(dir: &Path, json: &str) {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join("run.json"), json).unwrap();
+    }
+
+    /// Issue 31, friction 2: results of a different run are kept beside the new ones, named by when their run
+    /// started, and the command says so.
+    #[test]
+    fn issue_31_a_different_run_is_kept_beside_the_new_results() {
+        let root = temp_root("keep-different");
+        write_manifest(
+            &root.join("base"),
+            r#"{"paths": 1000, "started_at_utc": "2026-01-02T03:04:05Z"}"#,
+        );
+        std::fs::write(root.join("base/summary.parquet"), "thousand paths").unwrap();
+        let staged = StagedDir::create(&root, "base").unwrap();
+        write_manifest(
+            staged.path(),
+            r#"{"paths": 20, "started_at_utc": "2026-01-03T00:00:00Z"}"#,
+        );
+        let published = staged.commit().unwrap();
+        let kept = root.join("base.kept-2026-01-02T03-04-05Z");
+        assert_eq!(visible(&root), ["base", "base.kept-2026-01-02T03-04-05Z"]);
+        assert_eq!(
+            std::fs::read_to_string(kept.join("summary.parquet")).unwrap(),
+            "thousand paths"
+        );
+        assert!(
+            std::fs::read_to_string(root.join("base/run.json"))
+                .unwrap()
+                .contains("20")
+        );
+        assert_eq!(published.warnings.len(), 1, "{:?}", published.warnings);
+        assert!(published.warnings[0].contains("kept as"), "{:?}", published.warnings);
+
+        // A third, different run keeps the second; names never collide.
+        let staged = StagedDir::create(&root, "base").unwrap();
+        write_manifest(
+            staged.path(),
+            r#"{"paths": 5, "started_at_utc": "2026-01-02T03:04:05Z"}"#,
+        );
+        staged.commit().unwrap();
+        let staged = StagedDir::create(&root, "base").unwrap();
+        write_manifest(
+            staged.path(),
+            r#"{"paths": 6, "started_at_utc": "2026-01-04T00:00:00Z"}"#,
+        );
+        staged.commit().unwrap();
+        assert_eq!(
+            visible(&root),
+            [
+                "base",
+                "base.kept-2026-01-02T03-04-05Z",
+                "base.kept-2026-01-02T03-04-05Z-2",
+                "base.kept-2026-01-03T00-00-00Z"
+            ]
+        );
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    /// The same inputs again (only when and how fast it ran differ) replace their results: nothing is lost.
+    #[test]
+    fn issue_31_the_same_run_again_replaces_its_results() {
+        let root = temp_root("keep-same");
+        write_manifest(
+            &root.join("base"),
+            r#"{"paths": 3, "started_at_utc": "A", "wall_seconds": 1.5, "threads": 1, "calibration": {"wall_seconds": 4}}"#,
+        );
+        let staged = StagedDir::create(&root, "base").unwrap();
+        write_manifest(
+            staged.path(),
+            r#"{"paths": 3, "started_at_utc": "B", "wall_seconds": 0.5, "threads": 2, "calibration": {"wall_seconds": 9}}"#,
+        );
+        let published = staged.commit().unwrap();
+        assert_eq!(visible(&root), ["base"]);
+        assert!(published.warnings.is_empty(), "{:?}", published.warnings);
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    /// A run killed after moving a different run aside to keep it, before naming it: the next run keeps it
+    /// (or, with no results in place, restores it), and never deletes it.
+    #[test]
+    fn issue_31_a_different_run_moved_aside_by_a_killed_run_is_kept_not_deleted() {
+        let root = temp_root("keep-killed");
+        write_manifest(
+            &root.join(format!(".base{KEEPING_TAG}{DEAD_PID}")),
+            r#"{"paths": 7, "started_at_utc": "T1"}"#,
+        );
+        write_manifest(&root.join("base"), r#"{"paths": 8}"#);
+        let staged = StagedDir::create(&root, "base").unwrap();
+        assert_eq!(visible(&root), ["base", "base.kept-T1"]);
+        drop(staged);
+
+        let root2 = temp_root("keep-killed-restore");
+        write_manifest(
+            &root2.join(format!(".base{KEEPING_TAG}{DEAD_PID}")),
+            r#"{"paths": 7, "started_at_utc": "T1"}"#,
+        );
+        let staged = StagedDir::create(&root2, "base").unwrap();
+        assert_eq!(visible(&root2), ["base"]);
+        assert!(
+            std::fs::read_to_string(root2.join("base/run.json"))
+                .unwrap()
+                .contains('7')
+        );
+        drop(staged);
+        let _ = std::fs::remove_dir_all(&root);
+        let _ = std::fs::remove_dir_all(&root2);
     }
 }

@@ -169,7 +169,16 @@ fn a_killed_run_leaves_the_previous_results_intact_and_the_next_run_cleans_up() 
         "stale staging directories remain"
     );
     assert_eq!(hidden_entries(&out), Vec::<String>::new());
-    assert_eq!(visible_entries(&out), vec!["small"]);
+    // The first run, of 3 paths, is a different run: it is kept beside the new results (issue 31).
+    let visible = visible_entries(&out);
+    assert_eq!(visible.len(), 2, "{visible:?}");
+    assert_eq!(visible[0], "small");
+    assert!(visible[1].starts_with("small.kept-"), "{visible:?}");
+    assert_eq!(
+        snapshot(&out.join(&visible[1])),
+        before,
+        "the kept results are the first run's"
+    );
     assert_complete_run(&results);
     let run_json = std::fs::read_to_string(results.join("run.json")).unwrap();
     assert!(run_json.contains("\"paths\": 5"), "the new results replaced the old");
@@ -381,5 +390,47 @@ fn issue_30_old_results_that_cannot_be_deleted_are_a_warning_and_later_runs_succ
     assert_eq!(result.status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("warning"), "{stderr}");
     assert!(hidden_entries(&out).is_empty(), "{:?}", hidden_entries(&out));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 31, friction 2: a run never silently replaces a different one. A 2-path run over a 3-path run keeps
+/// the 3-path results beside the new ones and says where; the same 2-path run again replaces its own
+/// results and keeps nothing more.
+#[test]
+fn issue_31_a_different_run_is_kept_and_the_same_run_again_is_replaced() {
+    let dir = temp_dir("keep-runs");
+    let scenario = small_scenario(&dir, "small.toml", &[]);
+    let scenario = scenario.to_str().unwrap();
+    let out = dir.join("out");
+    let first = hashcycle(&["run", scenario, "--out", "out", "--paths", "3"], &dir);
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let before = snapshot(&out.join("small"));
+
+    let second = hashcycle(&["run", scenario, "--out", "out", "--paths", "2"], &dir);
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(second.status.success(), "{stderr}");
+    let visible = visible_entries(&out);
+    assert_eq!(visible.len(), 2, "{visible:?}");
+    assert!(visible[1].starts_with("small.kept-"), "{visible:?}");
+    assert!(
+        stderr.contains("held a different run") && stderr.contains(&visible[1]),
+        "{stderr}"
+    );
+    assert_eq!(
+        snapshot(&out.join(&visible[1])),
+        before,
+        "the 3-path results are kept whole"
+    );
+    assert_complete_run(&out.join("small"));
+
+    let again = hashcycle(
+        &["run", scenario, "--out", "out", "--paths", "2", "--threads", "1"],
+        &dir,
+    );
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(again.status.success(), "{stderr}");
+    assert!(!stderr.contains("held a different run"), "{stderr}");
+    assert_eq!(visible_entries(&out), visible, "the same run again keeps nothing more");
+    assert_eq!(hidden_entries(&out), Vec::<String>::new());
     let _ = std::fs::remove_dir_all(&dir);
 }

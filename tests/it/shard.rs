@@ -402,10 +402,14 @@ fn issue_30_an_unsharded_sweep_or_a_run_of_the_same_name_keeps_the_shards() {
     std::fs::remove_dir_all(&running).unwrap();
     let result = merge(&sharded);
     assert!(result.status.success(), "{}", stderr(&result));
-    assert_eq!(
-        names_in(&out),
-        vec!["test_sweep".to_string()],
-        "no staging directory is left beside the results"
+    // No staging directory is left beside the results; the unsharded sweep and the run, each replaced by a
+    // different one, are kept beside them (issue 31).
+    let names = names_in(&out);
+    assert_eq!(names[0], "test_sweep", "{names:?}");
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(
+        names[1..].iter().all(|n| n.starts_with("test_sweep.kept-")),
+        "{names:?}"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -449,7 +453,13 @@ fn issue_30_a_merge_publishes_its_results_in_one_swap() {
             "sweep.parquet"
         ]
     );
-    assert_eq!(names_in(&out), vec!["test_sweep".to_string()]);
+    // The previous merge, of a different seed, is kept beside the new results (issue 31).
+    let names = names_in(&out);
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names[1].starts_with("test_sweep.kept-"), "{names:?}");
+    let kept: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join(&names[1]).join("sweep.json")).unwrap()).unwrap();
+    assert_ne!(kept["seed"], 6);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
