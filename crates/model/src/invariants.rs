@@ -322,13 +322,19 @@ fn check_key_account_firms(w: &World) -> Result<(), Violation> {
     let expected_debt = t.debt_start_usd + t.debt_raised_usd - t.debt_repaid_usd - t.debt_written_off_usd;
     let debt = firms.debt_usd();
     let debt_scale = t.debt_start_usd + t.debt_raised_usd + t.debt_repaid_usd + t.debt_written_off_usd;
-    if !debt.is_finite()
-        || firms
-            .firms
-            .iter()
-            .any(|f| f.term_debt_usd < -1e-6 || f.notes_usd < -1e-6 || f.btc_held < -1e-9)
-        || (debt - expected_debt).abs() > money_tolerance(debt_scale)
+    if let Some(f) = firms
+        .firms
+        .iter()
+        .find(|f| f.term_debt_usd < 0.0 || f.notes_usd < 0.0 || f.btc_held < 0.0)
     {
+        return Err(violation(
+            w,
+            "key-account firms: a firm's term loans, notes or BTC below zero".into(),
+            0.0,
+            f.term_debt_usd.min(f.notes_usd).min(f.btc_held),
+        ));
+    }
+    if !debt.is_finite() || (debt - expected_debt).abs() > money_tolerance(debt_scale) {
         return Err(violation(
             w,
             "key-account firms: debt != start + raised - repaid - written off".into(),

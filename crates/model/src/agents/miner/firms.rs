@@ -650,8 +650,16 @@ impl KeyAccountFirms {
             }
             // Credit drawn is repaid from the treasury first.
             if f.cash_usd < 0.0 && f.btc_held > 0.0 && inputs.price_usd > 0.0 {
-                let sold_usd = (f.btc_held * inputs.price_usd).min(-f.cash_usd);
-                f.btc_held -= sold_usd / inputs.price_usd;
+                let treasury_usd = f.btc_held * inputs.price_usd;
+                let sold_usd = if treasury_usd <= -f.cash_usd {
+                    // All of it: none left, exactly.
+                    f.btc_held = 0.0;
+                    treasury_usd
+                } else {
+                    let sold_usd = -f.cash_usd;
+                    f.btc_held = (f.btc_held - sold_usd / inputs.price_usd).max(0.0);
+                    sold_usd
+                };
                 f.cash_usd += sold_usd;
                 books.sell_btc(sold_usd);
                 flows.btc_sold_usd += sold_usd;
