@@ -36,6 +36,21 @@ pub fn small() -> Params {
     }
 }
 
+/// Holds a world steady: the price stays where it is put (no drift, no volatility, no regime change, no
+/// jumps), and fees and power prices do not move.
+pub fn hold_steady(params: &mut Params) {
+    if let PriceProcess::RegimeSwitching(rs) = &mut params.price.process {
+        rs.bull_drift_log_per_month = 0.0;
+        rs.bull_volatility_log_per_month = 0.0;
+        rs.bull_to_bear_probability_per_month = 0.0;
+    }
+    params.price.jump_probability_per_month = 0.0;
+    params.fees.volatility_log_per_month = 0.0;
+    for region in &mut params.regions {
+        region.power_price_volatility_log_per_month = 0.0;
+    }
+}
+
 /// No firms (the key accounts are one pooled book), with every other key at its default, as a scenario
 /// without a `[key_account_firms]` table reads.
 fn small_key_account_firms() -> KeyAccountFirmsParams {

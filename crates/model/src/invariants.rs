@@ -325,13 +325,13 @@ fn check_key_account_firms(w: &World) -> Result<(), Violation> {
     if let Some(f) = firms
         .firms
         .iter()
-        .find(|f| f.term_debt_usd < 0.0 || f.notes_usd < 0.0 || f.btc_held < 0.0)
+        .find(|f| f.term_debt_usd < 0.0 || f.notes_usd < 0.0 || f.treasury_btc < 0.0)
     {
         return Err(violation(
             w,
             "key-account firms: a firm's term loans, notes or BTC below zero".into(),
             0.0,
-            f.term_debt_usd.min(f.notes_usd).min(f.btc_held),
+            f.term_debt_usd.min(f.notes_usd).min(f.treasury_btc),
         ));
     }
     if !debt.is_finite() || (debt - expected_debt).abs() > money_tolerance(debt_scale) {

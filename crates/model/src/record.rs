@@ -149,7 +149,7 @@ pub struct MinerRow {
     /// The firms' overheads this month, in USD (flow).
     pub overheads_usd: f64,
     /// BTC in the firms' treasuries at the month's end (stock).
-    pub btc_held: f64,
+    pub treasury_btc: f64,
     /// Firms that became insolvent this month (flow).
     pub buyer_defaults: u64,
     /// Futures machines the failed firms defaulted on this month (flow).

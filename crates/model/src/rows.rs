@@ -80,7 +80,7 @@ fn record_miners<S: Sink>(w: &World, sink: &mut S) {
         debt_raised_usd: ff.debt_raised_usd,
         equity_raised_usd: ff.equity_raised_usd,
         overheads_usd: ff.overheads_usd,
-        btc_held: firms.btc_held(),
+        treasury_btc: firms.treasury_btc(),
         buyer_defaults: u64::from(ff.defaults),
         units_defaulted: ff.units_defaulted,
         balance_defaulted_usd: ff.balance_defaulted_usd,
@@ -88,7 +88,7 @@ fn record_miners<S: Sink>(w: &World, sink: &mut S) {
         fire_sale_units: ff.fire_sale_units,
         fire_sale_value_usd: ff.fire_sale_value_usd,
         units_consolidated: ff.units_consolidated,
-        debt_written_off_usd: ff.debt_written_off_usd,
+        debt_written_off_usd: ff.debt_written_off_usd + ff.credit_written_off_usd,
         ..MinerRow::default()
     };
     for segment in Segment::ALL {

@@ -282,11 +282,6 @@ impl<'p> World<'p> {
         &self.key_accounts
     }
 
-    /// The miners' segments' books, key accounts first, for inspection between months.
-    pub fn segment_books(&self) -> &[SegmentBooks; 2] {
-        &self.segments
-    }
-
     /// The miners' fleet, for inspection between months.
     pub fn fleet(&self) -> &Fleet {
         &self.fleet

@@ -27,6 +27,10 @@ use crate::math::{floor_units, units_f64};
 use crate::params::{GenerationParams, RegionParams, Segment, SegmentParams};
 use crate::units::{HOURS_PER_DAY, Month, W_PER_KW, W_PER_MW};
 
+/// The share of a region's sites (cheapest first) at which a generation's machines are taken to make money:
+/// the median site. A buyer taking over machines checks it.
+const MEDIAN_SITE_SHARE: f64 = 0.5;
+
 /// Standardised breakeven above which every site of a region runs (sites beyond 8 sigma are negligible).
 const Z_ALL_SITES: f64 = 8.0;
 
@@ -311,6 +315,11 @@ impl Fleet {
             }
         }
         totals
+    }
+
+    /// Whether generation `g` still makes money in region `region_idx` this month: its median site pays its power.
+    pub fn runs_at_median_site(&self, region_idx: usize, g: usize) -> bool {
+        self.q_now[region_idx * self.n_generations + g] > MEDIAN_SITE_SHARE
     }
 
     /// Adds machines to a cohort whose sites follow the full distribution (new purchases).
@@ -615,7 +624,7 @@ pub fn churn(
             } else {
                 0
             };
-            let profitable = fleet.q_now[r * n_gen + g] > 0.5;
+            let profitable = fleet.runs_at_median_site(r, g);
             let taken = if profitable { n.min(affordable) } else { 0 };
             let scrapped = n - taken;
             let to = fleet.cohort_idx(other, r, g);

@@ -39,7 +39,7 @@ pub fn mark_before_purchases(w: &mut World) -> Option<(f64, f64)> {
     w.key_accounts.marks.cash_before_purchases_usd = w.segments[KA].cash_usd();
     let committed = w.segments[KA].committed_balance_usd();
     let reserve_months = w.params.key_account_firms.cash_reserve_months;
-    Some(w.key_accounts.set_purchase_weights(committed, reserve_months))
+    Some(w.key_accounts.set_purchase_shares(committed, reserve_months))
 }
 
 /// Marks them as buyers end: what was shipped since deliveries ended was bought spot.
@@ -100,6 +100,7 @@ pub fn key_accounts_finance(w: &mut World) {
     w.segments[KA].set_credit_line(credit);
     let gross = w.segments[KA].flows().gross_usd();
     w.key_accounts.note_gross(gross);
+    w.key_accounts.roll_up_month();
 }
 
 /// Winds up firm `i`: its futures default, its fleet is sold at fire-sale prices, its estate pays its
@@ -201,7 +202,7 @@ fn sell_fleet(w: &mut World, i: usize) {
                 let from = w.fleet.cohort_idx(Segment::KeyAccount, r, g);
                 let price = fire_price(w, g);
                 let installed = floor_units(units_f64(w.fleet.units[from]) * rest_share);
-                let profitable = w.fleet.q_now[r * n_gen + g] > 0.5;
+                let profitable = w.fleet.runs_at_median_site(r, g);
                 let affordable = if price > 0.0 {
                     floor_units(retail_budget / price)
                 } else {

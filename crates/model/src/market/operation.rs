@@ -96,7 +96,7 @@ fn sell_retired(w: &mut World, retired_before: &[u64]) {
 #[cfg(test)]
 mod tests {
     use crate::engine::simulate_path;
-    use crate::params::{Params, PriceProcess, ScriptedEvent, ScriptedEventKind};
+    use crate::params::{Params, ScriptedEvent, ScriptedEventKind};
     use crate::record::Collect;
     use crate::units::{Month, YearMonth};
 
@@ -107,17 +107,7 @@ mod tests {
         let mut params = crate::fixtures::small();
         params.simulation.horizon_months = horizon_months;
         params.network.difficulty_foresight_share = foresight_share;
-        let PriceProcess::RegimeSwitching(rs) = &mut params.price.process else {
-            unreachable!("the small scenario's price switches regimes")
-        };
-        rs.bull_drift_log_per_month = 0.0;
-        rs.bull_volatility_log_per_month = 0.0;
-        rs.bull_to_bear_probability_per_month = 0.0;
-        params.price.jump_probability_per_month = 0.0;
-        params.fees.volatility_log_per_month = 0.0;
-        for region in &mut params.regions {
-            region.power_price_volatility_log_per_month = 0.0;
-        }
+        crate::fixtures::hold_steady(&mut params);
         // No new machines: the test is about the installed fleet's switching and the difficulty.
         for segment in &mut params.segments {
             segment.max_growth_share_of_network_per_month = 0.0;

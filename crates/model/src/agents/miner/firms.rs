@@ -45,11 +45,12 @@ pub struct Firm {
     /// Month the notes fall due.
     pub notes_due: Month,
     /// BTC kept in treasury.
-    pub btc_held: f64,
+    pub treasury_btc: f64,
     /// Share of its mined BTC it keeps.
     pub btc_hold_share: f64,
-    /// Its share of the segment's buying power this month (set by `set_purchase_weights`).
-    pub purchase_weight: f64,
+    /// Its share of the segment's buying power this month (set by `set_purchase_shares`; the living firms'
+    /// add up to 1).
+    pub purchase_share: f64,
     /// Its fixed charges last month (overheads, interest and principal due), in USD: what its cash reserve
     /// is counted in.
     pub fixed_charges_usd: f64,
@@ -76,8 +77,10 @@ pub struct FirmFlows {
     pub debt_raised_usd: f64,
     /// Notes refinanced at maturity, in USD (no cash moves).
     pub notes_refinanced_usd: f64,
-    /// Debt (term loans, notes and credit drawn) the lenders of failed firms lost, in USD.
+    /// Term loans and notes the lenders of failed firms lost, in USD.
     pub debt_written_off_usd: f64,
+    /// Credit drawn by failed firms that their lenders lost, in USD.
+    pub credit_written_off_usd: f64,
     /// Equity raised in bull months, in USD.
     pub equity_raised_usd: f64,
     /// Sites built for the machines that grew the fleet, in USD.
@@ -109,7 +112,7 @@ pub struct FirmFlows {
     pub estate_distributed_usd: f64,
 }
 
-/// Tallies over the path.
+/// Tallies over the path: the months' flows added up (`FirmTotals::add`), and the debt at the start.
 #[derive(Clone, Debug, Default)]
 pub struct FirmTotals {
     /// Debt at the start, in USD.
@@ -132,6 +135,21 @@ pub struct FirmTotals {
     pub fire_sale_units: u64,
     /// What they fetched, in USD.
     pub fire_sale_value_usd: f64,
+}
+
+impl FirmTotals {
+    /// Adds a month's flows.
+    fn add(&mut self, f: &FirmFlows) {
+        self.debt_raised_usd += f.debt_raised_usd;
+        self.debt_repaid_usd += f.debt_repaid_usd;
+        self.debt_written_off_usd += f.debt_written_off_usd;
+        self.defaults += f.defaults;
+        self.units_defaulted += f.units_defaulted;
+        self.balance_defaulted_usd += f.balance_defaulted_usd;
+        self.prepayments_kept_usd += f.prepayments_kept_usd;
+        self.fire_sale_units += f.fire_sale_units;
+        self.fire_sale_value_usd += f.fire_sale_value_usd;
+    }
 }
 
 /// The segment's cash and purchases at points of the month, from which its movements are apportioned.
@@ -211,9 +229,9 @@ impl KeyAccountFirms {
                     term_debt_usd: spec.term_debt_usd,
                     notes_usd: spec.notes_usd,
                     notes_due: Month(spec.notes_maturity_months),
-                    btc_held: 0.0,
+                    treasury_btc: 0.0,
                     btc_hold_share: spec.btc_hold_share,
-                    purchase_weight: 0.0,
+                    purchase_share: 0.0,
                     fixed_charges_usd: 0.0,
                 });
             }
@@ -250,9 +268,9 @@ impl KeyAccountFirms {
                     term_debt_usd: debt * (1.0 - params.notes_share_of_debt),
                     notes_usd: debt * params.notes_share_of_debt,
                     notes_due: Month(maturity.min(params.notes_maturity_months)),
-                    btc_held: 0.0,
+                    treasury_btc: 0.0,
                     btc_hold_share: hold,
-                    purchase_weight: 0.0,
+                    purchase_share: 0.0,
                     fixed_charges_usd: 0.0,
                 });
             }
@@ -291,8 +309,13 @@ impl KeyAccountFirms {
     }
 
     /// BTC in the firms' treasuries.
-    pub fn btc_held(&self) -> f64 {
-        self.firms.iter().map(|f| f.btc_held).sum()
+    pub fn treasury_btc(&self) -> f64 {
+        self.firms.iter().map(|f| f.treasury_btc).sum()
+    }
+
+    /// Adds the month's flows to the path's tallies; the firms' month calls it once, at its end.
+    pub fn roll_up_month(&mut self) {
+        self.totals.add(&self.flows);
     }
 
     /// Starts the month: clears the flows and marks the segment's opening cash.
@@ -321,21 +344,24 @@ impl KeyAccountFirms {
     /// Sets each living firm's share of the segment's buying power (its available funds) and returns the
     /// segment's available funds and what it can pay today (cash and the credit it can draw, less its
     /// reserve), summed over firms.
-    pub fn set_purchase_weights(&mut self, committed_balance_usd: f64, cash_reserve_months: f64) -> (f64, f64) {
+    pub fn set_purchase_shares(&mut self, committed_balance_usd: f64, cash_reserve_months: f64) -> (f64, f64) {
         let mut available = 0.0;
         let mut liquidity = 0.0;
         for f in &mut self.firms {
-            f.purchase_weight = Self::available_usd(f, committed_balance_usd, cash_reserve_months);
-            available += f.purchase_weight;
+            f.purchase_share = Self::available_usd(f, committed_balance_usd, cash_reserve_months);
+            available += f.purchase_share;
             if f.alive {
                 liquidity += (f.cash_usd + f.credit_available_usd - cash_reserve_months * f.fixed_charges_usd).max(0.0);
             }
         }
+        // With no buying power anywhere nothing is bought; the shares still add up to 1, by fleet.
         for f in &mut self.firms {
-            f.purchase_weight = if available > 0.0 {
-                f.purchase_weight / available
-            } else {
+            f.purchase_share = if !f.alive {
                 0.0
+            } else if available > 0.0 {
+                f.purchase_share / available
+            } else {
+                f.fleet_share
             };
         }
         (available, liquidity)
@@ -356,14 +382,8 @@ impl KeyAccountFirms {
             self.unowned_cash_usd += by_fleet + by_book + by_purchase;
             return;
         }
-        let weight_sum: f64 = self.firms.iter().map(|f| f.purchase_weight).sum();
         for f in self.firms.iter_mut().filter(|f| f.alive) {
-            let purchase_weight = if weight_sum > 0.0 {
-                f.purchase_weight
-            } else {
-                f.fleet_share
-            };
-            f.cash_usd += f.fleet_share * by_fleet + f.book_share * by_book + purchase_weight * by_purchase;
+            f.cash_usd += f.fleet_share * by_fleet + f.book_share * by_book + f.purchase_share * by_purchase;
         }
         // Shares: what everyone held moves together (retirements, bans, sales); what was bought is the buyer's.
         let bought = m.ths_delivered + m.ths_bought_spot;
@@ -371,14 +391,9 @@ impl KeyAccountFirms {
         let signed_before = (inputs.book_usd - inputs.signed_usd).max(0.0);
         let (mut fleet_sum, mut book_sum) = (0.0, 0.0);
         for f in self.firms.iter_mut().filter(|f| f.alive) {
-            let purchase_weight = if weight_sum > 0.0 {
-                f.purchase_weight
-            } else {
-                f.fleet_share
-            };
             f.fleet_share =
-                f.fleet_share * held_before + f.book_share * m.ths_delivered + purchase_weight * m.ths_bought_spot;
-            f.book_share = f.book_share * signed_before + purchase_weight * inputs.signed_usd;
+                f.fleet_share * held_before + f.book_share * m.ths_delivered + f.purchase_share * m.ths_bought_spot;
+            f.book_share = f.book_share * signed_before + f.purchase_share * inputs.signed_usd;
             fleet_sum += f.fleet_share;
             book_sum += f.book_share;
         }
@@ -457,9 +472,6 @@ impl KeyAccountFirms {
         self.flows.units_defaulted += units;
         self.flows.balance_defaulted_usd += balance_usd;
         self.flows.prepayments_kept_usd += kept_usd;
-        self.totals.units_defaulted += units;
-        self.totals.balance_defaulted_usd += balance_usd;
-        self.totals.prepayments_kept_usd += kept_usd;
     }
 
     /// A failed firm's machines were sold at fire-sale prices for `value_usd`: `consolidated` to surviving
@@ -471,8 +483,6 @@ impl KeyAccountFirms {
         self.flows.units_consolidated += consolidated;
         self.flows.units_fire_sold_retail += to_retail;
         self.flows.units_fire_sold_outside += outside;
-        self.totals.fire_sale_units += units;
-        self.totals.fire_sale_value_usd += value_usd;
     }
 
     /// Firm `i`, wound up, leaves: its shares go to zero and the living firms' are renormalised.
@@ -481,10 +491,9 @@ impl KeyAccountFirms {
         f.alive = false;
         f.fleet_share = 0.0;
         f.book_share = 0.0;
-        f.purchase_weight = 0.0;
+        f.purchase_share = 0.0;
         self.renormalise();
         self.flows.defaults += 1;
-        self.totals.defaults += 1;
     }
 
     /// Failed firm `i` is paid for machines sold to retail or outside the fleet (the segment's books have
@@ -498,11 +507,10 @@ impl KeyAccountFirms {
     /// (debt repaid, term loans and notes written off).
     pub fn settle_estate(&mut self, i: usize, price_usd: f64, books: &mut SegmentBooks) -> (f64, f64) {
         let flows = &mut self.flows;
-        let totals = &mut self.totals;
         let f = &mut self.firms[i];
-        if f.btc_held > 0.0 {
-            let sold = f.btc_held * price_usd.max(0.0);
-            f.btc_held = 0.0;
+        if f.treasury_btc > 0.0 {
+            let sold = f.treasury_btc * price_usd.max(0.0);
+            f.treasury_btc = 0.0;
             f.cash_usd += sold;
             books.sell_btc(sold);
             flows.btc_sold_usd += sold;
@@ -518,16 +526,14 @@ impl KeyAccountFirms {
             let drawn = -f.cash_usd;
             books.write_off_credit(drawn);
             f.cash_usd = 0.0;
-            flows.debt_written_off_usd += drawn;
+            flows.credit_written_off_usd += drawn;
         } else if f.cash_usd > 0.0 {
             let left = std::mem::take(&mut f.cash_usd);
             books.distribute_estate(left);
             flows.estate_distributed_usd += left;
         }
         flows.debt_repaid_usd += repaid;
-        totals.debt_repaid_usd += repaid;
         flows.debt_written_off_usd += written_off;
-        totals.debt_written_off_usd += written_off;
         (repaid, written_off)
     }
 
@@ -573,14 +579,15 @@ impl KeyAccountFirms {
     /// any firm's cash and credit no longer cover what it owes today (the caller winds those up).
     pub fn finance(&mut self, params: &KeyAccountFirmsParams, inputs: FinanceInputs, books: &mut SegmentBooks) -> bool {
         let flows = &mut self.flows;
-        let totals = &mut self.totals;
+        let marks = self.marks;
+        let bought_ths = marks.ths_delivered + marks.ths_bought_spot;
         let mut any_insolvent = false;
         for f in self.firms.iter_mut().filter(|f| f.alive) {
             // Treasury: the firm keeps its share of the BTC it mined.
             let kept = f.btc_hold_share * f.fleet_share * inputs.segment_revenue_usd;
             if kept > 0.0 && inputs.price_usd > 0.0 {
                 f.cash_usd -= kept;
-                f.btc_held += kept / inputs.price_usd;
+                f.treasury_btc += kept / inputs.price_usd;
                 books.retain_btc(kept);
                 flows.btc_retained_usd += kept;
             }
@@ -596,9 +603,8 @@ impl KeyAccountFirms {
             books.pay_debt_service(interest, principal);
             flows.debt_interest_usd += interest;
             flows.debt_repaid_usd += principal;
-            totals.debt_repaid_usd += principal;
             let fleet_value = f.fleet_share * inputs.fleet_value_usd;
-            let collateral = fleet_value + f.btc_held * inputs.price_usd;
+            let collateral = fleet_value + f.treasury_btc * inputs.price_usd;
             if f.notes_usd > 0.0 && inputs.month >= f.notes_due {
                 if f.debt_usd() <= params.max_loan_to_value_share * collateral {
                     f.notes_due = Month(inputs.month.0 + params.notes_maturity_months);
@@ -608,14 +614,11 @@ impl KeyAccountFirms {
                     f.cash_usd -= notes;
                     books.pay_debt_service(0.0, notes);
                     flows.debt_repaid_usd += notes;
-                    totals.debt_repaid_usd += notes;
                 }
             }
             // New machines beyond those retired need new sites, which the buyers build.
-            let bought_ths = self.marks.ths_delivered + self.marks.ths_bought_spot;
             let capex = if bought_ths > 0.0 && inputs.site_capex_usd > 0.0 {
-                inputs.site_capex_usd
-                    * (f.book_share * self.marks.ths_delivered + f.purchase_weight * self.marks.ths_bought_spot)
+                inputs.site_capex_usd * (f.book_share * marks.ths_delivered + f.purchase_share * marks.ths_bought_spot)
                     / bought_ths
             } else {
                 0.0
@@ -626,7 +629,7 @@ impl KeyAccountFirms {
                 flows.site_capex_usd += capex;
             }
             // Machines and sites bought are partly financed by lenders, within their loan-to-value limit.
-            let paid = f.purchase_weight * inputs.paid_usd.0 + f.book_share * inputs.paid_usd.1 + capex;
+            let paid = f.purchase_share * inputs.paid_usd.0 + f.book_share * inputs.paid_usd.1 + capex;
             let headroom = (params.max_loan_to_value_share * collateral - f.debt_usd()).max(0.0);
             let loan = (params.equipment_loan_share * paid.max(0.0)).min(headroom);
             if loan > 0.0 {
@@ -634,7 +637,6 @@ impl KeyAccountFirms {
                 f.cash_usd += loan;
                 books.borrow(loan);
                 flows.debt_raised_usd += loan;
-                totals.debt_raised_usd += loan;
             }
             if inputs.bull && params.bull_equity_raise_share_per_month > 0.0 {
                 let raised = params.bull_equity_raise_share_per_month * fleet_value;
@@ -649,22 +651,22 @@ impl KeyAccountFirms {
                 flows.debt_interest_usd += revolver_interest;
             }
             // Credit drawn is repaid from the treasury first.
-            if f.cash_usd < 0.0 && f.btc_held > 0.0 && inputs.price_usd > 0.0 {
-                let treasury_usd = f.btc_held * inputs.price_usd;
+            if f.cash_usd < 0.0 && f.treasury_btc > 0.0 && inputs.price_usd > 0.0 {
+                let treasury_usd = f.treasury_btc * inputs.price_usd;
                 let sold_usd = if treasury_usd <= -f.cash_usd {
                     // All of it: none left, exactly.
-                    f.btc_held = 0.0;
+                    f.treasury_btc = 0.0;
                     treasury_usd
                 } else {
                     let sold_usd = -f.cash_usd;
-                    f.btc_held = (f.btc_held - sold_usd / inputs.price_usd).max(0.0);
+                    f.treasury_btc = (f.treasury_btc - sold_usd / inputs.price_usd).max(0.0);
                     sold_usd
                 };
                 f.cash_usd += sold_usd;
                 books.sell_btc(sold_usd);
                 flows.btc_sold_usd += sold_usd;
             }
-            f.credit_available_usd = credit_available_usd(params, f, fleet_value + f.btc_held * inputs.price_usd);
+            f.credit_available_usd = credit_available_usd(params, f, fleet_value + f.treasury_btc * inputs.price_usd);
             any_insolvent |= Self::insolvent(f);
         }
         any_insolvent

@@ -2,7 +2,7 @@
 //! crash can cut.
 
 use crate::engine::simulate_path;
-use crate::params::{FirmSpec, KeyAccountFirmsParams, Params, PriceProcess, ScriptedEvent, ScriptedEventKind};
+use crate::params::{FirmSpec, KeyAccountFirmsParams, Params, ScriptedEvent, ScriptedEventKind};
 use crate::record::{Collect, EventKind, PathSummary};
 use crate::units::{Month, YearMonth};
 use crate::world::World;
@@ -52,17 +52,7 @@ fn firm(name: &str, fleet_share: f64, cash_usd: f64, term_debt_usd: f64, notes_u
 fn steady(horizon_months: u32, crash: f64, firms: Vec<FirmSpec>) -> Params {
     let mut params = crate::fixtures::small();
     params.simulation.horizon_months = horizon_months;
-    let PriceProcess::RegimeSwitching(rs) = &mut params.price.process else {
-        unreachable!("the small scenario's price switches regimes")
-    };
-    rs.bull_drift_log_per_month = 0.0;
-    rs.bull_volatility_log_per_month = 0.0;
-    rs.bull_to_bear_probability_per_month = 0.0;
-    params.price.jump_probability_per_month = 0.0;
-    params.fees.volatility_log_per_month = 0.0;
-    for region in &mut params.regions {
-        region.power_price_volatility_log_per_month = 0.0;
-    }
+    crate::fixtures::hold_steady(&mut params);
     params.key_account_firms = firm_terms(firms);
     if crash != 1.0 {
         params.events.push(ScriptedEvent {
