@@ -73,7 +73,8 @@ pub enum Command {
     },
     /// Regenerate charts and report.html of a run or sweep directory from its Parquet files.
     Plot {
-        /// A run directory (with run.json), a sweep directory (with sweep.json) or a backtest directory (with backtest.json).
+        /// A run directory (with run.json), a sweep directory (with sweep.json), a backtest directory (with
+        /// backtest.json) or a replay directory (with replay.json).
         dir: PathBuf,
     },
     /// Replay history: start from the real network of the month before --from, drive it with the real
@@ -84,6 +85,26 @@ pub enum Command {
         /// Calibrate the template's fitted parameters on the in-sample months first (as `calibrate` does).
         #[arg(long)]
         calibrate: bool,
+    },
+    /// Replay history with the full model: run a scenario whose price is replayed from history (default
+    /// `scenarios/replay.toml`), and compare its network with the real hashrate and difficulty and its
+    /// manufacturers with their filings; writes DIR/<scenario name>/.
+    Replay {
+        /// Replay scenario (TOML) with `[price] model = "historical"` (default: `scenarios/replay.toml`).
+        file: Option<PathBuf>,
+        /// Last in-sample month, YYYY-MM (default 2022-12): errors are reported in- and out-of-sample.
+        #[arg(long, value_parser = parse_year_month)]
+        calibrate_until: Option<YearMonth>,
+        /// Filed figures to compare with (default: industry_public_figures.csv beside the price history).
+        #[arg(long, value_name = "FILE")]
+        figures: Option<PathBuf>,
+        /// Dealers' listing prices to compare with (default: asic_market_prices_2021-2022.csv beside the price history).
+        #[arg(long, value_name = "FILE")]
+        listings: Option<PathBuf>,
+        #[command(flatten)]
+        options: RunArgs,
+        #[command(flatten)]
+        overrides: SetArgs,
     },
     /// Fit the template's behaviour parameters on the in-sample months (up to --calibrate-until), write them
     /// to DIR/backtest/calibrated.toml, and backtest the whole window with them.
@@ -372,8 +393,69 @@ fn backtest(args: BacktestArgs, calibrate: bool) -> Result<(), Failure> {
     Err(Failure::Runtime(message))
 }
 
+/// The shipped replay scenario when none is given: the working directory's `scenarios/replay.toml`, else the
+/// one of the project the binary was built from.
+fn default_replay_scenario() -> Result<PathBuf, Failure> {
+    let relative = PathBuf::from("scenarios/replay.toml");
+    if relative.is_file() {
+        return Ok(relative);
+    }
+    let built_from = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(&relative);
+    if built_from.is_file() {
+        return Ok(built_from);
+    }
+    Err(Failure::Input(format!(
+        "error: no replay scenario: neither {} nor {} exists; give one as FILE",
+        relative.display(),
+        built_from.display()
+    )))
+}
+
+/// `replay`: run, print the fit and the filings, say where the results are.
+fn replay(file: Option<PathBuf>, options: crate::replay::ReplayOptions, sets: &[String]) -> Result<(), Failure> {
+    let file = match file {
+        Some(file) => file,
+        None => default_replay_scenario()?,
+    };
+    let scenario = load_scenario(&file, sets)?;
+    let report = crate::replay::run(&scenario, &options).map_err(|e| match e {
+        crate::replay::ReplayError::Usage(_) => Failure::Input(format!("error: {e}")),
+        _ => Failure::Runtime(format!("error: {e}")),
+    })?;
+    print!("{}", crate::replay::summary_text(&report.result));
+    println!("wrote {} ({:.2} s)", report.dir.display(), report.result.wall_seconds);
+    print_warnings(&report.warnings);
+    if report.result.failures.is_empty() {
+        return Ok(());
+    }
+    let start = scenario.params.simulation.start;
+    let mut message = failed_paths_message(&report.result.failures, start, "", "replay.json");
+    message.push_str("the other paths completed and were written");
+    Err(Failure::Runtime(message))
+}
+
 fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
+        Command::Replay {
+            file,
+            calibrate_until,
+            figures,
+            listings,
+            options,
+            overrides,
+        } => replay(
+            file,
+            crate::replay::ReplayOptions {
+                n_paths: options.paths,
+                seed: options.seed,
+                out_dir: options.out,
+                threads: options.threads,
+                calibrate_until,
+                figures,
+                listings,
+            },
+            &overrides.set,
+        ),
         Command::Backtest { args, calibrate } => backtest(args, calibrate),
         Command::Calibrate { args } => backtest(args, true),
         Command::Plot { dir } => {

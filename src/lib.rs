@@ -10,6 +10,7 @@ pub mod batch;
 pub mod cli;
 pub mod output;
 pub mod plot;
+pub mod replay;
 pub mod scenario;
 pub mod stats;
 pub mod sweep;

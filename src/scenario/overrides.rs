@@ -164,6 +164,11 @@ pub fn get(root: &mut Node, path: &str) -> Result<Value, OverrideError> {
     resolve(root, path).map(|n| n.value.clone())
 }
 
+/// The node at `path` with its span: where its value was written.
+pub fn get_node(root: &mut Node, path: &str) -> Result<Node, OverrideError> {
+    resolve(root, path).map(|n| n.clone())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -40,7 +40,7 @@ pub fn read_params(root: &Node, sources: &[Source], p: &mut Problems) -> Option<
     let network = read_network(&mut top, p);
     let mut origins: Vec<String> = vec![];
     let regions = read_regions(&mut top, p, &mut origins);
-    let generations = read_generations(&mut top, p, start, horizon_end);
+    let generations = read_generations(&mut top, p, start);
     let segments = read_segments(&mut top, p);
     let initial_fleet = read_fleet(&mut top, p, &regions, &generations, &segments, network.as_ref(), start);
     let manufacturers = read_manufacturers(&mut top, p, &generations, &regions, &mut origins, start, horizon_end);
@@ -107,6 +107,10 @@ fn read_regime(s: &mut Section, p: &mut Problems, key: &str, default: Option<&st
     }
 }
 
+/// How far (in log terms, about 1%) a stated start price may sit from the history's close when the price is
+/// replayed from history.
+const MAX_HISTORICAL_START_PRICE_LOG_GAP: f64 = 0.01;
+
 fn read_price(
     top: &mut Section,
     p: &mut Problems,
@@ -128,6 +132,7 @@ fn read_price(
         let (file, file_span) = h.string(p, "history_file", None);
         let window = h.u32(p, "regime_window_months", Bounds::closed(1.0, 60.0), Some(6));
         h.finish(p);
+        let given_start_span = s.table.get("start_price_usd").and_then(|n| n.span.clone());
         let given_start = s
             .has("start_price_usd")
             .then(|| s.f64(p, "start_price_usd", Bounds::positive(), None));
@@ -143,14 +148,31 @@ fn read_price(
             sim.horizon_months,
             window,
         ) {
-            Ok((log_prices, regimes, before)) => Some(PriceParams {
-                start_price_usd: given_start.unwrap_or(before),
-                start_regime: regimes.first().copied().unwrap_or(Regime::Bull),
-                process: PriceProcess::Historical(HistoricalPriceParams { log_prices, regimes }),
-                jump_probability_per_month: 0.0,
-                jump_mean_log: 0.0,
-                jump_sd_log: 0.0,
-            }),
+            Ok((log_prices, regimes, before)) => {
+                // A replay starts from the history's close of the month before the start. A different start
+                // price (often one inherited through `extends` from a scenario with another model) would size
+                // the starting fleet and price the first month at a price that never was.
+                if let Some(given) =
+                    given_start.filter(|g| *g > 0.0 && (g / before).ln().abs() > MAX_HISTORICAL_START_PRICE_LOG_GAP)
+                {
+                    p.push(
+                        given_start_span,
+                        "price.start_price_usd",
+                        format!(
+                            "`price.start_price_usd` = {given} is not the history's close for {} ({before}): with model = \"historical\" leave it out or give that close (within 1%)",
+                            sim.start.plus_months(-1)
+                        ),
+                    );
+                }
+                Some(PriceParams {
+                    start_price_usd: given_start.unwrap_or(before),
+                    start_regime: regimes.first().copied().unwrap_or(Regime::Bull),
+                    process: PriceProcess::Historical(HistoricalPriceParams { log_prices, regimes }),
+                    jump_probability_per_month: 0.0,
+                    jump_mean_log: 0.0,
+                    jump_sd_log: 0.0,
+                })
+            }
             Err(message) => {
                 p.push(
                     file_span,
@@ -498,32 +520,20 @@ fn read_regions(top: &mut Section, p: &mut Problems, origins: &mut Vec<String>) 
     out
 }
 
-fn read_generations(
-    top: &mut Section,
-    p: &mut Problems,
-    start: Option<YearMonth>,
-    horizon_end: Option<YearMonth>,
-) -> Vec<GenerationParams> {
+fn read_generations(top: &mut Section, p: &mut Problems, start: Option<YearMonth>) -> Vec<GenerationParams> {
     let span = top.span.clone();
     let mut out = vec![];
     let mut names = vec![];
     for mut g in top.tables(p, "generations", true) {
         let (name, name_span) = g.string(p, "name", None);
         names.push((name.clone(), name_span));
-        let (release, release_span) = g.year_month(p, "release_month");
+        let (release, _) = g.year_month(p, "release_month");
         let hashrate_ths = g.f64(p, "hashrate_ths", Bounds::above_up_to(0.0, 1e7), None);
         let power_w = g.f64(p, "power_w", Bounds::above_up_to(0.0, 1e7), None);
         let price_new_usd = g.f64(p, "price_new_usd", Bounds::above_up_to(0.0, 1e9), None);
         g.finish(p);
-        if let (Some(release), Some(end)) = (release, horizon_end)
-            && release >= end
-        {
-            p.push(
-                release_span,
-                &format!("{}.release_month", g_path(out.len())),
-                format!("generation \"{name}\" is released in {release}, after the horizon ends ({} is the last month simulated)", end.plus_months(-1)),
-            );
-        }
+        // A generation released after the horizon simply never appears; one a roadmap sells or the fleet
+        // holds is checked there (a roadmap sells only within the horizon, and never before the release).
         let release = release.unwrap_or(YearMonth { year: 2000, month: 1 });
         out.push(GenerationParams {
             name,
@@ -543,10 +553,6 @@ fn read_generations(
         );
     }
     out
-}
-
-fn g_path(idx: usize) -> String {
-    format!("generations[{idx}]")
 }
 
 fn read_segment(s: &mut Section, p: &mut Problems) -> SegmentParams {

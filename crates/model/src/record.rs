@@ -210,6 +210,9 @@ pub struct ManufacturerRow {
     pub units_sold_futures: u64,
     /// Futures machines delivered this month (flow).
     pub units_delivered: u64,
+    /// TH/s of the machines whose sale is recognised this month: sold spot, to dealers, or delivered on
+    /// futures (flow). Filings' "hashrate sold" counts the same machines.
+    pub hashrate_sold_ths: f64,
     /// Futures machines fallen due whose buyers walked away this month, forfeiting the prepayment, and
     /// machines on the futures of key-account firms that failed (flow): strategic and forced together.
     pub units_walked_away: u64,

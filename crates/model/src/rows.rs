@@ -184,6 +184,7 @@ fn record_manufacturers<S: Sink>(w: &World, sink: &mut S) {
             units_sold_dealers: f.units_sold_dealers,
             units_sold_futures: f.units_sold_futures,
             units_delivered: f.units_delivered,
+            hashrate_sold_ths: f.hashrate_sold_ths,
             units_walked_away: f.units_walked_away,
             units_walked_forced: f.units_walked_forced,
             units_defaulted: f.units_defaulted,

@@ -211,7 +211,7 @@ impl<'p> World<'p> {
                 } else {
                     0.0
                 };
-                let mut m = Manufacturer::start(mp, n_gen, share);
+                let mut m = Manufacturer::start(mp, &params.generations, share);
                 // Signed at the list price the manufacturer's rule gives at the start.
                 let price = |entry: &RoadmapEntry| {
                     let profit = monthly_profit_usd_per_unit(

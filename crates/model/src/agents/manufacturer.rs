@@ -17,7 +17,7 @@ use planning::Forecast;
 use production::WaferLot;
 
 use crate::math::units_f64;
-use crate::params::ManufacturerParams;
+use crate::params::{GenerationParams, ManufacturerParams};
 use crate::units::Month;
 
 /// A manufacturer: cash, wafer lots in flight, finished stock, the futures book, self-mining and the month's
@@ -58,13 +58,17 @@ pub struct Manufacturer {
     flows: ManufacturerFlows,
     totals: ManufacturerTotals,
     next_contract_id: u64,
+    /// TH/s of one machine of each generation, for the hashrate sold.
+    unit_hashrate_ths: Vec<f64>,
 }
 
 impl Manufacturer {
-    /// A manufacturer with its starting cash and credit line and nothing else, for `n_generations` generations;
+    /// A manufacturer with its starting cash and credit line and nothing else, for the scenario's `generations`;
     /// [`Manufacturer::start`] adds the starting stock and wafer lots.
-    pub fn new(params: &ManufacturerParams, n_generations: usize) -> Manufacturer {
+    pub fn new(params: &ManufacturerParams, generations: &[GenerationParams]) -> Manufacturer {
+        let n_generations = generations.len();
         Manufacturer {
+            unit_hashrate_ths: generations.iter().map(|g| g.hashrate_ths).collect(),
             cash_usd: params.cash_usd,
             credit_line_usd: params.credit_line_usd,
             distressed: false,
@@ -386,7 +390,7 @@ mod tests {
     #[test]
     fn only_batches_still_owed_are_reserved() {
         let base = crate::fixtures::small();
-        let mut m = Manufacturer::new(&base.manufacturers[0], base.generations.len());
+        let mut m = Manufacturer::new(&base.manufacturers[0], &base.generations);
         m.futures.push(contract(600, 6));
         m.refresh_reserved(Month(5));
         assert_eq!(m.reserved_units[0], 100);

@@ -78,6 +78,8 @@ pub struct ManufacturerFlows {
     pub units_sold_futures: u64,
     /// Futures machines delivered.
     pub units_delivered: u64,
+    /// Hashrate of the machines whose sale is recognised this month (spot, to dealers, futures delivered), in TH/s.
+    pub hashrate_sold_ths: f64,
     /// Futures machines walked away from (strategic and forced).
     pub units_walked_away: u64,
     /// Of those, the machines whose buyers could not pay: a balance beyond their cash and credit, or a
@@ -225,6 +227,7 @@ impl Manufacturer {
         self.flows.revenue_usd += value_usd;
         self.flows.cogs_usd += cogs;
         self.flows.units_sold_spot += n;
+        self.flows.hashrate_sold_ths += units_f64(n) * self.unit_hashrate_ths[g];
         buyer.pay_spot(value_usd, duty_usd);
     }
 
@@ -257,6 +260,7 @@ impl Manufacturer {
         let prepaid_applied = units_f64(n) * contract.prepaid_per_unit_usd;
         self.flows.prepayments_applied_usd += prepaid_applied;
         self.flows.units_delivered += n;
+        self.flows.hashrate_sold_ths += units_f64(n) * self.unit_hashrate_ths[contract.generation_idx];
         buyer.pay_balance(balance_usd, duty_usd, prepaid_applied);
     }
 
@@ -309,6 +313,7 @@ impl Manufacturer {
         self.flows.revenue_usd += value_usd;
         self.flows.cogs_usd += cogs;
         self.flows.units_sold_dealers += n;
+        self.flows.hashrate_sold_ths += units_f64(n) * self.unit_hashrate_ths[g];
     }
 
     /// Sells `n` machines of generation `g` to dealers for `value_usd` on installments, `down_usd` paid now.
@@ -320,6 +325,7 @@ impl Manufacturer {
         self.flows.cogs_usd += cogs;
         self.flows.units_sold_dealers += n;
         self.flows.units_sold_dealers_on_installment += n;
+        self.flows.hashrate_sold_ths += units_f64(n) * self.unit_hashrate_ths[g];
     }
 
     /// A dealer's installment comes in.
@@ -571,7 +577,7 @@ pub(crate) mod tests {
     /// A manufacturer of the small scenario with 100 machines of generation 0 in stock at $2,000 each.
     pub(crate) fn manufacturer_with_stock() -> Manufacturer {
         let params = crate::fixtures::small();
-        let mut m = Manufacturer::new(&params.manufacturers[0], params.generations.len());
+        let mut m = Manufacturer::new(&params.manufacturers[0], &params.generations);
         m.stock[0].put(100, 200_000.0);
         m
     }

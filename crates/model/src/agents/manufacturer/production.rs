@@ -4,7 +4,7 @@
 
 use crate::agents::manufacturer::Manufacturer;
 use crate::math::units_f64;
-use crate::params::ManufacturerParams;
+use crate::params::{GenerationParams, ManufacturerParams};
 use crate::units::Month;
 
 /// A wafer order at the foundry: prepaid at order, the balance paid when the wafers arrive.
@@ -51,8 +51,8 @@ impl Manufacturer {
     /// A manufacturer at the start of a path: its initial inventory, of the first generation it sells, in
     /// stock, the wafer lots already in flight, and a plan consistent with them, with a market share of
     /// `share` (the futures book at the start is opened by `open_initial_book`).
-    pub fn start(params: &ManufacturerParams, n_generations: usize, share: f64) -> Manufacturer {
-        let mut m = Manufacturer::new(params, n_generations);
+    pub fn start(params: &ManufacturerParams, generations: &[GenerationParams], share: f64) -> Manufacturer {
+        let mut m = Manufacturer::new(params, generations);
         m.start_plan(params, share);
         let first = &params.roadmap[Manufacturer::current_roadmap_idx(params, 0)];
         m.stock[first.generation_idx].put(
@@ -112,7 +112,7 @@ mod tests {
         let base = crate::fixtures::small();
         let mp = &base.manufacturers[0];
         let lead = mp.strategy.wafer_lead_months;
-        let mut m = Manufacturer::new(mp, base.generations.len());
+        let mut m = Manufacturer::new(mp, &base.generations);
         m.wafer_lots.extend(initial_wafer_lots(mp));
         assert_eq!(m.wafer_lots.len(), lead as usize);
         // A lot ordered in month 0 (due at `lead`), then none for a month (as when distressed), then one more.
