@@ -664,7 +664,7 @@ pub fn summary_text(r: &ReplayResult) -> String {
                 _ => (1e-6, " $M"),
             };
             out.push_str(&format!(
-                "  {:<8} {:<11} {:<27} filed {:>8.1}{unit}  model {:>8.1} ({:.1} to {:.1}){}\n",
+                "  {:<8} {:<11} {:<27} filed {:>8.1}{unit}  model {:>8.1}{unit} ({:.1} to {:.1}){}\n",
                 c.figure.company,
                 c.figure.period_text,
                 c.figure.metric.name(),

@@ -334,6 +334,8 @@ fn filing_charts(dir: &Path, p: &Provenance) -> Result<Vec<AnyChart>, OutputErro
         return Ok(vec![]);
     };
     let metrics = figures.strs("metric")?;
+    // Quarterly charts show quarterly filings only (a year's total is in the table, not on the chart).
+    let periods = figures.strs("period")?;
     let ends = figures.days("period_end")?;
     let filed = figures.f64s("filed")?;
     let quarters = Table::read(dir, "replay_manufacturers.parquet")?;
@@ -367,7 +369,7 @@ fn filing_charts(dir: &Path, p: &Provenance) -> Result<Vec<AnyChart>, OutputErro
         let lo = pick(&format!("{column}_p10"))?;
         let hi = pick(&format!("{column}_p90"))?;
         let filed_points: Vec<(f64, f64)> = (0..metrics.len())
-            .filter(|&i| companies[i] == company && metrics[i] == metric)
+            .filter(|&i| companies[i] == company && metrics[i] == metric && periods[i].contains('Q'))
             .map(|i| (at(ends[i], -1.0), filed[i]))
             .collect();
         if filed_points.is_empty() {

@@ -15,6 +15,7 @@ mod planning;
 mod proptests;
 mod readers;
 mod regions;
+mod replay;
 mod shard;
 mod support;
 mod sweep;
