@@ -364,7 +364,7 @@ pub fn compute(scenario: &Scenario, options: &ReplayOptions) -> Result<ReplayRes
         .collect();
     let hashrate_ehs = Band::across(&paths, n_months, |p, m| p.hashrate_ehs.get(m).copied());
     let difficulty = Band::across(&paths, n_months, |p, m| p.difficulty.get(m).copied());
-    let new_usd_per_th = Band::across(&paths, n_months, |p, m| new_machine_price(p, m));
+    let new_usd_per_th = Band::across(&paths, n_months, new_machine_price);
     let used_usd_per_th = Band::across(&paths, n_months, |p, m| {
         let prices: Vec<f64> = p
             .makers

@@ -33,6 +33,9 @@ enum Scale {
     Linear(ValueFormat),
 }
 
+/// A line's points, colour and width in pixels.
+type Line = (Vec<(f64, f64)>, RGBColor, u32);
+
 /// A time chart of series against history: a band, lines and points, with markers.
 struct SeriesChart {
     page: Page,
@@ -43,7 +46,7 @@ struct SeriesChart {
     /// (month index, low, high).
     band: Vec<(f64, f64, f64)>,
     /// (points, colour, width).
-    lines: Vec<(Vec<(f64, f64)>, RGBColor, u32)>,
+    lines: Vec<Line>,
     /// (points, colour): drawn as dots with whiskers when given a range.
     points: Vec<(Vec<(f64, f64)>, RGBColor)>,
     markers: Vec<Marker>,
