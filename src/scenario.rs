@@ -8,6 +8,7 @@ pub mod history;
 pub mod overrides;
 pub mod raw;
 pub mod reader;
+pub mod uncertainty;
 pub mod validate;
 
 use std::fmt;

@@ -49,7 +49,17 @@ pub fn read_params(root: &Node, sources: &[Source], p: &mut Problems) -> Option<
     let relocation = read_relocation(&mut top, p);
     let key_account_firms = read_key_account_firms(&mut top, p);
     let events = read_events(&mut top, p, &regions, &mut origins, start, horizon_end);
+    let uncertain = crate::scenario::uncertainty::read(
+        &mut top,
+        p,
+        &regions.iter().map(|r| r.name.clone()).collect::<Vec<_>>(),
+        &manufacturers.iter().map(|m| m.name.clone()).collect::<Vec<_>>(),
+    );
     top.finish(p);
+    if !p.is_empty() {
+        return None;
+    }
+    crate::scenario::uncertainty::check_ends(root, sources, &uncertain, p);
     if !p.is_empty() {
         return None;
     }
@@ -69,6 +79,7 @@ pub fn read_params(root: &Node, sources: &[Source], p: &mut Problems) -> Option<
         key_account_firms,
         origins,
         events,
+        uncertainty: uncertain.into_iter().map(|d| d.param).collect(),
     })
 }
 

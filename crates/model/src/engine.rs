@@ -68,7 +68,17 @@ impl World<'_> {
 
 /// Simulates one whole path, streaming its records to `sink`. A broken invariant stops the path at that
 /// month; the summary then carries the violation and the months simulated so far.
+///
+/// With uncertain parameters (`params.uncertainty`), the path runs with its own draw of them.
 pub fn simulate_path<S: Sink>(params: &Params, path_idx: u32, sink: &mut S) -> PathSummary {
+    match crate::uncertainty::for_path(params, path_idx) {
+        Some(drawn) => simulate_path_with(&drawn, path_idx, sink),
+        None => simulate_path_with(params, path_idx, sink),
+    }
+}
+
+/// [`simulate_path`] with `params` exactly as given: no draw of uncertain parameters.
+fn simulate_path_with<S: Sink>(params: &Params, path_idx: u32, sink: &mut S) -> PathSummary {
     let mut world = World::new(params, path_idx);
     let mut violation = None;
     for _ in 0..params.simulation.horizon_months {

@@ -33,6 +33,7 @@ pub fn small() -> Params {
         key_account_firms: small_key_account_firms(),
         origins: vec!["china".into()],
         events: Vec::new(),
+        uncertainty: Vec::new(),
     }
 }
 

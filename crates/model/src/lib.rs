@@ -23,5 +23,6 @@ pub mod rng;
 pub mod rows;
 pub mod summary;
 pub mod tallies;
+pub mod uncertainty;
 pub mod units;
 pub mod world;

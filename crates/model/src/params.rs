@@ -43,6 +43,8 @@ pub struct Params {
     pub origins: Vec<String>,
     /// Scripted events (`[[events]]`), applied at the start of their month.
     pub events: Vec<ScriptedEvent>,
+    /// Behaviour parameters drawn per path (`[[uncertainty]]`); empty when every path runs with the values above.
+    pub uncertainty: Vec<crate::uncertainty::UncertainParam>,
 }
 
 /// Run settings (`[simulation]`).

@@ -25,6 +25,8 @@ pub enum Stream {
     Agents = 5,
     /// The key-account firms drawn at the start (sizes, cash, leverage, treasury policy).
     Firms = 6,
+    /// The uncertain behaviour parameters drawn at the start (`crate::uncertainty`).
+    Uncertainty = 7,
 }
 
 /// SplitMix64 finaliser: a bijective mix of 64 bits.
