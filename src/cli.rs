@@ -101,6 +101,16 @@ pub enum Command {
         /// Dealers' listing prices to compare with (default: asic_market_prices_2021-2022.csv beside the price history).
         #[arg(long, value_name = "FILE")]
         listings: Option<PathBuf>,
+        /// Fit the scenario's [[uncertainty]] ranges on the in-sample months first (approximate Bayesian
+        /// computation), write them to calibrated.toml, and replay with them.
+        #[arg(long)]
+        calibrate: bool,
+        /// Paths the calibration draws from the prior ranges (default 4000).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(10..=1_000_000))]
+        calibration_paths: Option<u32>,
+        /// Share of the calibration's paths kept, nearest history first (default 0.1).
+        #[arg(long, value_parser = parse_share)]
+        accept_share: Option<f64>,
         #[command(flatten)]
         options: RunArgs,
         #[command(flatten)]
@@ -167,6 +177,14 @@ pub struct SetArgs {
     /// is a TOML value. Applied in order after the file (and the files it extends), recorded in run.json.
     #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
     pub set: Vec<String>,
+}
+
+/// A share in (0, 1].
+fn parse_share(text: &str) -> Result<f64, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|x| *x > 0.0 && *x <= 1.0)
+        .ok_or(format!("`{text}` is not a share in (0, 1]"))
 }
 
 fn parse_year_month(text: &str) -> Result<YearMonth, String> {
@@ -441,6 +459,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
             calibrate_until,
             figures,
             listings,
+            calibrate,
+            calibration_paths,
+            accept_share,
             options,
             overrides,
         } => replay(
@@ -453,6 +474,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 calibrate_until,
                 figures,
                 listings,
+                calibrate,
+                calibration_paths,
+                accept_share,
             },
             &overrides.set,
         ),

@@ -7,10 +7,12 @@
 //! their filings (`industry_public_figures.csv`) and dealers' listing prices, in-sample (up to
 //! `--calibrate-until`) and out-of-sample (after it).
 //!
+//! - `calibrate`: fitting the declared `[[uncertainty]]` ranges on the in-sample months (`--calibrate`);
 //! - `figures`: the public figures and listings, read into the model's units;
 //! - `tables`: `replay.parquet`, `replay_manufacturers.parquet`, `replay_figures.parquet` and `replay.json`;
 //! - `charts`: the chart page, drawn from those files alone.
 
+pub mod calibrate;
 pub mod charts;
 pub mod figures;
 pub mod tables;
@@ -65,7 +67,18 @@ pub struct ReplayOptions {
     pub figures: Option<PathBuf>,
     /// Dealers' listings (default: `asic_market_prices_2021-2022.csv` beside the price history, if there).
     pub listings: Option<PathBuf>,
+    /// Fit the `[[uncertainty]]` ranges on the in-sample months first, and replay with the fitted ranges.
+    pub calibrate: bool,
+    /// Paths the calibration draws (default [`DEFAULT_CALIBRATION_PATHS`]).
+    pub calibration_paths: Option<u32>,
+    /// Share of the calibration's paths kept (default [`DEFAULT_ACCEPT_SHARE`]).
+    pub accept_share: Option<f64>,
 }
+
+/// Paths a calibration draws when `--calibration-paths` is not given.
+pub const DEFAULT_CALIBRATION_PATHS: u32 = 4000;
+/// Share of a calibration's paths kept when `--accept-share` is not given.
+pub const DEFAULT_ACCEPT_SHARE: f64 = 0.1;
 
 /// What one path keeps: its network and each manufacturer's months.
 #[derive(Clone, Debug, Default)]
@@ -256,6 +269,8 @@ pub struct ReplayResult {
     pub fits: Vec<FitRow>,
     pub quarters: Vec<QuarterBands>,
     pub checks: Vec<FigureCheck>,
+    /// The calibration run first, with `--calibrate`.
+    pub calibration: Option<calibrate::Calibration>,
     pub failures: Vec<PathFailure>,
     pub wall_seconds: f64,
 }
@@ -317,7 +332,7 @@ pub fn compute(scenario: &Scenario, options: &ReplayOptions) -> Result<ReplayRes
         Some(path) => figures::load_listings(path).map_err(ReplayError::Usage)?,
         None => vec![],
     };
-    let params: Params = crate::batch::with_overrides(&scenario.params, options.n_paths, options.seed);
+    let mut params: Params = crate::batch::with_overrides(&scenario.params, options.n_paths, options.seed);
     let start = params.simulation.start;
     let n_months = params.simulation.horizon_months as usize;
     let months: Vec<YearMonth> = (0..n_months).map(|k| start.plus_months(k as i64)).collect();
@@ -342,6 +357,30 @@ pub fn compute(scenario: &Scenario, options: &ReplayOptions) -> Result<ReplayRes
         actual_difficulty.push(record.difficulty);
         price_usd.push(record.price_usd_close.unwrap_or(f64::NAN));
     }
+    let calibration = if options.calibrate {
+        // Only in-sample months reach the fit: the scenario is cut there, and so are the history and filings.
+        let cut = calibrate::in_sample_params(&params, calibrate_until);
+        let n_in = cut.simulation.horizon_months as usize;
+        let in_sample_figures: Vec<Figure> = figures
+            .iter()
+            .filter(|f| f.period.last <= calibrate_until)
+            .cloned()
+            .collect();
+        let accept_share = options.accept_share.unwrap_or(DEFAULT_ACCEPT_SHARE);
+        let n_calibration = options.calibration_paths.unwrap_or(DEFAULT_CALIBRATION_PATHS);
+        let c = calibrate::calibrate(
+            &cut,
+            &actual_hashrate_ehs[..n_in],
+            &in_sample_figures,
+            n_calibration,
+            accept_share,
+        )
+        .map_err(|e| ReplayError::Usage(format!("{}: cannot calibrate: {e}", scenario.path.display())))?;
+        params.uncertainty = c.fitted();
+        Some(c)
+    } else {
+        None
+    };
     let n_paths = params.simulation.n_paths;
     let paths: Vec<ReplayPath> = (0..n_paths)
         .into_par_iter()
@@ -415,6 +454,7 @@ pub fn compute(scenario: &Scenario, options: &ReplayOptions) -> Result<ReplayRes
         fits,
         quarters,
         checks,
+        calibration,
         failures,
         wall_seconds: started.elapsed().as_secs_f64(),
     })
@@ -522,7 +562,13 @@ fn quarter_bands(paths: &[ReplayPath], months: &[YearMonth], names: &[String]) -
 }
 
 /// The model's value of a figure's measure on one path, over the figure's period.
-fn model_value(p: &ReplayPath, months: &[YearMonth], maker: usize, metric: Metric, period: Period) -> Option<f64> {
+pub(crate) fn model_value(
+    p: &ReplayPath,
+    months: &[YearMonth],
+    maker: usize,
+    metric: Metric,
+    period: Period,
+) -> Option<f64> {
     let idx: Vec<usize> = (0..months.len()).filter(|&k| period.contains(months[k])).collect();
     // A period only partly simulated is not compared.
     let n_period_months = period.last.months_since(period.first) as usize + 1;
@@ -654,6 +700,23 @@ pub fn summary_text(r: &ReplayResult) -> String {
             num(f.difficulty.median_abs_log_error),
             pct(f.difficulty.coverage_share)
         ));
+    }
+    if let Some(c) = &r.calibration {
+        out.push_str(&format!(
+            "calibration to {}: {} paths, {} kept; median distance {:.4} (prior) -> {:.4} (kept); {:.1} s\n",
+            c.calibrate_until,
+            c.n_paths,
+            c.n_accepted,
+            c.median_distance_prior,
+            c.median_distance_accepted,
+            c.wall_seconds
+        ));
+        for p in &c.posteriors {
+            out.push_str(&format!(
+                "  {:<58} prior {:>9.4} to {:<9.4} fitted {:>9.4} to {:<9.4} (median {:.4})\n",
+                p.prior.name, p.prior.min, p.prior.max, p.p05, p.p95, p.p50
+            ));
+        }
     }
     if !r.checks.is_empty() {
         out.push_str("filed figures against the model (p50, p10-p90):\n");

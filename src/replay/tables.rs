@@ -215,6 +215,31 @@ pub fn replay_json(r: &ReplayResult) -> serde_json::Value {
         "events": event_labels(&r.scenario.params),
         "fit": fits,
         "failed_paths": r.failures.iter().map(|f| json!({"path": f.path_idx, "month_idx": f.violation.month.0, "what": f.violation.what, "expected": f.violation.expected, "actual": f.violation.actual})).collect::<Vec<_>>(),
+        "uncertainty": r.scenario.params.uncertainty.iter().map(|u| json!({"parameter": u.name, "min": u.min, "max": u.max})).collect::<Vec<_>>(),
+        "calibration": r.calibration.as_ref().map(|c| json!({
+            "method": "approximate Bayesian computation by rejection",
+            "distance": format!(
+                "{} x mean |ln(hashrate / real)| + {} x mean |ln(EH/s sold / filed)| + {} x mean |gross margin - filed|, in-sample only",
+                crate::replay::calibrate::WEIGHT_HASHRATE,
+                crate::replay::calibrate::WEIGHT_HASHRATE_SOLD,
+                crate::replay::calibrate::WEIGHT_GROSS_MARGIN
+            ),
+            "paths": c.n_paths,
+            "accept_share": c.accept_share,
+            "accepted": c.n_accepted,
+            "in_sample_months": c.n_in_sample_months,
+            "filed_figures": c.n_figures,
+            "median_distance_prior": c.median_distance_prior,
+            "median_distance_accepted": c.median_distance_accepted,
+            "parameters": c.posteriors.iter().map(|p| json!({
+                "parameter": p.prior.name,
+                "prior_min": p.prior.min,
+                "prior_max": p.prior.max,
+                "p05": p.p05,
+                "p50": p.p50,
+                "p95": p.p95,
+            })).collect::<Vec<_>>(),
+        })),
         "wall_seconds": r.wall_seconds,
     })
 }
@@ -234,6 +259,11 @@ pub fn write(dir: &Path, r: &ReplayResult) -> Result<(), OutputError> {
     let text = serde_json::to_string_pretty(&replay_json(r))
         .map_err(|e| OutputError::io(&json_path, std::io::Error::other(e)))?;
     std::fs::write(&json_path, text + "\n").map_err(|e| OutputError::io(&json_path, e))?;
+    if let Some(c) = &r.calibration {
+        let calibrated = dir.join("calibrated.toml");
+        let text = crate::replay::calibrate::calibrated_toml(c, &r.scenario.path.display().to_string());
+        std::fs::write(&calibrated, text).map_err(|e| OutputError::io(&calibrated, e))?;
+    }
     let scenario_path = dir.join("scenario.toml");
     std::fs::write(&scenario_path, &r.scenario.text).map_err(|e| OutputError::io(&scenario_path, e))?;
     Ok(())
