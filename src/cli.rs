@@ -105,10 +105,10 @@ pub enum Command {
         /// computation), write them to calibrated.toml, and replay with them.
         #[arg(long)]
         calibrate: bool,
-        /// Paths the calibration draws from the prior ranges (default 4000).
+        /// Paths the calibration draws from the prior ranges (default 20000).
         #[arg(long, value_parser = clap::value_parser!(u32).range(10..=1_000_000))]
         calibration_paths: Option<u32>,
-        /// Share of the calibration's paths kept, nearest history first (default 0.1).
+        /// Share of the calibration's paths kept, nearest history first (default 0.05).
         #[arg(long, value_parser = parse_share)]
         accept_share: Option<f64>,
         #[command(flatten)]

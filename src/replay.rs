@@ -76,9 +76,9 @@ pub struct ReplayOptions {
 }
 
 /// Paths a calibration draws when `--calibration-paths` is not given.
-pub const DEFAULT_CALIBRATION_PATHS: u32 = 4000;
+pub const DEFAULT_CALIBRATION_PATHS: u32 = 20_000;
 /// Share of a calibration's paths kept when `--accept-share` is not given.
-pub const DEFAULT_ACCEPT_SHARE: f64 = 0.1;
+pub const DEFAULT_ACCEPT_SHARE: f64 = 0.05;
 
 /// What one path keeps: its network and each manufacturer's months.
 #[derive(Clone, Debug, Default)]

@@ -11,6 +11,10 @@
 //! A parameter is named as `--set` names it. Each end of its range must make a valid scenario on its own: the
 //! scenario is validated again with the parameter set to `min` and to `max`, so the ranges every key
 //! documents hold for every draw.
+//!
+//! A value stated more specifically than the `[[uncertainty]]` entry that would draw it is a choice, and is
+//! not drawn: one written by a file that extends the entry's file, by `--set`, or by a sweep's cell. So
+//! `--set segments.retail.max_spend_share_per_month=0.5` on a scenario that draws it runs every path at 0.5.
 
 use crate::scenario::Source;
 use crate::scenario::overrides;
@@ -146,9 +150,31 @@ fn resolve(
         .collect())
 }
 
-/// Reads `[[uncertainty]]` (may be absent).
-pub fn read(top: &mut Section, p: &mut Problems, regions: &[String], manufacturers: &[String]) -> Vec<Declared> {
+/// How specific the text at `span` is: `--set` (and values with no span, which a sweep cell or a test wrote)
+/// most, then the scenario's own file, then the files it extends, nearest first.
+fn specificity_rank(sources: &[Source], span: Option<&Span>) -> usize {
+    let Some(span) = span else {
+        return 0;
+    };
+    match sources.iter().enumerate().rev().find(|(_, s)| s.offset <= span.start) {
+        Some((_, s)) if s.file == "--set" => 0,
+        Some((i, _)) => 1 + i,
+        None => 1,
+    }
+}
+
+/// Reads `[[uncertainty]]` (may be absent). Places whose value is stated more specifically than the entry
+/// are left out of its draw, and an entry left with no place is dropped.
+pub fn read(
+    top: &mut Section,
+    p: &mut Problems,
+    root: &Node,
+    sources: &[Source],
+    regions: &[String],
+    manufacturers: &[String],
+) -> Vec<Declared> {
     let mut out: Vec<Declared> = vec![];
+    let mut tree = root.clone();
     for (i, mut e) in top.tables(p, "uncertainty", false).into_iter().enumerate() {
         let path = format!("uncertainty[{i}]");
         let (name, name_span) = e.string(p, "parameter", None);
@@ -190,6 +216,19 @@ pub fn read(top: &mut Section, p: &mut Problems, regions: &[String], manufacture
         }
         match resolve(&name, regions, manufacturers) {
             Ok(places) => {
+                let entry_rank = specificity_rank(sources, name_span.as_ref());
+                let places: Vec<(Table, &'static str, String)> = places
+                    .into_iter()
+                    .filter(|(_, _, path)| {
+                        let value_span = overrides::span(&mut tree, path).ok().flatten();
+                        // A value the scenario does not state (a default) is drawn.
+                        let stated = overrides::span(&mut tree, path).is_ok();
+                        !stated || specificity_rank(sources, value_span.as_ref()) >= entry_rank
+                    })
+                    .collect();
+                if places.is_empty() {
+                    continue;
+                }
                 if let Some(clash) = out
                     .iter()
                     .find(|d| d.set_paths.iter().any(|s| places.iter().any(|(_, _, q)| q == s)))

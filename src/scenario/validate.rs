@@ -52,6 +52,8 @@ pub fn read_params(root: &Node, sources: &[Source], p: &mut Problems) -> Option<
     let uncertain = crate::scenario::uncertainty::read(
         &mut top,
         p,
+        root,
+        sources,
         &regions.iter().map(|r| r.name.clone()).collect::<Vec<_>>(),
         &manufacturers.iter().map(|m| m.name.clone()).collect::<Vec<_>>(),
     );
