@@ -101,7 +101,7 @@ pub enum Command {
         /// Dealers' listing prices to compare with (default: asic_market_prices_2021-2022.csv beside the price history).
         #[arg(long, value_name = "FILE")]
         listings: Option<PathBuf>,
-        /// Fit the scenario's [[uncertainty]] ranges on the in-sample months first (approximate Bayesian
+        /// Fit the scenario's `[[uncertainty]]` ranges on the in-sample months first (approximate Bayesian
         /// computation), write them to calibrated.toml, and replay with them.
         #[arg(long)]
         calibrate: bool,

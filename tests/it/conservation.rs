@@ -5,7 +5,7 @@ use hashcycle_model::params::{Params, Segment};
 use hashcycle_model::record::{Collect, PathSummary};
 use hashcycle_model::world::World;
 
-use crate::support::{i, params_with, run_path};
+use crate::support::{i, run_path, scenario_with_draws};
 
 const PATHS: u32 = 24;
 /// Money identities hold to rounding: a millionth of the amounts involved.
@@ -15,7 +15,10 @@ fn close(a: f64, b: f64, scale: f64) -> bool {
     (a - b).abs() <= MONEY_RELATIVE_TOLERANCE * scale.abs().max(1.0)
 }
 
-fn check_path(params: &Params, rows: &Collect, summary: &PathSummary) {
+fn check_path(scenario_params: &Params, rows: &Collect, summary: &PathSummary) {
+    // The path ran with its own draw of the uncertain parameters.
+    let drawn = hashcycle_model::uncertainty::for_path(scenario_params, summary.path_idx);
+    let params = drawn.as_ref().unwrap_or(scenario_params);
     let path = summary.path_idx;
     let n_months = params.simulation.horizon_months as usize;
     assert_eq!(rows.network.len(), n_months, "path {path}: every month recorded");
@@ -143,7 +146,8 @@ fn check_path(params: &Params, rows: &Collect, summary: &PathSummary) {
 }
 
 fn check_scenario(name: &str) {
-    let params = params_with(name, &[("simulation.horizon_months", i(72))]);
+    // With the scenario's per-path parameter draws: conservation must hold for every draw.
+    let params = scenario_with_draws(name, &[("simulation.horizon_months", i(72))]).params;
     for path_idx in 0..PATHS {
         let (rows, summary) = run_path(&params, path_idx);
         check_path(&params, &rows, &summary);

@@ -192,9 +192,12 @@ fn zero_hazards_give_the_same_results_as_no_shock_settings() {
         let text = std::fs::read_to_string(&file).unwrap();
         let (mut tree, _) = hashcycle::scenario::raw::parse(&text);
         crate::support::apply(&mut tree, &horizon);
-        hashcycle::scenario::Scenario::from_tree(tree, &text, "zero.toml", &dir, Default::default())
+        let mut params = hashcycle::scenario::Scenario::from_tree(tree, &text, "zero.toml", &dir, Default::default())
             .unwrap()
-            .params
+            .params;
+        // As `params_with` does for `plain`: every path at the stated values.
+        params.uncertainty.clear();
+        params
     };
     assert!(zero_params.regions[0].hazards.ban_per_month == 0.0);
     let mut hazardous = zero_params.clone();

@@ -98,7 +98,18 @@ fn prune_after_horizon(tree: &mut raw::Node, months: i64) {
 }
 
 /// A shipped scenario with values replaced by path; panics with the scenario's own message if invalid.
+///
+/// Its `[[uncertainty]]` draws are dropped: a test of a mechanism runs every path at the scenario's stated
+/// (fitted median) values, so the world it scripts is the one it checks. Tests of the draws load the scenario
+/// with [`Scenario::load`] or keep them with [`scenario_with_draws`].
 pub fn scenario_with(name: &str, changes: &[(&str, Value)]) -> Scenario {
+    let mut scenario = scenario_with_draws(name, changes);
+    scenario.params.uncertainty.clear();
+    scenario
+}
+
+/// [`scenario_with`], keeping the scenario's per-path parameter draws.
+pub fn scenario_with_draws(name: &str, changes: &[(&str, Value)]) -> Scenario {
     // Loaded whole, so that a scenario that extends another (bear, bull) is changed as merged.
     let scenario = Scenario::load(&scenario_path(name)).unwrap_or_else(|e| panic!("{e}"));
     let mut tree = scenario.tree.clone();
