@@ -54,8 +54,8 @@ fn replay_writes_its_tables_and_charts_and_keeps_its_fit_to_history() {
     let p50: Vec<f64> = p50.into_iter().map(Option::unwrap).collect();
     // The ban of June 2021 (month 29) takes a third or more of the network off within two months, as it did
     // (157 EH/s in April 2021, 100 in July), and the network recovers. History took about six months to pass
-    // May 2021's level again; the model takes longer (about 17 months when this was written: sites abroad are
-    // built too slowly, see README "Replay"), so this asserts recovery within two years only.
+    // May 2021's level again; the model takes about 16 (200 paths: sites abroad are built too slowly, see README
+    // "Replay"), so this asserts recovery within two years only.
     assert!(p50[30] < 0.75 * p50[28], "May {} vs July {}", p50[28], p50[30]);
     assert!(p50[52] > p50[28], "May 2021 {} vs May 2023 {}", p50[28], p50[52]);
     let listings = monthly.column("listing_count").unwrap().i64().unwrap();
@@ -69,18 +69,24 @@ fn replay_writes_its_tables_and_charts_and_keeps_its_fit_to_history() {
     let companies = figures.column("company").unwrap().str().unwrap();
     assert!(companies.iter().filter(|c| *c == Some("canaan")).count() >= 20);
 
-    // The fit, against thresholds set from the fit measured when the replay shipped (12 paths: in-sample
-    // hashrate error 0.27, out-of-sample 0.85; 2019 0.08). A model change that moves the replay further from
-    // history than this fails here; one that moves it closer should lower them.
+    // The fit, against thresholds set from the fit measured when base.toml took the replay's calibration (12 paths:
+    // in-sample hashrate error 0.149, out-of-sample 0.179, 2019 0.099; the real hashrate inside p10-p90 in 42% and
+    // 53% of months). A model change that moves the replay further from history than this fails here; one that
+    // moves it closer should lower them.
     let info: serde_json::Value = serde_json::from_slice(&std::fs::read(run.join("replay.json")).unwrap()).unwrap();
     assert_eq!(info["failed_paths"], serde_json::json!([]));
     let in_sample = fit(&info, "in_sample", "hashrate", "median_abs_log_error");
     let out_of_sample = fit(&info, "out_of_sample", "hashrate", "median_abs_log_error");
     let first_year = fit(&info, "2019", "hashrate", "median_abs_log_error");
-    assert!(in_sample < 0.32, "in-sample hashrate error {in_sample}");
-    assert!(out_of_sample < 0.92, "out-of-sample hashrate error {out_of_sample}");
-    assert!(first_year < 0.12, "2019 hashrate error {first_year}");
-    assert!(fit(&info, "in_sample", "difficulty", "median_abs_log_error") < 0.34);
+    assert!(in_sample < 0.19, "in-sample hashrate error {in_sample}");
+    assert!(out_of_sample < 0.23, "out-of-sample hashrate error {out_of_sample}");
+    assert!(first_year < 0.13, "2019 hashrate error {first_year}");
+    assert!(fit(&info, "in_sample", "difficulty", "median_abs_log_error") < 0.20);
+    // Honest bands: drawn behaviour parameters widen them enough to hold the real hashrate in a good share of
+    // months, out-of-sample too (with fixed parameters they held it in 2% and 0%).
+    let coverage = fit(&info, "out_of_sample", "hashrate", "coverage_p10_p90_share");
+    assert!(coverage >= 0.4, "out-of-sample coverage {coverage}");
+    assert!(fit(&info, "in_sample", "hashrate", "coverage_p10_p90_share") >= 0.3);
 
     // The chart page: the hashrate chart marks the ban and the sample split; Canaan's filings are drawn.
     let svg = std::fs::read_to_string(run.join("charts/replay_hashrate.svg")).unwrap();
@@ -147,5 +153,205 @@ fn replay_refuses_bad_input_with_exit_status_1_and_writes_nothing() {
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
         assert!(!out_dir.exists(), "{args:?} wrote output");
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A copy of the shipped history and filings in `dir`, with every month after `last_in_sample` changed by `edit`
+/// (price, hashrate and fees columns), and returns the history's path.
+fn history_copy(dir: &std::path::Path, last_in_sample: &str, edit: impl Fn(&str, f64) -> f64) -> std::path::PathBuf {
+    let data = project_dir().join("data");
+    std::fs::copy(
+        data.join("industry_public_figures.csv"),
+        dir.join("industry_public_figures.csv"),
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(data.join("btc_monthly.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let mut out = vec![header.join(",")];
+    for line in lines {
+        let mut fields: Vec<String> = line.split(',').map(str::to_string).collect();
+        if fields[0].as_str() > last_in_sample {
+            for (k, name) in header.iter().enumerate() {
+                if let Ok(v) = fields[k].parse::<f64>()
+                    && matches!(*name, "price_usd_close" | "hashrate_ehs" | "fees_btc")
+                {
+                    fields[k] = format!("{}", edit(name, v));
+                }
+            }
+        }
+        out.push(fields.join(","));
+    }
+    let path = dir.join("btc_monthly.csv");
+    std::fs::write(&path, out.join("\n") + "\n").unwrap();
+    path
+}
+
+fn calibrate(
+    dir: &std::path::Path,
+    scenario: &str,
+    history: &std::path::Path,
+    extra: &[&str],
+) -> (String, serde_json::Value) {
+    let out_dir = dir.join("out");
+    let price = format!("price.historical.history_file=\"{}\"", history.display());
+    let fees = format!("fees.historical.history_file=\"{}\"", history.display());
+    let mut args = vec![
+        "replay",
+        scenario,
+        "--calibrate",
+        "--calibration-paths",
+        "300",
+        "--accept-share",
+        "0.1",
+        "--paths",
+        "4",
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--set",
+        &price,
+        "--set",
+        &fees,
+    ];
+    args.extend(extra);
+    let out = hashcycle(&args, &project_dir());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let name = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.join("replay.json").is_file())
+        .unwrap();
+    let calibrated = std::fs::read_to_string(name.join("calibrated.toml")).unwrap();
+    let info: serde_json::Value = serde_json::from_slice(&std::fs::read(name.join("replay.json")).unwrap()).unwrap();
+    (calibrated, info)
+}
+
+/// The fit sees the in-sample months only: scrambling every later month of the price, fees and hashrate leaves
+/// what it fits exactly as it was, while the out-of-sample comparison does change.
+#[test]
+fn calibration_never_sees_out_of_sample_months() {
+    let dir = temp_dir("replay-blind");
+    let (a_dir, b_dir) = (dir.join("a"), dir.join("b"));
+    std::fs::create_dir_all(&a_dir).unwrap();
+    std::fs::create_dir_all(&b_dir).unwrap();
+    let real = history_copy(&a_dir, "2022-12", |_, v| v);
+    let scrambled = history_copy(&b_dir, "2022-12", |name, v| match name {
+        "price_usd_close" => v * 7.0,
+        "hashrate_ehs" => v / 3.0,
+        _ => v * 5.0,
+    });
+    let (fit_a, info_a) = calibrate(&a_dir, "scenarios/replay_priors.toml", &real, &[]);
+    let (fit_b, info_b) = calibrate(&b_dir, "scenarios/replay_priors.toml", &scrambled, &[]);
+    assert_eq!(fit_a, fit_b, "the fit changed with out-of-sample data");
+    assert_eq!(info_a["calibration"], info_b["calibration"]);
+    assert_ne!(
+        fit(&info_a, "out_of_sample", "hashrate", "median_abs_log_error"),
+        fit(&info_b, "out_of_sample", "hashrate", "median_abs_log_error"),
+        "the replay after the fit does read the later months"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// On a history the model itself made with known parameters, the fit's range holds them and is narrower than the
+/// prior's.
+#[test]
+fn calibration_recovers_parameters_the_history_was_made_with() {
+    let dir = temp_dir("replay-recover");
+    // The model's own history: the replay with the growth cap and the makers' payback target fixed.
+    let truth = dir.join("truth");
+    let out = hashcycle(
+        &[
+            "replay",
+            "scenarios/replay.toml",
+            "--paths",
+            "24",
+            "--out",
+            truth.to_str().unwrap(),
+            "--set",
+            "segments.key_account.max_growth_share_of_network_per_month=0.1",
+            "--set",
+            "segments.retail.max_growth_share_of_network_per_month=0.1",
+            "--set",
+            "manufacturers.bitmain.strategy.target_payback_months=12",
+            "--set",
+            "manufacturers.microbt.strategy.target_payback_months=12",
+            "--set",
+            "manufacturers.canaan.strategy.target_payback_months=12",
+        ],
+        &project_dir(),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let made = read_frame(&truth.join("replay/replay.parquet")).unwrap();
+    let p50: Vec<f64> = made
+        .column("hashrate_ehs_p50")
+        .unwrap()
+        .f64()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
+    // Its hashrate replaces the real one, month by month from 2019-01.
+    let history = {
+        let path = history_copy(&dir, "9999-12", |_, v| v);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        let header: Vec<String> = lines[0].split(',').map(str::to_string).collect();
+        let col = header.iter().position(|h| h == "hashrate_ehs").unwrap();
+        let first = lines.iter().position(|l| l.starts_with("2019-01")).unwrap();
+        for (k, value) in p50.iter().enumerate() {
+            let mut fields: Vec<String> = lines[first + k].split(',').map(str::to_string).collect();
+            fields[col] = format!("{value}");
+            lines[first + k] = fields.join(",");
+        }
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        // No filings: the fit is on hashrate alone.
+        std::fs::remove_file(dir.join("industry_public_figures.csv")).unwrap();
+        path
+    };
+    // Priors on the two parameters alone; the other uncertain parameters stay at base's stated values.
+    let priors = dir.join("priors.toml");
+    std::fs::write(
+        &priors,
+        format!(
+            "extends = {:?}\n[simulation]\nname = \"recover\"\n\n\
+             [[uncertainty]]\nparameter = \"segments.*.max_growth_share_of_network_per_month\"\ndistribution = \"log_uniform\"\nmin = 0.02\nmax = 0.5\n\n\
+             [[uncertainty]]\nparameter = \"manufacturers.*.strategy.target_payback_months\"\nmin = 6\nmax = 20\n",
+            project_dir().join("scenarios/replay.toml").display().to_string()
+        ),
+    )
+    .unwrap();
+    let (_, info) = calibrate(&dir, priors.to_str().unwrap(), &history, &[]);
+    let fitted = |name: &str| {
+        info["calibration"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["parameter"] == name)
+            .map(|p| {
+                (
+                    p["p05"].as_f64().unwrap(),
+                    p["p50"].as_f64().unwrap(),
+                    p["p95"].as_f64().unwrap(),
+                )
+            })
+            .unwrap()
+    };
+    let (lo, mid, hi) = fitted("segments.*.max_growth_share_of_network_per_month");
+    assert!(
+        lo <= 0.1 && 0.1 <= hi,
+        "growth cap 0.1 outside the fitted {lo}-{hi} (median {mid})"
+    );
+    assert!(
+        (hi / lo).ln() < 0.8 * (0.5f64 / 0.02).ln(),
+        "growth cap range {lo}-{hi} hardly narrower than the prior"
+    );
+    let (lo, mid, hi) = fitted("manufacturers.*.strategy.target_payback_months");
+    assert!(
+        lo <= 12.0 && 12.0 <= hi,
+        "payback target 12 outside the fitted {lo}-{hi} (median {mid})"
+    );
+    assert!(
+        hi - lo < 0.8 * 14.0,
+        "payback range {lo}-{hi} hardly narrower than the prior"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
