@@ -270,6 +270,11 @@ pub(crate) fn run_with<P: PathSimulator>(
         &tables::summary_frame(&summaries, &names, &calendar)
             .map_err(|e| OutputError::polars(&dir.join("summary.parquet"), e))?,
     )?;
+    if !params.uncertainty.is_empty() {
+        let path = dir.join("parameters.parquet");
+        let frame = tables::parameters_frame(&params, n_paths, &names).map_err(|e| OutputError::polars(&path, e))?;
+        write_frame(&path, &frame)?;
+    }
     let failures: Vec<PathFailure> = summaries
         .iter()
         .filter_map(|s| {

@@ -19,3 +19,4 @@ mod replay;
 mod shard;
 mod support;
 mod sweep;
+mod uncertainty;
