@@ -500,7 +500,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let scenario = load_scenario(&file, &overrides.set)?;
             let p = &scenario.params;
             println!(
-                "{}: ok (scenario \"{}\", {} months from {}, {} paths, {} regions, {} generations, {} manufacturers, {} scripted events)",
+                "{}: ok (scenario \"{}\", {} months from {}, {} paths, {} regions, {} generations, {} manufacturers, {} scripted events, {} parameters drawn per path)",
                 file.display(),
                 p.simulation.name,
                 p.simulation.horizon_months,
@@ -509,7 +509,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 p.regions.len(),
                 p.generations.len(),
                 p.manufacturers.len(),
-                p.events.len()
+                p.events.len(),
+                p.uncertainty.len()
             );
             Ok(())
         }

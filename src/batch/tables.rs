@@ -211,6 +211,31 @@ pub fn summary_frame(summaries: &[PathSummary], names: &Names, cal: &Calendar) -
     DataFrame::new(n, columns)
 }
 
+/// The column of `parameters.parquet` an uncertain parameter is written to: its name with `.` as `_` and `*`
+/// as `all` (`segments.*.max_spend_share_per_month` is `segments_all_max_spend_share_per_month`); the name
+/// ends with the parameter's unit.
+pub fn parameter_column(name: &str) -> String {
+    name.replace('*', "all").replace('.', "_")
+}
+
+/// `parameters.parquet`: one row per path, with the value each uncertain parameter was drawn at.
+pub fn parameters_frame(params: &Params, n_paths: u32, names: &Names) -> PolarsResult<DataFrame> {
+    let draws: Vec<Vec<f64>> = (0..n_paths)
+        .map(|path_idx| hashcycle_model::uncertainty::draws(params, path_idx))
+        .collect();
+    let mut columns = vec![
+        Column::new("scenario".into(), vec![names.scenario; n_paths as usize]),
+        Column::new("path".into(), (0..n_paths).collect::<Vec<u32>>()),
+    ];
+    for (k, p) in params.uncertainty.iter().enumerate() {
+        columns.push(Column::new(
+            parameter_column(&p.name).into(),
+            draws.iter().map(|d| d[k]).collect::<Vec<f64>>(),
+        ));
+    }
+    DataFrame::new_infer_height(columns)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,29 +276,4 @@ mod tests {
         assert_eq!(month.get(1), None);
         assert_eq!(frame.column("path").unwrap().u32().unwrap().get(1), Some(1));
     }
-}
-
-/// The column of `parameters.parquet` an uncertain parameter is written to: its name with `.` as `_` and `*`
-/// as `all` (`segments.*.max_spend_share_per_month` is `segments_all_max_spend_share_per_month`); the name
-/// ends with the parameter's unit.
-pub fn parameter_column(name: &str) -> String {
-    name.replace('*', "all").replace('.', "_")
-}
-
-/// `parameters.parquet`: one row per path, with the value each uncertain parameter was drawn at.
-pub fn parameters_frame(params: &Params, n_paths: u32, names: &Names) -> PolarsResult<DataFrame> {
-    let draws: Vec<Vec<f64>> = (0..n_paths)
-        .map(|path_idx| hashcycle_model::uncertainty::draws(params, path_idx))
-        .collect();
-    let mut columns = vec![
-        Column::new("scenario".into(), vec![names.scenario; n_paths as usize]),
-        Column::new("path".into(), (0..n_paths).collect::<Vec<u32>>()),
-    ];
-    for (k, p) in params.uncertainty.iter().enumerate() {
-        columns.push(Column::new(
-            parameter_column(&p.name).into(),
-            draws.iter().map(|d| d[k]).collect::<Vec<f64>>(),
-        ));
-    }
-    DataFrame::new_infer_height(columns)
 }
