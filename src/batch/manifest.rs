@@ -53,6 +53,99 @@ pub struct RunManifest {
     pub tool: String,
     pub version: String,
     pub wall_seconds: f64,
+    /// How well the model matches history: the shipped replay's fit (`data/replay_fit.json`) when this run draws
+    /// exactly the behaviour ranges that fit was measured with; absent otherwise (and in older manifests).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history_fit: Option<HistoryFit>,
+}
+
+/// The shipped replay's fit, as a run's report shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HistoryFit {
+    /// The replay command and scenario that measured it.
+    pub measured_by: String,
+    pub calibrate_until_month: String,
+    pub paths: u64,
+    /// One row per year, then `in_sample` and `out_of_sample`.
+    pub rows: Vec<HistoryFitRow>,
+    /// Uncertain parameters this run states in some of the places the replay drew them (by `--set`, a sweep
+    /// axis or a file extending the scenario): the fit describes the model with them drawn.
+    #[serde(default)]
+    pub stated_here: Vec<String>,
+}
+
+/// One period's hashrate fit.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HistoryFitRow {
+    pub period: String,
+    pub in_sample: bool,
+    pub median_abs_log_error: Option<f64>,
+    pub median_log_error: Option<f64>,
+    pub coverage_p10_p90_share: Option<f64>,
+}
+
+/// The fit of `hashcycle replay` on the shipped replay scenario, recorded when base.toml took its calibration.
+const SHIPPED_REPLAY_FIT: &str = include_str!("../../data/replay_fit.json");
+
+/// The shipped replay's fit, when `params` draws exactly the ranges it was measured with.
+pub fn history_fit_for(params: &Params) -> Option<HistoryFit> {
+    let record: serde_json::Value = serde_json::from_str(SHIPPED_REPLAY_FIT).ok()?;
+    let declared = record.get("uncertainty")?.as_array()?;
+    // An entry every place of which a run states is dropped from its draws, so compare by name.
+    let find = |name: &str| {
+        declared
+            .iter()
+            .find(|d| d.get("parameter").and_then(|v| v.as_str()) == Some(name))
+    };
+    let same = params.uncertainty.iter().all(|u| {
+        find(&u.name).is_some_and(|d| {
+            d.get("min").and_then(|v| v.as_f64()) == Some(u.min) && d.get("max").and_then(|v| v.as_f64()) == Some(u.max)
+        })
+    });
+    let stated_here: Vec<String> = declared
+        .iter()
+        .filter_map(|d| {
+            let name = d.get("parameter")?.as_str()?;
+            let places = d.get("places")?.as_u64()? as usize;
+            let drawn = params
+                .uncertainty
+                .iter()
+                .find(|u| u.name == name)
+                .map_or(0, |u| u.targets.len());
+            (drawn < places).then(|| name.to_string())
+        })
+        .collect();
+    if !same || params.uncertainty.is_empty() {
+        return None;
+    }
+    let rows = record
+        .get("fit")?
+        .as_array()?
+        .iter()
+        .map(|row| {
+            let hashrate = row.get("hashrate");
+            let get = |k: &str| hashrate.and_then(|h| h.get(k)).and_then(|v| v.as_f64());
+            HistoryFitRow {
+                period: row.get("period").and_then(|v| v.as_str()).unwrap_or("").to_string(),
+                in_sample: row.get("in_sample").and_then(|v| v.as_bool()).unwrap_or(false),
+                median_abs_log_error: get("median_abs_log_error"),
+                median_log_error: get("median_log_error"),
+                coverage_p10_p90_share: get("coverage_p10_p90_share"),
+            }
+        })
+        .collect();
+    Some(HistoryFit {
+        measured_by: format!(
+            "hashcycle replay {} ({} paths, seed {})",
+            record.get("scenario_file")?.as_str()?,
+            record.get("paths")?.as_u64()?,
+            record.get("seed")?.as_u64()?
+        ),
+        calibrate_until_month: record.get("calibrate_until_month")?.as_str()?.to_string(),
+        paths: record.get("paths")?.as_u64()?,
+        rows,
+        stated_here,
+    })
 }
 
 /// A scenario file a run's scenario extends, as it was read.
@@ -134,11 +227,16 @@ impl RunManifest {
             seed: params.simulation.seed,
             start_month: params.simulation.start.to_string(),
             started_at_utc: started_at_utc.to_string(),
-            tables: WRITTEN_TABLES.iter().map(|t| t.to_string()).collect(),
+            tables: WRITTEN_TABLES
+                .iter()
+                .map(|t| t.to_string())
+                .chain((!params.uncertainty.is_empty()).then(|| "parameters.parquet".to_string()))
+                .collect(),
             threads,
             tool: "hashcycle".to_string(),
             version: env!("CARGO_PKG_VERSION").to_string(),
             wall_seconds,
+            history_fit: history_fit_for(params),
         }
     }
 

@@ -135,8 +135,65 @@ pub fn run_report(dir: &Path, data: &RunData) -> Result<PathBuf, OutputError> {
     );
     let _ = writeln!(body, "</section>");
 
+    history_section(&mut body, info);
+
     let glyphs = charts_html(dir, &charts, &mut body)?;
     let _ = writeln!(body, "<footer>{}</footer>", esc(&info.source_line()));
     let title = format!("hashcycle run report: scenario {}", info.scenario_name);
     write_page(dir, &title, &glyphs, &body)
+}
+
+/// "How well does this model match history": the shipped replay's fit, when the run draws the behaviour it was
+/// measured with; otherwise why it does not apply.
+fn history_section(body: &mut String, info: &crate::batch::manifest::RunManifest) {
+    let _ = writeln!(body, "<section>\n<h2>How well does this model match history</h2>");
+    let Some(fit) = &info.history_fit else {
+        let _ = writeln!(
+            body,
+            "<p>This run's behaviour parameters are not the calibrated ones: it does not draw exactly the [[uncertainty]] \
+             ranges scenarios/base.toml carries (a parameter it states is not drawn). The replay of 2019-2025 that measured \
+             the calibrated model does not describe it; run <code>hashcycle replay</code> on a replay scenario with the same \
+             behaviour to measure it.</p>\n</section>"
+        );
+        return;
+    };
+    let _ = writeln!(
+        body,
+        "<p class=\"note\">The full model with this run's behaviour, replayed from December 2018 on the real BTC price \
+         ({}); behaviour fitted on the months to {}. Error: median over the months of |ln(model median / real \
+         hashrate)|; bias: the same with its sign (negative: the model runs below history); coverage: share of months \
+         whose real hashrate lies inside the model's p10-p90 band.</p>",
+        esc(&fit.measured_by),
+        esc(&fit.calibrate_until_month)
+    );
+    if !fit.stated_here.is_empty() {
+        let _ = writeln!(
+            body,
+            "<p class=\"note\">This run states some of the parameters the replay drew per path (all or some of their \
+             places): {}. The figures below describe the model with them drawn.</p>",
+            esc(&fit.stated_here.join(", "))
+        );
+    }
+    let _ = writeln!(
+        body,
+        "<table class=\"figures\">\n<thead><tr><th>Period</th><th>Sample</th><th>Hashrate error</th><th>Bias</th><th>Real inside p10-p90</th></tr></thead>\n<tbody>"
+    );
+    let num = |x: Option<f64>| x.map_or("n/a".to_string(), |x| format!("{x:.3}"));
+    for row in &fit.rows {
+        let period = match row.period.as_str() {
+            "in_sample" => "All in-sample months".to_string(),
+            "out_of_sample" => "All out-of-sample months".to_string(),
+            year => year.to_string(),
+        };
+        let _ = writeln!(
+            body,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&period),
+            if row.in_sample { "fitted" } else { "not fitted" },
+            num(row.median_abs_log_error),
+            num(row.median_log_error),
+            row.coverage_p10_p90_share.map_or("n/a".to_string(), format::pct)
+        );
+    }
+    let _ = writeln!(body, "</tbody>\n</table>\n</section>");
 }

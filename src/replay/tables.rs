@@ -215,7 +215,7 @@ pub fn replay_json(r: &ReplayResult) -> serde_json::Value {
         "events": event_labels(&r.scenario.params),
         "fit": fits,
         "failed_paths": r.failures.iter().map(|f| json!({"path": f.path_idx, "month_idx": f.violation.month.0, "what": f.violation.what, "expected": f.violation.expected, "actual": f.violation.actual})).collect::<Vec<_>>(),
-        "uncertainty": r.scenario.params.uncertainty.iter().map(|u| json!({"parameter": u.name, "min": u.min, "max": u.max})).collect::<Vec<_>>(),
+        "uncertainty": r.scenario.params.uncertainty.iter().map(|u| json!({"parameter": u.name, "min": u.min, "max": u.max, "places": u.targets.len()})).collect::<Vec<_>>(),
         "calibration": r.calibration.as_ref().map(|c| json!({
             "method": "approximate Bayesian computation by rejection",
             "distance": format!(

@@ -355,3 +355,57 @@ fn calibration_recovers_parameters_the_history_was_made_with() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `data/replay_fit.json`, which run reports quote, is the fit the shipped replay gives today, with the ranges
+/// base.toml draws.
+#[test]
+fn the_shipped_fit_record_is_the_replay_of_today() {
+    let dir = temp_dir("replay-record");
+    let out = hashcycle(&["replay", "--out", dir.to_str().unwrap()], &project_dir());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let now: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("replay/replay.json")).unwrap()).unwrap();
+    let shipped: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(project_dir().join("data/replay_fit.json")).unwrap()).unwrap();
+    for key in ["fit", "uncertainty", "paths", "seed", "calibrate_until_month"] {
+        assert_eq!(
+            now[key], shipped[key],
+            "data/replay_fit.json is stale ({key}): after a model change, run `hashcycle replay --out DIR` and copy \
+             DIR/replay/replay.json to data/replay_fit.json"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Every run report says how well the model matches history: the shipped replay's fit when the run draws the
+/// calibrated behaviour, and why not otherwise.
+#[test]
+fn run_reports_say_how_well_the_model_matches_history() {
+    let dir = temp_dir("replay-report");
+    let report = |scenario: &str, sets: &[&str]| {
+        let out_dir = dir.join(scenario.replace('/', "_"));
+        let mut args = vec!["run", scenario, "--paths", "3", "--out", out_dir.to_str().unwrap()];
+        for set in sets {
+            args.extend(["--set", set]);
+        }
+        let out = hashcycle(&args, &project_dir());
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let name = std::fs::read_dir(&out_dir).unwrap().next().unwrap().unwrap().path();
+        std::fs::read_to_string(name.join("report.html")).unwrap()
+    };
+    let bear = report("scenarios/bear.toml", &[]);
+    assert!(bear.contains("How well does this model match history"));
+    assert!(bear.contains("All out-of-sample months"));
+    assert!(!bear.contains("This run states some of the parameters"));
+    let stated = report(
+        "scenarios/base.toml",
+        &["manufacturers.bitmain.strategy.target_payback_months=12"],
+    );
+    assert!(stated.contains("This run states some of the parameters the replay drew per path"));
+    assert!(stated.contains("manufacturers.*.strategy.target_payback_months"));
+    // Other behaviour: the fit does not describe it.
+    let priors = report("scenarios/replay_priors.toml", &[]);
+    assert!(priors.contains("This run's behaviour parameters are not the calibrated ones"));
+    assert!(!priors.contains("All out-of-sample months"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
