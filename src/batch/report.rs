@@ -135,7 +135,7 @@ pub fn run_report(dir: &Path, data: &RunData) -> Result<PathBuf, OutputError> {
     );
     let _ = writeln!(body, "</section>");
 
-    history_section(&mut body, info);
+    history_section(&mut body, info.history_fit.as_ref(), "This run's");
 
     let glyphs = charts_html(dir, &charts, &mut body)?;
     let _ = writeln!(body, "<footer>{}</footer>", esc(&info.source_line()));
@@ -145,32 +145,35 @@ pub fn run_report(dir: &Path, data: &RunData) -> Result<PathBuf, OutputError> {
 
 /// "How well does this model match history": the shipped replay's fit, when the run draws the behaviour it was
 /// measured with; otherwise why it does not apply.
-fn history_section(body: &mut String, info: &crate::batch::manifest::RunManifest) {
+pub fn history_section(body: &mut String, fit: Option<&crate::batch::manifest::HistoryFit>, whose: &str) {
     let _ = writeln!(body, "<section>\n<h2>How well does this model match history</h2>");
-    let Some(fit) = &info.history_fit else {
+    let Some(fit) = fit else {
         let _ = writeln!(
             body,
-            "<p>This run's behaviour parameters are not the calibrated ones: it does not draw exactly the [[uncertainty]] \
+            "<p>{whose} behaviour parameters are not the calibrated ones: it does not draw exactly the [[uncertainty]] \
              ranges scenarios/base.toml carries (a parameter it states is not drawn). The replay of 2019-2025 that measured \
              the calibrated model does not describe it; run <code>hashcycle replay</code> on a replay scenario with the same \
-             behaviour to measure it.</p>\n</section>"
+             behaviour to measure it.</p>\n</section>",
+            whose = esc(whose)
         );
         return;
     };
     let _ = writeln!(
         body,
-        "<p class=\"note\">The full model with this run's behaviour, replayed from December 2018 on the real BTC price \
+        "<p class=\"note\">The full model with {} behaviour, replayed from December 2018 on the real BTC price \
          ({}); behaviour fitted on the months to {}. Error: median over the months of |ln(model median / real \
          hashrate)|; bias: the same with its sign (negative: the model runs below history); coverage: share of months \
          whose real hashrate lies inside the model's p10-p90 band.</p>",
+        esc(&whose.to_lowercase()),
         esc(&fit.measured_by),
         esc(&fit.calibrate_until_month)
     );
     if !fit.stated_here.is_empty() {
         let _ = writeln!(
             body,
-            "<p class=\"note\">This run states some of the parameters the replay drew per path (all or some of their \
+            "<p class=\"note\">{} states some of the parameters the replay drew per path (all or some of their \
              places): {}. The figures below describe the model with them drawn.</p>",
+            esc(&whose.replace("'s", "")),
             esc(&fit.stated_here.join(", "))
         );
     }

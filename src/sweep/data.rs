@@ -23,6 +23,8 @@ pub struct SweepInfo {
     /// (name, file) of each scenario, in the sweep file's order.
     pub scenarios: Vec<(String, String)>,
     pub n_cells: u64,
+    /// Each scenario's replay fit (`crate::batch::manifest::history_fit_for`), in the order of `scenarios`.
+    pub history_fits: Vec<Option<crate::batch::manifest::HistoryFit>>,
 }
 
 impl SweepInfo {
@@ -43,6 +45,18 @@ impl SweepInfo {
                     .collect()
             })
             .unwrap_or_default();
+        let history_fits = v
+            .get("scenarios")
+            .and_then(|a| a.as_array())
+            .map(|a| {
+                a.iter()
+                    .map(|s| {
+                        s.get("history_fit")
+                            .and_then(|f| serde_json::from_value(f.clone()).ok())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         Ok(SweepInfo {
             version: json_str(&v, "version"),
             sweep_name: json_str(&v, "sweep_name"),
@@ -52,6 +66,7 @@ impl SweepInfo {
             parameters: strings("parameters"),
             scenarios,
             n_cells: json_u64(&v, "n_cells"),
+            history_fits,
         })
     }
 
@@ -447,6 +462,7 @@ mod tests {
             parameters: vec![],
             scenarios: vec![("base".into(), "scenarios/base.toml".into())],
             n_cells: 0,
+            history_fits: vec![None],
         }
     }
 

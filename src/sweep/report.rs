@@ -73,6 +73,16 @@ pub fn sweep_report(dir: &Path, data: &SweepData) -> Result<PathBuf, OutputError
     }
     let _ = writeln!(body, "</tbody>\n</table>\n</section>");
 
+    // How well the model matches history: once when every scenario draws the calibrated behaviour alike.
+    let fits = &info.history_fits;
+    if !fits.is_empty() && fits.iter().all(|f| f.is_some() && f == &fits[0]) {
+        crate::batch::report::history_section(&mut body, fits[0].as_ref(), "These scenarios'");
+    } else {
+        for ((name, _), fit) in info.scenarios.iter().zip(fits) {
+            crate::batch::report::history_section(&mut body, fit.as_ref(), &format!("Scenario {name}'s"));
+        }
+    }
+
     let glyphs = charts_html(dir, &charts, &mut body)?;
 
     let _ = writeln!(body, "<section class=\"all-cells\">\n<h2>Every cell</h2>");

@@ -367,6 +367,7 @@ pub(crate) fn write_sweep_json(path: &Path, plan: &Plan, how: &SweepJson) -> Res
                 "reference_cell": s.reference_cell,
                 "horizon_months": s.params[0].simulation.horizon_months,
                 "start_month": s.params[0].simulation.start.to_string(),
+                "history_fit": crate::batch::manifest::history_fit_for(&s.params[0]),
             })
         })
         .collect();

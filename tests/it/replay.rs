@@ -405,7 +405,24 @@ fn run_reports_say_how_well_the_model_matches_history() {
     assert!(stated.contains("manufacturers.*.strategy.target_payback_months"));
     // Other behaviour: the fit does not describe it.
     let priors = report("scenarios/replay_priors.toml", &[]);
-    assert!(priors.contains("This run's behaviour parameters are not the calibrated ones"));
+    assert!(priors.contains("behaviour parameters are not the calibrated ones"));
     assert!(!priors.contains("All out-of-sample months"));
+    // A sweep of the shipped scenarios shows the fit once for all of them.
+    let sweep_dir = dir.join("sweep");
+    let out = hashcycle(
+        &[
+            "sweep",
+            "scenarios/sweeps/futures_prepay.toml",
+            "--paths",
+            "2",
+            "--out",
+            sweep_dir.to_str().unwrap(),
+        ],
+        &project_dir(),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let sweep = std::fs::read_to_string(sweep_dir.join("futures_prepay/report.html")).unwrap();
+    assert_eq!(sweep.matches("How well does this model match history").count(), 1);
+    assert!(sweep.contains("All out-of-sample months"));
     let _ = std::fs::remove_dir_all(&dir);
 }
