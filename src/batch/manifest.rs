@@ -106,13 +106,12 @@ pub fn history_fit_for(params: &Params) -> Option<HistoryFit> {
         .iter()
         .filter_map(|d| {
             let name = d.get("parameter")?.as_str()?;
-            let places = d.get("places")?.as_u64()? as usize;
             let drawn = params
                 .uncertainty
                 .iter()
                 .find(|u| u.name == name)
                 .map_or(0, |u| u.targets.len());
-            (drawn < places).then(|| name.to_string())
+            (drawn < places_in(name, params)).then(|| name.to_string())
         })
         .collect();
     if !same || params.uncertainty.is_empty() {
@@ -146,6 +145,18 @@ pub fn history_fit_for(params: &Params) -> Option<HistoryFit> {
         rows,
         stated_here,
     })
+}
+
+/// How many places an `[[uncertainty]]` name sets in a scenario with `params`' tables: every entry of its
+/// array for a `*`, else one.
+fn places_in(name: &str, params: &Params) -> usize {
+    let mut parts = name.split('.');
+    match (parts.next(), parts.next()) {
+        (Some("segments"), Some("*")) => params.segments.len(),
+        (Some("manufacturers"), Some("*")) => params.manufacturers.len(),
+        (Some("regions"), Some("*")) => params.regions.len(),
+        _ => 1,
+    }
 }
 
 /// A scenario file a run's scenario extends, as it was read.

@@ -182,6 +182,8 @@ pub fn mean_sd(xs: &[f64]) -> (f64, f64) {
 }
 
 /// A shipped scenario with extra TOML appended (e.g. `[[events]]`) and values replaced by path.
+/// A shipped scenario with `extra` text appended and values replaced by path, without its per-path draws (as
+/// [`scenario_with`]).
 pub fn params_with_text(name: &str, extra: &str, changes: &[(&str, Value)]) -> Params {
     let path = scenario_path(name);
     let text = std::fs::read_to_string(&path).unwrap() + "\n" + extra;
@@ -189,9 +191,11 @@ pub fn params_with_text(name: &str, extra: &str, changes: &[(&str, Value)]) -> P
     assert!(errors.is_empty(), "{errors:?}");
     apply(&mut tree, changes);
     let base_dir = path.parent().unwrap().to_path_buf();
-    Scenario::from_tree(tree, &text, "test.toml", &base_dir, Problems::default())
+    let mut params = Scenario::from_tree(tree, &text, "test.toml", &base_dir, Problems::default())
         .unwrap_or_else(|e| panic!("{e}"))
-        .params
+        .params;
+    params.uncertainty.clear();
+    params
 }
 
 pub fn generation_idx(params: &Params, name: &str) -> usize {
