@@ -142,6 +142,15 @@ fn replay_refuses_bad_input_with_exit_status_1_and_writes_nothing() {
             vec![inherited.to_str().unwrap()],
             "is not the history's close for 2019-12",
         ),
+        (
+            vec!["scenarios/china_2021.toml", "--calibrate"],
+            "cannot calibrate: nothing to fit",
+        ),
+        (vec!["--calibrate", "--accept-share", "0"], "is not a share in (0, 1]"),
+        (
+            vec!["--calibrate", "--calibration-paths", "5"],
+            "5 is not in 10..=1000000",
+        ),
     ] {
         let mut all = vec!["replay", "--paths", "2", "--out", &out_arg];
         all.extend(&args);
