@@ -38,13 +38,28 @@ pub fn format_usd(x: f64) -> String {
 
 fn describe(row: &SweepRow) -> String {
     let m = &row.metrics;
-    let risk = match (m.p_cash_below_zero, m.p_cash_below_zero_se) {
-        (Some(p), Some(se)) => format!("{:>5.1}% ±{:.1}", 100.0 * p, 100.0 * se),
+    // A proportion reads with its 95% Wilson interval, which is never "0.0% ± 0.0" when no path goes below zero.
+    let risk = match (m.p_cash_below_zero, m.p_cash_below_zero_lo95, m.p_cash_below_zero_hi95) {
+        (Some(p), Some(lo), Some(hi)) => format!("{:>5.1}% ({:.1}-{:.1})", 100.0 * p, 100.0 * lo, 100.0 * hi),
         _ => "  n/a (every path failed)".to_string(),
     };
     let usd = |q: Option<f64>| q.map_or("n/a".to_string(), format_usd);
+    let versus = match &row.paired {
+        Some(_) if row.is_reference => String::new(),
+        Some(p) if p.tied_on_risk() => format!(
+            "  vs reference {:+.1} ±{:.1} pts (tied)",
+            100.0 * p.p_cash_below_zero.0,
+            100.0 * p.p_cash_below_zero.1
+        ),
+        Some(p) => format!(
+            "  vs reference {:+.1} ±{:.1} pts",
+            100.0 * p.p_cash_below_zero.0,
+            100.0 * p.p_cash_below_zero.1
+        ),
+        None => String::new(),
+    };
     format!(
-        "{:<40} P(cash<0) {risk}  median end cash {:>8}  p5 min cash {:>8}",
+        "{:<40} P(cash<0) {risk}  median end cash {:>8}  p5 min cash {:>8}{versus}",
         row.strategy,
         usd(m.end_cash_usd.map(|q| q.p50)),
         usd(m.min_cash_usd.map(|q| q.p5)),
@@ -95,8 +110,14 @@ pub fn summary_text(rows: &[SweepRow]) -> String {
                 .iter()
                 .position(|r| r.cell_idx == reference.cell_idx)
                 .map_or(0, |i| i + 1);
+            // Cells whose P(cash<0) is within two paired standard errors of the reference's cannot be told apart.
+            let tied = cells
+                .iter()
+                .filter(|r| !r.is_reference && r.paired.as_ref().is_some_and(|p| p.tied_on_risk()))
+                .count();
             out.push_str(&format!(
-                "  reference         {}\n                    ranks {risk_rank} of {} by P(cash<0), {cash_rank} of {} by median ending cash\n",
+                "  reference         {}\n                    ranks {risk_rank} of {} by P(cash<0), tied with {tied} other cells \
+                 (within 2 paired standard errors on the same paths); {cash_rank} of {} by median ending cash\n",
                 describe(reference),
                 cells.len(),
                 cells.len()

@@ -15,7 +15,7 @@ use crate::output::dir::StagedDir;
 use crate::output::parquet::{TableFile, write_frame};
 use crate::output::tables::{Calendar, Names};
 use crate::output::{OutputError, provenance};
-use crate::sweep::metrics::{PathOutcome, cell_metrics};
+use crate::sweep::metrics::{PairPoint, PathOutcome, cell_metrics, pair_points, paired};
 use crate::sweep::plan::{Cell, Plan, PlannedScenario};
 use crate::sweep::tables::{SweepRow, paths_frame, sweep_frame};
 use hashcycle_model::params::Params;
@@ -192,6 +192,18 @@ pub(crate) struct SweepTables {
     dir: PathBuf,
     paths_file: TableFile,
     rows: Vec<SweepRow>,
+    /// Each scenario's reference cell's per-path figures, once it has been added.
+    reference_points: Vec<(String, Vec<Option<PairPoint>>)>,
+    /// Cells added before their scenario's reference cell, with their per-path figures: compared when it comes.
+    /// Memory is at most these cells' paths × 32 bytes.
+    pending: Vec<(usize, Vec<Option<PairPoint>>)>,
+}
+
+/// The seed of a cell's bootstrap resamples: fixed by its scenario and cell, so tables repeat exactly.
+fn bootstrap_seed(scenario: &str, cell_idx: u32) -> u64 {
+    scenario.bytes().fold(u64::from(cell_idx), |h, b| {
+        hashcycle_model::rng::mix64(h ^ u64::from(b))
+    })
 }
 
 impl SweepTables {
@@ -200,6 +212,8 @@ impl SweepTables {
             dir: dir.to_path_buf(),
             paths_file: TableFile::create(&dir.join("paths.parquet"))?,
             rows: vec![],
+            reference_points: vec![],
+            pending: vec![],
         })
     }
 
@@ -231,8 +245,38 @@ impl SweepTables {
             is_reference: scenario.reference_cell == Some(cell.cell_idx),
             focus_manufacturer: scenario.focus_manufacturer.clone(),
             metrics: cell_metrics(outcomes),
+            paired: None,
         });
+        let row_idx = self.rows.len() - 1;
+        let points = pair_points(outcomes);
+        if self.rows[row_idx].is_reference {
+            self.reference_points.push((scenario.name.clone(), points));
+            let waiting: Vec<(usize, Vec<Option<PairPoint>>)> = std::mem::take(&mut self.pending);
+            for (idx, cell_points) in waiting {
+                if self.rows[idx].scenario == scenario.name {
+                    self.compare(idx, &cell_points);
+                } else {
+                    self.pending.push((idx, cell_points));
+                }
+            }
+            let own = self.reference_points.last().map(|(_, p)| p.clone()).unwrap_or_default();
+            self.compare(row_idx, &own);
+        } else if self.reference_points.iter().any(|(name, _)| *name == scenario.name) {
+            self.compare(row_idx, &points);
+        } else if scenario.reference_cell.is_some() {
+            self.pending.push((row_idx, points));
+        }
         Ok(())
+    }
+
+    /// Pairs row `row_idx` with its scenario's reference cell.
+    fn compare(&mut self, row_idx: usize, points: &[Option<PairPoint>]) {
+        let row = &self.rows[row_idx];
+        let Some((_, reference)) = self.reference_points.iter().find(|(name, _)| *name == row.scenario) else {
+            return;
+        };
+        let seed = bootstrap_seed(&row.scenario, row.cell_idx);
+        self.rows[row_idx].paired = paired(points, reference, seed);
     }
 
     /// Closes `paths.parquet` and writes `sweep.parquet`; returns the cells' rows.

@@ -6,7 +6,7 @@ use polars::prelude::*;
 use crate::output::tables::{Calendar, Names, RowColumns};
 use crate::scenario::raw::Value;
 use crate::stats::Quantiles;
-use crate::sweep::metrics::{CellMetrics, PathOutcome};
+use crate::sweep::metrics::{CellMetrics, Paired, PathOutcome};
 use crate::sweep::plan::value_f64;
 use hashcycle_model::record::ManufacturerOutcome;
 
@@ -20,6 +20,9 @@ pub struct SweepRow {
     pub is_reference: bool,
     pub focus_manufacturer: String,
     pub metrics: CellMetrics,
+    /// The cell against its scenario's reference cell on the same paths (`None` without a reference cell, or
+    /// when no path completed in both).
+    pub paired: Option<Paired>,
 }
 
 /// The flat name of a swept parameter's column, which the tables hold beside the column named by its path:
@@ -112,6 +115,43 @@ pub fn sweep_frame(sweep_name: &str, parameters: &[String], rows: &[SweepRow]) -
         "p_cash_below_zero_se".into(),
         m(|x| x.p_cash_below_zero_se),
     ));
+    columns.push(Column::new(
+        "p_cash_below_zero_lo95".into(),
+        m(|x| x.p_cash_below_zero_lo95),
+    ));
+    columns.push(Column::new(
+        "p_cash_below_zero_hi95".into(),
+        m(|x| x.p_cash_below_zero_hi95),
+    ));
+    // Paired with the reference cell on the same paths: the cell's figure less the reference's, and the
+    // standard error of that paired difference.
+    type PairedPart = fn(&Paired) -> (f64, f64);
+    let paired_parts: [(&str, PairedPart); 4] = [
+        ("p_cash_below_zero", |p| p.p_cash_below_zero),
+        ("min_cash_usd_p50", |p| p.min_cash_usd_p50),
+        ("min_cash_usd_cvar5", |p| p.min_cash_usd_cvar5),
+        ("end_cash_usd_p50", |p| p.end_cash_usd_p50),
+    ];
+    for (name, part) in paired_parts {
+        columns.push(Column::new(
+            format!("{name}_vs_reference").into(),
+            rows.iter()
+                .map(|r| r.paired.as_ref().map(|p| part(p).0))
+                .collect::<Vec<Option<f64>>>(),
+        ));
+        columns.push(Column::new(
+            format!("{name}_vs_reference_se").into(),
+            rows.iter()
+                .map(|r| r.paired.as_ref().map(|p| part(p).1))
+                .collect::<Vec<Option<f64>>>(),
+        ));
+    }
+    columns.push(Column::new(
+        "tied_with_reference".into(),
+        rows.iter()
+            .map(|r| r.paired.as_ref().map(Paired::tied_on_risk))
+            .collect::<Vec<Option<bool>>>(),
+    ));
     columns.push(Column::new("p_distress".into(), m(|x| x.p_distress)));
     columns.push(Column::new("p_distress_se".into(), m(|x| x.p_distress_se)));
     type Distribution = fn(&CellMetrics) -> Option<Quantiles>;
@@ -129,6 +169,9 @@ pub fn sweep_frame(sweep_name: &str, parameters: &[String], rows: &[SweepRow]) -
                     .map(|r| get(&r.metrics).as_ref().map(pick))
                     .collect::<Vec<Option<f64>>>(),
             ));
+        }
+        if name == "min_cash_usd" {
+            columns.push(Column::new("min_cash_usd_cvar5".into(), m(|x| x.min_cash_usd_cvar5)));
         }
     }
     columns.push(Column::new("walk_away_rate_mean".into(), m(|x| x.walk_away_rate_mean)));
@@ -209,6 +252,7 @@ mod tests {
             is_reference: cell_idx == 0,
             focus_manufacturer: "bitmain".to_string(),
             metrics: cell_metrics(outcomes),
+            paired: None,
         }
     }
 

@@ -117,6 +117,31 @@ fn a_two_by_two_grid_over_two_scenarios_gives_eight_cells_with_sound_metrics() {
     for q in ["p5", "p25", "p50", "p75", "p95"] {
         assert!(cells.column(&format!("end_cash_usd_{q}")).is_ok());
     }
+    // Paired with the reference on the same paths: the reference differs from itself by exactly nothing; every
+    // Wilson interval holds its proportion; the paired difference is the per-path table's.
+    let vs = f64s(&cells, "p_cash_below_zero_vs_reference");
+    let vs_se = f64s(&cells, "p_cash_below_zero_vs_reference_se");
+    for (k, &is_ref) in reference.iter().enumerate() {
+        if is_ref {
+            assert_eq!((vs[k], vs_se[k]), (0.0, 0.0));
+        }
+        assert!(vs_se[k] >= 0.0);
+    }
+    let (p, lo, hi) = (
+        f64s(&cells, "p_cash_below_zero"),
+        f64s(&cells, "p_cash_below_zero_lo95"),
+        f64s(&cells, "p_cash_below_zero_hi95"),
+    );
+    assert!((0..p.len()).all(|k| lo[k] <= p[k] && p[k] <= hi[k] && hi[k] > lo[k]));
+    for column in [
+        "min_cash_usd_cvar5",
+        "min_cash_usd_p50_vs_reference",
+        "min_cash_usd_cvar5_vs_reference_se",
+        "end_cash_usd_p50_vs_reference",
+        "tied_with_reference",
+    ] {
+        assert!(cells.column(column).is_ok(), "no column {column}");
+    }
     let low = f64s(&cells, "min_cash_usd_p5");
     let high = f64s(&cells, "min_cash_usd_p95");
     assert!(low.iter().zip(&high).all(|(l, h)| l <= h));
