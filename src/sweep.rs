@@ -7,6 +7,7 @@
 pub mod charts;
 pub mod data;
 pub mod file;
+pub mod frontier;
 pub mod merge;
 pub mod metrics;
 pub mod plan;

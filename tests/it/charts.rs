@@ -280,6 +280,7 @@ fn a_sweep_gets_heatmaps_a_comparison_and_a_report() {
     for scenario in ["base", "bear"] {
         stems.push(format!("heatmap_p_cash_below_zero_{scenario}"));
         stems.push(format!("heatmap_end_cash_median_{scenario}"));
+        stems.push(format!("frontier_{scenario}"));
     }
     stems.push("strategy_comparison".to_string());
     for stem in &stems {
@@ -298,6 +299,10 @@ fn a_sweep_gets_heatmaps_a_comparison_and_a_report() {
         percentages >= 4,
         "every cell prints its probability ({percentages} found)"
     );
+    // The frontier joins and labels the efficient strategies and rings the reference.
+    let frontier = std::fs::read_to_string(charts.join("frontier_bear.svg")).unwrap();
+    assert!(frontier.contains("Risk and return of every strategy: scenario bear"));
+    assert!(frontier.contains("futures_share="), "efficient strategies are labelled");
     let html = std::fs::read_to_string(sweep.join("report.html")).unwrap();
     assert_eq!(html.matches("<figure").count(), stems.len());
     assert_self_contained(&html);

@@ -1,0 +1,227 @@
+//! The risk-return frontier of a sweep, one chart per scenario: every strategy as a point, its risk (P(cash < 0)
+//! of the focus manufacturer) against its return (median ending cash), the Pareto-efficient strategies joined
+//! and labelled, the reference ringed.
+//!
+//! A strategy is efficient when no other has at most its risk and at least its return, one of them strictly.
+//! Drawn from `sweep.parquet` alone, like every chart.
+
+use plotters::coord::Shift;
+use plotters::element::{Circle, Text};
+use plotters::prelude::{DrawingArea, DrawingBackend};
+use plotters::series::LineSeries;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use crate::output::charts::axes::{self, Axis, PlotOptions, ValueFormat};
+use crate::output::charts::canvas::{Chart, msg};
+use crate::output::charts::page::{LegendItem, Page, Swatch};
+use crate::output::charts::style::{self, BLUE_LIGHT, BRICK, INK, NAVY};
+use crate::output::charts::{AnyChart, ChartEntry, file_stem_part, format};
+use crate::sweep::data::{Cell, SweepData};
+
+/// The indices of the Pareto-efficient points of `(risk, return)`: lower risk and higher return are better.
+/// Points with a non-finite coordinate are never efficient. Returned in order of increasing risk.
+pub fn efficient_set(points: &[(f64, f64)]) -> Vec<usize> {
+    let finite = |p: &(f64, f64)| p.0.is_finite() && p.1.is_finite();
+    let dominates = |a: &(f64, f64), b: &(f64, f64)| a.0 <= b.0 && a.1 >= b.1 && (a.0 < b.0 || a.1 > b.1);
+    let mut out: Vec<usize> = (0..points.len())
+        .filter(|&i| finite(&points[i]))
+        .filter(|&i| !points.iter().any(|q| finite(q) && dominates(q, &points[i])))
+        .collect();
+    out.sort_by(|&a, &b| points[a].0.total_cmp(&points[b].0).then(a.cmp(&b)));
+    // Identical points: keep the first, so a label is not drawn twice.
+    out.dedup_by(|a, b| points[*a] == points[*b]);
+    out
+}
+
+/// One scenario's frontier.
+pub struct Frontier {
+    page: Page,
+    /// (P(cash < 0), median ending cash) of every cell.
+    points: Vec<(f64, f64)>,
+    labels: Vec<String>,
+    efficient: Vec<usize>,
+    reference: Option<usize>,
+}
+
+/// The frontier chart of every scenario with cells.
+pub fn frontier_charts(data: &SweepData) -> Vec<AnyChart> {
+    data.scenarios
+        .iter()
+        .filter_map(|scenario| {
+            let cells: Vec<&Cell> = data.cells_of(scenario).collect();
+            if cells.is_empty() {
+                return None;
+            }
+            let points: Vec<(f64, f64)> = cells
+                .iter()
+                .map(|c| (c.p_cash_below_zero, c.end_cash_usd.p50))
+                .collect();
+            let efficient = efficient_set(&points);
+            let reference = cells.iter().position(|c| c.is_reference);
+            let title = format!("Risk and return of every strategy: scenario {scenario}");
+            let focus = &data.info.focus_manufacturer;
+            let subtitle = format!(
+                "{focus}: P(cash < 0) against median ending cash, {} strategies, {} paths each · efficient strategies \
+                 joined: no other is both safer and richer",
+                cells.len(),
+                format::grouped(data.info.n_paths as f64, 0)
+            );
+            let legend = vec![
+                LegendItem::new(Swatch::Block(BLUE_LIGHT), "Strategy"),
+                LegendItem::new(
+                    Swatch::Line {
+                        color: NAVY,
+                        width_px: style::SERIES_WIDTH_PX,
+                        dash: None,
+                    },
+                    "Efficient strategies (labelled)",
+                ),
+                LegendItem::new(Swatch::Outline(BRICK), "Reference (the scenario file's strategy)"),
+            ];
+            Some(AnyChart::new(
+                ChartEntry {
+                    stem: format!("frontier_{}", file_stem_part(scenario)),
+                    section: format!("Scenario {scenario}"),
+                    title: title.clone(),
+                },
+                Frontier {
+                    page: Page {
+                        title,
+                        subtitle,
+                        legend,
+                        source: data.info.source_line(),
+                    },
+                    points,
+                    labels: cells.iter().map(|c| c.strategy.clone()).collect(),
+                    efficient,
+                    reference,
+                },
+            ))
+        })
+        .collect()
+}
+
+impl Chart for Frontier {
+    fn title(&self) -> String {
+        self.page.title.clone()
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let area = self.page.draw(root)?;
+        let finite: Vec<(f64, f64)> = self
+            .points
+            .iter()
+            .copied()
+            .filter(|p| p.0.is_finite() && p.1.is_finite())
+            .collect();
+        let (x_lo, x_hi, y_lo, y_hi) = finite.iter().fold(
+            (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY),
+            |(a, b, c, d), p| (a.min(p.0), b.max(p.0), c.min(p.1), d.max(p.1)),
+        );
+        if !x_lo.is_finite() {
+            return Ok(());
+        }
+        let pad = |lo: f64, hi: f64| {
+            let span = (hi - lo).max(hi.abs().max(1e-9) * 0.02);
+            (lo - 0.08 * span, hi + 0.08 * span)
+        };
+        let (x_lo, x_hi) = pad(x_lo, x_hi);
+        let (y_lo, y_hi) = pad(y_lo, y_hi);
+        let x = Axis::linear(
+            x_lo.max(0.0),
+            x_hi.min(1.0),
+            ValueFormat::Share,
+            "P(cash < 0): share of paths whose cash went below zero",
+        );
+        let y = Axis::linear(y_lo, y_hi, ValueFormat::Usd, "Median ending cash (USD)");
+        let mut plot = axes::plot(
+            &area,
+            &x,
+            &y,
+            &PlotOptions {
+                x_grid: true,
+                ..PlotOptions::default()
+            },
+        )?;
+        plot.draw_series(finite.iter().map(|p| Circle::new(*p, 7, style::fill(BLUE_LIGHT))))
+            .map_err(msg)?;
+        let front: Vec<(f64, f64)> = self.efficient.iter().map(|&i| self.points[i]).collect();
+        plot.draw_series(LineSeries::new(
+            front.clone(),
+            style::stroke(NAVY, style::SERIES_WIDTH_PX),
+        ))
+        .map_err(msg)?;
+        plot.draw_series(front.iter().map(|p| Circle::new(*p, 8, style::fill(NAVY))))
+            .map_err(msg)?;
+        if let Some(r) = self
+            .reference
+            .filter(|&r| self.points[r].0.is_finite() && self.points[r].1.is_finite())
+        {
+            plot.draw_series(std::iter::once(Circle::new(
+                self.points[r],
+                14,
+                style::stroke(BRICK, 4),
+            )))
+            .map_err(msg)?;
+        }
+        // Labels of the efficient strategies, alternately above and below the line so neighbours do not collide.
+        for (k, &i) in self.efficient.iter().enumerate() {
+            let (px, py) = plot.backend_coord(&self.points[i]);
+            let (dy, v) = if k % 2 == 0 {
+                (-16, VPos::Bottom)
+            } else {
+                (16, VPos::Top)
+            };
+            root.draw(&Text::new(
+                self.labels[i].clone(),
+                (px + 10, py + dy),
+                style::text(style::NOTE_PX, INK).pos(Pos::new(HPos::Left, v)),
+            ))
+            .map_err(msg)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dominated(points: &[(f64, f64)], i: usize) -> bool {
+        let p = points[i];
+        points
+            .iter()
+            .any(|q| q.0 <= p.0 && q.1 >= p.1 && (q.0 < p.0 || q.1 > p.1))
+    }
+
+    #[test]
+    fn the_efficient_set_holds_no_dominated_point_and_dominates_every_other() {
+        let mut state = 5u64;
+        let mut next = || {
+            state = hashcycle_model::rng::mix64(state);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for _ in 0..50 {
+            let points: Vec<(f64, f64)> = (0..40).map(|_| (next(), next() * 1e9)).collect();
+            let front = efficient_set(&points);
+            assert!(!front.is_empty());
+            for &i in &front {
+                assert!(!dominated(&points, i), "{:?} is dominated", points[i]);
+            }
+            for i in (0..points.len()).filter(|i| !front.contains(i)) {
+                assert!(
+                    dominated(&points, i),
+                    "{:?} is neither efficient nor dominated",
+                    points[i]
+                );
+            }
+            assert!(front.windows(2).all(|w| points[w[0]].0 <= points[w[1]].0));
+        }
+    }
+
+    #[test]
+    fn a_point_without_figures_is_never_efficient_and_ties_are_drawn_once() {
+        let points = [(0.1, 5.0), (f64::NAN, 9.0), (0.1, 5.0), (0.2, 4.0), (0.05, 1.0)];
+        assert_eq!(efficient_set(&points), vec![4, 0]);
+    }
+}
