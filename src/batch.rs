@@ -1,6 +1,7 @@
 //! Running many paths: rayon over path indices in fixed-size chunks, results gathered in path order and
 //! streamed to Parquet chunk by chunk, so output is identical for any thread count and memory stays bounded.
 
+pub mod assumptions;
 pub mod charts;
 pub mod data;
 pub mod manifest;

@@ -53,6 +53,12 @@ pub struct RunManifest {
     pub tool: String,
     pub version: String,
     pub wall_seconds: f64,
+    /// The scenario's `description`, heading its report.
+    #[serde(default)]
+    pub description: String,
+    /// The assumptions table, generated from the parameters.
+    #[serde(default)]
+    pub assumptions: Vec<crate::batch::assumptions::Assumption>,
     /// How well the model matches history: the shipped replay's fit (`data/replay_fit.json`) when this run draws
     /// exactly the behaviour ranges that fit was measured with; absent otherwise (and in older manifests).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -248,6 +254,8 @@ impl RunManifest {
             version: env!("CARGO_PKG_VERSION").to_string(),
             wall_seconds,
             history_fit: history_fit_for(params),
+            description: params.simulation.description.clone(),
+            assumptions: crate::batch::assumptions::assumptions(params),
         }
     }
 
@@ -295,19 +303,6 @@ impl RunManifest {
         }
         s
     }
-
-    /// The comment block at the top of the scenario file, which describes it.
-    pub fn description(&self) -> Vec<String> {
-        self.scenario_text
-            .lines()
-            .take_while(|l| l.trim_start().starts_with('#') || l.trim().is_empty())
-            .map(|l| l.trim_start().trim_start_matches('#').trim().to_string())
-            .collect::<Vec<_>>()
-            .split(|l| l.is_empty())
-            .filter(|para| !para.is_empty())
-            .map(|para| para.join(" "))
-            .collect()
-    }
 }
 
 #[cfg(test)]
@@ -345,12 +340,11 @@ mod tests {
     }
 
     #[test]
-    fn strategies_and_descriptions_come_from_the_manifest() {
+    fn strategies_come_from_the_manifest() {
         let m = manifest();
         let s = m.strategy("a").unwrap();
         assert_eq!(s.describe(), "80% futures over 6 monthly batches, 50% prepayment");
         assert!(m.strategy("b").is_none());
-        assert_eq!(m.description(), ["A test scenario"]);
         assert_eq!(m.shown_scenario_file(), "scenarios/t.toml");
         assert!(
             m.source_line().ends_with("1 path(s) stopped by a failed check"),

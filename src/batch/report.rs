@@ -22,11 +22,13 @@ pub fn run_report(dir: &Path, data: &RunData) -> Result<PathBuf, OutputError> {
     let _ = writeln!(body, "<header>");
     let _ = writeln!(body, "<p class=\"kicker\">hashcycle run report</p>");
     let _ = writeln!(body, "<h1>Scenario {}</h1>", esc(&info.scenario_name));
-    // The first paragraph of the scenario file's header names it; the rest go to the summary as notes.
-    let description = info.description();
-    if let Some(first) = description.first() {
-        let _ = writeln!(body, "<p class=\"lede\">{}</p>", esc(first));
-    }
+    // `simulation.description` heads the report (the scenario's name when it has none), never the file's comments.
+    let description = if info.description.is_empty() {
+        &info.scenario_name
+    } else {
+        &info.description
+    };
+    let _ = writeln!(body, "<p class=\"lede\">{}</p>", esc(description));
     let horizon_end = data.start.plus_months(data.n_months.saturating_sub(1) as i64);
     meta_table(
         &mut body,
@@ -45,8 +47,15 @@ pub fn run_report(dir: &Path, data: &RunData) -> Result<PathBuf, OutputError> {
     let _ = writeln!(body, "</header>");
 
     let _ = writeln!(body, "<section>\n<h2>Scenario summary</h2>");
-    for paragraph in description.iter().skip(1) {
-        let _ = writeln!(body, "<p class=\"note\">{}</p>", esc(paragraph));
+    if !info.assumptions.is_empty() {
+        let _ = writeln!(
+            body,
+            "<table class=\"figures plain assumptions\">\n<thead><tr><th>Assumption</th><th>In this scenario</th></tr></thead>\n<tbody>"
+        );
+        for a in &info.assumptions {
+            let _ = writeln!(body, "<tr><td>{}</td><td>{}</td></tr>", esc(&a.topic), esc(&a.value));
+        }
+        let _ = writeln!(body, "</tbody>\n</table>");
     }
     let _ = writeln!(
         body,

@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::output::OutputError;
 use crate::output::parquet::write_frame;
 use crate::replay::{Band, Fit, ReplayResult};
-use hashcycle_model::params::{Params, ScriptedEventKind};
+use hashcycle_model::params::Params;
 use hashcycle_model::units::YearMonth;
 
 fn date_column(name: &str, months: &[YearMonth]) -> PolarsResult<Column> {
@@ -153,31 +153,11 @@ fn fit_json(f: &Fit) -> serde_json::Value {
 
 /// The scripted events, labelled for charts.
 fn event_labels(params: &Params) -> Vec<serde_json::Value> {
-    let region = |idx: usize| params.regions.get(idx).map_or("?", |r| r.name.as_str());
     params
         .events
         .iter()
         .map(|e| {
-            let label = match &e.kind {
-                ScriptedEventKind::Ban { region_idx, share } => {
-                    format!("Ban in {}: {:.0}% of machines stop", region(*region_idx), 100.0 * share)
-                }
-                ScriptedEventKind::Tariff {
-                    region_idx, rate_share, ..
-                } => format!("Tariff in {}: {:.0}%", region(*region_idx), 100.0 * rate_share),
-                ScriptedEventKind::PriceShock { factor } => format!("Price × {factor}"),
-                ScriptedEventKind::PowerShock { region_idx, factor, .. } => {
-                    format!("Power price × {factor} in {}", region(*region_idx))
-                }
-                ScriptedEventKind::Tightening { region_idx, .. } => format!("Tightening in {}", region(*region_idx)),
-                ScriptedEventKind::SetRegime { regime } => format!("Regime set to {regime:?}").to_lowercase(),
-                ScriptedEventKind::FoundryShortage {
-                    factor,
-                    duration_months,
-                } => {
-                    format!("Foundry shortage: {:.0}% for {duration_months} months", 100.0 * factor)
-                }
-            };
+            let label = crate::batch::assumptions::event_label(params, &e.kind);
             json!({"month": e.at.to_string(), "kind": e.kind.as_str(), "label": label})
         })
         .collect()

@@ -88,6 +88,9 @@ pub fn read_params(root: &Node, sources: &[Source], p: &mut Problems) -> Option<
 /// The most paths a run or a sweep cell may have: `simulation.paths`, a sweep file's `paths` and `--paths`.
 pub const MAX_PATHS: u32 = 10_000_000;
 
+/// The longest `simulation.description`: one line that heads a report.
+const MAX_DESCRIPTION_CHARS: usize = 300;
+
 fn read_simulation(top: &mut Section, p: &mut Problems) -> Option<SimulationParams> {
     let mut s = top.table(p, "simulation", true)?;
     let (name, name_span) = s.string(p, "name", None);
@@ -98,12 +101,25 @@ fn read_simulation(top: &mut Section, p: &mut Problems) -> Option<SimulationPara
             format!("`simulation.name` {problem} (it names the output directory)"),
         );
     }
+    let (description, description_span) = s.string(p, "description", Some(&name));
+    if description.chars().count() > MAX_DESCRIPTION_CHARS || description.contains(['\n', '\r']) {
+        p.push(
+            description_span,
+            "simulation.description",
+            format!("`simulation.description` must be one line of at most {MAX_DESCRIPTION_CHARS} characters (it heads the reports)"),
+        );
+    }
     let (start, _) = s.year_month(p, "start_month");
     let horizon_months = s.u32(p, "horizon_months", Bounds::closed(1.0, 1200.0), None);
     let n_paths = s.u32(p, "paths", Bounds::closed(1.0, MAX_PATHS as f64), Some(1000));
     let seed = s.u64(p, "seed", Bounds::non_negative(), Some(1));
     s.finish(p);
     Some(SimulationParams {
+        description: if description.trim().is_empty() {
+            name.clone()
+        } else {
+            description.trim().to_string()
+        },
         name,
         start: start?,
         horizon_months,

@@ -424,3 +424,58 @@ fn issue_30_plot_writes_nothing_through_a_symbolic_link_at_charts() {
     );
     let _ = std::fs::remove_dir_all(run.parent().unwrap());
 }
+
+/// The report is headed by `simulation.description` and lists assumptions generated from the parameters, not the
+/// scenario file's comments; a copied scenario with another description says so.
+#[test]
+fn the_report_is_headed_by_the_description_with_assumptions_from_the_parameters() {
+    let dir = temp_dir("report-description");
+    let copy = dir.join("copy.toml");
+    let text = std::fs::read_to_string(scenario_path("bear")).unwrap().replace(
+        "extends = \"base.toml\"",
+        &format!("extends = {:?}", scenario_path("base").display().to_string()),
+    );
+    std::fs::write(&copy, text).unwrap();
+    let out_dir = dir.join("out");
+    let out = hashcycle(
+        &[
+            "run",
+            copy.to_str().unwrap(),
+            "--paths",
+            "2",
+            "--out",
+            out_dir.to_str().unwrap(),
+            "--set",
+            "simulation.description=\"Board pack: a deep bear with prices back at $40K\"",
+        ],
+        &project_dir(),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let html = std::fs::read_to_string(out_dir.join("bear/report.html")).unwrap();
+    assert!(html.contains("Board pack: a deep bear with prices back at $40K"));
+    // The file's own header comment ("BEAR CASE") is not the report's text.
+    assert!(!html.contains("BEAR CASE"));
+    for expected in [
+        "Regime switching from $93K (bull)",
+        "mean bull spell 20 months, bear 17",
+        "Manufacturer bitmain",
+        "80% of output as futures, 50% prepaid",
+        "2025-07: Regime turns bear; 2025-07: BTC price × 0.7",
+        "Drawn per path",
+    ] {
+        assert!(html.contains(expected), "{expected}");
+    }
+    // A description of several lines is refused where it is written.
+    let out = hashcycle(
+        &[
+            "check",
+            copy.to_str().unwrap(),
+            "--set",
+            "simulation.description=\"a\\nb\"",
+        ],
+        &project_dir(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("must be one line"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

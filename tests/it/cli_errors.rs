@@ -279,7 +279,7 @@ fn a_duplicate_key_is_reported_at_its_second_occurrence() {
         &[("horizon_months = 120", "horizon_months = 120\nhorizon_months = 60")],
         &["TOML syntax error", "duplicate key"],
     );
-    assert!(stderr.contains("broken.toml:17:1"), "{stderr}");
+    assert!(stderr.contains("broken.toml:19:1"), "{stderr}");
 }
 
 #[test]

@@ -315,7 +315,7 @@ fn issue_31_one_wrong_type_gives_one_problem() {
     assert!(stderr.contains("is not a valid scenario: 1 problem\n"), "{stderr}");
     assert!(
         stderr
-            .contains("h.toml:16:18: `simulation.horizon_months` must be a whole number in [1, 1200], found a string"),
+            .contains("h.toml:18:18: `simulation.horizon_months` must be a whole number in [1, 1200], found a string"),
         "{stderr}"
     );
     let _ = std::fs::remove_dir_all(&dir);

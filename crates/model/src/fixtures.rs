@@ -82,6 +82,7 @@ fn small_key_account_firms() -> KeyAccountFirmsParams {
 fn small_simulation() -> SimulationParams {
     SimulationParams {
         name: "small".into(),
+        description: "small".into(),
         start: YearMonth { year: 2025, month: 1 },
         horizon_months: 12,
         n_paths: 4,

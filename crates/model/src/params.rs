@@ -52,6 +52,8 @@ pub struct Params {
 pub struct SimulationParams {
     /// Scenario name; it names the output directory, so it holds only letters, digits, '_', '-' and '.'.
     pub name: String,
+    /// One line that heads the scenario's reports (`description`; default: the name).
+    pub description: String,
     /// First simulated calendar month (`start_month`); month 0 of every path.
     pub start: YearMonth,
     /// Number of months simulated (1..=1200).
