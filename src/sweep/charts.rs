@@ -87,7 +87,17 @@ pub fn heatmap_for_scenario(data: &SweepData, scenario: &str, metric: Metric) ->
             Metric::MedianEndCash => c.end_cash_usd.p50,
         })
         .collect();
-    let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    // One colour scale per metric across every scenario of the sweep, so the same shade means the same value
+    // on every heatmap (base's 14% is not as dark as bear's 72%).
+    let finite: Vec<f64> = data
+        .cells
+        .iter()
+        .map(|c| match metric {
+            Metric::CashBelowZero => c.p_cash_below_zero,
+            Metric::MedianEndCash => c.end_cash_usd.p50,
+        })
+        .filter(|v| v.is_finite())
+        .collect();
     let (lo, hi) = (
         finite.iter().copied().fold(f64::INFINITY, f64::min),
         finite.iter().copied().fold(f64::NEG_INFINITY, f64::max),
@@ -132,9 +142,18 @@ pub fn heatmap_for_scenario(data: &SweepData, scenario: &str, metric: Metric) ->
             let (label, sublabel) = match metric {
                 Metric::CashBelowZero => (
                     format::pct(value),
-                    c.p_cash_below_zero_se
-                        .is_finite()
-                        .then(|| format!("± {:.1} pp", c.p_cash_below_zero_se * 100.0)),
+                    // The 95% Wilson interval, which never reads "0% ± 0" when no path goes below zero.
+                    if c.p_cash_below_zero_lo95.is_finite() && c.p_cash_below_zero_hi95.is_finite() {
+                        Some(format!(
+                            "{:.1}-{:.1}%",
+                            c.p_cash_below_zero_lo95 * 100.0,
+                            c.p_cash_below_zero_hi95 * 100.0
+                        ))
+                    } else {
+                        c.p_cash_below_zero_se
+                            .is_finite()
+                            .then(|| format!("± {:.1} pp", c.p_cash_below_zero_se * 100.0))
+                    },
                 ),
                 Metric::MedianEndCash => (
                     format::usd(value),
@@ -176,11 +195,11 @@ pub fn heatmap_for_scenario(data: &SweepData, scenario: &str, metric: Metric) ->
     // Only grid cells have room for the second line these notes explain.
     let se_note = match (grid, metric) {
         (false, _) => "",
-        (true, Metric::CashBelowZero) => " · ± standard error",
+        (true, Metric::CashBelowZero) => " · under each share its 95% interval",
         (true, Metric::MedianEndCash) => " · p5: 5th percentile",
     };
     let subtitle = format!(
-        "Scenario {scenario} · {} paths per cell · {reference_note}{se_note}{held}",
+        "Scenario {scenario} · {} paths per cell · {reference_note}{se_note}{held} · colours on one scale for every scenario",
         format::grouped(data.info.n_paths as f64, 0)
     );
     let mut legend = vec![];

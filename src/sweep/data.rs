@@ -20,6 +20,8 @@ pub struct SweepInfo {
     pub seed: u64,
     pub focus_manufacturer: String,
     pub parameters: Vec<String>,
+    /// The swept parameters whose values are booleans (0/1 in the tables).
+    pub boolean_parameters: Vec<String>,
     /// (name, file) of each scenario, in the sweep file's order.
     pub scenarios: Vec<(String, String)>,
     pub n_cells: u64,
@@ -64,6 +66,7 @@ impl SweepInfo {
             seed: json_u64(&v, "seed"),
             focus_manufacturer: json_str(&v, "focus_manufacturer"),
             parameters: strings("parameters"),
+            boolean_parameters: strings("boolean_parameters"),
             scenarios,
             n_cells: json_u64(&v, "n_cells"),
             history_fits,
@@ -101,6 +104,9 @@ pub struct Cell {
     pub n_failed: u32,
     pub p_cash_below_zero: f64,
     pub p_cash_below_zero_se: f64,
+    /// The 95% Wilson interval of P(cash < 0) (NaN in tables written before it was recorded).
+    pub p_cash_below_zero_lo95: f64,
+    pub p_cash_below_zero_hi95: f64,
     pub p_distress: f64,
     pub p_distress_se: f64,
     pub min_cash_usd: Quantiles,
@@ -227,6 +233,14 @@ impl SweepData {
         let gross_margin = quantile_cols("gross_margin_usd")?;
         let p_cash = f("p_cash_below_zero")?;
         let p_cash_se = f("p_cash_below_zero_se")?;
+        let optional = |name: &str| -> Result<Vec<f64>, OutputError> {
+            if table.has(name) {
+                table.f64s(name)
+            } else {
+                Ok(vec![f64::NAN; table.height()])
+            }
+        };
+        let (p_cash_lo, p_cash_hi) = (optional("p_cash_below_zero_lo95")?, optional("p_cash_below_zero_hi95")?);
         let p_distress = f("p_distress")?;
         let p_distress_se = f("p_distress_se")?;
         let walk_away = f("walk_away_rate_mean")?;
@@ -245,6 +259,8 @@ impl SweepData {
                 n_failed: n_failed_col[row],
                 p_cash_below_zero: p_cash[row],
                 p_cash_below_zero_se: p_cash_se[row],
+                p_cash_below_zero_lo95: p_cash_lo[row],
+                p_cash_below_zero_hi95: p_cash_hi[row],
                 p_distress: p_distress[row],
                 p_distress_se: p_distress_se[row],
                 min_cash_usd: at(&min_cash, row),
@@ -344,7 +360,13 @@ impl SweepData {
 
     /// A parameter value for people: `80%` for shares, else the number.
     pub fn show_value(&self, idx: usize, v: f64) -> String {
-        if self.is_share(idx) { format::pct(v) } else { trim(v) }
+        if self.info.boolean_parameters.contains(&self.parameters[idx]) {
+            if v != 0.0 { "yes" } else { "no" }.to_string()
+        } else if self.is_share(idx) {
+            format::pct(v)
+        } else {
+            trim(v)
+        }
     }
 
     /// `futures 80% · prepay 50%`.
@@ -460,6 +482,7 @@ mod tests {
             seed: 1,
             focus_manufacturer: "bitmain".into(),
             parameters: vec![],
+            boolean_parameters: vec![],
             scenarios: vec![("base".into(), "scenarios/base.toml".into())],
             n_cells: 0,
             history_fits: vec![None],

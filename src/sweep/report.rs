@@ -107,13 +107,21 @@ fn cell_row(body: &mut String, data: &SweepData, scenario: &str, role: &str, cel
     };
     let _ = writeln!(
         body,
-        "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{} ± {}</td><td>{} ± {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{} ({})</td><td>{} ± {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
         if cell.is_reference { " class=\"reference\"" } else { "" },
         esc(scenario),
         esc(&role),
         esc(&data.describe(cell)),
         format::pct(cell.p_cash_below_zero),
-        format::pct(cell.p_cash_below_zero_se),
+        if cell.p_cash_below_zero_lo95.is_finite() {
+            format!(
+                "95%: {}-{}",
+                format::pct(cell.p_cash_below_zero_lo95),
+                format::pct(cell.p_cash_below_zero_hi95)
+            )
+        } else {
+            format!("± {}", format::pct(cell.p_cash_below_zero_se))
+        },
         format::pct(cell.p_distress),
         format::pct(cell.p_distress_se),
         format::usd(cell.end_cash_usd.p5),

@@ -448,6 +448,14 @@ pub(crate) fn write_sweep_json(path: &Path, plan: &Plan, how: &SweepJson) -> Res
         "seed": plan.seed,
         "focus_manufacturer": focus,
         "parameters": plan.parameters,
+        // Swept values that are booleans (written 0/1 in the tables); charts read them as yes/no.
+        "boolean_parameters": plan
+            .parameters
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| !plan.cells.is_empty() && plan.cells.iter().all(|c| matches!(c.values.get(*k), Some(crate::scenario::raw::Value::Bool(_)))))
+            .map(|(_, p)| p.clone())
+            .collect::<Vec<String>>(),
         "overrides": plan.overrides,
         "n_cells": plan.cells.len(),
         "scenarios": scenarios,

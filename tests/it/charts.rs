@@ -479,3 +479,45 @@ fn the_report_is_headed_by_the_description_with_assumptions_from_the_parameters(
     assert!(String::from_utf8_lossy(&out.stderr).contains("must be one line"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A boolean swept value reads yes/no on the heatmaps, the heatmaps of every scenario share one colour scale,
+/// and each share carries its 95% interval instead of "± 0".
+#[test]
+fn sweep_heatmaps_read_booleans_as_yes_no_on_one_scale_with_intervals() {
+    let dir = temp_dir("charts-bool-sweep");
+    let file = dir.join("sweep.toml");
+    let text = format!(
+        "[sweep]\nname = \"bools\"\nscenarios = [\"{}\", \"{}\"]\npaths = 4\nseed = 3\nfocus_manufacturer = \"bitmain\"\n\n\
+         [[grid]]\nparameter = \"manufacturers.bitmain.strategy.self_mine\"\nvalues = [true, false]\n\n\
+         [[grid]]\nparameter = \"manufacturers.bitmain.strategy.prepay_share\"\nvalues = [0.3, 0.5]\n",
+        scenario_path("base").display(),
+        scenario_path("bear").display()
+    );
+    std::fs::write(&file, text).unwrap();
+    let out_dir = dir.join("out");
+    let out = hashcycle(
+        &["sweep", file.to_str().unwrap(), "--out", out_dir.to_str().unwrap()],
+        &project_dir(),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let sweep = out_dir.join("bools");
+    let info: serde_json::Value = serde_json::from_slice(&std::fs::read(sweep.join("sweep.json")).unwrap()).unwrap();
+    assert_eq!(
+        info["boolean_parameters"],
+        serde_json::json!(["manufacturers.bitmain.strategy.self_mine"])
+    );
+    for scenario in ["base", "bear"] {
+        let svg =
+            std::fs::read_to_string(sweep.join(format!("charts/heatmap_p_cash_below_zero_{scenario}.svg"))).unwrap();
+        assert!(
+            svg.contains("aria-label=\"yes\"") && svg.contains("aria-label=\"no\""),
+            "{scenario}"
+        );
+        assert!(svg.contains("colours on one scale for every scenario"));
+        assert!(
+            !svg.contains("± 0.0 pp"),
+            "{scenario}: an interval, not a zero standard error"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
