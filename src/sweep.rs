@@ -12,6 +12,7 @@ pub mod merge;
 pub mod metrics;
 pub mod plan;
 pub mod report;
+pub mod robust;
 pub mod run;
 pub mod shard;
 pub mod tables;
@@ -131,6 +132,65 @@ pub fn summary_text(rows: &[SweepRow]) -> String {
         if let (Some(best), Some(worst)) = (cash_order.first(), cash_order.last()) {
             out.push_str(&format!("  most cash         {}\n", describe(best)));
             out.push_str(&format!("  least cash        {}\n", describe(worst)));
+        }
+    }
+    out.push_str(&robust_text(rows));
+    out
+}
+
+/// The robust choices across scenarios, on risk and on cash, beside the reference.
+fn robust_text(rows: &[SweepRow]) -> String {
+    let mut out = String::new();
+    let several = rows.iter().any(|r| r.scenario != rows[0].scenario);
+    if !several {
+        return out;
+    }
+    let risk: Vec<(String, String, f64, bool)> = rows
+        .iter()
+        .map(|r| {
+            let (risk, _) = risk_and_cash(r);
+            (r.scenario.clone(), r.strategy.clone(), risk, r.is_reference)
+        })
+        .collect();
+    let cash: Vec<(String, String, f64, bool)> = rows
+        .iter()
+        .map(|r| {
+            let (_, cash) = risk_and_cash(r);
+            (r.scenario.clone(), r.strategy.clone(), cash, r.is_reference)
+        })
+        .collect();
+    if let Some((maximin, regret, reference)) = robust::robust_choices(&risk, true) {
+        out.push_str("across scenarios, by P(cash<0)\n");
+        let line = |role: &str, s: &robust::Standing| {
+            format!(
+                "  {role:<17} {:<40} worst {:.1}% ({}), at most {:.1} points above each scenario's safest\n",
+                s.strategy,
+                100.0 * s.worst,
+                s.worst_scenario,
+                100.0 * s.max_regret
+            )
+        };
+        out.push_str(&line("best worst case", &maximin));
+        out.push_str(&line("least regret", &regret));
+        if let Some(r) = reference {
+            out.push_str(&line("reference", &r));
+        }
+    }
+    if let Some((maximin, regret, reference)) = robust::robust_choices(&cash, false) {
+        out.push_str("across scenarios, by median ending cash\n");
+        let line = |role: &str, s: &robust::Standing| {
+            format!(
+                "  {role:<17} {:<40} worst {} ({}), at most {} below each scenario's richest\n",
+                s.strategy,
+                format_usd(s.worst),
+                s.worst_scenario,
+                format_usd(s.max_regret)
+            )
+        };
+        out.push_str(&line("best worst case", &maximin));
+        out.push_str(&line("least regret", &regret));
+        if let Some(r) = reference {
+            out.push_str(&line("reference", &r));
         }
     }
     out
