@@ -8,6 +8,7 @@ use crate::output::OutputError;
 use crate::output::charts::format;
 use crate::output::report::{charts_html, esc, meta_table, write_page};
 use crate::sweep::data::{Cell, SweepData};
+use crate::sweep::robust::Choices;
 
 /// Writes `dir/report.html` for a sweep, embedding the charts in `dir/charts/` (drawing any that are missing).
 pub fn write_sweep_report(dir: &Path) -> Result<PathBuf, OutputError> {
@@ -73,6 +74,8 @@ pub fn sweep_report(dir: &Path, data: &SweepData) -> Result<PathBuf, OutputError
     }
     let _ = writeln!(body, "</tbody>\n</table>\n</section>");
 
+    robust_section(&mut body, data);
+
     // How well the model matches history: once when every scenario draws the calibrated behaviour alike.
     let fits = &info.history_fits;
     if !fits.is_empty() && fits.iter().all(|f| f.is_some() && f == &fits[0]) {
@@ -132,4 +135,60 @@ fn cell_row(body: &mut String, data: &SweepData, scenario: &str, role: &str, cel
         format::pct(cell.walk_away_rate_mean),
         format::pct(cell.market_share_mean),
     );
+}
+
+/// "Robust choices across scenarios": the best worst case and the least regret on P(cash < 0) and on median
+/// ending cash, beside the reference.
+fn robust_section(body: &mut String, data: &SweepData) {
+    if data.scenarios.len() < 2 {
+        return;
+    }
+    let rows = |f: fn(&Cell) -> f64| -> Vec<(String, String, f64, bool)> {
+        data.cells
+            .iter()
+            .map(|c| (c.scenario.clone(), c.strategy.clone(), f(c), c.is_reference))
+            .collect()
+    };
+    let risk = crate::sweep::robust::robust_choices(&rows(|c| c.p_cash_below_zero), true);
+    let cash = crate::sweep::robust::robust_choices(&rows(|c| c.end_cash_usd.p50), false);
+    if risk.is_none() && cash.is_none() {
+        return;
+    }
+    let _ = writeln!(body, "<section>\n<h2>Robust choices across scenarios</h2>");
+    let _ = writeln!(
+        body,
+        "<p class=\"note\">Best worst case: the strategy whose worst scenario is best. Least regret: the strategy never far from \
+         the best strategy of each scenario; its regret is its largest shortfall from that best.</p>"
+    );
+    let _ = writeln!(
+        body,
+        "<table class=\"figures\">\n<thead><tr><th>Measure</th><th>Choice</th><th>Strategy</th><th>Worst case</th><th>In</th><th>Largest regret</th></tr></thead>\n<tbody>"
+    );
+    type Show = fn(f64) -> String;
+    let measures: [(&str, Option<Choices>, Show, Show); 2] = [
+        ("P(cash < 0)", risk, format::pct, |r| format!("{:.1} points", 100.0 * r)),
+        ("Median ending cash", cash, format::usd, format::usd),
+    ];
+    for (measure, choices, show, show_regret) in measures {
+        let Some((maximin, regret, reference)) = choices else {
+            continue;
+        };
+        let mut picks = vec![("Best worst case", maximin), ("Least regret", regret)];
+        if let Some(r) = reference {
+            picks.push(("Reference", r));
+        }
+        for (role, s) in picks {
+            let _ = writeln!(
+                body,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(measure),
+                esc(role),
+                esc(&s.strategy),
+                show(s.worst),
+                esc(&s.worst_scenario),
+                show_regret(s.max_regret)
+            );
+        }
+    }
+    let _ = writeln!(body, "</tbody>\n</table>\n</section>");
 }

@@ -16,12 +16,12 @@ pub struct Standing {
     pub max_regret: f64,
 }
 
-/// The max-min choice, the least-regret choice and the reference's standing (`None` when no strategy has a
-/// figure in every scenario). `cells` are (scenario, strategy, figure, is reference).
-pub fn robust_choices(
-    cells: &[(String, String, f64, bool)],
-    lower_is_better: bool,
-) -> Option<(Standing, Standing, Option<Standing>)> {
+/// The max-min choice, the least-regret choice and the reference's standing.
+pub type Choices = (Standing, Standing, Option<Standing>);
+
+/// The robust choices (`None` when no strategy has a figure in every scenario). `cells` are (scenario, strategy,
+/// figure, is reference).
+pub fn robust_choices(cells: &[(String, String, f64, bool)], lower_is_better: bool) -> Option<Choices> {
     let mut scenarios: Vec<&str> = vec![];
     let mut strategies: Vec<&str> = vec![];
     for (scenario, strategy, _, _) in cells {

@@ -432,6 +432,9 @@ fn run_reports_say_how_well_the_model_matches_history() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let sweep = std::fs::read_to_string(sweep_dir.join("futures_prepay/report.html")).unwrap();
     assert_eq!(sweep.matches("How well does this model match history").count(), 1);
+    // ... and names the robust choices across its scenarios.
+    assert!(sweep.contains("Robust choices across scenarios"));
+    assert!(sweep.contains("Best worst case") && sweep.contains("Least regret"));
     assert!(sweep.contains("All out-of-sample months"));
     let _ = std::fs::remove_dir_all(&dir);
 }
