@@ -25,6 +25,9 @@ pub struct SweepInfo {
     /// (name, file) of each scenario, in the sweep file's order.
     pub scenarios: Vec<(String, String)>,
     pub n_cells: u64,
+    /// Each scenario's description and generated assumptions (of its first cell), in the order of `scenarios`.
+    pub descriptions: Vec<String>,
+    pub assumptions: Vec<Vec<crate::batch::assumptions::Assumption>>,
     /// Each scenario's replay fit (`crate::batch::manifest::history_fit_for`), in the order of `scenarios`.
     pub history_fits: Vec<Option<crate::batch::manifest::HistoryFit>>,
 }
@@ -47,6 +50,20 @@ impl SweepInfo {
                     .collect()
             })
             .unwrap_or_default();
+        let scenario_entries: Vec<serde_json::Value> = v
+            .get("scenarios")
+            .and_then(|a| a.as_array())
+            .cloned()
+            .unwrap_or_default();
+        let descriptions = scenario_entries.iter().map(|s| json_str(s, "description")).collect();
+        let assumptions = scenario_entries
+            .iter()
+            .map(|s| {
+                s.get("assumptions")
+                    .and_then(|a| serde_json::from_value(a.clone()).ok())
+                    .unwrap_or_default()
+            })
+            .collect();
         let history_fits = v
             .get("scenarios")
             .and_then(|a| a.as_array())
@@ -70,6 +87,8 @@ impl SweepInfo {
             scenarios,
             n_cells: json_u64(&v, "n_cells"),
             history_fits,
+            descriptions,
+            assumptions,
         })
     }
 
@@ -486,6 +505,8 @@ mod tests {
             scenarios: vec![("base".into(), "scenarios/base.toml".into())],
             n_cells: 0,
             history_fits: vec![None],
+            descriptions: vec![String::new()],
+            assumptions: vec![vec![]],
         }
     }
 

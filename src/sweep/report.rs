@@ -75,6 +75,7 @@ pub fn sweep_report(dir: &Path, data: &SweepData) -> Result<PathBuf, OutputError
     let _ = writeln!(body, "</tbody>\n</table>\n</section>");
 
     robust_section(&mut body, data);
+    assumptions_section(&mut body, data);
 
     // How well the model matches history: once when every scenario draws the calibrated behaviour alike.
     let fits = &info.history_fits;
@@ -191,4 +192,29 @@ fn robust_section(body: &mut String, data: &SweepData) {
         }
     }
     let _ = writeln!(body, "</tbody>\n</table>\n</section>");
+}
+
+/// Each scenario's description and assumptions, generated from its parameters (the first cell's: the swept
+/// parameters vary across cells).
+fn assumptions_section(body: &mut String, data: &SweepData) {
+    let info = &data.info;
+    if info.assumptions.iter().all(Vec::is_empty) {
+        return;
+    }
+    let _ = writeln!(body, "<section>\n<h2>Scenarios and their assumptions</h2>");
+    for (k, (name, file)) in info.scenarios.iter().enumerate() {
+        let _ = writeln!(body, "<h3>Scenario {} ({})</h3>", esc(name), esc(file));
+        if let Some(description) = info.descriptions.get(k).filter(|d| !d.is_empty()) {
+            let _ = writeln!(body, "<p class=\"lede\">{}</p>", esc(description));
+        }
+        let _ = writeln!(
+            body,
+            "<table class=\"figures plain assumptions\">\n<thead><tr><th>Assumption</th><th>In this scenario (swept values: the first cell's)</th></tr></thead>\n<tbody>"
+        );
+        for a in info.assumptions.get(k).into_iter().flatten() {
+            let _ = writeln!(body, "<tr><td>{}</td><td>{}</td></tr>", esc(&a.topic), esc(&a.value));
+        }
+        let _ = writeln!(body, "</tbody>\n</table>");
+    }
+    let _ = writeln!(body, "</section>");
 }

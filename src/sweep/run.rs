@@ -412,6 +412,8 @@ pub(crate) fn write_sweep_json(path: &Path, plan: &Plan, how: &SweepJson) -> Res
                 "horizon_months": s.params[0].simulation.horizon_months,
                 "start_month": s.params[0].simulation.start.to_string(),
                 "history_fit": crate::batch::manifest::history_fit_for(&s.params[0]),
+                "description": s.params[0].simulation.description,
+                "assumptions": crate::batch::assumptions::assumptions(&s.params[0]),
             })
         })
         .collect();

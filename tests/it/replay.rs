@@ -435,6 +435,10 @@ fn run_reports_say_how_well_the_model_matches_history() {
     // ... and names the robust choices across its scenarios.
     assert!(sweep.contains("Robust choices across scenarios"));
     assert!(sweep.contains("Best worst case") && sweep.contains("Least regret"));
+    // ... and each scenario's description and generated assumptions.
+    assert!(sweep.contains("Scenarios and their assumptions"));
+    assert!(sweep.contains("Bear case: base"));
+    assert!(sweep.contains("Regime switching from $93K (bull)"));
     assert!(sweep.contains("All out-of-sample months"));
     let _ = std::fs::remove_dir_all(&dir);
 }
