@@ -354,10 +354,10 @@ pub fn load_scenario(file: &std::path::Path, sets: &[String]) -> Result<Scenario
     })
 }
 
-/// The backtest template when `--scenario` is not given: the working directory's `scenarios/backtest.toml`,
-/// else the one of the project the binary was built from (its data files resolve against it).
-fn default_backtest_template() -> Result<PathBuf, Failure> {
-    let relative = PathBuf::from("scenarios/backtest.toml");
+/// A shipped scenario file when none is given: `relative` in the working directory, else in the project the binary
+/// was built from (its data files resolve against it); `missing` says what to give instead.
+fn shipped_file(relative: &str, what: &str, missing: &str) -> Result<PathBuf, Failure> {
+    let relative = PathBuf::from(relative);
     if relative.is_file() {
         return Ok(relative);
     }
@@ -366,10 +366,19 @@ fn default_backtest_template() -> Result<PathBuf, Failure> {
         return Ok(built_from);
     }
     Err(Failure::Input(format!(
-        "error: no backtest template: neither {} nor {} exists; give one with --scenario FILE",
+        "error: no {what}: neither {} nor {} exists; {missing}",
         relative.display(),
         built_from.display()
     )))
+}
+
+/// The backtest template when `--scenario` is not given.
+fn default_backtest_template() -> Result<PathBuf, Failure> {
+    shipped_file(
+        "scenarios/backtest.toml",
+        "backtest template",
+        "give one with --scenario FILE",
+    )
 }
 
 /// `backtest` and `calibrate`: run, print the metrics, say where the results are.
@@ -411,22 +420,9 @@ fn backtest(args: BacktestArgs, calibrate: bool) -> Result<(), Failure> {
     Err(Failure::Runtime(message))
 }
 
-/// The shipped replay scenario when none is given: the working directory's `scenarios/replay.toml`, else the
-/// one of the project the binary was built from.
+/// The shipped replay scenario when none is given.
 fn default_replay_scenario() -> Result<PathBuf, Failure> {
-    let relative = PathBuf::from("scenarios/replay.toml");
-    if relative.is_file() {
-        return Ok(relative);
-    }
-    let built_from = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(&relative);
-    if built_from.is_file() {
-        return Ok(built_from);
-    }
-    Err(Failure::Input(format!(
-        "error: no replay scenario: neither {} nor {} exists; give one as FILE",
-        relative.display(),
-        built_from.display()
-    )))
+    shipped_file("scenarios/replay.toml", "replay scenario", "give one as FILE")
 }
 
 /// `replay`: run, print the fit and the filings, say where the results are.

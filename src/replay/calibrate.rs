@@ -92,6 +92,10 @@ pub fn in_sample_params(params: &Params, last: YearMonth) -> Params {
 
 /// A path's distance to history over the in-sample months.
 fn distance(path: &ReplayPath, months: &[YearMonth], actual: &[f64], names: &[String], figures: &[Figure]) -> f64 {
+    // A path stopped early by a failed check is as far from history as it gets.
+    if path.violation.is_some() {
+        return f64::INFINITY;
+    }
     let mean = |xs: &[f64]| {
         if xs.is_empty() {
             0.0
@@ -118,10 +122,6 @@ fn distance(path: &ReplayPath, months: &[YearMonth], actual: &[f64], names: &[St
             (Metric::GrossMarginShare, Some(m)) => margin.push((m - f.value).abs()),
             _ => {}
         }
-    }
-    // A path stopped early by a failed check is as far from history as it gets.
-    if path.violation.is_some() {
-        return f64::INFINITY;
     }
     WEIGHT_HASHRATE * mean(&hashrate) + WEIGHT_HASHRATE_SOLD * mean(&sold) + WEIGHT_GROSS_MARGIN * mean(&margin)
 }
