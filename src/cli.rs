@@ -1,4 +1,5 @@
-//! The command line: `run`, `check`, `sweep` (whole or one shard), `merge`, `plot`, `backtest` and `calibrate`.
+//! The command line: `run`, `check`, `sweep` (whole or one shard), `merge`, `plot`, `sensitivity`, `waterfall`,
+//! `backtest`, `replay` and `calibrate`.
 //! Parses arguments, calls the library, reports outcomes.
 //!
 //! Exit status: 0 success; 1 a bad scenario or bad usage (nothing written); 2 a runtime or IO failure,
@@ -76,6 +77,45 @@ pub enum Command {
         /// A run directory (with run.json), a sweep directory (with sweep.json), a backtest directory (with
         /// backtest.json) or a replay directory (with replay.json).
         dir: PathBuf,
+    },
+    /// Which behaviour parameters move the scenario's strategy's outcome: a tornado (one parameter at a time)
+    /// and a Morris screening, on common random numbers; writes DIR/<scenario name>-sensitivity/.
+    Sensitivity {
+        /// Scenario file (TOML). Its `[[uncertainty]]` ranges are the ranges varied, unless --share is given.
+        file: PathBuf,
+        /// What is measured, for the focus manufacturer under the scenario's strategy.
+        #[arg(long, value_enum, default_value = "p-cash-below-zero")]
+        metric: crate::sensitivity::Metric,
+        /// Vary every documented behaviour parameter by ± this share of its value instead (e.g. 0.2); the
+        /// default when the scenario declares no ranges.
+        #[arg(long, value_parser = parse_share)]
+        share: Option<f64>,
+        /// The manufacturer measured (default: the scenario's first).
+        #[arg(long)]
+        manufacturer: Option<String>,
+        /// Morris trajectories (default 8; 0 draws the tornado only).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(0..=1000))]
+        trajectories: Option<u32>,
+        #[command(flatten)]
+        options: RunArgs,
+        #[command(flatten)]
+        overrides: SetArgs,
+    },
+    /// Explain the difference in a sweep's ending cash between two strategies, flow by flow: writes the cash
+    /// waterfall chart into DIR/charts/ and prints its table (default: the first scenario's reference against
+    /// its safest efficient strategy).
+    Waterfall {
+        /// A sweep's directory, DIR/<sweep name> (with sweep.json and paths.parquet).
+        dir: PathBuf,
+        /// Scenario of the sweep (default: its first).
+        #[arg(long)]
+        scenario: Option<String>,
+        /// The strategy compared from: a cell index, column `cell` of sweep.parquet (default: the reference).
+        #[arg(long, value_name = "CELL")]
+        from: Option<u32>,
+        /// The strategy compared to: a cell index (default: the safest efficient strategy other than --from).
+        #[arg(long, value_name = "CELL")]
+        to: Option<u32>,
     },
     /// Replay history: start from the real network of the month before --from, drive it with the real
     /// price and fees, and compare the simulated hashrate with the real one; writes DIR/backtest/.
@@ -490,6 +530,88 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 dir.join("charts").display(),
                 report.map_or(String::new(), |r| format!(" and {}", r.display()))
             );
+            Ok(())
+        }
+        Command::Sensitivity {
+            file,
+            metric,
+            share,
+            manufacturer,
+            trajectories,
+            options:
+                RunArgs {
+                    paths,
+                    seed,
+                    out,
+                    threads,
+                },
+            overrides,
+        } => {
+            let mut scenario = load_scenario(&file, &overrides.set)?;
+            if let Some(seed) = seed {
+                scenario.params.simulation.seed = seed;
+            }
+            let options = crate::sensitivity::SensitivityOptions {
+                out_dir: out,
+                threads,
+                progress: true,
+                metric,
+                share,
+                manufacturer,
+                paths: paths.unwrap_or(crate::sensitivity::DEFAULT_PATHS),
+                trajectories: trajectories.unwrap_or(crate::sensitivity::DEFAULT_TRAJECTORIES),
+            };
+            let report = crate::sensitivity::run(&scenario, &options).map_err(|e| match e {
+                crate::sensitivity::SensitivityError::Input(m) => Failure::Input(format!("error: {m}")),
+                crate::sensitivity::SensitivityError::Run(e) => Failure::Runtime(format!("error: {e}")),
+            })?;
+            print_warnings(&report.warnings);
+            for l in &report.left_out {
+                eprintln!("note: left out {}: {}", l.name, l.reason);
+            }
+            println!(
+                "{} parameters, {} evaluations of {} paths in {:.1} s; {} with the scenario's values is {}",
+                report.results.len(),
+                report.n_evaluations,
+                options.paths,
+                report.wall_seconds,
+                report.metric.name(),
+                report.metric.show(report.metric_base)
+            );
+            println!("largest swings (high end less low end, ± 2 paired standard errors):");
+            let mut order: Vec<&crate::sensitivity::FactorResult> = report.results.iter().collect();
+            order.sort_by(|a, b| b.bar.swing.0.abs().total_cmp(&a.bar.swing.0.abs()));
+            for r in order.iter().take(10) {
+                println!(
+                    "  {:<60} {} ± {}",
+                    r.factor.name,
+                    report.metric.show_change(r.bar.swing.0),
+                    report.metric.show_size(2.0 * r.bar.swing.1)
+                );
+            }
+            println!("wrote {}", report.dir.display());
+            Ok(())
+        }
+        Command::Waterfall {
+            dir,
+            scenario,
+            from,
+            to,
+        } => {
+            use crate::sweep::waterfall::{Request, WaterfallError, text_table, waterfall_command};
+            let request = Request {
+                scenario,
+                from_cell: from,
+                to_cell: to,
+            };
+            let (w, written) = waterfall_command(&dir, &request).map_err(|e| match e {
+                WaterfallError::Input(m) => Failure::Input(format!("error: {m}")),
+                WaterfallError::Output(e) => Failure::Runtime(format!("error: {e}")),
+            })?;
+            print!("{}", text_table(&w));
+            if let Some(png) = written.iter().find(|p| p.extension().is_some_and(|e| e == "png")) {
+                println!("wrote {} (and its SVG)", png.display());
+            }
             Ok(())
         }
         Command::Check { file, overrides } => {

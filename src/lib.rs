@@ -12,5 +12,6 @@ pub mod output;
 pub mod plot;
 pub mod replay;
 pub mod scenario;
+pub mod sensitivity;
 pub mod stats;
 pub mod sweep;

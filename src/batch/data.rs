@@ -3,7 +3,7 @@
 //!
 //! Everything is computed sequentially in path and month order, so the same files give the same figures.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use crate::batch::manifest::{RunManifest, StrategyEntry};
@@ -155,14 +155,16 @@ impl RunData {
         let dealer_inventory_units = dealer_months.fan(&dealers.f64s("inventory_units")?, all);
         drop(dealers);
 
+        let mut kinds = vec!["halving"];
+        kinds.extend(SHOCK_KINDS);
         let events = Table::read_rows_where(
             dir,
             "events.parquet",
-            &["month", "kind", "subject", "value"],
+            &["path", "month", "kind", "subject", "value"],
             "kind",
-            &["halving", "price_shock", "set_regime", "power_shock"],
+            &kinds,
         )?;
-        let markers = markers(&events, months.start)?;
+        let markers = markers(&events, months.start, info.paths)?;
         drop(events);
 
         let summary = Table::read(dir, "summary.parquet")?;
@@ -184,15 +186,58 @@ impl RunData {
     }
 }
 
-/// Halvings at the month most paths had them, and scripted events at their month.
-fn markers(events: &Table, start: YearMonth) -> Result<Vec<Marker>, OutputError> {
+/// The events marked on time charts besides halvings: shocks, scripted or drawn.
+const SHOCK_KINDS: [&str; 7] = [
+    "price_shock",
+    "set_regime",
+    "power_shock",
+    "ban",
+    "tariff",
+    "tightening",
+    "foundry_shortage",
+];
+
+/// An event's label without its month: what happened, where, and how much.
+fn shock_label(kind: &str, subject: &str, value: f64) -> String {
+    match kind {
+        "price_shock" => format!("Price shock ×{}", trim_float(value)),
+        "set_regime" => format!("Regime set to {}", if value >= 0.5 { "bull" } else { "bear" }),
+        "power_shock" => format!("Power shock {subject} ×{}", trim_float(value)),
+        "ban" => format!("Ban {subject} {}", format::pct(value)),
+        "tariff" => format!("Tariff {subject} {}", format::pct(value)),
+        "tightening" => format!("Tightening {subject} +{}", trim_float(value)),
+        _ => format!("Foundry shortage {} of allotments", format::pct(value)),
+    }
+}
+
+/// The name of an event kind for a drawn marker.
+fn shock_name(kind: &str, subject: &str) -> String {
+    match kind {
+        "price_shock" => "Price shock".to_string(),
+        "set_regime" => "Regime change".to_string(),
+        "power_shock" => format!("Power shock {subject}"),
+        "ban" => format!("Ban {subject}"),
+        "tariff" => format!("Tariff {subject}"),
+        "tightening" => format!("Tightening {subject}"),
+        _ => "Foundry shortage".to_string(),
+    }
+}
+
+/// Halvings at the month most paths had them; scripted events at their month; and each kind of drawn event
+/// (per region) at the month it happened most often, labelled with the share of paths it happened on.
+///
+/// An event is scripted when it happened in the same month, with the same size, on at least 90% of the paths:
+/// a drawn event cannot, unless its monthly chance is near 1.
+fn markers(events: &Table, start: YearMonth, n_paths: u32) -> Result<Vec<Marker>, OutputError> {
+    let paths = events.u32s("path")?;
     let kinds = events.strs("kind")?;
     let days = events.days("month")?;
     let values = events.f64s("value")?;
     let subjects = events.strs("subject")?;
     // Halvings are keyed by the subsidy they set (each path has the nth halving once), then by month.
     let mut halvings: BTreeMap<i64, BTreeMap<i64, usize>> = BTreeMap::new();
-    let mut scripted: BTreeMap<(i64, String), usize> = BTreeMap::new();
+    // Shocks by (month, label): the paths they happened on.
+    let mut shocks: BTreeMap<(i64, String), Vec<usize>> = BTreeMap::new();
     for row in 0..events.height() {
         let month = year_month_of_days(days[row]).months_since(start);
         match kinds[row].as_str() {
@@ -200,17 +245,10 @@ fn markers(events: &Table, start: YearMonth) -> Result<Vec<Marker>, OutputError>
                 let subsidy_sats = (values[row] * SATS_PER_BTC as f64).round() as i64;
                 *halvings.entry(subsidy_sats).or_default().entry(month).or_default() += 1;
             }
-            kind @ ("price_shock" | "set_regime" | "power_shock") => {
-                let label = match kind {
-                    "price_shock" => format!("Price shock ×{}", trim_float(values[row])),
-                    "set_regime" => {
-                        format!("Regime set to {}", if values[row] >= 0.5 { "bull" } else { "bear" })
-                    }
-                    _ => format!("Power shock {} ×{}", subjects[row], trim_float(values[row])),
-                };
-                *scripted.entry((month, label)).or_default() += 1;
+            kind => {
+                let label = shock_label(kind, &subjects[row], values[row]);
+                shocks.entry((month, label)).or_default().push(row);
             }
-            _ => {}
         }
     }
     let mut out = vec![];
@@ -235,14 +273,47 @@ fn markers(events: &Table, start: YearMonth) -> Result<Vec<Marker>, OutputError>
             });
         }
     }
-    for ((month, label), _) in scripted {
-        out.push(Marker {
-            month_idx: month as f64,
-            label: format!("{label} · {}", format::month(start, month as f64)),
-            kind: MarkerKind::Scripted,
-        });
+    // Drawn events by (kind, subject): the paths they happened on, and how often in each month.
+    type PathsAndMonths = (BTreeSet<u32>, BTreeMap<i64, usize>);
+    let mut drawn: BTreeMap<(String, String), PathsAndMonths> = BTreeMap::new();
+    for ((month, label), rows) in &shocks {
+        let on_paths: BTreeSet<u32> = rows.iter().map(|&r| paths[r]).collect();
+        if on_paths.len() * 10 >= n_paths.max(1) as usize * 9 {
+            out.push(Marker {
+                month_idx: *month as f64,
+                label: format!("{label} · {}", format::month(start, *month as f64)),
+                kind: MarkerKind::Scripted,
+            });
+            continue;
+        }
+        for &r in rows {
+            let entry = drawn.entry((kinds[r].clone(), subjects[r].clone())).or_default();
+            entry.0.insert(paths[r]);
+            *entry.1.entry(*month).or_default() += 1;
+        }
     }
-    // Time order, then halvings before scripted events in the same month.
+    for ((kind, subject), (on_paths, by_month)) in drawn {
+        // The month it happened most often; ties go to the earlier month.
+        let mut best: Option<(i64, usize)> = None;
+        for (&month, &n) in &by_month {
+            if best.is_none_or(|(_, bn)| n > bn) {
+                best = Some((month, n));
+            }
+        }
+        if let Some((month, _)) = best {
+            out.push(Marker {
+                month_idx: month as f64,
+                label: format!(
+                    "{} drawn on {} of paths · most often {}",
+                    shock_name(&kind, &subject),
+                    format::pct(on_paths.len() as f64 / f64::from(n_paths.max(1))),
+                    format::month(start, month as f64)
+                ),
+                kind: MarkerKind::Drawn,
+            });
+        }
+    }
+    // Time order, then halvings before scripted events before drawn ones in the same month.
     out.sort_by(|a, b| a.month_idx.total_cmp(&b.month_idx).then(a.kind.cmp(&b.kind)));
     Ok(out)
 }

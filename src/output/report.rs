@@ -118,6 +118,8 @@ table.figures th { text-align: right; font-weight: bold; padding: 6px 8px; borde
 table.figures td { text-align: right; padding: 5px 8px; border-bottom: 1px solid var(--rule); white-space: nowrap; }
 table.figures th:first-child, table.figures td:first-child { text-align: left; }
 table.figures tr.reference td { background: var(--pale); font-weight: bold; }
+table.figures tr.total td { font-weight: bold; border-top: 2px solid var(--ink); }
+table.figures tr.memo td { color: var(--muted); font-style: italic; }
 table.compact td, table.compact th { padding: 3px 6px; font-size: 12px; }
 table.plain th, table.plain td { text-align: left !important; }
 ul.events { margin: 4px 0; padding-left: 20px; }

@@ -1,6 +1,6 @@
 //! The charts of a sweep, in report order: per scenario a heatmap of the risk and one of the median ending
-//! cash over the strategy axes, then each scenario's risk-return frontier (`crate::sweep::frontier`), then the
-//! comparison of the reference, safest and riskiest cells.
+//! cash over the strategy axes, then each scenario's risk-return frontier (`crate::sweep::frontier`) and cash
+//! waterfall (`crate::sweep::waterfall`), then the comparison of the reference, safest and riskiest cells.
 
 use std::path::{Path, PathBuf};
 
@@ -34,6 +34,9 @@ pub fn sweep_charts(data: &SweepData) -> Vec<AnyChart> {
         }
     }
     charts.extend(crate::sweep::frontier::frontier_charts(data));
+    for w in crate::sweep::waterfall::default_waterfalls(data) {
+        charts.push(crate::sweep::waterfall::chart(data, &w, true));
+    }
     if let Some((entry, chart)) = comparison(data) {
         charts.push(AnyChart::new(entry, chart));
     }

@@ -10,6 +10,7 @@ use crate::output::OutputError;
 use crate::output::charts::data::{Table, json_str, json_u64, read_json, tidy_path};
 use crate::output::charts::format;
 use crate::stats::{Quantiles, quantiles};
+use crate::sweep::waterfall::{PathRecord, read_flows};
 
 /// Provenance of a sweep, from `sweep.json`.
 #[derive(Clone, Debug)]
@@ -151,6 +152,9 @@ pub struct SweepData {
     pub cells: Vec<Cell>,
     /// Ending cash of every path, by (scenario, cell).
     pub end_cash_usd: BTreeMap<(String, u32), Vec<f64>>,
+    /// Every path's cash tallies, by (scenario, cell), for the cash waterfall; empty for a sweep written
+    /// before they were recorded.
+    pub flows: BTreeMap<(String, u32), Vec<PathRecord>>,
 }
 
 /// The files a sweep directory must hold for its charts and report.
@@ -317,6 +321,16 @@ impl SweepData {
                 .push(path_end_cash[row]);
         }
 
+        let mut flows: BTreeMap<(String, u32), Vec<PathRecord>> = BTreeMap::new();
+        if let Some(rows) = read_flows(paths)? {
+            for (row, path_flows) in rows.into_iter().enumerate() {
+                flows
+                    .entry((path_scenarios[row].clone(), path_cells[row]))
+                    .or_default()
+                    .push(path_flows);
+            }
+        }
+
         Ok(SweepData {
             info,
             parameters,
@@ -325,6 +339,7 @@ impl SweepData {
             scenarios,
             cells,
             end_cash_usd: end_cash,
+            flows,
         })
     }
 

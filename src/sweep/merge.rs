@@ -813,6 +813,22 @@ fn read_rows(frame: &DataFrame) -> PolarsResult<Vec<(String, u32, ShardRow)>> {
     let market_share = f64s("market_share")?;
     let end_price_usd = f64s("end_price_usd")?;
     let end_hashrate_ehs = f64s("end_hashrate_ehs")?;
+    // The cash tallies of the waterfall.
+    let cogs_usd = f64s("cogs_usd")?;
+    let start_cash_usd = f64s("start_cash_usd")?;
+    let sales_collected_usd = f64s("sales_collected_usd")?;
+    let prepayments_received_usd = f64s("prepayments_received_usd")?;
+    let prepayments_applied_usd = f64s("prepayments_applied_usd")?;
+    let prepayments_refunded_usd = f64s("prepayments_refunded_usd")?;
+    let wafer_prepayments_paid_usd = f64s("wafer_prepayments_paid_usd")?;
+    let wafer_balances_paid_usd = f64s("wafer_balances_paid_usd")?;
+    let assembly_paid_usd = f64s("assembly_paid_usd")?;
+    let cancellation_penalties_usd = f64s("cancellation_penalties_usd")?;
+    let opex_usd = f64s("opex_usd")?;
+    let interest_usd = f64s("interest_usd")?;
+    let self_mining_revenue_usd = f64s("self_mining_revenue_usd")?;
+    let self_mining_power_cost_usd = f64s("self_mining_power_cost_usd")?;
+    let scrap_proceeds_usd = f64s("scrap_proceeds_usd")?;
     Ok((0..frame.height())
         .map(|r| {
             (
@@ -840,6 +856,21 @@ fn read_rows(frame: &DataFrame) -> PolarsResult<Vec<(String, u32, ShardRow)>> {
                             prepayments_kept_on_default_usd: prepayments_kept_on_default_usd[r],
                             writedowns_usd: writedowns_usd[r],
                             market_share: market_share[r],
+                            cogs_usd: cogs_usd[r],
+                            start_cash_usd: start_cash_usd[r],
+                            sales_collected_usd: sales_collected_usd[r],
+                            prepayments_received_usd: prepayments_received_usd[r],
+                            prepayments_applied_usd: prepayments_applied_usd[r],
+                            prepayments_refunded_usd: prepayments_refunded_usd[r],
+                            wafer_prepayments_paid_usd: wafer_prepayments_paid_usd[r],
+                            wafer_balances_paid_usd: wafer_balances_paid_usd[r],
+                            assembly_paid_usd: assembly_paid_usd[r],
+                            cancellation_penalties_usd: cancellation_penalties_usd[r],
+                            opex_usd: opex_usd[r],
+                            interest_usd: interest_usd[r],
+                            self_mining_revenue_usd: self_mining_revenue_usd[r],
+                            self_mining_power_cost_usd: self_mining_power_cost_usd[r],
+                            scrap_proceeds_usd: scrap_proceeds_usd[r],
                         },
                         end_price_usd: end_price_usd[r],
                         end_hashrate_ehs: end_hashrate_ehs[r],

@@ -75,6 +75,7 @@ pub fn sweep_report(dir: &Path, data: &SweepData) -> Result<PathBuf, OutputError
     let _ = writeln!(body, "</tbody>\n</table>\n</section>");
 
     robust_section(&mut body, data);
+    waterfall_section(&mut body, data);
     assumptions_section(&mut body, data);
 
     // How well the model matches history: once when every scenario draws the calibrated behaviour alike.
@@ -192,6 +193,67 @@ fn robust_section(body: &mut String, data: &SweepData) {
         }
     }
     let _ = writeln!(body, "</tbody>\n</table>\n</section>");
+}
+
+/// Each scenario's cash waterfall: why the default alternative's cash differs from the reference's.
+fn waterfall_section(body: &mut String, data: &SweepData) {
+    let waterfalls = crate::sweep::waterfall::default_waterfalls(data);
+    if waterfalls.is_empty() {
+        return;
+    }
+    let _ = writeln!(body, "<section>\n<h2>Why the strategies' cash differs</h2>");
+    let _ = writeln!(
+        body,
+        "<p class=\"note\">In each scenario the reference is set against the safest efficient strategy (no other is both \
+         safer and richer). The difference in mean ending cash splits exactly into the differences of the cash flows, \
+         path by path over the same paths; ± is two paired standard errors. Medians do not add, so they are shown \
+         beside the split. Write-downs and the cost of goods move no cash: they are memo lines.</p>"
+    );
+    for w in &waterfalls {
+        let _ = writeln!(
+            body,
+            "<h3>Scenario {}: {} against the reference ({})</h3>",
+            esc(&w.scenario),
+            esc(&w.to_strategy),
+            esc(&w.from_strategy)
+        );
+        let _ = writeln!(
+            body,
+            "<table class=\"figures\">\n<thead><tr><th>Cash flow</th><th>Reference, mean</th><th>Alternative, mean</th>\
+             <th>Difference</th></tr></thead>\n<tbody>"
+        );
+        let row = |body: &mut String, l: &crate::sweep::waterfall::Line, class: &str| {
+            let se = if l.difference_se_usd.is_finite() {
+                format!(" ± {}", format::usd(2.0 * l.difference_se_usd))
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                body,
+                "<tr{class}><td>{}</td><td>{}</td><td>{}</td><td>{}{se}</td></tr>",
+                esc(l.label),
+                format::usd(l.from_mean_usd),
+                format::usd(l.to_mean_usd),
+                crate::sweep::waterfall::signed_usd(l.difference_usd),
+            );
+        };
+        for l in &w.parts {
+            row(body, l, "");
+        }
+        row(body, &w.total, " class=\"total\"");
+        for l in &w.memo {
+            row(body, l, " class=\"memo\"");
+        }
+        let _ = writeln!(body, "</tbody>\n</table>");
+        let _ = writeln!(
+            body,
+            "<p>Median ending cash: {} for the alternative, {} for the reference ({} paired paths).</p>",
+            format::usd(w.to_end_cash_p50_usd),
+            format::usd(w.from_end_cash_p50_usd),
+            format::grouped(w.n_paths as f64, 0)
+        );
+    }
+    let _ = writeln!(body, "</section>");
 }
 
 /// Each scenario's description and assumptions, generated from its parameters (the first cell's: the swept

@@ -281,6 +281,7 @@ fn a_sweep_gets_heatmaps_a_comparison_and_a_report() {
         stems.push(format!("heatmap_p_cash_below_zero_{scenario}"));
         stems.push(format!("heatmap_end_cash_median_{scenario}"));
         stems.push(format!("frontier_{scenario}"));
+        stems.push(format!("waterfall_{scenario}"));
     }
     stems.push("strategy_comparison".to_string());
     for stem in &stems {
@@ -520,4 +521,55 @@ fn sweep_heatmaps_read_booleans_as_yes_no_on_one_scale_with_intervals() {
         );
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn scripted_and_drawn_events_are_marked_on_the_time_charts_and_listed_in_the_report() {
+    let dir = temp_dir("charts-events");
+    let file = crate::support::small_scenario(
+        &dir,
+        "events.toml",
+        &[
+            ("horizon_months = 12", "horizon_months = 24"),
+            (
+                "power_price_base_usd_per_kwh = 0.050\n",
+                "power_price_base_usd_per_kwh = 0.050\ntightening_hazard_per_month = 0.05\n",
+            ),
+        ],
+    );
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text.push_str("\n[[events]]\nmonth = \"2025-07\"\nkind = \"ban\"\nregion = \"us\"\nshare = 0.5\n");
+    std::fs::write(&file, text).unwrap();
+    let out = dir.join("out");
+    let result = hashcycle(
+        &[
+            "run",
+            file.to_str().unwrap(),
+            "--paths",
+            "20",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &project_dir(),
+    );
+    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    let run = out.join("small");
+    let svg = std::fs::read_to_string(run.join("charts").join("network_hashrate.svg")).unwrap();
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let labels: Vec<&str> = doc.descendants().filter_map(|n| n.attribute("aria-label")).collect();
+    assert!(
+        labels.contains(&"Ban us 50% · 2025-07"),
+        "the scripted ban is labelled at its month: {labels:?}"
+    );
+    let drawn = labels
+        .iter()
+        .find(|l| l.starts_with("Tightening other drawn on "))
+        .unwrap_or_else(|| panic!("the drawn tightening is labelled: {labels:?}"));
+    assert!(drawn.contains("% of paths · most often 20"), "{drawn}");
+    assert!(
+        labels.iter().any(|l| l.starts_with("Drawn event")),
+        "its kind is in the legend"
+    );
+    let report = std::fs::read_to_string(run.join("report.html")).unwrap();
+    assert!(report.contains("Ban us 50% · 2025-07") && report.contains("Tightening other drawn on "));
 }

@@ -99,6 +99,41 @@ fn check_path(scenario_params: &Params, rows: &Collect, summary: &PathSummary) {
             );
             previous = r.cash_usd;
         }
+        // The path's cash waterfall: starting cash plus the summed tallies is the ending cash, and the
+        // monthly rows' cash flows sum to the same tallies.
+        let o = summary
+            .manufacturers
+            .iter()
+            .find(|o| o.manufacturer_idx == m_idx)
+            .expect("every manufacturer has an outcome");
+        let scale = o.start_cash_usd.abs() + o.cash_received_usd() + o.cash_paid_usd();
+        assert!(
+            close(
+                o.end_cash_usd,
+                o.start_cash_usd + o.cash_received_usd() - o.cash_paid_usd(),
+                scale
+            ),
+            "path {path} {}: ending cash {} vs starting cash {} + received {} - paid {}",
+            mp.name,
+            o.end_cash_usd,
+            o.start_cash_usd,
+            o.cash_received_usd(),
+            o.cash_paid_usd()
+        );
+        assert_eq!(o.start_cash_usd, mp.cash_usd);
+        // The advances on futures signed before the start are received before the first month's row.
+        let rows_in: f64 = mine.iter().map(|r| r.cash_in_usd).sum::<f64>() + start.prepay_held_usd();
+        let rows_out: f64 = mine.iter().map(|r| r.cash_out_usd).sum();
+        assert!(
+            close(o.cash_received_usd(), rows_in, scale),
+            "path {path} {}: cash received",
+            mp.name
+        );
+        assert!(
+            close(o.cash_paid_usd(), rows_out, scale),
+            "path {path} {}: cash paid",
+            mp.name
+        );
     }
     // Dealers: units in = units out + stock.
     let bought: u64 = rows

@@ -6,6 +6,7 @@ mod charts;
 mod cli_errors;
 mod conservation;
 mod crash_safety;
+mod decision;
 mod determinism;
 mod extends;
 mod industry;

@@ -85,7 +85,8 @@ fn check_btc(w: &World) -> Result<(), Violation> {
     Ok(())
 }
 
-/// Money, for a manufacturer: its cash change equals its recorded flows.
+/// Money, for a manufacturer: its cash change equals its recorded flows, and its cash equals its starting
+/// cash plus the path's cash tallies.
 fn check_manufacturer_money(w: &World, m_idx: usize) -> Result<(), Violation> {
     let (m, ledger) = (&w.manufacturers[m_idx], &w.ledger);
     let f = m.flows();
@@ -99,6 +100,19 @@ fn check_manufacturer_money(w: &World, m_idx: usize) -> Result<(), Violation> {
         return Err(violation(
             w,
             format!("manufacturer {name}: cash change != recorded flows"),
+            expected_cash,
+            m.cash_usd(),
+        ));
+    }
+    // The path's tallies add up to the same cash: the cash waterfall of a sweep rests on them.
+    let t = m.totals();
+    let (received, paid) = (t.cash_received_usd(), t.cash_paid_usd());
+    let expected_cash = t.start_cash_usd + received - paid;
+    if (m.cash_usd() - expected_cash).abs() > money_tolerance(t.start_cash_usd.abs() + received + paid) {
+        let name = &w.params.manufacturers[m_idx].name;
+        return Err(violation(
+            w,
+            format!("manufacturer {name}: cash != starting cash + path's cash tallies"),
             expected_cash,
             m.cash_usd(),
         ));

@@ -679,6 +679,66 @@ row_table! {
         /// The manufacturer's share of the machines sold by all manufacturers on the path, in [0, 1]; 0 when
         /// none sold any.
         pub market_share: f64,
+        /// Book value of the machines sold over the path, in USD (revenue less this and write-downs is the
+        /// gross margin).
+        pub cogs_usd: f64,
+        // The cash waterfall: `start_cash_usd` plus the cash received less the cash paid below is
+        // `end_cash_usd`, on every path.
+        /// The scenario's starting cash, in USD.
+        pub start_cash_usd: f64,
+        /// Cash collected for machines over the path, in USD: spot sales, futures balances at delivery,
+        /// dealers' down payments and installments (prepayments are counted when received).
+        pub sales_collected_usd: f64,
+        /// Futures prepayments received over the path, in USD, with the advances on futures signed before
+        /// the start (paid in before it, held in cash from the first month).
+        pub prepayments_received_usd: f64,
+        /// Prepayments applied to the price of machines delivered over the path, in USD: no cash moves when
+        /// they are applied.
+        pub prepayments_applied_usd: f64,
+        /// Prepayments refunded on futures cancelled for being late, over the path, in USD.
+        pub prepayments_refunded_usd: f64,
+        /// Foundry prepayments paid on wafer lots ordered over the path, in USD.
+        pub wafer_prepayments_paid_usd: f64,
+        /// Foundry balances paid on wafer lots that arrived over the path, in USD.
+        pub wafer_balances_paid_usd: f64,
+        /// Assembly paid over the path, in USD.
+        pub assembly_paid_usd: f64,
+        /// Penalties paid to the foundry on take-or-pay capacity left unordered over the path, in USD.
+        pub cancellation_penalties_usd: f64,
+        /// Operating cost and R&D paid over the path, in USD.
+        pub opex_usd: f64,
+        /// Interest paid on credit drawn over the path, in USD.
+        pub interest_usd: f64,
+        /// Self-mining revenue over the path, in USD.
+        pub self_mining_revenue_usd: f64,
+        /// Self-mining power bills over the path, in USD.
+        pub self_mining_power_cost_usd: f64,
+        /// Received for stock scrapped over the path, in USD.
+        pub scrap_proceeds_usd: f64,
+    }
+}
+
+impl ManufacturerOutcome {
+    /// Cash received over the path, in USD: machines' sales collected, prepayments received, self-mining
+    /// revenue and scrap proceeds.
+    pub fn cash_received_usd(&self) -> f64 {
+        self.sales_collected_usd
+            + self.prepayments_received_usd
+            + self.self_mining_revenue_usd
+            + self.scrap_proceeds_usd
+    }
+
+    /// Cash paid over the path, in USD: refunds, the foundry's prepayments, balances and penalties, assembly,
+    /// operating cost, interest and self-mining power.
+    pub fn cash_paid_usd(&self) -> f64 {
+        self.prepayments_refunded_usd
+            + self.wafer_prepayments_paid_usd
+            + self.wafer_balances_paid_usd
+            + self.assembly_paid_usd
+            + self.cancellation_penalties_usd
+            + self.opex_usd
+            + self.interest_usd
+            + self.self_mining_power_cost_usd
     }
 }
 

@@ -50,6 +50,21 @@ impl World<'_> {
                     } else {
                         0.0
                     },
+                    cogs_usd: t.cogs_usd,
+                    start_cash_usd: t.start_cash_usd,
+                    sales_collected_usd: t.sales_collected_usd,
+                    prepayments_received_usd: t.prepayments_received_usd,
+                    prepayments_applied_usd: t.prepayments_applied_usd,
+                    prepayments_refunded_usd: t.prepayments_refunded_usd,
+                    wafer_prepayments_paid_usd: t.wafer_prepayments_paid_usd,
+                    wafer_balances_paid_usd: t.wafer_balances_paid_usd,
+                    assembly_paid_usd: t.assembly_paid_usd,
+                    cancellation_penalties_usd: t.cancellation_penalties_usd,
+                    opex_usd: t.opex_usd,
+                    interest_usd: t.interest_usd,
+                    self_mining_revenue_usd: t.self_mining_revenue_usd,
+                    self_mining_power_cost_usd: t.self_mining_power_cost_usd,
+                    scrap_proceeds_usd: t.scrap_proceeds_usd,
                 }
             })
             .collect();

@@ -28,6 +28,14 @@ macro_rules! uncertain_fields {
                     _ => None,
                 }
             }
+
+            /// The value of the parameter `name` of [`Self::UNCERTAIN_FIELDS`].
+            pub fn uncertain_field(&self, name: &str) -> Option<f64> {
+                match name {
+                    $(stringify!($field) => Some(self.$field),)*
+                    _ => None,
+                }
+            }
         }
     };
 }
@@ -199,6 +207,32 @@ fn field_mut<'a>(params: &'a mut Params, (table, field): (Table, &str)) -> Optio
         Table::SecondaryMarket => params.secondary_market.uncertain_field_mut(field),
         Table::Relocation => params.relocation.uncertain_field_mut(field),
         Table::Network => params.network.uncertain_field_mut(field),
+    }
+}
+
+/// The value at `target` of `params`; `None` when the table has no such entry or field.
+pub fn value_at(params: &Params, (table, field): (Table, &str)) -> Option<f64> {
+    match table {
+        Table::Segment(i) => params.segments.get(i)?.uncertain_field(field),
+        Table::Strategy(i) => params.manufacturers.get(i)?.strategy.uncertain_field(field),
+        Table::Manufacturer(i) => params.manufacturers.get(i)?.uncertain_field(field),
+        Table::Region(i) => params.regions.get(i)?.uncertain_field(field),
+        Table::KeyAccountFirms => params.key_account_firms.uncertain_field(field),
+        Table::Dealers => params.dealers.uncertain_field(field),
+        Table::SecondaryMarket => params.secondary_market.uncertain_field(field),
+        Table::Relocation => params.relocation.uncertain_field(field),
+        Table::Network => params.network.uncertain_field(field),
+    }
+}
+
+/// Writes `value` at `target` of `params`; false when the table has no such entry or field.
+pub fn set_value(params: &mut Params, target: (Table, &str), value: f64) -> bool {
+    match field_mut(params, target) {
+        Some(field) => {
+            *field = value;
+            true
+        }
+        None => false,
     }
 }
 

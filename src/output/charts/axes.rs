@@ -277,14 +277,17 @@ pub enum MarkerKind {
     ActualHalving,
     /// The end of a backtest's in-sample (calibration) period, drawn like a scripted event.
     SampleSplit,
+    /// An event drawn at random on some paths, at the month it happened most often.
+    Drawn,
 }
 
 impl MarkerKind {
     /// Every kind, in legend order.
-    const ALL: [MarkerKind; 4] = [
+    const ALL: [MarkerKind; 5] = [
         MarkerKind::Halving,
         MarkerKind::ActualHalving,
         MarkerKind::Scripted,
+        MarkerKind::Drawn,
         MarkerKind::SampleSplit,
     ];
 
@@ -292,6 +295,7 @@ impl MarkerKind {
         match self {
             MarkerKind::Halving | MarkerKind::ActualHalving => style::SLATE,
             MarkerKind::Scripted | MarkerKind::SampleSplit => style::BRICK,
+            MarkerKind::Drawn => style::AMBER,
         }
     }
 
@@ -299,6 +303,7 @@ impl MarkerKind {
         match self {
             MarkerKind::Halving | MarkerKind::ActualHalving => style::DASH_HALVING,
             MarkerKind::Scripted | MarkerKind::SampleSplit => style::DASH_SCRIPTED,
+            MarkerKind::Drawn => style::DASH_DRAWN,
         }
     }
 
@@ -308,6 +313,7 @@ impl MarkerKind {
             MarkerKind::ActualHalving => "Halving (real month)",
             MarkerKind::Scripted => "Scripted event",
             MarkerKind::SampleSplit => "End of the in-sample (calibration) period",
+            MarkerKind::Drawn => "Drawn event (month it happened most often)",
         }
     }
 }

@@ -66,6 +66,7 @@ pub const MARKER_WIDTH_PX: u32 = 2;
 /// Dash patterns (on, off) in pixels.
 pub const DASH_HALVING: (i32, i32) = (14, 8);
 pub const DASH_SCRIPTED: (i32, i32) = (4, 6);
+pub const DASH_DRAWN: (i32, i32) = (2, 10);
 pub const DASH_SERIES: (i32, i32) = (18, 10);
 
 pub fn text(size_px: f64, color: RGBColor) -> TextStyle<'static> {

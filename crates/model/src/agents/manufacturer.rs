@@ -95,6 +95,7 @@ impl Manufacturer {
             flows: ManufacturerFlows::default(),
             totals: ManufacturerTotals {
                 min_cash_usd: params.cash_usd,
+                start_cash_usd: params.cash_usd,
                 ..ManufacturerTotals::default()
             },
             next_contract_id: 0,

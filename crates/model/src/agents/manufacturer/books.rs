@@ -167,6 +167,29 @@ pub struct ManufacturerTotals {
     pub prepayments_forfeited_usd: f64,
     /// Cancellation penalties paid to the foundry so far, in USD.
     pub cancellation_penalties_usd: f64,
+    // Cash tallies: with the starting cash, they sum to the cash at any month's end (the cash waterfall).
+    /// The scenario's starting cash, in USD (the advances on futures signed before the start come on top, in
+    /// `prepayments_received_usd`).
+    pub start_cash_usd: f64,
+    /// Cash collected for machines so far, in USD: spot sales, futures balances, dealers' down payments and
+    /// installments (prepayments are counted when received, in `prepayments_received_usd`).
+    pub sales_collected_usd: f64,
+    /// Foundry prepayments paid so far, in USD.
+    pub wafer_prepayments_paid_usd: f64,
+    /// Foundry balances paid so far, in USD.
+    pub wafer_balances_paid_usd: f64,
+    /// Assembly paid so far, in USD.
+    pub assembly_paid_usd: f64,
+    /// Operating cost and R&D paid so far, in USD.
+    pub opex_usd: f64,
+    /// Interest paid on credit drawn so far, in USD.
+    pub interest_usd: f64,
+    /// Self-mining revenue so far, in USD.
+    pub self_mining_revenue_usd: f64,
+    /// Self-mining power bills so far, in USD.
+    pub self_mining_power_cost_usd: f64,
+    /// Received for stock scrapped so far, in USD.
+    pub scrap_proceeds_usd: f64,
     /// Machines sold so far: futures delivered, spot sales to miners and sales to dealers.
     pub units_sold: u64,
     /// Futures machines whose batch fell due and that were delivered or walked away from (the walk-away rate's
@@ -213,6 +236,29 @@ pub struct ManufacturerTotals {
     pub units_closed_walked: u64,
     /// Machines refunded on the contracts closed so far.
     pub units_closed_refunded: u64,
+}
+
+impl ManufacturerTotals {
+    /// Cash received since the start, in USD: the cash-in tallies summed, with the advances on futures signed
+    /// before the start.
+    pub fn cash_received_usd(&self) -> f64 {
+        self.sales_collected_usd
+            + self.prepayments_received_usd
+            + self.self_mining_revenue_usd
+            + self.scrap_proceeds_usd
+    }
+
+    /// Cash paid since the start, in USD: the cash-out tallies summed.
+    pub fn cash_paid_usd(&self) -> f64 {
+        self.prepayments_refunded_usd
+            + self.wafer_prepayments_paid_usd
+            + self.wafer_balances_paid_usd
+            + self.assembly_paid_usd
+            + self.cancellation_penalties_usd
+            + self.opex_usd
+            + self.interest_usd
+            + self.self_mining_power_cost_usd
+    }
 }
 
 impl Manufacturer {
@@ -564,6 +610,18 @@ impl Manufacturer {
         t.prepayments_received_usd += f.prepayments_received_usd;
         t.prepayments_applied_usd += f.prepayments_applied_usd;
         t.prepayments_refunded_usd += f.refunds_paid_usd;
+        t.sales_collected_usd += f.spot_sales_cash_usd
+            + f.balances_collected_usd
+            + f.dealer_down_payments_usd
+            + f.installments_collected_usd;
+        t.wafer_prepayments_paid_usd += f.wafer_prepayments_paid_usd;
+        t.wafer_balances_paid_usd += f.wafer_balances_paid_usd;
+        t.assembly_paid_usd += f.assembly_paid_usd;
+        t.opex_usd += f.opex_usd;
+        t.interest_usd += f.interest_usd;
+        t.self_mining_revenue_usd += f.self_mining_revenue_usd;
+        t.self_mining_power_cost_usd += f.self_mining_power_cost_usd;
+        t.scrap_proceeds_usd += f.scrap_proceeds_usd;
     }
 }
 

@@ -1,0 +1,837 @@
+//! `hashcycle sensitivity`: which behaviour parameters move a strategy's outcome, and by how much.
+//!
+//! Factors are the scenario's behaviour parameters, each over a range:
+//! - by default, the ranges the scenario declares in `[[uncertainty]]` (for the shipped scenarios, the ranges
+//!   the fit to history left open), or, when it declares none, every documented behaviour parameter ±20%;
+//! - with `--share X`, every documented behaviour parameter ±X of its own value (shares kept in [0, 1]).
+//!
+//! A documented behaviour parameter is one a scenario may draw per path (`UNCERTAIN_FIELDS` of each table);
+//! an array's entries move together (`segments.*.price_sensitivity`), each scaled from its own value. Ends that
+//! make an invalid scenario, and parameters that are zero (a ±share of zero is zero), are left out and listed.
+//!
+//! Every evaluation runs the scenario's strategy (the reference) over the same paths with the same seed, with
+//! nothing drawn per path: the factors are held at their values, so effects are paired differences
+//! (`crate::sensitivity::design`). Writes `DIR/<scenario name>-sensitivity/`: `sensitivity.parquet` (one row per
+//! factor), `sensitivity.json`, the tornado and Morris charts and `report.html`.
+
+pub mod charts;
+pub mod design;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::{Column, DataFrame};
+use rayon::prelude::*;
+use serde_json::json;
+
+use crate::batch::{Engine, RunError, progress_bar, simulate_guarded, thread_pool};
+use crate::output::charts::format;
+use crate::output::dir::{StagedDir, write_atomic};
+use crate::output::parquet::write_frame;
+use crate::output::report::{charts_html, esc, meta_table, write_page};
+use crate::output::{OutputError, provenance};
+use crate::scenario::Scenario;
+use crate::scenario::overrides;
+use crate::scenario::raw::Value;
+use crate::stats::quantile_sorted;
+use design::{Paths, Point, Statistic};
+use hashcycle_model::params::{
+    DealerParams, KeyAccountFirmsParams, ManufacturerParams, ManufacturerStrategy, NetworkParams, Params, RegionParams,
+    RelocationParams, SecondaryMarketParams, SegmentParams,
+};
+use hashcycle_model::record::{PathSummary, SummaryOnly};
+use hashcycle_model::uncertainty::{Distribution, Table, set_value, value_at};
+
+/// The share every documented behaviour parameter moves by when the scenario declares no ranges.
+pub const DEFAULT_SHARE: f64 = 0.2;
+/// Paths per evaluation by default.
+pub const DEFAULT_PATHS: u32 = 200;
+/// Morris trajectories by default.
+pub const DEFAULT_TRAJECTORIES: u32 = 8;
+/// Bootstrap resamples for the standard errors of the tornado's effects.
+pub const RESAMPLES: usize = 200;
+
+/// What a sensitivity analysis measures, for the scenario's focus manufacturer (its strategy as written).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Metric {
+    /// Share of paths whose cash ever fell below zero.
+    PCashBelowZero,
+    /// Median of the lowest cash over each path, in USD.
+    MinCashUsdP50,
+    /// Mean of the lowest 5% of paths' minimum cash, in USD.
+    MinCashUsdCvar5,
+    /// Median ending cash, in USD.
+    EndCashUsdP50,
+    /// Median gross margin over the horizon, in USD.
+    GrossMarginUsdP50,
+    /// Median network hashrate at the end, in EH/s.
+    EndHashrateEhsP50,
+}
+
+impl Metric {
+    /// The column name the metric is written under.
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::PCashBelowZero => "p_cash_below_zero",
+            Metric::MinCashUsdP50 => "min_cash_usd_p50",
+            Metric::MinCashUsdCvar5 => "min_cash_usd_cvar5",
+            Metric::EndCashUsdP50 => "end_cash_usd_p50",
+            Metric::GrossMarginUsdP50 => "gross_margin_usd_p50",
+            Metric::EndHashrateEhsP50 => "end_hashrate_ehs_p50",
+        }
+    }
+
+    /// In words, for titles.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Metric::PCashBelowZero => "P(cash < 0)",
+            Metric::MinCashUsdP50 => "median minimum cash",
+            Metric::MinCashUsdCvar5 => "CVaR-5% of minimum cash",
+            Metric::EndCashUsdP50 => "median ending cash",
+            Metric::GrossMarginUsdP50 => "median gross margin",
+            Metric::EndHashrateEhsP50 => "median ending network hashrate",
+        }
+    }
+
+    /// How its values read.
+    pub fn format(self) -> crate::output::charts::axes::ValueFormat {
+        use crate::output::charts::axes::ValueFormat;
+        match self {
+            Metric::PCashBelowZero => ValueFormat::Share,
+            Metric::EndHashrateEhsP50 => ValueFormat::Ehs,
+            _ => ValueFormat::Usd,
+        }
+    }
+
+    /// A value for people: `12.5%`, `$1.2M`, `512 EH/s`.
+    pub fn show(self, v: f64) -> String {
+        match self {
+            Metric::PCashBelowZero => format::pct(v),
+            Metric::EndHashrateEhsP50 => format::ehs(v),
+            _ => format::usd(v),
+        }
+    }
+
+    /// A difference for people, signed; shares in percentage points.
+    pub fn show_change(self, v: f64) -> String {
+        let sign = if v < 0.0 { "−" } else { "+" };
+        match self {
+            Metric::PCashBelowZero => format!("{sign}{:.1} pts", 100.0 * v.abs()),
+            Metric::EndHashrateEhsP50 => format!("{sign}{}", format::ehs(v.abs())),
+            _ => format!("{sign}{}", format::usd(v.abs())),
+        }
+    }
+
+    /// A size (a standard error, a spread) for people; shares in percentage points.
+    pub fn show_size(self, v: f64) -> String {
+        match self {
+            Metric::PCashBelowZero => format!("{:.1} pts", 100.0 * v),
+            _ => self.show(v),
+        }
+    }
+
+    /// One path's figure.
+    fn of(self, s: &PathSummary, focus_idx: usize) -> Option<f64> {
+        if s.violation.is_some() {
+            return None;
+        }
+        if self == Metric::EndHashrateEhsP50 {
+            return Some(s.network.end_hashrate_ehs);
+        }
+        let m = s.manufacturers.get(focus_idx)?;
+        Some(match self {
+            Metric::PCashBelowZero => f64::from(u8::from(m.cash_below_zero)),
+            Metric::MinCashUsdP50 | Metric::MinCashUsdCvar5 => m.min_cash_usd,
+            Metric::EndCashUsdP50 => m.end_cash_usd,
+            Metric::GrossMarginUsdP50 => m.gross_margin_usd,
+            Metric::EndHashrateEhsP50 => unreachable!("handled above"),
+        })
+    }
+
+    /// The statistic over paths.
+    fn statistic(self) -> Statistic {
+        match self {
+            Metric::PCashBelowZero => mean,
+            Metric::MinCashUsdCvar5 => cvar5,
+            _ => median,
+        }
+    }
+}
+
+fn mean(v: &[f64]) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.iter().sum::<f64>() / v.len() as f64
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut sorted = v.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    quantile_sorted(&sorted, 0.5)
+}
+
+fn cvar5(v: &[f64]) -> f64 {
+    crate::sweep::metrics::cvar(v).unwrap_or(f64::NAN)
+}
+
+/// How a factor's ends are set.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Ends {
+    /// Every place between `min` and `max` (declared in `[[uncertainty]]`).
+    Range { min: f64, max: f64, log: bool },
+    /// Each place at its own value × (1 ± share), shares kept in [0, 1].
+    Scale { share: f64 },
+}
+
+/// One factor: a parameter (an array's entries together) and its range.
+#[derive(Clone, Debug)]
+pub struct Factor {
+    /// As `--set` names it, with `*` for every entry of an array.
+    pub name: String,
+    pub targets: Vec<(Table, &'static str)>,
+    /// The scenario's value at each target.
+    pub base: Vec<f64>,
+    pub ends: Ends,
+}
+
+impl Factor {
+    /// The value of target `k` at position `u` in [0, 1] (0 the low end, 1 the high end).
+    pub fn value(&self, k: usize, u: f64) -> f64 {
+        match self.ends {
+            Ends::Range { min, max, log } => {
+                if log {
+                    (min.ln() + u * (max.ln() - min.ln())).exp()
+                } else {
+                    min + u * (max - min)
+                }
+            }
+            Ends::Scale { share } => {
+                let v = self.base[k] * (1.0 + share * (2.0 * u - 1.0));
+                if self.targets[k].1.ends_with("_share") && (0.0..=1.0).contains(&self.base[k]) {
+                    v.clamp(0.0, 1.0)
+                } else {
+                    v
+                }
+            }
+        }
+    }
+
+    /// The low and high ends shown for people: the first target's.
+    pub fn shown_ends(&self) -> (f64, f64) {
+        (self.value(0, 0.0), self.value(0, 1.0))
+    }
+}
+
+/// A factor left out, and why.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LeftOut {
+    pub name: String,
+    pub reason: String,
+}
+
+/// Every documented behaviour parameter's table kinds: (`--set` stem with `*`, tables, fields).
+fn documented(params: &Params) -> Vec<(String, Vec<Table>, &'static [&'static str])> {
+    let n_makers = params.manufacturers.len();
+    let n_regions = params.regions.len();
+    vec![
+        (
+            "segments.*".to_string(),
+            (0..2).map(Table::Segment).collect(),
+            SegmentParams::UNCERTAIN_FIELDS,
+        ),
+        (
+            "manufacturers.*.strategy".to_string(),
+            (0..n_makers).map(Table::Strategy).collect(),
+            ManufacturerStrategy::UNCERTAIN_FIELDS,
+        ),
+        (
+            "manufacturers.*".to_string(),
+            (0..n_makers).map(Table::Manufacturer).collect(),
+            ManufacturerParams::UNCERTAIN_FIELDS,
+        ),
+        (
+            "regions.*".to_string(),
+            (0..n_regions).map(Table::Region).collect(),
+            RegionParams::UNCERTAIN_FIELDS,
+        ),
+        (
+            "key_account_firms".to_string(),
+            vec![Table::KeyAccountFirms],
+            KeyAccountFirmsParams::UNCERTAIN_FIELDS,
+        ),
+        (
+            "dealers".to_string(),
+            vec![Table::Dealers],
+            DealerParams::UNCERTAIN_FIELDS,
+        ),
+        (
+            "secondary_market".to_string(),
+            vec![Table::SecondaryMarket],
+            SecondaryMarketParams::UNCERTAIN_FIELDS,
+        ),
+        (
+            "relocation".to_string(),
+            vec![Table::Relocation],
+            RelocationParams::UNCERTAIN_FIELDS,
+        ),
+        (
+            "network".to_string(),
+            vec![Table::Network],
+            NetworkParams::UNCERTAIN_FIELDS,
+        ),
+    ]
+}
+
+/// The `--set` path of a target.
+fn set_path(params: &Params, (table, field): (Table, &str)) -> String {
+    const SEGMENTS: [&str; 2] = ["key_account", "retail"];
+    match table {
+        Table::Segment(i) => format!("segments.{}.{field}", SEGMENTS[i]),
+        Table::Strategy(i) => format!("manufacturers.{}.strategy.{field}", params.manufacturers[i].name),
+        Table::Manufacturer(i) => format!("manufacturers.{}.{field}", params.manufacturers[i].name),
+        Table::Region(i) => format!("regions.{}.{field}", params.regions[i].name),
+        Table::KeyAccountFirms => format!("key_account_firms.{field}"),
+        Table::Dealers => format!("dealers.{field}"),
+        Table::SecondaryMarket => format!("secondary_market.{field}"),
+        Table::Relocation => format!("relocation.{field}"),
+        Table::Network => format!("network.{field}"),
+    }
+}
+
+/// The factors of a scenario: its declared ranges, or (with `share`, or when it declares none) every documented
+/// behaviour parameter ± that share, each end validated as a whole scenario.
+pub fn factors(scenario: &Scenario, share: Option<f64>) -> (Vec<Factor>, Vec<LeftOut>) {
+    let params = &scenario.params;
+    if share.is_none() && !params.uncertainty.is_empty() {
+        let factors = params
+            .uncertainty
+            .iter()
+            .map(|u| Factor {
+                name: u.name.clone(),
+                targets: u.targets.clone(),
+                base: u
+                    .targets
+                    .iter()
+                    .map(|&t| value_at(params, t).unwrap_or(f64::NAN))
+                    .collect(),
+                ends: Ends::Range {
+                    min: u.min,
+                    max: u.max,
+                    log: u.distribution == Distribution::LogUniform,
+                },
+            })
+            .collect();
+        return (factors, vec![]);
+    }
+    let share = share.unwrap_or(DEFAULT_SHARE);
+    let mut factors = vec![];
+    let mut left_out = vec![];
+    for (stem, tables, fields) in documented(params) {
+        if tables.is_empty() {
+            continue;
+        }
+        for &field in fields {
+            let name = format!("{stem}.{field}");
+            let targets: Vec<(Table, &'static str)> = tables.iter().map(|&t| (t, field)).collect();
+            let base: Vec<f64> = targets
+                .iter()
+                .map(|&t| value_at(params, t).unwrap_or(f64::NAN))
+                .collect();
+            if base.iter().all(|&v| v == 0.0) {
+                left_out.push(LeftOut {
+                    name,
+                    reason: "zero in the scenario: a share of zero does not move it".to_string(),
+                });
+                continue;
+            }
+            let factor = Factor {
+                name,
+                targets,
+                base,
+                ends: Ends::Scale { share },
+            };
+            match check_ends(scenario, &factor) {
+                Ok(()) => factors.push(factor),
+                Err(reason) => left_out.push(LeftOut {
+                    name: factor.name,
+                    reason,
+                }),
+            }
+        }
+    }
+    (factors, left_out)
+}
+
+/// Validates the scenario with a factor at each end; the first problem, in words.
+fn check_ends(scenario: &Scenario, factor: &Factor) -> Result<(), String> {
+    for u in [0.0, 1.0] {
+        let mut tree = scenario.tree.clone();
+        for (k, &target) in factor.targets.iter().enumerate() {
+            let path = set_path(&scenario.params, target);
+            overrides::set(&mut tree, &path, Value::Float(factor.value(k, u))).map_err(|e| e.to_string())?;
+        }
+        if let Err(e) = scenario.revalidate(tree) {
+            let which = if u == 0.0 { "low" } else { "high" };
+            let first = e
+                .to_string()
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("")
+                .to_string();
+            return Err(format!("its {which} end makes an invalid scenario: {first}"));
+        }
+    }
+    Ok(())
+}
+
+/// What `hashcycle sensitivity` was asked for.
+#[derive(Clone, Debug)]
+pub struct SensitivityOptions {
+    pub out_dir: PathBuf,
+    pub threads: Option<usize>,
+    pub progress: bool,
+    pub metric: Metric,
+    /// ± share for every documented behaviour parameter (instead of the declared ranges).
+    pub share: Option<f64>,
+    /// The manufacturer whose figures are measured (default: the first).
+    pub manufacturer: Option<String>,
+    pub paths: u32,
+    /// Morris trajectories (0: the tornado only).
+    pub trajectories: u32,
+}
+
+/// One factor's results.
+#[derive(Clone, Debug)]
+pub struct FactorResult {
+    pub factor: Factor,
+    pub bar: design::Bar,
+    pub metric_low: f64,
+    pub metric_high: f64,
+    pub screening: Option<design::Screening>,
+}
+
+/// A finished analysis.
+#[derive(Debug)]
+pub struct SensitivityReport {
+    pub dir: PathBuf,
+    pub metric: Metric,
+    pub metric_base: f64,
+    pub results: Vec<FactorResult>,
+    pub left_out: Vec<LeftOut>,
+    pub n_evaluations: usize,
+    pub wall_seconds: f64,
+    pub warnings: Vec<String>,
+}
+
+/// Problems with the request itself.
+#[derive(Debug, thiserror::Error)]
+pub enum SensitivityError {
+    #[error("{0}")]
+    Input(String),
+    #[error(transparent)]
+    Run(#[from] RunError),
+}
+
+impl From<OutputError> for SensitivityError {
+    fn from(e: OutputError) -> SensitivityError {
+        SensitivityError::Run(RunError::from(e))
+    }
+}
+
+/// The parameters an evaluation runs: the scenario's, nothing drawn, each factor at its position.
+fn params_at(base: &Params, factors: &[Factor], point: &Point) -> Params {
+    let mut params = base.clone();
+    for (factor, position) in factors.iter().zip(point) {
+        if let Some(u) = position {
+            for (k, &target) in factor.targets.iter().enumerate() {
+                set_value(&mut params, target, factor.value(k, *u));
+            }
+        }
+    }
+    params
+}
+
+/// Runs a sensitivity analysis of `scenario` and writes its directory.
+pub fn run(scenario: &Scenario, options: &SensitivityOptions) -> Result<SensitivityReport, SensitivityError> {
+    let started = std::time::Instant::now();
+    let started_at = provenance::utc_now();
+    let params = &scenario.params;
+    let focus_idx = match &options.manufacturer {
+        Some(name) => params
+            .manufacturers
+            .iter()
+            .position(|m| &m.name == name)
+            .ok_or_else(|| {
+                SensitivityError::Input(format!(
+                    "--manufacturer {name}: the scenario has no such manufacturer (it has: {})",
+                    params
+                        .manufacturers
+                        .iter()
+                        .map(|m| m.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?,
+        None if params.manufacturers.is_empty() && options.metric != Metric::EndHashrateEhsP50 => {
+            return Err(SensitivityError::Input(format!(
+                "the scenario has no manufacturer, so {} cannot be measured: use --metric end-hashrate-ehs-p50",
+                options.metric.name()
+            )));
+        }
+        None => 0,
+    };
+    let (factors, left_out) = factors(scenario, options.share);
+    if factors.is_empty() {
+        return Err(SensitivityError::Input(
+            "no parameter to vary: every documented behaviour parameter was left out (see above) and the scenario \
+             declares no [[uncertainty]] ranges"
+                .to_string(),
+        ));
+    }
+    let mut base = params.clone();
+    base.uncertainty.clear();
+    base.simulation.n_paths = options.paths;
+
+    let oat = design::one_at_a_time(factors.len());
+    let trajectories = design::morris(factors.len(), options.trajectories as usize, base.simulation.seed);
+    let n_evaluations = oat.len() + trajectories.iter().map(|t| t.points.len()).sum::<usize>();
+    let pool = thread_pool(options.threads)?;
+    let bar = progress_bar(
+        n_evaluations as u64 * u64::from(options.paths),
+        options.progress,
+        &format!("sensitivity {}", params.simulation.name),
+    );
+    let metric = options.metric;
+    let evaluate = |point: &Point| -> Paths {
+        let p = params_at(&base, &factors, point);
+        pool.install(|| {
+            (0..options.paths)
+                .into_par_iter()
+                .map(|path_idx| {
+                    let summary = simulate_guarded(&Engine, &p, path_idx, &mut SummaryOnly);
+                    bar.inc(1);
+                    metric.of(&summary, focus_idx)
+                })
+                .collect()
+        })
+    };
+    let oat_values: Vec<Paths> = oat.iter().map(&evaluate).collect();
+    let morris_values: Vec<Vec<Paths>> = trajectories
+        .iter()
+        .map(|t| t.points.iter().map(&evaluate).collect())
+        .collect();
+    bar.finish_and_clear();
+
+    let statistic = metric.statistic();
+    let completed = |e: &Paths| e.iter().flatten().copied().collect::<Vec<f64>>();
+    let metric_base = statistic(&completed(&oat_values[0]));
+    let bars = design::tornado(&oat_values, statistic, RESAMPLES, base.simulation.seed);
+    let screening =
+        (!trajectories.is_empty()).then(|| design::screening(&trajectories, &morris_values, statistic, factors.len()));
+    let results: Vec<FactorResult> = factors
+        .iter()
+        .enumerate()
+        .map(|(i, f)| FactorResult {
+            factor: f.clone(),
+            bar: bars[i],
+            metric_low: statistic(&completed(&oat_values[1 + 2 * i])),
+            metric_high: statistic(&completed(&oat_values[2 + 2 * i])),
+            screening: screening.as_ref().map(|s| s[i]),
+        })
+        .collect();
+
+    let name = format!("{}-sensitivity", params.simulation.name);
+    let staged = StagedDir::create(&options.out_dir, &name)?;
+    let dir = staged.path().to_path_buf();
+    let analysis = Analysis {
+        scenario_name: params.simulation.name.clone(),
+        scenario_file: scenario.path.display().to_string(),
+        focus: params
+            .manufacturers
+            .get(focus_idx)
+            .map_or(String::new(), |m| m.name.clone()),
+        seed: base.simulation.seed,
+        paths: options.paths,
+        trajectories: options.trajectories,
+        metric,
+        metric_base,
+        share: options.share,
+        declared: options.share.is_none() && !params.uncertainty.is_empty(),
+        results,
+        left_out,
+    };
+    write_table(&dir, &analysis)?;
+    let wall_seconds = started.elapsed().as_secs_f64();
+    let sets = scenario.sets.clone();
+    write_json(
+        &dir,
+        &analysis,
+        &json!({
+            "started_at": started_at,
+            "wall_seconds": wall_seconds,
+            "threads": pool.current_num_threads(),
+            "evaluations": n_evaluations,
+            "sets": sets,
+        }),
+    )?;
+    write_report(&dir, &analysis)?;
+    let published = staged.commit()?;
+    Ok(SensitivityReport {
+        dir: published.dir,
+        metric,
+        metric_base,
+        results: analysis.results,
+        left_out: analysis.left_out,
+        n_evaluations,
+        wall_seconds,
+        warnings: published.warnings,
+    })
+}
+
+/// Everything the files of an analysis are written from.
+pub struct Analysis {
+    pub scenario_name: String,
+    pub scenario_file: String,
+    pub focus: String,
+    pub seed: u64,
+    pub paths: u32,
+    pub trajectories: u32,
+    pub metric: Metric,
+    pub metric_base: f64,
+    pub share: Option<f64>,
+    /// Whether the ranges are the scenario's declared ones.
+    pub declared: bool,
+    pub results: Vec<FactorResult>,
+    pub left_out: Vec<LeftOut>,
+}
+
+impl Analysis {
+    /// The source line under the charts.
+    pub fn source_line(&self) -> String {
+        format!(
+            "Source: hashcycle {} sensitivity of {} · {} paths per evaluation, common random numbers · seed {}",
+            env!("CARGO_PKG_VERSION"),
+            self.scenario_file,
+            format::grouped(f64::from(self.paths), 0),
+            self.seed
+        )
+    }
+
+    /// How the ranges were chosen, in words.
+    pub fn ranges_text(&self) -> String {
+        if self.declared {
+            "each over the range the scenario declares in [[uncertainty]]".to_string()
+        } else {
+            format!(
+                "each ±{} of its scenario value (shares kept in [0, 1])",
+                format::pct(self.share.unwrap_or(DEFAULT_SHARE))
+            )
+        }
+    }
+
+    /// Results in tornado order: largest swing first.
+    pub fn by_swing(&self) -> Vec<&FactorResult> {
+        let ranks = design::ranks_by_size(&self.results.iter().map(|r| r.bar.swing.0).collect::<Vec<_>>());
+        let mut order: Vec<usize> = (0..self.results.len()).collect();
+        order.sort_by_key(|&i| ranks[i]);
+        order.iter().map(|&i| &self.results[i]).collect()
+    }
+
+    /// Results in Morris order: largest μ* first (empty without a screening).
+    pub fn by_mu_star(&self) -> Vec<&FactorResult> {
+        if self.results.iter().all(|r| r.screening.is_none()) {
+            return vec![];
+        }
+        let values: Vec<f64> = self
+            .results
+            .iter()
+            .map(|r| r.screening.map_or(f64::NAN, |s| s.mu_star))
+            .collect();
+        let ranks = design::ranks_by_size(&values);
+        let mut order: Vec<usize> = (0..self.results.len()).collect();
+        order.sort_by_key(|&i| ranks[i]);
+        order.iter().map(|&i| &self.results[i]).collect()
+    }
+}
+
+/// `sensitivity.parquet`: one row per factor, in tornado order.
+fn write_table(dir: &Path, a: &Analysis) -> Result<(), OutputError> {
+    let rows = a.by_swing();
+    let morris_ranks = design::ranks_by_size(
+        &rows
+            .iter()
+            .map(|r| r.screening.map_or(f64::NAN, |s| s.mu_star))
+            .collect::<Vec<_>>(),
+    );
+    let n = rows.len();
+    let f = |g: &dyn Fn(&FactorResult) -> f64| rows.iter().map(|r| g(r)).collect::<Vec<f64>>();
+    let s = |g: &dyn Fn(&design::Screening) -> f64| {
+        rows.iter()
+            .map(|r| r.screening.map(|x| g(&x)))
+            .collect::<Vec<Option<f64>>>()
+    };
+    let columns = vec![
+        Column::new("scenario".into(), vec![a.scenario_name.as_str(); n]),
+        Column::new("focus_manufacturer".into(), vec![a.focus.as_str(); n]),
+        Column::new("metric".into(), vec![a.metric.name(); n]),
+        Column::new(
+            "parameter".into(),
+            rows.iter().map(|r| r.factor.name.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "range".into(),
+            rows.iter()
+                .map(|r| match r.factor.ends {
+                    Ends::Range { log: true, .. } => "declared, log-uniform".to_string(),
+                    Ends::Range { .. } => "declared".to_string(),
+                    Ends::Scale { share } => format!("±{share} of its value"),
+                })
+                .collect::<Vec<_>>(),
+        ),
+        Column::new("low_value".into(), f(&|r| r.factor.shown_ends().0)),
+        Column::new("scenario_value".into(), f(&|r| r.factor.base[0])),
+        Column::new("high_value".into(), f(&|r| r.factor.shown_ends().1)),
+        Column::new("metric_scenario".into(), vec![a.metric_base; n]),
+        Column::new("metric_low".into(), f(&|r| r.metric_low)),
+        Column::new("metric_high".into(), f(&|r| r.metric_high)),
+        Column::new("effect_low".into(), f(&|r| r.bar.low.0)),
+        Column::new("effect_low_se".into(), f(&|r| r.bar.low.1)),
+        Column::new("effect_high".into(), f(&|r| r.bar.high.0)),
+        Column::new("effect_high_se".into(), f(&|r| r.bar.high.1)),
+        Column::new("swing".into(), f(&|r| r.bar.swing.0)),
+        Column::new("swing_se".into(), f(&|r| r.bar.swing.1)),
+        Column::new("tornado_rank".into(), (1..=n as u32).collect::<Vec<u32>>()),
+        Column::new("morris_mu".into(), s(&|x| x.mu)),
+        Column::new("morris_mu_star".into(), s(&|x| x.mu_star)),
+        Column::new("morris_mu_star_se".into(), s(&|x| x.mu_star_se)),
+        Column::new("morris_sigma".into(), s(&|x| x.sigma)),
+        Column::new(
+            "morris_rank".into(),
+            rows.iter()
+                .zip(&morris_ranks)
+                .map(|(r, &k)| r.screening.map(|_| k))
+                .collect::<Vec<Option<u32>>>(),
+        ),
+    ];
+    let path = dir.join("sensitivity.parquet");
+    let frame = DataFrame::new(n, columns).map_err(|e| OutputError::polars(&path, e))?;
+    write_frame(&path, &frame)
+}
+
+/// `sensitivity.json`: what was run, and how.
+fn write_json(dir: &Path, a: &Analysis, how: &serde_json::Value) -> Result<(), OutputError> {
+    let doc = json!({
+        "hashcycle_version": env!("CARGO_PKG_VERSION"),
+        "scenario": a.scenario_name,
+        "scenario_file": a.scenario_file,
+        "focus_manufacturer": a.focus,
+        "metric": a.metric.name(),
+        "metric_scenario": a.metric_base,
+        "seed": a.seed,
+        "paths_per_evaluation": a.paths,
+        "morris_trajectories": a.trajectories,
+        "ranges": if a.declared { "declared".to_string() } else { format!("±{}", a.share.unwrap_or(DEFAULT_SHARE)) },
+        "factors": a.results.iter().map(|r| r.factor.name.clone()).collect::<Vec<_>>(),
+        "left_out": a.left_out.iter().map(|l| json!({"parameter": l.name, "reason": l.reason})).collect::<Vec<_>>(),
+        "run": how,
+    });
+    let text = serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n";
+    write_atomic(&dir.join("sensitivity.json"), text.as_bytes())
+}
+
+/// `report.html`: the charts and the full table.
+fn write_report(dir: &Path, a: &Analysis) -> Result<PathBuf, OutputError> {
+    let charts = charts::charts(a);
+    let mut body = String::new();
+    let _ = writeln!(body, "<header>\n<p class=\"kicker\">hashcycle sensitivity report</p>");
+    let _ = writeln!(
+        body,
+        "<h1>What moves {}: scenario {}</h1>",
+        esc(a.metric.describe()),
+        esc(&a.scenario_name)
+    );
+    let _ = writeln!(
+        body,
+        "<p class=\"lede\">{} behaviour parameters, {}; the scenario's strategy for {}, {} there.</p>",
+        a.results.len(),
+        esc(&a.ranges_text()),
+        esc(&a.focus),
+        esc(&a.metric.show(a.metric_base))
+    );
+    meta_table(
+        &mut body,
+        &[
+            ("Scenario file", a.scenario_file.clone()),
+            ("Paths per evaluation", format::grouped(f64::from(a.paths), 0)),
+            ("Morris trajectories", a.trajectories.to_string()),
+            ("Seed", a.seed.to_string()),
+            ("hashcycle", env!("CARGO_PKG_VERSION").to_string()),
+        ],
+    );
+    let _ = writeln!(body, "</header>");
+    let _ = writeln!(
+        body,
+        "<section>\n<p class=\"note\">Every evaluation runs the same paths with the same seed and nothing drawn per path, \
+         so each effect is a paired difference; ± is two bootstrap standard errors. The tornado moves one parameter at \
+         a time from the scenario's values; the Morris screening moves every parameter along random trajectories, so its \
+         μ* (mean absolute change per full range) ranks parameters over the whole space and its σ shows how much a \
+         parameter's effect depends on the others.</p>\n</section>"
+    );
+    let glyphs = charts_html(dir, &charts, &mut body)?;
+    let _ = writeln!(body, "<section>\n<h2>Every parameter</h2>");
+    let _ = writeln!(
+        body,
+        "<table class=\"figures compact\">\n<thead><tr><th>Parameter</th><th>Low</th><th>Scenario</th><th>High</th>\
+         <th>At low</th><th>At high</th><th>Swing (high − low)</th><th>Morris μ*</th><th>σ</th></tr></thead>\n<tbody>"
+    );
+    for r in a.by_swing() {
+        let (lo, hi) = r.factor.shown_ends();
+        let (mu, sigma) = r.screening.map_or((String::new(), String::new()), |s| {
+            (
+                format!(
+                    "{} ± {}",
+                    a.metric.show_size(s.mu_star),
+                    a.metric.show_size(2.0 * s.mu_star_se)
+                ),
+                a.metric.show_size(s.sigma),
+            )
+        });
+        let _ = writeln!(
+            body,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} ± {}</td><td>{}</td><td>{}</td></tr>",
+            esc(&r.factor.name),
+            trim(lo),
+            trim(r.factor.base[0]),
+            trim(hi),
+            esc(&a.metric.show(r.metric_low)),
+            esc(&a.metric.show(r.metric_high)),
+            esc(&a.metric.show_change(r.bar.swing.0)),
+            esc(&a.metric.show_size(2.0 * r.bar.swing.1)),
+            esc(&mu),
+            esc(&sigma)
+        );
+    }
+    let _ = writeln!(body, "</tbody>\n</table>");
+    if !a.left_out.is_empty() {
+        let _ = writeln!(body, "<p>Left out:</p>\n<ul>");
+        for l in &a.left_out {
+            let _ = writeln!(body, "<li><code>{}</code>: {}</li>", esc(&l.name), esc(&l.reason));
+        }
+        let _ = writeln!(body, "</ul>");
+    }
+    let _ = writeln!(body, "</section>");
+    write_page(
+        dir,
+        &format!("Sensitivity of scenario {}", a.scenario_name),
+        &glyphs,
+        &body,
+    )
+}
+
+/// A parameter value, without float noise.
+pub fn trim(v: f64) -> String {
+    let s = format!("{v:.6}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" { "0".to_string() } else { s.to_string() }
+}
