@@ -79,7 +79,7 @@ pub enum Command {
         dir: PathBuf,
     },
     /// Which behaviour parameters move the scenario's strategy's outcome: a tornado (one parameter at a time)
-    /// and a Morris screening, on common random numbers; writes DIR/<scenario name>-sensitivity/.
+    /// and a Morris screening, on common random numbers; writes DIR/<scenario name>-sensitivity-<metric>/.
     Sensitivity {
         /// Scenario file (TOML). Its `[[uncertainty]]` ranges are the ranges varied, unless --share is given.
         file: PathBuf,

@@ -11,8 +11,8 @@
 //!
 //! Every evaluation runs the scenario's strategy (the reference) over the same paths with the same seed, with
 //! nothing drawn per path: the factors are held at their values, so effects are paired differences
-//! (`crate::sensitivity::design`). Writes `DIR/<scenario name>-sensitivity/`: `sensitivity.parquet` (one row per
-//! factor), `sensitivity.json`, the tornado and Morris charts and `report.html`.
+//! (`crate::sensitivity::design`). Writes `DIR/<scenario name>-sensitivity-<metric>/`: `sensitivity.parquet` (one
+//! row per factor), `sensitivity.json`, the tornado and Morris charts and `report.html`.
 
 pub mod charts;
 pub mod design;
@@ -541,7 +541,8 @@ pub fn run(scenario: &Scenario, options: &SensitivityOptions) -> Result<Sensitiv
         })
         .collect();
 
-    let name = format!("{}-sensitivity", params.simulation.name);
+    // One directory per metric, so analyses of several metrics sit side by side.
+    let name = format!("{}-sensitivity-{}", params.simulation.name, metric.name());
     let staged = StagedDir::create(&options.out_dir, &name)?;
     let dir = staged.path().to_path_buf();
     let analysis = Analysis {

@@ -1,6 +1,7 @@
 //! The charts of a sweep, in report order: per scenario a heatmap of the risk and one of the median ending
 //! cash over the strategy axes, then each scenario's risk-return frontier (`crate::sweep::frontier`) and cash
-//! waterfall (`crate::sweep::waterfall`), then the comparison of the reference, safest and riskiest cells.
+//! waterfall (`crate::sweep::waterfall`), then the comparison of the reference, safest and riskiest cells, and
+//! the robustness view (the best-worst-case and least-regret strategies beside the reference in every scenario).
 
 use std::path::{Path, PathBuf};
 
@@ -40,7 +41,211 @@ pub fn sweep_charts(data: &SweepData) -> Vec<AnyChart> {
     if let Some((entry, chart)) = comparison(data) {
         charts.push(AnyChart::new(entry, chart));
     }
+    if let Some(chart) = robustness(data) {
+        charts.push(chart);
+    }
     charts
+}
+
+/// One strategy of the robustness view: its role, name, and per scenario its P(cash < 0) with the Wilson interval
+/// and its median ending cash.
+struct RobustRow {
+    role: &'static str,
+    strategy: String,
+    /// Per scenario, in `Robustness::scenarios` order: (P(cash < 0), lo95, hi95, median ending cash).
+    values: Vec<Option<(f64, f64, f64, f64)>>,
+}
+
+/// The robustness view: the best-worst-case and least-regret strategies on P(cash < 0), side by side with the
+/// reference, in every scenario.
+pub struct Robustness {
+    page: Page,
+    scenarios: Vec<String>,
+    rows: Vec<RobustRow>,
+}
+
+/// The robustness chart of a sweep with at least two scenarios.
+fn robustness(data: &SweepData) -> Option<AnyChart> {
+    if data.scenarios.len() < 2 {
+        return None;
+    }
+    let cells: Vec<(String, String, f64, bool)> = data
+        .cells
+        .iter()
+        .map(|c| {
+            (
+                c.scenario.clone(),
+                c.strategy.clone(),
+                c.p_cash_below_zero,
+                c.is_reference,
+            )
+        })
+        .collect();
+    let (maximin, regret, reference) = crate::sweep::robust::robust_choices(&cells, true)?;
+    let mut picks = vec![("Best worst case", maximin), ("Least regret", regret)];
+    if let Some(r) = reference {
+        picks.push(("Reference", r));
+    }
+    let rows = picks
+        .into_iter()
+        .map(|(role, standing)| RobustRow {
+            role,
+            values: data
+                .scenarios
+                .iter()
+                .map(|s| {
+                    data.cells_of(s).find(|c| c.strategy == standing.strategy).map(|c| {
+                        (
+                            c.p_cash_below_zero,
+                            c.p_cash_below_zero_lo95,
+                            c.p_cash_below_zero_hi95,
+                            c.end_cash_usd.p50,
+                        )
+                    })
+                })
+                .collect(),
+            strategy: standing.strategy,
+        })
+        .collect();
+    let title = "Robust choices: how each strategy fares in every scenario".to_string();
+    let subtitle = format!(
+        "{}: P(cash < 0) with its 95% interval, and median ending cash, per scenario · best worst case: the strategy whose \
+         worst scenario is best · least regret: never far from each scenario's safest",
+        data.info.focus_manufacturer
+    );
+    let legend = ROBUST_STYLES
+        .iter()
+        .map(|(role, color)| LegendItem::new(Swatch::Block(*color), *role))
+        .collect();
+    Some(AnyChart::new(
+        ChartEntry {
+            stem: "robustness".to_string(),
+            section: "Across scenarios".to_string(),
+            title: title.clone(),
+        },
+        Robustness {
+            page: Page {
+                title,
+                subtitle,
+                legend,
+                source: data.info.source_line(),
+            },
+            scenarios: data.scenarios.clone(),
+            rows,
+        },
+    ))
+}
+
+/// Each role's colour: dark, mid and light, apart in greyscale.
+const ROBUST_STYLES: [(&str, plotters::style::RGBColor); 3] = [
+    ("Best worst case", style::NAVY),
+    ("Least regret", style::BLUE_LIGHT),
+    ("Reference", style::AMBER),
+];
+
+impl charts::canvas::Chart for Robustness {
+    fn title(&self) -> String {
+        self.page.title.clone()
+    }
+
+    fn draw<DB: plotters::prelude::DrawingBackend>(
+        &self,
+        root: &plotters::prelude::DrawingArea<DB, plotters::coord::Shift>,
+    ) -> Result<(), String> {
+        use crate::output::charts::axes::{self, Axis, PlotOptions};
+        use crate::output::charts::canvas::msg;
+        use plotters::element::{PathElement, Rectangle, Text};
+        use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+        let area = self.page.draw(root)?;
+        let panels = area.split_evenly((1, 2));
+        let n = self.scenarios.len();
+        let k = self.rows.len().max(1);
+        let width = 0.8 / k as f64;
+        for (panel_idx, panel) in panels.iter().enumerate() {
+            let risk = panel_idx == 0;
+            let pick = |v: &(f64, f64, f64, f64)| if risk { (v.0, v.1, v.2) } else { (v.3, v.3, v.3) };
+            let values: Vec<(f64, f64, f64)> = self
+                .rows
+                .iter()
+                .flat_map(|r| r.values.iter().flatten().map(pick))
+                .collect();
+            let lo = values
+                .iter()
+                .map(|v| v.1.min(v.0))
+                .filter(|v| v.is_finite())
+                .fold(0.0f64, f64::min);
+            let hi = values
+                .iter()
+                .map(|v| v.2.max(v.0))
+                .filter(|v| v.is_finite())
+                .fold(0.0f64, f64::max);
+            let y = if risk {
+                Axis::linear(0.0, (hi * 1.3).clamp(0.01, 1.0), ValueFormat::Share, "P(cash < 0)")
+            } else {
+                let pad = (hi - lo).max(1.0) * 0.08;
+                Axis::linear(lo - pad, hi + pad, ValueFormat::Usd, "Median ending cash (USD)")
+            };
+            let x = Axis {
+                range: (-0.5, n as f64 - 0.5),
+                ticks: (0..n).map(|i| i as f64).collect(),
+                label: {
+                    let names = self.scenarios.clone();
+                    Box::new(move |v| names.get(v.round() as usize).cloned().unwrap_or_default())
+                },
+                desc: "Scenario".to_string(),
+            };
+            let body = panel.margin(10, 0, 0, 30);
+            let mut plot = axes::plot(&body, &x, &y, &PlotOptions::default())?;
+            for (r, row) in self.rows.iter().enumerate() {
+                let color = ROBUST_STYLES
+                    .iter()
+                    .find(|(role, _)| *role == row.role)
+                    .map_or(style::INK, |s| s.1);
+                for (s, v) in row.values.iter().enumerate() {
+                    let Some(v) = v else { continue };
+                    let (value, lo, hi) = pick(v);
+                    if !value.is_finite() {
+                        continue;
+                    }
+                    let x0 = s as f64 - 0.4 + r as f64 * width;
+                    // Bars stand on zero, which both axes include: a negative median hangs below it.
+                    let base = 0.0;
+                    plot.draw_series(std::iter::once(Rectangle::new(
+                        [(x0 + 0.1 * width, base), (x0 + 0.9 * width, value)],
+                        style::fill(color),
+                    )))
+                    .map_err(msg)?;
+                    plot.draw_series(std::iter::once(Rectangle::new(
+                        [(x0 + 0.1 * width, base), (x0 + 0.9 * width, value)],
+                        style::stroke(INK, 1),
+                    )))
+                    .map_err(msg)?;
+                    if risk && lo.is_finite() && hi.is_finite() {
+                        let xc = x0 + 0.5 * width;
+                        plot.draw_series(std::iter::once(PathElement::new(
+                            vec![(xc, lo), (xc, hi)],
+                            style::stroke(INK, 2),
+                        )))
+                        .map_err(msg)?;
+                    }
+                }
+            }
+            // The strategies' names under the first panel's title, once.
+            if panel_idx == 0 {
+                let (left, top, _, _) = axes::data_rect(&plot);
+                for (r, row) in self.rows.iter().enumerate() {
+                    root.draw(&Text::new(
+                        format!("{}: {}", row.role, row.strategy),
+                        (left + 16, top + 14 + 28 * r as i32),
+                        style::text(style::NOTE_PX, INK).pos(Pos::new(HPos::Left, VPos::Top)),
+                    ))
+                    .map_err(msg)?;
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// What a heatmap shows.

@@ -20,6 +20,9 @@ pub struct SweepInfo {
     pub n_paths: u64,
     pub seed: u64,
     pub focus_manufacturer: String,
+    /// The frontier chart's risk and return measures (`[sweep] frontier_risk`, `frontier_return`).
+    pub frontier_risk: String,
+    pub frontier_return: String,
     pub parameters: Vec<String>,
     /// The swept parameters whose values are booleans (0/1 in the tables).
     pub boolean_parameters: Vec<String>,
@@ -83,6 +86,13 @@ impl SweepInfo {
             n_paths: json_u64(&v, "paths"),
             seed: json_u64(&v, "seed"),
             focus_manufacturer: json_str(&v, "focus_manufacturer"),
+            // Sweeps written before the choice was recorded drew the first of each.
+            frontier_risk: Some(json_str(&v, "frontier_risk"))
+                .filter(|r| crate::sweep::file::FRONTIER_RISKS.contains(&r.as_str()))
+                .unwrap_or_else(|| crate::sweep::file::FRONTIER_RISKS[0].to_string()),
+            frontier_return: Some(json_str(&v, "frontier_return"))
+                .filter(|r| crate::sweep::file::FRONTIER_RETURNS.contains(&r.as_str()))
+                .unwrap_or_else(|| crate::sweep::file::FRONTIER_RETURNS[0].to_string()),
             parameters: strings("parameters"),
             boolean_parameters: strings("boolean_parameters"),
             scenarios,
@@ -127,6 +137,8 @@ pub struct Cell {
     /// The 95% Wilson interval of P(cash < 0) (NaN in tables written before it was recorded).
     pub p_cash_below_zero_lo95: f64,
     pub p_cash_below_zero_hi95: f64,
+    /// CVaR-5% of minimum cash (NaN in tables written before it was recorded).
+    pub min_cash_usd_cvar5: f64,
     pub p_distress: f64,
     pub p_distress_se: f64,
     pub min_cash_usd: Quantiles,
@@ -264,6 +276,7 @@ impl SweepData {
             }
         };
         let (p_cash_lo, p_cash_hi) = (optional("p_cash_below_zero_lo95")?, optional("p_cash_below_zero_hi95")?);
+        let cvar5 = optional("min_cash_usd_cvar5")?;
         let p_distress = f("p_distress")?;
         let p_distress_se = f("p_distress_se")?;
         let walk_away = f("walk_away_rate_mean")?;
@@ -284,6 +297,7 @@ impl SweepData {
                 p_cash_below_zero_se: p_cash_se[row],
                 p_cash_below_zero_lo95: p_cash_lo[row],
                 p_cash_below_zero_hi95: p_cash_hi[row],
+                min_cash_usd_cvar5: cvar5[row],
                 p_distress: p_distress[row],
                 p_distress_se: p_distress_se[row],
                 min_cash_usd: at(&min_cash, row),
@@ -515,6 +529,8 @@ mod tests {
             n_paths: 3,
             seed: 1,
             focus_manufacturer: "bitmain".into(),
+            frontier_risk: "p_cash_below_zero".into(),
+            frontier_return: "end_cash_usd_p50".into(),
             parameters: vec![],
             boolean_parameters: vec![],
             scenarios: vec![("base".into(), "scenarios/base.toml".into())],

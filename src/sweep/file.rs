@@ -7,6 +7,8 @@
 //! paths = 1000                                                    # optional; --paths overrides
 //! seed = 20250101                                                 # optional; --seed overrides
 //! focus_manufacturer = "bitmain"                                  # optional; default: the first manufacturer
+//! frontier_risk = "p_cash_below_zero"      # or "min_cash_usd_cvar5"; the frontier chart's risk (default the first)
+//! frontier_return = "end_cash_usd_p50"     # or "gross_margin_usd_p50"; its return (default the first)
 //!
 //! [[grid]]                                                        # a full factorial over every axis
 //! parameter = "manufacturers.bitmain.strategy.futures_share"
@@ -43,8 +45,16 @@ pub struct SweepFile {
     pub n_paths: Option<u32>,
     pub seed: Option<u64>,
     pub focus_manufacturer: Option<(String, Option<Span>)>,
+    /// The frontier chart's risk and return measures, as `sweep.parquet` names them.
+    pub frontier_risk: String,
+    pub frontier_return: String,
     pub design: Design,
 }
+
+/// The risk measures a frontier may use.
+pub const FRONTIER_RISKS: [&str; 2] = ["p_cash_below_zero", "min_cash_usd_cvar5"];
+/// The return measures a frontier may use.
+pub const FRONTIER_RETURNS: [&str; 2] = ["end_cash_usd_p50", "gross_margin_usd_p50"];
 
 #[derive(Clone, Debug)]
 pub enum Design {
@@ -273,6 +283,8 @@ fn read(root: &raw::Node, base_dir: &Path, p: &mut Problems) -> Option<SweepFile
     let focus_manufacturer = s
         .has("focus_manufacturer")
         .then(|| s.string(p, "focus_manufacturer", None));
+    let frontier_risk = s.choice(p, "frontier_risk", &FRONTIER_RISKS, Some(FRONTIER_RISKS[0]));
+    let frontier_return = s.choice(p, "frontier_return", &FRONTIER_RETURNS, Some(FRONTIER_RETURNS[0]));
     s.finish(p);
 
     let grid = top.tables(p, "grid", false);
@@ -407,6 +419,8 @@ fn read(root: &raw::Node, base_dir: &Path, p: &mut Problems) -> Option<SweepFile
         n_paths,
         seed,
         focus_manufacturer,
+        frontier_risk,
+        frontier_return,
         design: design?,
     })
 }

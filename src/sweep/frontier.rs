@@ -1,6 +1,7 @@
 //! The risk-return frontier of a sweep, one chart per scenario: every strategy as a point, its risk (P(cash < 0)
-//! of the focus manufacturer) against its return (median ending cash), the Pareto-efficient strategies joined
-//! and labelled, the reference ringed.
+//! of the focus manufacturer, or the CVaR-5% of its minimum cash) against its return (median ending cash, or
+//! median gross margin), as the sweep file chooses; the Pareto-efficient strategies joined and labelled, the
+//! reference ringed.
 //!
 //! A strategy is efficient when no other has at most its risk and at least its return, one of them strictly.
 //! Drawn from `sweep.parquet` alone, like every chart.
@@ -33,10 +34,97 @@ pub fn efficient_set(points: &[(f64, f64)]) -> Vec<usize> {
     out
 }
 
+/// What a frontier's axes measure (`[sweep] frontier_risk` and `frontier_return`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Measures {
+    /// P(cash < 0) and median ending cash (the default).
+    CashBelowZeroEndCash,
+    /// P(cash < 0) and median gross margin.
+    CashBelowZeroMargin,
+    /// CVaR-5% of minimum cash and median ending cash.
+    Cvar5EndCash,
+    /// CVaR-5% of minimum cash and median gross margin.
+    Cvar5Margin,
+}
+
+impl Measures {
+    /// The measures a sweep recorded.
+    pub fn of(data: &SweepData) -> Measures {
+        let cvar = data.info.frontier_risk == "min_cash_usd_cvar5";
+        let margin = data.info.frontier_return == "gross_margin_usd_p50";
+        match (cvar, margin) {
+            (false, false) => Measures::CashBelowZeroEndCash,
+            (false, true) => Measures::CashBelowZeroMargin,
+            (true, false) => Measures::Cvar5EndCash,
+            (true, true) => Measures::Cvar5Margin,
+        }
+    }
+
+    fn cvar(self) -> bool {
+        matches!(self, Measures::Cvar5EndCash | Measures::Cvar5Margin)
+    }
+
+    fn margin(self) -> bool {
+        matches!(self, Measures::CashBelowZeroMargin | Measures::Cvar5Margin)
+    }
+
+    /// A cell's point as drawn: (risk axis value, return).
+    pub fn point(self, c: &Cell) -> (f64, f64) {
+        let risk = if self.cvar() {
+            c.min_cash_usd_cvar5
+        } else {
+            c.p_cash_below_zero
+        };
+        let ret = if self.margin() {
+            c.gross_margin_usd.p50
+        } else {
+            c.end_cash_usd.p50
+        };
+        (risk, ret)
+    }
+
+    /// A point with lower-is-better risk, for the efficient set: CVaR of minimum cash is better when higher.
+    pub fn as_risk(self, (x, y): (f64, f64)) -> (f64, f64) {
+        if self.cvar() { (-x, y) } else { (x, y) }
+    }
+
+    fn risk_desc(self) -> &'static str {
+        if self.cvar() {
+            "CVaR-5% of minimum cash: mean of the worst 5% of paths (USD; safer to the right)"
+        } else {
+            "P(cash < 0): share of paths whose cash went below zero"
+        }
+    }
+
+    fn return_desc(self) -> &'static str {
+        if self.margin() {
+            "Median gross margin over the horizon (USD)"
+        } else {
+            "Median ending cash (USD)"
+        }
+    }
+
+    fn names(self) -> (&'static str, &'static str) {
+        (
+            if self.cvar() {
+                "CVaR-5% of minimum cash"
+            } else {
+                "P(cash < 0)"
+            },
+            if self.margin() {
+                "median gross margin"
+            } else {
+                "median ending cash"
+            },
+        )
+    }
+}
+
 /// One scenario's frontier.
 pub struct Frontier {
     page: Page,
-    /// (P(cash < 0), median ending cash) of every cell.
+    measures: Measures,
+    /// (risk, return) of every cell, as drawn.
     points: Vec<(f64, f64)>,
     labels: Vec<String>,
     efficient: Vec<usize>,
@@ -52,16 +140,15 @@ pub fn frontier_charts(data: &SweepData) -> Vec<AnyChart> {
             if cells.is_empty() {
                 return None;
             }
-            let points: Vec<(f64, f64)> = cells
-                .iter()
-                .map(|c| (c.p_cash_below_zero, c.end_cash_usd.p50))
-                .collect();
-            let efficient = efficient_set(&points);
+            let measures = Measures::of(data);
+            let points: Vec<(f64, f64)> = cells.iter().map(|c| measures.point(c)).collect();
+            let efficient = efficient_set(&points.iter().map(|&p| measures.as_risk(p)).collect::<Vec<_>>());
             let reference = cells.iter().position(|c| c.is_reference);
             let title = format!("Risk and return of every strategy: scenario {scenario}");
             let focus = &data.info.focus_manufacturer;
+            let (risk_name, return_name) = measures.names();
             let subtitle = format!(
-                "{focus}: P(cash < 0) against median ending cash, {} strategies, {} paths each · efficient strategies \
+                "{focus}: {risk_name} against {return_name}, {} strategies, {} paths each · efficient strategies \
                  joined: no other is both safer and richer",
                 cells.len(),
                 format::grouped(data.info.n_paths as f64, 0)
@@ -85,6 +172,7 @@ pub fn frontier_charts(data: &SweepData) -> Vec<AnyChart> {
                     title: title.clone(),
                 },
                 Frontier {
+                    measures,
                     page: Page {
                         title,
                         subtitle,
@@ -127,13 +215,17 @@ impl Chart for Frontier {
         };
         let (x_lo, x_hi) = pad(x_lo, x_hi);
         let (y_lo, y_hi) = pad(y_lo, y_hi);
-        let x = Axis::linear(
-            x_lo.max(0.0),
-            x_hi.min(1.0),
-            ValueFormat::Share,
-            "P(cash < 0): share of paths whose cash went below zero",
-        );
-        let y = Axis::linear(y_lo, y_hi, ValueFormat::Usd, "Median ending cash (USD)");
+        let x = if self.measures.cvar() {
+            Axis::linear(x_lo, x_hi, ValueFormat::Usd, self.measures.risk_desc())
+        } else {
+            Axis::linear(
+                x_lo.max(0.0),
+                x_hi.min(1.0),
+                ValueFormat::Share,
+                self.measures.risk_desc(),
+            )
+        };
+        let y = Axis::linear(y_lo, y_hi, ValueFormat::Usd, self.measures.return_desc());
         let mut plot = axes::plot(
             &area,
             &x,

@@ -449,6 +449,8 @@ pub(crate) fn write_sweep_json(path: &Path, plan: &Plan, how: &SweepJson) -> Res
         "paths": plan.n_paths,
         "seed": plan.seed,
         "focus_manufacturer": focus,
+        "frontier_risk": plan.sweep.frontier_risk,
+        "frontier_return": plan.sweep.frontier_return,
         "parameters": plan.parameters,
         // Swept values that are booleans (written 0/1 in the tables); charts read them as yes/no.
         "boolean_parameters": plan

@@ -524,7 +524,7 @@ pub fn chart(data: &SweepData, w: &Waterfall, default_pair: bool) -> AnyChart {
         w.from_strategy.clone()
     };
     let subtitle = format!(
-        "{}: {} minus {from}, mean over {} paired paths · median ending cash {} vs {}",
+        "{}: {} minus {from}, mean over {} paired paths, ± two paired standard errors · median ending cash {} vs {}",
         data.info.focus_manufacturer,
         w.to_strategy,
         format::grouped(w.n_paths as f64, 0),

@@ -284,6 +284,7 @@ fn a_sweep_gets_heatmaps_a_comparison_and_a_report() {
         stems.push(format!("waterfall_{scenario}"));
     }
     stems.push("strategy_comparison".to_string());
+    stems.push("robustness".to_string());
     for stem in &stems {
         check_chart(&charts, stem);
     }

@@ -186,7 +186,7 @@ fn sensitivity_writes_a_tornado_and_a_morris_screening_with_standard_errors() {
         &project_dir(),
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let result = out_dir.join("small-sensitivity");
+    let result = out_dir.join("small-sensitivity-end_cash_usd_p50");
     for file in [
         "sensitivity.parquet",
         "sensitivity.json",
@@ -261,7 +261,7 @@ fn sensitivity_writes_a_tornado_and_a_morris_screening_with_standard_errors() {
     assert!(out.status.success());
     assert_eq!(
         std::fs::read(result.join("sensitivity.parquet")).unwrap(),
-        std::fs::read(again.join("small-sensitivity/sensitivity.parquet")).unwrap()
+        std::fs::read(again.join("small-sensitivity-end_cash_usd_p50/sensitivity.parquet")).unwrap()
     );
 }
 
@@ -286,14 +286,16 @@ fn sensitivity_by_share_varies_every_documented_parameter_and_lists_what_it_leav
         &project_dir(),
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let table = read_frame(&out_dir.join("small-sensitivity/sensitivity.parquet")).unwrap();
+    let table = read_frame(&out_dir.join("small-sensitivity-p_cash_below_zero/sensitivity.parquet")).unwrap();
     assert!(
         table.height() >= 30,
         "every documented behaviour parameter that is not zero: {}",
         table.height()
     );
     assert!(
-        !out_dir.join("small-sensitivity/charts/morris.png").exists(),
+        !out_dir
+            .join("small-sensitivity-p_cash_below_zero/charts/morris.png")
+            .exists(),
         "no trajectories, no screening"
     );
     // Each moves by ±30% of its own value, shares kept within [0, 1].
@@ -306,9 +308,10 @@ fn sensitivity_by_share_varies_every_documented_parameter_and_lists_what_it_leav
         assert!(low[k] <= mid[k] + 1e-12 && mid[k] <= high[k] + 1e-12, "row {k}");
         assert!((low[k] - 0.7 * mid[k]).abs() < 1e-9 * mid[k].abs().max(1.0) || low[k] == 0.0);
     }
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out_dir.join("small-sensitivity/sensitivity.json")).unwrap())
-            .unwrap();
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out_dir.join("small-sensitivity-p_cash_below_zero/sensitivity.json")).unwrap(),
+    )
+    .unwrap();
     assert!(
         json["left_out"].as_array().is_some_and(|l| !l.is_empty()),
         "zero parameters are listed as left out"
@@ -340,4 +343,58 @@ fn sensitivity_refuses_an_unknown_manufacturer_and_writes_nothing() {
         "{stderr}"
     );
     assert!(!out_dir.exists(), "nothing written");
+}
+
+#[test]
+fn the_frontier_draws_the_risk_and_return_the_sweep_file_chooses() {
+    let dir = temp_dir("frontier-measures");
+    let file = write_sweep(&dir, GRID_2X2);
+    let text = std::fs::read_to_string(&file).unwrap().replace(
+        "focus_manufacturer = \"bitmain\"\n",
+        "focus_manufacturer = \"bitmain\"\nfrontier_risk = \"min_cash_usd_cvar5\"\nfrontier_return = \"gross_margin_usd_p50\"\n",
+    );
+    std::fs::write(&file, &text).unwrap();
+    let out = dir.join("out");
+    let output = hashcycle(
+        &["sweep", file.to_str().unwrap(), "--out", out.to_str().unwrap()],
+        &project_dir(),
+    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let svg = std::fs::read_to_string(out.join("test_sweep/charts/frontier_bear.svg")).unwrap();
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let labels: Vec<&str> = doc.descendants().filter_map(|n| n.attribute("aria-label")).collect();
+    assert!(
+        labels.iter().any(|l| l.starts_with("CVaR-5% of minimum cash")),
+        "{labels:?}"
+    );
+    assert!(
+        labels.iter().any(|l| l.starts_with("Median gross margin")),
+        "{labels:?}"
+    );
+    // The efficient set treats a higher CVaR of minimum cash as safer: no efficient cell is dominated.
+    let data = SweepData::load(&out.join("test_sweep")).unwrap();
+    let measures = hashcycle::sweep::frontier::Measures::of(&data);
+    let cells: Vec<_> = data.cells_of("bear").collect();
+    let points: Vec<(f64, f64)> = cells.iter().map(|c| measures.as_risk(measures.point(c))).collect();
+    for &i in &hashcycle::sweep::frontier::efficient_set(&points) {
+        let p = points[i];
+        assert!(
+            !points
+                .iter()
+                .any(|q| q.0 <= p.0 && q.1 >= p.1 && (q.0 < p.0 || q.1 > p.1))
+        );
+        assert_eq!(measures.point(cells[i]).0, cells[i].min_cash_usd_cvar5);
+    }
+    // A measure the frontier does not know is refused at its line and column.
+    std::fs::write(&file, text.replace("\"min_cash_usd_cvar5\"", "\"volatility\"")).unwrap();
+    let output = hashcycle(
+        &["sweep", file.to_str().unwrap(), "--out", out.to_str().unwrap()],
+        &project_dir(),
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("sweep.toml:7:") && stderr.contains("min_cash_usd_cvar5"),
+        "{stderr}"
+    );
 }
