@@ -27,6 +27,8 @@ pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, OutputError> {
         let data = SweepData::load(dir)?;
         written = crate::sweep::charts::render_sweep_data(dir, &data)?;
         written.push(crate::sweep::report::sweep_report(dir, &data)?);
+    } else if dir.join("sensitivity.json").is_file() {
+        written = crate::sensitivity::redraw(dir)?;
     } else if dir.join("replay.json").is_file() {
         // A replay has its chart page but no report.
         written = crate::replay::charts::render_replay(dir)?;
@@ -37,7 +39,7 @@ pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, OutputError> {
         return Err(OutputError::Missing {
             path: dir.join("run.json"),
             message:
-                "neither run.json, sweep.json, backtest.json nor replay.json is here, so this is not a hashcycle run, sweep, backtest or replay directory"
+                "neither run.json, sweep.json, sensitivity.json, backtest.json nor replay.json is here, so this is not a hashcycle run, sweep, sensitivity, backtest or replay directory"
                     .to_string(),
         });
     }

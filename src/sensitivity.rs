@@ -720,6 +720,103 @@ fn write_table(dir: &Path, a: &Analysis) -> Result<(), OutputError> {
     write_frame(&path, &frame)
 }
 
+/// Reads a finished analysis back from `sensitivity.parquet` and `sensitivity.json`, enough to draw its charts
+/// and report again (`hashcycle plot`).
+pub fn load(dir: &Path) -> Result<Analysis, OutputError> {
+    use crate::output::charts::data::{Table, json_str, json_u64, read_json};
+    let json = read_json(dir, "sensitivity.json")?;
+    let table = Table::read(dir, "sensitivity.parquet")?;
+    let metric_name = json_str(&json, "metric");
+    let metric = <Metric as clap::ValueEnum>::value_variants()
+        .iter()
+        .copied()
+        .find(|m| m.name() == metric_name)
+        .ok_or_else(|| OutputError::Missing {
+            path: dir.join("sensitivity.json"),
+            message: format!("`metric` is `{metric_name}`, which this hashcycle does not know"),
+        })?;
+    let ranges = json_str(&json, "ranges");
+    let declared = ranges == "declared";
+    let share = ranges.strip_prefix('±').and_then(|s| s.parse::<f64>().ok());
+    let names = table.strs("parameter")?;
+    let f = |c: &str| table.f64s(c);
+    let (low, mid, high) = (f("low_value")?, f("scenario_value")?, f("high_value")?);
+    let (metric_low, metric_high) = (f("metric_low")?, f("metric_high")?);
+    let (effect_low, effect_low_se) = (f("effect_low")?, f("effect_low_se")?);
+    let (effect_high, effect_high_se) = (f("effect_high")?, f("effect_high_se")?);
+    let (swing, swing_se) = (f("swing")?, f("swing_se")?);
+    let (mu, mu_star, mu_star_se, sigma) = (
+        f("morris_mu")?,
+        f("morris_mu_star")?,
+        f("morris_mu_star_se")?,
+        f("morris_sigma")?,
+    );
+    let trajectories = json_u64(&json, "morris_trajectories") as u32;
+    let results = (0..table.height())
+        .map(|k| FactorResult {
+            // The ends as written: a range from the low to the high value shows them again.
+            factor: Factor {
+                name: names[k].clone(),
+                targets: vec![],
+                base: vec![mid[k]],
+                ends: Ends::Range {
+                    min: low[k],
+                    max: high[k],
+                    log: false,
+                },
+            },
+            bar: design::Bar {
+                low: (effect_low[k], effect_low_se[k]),
+                high: (effect_high[k], effect_high_se[k]),
+                swing: (swing[k], swing_se[k]),
+            },
+            metric_low: metric_low[k],
+            metric_high: metric_high[k],
+            screening: mu_star[k].is_finite().then_some(design::Screening {
+                mu: mu[k],
+                mu_star: mu_star[k],
+                mu_star_se: mu_star_se[k],
+                sigma: sigma[k],
+                n_effects: trajectories as usize,
+            }),
+        })
+        .collect();
+    let left_out = json
+        .get("left_out")
+        .and_then(|l| l.as_array())
+        .map(|l| {
+            l.iter()
+                .map(|e| LeftOut {
+                    name: json_str(e, "parameter"),
+                    reason: json_str(e, "reason"),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Analysis {
+        scenario_name: json_str(&json, "scenario"),
+        scenario_file: json_str(&json, "scenario_file"),
+        focus: json_str(&json, "focus_manufacturer"),
+        seed: json_u64(&json, "seed"),
+        paths: json_u64(&json, "paths_per_evaluation") as u32,
+        trajectories,
+        metric,
+        metric_base: json.get("metric_scenario").and_then(|v| v.as_f64()).unwrap_or(f64::NAN),
+        share,
+        declared,
+        results,
+        left_out,
+    })
+}
+
+/// Draws an analysis's charts and `report.html` again from its files; returns the files written.
+pub fn redraw(dir: &Path) -> Result<Vec<PathBuf>, OutputError> {
+    let analysis = load(dir)?;
+    let mut written = crate::output::charts::render(dir, &charts::charts(&analysis))?;
+    written.push(write_report(dir, &analysis)?);
+    Ok(written)
+}
+
 /// `sensitivity.json`: what was run, and how.
 fn write_json(dir: &Path, a: &Analysis, how: &serde_json::Value) -> Result<(), OutputError> {
     let doc = json!({

@@ -239,6 +239,22 @@ fn sensitivity_writes_a_tornado_and_a_morris_screening_with_standard_errors() {
         "{}",
         &svg[..300]
     );
+    // `plot` draws the charts and report again from the files alone, byte for byte.
+    let files = [
+        "charts/tornado.png",
+        "charts/tornado.svg",
+        "charts/morris.svg",
+        "report.html",
+    ];
+    let before: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(result.join(f)).unwrap()).collect();
+    let out = hashcycle(&["plot", result.to_str().unwrap()], &project_dir());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for (file, bytes) in files.iter().zip(&before) {
+        assert!(
+            std::fs::read(result.join(file)).unwrap() == *bytes,
+            "{file} changed when redrawn"
+        );
+    }
     // The same request repeats exactly: common random numbers and a seeded design.
     let again = dir.join("again");
     let out = hashcycle(
