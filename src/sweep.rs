@@ -16,6 +16,7 @@ pub mod robust;
 pub mod run;
 pub mod shard;
 pub mod tables;
+pub mod workbook;
 
 use crate::sweep::tables::SweepRow;
 
