@@ -20,3 +20,4 @@ mod shard;
 mod support;
 mod sweep;
 mod uncertainty;
+mod workbook;
