@@ -438,6 +438,7 @@ fn fan_charts(
         let col = 12 * (k % 2) as u16;
         let r = cells.sheet.insert_chart(row, col, &chart);
         r.map_err(|e| xlsx_error(cells.path, e))?;
+        cells.sheet.set_print_fit_to_pages(1, 0);
     }
     Ok(())
 }

@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::DataType;
 use rust_xlsxwriter::{
-    Chart, ChartFormat, ChartLegendPosition, ChartLine, ChartMarker, ChartMarkerType, ChartSolidFill, ChartType, Color,
-    ConditionalFormat3ColorScale, ConditionalFormatType, Format, FormatBorder,
+    Chart, ChartAxisLabelPosition, ChartFormat, ChartLegendPosition, ChartLine, ChartMarker, ChartMarkerType,
+    ChartSolidFill, ChartType, Color, ConditionalFormat3ColorScale, ConditionalFormatType, Format, FormatBorder,
 };
 
 use crate::output::OutputError;
@@ -681,9 +681,14 @@ fn heatmap_sheet(cells: &mut Cells, data: &SweepData, metric: Metric) -> Result<
         ),
     )?;
     let label = cells.styles.label.clone();
-    let base = cells.styles.of(kind).cloned().unwrap_or_default();
+    // Cash reads in millions on the grid (each cell keeps every dollar), so a column stays narrow.
+    let base = match metric {
+        Metric::Risk => cells.styles.share.clone(),
+        Metric::Cash => Format::new().set_num_format("$#,##0,,\"M\""),
+    };
     let outlined = base.clone().set_border(FormatBorder::Thick).set_bold();
     let mut row = 3u32;
+    let mut widest = 0;
     for scenario in &data.scenarios {
         let all: Vec<&Cell> = data.cells_of(scenario).collect();
         let Some(anchor) = data.reference(scenario).or_else(|| all.first().copied()) else {
@@ -738,6 +743,7 @@ fn heatmap_sheet(cells: &mut Cells, data: &SweepData, metric: Metric) -> Result<
             cells.number_with(first + i as u32, 1 + j as u16, metric.of(c), format)?;
         }
         let last = first + ys.len().saturating_sub(1) as u32;
+        widest = widest.max(xs.len());
         let r = cells
             .sheet
             .add_conditional_format(first, 1, last, xs.len() as u16, &scale);
@@ -752,8 +758,9 @@ fn heatmap_sheet(cells: &mut Cells, data: &SweepData, metric: Metric) -> Result<
         cells.note(last + 1, 0, &notes.join(" "))?;
         row = last + 3;
     }
+    cells.sheet.set_print_fit_to_pages(1, 0);
     cells.widths(0, &[28.0])?;
-    Ok(())
+    cells.widths(1, &vec![11.0; widest])
 }
 
 /// A figure as the report prints it.
@@ -765,13 +772,17 @@ fn show(v: f64, kind: Kind) -> String {
     }
 }
 
+/// The first sheet row under the frontier chart.
+const CHART_ROWS: u32 = 30;
+
 /// Colours of the scenarios' series, in order (cycled).
 const SERIES_COLORS: [u32; 8] = [
     0x1F77B4, 0xD62728, 0x2CA02C, 0xFF7F0E, 0x9467BD, 0x8C564B, 0xE377C2, 0x7F7F7F,
 ];
 
-/// The Frontier sheet: every cell's risk and return (columns A-G), the efficient cells in order of risk (I-M),
-/// the references (O-R), and a scatter chart of them: per scenario its cells as points and its efficient cells
+/// The Frontier sheet: every cell's risk and return (columns A-G); to their right a scatter chart, and under it
+/// the efficient cells in order of risk and the references (columns I-N): per scenario its cells as points and
+/// its efficient cells
 /// joined, the references ringed.
 fn frontier_sheet(
     cells: &mut Cells,
@@ -847,7 +858,8 @@ fn frontier_sheet(
         .collect();
     let mut efficient_columns = vec![Column::texts("Series", "series", series_names)];
     efficient_columns.extend(all_columns(&frontier).into_iter().take(5));
-    let efficient_placed = cells.table(0, 8, &efficient_columns, None)?;
+    // Under the chart, which takes rows 2 to about 28 of columns I onwards.
+    let efficient_placed = cells.table(CHART_ROWS, 8, &efficient_columns, None)?;
 
     let references: Vec<usize> = shown.iter().copied().filter(|&i| data.cells[i].is_reference).collect();
     let mut reference_columns = vec![Column::texts(
@@ -856,11 +868,10 @@ fn frontier_sheet(
         vec!["Reference (the scenario file's strategy)".to_string(); references.len()],
     )];
     reference_columns.extend(all_columns(&references).into_iter().take(5));
-    let reference_placed = cells.table(0, 15, &reference_columns, None)?;
+    let reference_placed = cells.table(efficient_placed.last_row + 3, 8, &reference_columns, None)?;
     cells.freeze(2, 0)?;
     cells.widths(0, &[14.0, 6.0, 30.0, 12.0, 16.0, 10.0, 10.0, 3.0])?;
-    cells.widths(8, &[20.0, 14.0, 6.0, 30.0, 12.0, 16.0, 3.0])?;
-    cells.widths(15, &[20.0, 14.0, 6.0, 30.0, 12.0, 16.0])?;
+    cells.widths(8, &[20.0, 14.0, 6.0, 30.0, 12.0, 16.0])?;
 
     let mut chart = Chart::new(ChartType::Scatter);
     // Rows of `shown`, `frontier` and `references` on the sheet are contiguous per scenario.
@@ -908,9 +919,9 @@ fn frontier_sheet(
         );
         chart
             .add_series()
-            .set_name((sheet, first, 15))
-            .set_categories((sheet, first, 19, last, 19))
-            .set_values((sheet, first, 20, last, 20))
+            .set_name((sheet, first, 8))
+            .set_categories((sheet, first, 12, last, 12))
+            .set_values((sheet, first, 13, last, 13))
             .set_marker(&marker);
     }
     chart.title().set_name(&format!(
@@ -920,14 +931,18 @@ fn frontier_sheet(
     chart
         .x_axis()
         .set_name("P(cash < 0), share of paths")
-        .set_num_format("0%");
+        .set_num_format("0%")
+        .set_min(0.0)
+        // Under the plot even when the value axis crosses zero inside it (negative cash).
+        .set_label_position(ChartAxisLabelPosition::Low);
     chart
         .y_axis()
         .set_name("Median ending cash (USD millions)")
         .set_num_format("#,##0,,");
     chart.legend().set_position(ChartLegendPosition::Bottom);
     chart.set_width(900).set_height(520);
-    let r = cells.sheet.insert_chart(2, 22, &chart);
+    let r = cells.sheet.insert_chart(2, 8, &chart);
     r.map_err(|e| xlsx_error(cells.path, e))?;
+    cells.sheet.set_print_fit_to_pages(1, 0);
     Ok(())
 }
