@@ -384,10 +384,15 @@ impl<'a> Cells<'a> {
         Self::check(self.path, r)
     }
 
-    /// A calendar month, as an Excel date on its first day.
+    /// A calendar month, as an Excel date on its first day; as text (`1850-01`) before 1900, where Excel's dates
+    /// begin.
     pub fn month(&mut self, row: u32, col: u16, month: YearMonth) -> Result<(), OutputError> {
-        let date = ExcelDateTime::from_ymd(month.year.clamp(1900, 9999) as u16, month.month as u8, 1)
-            .map_err(|e| xlsx_error(self.path, e))?;
+        if month.year < 1900 {
+            let styles = self.styles;
+            return self.text(row, col, &month.to_string(), &styles.month);
+        }
+        let date =
+            ExcelDateTime::from_ymd(month.year as u16, month.month as u8, 1).map_err(|e| xlsx_error(self.path, e))?;
         let r = self
             .sheet
             .write_datetime_with_format(row, col, &date, &self.styles.month);
@@ -400,8 +405,12 @@ impl<'a> Cells<'a> {
         self.text(row, 0, text, &styles.heading)
     }
 
-    /// A note: a muted line.
+    /// A note: a muted line. A note that would fall past the sheet's last row (under a table cut to fit) is
+    /// left out, as the table's own rows are.
     pub fn note(&mut self, row: u32, col: u16, text: &str) -> Result<(), OutputError> {
+        if row as usize >= MAX_ROWS {
+            return Ok(());
+        }
         let styles = self.styles;
         self.text(row, col, text, &styles.note)
     }
@@ -427,9 +436,19 @@ impl<'a> Cells<'a> {
         rows: Option<&[usize]>,
     ) -> Result<Placed, OutputError> {
         let n_rows = columns.first().map_or(0, |c| c.values.len());
+        let first_row = row + 2;
+        if first_row as usize > MAX_ROWS {
+            // No room for the label and name rows: the whole table is left out.
+            return Ok(Placed {
+                first_row,
+                last_row: row + 1,
+                first_col: col,
+                n_rows_left_out: n_rows,
+                n_cols_left_out: columns.len(),
+            });
+        }
         let room_cols = MAX_COLS.saturating_sub(col as usize);
         let n_cols = columns.len().min(room_cols);
-        let first_row = row + 2;
         let room_rows = MAX_ROWS.saturating_sub(first_row as usize);
         let all: Vec<usize>;
         let wanted = match rows {
@@ -607,6 +626,11 @@ mod tests {
         assert_eq!(placed.n_rows_left_out, 2);
         let placed = cells.table(0, (MAX_COLS - 1) as u16, &columns, Some(&[3])).unwrap();
         assert_eq!((placed.n_rows_left_out, placed.n_cols_left_out), (3, 1));
+        // No room even for the labels: nothing is written, and everything is said to be left out.
+        let placed = cells.table((MAX_ROWS - 1) as u32, 0, &columns, None).unwrap();
+        assert_eq!((placed.n_rows_left_out, placed.n_cols_left_out), (4, 2));
+        assert!(placed.last_row < placed.first_row);
+        cells.note(MAX_ROWS as u32, 0, "past the last row").unwrap();
     }
 
     #[test]

@@ -46,8 +46,8 @@ const PAIRED_FIGURES: [(&str, &str, Kind); 4] = [
     ("end_cash_usd_p50", "Ending cash, median (USD)", Kind::Usd),
 ];
 
-/// Rows a table may take: the sheet's less its label and name rows and a note under it.
-const TABLE_ROWS: usize = MAX_ROWS - 2 - 2;
+/// Rows a table may take: the sheet's less its label and name rows and the notes under it.
+const TABLE_ROWS: usize = MAX_ROWS - 2 - 4;
 
 /// Writes `dir/report.xlsx` for a sweep from its figures (`SweepData::load(dir)`) and `dir/sweep.parquet`,
 /// which also holds the paired comparisons and the CVaR.
@@ -689,7 +689,12 @@ fn heatmap_sheet(cells: &mut Cells, data: &SweepData, metric: Metric) -> Result<
     let outlined = base.clone().set_border(FormatBorder::Thick).set_bold();
     let mut row = 3u32;
     let mut widest = 0;
+    let mut n_left_out = 0;
     for scenario in &data.scenarios {
+        if row as usize + 3 >= MAX_ROWS {
+            n_left_out += 1;
+            continue;
+        }
         let all: Vec<&Cell> = data.cells_of(scenario).collect();
         let Some(anchor) = data.reference(scenario).or_else(|| all.first().copied()) else {
             continue;
@@ -757,6 +762,13 @@ fn heatmap_sheet(cells: &mut Cells, data: &SweepData, metric: Metric) -> Result<
         }
         cells.note(last + 1, 0, &notes.join(" "))?;
         row = last + 3;
+    }
+    if n_left_out > 0 {
+        cells.note(
+            2,
+            0,
+            &format!("{n_left_out} scenario(s) left out: an Excel sheet holds {MAX_ROWS} rows; see the Cells sheet."),
+        )?;
     }
     cells.sheet.set_print_fit_to_pages(1, 0);
     cells.widths(0, &[28.0])?;
