@@ -326,7 +326,7 @@ fn summary(cells: &mut Cells, data: &SweepData) -> Result<(), OutputError> {
         ],
     )?;
     cells.note(row + 1, 0, &info.source_line())?;
-    cells.widths(0, &[24.0, 11.0, 8.0, 34.0])?;
+    cells.widths(0, &[24.0, 15.0, 8.0, 34.0])?;
     cells.widths(4, &[14.0; 11])?;
     Ok(())
 }
@@ -366,18 +366,17 @@ fn robust(cells: &mut Cells, mut row: u32, data: &SweepData) -> Result<u32, Outp
     )?;
     row += 2;
     let label = cells.styles.label.clone();
-    for (j, head) in [
-        "Measure",
-        "Choice",
-        "Strategy",
-        "Worst case",
-        "In scenario",
-        "Largest regret",
-    ]
-    .iter()
-    .enumerate()
-    {
-        cells.text(row, j as u16, head, &label)?;
+    // In the key figures' columns: the strategy under theirs (the wide column D), the figures right of it.
+    for (col, head) in [
+        (0, "Measure"),
+        (1, "Choice"),
+        (2, ""),
+        (3, "Strategy"),
+        (4, "Worst case"),
+        (5, "In scenario"),
+        (6, "Largest regret"),
+    ] {
+        cells.text(row, col, head, &label)?;
     }
     row += 1;
     let text = cells.styles.text.clone();
@@ -392,10 +391,10 @@ fn robust(cells: &mut Cells, mut row: u32, data: &SweepData) -> Result<u32, Outp
         for (role, s) in picks {
             cells.text(row, 0, measure, &text)?;
             cells.text(row, 1, role, &text)?;
-            cells.text(row, 2, &s.strategy, &text)?;
-            cells.number(row, 3, s.worst, kind)?;
-            cells.text(row, 4, &s.worst_scenario, &text)?;
-            cells.number(row, 5, s.max_regret, kind)?;
+            cells.text(row, 3, &s.strategy, &text)?;
+            cells.number(row, 4, s.worst, kind)?;
+            cells.text(row, 5, &s.worst_scenario, &text)?;
+            cells.number(row, 6, s.max_regret, kind)?;
             row += 1;
         }
     }
