@@ -7,6 +7,7 @@ pub mod data;
 pub mod manifest;
 pub mod report;
 pub mod tables;
+pub mod workbook;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -290,8 +291,10 @@ pub(crate) fn run_with<P: PathSimulator>(
         .write(&dir.join("run.json"))?;
     // Charts and the report are drawn from the files just written, in the staging directory, so a run that
     // fails to draw them commits nothing.
-    crate::batch::charts::render_run(&dir)?;
-    crate::batch::report::write_run_report(&dir)?;
+    let data = crate::batch::data::RunData::load(&dir)?;
+    crate::batch::charts::render_run_data(&dir, &data)?;
+    crate::batch::report::run_report(&dir, &data)?;
+    crate::batch::workbook::write_run_workbook(&dir, &data)?;
     let published = staged.commit()?;
     Ok(RunReport {
         dir: published.dir,

@@ -72,7 +72,7 @@ pub enum Command {
         /// The sharded sweep's directory, DIR/<sweep name>.
         dir: PathBuf,
     },
-    /// Regenerate charts and report.html of a run or sweep directory from its Parquet files.
+    /// Regenerate charts, report.html and report.xlsx of a run or sweep directory from its Parquet files.
     Plot {
         /// A run directory (with run.json), a sweep directory (with sweep.json), a backtest directory (with
         /// backtest.json) or a replay directory (with replay.json).

@@ -1,6 +1,7 @@
 //! The means of writing results, shared by every feature and importing none: crash-safe output directories
-//! and files, Parquet writing and reading, column buffers, provenance helpers, the chart kit and the report
-//! shell. Each feature (a run in `batch`, `sweep`, `backtest`) owns its tables, its manifest and its charts.
+//! and files, Parquet writing and reading, column buffers, provenance helpers, the chart kit, and the report
+//! and workbook shells. Each feature (a run in `batch`, `sweep`, `backtest`) owns its tables, its manifest and
+//! its charts.
 
 pub mod charts;
 pub mod dir;
@@ -8,6 +9,7 @@ pub mod parquet;
 pub mod provenance;
 pub mod report;
 pub mod tables;
+pub mod workbook;
 
 use std::path::{Path, PathBuf};
 

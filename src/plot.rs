@@ -7,9 +7,9 @@ use crate::batch::data::RunData;
 use crate::output::OutputError;
 use crate::sweep::data::SweepData;
 
-/// Regenerates the charts and `report.html` of a run or sweep directory from its Parquet files, deciding
-/// which by the presence of `run.json` or `sweep.json`; a backtest directory (`backtest.json`) gets its chart
-/// redrawn. Returns every file written.
+/// Regenerates the charts, `report.html` and `report.xlsx` of a run or sweep directory from its Parquet files,
+/// deciding which by the presence of `run.json` or `sweep.json`; a backtest directory (`backtest.json`) gets its
+/// chart redrawn. Returns every file written.
 pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, OutputError> {
     if !dir.is_dir() {
         return Err(OutputError::Missing {
@@ -23,10 +23,12 @@ pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, OutputError> {
         let data = RunData::load(dir)?;
         written = crate::batch::charts::render_run_data(dir, &data)?;
         written.push(crate::batch::report::run_report(dir, &data)?);
+        written.push(crate::batch::workbook::write_run_workbook(dir, &data)?);
     } else if dir.join("sweep.json").is_file() {
         let data = SweepData::load(dir)?;
         written = crate::sweep::charts::render_sweep_data(dir, &data)?;
         written.push(crate::sweep::report::sweep_report(dir, &data)?);
+        written.push(crate::sweep::workbook::write_sweep_workbook(dir, &data)?);
     } else if dir.join("sensitivity.json").is_file() {
         written = crate::sensitivity::redraw(dir)?;
     } else if dir.join("replay.json").is_file() {

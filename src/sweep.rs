@@ -17,6 +17,7 @@ pub mod run;
 pub mod shard;
 pub mod tables;
 pub mod waterfall;
+pub mod workbook;
 
 use crate::sweep::tables::SweepRow;
 

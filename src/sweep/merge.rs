@@ -13,7 +13,7 @@
 //! shards' outcomes in order, checks each row is the (scenario, cell, path) expected at its position, and
 //! writes `paths.parquet` and `sweep.parquet` through the same writer as an unsharded run, with each cell's
 //! metrics recomputed from its per-path outcomes.
-//! `sweep.json`, the charts and `report.html` follow.
+//! `sweep.json`, the charts, `report.html` and `report.xlsx` follow.
 //! Results are staged in a hidden sibling of the sweep directory and swapped into place whole, as a run's are;
 //! the swap carries the sweep directory's `shards/` into the new one untouched (`StagedDir::commit`).
 //!

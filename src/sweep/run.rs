@@ -297,11 +297,13 @@ impl SweepTables {
     }
 }
 
-/// Writes `sweep.json`, then the charts and `report.html` drawn from the tables already in `dir`.
+/// Writes `sweep.json`, then the charts, `report.html` and `report.xlsx` drawn from the tables already in `dir`.
 pub(crate) fn write_provenance_and_report(dir: &Path, plan: &Plan, how: &SweepJson) -> Result<(), OutputError> {
     write_sweep_json(&dir.join("sweep.json"), plan, how)?;
-    crate::sweep::charts::render_sweep(dir)?;
-    crate::sweep::report::write_sweep_report(dir)?;
+    let data = crate::sweep::data::SweepData::load(dir)?;
+    crate::sweep::charts::render_sweep_data(dir, &data)?;
+    crate::sweep::report::sweep_report(dir, &data)?;
+    crate::sweep::workbook::write_sweep_workbook(dir, &data)?;
     Ok(())
 }
 

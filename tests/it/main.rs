@@ -21,3 +21,4 @@ mod shard;
 mod support;
 mod sweep;
 mod uncertainty;
+mod workbook;

@@ -448,6 +448,7 @@ fn issue_30_a_merge_publishes_its_results_in_one_swap() {
             "charts",
             "paths.parquet",
             "report.html",
+            "report.xlsx",
             "shards",
             "sweep.json",
             "sweep.parquet"
