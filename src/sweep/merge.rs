@@ -354,24 +354,13 @@ fn check_shards(dir: &Path) -> Result<(Vec<CheckedShard>, Plan), Vec<String>> {
                 continue;
             }
         };
-        // Checked before the rest is read, so that a manifest of another format is refused as such, not for
-        // the first field it lacks.
-        if let Some(format) = manifest_format(&text).filter(|f| *f != MANIFEST_FORMAT) {
-            problems.push(format!(
-                "shard {spec} has manifest format {format}; this hashcycle reads format {MANIFEST_FORMAT} (run the shard again with this hashcycle)"
-            ));
-            continue;
-        }
-        match serde_json::from_str::<ShardManifest>(&text) {
+        match parse_manifest(&text, spec, &manifest_path) {
             Ok(manifest) => shards.push(CheckedShard {
                 spec,
                 dir: shard_dir,
                 manifest,
             }),
-            Err(e) => problems.push(format!(
-                "shard {spec}: {} is not a hashcycle shard manifest: {e}",
-                manifest_path.display()
-            )),
+            Err(problem) => problems.push(problem),
         }
     }
 
@@ -434,21 +423,7 @@ fn check_shards(dir: &Path) -> Result<(Vec<CheckedShard>, Plan), Vec<String>> {
     let Some(first) = shards.first() else {
         return Err(vec!["no shard to merge".to_string()]);
     };
-    // The path count sizes what merge holds per cell, so it is checked before the plan is built from it.
-    if !(1..=MAX_PATHS).contains(&first.manifest.paths) {
-        return Err(vec![format!(
-            "shard {}: {}: `paths` is {}, where a sweep has 1 to {MAX_PATHS} paths per cell",
-            first.spec,
-            first.dir.join(MANIFEST_FILE).display(),
-            first.manifest.paths
-        )]);
-    }
-    let plan = rebuild_plan(&first.manifest).map_err(|e| {
-        vec![format!(
-            "cannot rebuild the sweep from shard {}'s {MANIFEST_FILE}: {e}",
-            first.spec
-        )]
-    })?;
+    let plan = plan_of_manifest(&first.manifest, first.spec, &first.dir.join(MANIFEST_FILE)).map_err(|e| vec![e])?;
 
     for shard in &shards {
         let spec = shard.spec;
@@ -490,6 +465,52 @@ fn check_shards(dir: &Path) -> Result<(Vec<CheckedShard>, Plan), Vec<String>> {
     } else {
         Err(problems)
     }
+}
+
+/// What merge makes of one shard's manifest text on its own, read as shard `spec` of its split: the manifest
+/// and the plan rebuilt from the texts it records when every field agrees with that plan, or every problem
+/// found. `merge` checks each shard this way (the first shard's plan standing for all of them); the
+/// `merge_manifest` fuzz target gives it arbitrary text.
+pub fn check_manifest_text(text: &str, spec: ShardSpec) -> Result<(ShardManifest, Plan), Vec<String>> {
+    let path = Path::new(MANIFEST_FILE);
+    let manifest = parse_manifest(text, spec, path).map_err(|e| vec![e])?;
+    let plan = plan_of_manifest(&manifest, spec, path).map_err(|e| vec![e])?;
+    let problems = manifest_problems(&manifest, spec, &plan);
+    if problems.is_empty() {
+        Ok((manifest, plan))
+    } else {
+        Err(problems)
+    }
+}
+
+/// Reads shard `spec`'s manifest from its text (read from `path`).
+fn parse_manifest(text: &str, spec: ShardSpec, path: &Path) -> Result<ShardManifest, String> {
+    // Checked before the rest is read, so that a manifest of another format is refused as such, not for
+    // the first field it lacks.
+    if let Some(format) = manifest_format(text).filter(|f| *f != MANIFEST_FORMAT) {
+        return Err(format!(
+            "shard {spec} has manifest format {format}; this hashcycle reads format {MANIFEST_FORMAT} (run the shard again with this hashcycle)"
+        ));
+    }
+    serde_json::from_str::<ShardManifest>(text).map_err(|e| {
+        format!(
+            "shard {spec}: {} is not a hashcycle shard manifest: {e}",
+            path.display()
+        )
+    })
+}
+
+/// The sweep's plan rebuilt from the texts shard `spec`'s manifest (read from `path`) records.
+fn plan_of_manifest(manifest: &ShardManifest, spec: ShardSpec, path: &Path) -> Result<Plan, String> {
+    // The path count sizes what merge holds per cell, so it is checked before the plan is built from it.
+    if !(1..=MAX_PATHS).contains(&manifest.paths) {
+        return Err(format!(
+            "shard {spec}: {}: `paths` is {}, where a sweep has 1 to {MAX_PATHS} paths per cell",
+            path.display(),
+            manifest.paths
+        ));
+    }
+    rebuild_plan(manifest).map_err(|e| format!("cannot rebuild the sweep from shard {spec}'s {MANIFEST_FILE}: {e}"))
 }
 
 /// Every way a manifest's fields disagree with shard `spec` of the plan rebuilt from the texts, each naming

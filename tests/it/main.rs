@@ -8,6 +8,7 @@ mod conservation;
 mod crash_safety;
 mod determinism;
 mod extends;
+mod fuzz;
 mod industry;
 mod network;
 mod numeric_guards;
