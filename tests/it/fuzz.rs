@@ -207,3 +207,29 @@ fn the_mutator_changes_its_input_and_repeats_itself() {
         "mutations change the input"
     );
 }
+
+#[test]
+fn the_merge_manifest_seeds_of_a_real_split_are_accepted_so_mutations_start_from_valid_manifests() {
+    let dir = project_dir().join("fuzz/corpus/merge_manifest");
+    for (file, shard_idx, n_shards) in [
+        ("two_shards_0.json", 0, 2),
+        ("two_shards_1.json", 1, 2),
+        ("three_shards_1_monthly.json", 1, 3),
+        ("with_failed_path.json", 1, 2),
+    ] {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        let spec = hashcycle::sweep::shard::ShardSpec { shard_idx, n_shards };
+        let checked = hashcycle::sweep::merge::check_manifest_text(&text, spec);
+        assert!(checked.is_ok(), "{file}: {:?}", checked.err());
+        // Read as another shard of the split, the same manifest is refused by its fields.
+        let other = hashcycle::sweep::shard::ShardSpec {
+            shard_idx: (shard_idx + 1) % n_shards,
+            n_shards,
+        };
+        let problems = hashcycle::sweep::merge::check_manifest_text(&text, other).unwrap_err();
+        assert!(
+            problems.iter().any(|p| p.contains("first_work_path")),
+            "{file}: {problems:?}"
+        );
+    }
+}
