@@ -56,6 +56,9 @@ pub enum MergeError {
     Output(#[from] OutputError),
 }
 
+/// Rows of a shard's outcome file read at a time: about 20 MB of columns.
+const MERGE_SLICE_ROWS: usize = 1 << 16;
+
 /// A shard that passed the checks: where it is and what it says it holds.
 struct CheckedShard {
     spec: ShardSpec,
@@ -65,6 +68,11 @@ struct CheckedShard {
 
 /// Reads `dir/shards/`, checks every shard of the split it holds, and merges them into `dir`.
 pub fn merge(dir: &Path) -> Result<SweepReport, MergeError> {
+    merge_reading(dir, MERGE_SLICE_ROWS)
+}
+
+/// `merge`, reading each shard's outcome file `slice_rows` rows at a time.
+fn merge_reading(dir: &Path, slice_rows: usize) -> Result<SweepReport, MergeError> {
     let started = Instant::now();
     let started_at = provenance::utc_now();
     let refuse = |problems: Vec<String>| MergeError::Shards {
@@ -100,22 +108,16 @@ pub fn merge(dir: &Path) -> Result<SweepReport, MergeError> {
                 break;
             }
         };
-        let frame = ParquetReader::new(file)
-            .finish()
+        // Rows are read a slice at a time, so memory follows the slice, not the shard.
+        let n_rows = ParquetReader::new(file)
+            .num_rows()
             .map_err(|e| OutputError::polars(&path, e))?;
-        let rows = match read_rows(&frame) {
-            Ok(rows) => rows,
-            Err(e) => {
-                problems.push(format!("shard {}: {}: {e}", shard.spec, path.display()));
-                break;
-            }
-        };
-        if rows.len() as u64 != shard.manifest.outcomes_rows {
+        if n_rows as u64 != shard.manifest.outcomes_rows {
             problems.push(format!(
                 "shard {}: {} holds {} rows where its {MANIFEST_FILE} records {}",
                 shard.spec,
                 path.display(),
-                rows.len(),
+                n_rows,
                 shard.manifest.outcomes_rows
             ));
             break;
@@ -127,67 +129,89 @@ pub fn merge(dir: &Path) -> Result<SweepReport, MergeError> {
             .iter()
             .map(|f| (f.scenario.clone(), f.cell, f.path))
             .collect();
-        for (row_idx, (scenario, cell, row)) in rows.into_iter().enumerate() {
-            // The manifest's positions were checked against the plan, so these are within it.
-            let position = shard.manifest.first_work_path + row_idx as u64;
-            let cell_ordinal = position / n_paths;
-            let scenario_idx = (cell_ordinal / n_cells) as usize;
-            let expected_cell = (cell_ordinal % n_cells) as u32;
-            let expected_path = (position % n_paths) as u32;
-            let (Some(planned), Some(calendar)) = (plan.scenarios.get(scenario_idx), calendars.get(scenario_idx))
-            else {
-                problems.push(format!(
-                    "shard {}: row {row_idx} of {} lies beyond the sweep's {} work paths",
-                    shard.spec,
-                    path.display(),
-                    plan.n_work_paths()
-                ));
-                break;
+        'slices: for offset in (0..n_rows).step_by(slice_rows.max(1)) {
+            let file = match open_shard_file(&shard.dir, &shard.manifest.outcomes_file) {
+                Ok((_, file)) => file,
+                Err((path, e)) => {
+                    problems.push(format!("shard {}: cannot read {}: {e}", shard.spec, path.display()));
+                    break 'slices;
+                }
             };
-            if scenario != planned.name || cell != expected_cell || row.outcome.path_idx != expected_path {
-                problems.push(format!(
-                    "shard {}: row {row_idx} of {} is scenario {scenario}, cell {cell}, path {} where scenario {}, cell {expected_cell}, path {expected_path} belongs",
-                    shard.spec,
-                    path.display(),
-                    row.outcome.path_idx,
-                    planned.name
-                ));
-                break;
-            }
-            let Some(month) = row.min_cash_month_day else {
-                problems.push(format!(
-                    "shard {}: row {row_idx} of {} has no min_cash_month",
-                    shard.spec,
-                    path.display()
-                ));
-                break;
+            let frame = ParquetReader::new(file)
+                .with_slice(Some((offset, slice_rows.max(1).min(n_rows - offset))))
+                .finish()
+                .map_err(|e| OutputError::polars(&path, e))?;
+            let rows = match read_rows(&frame) {
+                Ok(rows) => rows,
+                Err(e) => {
+                    problems.push(format!("shard {}: {}: {e}", shard.spec, path.display()));
+                    break 'slices;
+                }
             };
-            let Some(min_cash_month) = calendar.month_of_day(month) else {
-                problems.push(format!(
-                    "shard {}: row {row_idx} of {} has a min_cash_month outside scenario {}'s horizon",
-                    shard.spec,
-                    path.display(),
-                    planned.name
-                ));
-                break;
-            };
-            if row.outcome.failed_check
-                && !listed_failures.remove(&(planned.name.clone(), expected_cell, expected_path))
-            {
-                problems.push(format!(
-                    "shard {}: row {row_idx} of {} is a path stopped by a failed check, which `failed_paths` in its {MANIFEST_FILE} does not list",
-                    shard.spec,
-                    path.display()
-                ));
-                break;
-            }
-            let mut outcome = row.outcome;
-            outcome.manufacturer.min_cash_month = min_cash_month.0;
-            cell_outcomes.push(outcome);
-            if expected_path + 1 == plan.n_paths {
-                let cell = &plan.cells[expected_cell as usize];
-                tables.add_cell(&plan, planned, cell, &cell_outcomes, calendar)?;
-                cell_outcomes.clear();
+            drop(frame);
+            for (k, (scenario, cell, row)) in rows.into_iter().enumerate() {
+                let row_idx = offset + k;
+                // The manifest's positions were checked against the plan, so these are within it.
+                let position = shard.manifest.first_work_path + row_idx as u64;
+                let cell_ordinal = position / n_paths;
+                let scenario_idx = (cell_ordinal / n_cells) as usize;
+                let expected_cell = (cell_ordinal % n_cells) as u32;
+                let expected_path = (position % n_paths) as u32;
+                let (Some(planned), Some(calendar)) = (plan.scenarios.get(scenario_idx), calendars.get(scenario_idx))
+                else {
+                    problems.push(format!(
+                        "shard {}: row {row_idx} of {} lies beyond the sweep's {} work paths",
+                        shard.spec,
+                        path.display(),
+                        plan.n_work_paths()
+                    ));
+                    break 'slices;
+                };
+                if scenario != planned.name || cell != expected_cell || row.outcome.path_idx != expected_path {
+                    problems.push(format!(
+                            "shard {}: row {row_idx} of {} is scenario {scenario}, cell {cell}, path {} where scenario {}, cell {expected_cell}, path {expected_path} belongs",
+                            shard.spec,
+                            path.display(),
+                            row.outcome.path_idx,
+                            planned.name
+                        ));
+                    break 'slices;
+                }
+                let Some(month) = row.min_cash_month_day else {
+                    problems.push(format!(
+                        "shard {}: row {row_idx} of {} has no min_cash_month",
+                        shard.spec,
+                        path.display()
+                    ));
+                    break 'slices;
+                };
+                let Some(min_cash_month) = calendar.month_of_day(month) else {
+                    problems.push(format!(
+                        "shard {}: row {row_idx} of {} has a min_cash_month outside scenario {}'s horizon",
+                        shard.spec,
+                        path.display(),
+                        planned.name
+                    ));
+                    break 'slices;
+                };
+                if row.outcome.failed_check
+                    && !listed_failures.remove(&(planned.name.clone(), expected_cell, expected_path))
+                {
+                    problems.push(format!(
+                            "shard {}: row {row_idx} of {} is a path stopped by a failed check, which `failed_paths` in its {MANIFEST_FILE} does not list",
+                            shard.spec,
+                            path.display()
+                        ));
+                    break 'slices;
+                }
+                let mut outcome = row.outcome;
+                outcome.manufacturer.min_cash_month = min_cash_month.0;
+                cell_outcomes.push(outcome);
+                if expected_path + 1 == plan.n_paths {
+                    let cell = &plan.cells[expected_cell as usize];
+                    tables.add_cell(&plan, planned, cell, &cell_outcomes, calendar)?;
+                    cell_outcomes.clear();
+                }
             }
         }
         if problems.is_empty()
@@ -870,4 +894,50 @@ fn read_rows(frame: &DataFrame) -> PolarsResult<Vec<(String, u32, ShardRow)>> {
             )
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sweep::shard::{ShardOptions, run_shard};
+
+    #[test]
+    fn shards_read_a_few_rows_at_a_time_merge_to_the_tables_read_whole() {
+        // Merge reads each shard's outcomes in slices so that memory follows the slice (issue 30's bounded
+        // memory); rows, cells and failed-path checks must carry across slice boundaries.
+        let sweeps_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+        let text = "[sweep]\nname = \"sliced\"\nscenarios = [\"small.toml\"]\npaths = 5\n\n[[grid]]\nparameter = \"manufacturers.bitmain.strategy.futures_share\"\nvalues = [0.2, 0.5, 0.8]\n";
+        // Named by its path, as on the command line, so that merge resolves the scenario as the shards did.
+        let sweep_path = sweeps_dir.join("sliced.toml").display().to_string();
+        let sweep = file::from_text(text, &sweep_path, &sweeps_dir).unwrap();
+        let plan = plan::build(sweep, None, None).unwrap();
+        let out_dir = std::env::temp_dir().join(format!("hashcycle-unit-merge-slices-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out_dir);
+        for shard_idx in 0..2 {
+            let options = ShardOptions {
+                spec: ShardSpec { shard_idx, n_shards: 2 },
+                out_dir: out_dir.clone(),
+                threads: Some(2),
+                progress: false,
+                monthly: false,
+            };
+            run_shard(&plan, &options).unwrap();
+        }
+        let dir = out_dir.join("sliced");
+        let mut tables = vec![];
+        // Slices of 1, 2 and 4 rows cut the shards' 8 and 7 rows inside cells; 1 << 16 reads each whole.
+        for slice_rows in [1, 2, 4, MERGE_SLICE_ROWS] {
+            merge_reading(&dir, slice_rows).unwrap();
+            tables.push(
+                ["sweep.parquet", "paths.parquet"].map(|t| crate::output::parquet::read_frame(&dir.join(t)).unwrap()),
+            );
+        }
+        for sliced in &tables[..3] {
+            for (a, b) in sliced.iter().zip(&tables[3]) {
+                assert!(a.equals_missing(b), "{a}\n{b}");
+            }
+        }
+        assert_eq!(tables[3][1].height(), 15);
+        let _ = std::fs::remove_dir_all(&out_dir);
+    }
 }
