@@ -167,7 +167,8 @@ impl RunData {
         let markers = markers(&events, months.start, info.paths)?;
         drop(events);
 
-        let summary = Table::read(dir, "summary.parquet")?;
+        // The summary grows with paths too (a row per path and manufacturer): only the columns the figures use.
+        let summary = Table::read_columns(dir, "summary.parquet", &SUMMARY_COLUMNS)?;
         let (maker_figures, network_figures) = figures(&summary)?;
 
         Ok(RunData {
@@ -324,6 +325,24 @@ fn trim_float(v: f64) -> String {
     let s = s.trim_end_matches('0').trim_end_matches('.');
     s.to_string()
 }
+
+/// The columns of `summary.parquet` that `figures` reads.
+const SUMMARY_COLUMNS: [&str; 14] = [
+    "path",
+    "manufacturer",
+    "min_cash_usd",
+    "end_cash_usd",
+    "revenue_usd",
+    "gross_margin_usd",
+    "cash_below_zero",
+    "distressed",
+    "walk_away_rate",
+    "market_share",
+    "end_price_usd",
+    "end_hashrate_ehs",
+    "max_hashrate_drawdown_share",
+    "n_halvings",
+];
 
 fn figures(summary: &Table) -> Result<(Vec<MakerFigures>, NetworkFigures), OutputError> {
     let paths = summary.u32s("path")?;

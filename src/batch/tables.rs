@@ -218,14 +218,15 @@ pub fn parameter_column(name: &str) -> String {
     name.replace('*', "all").replace('.', "_")
 }
 
-/// `parameters.parquet`: one row per path, with the value each uncertain parameter was drawn at.
-pub fn parameters_frame(params: &Params, n_paths: u32, names: &Names) -> PolarsResult<DataFrame> {
-    let draws: Vec<Vec<f64>> = (0..n_paths)
+/// Rows of `parameters.parquet` for `paths`: one a path, with the value each uncertain parameter was drawn at.
+pub fn parameters_frame(params: &Params, paths: std::ops::Range<u32>, names: &Names) -> PolarsResult<DataFrame> {
+    let draws: Vec<Vec<f64>> = paths
+        .clone()
         .map(|path_idx| hashcycle_model::uncertainty::draws(params, path_idx))
         .collect();
     let mut columns = vec![
-        Column::new("scenario".into(), vec![names.scenario; n_paths as usize]),
-        Column::new("path".into(), (0..n_paths).collect::<Vec<u32>>()),
+        Column::new("scenario".into(), vec![names.scenario; paths.len()]),
+        Column::new("path".into(), paths.collect::<Vec<u32>>()),
     ];
     for (k, p) in params.uncertainty.iter().enumerate() {
         columns.push(Column::new(

@@ -24,11 +24,29 @@ use crate::output::OutputError;
 /// The Arrow types and arrays the files are written with: no views, which older readers do not know.
 const FILE_COMPAT_LEVEL: CompatLevel = CompatLevel::oldest();
 
-/// One Parquet file being written batch by batch.
+/// Rows a row group holds at least, but for a file's last: batches are gathered until they reach it.
+///
+/// The encoder keeps every row group's metadata (column chunks, statistics and page locations: about 1 KB per
+/// column) until the footer is written, so a file written one small batch at a time, such as one row per
+/// sweep cell or a one-month run's 128 paths, grew by about 95 KB per batch, without bound. Gathering small
+/// batches bounds that growth by the rows written instead, at 1-2 bytes a row; what is gathered is at most
+/// this many rows and one batch.
+pub const ROW_GROUP_MIN_ROWS: usize = 1 << 16;
+
+/// Batches a row group gathers at most: each waiting batch costs its columns' headers (a few KB for a
+/// one-row batch), so tiny batches are written every this many, keeping what waits to a few tens of MB.
+pub const ROW_GROUP_MAX_BATCHES: usize = 4096;
+
+/// One Parquet file being written batch by batch, in row groups of at least `ROW_GROUP_MIN_ROWS` rows.
+/// Row groups depend only on the sequence of batches written, never on timing or threads.
 pub struct TableFile {
     path: PathBuf,
     file: Option<File>,
     writer: Option<Writer>,
+    /// Batches not yet written, in the file's types: fewer than `ROW_GROUP_MIN_ROWS` rows in all, and fewer
+    /// than `ROW_GROUP_MAX_BATCHES` batches.
+    pending: Vec<DataFrame>,
+    pending_rows: usize,
 }
 
 /// The encoder of an open file: its schema, fixed by the first batch, and each column's encodings.
@@ -59,10 +77,13 @@ impl TableFile {
             path: path.to_path_buf(),
             file: Some(file),
             writer: None,
+            pending: vec![],
+            pending_rows: 0,
         })
     }
 
-    /// Appends a batch (one row group per chunk). The first batch fixes the schema.
+    /// Appends a batch. The first batch fixes the schema; rows reach the file once at least
+    /// `ROW_GROUP_MIN_ROWS` of them are waiting, as one row group.
     pub fn write(&mut self, df: &DataFrame) -> Result<(), OutputError> {
         check_finite(df, &self.path)?;
         let df = file_types(df).map_err(|e| OutputError::polars(&self.path, e))?;
@@ -74,20 +95,51 @@ impl TableFile {
             let writer = Writer::new(file, df.schema()).map_err(|e| OutputError::polars(&self.path, e))?;
             self.writer = Some(writer);
         }
-        if df.height() > 0 {
-            let writer = self.writer.as_mut().expect("created above");
-            writer.write(&df).map_err(|e| OutputError::polars(&self.path, e))?;
+        if df.height() == 0 {
+            return Ok(());
+        }
+        self.pending_rows += df.height();
+        self.pending.push(df);
+        if self.pending_rows >= ROW_GROUP_MIN_ROWS || self.pending.len() >= ROW_GROUP_MAX_BATCHES {
+            self.write_pending()?;
         }
         Ok(())
     }
 
-    /// Writes the footer. `empty` gives the schema when no batch was ever written.
+    /// Writes the batches waiting, if any, as one row group.
+    fn write_pending(&mut self) -> Result<(), OutputError> {
+        let mut batches = std::mem::take(&mut self.pending).into_iter();
+        self.pending_rows = 0;
+        let Some(mut rows) = batches.next() else {
+            return Ok(());
+        };
+        for batch in batches {
+            rows.vstack_mut_owned(batch)
+                .map_err(|e| OutputError::polars(&self.path, e))?;
+        }
+        rows.rechunk_mut_par();
+        let Some(writer) = self.writer.as_mut() else {
+            return Err(OutputError::io(
+                &self.path,
+                std::io::Error::other("no schema to write rows with"),
+            ));
+        };
+        writer.write(&rows).map_err(|e| OutputError::polars(&self.path, e))
+    }
+
+    /// Writes the rows still waiting and the footer. `empty` gives the schema when no batch was ever written.
     pub fn finish(mut self, empty: impl FnOnce() -> PolarsResult<DataFrame>) -> Result<(), OutputError> {
         if self.writer.is_none() {
             let df = empty().map_err(|e| OutputError::polars(&self.path, e))?;
             self.write(&df)?;
         }
-        let mut writer = self.writer.take().expect("written above");
+        self.write_pending()?;
+        let Some(mut writer) = self.writer.take() else {
+            return Err(OutputError::io(
+                &self.path,
+                std::io::Error::other("no schema to write the footer with"),
+            ));
+        };
         // With no metadata given, the footer holds the Arrow schema the file was written with.
         writer.file.end(None).map_err(|e| OutputError::polars(&self.path, e))?;
         Ok(())
@@ -224,3 +276,98 @@ pub fn read_columns_where(
 
 /// Rows per slice when a table is read in slices.
 const READ_SLICE_ROWS: usize = 1 << 20;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_file(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("hashcycle-unit-parquet-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir.join("t.parquet")
+    }
+
+    /// The rows of each row group of a file.
+    fn row_group_rows(path: &Path) -> Vec<usize> {
+        let mut file = File::open(path).unwrap();
+        let metadata = polars_parquet::parquet::read::read_metadata(&mut file).unwrap();
+        metadata.row_groups.iter().map(|g| g.num_rows()).collect()
+    }
+
+    fn batch(first_row: u32, n_rows: u32) -> DataFrame {
+        let rows: Vec<u32> = (first_row..first_row + n_rows).collect();
+        let values: Vec<f64> = rows.iter().map(|&r| f64::from(r) * 0.5).collect();
+        let labels: Vec<String> = rows.iter().map(|r| format!("row {r}")).collect();
+        df!("row" => rows, "value_usd" => values, "label" => labels).unwrap()
+    }
+
+    /// Writes `n_batches` batches of `batch_rows` rows; returns the file.
+    fn write_batches(tag: &str, n_batches: u32, batch_rows: u32) -> PathBuf {
+        let path = temp_file(tag);
+        let mut table = TableFile::create(&path).unwrap();
+        for k in 0..n_batches {
+            table.write(&batch(k * batch_rows, batch_rows)).unwrap();
+        }
+        table.finish(|| Ok(batch(0, 0))).unwrap();
+        path
+    }
+
+    fn assert_rows_in_order(path: &Path, n_rows: usize) {
+        let frame = read_frame(path).unwrap();
+        assert_eq!(frame.height(), n_rows);
+        let rows: Vec<i64> = frame
+            .column("row")
+            .unwrap()
+            .i64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
+        assert!(
+            rows.iter().enumerate().all(|(i, &r)| r == i as i64),
+            "rows out of order"
+        );
+    }
+
+    #[test]
+    fn issue_30_one_row_batches_are_gathered_so_row_groups_do_not_grow_with_batches() {
+        // A sweep of 10,000 one-path cells writes one row per cell: 10,000 batches, which were 10,000 row groups
+        // whose metadata the encoder kept until the footer.
+        let n_batches = 10_000;
+        let path = write_batches("one-row", n_batches, 1);
+        let groups = row_group_rows(&path);
+        assert_eq!(
+            groups.len(),
+            (n_batches as usize).div_ceil(ROW_GROUP_MAX_BATCHES),
+            "{groups:?}"
+        );
+        assert!(groups[..groups.len() - 1].iter().all(|&n| n == ROW_GROUP_MAX_BATCHES));
+        assert_rows_in_order(&path, n_batches as usize);
+    }
+
+    #[test]
+    fn issue_30_row_groups_hold_at_least_the_minimum_rows_but_the_last() {
+        // A one-month run writes 128 paths' rows a chunk: 128-row batches.
+        let (n_batches, batch_rows) = (1_100, 128);
+        let path = write_batches("chunks", n_batches, batch_rows);
+        let groups = row_group_rows(&path);
+        let per_group = ROW_GROUP_MIN_ROWS.div_ceil(batch_rows as usize) * batch_rows as usize;
+        assert!(groups[..groups.len() - 1].iter().all(|&n| n == per_group), "{groups:?}");
+        assert!(*groups.last().unwrap() <= per_group);
+        assert_eq!(groups.iter().sum::<usize>(), (n_batches * batch_rows) as usize);
+        assert_rows_in_order(&path, (n_batches * batch_rows) as usize);
+        // A batch larger than the minimum is a row group of its own, as it comes.
+        let path = write_batches("large", 3, ROW_GROUP_MIN_ROWS as u32 + 5);
+        assert_eq!(row_group_rows(&path), vec![ROW_GROUP_MIN_ROWS + 5; 3]);
+    }
+
+    #[test]
+    fn a_table_with_no_rows_has_the_schema_of_its_empty_frame() {
+        let path = write_batches("empty", 0, 0);
+        let frame = read_frame(&path).unwrap();
+        assert_eq!(frame.height(), 0);
+        let names: Vec<String> = frame.get_column_names().iter().map(|n| n.to_string()).collect();
+        assert_eq!(names, vec!["row", "value_usd", "label"]);
+        assert!(row_group_rows(&path).is_empty());
+    }
+}

@@ -56,6 +56,9 @@ pub enum MergeError {
     Output(#[from] OutputError),
 }
 
+/// Rows of a shard's outcome file read at a time: about 20 MB of columns.
+const MERGE_SLICE_ROWS: usize = 1 << 16;
+
 /// A shard that passed the checks: where it is and what it says it holds.
 struct CheckedShard {
     spec: ShardSpec,
@@ -65,6 +68,11 @@ struct CheckedShard {
 
 /// Reads `dir/shards/`, checks every shard of the split it holds, and merges them into `dir`.
 pub fn merge(dir: &Path) -> Result<SweepReport, MergeError> {
+    merge_reading(dir, MERGE_SLICE_ROWS)
+}
+
+/// `merge`, reading each shard's outcome file `slice_rows` rows at a time.
+fn merge_reading(dir: &Path, slice_rows: usize) -> Result<SweepReport, MergeError> {
     let started = Instant::now();
     let started_at = provenance::utc_now();
     let refuse = |problems: Vec<String>| MergeError::Shards {
@@ -100,22 +108,16 @@ pub fn merge(dir: &Path) -> Result<SweepReport, MergeError> {
                 break;
             }
         };
-        let frame = ParquetReader::new(file)
-            .finish()
+        // Rows are read a slice at a time, so memory follows the slice, not the shard.
+        let n_rows = ParquetReader::new(file)
+            .num_rows()
             .map_err(|e| OutputError::polars(&path, e))?;
-        let rows = match read_rows(&frame) {
-            Ok(rows) => rows,
-            Err(e) => {
-                problems.push(format!("shard {}: {}: {e}", shard.spec, path.display()));
-                break;
-            }
-        };
-        if rows.len() as u64 != shard.manifest.outcomes_rows {
+        if n_rows as u64 != shard.manifest.outcomes_rows {
             problems.push(format!(
                 "shard {}: {} holds {} rows where its {MANIFEST_FILE} records {}",
                 shard.spec,
                 path.display(),
-                rows.len(),
+                n_rows,
                 shard.manifest.outcomes_rows
             ));
             break;
@@ -127,67 +129,89 @@ pub fn merge(dir: &Path) -> Result<SweepReport, MergeError> {
             .iter()
             .map(|f| (f.scenario.clone(), f.cell, f.path))
             .collect();
-        for (row_idx, (scenario, cell, row)) in rows.into_iter().enumerate() {
-            // The manifest's positions were checked against the plan, so these are within it.
-            let position = shard.manifest.first_work_path + row_idx as u64;
-            let cell_ordinal = position / n_paths;
-            let scenario_idx = (cell_ordinal / n_cells) as usize;
-            let expected_cell = (cell_ordinal % n_cells) as u32;
-            let expected_path = (position % n_paths) as u32;
-            let (Some(planned), Some(calendar)) = (plan.scenarios.get(scenario_idx), calendars.get(scenario_idx))
-            else {
-                problems.push(format!(
-                    "shard {}: row {row_idx} of {} lies beyond the sweep's {} work paths",
-                    shard.spec,
-                    path.display(),
-                    plan.n_work_paths()
-                ));
-                break;
+        'slices: for offset in (0..n_rows).step_by(slice_rows.max(1)) {
+            let file = match open_shard_file(&shard.dir, &shard.manifest.outcomes_file) {
+                Ok((_, file)) => file,
+                Err((path, e)) => {
+                    problems.push(format!("shard {}: cannot read {}: {e}", shard.spec, path.display()));
+                    break 'slices;
+                }
             };
-            if scenario != planned.name || cell != expected_cell || row.outcome.path_idx != expected_path {
-                problems.push(format!(
-                    "shard {}: row {row_idx} of {} is scenario {scenario}, cell {cell}, path {} where scenario {}, cell {expected_cell}, path {expected_path} belongs",
-                    shard.spec,
-                    path.display(),
-                    row.outcome.path_idx,
-                    planned.name
-                ));
-                break;
-            }
-            let Some(month) = row.min_cash_month_day else {
-                problems.push(format!(
-                    "shard {}: row {row_idx} of {} has no min_cash_month",
-                    shard.spec,
-                    path.display()
-                ));
-                break;
+            let frame = ParquetReader::new(file)
+                .with_slice(Some((offset, slice_rows.max(1).min(n_rows - offset))))
+                .finish()
+                .map_err(|e| OutputError::polars(&path, e))?;
+            let rows = match read_rows(&frame) {
+                Ok(rows) => rows,
+                Err(e) => {
+                    problems.push(format!("shard {}: {}: {e}", shard.spec, path.display()));
+                    break 'slices;
+                }
             };
-            let Some(min_cash_month) = calendar.month_of_day(month) else {
-                problems.push(format!(
-                    "shard {}: row {row_idx} of {} has a min_cash_month outside scenario {}'s horizon",
-                    shard.spec,
-                    path.display(),
-                    planned.name
-                ));
-                break;
-            };
-            if row.outcome.failed_check
-                && !listed_failures.remove(&(planned.name.clone(), expected_cell, expected_path))
-            {
-                problems.push(format!(
-                    "shard {}: row {row_idx} of {} is a path stopped by a failed check, which `failed_paths` in its {MANIFEST_FILE} does not list",
-                    shard.spec,
-                    path.display()
-                ));
-                break;
-            }
-            let mut outcome = row.outcome;
-            outcome.manufacturer.min_cash_month = min_cash_month.0;
-            cell_outcomes.push(outcome);
-            if expected_path + 1 == plan.n_paths {
-                let cell = &plan.cells[expected_cell as usize];
-                tables.add_cell(&plan, planned, cell, &cell_outcomes, calendar)?;
-                cell_outcomes.clear();
+            drop(frame);
+            for (k, (scenario, cell, row)) in rows.into_iter().enumerate() {
+                let row_idx = offset + k;
+                // The manifest's positions were checked against the plan, so these are within it.
+                let position = shard.manifest.first_work_path + row_idx as u64;
+                let cell_ordinal = position / n_paths;
+                let scenario_idx = (cell_ordinal / n_cells) as usize;
+                let expected_cell = (cell_ordinal % n_cells) as u32;
+                let expected_path = (position % n_paths) as u32;
+                let (Some(planned), Some(calendar)) = (plan.scenarios.get(scenario_idx), calendars.get(scenario_idx))
+                else {
+                    problems.push(format!(
+                        "shard {}: row {row_idx} of {} lies beyond the sweep's {} work paths",
+                        shard.spec,
+                        path.display(),
+                        plan.n_work_paths()
+                    ));
+                    break 'slices;
+                };
+                if scenario != planned.name || cell != expected_cell || row.outcome.path_idx != expected_path {
+                    problems.push(format!(
+                            "shard {}: row {row_idx} of {} is scenario {scenario}, cell {cell}, path {} where scenario {}, cell {expected_cell}, path {expected_path} belongs",
+                            shard.spec,
+                            path.display(),
+                            row.outcome.path_idx,
+                            planned.name
+                        ));
+                    break 'slices;
+                }
+                let Some(month) = row.min_cash_month_day else {
+                    problems.push(format!(
+                        "shard {}: row {row_idx} of {} has no min_cash_month",
+                        shard.spec,
+                        path.display()
+                    ));
+                    break 'slices;
+                };
+                let Some(min_cash_month) = calendar.month_of_day(month) else {
+                    problems.push(format!(
+                        "shard {}: row {row_idx} of {} has a min_cash_month outside scenario {}'s horizon",
+                        shard.spec,
+                        path.display(),
+                        planned.name
+                    ));
+                    break 'slices;
+                };
+                if row.outcome.failed_check
+                    && !listed_failures.remove(&(planned.name.clone(), expected_cell, expected_path))
+                {
+                    problems.push(format!(
+                            "shard {}: row {row_idx} of {} is a path stopped by a failed check, which `failed_paths` in its {MANIFEST_FILE} does not list",
+                            shard.spec,
+                            path.display()
+                        ));
+                    break 'slices;
+                }
+                let mut outcome = row.outcome;
+                outcome.manufacturer.min_cash_month = min_cash_month.0;
+                cell_outcomes.push(outcome);
+                if expected_path + 1 == plan.n_paths {
+                    let cell = &plan.cells[expected_cell as usize];
+                    tables.add_cell(&plan, planned, cell, &cell_outcomes, calendar)?;
+                    cell_outcomes.clear();
+                }
             }
         }
         if problems.is_empty()
@@ -354,24 +378,13 @@ fn check_shards(dir: &Path) -> Result<(Vec<CheckedShard>, Plan), Vec<String>> {
                 continue;
             }
         };
-        // Checked before the rest is read, so that a manifest of another format is refused as such, not for
-        // the first field it lacks.
-        if let Some(format) = manifest_format(&text).filter(|f| *f != MANIFEST_FORMAT) {
-            problems.push(format!(
-                "shard {spec} has manifest format {format}; this hashcycle reads format {MANIFEST_FORMAT} (run the shard again with this hashcycle)"
-            ));
-            continue;
-        }
-        match serde_json::from_str::<ShardManifest>(&text) {
+        match parse_manifest(&text, spec, &manifest_path) {
             Ok(manifest) => shards.push(CheckedShard {
                 spec,
                 dir: shard_dir,
                 manifest,
             }),
-            Err(e) => problems.push(format!(
-                "shard {spec}: {} is not a hashcycle shard manifest: {e}",
-                manifest_path.display()
-            )),
+            Err(problem) => problems.push(problem),
         }
     }
 
@@ -434,21 +447,7 @@ fn check_shards(dir: &Path) -> Result<(Vec<CheckedShard>, Plan), Vec<String>> {
     let Some(first) = shards.first() else {
         return Err(vec!["no shard to merge".to_string()]);
     };
-    // The path count sizes what merge holds per cell, so it is checked before the plan is built from it.
-    if !(1..=MAX_PATHS).contains(&first.manifest.paths) {
-        return Err(vec![format!(
-            "shard {}: {}: `paths` is {}, where a sweep has 1 to {MAX_PATHS} paths per cell",
-            first.spec,
-            first.dir.join(MANIFEST_FILE).display(),
-            first.manifest.paths
-        )]);
-    }
-    let plan = rebuild_plan(&first.manifest).map_err(|e| {
-        vec![format!(
-            "cannot rebuild the sweep from shard {}'s {MANIFEST_FILE}: {e}",
-            first.spec
-        )]
-    })?;
+    let plan = plan_of_manifest(&first.manifest, first.spec, &first.dir.join(MANIFEST_FILE)).map_err(|e| vec![e])?;
 
     for shard in &shards {
         let spec = shard.spec;
@@ -490,6 +489,52 @@ fn check_shards(dir: &Path) -> Result<(Vec<CheckedShard>, Plan), Vec<String>> {
     } else {
         Err(problems)
     }
+}
+
+/// What merge makes of one shard's manifest text on its own, read as shard `spec` of its split: the manifest
+/// and the plan rebuilt from the texts it records when every field agrees with that plan, or every problem
+/// found. `merge` checks each shard this way (the first shard's plan standing for all of them); the
+/// `merge_manifest` fuzz target gives it arbitrary text.
+pub fn check_manifest_text(text: &str, spec: ShardSpec) -> Result<(ShardManifest, Plan), Vec<String>> {
+    let path = Path::new(MANIFEST_FILE);
+    let manifest = parse_manifest(text, spec, path).map_err(|e| vec![e])?;
+    let plan = plan_of_manifest(&manifest, spec, path).map_err(|e| vec![e])?;
+    let problems = manifest_problems(&manifest, spec, &plan);
+    if problems.is_empty() {
+        Ok((manifest, plan))
+    } else {
+        Err(problems)
+    }
+}
+
+/// Reads shard `spec`'s manifest from its text (read from `path`).
+fn parse_manifest(text: &str, spec: ShardSpec, path: &Path) -> Result<ShardManifest, String> {
+    // Checked before the rest is read, so that a manifest of another format is refused as such, not for
+    // the first field it lacks.
+    if let Some(format) = manifest_format(text).filter(|f| *f != MANIFEST_FORMAT) {
+        return Err(format!(
+            "shard {spec} has manifest format {format}; this hashcycle reads format {MANIFEST_FORMAT} (run the shard again with this hashcycle)"
+        ));
+    }
+    serde_json::from_str::<ShardManifest>(text).map_err(|e| {
+        format!(
+            "shard {spec}: {} is not a hashcycle shard manifest: {e}",
+            path.display()
+        )
+    })
+}
+
+/// The sweep's plan rebuilt from the texts shard `spec`'s manifest (read from `path`) records.
+fn plan_of_manifest(manifest: &ShardManifest, spec: ShardSpec, path: &Path) -> Result<Plan, String> {
+    // The path count sizes what merge holds per cell, so it is checked before the plan is built from it.
+    if !(1..=MAX_PATHS).contains(&manifest.paths) {
+        return Err(format!(
+            "shard {spec}: {}: `paths` is {}, where a sweep has 1 to {MAX_PATHS} paths per cell",
+            path.display(),
+            manifest.paths
+        ));
+    }
+    rebuild_plan(manifest).map_err(|e| format!("cannot rebuild the sweep from shard {spec}'s {MANIFEST_FILE}: {e}"))
 }
 
 /// Every way a manifest's fields disagree with shard `spec` of the plan rebuilt from the texts, each naming
@@ -880,4 +925,50 @@ fn read_rows(frame: &DataFrame) -> PolarsResult<Vec<(String, u32, ShardRow)>> {
             )
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sweep::shard::{ShardOptions, run_shard};
+
+    #[test]
+    fn shards_read_a_few_rows_at_a_time_merge_to_the_tables_read_whole() {
+        // Merge reads each shard's outcomes in slices so that memory follows the slice (issue 30's bounded
+        // memory); rows, cells and failed-path checks must carry across slice boundaries.
+        let sweeps_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+        let text = "[sweep]\nname = \"sliced\"\nscenarios = [\"small.toml\"]\npaths = 5\n\n[[grid]]\nparameter = \"manufacturers.bitmain.strategy.futures_share\"\nvalues = [0.2, 0.5, 0.8]\n";
+        // Named by its path, as on the command line, so that merge resolves the scenario as the shards did.
+        let sweep_path = sweeps_dir.join("sliced.toml").display().to_string();
+        let sweep = file::from_text(text, &sweep_path, &sweeps_dir).unwrap();
+        let plan = plan::build(sweep, None, None).unwrap();
+        let out_dir = std::env::temp_dir().join(format!("hashcycle-unit-merge-slices-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out_dir);
+        for shard_idx in 0..2 {
+            let options = ShardOptions {
+                spec: ShardSpec { shard_idx, n_shards: 2 },
+                out_dir: out_dir.clone(),
+                threads: Some(2),
+                progress: false,
+                monthly: false,
+            };
+            run_shard(&plan, &options).unwrap();
+        }
+        let dir = out_dir.join("sliced");
+        let mut tables = vec![];
+        // Slices of 1, 2 and 4 rows cut the shards' 8 and 7 rows inside cells; 1 << 16 reads each whole.
+        for slice_rows in [1, 2, 4, MERGE_SLICE_ROWS] {
+            merge_reading(&dir, slice_rows).unwrap();
+            tables.push(
+                ["sweep.parquet", "paths.parquet"].map(|t| crate::output::parquet::read_frame(&dir.join(t)).unwrap()),
+            );
+        }
+        for sliced in &tables[..3] {
+            for (a, b) in sliced.iter().zip(&tables[3]) {
+                assert!(a.equals_missing(b), "{a}\n{b}");
+            }
+        }
+        assert_eq!(tables[3][1].height(), 15);
+        let _ = std::fs::remove_dir_all(&out_dir);
+    }
 }

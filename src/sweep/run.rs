@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use serde_json::json;
 
 use crate::batch::tables::{RunColumns, RunTable};
-use crate::batch::{Engine, PathSimulator, RunError, progress_bar, simulate_guarded, thread_pool};
+use crate::batch::{Engine, PATHS_PER_CHUNK, PathSimulator, RunError, progress_bar, simulate_guarded, thread_pool};
 use crate::output::dir::StagedDir;
 use crate::output::parquet::{TableFile, write_frame};
 use crate::output::tables::{Calendar, Names};
@@ -115,50 +115,86 @@ impl MonthlyFiles {
     }
 }
 
-/// Simulates paths `path_range` of one cell in parallel, gathered in path order; with `monthly`, also their
-/// monthly tables. A path's randomness depends only on (seed, path index, component), so any range of a cell
-/// gives exactly the paths an unsharded run gives for those indices.
+/// Where the monthly rows of a cell's paths go, a chunk of paths at a time.
+pub(crate) type MonthlyRows<'a> = dyn FnMut(&RunColumns) -> Result<(), OutputError> + 'a;
+
+/// Simulates paths `path_range` of one cell in parallel and returns their outcomes for the focus manufacturer
+/// `focus_idx`, in path order, with the paths stopped by a failed check. Each path is reduced to its outcome
+/// as it finishes, so a cell holds about 170 bytes a path. With `monthly`, paths run `PATHS_PER_CHUNK` at a
+/// time and each chunk's monthly rows go to `monthly`, in path order, as soon as the chunk is done: a cell's
+/// rows are never held whole (a cell of 1,000 base paths has about 2 GB of them), and the chunks, so the
+/// files' row groups and bytes, do not depend on thread count.
+/// A path's randomness depends only on (seed, path index, component), so any range of a cell gives exactly
+/// the paths an unsharded run gives for those indices.
 pub(crate) fn simulate_paths<P: PathSimulator>(
     pool: &rayon::ThreadPool,
     simulator: &P,
     params: &Params,
+    focus_idx: usize,
     path_range: Range<u32>,
-    monthly: bool,
+    monthly: Option<&mut MonthlyRows>,
     bar: &crate::batch::Progress,
-) -> (Vec<PathSummary>, Option<RunColumns>) {
-    if monthly {
-        let results: Vec<(RunColumns, PathSummary)> = pool.install(|| {
+) -> Result<CellPaths, OutputError> {
+    let reduce = |summary: &PathSummary| {
+        let failure = summary.violation.as_ref().map(|violation| PathFailure {
+            path_idx: summary.path_idx,
+            violation: violation.clone(),
+        });
+        (PathOutcome::from_summary(summary, focus_idx), failure)
+    };
+    let mut paths = CellPaths {
+        outcomes: Vec::with_capacity(path_range.len()),
+        failures: vec![],
+    };
+    let Some(monthly) = monthly else {
+        let reduced: Vec<(PathOutcome, Option<PathFailure>)> = pool.install(|| {
             path_range
+                .into_par_iter()
+                .map(|path_idx| {
+                    let summary = simulate_guarded(simulator, params, path_idx, &mut SummaryOnly);
+                    bar.inc(1);
+                    reduce(&summary)
+                })
+                .collect()
+        });
+        for (outcome, failure) in reduced {
+            paths.outcomes.push(outcome);
+            paths.failures.extend(failure);
+        }
+        return Ok(paths);
+    };
+    let mut chunk_columns = RunColumns::default();
+    let mut chunk_start = path_range.start;
+    while chunk_start < path_range.end {
+        let chunk_end = path_range.end.min(chunk_start.saturating_add(PATHS_PER_CHUNK as u32));
+        let results: Vec<(RunColumns, (PathOutcome, Option<PathFailure>))> = pool.install(|| {
+            (chunk_start..chunk_end)
                 .into_par_iter()
                 .map(|path_idx| {
                     let mut columns = RunColumns::default();
                     let summary = simulate_guarded(simulator, params, path_idx, &mut columns);
                     columns.push_violation(&summary);
                     bar.inc(1);
-                    (columns, summary)
+                    (columns, reduce(&summary))
                 })
                 .collect()
         });
-        let mut all = RunColumns::default();
-        let mut summaries = Vec::with_capacity(results.len());
-        for (mut c, s) in results {
-            all.append(&mut c);
-            summaries.push(s);
+        chunk_columns.clear();
+        for (mut columns, (outcome, failure)) in results {
+            chunk_columns.append(&mut columns);
+            paths.outcomes.push(outcome);
+            paths.failures.extend(failure);
         }
-        (summaries, Some(all))
-    } else {
-        let summaries = pool.install(|| {
-            path_range
-                .into_par_iter()
-                .map(|path_idx| {
-                    let summary = simulate_guarded(simulator, params, path_idx, &mut SummaryOnly);
-                    bar.inc(1);
-                    summary
-                })
-                .collect()
-        });
-        (summaries, None)
+        monthly(&chunk_columns)?;
+        chunk_start = chunk_end;
     }
+    Ok(paths)
+}
+
+/// A cell's simulated paths: each one's outcome, in path order, and the paths stopped by a failed check.
+pub(crate) struct CellPaths {
+    pub outcomes: Vec<PathOutcome>,
+    pub failures: Vec<PathFailure>,
 }
 
 /// The paths of one cell stopped by a failed check, labelled with their scenario and cell.
@@ -166,21 +202,16 @@ pub(crate) fn path_failures(
     scenario: &str,
     cell: &Cell,
     start: YearMonth,
-    summaries: &[PathSummary],
+    failures: &[PathFailure],
 ) -> Vec<CellFailure> {
-    summaries
+    failures
         .iter()
-        .filter_map(|s| {
-            s.violation.as_ref().map(|violation| CellFailure {
-                scenario: scenario.to_string(),
-                cell_idx: cell.cell_idx,
-                strategy: cell.label.clone(),
-                start,
-                failure: PathFailure {
-                    path_idx: s.path_idx,
-                    violation: violation.clone(),
-                },
-            })
+        .map(|failure| CellFailure {
+            scenario: scenario.to_string(),
+            cell_idx: cell.cell_idx,
+            strategy: cell.label.clone(),
+            start,
+            failure: failure.clone(),
         })
         .collect()
 }
@@ -339,23 +370,26 @@ pub(crate) fn run_with<P: PathSimulator>(
             None
         };
         for (cell, params) in plan.cells.iter().zip(&scenario.params) {
-            let (summaries, columns) = simulate_paths(
+            let mut write_monthly = |columns: &RunColumns| match monthly.as_mut() {
+                Some(files) => files.write(cell.cell_idx, columns, &names, &calendar),
+                None => Ok(()),
+            };
+            let paths = simulate_paths(
                 &pool,
                 simulator,
                 params,
+                scenario.focus_manufacturer_idx,
                 0..params.simulation.n_paths,
-                monthly.is_some(),
+                options.monthly.then_some(&mut write_monthly as &mut MonthlyRows),
                 &bar,
-            );
-            let outcomes: Vec<PathOutcome> = summaries
-                .iter()
-                .map(|s| PathOutcome::from_summary(s, scenario.focus_manufacturer_idx))
-                .collect();
-            failures.extend(path_failures(&scenario.name, cell, params.simulation.start, &summaries));
-            tables.add_cell(plan, scenario, cell, &outcomes, &calendar)?;
-            if let (Some(files), Some(columns)) = (monthly.as_mut(), columns.as_ref()) {
-                files.write(cell.cell_idx, columns, &names, &calendar)?;
-            }
+            )?;
+            failures.extend(path_failures(
+                &scenario.name,
+                cell,
+                params.simulation.start,
+                &paths.failures,
+            ));
+            tables.add_cell(plan, scenario, cell, &paths.outcomes, &calendar)?;
         }
         if let Some(files) = monthly {
             files.finish(&names, &calendar)?;
@@ -593,6 +627,37 @@ mod tests {
             assert!(message.contains(needle), "`{needle}` missing from\n{message}");
         }
         let _ = std::fs::remove_dir_all(&out_dir);
+    }
+
+    #[test]
+    fn issue_30_a_cells_monthly_rows_go_out_a_chunk_of_paths_at_a_time_in_path_order() {
+        // A cell's monthly rows were gathered whole before being written: 2.3 GB at 1,000 base paths.
+        const N_PATHS: u32 = 300;
+        let mut params = crate::scenario::shipped_base().params;
+        params.simulation.horizon_months = 2;
+        let names = Names::new(&params);
+        let calendar = Calendar::new(&params, 0);
+        let pool = crate::batch::thread_pool(Some(2)).unwrap();
+        let bar = progress_bar(0, false, "test");
+        let mut chunks: Vec<Vec<u32>> = vec![];
+        let mut record = |columns: &RunColumns| {
+            let frame = columns.frame(RunTable::Network, &names, &calendar).unwrap();
+            chunks.push(u32s(&frame, "path"));
+            Ok(())
+        };
+        let paths = simulate_paths(&pool, &Engine, &params, 0, 0..N_PATHS, Some(&mut record), &bar).unwrap();
+        assert_eq!(chunks.len(), (N_PATHS as usize).div_ceil(PATHS_PER_CHUNK));
+        for chunk in &chunks {
+            let mut paths = chunk.clone();
+            paths.dedup();
+            assert!(paths.len() <= PATHS_PER_CHUNK, "a chunk of {} paths", paths.len());
+        }
+        // Every path's two months, in path order.
+        let rows: Vec<u32> = chunks.concat();
+        let expected: Vec<u32> = (0..N_PATHS).flat_map(|p| [p, p]).collect();
+        assert_eq!(rows, expected);
+        let indices: Vec<u32> = paths.outcomes.iter().map(|o| o.path_idx).collect();
+        assert_eq!(indices, (0..N_PATHS).collect::<Vec<u32>>());
     }
 
     #[test]

@@ -25,15 +25,15 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use crate::batch::tables::RunColumns;
 use crate::batch::{Engine, RunError, progress_bar, thread_pool};
 use crate::output::OutputError;
 use crate::output::dir::{SHARDS_DIR, StagedDir, write_atomic};
 use crate::output::parquet::TableFile;
 use crate::output::provenance;
 use crate::output::tables::{Calendar, Names};
-use crate::sweep::metrics::PathOutcome;
 use crate::sweep::plan::Plan;
-use crate::sweep::run::{CellFailure, MonthlyFiles, path_failures, simulate_paths};
+use crate::sweep::run::{CellFailure, MonthlyFiles, MonthlyRows, path_failures, simulate_paths};
 use crate::sweep::tables::paths_frame;
 use hashcycle_model::record::PathFailure;
 use hashcycle_model::record::Violation;
@@ -383,20 +383,27 @@ pub fn run_shard(plan: &Plan, options: &ShardOptions) -> Result<ShardReport, Run
             }
             monthly = Some((unit.scenario_idx, MonthlyFiles::create(&dir, &scenario.name)?));
         }
-        let (summaries, columns) = simulate_paths(
+        let mut write_monthly = |columns: &RunColumns| match monthly.as_mut() {
+            Some((_, files)) => files.write(unit.cell, columns, &names, &calendar),
+            None => Ok(()),
+        };
+        let paths = simulate_paths(
             &pool,
             &Engine,
             params,
+            scenario.focus_manufacturer_idx,
             unit.path_start..unit.path_end,
-            options.monthly,
+            options.monthly.then_some(&mut write_monthly as &mut MonthlyRows),
             &bar,
-        );
-        let outcomes: Vec<PathOutcome> = summaries
-            .iter()
-            .map(|s| PathOutcome::from_summary(s, scenario.focus_manufacturer_idx))
-            .collect();
+        )?;
+        let outcomes = paths.outcomes;
         let cell = &plan.cells[unit.cell as usize];
-        failures.extend(path_failures(&scenario.name, cell, params.simulation.start, &summaries));
+        failures.extend(path_failures(
+            &scenario.name,
+            cell,
+            params.simulation.start,
+            &paths.failures,
+        ));
         let frame = paths_frame(
             &plan.sweep.name,
             &scenario.name,
@@ -408,9 +415,6 @@ pub fn run_shard(plan: &Plan, options: &ShardOptions) -> Result<ShardReport, Run
         )
         .map_err(|e| OutputError::polars(&outcomes_path, e))?;
         outcomes_file.write(&frame)?;
-        if let (Some((_, files)), Some(columns)) = (monthly.as_mut(), columns.as_ref()) {
-            files.write(unit.cell, columns, &names, &calendar)?;
-        }
     }
     if let Some((idx, files)) = monthly.take() {
         let params = &plan.scenarios[idx].params[0];

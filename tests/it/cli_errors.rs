@@ -201,7 +201,8 @@ fn bad_usage_exits_with_status_one() {
 }
 
 #[test]
-fn out_of_range_options_are_usage_errors_naming_the_range() {
+fn issue_30_options_out_of_range_are_refused_before_anything_runs() {
+    // `--paths 4294967295` aborted in the allocator (exit status 134) and left a staging directory behind.
     let dir = temp_dir("option-ranges");
     let scenario = scenario_path("base");
     let scenario = scenario.to_str().unwrap();
@@ -212,6 +213,14 @@ fn out_of_range_options_are_usage_errors_naming_the_range() {
         ),
         (
             &["run", scenario, "--paths", "10000001"],
+            "10000001 is not in 1..=10000000",
+        ),
+        (
+            &["run", scenario, "--paths", "4294967295"],
+            "4294967295 is not in 1..=10000000",
+        ),
+        (
+            &["sweep", "sweep.toml", "--paths", "10000001"],
             "10000001 is not in 1..=10000000",
         ),
         (

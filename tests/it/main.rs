@@ -9,6 +9,7 @@ mod crash_safety;
 mod decision;
 mod determinism;
 mod extends;
+mod fuzz;
 mod industry;
 mod network;
 mod numeric_guards;

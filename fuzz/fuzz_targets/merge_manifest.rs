@@ -1,0 +1,17 @@
+//! Fuzz target: arbitrary bytes as a shard's `shard.json`, read by merge (see `checks::merge_manifest`).
+//! The assertions live in `fuzz/checks.rs`, which `tests/it/fuzz.rs` also runs on every `cargo test`.
+
+#![no_main]
+
+use std::path::Path;
+
+use libfuzzer_sys::fuzz_target;
+
+// Each target uses one of the checks.
+#[allow(dead_code)]
+#[path = "../checks.rs"]
+mod checks;
+
+fuzz_target!(|data: &[u8]| {
+    checks::merge_manifest(data, &Path::new(env!("CARGO_MANIFEST_DIR")).join(".."));
+});
