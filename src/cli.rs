@@ -578,18 +578,36 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 report.metric.name(),
                 report.metric.show(report.metric_base)
             );
-            println!("largest swings (high end less low end, ± 2 paired standard errors):");
+            println!(
+                "largest effects (low end, high end, each against the scenario's values, ± 2 paired standard errors):"
+            );
             let mut order: Vec<&crate::sensitivity::FactorResult> = report.results.iter().collect();
-            order.sort_by(|a, b| b.bar.swing.0.abs().total_cmp(&a.bar.swing.0.abs()));
+            order.sort_by(|a, b| {
+                let key = |r: &crate::sensitivity::FactorResult| {
+                    let span = r.bar.span();
+                    if span.is_finite() { span } else { -1.0 }
+                };
+                key(b).total_cmp(&key(a))
+            });
+            let m = report.metric;
             for r in order.iter().take(10) {
                 println!(
-                    "  {:<60} {} ± {}",
+                    "  {:<60} low {} ± {}, high {} ± {}",
                     r.factor.name,
-                    report.metric.show_change(r.bar.swing.0),
-                    report.metric.show_size(2.0 * r.bar.swing.1)
+                    m.show_change(r.bar.low.0),
+                    m.show_size(2.0 * r.bar.low.1),
+                    m.show_change(r.bar.high.0),
+                    m.show_size(2.0 * r.bar.high.1)
                 );
             }
             println!("wrote {}", report.dir.display());
+            if report.n_failed_paths > 0 {
+                return Err(Failure::Runtime(format!(
+                    "error: {} path(s) over all evaluations were stopped by a failed check; each was left out of the \
+                     effects it belongs to, and the count is in sensitivity.json (failed_paths)",
+                    report.n_failed_paths
+                )));
+            }
             Ok(())
         }
         Command::Waterfall {

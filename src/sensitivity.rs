@@ -93,6 +93,15 @@ impl Metric {
         }
     }
 
+    /// The unit its values are in: `share` (of paths), `usd` or `ehs`.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Metric::PCashBelowZero => "share",
+            Metric::EndHashrateEhsP50 => "ehs",
+            _ => "usd",
+        }
+    }
+
     /// How its values read.
     pub fn format(self) -> crate::output::charts::axes::ValueFormat {
         use crate::output::charts::axes::ValueFormat;
@@ -420,6 +429,8 @@ pub struct SensitivityReport {
     pub results: Vec<FactorResult>,
     pub left_out: Vec<LeftOut>,
     pub n_evaluations: usize,
+    /// Paths stopped by a failed check, over every evaluation: left out of the effects they belong to.
+    pub n_failed_paths: usize,
     pub wall_seconds: f64,
     pub warnings: Vec<String>,
 }
@@ -481,6 +492,12 @@ pub fn run(scenario: &Scenario, options: &SensitivityOptions) -> Result<Sensitiv
         }
         None => 0,
     };
+    if options.paths < 2 {
+        return Err(SensitivityError::Input(format!(
+            "--paths {}: a sensitivity needs at least 2 paths per evaluation, for its standard errors",
+            options.paths
+        )));
+    }
     let (factors, left_out) = factors(scenario, options.share);
     if factors.is_empty() {
         return Err(SensitivityError::Input(
@@ -522,6 +539,12 @@ pub fn run(scenario: &Scenario, options: &SensitivityOptions) -> Result<Sensitiv
         .map(|t| t.points.iter().map(&evaluate).collect())
         .collect();
     bar.finish_and_clear();
+    // Paths stopped by a failed check are left out of every effect they belong to, and reported.
+    let n_failed_paths = oat_values
+        .iter()
+        .chain(morris_values.iter().flatten())
+        .map(|e| e.iter().filter(|v| v.is_none()).count())
+        .sum::<usize>();
 
     let statistic = metric.statistic();
     let completed = |e: &Paths| e.iter().flatten().copied().collect::<Vec<f64>>();
@@ -573,6 +596,7 @@ pub fn run(scenario: &Scenario, options: &SensitivityOptions) -> Result<Sensitiv
             "wall_seconds": wall_seconds,
             "threads": pool.current_num_threads(),
             "evaluations": n_evaluations,
+        "failed_paths": n_failed_paths,
             "sets": sets,
         }),
     )?;
@@ -585,6 +609,7 @@ pub fn run(scenario: &Scenario, options: &SensitivityOptions) -> Result<Sensitiv
         results: analysis.results,
         left_out: analysis.left_out,
         n_evaluations,
+        n_failed_paths,
         wall_seconds,
         warnings: published.warnings,
     })
@@ -631,9 +656,9 @@ impl Analysis {
         }
     }
 
-    /// Results in tornado order: largest swing first.
+    /// Results in tornado order: widest bar pair first (`design::Bar::span`).
     pub fn by_swing(&self) -> Vec<&FactorResult> {
-        let ranks = design::ranks_by_size(&self.results.iter().map(|r| r.bar.swing.0).collect::<Vec<_>>());
+        let ranks = design::ranks_by_size(&self.results.iter().map(|r| r.bar.span()).collect::<Vec<_>>());
         let mut order: Vec<usize> = (0..self.results.len()).collect();
         order.sort_by_key(|&i| ranks[i]);
         order.iter().map(|&i| &self.results[i]).collect()
@@ -666,16 +691,20 @@ fn write_table(dir: &Path, a: &Analysis) -> Result<(), OutputError> {
             .collect::<Vec<_>>(),
     );
     let n = rows.len();
-    let f = |g: &dyn Fn(&FactorResult) -> f64| rows.iter().map(|r| g(r)).collect::<Vec<f64>>();
+    // A figure nobody could measure (every path failed, a spread of one value) is null, never a number.
+    let finite = |v: f64| v.is_finite().then_some(v);
+    let f = |g: &dyn Fn(&FactorResult) -> f64| rows.iter().map(|r| finite(g(r))).collect::<Vec<Option<f64>>>();
     let s = |g: &dyn Fn(&design::Screening) -> f64| {
         rows.iter()
-            .map(|r| r.screening.map(|x| g(&x)))
+            .map(|r| r.screening.and_then(|x| finite(g(&x))))
             .collect::<Vec<Option<f64>>>()
     };
     let columns = vec![
         Column::new("scenario".into(), vec![a.scenario_name.as_str(); n]),
         Column::new("focus_manufacturer".into(), vec![a.focus.as_str(); n]),
         Column::new("metric".into(), vec![a.metric.name(); n]),
+        // The unit of every `metric_*`, `effect_*`, `swing*` and `morris_*` figure.
+        Column::new("metric_unit".into(), vec![a.metric.unit(); n]),
         Column::new(
             "parameter".into(),
             rows.iter().map(|r| r.factor.name.as_str()).collect::<Vec<_>>(),
@@ -693,7 +722,7 @@ fn write_table(dir: &Path, a: &Analysis) -> Result<(), OutputError> {
         Column::new("low_value".into(), f(&|r| r.factor.shown_ends().0)),
         Column::new("scenario_value".into(), f(&|r| r.factor.base[0])),
         Column::new("high_value".into(), f(&|r| r.factor.shown_ends().1)),
-        Column::new("metric_scenario".into(), vec![a.metric_base; n]),
+        Column::new("metric_scenario".into(), vec![finite(a.metric_base); n]),
         Column::new("metric_low".into(), f(&|r| r.metric_low)),
         Column::new("metric_high".into(), f(&|r| r.metric_high)),
         Column::new("effect_low".into(), f(&|r| r.bar.low.0)),
@@ -702,6 +731,7 @@ fn write_table(dir: &Path, a: &Analysis) -> Result<(), OutputError> {
         Column::new("effect_high_se".into(), f(&|r| r.bar.high.1)),
         Column::new("swing".into(), f(&|r| r.bar.swing.0)),
         Column::new("swing_se".into(), f(&|r| r.bar.swing.1)),
+        Column::new("span".into(), f(&|r| r.bar.span())),
         Column::new("tornado_rank".into(), (1..=n as u32).collect::<Vec<u32>>()),
         Column::new("morris_mu".into(), s(&|x| x.mu)),
         Column::new("morris_mu_star".into(), s(&|x| x.mu_star)),
@@ -927,9 +957,18 @@ fn write_report(dir: &Path, a: &Analysis) -> Result<PathBuf, OutputError> {
     )
 }
 
-/// A parameter value, without float noise.
+/// A parameter value for people: four significant digits, without float noise.
 pub fn trim(v: f64) -> String {
-    let s = format!("{v:.6}");
+    // Four significant digits, at most six decimals.
+    let decimals = if v == 0.0 || !v.is_finite() {
+        0
+    } else {
+        (3 - v.abs().log10().floor() as i64).clamp(0, 6) as usize
+    };
+    let s = format!("{v:.decimals$}");
+    if !s.contains('.') {
+        return s;
+    }
     let s = s.trim_end_matches('0').trim_end_matches('.');
     if s == "-0" { "0".to_string() } else { s.to_string() }
 }

@@ -3,7 +3,7 @@
 //!
 //! Everything is computed sequentially in path and month order, so the same files give the same figures.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::batch::manifest::{RunManifest, StrategyEntry};
@@ -160,7 +160,7 @@ impl RunData {
         let events = Table::read_rows_where(
             dir,
             "events.parquet",
-            &["path", "month", "kind", "subject", "value"],
+            &["path", "month", "kind", "subject", "value", "drawn"],
             "kind",
             &kinds,
         )?;
@@ -225,20 +225,20 @@ fn shock_name(kind: &str, subject: &str) -> String {
 }
 
 /// Halvings at the month most paths had them; scripted events at their month; and each kind of drawn event
-/// (per region) at the month it happened most often, labelled with the share of paths it happened on.
-///
-/// An event is scripted when it happened in the same month, with the same size, on at least 90% of the paths:
-/// a drawn event cannot, unless its monthly chance is near 1.
+/// (per region) at the month by which half the paths it happened on had had it, labelled with the share of
+/// paths it happened on. The model records which events a region's hazards drew (column `drawn`).
 fn markers(events: &Table, start: YearMonth, n_paths: u32) -> Result<Vec<Marker>, OutputError> {
     let paths = events.u32s("path")?;
     let kinds = events.strs("kind")?;
     let days = events.days("month")?;
     let values = events.f64s("value")?;
     let subjects = events.strs("subject")?;
+    let drawn_col = events.bools("drawn")?;
     // Halvings are keyed by the subsidy they set (each path has the nth halving once), then by month.
     let mut halvings: BTreeMap<i64, BTreeMap<i64, usize>> = BTreeMap::new();
-    // Shocks by (month, label): the paths they happened on.
-    let mut shocks: BTreeMap<(i64, String), Vec<usize>> = BTreeMap::new();
+    // Scripted events by (month, label); drawn ones by (kind, subject): each path's first month.
+    let mut scripted: BTreeMap<(i64, String), ()> = BTreeMap::new();
+    let mut drawn: BTreeMap<(String, String), BTreeMap<u32, i64>> = BTreeMap::new();
     for row in 0..events.height() {
         let month = year_month_of_days(days[row]).months_since(start);
         match kinds[row].as_str() {
@@ -246,9 +246,16 @@ fn markers(events: &Table, start: YearMonth, n_paths: u32) -> Result<Vec<Marker>
                 let subsidy_sats = (values[row] * SATS_PER_BTC as f64).round() as i64;
                 *halvings.entry(subsidy_sats).or_default().entry(month).or_default() += 1;
             }
+            kind if drawn_col[row] => {
+                let first = drawn
+                    .entry((kind.to_string(), subjects[row].clone()))
+                    .or_default()
+                    .entry(paths[row])
+                    .or_insert(month);
+                *first = (*first).min(month);
+            }
             kind => {
-                let label = shock_label(kind, &subjects[row], values[row]);
-                shocks.entry((month, label)).or_default().push(row);
+                scripted.insert((month, shock_label(kind, &subjects[row], values[row])), ());
             }
         }
     }
@@ -274,45 +281,28 @@ fn markers(events: &Table, start: YearMonth, n_paths: u32) -> Result<Vec<Marker>
             });
         }
     }
-    // Drawn events by (kind, subject): the paths they happened on, and how often in each month.
-    type PathsAndMonths = (BTreeSet<u32>, BTreeMap<i64, usize>);
-    let mut drawn: BTreeMap<(String, String), PathsAndMonths> = BTreeMap::new();
-    for ((month, label), rows) in &shocks {
-        let on_paths: BTreeSet<u32> = rows.iter().map(|&r| paths[r]).collect();
-        if on_paths.len() * 10 >= n_paths.max(1) as usize * 9 {
-            out.push(Marker {
-                month_idx: *month as f64,
-                label: format!("{label} · {}", format::month(start, *month as f64)),
-                kind: MarkerKind::Scripted,
-            });
-            continue;
-        }
-        for &r in rows {
-            let entry = drawn.entry((kinds[r].clone(), subjects[r].clone())).or_default();
-            entry.0.insert(paths[r]);
-            *entry.1.entry(*month).or_default() += 1;
-        }
+    for (month, label) in scripted.into_keys() {
+        out.push(Marker {
+            month_idx: month as f64,
+            label: format!("{label} · {}", format::month(start, month as f64)),
+            kind: MarkerKind::Scripted,
+        });
     }
-    for ((kind, subject), (on_paths, by_month)) in drawn {
-        // The month it happened most often; ties go to the earlier month.
-        let mut best: Option<(i64, usize)> = None;
-        for (&month, &n) in &by_month {
-            if best.is_none_or(|(_, bn)| n > bn) {
-                best = Some((month, n));
-            }
-        }
-        if let Some((month, _)) = best {
-            out.push(Marker {
-                month_idx: month as f64,
-                label: format!(
-                    "{} drawn on {} of paths · most often {}",
-                    shock_name(&kind, &subject),
-                    format::pct(on_paths.len() as f64 / f64::from(n_paths.max(1))),
-                    format::month(start, month as f64)
-                ),
-                kind: MarkerKind::Drawn,
-            });
-        }
+    for ((kind, subject), first_months) in drawn {
+        // The month by which half the paths it happened on had had it (the lower median).
+        let mut months: Vec<i64> = first_months.into_values().collect();
+        months.sort_unstable();
+        let month = months[(months.len() - 1) / 2];
+        out.push(Marker {
+            month_idx: month as f64,
+            label: format!(
+                "{} drawn on {} of paths · half of them by {}",
+                shock_name(&kind, &subject),
+                format::pct(months.len() as f64 / f64::from(n_paths.max(1))),
+                format::month(start, month as f64)
+            ),
+            kind: MarkerKind::Drawn,
+        });
     }
     // Time order, then halvings before scripted events before drawn ones in the same month.
     out.sort_by(|a, b| a.month_idx.total_cmp(&b.month_idx).then(a.kind.cmp(&b.kind)));

@@ -103,6 +103,7 @@ impl RunColumns {
                 value: v.actual,
                 value_unit: "actual",
                 detail: format!("{} (expected {}, actual {})", v.what, v.expected, v.actual),
+                drawn: false,
             });
         }
     }

@@ -57,7 +57,7 @@ impl Chart for Bars {
             _ => 1.0,
         });
         // Room on the right for the notes.
-        let x = Axis::linear(lo - 0.05 * span, hi + 0.45 * span, self.format, self.axis_desc.clone());
+        let x = Axis::linear(lo - 0.05 * span, hi + 0.75 * span, self.format, self.axis_desc.clone());
         let y = Axis {
             range: (-0.5, n as f64 - 0.5),
             ticks: vec![],
@@ -81,12 +81,13 @@ impl Chart for Bars {
         .map_err(msg)?;
         let (left, _, _, _) = axes::data_rect(&plot);
         let label_style = style::text(style::TICK_PX, INK).pos(Pos::new(HPos::Right, VPos::Center));
-        let note_style = style::text(style::NOTE_PX, INK_SOFT).pos(Pos::new(HPos::Left, VPos::Center));
+        // Notes end at the plot's right edge, clear of the bars (the axis leaves room for them).
+        let (_, _, right, _) = axes::data_rect(&plot);
+        let note_style = style::text(style::NOTE_PX, INK_SOFT).pos(Pos::new(HPos::Right, VPos::Center));
         for (r, row) in self.rows.iter().enumerate() {
             let yc = (n - 1 - r) as f64;
             let k = row.bars.len().max(1) as f64;
             let height = 0.7 / k;
-            let mut right_end = 0.0f64;
             for (b, &(v, color, se)) in row.bars.iter().enumerate() {
                 if !v.is_finite() {
                     continue;
@@ -119,13 +120,11 @@ impl Chart for Bars {
                         .map_err(msg)?;
                     }
                 }
-                right_end = right_end.max(v.max(0.0) + 2.0 * se.max(0.0));
             }
             let (_, py) = plot.backend_coord(&(0.0, yc));
             root.draw(&Text::new(row.label.clone(), (left - 16, py), label_style.clone()))
                 .map_err(msg)?;
-            let (px, _) = plot.backend_coord(&(right_end, yc));
-            root.draw(&Text::new(row.note.clone(), (px + 12, py), note_style.clone()))
+            root.draw(&Text::new(row.note.clone(), (right - 8, py), note_style.clone()))
                 .map_err(msg)?;
         }
         Ok(())
@@ -160,10 +159,11 @@ pub fn charts(a: &Analysis) -> Vec<AnyChart> {
                     (r.bar.high.0, NAVY, r.bar.high.1),
                 ],
                 note: format!(
-                    "{} → {}: {}",
+                    "{} → {}: {} / {}",
                     crate::sensitivity::trim(lo),
                     crate::sensitivity::trim(hi),
-                    metric.show_change(r.bar.swing.0)
+                    metric.show_change(r.bar.low.0),
+                    metric.show_change(r.bar.high.0)
                 ),
             }
         })

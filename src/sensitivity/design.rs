@@ -116,10 +116,11 @@ pub fn paired_difference(a: &Paths, b: &Paths, statistic: Statistic, resamples: 
     (point, sd(&draws))
 }
 
-/// The sample standard deviation (0 of fewer than two values).
+/// The sample standard deviation (NaN of fewer than two values).
 pub fn sd(v: &[f64]) -> f64 {
     if v.len() < 2 {
-        return 0.0;
+        // One value says nothing about spread: unknown, not zero.
+        return f64::NAN;
     }
     let m = v.iter().sum::<f64>() / v.len() as f64;
     (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() - 1) as f64).sqrt()
@@ -132,8 +133,21 @@ pub struct Bar {
     pub low: (f64, f64),
     /// The same at the high end.
     pub high: (f64, f64),
-    /// High end less low end, and its standard error: the factor's swing, by which bars are ranked.
+    /// High end less low end, and its standard error: the factor's swing.
     pub swing: (f64, f64),
+}
+
+impl Bar {
+    /// The width of the bar pair, zero included: max(low, high, 0) − min(low, high, 0). Bars are ranked by
+    /// it, so a parameter whose two ends move the metric the same way ranks by how far, not by their
+    /// difference.
+    pub fn span(&self) -> f64 {
+        let (l, h) = (self.low.0, self.high.0);
+        if !l.is_finite() || !h.is_finite() {
+            return f64::NAN;
+        }
+        l.max(h).max(0.0) - l.min(h).min(0.0)
+    }
 }
 
 /// The tornado's bars from the one-at-a-time evaluations (`one_at_a_time` order).
@@ -260,9 +274,33 @@ mod tests {
         // Factor 2 does nothing, exactly, thanks to common random numbers.
         assert!(bars[2].swing.0.abs() < 1e-12 && bars[2].swing.1 < 1e-12);
         assert_eq!(
-            ranks_by_size(&bars.iter().map(|b| b.swing.0).collect::<Vec<_>>()),
+            ranks_by_size(&bars.iter().map(|b| b.span()).collect::<Vec<_>>()),
             vec![2, 1, 3]
         );
+    }
+
+    #[test]
+    fn a_parameter_whose_two_ends_move_the_metric_alike_ranks_by_how_far() {
+        let bar = |low: f64, high: f64| Bar {
+            low: (low, 0.0),
+            high: (high, 0.0),
+            swing: (high - low, 0.0),
+        };
+        // A U-shaped effect: both ends 3 below the scenario, a swing of 0, yet it matters more than a
+        // monotone parameter moving ±1.
+        let bars = [bar(-3.0, -3.0), bar(-1.0, 1.0)];
+        assert_eq!(bars[0].span(), 3.0);
+        assert_eq!(bars[1].span(), 2.0);
+        assert_eq!(
+            ranks_by_size(&bars.iter().map(Bar::span).collect::<Vec<_>>()),
+            vec![1, 2]
+        );
+    }
+
+    #[test]
+    fn a_spread_of_one_value_is_unknown_not_zero() {
+        assert!(sd(&[4.0]).is_nan());
+        assert_eq!(sd(&[1.0, 3.0]), 2f64.sqrt());
     }
 
     #[test]

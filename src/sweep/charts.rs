@@ -86,7 +86,7 @@ fn robustness(data: &SweepData) -> Option<AnyChart> {
     if let Some(r) = reference {
         picks.push(("Reference", r));
     }
-    let rows = picks
+    let rows: Vec<RobustRow> = picks
         .into_iter()
         .map(|(role, standing)| RobustRow {
             role,
@@ -113,9 +113,16 @@ fn robustness(data: &SweepData) -> Option<AnyChart> {
          worst scenario is best · least regret: never far from each scenario's safest",
         data.info.focus_manufacturer
     );
-    let legend = ROBUST_STYLES
+    // The legend names each strategy; a strategy holding two roles is named under each.
+    let legend = rows
         .iter()
-        .map(|(role, color)| LegendItem::new(Swatch::Block(*color), *role))
+        .map(|r: &RobustRow| {
+            let color = ROBUST_STYLES
+                .iter()
+                .find(|(role, _)| *role == r.role)
+                .map_or(style::INK, |s| s.1);
+            LegendItem::new(Swatch::Block(color), format!("{}: {}", r.role, r.strategy))
+        })
         .collect();
     Some(AnyChart::new(
         ChartEntry {
@@ -154,8 +161,7 @@ impl charts::canvas::Chart for Robustness {
     ) -> Result<(), String> {
         use crate::output::charts::axes::{self, Axis, PlotOptions};
         use crate::output::charts::canvas::msg;
-        use plotters::element::{PathElement, Rectangle, Text};
-        use plotters::style::text_anchor::{HPos, Pos, VPos};
+        use plotters::element::{PathElement, Rectangle};
 
         let area = self.page.draw(root)?;
         let panels = area.split_evenly((1, 2));
@@ -229,18 +235,6 @@ impl charts::canvas::Chart for Robustness {
                         )))
                         .map_err(msg)?;
                     }
-                }
-            }
-            // The strategies' names under the first panel's title, once.
-            if panel_idx == 0 {
-                let (left, top, _, _) = axes::data_rect(&plot);
-                for (r, row) in self.rows.iter().enumerate() {
-                    root.draw(&Text::new(
-                        format!("{}: {}", row.role, row.strategy),
-                        (left + 16, top + 14 + 28 * r as i32),
-                        style::text(style::NOTE_PX, INK).pos(Pos::new(HPos::Left, VPos::Top)),
-                    ))
-                    .map_err(msg)?;
                 }
             }
         }

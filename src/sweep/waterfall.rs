@@ -25,7 +25,7 @@ use crate::output::charts::page::{LegendItem, Page, Swatch};
 use crate::output::charts::style::{self, AMBER, BRICK, GRID, INK, INK_SOFT, NAVY};
 use crate::output::charts::{AnyChart, ChartEntry, file_stem_part, format};
 use crate::sweep::data::{Cell, SweepData};
-use crate::sweep::frontier::efficient_set;
+use crate::sweep::frontier::{Measures, efficient_set};
 
 /// The per-path columns of `paths.parquet` the waterfall reads.
 pub const FLOW_COLUMNS: [&str; 19] = [
@@ -289,31 +289,28 @@ pub fn waterfall(scenario: &str, from: &Side, to: &Side) -> Option<Waterfall> {
     })
 }
 
-/// The strategy a scenario's reference is compared with by default: the safest Pareto-efficient strategy
-/// (risk P(cash < 0), return median ending cash) other than the reference; when the reference is the only
-/// efficient one, the safest other strategy. `None` without a reference or another cell.
-pub fn default_alternative<'a>(data: &'a SweepData, scenario: &str) -> Option<&'a Cell> {
-    let reference = data.reference(scenario)?;
+/// The strategy a cell is compared with by default: the safest strategy on the sweep's frontier (its risk and
+/// return measures, `crate::sweep::frontier::Measures`) other than `from`; when `from` is the only efficient
+/// one, the safest other strategy. `None` when the scenario has no other cell.
+pub fn default_alternative<'a>(data: &'a SweepData, scenario: &str, from: &Cell) -> Option<&'a Cell> {
+    let measures = Measures::of(data);
     let cells: Vec<&Cell> = data.cells_of(scenario).collect();
-    let points: Vec<(f64, f64)> = cells
-        .iter()
-        .map(|c| (c.p_cash_below_zero, c.end_cash_usd.p50))
-        .collect();
-    efficient_set(&points)
+    let risk_points: Vec<(f64, f64)> = cells.iter().map(|c| measures.as_risk(measures.point(c))).collect();
+    efficient_set(&risk_points)
         .into_iter()
         .map(|i| cells[i])
-        .find(|c| c.cell != reference.cell)
+        .find(|c| c.cell != from.cell)
         .or_else(|| {
-            cells
-                .iter()
-                .copied()
-                .filter(|c| c.cell != reference.cell && c.p_cash_below_zero.is_finite())
-                .min_by(|a, b| {
-                    a.p_cash_below_zero
-                        .total_cmp(&b.p_cash_below_zero)
-                        .then(b.end_cash_usd.p50.total_cmp(&a.end_cash_usd.p50))
-                        .then(a.cell.cmp(&b.cell))
+            (0..cells.len())
+                .filter(|&i| cells[i].cell != from.cell && risk_points[i].0.is_finite())
+                .min_by(|&a, &b| {
+                    risk_points[a]
+                        .0
+                        .total_cmp(&risk_points[b].0)
+                        .then(risk_points[b].1.total_cmp(&risk_points[a].1))
+                        .then(cells[a].cell.cmp(&cells[b].cell))
                 })
+                .map(|i| cells[i])
         })
 }
 
@@ -345,7 +342,7 @@ pub fn default_waterfalls(data: &SweepData) -> Vec<Waterfall> {
         .iter()
         .filter_map(|s| {
             let reference = data.reference(s)?;
-            let alternative = default_alternative(data, s)?;
+            let alternative = default_alternative(data, s, reference)?;
             between(data, reference, alternative)
         })
         .collect()
@@ -435,7 +432,7 @@ pub fn waterfall_command(
     };
     let to = match request.to_cell {
         Some(idx) => find(idx)?,
-        None => default_alternative(&data, &scenario).ok_or_else(|| {
+        None => default_alternative(&data, &scenario, from).ok_or_else(|| {
             WaterfallError::Input(format!(
                 "scenario {scenario} has no other cell to compare with: name one with --to"
             ))
@@ -524,7 +521,7 @@ pub fn chart(data: &SweepData, w: &Waterfall, default_pair: bool) -> AnyChart {
         w.from_strategy.clone()
     };
     let subtitle = format!(
-        "{}: {} minus {from}, mean over {} paired paths, ± two paired standard errors · median ending cash {} vs {}",
+        "{}: {} minus {from}, mean of {} paired paths, ± 2 paired s.e. · median ending cash {} vs {}",
         data.info.focus_manufacturer,
         w.to_strategy,
         format::grouped(w.n_paths as f64, 0),
@@ -595,7 +592,11 @@ impl Chart for WaterfallChart {
             lo - pad * 0.3,
             hi + pad,
             ValueFormat::Usd,
-            "Difference in USD (alternative minus reference)",
+            if w.from_is_reference {
+                "Difference in USD (alternative minus reference)".to_string()
+            } else {
+                format!("Difference in USD (cell {} minus cell {})", w.to_cell, w.from_cell)
+            },
         );
         let y = Axis {
             range: (-0.5, n_rows as f64 - 0.5),

@@ -37,6 +37,7 @@ pub const PAIRED: &str = "Paired";
 pub const HEATMAP_RISK: &str = "Heatmap risk";
 pub const HEATMAP_CASH: &str = "Heatmap cash";
 pub const FRONTIER: &str = "Frontier";
+pub const WATERFALL: &str = "Waterfall";
 
 /// The paired comparisons of `sweep.parquet`: the figure, its label and its unit.
 const PAIRED_FIGURES: [(&str, &str, Kind); 4] = [
@@ -75,6 +76,7 @@ pub fn write_sweep_workbook(dir: &Path, data: &SweepData) -> Result<PathBuf, Out
     let (risk_idx, _) = book.add_sheet(HEATMAP_RISK)?;
     let (cash_idx, _) = book.add_sheet(HEATMAP_CASH)?;
     let (frontier_idx, frontier_name) = book.add_sheet(FRONTIER)?;
+    let (waterfall_idx, _) = book.add_sheet(WATERFALL)?;
 
     // Rows in scenario order, then cell order; the references and efficient cells are kept first if Excel's row
     // limit cuts the tables.
@@ -99,7 +101,90 @@ pub fn write_sweep_workbook(dir: &Path, data: &SweepData) -> Result<PathBuf, Out
         &shown,
         &efficient,
     )?;
+    waterfall_sheet(&mut Cells::of(&mut book, waterfall_idx)?, data)?;
     book.save()
+}
+
+/// The Waterfall sheet: each scenario's cash waterfall (`crate::sweep::waterfall`), one row per line.
+fn waterfall_sheet(cells: &mut Cells, data: &SweepData) -> Result<(), OutputError> {
+    let waterfalls = crate::sweep::waterfall::default_waterfalls(data);
+    if waterfalls.is_empty() {
+        cells.note(
+            0,
+            0,
+            "No waterfall: the sweep has no reference with another cell beside it, or its paths.parquet holds no cash \
+             tallies (written by an older hashcycle).",
+        )?;
+        return Ok(());
+    }
+    // (scenario, from, to, role, line): the parts, the total, then the memo lines.
+    let mut rows: Vec<(
+        &crate::sweep::waterfall::Waterfall,
+        &str,
+        &crate::sweep::waterfall::Line,
+    )> = vec![];
+    for w in &waterfalls {
+        rows.extend(w.parts.iter().map(|l| (w, "part", l)));
+        rows.push((w, "total", &w.total));
+        rows.extend(w.memo.iter().map(|l| (w, "memo", l)));
+    }
+    let texts = |f: &dyn Fn(
+        &(
+            &crate::sweep::waterfall::Waterfall,
+            &str,
+            &crate::sweep::waterfall::Line,
+        ),
+    ) -> String| { rows.iter().map(f).collect::<Vec<String>>() };
+    let numbers = |f: &dyn Fn(&crate::sweep::waterfall::Line) -> f64| rows.iter().map(|r| f(r.2)).collect::<Vec<f64>>();
+    let columns = vec![
+        Column::texts("Scenario", "scenario", texts(&|r| r.0.scenario.clone())),
+        Column::texts(
+            "Reference (from)",
+            "from_strategy",
+            texts(&|r| r.0.from_strategy.clone()),
+        ),
+        Column::texts("Alternative (to)", "to_strategy", texts(&|r| r.0.to_strategy.clone())),
+        Column::texts(
+            "Line: part of the split, its total, or a memo",
+            "role",
+            texts(&|r| r.1.to_string()),
+        ),
+        Column::texts("Cash flow", "line", texts(&|r| r.2.label.to_string())),
+        Column::numbers(
+            "Reference, mean (USD)",
+            "from_mean_usd",
+            Kind::Usd,
+            numbers(&|l| l.from_mean_usd),
+        ),
+        Column::numbers(
+            "Alternative, mean (USD)",
+            "to_mean_usd",
+            Kind::Usd,
+            numbers(&|l| l.to_mean_usd),
+        ),
+        Column::numbers(
+            "Difference (USD)",
+            "difference_usd",
+            Kind::Usd,
+            numbers(&|l| l.difference_usd),
+        ),
+        Column::numbers(
+            "Difference: standard error (USD)",
+            "difference_se_usd",
+            Kind::Usd,
+            numbers(&|l| l.difference_se_usd),
+        ),
+    ];
+    cells.tall_label_row(0)?;
+    let placed = cells.table(0, 0, &columns, None)?;
+    cells.note(
+        placed.last_row + 3,
+        0,
+        "Each scenario's reference against its safest efficient strategy, path by path on the same paths. The parts \
+         sum to the difference in mean ending cash (the total); memo lines are accounting, not cash.",
+    )?;
+    cells.freeze(2, 0)?;
+    cells.widths(0, &[12.0, 30.0, 30.0, 10.0, 44.0, 16.0, 16.0, 16.0, 16.0])
 }
 
 /// Indices of `data.cells` in scenario order, then table order.

@@ -566,7 +566,7 @@ fn scripted_and_drawn_events_are_marked_on_the_time_charts_and_listed_in_the_rep
         .iter()
         .find(|l| l.starts_with("Tightening other drawn on "))
         .unwrap_or_else(|| panic!("the drawn tightening is labelled: {labels:?}"));
-    assert!(drawn.contains("% of paths · most often 20"), "{drawn}");
+    assert!(drawn.contains("% of paths · half of them by 20"), "{drawn}");
     assert!(
         labels.iter().any(|l| l.starts_with("Drawn event")),
         "its kind is in the legend"

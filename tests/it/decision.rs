@@ -128,8 +128,17 @@ fn the_waterfall_parts_sum_to_the_difference_in_mean_ending_cash_on_a_real_sweep
     };
     let (w, _) = waterfall::waterfall_command(&sweep_dir, &request).unwrap();
     assert!(w.from_is_reference);
-    let alternative = waterfall::default_alternative(&data, "base").unwrap();
+    let alternative = waterfall::default_alternative(&data, "base", data.reference("base").unwrap()).unwrap();
     assert_eq!(w.to_cell, alternative.cell);
+    // From any cell alone, the alternative is the safest efficient cell other than it, never itself.
+    let request = Request {
+        scenario: Some("base".to_string()),
+        from_cell: Some(alternative.cell),
+        to_cell: None,
+    };
+    let (w, _) = waterfall::waterfall_command(&sweep_dir, &request).unwrap();
+    assert_eq!(w.from_cell, alternative.cell);
+    assert_ne!(w.to_cell, alternative.cell);
 }
 
 #[test]

@@ -253,8 +253,35 @@ fn workbook_opens_in_a_spreadsheet_reader() {
     let (names, sheets) = read_workbook(&python, &sweep.join("report.xlsx"));
     assert_eq!(
         names,
-        ["Summary", "Cells", "Paired", "Heatmap risk", "Heatmap cash", "Frontier"]
+        [
+            "Summary",
+            "Cells",
+            "Paired",
+            "Heatmap risk",
+            "Heatmap cash",
+            "Frontier",
+            "Waterfall"
+        ]
     );
+    // The waterfall: per scenario, its parts sum to its total.
+    let waterfall = &sheets["Waterfall"];
+    let (scenarios, roles) = (waterfall.column(0, "scenario"), waterfall.column(0, "role"));
+    let differences = waterfall.numbers(0, "difference_usd");
+    for scenario in ["small", "bear"] {
+        let of = |role: &str| -> Vec<f64> {
+            (0..differences.len())
+                .filter(|&i| scenarios[i].as_str() == Some(scenario) && roles[i].as_str() == Some(role))
+                .map(|i| differences[i])
+                .collect()
+        };
+        let (parts, total) = (of("part"), of("total"));
+        assert_eq!((parts.len(), total.len()), (12, 1), "{scenario}");
+        let scale: f64 = parts.iter().map(|v| v.abs()).sum::<f64>().max(1.0);
+        assert!(
+            (parts.iter().sum::<f64>() - total[0]).abs() <= 1e-6 * scale,
+            "{scenario}: {parts:?} vs {total:?}"
+        );
+    }
     let table = read_frame(&sweep.join("sweep.parquet")).unwrap();
     assert_eq!(table.height(), 8);
     // Cells and Paired: one row per cell of sweep.parquet, in its order, with its figures.

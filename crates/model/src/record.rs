@@ -590,6 +590,9 @@ pub struct EventRow {
     /// Free text, used only by rare events: the origin a tariff taxes, what an invariant violation broke;
     /// empty otherwise.
     pub detail: String,
+    /// Whether a region's hazard drew the event at random (a ban, tariff, tightening or power shock); false
+    /// for scripted events and everything else.
+    pub drawn: bool,
 }
 }
 

@@ -277,7 +277,7 @@ pub enum MarkerKind {
     ActualHalving,
     /// The end of a backtest's in-sample (calibration) period, drawn like a scripted event.
     SampleSplit,
-    /// An event drawn at random on some paths, at the month it happened most often.
+    /// An event drawn at random on some paths, at the month by which half the paths it hit had had it.
     Drawn,
 }
 
@@ -313,7 +313,7 @@ impl MarkerKind {
             MarkerKind::ActualHalving => "Halving (real month)",
             MarkerKind::Scripted => "Scripted event",
             MarkerKind::SampleSplit => "End of the in-sample (calibration) period",
-            MarkerKind::Drawn => "Drawn event (month it happened most often)",
+            MarkerKind::Drawn => "Drawn event (by when half the paths it hit had had it)",
         }
     }
 }

@@ -52,11 +52,12 @@ fn apply_scripted(w: &mut World, due: &[Event]) {
                         factor,
                         decay_per_month,
                     },
+                    false,
                 );
                 continue;
             }
             ScriptedEventKind::Ban { region_idx, share } => {
-                apply_shock(w, Shock::Ban { region_idx, share });
+                apply_shock(w, Shock::Ban { region_idx, share }, false);
                 continue;
             }
             ScriptedEventKind::Tariff {
@@ -71,6 +72,7 @@ fn apply_scripted(w: &mut World, due: &[Event]) {
                         origin_idx,
                         rate_share,
                     },
+                    false,
                 );
                 continue;
             }
@@ -91,6 +93,7 @@ fn apply_scripted(w: &mut World, due: &[Event]) {
                         region_idx,
                         opex_increase_share,
                     },
+                    false,
                 );
                 continue;
             }

@@ -19,13 +19,13 @@ pub fn draw(w: &mut World) {
     let mut shocks = std::mem::take(&mut w.scratch.shocks);
     draw_shocks(params, &mut w.rng_shocks, &mut shocks);
     for shock in shocks.iter().copied() {
-        apply_shock(w, shock);
+        apply_shock(w, shock, true);
     }
     w.scratch.shocks = shocks;
 }
 
-/// Applies a regulation shock, scripted or random, and records it.
-pub(crate) fn apply_shock(w: &mut World, shock: Shock) {
+/// Applies a regulation shock, scripted or `drawn` from a region's hazards, and records it.
+pub(crate) fn apply_shock(w: &mut World, shock: Shock, drawn: bool) {
     let params = w.params;
     match shock {
         Shock::Power {
@@ -37,6 +37,7 @@ pub(crate) fn apply_shock(w: &mut World, shock: Shock) {
             if let Some(row) = w.event(EventKind::PowerShock, Subject::Region(region_idx)) {
                 row.value = factor;
                 row.value_unit = "factor";
+                row.drawn = drawn;
             }
         }
         Shock::Tariff {
@@ -48,6 +49,7 @@ pub(crate) fn apply_shock(w: &mut World, shock: Shock) {
             if let Some(row) = w.event(EventKind::Tariff, Subject::Region(region_idx)) {
                 row.value = rate_share;
                 row.value_unit = "rate_share";
+                row.drawn = drawn;
                 row.detail = format!("origin {}", params.origins.get(origin_idx).map_or("?", String::as_str));
             }
         }
@@ -59,6 +61,7 @@ pub(crate) fn apply_shock(w: &mut World, shock: Shock) {
             if let Some(row) = w.event(EventKind::Tightening, Subject::Region(region_idx)) {
                 row.value = opex_increase_share;
                 row.value_unit = "opex_share_increase";
+                row.drawn = drawn;
             }
         }
         Shock::Ban { region_idx, share } => {
@@ -99,6 +102,7 @@ pub(crate) fn apply_shock(w: &mut World, shock: Shock) {
                 row.units = stopped;
                 row.value = share;
                 row.value_unit = "share";
+                row.drawn = drawn;
             }
         }
     }

@@ -46,6 +46,7 @@ impl EventLog {
             value: 0.0,
             value_unit: "",
             detail: String::new(),
+            drawn: false,
         });
         self.rows.last_mut()
     }
