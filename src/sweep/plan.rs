@@ -301,8 +301,15 @@ pub fn build_with(
                 }
                 Err(e) => {
                     if errors.len() < 10 {
+                        // The value came from the sweep file: point at the axis the problem names, whose value
+                        // the scenario refused (the scenario's own location is only where the key would be).
+                        let message = e.to_string();
+                        let axis = parameters
+                            .iter()
+                            .find(|(parameter, _)| message.contains(short_name(parameter)))
+                            .map_or(String::new(), |(_, span)| format!("{}: ", sweep_location(span)));
                         errors.push(format!(
-                            "cell {} ({}) of scenario `{}`:\n{e}",
+                            "{axis}cell {} ({}) of scenario `{}`:\n{e}",
                             cell.cell_idx,
                             cell.label,
                             file.display()

@@ -242,6 +242,8 @@ fn an_out_of_range_sweep_value_is_reported_with_its_cell() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("prepay_share=1.5"), "{stderr}");
     assert!(stderr.contains("must be in [0, 1]"), "{stderr}");
+    // Located in the sweep file, at the axis whose value the scenario refused.
+    assert!(stderr.contains("sweep.toml:9:"), "{stderr}");
     assert!(!dir.join("a").exists());
 }
 
