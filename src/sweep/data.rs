@@ -196,7 +196,17 @@ impl SweepData {
         }
         let info = SweepInfo::read(dir)?;
         let table = Table::read(dir, "sweep.parquet")?;
-        let paths = Table::read(dir, "paths.parquet")?;
+        // Only the columns the charts, report and waterfalls use (the file holds every outcome and swept value);
+        // a sweep written before the cash tallies were recorded has no waterfall.
+        let mut columns = vec!["scenario", "cell", "path", "failed_check"];
+        columns.extend(crate::sweep::waterfall::FLOW_COLUMNS);
+        let paths = match Table::read_columns(dir, "paths.parquet", &columns) {
+            Ok(paths) => paths,
+            Err(OutputError::Missing { .. }) if dir.join("paths.parquet").is_file() => {
+                Table::read_columns(dir, "paths.parquet", &["scenario", "cell", "end_cash_usd"])?
+            }
+            Err(e) => return Err(e),
+        };
         Self::from_tables(info, &table, &paths)
     }
 
