@@ -568,7 +568,7 @@ pub fn run(scenario: &Scenario, options: &SensitivityOptions) -> Result<Sensitiv
     let name = format!("{}-sensitivity-{}", params.simulation.name, metric.name());
     let staged = StagedDir::create(&options.out_dir, &name)?;
     let dir = staged.path().to_path_buf();
-    let analysis = Analysis {
+    let mut analysis = Analysis {
         scenario_name: params.simulation.name.clone(),
         scenario_file: scenario.path.display().to_string(),
         focus: params
@@ -585,6 +585,9 @@ pub fn run(scenario: &Scenario, options: &SensitivityOptions) -> Result<Sensitiv
         results,
         left_out,
     };
+    // Results in tornado order, the order `sensitivity.parquet` holds them in, so that ties rank the same when
+    // `plot` reads them back.
+    analysis.results = analysis.by_swing().into_iter().cloned().collect();
     write_table(&dir, &analysis)?;
     let wall_seconds = started.elapsed().as_secs_f64();
     let sets = scenario.sets.clone();

@@ -7,7 +7,7 @@ use plotters::prelude::{DrawingArea, DrawingBackend};
 use plotters::style::RGBColor;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::output::charts::axes::{self, Axis, PlotOptions, ValueFormat};
+use crate::output::charts::axes::{self, Axis, ValueFormat};
 use crate::output::charts::canvas::{Chart, msg};
 use crate::output::charts::page::{LegendItem, Page, Swatch};
 use crate::output::charts::style::{self, BLUE_LIGHT, INK, INK_SOFT, NAVY};
@@ -58,27 +58,8 @@ impl Chart for Bars {
         });
         // Room on the right for the notes.
         let x = Axis::linear(lo - 0.05 * span, hi + 0.75 * span, self.format, self.axis_desc.clone());
-        let y = Axis {
-            range: (-0.5, n as f64 - 0.5),
-            ticks: vec![],
-            label: Box::new(|_| String::new()),
-            desc: String::new(),
-        };
         let body = area.margin(0, 0, LABELS_PX, 0);
-        let mut plot = axes::plot(
-            &body,
-            &x,
-            &y,
-            &PlotOptions {
-                x_grid: true,
-                ..PlotOptions::default()
-            },
-        )?;
-        plot.draw_series(std::iter::once(PathElement::new(
-            vec![(0.0, -0.5), (0.0, n as f64 - 0.5)],
-            style::stroke(INK, 2),
-        )))
-        .map_err(msg)?;
+        let mut plot = axes::rows_plot(&body, &x, n)?;
         let (left, _, _, _) = axes::data_rect(&plot);
         let label_style = style::text(style::TICK_PX, INK).pos(Pos::new(HPos::Right, VPos::Center));
         // Notes end at the plot's right edge, clear of the bars (the axis leaves room for them).

@@ -12,7 +12,7 @@ use crate::output::charts::interval::{Interval, IntervalChart, Role};
 use crate::output::charts::page::{LegendItem, Page, Swatch};
 use crate::output::charts::style::{self, BRICK, INK};
 use crate::output::charts::{self, AnyChart, ChartEntry, file_stem_part, format};
-use crate::sweep::data::{Cell, SweepData};
+use crate::sweep::data::{Cell, SweepData, value_key as key};
 
 /// Reads a sweep's tables in `dir`, writes `dir/charts/*.png` and `*.svg`, and returns the files written.
 pub fn render_sweep(dir: &Path) -> Result<Vec<PathBuf>, OutputError> {
@@ -251,26 +251,10 @@ pub enum Metric {
     MedianEndCash,
 }
 
-/// Rounds a parameter value so that float noise does not split a grid row.
-fn key(v: f64) -> i64 {
-    (v * 1e9).round() as i64
-}
-
 /// The heatmap of one metric for one scenario; `None` when the scenario has no cells.
 pub fn heatmap_for_scenario(data: &SweepData, scenario: &str, metric: Metric) -> Option<(ChartEntry, Heatmap)> {
-    let all: Vec<&Cell> = data.cells_of(scenario).collect();
-    let anchor = data.reference(scenario).or_else(|| all.first().copied())?;
     let (xi, yi) = (data.x_param, data.y_param);
-    // Cells varying only along the two axes, the others held at the anchor's values.
-    let cells: Vec<&Cell> = all
-        .iter()
-        .copied()
-        .filter(|c| {
-            (0..data.parameters.len())
-                .filter(|&i| i != xi && Some(i) != yi)
-                .all(|i| key(c.params[i]) == key(anchor.params[i]))
-        })
-        .collect();
+    let cells = data.axis_cells(scenario)?;
     let x_of = |c: &Cell| c.params[xi];
     let y_of = |c: &Cell| yi.map_or(0.0, |i| c.params[i]);
     let mut xs: Vec<i64> = cells.iter().map(|c| key(x_of(c))).collect();

@@ -392,6 +392,24 @@ impl SweepData {
         })
     }
 
+    /// A scenario's cells that vary only along the heatmap's two axes, the other swept parameters held at the
+    /// reference's values (the first cell's without a reference); `None` when the scenario has no cells.
+    pub fn axis_cells(&self, scenario: &str) -> Option<Vec<&Cell>> {
+        let all: Vec<&Cell> = self.cells_of(scenario).collect();
+        let anchor = self.reference(scenario).or_else(|| all.first().copied())?;
+        let (xi, yi) = (self.x_param, self.y_param);
+        Some(
+            all.iter()
+                .copied()
+                .filter(|c| {
+                    (0..self.parameters.len())
+                        .filter(|&i| i != xi && Some(i) != yi)
+                        .all(|i| value_key(c.params[i]) == value_key(anchor.params[i]))
+                })
+                .collect(),
+        )
+    }
+
     pub fn reference(&self, scenario: &str) -> Option<&Cell> {
         self.cells_of(scenario).find(|c| c.is_reference)
     }
@@ -453,6 +471,11 @@ impl SweepData {
             }
         }
     }
+}
+
+/// A parameter value rounded so that float noise does not split a grid row or column.
+pub fn value_key(v: f64) -> i64 {
+    (v * 1e9).round() as i64
 }
 
 fn trim(v: f64) -> String {

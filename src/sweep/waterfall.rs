@@ -18,7 +18,7 @@ use plotters::prelude::{DrawingArea, DrawingBackend};
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::output::OutputError;
-use crate::output::charts::axes::{self, Axis, PlotOptions, ValueFormat};
+use crate::output::charts::axes::{self, Axis, ValueFormat};
 use crate::output::charts::canvas::{Chart, msg};
 use crate::output::charts::data::Table;
 use crate::output::charts::page::{LegendItem, Page, Swatch};
@@ -598,29 +598,10 @@ impl Chart for WaterfallChart {
                 format!("Difference in USD (cell {} minus cell {})", w.to_cell, w.from_cell)
             },
         );
-        let y = Axis {
-            range: (-0.5, n_rows as f64 - 0.5),
-            ticks: vec![],
-            label: Box::new(|_| String::new()),
-            desc: String::new(),
-        };
         let body = area.margin(0, 0, LABELS_PX, 0);
-        let mut plot = axes::plot(
-            &body,
-            &x,
-            &y,
-            &PlotOptions {
-                x_grid: true,
-                ..PlotOptions::default()
-            },
-        )?;
+        let mut plot = axes::rows_plot(&body, &x, n_rows)?;
         // Rows from the top: row r sits at y = n_rows - 1 - r.
         let row_y = |r: usize| (n_rows - 1 - r) as f64;
-        plot.draw_series(std::iter::once(PathElement::new(
-            vec![(0.0, -0.5), (0.0, n_rows as f64 - 0.5)],
-            style::stroke(INK, 2),
-        )))
-        .map_err(msg)?;
         let half = 0.32;
         let (left, _, _, _) = axes::data_rect(&plot);
         let label_style = style::text(style::LEGEND_PX, INK).pos(Pos::new(HPos::Right, VPos::Center));

@@ -26,7 +26,7 @@ use crate::output::charts::format;
 use crate::output::workbook::{
     Book, Cells, Column, Kind, MAX_COLS, MAX_ROWS, Placed, left_out_note, rows_that_fit, xlsx_error,
 };
-use crate::sweep::data::{Cell, SweepData};
+use crate::sweep::data::{Cell, SweepData, value_key as key};
 use crate::sweep::frontier::efficient_set;
 use crate::sweep::robust::{Choices, robust_choices};
 
@@ -698,11 +698,6 @@ impl Metric {
     }
 }
 
-/// Rounds a parameter value so that float noise does not split a grid row (as the heatmap charts do).
-fn key(v: f64) -> i64 {
-    (v * 1e9).round() as i64
-}
-
 /// A heatmap sheet: per scenario, a grid of the metric over the two strategy axes (the other swept parameters at
 /// the reference's values), coloured by one three-colour scale spanning every scenario's cells.
 fn heatmap_sheet(cells: &mut Cells, data: &SweepData, metric: Metric) -> Result<(), OutputError> {
@@ -779,20 +774,10 @@ fn heatmap_sheet(cells: &mut Cells, data: &SweepData, metric: Metric) -> Result<
             n_left_out += 1;
             continue;
         }
-        let all: Vec<&Cell> = data.cells_of(scenario).collect();
-        let Some(anchor) = data.reference(scenario).or_else(|| all.first().copied()) else {
+        let Some(grid) = data.axis_cells(scenario) else {
             continue;
         };
         let (xi, yi) = (data.x_param, data.y_param);
-        let grid: Vec<&Cell> = all
-            .iter()
-            .copied()
-            .filter(|c| {
-                (0..data.parameters.len())
-                    .filter(|&i| i != xi && Some(i) != yi)
-                    .all(|i| key(c.params[i]) == key(anchor.params[i]))
-            })
-            .collect();
         let y_of = |c: &Cell| yi.map_or(0.0, |i| c.params[i]);
         let mut xs: Vec<i64> = grid.iter().map(|c| key(c.params[xi])).collect();
         let mut ys: Vec<i64> = grid.iter().map(|c| key(y_of(c))).collect();

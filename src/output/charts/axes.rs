@@ -237,6 +237,32 @@ fn build<'a, DB: DrawingBackend>(
         .map_err(msg)
 }
 
+/// A plot of `n_rows` horizontal rows over `x` (row r centred at y = n_rows − 1 − r, the first at the top),
+/// with vertical grid lines and a line at x = 0. The caller leaves room left of `area` for the rows' names.
+pub fn rows_plot<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    x: &Axis,
+    n_rows: usize,
+) -> Result<Plot<'a, DB>, String> {
+    let y = Axis {
+        range: (-0.5, n_rows as f64 - 0.5),
+        ticks: vec![],
+        label: Box::new(|_| String::new()),
+        desc: String::new(),
+    };
+    let options = PlotOptions {
+        x_grid: true,
+        ..PlotOptions::default()
+    };
+    let mut plot = plot(area, x, &y, &options)?;
+    plot.draw_series(std::iter::once(PathElement::new(
+        vec![(0.0, -0.5), (0.0, n_rows as f64 - 0.5)],
+        style::stroke(style::INK, 2),
+    )))
+    .map_err(msg)?;
+    Ok(plot)
+}
+
 /// Builds a plot with room above it for the labels of `markers`, in as many rows as they need so that no
 /// label overlaps another or the line of another marker. Returns the plot and each sorted marker's row.
 pub fn plot_with_markers<'a, DB: DrawingBackend>(
