@@ -1,6 +1,8 @@
 //! Statistics across paths: linear-interpolation quantiles, medians and means, the one definition used by
 //! sweep metrics, backtest bands and every chart.
 
+pub mod grouped;
+
 /// The five quantiles reported for every distribution: p5, p25, p50, p75, p95.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Quantiles {

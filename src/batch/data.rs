@@ -9,13 +9,16 @@ use std::path::Path;
 use crate::batch::manifest::{RunManifest, StrategyEntry};
 use crate::output::OutputError;
 use crate::output::charts::axes::{Marker, MarkerKind};
-use crate::output::charts::data::{Months, Table, year_month_of_days};
+use crate::output::charts::data::{Codes, MonthlyFans, Table, year_month_of_days};
 use crate::output::charts::format;
-use crate::stats::{Quantiles, mean, median, quantiles};
+use crate::stats::Quantiles;
+use crate::stats::grouped::{DEFAULT_BUDGET_BYTES, grouped_quantiles};
 use hashcycle_model::market::network::SATS_PER_BTC;
 use hashcycle_model::units::YearMonth;
+use polars::prelude::BooleanChunked;
 
 /// One manufacturer's monthly series.
+#[derive(Debug)]
 pub struct MakerSeries {
     pub name: String,
     pub strategy: Option<StrategyEntry>,
@@ -28,6 +31,7 @@ pub struct MakerSeries {
 }
 
 /// End-of-horizon figures of one manufacturer across paths, for the report.
+#[derive(Debug)]
 pub struct MakerFigures {
     pub name: String,
     pub n_paths: usize,
@@ -42,6 +46,7 @@ pub struct MakerFigures {
 }
 
 /// End-of-horizon figures of the network across paths.
+#[derive(Debug)]
 pub struct NetworkFigures {
     pub end_price_usd: Option<Quantiles>,
     pub end_hashrate_ehs: Option<Quantiles>,
@@ -76,6 +81,12 @@ pub const RUN_TABLES: [&str; 6] = [
 
 impl RunData {
     pub fn load(dir: &Path) -> Result<RunData, OutputError> {
+        RunData::load_within(dir, DEFAULT_BUDGET_BYTES)
+    }
+
+    /// Loads with about `budget_bytes` of values held at once for the quantiles across paths: the figures
+    /// do not depend on it, only the number of passes over the tables does.
+    pub(crate) fn load_within(dir: &Path, budget_bytes: usize) -> Result<RunData, OutputError> {
         // Check every table first, so a damaged directory is reported before any work.
         for table in RUN_TABLES {
             if !dir.join(table).is_file() {
@@ -87,94 +98,65 @@ impl RunData {
         }
         let info = RunManifest::read(dir)?;
 
-        // Each table is read for the columns drawn only: the tables grow with paths, the charts' inputs much less.
-        let network = Table::read_columns(
+        // Each table is read for the columns drawn only, in slices: the tables grow with paths, the charts'
+        // inputs do not.
+        let network = MonthlyFans::read(
             dir,
             "network.parquet",
-            &["month", "price_usd", "hashrate_ehs", "hashprice_usd_per_ph_day"],
+            None,
+            &["price_usd", "hashrate_ehs", "hashprice_usd_per_ph_day"],
+            budget_bytes,
         )?;
-        let months = Months::of(&network.days("month")?);
-        let all = |_: usize| true;
-        let price_usd = months.fan(&network.f64s("price_usd")?, all);
-        let hashrate_ehs = months.fan(&network.f64s("hashrate_ehs")?, all);
-        let hashprice_usd_per_ph_day = months.fan(&network.f64s("hashprice_usd_per_ph_day")?, all);
-        drop(network);
+        let (price_usd, hashrate_ehs, hashprice_usd_per_ph_day) =
+            (network.fan(0, 0), network.fan(1, 0), network.fan(2, 0));
 
-        // One column at a time, each reduced to its monthly statistics before the next is read.
-        let (maker_months, names, maker_codes) = {
-            let keys = Table::read_columns(dir, "manufacturers.parquet", &["month", "manufacturer"])?;
-            let (names, codes) = keys.codes("manufacturer")?;
-            (Months::of(&keys.days("month")?), names, codes)
-        };
-        let maker_column = |column: &str| -> Result<Vec<f64>, OutputError> {
-            Table::read_columns(dir, "manufacturers.parquet", &[column])?.f64s(column)
-        };
-        let per_maker_medians = |column: &str| -> Result<Vec<Vec<f64>>, OutputError> {
-            let values = maker_column(column)?;
-            Ok((0..names.len())
-                .map(|code| maker_months.medians(&values, |row| maker_codes[row] == code as u32))
-                .collect())
-        };
-        let cash = maker_column("cash_usd")?;
-        let cash_fans: Vec<Vec<Quantiles>> = (0..names.len())
-            .map(|code| maker_months.fan(&cash, |row| maker_codes[row] == code as u32))
-            .collect();
-        drop(cash);
-        let flow_columns = [
-            ("units_delivered", "Delivered on futures"),
-            ("units_sold_spot", "Sold spot"),
-            ("units_sold_dealers", "Sold to dealers"),
-            ("units_self_mined", "Self-mined"),
+        // Cash as a fan; the rest as medians, each by manufacturer.
+        let maker_columns = [
+            "cash_usd",
+            "units_delivered",
+            "units_sold_spot",
+            "units_sold_dealers",
+            "units_self_mined",
+            "units_produced",
+            "inventory_units",
+            "backlog_units",
         ];
-        let mut flows: Vec<(&str, Vec<Vec<f64>>)> = vec![];
-        for (column, label) in flow_columns {
-            flows.push((label, per_maker_medians(column)?));
-        }
-        let mut produced = per_maker_medians("units_produced")?;
-        let mut inventory = per_maker_medians("inventory_units")?;
-        let mut backlog = per_maker_medians("backlog_units")?;
-        let mut makers = vec![];
-        for ((code, name), cash_usd) in names.iter().enumerate().zip(cash_fans) {
-            makers.push(MakerSeries {
+        let flow_labels = ["Delivered on futures", "Sold spot", "Sold to dealers", "Self-mined"];
+        let per_maker = MonthlyFans::read(
+            dir,
+            "manufacturers.parquet",
+            Some("manufacturer"),
+            &maker_columns,
+            budget_bytes,
+        )?;
+        let makers = per_maker
+            .keys
+            .iter()
+            .enumerate()
+            .map(|(code, name)| MakerSeries {
                 name: name.clone(),
                 strategy: info.strategy(name).cloned(),
-                cash_usd,
-                flows_units: flows
-                    .iter_mut()
-                    .map(|(label, per_maker)| (label.to_string(), std::mem::take(&mut per_maker[code])))
+                cash_usd: per_maker.fan(0, code),
+                flows_units: flow_labels
+                    .iter()
+                    .enumerate()
+                    .map(|(i, label)| (label.to_string(), per_maker.medians(1 + i, code)))
                     .collect(),
-                produced_units: std::mem::take(&mut produced[code]),
-                inventory_units: std::mem::take(&mut inventory[code]),
-                backlog_units: std::mem::take(&mut backlog[code]),
-            });
-        }
-        drop(maker_codes);
+                produced_units: per_maker.medians(5, code),
+                inventory_units: per_maker.medians(6, code),
+                backlog_units: per_maker.medians(7, code),
+            })
+            .collect();
 
-        let dealers = Table::read_columns(dir, "dealers.parquet", &["month", "inventory_units"])?;
-        let dealer_months = Months::of(&dealers.days("month")?);
-        let dealer_inventory_units = dealer_months.fan(&dealers.f64s("inventory_units")?, all);
-        drop(dealers);
-
-        let mut kinds = vec!["halving"];
-        kinds.extend(SHOCK_KINDS);
-        let events = Table::read_rows_where(
-            dir,
-            "events.parquet",
-            &["path", "month", "kind", "subject", "value", "drawn"],
-            "kind",
-            &kinds,
-        )?;
-        let markers = markers(&events, months.start, info.paths)?;
-        drop(events);
-
-        // The summary grows with paths too (a row per path and manufacturer): only the columns the figures use.
-        let summary = Table::read_columns(dir, "summary.parquet", &SUMMARY_COLUMNS)?;
-        let (maker_figures, network_figures) = figures(&summary)?;
+        let dealer_inventory_units =
+            MonthlyFans::read(dir, "dealers.parquet", None, &["inventory_units"], budget_bytes)?.fan(0, 0);
+        let markers = markers(dir, network.start, info.paths)?;
+        let (maker_figures, network_figures) = figures(dir, budget_bytes)?;
 
         Ok(RunData {
             info,
-            start: months.start,
-            n_months: months.n_months,
+            start: network.start,
+            n_months: network.n_months,
             price_usd,
             hashrate_ehs,
             hashprice_usd_per_ph_day,
@@ -227,38 +209,66 @@ fn shock_name(kind: &str, subject: &str) -> String {
 /// Halvings at the month most paths had them; scripted events at their month; and each kind of drawn event
 /// (per region) at the month by which half the paths it happened on had had it, labelled with the share of
 /// paths it happened on. The model records which events a region's hazards drew (column `drawn`).
-fn markers(events: &Table, start: YearMonth, n_paths: u32) -> Result<Vec<Marker>, OutputError> {
-    let paths = events.u32s("path")?;
-    let kinds = events.strs("kind")?;
-    let days = events.days("month")?;
-    let values = events.f64s("value")?;
-    let subjects = events.strs("subject")?;
-    let drawn_col = events.bools("drawn")?;
+fn markers(dir: &Path, start: YearMonth, n_paths: u32) -> Result<Vec<Marker>, OutputError> {
+    let mut kinds_marked = vec!["halving"];
+    kinds_marked.extend(SHOCK_KINDS);
     // Halvings are keyed by the subsidy they set (each path has the nth halving once), then by month.
     let mut halvings: BTreeMap<i64, BTreeMap<i64, usize>> = BTreeMap::new();
-    // Scripted events by (month, label); drawn ones by (kind, subject): each path's first month.
+    // Scripted events by (month, label); drawn ones by (kind, subject): each path's first month, by path.
     let mut scripted: BTreeMap<(i64, String), ()> = BTreeMap::new();
-    let mut drawn: BTreeMap<(String, String), BTreeMap<u32, i64>> = BTreeMap::new();
-    for row in 0..events.height() {
-        let month = year_month_of_days(days[row]).months_since(start);
-        match kinds[row].as_str() {
-            "halving" => {
-                let subsidy_sats = (values[row] * SATS_PER_BTC as f64).round() as i64;
-                *halvings.entry(subsidy_sats).or_default().entry(month).or_default() += 1;
-            }
-            kind if drawn_col[row] => {
-                let first = drawn
-                    .entry((kind.to_string(), subjects[row].clone()))
-                    .or_default()
-                    .entry(paths[row])
-                    .or_insert(month);
-                *first = (*first).min(month);
-            }
-            kind => {
-                scripted.insert((month, shock_label(kind, &subjects[row], values[row])), ());
+    let mut drawn: BTreeMap<(String, String), Vec<i64>> = BTreeMap::new();
+    let columns = ["path", "month", "kind", "subject", "value", "drawn"];
+    // Read in slices, each cut to the marked kinds before anything else is taken from it.
+    Table::for_each_slice(dir, "events.parquet", &columns, |slice| {
+        let mask: BooleanChunked = slice
+            .df
+            .column("kind")
+            .and_then(|c| c.str().cloned())
+            .map_err(|e| OutputError::polars(&slice.path, e))?
+            .iter()
+            .map(|v| Some(v.is_some_and(|v| kinds_marked.contains(&v))))
+            .collect();
+        let events = Table {
+            df: slice
+                .df
+                .filter(&mask)
+                .map_err(|e| OutputError::polars(&slice.path, e))?,
+            path: slice.path,
+        };
+        let paths = events.u32s("path")?;
+        let kinds = events.strs("kind")?;
+        let days = events.days("month")?;
+        let values = events.f64s("value")?;
+        let subjects = events.strs("subject")?;
+        let drawn_col = events.bools("drawn")?;
+        for row in 0..events.height() {
+            let month = year_month_of_days(days[row]).months_since(start);
+            match kinds[row].as_str() {
+                "halving" => {
+                    let subsidy_sats = (values[row] * SATS_PER_BTC as f64).round() as i64;
+                    *halvings.entry(subsidy_sats).or_default().entry(month).or_default() += 1;
+                }
+                kind if drawn_col[row] => {
+                    let path = paths[row] as usize;
+                    if path >= n_paths as usize {
+                        return Err(OutputError::Missing {
+                            path: events.path.clone(),
+                            message: format!("an event of path {path}, beyond the run's {n_paths} paths"),
+                        });
+                    }
+                    let by_path = drawn.entry((kind.to_string(), subjects[row].clone())).or_default();
+                    if by_path.len() <= path {
+                        by_path.resize(path + 1, i64::MAX);
+                    }
+                    by_path[path] = by_path[path].min(month);
+                }
+                kind => {
+                    scripted.insert((month, shock_label(kind, &subjects[row], values[row])), ());
+                }
             }
         }
-    }
+        Ok(())
+    })?;
     let mut out = vec![];
     for (subsidy_sats, by_month) in halvings {
         // The month most paths had this halving; ties go to the earlier month.
@@ -290,7 +300,7 @@ fn markers(events: &Table, start: YearMonth, n_paths: u32) -> Result<Vec<Marker>
     }
     for ((kind, subject), first_months) in drawn {
         // The month by which half the paths it happened on had had it (the lower median).
-        let mut months: Vec<i64> = first_months.into_values().collect();
+        let mut months: Vec<i64> = first_months.into_iter().filter(|&m| m != i64::MAX).collect();
         months.sort_unstable();
         let month = months[(months.len() - 1) / 2];
         out.push(Marker {
@@ -316,73 +326,170 @@ fn trim_float(v: f64) -> String {
     s.to_string()
 }
 
-/// The columns of `summary.parquet` that `figures` reads.
-const SUMMARY_COLUMNS: [&str; 14] = [
-    "path",
-    "manufacturer",
-    "min_cash_usd",
-    "end_cash_usd",
-    "revenue_usd",
-    "gross_margin_usd",
-    "cash_below_zero",
-    "distressed",
-    "walk_away_rate",
-    "market_share",
-    "end_price_usd",
-    "end_hashrate_ehs",
-    "max_hashrate_drawdown_share",
-    "n_halvings",
-];
-
-fn figures(summary: &Table) -> Result<(Vec<MakerFigures>, NetworkFigures), OutputError> {
-    let paths = summary.u32s("path")?;
-    let (names, maker_codes) = summary.codes("manufacturer")?;
-    let min_cash = summary.f64s("min_cash_usd")?;
-    let end_cash = summary.f64s("end_cash_usd")?;
-    let revenue = summary.f64s("revenue_usd")?;
-    let margin = summary.f64s("gross_margin_usd")?;
-    let below = summary.bools("cash_below_zero")?;
-    let distressed = summary.bools("distressed")?;
-    let walk_away = summary.f64s("walk_away_rate")?;
-    let share = summary.f64s("market_share")?;
-    let pick = |values: &[f64], rows: &[usize]| -> Vec<f64> { rows.iter().map(|&r| values[r]).collect() };
-    let share_of = |flags: &[bool], rows: &[usize]| -> f64 {
-        if rows.is_empty() {
-            f64::NAN
-        } else {
-            rows.iter().filter(|&&r| flags[r]).count() as f64 / rows.len() as f64
+/// End-of-horizon figures across paths, read from `summary.parquet` in slices (it has a row per path and
+/// manufacturer): counts, shares and means in one pass, quantiles in as many as [`grouped_quantiles`] needs.
+fn figures(dir: &Path, budget_bytes: usize) -> Result<(Vec<MakerFigures>, NetworkFigures), OutputError> {
+    const FILE: &str = "summary.parquet";
+    const MAKER_QUANTILES: [&str; 4] = ["min_cash_usd", "end_cash_usd", "revenue_usd", "gross_margin_usd"];
+    const NETWORK_QUANTILES: [&str; 4] = [
+        "end_price_usd",
+        "end_hashrate_ehs",
+        "max_hashrate_drawdown_share",
+        "n_halvings",
+    ];
+    /// Counts and sums of one manufacturer; means skip values that are not finite, as [`mean`] does.
+    #[derive(Default)]
+    struct Tally {
+        n_rows: usize,
+        n_below: usize,
+        n_distressed: usize,
+        walk_away: (f64, usize),
+        share: (f64, usize),
+    }
+    let add = |sum: &mut (f64, usize), value: f64| {
+        if value.is_finite() {
+            // Starting from the first value, as `f64::sum` does from -0.0 (the same bits).
+            sum.0 = if sum.1 == 0 { value } else { sum.0 + value };
+            sum.1 += 1;
         }
     };
-    let mut maker_figures = vec![];
-    for (code, name) in names.into_iter().enumerate() {
-        let rows: Vec<usize> = (0..summary.height())
-            .filter(|&r| maker_codes[r] == code as u32)
-            .collect();
-        maker_figures.push(MakerFigures {
-            n_paths: rows.len(),
-            p_cash_below_zero: share_of(&below, &rows),
-            p_distressed: share_of(&distressed, &rows),
-            min_cash_usd: quantiles(&pick(&min_cash, &rows)),
-            end_cash_usd: quantiles(&pick(&end_cash, &rows)),
-            revenue_usd: quantiles(&pick(&revenue, &rows)),
-            gross_margin_usd: quantiles(&pick(&margin, &rows)),
-            walk_away_rate_mean: mean(&pick(&walk_away, &rows)),
-            market_share_mean: mean(&pick(&share, &rows)),
-            name,
-        });
-    }
-    // Network figures are repeated on each manufacturer's row of a path; take each path once.
-    let mut first_rows = vec![];
-    for r in 0..summary.height() {
-        if r == 0 || paths[r] != paths[r - 1] {
-            first_rows.push(r);
+    let mut codes = Codes::default();
+    let mut tallies: Vec<Tally> = vec![];
+    let tally_columns = [
+        "manufacturer",
+        "cash_below_zero",
+        "distressed",
+        "walk_away_rate",
+        "market_share",
+    ];
+    Table::for_each_slice(dir, FILE, &tally_columns, |table| {
+        let makers = table.key_codes("manufacturer", &mut codes)?;
+        let (below, distressed) = (table.bools("cash_below_zero")?, table.bools("distressed")?);
+        let (walk_away, share) = (table.f64s("walk_away_rate")?, table.f64s("market_share")?);
+        tallies.resize_with(codes.names.len(), Tally::default);
+        for (row, maker) in makers.into_iter().enumerate() {
+            if let Some(k) = maker {
+                let tally = &mut tallies[k];
+                tally.n_rows += 1;
+                tally.n_below += usize::from(below[row]);
+                tally.n_distressed += usize::from(distressed[row]);
+                add(&mut tally.walk_away, walk_away[row]);
+                add(&mut tally.share, share[row]);
+            }
         }
-    }
+        Ok(())
+    })?;
+
+    // Quantiles: each manufacturer's four, then the network's four over each path's first row (network
+    // figures are repeated on every manufacturer's row of a path).
+    let n_makers = codes.names.len();
+    let mut read = vec!["path", "manufacturer"];
+    read.extend(MAKER_QUANTILES);
+    read.extend(NETWORK_QUANTILES);
+    let quantiles = grouped_quantiles(4 * n_makers + 4, budget_bytes, |sink| {
+        let mut pass_codes = Codes {
+            names: codes.names.clone(),
+        };
+        let mut previous_path: Option<u32> = None;
+        Table::for_each_slice(dir, FILE, &read, |table| {
+            let paths = table.u32s("path")?;
+            let makers = table.key_codes("manufacturer", &mut pass_codes)?;
+            for (c, column) in MAKER_QUANTILES.iter().enumerate() {
+                for (value, maker) in table.f64s(column)?.into_iter().zip(&makers) {
+                    if let Some(k) = *maker
+                        && k < n_makers
+                    {
+                        sink(4 * k + c, value);
+                    }
+                }
+            }
+            let network: Vec<Vec<f64>> = NETWORK_QUANTILES
+                .iter()
+                .map(|c| table.f64s(c))
+                .collect::<Result<_, _>>()?;
+            for (row, &path) in paths.iter().enumerate() {
+                if previous_path != Some(path) {
+                    for (c, values) in network.iter().enumerate() {
+                        sink(4 * n_makers + c, values[row]);
+                    }
+                }
+                previous_path = Some(path);
+            }
+            Ok(())
+        })
+    })?;
+
+    let ratio = |n: usize, of: usize| if of == 0 { f64::NAN } else { n as f64 / of as f64 };
+    let maker_figures = codes
+        .names
+        .into_iter()
+        .zip(tallies)
+        .enumerate()
+        .map(|(k, (name, tally))| MakerFigures {
+            n_paths: tally.n_rows,
+            p_cash_below_zero: ratio(tally.n_below, tally.n_rows),
+            p_distressed: ratio(tally.n_distressed, tally.n_rows),
+            min_cash_usd: quantiles[4 * k],
+            end_cash_usd: quantiles[4 * k + 1],
+            revenue_usd: quantiles[4 * k + 2],
+            gross_margin_usd: quantiles[4 * k + 3],
+            walk_away_rate_mean: tally.walk_away.0 / tally.walk_away.1 as f64,
+            market_share_mean: tally.share.0 / tally.share.1 as f64,
+            name,
+        })
+        .collect();
+    let network = &quantiles[4 * n_makers..];
     let network_figures = NetworkFigures {
-        end_price_usd: quantiles(&pick(&summary.f64s("end_price_usd")?, &first_rows)),
-        end_hashrate_ehs: quantiles(&pick(&summary.f64s("end_hashrate_ehs")?, &first_rows)),
-        max_drawdown_share: quantiles(&pick(&summary.f64s("max_hashrate_drawdown_share")?, &first_rows)),
-        n_halvings_median: median(&pick(&summary.f64s("n_halvings")?, &first_rows)),
+        end_price_usd: network[0],
+        end_hashrate_ehs: network[1],
+        max_drawdown_share: network[2],
+        n_halvings_median: network[3].map_or(f64::NAN, |q| q.p50),
     };
     Ok((maker_figures, network_figures))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::batch::{RunOptions, run};
+
+    #[test]
+    fn run_figures_do_not_depend_on_the_memory_budget() {
+        let mut scenario = crate::scenario::shipped_base();
+        scenario.params.simulation.horizon_months = 30;
+        let out_dir = std::env::temp_dir().join(format!("hashcycle-unit-run-budget-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out_dir);
+        let options = RunOptions {
+            n_paths: Some(60),
+            seed: None,
+            out_dir: out_dir.clone(),
+            threads: Some(1),
+            progress: false,
+        };
+        let report = run(&scenario, &options).unwrap();
+        // Everything the charts and report show, to the last bit (Debug prints floats exactly).
+        let shown = |data: &RunData| {
+            format!(
+                "{:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {} {}",
+                data.price_usd,
+                data.hashrate_ehs,
+                data.hashprice_usd_per_ph_day,
+                data.makers,
+                data.dealer_inventory_units,
+                data.markers,
+                data.maker_figures,
+                data.network_figures,
+                data.start,
+                data.n_months
+            )
+        };
+        let whole = RunData::load(&report.dir).unwrap();
+        // 60 paths × 30 months of 3 network columns are 5,400 values: a 1-byte budget keeps 768 at a time.
+        let streamed = RunData::load_within(&report.dir, 1).unwrap();
+        assert_eq!(whole.n_months, 30);
+        assert_eq!(whole.makers.len(), scenario.params.manufacturers.len());
+        assert!(whole.price_usd.iter().any(|q| q.p5 < q.p95), "the paths differ");
+        assert_eq!(shown(&whole), shown(&streamed));
+        let _ = std::fs::remove_dir_all(&out_dir);
+    }
 }

@@ -252,26 +252,46 @@ pub fn read_columns_where(
     columns: &[&str],
     mut keep: impl FnMut(DataFrame) -> PolarsResult<DataFrame>,
 ) -> Result<DataFrame, OutputError> {
+    let mut all: Option<DataFrame> = None;
+    for_each_slice(path, columns, |slice| {
+        let kept = keep(slice).map_err(|e| OutputError::polars(path, e))?;
+        match all.as_mut() {
+            None => all = Some(kept),
+            Some(all) => {
+                all.vstack_mut(&kept).map_err(|e| OutputError::polars(path, e))?;
+            }
+        }
+        Ok(())
+    })?;
+    let mut all = all.unwrap_or_default();
+    all.rechunk_mut();
+    Ok(all)
+}
+
+/// Reads only `columns` of a Parquet file in slices of at most `READ_SLICE_ROWS` rows, handing each to
+/// `visit` in row order: memory follows one slice, not the table. The first slice is read even from an empty
+/// table, so `visit` always sees the columns.
+pub fn for_each_slice(
+    path: &Path,
+    columns: &[&str],
+    mut visit: impl FnMut(DataFrame) -> Result<(), OutputError>,
+) -> Result<(), OutputError> {
     let open = || -> Result<ParquetReader<File>, OutputError> {
         let file = File::open(path).map_err(|e| OutputError::io(path, e))?;
         Ok(ParquetReader::new(file).with_columns(Some(columns.iter().map(|c| c.to_string()).collect())))
     };
     let n_rows = open()?.num_rows().map_err(|e| OutputError::polars(path, e))?;
-    let mut read_slice = |offset: usize| -> Result<DataFrame, OutputError> {
+    let read_slice = |offset: usize| -> Result<DataFrame, OutputError> {
         open()?
             .with_slice(Some((offset, READ_SLICE_ROWS.min(n_rows - offset))))
             .finish()
-            .and_then(&mut keep)
             .map_err(|e| OutputError::polars(path, e))
     };
-    // The first slice is read even from an empty table, so the result always has the columns.
-    let mut all = read_slice(0)?;
+    visit(read_slice(0)?)?;
     for offset in (READ_SLICE_ROWS..n_rows).step_by(READ_SLICE_ROWS) {
-        all.vstack_mut(&read_slice(offset)?)
-            .map_err(|e| OutputError::polars(path, e))?;
+        visit(read_slice(offset)?)?;
     }
-    all.rechunk_mut();
-    Ok(all)
+    Ok(())
 }
 
 /// Rows per slice when a table is read in slices.

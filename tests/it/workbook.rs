@@ -177,25 +177,38 @@ fn workbook_opens_in_a_spreadsheet_reader() {
     assert_eq!(names, ["Summary", "Monthly", "Fans", "Events"]);
     // Monthly: one row per month after the label and name rows, the month first.
     let network = read_frame(&run.join("network.parquet")).unwrap();
-    let months = hashcycle::output::charts::data::Months::of(
-        &network
-            .column("month")
-            .unwrap()
-            .cast(&DataType::Int32)
-            .unwrap()
-            .i32()
-            .unwrap()
-            .into_no_null_iter()
-            .collect::<Vec<i32>>(),
-    );
-    assert_eq!(months.n_months, 12);
+    let days: Vec<i32> = network
+        .column("month")
+        .unwrap()
+        .cast(&DataType::Int32)
+        .unwrap()
+        .i32()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
+    let mut months: Vec<i32> = days.clone();
+    months.sort_unstable();
+    months.dedup();
+    assert_eq!(months.len(), 12);
     let monthly = &sheets["Monthly"];
     let month_column = monthly.column(0, "month");
     assert_eq!(month_column.len(), 12);
     assert_eq!(month_column[0], "2025-01");
     assert_eq!(month_column[11], "2025-12");
     // Each month's median price across paths, as the fan charts draw it.
-    let price = months.fan(&f64s(&network, "price_usd"), |_| true);
+    let prices = f64s(&network, "price_usd");
+    let price: Vec<hashcycle::stats::Quantiles> = months
+        .iter()
+        .map(|month| {
+            let of_month: Vec<f64> = days
+                .iter()
+                .zip(&prices)
+                .filter(|(d, _)| *d == month)
+                .map(|(_, p)| *p)
+                .collect();
+            hashcycle::stats::quantiles(&of_month).unwrap()
+        })
+        .collect();
     for (name, pick) in [("price_usd_p5", 0), ("price_usd_p50", 2), ("price_usd_p95", 4)] {
         let got = monthly.numbers(0, name);
         assert_eq!(got.len(), 12, "{name}");

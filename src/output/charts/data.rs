@@ -6,11 +6,12 @@
 use std::path::{Path, PathBuf};
 
 use chrono::Datelike as _;
-use polars::prelude::{BooleanChunked, DataFrame, DataType};
+use polars::prelude::{DataFrame, DataType};
 
 use crate::output::OutputError;
-use crate::output::parquet::{read_columns_where, read_frame};
-use crate::stats::{Quantiles, quantiles};
+use crate::output::parquet::{for_each_slice, read_columns_where, read_frame};
+use crate::stats::Quantiles;
+use crate::stats::grouped::grouped_quantiles;
 use hashcycle_model::units::YearMonth;
 
 /// A Parquet table read whole, with typed column access that names the file in its errors.
@@ -32,26 +33,6 @@ impl Table {
         Table::read_where(dir, file, columns, Ok)
     }
 
-    /// Reads `columns` of `dir/file`, keeping only the rows whose string column `key` holds one of `values`;
-    /// the table is read in slices, so memory follows the rows kept.
-    pub fn read_rows_where(
-        dir: &Path,
-        file: &str,
-        columns: &[&str],
-        key: &str,
-        values: &[&str],
-    ) -> Result<Table, OutputError> {
-        Table::read_where(dir, file, columns, |df| {
-            let mask: BooleanChunked = df
-                .column(key)?
-                .str()?
-                .iter()
-                .map(|v| Some(v.is_some_and(|v| values.contains(&v))))
-                .collect();
-            df.filter(&mask)
-        })
-    }
-
     /// Reads `columns` of `dir/file` in slices, keeping what `keep` returns of each.
     fn read_where(
         dir: &Path,
@@ -70,6 +51,24 @@ impl Table {
         Ok(Table { path, df })
     }
 
+    /// Reads `columns` of `dir/file` in slices, handing each to `visit` as a table in row order: memory
+    /// follows one slice, not the file. A missing file or column is an `OutputError::Missing` naming it.
+    pub fn for_each_slice(
+        dir: &Path,
+        file: &str,
+        columns: &[&str],
+        mut visit: impl FnMut(Table) -> Result<(), OutputError>,
+    ) -> Result<(), OutputError> {
+        let path = Table::existing(dir, file)?;
+        for_each_slice(&path, columns, |df| visit(Table { path: path.clone(), df })).map_err(|e| match e {
+            OutputError::Polars { .. } => OutputError::Missing {
+                path: path.clone(),
+                message: format!("cannot read columns {} ({e})", columns.join(", ")),
+            },
+            e => e,
+        })
+    }
+
     fn existing(dir: &Path, file: &str) -> Result<PathBuf, OutputError> {
         let path = dir.join(file);
         if !path.is_file() {
@@ -81,26 +80,12 @@ impl Table {
         Ok(path)
     }
 
-    /// A string column as codes into its distinct values, numbered in order of first appearance
-    /// (empty strings and nulls get no code of their own: `u32::MAX`).
-    pub fn codes(&self, name: &str) -> Result<(Vec<String>, Vec<u32>), OutputError> {
+    /// A string column as codes into `codes`, numbering new values as they appear; `None` for empty
+    /// strings and nulls.
+    pub fn key_codes(&self, name: &str, codes: &mut Codes) -> Result<Vec<Option<usize>>, OutputError> {
         let column = self.column(name, &DataType::String)?;
         let strings = column.str().map_err(|e| OutputError::polars(&self.path, e))?;
-        let mut distinct: Vec<String> = vec![];
-        let codes = strings
-            .iter()
-            .map(|v| match v {
-                Some(v) if !v.is_empty() => match distinct.iter().position(|d| d == v) {
-                    Some(idx) => idx as u32,
-                    None => {
-                        distinct.push(v.to_string());
-                        (distinct.len() - 1) as u32
-                    }
-                },
-                _ => u32::MAX,
-            })
-            .collect();
-        Ok((distinct, codes))
+        Ok(strings.iter().map(|v| codes.code(v.unwrap_or(""))).collect())
     }
 
     pub fn height(&self) -> usize {
@@ -168,42 +153,125 @@ pub fn year_month_of_days(days: i32) -> YearMonth {
     YearMonth::from_ordinal(i64::from(date.year()) * 12 + i64::from(date.month0()))
 }
 
-/// Rows bucketed by month: the month index (from the first month present) of each row.
-pub struct Months {
-    pub start: YearMonth,
-    pub n_months: usize,
-    pub row_month: Vec<usize>,
+/// Distinct non-empty strings of a column, numbered in order of first appearance, built up slice by slice.
+#[derive(Default)]
+pub struct Codes {
+    pub names: Vec<String>,
 }
 
-impl Months {
-    pub fn of(days: &[i32]) -> Months {
-        let first = days.iter().copied().filter(|d| *d != i32::MIN).min().unwrap_or(0);
-        let start = year_month_of_days(first);
-        let row_month: Vec<usize> = days
-            .iter()
-            .map(|d| year_month_of_days(*d).months_since(start).max(0) as usize)
-            .collect();
-        let n_months = row_month.iter().max().map_or(0, |m| m + 1);
-        Months {
-            start,
-            n_months,
-            row_month,
+impl Codes {
+    /// The code of `name`, numbering it if it is new; `None` for an empty string (or a null).
+    pub fn code(&mut self, name: &str) -> Option<usize> {
+        if name.is_empty() {
+            return None;
         }
-    }
-
-    /// Values of the selected rows grouped by month.
-    pub fn bucket(&self, values: &[f64], keep: impl Fn(usize) -> bool) -> Vec<Vec<f64>> {
-        let mut buckets = vec![vec![]; self.n_months];
-        for (row, (&m, &v)) in self.row_month.iter().zip(values).enumerate() {
-            if keep(row) {
-                buckets[m].push(v);
+        Some(match self.names.iter().position(|n| n == name) {
+            Some(code) => code,
+            None => {
+                self.names.push(name.to_string());
+                self.names.len() - 1
             }
-        }
-        buckets
+        })
     }
+}
 
-    /// Quantiles per month of the selected rows; months without values repeat the previous month's.
-    pub fn fan(&self, values: &[f64], keep: impl Fn(usize) -> bool) -> Vec<Quantiles> {
+/// The calendar months a table's rows fall in, from the first month present: read from its `month` column
+/// slice by slice. A row without a month counts as the first.
+struct MonthSpan {
+    start: YearMonth,
+    n_months: usize,
+}
+
+impl MonthSpan {
+    fn month_idx(&self, days: i32) -> usize {
+        if days == i32::MIN {
+            return 0;
+        }
+        year_month_of_days(days).months_since(self.start).max(0) as usize
+    }
+}
+
+/// Quantiles per month across paths of some columns of a table, for each value of a key column (such as
+/// the manufacturer), or of all rows. Computed in passes over slices of the table
+/// ([`grouped_quantiles`]), so memory does not grow with the number of paths; the figures are exactly
+/// those of sorting each month's values. Months without a value repeat the previous month's quantiles.
+pub struct MonthlyFans {
+    pub start: YearMonth,
+    pub n_months: usize,
+    /// The key column's values in order of first appearance; one empty key when there is no key column.
+    pub keys: Vec<String>,
+    /// `fans[column][key][month]`.
+    fans: Vec<Vec<Vec<Quantiles>>>,
+}
+
+impl MonthlyFans {
+    /// Reads `columns` of `dir/file` by month (and by `key`), holding about `budget_bytes` of values at once.
+    pub fn read(
+        dir: &Path,
+        file: &str,
+        key: Option<&str>,
+        columns: &[&str],
+        budget_bytes: usize,
+    ) -> Result<MonthlyFans, OutputError> {
+        // A first pass over the month and key columns: the calendar span and the keys.
+        let mut first_days: Option<i32> = None;
+        let mut last_days: Option<i32> = None;
+        let mut any_row = false;
+        let mut codes = Codes::default();
+        let key_columns: Vec<&str> = std::iter::once("month").chain(key).collect();
+        Table::for_each_slice(dir, file, &key_columns, |table| {
+            for days in table.days("month")? {
+                any_row = true;
+                if days != i32::MIN {
+                    first_days = Some(first_days.map_or(days, |d| d.min(days)));
+                    last_days = Some(last_days.map_or(days, |d| d.max(days)));
+                }
+            }
+            if let Some(key) = key {
+                table.key_codes(key, &mut codes)?;
+            }
+            Ok(())
+        })?;
+        let start = year_month_of_days(first_days.unwrap_or(0));
+        let span = MonthSpan {
+            start,
+            n_months: match (any_row, last_days) {
+                (false, _) => 0,
+                (true, None) => 1,
+                (true, Some(last)) => year_month_of_days(last).months_since(start).max(0) as usize + 1,
+            },
+        };
+        let keys = if key.is_some() {
+            codes.names
+        } else {
+            vec![String::new()]
+        };
+
+        let n_months = span.n_months;
+        let n_keys = keys.len();
+        let mut read: Vec<&str> = key_columns.clone();
+        read.extend(columns);
+        let quantiles = grouped_quantiles(columns.len() * n_keys * n_months, budget_bytes, |sink| {
+            let mut codes = Codes { names: keys.clone() };
+            Table::for_each_slice(dir, file, &read, |table| {
+                let months: Vec<usize> = table.days("month")?.into_iter().map(|d| span.month_idx(d)).collect();
+                let row_keys: Vec<Option<usize>> = match key {
+                    Some(key) => table.key_codes(key, &mut codes)?,
+                    None => vec![Some(0); table.height()],
+                };
+                for (c, column) in columns.iter().enumerate() {
+                    for ((value, month), row_key) in table.f64s(column)?.into_iter().zip(&months).zip(&row_keys) {
+                        if let Some(k) = *row_key
+                            && k < n_keys
+                            && *month < n_months
+                        {
+                            sink((c * n_keys + k) * n_months + month, value);
+                        }
+                    }
+                }
+                Ok(())
+            })
+        })?;
         let nan = Quantiles {
             p5: f64::NAN,
             p25: f64::NAN,
@@ -211,17 +279,36 @@ impl Months {
             p75: f64::NAN,
             p95: f64::NAN,
         };
-        let mut out: Vec<Quantiles> = Vec::with_capacity(self.n_months);
-        for bucket in self.bucket(values, keep) {
-            let q = quantiles(&bucket).unwrap_or_else(|| out.last().copied().unwrap_or(nan));
-            out.push(q);
-        }
-        out
+        let mut groups = quantiles.into_iter();
+        let fans = (0..columns.len())
+            .map(|_| {
+                (0..n_keys)
+                    .map(|_| {
+                        let mut fan: Vec<Quantiles> = Vec::with_capacity(n_months);
+                        for q in groups.by_ref().take(n_months) {
+                            fan.push(q.unwrap_or_else(|| fan.last().copied().unwrap_or(nan)));
+                        }
+                        fan
+                    })
+                    .collect()
+            })
+            .collect();
+        Ok(MonthlyFans {
+            start,
+            n_months,
+            keys,
+            fans,
+        })
     }
 
-    /// The median per month of the selected rows.
-    pub fn medians(&self, values: &[f64], keep: impl Fn(usize) -> bool) -> Vec<f64> {
-        self.fan(values, keep).iter().map(|q| q.p50).collect()
+    /// The quantiles per month of the `column`-th column read, for the `key`-th key.
+    pub fn fan(&self, column: usize, key: usize) -> Vec<Quantiles> {
+        self.fans[column][key].clone()
+    }
+
+    /// The median per month of the `column`-th column read, for the `key`-th key.
+    pub fn medians(&self, column: usize, key: usize) -> Vec<f64> {
+        self.fans[column][key].iter().map(|q| q.p50).collect()
     }
 }
 
