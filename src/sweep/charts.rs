@@ -471,7 +471,7 @@ pub fn comparison(data: &SweepData) -> Option<(ChartEntry, IntervalChart)> {
                 scenario: scenario.clone(),
                 roles,
                 strategy: data.describe(cell),
-                end_cash_usd: data.end_cash_quantiles(cell),
+                end_cash_usd: cell.end_cash_usd,
                 p_cash_below_zero: cell.p_cash_below_zero,
             });
         }

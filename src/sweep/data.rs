@@ -9,7 +9,7 @@ use std::path::Path;
 use crate::output::OutputError;
 use crate::output::charts::data::{Table, json_str, json_u64, read_json, tidy_path};
 use crate::output::charts::format;
-use crate::stats::{Quantiles, quantiles};
+use crate::stats::Quantiles;
 use crate::sweep::waterfall::{PathRecord, read_flows};
 
 /// Provenance of a sweep, from `sweep.json`.
@@ -162,11 +162,11 @@ pub struct SweepData {
     /// Scenario names in the sweep's order.
     pub scenarios: Vec<String>,
     pub cells: Vec<Cell>,
-    /// Ending cash of every path, by (scenario, cell).
-    pub end_cash_usd: BTreeMap<(String, u32), Vec<f64>>,
-    /// Every path's cash tallies, by (scenario, cell), for the cash waterfall; empty for a sweep written
-    /// before they were recorded.
+    /// The cash tallies of the paths of the cells waterfalls compare, by (scenario, cell): those of
+    /// `default_waterfall_cells` once loaded, and any `read_flows_of` adds.
     pub flows: BTreeMap<(String, u32), Vec<PathRecord>>,
+    /// Whether `paths.parquet` records the cash tallies (a sweep written by an older hashcycle does not).
+    pub flows_recorded: bool,
 }
 
 /// The files a sweep directory must hold for its charts and report.
@@ -196,22 +196,74 @@ impl SweepData {
         }
         let info = SweepInfo::read(dir)?;
         let table = Table::read(dir, "sweep.parquet")?;
-        // Only the columns the charts, report and waterfalls use (the file holds every outcome and swept value);
-        // a sweep written before the cash tallies were recorded has no waterfall.
-        let mut columns = vec!["scenario", "cell", "path", "failed_check"];
-        columns.extend(crate::sweep::waterfall::FLOW_COLUMNS);
-        let paths = match Table::read_columns(dir, "paths.parquet", &columns) {
-            Ok(paths) => paths,
-            Err(OutputError::Missing { .. }) if dir.join("paths.parquet").is_file() => {
-                Table::read_columns(dir, "paths.parquet", &["scenario", "cell", "end_cash_usd"])?
-            }
-            Err(e) => return Err(e),
-        };
-        Self::from_tables(info, &table, &paths)
+        let mut data = Self::from_cells(info, &table)?;
+        // Path by path, only the cells the default waterfalls compare: paths.parquet grows with cells × paths.
+        let wanted = data.default_waterfall_cells();
+        data.read_flows_of(dir, &wanted)?;
+        Ok(data)
     }
 
     /// Builds the sweep data from its two tables (separate from `load` so tests can pass frames).
     pub fn from_tables(info: SweepInfo, table: &Table, paths: &Table) -> Result<SweepData, OutputError> {
+        let mut data = Self::from_cells(info, table)?;
+        let wanted = data.default_waterfall_cells();
+        data.add_flows(paths, &wanted)?;
+        Ok(data)
+    }
+
+    /// Each scenario's reference cell and the cell its default waterfall compares it with.
+    pub fn default_waterfall_cells(&self) -> Vec<(String, u32)> {
+        let mut cells = vec![];
+        for scenario in &self.scenarios {
+            if let Some(reference) = self.reference(scenario) {
+                cells.push((scenario.clone(), reference.cell));
+                if let Some(alternative) = crate::sweep::waterfall::default_alternative(self, scenario, reference) {
+                    cells.push((scenario.clone(), alternative.cell));
+                }
+            }
+        }
+        cells
+    }
+
+    /// Reads the cash tallies of the paths of `cells` (by scenario and cell) from `dir/paths.parquet` into
+    /// `flows`, in slices: memory follows those cells' paths, not the sweep's. A sweep written before the
+    /// tallies were recorded leaves `flows_recorded` false.
+    pub fn read_flows_of(&mut self, dir: &Path, cells: &[(String, u32)]) -> Result<(), OutputError> {
+        let wanted: Vec<(String, u32)> = cells.iter().filter(|c| !self.flows.contains_key(*c)).cloned().collect();
+        if wanted.is_empty() || !self.flows_recorded {
+            return Ok(());
+        }
+        let mut columns = vec!["scenario", "cell", "path", "failed_check"];
+        columns.extend(crate::sweep::waterfall::FLOW_COLUMNS);
+        match Table::for_each_slice(dir, "paths.parquet", &columns, |paths| self.add_flows(&paths, &wanted)) {
+            Err(OutputError::Missing { .. }) if dir.join("paths.parquet").is_file() => {
+                self.flows_recorded = false;
+                self.flows.clear();
+                Ok(())
+            }
+            done => done,
+        }
+    }
+
+    /// Adds the flows of the rows of `paths` that belong to `wanted` cells.
+    fn add_flows(&mut self, paths: &Table, wanted: &[(String, u32)]) -> Result<(), OutputError> {
+        let Some(rows) = read_flows(paths)? else {
+            self.flows_recorded = false;
+            return Ok(());
+        };
+        let scenarios = paths.strs("scenario")?;
+        let cells = paths.u32s("cell")?;
+        for ((scenario, cell), record) in scenarios.into_iter().zip(cells).zip(rows) {
+            let key = (scenario, cell);
+            if wanted.contains(&key) {
+                self.flows.entry(key).or_default().push(record);
+            }
+        }
+        Ok(())
+    }
+
+    /// The cells of `sweep.parquet`, without any path's flows.
+    fn from_cells(info: SweepInfo, table: &Table) -> Result<SweepData, OutputError> {
         // Swept parameters: those sweep.json lists, else every dotted column that is not a metric.
         let columns = table.column_names();
         let mut parameters: Vec<String> = info
@@ -334,27 +386,6 @@ impl SweepData {
             }
         }
 
-        let path_scenarios = paths.strs("scenario")?;
-        let path_cells = paths.u32s("cell")?;
-        let path_end_cash = paths.f64s("end_cash_usd")?;
-        let mut end_cash: BTreeMap<(String, u32), Vec<f64>> = BTreeMap::new();
-        for row in 0..paths.height() {
-            end_cash
-                .entry((path_scenarios[row].clone(), path_cells[row]))
-                .or_default()
-                .push(path_end_cash[row]);
-        }
-
-        let mut flows: BTreeMap<(String, u32), Vec<PathRecord>> = BTreeMap::new();
-        if let Some(rows) = read_flows(paths)? {
-            for (row, path_flows) in rows.into_iter().enumerate() {
-                flows
-                    .entry((path_scenarios[row].clone(), path_cells[row]))
-                    .or_default()
-                    .push(path_flows);
-            }
-        }
-
         Ok(SweepData {
             info,
             parameters,
@@ -362,8 +393,8 @@ impl SweepData {
             y_param,
             scenarios,
             cells,
-            end_cash_usd: end_cash,
-            flows,
+            flows: BTreeMap::new(),
+            flows_recorded: true,
         })
     }
 
@@ -412,15 +443,6 @@ impl SweepData {
 
     pub fn reference(&self, scenario: &str) -> Option<&Cell> {
         self.cells_of(scenario).find(|c| c.is_reference)
-    }
-
-    /// Quantiles of ending cash across the paths of a cell, from `paths.parquet`, or the cell's own
-    /// quantiles when its paths are absent.
-    pub fn end_cash_quantiles(&self, cell: &Cell) -> Quantiles {
-        self.end_cash_usd
-            .get(&(cell.scenario.clone(), cell.cell))
-            .and_then(|values| quantiles(values))
-            .unwrap_or(cell.end_cash_usd)
     }
 
     /// A short name of a parameter: its last path component.
@@ -585,7 +607,6 @@ mod tests {
         assert_eq!(data.axis_desc(1), "Wafer prepay share");
         assert_eq!(data.best("base").unwrap().cell, 2);
         assert_eq!(data.worst("base").unwrap().cell, 1);
-        assert_eq!(data.end_cash_quantiles(&data.cells[0]).p50, -4e8);
         let (_, map) = heatmap_for_scenario(&data, "base", Metric::CashBelowZero).unwrap();
         assert_eq!(map.x_labels, ["3", "6"]);
         assert_eq!(map.y_labels, ["50%", "100%"]);

@@ -397,7 +397,7 @@ pub fn waterfall_command(
     dir: &std::path::Path,
     request: &Request,
 ) -> Result<(Waterfall, Vec<std::path::PathBuf>), WaterfallError> {
-    let data = SweepData::load(dir)?;
+    let mut data = SweepData::load(dir)?;
     let scenario = match &request.scenario {
         Some(s) if data.scenarios.contains(s) => s.clone(),
         Some(s) => {
@@ -444,12 +444,18 @@ pub fn waterfall_command(
             from.cell
         )));
     }
-    if data.flows.is_empty() {
+    let pair = [(scenario.clone(), from.cell), (scenario.clone(), to.cell)];
+    data.read_flows_of(dir, &pair)?;
+    if !data.flows_recorded {
         return Err(WaterfallError::Input(
             "this sweep's paths.parquet has no cash tallies (written by an older hashcycle): run the sweep again"
                 .to_string(),
         ));
     }
+    let cell = |(scenario, idx): &(String, u32)| data.cells_of(scenario).find(|c| c.cell == *idx);
+    let (Some(from), Some(to)) = (cell(&pair[0]), cell(&pair[1])) else {
+        return Err(WaterfallError::Input(format!("scenario {scenario} lost its cells")));
+    };
     let w = between(&data, from, to).ok_or_else(|| {
         WaterfallError::Input(format!(
             "no path completed in both cell {} and cell {}: there is nothing to compare",

@@ -57,7 +57,19 @@ fn the_waterfall_parts_sum_to_the_difference_in_mean_ending_cash_on_a_real_sweep
         "report lists the waterfalls"
     );
 
-    let data = SweepData::load(&sweep_dir).unwrap();
+    let mut data = SweepData::load(&sweep_dir).unwrap();
+    // Loading keeps the paths of the cells the default waterfalls compare only: each scenario's reference
+    // and its alternative.
+    let defaults = data.default_waterfall_cells();
+    assert_eq!(defaults.len(), 4);
+    assert_eq!(data.flows.keys().cloned().collect::<Vec<_>>(), {
+        let mut d = defaults.clone();
+        d.sort();
+        d
+    });
+    let every_cell: Vec<(String, u32)> = data.cells.iter().map(|c| (c.scenario.clone(), c.cell)).collect();
+    data.read_flows_of(&sweep_dir, &every_cell).unwrap();
+    assert_eq!(data.flows.len(), every_cell.len());
     let paths = read_frame(&sweep_dir.join("paths.parquet")).unwrap();
     let path_scenarios = strs(&paths, "scenario");
     let path_cells: Vec<i64> = paths
