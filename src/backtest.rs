@@ -234,8 +234,17 @@ pub fn compute(
         .map_or_else(|| template.fitted_values(), |c| c.values.clone());
     let (scenario, hardware) = template.scenario(window.from, window.to, Some(&parameter_values))?;
     let params = crate::batch::with_overrides(&scenario.params, n_paths, seed);
-    let paths = simulate(&params, params.simulation.n_paths);
     let n_months = window.n_months();
+    let path_bytes = std::mem::size_of::<crate::backtest::simulate::PathSeries>() as u64
+        + 2 * crate::memory::vec_bytes::<f64>(n_months);
+    crate::memory::paths_fit(
+        "a backtest",
+        "each path's hashrate and difficulty by month",
+        u64::from(params.simulation.n_paths),
+        path_bytes,
+    )
+    .map_err(BacktestError::Usage)?;
+    let paths = simulate(&params, params.simulation.n_paths);
     let failures: Vec<PathFailure> = paths
         .iter()
         .enumerate()

@@ -8,6 +8,7 @@
 pub mod backtest;
 pub mod batch;
 pub mod cli;
+pub mod memory;
 pub mod output;
 pub mod plot;
 pub mod replay;

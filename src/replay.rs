@@ -382,6 +382,16 @@ pub fn compute(scenario: &Scenario, options: &ReplayOptions) -> Result<ReplayRes
         None
     };
     let n_paths = params.simulation.n_paths;
+    let path_bytes = std::mem::size_of::<ReplayPath>() as u64
+        + 2 * crate::memory::vec_bytes::<f64>(n_months)
+        + params.manufacturers.len() as u64 * crate::memory::vec_bytes::<MakerMonth>(n_months);
+    crate::memory::paths_fit(
+        "replay",
+        "each path's months for its bands",
+        u64::from(n_paths),
+        path_bytes,
+    )
+    .map_err(ReplayError::Usage)?;
     let paths: Vec<ReplayPath> = (0..n_paths)
         .into_par_iter()
         .map(|path_idx| {

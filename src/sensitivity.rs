@@ -513,6 +513,13 @@ pub fn run(scenario: &Scenario, options: &SensitivityOptions) -> Result<Sensitiv
     let oat = design::one_at_a_time(factors.len());
     let trajectories = design::morris(factors.len(), options.trajectories as usize, base.simulation.seed);
     let n_evaluations = oat.len() + trajectories.iter().map(|t| t.points.len()).sum::<usize>();
+    crate::memory::paths_fit(
+        "a sensitivity",
+        &format!("each path's metric in each of its {n_evaluations} evaluations"),
+        u64::from(options.paths),
+        n_evaluations as u64 * std::mem::size_of::<Option<f64>>() as u64,
+    )
+    .map_err(SensitivityError::Input)?;
     let pool = thread_pool(options.threads)?;
     let bar = progress_bar(
         n_evaluations as u64 * u64::from(options.paths),

@@ -246,6 +246,35 @@ fn issue_30_options_out_of_range_are_refused_before_anything_runs() {
 }
 
 #[test]
+fn issue_30_commands_that_keep_every_path_refuse_more_paths_than_fit_in_memory() {
+    // A replay keeps each path's months for its bands (about 27 KB a path), a backtest its series and a
+    // sensitivity each evaluation's metric: asked for millions of paths, each refuses up front, writing nothing.
+    let dir = temp_dir("paths-memory");
+    let base = scenario_path("base");
+    let base = base.to_str().unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (&["replay", "--paths", "9000000"], "more than replay can hold"),
+        (&["backtest", "--paths", "9000000"], "more than a backtest can hold"),
+        (
+            &["sensitivity", base, "--paths", "9000000"],
+            "more than a sensitivity can hold",
+        ),
+    ];
+    for (args, expected) in cases {
+        let out = hashcycle(&[*args, &["--out", "out"]].concat(), &dir);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(expected),
+            "{args:?}: `{expected}` missing from\n{stderr}"
+        );
+        assert!(stderr.contains("paths fit (--paths)"), "{args:?}: {stderr}");
+        assert!(!dir.join("out").exists(), "{args:?} wrote output");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn wrong_type_deep_in_an_array_of_tables_is_located() {
     let stderr = assert_rejected(
         "deep-type",
