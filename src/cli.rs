@@ -677,6 +677,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             })?;
             let plan = crate::sweep::plan::build_with_overrides(sweep, paths, seed, &overrides.set)
                 .map_err(|e| Failure::Input(format!("error: {e}")))?;
+            crate::sweep::check_paths_fit(&plan).map_err(|e| Failure::Input(format!("error: {e}")))?;
             eprintln!(
                 "sweep {}: {} scenarios × {} strategies × {} paths",
                 plan.sweep.name,

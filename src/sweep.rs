@@ -198,6 +198,21 @@ fn robust_text(rows: &[SweepRow]) -> String {
     out
 }
 
+/// Refuses a sweep whose cells have more paths than memory holds: a cell's paths are kept as outcomes for its
+/// metrics, and the charts keep the cash tallies of two cells a scenario (the reference and the strategy its
+/// waterfall compares). Checked before a sweep or a shard simulates and before a merge, so none of them runs
+/// out of memory after the work is done.
+pub fn check_paths_fit(plan: &plan::Plan) -> Result<(), String> {
+    let outcome_bytes = std::mem::size_of::<metrics::PathOutcome>() as u64 + 16;
+    let flows_bytes = 2 * plan.scenarios.len() as u64 * std::mem::size_of::<waterfall::PathRecord>() as u64;
+    crate::memory::paths_fit(
+        "a sweep cell",
+        "each path's outcome for the cell's metrics and the cash tallies of two cells a scenario for its charts",
+        u64::from(plan.n_paths),
+        outcome_bytes.max(flows_bytes),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -80,6 +80,7 @@ fn merge_reading(dir: &Path, slice_rows: usize) -> Result<SweepReport, MergeErro
         problems,
     };
     let (shards, plan) = check_shards(dir).map_err(refuse)?;
+    crate::sweep::check_paths_fit(&plan).map_err(|e| refuse(vec![e]))?;
 
     // The merged results replace the sweep directory whole, beside which they are staged; the real
     // directory's parent, so that `merge .` or a path through a symbolic link swaps the directory the

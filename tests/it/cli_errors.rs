@@ -248,16 +248,22 @@ fn issue_30_options_out_of_range_are_refused_before_anything_runs() {
 #[test]
 fn issue_30_commands_that_keep_every_path_refuse_more_paths_than_fit_in_memory() {
     // A replay keeps each path's months for its bands (about 27 KB a path), a backtest its series and a
-    // sensitivity each evaluation's metric: asked for millions of paths, each refuses up front, writing nothing.
+    // sensitivity each evaluation's metric, a sweep each cell's outcomes: asked for millions of paths, each
+    // refuses up front, writing nothing.
     let dir = temp_dir("paths-memory");
     let base = scenario_path("base");
     let base = base.to_str().unwrap();
+    let sweep = format!("{}/scenarios/sweeps/futures_prepay.toml", env!("CARGO_MANIFEST_DIR"));
     let cases: &[(&[&str], &str)] = &[
         (&["replay", "--paths", "9000000"], "more than replay can hold"),
         (&["backtest", "--paths", "9000000"], "more than a backtest can hold"),
         (
             &["sensitivity", base, "--paths", "9000000"],
             "more than a sensitivity can hold",
+        ),
+        (
+            &["sweep", &sweep, "--paths", "9000000"],
+            "more than a sweep cell can hold",
         ),
     ];
     for (args, expected) in cases {
