@@ -767,6 +767,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
             overrides,
         } => {
             let scenario = load_scenario(&file, &overrides.set)?;
+            let n_paths = paths.unwrap_or(scenario.params.simulation.n_paths);
+            crate::memory::run_fits(n_paths, scenario.params.simulation.horizon_months)
+                .map_err(|e| Failure::Input(format!("error: {e}")))?;
             let options = RunOptions {
                 n_paths: paths,
                 seed,
