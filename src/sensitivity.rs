@@ -513,7 +513,7 @@ pub fn run(scenario: &Scenario, options: &SensitivityOptions) -> Result<Sensitiv
     let oat = design::one_at_a_time(factors.len());
     let trajectories = design::morris(factors.len(), options.trajectories as usize, base.simulation.seed);
     let n_evaluations = oat.len() + trajectories.iter().map(|t| t.points.len()).sum::<usize>();
-    let pool = thread_pool(options.threads)?;
+    let pool = thread_pool(options.threads).map_err(RunError::from)?;
     let bar = progress_bar(
         n_evaluations as u64 * u64::from(options.paths),
         options.progress,
