@@ -57,6 +57,10 @@ pub enum RunError {
     /// Results could not be written; nothing was committed.
     #[error(transparent)]
     Output(#[from] OutputError),
+    /// A sweep cell's parameters, validated before any path ran, could not be built again when the cell was
+    /// run (a data file it reads changed or was removed since). Fatal; nothing was committed.
+    #[error("{0}")]
+    Cell(String),
 }
 
 /// Applies command-line overrides to a scenario's parameters.
