@@ -108,7 +108,7 @@ fn reference_sweep(c: &mut Criterion) {
     let path_months: u64 = plan
         .scenarios
         .iter()
-        .map(|s| s.params.len() as u64 * n_paths as u64 * s.params[0].simulation.horizon_months as u64)
+        .map(|s| plan.cells.len() as u64 * n_paths as u64 * s.first_cell_params.simulation.horizon_months as u64)
         .sum();
     let dir = std::env::temp_dir().join(format!("hashcycle-bench-sweep-{}", std::process::id()));
     let options = hashcycle::sweep::run::SweepOptions {

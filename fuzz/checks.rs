@@ -90,14 +90,20 @@ pub fn sweep_design(data: &[u8], project_dir: &Path) {
             assert_eq!(plan.scenarios.len(), n_scenarios);
             assert_eq!(plan.n_work_paths(), (n_scenarios as u64) * n_cells);
             for scenario in &plan.scenarios {
-                assert_eq!(scenario.params.len(), plan.cells.len(), "one parameter set per cell");
-                assert!(scenario.focus_manufacturer_idx < scenario.params[0].manufacturers.len());
+                assert!(scenario.focus_manufacturer_idx < scenario.first_cell_params.manufacturers.len());
                 if let Some(reference) = scenario.reference_cell {
                     assert!((reference as usize) < plan.cells.len());
                 }
-                for params in &scenario.params {
+                for cell in &plan.cells {
+                    // Every cell was validated; its parameters build again, cell 0's as the plan kept them.
+                    let params = scenario
+                        .cell_params(cell)
+                        .unwrap_or_else(|e| panic!("a planned cell's parameters do not build again: {e}"));
                     assert_eq!(params.simulation.n_paths, 1);
                     assert!(params.simulation.horizon_months >= 1);
+                    if cell.cell_idx == 0 {
+                        assert_eq!(format!("{params:?}"), format!("{:?}", scenario.first_cell_params));
+                    }
                 }
             }
             for (idx, cell) in plan.cells.iter().enumerate() {

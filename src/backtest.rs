@@ -365,9 +365,9 @@ pub fn run(options: &BacktestOptions) -> Result<BacktestReport, BacktestError> {
         to: options.to.unwrap_or(defaults.to),
         calibrate_until: options.calibrate_until.unwrap_or(defaults.calibrate_until),
     };
-    let pool = crate::batch::thread_pool(options.threads).map_err(|e| match e {
-        crate::batch::RunError::Threads { threads, message } => BacktestError::Threads { threads, message },
-        crate::batch::RunError::Output(e) => BacktestError::Output(e),
+    let pool = crate::batch::thread_pool(options.threads).map_err(|e| BacktestError::Threads {
+        threads: e.threads,
+        message: e.message,
     })?;
     let result = pool.install(|| compute(&template, window, options.n_paths, options.seed, options.calibrate))?;
     let staged = StagedDir::create(&options.out_dir, "backtest")?;

@@ -52,11 +52,15 @@ pub struct RunReport {
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     /// The thread pool could not start. Fatal.
-    #[error("cannot start {threads} worker threads: {message}")]
-    Threads { threads: usize, message: String },
+    #[error(transparent)]
+    Threads(#[from] ThreadsError),
     /// Results could not be written; nothing was committed.
     #[error(transparent)]
     Output(#[from] OutputError),
+    /// A sweep cell's parameters, validated before any path ran, could not be built again when the cell was
+    /// run (a data file it reads changed or was removed since). Fatal; nothing was committed.
+    #[error("{0}")]
+    Cell(String),
 }
 
 /// Applies command-line overrides to a scenario's parameters.
@@ -71,14 +75,22 @@ pub fn with_overrides(params: &Params, n_paths: Option<u32>, seed: Option<u64>) 
     params
 }
 
-pub fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, RunError> {
+/// The worker threads could not start. Fatal.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot start {threads} worker threads: {message}")]
+pub struct ThreadsError {
+    pub threads: usize,
+    pub message: String,
+}
+
+pub fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, ThreadsError> {
     let n = threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
     rayon::ThreadPoolBuilder::new()
         .num_threads(n)
         .build()
-        .map_err(|e| RunError::Threads {
+        .map_err(|e| ThreadsError {
             threads: n,
             message: e.to_string(),
         })

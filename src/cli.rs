@@ -675,7 +675,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     None => Failure::Input(format!("error: {e}")),
                 }
             })?;
-            let plan = crate::sweep::plan::build_with_overrides(sweep, paths, seed, &overrides.set)
+            // The cells are validated on as many worker threads as the sweep is given.
+            let plan = crate::batch::thread_pool(threads)
+                .map_err(|e| Failure::Runtime(format!("error: {e}")))?
+                .install(|| crate::sweep::plan::build_with_overrides(sweep, paths, seed, &overrides.set))
                 .map_err(|e| Failure::Input(format!("error: {e}")))?;
             crate::sweep::check_paths_fit(&plan).map_err(|e| Failure::Input(format!("error: {e}")))?;
             eprintln!(

@@ -651,9 +651,9 @@ pub struct ReplayReport {
 
 /// Runs the replay of `scenario` and writes `out_dir/<scenario name>/`.
 pub fn run(scenario: &Scenario, options: &ReplayOptions) -> Result<ReplayReport, ReplayError> {
-    let pool = crate::batch::thread_pool(options.threads).map_err(|e| match e {
-        crate::batch::RunError::Threads { threads, message } => ReplayError::Threads { threads, message },
-        crate::batch::RunError::Output(e) => ReplayError::Output(e),
+    let pool = crate::batch::thread_pool(options.threads).map_err(|e| ReplayError::Threads {
+        threads: e.threads,
+        message: e.message,
     })?;
     let result = pool.install(|| compute(scenario, options))?;
     let staged = StagedDir::create(&options.out_dir, &scenario.params.simulation.name)?;

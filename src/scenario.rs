@@ -412,6 +412,19 @@ impl Scenario {
         Ok(scenario)
     }
 
+    /// The parameters of a changed copy of this scenario's tree that `revalidate` accepted before: the same
+    /// `Params` it gave, read again without its readings at the ends of the uncertain parameters' ranges
+    /// (most of a validation's time), so that a sweep can rebuild a cell's parameters instead of holding
+    /// them. A tree that is no longer valid (a data file it reads changed) is validated in full, for the
+    /// located problems.
+    pub fn rebuild_params(&self, tree: &Node) -> Result<Params, ScenarioError> {
+        let mut problems = Problems::default();
+        match validate::read_params_with(tree, &self.sources, &mut problems, validate::RangeEnds::Skip) {
+            Some(params) if problems.is_empty() => Ok(params),
+            _ => self.revalidate(tree.clone()).map(|scenario| scenario.params),
+        }
+    }
+
     /// Validates a tree whose spans are offsets into `sources` (the first is the scenario's own file).
     pub fn validate(tree: Node, mut sources: Vec<Source>, mut problems: Problems) -> Result<Scenario, ScenarioError> {
         if sources.is_empty() {

@@ -520,7 +520,7 @@ pub fn run(scenario: &Scenario, options: &SensitivityOptions) -> Result<Sensitiv
         n_evaluations as u64 * std::mem::size_of::<Option<f64>>() as u64,
     )
     .map_err(SensitivityError::Input)?;
-    let pool = thread_pool(options.threads)?;
+    let pool = thread_pool(options.threads).map_err(RunError::from)?;
     let bar = progress_bar(
         n_evaluations as u64 * u64::from(options.paths),
         options.progress,

@@ -72,13 +72,18 @@ fn resolve<'a>(root: &'a mut Node, path: &str) -> Result<&'a mut Node, OverrideE
                 } else {
                     format!("{walked}.{key}")
                 };
-                let suggestion = nearest(&key, table.entries.iter().map(|e| e.key.as_str()))
-                    .map(|near| format!(" (did you mean `{near}`?)"))
-                    .unwrap_or_default();
-                table.get_mut(&key).ok_or_else(|| OverrideError {
-                    path: path.to_string(),
-                    reason: format!("{here} has no key `{key}`{suggestion}"),
-                })?
+                // The suggestion is sought only for a key that is missing: a sweep resolves paths many times
+                // a cell, and edit distances to every key would be most of its validation time.
+                let Some(idx) = table.entries.iter().position(|e| e.key == key) else {
+                    let suggestion = nearest(&key, table.entries.iter().map(|e| e.key.as_str()))
+                        .map(|near| format!(" (did you mean `{near}`?)"))
+                        .unwrap_or_default();
+                    return Err(OverrideError {
+                        path: path.to_string(),
+                        reason: format!("{here} has no key `{key}`{suggestion}"),
+                    });
+                };
+                &mut table.entries[idx].node
             }
             (Step::Key(name), Value::Array(items)) => {
                 walked = format!("{walked}.{name}");
@@ -92,15 +97,17 @@ fn resolve<'a>(root: &'a mut Node, path: &str) -> Result<&'a mut Node, OverrideE
                         _ => None,
                     })
                     .collect();
-                let suggestion = nearest(&name, names.iter().map(String::as_str))
-                    .map(|near| format!("did you mean \"{near}\"? "))
-                    .unwrap_or_default();
-                let idx = names.iter().position(|n| *n == name).ok_or_else(|| OverrideError {
-                    path: path.to_string(),
-                    reason: format!(
-                        "{here} has no entry named \"{name}\" ({suggestion}named: {})",
-                        names.join(", ")
-                    ),
+                let idx = names.iter().position(|n| *n == name).ok_or_else(|| {
+                    let suggestion = nearest(&name, names.iter().map(String::as_str))
+                        .map(|near| format!("did you mean \"{near}\"? "))
+                        .unwrap_or_default();
+                    OverrideError {
+                        path: path.to_string(),
+                        reason: format!(
+                            "{here} has no entry named \"{name}\" ({suggestion}named: {})",
+                            names.join(", ")
+                        ),
+                    }
                 })?;
                 &mut items[idx]
             }

@@ -219,11 +219,10 @@ pub fn read(
                 let entry_rank = specificity_rank(sources, name_span.as_ref());
                 let places: Vec<(Table, &'static str, String)> = places
                     .into_iter()
-                    .filter(|(_, _, path)| {
-                        let value_span = overrides::span(&mut tree, path).ok().flatten();
+                    .filter(|(_, _, path)| match overrides::span(&mut tree, path) {
+                        Ok(value_span) => specificity_rank(sources, value_span.as_ref()) >= entry_rank,
                         // A value the scenario does not state (a default) is drawn.
-                        let stated = overrides::span(&mut tree, path).is_ok();
-                        !stated || specificity_rank(sources, value_span.as_ref()) >= entry_rank
+                        Err(_) => true,
                     })
                     .collect();
                 if places.is_empty() {

@@ -22,6 +22,22 @@ const SHARE_SUM_TOLERANCE: f64 = 1e-6;
 /// Reads a whole scenario. `sources` are the texts its spans point into; a relative data file name (a price
 /// or fee history) resolves against the directory of the text that wrote it (`crate::scenario::data_path`).
 pub fn read_params(root: &Node, sources: &[Source], p: &mut Problems) -> Option<Params> {
+    read_params_with(root, sources, p, RangeEnds::Check)
+}
+
+/// Whether reading a scenario also validates it at each end of every uncertain parameter's range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RangeEnds {
+    /// Validate the scenario again with each uncertain parameter at its `min`, then at its `max`, and report
+    /// a problem there at that end: two more full readings per `[[uncertainty]]` entry.
+    Check,
+    /// Skip those readings, for a tree already read with `Check`: the parameters are the same, since the
+    /// readings at the ends only add problems.
+    Skip,
+}
+
+/// `read_params`, checking the ends of the uncertain parameters' ranges or not.
+pub fn read_params_with(root: &Node, sources: &[Source], p: &mut Problems, range_ends: RangeEnds) -> Option<Params> {
     let Value::Table(table) = &root.value else {
         p.push(root.span.clone(), "", "a scenario must be a TOML table");
         return None;
@@ -61,9 +77,11 @@ pub fn read_params(root: &Node, sources: &[Source], p: &mut Problems) -> Option<
     if !p.is_empty() {
         return None;
     }
-    crate::scenario::uncertainty::check_ends(root, sources, &uncertain, p);
-    if !p.is_empty() {
-        return None;
+    if range_ends == RangeEnds::Check {
+        crate::scenario::uncertainty::check_ends(root, sources, &uncertain, p);
+        if !p.is_empty() {
+            return None;
+        }
     }
     Some(Params {
         simulation: simulation?,

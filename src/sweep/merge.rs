@@ -95,7 +95,11 @@ fn merge_reading(dir: &Path, slice_rows: usize) -> Result<SweepReport, MergeErro
     let staged = StagedDir::create(root, &name.to_string_lossy())?;
     let staging = staged.path().to_path_buf();
     let mut tables = SweepTables::create(&staging)?;
-    let calendars: Vec<Calendar> = plan.scenarios.iter().map(|s| Calendar::new(&s.params[0], 0)).collect();
+    let calendars: Vec<Calendar> = plan
+        .scenarios
+        .iter()
+        .map(|s| Calendar::new(&s.first_cell_params, 0))
+        .collect();
     // Rows arrive in run order across the shards; a cell is written as soon as its last path arrives.
     let n_paths = u64::from(plan.n_paths);
     let n_cells = plan.cells.len() as u64;
@@ -666,9 +670,7 @@ fn manifest_problems(m: &ShardManifest, spec: ShardSpec, plan: &Plan) -> Vec<Str
             ));
             continue;
         }
-        let horizon = scenario
-            .and_then(|idx| plan.scenarios[idx].params.first())
-            .map_or(0, |p| p.simulation.horizon_months);
+        let horizon = scenario.map_or(0, |idx| plan.scenarios[idx].first_cell_params.simulation.horizon_months);
         if failure.month_idx >= horizon {
             problems.push(format!(
                 "{field} has `month_idx` {}, where scenario {} has months 0 to {}",

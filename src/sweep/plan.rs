@@ -1,13 +1,19 @@
-//! The sweep plan: every (scenario, strategy cell) with its validated parameters, built and checked in
-//! full before any path is simulated, so a misspelt parameter or an out-of-range value stops the sweep
-//! at once with a located message.
+//! The sweep plan: every (scenario, strategy cell), each cell's parameters validated in full before any
+//! path is simulated, so a misspelt parameter or an out-of-range value stops the sweep at once with a
+//! located message.
+//!
+//! The plan does not hold the cells' parameters (about 14 KB a cell of the base scenario, 14 GB for a
+//! million cells): each scenario keeps what they are built from, and `PlannedScenario::cell_params` builds a
+//! cell's again, the same value, when the cell is run. Its memory grows with the cells only by their values
+//! and labels.
 
 use std::path::{Path, PathBuf};
 
 use rand::{RngExt, SeedableRng};
+use rayon::prelude::*;
 
-use crate::scenario::overrides;
-use crate::scenario::raw::{self, Value};
+use crate::scenario::overrides::{self, OverrideError};
+use crate::scenario::raw::{self, Node, Value};
 use crate::scenario::{Scenario, ScenarioError, line_col};
 use crate::sweep::file::{Design, SweepFile};
 use hashcycle_model::params::Params;
@@ -30,13 +36,91 @@ pub struct PlannedScenario {
     pub text: String,
     /// The files the scenario extends, nearest first, as (name, text): recorded by shards with `text`.
     pub extended_files: Vec<(String, String)>,
-    /// The cells' parameters, in cell order.
-    pub params: Vec<Params>,
+    /// The parameters of cell 0, kept whole: the outputs take the scenario's calendar, agents' names,
+    /// description and assumptions from them. Other cells' are built by `cell_params` when needed.
+    pub first_cell_params: Params,
     /// The cell whose values equal the scenario file's own (the reference strategy), if any.
     pub reference_cell: Option<u32>,
     pub focus_manufacturer_idx: usize,
     pub focus_manufacturer: String,
+    /// What every cell's parameters are built from.
+    recipe: CellRecipe,
 }
+
+impl PlannedScenario {
+    /// The parameters of `cell`, built again from the scenario and the cell's values: the value validated
+    /// when the plan was built (without validating it again at the ends of the uncertain parameters'
+    /// ranges, which was done then). An error means the cell is no longer valid, which only a data file
+    /// (a price history) changed or removed since then can cause.
+    pub fn cell_params(&self, cell: &Cell) -> Result<Params, String> {
+        let (tree, set_errors) = self.recipe.tree(cell);
+        let built = match set_errors.first() {
+            Some((_, e)) => Err(e.to_string()),
+            None => self.recipe.scenario.rebuild_params(&tree).map_err(|e| e.to_string()),
+        };
+        built.map(|params| self.recipe.finish(params)).map_err(|e| {
+            format!(
+                "cell {} ({}) of scenario `{}`, valid when the sweep started, is not any more:\n{e}",
+                cell.cell_idx, cell.label, self.file
+            )
+        })
+    }
+}
+
+/// What a scenario's cells' parameters are built from: the scenario as loaded, the swept parameters, and the
+/// paths and seed that replace the scenario's own.
+#[derive(Clone, Debug)]
+struct CellRecipe {
+    scenario: Scenario,
+    /// Each swept parameter's path, in axis order, with the scenario's own value there: a swept value takes
+    /// that value's TOML type where that loses nothing (`coerce`).
+    swept: Vec<(String, Value)>,
+    n_paths: Option<u32>,
+    seed: Option<u64>,
+}
+
+impl CellRecipe {
+    /// The scenario's tree with the cell's values set, and each value that could not be set, by axis index.
+    fn tree(&self, cell: &Cell) -> (Node, Vec<(usize, OverrideError)>) {
+        let mut tree = self.scenario.tree.clone();
+        let mut set_errors = vec![];
+        for (axis_idx, ((parameter, original), value)) in self.swept.iter().zip(&cell.values).enumerate() {
+            if let Err(e) = overrides::set(&mut tree, parameter, coerce(value, original)) {
+                set_errors.push((axis_idx, e));
+            }
+        }
+        (tree, set_errors)
+    }
+
+    /// Validates the cell in full, as the plan is built.
+    fn validate(&self, cell: &Cell) -> CellCheck {
+        let (tree, set_errors) = self.tree(cell);
+        let params = self.scenario.revalidate(tree).map(|s| self.finish(s.params));
+        CellCheck { set_errors, params }
+    }
+
+    /// A cell's validated parameters with the sweep's paths and seed.
+    fn finish(&self, mut params: Params) -> Params {
+        if let Some(n) = self.n_paths {
+            params.simulation.n_paths = n;
+        }
+        if let Some(s) = self.seed {
+            params.simulation.seed = s;
+        }
+        params
+    }
+}
+
+/// What validating a cell found: the values that could not be set (by axis index) and the validation.
+struct CellCheck {
+    set_errors: Vec<(usize, OverrideError)>,
+    params: Result<Params, ScenarioError>,
+}
+
+/// How many cells are validated in parallel at once. Their checks, each with the cell's parameters, are held
+/// until the chunk is reported (about 3.5 MB of the base scenario), so validation's memory does not grow with
+/// the cells either.
+const VALIDATION_CHUNK_CELLS: usize = 256;
 
 #[derive(Clone, Debug)]
 pub struct Plan {
@@ -82,6 +166,14 @@ fn coerce(value: &Value, original: &Value) -> Value {
         (Value::Float(x), Value::Int(_)) if x.fract() == 0.0 && x.abs() < 9e15 => Value::Int(*x as i64),
         (Value::Int(i), Value::Float(_)) => Value::Float(*i as f64),
         _ => value.clone(),
+    }
+}
+
+/// Whether a swept value is the scenario's own: numbers within a relative 1e-9, other values exactly.
+fn same_value(value: &Value, original: &Value) -> bool {
+    match (value_f64(value), value_f64(original)) {
+        (Some(a), Some(b)) => (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+        _ => value == original,
     }
 }
 
@@ -151,7 +243,8 @@ pub fn cells(design: &Design) -> Vec<Cell> {
         .collect()
 }
 
-/// Builds and validates every (scenario, cell); all problems are gathered into one message.
+/// Builds and validates every (scenario, cell); all problems are gathered into one message. Cells are
+/// validated in parallel on the current rayon pool (`rayon::ThreadPool::install` picks it).
 pub fn build(sweep: SweepFile, n_paths: Option<u32>, seed: Option<u64>) -> Result<Plan, String> {
     build_with_overrides(sweep, n_paths, seed, &[])
 }
@@ -268,57 +361,65 @@ pub fn build_with(
                 }
             },
         };
-        let mut params = vec![];
-        let mut reference_cell = None;
-        for cell in &cells {
-            let mut cell_tree = base.tree.clone();
-            for ((parameter, span), (value, original)) in parameters.iter().zip(cell.values.iter().zip(&originals)) {
-                if let Err(e) = overrides::set(&mut cell_tree, parameter, coerce(value, original)) {
-                    errors.push(format!("{}: {e}", sweep_location(span)));
-                }
-            }
-            let is_reference = cell
-                .values
+        let recipe = CellRecipe {
+            scenario: base,
+            swept: parameters
                 .iter()
-                .zip(&originals)
-                .all(|(v, o)| match (value_f64(v), value_f64(o)) {
-                    (Some(a), Some(b)) => (a - b).abs() <= 1e-9 * b.abs().max(1.0),
-                    _ => v == o,
-                });
-            if is_reference && reference_cell.is_none() {
-                reference_cell = Some(cell.cell_idx);
-            }
-            match base.revalidate(cell_tree) {
-                Ok(s) => {
-                    let mut p = s.params;
-                    if let Some(n) = n_paths.or(sweep.n_paths) {
-                        p.simulation.n_paths = n;
-                    }
-                    if let Some(s) = seed.or(sweep.seed) {
-                        p.simulation.seed = s;
-                    }
-                    params.push(p);
+                .map(|(parameter, _)| parameter.clone())
+                .zip(originals)
+                .collect(),
+            n_paths: n_paths.or(sweep.n_paths),
+            seed: seed.or(sweep.seed),
+        };
+        let mut first_cell_params = None;
+        let mut n_valid_cells = 0;
+        let mut reference_cell = None;
+        // Cells are validated in parallel a chunk at a time and their findings reported in cell order, so the
+        // messages do not depend on thread count; only cell 0's parameters are kept.
+        for chunk in cells.chunks(VALIDATION_CHUNK_CELLS) {
+            let checks: Vec<CellCheck> = chunk.par_iter().map(|cell| recipe.validate(cell)).collect();
+            for (cell, check) in chunk.iter().zip(checks) {
+                for (axis_idx, e) in check.set_errors {
+                    errors.push(format!("{}: {e}", sweep_location(&parameters[axis_idx].1)));
                 }
-                Err(e) => {
-                    if errors.len() < 10 {
-                        // The value came from the sweep file: point at the axis the problem names, whose value
-                        // the scenario refused (the scenario's own location is only where the key would be).
-                        let message = e.to_string();
-                        let axis = parameters
-                            .iter()
-                            .find(|(parameter, _)| message.contains(short_name(parameter)))
-                            .map_or(String::new(), |(_, span)| format!("{}: ", sweep_location(span)));
-                        errors.push(format!(
-                            "{axis}cell {} ({}) of scenario `{}`:\n{e}",
-                            cell.cell_idx,
-                            cell.label,
-                            file.display()
-                        ));
+                let is_reference = cell
+                    .values
+                    .iter()
+                    .zip(&recipe.swept)
+                    .all(|(v, (_, o))| same_value(v, o));
+                if is_reference && reference_cell.is_none() {
+                    reference_cell = Some(cell.cell_idx);
+                }
+                match check.params {
+                    Ok(params) => {
+                        n_valid_cells += 1;
+                        if cell.cell_idx == 0 {
+                            first_cell_params = Some(params);
+                        }
+                    }
+                    Err(e) => {
+                        if errors.len() < 10 {
+                            // The value came from the sweep file: point at the axis the problem names, whose
+                            // value the scenario refused (the scenario's own location is only where the key
+                            // would be).
+                            let message = e.to_string();
+                            let axis = parameters
+                                .iter()
+                                .find(|(parameter, _)| message.contains(short_name(parameter)))
+                                .map_or(String::new(), |(_, span)| format!("{}: ", sweep_location(span)));
+                            errors.push(format!(
+                                "{axis}cell {} ({}) of scenario `{}`:\n{e}",
+                                cell.cell_idx,
+                                cell.label,
+                                file.display()
+                            ));
+                        }
                     }
                 }
             }
         }
-        if params.len() == cells.len() {
+        if let Some(first_cell_params) = first_cell_params.filter(|_| n_valid_cells == cells.len()) {
+            let base = &recipe.scenario;
             scenarios.push(PlannedScenario {
                 name: base.params.simulation.name.clone(),
                 file: file.display().to_string(),
@@ -330,10 +431,11 @@ pub fn build_with(
                     .filter(|s| s.file != "--set")
                     .map(|s| (s.file.clone(), s.text.clone()))
                     .collect(),
-                params,
+                first_cell_params,
                 reference_cell,
                 focus_manufacturer_idx: focus_idx,
                 focus_manufacturer: focus_name,
+                recipe,
             });
         }
     }
@@ -348,7 +450,7 @@ pub fn build_with(
     if !errors.is_empty() {
         return Err(errors.join("\n"));
     }
-    let first = &scenarios[0].params[0];
+    let first = &scenarios[0].first_cell_params;
     let (n_paths, seed) = (first.simulation.n_paths, first.simulation.seed);
     Ok(Plan {
         overrides: vec![],
@@ -365,6 +467,92 @@ pub fn build_with(
 mod tests {
     use super::*;
     use crate::sweep::file::{Axis, LhsRange};
+
+    #[test]
+    fn a_cell_built_when_it_runs_has_the_parameters_validated_in_the_plan() {
+        // The plan keeps only cell 0's parameters, and builds each cell's again when the cell runs, without
+        // the readings at the uncertain ranges' ends: that must be the value a full validation gives. The
+        // base scenario states canaan's delivery as an integer (a swept 3.0 becomes 3) and microbt's target
+        // payback as a float that `[[uncertainty]]` draws (a swept 9 becomes 9.0).
+        const AXES: [&str; 3] = [
+            "manufacturers.bitmain.strategy.prepay_share",
+            "manufacturers.canaan.strategy.delivery_months",
+            "manufacturers.microbt.strategy.target_payback_months",
+        ];
+        let sweeps_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/sweeps");
+        let text = format!(
+            "[sweep]\nname = \"t\"\nscenarios = [\"../base.toml\"]\nseed = 5\n\n\
+             [[grid]]\nparameter = \"{}\"\nvalues = [0.2, 0.9]\n\n\
+             [[grid]]\nparameter = \"{}\"\nvalues = [3.0, 6]\n\n\
+             [[grid]]\nparameter = \"{}\"\nvalues = [9, 12.5]\n",
+            AXES[0], AXES[1], AXES[2]
+        );
+        let sweep = crate::sweep::file::from_text(&text, "t.toml", &sweeps_dir).unwrap();
+        let plan = build(sweep, Some(3), None).unwrap();
+        let scenario = &plan.scenarios[0];
+        assert_eq!(plan.cells.len(), 8);
+        let base = crate::scenario::shipped_base();
+        let mut types = base.tree.clone();
+        let originals: Vec<Value> = AXES.iter().map(|a| overrides::get(&mut types, a).unwrap()).collect();
+        assert!(matches!(
+            originals[..],
+            [Value::Float(_), Value::Int(_), Value::Float(_)]
+        ));
+        for cell in &plan.cells {
+            let mut tree = base.tree.clone();
+            for ((axis, value), original) in AXES.iter().zip(&cell.values).zip(&originals) {
+                overrides::set(&mut tree, axis, coerce(value, original)).unwrap();
+            }
+            let mut expected = base.revalidate(tree).unwrap().params;
+            (expected.simulation.n_paths, expected.simulation.seed) = (3, 5);
+            let expected = format!("{expected:?}");
+            assert_eq!(
+                format!("{:?}", scenario.cell_params(cell).unwrap()),
+                expected,
+                "{}",
+                cell.label
+            );
+            if cell.cell_idx == 0 {
+                assert_eq!(format!("{:?}", scenario.first_cell_params), expected);
+            }
+        }
+        // The cells differ where their values do.
+        let last = scenario.cell_params(&plan.cells[7]).unwrap();
+        let strategy = |name: &str| &last.manufacturers.iter().find(|m| m.name == name).unwrap().strategy;
+        assert_eq!(strategy("bitmain").prepay_share, 0.9);
+        assert_eq!(strategy("canaan").delivery_months, 6);
+        assert_eq!(strategy("microbt").target_payback_months, 12.5);
+    }
+
+    #[test]
+    fn refused_cells_are_reported_in_cell_order_whatever_the_thread_count() {
+        // Cells are validated in parallel; the first ten refusals must be the same ten, in the same order.
+        let sweeps_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/sweeps");
+        let text = "[sweep]\nname = \"t\"\nscenarios = [\"../base.toml\"]\n\n\
+                    [[grid]]\nparameter = \"manufacturers.bitmain.strategy.prepay_share\"\nvalues = [0.5, 1.5, 2.0, -1.0]\n\n\
+                    [[grid]]\nparameter = \"manufacturers.bitmain.strategy.futures_share\"\nvalues = [0.2, 1.4, 1.6]\n";
+        let messages: Vec<String> = [1, 3]
+            .map(|n_threads| {
+                let sweep = crate::sweep::file::from_text(text, "t.toml", &sweeps_dir).unwrap();
+                let pool = crate::batch::thread_pool(Some(n_threads)).unwrap();
+                pool.install(|| build(sweep, Some(1), None)).unwrap_err()
+            })
+            .into();
+        assert_eq!(messages[0], messages[1]);
+        // Eleven of the twelve cells are refused; the message lists the first ten.
+        let cells: Vec<&str> = messages[0].lines().filter(|l| l.contains(" of scenario ")).collect();
+        assert_eq!(cells.len(), 10, "{}", messages[0]);
+        assert!(
+            cells[0].contains("cell 1 (prepay_share=0.5, futures_share=1.4)"),
+            "{}",
+            cells[0]
+        );
+        assert!(
+            cells[9].contains("cell 10 (prepay_share=-1, futures_share=1.4)"),
+            "{}",
+            cells[9]
+        );
+    }
 
     #[test]
     fn grid_cells_are_the_full_factorial_in_axis_order() {

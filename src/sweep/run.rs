@@ -315,7 +315,7 @@ impl SweepTables {
         let first = plan
             .scenarios
             .first()
-            .and_then(|s| s.params.first())
+            .map(|s| &s.first_cell_params)
             .ok_or_else(|| OutputError::io(&self.dir, std::io::Error::other("a sweep needs a scenario")))?;
         let calendar = Calendar::new(first, 0);
         let empty_values = plan.cells.first().map(|c| c.values.clone()).unwrap_or_default();
@@ -362,14 +362,16 @@ pub(crate) fn run_with<P: PathSimulator>(
     let mut tables = SweepTables::create(&dir)?;
     let mut failures = vec![];
     for scenario in &plan.scenarios {
-        let names = Names::new(&scenario.params[0]);
-        let calendar = Calendar::new(&scenario.params[0], 0);
+        let names = Names::new(&scenario.first_cell_params);
+        let calendar = Calendar::new(&scenario.first_cell_params, 0);
         let mut monthly = if options.monthly {
             Some(MonthlyFiles::create(&dir, &scenario.name)?)
         } else {
             None
         };
-        for (cell, params) in plan.cells.iter().zip(&scenario.params) {
+        for cell in &plan.cells {
+            // Built when the cell runs, so that the plan need not hold every cell's parameters.
+            let params = &scenario.cell_params(cell).map_err(RunError::Cell)?;
             let mut write_monthly = |columns: &RunColumns| match monthly.as_mut() {
                 Some(files) => files.write(cell.cell_idx, columns, &names, &calendar),
                 None => Ok(()),
@@ -445,11 +447,11 @@ pub(crate) fn write_sweep_json(path: &Path, plan: &Plan, how: &SweepJson) -> Res
                 "file": s.file,
                 "focus_manufacturer": s.focus_manufacturer,
                 "reference_cell": s.reference_cell,
-                "horizon_months": s.params[0].simulation.horizon_months,
-                "start_month": s.params[0].simulation.start.to_string(),
-                "history_fit": crate::batch::manifest::history_fit_for(&s.params[0]),
-                "description": s.params[0].simulation.description,
-                "assumptions": crate::batch::assumptions::assumptions(&s.params[0]),
+                "horizon_months": s.first_cell_params.simulation.horizon_months,
+                "start_month": s.first_cell_params.simulation.start.to_string(),
+                "history_fit": crate::batch::manifest::history_fit_for(&s.first_cell_params),
+                "description": s.first_cell_params.simulation.description,
+                "assumptions": crate::batch::assumptions::assumptions(&s.first_cell_params),
             })
         })
         .collect();
@@ -528,17 +530,20 @@ mod tests {
         column.u32().unwrap().into_no_null_iter().collect()
     }
 
+    /// A sweep of the small test scenario over bitmain's prepay share (0.3, then 0.9), cut to `horizon_months`.
+    fn small_prepay_sweep(n_paths: u32, horizon_months: u32) -> Plan {
+        let data_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+        let text = "[sweep]\nname = \"t\"\nscenarios = [\"small.toml\"]\n\n[[grid]]\nparameter = \"manufacturers.bitmain.strategy.prepay_share\"\nvalues = [0.3, 0.9]\n";
+        let sweep = file::from_text(text, "t.toml", &data_dir).unwrap();
+        let horizon = format!("simulation.horizon_months={horizon_months}");
+        plan::build_with_overrides(sweep, Some(n_paths), None, &[horizon]).unwrap()
+    }
+
     #[test]
     fn a_failed_check_in_one_cell_is_reported_with_its_cell_and_the_rest_is_written() {
         const HORIZON_MONTHS: u32 = 4;
         const N_PATHS: u32 = 3;
-        let sweeps_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/sweeps");
-        let text = "[sweep]\nname = \"t\"\nscenarios = [\"../base.toml\"]\n\n[[grid]]\nparameter = \"manufacturers.bitmain.strategy.prepay_share\"\nvalues = [0.3, 0.9]\n";
-        let sweep = file::from_text(text, "t.toml", &sweeps_dir).unwrap();
-        let mut plan = plan::build(sweep, Some(N_PATHS), None).unwrap();
-        for params in &mut plan.scenarios[0].params {
-            params.simulation.horizon_months = HORIZON_MONTHS;
-        }
+        let plan = small_prepay_sweep(N_PATHS, HORIZON_MONTHS);
         let out_dir = std::env::temp_dir().join(format!("hashcycle-unit-violation-sweep-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&out_dir);
         let options = SweepOptions {
@@ -558,7 +563,7 @@ mod tests {
 
         assert_eq!(report.failures.len(), 1, "{:?}", report.failures);
         let f = &report.failures[0];
-        assert_eq!((f.scenario.as_str(), f.cell_idx, f.failure.path_idx), ("base", 1, 1));
+        assert_eq!((f.scenario.as_str(), f.cell_idx, f.failure.path_idx), ("small", 1, 1));
         assert_eq!(f.strategy, "prepay_share=0.9");
         assert_eq!(f.month().to_string(), "2025-02");
         assert_eq!(f.failure.violation.actual - f.failure.violation.expected, 11.0);
@@ -588,7 +593,7 @@ mod tests {
                 path[i]
             );
         }
-        let events = read_frame(&dir.join("months/events/scenario=base/part-0.parquet")).unwrap();
+        let events = read_frame(&dir.join("months/events/scenario=small/part-0.parquet")).unwrap();
         let kinds: Vec<&str> = events
             .column("kind")
             .unwrap()
@@ -618,7 +623,7 @@ mod tests {
         let message = failure.message();
         let v = &f.failure.violation;
         for needle in [
-            "scenario base, strategy cell 1 (prepay_share=0.9), path 1, month 2025-02",
+            "scenario small, strategy cell 1 (prepay_share=0.9), path 1, month 2025-02",
             "manufacturer bitmain",
             &format!("(expected {}, actual {})", v.expected, v.actual),
             "paths.parquet",
@@ -662,13 +667,7 @@ mod tests {
 
     #[test]
     fn a_cell_whose_paths_all_failed_is_written_with_null_metrics_and_drawn() {
-        let sweeps_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/sweeps");
-        let text = "[sweep]\nname = \"t\"\nscenarios = [\"../base.toml\"]\n\n[[grid]]\nparameter = \"manufacturers.bitmain.strategy.prepay_share\"\nvalues = [0.3, 0.9]\n";
-        let sweep = file::from_text(text, "t.toml", &sweeps_dir).unwrap();
-        let mut plan = plan::build(sweep, Some(1), None).unwrap();
-        for params in &mut plan.scenarios[0].params {
-            params.simulation.horizon_months = 3;
-        }
+        let plan = small_prepay_sweep(1, 3);
         let out_dir = std::env::temp_dir().join(format!("hashcycle-unit-all-failed-sweep-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&out_dir);
         let options = SweepOptions {

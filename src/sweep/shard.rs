@@ -214,8 +214,7 @@ impl ManifestFailure {
             .scenarios
             .iter()
             .find(|s| s.name == self.scenario)
-            .and_then(|s| s.params.first())
-            .map(|p| p.simulation.start)
+            .map(|s| s.first_cell_params.simulation.start)
             .unwrap_or(YearMonth { year: 1, month: 1 });
         CellFailure {
             scenario: self.scenario.clone(),
@@ -373,12 +372,14 @@ pub fn run_shard(plan: &Plan, options: &ShardOptions) -> Result<ShardReport, Run
     let mut monthly: Option<(usize, MonthlyFiles)> = None;
     for unit in &units {
         let scenario = &plan.scenarios[unit.scenario_idx];
-        let params = &scenario.params[unit.cell as usize];
-        let names = Names::new(&scenario.params[0]);
-        let calendar = Calendar::new(&scenario.params[0], 0);
+        let cell = &plan.cells[unit.cell as usize];
+        // Built when the unit runs, so that the plan need not hold every cell's parameters.
+        let params = &scenario.cell_params(cell).map_err(RunError::Cell)?;
+        let names = Names::new(&scenario.first_cell_params);
+        let calendar = Calendar::new(&scenario.first_cell_params, 0);
         if options.monthly && monthly.as_ref().is_none_or(|(idx, _)| *idx != unit.scenario_idx) {
             if let Some((idx, files)) = monthly.take() {
-                let previous = &plan.scenarios[idx].params[0];
+                let previous = &plan.scenarios[idx].first_cell_params;
                 files.finish(&Names::new(previous), &Calendar::new(previous, 0))?;
             }
             monthly = Some((unit.scenario_idx, MonthlyFiles::create(&dir, &scenario.name)?));
@@ -397,7 +398,6 @@ pub fn run_shard(plan: &Plan, options: &ShardOptions) -> Result<ShardReport, Run
             &bar,
         )?;
         let outcomes = paths.outcomes;
-        let cell = &plan.cells[unit.cell as usize];
         failures.extend(path_failures(
             &scenario.name,
             cell,
@@ -417,11 +417,11 @@ pub fn run_shard(plan: &Plan, options: &ShardOptions) -> Result<ShardReport, Run
         outcomes_file.write(&frame)?;
     }
     if let Some((idx, files)) = monthly.take() {
-        let params = &plan.scenarios[idx].params[0];
+        let params = &plan.scenarios[idx].first_cell_params;
         files.finish(&Names::new(params), &Calendar::new(params, 0))?;
     }
     bar.finish_and_clear();
-    let first = &plan.scenarios[0].params[0];
+    let first = &plan.scenarios[0].first_cell_params;
     let calendar = Calendar::new(first, 0);
     outcomes_file.finish(|| {
         paths_frame(
