@@ -15,6 +15,7 @@ pub mod fan;
 pub mod format;
 pub mod heatmap;
 pub mod interval;
+pub mod layers;
 pub mod page;
 pub mod stack;
 pub mod style;
