@@ -1218,6 +1218,12 @@ fn read_hosting(
         Some(defaults.operating_cost_share),
     );
     let redeploy_share = s.f64(p, "redeploy_share", Bounds::share(), Some(defaults.redeploy_share));
+    let machine_budget_cut_share = s.f64(
+        p,
+        "machine_budget_cut_share",
+        Bounds::share(),
+        Some(defaults.machine_budget_cut_share),
+    );
     let region_names: Vec<&str> = regions.iter().map(|r| r.name.as_str()).collect();
     let mut contracts = vec![];
     for (i, mut c) in s.tables(p, "contracts", false).into_iter().enumerate() {
@@ -1283,6 +1289,7 @@ fn read_hosting(
         max_converted_share,
         operating_cost_share,
         redeploy_share,
+        machine_budget_cut_share,
     }
 }
 

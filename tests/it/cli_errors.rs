@@ -564,7 +564,7 @@ fn hosting_contracts_out_of_range_are_reported_with_their_location_and_range() {
             "conversion_lag_months = 12",
             "conversion_lag_months = 12\ncancellation_hazard_per_month = 1.5",
         );
-    let marker = "redeploy_share = 0.5                   # share of displaced";
+    let marker = "redeploy_share = 0.8                   # share of displaced";
     let stderr = assert_rejected(
         "hosting-contract",
         &[(marker, &format!("{bad}{marker}"))],
@@ -584,7 +584,7 @@ fn hosting_contracts_out_of_range_are_reported_with_their_location_and_range() {
 #[test]
 fn a_hosting_window_ending_before_it_starts_is_reported() {
     let bad = HOSTING_CONTRACT.replace("until_month = \"2027-12\"", "until_month = \"2025-01\"");
-    let marker = "redeploy_share = 0.5                   # share of displaced";
+    let marker = "redeploy_share = 0.8                   # share of displaced";
     assert_rejected(
         "hosting-window",
         &[(marker, &format!("{bad}{marker}"))],

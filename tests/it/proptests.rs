@@ -402,6 +402,7 @@ fn hosting_changes() -> Vec<BoxedStrategy<Vec<Change>>> {
         one(key("max_converted_share"), share()),
         one(key("operating_cost_share"), share()),
         one(key("redeploy_share"), share()),
+        one(key("machine_budget_cut_share"), share()),
     ]
 }
 

@@ -498,8 +498,12 @@ pub struct HostingParams {
     /// the contract price ([0, 1]; default 0.2).
     pub operating_cost_share: f64,
     /// Share of the machines displaced by a conversion moved to other sites through the relocation pool; the
-    /// rest are sold at once at the used price less the stranded discount ([0, 1]; default 0.5).
+    /// rest are sold at once at the used price less the stranded discount ([0, 1]; default 0.8).
     pub redeploy_share: f64,
+    /// How far the key accounts' budget for new machines follows their sites to AI ([0, 1]; default 1): the
+    /// budget is multiplied by 1 − this × the share of their sites converting or hosting. Converting miners
+    /// put their growth capital into the AI business (Riot cut its 2025 hashrate guidance for it).
+    pub machine_budget_cut_share: f64,
 }
 
 impl Default for HostingParams {
@@ -510,7 +514,8 @@ impl Default for HostingParams {
             max_conversion_share_per_month: 0.05,
             max_converted_share: 0.5,
             operating_cost_share: 0.2,
-            redeploy_share: 0.5,
+            redeploy_share: 0.8,
+            machine_budget_cut_share: 1.0,
         }
     }
 }

@@ -150,6 +150,26 @@ pub fn any_ai(params: &Params) -> bool {
     !params.hosting.contracts.is_empty() || params.regions.iter().any(|r| r.ai_power_demand_mw_per_year > 0.0)
 }
 
+/// What the key accounts' budget for new machines is multiplied by: 1 − `machine_budget_cut_share` × the
+/// share of their sites converting or hosting AI (exactly 1 for retail and without contracts on offer).
+pub fn machine_budget_factor(w: &World, segment: Segment) -> f64 {
+    let params = w.params;
+    if segment != Segment::KeyAccount || params.hosting.contracts.is_empty() {
+        return 1.0;
+    }
+    let h = &w.hosting;
+    let ai_mw: f64 = h.converting_mw.iter().sum::<f64>() + h.hosting_mw.iter().sum::<f64>();
+    if ai_mw <= 0.0 {
+        return 1.0;
+    }
+    let mut mining_mw = 0.0;
+    for c in w.fleet.segment_cohorts(Segment::KeyAccount) {
+        let g = c % w.fleet.n_generations;
+        mining_mw += units_f64(w.fleet.units[c]) * params.generations[g].power_w / W_PER_MW;
+    }
+    1.0 - params.hosting.machine_budget_cut_share * ai_mw / (ai_mw + mining_mw)
+}
+
 /// End of phase 1: AI data centres take the month's sites, and AI's load sets each region's power price
 /// factor.
 pub fn ai_power_demand(w: &mut World) {

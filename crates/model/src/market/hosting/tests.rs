@@ -51,9 +51,23 @@ fn totals(params: &Params) -> (f64, u64, f64) {
     (hashrate, units, converted)
 }
 
+/// The small scenario where sites are scarce, as they are for miners competing with AI for power: every
+/// region starts a tenth above what its machines draw and builds 2% more a month while nine tenths full.
+fn scarce_sites() -> Params {
+    let mut params = crate::fixtures::small();
+    let world = World::new(&params, 0);
+    let mut used_mw = Vec::new();
+    world.region_used_mw(&mut used_mw);
+    for (region, used) in params.regions.iter_mut().zip(used_mw) {
+        region.hosting_capacity_mw = 1.1 * used;
+        region.capacity_growth_share_per_month = 0.02;
+    }
+    params
+}
+
 #[test]
 fn hosting_offers_lower_hashrate_and_manufacturers_unit_sales() {
-    let mut base = crate::fixtures::small();
+    let mut base = scarce_sites();
     base.simulation.horizon_months = 36;
     let (hashrate_without, units_without, converted_without) = totals(&base);
     let (hashrate_with, units_with, converted_with) = totals(&with_offer(base));
