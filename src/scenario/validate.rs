@@ -9,10 +9,10 @@ use crate::scenario::reader::{Bounds, Problems, Section};
 use crate::scenario::{Source, data_path};
 use hashcycle_model::math::to_units;
 use hashcycle_model::params::{
-    BootstrapParams, DealerParams, FeeParams, FirmSpec, GenerationParams, HistoricalPriceParams, InitialCohort,
-    KeyAccountFirmsParams, ManufacturerParams, ManufacturerStrategy, NetworkParams, Params, PriceParams, PriceProcess,
-    Regime, RegimeSwitchingParams, RegionHazards, RegionParams, RelocationParams, RoadmapEntry, ScriptedEvent,
-    ScriptedEventKind, SecondaryMarketParams, Segment, SegmentParams, SimulationParams,
+    BootstrapParams, DealerParams, FeeParams, FirmSpec, GenerationParams, HistoricalPriceParams, HostingContractOffer,
+    HostingParams, InitialCohort, KeyAccountFirmsParams, ManufacturerParams, ManufacturerStrategy, NetworkParams,
+    Params, PriceParams, PriceProcess, Regime, RegimeSwitchingParams, RegionHazards, RegionParams, RelocationParams,
+    RoadmapEntry, ScriptedEvent, ScriptedEventKind, SecondaryMarketParams, Segment, SegmentParams, SimulationParams,
 };
 use hashcycle_model::units::{Month, THS_PER_EHS, YearMonth};
 
@@ -64,6 +64,7 @@ pub fn read_params_with(root: &Node, sources: &[Source], p: &mut Problems, range
     let secondary_market = read_secondary_market(&mut top, p);
     let relocation = read_relocation(&mut top, p);
     let key_account_firms = read_key_account_firms(&mut top, p);
+    let hosting = read_hosting(&mut top, p, &regions, start, horizon_end);
     let events = read_events(&mut top, p, &regions, &mut origins, start, horizon_end);
     let uncertain = crate::scenario::uncertainty::read(
         &mut top,
@@ -97,6 +98,7 @@ pub fn read_params_with(root: &Node, sources: &[Source], p: &mut Problems, range
         secondary_market,
         relocation,
         key_account_firms,
+        hosting,
         origins,
         events,
         uncertainty: uncertain.into_iter().map(|d| d.param).collect(),
@@ -533,6 +535,8 @@ fn read_regions(top: &mut Section, p: &mut Problems, origins: &mut Vec<String>) 
             capacity_build_trigger_share: r.f64(p, "capacity_build_trigger_share", Bounds::share(), Some(0.9)),
             import_tariffs: read_tariff_table(&mut r, p, origins),
             hazards: read_hazards(&mut r, p, origins),
+            ai_power_demand_mw_per_year: r.f64(p, "ai_power_demand_mw_per_year", Bounds::closed(0.0, 1e7), Some(0.0)),
+            ai_power_price_elasticity: r.f64(p, "ai_power_price_elasticity", Bounds::closed(0.0, 10.0), Some(0.0)),
         });
         r.finish(p);
     }
@@ -1192,6 +1196,118 @@ fn read_key_account_firms(top: &mut Section, p: &mut Problems) -> KeyAccountFirm
         cash_reserve_months,
         consolidation_spend_share,
         firms,
+    }
+}
+
+fn read_hosting(
+    top: &mut Section,
+    p: &mut Problems,
+    regions: &[RegionParams],
+    start: Option<YearMonth>,
+    horizon_end: Option<YearMonth>,
+) -> HostingParams {
+    // Without a [hosting] table every key takes its default and nothing is on offer.
+    let mut s = top
+        .table(p, "hosting", false)
+        .unwrap_or_else(|| Section::new(&EMPTY_TABLE, "hosting", None));
+    let defaults = HostingParams::default();
+    let hurdle_share = s.f64(
+        p,
+        "hurdle_share",
+        Bounds::closed(0.0, 10.0),
+        Some(defaults.hurdle_share),
+    );
+    let max_conversion_share_per_month = s.f64(
+        p,
+        "max_conversion_share_per_month",
+        Bounds::share(),
+        Some(defaults.max_conversion_share_per_month),
+    );
+    let max_converted_share = s.f64(
+        p,
+        "max_converted_share",
+        Bounds::share(),
+        Some(defaults.max_converted_share),
+    );
+    let operating_cost_share = s.f64(
+        p,
+        "operating_cost_share",
+        Bounds::share(),
+        Some(defaults.operating_cost_share),
+    );
+    let redeploy_share = s.f64(p, "redeploy_share", Bounds::share(), Some(defaults.redeploy_share));
+    let machine_budget_cut_share = s.f64(
+        p,
+        "machine_budget_cut_share",
+        Bounds::share(),
+        Some(defaults.machine_budget_cut_share),
+    );
+    let region_names: Vec<&str> = regions.iter().map(|r| r.name.as_str()).collect();
+    let mut contracts = vec![];
+    for (i, mut c) in s.tables(p, "contracts", false).into_iter().enumerate() {
+        let path = format!("hosting.contracts[{i}]");
+        let (region, region_span) = c.string(p, "region", None);
+        let (from, from_span) = c.year_month(p, "from_month");
+        let (until, until_span) = c.year_month(p, "until_month");
+        let offered_mw = c.f64(p, "offered_mw", Bounds::above_up_to(0.0, 1e6), None);
+        let price_usd_per_mw_year = c.f64(p, "price_usd_per_mw_year", Bounds::closed(0.0, 1e8), None);
+        let term_months = c.u32(p, "term_months", Bounds::closed(1.0, 360.0), None);
+        let conversion_cost_usd_per_mw = c.f64(p, "conversion_cost_usd_per_mw", Bounds::closed(0.0, 1e9), None);
+        let conversion_lag_months = c.u32(p, "conversion_lag_months", Bounds::closed(0.0, 60.0), None);
+        let cancellation_per_month = c.f64(p, "cancellation_hazard_per_month", Bounds::share(), Some(0.0));
+        c.finish(p);
+        let region_idx = lookup_name(
+            p,
+            &format!("{path}.region"),
+            "region",
+            &region,
+            region_span,
+            &region_names,
+        );
+        let (Some(region_idx), Some(from), Some(until), Some(start), Some(end)) =
+            (region_idx, from, until, start, horizon_end)
+        else {
+            continue;
+        };
+        let last = end.plus_months(-1);
+        if until < from {
+            p.push(
+                until_span,
+                &format!("{path}.until_month"),
+                format!("`{path}.until_month` = {until} must not be before `from_month` = {from}"),
+            );
+            continue;
+        }
+        if from > last || until < start {
+            p.push(
+                from_span,
+                &format!("{path}.from_month"),
+                format!("`{path}.from_month` to `until_month` ({from} to {until}) must overlap the simulated months {start} to {last}"),
+            );
+            continue;
+        }
+        let month_of = |ym: YearMonth| Month(ym.max(start).min(last).months_since(start) as u32);
+        contracts.push(HostingContractOffer {
+            region_idx,
+            from: month_of(from),
+            until: month_of(until),
+            offered_mw,
+            price_usd_per_mw_year,
+            term_months,
+            conversion_cost_usd_per_mw,
+            conversion_lag_months,
+            cancellation_per_month,
+        });
+    }
+    s.finish(p);
+    HostingParams {
+        contracts,
+        hurdle_share,
+        max_conversion_share_per_month,
+        max_converted_share,
+        operating_cost_share,
+        redeploy_share,
+        machine_budget_cut_share,
     }
 }
 

@@ -583,3 +583,65 @@ fn issue_31_progress_lines_when_not_on_a_terminal() {
     assert!(progress[9].contains("40 paths simulated in"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A valid hosting contract in base.toml's commented example, uncommented.
+const HOSTING_CONTRACT: &str = "[[hosting.contracts]]\nregion = \"us\"\nfrom_month = \"2025-06\"\nuntil_month = \"2027-12\"\n\
+offered_mw = 500\nprice_usd_per_mw_year = 1.45e6\nterm_months = 144\nconversion_cost_usd_per_mw = 1.0e6\n\
+conversion_lag_months = 12\n";
+
+#[test]
+fn hosting_contracts_out_of_range_are_reported_with_their_location_and_range() {
+    let bad = HOSTING_CONTRACT
+        .replace("region = \"us\"", "region = \"mars\"")
+        .replace("offered_mw = 500", "offered_mw = 0")
+        .replace("term_months = 144", "term_months = 400")
+        .replace(
+            "conversion_lag_months = 12",
+            "conversion_lag_months = 12\ncancellation_hazard_per_month = 1.5",
+        );
+    let marker = "redeploy_share = 0.8                   # share of displaced";
+    let stderr = assert_rejected(
+        "hosting-contract",
+        &[(marker, &format!("{bad}{marker}"))],
+        &[
+            "`hosting.contracts[0].offered_mw` = 0 is out of range: must be in (0, 1000000]",
+            "`hosting.contracts[0].term_months` = 400 is out of range: must be in [1, 360]",
+            "`hosting.contracts[0].cancellation_hazard_per_month` = 1.5 is out of range: must be in [0, 1]",
+            "mars",
+        ],
+    );
+    let text = std::fs::read_to_string(scenario_path("base"))
+        .unwrap()
+        .replacen(marker, &format!("{bad}{marker}"), 1);
+    assert!(stderr.contains(&location_of(&text, "400")), "{stderr}");
+}
+
+#[test]
+fn a_hosting_window_ending_before_it_starts_is_reported() {
+    let bad = HOSTING_CONTRACT.replace("until_month = \"2027-12\"", "until_month = \"2025-01\"");
+    let marker = "redeploy_share = 0.8                   # share of displaced";
+    assert_rejected(
+        "hosting-window",
+        &[(marker, &format!("{bad}{marker}"))],
+        &["`hosting.contracts[0].until_month` = 2025-01 must not be before `from_month` = 2025-06"],
+    );
+}
+
+#[test]
+fn hosting_and_ai_power_keys_out_of_range_are_reported() {
+    assert_rejected(
+        "hosting-keys",
+        &[
+            ("hurdle_share = 0.25 ", "hurdle_share = -1 "),
+            (
+                "opex_share_of_power = 0.20                  # hosting",
+                "ai_power_demand_mw_per_year = -5\nai_power_price_elasticity = 11\nopex_share_of_power = 0.20                  # hosting",
+            ),
+        ],
+        &[
+            "`hosting.hurdle_share` = -1 is out of range: must be in [0, 10]",
+            "`regions[0].ai_power_demand_mw_per_year` = -5 is out of range: must be in [0, 10000000]",
+            "`regions[0].ai_power_price_elasticity` = 11 is out of range: must be in [0, 10]",
+        ],
+    );
+}

@@ -1,8 +1,8 @@
 //! Property tests over generated valid scenarios: starting from `scenarios/base.toml`, prices, volatilities,
 //! probabilities, shares that must sum to 1, costs, strategies, horizons, regions' capacities and hazards,
-//! buyers, dealers and scripted events are drawn anywhere inside the ranges validation accepts, and a few
-//! paths of a few months are simulated. No case may panic, produce a non-finite number in any row, or fail
-//! a conservation check.
+//! buyers, dealers, scripted events, AI power demand and hosting contracts are drawn anywhere inside the ranges
+//! validation accepts, and a few paths of a few months are simulated. No case may panic, produce a
+//! non-finite number in any row, or fail a conservation check.
 
 use proptest::prelude::*;
 use proptest::strategy::BoxedStrategy;
@@ -208,6 +208,8 @@ fn region_changes() -> Vec<BoxedStrategy<Vec<Change>>> {
             one(k("power_shock_decay_per_month"), share()),
             one(k("tightening_hazard_per_month"), share()),
             one(k("tightening_opex_increase_share"), float_in(0.0, 10.0)),
+            one(k("ai_power_demand_mw_per_year"), zero_or_log_float(1e-3, 1e7)),
+            one(k("ai_power_price_elasticity"), float_in(0.0, 10.0)),
         ]);
     }
     out
@@ -392,6 +394,52 @@ fn firm_changes() -> Vec<BoxedStrategy<Vec<Change>>> {
     ]
 }
 
+fn hosting_changes() -> Vec<BoxedStrategy<Vec<Change>>> {
+    let key = |k: &str| format!("hosting.{k}");
+    vec![
+        one(key("hurdle_share"), float_in(0.0, 10.0)),
+        one(key("max_conversion_share_per_month"), share()),
+        one(key("max_converted_share"), share()),
+        one(key("operating_cost_share"), share()),
+        one(key("redeploy_share"), share()),
+        one(key("machine_budget_cut_share"), share()),
+    ]
+}
+
+/// A hosting contract on offer as TOML, its window overlapping the months simulated.
+fn hosting_contract(horizon_months: i64) -> BoxedStrategy<String> {
+    let month = |k: i64| {
+        let ordinal = 2025 * 12 + k;
+        format!("{:04}-{:02}", ordinal / 12, ordinal % 12 + 1)
+    };
+    let region = proptest::sample::select(REGIONS.to_vec());
+    let window = (-12..horizon_months, 0i64..48).prop_map(|(from, length)| (from, (from + length).max(0)));
+    (
+        region,
+        window,
+        log_float(1e-3, 1e6),
+        zero_or_log_float(1.0, 1e8),
+        (1i64..=360, 0i64..=60),
+        zero_or_log_float(1.0, 1e9),
+        share(),
+    )
+        .prop_map(move |(r, (from, until), mw, price, (term, lag), cost, cancel)| {
+            format!(
+                "[[hosting.contracts]]\nregion = \"{r}\"\nfrom_month = \"{}\"\nuntil_month = \"{}\"\n\
+                 offered_mw = {}\nprice_usd_per_mw_year = {}\nterm_months = {term}\n\
+                 conversion_cost_usd_per_mw = {}\nconversion_lag_months = {lag}\n\
+                 cancellation_hazard_per_month = {}\n",
+                month(from),
+                month(until),
+                toml_float(&mw),
+                toml_float(&price),
+                toml_float(&cost),
+                toml_float(&cancel),
+            )
+        })
+        .boxed()
+}
+
 /// A scripted event as TOML, in one of the months simulated.
 fn event(horizon_months: i64) -> BoxedStrategy<String> {
     let month = (0..horizon_months).prop_map(|k| {
@@ -450,14 +498,22 @@ fn case() -> impl Strategy<Value = Case> {
     groups.extend(manufacturer_changes());
     groups.extend(market_changes());
     groups.extend(firm_changes());
+    groups.extend(hosting_changes());
     (1..=MAX_HORIZON_MONTHS).prop_flat_map(move |horizon_months| {
-        (groups.clone(), proptest::collection::vec(event(horizon_months), 0..4)).prop_map(move |(groups, events)| {
-            Case {
-                horizon_months,
-                changes: groups.into_iter().flatten().collect(),
-                events,
-            }
-        })
+        (
+            groups.clone(),
+            proptest::collection::vec(event(horizon_months), 0..4),
+            proptest::collection::vec(hosting_contract(horizon_months), 0..3),
+        )
+            .prop_map(move |(groups, mut events, contracts)| {
+                // Hosting contracts go at the end of the text like events: tables of arrays of tables.
+                events.extend(contracts);
+                Case {
+                    horizon_months,
+                    changes: groups.into_iter().flatten().collect(),
+                    events,
+                }
+            })
     })
 }
 

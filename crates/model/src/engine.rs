@@ -3,7 +3,8 @@
 //! Phases within month `t` (each reads the state the previous phases left), one call each below:
 //!
 //! 1. **Exogenous draws** (`market::exogenous`): BTC price and regime, fees per block, regional power
-//!    prices, and regional shocks drawn from each region's hazards, applied at once.
+//!    prices, AI data centres taking sites and raising power prices (`market::hosting`), and regional shocks
+//!    drawn from each region's hazards, applied at once.
 //! 2. **Due events** (`market::due_events`): scripted events first, then the month's machines arriving at
 //!    miners, then wafer lots arriving at manufacturers; then machines stopped by bans move where there is
 //!    room (`market::relocation`).
@@ -24,8 +25,10 @@
 //!    shipping lag.
 //! 9. **Segments' finance** (`market::segments_finance`): retail inflow in bull regimes, churn of segments
 //!    out of cash, interest; the key-account firms' month (`market::key_accounts`): their share of the
-//!    segment's movements, overheads, debt service, treasury, and the winding-up of the insolvent (futures
-//!    defaulted, fleets fire-sold); then regions that filled up build sites.
+//!    segment's movements, then the key accounts' AI/HPC hosting (`market::hosting`: cancellations,
+//!    completions, tenants' payments, new conversions), then the firms' overheads, debt service, treasury,
+//!    and the winding-up of the insolvent (futures defaulted, fleets fire-sold); then regions that filled up
+//!    build sites.
 //! 10. **Manufacturers' finance** (`market::manufacturers_finance`): self-mining of unsold stock,
 //!     write-downs and scrapping, fixed costs, wafer orders for month `t + L` within the capacity booked,
 //!     the month's demand into the forecasts, distress.

@@ -31,6 +31,7 @@ pub fn small() -> Params {
         secondary_market: small_secondary_market(),
         relocation: small_relocation(),
         key_account_firms: small_key_account_firms(),
+        hosting: crate::params::HostingParams::default(),
         origins: vec!["china".into()],
         events: Vec::new(),
         uncertainty: Vec::new(),
@@ -157,6 +158,8 @@ fn small_regions() -> Vec<RegionParams> {
                 tightening_per_month: 0.0,
                 tightening_opex_increase_share: 0.1,
             },
+            ai_power_demand_mw_per_year: 0.0,
+            ai_power_price_elasticity: 0.0,
         },
         RegionParams {
             name: "other".into(),
@@ -183,6 +186,8 @@ fn small_regions() -> Vec<RegionParams> {
                 tightening_per_month: 0.0,
                 tightening_opex_increase_share: 0.1,
             },
+            ai_power_demand_mw_per_year: 0.0,
+            ai_power_price_elasticity: 0.0,
         },
     ]
 }

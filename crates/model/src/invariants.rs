@@ -50,6 +50,7 @@ fn check_all(w: &World) -> Result<(), Violation> {
     check_key_account_firms(w)?;
     check_dealers_machines(w)?;
     check_relocation(w)?;
+    check_sites(w)?;
     check_cohorts(w)
 }
 
@@ -416,17 +417,93 @@ fn check_dealers_machines(w: &World) -> Result<(), Violation> {
     Ok(())
 }
 
-/// Machines stopped by bans: stopped + queued = relocated + sold + scrapped + still waiting.
+/// Machines stopped by bans or displaced by conversions: stopped + queued + displaced = relocated + sold +
+/// scrapped + still waiting.
 fn check_relocation(w: &World) -> Result<(), Violation> {
     let t = &w.relocation_totals;
     let waiting: u64 = w.relocation.iter().map(|b| b.units).sum();
-    if t.stopped + t.queued != t.relocated + t.sold + t.scrapped + waiting {
+    if t.stopped + t.queued + t.displaced != t.relocated + t.sold + t.scrapped + waiting {
         return Err(violation(
             w,
-            "relocation: machines stopped + queued != relocated + sold + scrapped + waiting".into(),
-            (t.stopped + t.queued) as f64,
+            "relocation: machines stopped + queued + displaced != relocated + sold + scrapped + waiting".into(),
+            (t.stopped + t.queued + t.displaced) as f64,
             (t.relocated + t.sold + t.scrapped + waiting) as f64,
         ));
+    }
+    Ok(())
+}
+
+/// MW may differ from their tallies by rounding only, relative to the sites involved.
+fn mw_tolerance(scale_mw: f64) -> f64 {
+    1e-9 * scale_mw.abs().max(1.0)
+}
+
+/// Sites, per region, in MW: the key accounts' MW converting = started − completed − returned while
+/// converting, and hosting = completed − returned while hosting, each at least zero and equal to what their
+/// contracts add up to; where the scenario limits the region's sites, mining (machines' sites and idle) +
+/// converting + hosting + AI data centres = starting sites + built − closed by bans.
+fn check_sites(w: &World) -> Result<(), Violation> {
+    let (h, t) = (&w.hosting, &w.hosting.totals);
+    for (r, region) in w.params.regions.iter().enumerate() {
+        let name = &region.name;
+        let converting = t.started_mw[r] - t.completed_mw[r] - t.returned_converting_mw[r];
+        let hosting = t.completed_mw[r] - t.returned_hosting_mw[r];
+        let scale = t.started_mw[r];
+        let (mut contracts_converting, mut contracts_hosting) = (0.0, 0.0);
+        for c in h.contracts.iter().filter(|c| c.region_idx == r) {
+            if c.hosting {
+                contracts_hosting += c.mw;
+            } else {
+                contracts_converting += c.mw;
+            }
+        }
+        if (h.converting_mw[r] - converting).abs() > mw_tolerance(scale)
+            || (h.converting_mw[r] - contracts_converting).abs() > mw_tolerance(scale)
+            || h.converting_mw[r] < -mw_tolerance(scale)
+        {
+            return Err(violation(
+                w,
+                format!("region {name}: MW converting != started - completed - returned (= contracts converting)"),
+                converting,
+                h.converting_mw[r],
+            ));
+        }
+        if (h.hosting_mw[r] - hosting).abs() > mw_tolerance(scale)
+            || (h.hosting_mw[r] - contracts_hosting).abs() > mw_tolerance(scale)
+            || h.hosting_mw[r] < -mw_tolerance(scale)
+        {
+            return Err(violation(
+                w,
+                format!("region {name}: MW hosting AI != completed - returned (= contracts hosting)"),
+                hosting,
+                h.hosting_mw[r],
+            ));
+        }
+        if (h.ai_sites_mw[r] - t.ai_taken_mw[r]).abs() > mw_tolerance(t.ai_taken_mw[r]) || h.ai_unmet_mw[r] < 0.0 {
+            return Err(violation(
+                w,
+                format!("region {name}: MW of AI data centres != MW they took"),
+                t.ai_taken_mw[r],
+                h.ai_sites_mw[r],
+            ));
+        }
+        if region.hosting_capacity_mw.is_finite() {
+            let sites = region.hosting_capacity_mw + w.regions.built_mw[r] - w.regions.closed_mw[r];
+            let held = w.regions.capacity_mw[r] + h.converting_mw[r] + h.hosting_mw[r] + h.ai_sites_mw[r];
+            if !held.is_finite()
+                || w.regions.capacity_mw[r] < -mw_tolerance(sites)
+                || (held - sites).abs() > mw_tolerance(sites + w.regions.closed_mw[r])
+            {
+                return Err(violation(
+                    w,
+                    format!(
+                        "region {name}: MW mining + converting + hosting + AI data centres != sites at the start + built - closed"
+                    ),
+                    sites,
+                    held,
+                ));
+            }
+        }
     }
     Ok(())
 }
@@ -456,13 +533,14 @@ fn check_cohorts(w: &World) -> Result<(), Violation> {
         &fleet.diverted()[..n],
     );
     let (fire_sold, fire_sold_in_transit) = (&fleet.fire_sold()[..n], &fleet.fire_sold_in_transit()[..n]);
+    let displaced = &fleet.displaced()[..n];
     let (units_open, in_transit_open) = (&ledger.fleet_units_open[..n], &ledger.fleet_in_transit_open[..n]);
     // Every cohort is checked without a branch; the loop that names the broken one runs only on a failure.
     // (The tallies are spelled out in both loops: a shared closure defeated the bounds-check elimination.)
     let mut mismatch = 0u64;
     for c in 0..n {
         let expected = units_open[c] + arrived[c] + taken_over[c] + relocated_in[c];
-        let actual = units[c] + retired[c] + sold_off[c] + banned[c] + fire_sold[c];
+        let actual = units[c] + retired[c] + sold_off[c] + banned[c] + fire_sold[c] + displaced[c];
         // Wrapping sums: a count the books cannot explain may have wrapped (see `Fleet::ship`).
         let shipped = in_transit_open[c].wrapping_add(bought[c]);
         let landed = in_transit[c]
@@ -477,7 +555,7 @@ fn check_cohorts(w: &World) -> Result<(), Violation> {
     }
     for c in 0..n {
         let expected = units_open[c] + arrived[c] + taken_over[c] + relocated_in[c];
-        let actual = units[c] + retired[c] + sold_off[c] + banned[c] + fire_sold[c];
+        let actual = units[c] + retired[c] + sold_off[c] + banned[c] + fire_sold[c] + displaced[c];
         // Wrapping sums: a count the books cannot explain may have wrapped (see `Fleet::ship`).
         let shipped = in_transit_open[c].wrapping_add(bought[c]);
         let landed = in_transit[c]
@@ -499,7 +577,7 @@ fn check_cohorts(w: &World) -> Result<(), Violation> {
             return Err(violation(
                 w,
                 format!(
-                    "cohort {c}: units open + arrived + taken over + relocated in != units + retired + sold off + banned + fire sold"
+                    "cohort {c}: units open + arrived + taken over + relocated in != units + retired + sold off + banned + fire sold + displaced"
                 ),
                 expected as f64,
                 actual as f64,

@@ -16,6 +16,7 @@ pub mod dealers_trade;
 pub mod deliveries;
 pub mod due_events;
 pub mod exogenous;
+pub mod hosting;
 pub mod key_accounts;
 pub mod manufacturers_finance;
 pub mod operation;

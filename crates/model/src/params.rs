@@ -39,6 +39,9 @@ pub struct Params {
     /// Key accounts as firms with balance sheets (`[key_account_firms]`; without it the key accounts are one
     /// pooled book that cannot fail).
     pub key_account_firms: KeyAccountFirmsParams,
+    /// AI/HPC hosting contracts on offer and how the key accounts decide to convert sites to them
+    /// (`[hosting]` and `[[hosting.contracts]]`; without them nothing is on offer and nothing converts).
+    pub hosting: HostingParams,
     /// Where machines are made: manufacturers' origins and the origins tariffs name.
     pub origins: Vec<String>,
     /// Scripted events (`[[events]]`), applied at the start of their month.
@@ -229,6 +232,13 @@ pub struct RegionParams {
     pub import_tariffs: Vec<(usize, f64)>,
     /// Chances and sizes of random regulation and power shocks.
     pub hazards: RegionHazards,
+    /// Power AI data centres take in the region each year, in MW ([0, 1e7]; default 0): spread evenly over the
+    /// months, they take the region's idle sites first and wait for sites built or freed when there are none.
+    pub ai_power_demand_mw_per_year: f64,
+    /// How far AI's load raises the region's power price ([0, 10]; default 0): the price is multiplied by
+    /// 1 + this × the share of the region's sites AI holds (its data centres and the key accounts' sites hosting
+    /// AI); where sites are unlimited, the share of the power in use.
+    pub ai_power_price_elasticity: f64,
 }
 
 /// Monthly chances of random regulation shocks in a region, and their sizes.
@@ -466,6 +476,75 @@ impl KeyAccountFirmsParams {
     pub fn enabled(&self) -> bool {
         self.n_firms > 0 || !self.firms.is_empty()
     }
+}
+
+/// AI/HPC hosting (`[hosting]`): contracts on offer by region and month (`[[hosting.contracts]]`) and how the
+/// key accounts decide to convert sites from mining to hosting. Every key has a default; with no contracts
+/// nothing converts and a path draws nothing for hosting.
+#[derive(Clone, Debug)]
+pub struct HostingParams {
+    /// Contracts on offer, in scenario order.
+    pub contracts: Vec<HostingContractOffer>,
+    /// How far a contract's net income per MW must beat the expected mining margin per MW before the key
+    /// accounts convert, as a share of that margin ([0, 10]; default 0.25).
+    pub hurdle_share: f64,
+    /// Most of the key accounts' sites in a region (mining, converting and hosting MW) that start converting in a
+    /// month ([0, 1]; default 0.05): conversions are staged, site by site.
+    pub max_conversion_share_per_month: f64,
+    /// Most of the key accounts' sites in a region that may be converting or hosting at once ([0, 1]; default
+    /// 0.5).
+    pub max_converted_share: f64,
+    /// Operating cost of hosted sites (staff, maintenance, insurance; the tenant pays the power), as a share of
+    /// the contract price ([0, 1]; default 0.2).
+    pub operating_cost_share: f64,
+    /// Share of the machines displaced by a conversion moved to other sites through the relocation pool; the
+    /// rest are sold at once at the used price less the stranded discount ([0, 1]; default 0.8).
+    pub redeploy_share: f64,
+    /// How far the key accounts' budget for new machines follows their sites to AI ([0, 1]; default 1): the
+    /// budget is multiplied by 1 − this × the share of their sites converting or hosting. Converting miners
+    /// put their growth capital into the AI business (Riot cut its 2025 hashrate guidance for it).
+    pub machine_budget_cut_share: f64,
+}
+
+impl Default for HostingParams {
+    fn default() -> HostingParams {
+        HostingParams {
+            contracts: Vec::new(),
+            hurdle_share: 0.25,
+            max_conversion_share_per_month: 0.05,
+            max_converted_share: 0.5,
+            operating_cost_share: 0.2,
+            redeploy_share: 0.8,
+            machine_budget_cut_share: 1.0,
+        }
+    }
+}
+
+/// AI/HPC hosting capacity tenants offer to lease in one region over a window of months
+/// (`[[hosting.contracts]]`): the key accounts sign what they choose to convert, first come, first served.
+#[derive(Clone, Debug)]
+pub struct HostingContractOffer {
+    /// Index of the region where the sites are, into [`Params::regions`].
+    pub region_idx: usize,
+    /// First simulated month the offer is open.
+    pub from: Month,
+    /// Last simulated month the offer is open (at least `from`).
+    pub until: Month,
+    /// Power the tenants want hosted over the window, in MW ((0, 1e6]).
+    pub offered_mw: f64,
+    /// What the tenant pays per MW of critical load and year, in USD ([0, 1e8]): $1.45M (Core Scientific and
+    /// CoreWeave, 2024) to $1.85M (TeraWulf and Fluidstack).
+    pub price_usd_per_mw_year: f64,
+    /// Months the contract runs once the site is ready (1..=360).
+    pub term_months: u32,
+    /// What converting a MW of mining site to AI hosting costs the miner, in USD ([0, 1e9]), paid when the
+    /// conversion starts.
+    pub conversion_cost_usd_per_mw: f64,
+    /// Months from signing until the site hosts and the contract pays (0..=60).
+    pub conversion_lag_months: u32,
+    /// Monthly chance that the tenant cancels a signed contract ([0, 1]; default 0); the site goes back to
+    /// mining.
+    pub cancellation_per_month: f64,
 }
 
 /// One key-account firm listed in the scenario (`[[key_account_firms.firms]]`).

@@ -167,6 +167,22 @@ pub struct MinerRow {
     pub units_consolidated: u64,
     /// Debt and credit drawn the failed firms' lenders wrote off this month, in USD (flow).
     pub debt_written_off_usd: f64,
+    // AI/HPC hosting: the key accounts' sites in the region (zero on retail rows).
+    /// The segment's sites in the region hosting AI at the month's end, in MW (stock).
+    pub hosting_mw: f64,
+    /// The segment's sites in the region converting to AI hosting at the month's end, in MW (stock).
+    pub converting_mw: f64,
+    /// Sites in the region the segment started converting this month, in MW (flow).
+    pub mw_converted: f64,
+    /// What AI tenants paid for the segment's sites in the region this month, in USD (flow).
+    pub hosting_revenue_usd: f64,
+    /// What operating those sites cost this month, in USD (flow).
+    pub hosting_operating_cost_usd: f64,
+    /// Paid for the conversions started this month, in USD (flow).
+    pub conversion_capex_usd: f64,
+    /// Installed machines that left sites converted this month: redeployed through the relocation pool or
+    /// sold (flow).
+    pub units_displaced: u64,
 }
 }
 
@@ -406,8 +422,9 @@ pub struct RegionRow {
     pub power_price_usd_per_kwh: f64,
     /// Non-power operating cost as a share of power cost at the month's end, raised by tightenings.
     pub opex_share_of_power: f64,
-    /// Power the region's sites can host at the month's end, in MW; null when unlimited. A ban caps an
-    /// unlimited region at what still runs there.
+    /// Power the region's sites can host for mining at the month's end, in MW (sites converting or hosting AI
+    /// and AI data centres' sites are not counted); null when unlimited. A ban caps an unlimited region at what
+    /// still runs there.
     pub capacity_mw: Option<f64>,
     /// Power drawn at rated power by the region's installed machines (running or off) and those on their way
     /// there, at the month's end, in MW (stock).
@@ -422,6 +439,19 @@ pub struct RegionRow {
     /// Share of the region's sites closed by bans so far, in [0, 1]: each ban closes its share of what was
     /// still open.
     pub ban_level_share: f64,
+    /// The key accounts' sites hosting AI at the month's end, in MW (stock); not in `capacity_mw`.
+    pub ai_hosting_mw: f64,
+    /// The key accounts' sites converting to AI hosting at the month's end, in MW (stock); not in
+    /// `capacity_mw`.
+    pub ai_converting_mw: f64,
+    /// Sites AI data centres hold at the month's end (the region's AI power demand met so far), in MW (stock);
+    /// not in `capacity_mw`.
+    pub ai_power_demand_mw: f64,
+    /// AI power demand still waiting for idle sites at the month's end, in MW (stock).
+    pub ai_power_demand_unmet_mw: f64,
+    /// Factor by which AI's load raises the region's power price this month (1 without AI), included in
+    /// `power_price_usd_per_kwh`.
+    pub ai_power_price_factor: f64,
 }
 }
 

@@ -27,6 +27,8 @@ pub enum Stream {
     Firms = 6,
     /// The uncertain behaviour parameters drawn at the start (`crate::uncertainty`).
     Uncertainty = 7,
+    /// Tenants cancelling AI/HPC hosting contracts (`crate::market::hosting`).
+    Hosting = 8,
 }
 
 /// SplitMix64 finaliser: a bijective mix of 64 bits.

@@ -142,6 +142,16 @@ fn record_miners<S: Sink>(w: &World, sink: &mut S) {
                 row.revenue_usd += f.revenue_usd[c];
                 row.power_cost_usd += f.power_cost_usd[c];
             }
+            if segment == Segment::KeyAccount {
+                let h = &w.hosting;
+                row.hosting_mw = h.hosting_mw[region_idx];
+                row.converting_mw = h.converting_mw[region_idx];
+                row.mw_converted = h.month.mw_converted[region_idx];
+                row.hosting_revenue_usd = h.month.revenue_usd[region_idx];
+                row.hosting_operating_cost_usd = h.month.operating_cost_usd[region_idx];
+                row.conversion_capex_usd = h.month.conversion_capex_usd[region_idx];
+                row.units_displaced = h.month.units_displaced[region_idx];
+            }
             sink.miner(&row);
         }
     }
@@ -251,6 +261,11 @@ fn record_regions<S: Sink>(w: &mut World, sink: &mut S) {
             capacity_mw: Some(w.regions.capacity_mw[region_idx]).filter(|c| c.is_finite()),
             capacity_used_mw,
             ban_level_share: w.regions.ban_level[region_idx],
+            ai_hosting_mw: w.hosting.hosting_mw[region_idx],
+            ai_converting_mw: w.hosting.converting_mw[region_idx],
+            ai_power_demand_mw: w.hosting.ai_sites_mw[region_idx],
+            ai_power_demand_unmet_mw: w.hosting.ai_unmet_mw[region_idx],
+            ai_power_price_factor: w.power.ai_factor[region_idx],
             ..RegionRow::default()
         };
         (row.max_tariff_share, row.max_tariff_origin_idx) = w.regions.max_tariff(region_idx);

@@ -13,6 +13,7 @@ use crate::agents::miner::firms::KeyAccountFirms;
 use crate::events::{Event, EventQueue};
 use crate::ledger::Ledger;
 use crate::market::hardware::{monthly_profit_usd_per_unit, power_cost_usd_per_th_day};
+use crate::market::hosting::HostingState;
 use crate::market::network::{MonthBlocks, NetworkEvent, NetworkState, expected_usd_per_th_day};
 use crate::market::offers::{Offer, terms_demand_factor};
 use crate::market::power::PowerState;
@@ -113,6 +114,8 @@ pub struct World<'p> {
     /// Machines stopped by bans, waiting for capacity elsewhere.
     pub(crate) relocation: Vec<RelocationBatch>,
     pub(crate) relocation_totals: RelocationTotals,
+    /// AI/HPC hosting contracts, the key accounts' MW converting and hosting, and AI data centres' sites.
+    pub(crate) hosting: HostingState,
     /// Delivered machines that found no site this month, per contract region.
     pub(crate) queued_units: Vec<u64>,
     /// Stranded machines sold off recently, still weighing on used prices, per generation.
@@ -261,6 +264,7 @@ impl<'p> World<'p> {
             regions: RegionsState::new(params),
             relocation: Vec::with_capacity(16),
             relocation_totals: RelocationTotals::default(),
+            hosting: HostingState::new(params, path_idx),
             queued_units: vec![0; n_reg],
             stranded_overhang_units: vec![0.0; n_gen],
             foundry_shortage: (1.0, Month(0)),
@@ -280,6 +284,16 @@ impl<'p> World<'p> {
     /// The key-account firms, for inspection between months (empty when the key accounts are one book).
     pub fn key_accounts(&self) -> &KeyAccountFirms {
         &self.key_accounts
+    }
+
+    /// AI/HPC hosting over the path so far, for inspection between months.
+    pub fn hosting(&self) -> &HostingState {
+        &self.hosting
+    }
+
+    /// The regions' state (sites, opex, tariffs, bans), for inspection between months.
+    pub fn regions(&self) -> &RegionsState {
+        &self.regions
     }
 
     /// The miners' fleet, for inspection between months.

@@ -86,6 +86,9 @@ pub struct Fleet {
     fire_sold: Vec<u64>,
     /// Machines on their way to failed key-account firms, sold outside the simulated fleet.
     fire_sold_in_transit: Vec<u64>,
+    /// Installed machines displaced from sites converted to AI hosting (redeployed through the relocation
+    /// pool or sold).
+    displaced: Vec<u64>,
     /// Whether any of the rarer flows was written since they were last cleared.
     rare_flows_written: bool,
     /// The month's power bill of each cohort's running machines, in USD.
@@ -146,6 +149,7 @@ impl Fleet {
             diverted: vec![0; n_cohorts],
             fire_sold: vec![0; n_cohorts],
             fire_sold_in_transit: vec![0; n_cohorts],
+            displaced: vec![0; n_cohorts],
             rare_flows_written: false,
             power_cost_usd: vec![0.0; n_cohorts],
             revenue_usd: vec![0.0; n_cohorts],
@@ -217,6 +221,7 @@ impl Fleet {
             self.diverted.fill(0);
             self.fire_sold.fill(0);
             self.fire_sold_in_transit.fill(0);
+            self.displaced.fill(0);
             self.rare_flows_written = false;
         }
         // `revenue_usd` needs no clearing: `distribute_revenue` sets every cohort's each month.
@@ -256,6 +261,20 @@ impl Fleet {
     /// Machines on their way to failed firms sold outside the fleet this month.
     pub fn fire_sold_in_transit(&self) -> &[u64] {
         &self.fire_sold_in_transit
+    }
+
+    /// Installed machines displaced from sites converted to AI hosting this month.
+    pub fn displaced(&self) -> &[u64] {
+        &self.displaced
+    }
+
+    /// `n_units` of a cohort's installed machines leave sites converted to AI hosting (the running ones go with
+    /// them in proportion); returns how many left (no more than the cohort has).
+    pub fn displace(&mut self, cohort_idx: usize, n_units: u64) -> u64 {
+        let n = self.remove_units(cohort_idx, n_units);
+        self.displaced[cohort_idx] += n;
+        self.rare_flows_written = true;
+        n
     }
 
     /// A failed firm's `n_units` installed machines of a cohort are sold outside the fleet; returns how many

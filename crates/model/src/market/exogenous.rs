@@ -16,6 +16,8 @@ pub fn draw(w: &mut World) {
     w.price.step(&params.price, &mut w.rng_price);
     w.fees.step(&params.fees, &mut w.rng_fees);
     w.power.step(&params.regions, &mut w.rng_power);
+    // AI's load on power: before the shocks, whose price refresh keeps its factor.
+    crate::market::hosting::ai_power_demand(w);
     let mut shocks = std::mem::take(&mut w.scratch.shocks);
     draw_shocks(params, &mut w.rng_shocks, &mut shocks);
     for shock in shocks.iter().copied() {

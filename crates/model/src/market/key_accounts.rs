@@ -51,7 +51,27 @@ pub fn mark_after_purchases(w: &mut World) {
     }
 }
 
-/// The firms' month: apportioning, their own finance, then winding up the insolvent.
+/// The first half of the firms' month: the segment's movements so far are apportioned to the firms. Hosting
+/// (`crate::market::hosting`) comes between it and [`key_accounts_finance`], so that each firm's hosting
+/// income and conversions are its own.
+pub fn apportion(w: &mut World) {
+    if !w.key_accounts.enabled() {
+        return;
+    }
+    let params = w.params;
+    let totals = w
+        .fleet
+        .segment_totals(Segment::KeyAccount, &params.generations, &w.secondary_price_usd);
+    let books = &w.segments[KA];
+    w.key_accounts.apportion_month(MonthInputs {
+        cash_usd: books.cash_usd(),
+        fleet_ths: totals.fleet_ths,
+        book_usd: books.committed_balance_usd() + books.prepaid_outstanding_usd(),
+        signed_usd: books.flows().futures_signed_usd,
+    });
+}
+
+/// The rest of the firms' month: their own finance, then winding up the insolvent.
 pub fn key_accounts_finance(w: &mut World) {
     if !w.key_accounts.enabled() {
         return;
@@ -61,14 +81,7 @@ pub fn key_accounts_finance(w: &mut World) {
         .fleet
         .segment_totals(Segment::KeyAccount, &params.generations, &w.secondary_price_usd);
     let (fleet_ths, fleet_value_usd) = (totals.fleet_ths, totals.fleet_value_usd);
-    let books = &w.segments[KA];
-    let flows = books.flows();
-    w.key_accounts.apportion_month(MonthInputs {
-        cash_usd: books.cash_usd(),
-        fleet_ths,
-        book_usd: books.committed_balance_usd() + books.prepaid_outstanding_usd(),
-        signed_usd: flows.futures_signed_usd,
-    });
+    let flows = w.segments[KA].flows();
     let marks = w.key_accounts.marks;
     let inputs = FinanceInputs {
         month: w.month,

@@ -16,7 +16,9 @@ pub struct PowerState {
     pub shock_factor: Vec<f64>,
     /// Share of a shock's excess over 1 that decays each month, per region (that of the region's latest shock).
     pub shock_decay_per_month: Vec<f64>,
-    /// Current price per region (base × exp(deviation) × shock).
+    /// Factor by which AI's load raises each region's price (1 without AI; `crate::market::hosting`).
+    pub ai_factor: Vec<f64>,
+    /// Current price per region (base × exp(deviation) × shock × AI factor).
     pub price_usd_per_kwh: Vec<f64>,
 }
 
@@ -28,6 +30,7 @@ impl PowerState {
             log_deviation: vec![0.0; n],
             shock_factor: vec![1.0; n],
             shock_decay_per_month: vec![0.0; n],
+            ai_factor: vec![1.0; n],
             price_usd_per_kwh: regions.iter().map(|r| r.power_price_base_usd_per_kwh).collect(),
         }
     }
@@ -54,11 +57,20 @@ impl PowerState {
         self.refresh(regions);
     }
 
+    /// Sets the factor by which AI's load raises region `region_idx`'s power price; the price is updated at
+    /// once.
+    pub fn set_ai_factor(&mut self, region_idx: usize, factor: f64, regions: &[RegionParams]) {
+        self.ai_factor[region_idx] = factor;
+        self.refresh(regions);
+    }
+
     fn refresh(&mut self, regions: &[RegionParams]) {
         for (region_idx, region) in regions.iter().enumerate() {
+            // Multiplying by an AI factor of exactly 1 leaves the price's bits unchanged.
             self.price_usd_per_kwh[region_idx] = region.power_price_base_usd_per_kwh
                 * self.log_deviation[region_idx].exp()
-                * self.shock_factor[region_idx];
+                * self.shock_factor[region_idx]
+                * self.ai_factor[region_idx];
         }
     }
 }

@@ -203,7 +203,8 @@ fn segment_budget(
         Some((available, _)) => available,
         None => w.segments[segment.idx()].available_usd(),
     };
-    let budget = budget_usd(sp, available_usd, best_payback, installed_ths, best_usd_per_th);
+    let budget = budget_usd(sp, available_usd, best_payback, installed_ths, best_usd_per_th)
+        * crate::market::hosting::machine_budget_factor(w, segment);
     let best_offer = offers
         .iter()
         .min_by(|a, b| a.payback_months.total_cmp(&b.payback_months))

@@ -25,6 +25,10 @@ pub struct RegionsState {
     /// Tariff rate by (region, origin).
     tariff: Vec<f64>,
     n_origins: usize,
+    /// Sites built so far, per region, in MW (capacity growth; the sites law of `crate::invariants`).
+    pub built_mw: Vec<f64>,
+    /// Sites closed by bans so far, per region, in MW (only while the region's capacity is limited).
+    pub closed_mw: Vec<f64>,
 }
 
 impl RegionsState {
@@ -44,6 +48,29 @@ impl RegionsState {
             ban_level: vec![0.0; params.regions.len()],
             tariff,
             n_origins,
+            built_mw: vec![0.0; params.regions.len()],
+            closed_mw: vec![0.0; params.regions.len()],
+        }
+    }
+
+    /// Takes up to `mw` of a region's sites away from mining (to AI), never more than it has; returns the MW
+    /// taken. An unlimited region gives all of it.
+    pub fn take_sites(&mut self, region_idx: usize, mw: f64) -> f64 {
+        let capacity = &mut self.capacity_mw[region_idx];
+        if capacity.is_finite() {
+            let taken = mw.clamp(0.0, *capacity);
+            *capacity -= taken;
+            taken
+        } else {
+            mw.max(0.0)
+        }
+    }
+
+    /// Gives `mw` of sites back to mining (a hosting contract ended); an unlimited region stays unlimited.
+    pub fn return_sites(&mut self, region_idx: usize, mw: f64) {
+        let capacity = &mut self.capacity_mw[region_idx];
+        if capacity.is_finite() {
+            *capacity += mw;
         }
     }
 
@@ -105,6 +132,7 @@ impl RegionsState {
         self.ban_level[region_idx] = 1.0 - (1.0 - self.ban_level[region_idx]) * (1.0 - share);
         let capacity = &mut self.capacity_mw[region_idx];
         *capacity = if capacity.is_finite() {
+            self.closed_mw[region_idx] += *capacity * share;
             *capacity * (1.0 - share)
         } else {
             remaining_mw
@@ -116,6 +144,7 @@ impl RegionsState {
         for (r, region) in params.regions.iter().enumerate() {
             let capacity = self.capacity_mw[r];
             if capacity.is_finite() && capacity > 0.0 && used_mw[r] >= region.capacity_build_trigger_share * capacity {
+                self.built_mw[r] += capacity * region.capacity_growth_share_per_month;
                 self.capacity_mw[r] = capacity * (1.0 + region.capacity_growth_share_per_month);
             }
         }
@@ -223,6 +252,9 @@ pub struct RelocationTotals {
     pub sold: u64,
     /// Stranded machines scrapped.
     pub scrapped: u64,
+    /// Machines displaced from sites converted to AI hosting: redeployed through the pool, or sold at once
+    /// (counted in `sold` too).
+    pub displaced: u64,
 }
 
 #[cfg(test)]

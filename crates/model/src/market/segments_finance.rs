@@ -1,10 +1,11 @@
 //! Phase 9, segments' finance: new retail money in bull regimes, churn of segments out of cash, and
-//! interest on credit (the dealers' too); the key-account firms' month (`key_accounts`); then regions whose
-//! hosting capacity filled up build sites.
+//! interest on credit (the dealers' too); the key-account firms' month (`key_accounts`), with the key
+//! accounts' AI/HPC hosting (`hosting`) between the firms' share of the month's movements and their own
+//! finance; then regions whose hosting capacity filled up build sites.
 #![warn(missing_docs)]
 
 use crate::agents::miner::churn;
-use crate::market::key_accounts;
+use crate::market::{hosting, key_accounts};
 use crate::params::{Regime, Segment};
 use crate::world::World;
 
@@ -37,6 +38,8 @@ pub fn segments_finance(w: &mut World) {
         let rate = params.segments[segment.idx()].credit_interest_rate_per_month;
         w.segments[segment.idx()].pay_interest(rate);
     }
+    key_accounts::apportion(w);
+    hosting::hosting_month(w);
     key_accounts::key_accounts_finance(w);
     w.dealer.pay_interest(params.dealers.credit_interest_rate_per_month);
     grow_capacity(w);

@@ -71,6 +71,13 @@ pub struct SegmentFlows {
     pub credit_written_off_usd: f64,
     /// What failed firms' estates paid their shareholders once creditors were paid, in USD.
     pub estate_distributed_usd: f64,
+    // AI/HPC hosting (`crate::market::hosting`); zero for retail.
+    /// What tenants paid for the sites hosting AI this month, in USD.
+    pub hosting_revenue_usd: f64,
+    /// What operating those sites cost, in USD.
+    pub hosting_operating_cost_usd: f64,
+    /// Paid to convert mining sites to AI hosting, in USD.
+    pub conversion_capex_usd: f64,
 }
 
 impl SegmentFlows {
@@ -97,6 +104,9 @@ impl SegmentFlows {
             + self.btc_sold_usd
             + self.credit_written_off_usd
             - self.estate_distributed_usd
+            + self.hosting_revenue_usd
+            - self.hosting_operating_cost_usd
+            - self.conversion_capex_usd
     }
 
     /// The sum of the sizes of the month's cash flows, which bounds the rounding in `net_cash_usd`.
@@ -122,6 +132,9 @@ impl SegmentFlows {
             + self.btc_sold_usd.abs()
             + self.credit_written_off_usd.abs()
             + self.estate_distributed_usd.abs()
+            + self.hosting_revenue_usd.abs()
+            + self.hosting_operating_cost_usd.abs()
+            + self.conversion_capex_usd.abs()
     }
 }
 
@@ -219,6 +232,19 @@ impl SegmentBooks {
     pub(crate) fn distribute_estate(&mut self, usd: f64) {
         self.cash_usd -= usd;
         self.flows.estate_distributed_usd += usd;
+    }
+
+    /// Tenants pay for sites hosting AI, which cost `operating_cost_usd` to run.
+    pub(crate) fn receive_hosting_income(&mut self, revenue_usd: f64, operating_cost_usd: f64) {
+        self.cash_usd += revenue_usd - operating_cost_usd;
+        self.flows.hosting_revenue_usd += revenue_usd;
+        self.flows.hosting_operating_cost_usd += operating_cost_usd;
+    }
+
+    /// Pays to convert mining sites to AI hosting.
+    pub(crate) fn pay_conversion_capex(&mut self, usd: f64) {
+        self.cash_usd -= usd;
+        self.flows.conversion_capex_usd += usd;
     }
 
     /// One firm of the segment buys machines from another (a fire sale): both halves are booked here and
@@ -357,5 +383,16 @@ pub(crate) mod tests {
         assert_eq!(seller.flows().sale_proceeds_usd, 300.0);
         assert_cash_matches_flows(&buyer, 1_000.0);
         assert_cash_matches_flows(&seller, -50.0);
+    }
+
+    #[test]
+    fn hosting_income_and_conversion_capex_move_cash_with_their_flows() {
+        let mut books = SegmentBooks::new(1_000.0, 0.0);
+        books.receive_hosting_income(500.0, 100.0);
+        books.pay_conversion_capex(250.0);
+        assert_eq!(books.cash_usd(), 1_150.0);
+        assert_eq!(books.flows().hosting_revenue_usd, 500.0);
+        assert_eq!(books.flows().conversion_capex_usd, 250.0);
+        assert_cash_matches_flows(&books, 1_000.0);
     }
 }

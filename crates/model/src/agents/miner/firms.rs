@@ -496,6 +496,49 @@ impl KeyAccountFirms {
         self.flows.defaults += 1;
     }
 
+    /// Firm `i`'s tenants pay `revenue_usd` for its sites hosting AI, which cost `operating_cost_usd` to run;
+    /// booked on the segment too.
+    pub fn receive_hosting_income(
+        &mut self,
+        i: usize,
+        revenue_usd: f64,
+        operating_cost_usd: f64,
+        books: &mut SegmentBooks,
+    ) {
+        self.firms[i].cash_usd += revenue_usd - operating_cost_usd;
+        books.receive_hosting_income(revenue_usd, operating_cost_usd);
+    }
+
+    /// Firm `i` pays `usd` to convert mining sites to AI hosting; booked on the segment too.
+    pub fn pay_conversion_capex(&mut self, i: usize, usd: f64, books: &mut SegmentBooks) {
+        self.firms[i].cash_usd -= usd;
+        books.pay_conversion_capex(usd);
+    }
+
+    /// Firm `i` is paid for machines its conversion displaced and sold (the segment's books have recorded the
+    /// sale).
+    pub fn receive_displaced_sale_proceeds(&mut self, i: usize, usd: f64) {
+        self.firms[i].cash_usd += usd;
+    }
+
+    /// Machines worth `displaced_ths` left the key accounts' sites converted to AI hosting, out of
+    /// `fleet_ths_before` installed and in transit: each living firm's holding shrinks by its part of them
+    /// (`parts`, summing to 1 over the converting firms) and the shares are renormalised.
+    pub fn shrink_fleet_shares(&mut self, parts: &[f64], fleet_ths_before: f64, displaced_ths: f64) {
+        if displaced_ths <= 0.0 || fleet_ths_before <= 0.0 || !self.firms.iter().any(|f| f.alive) {
+            return;
+        }
+        let (mut fleet_sum, mut book_sum) = (0.0, 0.0);
+        for (f, &part) in self.firms.iter_mut().zip(parts) {
+            if f.alive {
+                f.fleet_share = (f.fleet_share * fleet_ths_before - part * displaced_ths).max(0.0);
+                fleet_sum += f.fleet_share;
+                book_sum += f.book_share;
+            }
+        }
+        self.normalise(fleet_sum, book_sum);
+    }
+
     /// Failed firm `i` is paid for machines sold to retail or outside the fleet (the segment's books have
     /// recorded the sale).
     pub fn receive_fire_sale_proceeds(&mut self, i: usize, usd: f64) {

@@ -179,6 +179,8 @@ fn cohort_indices_round_trip() {
         capacity_build_trigger_share: 1.0,
         import_tariffs: Vec::new(),
         hazards: Default::default(),
+        ai_power_demand_mw_per_year: 0.0,
+        ai_power_price_elasticity: 0.0,
     };
     let generation = |k: i64| GenerationParams {
         name: format!("G{k}"),
