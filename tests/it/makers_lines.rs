@@ -259,10 +259,10 @@ fn other_lines_inputs_are_rejected_where_they_are_written_with_their_range() {
     );
     for (needle, message) in [
         ("origin = \"china\"\ncapacity", "is the manufacturer's own origin"),
-        ("capacity_units_per_month = -5", "[0, 1e9]"),
-        ("unit_cost_uplift_share = 12", "[0, 10]"),
-        ("hosting_mw = -3", "[0, 1e6]"),
-        ("onshore_share = 1.5", "[0, 1]"),
+        ("capacity_units_per_month = -5", "must be a whole number in [0, 1000000000]"),
+        ("unit_cost_uplift_share = 12", "must be in [0, 10]"),
+        ("hosting_mw = -3", "must be in [0, 1000000]"),
+        ("onshore_share = 1.5", "must be in [0, 1]"),
         ("self_mining_region = \"mars\"", "region \"mars\", which is not defined"),
         ("ai_chip_exit_month = \"2025-13\"", "is not a month"),
     ] {
