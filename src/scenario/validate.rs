@@ -11,9 +11,8 @@ use hashcycle_model::math::to_units;
 use hashcycle_model::params::{
     BootstrapParams, DealerParams, FeeParams, FirmSpec, GenerationParams, HistoricalPriceParams, InitialCohort,
     KeyAccountFirmsParams, ManufacturerParams, ManufacturerStrategy, NetworkParams, Params, PriceParams, PriceProcess,
-    ProductionLineParams,
-    Regime, RegimeSwitchingParams, RegionHazards, RegionParams, RelocationParams, RoadmapEntry, ScriptedEvent,
-    ScriptedEventKind, SecondaryMarketParams, Segment, SegmentParams, SimulationParams,
+    ProductionLineParams, Regime, RegimeSwitchingParams, RegionHazards, RegionParams, RelocationParams, RoadmapEntry,
+    ScriptedEvent, ScriptedEventKind, SecondaryMarketParams, Segment, SegmentParams, SimulationParams,
 };
 use hashcycle_model::units::{Month, THS_PER_EHS, YearMonth};
 
@@ -875,7 +874,10 @@ fn read_production_lines(
     let tables = m.tables(p, "production_lines", false);
     if tables.len() > MAX_LINES {
         p.push(
-            m.table.get("production_lines").and_then(|n| n.span.clone()).or(m.span.clone()),
+            m.table
+                .get("production_lines")
+                .and_then(|n| n.span.clone())
+                .or(m.span.clone()),
             &format!("{path}.production_lines"),
             format!(
                 "`{path}.production_lines` lists {} lines; at most {MAX_LINES} are allowed",

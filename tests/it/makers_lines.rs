@@ -80,7 +80,10 @@ fn onshore_production_raises_the_tariffed_regions_share_of_the_makers_sales() {
         (us_without, all_without) = (us_without + here, all_without + all);
         let (here, all) = futures_units(&b, canaan, us);
         (us_with, all_with) = (us_with + here, all_with + all);
-        for (rows, duty, sold) in [(&a, &mut duty_without, &mut sold_without), (&b, &mut duty_with, &mut sold_with)] {
+        for (rows, duty, sold) in [
+            (&a, &mut duty_without, &mut sold_without),
+            (&b, &mut duty_with, &mut sold_with),
+        ] {
             for r in rows.manufacturers.iter().filter(|r| r.manufacturer_idx == canaan) {
                 *duty += r.tariffs_on_sales_usd;
                 *sold += r.units_sold_spot + r.units_delivered;
@@ -129,7 +132,11 @@ fn hosting_and_an_ai_chip_unit_flow_through_cash_and_the_unit_stops_at_its_exit_
     m.ai_chip_exit_month_offset = Some(8);
     m.ai_chip_exit_cost_usd = 4e6;
     let (rows, summary) = run_path(&params, 3);
-    let mine: Vec<_> = rows.manufacturers.iter().filter(|r| r.manufacturer_idx == canaan).collect();
+    let mine: Vec<_> = rows
+        .manufacturers
+        .iter()
+        .filter(|r| r.manufacturer_idx == canaan)
+        .collect();
     assert_eq!(mine.len(), 18);
     let mut cash = params.manufacturers[canaan].cash_usd;
     for r in &mine {
@@ -141,7 +148,11 @@ fn hosting_and_an_ai_chip_unit_flow_through_cash_and_the_unit_stops_at_its_exit_
             8 => (0.0, 4e6),
             _ => (0.0, 0.0),
         };
-        assert_eq!((r.ai_chip_revenue_usd, r.ai_chip_opex_usd), (revenue, opex), "month {month}");
+        assert_eq!(
+            (r.ai_chip_revenue_usd, r.ai_chip_opex_usd),
+            (revenue, opex),
+            "month {month}"
+        );
         if month > 0 {
             let change = r.cash_usd - cash;
             assert!(
@@ -164,7 +175,11 @@ fn hosting_and_an_ai_chip_unit_flow_through_cash_and_the_unit_stops_at_its_exit_
     // The other lines are the only difference from the plain scenario's first month for Canaan's cash.
     let plain = params_with("base", &[("simulation.horizon_months", i(1))]);
     let (plain_rows, _) = run_path(&plain, 3);
-    let plain_first = plain_rows.manufacturers.iter().find(|r| r.manufacturer_idx == canaan).unwrap();
+    let plain_first = plain_rows
+        .manufacturers
+        .iter()
+        .find(|r| r.manufacturer_idx == canaan)
+        .unwrap();
     let net = 150.0 * (51_000.0 - 40_000.0) + 75_000.0 - 2.3e6;
     assert!((mine[0].cash_usd - plain_first.cash_usd - net).abs() < 1.0);
 }
@@ -205,7 +220,11 @@ fn self_mining_abroad_pays_the_regions_power_and_stops_under_its_ban() {
     });
     for path_idx in 0..4 {
         let (rows, _) = run_path(&banned, path_idx);
-        for r in rows.manufacturers.iter().filter(|r| r.manufacturer_idx == canaan && r.month.0 >= 1) {
+        for r in rows
+            .manufacturers
+            .iter()
+            .filter(|r| r.manufacturer_idx == canaan && r.month.0 >= 1)
+        {
             assert_eq!(r.self_mining_ths, 0.0, "month {}", r.month.0);
         }
     }
@@ -241,10 +260,7 @@ fn other_lines_inputs_are_rejected_where_they_are_written_with_their_range() {
     let (text, stderr) = rejected(
         "makers-lines",
         &[
-            (
-                "[[manufacturers.roadmap]]\ngeneration = \"S21 XP\"",
-                line,
-            ),
+            ("[[manufacturers.roadmap]]\ngeneration = \"S21 XP\"", line),
             ("hosting_mw = 0  ", "hosting_mw = -3  "),
             ("onshore_share = 0.0 ", "onshore_share = 1.5 "),
             (
@@ -259,7 +275,10 @@ fn other_lines_inputs_are_rejected_where_they_are_written_with_their_range() {
     );
     for (needle, message) in [
         ("origin = \"china\"\ncapacity", "is the manufacturer's own origin"),
-        ("capacity_units_per_month = -5", "must be a whole number in [0, 1000000000]"),
+        (
+            "capacity_units_per_month = -5",
+            "must be a whole number in [0, 1000000000]",
+        ),
         ("unit_cost_uplift_share = 12", "must be in [0, 10]"),
         ("hosting_mw = -3", "must be in [0, 1000000]"),
         ("onshore_share = 1.5", "must be in [0, 1]"),

@@ -517,6 +517,11 @@ pub fn smuggle_stock(world: &mut crate::world::World, manufacturer_idx: usize, g
 /// Relabels one finished machine of a manufacturer's generation as made in origin slot `slot` (its stock by
 /// origin still adds up to its stock, but not to what each origin made), breaking the conservation of machines
 /// by origin: tests of the layers above use it.
-pub fn relabel_origin_unit(world: &mut crate::world::World, manufacturer_idx: usize, generation_idx: usize, slot: usize) {
+pub fn relabel_origin_unit(
+    world: &mut crate::world::World,
+    manufacturer_idx: usize,
+    generation_idx: usize,
+    slot: usize,
+) {
     world.manufacturers[manufacturer_idx].relabel_origin_unit(generation_idx, slot);
 }

@@ -648,4 +648,3 @@ mod tests {
         assert!(violation.what.contains("machines made in"), "{violation:?}");
     }
 }
-

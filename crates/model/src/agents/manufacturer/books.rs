@@ -348,15 +348,7 @@ impl Manufacturer {
 
     /// Sells `n` machines of generation `g` from stock to a segment for `value_usd`, from the origins `pick`
     /// says; the buyer also pays `duty_usd` at the border.
-    pub fn sell_spot(
-        &mut self,
-        buyer: &mut SegmentBooks,
-        g: usize,
-        n: u64,
-        value_usd: f64,
-        duty_usd: f64,
-        pick: Pick,
-    ) {
+    pub fn sell_spot(&mut self, buyer: &mut SegmentBooks, g: usize, n: u64, value_usd: f64, duty_usd: f64, pick: Pick) {
         let cogs = self.take_stock(g, n, pick, true);
         self.flows.tariffs_on_sales_usd += duty_usd;
         self.cash_usd += value_usd;
@@ -780,8 +772,8 @@ impl Manufacturer {
 #[cfg(test)]
 pub(crate) mod tests {
     use crate::agents::manufacturer::Manufacturer;
-    use crate::agents::manufacturer::origins::Pick;
     use crate::agents::manufacturer::futures::tests::contract;
+    use crate::agents::manufacturer::origins::Pick;
     use crate::agents::miner::books::SegmentBooks;
     use crate::agents::miner::books::tests::assert_cash_matches_flows;
 

@@ -150,7 +150,11 @@ impl OriginBook {
             return;
         }
         let most_taxed: Vec<f64> = (0..n)
-            .map(|s| (0..n_regions).map(|r| tariff_share(r, self.slot_origins[s])).fold(0.0, f64::max))
+            .map(|s| {
+                (0..n_regions)
+                    .map(|r| tariff_share(r, self.slot_origins[s]))
+                    .fold(0.0, f64::max)
+            })
             .collect();
         self.order.clear();
         for r in 0..=n_regions {

@@ -145,8 +145,7 @@ impl Manufacturer {
         }
         let main_capacity = params.capacity_units_per_month;
         let can_make = waiting_units.min(main_capacity.saturating_add(line_capacity));
-        let onshore_wanted =
-            ((params.strategy.onshore_share * units_f64(can_make)).floor() as u64).min(line_capacity);
+        let onshore_wanted = ((params.strategy.onshore_share * units_f64(can_make)).floor() as u64).min(line_capacity);
         let main = (can_make - onshore_wanted).min(main_capacity);
         let onshore = can_make - main;
         // Fill the lines in order up to their capacity.
