@@ -9,10 +9,7 @@ use crate::scenario::reader::{Bounds, Problems, Section};
 use crate::scenario::{Source, data_path};
 use hashcycle_model::math::to_units;
 use hashcycle_model::params::{
-    BootstrapParams, DealerParams, FeeParams, FirmSpec, GenerationParams, HistoricalPriceParams, HostingContractOffer,
-    HostingParams, InitialCohort, KeyAccountFirmsParams, ManufacturerParams, ManufacturerStrategy, NetworkParams,
-    Params, PriceParams, PriceProcess, Regime, RegimeSwitchingParams, RegionHazards, RegionParams, RelocationParams,
-    RoadmapEntry, ScriptedEvent, ScriptedEventKind, SecondaryMarketParams, Segment, SegmentParams, SimulationParams,
+    BootstrapParams, DealerParams, FeeParams, FirmSpec, GenerationParams, HistoricalPriceParams, HostingContractOffer, HostingParams, InitialCohort, KeyAccountFirmsParams, ManufacturerParams, ManufacturerStrategy, NetworkParams, Params, PriceParams, PriceProcess, ProductionLineParams, Regime, RegimeSwitchingParams, RegionHazards, RegionParams, RelocationParams, RoadmapEntry, ScriptedEvent, ScriptedEventKind, SecondaryMarketParams, Segment, SegmentParams, SimulationParams,
 };
 use hashcycle_model::units::{Month, THS_PER_EHS, YearMonth};
 
@@ -877,7 +874,82 @@ fn read_strategy(s: &mut Section, p: &mut Problems) -> ManufacturerStrategy {
         shortage_price_rise_share: s.f64(p, "shortage_price_rise_share", Bounds::closed(0.0, 10.0), Some(0.25)),
         target_inventory_months: s.f64(p, "target_inventory_months", Bounds::closed(0.0, 60.0), Some(1.0)),
         max_delivery_delay_months: s.u32(p, "max_delivery_delay_months", Bounds::closed(0.0, 60.0), Some(3)),
+        onshore_share: s.f64(p, "onshore_share", Bounds::share(), Some(0.0)),
     }
+}
+
+/// A manufacturer's `[[manufacturers.production_lines]]`: each in an origin other than its main one.
+fn read_production_lines(
+    m: &mut Section,
+    p: &mut Problems,
+    path: &str,
+    main_origin: &str,
+    origins: &mut Vec<String>,
+    start: Option<YearMonth>,
+    horizon_end: Option<YearMonth>,
+) -> Vec<ProductionLineParams> {
+    const MAX_LINES: usize = 16;
+    let mut lines = vec![];
+    let tables = m.tables(p, "production_lines", false);
+    if tables.len() > MAX_LINES {
+        p.push(
+            m.table
+                .get("production_lines")
+                .and_then(|n| n.span.clone())
+                .or(m.span.clone()),
+            &format!("{path}.production_lines"),
+            format!(
+                "`{path}.production_lines` lists {} lines; at most {MAX_LINES} are allowed",
+                tables.len()
+            ),
+        );
+    }
+    for (j, mut l) in tables.into_iter().enumerate() {
+        let lpath = format!("{path}.production_lines[{j}]");
+        let (origin, origin_span) = l.string(p, "origin", None);
+        if origin == main_origin {
+            p.push(
+                origin_span,
+                &format!("{lpath}.origin"),
+                format!(
+                    "`{lpath}.origin` = \"{origin}\" is the manufacturer's own origin: a production line must sit in another origin (the main line is `capacity_units_per_month`)"
+                ),
+            );
+        }
+        let capacity_units_per_month = l.u64(p, "capacity_units_per_month", Bounds::closed(0.0, 1e9), None);
+        let unit_cost_uplift_share = l.f64(p, "unit_cost_uplift_share", Bounds::closed(0.0, 10.0), Some(0.15));
+        let fixed_cost_usd_per_month = l.f64(p, "fixed_cost_usd_per_month", Bounds::closed(0.0, 1e13), Some(0.0));
+        let from_month_offset = if l.has("from_month") {
+            let (from, from_span) = l.year_month(p, "from_month");
+            if let (Some(from), Some(end)) = (from, horizon_end)
+                && from >= end
+            {
+                p.push(
+                    from_span,
+                    &format!("{lpath}.from_month"),
+                    format!("`{lpath}.from_month` = {from} falls after the horizon ends ({end})"),
+                );
+            }
+            match (from, start) {
+                (Some(from), Some(start)) => from.months_since(start),
+                _ => 0,
+            }
+        } else {
+            0
+        };
+        l.finish(p);
+        if origin.is_empty() || origin == main_origin {
+            continue;
+        }
+        lines.push(ProductionLineParams {
+            origin_idx: origin_idx(origins, &origin),
+            capacity_units_per_month,
+            unit_cost_uplift_share,
+            from_month_offset,
+            fixed_cost_usd_per_month,
+        });
+    }
+    lines
 }
 
 fn read_manufacturers(
@@ -956,6 +1028,38 @@ fn read_manufacturers(
             Bounds::above_up_to(0.0, 100.0),
             Some(0.045),
         );
+        let self_mining_region_idx = if m.has("self_mining_region") {
+            let (region, region_span) = m.string(p, "self_mining_region", None);
+            lookup_name(
+                p,
+                &format!("{path}.self_mining_region"),
+                "region",
+                &region,
+                region_span,
+                &region_names,
+            )
+        } else {
+            None
+        };
+        let production_lines = read_production_lines(&mut m, p, &path, &origin, origins, start, horizon_end);
+        let hosting_mw = m.f64(p, "hosting_mw", Bounds::closed(0.0, 1e6), Some(0.0));
+        let hosting_price_usd_per_mw_month =
+            m.f64(p, "hosting_price_usd_per_mw_month", Bounds::closed(0.0, 1e9), Some(0.0));
+        let hosting_cost_usd_per_mw_month =
+            m.f64(p, "hosting_cost_usd_per_mw_month", Bounds::closed(0.0, 1e9), Some(0.0));
+        let ai_chip_revenue_usd_per_month =
+            m.f64(p, "ai_chip_revenue_usd_per_month", Bounds::closed(0.0, 1e13), Some(0.0));
+        let ai_chip_opex_usd_per_month = m.f64(p, "ai_chip_opex_usd_per_month", Bounds::closed(0.0, 1e13), Some(0.0));
+        let ai_chip_exit_cost_usd = m.f64(p, "ai_chip_exit_cost_usd", Bounds::closed(0.0, 1e13), Some(0.0));
+        let ai_chip_exit_month_offset = if m.has("ai_chip_exit_month") {
+            let (exit, _) = m.year_month(p, "ai_chip_exit_month");
+            match (exit, start) {
+                (Some(exit), Some(start)) => Some(exit.months_since(start)),
+                _ => None,
+            }
+        } else {
+            None
+        };
         let mut roadmap = vec![];
         for (j, mut e) in m.tables(p, "roadmap", true).into_iter().enumerate() {
             let epath = format!("{path}.roadmap[{j}]");
@@ -1039,6 +1143,15 @@ fn read_manufacturers(
                 origin_idx,
                 local_assembly_region_idxs,
                 local_assembly_uplift_share,
+                production_lines,
+                self_mining_region_idx,
+                hosting_mw,
+                hosting_price_usd_per_mw_month,
+                hosting_cost_usd_per_mw_month,
+                ai_chip_revenue_usd_per_month,
+                ai_chip_opex_usd_per_month,
+                ai_chip_exit_month_offset,
+                ai_chip_exit_cost_usd,
                 roadmap,
                 strategy,
             });

@@ -877,6 +877,8 @@ fn read_rows(frame: &DataFrame) -> PolarsResult<Vec<(String, u32, ShardRow)>> {
     let self_mining_revenue_usd = f64s("self_mining_revenue_usd")?;
     let self_mining_power_cost_usd = f64s("self_mining_power_cost_usd")?;
     let scrap_proceeds_usd = f64s("scrap_proceeds_usd")?;
+    let other_lines_revenue_usd = f64s("other_lines_revenue_usd")?;
+    let other_lines_cost_usd = f64s("other_lines_cost_usd")?;
     Ok((0..frame.height())
         .map(|r| {
             (
@@ -919,6 +921,8 @@ fn read_rows(frame: &DataFrame) -> PolarsResult<Vec<(String, u32, ShardRow)>> {
                             self_mining_revenue_usd: self_mining_revenue_usd[r],
                             self_mining_power_cost_usd: self_mining_power_cost_usd[r],
                             scrap_proceeds_usd: scrap_proceeds_usd[r],
+                            other_lines_revenue_usd: other_lines_revenue_usd[r],
+                            other_lines_cost_usd: other_lines_cost_usd[r],
                         },
                         end_price_usd: end_price_usd[r],
                         end_hashrate_ehs: end_hashrate_ehs[r],

@@ -28,7 +28,7 @@ use crate::sweep::data::{Cell, SweepData};
 use crate::sweep::frontier::{Measures, efficient_set};
 
 /// The per-path columns of `paths.parquet` the waterfall reads.
-pub const FLOW_COLUMNS: [&str; 19] = [
+pub const FLOW_COLUMNS: [&str; 21] = [
     "end_cash_usd",
     "start_cash_usd",
     "sales_collected_usd",
@@ -48,6 +48,8 @@ pub const FLOW_COLUMNS: [&str; 19] = [
     "revenue_usd",
     "cogs_usd",
     "writedowns_usd",
+    "other_lines_revenue_usd",
+    "other_lines_cost_usd",
 ];
 
 /// One path's flows, in `FLOW_COLUMNS` order.
@@ -57,7 +59,7 @@ pub type PathFlows = [f64; FLOW_COLUMNS.len()];
 pub type PathRecord = (u32, bool, PathFlows);
 
 /// The parts of the waterfall, in order: (key, label). Their values on one path sum to its ending cash.
-pub const PARTS: [(&str, &str); 12] = [
+pub const PARTS: [(&str, &str); 13] = [
     ("start_cash", "Starting cash"),
     ("sales_collected", "Machines: cash collected on sale or delivery"),
     ("prepayments_applied", "Prepayments applied to machines delivered"),
@@ -70,6 +72,7 @@ pub const PARTS: [(&str, &str); 12] = [
     ("interest", "Financing: interest on credit drawn"),
     ("self_mining", "Self-mining, net of power"),
     ("scrap", "Scrap proceeds"),
+    ("other_lines", "Hosting and AI-chip units, net"),
 ];
 
 /// Memo lines, accounting rather than cash: (key, label).
@@ -99,7 +102,11 @@ pub fn parts_of(f: &PathFlows) -> [f64; PARTS.len()] {
         self_mining_revenue,
         self_mining_power,
         scrap,
-        ..,
+        _revenue,
+        _cogs,
+        _writedowns,
+        other_lines_revenue,
+        other_lines_cost,
     ] = *f;
     [
         start,
@@ -114,6 +121,7 @@ pub fn parts_of(f: &PathFlows) -> [f64; PARTS.len()] {
         -interest,
         self_mining_revenue - self_mining_power,
         scrap,
+        other_lines_revenue - other_lines_cost,
     ]
 }
 

@@ -11,6 +11,7 @@ mod determinism;
 mod extends;
 mod fuzz;
 mod industry;
+mod makers_lines;
 mod network;
 mod numeric_guards;
 mod planning;

@@ -304,6 +304,17 @@ fn manufacturer_changes() -> Vec<BoxedStrategy<Vec<Change>>> {
             one(st("max_delivery_delay_months"), int_in(0, 60)),
         ]);
     }
+    // The other lines' keys are written out for the first manufacturer only (base.toml documents them there).
+    let k = |key: &str| format!("manufacturers.bitmain.{key}");
+    out.extend([
+        one(k("hosting_mw"), float_in(0.0, 1e6)),
+        one(k("hosting_price_usd_per_mw_month"), float_in(0.0, 1e9)),
+        one(k("hosting_cost_usd_per_mw_month"), float_in(0.0, 1e9)),
+        one(k("ai_chip_revenue_usd_per_month"), zero_or_log_float(1.0, 1e13)),
+        one(k("ai_chip_opex_usd_per_month"), zero_or_log_float(1.0, 1e13)),
+        one(k("ai_chip_exit_cost_usd"), zero_or_log_float(1.0, 1e13)),
+        one("manufacturers.bitmain.strategy.onshore_share".into(), share()),
+    ]);
     out
 }
 
@@ -483,12 +494,35 @@ fn toml_float(value: &Value) -> String {
     format!("{x:e}")
 }
 
-/// A generated scenario: a horizon, changes by parameter path and scripted events.
+/// A production line of the first manufacturer as TOML, outside its origin, starting in a month simulated.
+fn production_line(horizon_months: i64) -> BoxedStrategy<String> {
+    (
+        proptest::sample::select(vec!["us", "malaysia"]),
+        0u64..=1_000_000,
+        0.0..=10.0f64,
+        0..horizon_months,
+        prop_oneof![Just(0.0), 1.0..=1e9f64],
+    )
+        .prop_map(|(origin, capacity, uplift, from, fixed)| {
+            let ordinal = 2025 * 12 + from;
+            format!(
+                "[[manufacturers.production_lines]]\norigin = \"{origin}\"\ncapacity_units_per_month = {capacity}\n\
+                 unit_cost_uplift_share = {uplift:e}\nfrom_month = \"{:04}-{:02}\"\nfixed_cost_usd_per_month = {fixed:e}\n\n",
+                ordinal / 12,
+                ordinal % 12 + 1
+            )
+        })
+        .boxed()
+}
+
+/// A generated scenario: a horizon, changes by parameter path, scripted events and the first manufacturer's
+/// production lines outside its origin.
 #[derive(Debug, Clone)]
 struct Case {
     horizon_months: i64,
     changes: Vec<Change>,
     events: Vec<String>,
+    lines: Vec<String>,
 }
 
 fn case() -> impl Strategy<Value = Case> {
@@ -504,14 +538,16 @@ fn case() -> impl Strategy<Value = Case> {
             groups.clone(),
             proptest::collection::vec(event(horizon_months), 0..4),
             proptest::collection::vec(hosting_contract(horizon_months), 0..3),
+            proptest::collection::vec(production_line(horizon_months), 0..3),
         )
-            .prop_map(move |(groups, mut events, contracts)| {
+            .prop_map(move |(groups, mut events, contracts, lines)| {
                 // Hosting contracts go at the end of the text like events: tables of arrays of tables.
                 events.extend(contracts);
                 Case {
                     horizon_months,
                     changes: groups.into_iter().flatten().collect(),
                     events,
+                    lines,
                 }
             })
     })
@@ -520,7 +556,13 @@ fn case() -> impl Strategy<Value = Case> {
 /// The scenario of a case; it must validate, since every value was drawn inside its valid range.
 fn build(case: &Case) -> Scenario {
     let path = scenario_path("base");
-    let text = std::fs::read_to_string(&path).unwrap() + "\n" + &case.events.join("\n");
+    // The lines go into the first manufacturer's entry, before its strategy table.
+    let text = std::fs::read_to_string(&path).unwrap().replacen(
+        "[manufacturers.strategy]",
+        &(case.lines.concat() + "[manufacturers.strategy]"),
+        1,
+    ) + "\n"
+        + &case.events.join("\n");
     let (mut tree, errors) = raw::parse(&text);
     assert!(errors.is_empty(), "{errors:?}");
     let mut changes: Vec<(&str, Value)> = case.changes.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();

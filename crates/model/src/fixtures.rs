@@ -347,6 +347,15 @@ fn small_manufacturers() -> Vec<ManufacturerParams> {
             origin_idx: 0,
             local_assembly_region_idxs: Vec::new(),
             local_assembly_uplift_share: 0.1,
+            production_lines: Vec::new(),
+            self_mining_region_idx: None,
+            hosting_mw: 0.0,
+            hosting_price_usd_per_mw_month: 0.0,
+            hosting_cost_usd_per_mw_month: 0.0,
+            ai_chip_revenue_usd_per_month: 0.0,
+            ai_chip_opex_usd_per_month: 0.0,
+            ai_chip_exit_month_offset: None,
+            ai_chip_exit_cost_usd: 0.0,
             roadmap: vec![RoadmapEntry {
                 generation_idx: 1,
                 sell_from: YearMonth { year: 2023, month: 8 },
@@ -385,6 +394,7 @@ fn small_manufacturers() -> Vec<ManufacturerParams> {
                 shortage_price_rise_share: 0.25,
                 target_inventory_months: 1.0,
                 max_delivery_delay_months: 3,
+                onshore_share: 0.0,
             },
         },
         ManufacturerParams {
@@ -405,6 +415,15 @@ fn small_manufacturers() -> Vec<ManufacturerParams> {
             origin_idx: 0,
             local_assembly_region_idxs: Vec::new(),
             local_assembly_uplift_share: 0.1,
+            production_lines: Vec::new(),
+            self_mining_region_idx: None,
+            hosting_mw: 0.0,
+            hosting_price_usd_per_mw_month: 0.0,
+            hosting_cost_usd_per_mw_month: 0.0,
+            ai_chip_revenue_usd_per_month: 0.0,
+            ai_chip_opex_usd_per_month: 0.0,
+            ai_chip_exit_month_offset: None,
+            ai_chip_exit_cost_usd: 0.0,
             roadmap: vec![
                 RoadmapEntry {
                     generation_idx: 1,
@@ -451,6 +470,7 @@ fn small_manufacturers() -> Vec<ManufacturerParams> {
                 shortage_price_rise_share: 0.25,
                 target_inventory_months: 1.0,
                 max_delivery_delay_months: 3,
+                onshore_share: 0.0,
             },
         },
     ]
@@ -497,4 +517,16 @@ fn small_relocation() -> RelocationParams {
 /// conservation law: tests of the layers above use it to see a failed check travel to files and messages.
 pub fn smuggle_stock(world: &mut crate::world::World, manufacturer_idx: usize, generation_idx: usize, units: u64) {
     world.manufacturers[manufacturer_idx].stock[generation_idx].units += units;
+}
+
+/// Relabels one finished machine of a manufacturer's generation as made in origin slot `slot` (its stock by
+/// origin still adds up to its stock, but not to what each origin made), breaking the conservation of machines
+/// by origin: tests of the layers above use it.
+pub fn relabel_origin_unit(
+    world: &mut crate::world::World,
+    manufacturer_idx: usize,
+    generation_idx: usize,
+    slot: usize,
+) {
+    world.manufacturers[manufacturer_idx].relabel_origin_unit(generation_idx, slot);
 }

@@ -41,6 +41,7 @@ fn check_all(w: &World) -> Result<(), Violation> {
     for m_idx in 0..w.manufacturers.len() {
         check_manufacturer_money(w, m_idx)?;
         check_manufacturer_machines(w, m_idx)?;
+        check_manufacturer_origins(w, m_idx)?;
         check_futures(w, m_idx)?;
         check_stock_values(w, m_idx)?;
         check_foundry_bookings(w, m_idx)?;
@@ -141,6 +142,50 @@ fn check_manufacturer_machines(w: &World, m_idx: usize) -> Result<(), Violation>
             ),
             sources as f64,
             uses as f64,
+        ));
+    }
+    Ok(())
+}
+
+/// Machines by origin: each generation's stock by origin adds up to its stock; for each origin, units in
+/// (at the start, produced, recovered) less units out equal its stock; and the units produced by origin add
+/// up to those produced.
+fn check_manufacturer_origins(w: &World, m_idx: usize) -> Result<(), Violation> {
+    let m = &w.manufacturers[m_idx];
+    let book = m.origins();
+    let name = &w.params.manufacturers[m_idx].name;
+    for (g, stock) in m.stock.iter().enumerate() {
+        let by_origin = book.generation_units(g);
+        if by_origin != stock.units {
+            return Err(violation(
+                w,
+                format!("manufacturer {name}: generation {g} stock by origin != stock"),
+                stock.units as f64,
+                by_origin as f64,
+            ));
+        }
+    }
+    let mut produced = 0;
+    for s in 0..book.n_slots() {
+        let (units_in, units_out, units_produced) = book.slot_tallies(s);
+        produced += units_produced;
+        let held = book.slot_units(s);
+        if units_in.checked_sub(units_out) != Some(held) {
+            let origin = &w.params.origins[book.slot_origin(s)];
+            return Err(violation(
+                w,
+                format!("manufacturer {name}: machines made in {origin}: in - out != stock"),
+                units_in as f64 - units_out as f64,
+                held as f64,
+            ));
+        }
+    }
+    if produced != m.totals().units_produced {
+        return Err(violation(
+            w,
+            format!("manufacturer {name}: machines produced by origin != produced"),
+            m.totals().units_produced as f64,
+            produced as f64,
         ));
     }
     Ok(())
@@ -639,5 +684,45 @@ mod tests {
             assert!(violation.what.contains("in transit"), "{violation:?}");
             assert_eq!(violation.actual - violation.expected, delta as f64, "{violation:?}");
         }
+    }
+
+    /// The small scenario with a second origin ("us"), a US line of 2,000 machines a month taking a third of
+    /// the assembly, and a 25% tariff on the main origin in region 0.
+    pub(crate) fn small_with_onshore_line() -> crate::params::Params {
+        let mut params = crate::fixtures::small();
+        params.origins.push("us".into());
+        let us = params.origins.len() - 1;
+        let main = params.manufacturers[0].origin_idx;
+        params.regions[0].import_tariffs.push((main, 0.25));
+        let m = &mut params.manufacturers[0];
+        m.production_lines.push(crate::params::ProductionLineParams {
+            origin_idx: us,
+            capacity_units_per_month: 2_000,
+            unit_cost_uplift_share: 0.2,
+            from_month_offset: 0,
+            fixed_cost_usd_per_month: 1e5,
+        });
+        m.strategy.onshore_share = 0.35;
+        params
+    }
+
+    /// Machines by origin hold every month of a path with an onshore line, and a machine relabelled from one
+    /// origin to another (the stock by generation unchanged) fails the month it happens.
+    #[test]
+    fn a_machine_changing_origin_fails_the_origin_check_the_month_it_does() {
+        let params = small_with_onshore_line();
+        let mut world = World::new(&params, 0);
+        for _ in 0..12 {
+            world.step(&mut SummaryOnly).unwrap();
+        }
+        let m = &world.manufacturers[0];
+        assert!(m.totals().units_produced > 0);
+        let onshore: u64 = m.origins().slot_tallies(1).2;
+        assert!(onshore > 0, "the line made machines");
+        let g = (0..m.stock.len()).find(|&g| m.stock[g].units > 0).expect("some stock");
+        crate::fixtures::relabel_origin_unit(&mut world, 0, g, 1);
+        let violation = world.step(&mut SummaryOnly).unwrap_err();
+        assert_eq!(violation.month.0, 12, "{violation:?}");
+        assert!(violation.what.contains("machines made in"), "{violation:?}");
     }
 }

@@ -677,6 +677,10 @@ pub struct ManufacturerStrategy {
     pub target_inventory_months: f64,
     /// Buyers cancel a futures batch (refund) once it is this many months late (0..=60; default 3).
     pub max_delivery_delay_months: u32,
+    /// Share of each month's assembly put on the production lines outside the main origin (`production_lines`),
+    /// within their capacity ([0, 1]; default 0). What the main line cannot assemble also goes to the lines' spare
+    /// capacity. Onshore units are dearer to make and pay no tariff where the main origin is taxed.
+    pub onshore_share: f64,
 }
 
 /// A manufacturer (`[[manufacturers]]`): its balance sheet, costs, roadmap and strategy.
@@ -721,10 +725,53 @@ pub struct ManufacturerParams {
     pub local_assembly_region_idxs: Vec<usize>,
     /// Price uplift of machines assembled locally, as a share of the price ([0, 10]; default 0.1).
     pub local_assembly_uplift_share: f64,
+    /// Production lines besides the main one (`[[manufacturers.production_lines]]`), each in an origin other
+    /// than `origin_idx` (default none). The main line keeps `capacity_units_per_month` and the main origin.
+    pub production_lines: Vec<ProductionLineParams>,
+    /// The region whose sites its self-mining fleet runs in, an index into [`Params::regions`] (default none:
+    /// its own sites at `self_mining_power_price_usd_per_kwh`). There the fleet pays the region's power price
+    /// with its opex share, and a ban stops the banned share of it.
+    pub self_mining_region_idx: Option<usize>,
+    /// Power its hosting business sells to other miners, in MW ([0, 1e6]; default 0): Ebang earned 48% of its
+    /// 2020 revenue from hosting.
+    pub hosting_mw: f64,
+    /// What hosting clients pay per MW per month, in USD ([0, 1e9]; default 0).
+    pub hosting_price_usd_per_mw_month: f64,
+    /// What hosting costs it per MW per month (power, sites, staff), in USD ([0, 1e9]; default 0).
+    pub hosting_cost_usd_per_mw_month: f64,
+    /// Revenue of an AI-chip unit, in USD per month ([0, 1e13]; default 0): Canaan's edge-AI unit earned about
+    /// $0.9M in 2024.
+    pub ai_chip_revenue_usd_per_month: f64,
+    /// Operating cost of that unit, in USD per month ([0, 1e13]; default 0), besides `fixed_opex_usd_per_month`:
+    /// about 15% of Canaan's operating expenses.
+    pub ai_chip_opex_usd_per_month: f64,
+    /// Month (from the start) the AI-chip unit is exited (`ai_chip_exit_month`; default never): from then on
+    /// it earns and costs nothing.
+    pub ai_chip_exit_month_offset: Option<i64>,
+    /// One-off cost of exiting the AI-chip unit, paid in the exit month, in USD ([0, 1e13]; default 0).
+    pub ai_chip_exit_cost_usd: f64,
     /// Generations it sells, in increasing order of `sell_from`.
     pub roadmap: Vec<RoadmapEntry>,
     /// The parameters a strategy sweep varies.
     pub strategy: ManufacturerStrategy,
+}
+
+/// A production line outside the manufacturer's main origin (`[[manufacturers.production_lines]]`), such as
+/// Canaan's 2025 US pilot line: its machines carry its origin, so tariffs on the main origin spare them.
+#[derive(Clone, Debug)]
+pub struct ProductionLineParams {
+    /// Where the line is (an index into [`Params::origins`]); never the manufacturer's main origin.
+    pub origin_idx: usize,
+    /// Machines the line can assemble in a month ([0, 1e9]).
+    pub capacity_units_per_month: u64,
+    /// Extra unit cost of a machine assembled on the line, as a share of the roadmap unit cost, paid with the
+    /// assembly ([0, 10]; default 0.15).
+    pub unit_cost_uplift_share: f64,
+    /// Month (from the start) the line starts assembling (`from_month`; default the start month).
+    pub from_month_offset: i64,
+    /// The line's fixed cost in USD per month from `from_month` on, whether it assembles or not ([0, 1e13];
+    /// default 0).
+    pub fixed_cost_usd_per_month: f64,
 }
 
 /// The channel dealers, one aggregated population (`[dealers]`); every key has a default.

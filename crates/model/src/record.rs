@@ -202,10 +202,11 @@ pub struct ManufacturerRow {
     /// Credit drawn at the month's end, in USD: minus `cash_usd` when it is below zero, else 0.
     pub credit_used_usd: f64,
     /// Cash received this month, in USD (flow): futures prepayments and balances, spot sales to miners and
-    /// dealers, dealers' down payments and installments, self-mining revenue and scrap proceeds.
+    /// dealers, dealers' down payments and installments, self-mining revenue, scrap proceeds, and hosting and
+    /// AI-chip revenue.
     pub cash_in_usd: f64,
     /// Cash paid out this month, in USD (flow): foundry prepayments and balances, assembly, opex and R&D,
-    /// self-mining power, interest and prepayment refunds.
+    /// self-mining power, interest, prepayment refunds, and hosting and AI-chip costs.
     pub cash_out_usd: f64,
     /// Sales revenue this month, in USD, booked when machines change hands (flow): spot and dealer sales at
     /// their price (installment sales in full at signing), futures at the contract price on delivery.
@@ -337,6 +338,33 @@ pub struct ManufacturerRow {
     /// Whether the manufacturer is distressed at the month's end: cash below minus its credit line, so costs
     /// are cut, no wafers are ordered and no futures are sold.
     pub distressed: bool,
+    // Its other lines (issue 28): production outside the main origin, hosting, the AI-chip unit. Origins are
+    // two-way here, the main origin against every other line together (`onshore`): the lines' origins are
+    // the scenario's `production_lines`.
+    /// Of `units_produced`, machines assembled on the production lines outside the main origin (flow).
+    pub units_produced_onshore: u64,
+    /// Machines made outside the main origin that left stock to buyers this month: sold spot, delivered on
+    /// futures or sold to dealers (flow).
+    pub units_sold_onshore: u64,
+    /// Of `inventory_units`, machines made outside the main origin, at the month's end (stock).
+    pub inventory_onshore_units: u64,
+    /// Of `opex_usd`, the fixed cost of the production lines outside the main origin, in USD (flow, cash).
+    pub production_lines_fixed_cost_usd: f64,
+    /// The extra cost of the machines assembled outside the main origin this month, in USD (flow, cash; part
+    /// of the assembly paid, and of their book value).
+    pub assembly_uplift_usd: f64,
+    /// Import duties buyers paid at the border on this manufacturer's machines this month, in USD (flow): on
+    /// spot sales when sold, on futures when delivered. Part of the landed price buyers compare, paid by them,
+    /// not the manufacturer's cash.
+    pub tariffs_on_sales_usd: f64,
+    /// Paid by hosting clients this month, in USD (flow, cash).
+    pub hosting_revenue_usd: f64,
+    /// Cost of the hosting business this month, in USD (flow, cash).
+    pub hosting_cost_usd: f64,
+    /// Revenue of the AI-chip unit this month, in USD (flow, cash); 0 from its exit month.
+    pub ai_chip_revenue_usd: f64,
+    /// Operating cost of the AI-chip unit this month, with its exit cost in the exit month, in USD (flow, cash).
+    pub ai_chip_opex_usd: f64,
 }
 }
 
@@ -748,21 +776,26 @@ row_table! {
         pub self_mining_power_cost_usd: f64,
         /// Received for stock scrapped over the path, in USD.
         pub scrap_proceeds_usd: f64,
+        /// Revenue of the other lines over the path, hosting and the AI-chip unit, in USD.
+        pub other_lines_revenue_usd: f64,
+        /// Costs of the other lines over the path, hosting and the AI-chip unit (with its exit cost), in USD.
+        pub other_lines_cost_usd: f64,
     }
 }
 
 impl ManufacturerOutcome {
     /// Cash received over the path, in USD: machines' sales collected, prepayments received, self-mining
-    /// revenue and scrap proceeds.
+    /// revenue, scrap proceeds and the other lines' revenue.
     pub fn cash_received_usd(&self) -> f64 {
         self.sales_collected_usd
             + self.prepayments_received_usd
             + self.self_mining_revenue_usd
             + self.scrap_proceeds_usd
+            + self.other_lines_revenue_usd
     }
 
     /// Cash paid over the path, in USD: refunds, the foundry's prepayments, balances and penalties, assembly,
-    /// operating cost, interest and self-mining power.
+    /// operating cost, interest, self-mining power and the other lines' costs.
     pub fn cash_paid_usd(&self) -> f64 {
         self.prepayments_refunded_usd
             + self.wafer_prepayments_paid_usd
@@ -772,6 +805,7 @@ impl ManufacturerOutcome {
             + self.opex_usd
             + self.interest_usd
             + self.self_mining_power_cost_usd
+            + self.other_lines_cost_usd
     }
 }
 

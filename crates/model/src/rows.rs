@@ -237,6 +237,16 @@ fn record_manufacturers<S: Sink>(w: &World, sink: &mut S) {
             cancellation_penalties_usd: f.cancellation_penalties_usd,
             list_price_usd_per_th: m.list_prices_usd()[g] / ths,
             distressed: m.is_distressed(),
+            units_produced_onshore: f.units_produced_onshore,
+            units_sold_onshore: f.units_sold_onshore,
+            inventory_onshore_units: m.onshore_inventory_units(),
+            production_lines_fixed_cost_usd: f.production_lines_fixed_cost_usd,
+            assembly_uplift_usd: f.assembly_uplift_usd,
+            tariffs_on_sales_usd: f.tariffs_on_sales_usd,
+            hosting_revenue_usd: f.hosting_revenue_usd,
+            hosting_cost_usd: f.hosting_cost_usd,
+            ai_chip_revenue_usd: f.ai_chip_revenue_usd,
+            ai_chip_opex_usd: f.ai_chip_opex_usd,
         });
     }
 }

@@ -65,6 +65,8 @@ impl World<'_> {
                     self_mining_revenue_usd: t.self_mining_revenue_usd,
                     self_mining_power_cost_usd: t.self_mining_power_cost_usd,
                     scrap_proceeds_usd: t.scrap_proceeds_usd,
+                    other_lines_revenue_usd: t.other_lines_revenue_usd,
+                    other_lines_cost_usd: t.other_lines_cost_usd,
                 }
             })
             .collect();

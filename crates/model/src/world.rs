@@ -41,6 +41,8 @@ pub(crate) struct Scratch {
     pub(crate) region_offer_base: Vec<usize>,
     /// Where a fill's units go: (region, units).
     pub(crate) destinations: Vec<(usize, u64)>,
+    /// Where a futures delivery's units go: (region, units).
+    pub(crate) delivered_regions: Vec<(usize, u64)>,
     pub(crate) capacity_units: Vec<f64>,
     pub(crate) realisable_usd: Vec<f64>,
     /// Each manufacturer's current machine's payback last month, for its competitors' pricing.

@@ -7,12 +7,14 @@
 
 pub mod books;
 pub mod futures;
+pub mod origins;
 pub mod planning;
 pub mod pricing;
 pub mod production;
 
 use books::{ManufacturerFlows, ManufacturerTotals};
 use futures::{ContractTerms, FuturesContract, RegionPart};
+use origins::OriginBook;
 use planning::Forecast;
 use production::WaferLot;
 
@@ -33,6 +35,8 @@ pub struct Manufacturer {
     wip_units: Vec<u64>,
     /// Finished machines in stock, per generation, at book value.
     pub stock: Vec<Stock>,
+    /// The same machines by where they were made, and the futures on offer by origin.
+    origins: OriginBook,
     /// The futures book: open contracts in signing order.
     pub futures: Vec<FuturesContract>,
     /// Emptied `parts` lists of closed contracts, reused by new ones so signing allocates nothing.
@@ -50,6 +54,8 @@ pub struct Manufacturer {
     futures_signed_units: u64,
     /// Stock per generation held back for futures batches due now or next month (refreshed after deliveries).
     reserved_units: Vec<u64>,
+    /// The month's assembly per line (main line first), reused so production allocates nothing.
+    assembly_budgets: Vec<u64>,
     /// The demand forecast the plan follows.
     forecast: Forecast,
     /// Foundry capacity booked per order month, a ring indexed by month modulo its length
@@ -75,6 +81,7 @@ impl Manufacturer {
             wafer_lots: Vec::with_capacity(16),
             wip_units: vec![0; n_generations],
             stock: vec![Stock::default(); n_generations],
+            origins: OriginBook::new(params, n_generations),
             futures: Vec::with_capacity(64),
             spare_parts: Vec::new(),
             self_mining_units: vec![0; n_generations],
@@ -86,6 +93,7 @@ impl Manufacturer {
             futures_offer_units: 0,
             futures_signed_units: 0,
             reserved_units: vec![0; n_generations],
+            assembly_budgets: Vec::with_capacity(params.production_lines.len() + 1),
             forecast: Forecast::new(
                 1.0,
                 params.initial_wafer_units_per_month as f64,
@@ -126,6 +134,37 @@ impl Manufacturer {
     /// ordered, no futures sold.
     pub fn is_distressed(&self) -> bool {
         self.distressed
+    }
+
+    /// Finished stock by origin, and the futures on offer by origin.
+    pub fn origins(&self) -> &OriginBook {
+        &self.origins
+    }
+
+    /// Sets the order in which stock leaves for each of `n_regions` regions from the tariffs in force
+    /// (`tariff_share(region, origin)`); see [`OriginBook::set_order`]. Tariffs change only before the
+    /// month's production, so once a month then is enough.
+    pub fn set_origin_order(&mut self, n_regions: usize, tariff_share: impl Fn(usize, usize) -> f64) {
+        self.origins.set_order(n_regions, tariff_share);
+    }
+
+    /// Of this month's futures on offer, `n` units were signed from the origins `pick` allows.
+    pub fn sign_futures_by_origin(&mut self, n: u64, pick: origins::Pick) {
+        if self.origins.n_slots() > 1 {
+            self.origins.sign_futures(n, pick);
+        }
+    }
+
+    /// Relabels one finished machine of generation `g` as made in slot `slot` without its tallies, breaking
+    /// the conservation of machines by origin: the failure tests use it.
+    #[cfg(any(test, feature = "fixtures"))]
+    pub(crate) fn relabel_origin_unit(&mut self, g: usize, slot: usize) {
+        self.origins.relabel_unit(g, slot);
+    }
+
+    /// Finished machines made outside the main origin, all generations together.
+    pub fn onshore_inventory_units(&self) -> u64 {
+        self.origins.onshore_units()
     }
 
     /// Machines put to self-mining, per generation.

@@ -3,6 +3,7 @@
 //! by the manufacturers' self-mining fleets.
 #![warn(missing_docs)]
 
+use crate::market::manufacturers_finance::self_mining_site;
 use crate::market::network::{NetworkEvent, SATS_PER_BTC};
 use crate::record::{EventKind, Subject};
 use crate::units::SECONDS_PER_DAY;
@@ -57,7 +58,8 @@ pub fn mine_blocks(w: &mut World) {
         .distribute_revenue(usd_per_ths_month, &params.generations, &mut w.segments);
     let mut self_mining_power_usd = 0.0;
     for (m, mp) in w.manufacturers.iter_mut().zip(&params.manufacturers) {
-        self_mining_power_usd += m.book_self_mining(mp, &params.generations, usd_per_ths_month, w.figures.hours);
+        let site = self_mining_site(mp, &w.power, &w.regions);
+        self_mining_power_usd += m.book_self_mining(&params.generations, site, usd_per_ths_month, w.figures.hours);
     }
     w.ledger
         .record_issuance(start_height, w.network.height, blocks.issued_sats);

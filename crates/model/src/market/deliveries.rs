@@ -28,6 +28,8 @@ struct Deliveries<'a> {
     pending_events: &'a mut EventLog,
     /// Deliveries waiting to be placed when some region's sites are limited (`ship_within_capacity`).
     shipments: &'a mut Vec<(Segment, usize, usize, u64)>,
+    /// The regions one delivery's units go to: (region, units).
+    delivered_regions: &'a mut Vec<(usize, u64)>,
     any_limited: bool,
 }
 
@@ -62,6 +64,7 @@ pub fn deliver_futures(w: &mut World) {
         replacement_price_usd,
         pending_events,
         shipments: &mut scratch.shipments,
+        delivered_regions: &mut scratch.delivered_regions,
         any_limited,
     };
     for (m_idx, m) in manufacturers.iter_mut().enumerate() {
@@ -175,8 +178,11 @@ fn deliver_due(ctx: &mut Deliveries, m_idx: usize, m: &mut Manufacturer, c: &mut
         let region_stride = fleet.region_stride();
         let lag_months = params.segments[buyer.idx()].shipping_lag_months;
         let (any_limited, shipments) = (ctx.any_limited, &mut *ctx.shipments);
+        let delivered_regions = &mut *ctx.delivered_regions;
+        delivered_regions.clear();
         c.take_from_parts(paying, |region_idx, duty_per_unit, n| {
             duty += units_f64(n) * duty_per_unit;
+            delivered_regions.push((region_idx, n));
             if any_limited {
                 shipments.push((buyer, region_idx, g, n));
             } else {
@@ -184,7 +190,7 @@ fn deliver_due(ctx: &mut Deliveries, m_idx: usize, m: &mut Manufacturer, c: &mut
             }
         });
         let books = &mut ctx.segments[buyer.idx()];
-        m.deliver_futures_units(books, c, paying, balance, duty);
+        m.deliver_futures_units(books, c, paying, balance, duty, ctx.delivered_regions);
         c.units_delivered += paying;
     }
 }

@@ -6,7 +6,11 @@
 #![warn(missing_docs)]
 
 use crate::agents::manufacturer::Manufacturer;
+use crate::agents::manufacturer::books::SelfMiningSite;
 use crate::agents::manufacturer::planning::PlanInputs;
+use crate::market::power::PowerState;
+use crate::market::regions::RegionsState;
+use crate::params::ManufacturerParams;
 use crate::record::{EventKind, Subject};
 use crate::world::World;
 
@@ -28,7 +32,8 @@ pub fn manufacturers_finance(w: &mut World) {
         realisable.extend(market_price.iter().map(|&p| p.max(scrap)));
         m.write_down(realisable);
         m.scrap_ageing(mp, realisable, scrap, month_offset);
-        m.pay_fixed_costs(mp);
+        m.run_other_lines(mp, month_offset);
+        m.pay_fixed_costs(mp, month_offset);
         let arrival = month_offset + i64::from(mp.strategy.wafer_lead_months);
         let entry = &mp.roadmap[Manufacturer::current_roadmap_idx(mp, arrival)];
         let inputs = PlanInputs {
@@ -51,5 +56,18 @@ pub fn manufacturers_finance(w: &mut World) {
             }
         }
         w.manufacturers[m_idx].roll_up_month();
+    }
+}
+
+/// Where a manufacturer's self-mining fleet runs this month: its own sites at its flat power price, or, with
+/// `self_mining_region`, the region's sites at the region's power price with its opex share (all-in, like
+/// the miners there), with the share a ban stopped switched off.
+pub(crate) fn self_mining_site(mp: &ManufacturerParams, power: &PowerState, regions: &RegionsState) -> SelfMiningSite {
+    match mp.self_mining_region_idx {
+        None => SelfMiningSite::own(mp),
+        Some(r) => SelfMiningSite {
+            power_price_usd_per_kwh: power.price_usd_per_kwh[r] * (1.0 + regions.opex_share()[r]),
+            running_share: 1.0 - regions.ban_level[r],
+        },
     }
 }

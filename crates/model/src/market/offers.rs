@@ -30,6 +30,8 @@ pub(crate) struct Offer {
     /// How much the terms shrink demand (futures only).
     pub(crate) demand_factor: f64,
     pub(crate) units_filled: u64,
+    /// The manufacturer's origin slots the units come from (bit `s` for slot `s`; every bit for any).
+    pub(crate) slot_mask: u32,
 }
 
 /// How much a manufacturer's futures terms shrink what a segment signs for: the prepayment and the average
@@ -54,6 +56,7 @@ pub(crate) fn spot_offer(source: Source, g: usize, price: f64, profit: f64, unit
         cash_share_now: 1.0,
         demand_factor: 1.0,
         units_filled: 0,
+        slot_mask: crate::agents::manufacturer::origins::ALL_SLOTS,
     }
 }
 

@@ -5,6 +5,7 @@
 //! Manufacturers' self-mining fleets run when profitable.
 #![warn(missing_docs)]
 
+use crate::market::manufacturers_finance::self_mining_site;
 use crate::market::network::{HASHES_PER_DIFFICULTY, TARGET_BLOCK_SECONDS, expected_usd_per_th_day};
 use crate::math::{to_units, units_f64};
 use crate::units::{HOURS_PER_DAY, SECONDS_PER_DAY};
@@ -30,7 +31,8 @@ pub fn operate(w: &mut World) {
         |revenue| {
             let mut ths = 0.0;
             for (m, mp) in w.manufacturers.iter().zip(&params.manufacturers) {
-                ths += m.self_mining_ths_at(mp, &params.generations, revenue);
+                let site = self_mining_site(mp, &w.power, &w.regions);
+                ths += m.self_mining_ths_at(&params.generations, site, revenue);
             }
             ths
         },
@@ -63,7 +65,8 @@ pub fn operate(w: &mut World) {
     // One running sum over every manufacturer's generations, in this order.
     let mut self_mining_ths = 0.0;
     for (m, mp) in w.manufacturers.iter_mut().zip(&params.manufacturers) {
-        m.switch_self_mining(mp, &params.generations, revenue_th_day, &mut self_mining_ths);
+        let site = self_mining_site(mp, &w.power, &w.regions);
+        m.switch_self_mining(&params.generations, site, revenue_th_day, &mut self_mining_ths);
     }
     w.figures.price_usd = price_usd;
     w.figures.hours = hours;

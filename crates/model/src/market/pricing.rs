@@ -22,8 +22,13 @@ pub fn value_and_price(w: &mut World) {
         w.figures.price_usd,
     );
     value_used_machines(w);
+    let month_offset = w.month_offset();
+    let n_regions = params.regions.len();
     for (m, mp) in w.manufacturers.iter_mut().zip(&params.manufacturers) {
-        m.produce(mp);
+        // Tariffs changed, if at all, in the phases before: the order stock leaves in holds for the month.
+        let regions = &w.regions;
+        m.set_origin_order(n_regions, |r, o| regions.tariff_share(r, o));
+        m.produce(mp, month_offset);
     }
     price_manufacturers(w);
     price_dealers_and_replacements(w);

@@ -10,6 +10,7 @@
 
 use crate::agents::manufacturer::Manufacturer;
 use crate::agents::manufacturer::futures::ContractTerms;
+use crate::agents::manufacturer::origins::{ALL_SLOTS, Pick};
 use crate::market::hardware::{appetite_share, payback_months};
 use crate::market::key_accounts;
 use crate::market::offers::{Offer, Source, allocate, appeal, choice_weight, spot_offer};
@@ -150,6 +151,7 @@ fn collect_offers(w: &World, segment: Segment, offers: &mut Vec<Offer>) {
             cash_share_now: strategy.prepay_share,
             demand_factor,
             units_filled: 0,
+            slot_mask: ALL_SLOTS,
         });
     }
     for (m_idx, m) in w.manufacturers.iter().enumerate() {
@@ -395,6 +397,8 @@ fn note_unmet_demand(w: &mut World, unmet_usd: f64, best_payback: f64, price_sen
 
 /// The month's offers landed in the pass's region: tariffs (or local assembly) raise the price. Where
 /// prices are uniform there is one pass, before any fill: the landed offers are the offers themselves.
+/// A manufacturer making machines in several origins offers them in the region by landed price: one offer
+/// per tariff level, the cheapest landed first (`land_by_origin`).
 fn land_offers(w: &World, pass: Pass, b: &mut Buffers) {
     let params = w.params;
     let hp = w.revenue_usd_per_th_day;
@@ -411,6 +415,21 @@ fn land_offers(w: &World, pass: Pass, b: &mut Buffers) {
         if left == 0 {
             continue;
         }
+        if let Source::Manufacturer(m_idx) = o.source
+            && w.manufacturers[m_idx].origins().n_slots() > 1
+            && !params.manufacturers[m_idx]
+                .local_assembly_region_idxs
+                .contains(&pass.region_idx)
+        {
+            land_by_origin(
+                w,
+                o,
+                (base_idx, left, pass.region_idx),
+                &mut b.region_offers,
+                &mut b.region_offer_base,
+            );
+            continue;
+        }
         let duty_share = duty_share(w, o.source, pass.region_idx);
         let landed = o.unit_price_usd * (1.0 + duty_share);
         let profit = reference_profit_usd(params, o.generation_idx, hp);
@@ -423,6 +442,58 @@ fn land_offers(w: &World, pass: Pass, b: &mut Buffers) {
             ..*o
         });
         b.region_offer_base.push(base_idx);
+    }
+}
+
+/// A manufacturer's offer landed in region `r` from the origins it makes machines in: the origins taxed
+/// alike there form one offer at their landed price, and the `left` units of the offer go to the cheapest
+/// landed first (each origin's stock for spot, its futures on offer for futures), so the dearer offers
+/// hold what stock is left once the cheaper origins' units are spoken for.
+fn land_by_origin(
+    w: &World,
+    o: &Offer,
+    (base_idx, mut left, r): (usize, u64, usize),
+    region_offers: &mut Vec<Offer>,
+    region_offer_base: &mut Vec<usize>,
+) {
+    let Source::Manufacturer(m_idx) = o.source else {
+        return;
+    };
+    let hp = w.revenue_usd_per_th_day;
+    let book = w.manufacturers[m_idx].origins();
+    let order = book.order_for(Some(r));
+    let tariff = |k: usize| w.regions.tariff_share(r, book.slot_origin(order[k] as usize));
+    let profit = reference_profit_usd(w.params, o.generation_idx, hp);
+    let mut k = 0;
+    while k < order.len() && left > 0 {
+        let duty_share = tariff(k);
+        let (mut slot_mask, mut units) = (0u32, 0u64);
+        while k < order.len() && tariff(k) == duty_share {
+            let s = order[k] as usize;
+            slot_mask |= 1 << s;
+            units += if o.futures {
+                book.futures_left(s)
+            } else {
+                book.units(o.generation_idx, s)
+            };
+            k += 1;
+        }
+        let available = units.min(left);
+        if available == 0 {
+            continue;
+        }
+        left -= available;
+        let landed = o.unit_price_usd * (1.0 + duty_share);
+        region_offers.push(Offer {
+            unit_price_usd: landed,
+            duty_per_unit_usd: o.unit_price_usd * duty_share,
+            payback_months: payback_months(landed, profit),
+            units_available: available,
+            units_filled: 0,
+            slot_mask,
+            ..*o
+        });
+        region_offer_base.push(base_idx);
     }
 }
 
@@ -469,14 +540,17 @@ fn settle_fills(w: &mut World, pass: Pass, b: &mut Buffers) {
             b.used_mw[r] += units_f64(o.units_filled) * params.generations[o.generation_idx].power_w / W_PER_MW;
             b.destinations.push((r, o.units_filled));
         }
-        settle(w, pass.segment, o, &b.destinations);
+        let region_idx = (!pass.uniform).then_some(r);
+        settle(w, pass.segment, o, region_idx, &b.destinations);
     }
 }
 
 /// Books a filled offer on both sides, once for the whole fill, and ships what was bought spot. The fill's
 /// units go to regions as `destinations` says ((region, units) pairs adding up to `units_filled`); a futures
-/// fill becomes one region part per destination of the month's contract with that segment.
-fn settle(w: &mut World, segment: Segment, o: &Offer, destinations: &[(usize, u64)]) {
+/// fill becomes one region part per destination of the month's contract with that segment. `region_idx` is
+/// the pass's region, when the pass is for one: the seller's units come from the origins cheapest landed
+/// there, within the offer's.
+fn settle(w: &mut World, segment: Segment, o: &Offer, region_idx: Option<usize>, destinations: &[(usize, u64)]) {
     let params = w.params;
     let n = o.units_filled;
     debug_assert_eq!(destinations.iter().map(|&(_, k)| k).sum::<u64>(), n);
@@ -485,15 +559,19 @@ fn settle(w: &mut World, segment: Segment, o: &Offer, destinations: &[(usize, u6
     let value = units_f64(n) * seller_price;
     let duty = units_f64(n) * o.duty_per_unit_usd;
     let g = o.generation_idx;
+    let pick = Pick {
+        region_idx,
+        slot_mask: o.slot_mask,
+    };
     if o.futures {
         if let Source::Manufacturer(m_idx) = o.source {
-            sign_futures(w, segment, m_idx, o, destinations);
+            sign_futures(w, segment, m_idx, o, pick, destinations);
         }
         return;
     }
     let books = &mut w.segments[segment.idx()];
     match o.source {
-        Source::Manufacturer(m_idx) => w.manufacturers[m_idx].sell_spot(books, g, n, value, duty),
+        Source::Manufacturer(m_idx) => w.manufacturers[m_idx].sell_spot(books, g, n, value, duty, pick),
         Source::Dealer => w.dealer.sell_spot(books, g, n, value, duty),
         // The open market is outside the model: only the buyer's side is booked.
         Source::OpenMarket => books.pay_spot(value, duty),
@@ -504,8 +582,9 @@ fn settle(w: &mut World, segment: Segment, o: &Offer, destinations: &[(usize, u6
 }
 
 /// A futures fill joins the month's contract of the manufacturer with the segment (opened by the month's
-/// first fill), and the buyer pays the prepayment.
-fn sign_futures(w: &mut World, segment: Segment, m_idx: usize, o: &Offer, destinations: &[(usize, u64)]) {
+/// first fill), and the buyer pays the prepayment; the units come out of the futures on offer from the
+/// origins `pick` says.
+fn sign_futures(w: &mut World, segment: Segment, m_idx: usize, o: &Offer, pick: Pick, destinations: &[(usize, u64)]) {
     let params = w.params;
     let month = w.month;
     let n = o.units_filled;
@@ -526,6 +605,7 @@ fn sign_futures(w: &mut World, segment: Segment, m_idx: usize, o: &Offer, destin
     let m = &mut w.manufacturers[m_idx];
     m.add_to_month_contract(terms, destinations, o.duty_per_unit_usd, params.regions.len());
     m.receive_prepayment(&mut w.segments[segment.idx()], n, prepayment, value - prepayment);
+    m.sign_futures_by_origin(n, pick);
     for &(region_idx, k) in destinations {
         if let Some(row) = w.event(EventKind::ContractSigned, Subject::Manufacturer(m_idx)) {
             row.units = k;

@@ -9,11 +9,41 @@
 
 use crate::agents::manufacturer::Manufacturer;
 use crate::agents::manufacturer::futures::FuturesContract;
+use crate::agents::manufacturer::origins::Pick;
 use crate::agents::miner::books::SegmentBooks;
 use crate::market::hardware::power_cost_usd_per_th_day;
 use crate::math::{floor_units, units_f64};
 use crate::params::{GenerationParams, ManufacturerParams};
 use crate::units::W_PER_KW;
+
+/// Where a manufacturer's self-mining fleet runs this month: its power price and the share of it a ban
+/// leaves running.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SelfMiningSite {
+    /// All-in power price of its mines, in USD per kWh.
+    pub power_price_usd_per_kwh: f64,
+    /// Share of the fleet allowed to run ([0, 1]; 1 unless its region bans mining).
+    pub running_share: f64,
+}
+
+impl SelfMiningSite {
+    /// Its own sites at `params.self_mining_power_price_usd_per_kwh`, nothing banned.
+    pub fn own(params: &ManufacturerParams) -> SelfMiningSite {
+        SelfMiningSite {
+            power_price_usd_per_kwh: params.self_mining_power_price_usd_per_kwh,
+            running_share: 1.0,
+        }
+    }
+
+    /// Of `units` machines, those allowed to run.
+    fn running_units(self, units: u64) -> u64 {
+        if self.running_share >= 1.0 {
+            units
+        } else {
+            floor_units(units_f64(units) * self.running_share.max(0.0))
+        }
+    }
+}
 
 /// A manufacturer's cash movements and accounting entries for one month.
 #[derive(Clone, Debug, Default)]
@@ -33,6 +63,10 @@ pub struct ManufacturerFlows {
     pub self_mining_revenue_usd: f64,
     /// Received for stock scrapped, in USD.
     pub scrap_proceeds_usd: f64,
+    /// Paid by hosting clients for the MW it hosts, in USD.
+    pub hosting_revenue_usd: f64,
+    /// Revenue of the AI-chip unit, in USD.
+    pub ai_chip_revenue_usd: f64,
     // Cash out.
     /// Foundry prepayments paid on wafer lots ordered this month, in USD.
     pub wafer_prepayments_paid_usd: f64,
@@ -50,7 +84,18 @@ pub struct ManufacturerFlows {
     pub refunds_paid_usd: f64,
     /// Penalties paid to the foundry on take-or-pay capacity left unordered, in USD.
     pub cancellation_penalties_usd: f64,
+    /// Cost of the hosting business (power, sites, staff), in USD.
+    pub hosting_cost_usd: f64,
+    /// Operating cost of the AI-chip unit, with its exit cost in the exit month, in USD.
+    pub ai_chip_opex_usd: f64,
     // Accounting, not cash.
+    /// Of `assembly_paid_usd`, the extra cost of the machines assembled on lines outside the main origin, in USD.
+    pub assembly_uplift_usd: f64,
+    /// Of `opex_usd`, the fixed cost of the production lines outside the main origin, in USD.
+    pub production_lines_fixed_cost_usd: f64,
+    /// Import duties buyers paid at the border on its machines (spot sales at sale, futures at delivery), in
+    /// USD: part of the landed price they compared, not the manufacturer's cash.
+    pub tariffs_on_sales_usd: f64,
     /// Sales revenue in USD, booked when machines change hands: spot and dealer sales at their price (installment
     /// sales in full at signing), futures at the contract price on delivery.
     pub revenue_usd: f64,
@@ -68,6 +113,10 @@ pub struct ManufacturerFlows {
     // Units.
     /// Machines assembled from arrived wafers.
     pub units_produced: u64,
+    /// Of those, machines assembled on the lines outside the main origin.
+    pub units_produced_onshore: u64,
+    /// Machines made outside the main origin that left stock to buyers (spot, delivered, to dealers).
+    pub units_sold_onshore: u64,
     /// Machines sold spot to miners.
     pub units_sold_spot: u64,
     /// Machines sold to dealers, spot or on installment.
@@ -120,6 +169,8 @@ impl ManufacturerFlows {
             + self.installments_collected_usd
             + self.self_mining_revenue_usd
             + self.scrap_proceeds_usd
+            + self.hosting_revenue_usd
+            + self.ai_chip_revenue_usd
     }
 
     /// Cash paid out this month, in USD: the cash-out fields summed.
@@ -132,6 +183,18 @@ impl ManufacturerFlows {
             + self.interest_usd
             + self.refunds_paid_usd
             + self.cancellation_penalties_usd
+            + self.hosting_cost_usd
+            + self.ai_chip_opex_usd
+    }
+
+    /// Revenue of the other lines this month, in USD: hosting and the AI-chip unit.
+    pub fn other_lines_revenue_usd(&self) -> f64 {
+        self.hosting_revenue_usd + self.ai_chip_revenue_usd
+    }
+
+    /// Cost of the other lines this month, in USD: hosting and the AI-chip unit.
+    pub fn other_lines_cost_usd(&self) -> f64 {
+        self.hosting_cost_usd + self.ai_chip_opex_usd
     }
 
     /// Gross margin this month, in USD: revenue less the book value of the machines sold and write-downs.
@@ -190,6 +253,12 @@ pub struct ManufacturerTotals {
     pub self_mining_power_cost_usd: f64,
     /// Received for stock scrapped so far, in USD.
     pub scrap_proceeds_usd: f64,
+    /// Hosting and AI-chip revenue so far, in USD.
+    pub other_lines_revenue_usd: f64,
+    /// Hosting and AI-chip costs so far, in USD.
+    pub other_lines_cost_usd: f64,
+    /// Import duties buyers paid on its machines so far, in USD (not its cash).
+    pub tariffs_on_sales_usd: f64,
     /// Machines sold so far: futures delivered, spot sales to miners and sales to dealers.
     pub units_sold: u64,
     /// Futures machines whose batch fell due and that were delivered or walked away from (the walk-away rate's
@@ -246,6 +315,7 @@ impl ManufacturerTotals {
             + self.prepayments_received_usd
             + self.self_mining_revenue_usd
             + self.scrap_proceeds_usd
+            + self.other_lines_revenue_usd
     }
 
     /// Cash paid since the start, in USD: the cash-out tallies summed.
@@ -258,16 +328,29 @@ impl ManufacturerTotals {
             + self.opex_usd
             + self.interest_usd
             + self.self_mining_power_cost_usd
+            + self.other_lines_cost_usd
     }
 }
 
 impl Manufacturer {
     // Two-sided postings with a buying segment.
 
-    /// Sells `n` machines of generation `g` from stock to a segment for `value_usd`; the buyer also pays
-    /// `duty_usd` at the border.
-    pub fn sell_spot(&mut self, buyer: &mut SegmentBooks, g: usize, n: u64, value_usd: f64, duty_usd: f64) {
-        let cogs = self.stock[g].take(n);
+    /// Takes `n` machines of generation `g` out of stock, from the origins `pick` says; returns their book
+    /// value. `sold`: they go to a buyer, and the onshore ones count as sold.
+    fn take_stock(&mut self, g: usize, n: u64, pick: Pick, sold: bool) -> f64 {
+        let value = self.stock[g].take(n);
+        let onshore = self.origins.take(g, n, pick);
+        if sold {
+            self.flows.units_sold_onshore += onshore;
+        }
+        value
+    }
+
+    /// Sells `n` machines of generation `g` from stock to a segment for `value_usd`, from the origins `pick`
+    /// says; the buyer also pays `duty_usd` at the border.
+    pub fn sell_spot(&mut self, buyer: &mut SegmentBooks, g: usize, n: u64, value_usd: f64, duty_usd: f64, pick: Pick) {
+        let cogs = self.take_stock(g, n, pick, true);
+        self.flows.tariffs_on_sales_usd += duty_usd;
         self.cash_usd += value_usd;
         self.flows.spot_sales_cash_usd += value_usd;
         self.flows.revenue_usd += value_usd;
@@ -288,8 +371,10 @@ impl Manufacturer {
         buyer.pay_prepayment(prepayment_usd, balance_owed_usd);
     }
 
-    /// Delivers `n` machines from stock on a futures contract (whose units the caller moves): the buyer pays
-    /// `balance_usd` (and `duty_usd` at the border), and the contract's prepayment on them is applied.
+    /// Delivers `n` machines from stock on a futures contract (whose units the caller moves), `regions`
+    /// saying how many go to each region ((region, units) pairs adding up to `n`; each region gets the
+    /// origins cheapest landed there first): the buyer pays `balance_usd` (and `duty_usd` at the border), and
+    /// the contract's prepayment on them is applied.
     pub fn deliver_futures_units(
         &mut self,
         buyer: &mut SegmentBooks,
@@ -297,8 +382,15 @@ impl Manufacturer {
         n: u64,
         balance_usd: f64,
         duty_usd: f64,
+        regions: &[(usize, u64)],
     ) {
-        let cogs = self.stock[contract.generation_idx].take(n);
+        let g = contract.generation_idx;
+        let cogs = self.stock[g].take(n);
+        debug_assert_eq!(regions.iter().map(|&(_, k)| k).sum::<u64>(), n);
+        for &(region_idx, k) in regions {
+            self.flows.units_sold_onshore += self.origins.take(g, k, Pick::to_region(region_idx));
+        }
+        self.flows.tariffs_on_sales_usd += duty_usd;
         self.cash_usd += balance_usd;
         self.flows.balances_collected_usd += balance_usd;
         self.flows.revenue_usd += units_f64(n) * contract.unit_price_usd;
@@ -353,7 +445,7 @@ impl Manufacturer {
 
     /// Sells `n` machines of generation `g` to dealers for `value_usd`, paid now.
     pub(crate) fn sell_to_dealer_spot(&mut self, g: usize, n: u64, value_usd: f64) {
-        let cogs = self.stock[g].take(n);
+        let cogs = self.take_stock(g, n, Pick::ANY, true);
         self.cash_usd += value_usd;
         self.flows.spot_sales_cash_usd += value_usd;
         self.flows.revenue_usd += value_usd;
@@ -364,7 +456,7 @@ impl Manufacturer {
 
     /// Sells `n` machines of generation `g` to dealers for `value_usd` on installments, `down_usd` paid now.
     pub(crate) fn sell_to_dealer_on_installment(&mut self, g: usize, n: u64, value_usd: f64, down_usd: f64) {
-        let cogs = self.stock[g].take(n);
+        let cogs = self.take_stock(g, n, Pick::ANY, true);
         self.cash_usd += down_usd;
         self.flows.dealer_down_payments_usd += down_usd;
         self.flows.revenue_usd += value_usd;
@@ -381,9 +473,11 @@ impl Manufacturer {
     }
 
     /// A dealer defaulted: `n` machines of generation `g` come back into stock at `recovered_value_usd`, and
-    /// what that leaves of the contract's `balance_usd` is bad debt.
+    /// what that leaves of the contract's `balance_usd` is bad debt. Dealers keep no record of origin: the
+    /// machines count as made in the main origin.
     pub(crate) fn take_back_from_dealer(&mut self, g: usize, n: u64, recovered_value_usd: f64, balance_usd: f64) {
         self.stock[g].put(n, recovered_value_usd);
+        self.origins.put(g, 0, n, false);
         self.flows.units_recovered += n;
         self.flows.bad_debt_usd += (balance_usd - recovered_value_usd).max(0.0);
     }
@@ -395,13 +489,27 @@ impl Manufacturer {
 
     // The manufacturer's own steps.
 
-    /// Assembles `n` machines of generation `g`: the assembly is paid now and the machines join the stock at
+    /// Assembles `n` machines of generation `g` in origin slot `slot`: the assembly is paid now (`uplift_usd`
+    /// of it the extra cost of a line outside the main origin) and the machines join the stock at
     /// `book_value_usd` (wafer and assembly cost).
-    pub(crate) fn pay_assembly(&mut self, g: usize, n: u64, assembly_usd: f64, book_value_usd: f64) {
+    pub(crate) fn pay_assembly(
+        &mut self,
+        g: usize,
+        n: u64,
+        assembly_usd: f64,
+        book_value_usd: f64,
+        slot: usize,
+        uplift_usd: f64,
+    ) {
         self.cash_usd -= assembly_usd;
         self.flows.assembly_paid_usd += assembly_usd;
+        self.flows.assembly_uplift_usd += uplift_usd;
         self.stock[g].put(n, book_value_usd);
+        self.origins.put(g, slot, n, true);
         self.flows.units_produced += n;
+        if slot != 0 {
+            self.flows.units_produced_onshore += n;
+        }
     }
 
     /// Orders a wafer lot of `units`, paying the foundry's prepayment now.
@@ -425,12 +533,12 @@ impl Manufacturer {
     }
 
     /// Switches each generation's self-mining fleet on when it earns more than its power costs at
-    /// `revenue_usd_per_th_day`, adding the hashrate that runs to `running_ths` (one running sum over every
-    /// manufacturer and generation, in order).
+    /// `revenue_usd_per_th_day`, at `site`, adding the hashrate that runs to `running_ths` (one running sum
+    /// over every manufacturer and generation, in order).
     pub fn switch_self_mining(
         &mut self,
-        params: &ManufacturerParams,
         generations: &[GenerationParams],
+        site: SelfMiningSite,
         revenue_usd_per_th_day: f64,
         running_ths: &mut f64,
     ) {
@@ -441,9 +549,12 @@ impl Manufacturer {
                 self.self_mining_running_units[g] = 0;
                 continue;
             }
-            let cost =
-                power_cost_usd_per_th_day(generation.efficiency_jth(), params.self_mining_power_price_usd_per_kwh);
-            self.self_mining_running_units[g] = if revenue_usd_per_th_day > cost { units } else { 0 };
+            let cost = power_cost_usd_per_th_day(generation.efficiency_jth(), site.power_price_usd_per_kwh);
+            self.self_mining_running_units[g] = if revenue_usd_per_th_day > cost {
+                site.running_units(units)
+            } else {
+                0
+            };
             *running_ths += units_f64(self.self_mining_running_units[g]) * generation.hashrate_ths;
         }
     }
@@ -451,8 +562,8 @@ impl Manufacturer {
     /// The self-mining hashrate in TH/s that `switch_self_mining` would run at `revenue_usd_per_th_day`.
     pub fn self_mining_ths_at(
         &self,
-        params: &ManufacturerParams,
         generations: &[GenerationParams],
+        site: SelfMiningSite,
         revenue_usd_per_th_day: f64,
     ) -> f64 {
         let mut ths = 0.0;
@@ -461,21 +572,20 @@ impl Manufacturer {
             if units == 0 {
                 continue;
             }
-            let cost =
-                power_cost_usd_per_th_day(generation.efficiency_jth(), params.self_mining_power_price_usd_per_kwh);
+            let cost = power_cost_usd_per_th_day(generation.efficiency_jth(), site.power_price_usd_per_kwh);
             if revenue_usd_per_th_day > cost {
-                ths += units_f64(units) * generation.hashrate_ths;
+                ths += units_f64(site.running_units(units)) * generation.hashrate_ths;
             }
         }
         ths
     }
 
     /// Books the month's self-mining: revenue at `usd_per_ths_month` for the machines running, and their
-    /// power over `hours`. Returns the power cost.
+    /// power over `hours` at `site`. Returns the power cost.
     pub fn book_self_mining(
         &mut self,
-        params: &ManufacturerParams,
         generations: &[GenerationParams],
+        site: SelfMiningSite,
         usd_per_ths_month: f64,
         hours: f64,
     ) -> f64 {
@@ -487,7 +597,7 @@ impl Manufacturer {
             }
             let n = units_f64(self.self_mining_running_units[g]);
             revenue += n * generation.hashrate_ths * usd_per_ths_month;
-            cost += n * generation.power_w / W_PER_KW * hours * params.self_mining_power_price_usd_per_kwh;
+            cost += n * generation.power_w / W_PER_KW * hours * site.power_price_usd_per_kwh;
         }
         self.cash_usd += revenue - cost;
         self.flows.self_mining_revenue_usd += revenue;
@@ -506,7 +616,7 @@ impl Manufacturer {
             if n == 0 {
                 continue;
             }
-            self.stock[g].take(n);
+            self.take_stock(g, n, Pick::ANY, false);
             self.self_mining_units[g] += n;
             self.flows.units_self_mined += n;
         }
@@ -529,7 +639,7 @@ impl Manufacturer {
                 continue;
             }
             let n = self.stock[g].units;
-            self.stock[g].take(n);
+            self.take_stock(g, n, Pick::ANY, false);
             let proceeds = units_f64(n) * scrap;
             self.cash_usd += proceeds;
             self.flows.scrap_proceeds_usd += proceeds;
@@ -537,8 +647,31 @@ impl Manufacturer {
         }
     }
 
-    /// Books a month's fixed costs and interest on credit drawn.
-    pub fn pay_fixed_costs(&mut self, params: &ManufacturerParams) {
+    /// Books the month of the businesses besides machines: hosting (its MW at the price and cost per
+    /// MW-month) and the AI-chip unit (its revenue and opex until the exit month, its exit cost in that month).
+    pub fn run_other_lines(&mut self, params: &ManufacturerParams, month_offset: i64) {
+        if params.hosting_mw > 0.0 {
+            let revenue = params.hosting_mw * params.hosting_price_usd_per_mw_month;
+            let cost = params.hosting_mw * params.hosting_cost_usd_per_mw_month;
+            self.cash_usd += revenue - cost;
+            self.flows.hosting_revenue_usd += revenue;
+            self.flows.hosting_cost_usd += cost;
+        }
+        let (revenue, opex) = match params.ai_chip_exit_month_offset {
+            Some(exit) if month_offset > exit => (0.0, 0.0),
+            Some(exit) if month_offset == exit => (0.0, params.ai_chip_exit_cost_usd),
+            _ => (params.ai_chip_revenue_usd_per_month, params.ai_chip_opex_usd_per_month),
+        };
+        if revenue != 0.0 || opex != 0.0 {
+            self.cash_usd += revenue - opex;
+            self.flows.ai_chip_revenue_usd += revenue;
+            self.flows.ai_chip_opex_usd += opex;
+        }
+    }
+
+    /// Books a month's fixed costs (with those of the production lines started by `month_offset`) and interest
+    /// on credit drawn.
+    pub fn pay_fixed_costs(&mut self, params: &ManufacturerParams, month_offset: i64) {
         let cut = if self.distressed {
             params.distress_cost_cut_share
         } else {
@@ -554,6 +687,14 @@ impl Manufacturer {
         let opex = (params.fixed_opex_usd_per_month + params.rnd_usd_per_month) * scale * (1.0 - cut);
         self.cash_usd -= opex;
         self.flows.opex_usd += opex;
+        for line in &params.production_lines {
+            if line.from_month_offset <= month_offset && line.fixed_cost_usd_per_month > 0.0 {
+                let cost = line.fixed_cost_usd_per_month;
+                self.cash_usd -= cost;
+                self.flows.opex_usd += cost;
+                self.flows.production_lines_fixed_cost_usd += cost;
+            }
+        }
         let interest = self.credit_used_usd() * params.credit_interest_rate_per_month;
         self.cash_usd -= interest;
         self.flows.interest_usd += interest;
@@ -622,6 +763,9 @@ impl Manufacturer {
         t.self_mining_revenue_usd += f.self_mining_revenue_usd;
         t.self_mining_power_cost_usd += f.self_mining_power_cost_usd;
         t.scrap_proceeds_usd += f.scrap_proceeds_usd;
+        t.other_lines_revenue_usd += f.other_lines_revenue_usd();
+        t.other_lines_cost_usd += f.other_lines_cost_usd();
+        t.tariffs_on_sales_usd += f.tariffs_on_sales_usd;
     }
 }
 
@@ -629,6 +773,7 @@ impl Manufacturer {
 pub(crate) mod tests {
     use crate::agents::manufacturer::Manufacturer;
     use crate::agents::manufacturer::futures::tests::contract;
+    use crate::agents::manufacturer::origins::Pick;
     use crate::agents::miner::books::SegmentBooks;
     use crate::agents::miner::books::tests::assert_cash_matches_flows;
 
@@ -637,6 +782,7 @@ pub(crate) mod tests {
         let params = crate::fixtures::small();
         let mut m = Manufacturer::new(&params.manufacturers[0], &params.generations);
         m.stock[0].put(100, 200_000.0);
+        m.origins.put(0, 0, 100, false);
         m
     }
 
@@ -654,7 +800,7 @@ pub(crate) mod tests {
     fn a_spot_sale_moves_the_price_to_the_seller_and_the_duty_to_the_border() {
         let (mut m, mut buyer) = (manufacturer_with_stock(), SegmentBooks::new(1e6, 0.0));
         let m_open = m.cash_usd();
-        m.sell_spot(&mut buyer, 0, 10, 30_000.0, 3_000.0);
+        m.sell_spot(&mut buyer, 0, 10, 30_000.0, 3_000.0, Pick::to_region(0));
         assert_eq!(m.cash_usd() - m_open, 30_000.0);
         assert_eq!(buyer.cash_usd(), 1e6 - 33_000.0);
         let f = m.flows();
@@ -696,7 +842,7 @@ pub(crate) mod tests {
         let (m_open, buyer_open) = (m.cash_usd(), buyer.cash_usd());
         m.open_month();
         buyer.open_month();
-        m.deliver_futures_units(&mut buyer, &contract, 10, 5_000.0, 1_000.0);
+        m.deliver_futures_units(&mut buyer, &contract, 10, 5_000.0, 1_000.0, &[(0, 10)]);
         assert_eq!(m.cash_usd() - m_open, 5_000.0);
         assert_eq!(buyer_open - buyer.cash_usd(), 6_000.0);
         // The balance is no longer owed once paid.

@@ -410,12 +410,28 @@ impl Manufacturer {
         if self.distressed {
             self.planned_units = 0;
             self.futures_offer_units = 0;
+            self.origins.set_futures_offer(0, 0, &[]);
             return;
         }
         let cap = self.booked_units(month).min(params.capacity_units_per_month);
         let planned = wanted_units.clamp(0.0, cap as f64);
         self.planned_units = planned.floor() as u64;
         self.futures_offer_units = (params.strategy.futures_share * planned).floor() as u64;
+        if !params.production_lines.is_empty() {
+            // The futures on offer come from the origins the plan's output will be assembled in when its
+            // wafers arrive.
+            let arrival = i64::from(month.0 + params.strategy.wafer_lead_months);
+            let mut budgets = std::mem::take(&mut self.assembly_budgets);
+            Self::assembly_split(params, arrival, self.planned_units, &mut budgets);
+            let mut expected = vec![0; self.origins.n_slots()];
+            for (line, &units) in budgets.iter().enumerate() {
+                let slot = line.checked_sub(1).map_or(0, |i| self.origins.line_slot(i));
+                expected[slot] += units;
+            }
+            self.origins
+                .set_futures_offer(self.futures_offer_units, self.planned_units, &expected);
+            self.assembly_budgets = budgets;
+        }
     }
 
     /// Orders wafers for the month `wafer_lead_months` ahead, after the month's sales: what the plan wants

@@ -59,27 +59,103 @@ impl Manufacturer {
             params.initial_inventory_units,
             params.initial_inventory_units as f64 * first.unit_cost_usd,
         );
+        m.origins
+            .put(first.generation_idx, 0, params.initial_inventory_units, false);
         m.wafer_lots.extend(initial_wafer_lots(params));
         m
     }
 
-    /// Turns waiting wafers into finished machines, oldest generation first, up to capacity.
-    pub fn produce(&mut self, params: &ManufacturerParams) {
-        let mut capacity = params.capacity_units_per_month;
-        for g in 0..self.wip_units.len() {
-            if capacity == 0 {
-                break;
+    /// Turns waiting wafers into finished machines, oldest generation first, up to capacity: the main line
+    /// first, then the production lines outside the main origin that have started by `month_offset`
+    /// ([`Manufacturer::assembly_split`]). A line's machines cost `unit_cost_uplift_share` more, paid with
+    /// the assembly.
+    pub fn produce(&mut self, params: &ManufacturerParams, month_offset: i64) {
+        if params.production_lines.is_empty() {
+            let mut capacity = params.capacity_units_per_month;
+            for g in 0..self.wip_units.len() {
+                if capacity == 0 {
+                    break;
+                }
+                let n = self.wip_units[g].min(capacity);
+                if n == 0 {
+                    continue;
+                }
+                capacity -= n;
+                self.wip_units[g] -= n;
+                let unit_cost = Self::unit_cost_usd(params, g);
+                let assembly = units_f64(n) * unit_cost * (1.0 - params.wafer_cost_share);
+                self.pay_assembly(g, n, assembly, units_f64(n) * unit_cost, 0, 0.0);
             }
-            let n = self.wip_units[g].min(capacity);
-            if n == 0 {
-                continue;
-            }
-            capacity -= n;
-            self.wip_units[g] -= n;
-            let unit_cost = Self::unit_cost_usd(params, g);
-            let assembly = units_f64(n) * unit_cost * (1.0 - params.wafer_cost_share);
-            self.pay_assembly(g, n, assembly, units_f64(n) * unit_cost);
+            return;
         }
+        let waiting: u64 = self.wip_units.iter().sum();
+        let mut budgets = std::mem::take(&mut self.assembly_budgets);
+        Self::assembly_split(params, month_offset, waiting, &mut budgets);
+        // Budget 0 is the main line; budget `1 + i` is production line `i`.
+        for (line, budget) in budgets.iter_mut().enumerate() {
+            let (slot, uplift) = match line.checked_sub(1) {
+                None => (0, 0.0),
+                Some(i) => (
+                    self.origins.line_slot(i),
+                    params.production_lines[i].unit_cost_uplift_share,
+                ),
+            };
+            for g in 0..self.wip_units.len() {
+                if *budget == 0 {
+                    break;
+                }
+                let n = self.wip_units[g].min(*budget);
+                if n == 0 {
+                    continue;
+                }
+                *budget -= n;
+                self.wip_units[g] -= n;
+                let unit_cost = Self::unit_cost_usd(params, g);
+                let assembly = units_f64(n) * unit_cost * (1.0 - params.wafer_cost_share);
+                let premium = units_f64(n) * unit_cost * uplift;
+                self.pay_assembly(
+                    g,
+                    n,
+                    assembly + premium,
+                    units_f64(n) * unit_cost * (1.0 + uplift),
+                    slot,
+                    premium,
+                );
+            }
+        }
+        self.assembly_budgets = budgets;
+    }
+
+    /// How `waiting_units` of arrived wafers are assembled this month, into `budgets`: the main line's
+    /// machines first, then each production line's. The lines started by `month_offset` take `onshore_share`
+    /// of what can be assembled, within their capacity, in line order; the main line takes the rest within
+    /// its capacity; what it cannot take goes to the lines' spare capacity.
+    pub fn assembly_split(params: &ManufacturerParams, month_offset: i64, waiting_units: u64, budgets: &mut Vec<u64>) {
+        budgets.clear();
+        budgets.push(0);
+        let mut line_capacity = 0;
+        for line in &params.production_lines {
+            let capacity = if line.from_month_offset <= month_offset {
+                line.capacity_units_per_month
+            } else {
+                0
+            };
+            budgets.push(capacity);
+            line_capacity += capacity;
+        }
+        let main_capacity = params.capacity_units_per_month;
+        let can_make = waiting_units.min(main_capacity.saturating_add(line_capacity));
+        let onshore_wanted = ((params.strategy.onshore_share * units_f64(can_make)).floor() as u64).min(line_capacity);
+        let main = (can_make - onshore_wanted).min(main_capacity);
+        let onshore = can_make - main;
+        // Fill the lines in order up to their capacity.
+        let mut left = onshore;
+        for budget in budgets.iter_mut().skip(1) {
+            let n = left.min(*budget);
+            *budget = n;
+            left -= n;
+        }
+        budgets[0] = main;
     }
 
     /// Wafer lots due by `month` arrive: their balances are paid and the wafers wait for production. Called
