@@ -1355,6 +1355,12 @@ fn read_hosting(
         Bounds::share(),
         Some(defaults.machine_budget_cut_share),
     );
+    let ring_fenced_share = s.f64(
+        p,
+        "ring_fenced_share",
+        Bounds::share(),
+        Some(defaults.ring_fenced_share),
+    );
     let region_names: Vec<&str> = regions.iter().map(|r| r.name.as_str()).collect();
     let mut contracts = vec![];
     for (i, mut c) in s.tables(p, "contracts", false).into_iter().enumerate() {
@@ -1421,6 +1427,7 @@ fn read_hosting(
         operating_cost_share,
         redeploy_share,
         machine_budget_cut_share,
+        ring_fenced_share,
     }
 }
 

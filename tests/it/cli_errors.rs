@@ -605,7 +605,7 @@ fn hosting_contracts_out_of_range_are_reported_with_their_location_and_range() {
         &[(marker, &format!("{bad}{marker}"))],
         &[
             "`hosting.contracts[0].offered_mw` = 0 is out of range: must be in (0, 1000000]",
-            "`hosting.contracts[0].term_months` = 400 is out of range: must be in [1, 360]",
+            "`hosting.contracts[0].term_months` = 400 is out of range: must be a whole number in [1, 360]",
             "`hosting.contracts[0].cancellation_hazard_per_month` = 1.5 is out of range: must be in [0, 1]",
             "mars",
         ],
@@ -613,7 +613,7 @@ fn hosting_contracts_out_of_range_are_reported_with_their_location_and_range() {
     let text = std::fs::read_to_string(scenario_path("base"))
         .unwrap()
         .replacen(marker, &format!("{bad}{marker}"), 1);
-    assert!(stderr.contains(&location_of(&text, "400")), "{stderr}");
+    assert!(stderr.contains(&location_of(&text, "400\nconversion_cost")), "{stderr}");
 }
 
 #[test]

@@ -414,6 +414,7 @@ fn hosting_changes() -> Vec<BoxedStrategy<Vec<Change>>> {
         one(key("operating_cost_share"), share()),
         one(key("redeploy_share"), share()),
         one(key("machine_budget_cut_share"), share()),
+        one(key("ring_fenced_share"), share()),
     ]
 }
 

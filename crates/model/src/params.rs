@@ -504,6 +504,9 @@ pub struct HostingParams {
     /// budget is multiplied by 1 − this × the share of their sites converting or hosting. Converting miners
     /// put their growth capital into the AI business (Riot cut its 2025 hashrate guidance for it).
     pub machine_budget_cut_share: f64,
+    /// Share of the net hosting income kept for the AI business (its build-outs and financing) and never spent
+    /// on machines ([0, 1]; default 1). It stays in cash, so it still pays what falls due when mining cannot.
+    pub ring_fenced_share: f64,
 }
 
 impl Default for HostingParams {
@@ -516,6 +519,7 @@ impl Default for HostingParams {
             operating_cost_share: 0.2,
             redeploy_share: 0.8,
             machine_budget_cut_share: 1.0,
+            ring_fenced_share: 1.0,
         }
     }
 }

@@ -270,12 +270,13 @@ fn pay_hosting(w: &mut World) {
         let offer = &params.hosting.contracts[c.offer_idx];
         let revenue = c.mw * offer.price_usd_per_mw_year / 12.0;
         let cost = revenue * opex_share;
+        let fenced = (revenue - cost) * params.hosting.ring_fenced_share;
         let (r, firm_idx) = (c.region_idx, c.firm_idx);
         match firm_idx {
             Some(i) => w
                 .key_accounts
-                .receive_hosting_income(i, revenue, cost, &mut w.segments[KA]),
-            None => w.segments[KA].receive_hosting_income(revenue, cost),
+                .receive_hosting_income(i, revenue, cost, fenced, &mut w.segments[KA]),
+            None => w.segments[KA].receive_hosting_income(revenue, cost, fenced),
         }
         w.hosting.month.revenue_usd[r] += revenue;
         w.hosting.month.operating_cost_usd[r] += cost;

@@ -16,6 +16,9 @@ pub struct SegmentBooks {
     committed_balance_usd: f64,
     /// Prepayments paid on futures not yet delivered.
     prepaid_outstanding_usd: f64,
+    /// Hosting income kept for the AI business (less the conversions it paid for): part of cash, but not
+    /// spent on machines.
+    hosting_reserve_usd: f64,
     flows: SegmentFlows,
 }
 
@@ -234,17 +237,25 @@ impl SegmentBooks {
         self.flows.estate_distributed_usd += usd;
     }
 
-    /// Tenants pay for sites hosting AI, which cost `operating_cost_usd` to run.
-    pub(crate) fn receive_hosting_income(&mut self, revenue_usd: f64, operating_cost_usd: f64) {
+    /// Tenants pay for sites hosting AI, which cost `operating_cost_usd` to run; `fenced_usd` of it is kept
+    /// for the AI business.
+    pub(crate) fn receive_hosting_income(&mut self, revenue_usd: f64, operating_cost_usd: f64, fenced_usd: f64) {
         self.cash_usd += revenue_usd - operating_cost_usd;
         self.flows.hosting_revenue_usd += revenue_usd;
         self.flows.hosting_operating_cost_usd += operating_cost_usd;
+        self.hosting_reserve_usd += fenced_usd.max(0.0);
     }
 
-    /// Pays to convert mining sites to AI hosting.
+    /// Pays to convert mining sites to AI hosting, out of the AI business's reserve first.
     pub(crate) fn pay_conversion_capex(&mut self, usd: f64) {
         self.cash_usd -= usd;
         self.flows.conversion_capex_usd += usd;
+        self.hosting_reserve_usd = (self.hosting_reserve_usd - usd).max(0.0);
+    }
+
+    /// Hosting income kept for the AI business that is still in cash, in USD.
+    pub fn hosting_reserve_usd(&self) -> f64 {
+        self.hosting_reserve_usd.min(self.cash_usd.max(0.0))
     }
 
     /// One firm of the segment buys machines from another (a fire sale): both halves are booked here and
@@ -256,7 +267,7 @@ impl SegmentBooks {
 
     /// Funds the segment can still commit: cash plus unused credit, less balances it already owes.
     pub fn available_usd(&self) -> f64 {
-        (self.cash_usd + self.credit_line_usd - self.committed_balance_usd).max(0.0)
+        (self.cash_usd + self.credit_line_usd - self.committed_balance_usd - self.hosting_reserve_usd()).max(0.0)
     }
 
     /// Cash plus unused credit, without netting future commitments (what it can pay today).
@@ -388,7 +399,12 @@ pub(crate) mod tests {
     #[test]
     fn hosting_income_and_conversion_capex_move_cash_with_their_flows() {
         let mut books = SegmentBooks::new(1_000.0, 0.0);
-        books.receive_hosting_income(500.0, 100.0);
+        books.receive_hosting_income(500.0, 100.0, 400.0);
+        assert_eq!(
+            books.available_usd(),
+            1_000.0,
+            "the income kept for AI is not available for machines"
+        );
         books.pay_conversion_capex(250.0);
         assert_eq!(books.cash_usd(), 1_150.0);
         assert_eq!(books.flows().hosting_revenue_usd, 500.0);

@@ -54,6 +54,9 @@ pub struct Firm {
     /// Its fixed charges last month (overheads, interest and principal due), in USD: what its cash reserve
     /// is counted in.
     pub fixed_charges_usd: f64,
+    /// Hosting income kept for its AI business (less the conversions it paid for), in USD: part of its cash,
+    /// but not spent on machines.
+    pub hosting_reserve_usd: f64,
 }
 
 impl Firm {
@@ -233,6 +236,7 @@ impl KeyAccountFirms {
                     btc_hold_share: spec.btc_hold_share,
                     purchase_share: 0.0,
                     fixed_charges_usd: 0.0,
+                    hosting_reserve_usd: 0.0,
                 });
             }
         } else {
@@ -272,6 +276,7 @@ impl KeyAccountFirms {
                     btc_hold_share: hold,
                     purchase_share: 0.0,
                     fixed_charges_usd: 0.0,
+                    hosting_reserve_usd: 0.0,
                 });
             }
         }
@@ -337,8 +342,9 @@ impl KeyAccountFirms {
         }
         (f.cash_usd + f.credit_available_usd
             - f.book_share * committed_balance_usd
-            - cash_reserve_months * f.fixed_charges_usd)
-            .max(0.0)
+            - cash_reserve_months * f.fixed_charges_usd
+            - f.hosting_reserve_usd.min(f.cash_usd.max(0.0)))
+        .max(0.0)
     }
 
     /// Sets each living firm's share of the segment's buying power (its available funds) and returns the
@@ -503,15 +509,21 @@ impl KeyAccountFirms {
         i: usize,
         revenue_usd: f64,
         operating_cost_usd: f64,
+        fenced_usd: f64,
         books: &mut SegmentBooks,
     ) {
-        self.firms[i].cash_usd += revenue_usd - operating_cost_usd;
-        books.receive_hosting_income(revenue_usd, operating_cost_usd);
+        let f = &mut self.firms[i];
+        f.cash_usd += revenue_usd - operating_cost_usd;
+        f.hosting_reserve_usd += fenced_usd.max(0.0);
+        books.receive_hosting_income(revenue_usd, operating_cost_usd, fenced_usd);
     }
 
-    /// Firm `i` pays `usd` to convert mining sites to AI hosting; booked on the segment too.
+    /// Firm `i` pays `usd` to convert mining sites to AI hosting, out of its AI reserve first; booked on the
+    /// segment too.
     pub fn pay_conversion_capex(&mut self, i: usize, usd: f64, books: &mut SegmentBooks) {
-        self.firms[i].cash_usd -= usd;
+        let f = &mut self.firms[i];
+        f.cash_usd -= usd;
+        f.hosting_reserve_usd = (f.hosting_reserve_usd - usd).max(0.0);
         books.pay_conversion_capex(usd);
     }
 
