@@ -702,8 +702,10 @@ mod tests {
         f[4] = received * 0.5;
         f[5] = received * 0.2;
         f[6] = received * 0.1;
-        let cash_in = f[2] + f[3] + f[13] + f[15];
-        let cash_out = f[6] + f[7] + f[8] + f[9] + f[10] + f[11] + f[12] + f[14];
+        // Sales, prepayments, self-mining, scrap and the other lines' revenue in; refunds, the foundry,
+        // assembly, penalties, opex, interest, self-mining power and the other lines' costs out.
+        let cash_in = f[2] + f[3] + f[13] + f[15] + f[19];
+        let cash_out = f[6] + f[7] + f[8] + f[9] + f[10] + f[11] + f[12] + f[14] + f[20];
         f[0] = f[1] + cash_in - cash_out;
         f
     }
