@@ -7,6 +7,7 @@ use crate::batch::data::RunData;
 use crate::output::OutputError;
 use crate::output::charts::axes::ValueFormat;
 use crate::output::charts::fan::{FanChart, Scale, fan_legend};
+use crate::output::charts::layers::{LayerChart, LowerPanel};
 use crate::output::charts::page::Page;
 use crate::output::charts::stack::StackChart;
 use crate::output::charts::{self, AnyChart, ChartEntry, file_stem_part, format};
@@ -115,6 +116,39 @@ pub fn run_charts(data: &RunData) -> Vec<AnyChart> {
         "Hashprice (USD per PH/s per day)",
         false,
     ));
+    if let Some(layers) = &data.sites_by_use_mw {
+        let hashrate: Vec<f64> = data.hashrate_ehs.iter().map(|q| q.p50).collect();
+        let title = "Sites by use, and the network hashrate they leave".to_string();
+        charts.push(AnyChart::new(
+            ChartEntry {
+                stem: "sites_by_use".to_string(),
+                section: market.to_string(),
+                title: title.clone(),
+            },
+            LayerChart {
+                page: Page {
+                    title,
+                    subtitle: format!(
+                        "{scenario} · MW of sites by use, per-month medians across paths summed over regions; \
+                         below, the median network hashrate"
+                    ),
+                    legend: vec![],
+                    source: source.clone(),
+                },
+                start: data.start,
+                layers: layers.clone(),
+                format: ValueFormat::Count,
+                y_desc: "Sites (MW, month end)".to_string(),
+                lower: Some(LowerPanel {
+                    label: "Network hashrate (median path)".to_string(),
+                    values: hashrate,
+                    format: ValueFormat::Ehs,
+                    y_desc: "Hashrate (EH/s)".to_string(),
+                }),
+                markers: data.markers.clone(),
+            },
+        ));
+    }
     for maker in &data.makers {
         let strategy = maker
             .strategy
@@ -156,6 +190,32 @@ pub fn run_charts(data: &RunData) -> Vec<AnyChart> {
                 markers: data.markers.clone(),
             },
         ));
+        if !maker.revenue_by_line_usd.is_empty() {
+            let title = format!("{}: revenue by line (median path)", maker.name);
+            charts.push(AnyChart::new(
+                ChartEntry {
+                    stem: format!("revenue_lines_{part}"),
+                    section: section.clone(),
+                    title: title.clone(),
+                },
+                LayerChart {
+                    page: Page {
+                        title,
+                        subtitle: format!(
+                            "{scenario}{strategy} · revenue per month by line, per-month medians across paths"
+                        ),
+                        legend: vec![],
+                        source: source.clone(),
+                    },
+                    start: data.start,
+                    layers: maker.revenue_by_line_usd.clone(),
+                    format: ValueFormat::Usd,
+                    y_desc: "Revenue (USD per month)".to_string(),
+                    lower: None,
+                    markers: data.markers.clone(),
+                },
+            ));
+        }
     }
     charts.push(fan(
         "dealer_inventory",

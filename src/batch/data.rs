@@ -28,6 +28,9 @@ pub struct MakerSeries {
     pub produced_units: Vec<f64>,
     pub inventory_units: Vec<f64>,
     pub backlog_units: Vec<f64>,
+    /// Median revenue per month by line (machines, self-mining, hosting, AI chips), in USD; empty when the
+    /// manufacturer has no hosting business or AI-chip unit, or the run predates them.
+    pub revenue_by_line_usd: Vec<(String, Vec<f64>)>,
 }
 
 /// End-of-horizon figures of one manufacturer across paths, for the report.
@@ -64,6 +67,9 @@ pub struct RunData {
     pub hashprice_usd_per_ph_day: Vec<Quantiles>,
     pub makers: Vec<MakerSeries>,
     pub dealer_inventory_units: Vec<Quantiles>,
+    /// Median MW per month by use (mining, converting to AI, hosting AI, AI data centres), each summed over
+    /// the regions; `None` when no region has AI hosting or AI power demand, or the run predates them.
+    pub sites_by_use_mw: Option<Vec<(String, Vec<f64>)>>,
     pub markers: Vec<Marker>,
     pub maker_figures: Vec<MakerFigures>,
     pub network_figures: NetworkFigures,
@@ -129,7 +135,7 @@ impl RunData {
             &maker_columns,
             budget_bytes,
         )?;
-        let makers = per_maker
+        let mut makers = per_maker
             .keys
             .iter()
             .enumerate()
@@ -145,8 +151,41 @@ impl RunData {
                 produced_units: per_maker.medians(5, code),
                 inventory_units: per_maker.medians(6, code),
                 backlog_units: per_maker.medians(7, code),
+                revenue_by_line_usd: vec![],
             })
-            .collect();
+            .collect::<Vec<MakerSeries>>();
+
+        let revenue_lines = [
+            ("revenue_usd", "Machines"),
+            ("self_mining_revenue_usd", "Self-mining"),
+            ("hosting_revenue_usd", "Hosting"),
+            ("ai_chip_revenue_usd", "AI chips"),
+        ];
+        let revenue_columns: Vec<&str> = revenue_lines.iter().map(|(c, _)| *c).collect();
+        if Table::has_columns(dir, "manufacturers.parquet", &revenue_columns)? {
+            let revenue = MonthlyFans::read(
+                dir,
+                "manufacturers.parquet",
+                Some("manufacturer"),
+                &revenue_columns,
+                budget_bytes,
+            )?;
+            for maker in &mut makers {
+                let Some(code) = revenue.keys.iter().position(|k| *k == maker.name) else {
+                    continue;
+                };
+                let lines: Vec<(String, Vec<f64>)> = revenue_lines
+                    .iter()
+                    .enumerate()
+                    .map(|(c, (_, label))| (label.to_string(), revenue.medians(c, code)))
+                    .collect();
+                // Drawn only for a manufacturer with a line besides machines and self-mining.
+                if lines[2..].iter().any(|(_, v)| v.iter().any(|x| *x > 0.0)) {
+                    maker.revenue_by_line_usd = lines;
+                }
+            }
+        }
+        let sites_by_use_mw = sites_by_use(dir, budget_bytes)?;
 
         let dealer_inventory_units =
             MonthlyFans::read(dir, "dealers.parquet", None, &["inventory_units"], budget_bytes)?.fan(0, 0);
@@ -162,11 +201,45 @@ impl RunData {
             hashprice_usd_per_ph_day,
             makers,
             dealer_inventory_units,
+            sites_by_use_mw,
             markers,
             maker_figures,
             network_figures,
         })
     }
+}
+
+/// Median MW per month of the regions' sites by use, each use summed over the regions (a sum of medians);
+/// `None` when nothing converts to AI or hosts it and no AI data centre takes sites, or the run predates them.
+fn sites_by_use(dir: &Path, budget_bytes: usize) -> Result<Option<Vec<(String, Vec<f64>)>>, OutputError> {
+    let uses = [
+        ("capacity_used_mw", "Mining"),
+        ("ai_converting_mw", "Converting to AI hosting"),
+        ("ai_hosting_mw", "Hosting AI"),
+        ("ai_power_demand_mw", "AI data centres"),
+    ];
+    let columns: Vec<&str> = uses.iter().map(|(c, _)| *c).collect();
+    if !Table::has_columns(dir, "regions.parquet", &columns)? {
+        return Ok(None);
+    }
+    let fans = MonthlyFans::read(dir, "regions.parquet", Some("region"), &columns, budget_bytes)?;
+    let layers: Vec<(String, Vec<f64>)> = uses
+        .iter()
+        .enumerate()
+        .map(|(c, (_, label))| {
+            let mut total = vec![0.0; fans.n_months];
+            for region in 0..fans.keys.len() {
+                for (t, v) in total.iter_mut().zip(fans.medians(c, region)) {
+                    if v.is_finite() {
+                        *t += v;
+                    }
+                }
+            }
+            (label.to_string(), total)
+        })
+        .collect();
+    let any_ai = layers[1..].iter().any(|(_, v)| v.iter().any(|x| *x > 0.0));
+    Ok(any_ai.then_some(layers))
 }
 
 /// The events marked on time charts besides halvings: shocks, scripted or drawn.

@@ -294,6 +294,16 @@ pub fn for_each_slice(
     Ok(())
 }
 
+/// The column names of a Parquet file, read from its footer alone.
+pub fn column_names(path: &Path) -> Result<Vec<String>, OutputError> {
+    let mut file = File::open(path).map_err(|e| OutputError::io(path, e))?;
+    let metadata = polars_parquet::parquet::read::read_metadata(&mut file).map_err(|e| OutputError::Polars {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    Ok(metadata.schema().fields().iter().map(|f| f.name().to_string()).collect())
+}
+
 /// Rows per slice when a table is read in slices.
 const READ_SLICE_ROWS: usize = 1 << 20;
 

@@ -9,7 +9,7 @@ use chrono::Datelike as _;
 use polars::prelude::{DataFrame, DataType};
 
 use crate::output::OutputError;
-use crate::output::parquet::{for_each_slice, read_columns_where, read_frame};
+use crate::output::parquet::{column_names, for_each_slice, read_columns_where, read_frame};
 use crate::stats::Quantiles;
 use crate::stats::grouped::grouped_quantiles;
 use hashcycle_model::units::YearMonth;
@@ -67,6 +67,13 @@ impl Table {
             },
             e => e,
         })
+    }
+
+    /// Whether `dir/file` holds every one of `columns` (read from the footer only). Tables written by older
+    /// versions lack the newer columns, and their charts are left out.
+    pub fn has_columns(dir: &Path, file: &str, columns: &[&str]) -> Result<bool, OutputError> {
+        let names = column_names(&Table::existing(dir, file)?)?;
+        Ok(columns.iter().all(|c| names.iter().any(|n| n == c)))
     }
 
     fn existing(dir: &Path, file: &str) -> Result<PathBuf, OutputError> {
