@@ -301,7 +301,12 @@ pub fn column_names(path: &Path) -> Result<Vec<String>, OutputError> {
         path: path.to_path_buf(),
         message: e.to_string(),
     })?;
-    Ok(metadata.schema().fields().iter().map(|f| f.name().to_string()).collect())
+    Ok(metadata
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().to_string())
+        .collect())
 }
 
 /// Rows per slice when a table is read in slices.

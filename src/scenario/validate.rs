@@ -9,7 +9,11 @@ use crate::scenario::reader::{Bounds, Problems, Section};
 use crate::scenario::{Source, data_path};
 use hashcycle_model::math::to_units;
 use hashcycle_model::params::{
-    BootstrapParams, DealerParams, FeeParams, FirmSpec, GenerationParams, HistoricalPriceParams, HostingContractOffer, HostingParams, InitialCohort, KeyAccountFirmsParams, ManufacturerParams, ManufacturerStrategy, NetworkParams, Params, PriceParams, PriceProcess, ProductionLineParams, Regime, RegimeSwitchingParams, RegionHazards, RegionParams, RelocationParams, RoadmapEntry, ScriptedEvent, ScriptedEventKind, SecondaryMarketParams, Segment, SegmentParams, SimulationParams,
+    BootstrapParams, DealerParams, FeeParams, FirmSpec, GenerationParams, HistoricalPriceParams, HostingContractOffer,
+    HostingParams, InitialCohort, KeyAccountFirmsParams, ManufacturerParams, ManufacturerStrategy, NetworkParams,
+    Params, PriceParams, PriceProcess, ProductionLineParams, Regime, RegimeSwitchingParams, RegionHazards,
+    RegionParams, RelocationParams, RoadmapEntry, ScriptedEvent, ScriptedEventKind, SecondaryMarketParams, Segment,
+    SegmentParams, SimulationParams,
 };
 use hashcycle_model::units::{Month, THS_PER_EHS, YearMonth};
 

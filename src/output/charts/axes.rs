@@ -156,6 +156,8 @@ pub struct PlotOptions {
     pub top_px: i32,
     /// Extra space right of the plot (for a colour bar).
     pub right_px: i32,
+    /// Width the y tick labels get at least, so that panels stacked on one time axis line up.
+    pub y_label_min_px: u32,
 }
 
 impl Default for PlotOptions {
@@ -165,6 +167,7 @@ impl Default for PlotOptions {
             x_labels: true,
             top_px: 8,
             right_px: 12,
+            y_label_min_px: 0,
         }
     }
 }
@@ -202,6 +205,17 @@ pub fn plot<'a, DB: DrawingBackend>(
     Ok(chart)
 }
 
+/// The width of the widest y tick label of `y` on `area`, in pixels.
+pub fn y_label_width<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, y: &Axis) -> Result<u32, String> {
+    let tick_style = style::text(style::TICK_PX, INK_SOFT);
+    let mut widest = 0u32;
+    for t in &y.ticks {
+        let (w, _) = area.estimate_text_size(&(y.label)(*t), &tick_style).map_err(msg)?;
+        widest = widest.max(w);
+    }
+    Ok(widest)
+}
+
 /// Lays out the plot area (label areas sized to the widest y tick label) without drawing anything.
 fn build<'a, DB: DrawingBackend>(
     area: &'a DrawingArea<DB, Shift>,
@@ -209,12 +223,7 @@ fn build<'a, DB: DrawingBackend>(
     y: &Axis,
     options: &PlotOptions,
 ) -> Result<Plot<'a, DB>, String> {
-    let tick_style = style::text(style::TICK_PX, INK_SOFT);
-    let mut widest = 0u32;
-    for t in &y.ticks {
-        let (w, _) = area.estimate_text_size(&(y.label)(*t), &tick_style).map_err(msg)?;
-        widest = widest.max(w);
-    }
+    let widest = y_label_width(area, y)?.max(options.y_label_min_px);
     let y_area = widest as i32 + 18 + 34 + 16;
     let x_area = if options.x_labels { 86 } else { 16 };
     ChartBuilder::on(area)

@@ -118,8 +118,20 @@ impl Chart for LayerChart {
         }
         let top = cumulative.iter().copied().fold(0.0, f64::max);
         let y = Axis::linear(0.0, top.max(1.0), self.format, self.y_desc.clone());
+        let lower_y = self.lower.as_ref().map(|panel| {
+            let finite: Vec<f64> = panel.values.iter().copied().filter(|v| v.is_finite()).collect();
+            let lo = finite.iter().copied().fold(0.0, f64::min);
+            let hi = finite.iter().copied().fold(0.0, f64::max);
+            Axis::linear(lo, hi, panel.format, panel.y_desc.clone())
+        });
+        // Both panels' tick labels get the wider width, so their time axes line up.
+        let label_px = match &lower_y {
+            Some(lower_y) => axes::y_label_width(&upper, &y)?.max(axes::y_label_width(&upper, lower_y)?),
+            None => 0,
+        };
         let options = PlotOptions {
             x_labels: self.lower.is_none(),
+            y_label_min_px: label_px,
             ..PlotOptions::default()
         };
         let (mut plot, rows) = axes::plot_with_markers(&upper, &x, &y, &options, &self.markers)?;
@@ -137,18 +149,10 @@ impl Chart for LayerChart {
         }
         axes::draw_markers(root, &plot, &self.markers, Some(&rows))?;
 
-        if let (Some(panel), Some(lower)) = (&self.lower, lower) {
-            let finite: Vec<f64> = panel.values.iter().copied().filter(|v| v.is_finite()).collect();
-            let lo = finite.iter().copied().fold(f64::INFINITY, f64::min).min(0.0);
-            let hi = finite.iter().copied().fold(0.0, f64::max);
-            let y = Axis::linear(
-                if lo.is_finite() { lo } else { 0.0 },
-                hi,
-                panel.format,
-                panel.y_desc.clone(),
-            );
+        if let (Some(panel), Some(lower), Some(y)) = (&self.lower, lower, lower_y) {
             let options = PlotOptions {
                 top_px: 24,
+                y_label_min_px: label_px,
                 ..PlotOptions::default()
             };
             let mut plot = axes::plot(&lower, &x, &y, &options)?;
