@@ -17,6 +17,9 @@ use hashcycle_model::market::network::SATS_PER_BTC;
 use hashcycle_model::units::YearMonth;
 use polars::prelude::BooleanChunked;
 
+/// Named series per month, stacked in order: (label, value per month).
+pub type Layers = Vec<(String, Vec<f64>)>;
+
 /// One manufacturer's monthly series.
 #[derive(Debug)]
 pub struct MakerSeries {
@@ -30,7 +33,7 @@ pub struct MakerSeries {
     pub backlog_units: Vec<f64>,
     /// Median revenue per month by line (machines, self-mining, hosting, AI chips), in USD; empty when the
     /// manufacturer has no hosting business or AI-chip unit, or the run predates them.
-    pub revenue_by_line_usd: Vec<(String, Vec<f64>)>,
+    pub revenue_by_line_usd: Layers,
 }
 
 /// End-of-horizon figures of one manufacturer across paths, for the report.
@@ -69,7 +72,7 @@ pub struct RunData {
     pub dealer_inventory_units: Vec<Quantiles>,
     /// Median MW per month by use (mining, converting to AI, hosting AI, AI data centres), each summed over
     /// the regions; `None` when no region has AI hosting or AI power demand, or the run predates them.
-    pub sites_by_use_mw: Option<Vec<(String, Vec<f64>)>>,
+    pub sites_by_use_mw: Option<Layers>,
     pub markers: Vec<Marker>,
     pub maker_figures: Vec<MakerFigures>,
     pub network_figures: NetworkFigures,
@@ -211,7 +214,7 @@ impl RunData {
 
 /// Median MW per month of the regions' sites by use, each use summed over the regions (a sum of medians);
 /// `None` when nothing converts to AI or hosts it and no AI data centre takes sites, or the run predates them.
-fn sites_by_use(dir: &Path, budget_bytes: usize) -> Result<Option<Vec<(String, Vec<f64>)>>, OutputError> {
+fn sites_by_use(dir: &Path, budget_bytes: usize) -> Result<Option<Layers>, OutputError> {
     let uses = [
         ("capacity_used_mw", "Mining"),
         ("ai_converting_mw", "Converting to AI hosting"),

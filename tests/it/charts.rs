@@ -574,3 +574,40 @@ fn scripted_and_drawn_events_are_marked_on_the_time_charts_and_listed_in_the_rep
     let report = std::fs::read_to_string(run.join("report.html")).unwrap();
     assert!(report.contains("Ban us 50% · 2025-07") && report.contains("Tightening other drawn on "));
 }
+
+#[test]
+fn the_ai_pivot_draws_sites_by_use_and_a_maker_with_other_lines_its_revenue_by_line() {
+    let out = temp_dir("charts-ai-pivot");
+    for scenario in ["scenarios/ai_pivot.toml", "scenarios/tariffs_2025.toml"] {
+        let result = hashcycle(
+            &["run", scenario, "--paths", "8", "--out", out.to_str().unwrap()],
+            &project_dir(),
+        );
+        assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    }
+    // Sites by use: mining, and the sites converting to and hosting AI, over the hashrate.
+    let pivot = out.join("ai_pivot").join("charts");
+    let title = check_chart(&pivot, "sites_by_use");
+    assert!(title.starts_with("Sites by use"), "{title}");
+    let svg = std::fs::read_to_string(pivot.join("sites_by_use.svg")).unwrap();
+    for layer in [
+        "Mining",
+        "Hosting AI",
+        "AI data centres",
+        "Network hashrate (median path)",
+    ] {
+        assert!(svg.contains(layer), "sites_by_use lacks {layer}");
+    }
+    // Nobody in ai_pivot has a hosting business or an AI-chip unit; in tariffs_2025 Canaan has an AI-chip unit.
+    assert!(!pivot.join("revenue_lines_canaan.png").exists());
+    let tariffs = out.join("tariffs_2025").join("charts");
+    check_chart(&tariffs, "revenue_lines_canaan");
+    let svg = std::fs::read_to_string(tariffs.join("revenue_lines_canaan.svg")).unwrap();
+    assert!(
+        svg.contains("AI chips") && svg.contains("Machines"),
+        "revenue by line lacks its lines"
+    );
+    // A scenario without AI on any site draws neither.
+    assert!(!tariffs.join("sites_by_use.png").exists());
+    let _ = std::fs::remove_dir_all(&out);
+}
