@@ -38,7 +38,42 @@ pub struct LayerChart {
     pub markers: Vec<Marker>,
 }
 
-fn finite_or_zero(v: f64) -> f64 {
+/// One stacked layer: its lower and upper edge per month, and its colour.
+pub type Band = (Vec<f64>, Vec<f64>, plotters::style::RGBColor);
+
+/// Stacks `layers` (bottom first) over `n_months` months: each layer's band, and the stack's top per month.
+/// Missing and non-finite values count as zero.
+pub fn stack(layers: &[(&str, &[f64], plotters::style::RGBColor)], n_months: usize) -> (Vec<Band>, Vec<f64>) {
+    let mut cumulative = vec![0.0f64; n_months];
+    let mut bands = vec![];
+    for (_, values, color) in layers {
+        let lower_edge = cumulative.clone();
+        for (m, c) in cumulative.iter_mut().enumerate() {
+            *c += finite_or_zero(values.get(m).copied().unwrap_or(0.0));
+        }
+        bands.push((lower_edge, cumulative.clone(), *color));
+    }
+    (bands, cumulative)
+}
+
+/// Fills each band, with a white edge on top that keeps neighbours apart in greyscale.
+pub fn draw_stacked<DB: DrawingBackend>(plot: &mut axes::Plot<DB>, bands: &[Band]) -> Result<(), String> {
+    for (lower_edge, upper_edge, color) in bands {
+        let mut points: Vec<(f64, f64)> = upper_edge.iter().enumerate().map(|(m, v)| (m as f64, *v)).collect();
+        points.extend(lower_edge.iter().enumerate().rev().map(|(m, v)| (m as f64, *v)));
+        plot.draw_series(std::iter::once(Polygon::new(points, style::fill(*color))))
+            .map_err(msg)?;
+        plot.draw_series(LineSeries::new(
+            upper_edge.iter().enumerate().map(|(m, v)| (m as f64, *v)),
+            style::stroke(BACKGROUND, 1),
+        ))
+        .map_err(msg)?;
+    }
+    Ok(())
+}
+
+/// A value as drawn in a stack: non-finite and negative values count as zero.
+pub fn finite_or_zero(v: f64) -> f64 {
     if v.is_finite() { v.max(0.0) } else { 0.0 }
 }
 
@@ -107,15 +142,7 @@ impl Chart for LayerChart {
         let x = Axis::months(self.start, n_months);
 
         let layers = self.drawn_layers();
-        let mut cumulative = vec![0.0f64; n_months];
-        let mut stacked: Vec<(Vec<f64>, Vec<f64>, plotters::style::RGBColor)> = vec![];
-        for (_, values, color) in &layers {
-            let lower_edge = cumulative.clone();
-            for (m, c) in cumulative.iter_mut().enumerate() {
-                *c += finite_or_zero(values.get(m).copied().unwrap_or(0.0));
-            }
-            stacked.push((lower_edge, cumulative.clone(), *color));
-        }
+        let (stacked, cumulative) = stack(&layers, n_months);
         let top = cumulative.iter().copied().fold(0.0, f64::max);
         let y = Axis::linear(0.0, top.max(1.0), self.format, self.y_desc.clone());
         let lower_y = self.lower.as_ref().map(|panel| {
@@ -135,18 +162,7 @@ impl Chart for LayerChart {
             ..PlotOptions::default()
         };
         let (mut plot, rows) = axes::plot_with_markers(&upper, &x, &y, &options, &self.markers)?;
-        for (lower_edge, upper_edge, color) in &stacked {
-            let mut points: Vec<(f64, f64)> = upper_edge.iter().enumerate().map(|(m, v)| (m as f64, *v)).collect();
-            points.extend(lower_edge.iter().enumerate().rev().map(|(m, v)| (m as f64, *v)));
-            plot.draw_series(std::iter::once(Polygon::new(points, style::fill(*color))))
-                .map_err(msg)?;
-            // A white edge on each layer keeps neighbours apart in greyscale.
-            plot.draw_series(LineSeries::new(
-                upper_edge.iter().enumerate().map(|(m, v)| (m as f64, *v)),
-                style::stroke(BACKGROUND, 1),
-            ))
-            .map_err(msg)?;
-        }
+        draw_stacked(&mut plot, &stacked)?;
         axes::draw_markers(root, &plot, &self.markers, Some(&rows))?;
 
         if let (Some(panel), Some(lower), Some(y)) = (&self.lower, lower, lower_y) {

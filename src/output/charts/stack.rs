@@ -13,8 +13,9 @@ use plotters::series::{DashedLineSeries, LineSeries};
 
 use crate::output::charts::axes::{self, Axis, Marker, PlotOptions, ValueFormat};
 use crate::output::charts::canvas::{Chart, msg};
+use crate::output::charts::layers::{draw_stacked, finite_or_zero, stack};
 use crate::output::charts::page::{LegendItem, Page, Swatch};
-use crate::output::charts::style::{self, BACKGROUND, BLUE_PALE, BRICK, NAVY, STACK};
+use crate::output::charts::style::{self, BLUE_PALE, BRICK, NAVY, STACK};
 use hashcycle_model::units::YearMonth;
 
 pub struct StackChart {
@@ -30,10 +31,6 @@ pub struct StackChart {
 
 const PRODUCED_COLOR: plotters::style::RGBColor = BRICK;
 const INVENTORY_COLOR: plotters::style::RGBColor = style::TEAL;
-
-fn finite_or_zero(v: f64) -> f64 {
-    if v.is_finite() { v } else { 0.0 }
-}
 
 impl StackChart {
     /// Outlets that sold anything on the median path, with their layer colours.
@@ -102,15 +99,7 @@ impl Chart for StackChart {
 
         // Upper panel: stacked outlets and production.
         let layers = self.layers();
-        let mut cumulative = vec![0.0f64; n_months];
-        let mut stacked: Vec<(Vec<f64>, Vec<f64>, plotters::style::RGBColor)> = vec![];
-        for (_, values, color) in &layers {
-            let lower_edge = cumulative.clone();
-            for (m, c) in cumulative.iter_mut().enumerate() {
-                *c += finite_or_zero(values.get(m).copied().unwrap_or(0.0));
-            }
-            stacked.push((lower_edge, cumulative.clone(), *color));
-        }
+        let (stacked, cumulative) = stack(&layers, n_months);
         let top = cumulative
             .iter()
             .chain(self.produced_units.iter())
@@ -123,18 +112,7 @@ impl Chart for StackChart {
             ..PlotOptions::default()
         };
         let (mut plot, rows) = axes::plot_with_markers(&upper, &x, &y, &options, &self.markers)?;
-        for (lower_edge, upper_edge, color) in &stacked {
-            let mut points: Vec<(f64, f64)> = upper_edge.iter().enumerate().map(|(m, v)| (m as f64, *v)).collect();
-            points.extend(lower_edge.iter().enumerate().rev().map(|(m, v)| (m as f64, *v)));
-            plot.draw_series(std::iter::once(Polygon::new(points, style::fill(*color))))
-                .map_err(msg)?;
-            // A white edge on each layer keeps neighbours apart in greyscale.
-            plot.draw_series(LineSeries::new(
-                upper_edge.iter().enumerate().map(|(m, v)| (m as f64, *v)),
-                style::stroke(BACKGROUND, 1),
-            ))
-            .map_err(msg)?;
-        }
+        draw_stacked(&mut plot, &stacked)?;
         plot.draw_series(DashedLineSeries::new(
             self.produced_units
                 .iter()

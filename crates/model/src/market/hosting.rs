@@ -214,14 +214,16 @@ pub fn ai_power_demand(w: &mut World) {
 
 /// Phase 9's hosting month: cancellations, completions and expiries, the tenants' payments, then new
 /// conversions.
-pub fn hosting_month(w: &mut World) {
+/// Returns whether it could have moved the key accounts' fleet (only when contracts are on offer).
+pub fn hosting_month(w: &mut World) -> bool {
     if w.params.hosting.contracts.is_empty() {
-        return;
+        return false;
     }
     w.hosting.open_month();
     end_and_start_contracts(w);
     pay_hosting(w);
     convert(w);
+    true
 }
 
 /// Ends the contracts cancelled this month (one draw each), those whose firm was wound up and those past

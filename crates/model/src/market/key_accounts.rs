@@ -6,6 +6,7 @@
 //! fleet, pressing on used prices), and their estates pay the lenders what they can.
 #![warn(missing_docs)]
 
+use crate::agents::miner::SegmentTotals;
 use crate::agents::miner::firms::{FinanceInputs, KeyAccountFirms, MonthInputs};
 use crate::math::{floor_units, to_units, units_f64};
 use crate::params::{Regime, Segment};
@@ -53,15 +54,12 @@ pub fn mark_after_purchases(w: &mut World) {
 
 /// The first half of the firms' month: the segment's movements so far are apportioned to the firms. Hosting
 /// (`crate::market::hosting`) comes between it and [`key_accounts_finance`], so that each firm's hosting
-/// income and conversions are its own.
-pub fn apportion(w: &mut World) {
+/// income and conversions are its own. Returns the segment's fleet totals it read (`None` for a pooled segment).
+pub fn apportion(w: &mut World) -> Option<SegmentTotals> {
     if !w.key_accounts.enabled() {
-        return;
+        return None;
     }
-    let params = w.params;
-    let totals = w
-        .fleet
-        .segment_totals(Segment::KeyAccount, &params.generations, &w.secondary_price_usd);
+    let totals = key_account_totals(w);
     let books = &w.segments[KA];
     w.key_accounts.apportion_month(MonthInputs {
         cash_usd: books.cash_usd(),
@@ -69,17 +67,23 @@ pub fn apportion(w: &mut World) {
         book_usd: books.committed_balance_usd() + books.prepaid_outstanding_usd(),
         signed_usd: books.flows().futures_signed_usd,
     });
+    Some(totals)
 }
 
-/// The rest of the firms' month: their own finance, then winding up the insolvent.
-pub fn key_accounts_finance(w: &mut World) {
+/// The key accounts' fleet at this month's used prices.
+fn key_account_totals(w: &World) -> SegmentTotals {
+    w.fleet
+        .segment_totals(Segment::KeyAccount, &w.params.generations, &w.secondary_price_usd)
+}
+
+/// The rest of the firms' month: their own finance, then winding up the insolvent. `totals` are the key
+/// accounts' fleet totals when nothing has moved the fleet since they were read; otherwise they are read again.
+pub fn key_accounts_finance(w: &mut World, totals: Option<SegmentTotals>) {
     if !w.key_accounts.enabled() {
         return;
     }
     let params = w.params;
-    let totals = w
-        .fleet
-        .segment_totals(Segment::KeyAccount, &params.generations, &w.secondary_price_usd);
+    let totals = totals.unwrap_or_else(|| key_account_totals(w));
     let (fleet_ths, fleet_value_usd) = (totals.fleet_ths, totals.fleet_value_usd);
     let flows = w.segments[KA].flows();
     let marks = w.key_accounts.marks;

@@ -38,9 +38,10 @@ pub fn segments_finance(w: &mut World) {
         let rate = params.segments[segment.idx()].credit_interest_rate_per_month;
         w.segments[segment.idx()].pay_interest(rate);
     }
-    key_accounts::apportion(w);
-    hosting::hosting_month(w);
-    key_accounts::key_accounts_finance(w);
+    let totals = key_accounts::apportion(w);
+    // Hosting may displace the key accounts' machines; otherwise their fleet is as `apportion` found it.
+    let fleet_moved = hosting::hosting_month(w);
+    key_accounts::key_accounts_finance(w, totals.filter(|_| !fleet_moved));
     w.dealer.pay_interest(params.dealers.credit_interest_rate_per_month);
     grow_capacity(w);
 }
