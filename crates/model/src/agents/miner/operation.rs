@@ -279,31 +279,42 @@ impl Fleet {
         segments: &[SegmentParams; 2],
     ) {
         let n_gen = self.n_generations;
+        let n_rg = self.n_regions * n_gen;
         let scratch = &mut self.decision_scratch;
         scratch.pairs.clear();
         scratch.cohorts.clear();
         scratch.fixed_ths = 0.0;
         scratch.installed_ths = 0.0;
+        let responses = [0, 1].map(|s| segments[s].run_response_share_per_month);
+        let generations = &generations[..n_gen];
+        let ln_kwh_per_th_day = &self.ln_kwh_per_th_day[..n_gen];
+        // The key accounts' cohorts, then the retail ones, each cut to one run of (region, generation) pairs.
+        let units = [&self.units[..n_rg], &self.units[n_rg..2 * n_rg]];
+        let shares = [&self.running_share[..n_rg], &self.running_share[n_rg..2 * n_rg]];
+        let q_maxes = [&self.site_q_max[..n_rg], &self.site_q_max[n_rg..2 * n_rg]];
         for (region_idx, region) in regions.iter().enumerate().take(self.n_regions) {
             let ln_cost_factor = power_price_usd_per_kwh[region_idx].ln() + ln_1p_opex_share[region_idx];
-            for (g, generation) in generations.iter().enumerate().take(n_gen) {
-                let mut pair_idx = None;
-                for (s, segment) in segments.iter().enumerate() {
-                    let c = (s * self.n_regions + region_idx) * n_gen + g;
-                    let n = self.units[c];
+            let run = region_idx * n_gen..(region_idx + 1) * n_gen;
+            let units = [&units[0][run.clone()], &units[1][run.clone()]];
+            let shares = [&shares[0][run.clone()], &shares[1][run.clone()]];
+            let q_maxes = [&q_maxes[0][run.clone()], &q_maxes[1][run]];
+            for (g, generation) in generations.iter().enumerate() {
+                if units[0][g] == 0 && units[1][g] == 0 {
+                    continue;
+                }
+                let pair_idx = scratch.pairs.len();
+                scratch.pairs.push(DecisionPair {
+                    ln_cost_usd_per_th_day: ln_kwh_per_th_day[g] + ln_cost_factor,
+                    dispersion_log: region.site_power_price_dispersion_log,
+                });
+                for s in 0..2 {
+                    let n = units[s][g];
                     if n == 0 {
                         continue;
                     }
-                    let pair_idx = *pair_idx.get_or_insert_with(|| {
-                        scratch.pairs.push(DecisionPair {
-                            ln_cost_usd_per_th_day: self.ln_kwh_per_th_day[g] + ln_cost_factor,
-                            dispersion_log: region.site_power_price_dispersion_log,
-                        });
-                        scratch.pairs.len() - 1
-                    });
                     let ths = units_f64(n) * generation.hashrate_ths;
-                    let (share, response) = (self.running_share[c], segment.run_response_share_per_month);
-                    let q_max = self.site_q_max[c];
+                    let (share, response) = (shares[s][g], responses[s]);
+                    let q_max = q_maxes[s][g];
                     scratch.installed_ths += ths;
                     scratch.fixed_ths += ths * share * (1.0 - response);
                     scratch.cohorts.push(DecisionCohort {
