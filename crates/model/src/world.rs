@@ -47,6 +47,9 @@ pub(crate) struct Scratch {
     pub(crate) realisable_usd: Vec<f64>,
     /// Each manufacturer's current machine's payback last month, for its competitors' pricing.
     pub(crate) competitor_payback_months: Vec<f64>,
+    /// The manufacturers' self-mining generations as (power cost in USD per TH/s-day, TH/s) for the month's
+    /// decision search, and where each manufacturer's end.
+    pub(crate) self_mining_steps: (Vec<(f64, f64)>, Vec<usize>),
     /// The fleet's retirements before the operating decision, per cohort.
     pub(crate) retired_before: Vec<u64>,
     /// Per manufacturer, (appeal, price) of its most wanted sold-out offer in a buying pass.

@@ -24,24 +24,28 @@ pub fn operate(w: &mut World) {
     // What the network pays a day at the target pace, shared by whatever hashrate runs once difficulty settles,
     // the miners' fleet and the manufacturers' self-mining alike.
     let network_revenue_usd_per_day = btc_per_block * BLOCKS_PER_DAY * price_usd;
+    // The self-mining fleets' generations as (cost, TH/s) steps, with where each manufacturer's end, worked
+    // out once for the search's many evaluations.
+    let (mut steps, mut step_ends) = std::mem::take(&mut w.scratch.self_mining_steps);
+    steps.clear();
+    step_ends.clear();
+    for (m, mp) in w.manufacturers.iter().zip(&params.manufacturers) {
+        let site = self_mining_site(mp, &w.power, &w.regions);
+        m.self_mining_steps(&params.generations, site, &mut steps);
+        step_ends.push(steps.len());
+    }
     let revenue_th_day = w.fleet.decision_revenue_usd_per_th_day(
         revenue_at_start_th_day,
         network_revenue_usd_per_day,
         params.network.difficulty_foresight_share,
-        |revenue| {
-            let mut ths = 0.0;
-            for (m, mp) in w.manufacturers.iter().zip(&params.manufacturers) {
-                let site = self_mining_site(mp, &w.power, &w.regions);
-                ths += m.self_mining_ths_at(&params.generations, site, revenue);
-            }
-            ths
-        },
+        |revenue| self_mining_ths_at(&steps, &step_ends, revenue),
         &w.power.price_usd_per_kwh,
         w.regions.ln_1p_opex_share(),
         &params.regions,
         &params.generations,
         &params.segments,
     );
+    w.scratch.self_mining_steps = (steps, step_ends);
     // Difficulty once it has caught up with the hashrate that ran last month.
     let settled_difficulty =
         (w.tallies.last_hashrate_ths() * 1e12 * TARGET_BLOCK_SECONDS / HASHES_PER_DIFFICULTY).max(1.0);
@@ -71,6 +75,25 @@ pub fn operate(w: &mut World) {
     w.figures.price_usd = price_usd;
     w.figures.hours = hours;
     w.figures.self_mining_ths = self_mining_ths;
+}
+
+/// The manufacturers' self-mining hashrate in TH/s at `revenue_usd_per_th_day`: each manufacturer's
+/// generations whose power cost the revenue exceeds (`Manufacturer::self_mining_steps`, manufacturer `m`'s
+/// ending at `step_ends[m]`), summed by manufacturer and then over manufacturers.
+fn self_mining_ths_at(steps: &[(f64, f64)], step_ends: &[usize], revenue_usd_per_th_day: f64) -> f64 {
+    let mut ths = 0.0;
+    let mut start = 0;
+    for &end in step_ends {
+        let mut maker_ths = 0.0;
+        for &(cost_usd_per_th_day, step_ths) in &steps[start..end] {
+            if revenue_usd_per_th_day > cost_usd_per_th_day {
+                maker_ths += step_ths;
+            }
+        }
+        ths += maker_ths;
+        start = end;
+    }
+    ths
 }
 
 /// Machines the operating decision retired this month (those beyond `retired_before`) leave for the used

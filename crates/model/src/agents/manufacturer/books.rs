@@ -559,25 +559,24 @@ impl Manufacturer {
         }
     }
 
-    /// The self-mining hashrate in TH/s that `switch_self_mining` would run at `revenue_usd_per_th_day`.
-    pub fn self_mining_ths_at(
+    /// The month's self-mining as the decision search sees it: for each generation with machines, in order,
+    /// (power cost in USD per TH/s-day at `site`, TH/s allowed to run), pushed onto `steps`. The hashrate
+    /// hashrate it runs at a revenue is the sum, in this order, of the TH/s whose cost the revenue exceeds
+    /// (`market::operation::self_mining_ths_at`).
+    pub fn self_mining_steps(
         &self,
         generations: &[GenerationParams],
         site: SelfMiningSite,
-        revenue_usd_per_th_day: f64,
-    ) -> f64 {
-        let mut ths = 0.0;
+        steps: &mut Vec<(f64, f64)>,
+    ) {
         for (g, generation) in generations.iter().enumerate() {
             let units = self.self_mining_units[g];
             if units == 0 {
                 continue;
             }
             let cost = power_cost_usd_per_th_day(generation.efficiency_jth(), site.power_price_usd_per_kwh);
-            if revenue_usd_per_th_day > cost {
-                ths += units_f64(site.running_units(units)) * generation.hashrate_ths;
-            }
+            steps.push((cost, units_f64(site.running_units(units)) * generation.hashrate_ths));
         }
-        ths
     }
 
     /// Books the month's self-mining: revenue at `usd_per_ths_month` for the machines running, and their
