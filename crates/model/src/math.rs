@@ -62,6 +62,29 @@ pub fn norm_cdf_fast(x: f64) -> f64 {
     table[i] + frac * (table[i + 1] - table[i])
 }
 
+/// `norm_cdf_fast(x)` with its slope in `x`: the slope of the interpolated segment `x` falls in, 0 outside
+/// the table (where the value is 0 or 1) and for a NaN. For Newton steps on sums of tabulated CDFs.
+#[inline]
+pub fn norm_cdf_fast_with_slope(x: f64) -> (f64, f64) {
+    if x.is_nan() {
+        return (0.5, 0.0);
+    }
+    let t = (x - CDF_TABLE_MIN) * CDF_TABLE_STEPS_PER_UNIT;
+    if t <= 0.0 {
+        return (0.0, 0.0);
+    }
+    let last = (CDF_TABLE_LEN - 1) as f64;
+    if t >= last {
+        return (1.0, 0.0);
+    }
+    let k = t as i64;
+    let i = k as usize;
+    let frac = t - k as f64;
+    let table = &*CDF_TABLE;
+    let rise = table[i + 1] - table[i];
+    (table[i] + frac * rise, rise * CDF_TABLE_STEPS_PER_UNIT)
+}
+
 /// Inverse of the standard normal CDF (Acklam's rational approximation, relative error below 1.2e-9).
 /// Returns -inf for p <= 0 and +inf for p >= 1.
 pub fn norm_inv_cdf(p: f64) -> f64 {

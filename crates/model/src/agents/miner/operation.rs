@@ -4,7 +4,7 @@
 #![warn(missing_docs)]
 
 use crate::agents::miner::{Fleet, standardised_gap};
-use crate::math::{max_not_nan, min_not_nan, norm_cdf_fast, to_units, units_f64};
+use crate::math::{max_not_nan, min_not_nan, norm_cdf_fast, norm_cdf_fast_with_slope, to_units, units_f64};
 use crate::params::{GenerationParams, RegionParams, SegmentParams};
 use crate::units::W_PER_KW;
 
@@ -241,6 +241,12 @@ struct DecisionPair {
     ln_cost_usd_per_th_day: f64,
     /// The region's spread of site power prices (log-normal sigma).
     dispersion_log: f64,
+    /// 1 / `dispersion_log`, or 0 without dispersion (every site switches at once: no slope).
+    inv_dispersion_log: f64,
+    /// The share of sites that pay their power at the revenue being tried.
+    q: f64,
+    /// The slope of `q` in ln revenue there.
+    q_slope: f64,
 }
 
 /// The month's decision, kept to start the next month's search from.
@@ -257,11 +263,12 @@ struct LastDecision {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct DecisionScratch {
     pairs: Vec<DecisionPair>,
-    /// Per pair: the share of sites that pay their power at the revenue being tried.
-    q: Vec<f64>,
     cohorts: Vec<DecisionCohort>,
     /// Last month's decision, where the next month's search starts (none before the first month).
     last: Option<LastDecision>,
+    /// The ln revenues at which the hashrate jumps, ascending: pairs whose sites all switch at once (no
+    /// dispersion of power prices) and others' all-or-nothing switches.
+    jumps_ln_revenue: Vec<f64>,
     /// Hashrate in TH/s that runs whatever the revenue tried: Σ ths s (1 - r).
     fixed_ths: f64,
     /// Hashrate of every gathered machine, in TH/s.
@@ -283,6 +290,7 @@ impl Fleet {
         let scratch = &mut self.decision_scratch;
         scratch.pairs.clear();
         scratch.cohorts.clear();
+        scratch.jumps_ln_revenue.clear();
         scratch.fixed_ths = 0.0;
         scratch.installed_ths = 0.0;
         let responses = [0, 1].map(|s| segments[s].run_response_share_per_month);
@@ -303,9 +311,21 @@ impl Fleet {
                     continue;
                 }
                 let pair_idx = scratch.pairs.len();
+                let dispersion_log = region.site_power_price_dispersion_log;
+                let ln_cost_usd_per_th_day = ln_kwh_per_th_day[g] + ln_cost_factor;
+                if dispersion_log <= 0.0 {
+                    scratch.jumps_ln_revenue.push(ln_cost_usd_per_th_day);
+                }
                 scratch.pairs.push(DecisionPair {
-                    ln_cost_usd_per_th_day: ln_kwh_per_th_day[g] + ln_cost_factor,
-                    dispersion_log: region.site_power_price_dispersion_log,
+                    ln_cost_usd_per_th_day,
+                    dispersion_log,
+                    inv_dispersion_log: if dispersion_log > 0.0 {
+                        1.0 / dispersion_log
+                    } else {
+                        0.0
+                    },
+                    q: 0.0,
+                    q_slope: 0.0,
                 });
                 for s in 0..2 {
                     let n = units[s][g];
@@ -326,30 +346,39 @@ impl Fleet {
                 }
             }
         }
-        scratch.q.resize(scratch.pairs.len(), 0.0);
     }
 
-    /// The hashrate in TH/s the gathered cohorts would run if each TH/s earned `revenue_usd_per_th_day`:
-    /// each cohort's running share moves towards the share of its sites that pay their power at that revenue,
-    /// at its segment's response speed, as `operate` will move it. Retirement is left out: it takes only
-    /// machines that lost money through a whole window, a small flow beside the switching.
-    fn running_ths_gathered(scratch: &mut DecisionScratch, revenue_usd_per_th_day: f64) -> f64 {
+    /// The hashrate in TH/s the gathered cohorts would run if each TH/s earned `revenue_usd_per_th_day`, and
+    /// its slope in ln revenue (TH/s per unit of ln revenue): each cohort's running share moves towards the
+    /// share of its sites that pay their power at that revenue, at its segment's response speed, as `operate`
+    /// will move it. Retirement is left out: it takes only machines that lost money through a whole window, a
+    /// small flow beside the switching.
+    fn running_ths_gathered(scratch: &mut DecisionScratch, revenue_usd_per_th_day: f64) -> (f64, f64) {
         let ln_revenue = if revenue_usd_per_th_day > 0.0 {
             revenue_usd_per_th_day.ln()
         } else {
             f64::NEG_INFINITY
         };
-        for (q, pair) in scratch.q.iter_mut().zip(&scratch.pairs) {
+        for pair in &mut scratch.pairs {
             let (ln_cost, sigma) = (pair.ln_cost_usd_per_th_day, pair.dispersion_log);
-            *q = norm_cdf_fast(standardised_gap(ln_revenue - ln_cost, sigma));
+            // Where the gap is clamped the table's value is 0 or 1 and its slope 0.
+            let (value, slope_per_z) = norm_cdf_fast_with_slope(standardised_gap(ln_revenue - ln_cost, sigma));
+            pair.q = value;
+            pair.q_slope = slope_per_z * pair.inv_dispersion_log;
         }
         let mut total_ths = scratch.fixed_ths;
+        let mut slope_ths = 0.0;
+        let pairs = &scratch.pairs;
         for cohort in &scratch.cohorts {
             // The target share min(q, q_max) / q_max lies in [0, 1], so the moved share stays in [0, 1].
-            let target = min_not_nan(scratch.q[cohort.pair_idx], cohort.q_max) * cohort.inv_q_max;
+            let pair = &pairs[cohort.pair_idx];
+            let target = min_not_nan(pair.q, cohort.q_max) * cohort.inv_q_max;
             total_ths += cohort.weight_ths * target;
+            if pair.q < cohort.q_max {
+                slope_ths += cohort.weight_ths * pair.q_slope * cohort.inv_q_max;
+            }
         }
-        total_ths
+        (total_ths, slope_ths)
     }
 
     /// The hashrate in TH/s the fleet would run this month if each TH/s earned `revenue_usd_per_th_day`
@@ -370,7 +399,7 @@ impl Fleet {
             generations,
             segments,
         );
-        Self::running_ths_gathered(&mut self.decision_scratch, revenue_usd_per_th_day)
+        Self::running_ths_gathered(&mut self.decision_scratch, revenue_usd_per_th_day).0
     }
 
     /// The revenue per TH/s and day miners decide at this month: a blend, by `foresight_share`, of
@@ -381,7 +410,8 @@ impl Fleet {
     /// decision and the Illinois variant of regula falsi: H(R) rises with R, so the blend falls with R and the
     /// root is unique where H is continuous (the manufacturers' self-mining switches a whole generation at its
     /// cost, a step at which the search stops). A search that meets a non-finite value falls back to the
-    /// revenue at the starting difficulty. `other_ths_at` is the hashrate others (the
+    /// revenue at the starting difficulty. `other_switch_usd_per_th_day` are the revenues above which others
+    /// switch a whole generation on, where `other_ths_at` jumps. `other_ths_at` is the hashrate others (the
     /// manufacturers' self-mining) would run at a revenue.
     #[allow(clippy::too_many_arguments)]
     pub fn decision_revenue_usd_per_th_day(
@@ -390,6 +420,7 @@ impl Fleet {
         network_revenue_usd_per_day: f64,
         foresight_share: f64,
         other_ths_at: impl Fn(f64) -> f64,
+        other_switch_usd_per_th_day: impl Iterator<Item = f64>,
         power_price_usd_per_kwh: &[f64],
         ln_1p_opex_share: &[f64],
         regions: &[RegionParams],
@@ -417,13 +448,22 @@ impl Fleet {
         );
         let installed_ths = self.decision_scratch.installed_ths + other_ths_at(f64::INFINITY);
         let mut scratch = std::mem::take(&mut self.decision_scratch);
+        let mut jumps = std::mem::take(&mut scratch.jumps_ln_revenue);
+        jumps.extend(other_switch_usd_per_th_day.filter(|&r| r > 0.0).map(f64::ln));
+        jumps.sort_unstable_by(f64::total_cmp);
         let last = scratch.last.take();
-        let mut ths_at = |revenue: f64| other_ths_at(revenue) + Self::running_ths_gathered(&mut scratch, revenue);
+        // The hashrate at a revenue and its slope in ln revenue; others' (self-mining) switch whole generations
+        // at once, so they add no slope.
+        let mut ths_at = |revenue: f64| {
+            let (ths, slope_ths) = Self::running_ths_gathered(&mut scratch, revenue);
+            (other_ths_at(revenue) + ths, slope_ths)
+        };
         // Bounds: every machine running gives the lowest decision revenue, nothing running the highest. On
         // ln R the gap g(x) = ln blend(H(e^x)) - x falls from >= 0 at `floor` to <= 0 at `ceiling`.
         let (floor, ceiling) = (blend(installed_ths).ln(), blend(0.0).ln());
         if !(floor.is_finite() && ceiling.is_finite()) || ceiling <= floor {
             scratch.last = last;
+            scratch.jumps_ln_revenue = jumps;
             self.decision_scratch = scratch;
             let revenue = blend(installed_ths);
             return if revenue.is_finite() {
@@ -432,17 +472,28 @@ impl Fleet {
                 revenue_at_start_usd_per_th_day
             };
         }
-        let gap = |x: f64| blend(ths_at(x.exp())).ln() - x;
+        // The gap and its slope: d/dx ln blend(H) = blend'(H) H'(x) / blend(H), where blend'(H) = -f V / H^2
+        // above the floor on the hashrate.
+        let gap = |x: f64| {
+            let (ths, slope_ths) = ths_at(x.exp());
+            let blended = blend(ths);
+            let blend_slope = if ths > MIN_SETTLED_THS {
+                -foresight_share * network_revenue_usd_per_day / (ths * ths)
+            } else {
+                0.0
+            };
+            (blended.ln() - x, blend_slope * slope_ths / blended - 1.0)
+        };
         // Start from last month's decision scaled by what the network pays now: the fleet changes little in a
-        // month, so a narrow bracket around it is found in one or two steps, then closed by the Illinois
-        // variant of regula falsi. Each evaluation of the gap is a pass over the cohorts.
+        // month, so Newton's steps from there close in two or three evaluations, each a pass over the cohorts.
         let guess = match last {
             Some(last) => {
                 last.ln_revenue_usd_per_th_day + (network_revenue_usd_per_day / last.network_revenue_usd_per_day).ln()
             }
             None => floor,
         };
-        let x = find_root_falling(gap, guess.clamp(floor, ceiling), floor, ceiling);
+        let x = find_root_falling(gap, &jumps, guess.clamp(floor, ceiling), floor, ceiling);
+        scratch.jumps_ln_revenue = jumps;
         // Only a finite decision is kept to start from (network revenue is positive here, checked above).
         scratch.last = x.is_finite().then_some(LastDecision {
             ln_revenue_usd_per_th_day: x,
@@ -457,75 +508,95 @@ impl Fleet {
     }
 }
 
-/// The root of `gap`, a falling function of ln revenue with gap(floor) >= 0 >= gap(ceiling), searched from
-/// `guess`: a bracket grown outwards from the guess, then the Illinois variant of regula falsi.
-fn find_root_falling(mut gap: impl FnMut(f64) -> f64, guess: f64, floor: f64, ceiling: f64) -> f64 {
-    let g_guess = gap(guess);
-    if g_guess == 0.0 {
-        return guess;
-    }
-    // Grow a bracket from the guess in the direction of the root.
-    let (mut lo, mut g_lo, mut hi, mut g_hi) = (guess, g_guess, guess, g_guess);
-    let mut step = DECISION_FIRST_STEP_LOG;
-    if g_guess > 0.0 {
-        loop {
-            let next = (lo + step).min(ceiling);
-            let g_next = gap(next);
-            if g_next <= 0.0 || next >= ceiling {
-                (hi, g_hi) = (next, g_next);
-                break;
-            }
-            (lo, g_lo) = (next, g_next);
-            step *= 4.0;
-        }
-    } else {
-        loop {
-            let next = (hi - step).max(floor);
-            let g_next = gap(next);
-            if g_next >= 0.0 || next <= floor {
-                (lo, g_lo) = (next, g_next);
-                break;
-            }
-            (hi, g_hi) = (next, g_next);
-            step *= 4.0;
-        }
-    }
-    if g_lo <= 0.0 {
-        return lo;
-    }
-    if g_hi >= 0.0 {
-        return hi;
-    }
-    let mut side = 0i8;
+/// The root of `gap`, a falling function of ln revenue with gap(floor) >= 0 >= gap(ceiling) that returns
+/// its value and slope, searched from `guess` by Newton's steps kept inside a bracket.
+///
+/// The gap is L(x) - x with L non-increasing (more revenue runs more hashrate, which settles to a lower
+/// revenue), so where the gap is g > 0 at x the root is at most x + g, and where it is g < 0 the root is at
+/// least x + g: each evaluation narrows the bracket from both sides. `jumps` (ascending) are where L may
+/// jump. A Newton step that would leave the bracket is replaced by the middle jump inside it while there are
+/// some, then by regula falsi between evaluated ends, or by a bracket end not evaluated yet. A root at a jump
+/// (the gap above zero just below it, below zero at it) ends the search just below the jump.
+fn find_root_falling(
+    mut gap: impl FnMut(f64) -> (f64, f64),
+    jumps: &[f64],
+    guess: f64,
+    floor: f64,
+    ceiling: f64,
+) -> f64 {
+    let (mut lo, mut hi) = (floor, ceiling);
+    // The gap at the bracket's ends, where it was evaluated there.
+    let (mut g_lo, mut g_hi) = (None::<f64>, None::<f64>);
+    // Where Newton's step from the last evaluation with a positive gap pointed.
+    let mut newton_from_lo = f64::NEG_INFINITY;
+    // The end that the last regula falsi step's evaluation moved (1 low, -1 high, 0 none yet).
+    let mut last_fallback = 0i8;
+    let is_jump = |x: f64| jumps.binary_search_by(|j| j.total_cmp(&x)).is_ok();
+    let mut x = guess;
     for _ in 0..DECISION_MAX_STEPS {
-        let x = (lo * g_hi - hi * g_lo) / (g_hi - g_lo);
-        let g = gap(x);
-        if g > 0.0 {
-            lo = x;
-            g_lo = g;
-            if side == 1 {
-                g_hi *= 0.5;
-            }
-            side = 1;
-        } else {
-            hi = x;
-            g_hi = g;
-            if side == -1 {
-                g_lo *= 0.5;
-            }
-            side = -1;
-        }
-        if hi - lo < DECISION_TOLERANCE_LOG || g.abs() < DECISION_TOLERANCE_LOG {
+        let (g, slope) = gap(x);
+        if g == 0.0 {
             return x;
         }
+        let newton = x - g / slope;
+        if g > 0.0 {
+            (lo, g_lo, newton_from_lo) = (x, Some(g), newton);
+            if x + g < hi {
+                (hi, g_hi) = (x + g, None);
+            }
+        } else if g < 0.0 {
+            (hi, g_hi) = (x, Some(g));
+            if x + g > lo {
+                (lo, g_lo) = (x + g, None);
+            }
+        } else {
+            return f64::NAN;
+        }
+        if hi - lo < DECISION_TOLERANCE_LOG {
+            return x;
+        }
+        // Newton's step, if it lands inside the bracket or on an end not evaluated yet.
+        let newton_inside =
+            (newton > lo && newton < hi) || (newton == lo && g_lo.is_none()) || (newton == hi && g_hi.is_none());
+        let next = if newton_inside {
+            newton
+        } else {
+            let (first, end) = (jumps.partition_point(|&j| j <= lo), jumps.partition_point(|&j| j < hi));
+            if first < end {
+                jumps[(first + end) / 2]
+            } else if g_hi.is_some() && newton_from_lo >= hi && is_jump(hi) {
+                // Rising from below, the gap would stay above zero up to the jump at `hi`: look just below it.
+                hi - 0.5 * DECISION_TOLERANCE_LOG
+            } else if g_lo.is_some() && g < 0.0 && newton <= lo && is_jump(lo) {
+                // Falling from above, the gap would stay below zero down to the jump at `lo`, which switches on
+                // just above it (others' switches): look just above it.
+                lo + 0.5 * DECISION_TOLERANCE_LOG
+            } else if let (Some(g_lo), Some(g_hi)) = (g_lo, g_hi) {
+                // Regula falsi, halving instead when it moved the same end last time (it would crawl).
+                let same_end_again = g > 0.0 && last_fallback == 1 || g < 0.0 && last_fallback == -1;
+                last_fallback = if g > 0.0 { 1 } else { -1 };
+                if same_end_again {
+                    0.5 * (lo + hi)
+                } else {
+                    (lo * g_hi - hi * g_lo) / (g_hi - g_lo)
+                }
+            } else if g_lo.is_none() {
+                // An end known only as a bound (the floor, where every machine runs, or the bound an evaluation
+                // set): the root may be there.
+                lo
+            } else {
+                hi
+            }
+        };
+        if (next - x).abs() < DECISION_TOLERANCE_LOG {
+            return next;
+        }
+        x = next;
     }
     0.5 * (lo + hi)
 }
 
-/// The first step, in ln revenue, of the bracket grown from the starting guess; it grows fourfold a step.
-const DECISION_FIRST_STEP_LOG: f64 = 0.01;
-
-/// Most evaluations of the fleet's hashrate in the search for the decision revenue, once bracketed.
+/// Most evaluations of the fleet's hashrate in the search for the decision revenue.
 const DECISION_MAX_STEPS: u32 = 40;
 
 /// The search stops when the decision revenue is known to a relative 1e-7.
@@ -545,16 +616,24 @@ fn max_into(best: &mut [f64], values: &[f64]) {
 mod tests {
     use super::{DECISION_TOLERANCE_LOG, find_root_falling};
 
-    /// Falling gaps with a known root are solved to the tolerance from guesses below, above and at the root
-    /// and at either end of the bracket; evaluations stay within the bracket.
+    /// Falling gaps of the decision's form, L(x) - x with L non-increasing, with a known root are solved to
+    /// the tolerance from guesses below, above and at the root and at either end of the bracket, within a few
+    /// evaluations; evaluations stay within the bracket.
     #[test]
     fn the_root_finder_solves_falling_gaps_from_any_guess_in_the_bracket() {
         let (floor, ceiling) = (-3.0, 5.0);
         for root in [-2.9, -1.0, 0.0, 0.37, 4.99] {
-            let gaps: [Box<dyn Fn(f64) -> f64>; 3] = [
-                Box::new(move |x| root - x),
-                Box::new(move |x: f64| (root - x).tanh()),
-                Box::new(move |x: f64| (root - x) * (1.0 + (root - x).powi(2))),
+            // Each gap with its slope.
+            let gaps: [Box<dyn Fn(f64) -> (f64, f64)>; 3] = [
+                Box::new(move |x| (root - x, -1.0)),
+                Box::new(move |x: f64| {
+                    let d = root - x;
+                    (d + d.tanh(), -2.0 + d.tanh().powi(2))
+                }),
+                Box::new(move |x: f64| {
+                    let d = root - x;
+                    (d * (1.0 + d * d), -(1.0 + 3.0 * d * d))
+                }),
             ];
             for gap in &gaps {
                 for guess in [floor, root - 0.5, root, root + 0.02, ceiling] {
@@ -565,6 +644,7 @@ mod tests {
                             seen.push(x);
                             gap(x)
                         },
+                        &[],
                         guess,
                         floor,
                         ceiling,
@@ -574,16 +654,40 @@ mod tests {
                         "root {root}, guess {guess}: {x}"
                     );
                     assert!(seen.iter().all(|&x| (floor..=ceiling).contains(&x)), "{seen:?}");
+                    assert!(seen.len() <= 12, "{} evaluations: {seen:?}", seen.len());
                 }
             }
         }
     }
 
-    /// A gap that jumps over zero (a step, as self-mining's all-or-nothing switch makes) ends at the step.
+    /// A gap that jumps over zero where a region's sites all switch at once, or a manufacturer's
+    /// self-mining switches on, ends at the jump, whichever side of it the jump's own value falls on,
+    /// from any guess; with the jump among `jumps`, in a few evaluations.
     #[test]
-    fn the_root_finder_stops_at_a_step() {
-        let step = |x: f64| if x < 1.5 { 0.3 } else { -0.2 };
-        let x = find_root_falling(step, 0.0, -3.0, 5.0);
-        assert!((x - 1.5).abs() < 1e-6, "{x}");
+    fn the_root_finder_stops_at_a_jump() {
+        // The sites switch on at the jump itself (the gap is below zero there)...
+        let at = |x: f64| (if x < 1.5 { 1.6 - x } else { 1.4 - x }, -1.0);
+        // ...or just above it (the gap is still above zero there).
+        let above = |x: f64| (if x <= 1.5 { 1.6 - x } else { 1.4 - x }, -1.0);
+        for gap in [at, above] {
+            for jumps in [&[][..], &[-1.0, 1.5, 4.0][..]] {
+                for guess in [-3.0, 0.0, 1.5, 5.0] {
+                    let mut evaluations = 0;
+                    let x = find_root_falling(
+                        |x| {
+                            evaluations += 1;
+                            gap(x)
+                        },
+                        jumps,
+                        guess,
+                        -3.0,
+                        5.0,
+                    );
+                    assert!((x - 1.5).abs() < 1e-6, "{x}");
+                    let most = if jumps.is_empty() { 40 } else { 6 };
+                    assert!(evaluations <= most, "{evaluations} evaluations from {guess}");
+                }
+            }
+        }
     }
 }
