@@ -2,6 +2,9 @@
 //! `cargo run --release --example paths -- scenarios/base.toml 200 [HORIZON_MONTHS]` (file, number of paths,
 //! optionally a horizon replacing the scenario's; one thread). Prints the path-months simulated and the rate.
 //!
+//! With `--sweep-checks`, paths run as a sweep runs them, with the conservation checks every 12th month and in
+//! the last month instead of every month.
+//!
 //! With `--digest` anywhere among the arguments, each path is simulated twice, once keeping every monthly row
 //! and event and once keeping its summary only, and one digest of everything both produced is printed: an
 //! optimisation that leaves outputs identical leaves the digest unchanged.
@@ -12,13 +15,14 @@ use std::time::Instant;
 
 use hashcycle::scenario::Scenario;
 use hashcycle_model::engine::simulate_path;
-use hashcycle_model::record::{Collect, SummaryOnly};
+use hashcycle_model::record::{Collect, OutcomeOnly, SummaryOnly};
 
 fn main() {
     let (flags, mut args): (Vec<String>, Vec<String>) = std::env::args().skip(1).partition(|a| a.starts_with("--"));
     let digest = flags.iter().any(|f| f == "--digest");
-    if let Some(unknown) = flags.iter().find(|f| *f != "--digest") {
-        eprintln!("error: unknown flag {unknown} (the only flag is --digest)");
+    let sweep_checks = flags.iter().any(|f| f == "--sweep-checks");
+    if let Some(unknown) = flags.iter().find(|f| *f != "--digest" && *f != "--sweep-checks") {
+        eprintln!("error: unknown flag {unknown} (the flags are --digest and --sweep-checks)");
         std::process::exit(1);
     }
     args.reverse();
@@ -42,14 +46,22 @@ fn main() {
             let mut rows = Collect::default();
             let with_rows = simulate_path(&params, p, &mut rows);
             let summary_only = simulate_path(&params, p, &mut SummaryOnly);
-            format!("{rows:?}{with_rows:?}{summary_only:?}").hash(&mut hasher);
+            let outcome_only = simulate_path(&params, p, &mut OutcomeOnly);
+            format!("{rows:?}{with_rows:?}{summary_only:?}{outcome_only:?}").hash(&mut hasher);
         }
         println!("digest of {n_paths} paths: {:016x}", hasher.finish());
         return;
     }
     let started = Instant::now();
     let path_months: u64 = (0..n_paths)
-        .map(|p| u64::from(simulate_path(&params, p, &mut SummaryOnly).n_months))
+        .map(|p| {
+            let summary = if sweep_checks {
+                simulate_path(&params, p, &mut OutcomeOnly)
+            } else {
+                simulate_path(&params, p, &mut SummaryOnly)
+            };
+            u64::from(summary.n_months)
+        })
         .sum();
     let seconds = started.elapsed().as_secs_f64();
     println!(

@@ -39,7 +39,7 @@ use hashcycle_model::params::{
     DealerParams, KeyAccountFirmsParams, ManufacturerParams, ManufacturerStrategy, NetworkParams, Params, RegionParams,
     RelocationParams, SecondaryMarketParams, SegmentParams,
 };
-use hashcycle_model::record::{PathSummary, SummaryOnly};
+use hashcycle_model::record::{OutcomeOnly, PathSummary};
 use hashcycle_model::uncertainty::{Distribution, Table, set_value, value_at};
 
 /// The share every documented behaviour parameter moves by when the scenario declares no ranges.
@@ -533,7 +533,7 @@ pub fn run(scenario: &Scenario, options: &SensitivityOptions) -> Result<Sensitiv
             (0..options.paths)
                 .into_par_iter()
                 .map(|path_idx| {
-                    let summary = simulate_guarded(&Engine, &p, path_idx, &mut SummaryOnly);
+                    let summary = simulate_guarded(&Engine, &p, path_idx, &mut OutcomeOnly);
                     bar.inc(1);
                     metric.of(&summary, focus_idx)
                 })

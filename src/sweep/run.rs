@@ -20,7 +20,7 @@ use crate::sweep::plan::{Cell, Plan, PlannedScenario};
 use crate::sweep::tables::{SweepRow, paths_frame, sweep_frame};
 use hashcycle_model::params::Params;
 use hashcycle_model::record::PathFailure;
-use hashcycle_model::record::{PathSummary, SummaryOnly};
+use hashcycle_model::record::{OutcomeOnly, PathSummary};
 use hashcycle_model::units::YearMonth;
 
 #[derive(Clone, Debug)]
@@ -151,7 +151,7 @@ pub(crate) fn simulate_paths<P: PathSimulator>(
             path_range
                 .into_par_iter()
                 .map(|path_idx| {
-                    let summary = simulate_guarded(simulator, params, path_idx, &mut SummaryOnly);
+                    let summary = simulate_guarded(simulator, params, path_idx, &mut OutcomeOnly);
                     bar.inc(1);
                     reduce(&summary)
                 })

@@ -842,6 +842,12 @@ pub struct PathSummary {
 pub trait Sink {
     /// Whether the engine should build monthly rows and events at all.
     const MONTHLY_ROWS: bool;
+    /// Whether the conservation checks run every month. Otherwise they run every 12th month and in the last
+    /// month: the laws that compare stocks with the path's running tallies (money, BTC, machines held,
+    /// contracts, debts, sites) still catch a leak in any month, while the cohorts' law on the month's own
+    /// flows is checked only in the months checked. Sweeps and sensitivity runs, which keep outcomes only,
+    /// check sparsely; runs and the tests check every month.
+    const CHECK_EVERY_MONTH: bool = true;
     /// Takes the month's network row.
     fn network(&mut self, row: &NetworkRow);
     /// Takes one of the month's miner rows, one per (segment, region).
@@ -865,8 +871,23 @@ pub struct PathFailure {
     pub violation: Violation,
 }
 
-/// A sink that keeps nothing; the path's summary is all that remains.
+/// A sink that keeps nothing; the path's summary is all that remains. Every month is checked.
 pub struct SummaryOnly;
+
+/// A sink that keeps nothing, with the conservation checks run every 12th month and in the last month (see
+/// `Sink::CHECK_EVERY_MONTH`): what sweeps and sensitivity runs simulate each path with.
+pub struct OutcomeOnly;
+
+impl Sink for OutcomeOnly {
+    const MONTHLY_ROWS: bool = false;
+    const CHECK_EVERY_MONTH: bool = false;
+    fn network(&mut self, _row: &NetworkRow) {}
+    fn miner(&mut self, _row: &MinerRow) {}
+    fn manufacturer(&mut self, _row: &ManufacturerRow) {}
+    fn dealer(&mut self, _row: &DealerRow) {}
+    fn region(&mut self, _row: &RegionRow) {}
+    fn event(&mut self, _row: EventRow) {}
+}
 
 impl Sink for SummaryOnly {
     const MONTHLY_ROWS: bool = false;
