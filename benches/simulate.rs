@@ -1,5 +1,7 @@
 //! Benchmarks of the reference workloads. Throughput is reported in path-months per second
-//! (`elements` in criterion's output). Run with `cargo bench`; figures go in the README.
+//! (`elements` in criterion's output). Run with `cargo bench`; figures go in `docs/performance.md`, and the
+//! README keeps the current ones. Paths run as a sweep runs them (`OutcomeOnly`: conservation checks every
+//! 12th month and the last) except `one_path`, which checks every month as `run` does.
 
 use std::path::Path;
 use std::time::Duration;
@@ -12,10 +14,14 @@ use hashcycle::output::tables::{Calendar, Names};
 use hashcycle::scenario::Scenario;
 use hashcycle_model::engine::simulate_path;
 use hashcycle_model::params::Params;
-use hashcycle_model::record::SummaryOnly;
+use hashcycle_model::record::{OutcomeOnly, SummaryOnly};
 
 fn base() -> Params {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/base.toml");
+    load("scenarios/base.toml")
+}
+
+fn load(file: &str) -> Params {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
     Scenario::load(&path).unwrap_or_else(|e| panic!("{e}")).params
 }
 
@@ -47,13 +53,34 @@ fn many_paths(c: &mut Criterion) {
                     pool.install(|| {
                         (0..n_paths)
                             .into_par_iter()
-                            .map(|p| simulate_path(&params, p, &mut SummaryOnly).n_months)
+                            .map(|p| simulate_path(&params, p, &mut OutcomeOnly).n_months)
                             .sum::<u32>()
                     })
                 })
             },
         );
     }
+    group.finish();
+}
+
+/// The reduced configuration (`benches/reduced.toml`: one fleet of two segments in six regions, no
+/// manufacturers, dealers or regions' extras, all-or-nothing switching), 1,000 paths on one thread: the
+/// workload `benches/anchor.sh` compares with the NumPy anchor.
+fn reduced(c: &mut Criterion) {
+    let params = load("benches/reduced.toml");
+    let n_paths = 1000u32;
+    let mut group = c.benchmark_group("reduced");
+    group.sample_size(10).measurement_time(Duration::from_secs(10));
+    group.throughput(Throughput::Elements(
+        n_paths as u64 * params.simulation.horizon_months as u64,
+    ));
+    group.bench_function("reduced_1000_paths_one_thread", |b| {
+        b.iter(|| {
+            (0..n_paths)
+                .map(|p| simulate_path(&params, p, &mut OutcomeOnly).n_months)
+                .sum::<u32>()
+        })
+    });
     group.finish();
 }
 
@@ -136,6 +163,7 @@ criterion_group!(
     benches,
     one_path,
     many_paths,
+    reduced,
     monthly_rows,
     parquet_write,
     reference_sweep
