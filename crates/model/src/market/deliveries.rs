@@ -178,11 +178,15 @@ fn deliver_due(ctx: &mut Deliveries, m_idx: usize, m: &mut Manufacturer, c: &mut
         let region_stride = fleet.region_stride();
         let lag_months = params.segments[buyer.idx()].shipping_lag_months;
         let (any_limited, shipments) = (ctx.any_limited, &mut *ctx.shipments);
+        // Which origins the units leave from depends on where they go only when there are several.
+        let by_origin = m.origins().n_slots() > 1;
         let delivered_regions = &mut *ctx.delivered_regions;
         delivered_regions.clear();
         c.take_from_parts(paying, |region_idx, duty_per_unit, n| {
             duty += units_f64(n) * duty_per_unit;
-            delivered_regions.push((region_idx, n));
+            if by_origin {
+                delivered_regions.push((region_idx, n));
+            }
             if any_limited {
                 shipments.push((buyer, region_idx, g, n));
             } else {
