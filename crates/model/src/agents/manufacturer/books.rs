@@ -376,6 +376,7 @@ impl Manufacturer {
     /// origins cheapest landed there first): the buyer pays `balance_usd` (and `duty_usd` at the border), and
     /// the contract's prepayment on them is applied. A manufacturer with a single origin has no choice of
     /// origin to make, so it does not read `regions` (which may then be left empty).
+    #[inline]
     pub fn deliver_futures_units(
         &mut self,
         buyer: &mut SegmentBooks,
