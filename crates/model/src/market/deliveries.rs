@@ -111,7 +111,7 @@ fn deliver_book(ctx: &mut Deliveries, m_idx: usize, m: &mut Manufacturer) {
         }
     }
     m.futures = futures;
-    m.refresh_reserved(Month(month.0 + 1));
+    m.refresh_reserved_after_deliveries(n_delivering, Month(month.0 + 1));
     let (path_idx, events) = (ctx.path_idx, &mut *ctx.pending_events);
     m.close_finished_contracts(n_delivering, |c| {
         if let Some(row) = events.push(path_idx, month, EventKind::ContractClosed, Subject::Manufacturer(m_idx)) {
