@@ -39,7 +39,8 @@ pub struct Manufacturer {
     origins: OriginBook,
     /// The futures book: open contracts in signing order.
     pub futures: Vec<FuturesContract>,
-    /// Emptied `parts` lists of closed contracts, reused by new ones so signing allocates nothing.
+    /// Emptied `parts` lists of closed contracts, reused by new ones so signing allocates nothing; it starts
+    /// with as much room as the book (`futures`), so closing contracts does not allocate either.
     spare_parts: Vec<Vec<RegionPart>>,
     self_mining_units: Vec<u64>,
     self_mining_running_units: Vec<u64>,
@@ -83,7 +84,7 @@ impl Manufacturer {
             stock: vec![Stock::default(); n_generations],
             origins: OriginBook::new(params, n_generations),
             futures: Vec::with_capacity(64),
-            spare_parts: Vec::new(),
+            spare_parts: Vec::with_capacity(64),
             self_mining_units: vec![0; n_generations],
             self_mining_running_units: vec![0; n_generations],
             list_price_usd: vec![0.0; n_generations],
