@@ -182,17 +182,26 @@ fn deliver_due(ctx: &mut Deliveries, m_idx: usize, m: &mut Manufacturer, c: &mut
         let by_origin = m.origins().n_slots() > 1;
         let delivered_regions = &mut *ctx.delivered_regions;
         delivered_regions.clear();
-        c.take_from_parts(paying, |region_idx, duty_per_unit, n| {
-            duty += units_f64(n) * duty_per_unit;
-            if by_origin {
-                delivered_regions.push((region_idx, n));
-            }
-            if any_limited {
-                shipments.push((buyer, region_idx, g, n));
-            } else {
+        if by_origin || any_limited {
+            c.take_from_parts(paying, |region_idx, duty_per_unit, n| {
+                duty += units_f64(n) * duty_per_unit;
+                if by_origin {
+                    delivered_regions.push((region_idx, n));
+                }
+                if any_limited {
+                    shipments.push((buyer, region_idx, g, n));
+                } else {
+                    fleet.ship(first_cohort + region_idx * region_stride, n, lag_months);
+                }
+            });
+        } else {
+            // The usual case, one origin and room everywhere: each region's units ship straight there, with
+            // nothing to note for later.
+            c.take_from_parts(paying, |region_idx, duty_per_unit, n| {
+                duty += units_f64(n) * duty_per_unit;
                 fleet.ship(first_cohort + region_idx * region_stride, n, lag_months);
-            }
-        });
+            });
+        }
         let books = &mut ctx.segments[buyer.idx()];
         m.deliver_futures_units(books, c, paying, balance, duty, ctx.delivered_regions);
         c.units_delivered += paying;
