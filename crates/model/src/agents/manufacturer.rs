@@ -39,7 +39,8 @@ pub struct Manufacturer {
     origins: OriginBook,
     /// The futures book: open contracts in signing order.
     pub futures: Vec<FuturesContract>,
-    /// Emptied `parts` lists of closed contracts, reused by new ones so signing allocates nothing.
+    /// Emptied `parts` lists of closed contracts, reused by new ones so signing allocates nothing; it starts
+    /// with as much room as the book (`futures`), so closing contracts does not allocate either.
     spare_parts: Vec<Vec<RegionPart>>,
     self_mining_units: Vec<u64>,
     self_mining_running_units: Vec<u64>,
@@ -83,7 +84,7 @@ impl Manufacturer {
             stock: vec![Stock::default(); n_generations],
             origins: OriginBook::new(params, n_generations),
             futures: Vec::with_capacity(64),
-            spare_parts: Vec::new(),
+            spare_parts: Vec::with_capacity(64),
             self_mining_units: vec![0; n_generations],
             self_mining_running_units: vec![0; n_generations],
             list_price_usd: vec![0.0; n_generations],
@@ -279,9 +280,26 @@ impl Manufacturer {
     /// Recomputes the stock held back for futures: batches still due and those falling due in `next_month`.
     /// Contracts only change this when batches fall due, so once per month after deliveries is enough.
     pub fn refresh_reserved(&mut self, next_month: Month) {
-        self.reserved_units.fill(0);
         // Contracts are in signing order with a fixed lead, so those delivering by next month form a prefix.
         let n = self.futures.partition_point(|c| c.first_delivery <= next_month);
+        self.reserve_for_first(n, next_month);
+    }
+
+    /// [`Manufacturer::refresh_reserved`] right after deliveries, which found the first `n_delivering`
+    /// contracts delivering this month: of the rest, only the few starting next month deliver by then, so
+    /// stepping over them finds the prefix.
+    pub(crate) fn refresh_reserved_after_deliveries(&mut self, n_delivering: usize, next_month: Month) {
+        let starting = self.futures[n_delivering..]
+            .iter()
+            .take_while(|c| c.first_delivery <= next_month)
+            .count();
+        self.reserve_for_first(n_delivering + starting, next_month);
+    }
+
+    /// Holds back stock for the batches still due and those falling due in `next_month` on the first `n`
+    /// contracts, the ones delivering by then.
+    fn reserve_for_first(&mut self, n: usize, next_month: Month) {
+        self.reserved_units.fill(0);
         for c in &self.futures[..n] {
             self.reserved_units[c.generation_idx] += c.units_outstanding_due() + c.batch_units(next_month);
         }

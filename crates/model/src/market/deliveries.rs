@@ -111,7 +111,7 @@ fn deliver_book(ctx: &mut Deliveries, m_idx: usize, m: &mut Manufacturer) {
         }
     }
     m.futures = futures;
-    m.refresh_reserved(Month(month.0 + 1));
+    m.refresh_reserved_after_deliveries(n_delivering, Month(month.0 + 1));
     let (path_idx, events) = (ctx.path_idx, &mut *ctx.pending_events);
     m.close_finished_contracts(n_delivering, |c| {
         if let Some(row) = events.push(path_idx, month, EventKind::ContractClosed, Subject::Manufacturer(m_idx)) {
@@ -178,17 +178,30 @@ fn deliver_due(ctx: &mut Deliveries, m_idx: usize, m: &mut Manufacturer, c: &mut
         let region_stride = fleet.region_stride();
         let lag_months = params.segments[buyer.idx()].shipping_lag_months;
         let (any_limited, shipments) = (ctx.any_limited, &mut *ctx.shipments);
+        // Which origins the units leave from depends on where they go only when there are several.
+        let by_origin = m.origins().n_slots() > 1;
         let delivered_regions = &mut *ctx.delivered_regions;
         delivered_regions.clear();
-        c.take_from_parts(paying, |region_idx, duty_per_unit, n| {
-            duty += units_f64(n) * duty_per_unit;
-            delivered_regions.push((region_idx, n));
-            if any_limited {
-                shipments.push((buyer, region_idx, g, n));
-            } else {
+        if by_origin || any_limited {
+            c.take_from_parts(paying, |region_idx, duty_per_unit, n| {
+                duty += units_f64(n) * duty_per_unit;
+                if by_origin {
+                    delivered_regions.push((region_idx, n));
+                }
+                if any_limited {
+                    shipments.push((buyer, region_idx, g, n));
+                } else {
+                    fleet.ship(first_cohort + region_idx * region_stride, n, lag_months);
+                }
+            });
+        } else {
+            // The usual case, one origin and room everywhere: each region's units ship straight there, with
+            // nothing to note for later.
+            c.take_from_parts(paying, |region_idx, duty_per_unit, n| {
+                duty += units_f64(n) * duty_per_unit;
                 fleet.ship(first_cohort + region_idx * region_stride, n, lag_months);
-            }
-        });
+            });
+        }
         let books = &mut ctx.segments[buyer.idx()];
         m.deliver_futures_units(books, c, paying, balance, duty, ctx.delivered_regions);
         c.units_delivered += paying;

@@ -37,10 +37,11 @@ pub fn manufacturers_finance(w: &mut World) {
         let arrival = month_offset + i64::from(mp.strategy.wafer_lead_months);
         let entry = &mp.roadmap[Manufacturer::current_roadmap_idx(mp, arrival)];
         let inputs = PlanInputs {
+            generation_idx: entry.generation_idx,
             unit_cost_usd: entry.unit_cost_usd,
             market_value_usd: market_price[entry.generation_idx],
         };
-        m.order_wafers(mp, month, month_offset, inputs);
+        m.order_wafers(mp, month, inputs);
         m.close_plan_month(mp, all_sold_units);
         if let Some(in_distress) = m.update_distress() {
             let kind = if in_distress {

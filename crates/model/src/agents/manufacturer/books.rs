@@ -374,7 +374,9 @@ impl Manufacturer {
     /// Delivers `n` machines from stock on a futures contract (whose units the caller moves), `regions`
     /// saying how many go to each region ((region, units) pairs adding up to `n`; each region gets the
     /// origins cheapest landed there first): the buyer pays `balance_usd` (and `duty_usd` at the border), and
-    /// the contract's prepayment on them is applied.
+    /// the contract's prepayment on them is applied. A manufacturer with a single origin has no choice of
+    /// origin to make, so it does not read `regions` (which may then be left empty).
+    #[inline]
     pub fn deliver_futures_units(
         &mut self,
         buyer: &mut SegmentBooks,
@@ -386,9 +388,14 @@ impl Manufacturer {
     ) {
         let g = contract.generation_idx;
         let cogs = self.stock[g].take(n);
-        debug_assert_eq!(regions.iter().map(|&(_, k)| k).sum::<u64>(), n);
-        for &(region_idx, k) in regions {
-            self.flows.units_sold_onshore += self.origins.take(g, k, Pick::to_region(region_idx));
+        if self.origins.n_slots() == 1 {
+            // Every unit comes from the main origin, whichever region it goes to: none is onshore.
+            self.origins.take(g, n, Pick::ANY);
+        } else {
+            debug_assert_eq!(regions.iter().map(|&(_, k)| k).sum::<u64>(), n);
+            for &(region_idx, k) in regions {
+                self.flows.units_sold_onshore += self.origins.take(g, k, Pick::to_region(region_idx));
+            }
         }
         self.flows.tariffs_on_sales_usd += duty_usd;
         self.cash_usd += balance_usd;

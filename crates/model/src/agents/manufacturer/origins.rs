@@ -190,13 +190,21 @@ impl OriginBook {
     /// Takes `n` units of generation `g` out, as `pick` says: the slots in its mask in its destination's
     /// order, then (should they not hold enough) any slot in that order. Returns the units taken from slots
     /// other than the main one.
+    #[inline]
     pub(crate) fn take(&mut self, g: usize, n: u64, pick: Pick) -> u64 {
-        let n_slots = self.n_slots();
-        if n_slots == 1 {
+        if self.n_slots() == 1 {
             self.units[g] -= n.min(self.units[g]);
             self.units_out[0] += n;
             return 0;
         }
+        self.take_in_order(g, n, pick)
+    }
+
+    /// [`OriginBook::take`] with several slots to choose from. Kept apart, so that the single-slot case,
+    /// inlined at every caller, stays a couple of instructions.
+    #[inline(never)]
+    fn take_in_order(&mut self, g: usize, n: u64, pick: Pick) -> u64 {
+        let n_slots = self.n_slots();
         let mut left = n;
         let mut onshore = 0;
         for pass in 0..2 {

@@ -151,7 +151,9 @@ impl Forecast {
 /// What the plan for a month's wafer order needs from the market.
 #[derive(Clone, Copy, Debug)]
 pub struct PlanInputs {
-    /// Unit cost of the generation the wafers are for, in USD.
+    /// Index of the generation the wafers are for: the roadmap entry current in the month they arrive.
+    pub generation_idx: usize,
+    /// Unit cost of that generation, in USD.
     pub unit_cost_usd: f64,
     /// What a machine of that generation fetches now, in USD: taking take-or-pay wafers pays when it covers
     /// the assembly and the part of the wafers the penalty would not save.
@@ -439,7 +441,7 @@ impl Manufacturer {
     /// ordered anyway, when the machines are worth more than the wafers the penalty would not save plus
     /// their assembly, or cancelled for the penalty. Pays the foundry prepayment now; the lot joins the end of
     /// the book.
-    pub fn order_wafers(&mut self, params: &ManufacturerParams, month: Month, month_offset: i64, inputs: PlanInputs) {
+    pub fn order_wafers(&mut self, params: &ManufacturerParams, month: Month, inputs: PlanInputs) {
         let strategy = &params.strategy;
         let booked = self.booked_units(month);
         let wafer_cost_per_unit = inputs.unit_cost_usd * params.wafer_cost_share;
@@ -467,17 +469,15 @@ impl Manufacturer {
         if units == 0 {
             return;
         }
-        let arrival_offset = month_offset + i64::from(strategy.wafer_lead_months);
-        let entry = &params.roadmap[Self::current_roadmap_idx(params, arrival_offset)];
-        let wafer_cost = units_f64(units) * entry.unit_cost_usd * params.wafer_cost_share;
+        let wafer_cost = units_f64(units) * inputs.unit_cost_usd * params.wafer_cost_share;
         let prepaid = wafer_cost * strategy.wafer_prepay_share;
         self.pay_wafer_prepayment(units, prepaid);
         self.wafer_lots.push(WaferLot {
             ordered: month,
             arrival: Month(month.0 + strategy.wafer_lead_months),
-            generation_idx: entry.generation_idx,
+            generation_idx: inputs.generation_idx,
             units,
-            unit_cost_usd: entry.unit_cost_usd,
+            unit_cost_usd: inputs.unit_cost_usd,
             prepaid_usd: prepaid,
             balance_due_usd: wafer_cost - prepaid,
         });
