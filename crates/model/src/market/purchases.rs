@@ -18,7 +18,7 @@ use crate::math::{apportion, floor_units, units_f64};
 use crate::params::{Params, Segment, SegmentParams};
 use crate::record::{EventKind, Subject};
 use crate::units::{Month, W_PER_MW};
-use crate::world::{Scratch, World, newest_released_generation, reference_profit_usd};
+use crate::world::{Scratch, World, newest_released_generation};
 
 /// The buffers the month's purchases work in, taken out of the world's scratch for the phase and handed
 /// back at its end, so nothing allocates once they have grown.
@@ -125,7 +125,6 @@ fn any_local_assembly(params: &Params) -> bool {
 fn collect_offers(w: &World, segment: Segment, offers: &mut Vec<Offer>) {
     let params = w.params;
     let month_offset = w.month_offset();
-    let hp = w.revenue_usd_per_th_day;
     for (m_idx, (m, mp)) in w.manufacturers.iter().zip(&params.manufacturers).enumerate() {
         let strategy = &mp.strategy;
         let available = m.futures_units_left();
@@ -138,7 +137,7 @@ fn collect_offers(w: &World, segment: Segment, offers: &mut Vec<Offer>) {
         if price <= 0.0 {
             continue;
         }
-        let profit = reference_profit_usd(params, g, hp);
+        let profit = w.reference_monthly_profit_usd[g];
         let demand_factor = w.terms_demand_factor[m_idx][segment.idx()];
         offers.push(Offer {
             source: Source::Manufacturer(m_idx),
@@ -164,7 +163,7 @@ fn collect_offers(w: &World, segment: Segment, offers: &mut Vec<Offer>) {
             if free == 0 {
                 continue;
             }
-            let profit = reference_profit_usd(params, g, hp);
+            let profit = w.reference_monthly_profit_usd[g];
             offers.push(spot_offer(Source::Manufacturer(m_idx), g, price, profit, free));
         }
     }
@@ -172,14 +171,14 @@ fn collect_offers(w: &World, segment: Segment, offers: &mut Vec<Offer>) {
         let units = w.dealer.units_for_sale(g);
         let price = w.dealer.prices_usd()[g];
         if units > 0 && price > 0.0 {
-            let profit = reference_profit_usd(params, g, hp);
+            let profit = w.reference_monthly_profit_usd[g];
             offers.push(spot_offer(Source::Dealer, g, price, profit, units));
         }
     }
     if params.manufacturers.is_empty() {
         let g = newest_released_generation(params, w.month);
         let price = params.generations[g].price_new_usd;
-        let profit = reference_profit_usd(params, g, hp);
+        let profit = w.reference_monthly_profit_usd[g];
         offers.push(spot_offer(Source::OpenMarket, g, price, profit, u64::MAX / 4));
     }
 }
@@ -354,7 +353,6 @@ fn note_unmet_demand(w: &mut World, unmet_usd: f64, best_payback: f64, price_sen
     }
     let params = w.params;
     let month_offset = w.month_offset();
-    let hp = w.revenue_usd_per_th_day;
     let mut wanted = std::mem::take(&mut w.scratch.unmet_appeal);
     wanted.clear();
     for (m_idx, (m, mp)) in w.manufacturers.iter().zip(&params.manufacturers).enumerate() {
@@ -374,7 +372,7 @@ fn note_unmet_demand(w: &mut World, unmet_usd: f64, best_payback: f64, price_sen
                         Source::Manufacturer(m_idx),
                         g,
                         price,
-                        reference_profit_usd(params, g, hp),
+                        w.reference_monthly_profit_usd[g],
                         0,
                     );
                     (appeal(&offer, best_payback, price_sensitivity), price)
@@ -401,7 +399,6 @@ fn note_unmet_demand(w: &mut World, unmet_usd: f64, best_payback: f64, price_sen
 /// per tariff level, the cheapest landed first (`land_by_origin`).
 fn land_offers(w: &World, pass: Pass, b: &mut Buffers) {
     let params = w.params;
-    let hp = w.revenue_usd_per_th_day;
     b.region_offers.clear();
     b.region_offer_base.clear();
     if pass.uniform {
@@ -432,7 +429,7 @@ fn land_offers(w: &World, pass: Pass, b: &mut Buffers) {
         }
         let duty_share = duty_share(w, o.source, pass.region_idx);
         let landed = o.unit_price_usd * (1.0 + duty_share);
-        let profit = reference_profit_usd(params, o.generation_idx, hp);
+        let profit = w.reference_monthly_profit_usd[o.generation_idx];
         b.region_offers.push(Offer {
             unit_price_usd: landed,
             duty_per_unit_usd: o.unit_price_usd * duty_share,
@@ -459,11 +456,10 @@ fn land_by_origin(
     let Source::Manufacturer(m_idx) = o.source else {
         return;
     };
-    let hp = w.revenue_usd_per_th_day;
     let book = w.manufacturers[m_idx].origins();
     let order = book.order_for(Some(r));
     let tariff = |k: usize| w.regions.tariff_share(r, book.slot_origin(order[k] as usize));
-    let profit = reference_profit_usd(w.params, o.generation_idx, hp);
+    let profit = w.reference_monthly_profit_usd[o.generation_idx];
     let mut k = 0;
     while k < order.len() && left > 0 {
         let duty_share = tariff(k);
