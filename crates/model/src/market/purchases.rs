@@ -14,7 +14,7 @@ use crate::agents::manufacturer::origins::{ALL_SLOTS, Pick};
 use crate::market::hardware::{appetite_share, payback_months};
 use crate::market::key_accounts;
 use crate::market::offers::{Offer, Source, allocate, appeal, choice_weight, spot_offer};
-use crate::math::{apportion, floor_units, units_f64};
+use crate::math::{apportion_by_sum, apportion_sum, floor_units, units_f64};
 use crate::params::{Params, Segment, SegmentParams};
 use crate::record::{EventKind, Subject};
 use crate::units::{Month, W_PER_MW};
@@ -514,15 +514,21 @@ fn duty_share(w: &World, source: Source, r: usize) -> f64 {
 fn settle_fills(w: &mut World, pass: Pass, b: &mut Buffers) {
     let params = w.params;
     let r = pass.region_idx;
+    // Every fill of a uniform pass is shared over the regions by the same budgets.
+    let budgets_sum = if pass.uniform {
+        b.parts.resize(params.regions.len(), 0);
+        apportion_sum(&b.region_budgets)
+    } else {
+        0.0
+    };
     for (i, o) in b.region_offers.iter().enumerate() {
         if o.units_filled == 0 {
             continue;
         }
         b.destinations.clear();
         if pass.uniform {
-            // `apportion` sets every part: the buffer only needs the right length.
-            b.parts.resize(params.regions.len(), 0);
-            apportion(o.units_filled, &b.region_budgets, &mut b.parts);
+            // `apportion_by_sum` sets every part: the buffer only needs the right length.
+            apportion_by_sum(o.units_filled, &b.region_budgets, budgets_sum, &mut b.parts);
             b.destinations.extend(
                 b.parts
                     .iter()
