@@ -66,7 +66,9 @@ pub fn buyers_purchase(w: &mut World) {
     // Key-account firms buy together, each with its share of the buying power.
     let firms_funds = key_accounts::mark_before_purchases(w);
     let params = w.params;
-    let installed_ths = w.installed_ths();
+    // Read when a segment's budget first needs it: a segment whose budget does not buys nothing, so the
+    // installed hashrate is still the one the month's purchases started from.
+    let mut installed_ths = None;
     let mut b = Buffers::take(&mut w.scratch);
     w.used_mw_for_decisions(&mut b.used_mw);
     let mut dealer_demand_units = 0.0;
@@ -78,7 +80,7 @@ pub fn buyers_purchase(w: &mut World) {
         b.offers.clear();
         collect_offers(w, segment, &mut b.offers);
         let funds = firms_funds.filter(|_| segment == Segment::KeyAccount);
-        let Some((budget, best_offer)) = segment_budget(w, segment, &b.offers, installed_ths, funds) else {
+        let Some((budget, best_offer)) = segment_budget(w, segment, &b.offers, &mut installed_ths, funds) else {
             continue;
         };
         // Where the machines will go: regions weighted by the segment's footprint, spare capacity and margin.
@@ -186,26 +188,33 @@ fn collect_offers(w: &World, segment: Segment, offers: &mut Vec<Offer>) {
 /// The segment's budget this month, from its funds, its appetite at the best payback on offer and the cap
 /// on growth, with the best offer; `None` when there is nothing to buy or nothing to spend. Key-account
 /// firms' funds, when there are firms, are `firms_funds` (available, liquidity) summed over the living ones.
+/// `installed_ths` is the installed hashrate the cap on growth is set by, read once a month when first needed.
 fn segment_budget(
     w: &World,
     segment: Segment,
     offers: &[Offer],
-    installed_ths: f64,
+    installed_ths: &mut Option<f64>,
     firms_funds: Option<(f64, f64)>,
 ) -> Option<(f64, Offer)> {
     let params = w.params;
     let sp = &params.segments[segment.idx()];
     let best_payback = offers.iter().map(|o| o.payback_months).fold(f64::INFINITY, f64::min);
-    let best_usd_per_th = offers
-        .iter()
-        .map(|o| o.unit_price_usd / params.generations[o.generation_idx].hashrate_ths)
-        .fold(f64::INFINITY, f64::min);
     let available_usd = match firms_funds {
         Some((available, _)) => available,
         None => w.segments[segment.idx()].available_usd(),
     };
-    let budget = budget_usd(sp, available_usd, best_payback, installed_ths, best_usd_per_th)
-        * crate::market::hosting::machine_budget_factor(w, segment);
+    let appetite_budget = appetite_budget_usd(sp, available_usd, best_payback);
+    let factor = crate::market::hosting::machine_budget_factor(w, segment);
+    // No cap on growth lifts a budget at or below zero above it, nor does a factor that is not negative.
+    if appetite_budget <= 0.0 && factor >= 0.0 {
+        return None;
+    }
+    let best_usd_per_th = offers
+        .iter()
+        .map(|o| o.unit_price_usd / params.generations[o.generation_idx].hashrate_ths)
+        .fold(f64::INFINITY, f64::min);
+    let installed_ths = *installed_ths.get_or_insert_with(|| w.installed_ths());
+    let budget = growth_capped_budget_usd(sp, appetite_budget, installed_ths, best_usd_per_th) * factor;
     let best_offer = offers
         .iter()
         .min_by(|a, b| a.payback_months.total_cmp(&b.payback_months))
@@ -227,16 +236,28 @@ pub(crate) fn budget_usd(
     installed_ths: f64,
     best_usd_per_th: f64,
 ) -> f64 {
+    let budget = appetite_budget_usd(sp, available_usd, best_payback_months);
+    growth_capped_budget_usd(sp, budget, installed_ths, best_usd_per_th)
+}
+
+/// A segment's budget before the cap on growth, in USD: `max_spend_share_per_month` of what it has
+/// available, scaled by its appetite at `best_payback_months`.
+fn appetite_budget_usd(sp: &SegmentParams, available_usd: f64, best_payback_months: f64) -> f64 {
     let appetite = appetite_share(
         best_payback_months,
         sp.full_appetite_payback_months,
         sp.max_payback_months,
     );
-    let budget = available_usd * sp.max_spend_share_per_month * appetite;
+    available_usd * sp.max_spend_share_per_month * appetite
+}
+
+/// `budget_usd`, no more than the segment's cap on growth: `max_growth_share_of_network_per_month` of
+/// `installed_ths` at `best_usd_per_th` (no cap when nothing is on offer).
+fn growth_capped_budget_usd(sp: &SegmentParams, budget_usd: f64, installed_ths: f64, best_usd_per_th: f64) -> f64 {
     if best_usd_per_th.is_finite() {
-        budget.min(sp.max_growth_share_of_network_per_month * installed_ths * best_usd_per_th)
+        budget_usd.min(sp.max_growth_share_of_network_per_month * installed_ths * best_usd_per_th)
     } else {
-        budget
+        budget_usd
     }
 }
 
