@@ -72,6 +72,7 @@ pub fn buyers_purchase(w: &mut World) {
     let mut b = Buffers::take(&mut w.scratch);
     w.used_mw_for_decisions(&mut b.used_mw);
     let mut dealer_demand_units = 0.0;
+    let mut key_accounts_shipped = false;
     // Where every region sees the same landed prices and room is unlimited, buying region by region
     // gives the same result as buying once and sharing the machines out by the regions' weights.
     // Neither changes during the month's purchases.
@@ -106,12 +107,15 @@ pub fn buyers_purchase(w: &mut World) {
             };
             buy_in_region(w, pass, &mut liquidity, &mut b, &mut dealer_demand_units);
         }
+        // The segment's offers hold its fills of every pass: spot fills shipped machines.
+        key_accounts_shipped |=
+            segment == Segment::KeyAccount && b.offers.iter().any(|o| !o.futures && o.units_filled > 0);
     }
     w.dealer
         .note_demand(dealer_demand_units, params.dealers.demand_smoothing_share);
     b.offers.clear();
     b.put_back(&mut w.scratch);
-    key_accounts::mark_after_purchases(w);
+    key_accounts::mark_after_purchases(w, key_accounts_shipped);
 }
 
 /// Whether any manufacturer assembles locally somewhere (landed prices then differ by region).
