@@ -160,9 +160,9 @@ fn collect_offers(w: &World, segment: Segment, offers: &mut Vec<Offer>) {
         });
     }
     for (m_idx, m) in w.manufacturers.iter().enumerate() {
-        for g in 0..params.generations.len() {
-            let price = m.spot_prices_usd()[g];
-            if price <= 0.0 || m.stock[g].units == 0 {
+        // One price and one stock per generation.
+        for (g, (&price, stock)) in m.spot_prices_usd().iter().zip(&m.stock).enumerate() {
+            if stock.units == 0 || price <= 0.0 {
                 continue;
             }
             let free = m.free_stock_units(g);
