@@ -51,6 +51,9 @@ pub(crate) struct Scratch {
     pub(crate) retired_before: Vec<u64>,
     /// Per manufacturer, (appeal, price) of its most wanted sold-out offer in a buying pass.
     pub(crate) unmet_appeal: Vec<(f64, f64)>,
+    /// Per manufacturer, what a buying pass's offers show of it: its most wanted sold-out offer (appeal,
+    /// price), if any, and whether it offered anything spot.
+    pub(crate) unmet_offers: Vec<(Option<(f64, f64)>, bool)>,
     /// Each offer's choice weight, for `allocate`.
     pub(crate) choice_weights: Vec<f64>,
     pub(crate) due: Vec<Event>,

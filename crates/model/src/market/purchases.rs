@@ -378,17 +378,32 @@ fn note_unmet_demand(w: &mut World, unmet_usd: f64, best_payback: f64, price_sen
     }
     let params = w.params;
     let month_offset = w.month_offset();
+    // One pass over the offers: each manufacturer's most wanted sold-out offer (the last of equals, as
+    // `Iterator::max_by` picks) and whether it offered anything spot.
+    let mut seen = std::mem::take(&mut w.scratch.unmet_offers);
+    seen.clear();
+    seen.resize(w.manufacturers.len(), (None, false));
+    for o in offers {
+        if let Source::Manufacturer(m_idx) = o.source {
+            let (sold_out, offered_spot) = &mut seen[m_idx];
+            *offered_spot |= !o.futures;
+            if o.units_filled >= o.units_available {
+                let candidate = (appeal(o, best_payback, price_sensitivity), o.unit_price_usd);
+                match sold_out {
+                    Some(best) if candidate.0.total_cmp(&best.0).is_lt() => {}
+                    _ => *sold_out = Some(candidate),
+                }
+            }
+        }
+    }
     let mut wanted = std::mem::take(&mut w.scratch.unmet_appeal);
     wanted.clear();
-    for (m_idx, (m, mp)) in w.manufacturers.iter().zip(&params.manufacturers).enumerate() {
-        let own = || offers.iter().filter(move |o| o.source == Source::Manufacturer(m_idx));
-        let sold_out = own()
-            .filter(|o| o.units_filled >= o.units_available)
-            .map(|o| (appeal(o, best_payback, price_sensitivity), o.unit_price_usd))
-            .max_by(|a, b| a.0.total_cmp(&b.0));
+    for (m_idx, ((m, mp), &(sold_out, offered_spot))) in
+        w.manufacturers.iter().zip(&params.manufacturers).zip(&seen).enumerate()
+    {
         let entry = match sold_out {
             Some(best) => Some(best),
-            None if !own().any(|o| !o.futures) && !m.is_distressed() => {
+            None if !offered_spot && !m.is_distressed() => {
                 // Nothing free to offer spot: buyers would have taken its current machine at its price.
                 let g = mp.roadmap[Manufacturer::current_roadmap_idx(mp, month_offset)].generation_idx;
                 let price = m.spot_prices_usd()[g];
@@ -416,6 +431,7 @@ fn note_unmet_demand(w: &mut World, unmet_usd: f64, best_payback: f64, price_sen
         }
     }
     w.scratch.unmet_appeal = wanted;
+    w.scratch.unmet_offers = seen;
 }
 
 /// The month's offers landed in the pass's region: tariffs (or local assembly) raise the price. Where
