@@ -68,6 +68,7 @@ fn price_manufacturers(w: &mut World) {
             f64::INFINITY
         }
     }));
+    let mut log_revenue_change = None;
     for (m_idx, (m, mp)) in w.manufacturers.iter_mut().zip(&params.manufacturers).enumerate() {
         let best_competitor_payback_months = paybacks
             .iter()
@@ -75,7 +76,7 @@ fn price_manufacturers(w: &mut World) {
             .filter(|&(j, _)| j != m_idx)
             .map(|(_, &p)| p)
             .fold(f64::INFINITY, f64::min);
-        m.observe_revenue(mp, revenue);
+        m.observe_revenue(mp, revenue, &mut log_revenue_change);
         let inputs = PriceInputs {
             generations: &params.generations,
             revenue_usd_per_th_day: revenue,
