@@ -13,7 +13,9 @@ use crate::agents::manufacturer::futures::ContractTerms;
 use crate::agents::manufacturer::origins::{ALL_SLOTS, Pick};
 use crate::market::hardware::{appetite_share, payback_months};
 use crate::market::key_accounts;
-use crate::market::offers::{Offer, Source, allocate, appeal, choice_weight, spot_offer};
+use crate::market::offers::{
+    Offer, Source, allocate, allocate_by_weights, appeal, best_payback_months, choice_weight, spot_offer,
+};
 use crate::math::{apportion_by_sum, apportion_sum, floor_units, units_f64};
 use crate::params::{Params, Segment, SegmentParams};
 use crate::record::{EventKind, Subject};
@@ -319,8 +321,10 @@ fn buy_in_region(w: &mut World, pass: Pass, liquidity: &mut f64, b: &mut Buffers
     if n_futures > 0 {
         // The terms shrink how much buyers sign for; availability limits spill over to spot.
         let (mut weights_sum, mut shrunk_sum) = (0.0, 0.0);
+        b.choice_weights.clear();
         for o in futures_offers.iter() {
             let weight = choice_weight(o, best_payback, sp.price_sensitivity);
+            b.choice_weights.push(weight);
             weights_sum += weight;
             shrunk_sum += weight * o.demand_factor;
         }
@@ -329,13 +333,19 @@ fn buy_in_region(w: &mut World, pass: Pass, liquidity: &mut f64, b: &mut Buffers
         } else {
             0.0
         };
-        let unspent = allocate(
-            futures_budget * shrink,
-            liquidity,
-            sp.price_sensitivity,
-            futures_offers,
-            &mut b.choice_weights,
-        );
+        // When the best offer of all is a futures offer, the futures are weighed against it among
+        // themselves too: the weights are those above.
+        let unspent = if best_payback_months(futures_offers).to_bits() == best_payback.to_bits() {
+            allocate_by_weights(futures_budget * shrink, liquidity, futures_offers, &b.choice_weights)
+        } else {
+            allocate(
+                futures_budget * shrink,
+                liquidity,
+                sp.price_sensitivity,
+                futures_offers,
+                &mut b.choice_weights,
+            )
+        };
         spot_budget += unspent.min(futures_budget);
     }
     if pass.segment == Segment::Retail {
