@@ -153,12 +153,23 @@ pub fn ratio_or(numerator: f64, denominator: f64, fallback: f64) -> f64 {
 /// Splits `total` units into integer parts proportional to `weights` (largest remainder, ties to the
 /// lower index), so the parts always sum to `total`. All-zero weights put everything in the first part.
 pub fn apportion(total: u64, weights: &[f64], parts: &mut [u64]) {
+    apportion_by_sum(total, weights, apportion_sum(weights), parts);
+}
+
+/// The sum of the weights [`apportion`] splits by (negative weights count as 0).
+pub fn apportion_sum(weights: &[f64]) -> f64 {
+    weights.iter().map(|w| w.max(0.0)).sum()
+}
+
+/// [`apportion`] with the weights' sum (`apportion_sum(weights)`) given, for several totals split by the same
+/// weights.
+pub fn apportion_by_sum(total: u64, weights: &[f64], sum: f64, parts: &mut [u64]) {
     debug_assert_eq!(weights.len(), parts.len());
+    debug_assert_eq!(sum.to_bits(), apportion_sum(weights).to_bits());
     let n = parts.len();
     if n == 0 {
         return;
     }
-    let sum: f64 = weights.iter().map(|w| w.max(0.0)).sum();
     if sum <= 0.0 || !sum.is_finite() {
         parts.iter_mut().for_each(|p| *p = 0);
         parts[0] = total;

@@ -54,6 +54,9 @@ pub(crate) struct Scratch {
     pub(crate) retired_before: Vec<u64>,
     /// Per manufacturer, (appeal, price) of its most wanted sold-out offer in a buying pass.
     pub(crate) unmet_appeal: Vec<(f64, f64)>,
+    /// Per manufacturer, what a buying pass's offers show of it: its most wanted sold-out offer (appeal,
+    /// price), if any, and whether it offered anything spot.
+    pub(crate) unmet_offers: Vec<(Option<(f64, f64)>, bool)>,
     /// Each offer's choice weight, for `allocate`.
     pub(crate) choice_weights: Vec<f64>,
     pub(crate) due: Vec<Event>,
@@ -108,6 +111,9 @@ pub struct World<'p> {
     pub(crate) terms_demand_factor: Vec<[f64; 2]>,
     /// Expected USD per TH/s per day at the current difficulty and price.
     pub(crate) revenue_usd_per_th_day: f64,
+    /// Used-machine profit per month of each generation at `revenue_usd_per_th_day` (`reference_profit_usd`),
+    /// set with the revenue: buyers and sellers compare paybacks at it many times a month.
+    pub(crate) reference_monthly_profit_usd: Vec<f64>,
     pub(crate) fees_btc_per_block: f64,
     pub(crate) queue: EventQueue,
     pub(crate) rng_price: PathRng,
@@ -259,6 +265,7 @@ impl<'p> World<'p> {
                 .map(|mp| [0, 1].map(|s| terms_demand_factor(&params.segments[s], &mp.strategy)))
                 .collect(),
             revenue_usd_per_th_day: 0.0,
+            reference_monthly_profit_usd: (0..n_gen).map(|g| reference_profit_usd(params, g, 0.0)).collect(),
             fees_btc_per_block: 0.0,
             queue,
             rng_price: stream_rng(seed, path_idx as u64, Stream::Price),
@@ -517,6 +524,14 @@ fn initial_book_buyers(params: &Params) -> ([f64; 2], [Vec<f64>; 2]) {
 }
 
 impl World<'_> {
+    /// Sets the month's expected revenue per TH/s per day and, with it, every generation's reference profit.
+    pub(crate) fn set_revenue_usd_per_th_day(&mut self, revenue_usd_per_th_day: f64) {
+        self.revenue_usd_per_th_day = revenue_usd_per_th_day;
+        for (g, profit) in self.reference_monthly_profit_usd.iter_mut().enumerate() {
+            *profit = reference_profit_usd(self.params, g, revenue_usd_per_th_day);
+        }
+    }
+
     /// Installed hashrate in TH/s, running or not: the miners' fleet and the manufacturers' self-mining
     /// machines.
     pub(crate) fn installed_ths(&self) -> f64 {

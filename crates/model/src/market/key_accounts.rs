@@ -43,11 +43,17 @@ pub fn mark_before_purchases(w: &mut World) -> Option<(f64, f64)> {
     Some(w.key_accounts.set_purchase_shares(committed, reserve_months))
 }
 
-/// Marks them as buyers end: what was shipped since deliveries ended was bought spot.
-pub fn mark_after_purchases(w: &mut World) {
+/// Marks them as buyers end: what was shipped since deliveries ended was bought spot. `shipped` is whether
+/// the buyers shipped the key accounts any machines; when they did not, the month's purchases are the
+/// deliveries marked already.
+pub fn mark_after_purchases(w: &mut World, shipped: bool) {
     if w.key_accounts.enabled() {
         w.key_accounts.marks.cash_after_purchases_usd = w.segments[KA].cash_usd();
-        let bought = w.fleet.segment_bought_ths(Segment::KeyAccount, &w.params.generations);
+        let bought = if shipped {
+            w.fleet.segment_bought_ths(Segment::KeyAccount, &w.params.generations)
+        } else {
+            w.key_accounts.marks.ths_delivered
+        };
         w.key_accounts.marks.ths_bought_spot = (bought - w.key_accounts.marks.ths_delivered).max(0.0);
     }
 }

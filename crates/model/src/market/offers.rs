@@ -85,15 +85,31 @@ pub(crate) fn allocate(
     offers: &mut [Offer],
     base_weights: &mut Vec<f64>,
 ) -> f64 {
-    let mut remaining = budget_usd;
-    let best = offers
-        .iter()
-        .filter(|o| o.units_available > 0)
-        .map(|o| o.payback_months)
-        .fold(f64::INFINITY, f64::min);
+    let best = best_payback_months(offers);
     // An offer's weight is fixed for the month (one exponential); a pass only drops offers sold out.
     base_weights.clear();
     base_weights.extend(offers.iter().map(|o| choice_weight(o, best, price_sensitivity)));
+    allocate_by_weights(budget_usd, liquidity_usd, offers, base_weights)
+}
+
+/// The shortest payback among offers with units, in months (infinite when there is none): the offer
+/// [`allocate`] weighs the others against.
+pub(crate) fn best_payback_months(offers: &[Offer]) -> f64 {
+    offers
+        .iter()
+        .filter(|o| o.units_available > 0)
+        .map(|o| o.payback_months)
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// [`allocate`] with the offers' choice weights given (`choice_weight` against [`best_payback_months`]).
+pub(crate) fn allocate_by_weights(
+    budget_usd: f64,
+    liquidity_usd: &mut f64,
+    offers: &mut [Offer],
+    base_weights: &[f64],
+) -> f64 {
+    let mut remaining = budget_usd;
     for _ in 0..3 {
         if remaining <= 0.0 {
             break;

@@ -16,11 +16,12 @@ use crate::world::{World, reference_profit_usd};
 /// Values machines at the month's difficulty and price, produces, and sets every seller's prices.
 pub fn value_and_price(w: &mut World) {
     let params = w.params;
-    w.revenue_usd_per_th_day = expected_usd_per_th_day(
+    let revenue_usd_per_th_day = expected_usd_per_th_day(
         w.network.difficulty,
         w.network.next_subsidy_btc() + w.fees_btc_per_block,
         w.figures.price_usd,
     );
+    w.set_revenue_usd_per_th_day(revenue_usd_per_th_day);
     value_used_machines(w);
     let month_offset = w.month_offset();
     let n_regions = params.regions.len();
@@ -40,7 +41,7 @@ fn value_used_machines(w: &mut World) {
     let market = &params.secondary_market;
     let demand = w.dealer.demand_units_smoothed().max(1.0);
     for g in 0..params.generations.len() {
-        let profit = reference_profit_usd(params, g, w.revenue_usd_per_th_day);
+        let profit = w.reference_monthly_profit_usd[g];
         let base = (profit * market.used_payback_months).max(market.scrap_value_usd_per_unit);
         // Dealers' stock and stranded machines dumped after bans both press on the used price.
         let stock_ratio = (units_f64(w.dealer.stock()[g].units) + w.stranded_overhang_units[g]) / demand;
@@ -62,11 +63,12 @@ fn price_manufacturers(w: &mut World) {
         let g = mp.roadmap[Manufacturer::current_roadmap_idx(mp, month_offset)].generation_idx;
         let price = m.list_prices_usd()[g];
         if price > 0.0 {
-            payback_months(price, reference_profit_usd(params, g, revenue))
+            payback_months(price, w.reference_monthly_profit_usd[g])
         } else {
             f64::INFINITY
         }
     }));
+    let mut log_revenue_change = None;
     for (m_idx, (m, mp)) in w.manufacturers.iter_mut().zip(&params.manufacturers).enumerate() {
         let best_competitor_payback_months = paybacks
             .iter()
@@ -74,7 +76,7 @@ fn price_manufacturers(w: &mut World) {
             .filter(|&(j, _)| j != m_idx)
             .map(|(_, &p)| p)
             .fold(f64::INFINITY, f64::min);
-        m.observe_revenue(mp, revenue);
+        m.observe_revenue(mp, revenue, &mut log_revenue_change);
         let inputs = PriceInputs {
             generations: &params.generations,
             revenue_usd_per_th_day: revenue,

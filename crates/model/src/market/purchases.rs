@@ -13,12 +13,14 @@ use crate::agents::manufacturer::futures::ContractTerms;
 use crate::agents::manufacturer::origins::{ALL_SLOTS, Pick};
 use crate::market::hardware::{appetite_share, payback_months};
 use crate::market::key_accounts;
-use crate::market::offers::{Offer, Source, allocate, appeal, choice_weight, spot_offer};
-use crate::math::{apportion, floor_units, units_f64};
+use crate::market::offers::{
+    Offer, Source, allocate, allocate_by_weights, appeal, best_payback_months, choice_weight, spot_offer,
+};
+use crate::math::{apportion_by_sum, apportion_sum, floor_units, units_f64};
 use crate::params::{Params, Segment, SegmentParams};
 use crate::record::{EventKind, Subject};
 use crate::units::{Month, W_PER_MW};
-use crate::world::{Scratch, World, newest_released_generation, reference_profit_usd};
+use crate::world::{Scratch, World, newest_released_generation};
 
 /// The buffers the month's purchases work in, taken out of the world's scratch for the phase and handed
 /// back at its end, so nothing allocates once they have grown.
@@ -66,10 +68,13 @@ pub fn buyers_purchase(w: &mut World) {
     // Key-account firms buy together, each with its share of the buying power.
     let firms_funds = key_accounts::mark_before_purchases(w);
     let params = w.params;
-    let installed_ths = w.installed_ths();
+    // Read when a segment's budget first needs it: a segment whose budget does not buys nothing, so the
+    // installed hashrate is still the one the month's purchases started from.
+    let mut installed_ths = None;
     let mut b = Buffers::take(&mut w.scratch);
     w.used_mw_for_decisions(&mut b.used_mw);
     let mut dealer_demand_units = 0.0;
+    let mut key_accounts_shipped = false;
     // Where every region sees the same landed prices and room is unlimited, buying region by region
     // gives the same result as buying once and sharing the machines out by the regions' weights.
     // Neither changes during the month's purchases.
@@ -78,7 +83,7 @@ pub fn buyers_purchase(w: &mut World) {
         b.offers.clear();
         collect_offers(w, segment, &mut b.offers);
         let funds = firms_funds.filter(|_| segment == Segment::KeyAccount);
-        let Some((budget, best_offer)) = segment_budget(w, segment, &b.offers, installed_ths, funds) else {
+        let Some((budget, best_offer)) = segment_budget(w, segment, &b.offers, &mut installed_ths, funds) else {
             continue;
         };
         // Where the machines will go: regions weighted by the segment's footprint, spare capacity and margin.
@@ -104,12 +109,15 @@ pub fn buyers_purchase(w: &mut World) {
             };
             buy_in_region(w, pass, &mut liquidity, &mut b, &mut dealer_demand_units);
         }
+        // The segment's offers hold its fills of every pass: spot fills shipped machines.
+        key_accounts_shipped |=
+            segment == Segment::KeyAccount && b.offers.iter().any(|o| !o.futures && o.units_filled > 0);
     }
     w.dealer
         .note_demand(dealer_demand_units, params.dealers.demand_smoothing_share);
     b.offers.clear();
     b.put_back(&mut w.scratch);
-    key_accounts::mark_after_purchases(w);
+    key_accounts::mark_after_purchases(w, key_accounts_shipped);
 }
 
 /// Whether any manufacturer assembles locally somewhere (landed prices then differ by region).
@@ -125,7 +133,6 @@ fn any_local_assembly(params: &Params) -> bool {
 fn collect_offers(w: &World, segment: Segment, offers: &mut Vec<Offer>) {
     let params = w.params;
     let month_offset = w.month_offset();
-    let hp = w.revenue_usd_per_th_day;
     for (m_idx, (m, mp)) in w.manufacturers.iter().zip(&params.manufacturers).enumerate() {
         let strategy = &mp.strategy;
         let available = m.futures_units_left();
@@ -138,7 +145,7 @@ fn collect_offers(w: &World, segment: Segment, offers: &mut Vec<Offer>) {
         if price <= 0.0 {
             continue;
         }
-        let profit = reference_profit_usd(params, g, hp);
+        let profit = w.reference_monthly_profit_usd[g];
         let demand_factor = w.terms_demand_factor[m_idx][segment.idx()];
         offers.push(Offer {
             source: Source::Manufacturer(m_idx),
@@ -155,16 +162,16 @@ fn collect_offers(w: &World, segment: Segment, offers: &mut Vec<Offer>) {
         });
     }
     for (m_idx, m) in w.manufacturers.iter().enumerate() {
-        for g in 0..params.generations.len() {
-            let price = m.spot_prices_usd()[g];
-            if price <= 0.0 || m.stock[g].units == 0 {
+        // One price and one stock per generation.
+        for (g, (&price, stock)) in m.spot_prices_usd().iter().zip(&m.stock).enumerate() {
+            if stock.units == 0 || price <= 0.0 {
                 continue;
             }
             let free = m.free_stock_units(g);
             if free == 0 {
                 continue;
             }
-            let profit = reference_profit_usd(params, g, hp);
+            let profit = w.reference_monthly_profit_usd[g];
             offers.push(spot_offer(Source::Manufacturer(m_idx), g, price, profit, free));
         }
     }
@@ -172,14 +179,14 @@ fn collect_offers(w: &World, segment: Segment, offers: &mut Vec<Offer>) {
         let units = w.dealer.units_for_sale(g);
         let price = w.dealer.prices_usd()[g];
         if units > 0 && price > 0.0 {
-            let profit = reference_profit_usd(params, g, hp);
+            let profit = w.reference_monthly_profit_usd[g];
             offers.push(spot_offer(Source::Dealer, g, price, profit, units));
         }
     }
     if params.manufacturers.is_empty() {
         let g = newest_released_generation(params, w.month);
         let price = params.generations[g].price_new_usd;
-        let profit = reference_profit_usd(params, g, hp);
+        let profit = w.reference_monthly_profit_usd[g];
         offers.push(spot_offer(Source::OpenMarket, g, price, profit, u64::MAX / 4));
     }
 }
@@ -187,26 +194,33 @@ fn collect_offers(w: &World, segment: Segment, offers: &mut Vec<Offer>) {
 /// The segment's budget this month, from its funds, its appetite at the best payback on offer and the cap
 /// on growth, with the best offer; `None` when there is nothing to buy or nothing to spend. Key-account
 /// firms' funds, when there are firms, are `firms_funds` (available, liquidity) summed over the living ones.
+/// `installed_ths` is the installed hashrate the cap on growth is set by, read once a month when first needed.
 fn segment_budget(
     w: &World,
     segment: Segment,
     offers: &[Offer],
-    installed_ths: f64,
+    installed_ths: &mut Option<f64>,
     firms_funds: Option<(f64, f64)>,
 ) -> Option<(f64, Offer)> {
     let params = w.params;
     let sp = &params.segments[segment.idx()];
     let best_payback = offers.iter().map(|o| o.payback_months).fold(f64::INFINITY, f64::min);
-    let best_usd_per_th = offers
-        .iter()
-        .map(|o| o.unit_price_usd / params.generations[o.generation_idx].hashrate_ths)
-        .fold(f64::INFINITY, f64::min);
     let available_usd = match firms_funds {
         Some((available, _)) => available,
         None => w.segments[segment.idx()].available_usd(),
     };
-    let budget = budget_usd(sp, available_usd, best_payback, installed_ths, best_usd_per_th)
-        * crate::market::hosting::machine_budget_factor(w, segment);
+    let appetite_budget = appetite_budget_usd(sp, available_usd, best_payback);
+    let factor = crate::market::hosting::machine_budget_factor(w, segment);
+    // No cap on growth lifts a budget at or below zero above it, nor does a factor that is not negative.
+    if appetite_budget <= 0.0 && factor >= 0.0 {
+        return None;
+    }
+    let best_usd_per_th = offers
+        .iter()
+        .map(|o| o.unit_price_usd / params.generations[o.generation_idx].hashrate_ths)
+        .fold(f64::INFINITY, f64::min);
+    let installed_ths = *installed_ths.get_or_insert_with(|| w.installed_ths());
+    let budget = growth_capped_budget_usd(sp, appetite_budget, installed_ths, best_usd_per_th) * factor;
     let best_offer = offers
         .iter()
         .min_by(|a, b| a.payback_months.total_cmp(&b.payback_months))
@@ -228,16 +242,28 @@ pub(crate) fn budget_usd(
     installed_ths: f64,
     best_usd_per_th: f64,
 ) -> f64 {
+    let budget = appetite_budget_usd(sp, available_usd, best_payback_months);
+    growth_capped_budget_usd(sp, budget, installed_ths, best_usd_per_th)
+}
+
+/// A segment's budget before the cap on growth, in USD: `max_spend_share_per_month` of what it has
+/// available, scaled by its appetite at `best_payback_months`.
+fn appetite_budget_usd(sp: &SegmentParams, available_usd: f64, best_payback_months: f64) -> f64 {
     let appetite = appetite_share(
         best_payback_months,
         sp.full_appetite_payback_months,
         sp.max_payback_months,
     );
-    let budget = available_usd * sp.max_spend_share_per_month * appetite;
+    available_usd * sp.max_spend_share_per_month * appetite
+}
+
+/// `budget_usd`, no more than the segment's cap on growth: `max_growth_share_of_network_per_month` of
+/// `installed_ths` at `best_usd_per_th` (no cap when nothing is on offer).
+fn growth_capped_budget_usd(sp: &SegmentParams, budget_usd: f64, installed_ths: f64, best_usd_per_th: f64) -> f64 {
     if best_usd_per_th.is_finite() {
-        budget.min(sp.max_growth_share_of_network_per_month * installed_ths * best_usd_per_th)
+        budget_usd.min(sp.max_growth_share_of_network_per_month * installed_ths * best_usd_per_th)
     } else {
-        budget
+        budget_usd
     }
 }
 
@@ -295,8 +321,10 @@ fn buy_in_region(w: &mut World, pass: Pass, liquidity: &mut f64, b: &mut Buffers
     if n_futures > 0 {
         // The terms shrink how much buyers sign for; availability limits spill over to spot.
         let (mut weights_sum, mut shrunk_sum) = (0.0, 0.0);
+        b.choice_weights.clear();
         for o in futures_offers.iter() {
             let weight = choice_weight(o, best_payback, sp.price_sensitivity);
+            b.choice_weights.push(weight);
             weights_sum += weight;
             shrunk_sum += weight * o.demand_factor;
         }
@@ -305,13 +333,19 @@ fn buy_in_region(w: &mut World, pass: Pass, liquidity: &mut f64, b: &mut Buffers
         } else {
             0.0
         };
-        let unspent = allocate(
-            futures_budget * shrink,
-            liquidity,
-            sp.price_sensitivity,
-            futures_offers,
-            &mut b.choice_weights,
-        );
+        // When the best offer of all is a futures offer, the futures are weighed against it among
+        // themselves too: the weights are those above.
+        let unspent = if best_payback_months(futures_offers).to_bits() == best_payback.to_bits() {
+            allocate_by_weights(futures_budget * shrink, liquidity, futures_offers, &b.choice_weights)
+        } else {
+            allocate(
+                futures_budget * shrink,
+                liquidity,
+                sp.price_sensitivity,
+                futures_offers,
+                &mut b.choice_weights,
+            )
+        };
         spot_budget += unspent.min(futures_budget);
     }
     if pass.segment == Segment::Retail {
@@ -354,18 +388,32 @@ fn note_unmet_demand(w: &mut World, unmet_usd: f64, best_payback: f64, price_sen
     }
     let params = w.params;
     let month_offset = w.month_offset();
-    let hp = w.revenue_usd_per_th_day;
+    // One pass over the offers: each manufacturer's most wanted sold-out offer (the last of equals, as
+    // `Iterator::max_by` picks) and whether it offered anything spot.
+    let mut seen = std::mem::take(&mut w.scratch.unmet_offers);
+    seen.clear();
+    seen.resize(w.manufacturers.len(), (None, false));
+    for o in offers {
+        if let Source::Manufacturer(m_idx) = o.source {
+            let (sold_out, offered_spot) = &mut seen[m_idx];
+            *offered_spot |= !o.futures;
+            if o.units_filled >= o.units_available {
+                let candidate = (appeal(o, best_payback, price_sensitivity), o.unit_price_usd);
+                match sold_out {
+                    Some(best) if candidate.0.total_cmp(&best.0).is_lt() => {}
+                    _ => *sold_out = Some(candidate),
+                }
+            }
+        }
+    }
     let mut wanted = std::mem::take(&mut w.scratch.unmet_appeal);
     wanted.clear();
-    for (m_idx, (m, mp)) in w.manufacturers.iter().zip(&params.manufacturers).enumerate() {
-        let own = || offers.iter().filter(move |o| o.source == Source::Manufacturer(m_idx));
-        let sold_out = own()
-            .filter(|o| o.units_filled >= o.units_available)
-            .map(|o| (appeal(o, best_payback, price_sensitivity), o.unit_price_usd))
-            .max_by(|a, b| a.0.total_cmp(&b.0));
+    for (m_idx, ((m, mp), &(sold_out, offered_spot))) in
+        w.manufacturers.iter().zip(&params.manufacturers).zip(&seen).enumerate()
+    {
         let entry = match sold_out {
             Some(best) => Some(best),
-            None if !own().any(|o| !o.futures) && !m.is_distressed() => {
+            None if !offered_spot && !m.is_distressed() => {
                 // Nothing free to offer spot: buyers would have taken its current machine at its price.
                 let g = mp.roadmap[Manufacturer::current_roadmap_idx(mp, month_offset)].generation_idx;
                 let price = m.spot_prices_usd()[g];
@@ -374,7 +422,7 @@ fn note_unmet_demand(w: &mut World, unmet_usd: f64, best_payback: f64, price_sen
                         Source::Manufacturer(m_idx),
                         g,
                         price,
-                        reference_profit_usd(params, g, hp),
+                        w.reference_monthly_profit_usd[g],
                         0,
                     );
                     (appeal(&offer, best_payback, price_sensitivity), price)
@@ -393,6 +441,7 @@ fn note_unmet_demand(w: &mut World, unmet_usd: f64, best_payback: f64, price_sen
         }
     }
     w.scratch.unmet_appeal = wanted;
+    w.scratch.unmet_offers = seen;
 }
 
 /// The month's offers landed in the pass's region: tariffs (or local assembly) raise the price. Where
@@ -401,7 +450,6 @@ fn note_unmet_demand(w: &mut World, unmet_usd: f64, best_payback: f64, price_sen
 /// per tariff level, the cheapest landed first (`land_by_origin`).
 fn land_offers(w: &World, pass: Pass, b: &mut Buffers) {
     let params = w.params;
-    let hp = w.revenue_usd_per_th_day;
     b.region_offers.clear();
     b.region_offer_base.clear();
     if pass.uniform {
@@ -432,7 +480,7 @@ fn land_offers(w: &World, pass: Pass, b: &mut Buffers) {
         }
         let duty_share = duty_share(w, o.source, pass.region_idx);
         let landed = o.unit_price_usd * (1.0 + duty_share);
-        let profit = reference_profit_usd(params, o.generation_idx, hp);
+        let profit = w.reference_monthly_profit_usd[o.generation_idx];
         b.region_offers.push(Offer {
             unit_price_usd: landed,
             duty_per_unit_usd: o.unit_price_usd * duty_share,
@@ -459,11 +507,10 @@ fn land_by_origin(
     let Source::Manufacturer(m_idx) = o.source else {
         return;
     };
-    let hp = w.revenue_usd_per_th_day;
     let book = w.manufacturers[m_idx].origins();
     let order = book.order_for(Some(r));
     let tariff = |k: usize| w.regions.tariff_share(r, book.slot_origin(order[k] as usize));
-    let profit = reference_profit_usd(w.params, o.generation_idx, hp);
+    let profit = w.reference_monthly_profit_usd[o.generation_idx];
     let mut k = 0;
     while k < order.len() && left > 0 {
         let duty_share = tariff(k);
@@ -518,15 +565,21 @@ fn duty_share(w: &World, source: Source, r: usize) -> f64 {
 fn settle_fills(w: &mut World, pass: Pass, b: &mut Buffers) {
     let params = w.params;
     let r = pass.region_idx;
+    // Every fill of a uniform pass is shared over the regions by the same budgets.
+    let budgets_sum = if pass.uniform {
+        b.parts.resize(params.regions.len(), 0);
+        apportion_sum(&b.region_budgets)
+    } else {
+        0.0
+    };
     for (i, o) in b.region_offers.iter().enumerate() {
         if o.units_filled == 0 {
             continue;
         }
         b.destinations.clear();
         if pass.uniform {
-            // `apportion` sets every part: the buffer only needs the right length.
-            b.parts.resize(params.regions.len(), 0);
-            apportion(o.units_filled, &b.region_budgets, &mut b.parts);
+            // `apportion_by_sum` sets every part: the buffer only needs the right length.
+            apportion_by_sum(o.units_filled, &b.region_budgets, budgets_sum, &mut b.parts);
             b.destinations.extend(
                 b.parts
                     .iter()

@@ -66,9 +66,32 @@ impl Forecast {
 
     /// Notes this month's revenue per TH/s per day in the smoothed trend.
     pub fn observe_revenue(&mut self, revenue_usd_per_th_day: f64, smoothing_months: f64) {
+        self.observe_revenue_sharing(revenue_usd_per_th_day, smoothing_months, &mut None);
+    }
+
+    /// [`Forecast::observe_revenue`], with `shared` the month's change in log revenue from a last revenue as
+    /// (last revenue, revenue, change), worked out by a forecast before: every manufacturer sees the same
+    /// revenue, so one logarithm serves them all. Set here when this forecast's revenues are not those.
+    pub fn observe_revenue_sharing(
+        &mut self,
+        revenue_usd_per_th_day: f64,
+        smoothing_months: f64,
+        shared: &mut Option<(f64, f64, f64)>,
+    ) {
         let last = self.last_revenue_usd_per_th_day;
         if last > 0.0 && revenue_usd_per_th_day > 0.0 {
-            let change = (revenue_usd_per_th_day / last).ln();
+            let change = match *shared {
+                Some((shared_last, shared_revenue, change))
+                    if shared_last == last && shared_revenue == revenue_usd_per_th_day =>
+                {
+                    change
+                }
+                _ => {
+                    let change = (revenue_usd_per_th_day / last).ln();
+                    *shared = Some((last, revenue_usd_per_th_day, change));
+                    change
+                }
+            };
             self.trend_log_per_month += (change - self.trend_log_per_month) / smoothing_months.max(1.0);
         }
         if revenue_usd_per_th_day > 0.0 {
@@ -258,10 +281,19 @@ impl Manufacturer {
         &self.forecast
     }
 
-    /// Notes the month's revenue per TH/s per day in the forecast's hashprice trend.
-    pub fn observe_revenue(&mut self, params: &ManufacturerParams, revenue_usd_per_th_day: f64) {
-        self.forecast
-            .observe_revenue(revenue_usd_per_th_day, params.strategy.forecast_smoothing_months);
+    /// Notes the month's revenue per TH/s per day in the forecast's hashprice trend; `shared` is the change
+    /// in log revenue another manufacturer worked out (see [`Forecast::observe_revenue_sharing`]).
+    pub fn observe_revenue(
+        &mut self,
+        params: &ManufacturerParams,
+        revenue_usd_per_th_day: f64,
+        shared: &mut Option<(f64, f64, f64)>,
+    ) {
+        self.forecast.observe_revenue_sharing(
+            revenue_usd_per_th_day,
+            params.strategy.forecast_smoothing_months,
+            shared,
+        );
     }
 
     /// Revises the forecast when a revision is due, with `expected` giving the market's demand for its

@@ -388,15 +388,14 @@ impl KeyAccountFirms {
             self.unowned_cash_usd += by_fleet + by_book + by_purchase;
             return;
         }
-        for f in self.firms.iter_mut().filter(|f| f.alive) {
-            f.cash_usd += f.fleet_share * by_fleet + f.book_share * by_book + f.purchase_share * by_purchase;
-        }
         // Shares: what everyone held moves together (retirements, bans, sales); what was bought is the buyer's.
         let bought = m.ths_delivered + m.ths_bought_spot;
         let held_before = (inputs.fleet_ths - bought).max(0.0);
         let signed_before = (inputs.book_usd - inputs.signed_usd).max(0.0);
         let (mut fleet_sum, mut book_sum) = (0.0, 0.0);
         for f in self.firms.iter_mut().filter(|f| f.alive) {
+            // The cash by the shares the month started with, then the shares moved.
+            f.cash_usd += f.fleet_share * by_fleet + f.book_share * by_book + f.purchase_share * by_purchase;
             f.fleet_share =
                 f.fleet_share * held_before + f.book_share * m.ths_delivered + f.purchase_share * m.ths_bought_spot;
             f.book_share = f.book_share * signed_before + f.purchase_share * inputs.signed_usd;
@@ -409,17 +408,22 @@ impl KeyAccountFirms {
     /// Scales the living firms' shares (given as amounts summing to `fleet_sum` and `book_sum`) to shares;
     /// with nothing to share, by the number of firms.
     fn normalise(&mut self, fleet_sum: f64, book_sum: f64) {
-        let n_alive = self.firms.iter().filter(|f| f.alive).count() as f64;
+        // The living firms are counted only when there is nothing to share of either.
+        let even_share = if fleet_sum > 0.0 && book_sum > 0.0 {
+            0.0
+        } else {
+            1.0 / self.firms.iter().filter(|f| f.alive).count() as f64
+        };
         for f in self.firms.iter_mut().filter(|f| f.alive) {
             f.fleet_share = if fleet_sum > 0.0 {
                 f.fleet_share / fleet_sum
             } else {
-                1.0 / n_alive
+                even_share
             };
             f.book_share = if book_sum > 0.0 {
                 f.book_share / book_sum
             } else {
-                1.0 / n_alive
+                even_share
             };
         }
     }
