@@ -298,6 +298,7 @@ impl Manufacturer {
 
     /// Holds back stock for the batches still due and those falling due in `next_month` on the first `n`
     /// contracts, the ones delivering by then.
+    #[inline]
     fn reserve_for_first(&mut self, n: usize, next_month: Month) {
         self.reserved_units.fill(0);
         for c in &self.futures[..n] {

@@ -34,6 +34,16 @@ const MEDIAN_SITE_SHARE: f64 = 0.5;
 /// Standardised breakeven above which every site of a region runs (sites beyond 8 sigma are negligible).
 const Z_ALL_SITES: f64 = 8.0;
 
+/// Machines shipped this month with one shipping lag: where in the ring of arrivals they wait to land (see
+/// [`Fleet::shipment`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Shipment {
+    /// The shipping lag in months; with none the machines arrive at once.
+    lag_months: u32,
+    /// Start of the row of `Fleet::arriving` for the month they arrive in.
+    arriving_start: usize,
+}
+
 /// The miners' installed machines, by cohort: one cohort per (segment, region, generation), laid out
 /// segment-slowest (see [`Fleet::cohort_idx`]). Every per-cohort vector is indexed by the cohort.
 #[derive(Clone, Debug)]
@@ -364,26 +374,42 @@ impl Fleet {
     /// they join what the cohort was shipped this month, arriving together `lag_months` from now.
     #[inline]
     pub fn ship(&mut self, cohort_idx: usize, units: u64, lag_months: u32) {
+        self.ship_by(self.shipment(lag_months), cohort_idx, units);
+    }
+
+    /// Where machines shipped this month with a lag of `lag_months` wait to land, for [`Fleet::ship_by`]:
+    /// worked out once for the many cohorts of one delivery.
+    #[inline]
+    pub fn shipment(&self, lag_months: u32) -> Shipment {
+        debug_assert!(
+            (lag_months as usize) < self.n_transit_slots,
+            "shipping lag beyond the transit ring"
+        );
+        let mut slot = self.month_slot + lag_months as usize;
+        if slot >= self.n_transit_slots {
+            slot -= self.n_transit_slots;
+        }
+        Shipment {
+            lag_months,
+            arriving_start: slot * self.units.len(),
+        }
+    }
+
+    /// [`Fleet::ship`] with the lag's [`Shipment`] worked out beforehand.
+    #[inline]
+    pub fn ship_by(&mut self, shipment: Shipment, cohort_idx: usize, units: u64) {
         if units == 0 {
             return;
         }
         self.bought[cohort_idx] += units;
-        if lag_months == 0 {
+        if shipment.lag_months == 0 {
             self.add_units(cohort_idx, units);
             self.arrived[cohort_idx] += units;
         } else {
             // Wrapping, like the arrivals that take machines out of transit: a count the books cannot explain
             // is left for the month's check to report.
             self.in_transit[cohort_idx] = self.in_transit[cohort_idx].wrapping_add(units);
-            debug_assert!(
-                (lag_months as usize) < self.n_transit_slots,
-                "shipping lag beyond the transit ring"
-            );
-            let mut slot = self.month_slot + lag_months as usize;
-            if slot >= self.n_transit_slots {
-                slot -= self.n_transit_slots;
-            }
-            self.arriving[slot * self.units.len() + cohort_idx] += units;
+            self.arriving[shipment.arriving_start + cohort_idx] += units;
         }
     }
 

@@ -197,9 +197,10 @@ fn deliver_due(ctx: &mut Deliveries, m_idx: usize, m: &mut Manufacturer, c: &mut
         } else {
             // The usual case, one origin and room everywhere: each region's units ship straight there, with
             // nothing to note for later.
+            let shipment = fleet.shipment(lag_months);
             c.take_from_parts(paying, |region_idx, duty_per_unit, n| {
                 duty += units_f64(n) * duty_per_unit;
-                fleet.ship(first_cohort + region_idx * region_stride, n, lag_months);
+                fleet.ship_by(shipment, first_cohort + region_idx * region_stride, n);
             });
         }
         let books = &mut ctx.segments[buyer.idx()];
