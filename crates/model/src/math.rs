@@ -178,12 +178,12 @@ pub fn apportion_by_sum(total: u64, weights: &[f64], sum: f64, parts: &mut [u64]
     let mut assigned = 0u64;
     let mut best_idx = 0;
     let mut best_rem = -1.0;
-    for i in 0..n {
-        let exact = units_f64(total) * weights[i].max(0.0) / sum;
+    for (i, (part, &weight)) in parts.iter_mut().zip(weights).enumerate() {
+        let exact = units_f64(total) * weight.max(0.0) / sum;
         // Non-negative and at most `total`, so truncation is the floor.
-        parts[i] = exact as i64 as u64;
-        let floor = units_f64(parts[i]);
-        assigned += parts[i];
+        *part = exact as i64 as u64;
+        let floor = units_f64(*part);
+        assigned += *part;
         let rem = exact - floor;
         if rem > best_rem {
             best_rem = rem;

@@ -414,28 +414,29 @@ impl<'p> World<'p> {
         let sensitivity = params.segments[segment.idx()].region_choice_sensitivity;
         weights.clear();
         let mut max_score = f64::NEG_INFINITY;
-        for r in 0..params.regions.len() {
-            let cost = power_cost_usd_per_th_day(generation.efficiency_jth(), self.power.price_usd_per_kwh[r])
-                * (1.0 + self.regions.opex_share()[r]);
+        // Every per-region array has one entry per region.
+        let prices = &self.power.price_usd_per_kwh[..params.regions.len()];
+        for (&price, &opex_share) in prices.iter().zip(self.regions.opex_share()) {
+            let cost = power_cost_usd_per_th_day(generation.efficiency_jth(), price) * (1.0 + opex_share);
             let score = sensitivity * (hp - cost) / hp;
             max_score = max_score.max(score);
             weights.push(score);
         }
-        for (r, region) in params.regions.iter().enumerate() {
-            let capacity = self.regions.capacity_mw[r];
+        let regions = params.regions.iter().zip(&self.regions.capacity_mw).zip(used_mw);
+        for ((weight, ((region, &capacity), &used)), &ban_level) in
+            weights.iter_mut().zip(regions).zip(&self.regions.ban_level)
+        {
             let free = if capacity.is_finite() {
                 if capacity > 0.0 {
-                    ((capacity - used_mw[r]) / capacity).clamp(0.0, 1.0)
+                    ((capacity - used) / capacity).clamp(0.0, 1.0)
                 } else {
                     0.0
                 }
             } else {
                 1.0
             };
-            weights[r] = region.segment_fleet_shares[segment.idx()]
-                * free
-                * (1.0 - self.regions.ban_level[r])
-                * (weights[r] - max_score).exp();
+            *weight =
+                region.segment_fleet_shares[segment.idx()] * free * (1.0 - ban_level) * (*weight - max_score).exp();
         }
     }
 }

@@ -57,6 +57,8 @@ pub struct Manufacturer {
     reserved_units: Vec<u64>,
     /// The month's assembly per line (main line first), reused so production allocates nothing.
     assembly_budgets: Vec<u64>,
+    /// The plan's output per origin slot, reused so planning allocates nothing.
+    planned_slot_units: Vec<u64>,
     /// The demand forecast the plan follows.
     forecast: Forecast,
     /// Foundry capacity booked per order month, a ring indexed by month modulo its length
@@ -95,6 +97,7 @@ impl Manufacturer {
             futures_signed_units: 0,
             reserved_units: vec![0; n_generations],
             assembly_budgets: Vec::with_capacity(params.production_lines.len() + 1),
+            planned_slot_units: Vec::new(),
             forecast: Forecast::new(
                 1.0,
                 params.initial_wafer_units_per_month as f64,

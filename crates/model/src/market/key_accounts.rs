@@ -10,7 +10,7 @@ use crate::agents::miner::SegmentTotals;
 use crate::agents::miner::firms::{FinanceInputs, KeyAccountFirms, MonthInputs};
 use crate::math::{floor_units, to_units, units_f64};
 use crate::params::{Regime, Segment};
-use crate::record::{EventKind, Subject};
+use crate::record::{EventKind, EventRow, Subject};
 use crate::units::Month;
 use crate::world::World;
 
@@ -164,15 +164,13 @@ fn default_futures(w: &mut World, i: usize) {
         }
         m.futures = futures;
         m.refresh_reserved(next_month);
-        if units > 0 {
-            let name = w.key_accounts.names[i].clone();
-            if let Some(row) = w.event(EventKind::BuyerDefault, Subject::Manufacturer(m_idx)) {
-                row.units = units;
-                row.amount_usd = balance;
-                row.value = kept;
-                row.value_unit = "prepayments_kept_usd";
-                row.detail = format!("firm {name}");
-            }
+        if units > 0
+            && let Some(row) = firm_event(w, i, EventKind::BuyerDefault, Subject::Manufacturer(m_idx))
+        {
+            row.units = units;
+            row.amount_usd = balance;
+            row.value = kept;
+            row.value_unit = "prepayments_kept_usd";
         }
         units_total += units;
         balance_total += balance;
@@ -268,13 +266,11 @@ fn sell_fleet(w: &mut World, i: usize) {
         paid_by_survivors + rest_value,
     );
     let fire_units = units_consolidated + retail_units + outside_units;
-    let name = firms.names[i].clone();
-    if let Some(row) = w.event(EventKind::FireSale, Subject::Segment(Segment::KeyAccount)) {
+    if let Some(row) = firm_event(w, i, EventKind::FireSale, Subject::Segment(Segment::KeyAccount)) {
         row.units = fire_units;
         row.amount_usd = paid_by_survivors + rest_value;
         row.value = units_consolidated as f64;
         row.value_unit = "units_consolidated";
-        row.detail = format!("firm {name}");
     }
 }
 
@@ -284,13 +280,26 @@ fn settle_estate(w: &mut World, i: usize) {
     let price = w.figures.price_usd;
     let firms = &mut w.key_accounts;
     let (repaid, written_off) = firms.settle_estate(i, price, &mut w.segments[KA]);
-    let name = firms.names[i].clone();
-    if let Some(row) = w.event(EventKind::Bankruptcy, Subject::Segment(Segment::KeyAccount)) {
+    if let Some(row) = firm_event(w, i, EventKind::Bankruptcy, Subject::Segment(Segment::KeyAccount)) {
         row.amount_usd = written_off;
         row.value = repaid;
         row.value_unit = "debt_repaid_usd";
-        row.detail = format!("firm {name}");
     }
+}
+
+/// A new event row about firm `i`, its detail naming the firm, or `None` when the sink takes no events (the
+/// name is then never copied).
+fn firm_event<'w>(w: &'w mut World<'_>, i: usize, kind: EventKind, subject: Subject) -> Option<&'w mut EventRow> {
+    let World {
+        pending_events,
+        key_accounts,
+        path_idx,
+        month,
+        ..
+    } = w;
+    let row = pending_events.push(*path_idx, *month, kind, subject)?;
+    row.detail = format!("firm {}", key_accounts.names[i]);
+    Some(row)
 }
 
 #[cfg(test)]

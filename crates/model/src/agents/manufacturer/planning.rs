@@ -457,7 +457,9 @@ impl Manufacturer {
             let arrival = i64::from(month.0 + params.strategy.wafer_lead_months);
             let mut budgets = std::mem::take(&mut self.assembly_budgets);
             Self::assembly_split(params, arrival, self.planned_units, &mut budgets);
-            let mut expected = vec![0; self.origins.n_slots()];
+            let mut expected = std::mem::take(&mut self.planned_slot_units);
+            expected.clear();
+            expected.resize(self.origins.n_slots(), 0);
             for (line, &units) in budgets.iter().enumerate() {
                 let slot = line.checked_sub(1).map_or(0, |i| self.origins.line_slot(i));
                 expected[slot] += units;
@@ -465,6 +467,7 @@ impl Manufacturer {
             self.origins
                 .set_futures_offer(self.futures_offer_units, self.planned_units, &expected);
             self.assembly_budgets = budgets;
+            self.planned_slot_units = expected;
         }
     }
 
