@@ -35,8 +35,16 @@ impl PowerState {
         }
     }
 
-    /// One month of the mean-reverting process; draws exactly one normal per region.
+    /// One month of the mean-reverting process; draws exactly one normal per region, unless no region's price
+    /// can move (no volatility anywhere, every region at its base and no shock decaying), when it draws
+    /// nothing: the stream is the power prices' own.
     pub fn step(&mut self, regions: &[RegionParams], rng: &mut PathRng) {
+        if self.log_deviation.iter().all(|&x| x == 0.0)
+            && self.shock_factor.iter().all(|&f| f == 1.0)
+            && regions.iter().all(|r| r.power_price_volatility_log_per_month == 0.0)
+        {
+            return;
+        }
         for (region_idx, region) in regions.iter().enumerate() {
             let z: f64 = rng.sample(StandardNormal);
             let x = &mut self.log_deviation[region_idx];

@@ -129,8 +129,12 @@ pub struct FeeState {
 }
 
 impl FeeState {
-    /// Advances the log AR(1) deviation by one month; draws one normal whatever the fee model.
+    /// Advances the log AR(1) deviation by one month; draws one normal whatever the fee model, unless the
+    /// fees cannot move (no volatility, no deviation left), when it draws nothing: the stream is the fees' own.
     pub fn step(&mut self, params: &FeeParams, rng: &mut PathRng) {
+        if params.volatility_log_per_month == 0.0 && self.log_deviation == 0.0 {
+            return;
+        }
         let z: f64 = rng.sample(StandardNormal);
         self.log_deviation = params.persistence_per_month * self.log_deviation + params.volatility_log_per_month * z;
         self.log_deviation = self.log_deviation.clamp(-20.0, 20.0);
