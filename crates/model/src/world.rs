@@ -50,8 +50,6 @@ pub(crate) struct Scratch {
     /// The manufacturers' self-mining generations as (power cost in USD per TH/s-day, TH/s) for the month's
     /// decision search, and where each manufacturer's end.
     pub(crate) self_mining_steps: (Vec<(f64, f64)>, Vec<usize>),
-    /// The fleet's retirements before the operating decision, per cohort.
-    pub(crate) retired_before: Vec<u64>,
     /// Per manufacturer, (appeal, price) of its most wanted sold-out offer in a buying pass.
     pub(crate) unmet_appeal: Vec<(f64, f64)>,
     /// Per manufacturer, what a buying pass's offers show of it: its most wanted sold-out offer (appeal,

@@ -72,6 +72,9 @@ pub struct Fleet {
     pub site_q_max: Vec<f64>,
     /// Machines retired this month, per cohort: the first of the month's flows per cohort.
     pub retired: Vec<u64>,
+    /// The cohorts the month's operating decision retired machines from, in cohort order, with how many: what
+    /// leaves for the used market (`market::operation`).
+    pub retired_by_decision: Vec<(usize, u64)>,
     /// Of the machines retired this month by the operating decision, those sold on the used market (the rest
     /// were scrapped), per cohort.
     pub retired_sold: Vec<u64>,
@@ -148,6 +151,7 @@ impl Fleet {
             month_slot: 0,
             site_q_max: vec![1.0; n_cohorts],
             retired: vec![0; n_cohorts],
+            retired_by_decision: Vec::new(),
             retired_sold: vec![0; n_cohorts],
             retired_proceeds_usd: vec![0.0; n_cohorts],
             arrived: vec![0; n_cohorts],

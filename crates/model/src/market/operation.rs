@@ -52,8 +52,6 @@ pub fn operate(w: &mut World) {
         (w.tallies.last_hashrate_ths() * 1e12 * TARGET_BLOCK_SECONDS / HASHES_PER_DIFFICULTY).max(1.0);
     let outlook_th_day = expected_usd_per_th_day(settled_difficulty, btc_per_block, price_usd);
     let hours = w.figures.n_days * HOURS_PER_DAY;
-    let mut retired_before = std::mem::take(&mut w.scratch.retired_before);
-    retired_before.clone_from(&w.fleet.retired);
     w.fleet.operate(
         revenue_th_day,
         outlook_th_day,
@@ -65,8 +63,7 @@ pub fn operate(w: &mut World) {
         &params.segments,
         hours,
     );
-    sell_retired(w, &retired_before);
-    w.scratch.retired_before = retired_before;
+    sell_retired(w);
     // One running sum over every manufacturer's generations, in this order.
     let mut self_mining_ths = 0.0;
     for (m, mp) in w.manufacturers.iter_mut().zip(&params.manufacturers) {
@@ -97,18 +94,15 @@ fn self_mining_ths_at(steps: &[(f64, f64)], step_ends: &[usize], revenue_usd_per
     ths
 }
 
-/// Machines the operating decision retired this month (those beyond `retired_before`) leave for the used
+/// Machines the operating decision retired this month (`Fleet::retired_by_decision`) leave for the used
 /// market: `retired_sale_share` of them are sold to buyers with cheaper power outside the simulated fleet at
 /// the used price less `retired_price_discount_share`, pressing on used prices as stranded machines do; the
 /// rest are scrapped. The segment that retired them is paid.
-fn sell_retired(w: &mut World, retired_before: &[u64]) {
+fn sell_retired(w: &mut World) {
     let market = &w.params.secondary_market;
     let scrap = market.scrap_value_usd_per_unit;
-    for (c, &before) in retired_before.iter().enumerate() {
-        let retired = w.fleet.retired[c] - before;
-        if retired == 0 {
-            continue;
-        }
+    for i in 0..w.fleet.retired_by_decision.len() {
+        let (c, retired) = w.fleet.retired_by_decision[i];
         let (segment, _, g) = w.fleet.cohort_parts(c);
         let sold = to_units(units_f64(retired) * market.retired_sale_share).min(retired);
         let price = (w.secondary_price_usd[g] * (1.0 - market.retired_price_discount_share)).max(scrap);

@@ -31,6 +31,7 @@ impl Fleet {
         segments: &[SegmentParams; 2],
         hours_in_month: f64,
     ) {
+        self.retired_by_decision.clear();
         self.find_site_shares(
             revenue_usd_per_th_day,
             outlook_usd_per_th_day,
@@ -164,7 +165,9 @@ impl Fleet {
                 let running = &mut self.running[run.clone()];
                 let shares = &mut self.running_share[run.clone()];
                 let q_maxes = &mut self.site_q_max[run.clone()];
+                let cohort_start = run.start;
                 let retired = &mut self.retired[run.clone()];
+                let retired_by_decision = &mut self.retired_by_decision;
                 let power_cost = &mut self.power_cost_usd[run];
                 let q_now = &self.q_now[region_idx * n_gen..(region_idx + 1) * n_gen];
                 let window_max = &self.window_max[s * n_rg + region_idx * n_gen..s * n_rg + (region_idx + 1) * n_gen];
@@ -187,6 +190,7 @@ impl Fleet {
                                 0.0
                             };
                             retired[g] += n - kept;
+                            retired_by_decision.push((cohort_start + g, n - kept));
                             units[g] = kept;
                             n = kept;
                         }
