@@ -64,7 +64,7 @@ impl World<'_> {
         manufacturers_finance::manufacturers_finance(self); // 10
         let month_number = self.month.0 + 1;
         let check = if S::CHECK_EVERY_MONTH
-            || month_number % 12 == 0
+            || month_number.is_multiple_of(12)
             || month_number >= self.params.simulation.horizon_months
         {
             invariants::check_month(self) // 11

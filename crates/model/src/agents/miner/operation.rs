@@ -620,6 +620,9 @@ fn max_into(best: &mut [f64], values: &[f64]) {
 mod tests {
     use super::{DECISION_TOLERANCE_LOG, find_root_falling};
 
+    /// A gap and its slope at a point.
+    type GapWithSlope = Box<dyn Fn(f64) -> (f64, f64)>;
+
     /// Falling gaps of the decision's form, L(x) - x with L non-increasing, with a known root are solved to
     /// the tolerance from guesses below, above and at the root and at either end of the bracket, within a few
     /// evaluations; evaluations stay within the bracket.
@@ -628,7 +631,7 @@ mod tests {
         let (floor, ceiling) = (-3.0, 5.0);
         for root in [-2.9, -1.0, 0.0, 0.37, 4.99] {
             // Each gap with its slope.
-            let gaps: [Box<dyn Fn(f64) -> (f64, f64)>; 3] = [
+            let gaps: [GapWithSlope; 3] = [
                 Box::new(move |x| (root - x, -1.0)),
                 Box::new(move |x: f64| {
                     let d = root - x;
