@@ -48,6 +48,10 @@ use crate::rows;
 use crate::units::Month;
 use crate::world::World;
 
+/// How often a sink that does not check every month (`Sink::CHECK_EVERY_MONTH`) has the month checked; the
+/// last month is checked too.
+const SPARSE_CHECK_INTERVAL_MONTHS: u32 = 12;
+
 impl World<'_> {
     /// Runs one month through every phase and sends its records to `sink`.
     pub fn step<S: Sink>(&mut self, sink: &mut S) -> Result<(), Violation> {
@@ -64,7 +68,7 @@ impl World<'_> {
         manufacturers_finance::manufacturers_finance(self); // 10
         let month_number = self.month.0 + 1;
         let check = if S::CHECK_EVERY_MONTH
-            || month_number.is_multiple_of(12)
+            || month_number.is_multiple_of(SPARSE_CHECK_INTERVAL_MONTHS)
             || month_number >= self.params.simulation.horizon_months
         {
             invariants::check_month(self) // 11

@@ -43,23 +43,7 @@ static CDF_TABLE: std::sync::LazyLock<Vec<f64>> = std::sync::LazyLock::new(|| {
 /// evaluates it for every cohort every month, where `erfc`'s exponential dominated the run time.
 #[inline]
 pub fn norm_cdf_fast(x: f64) -> f64 {
-    if x.is_nan() {
-        return 0.5;
-    }
-    let t = (x - CDF_TABLE_MIN) * CDF_TABLE_STEPS_PER_UNIT;
-    if t <= 0.0 {
-        return 0.0;
-    }
-    let last = (CDF_TABLE_LEN - 1) as f64;
-    if t >= last {
-        return 1.0;
-    }
-    // `t` is within (0, last): signed casts are the cheap ones on x86-64.
-    let k = t as i64;
-    let i = k as usize;
-    let frac = t - k as f64;
-    let table = &*CDF_TABLE;
-    table[i] + frac * (table[i + 1] - table[i])
+    norm_cdf_fast_with_slope(x).0
 }
 
 /// `norm_cdf_fast(x)` with its slope in `x`: the slope of the interpolated segment `x` falls in, 0 outside
