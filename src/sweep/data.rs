@@ -127,7 +127,8 @@ pub struct Cell {
     pub scenario: String,
     pub cell: u32,
     pub strategy: String,
-    /// One value per swept parameter, in `SweepData::parameters` order.
+    /// One value per swept parameter, in `SweepData::parameters` order; a text parameter's value is the index
+    /// of its text in `SweepData::texts`.
     pub params: Vec<f64>,
     pub is_reference: bool,
     pub n_paths: u32,
@@ -156,6 +157,9 @@ pub struct SweepData {
     pub info: SweepInfo,
     /// Swept parameters present as columns, by full path.
     pub parameters: Vec<String>,
+    /// For each of `parameters`, the distinct values of a text parameter (such as `price.model`) in order of
+    /// first appearance, which its cells' `params` index; empty for a numeric parameter.
+    pub texts: Vec<Vec<String>>,
     /// Index in `parameters` of the heatmap's x axis (futures share) and y axis (prepayment share).
     pub x_param: usize,
     pub y_param: Option<usize>,
@@ -306,7 +310,17 @@ impl SweepData {
         let reference_col = table.bools("is_reference")?;
         let n_paths_col = table.u32s("n_paths")?;
         let n_failed_col = table.u32s("n_failed")?;
-        let param_cols: Vec<Vec<f64>> = parameters.iter().map(|p| table.f64s(p)).collect::<Result<_, _>>()?;
+        let mut texts = vec![];
+        let mut param_cols: Vec<Vec<f64>> = vec![];
+        for parameter in &parameters {
+            let (values, distinct) = if table.is_text(parameter) {
+                text_codes(&table.strs(parameter)?)
+            } else {
+                (table.f64s(parameter)?, vec![])
+            };
+            param_cols.push(values);
+            texts.push(distinct);
+        }
         let f = |name: &str| table.f64s(name);
         let quantile_cols = |stem: &str| -> Result<[Vec<f64>; 5], OutputError> {
             Ok([
@@ -389,6 +403,7 @@ impl SweepData {
         Ok(SweepData {
             info,
             parameters,
+            texts,
             x_param,
             y_param,
             scenarios,
@@ -453,12 +468,27 @@ impl SweepData {
 
     /// Whether every value of a parameter is a share in [0, 1], to print it as a percentage.
     pub fn is_share(&self, idx: usize) -> bool {
-        self.parameters[idx].ends_with("_share") || self.cells.iter().all(|c| (0.0..=1.0).contains(&c.params[idx]))
+        !self.is_text(idx)
+            && (self.parameters[idx].ends_with("_share")
+                || self.cells.iter().all(|c| (0.0..=1.0).contains(&c.params[idx])))
     }
 
-    /// A parameter value for people: `80%` for shares, else the number.
+    /// Whether a parameter's values are text (such as `price.model`), not numbers.
+    pub fn is_text(&self, idx: usize) -> bool {
+        !self.texts[idx].is_empty()
+    }
+
+    /// A parameter value for people: the text of a text parameter without its TOML quotes, `yes`/`no` for
+    /// booleans, `80%` for shares, else the number; `n/a` for a missing value.
     pub fn show_value(&self, idx: usize, v: f64) -> String {
-        if self.info.boolean_parameters.contains(&self.parameters[idx]) {
+        if self.is_text(idx) {
+            let text = (v.is_finite() && v >= 0.0)
+                .then(|| self.texts[idx].get(v.round() as usize))
+                .flatten();
+            text.map_or("n/a".to_string(), |t| unquoted(t).to_string())
+        } else if !v.is_finite() {
+            "n/a".to_string()
+        } else if self.info.boolean_parameters.contains(&self.parameters[idx]) {
             if v != 0.0 { "yes" } else { "no" }.to_string()
         } else if self.is_share(idx) {
             format::pct(v)
@@ -498,6 +528,31 @@ impl SweepData {
 /// A parameter value rounded so that float noise does not split a grid row or column.
 pub fn value_key(v: f64) -> i64 {
     (v * 1e9).round() as i64
+}
+
+/// A text column as codes: each row's index into the distinct texts, numbered in order of first appearance
+/// (the sweep file's order for a grid); a missing text (null or empty) is NaN.
+fn text_codes(column: &[String]) -> (Vec<f64>, Vec<String>) {
+    let mut distinct: Vec<String> = vec![];
+    let codes = column
+        .iter()
+        .map(|text| {
+            if text.is_empty() {
+                return f64::NAN;
+            }
+            let code = distinct.iter().position(|d| d == text).unwrap_or_else(|| {
+                distinct.push(text.clone());
+                distinct.len() - 1
+            });
+            code as f64
+        })
+        .collect();
+    (codes, distinct)
+}
+
+/// A TOML string as written in a table (`"bootstrap"`) without its quotes.
+fn unquoted(text: &str) -> &str {
+    text.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(text)
 }
 
 fn trim(v: f64) -> String {

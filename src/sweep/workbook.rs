@@ -511,7 +511,10 @@ fn cells_sheet(cells: &mut Cells, data: &SweepData, table: &Table, shown: &[usiz
     let mut columns = key_columns(data);
     for (idx, parameter) in data.parameters.iter().enumerate() {
         let values: Vec<f64> = data.cells.iter().map(|c| c.params[idx]).collect();
-        if data.info.boolean_parameters.contains(parameter) {
+        if data.is_text(idx) {
+            let shown = values.iter().map(|v| data.show_value(idx, *v)).collect();
+            columns.push(Column::texts(data.axis_desc(idx), parameter.clone(), shown));
+        } else if data.info.boolean_parameters.contains(parameter) {
             let flags = values.iter().map(|v| v.is_finite().then_some(*v != 0.0)).collect();
             columns.push(Column::flags(data.axis_desc(idx), parameter.clone(), flags));
         } else {

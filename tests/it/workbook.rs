@@ -384,3 +384,72 @@ fn workbooks_are_the_same_bytes_when_redrawn_or_rerun() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A swept text parameter (the price model) reads as its text wherever a strategy is labelled: the report,
+/// the charts and the workbook's sheets, never as a missing number.
+#[test]
+fn a_swept_text_parameter_labels_strategies_by_its_text() {
+    let dir = temp_dir("workbook-text-parameter");
+    let sweep_file = dir.join("sweep.toml");
+    let sweep_text = format!(
+        "[sweep]\nname = \"models\"\nscenarios = [\"{}\"]\npaths = 2\nseed = 1\n\n\
+         [[grid]]\nparameter = \"price.model\"\nvalues = [\"bootstrap\", \"regime_switching\"]\n",
+        crate::support::scenario_path("base").display()
+    );
+    std::fs::write(&sweep_file, sweep_text).unwrap();
+    let out = dir.join("out");
+    let result = hashcycle(
+        &["sweep", sweep_file.to_str().unwrap(), "--out", out.to_str().unwrap()],
+        &project_dir(),
+    );
+    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    let sweep = out.join("models");
+
+    // The base scenario's own model is the reference; the report lists both cells by their model.
+    let html = std::fs::read_to_string(sweep.join("report.html")).unwrap();
+    assert!(html.contains("<td>model regime_switching</td>"), "the reference cell");
+    assert!(html.contains("<td>model bootstrap</td>"), "the other cell");
+    assert!(html.contains("reference strategy from the scenario file (model regime_switching)"));
+    assert!(!html.contains("NaN"));
+    let mut n_svgs = 0;
+    for entry in std::fs::read_dir(sweep.join("charts")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "svg") {
+            let svg = std::fs::read_to_string(&path).unwrap();
+            assert!(!svg.contains("NaN"), "{}", path.display());
+            n_svgs += 1;
+        }
+    }
+    assert!(n_svgs > 0);
+    // The heatmap has one column per model, labelled by it.
+    let heatmap = std::fs::read_to_string(sweep.join("charts/heatmap_p_cash_below_zero_base.svg")).unwrap();
+    assert!(heatmap.contains("aria-label=\"bootstrap\"") && heatmap.contains("aria-label=\"regime_switching\""));
+
+    let Some(python) = reader_python() else {
+        return;
+    };
+    let (_, sheets) = read_workbook(&python, &sweep.join("report.xlsx"));
+    let texts = |sheet: &str| -> Vec<String> {
+        sheets[sheet]
+            .rows
+            .iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect()
+    };
+    for sheet in ["Summary", "Heatmap risk", "Heatmap cash"] {
+        let texts = texts(sheet);
+        assert!(
+            texts.iter().any(|t| t.contains("model regime_switching")),
+            "{sheet}: {texts:?}"
+        );
+        assert!(!texts.iter().any(|t| t.contains("NaN")), "{sheet}: {texts:?}");
+    }
+    let heatmap = texts("Heatmap risk");
+    assert!(heatmap.iter().any(|t| t == "bootstrap") && heatmap.iter().any(|t| t == "regime_switching"));
+    assert_eq!(
+        sheets["Cells"].column(0, "price.model"),
+        [serde_json::json!("bootstrap"), serde_json::json!("regime_switching")]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -115,6 +115,11 @@ impl Table {
         column.cast(as_type).map_err(|e| OutputError::polars(&self.path, e))
     }
 
+    /// Whether a column holds text.
+    pub fn is_text(&self, name: &str) -> bool {
+        self.df.column(name).is_ok_and(|c| c.dtype() == &DataType::String)
+    }
+
     /// A numeric column as f64; nulls become NaN, which every statistic here skips.
     pub fn f64s(&self, name: &str) -> Result<Vec<f64>, OutputError> {
         let column = self.column(name, &DataType::Float64)?;
