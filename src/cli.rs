@@ -592,12 +592,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let m = report.metric;
             for r in order.iter().take(10) {
                 println!(
-                    "  {:<60} low {} ± {}, high {} ± {}",
+                    "  {:<60} low {}, high {}",
                     r.factor.name,
-                    m.show_change(r.bar.low.0),
-                    m.show_size(2.0 * r.bar.low.1),
-                    m.show_change(r.bar.high.0),
-                    m.show_size(2.0 * r.bar.high.1)
+                    m.show_with_error(m.show_change(r.bar.low.0), r.bar.low.1),
+                    m.show_with_error(m.show_change(r.bar.high.0), r.bar.high.1)
                 );
             }
             println!("wrote {}", report.dir.display());

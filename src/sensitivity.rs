@@ -112,8 +112,11 @@ impl Metric {
         }
     }
 
-    /// A value for people: `12.5%`, `$1.2M`, `512 EH/s`.
+    /// A value for people: `12.5%`, `$1.2M`, `512 EH/s`; `n/a` for a missing figure (NaN).
     pub fn show(self, v: f64) -> String {
+        if !v.is_finite() {
+            return "n/a".to_string();
+        }
         match self {
             Metric::PCashBelowZero => format::pct(v),
             Metric::EndHashrateEhsP50 => format::ehs(v),
@@ -121,8 +124,11 @@ impl Metric {
         }
     }
 
-    /// A difference for people, signed; shares in percentage points.
+    /// A difference for people, signed; shares in percentage points; `n/a` for a missing figure.
     pub fn show_change(self, v: f64) -> String {
+        if !v.is_finite() {
+            return "n/a".to_string();
+        }
         let sign = if v < 0.0 { "−" } else { "+" };
         match self {
             Metric::PCashBelowZero => format!("{sign}{:.1} pts", 100.0 * v.abs()),
@@ -131,11 +137,24 @@ impl Metric {
         }
     }
 
-    /// A size (a standard error, a spread) for people; shares in percentage points.
+    /// A size (a standard error, a spread) for people; shares in percentage points; `n/a` for a missing figure
+    /// (σ of a single trajectory).
     pub fn show_size(self, v: f64) -> String {
+        if !v.is_finite() {
+            return "n/a".to_string();
+        }
         match self {
             Metric::PCashBelowZero => format!("{:.1} pts", 100.0 * v),
             _ => self.show(v),
+        }
+    }
+
+    /// `value ± 2 standard errors`, without the `±` part when there is no standard error (a single trajectory).
+    pub fn show_with_error(self, value: String, se: f64) -> String {
+        if se.is_finite() {
+            format!("{value} ± {}", self.show_size(2.0 * se))
+        } else {
+            value
         }
     }
 
@@ -927,25 +946,22 @@ fn write_report(dir: &Path, a: &Analysis) -> Result<PathBuf, OutputError> {
         let (lo, hi) = r.factor.shown_ends();
         let (mu, sigma) = r.screening.map_or((String::new(), String::new()), |s| {
             (
-                format!(
-                    "{} ± {}",
-                    a.metric.show_size(s.mu_star),
-                    a.metric.show_size(2.0 * s.mu_star_se)
-                ),
+                a.metric.show_with_error(a.metric.show_size(s.mu_star), s.mu_star_se),
                 a.metric.show_size(s.sigma),
             )
         });
         let _ = writeln!(
             body,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} ± {}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(&r.factor.name),
             trim(lo),
             trim(r.factor.base[0]),
             trim(hi),
             esc(&a.metric.show(r.metric_low)),
             esc(&a.metric.show(r.metric_high)),
-            esc(&a.metric.show_change(r.bar.swing.0)),
-            esc(&a.metric.show_size(2.0 * r.bar.swing.1)),
+            esc(&a
+                .metric
+                .show_with_error(a.metric.show_change(r.bar.swing.0), r.bar.swing.1)),
             esc(&mu),
             esc(&sigma)
         );
@@ -967,10 +983,13 @@ fn write_report(dir: &Path, a: &Analysis) -> Result<PathBuf, OutputError> {
     )
 }
 
-/// A parameter value for people: four significant digits, without float noise.
+/// A parameter value for people: four significant digits, without float noise; `n/a` for a missing value.
 pub fn trim(v: f64) -> String {
+    if !v.is_finite() {
+        return "n/a".to_string();
+    }
     // Four significant digits, at most six decimals.
-    let decimals = if v == 0.0 || !v.is_finite() {
+    let decimals = if v == 0.0 {
         0
     } else {
         (3 - v.abs().log10().floor() as i64).clamp(0, 6) as usize
@@ -981,4 +1000,23 @@ pub fn trim(v: f64) -> String {
     }
     let s = s.trim_end_matches('0').trim_end_matches('.');
     if s == "-0" { "0".to_string() } else { s.to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_figures_read_n_a_and_drop_their_error() {
+        for metric in [Metric::PCashBelowZero, Metric::EndHashrateEhsP50] {
+            assert_eq!(metric.show(f64::NAN), "n/a");
+            assert_eq!(metric.show_change(f64::NAN), "n/a");
+            assert_eq!(metric.show_size(f64::NAN), "n/a");
+        }
+        let p = Metric::PCashBelowZero;
+        assert_eq!(p.show_with_error(p.show_size(0.02), f64::NAN), "2.0 pts");
+        assert_eq!(p.show_with_error(p.show_size(0.02), 0.005), "2.0 pts ± 1.0 pts");
+        assert_eq!(trim(f64::NAN), "n/a");
+        assert_eq!(trim(0.35), "0.35");
+    }
 }

@@ -366,9 +366,11 @@ pub fn stem(w: &Waterfall, default_pair: bool) -> String {
     }
 }
 
-/// A money figure with its sign: `+$1.2M`, `−$340k`.
+/// A money figure with its sign: `+$1.2M`, `−$340k`; `n/a` for a missing figure.
 pub fn signed_usd(v: f64) -> String {
-    if v >= 0.0 {
+    if !v.is_finite() {
+        "n/a".to_string()
+    } else if v >= 0.0 {
         format!("+{}", format::usd(v))
     } else {
         format!("−{}", format::usd(-v))
@@ -708,6 +710,13 @@ mod tests {
         let cash_out = f[6] + f[7] + f[8] + f[9] + f[10] + f[11] + f[12] + f[14] + f[20];
         f[0] = f[1] + cash_in - cash_out;
         f
+    }
+
+    #[test]
+    fn signed_money_reads_n_a_when_missing() {
+        assert_eq!(signed_usd(1.2e6), "+$1.2M");
+        assert_eq!(signed_usd(-3.4e5), "−$340K");
+        assert_eq!(signed_usd(f64::NAN), "n/a");
     }
 
     #[test]

@@ -302,6 +302,42 @@ fn sensitivity_writes_a_tornado_and_a_morris_screening_with_standard_errors() {
     );
 }
 
+/// One Morris trajectory has no spread and no standard error: the table holds nulls, and the report, the
+/// chart and the console say n/a or leave the ± out, never NaN.
+#[test]
+fn sensitivity_with_one_trajectory_shows_no_sigma_and_no_nan() {
+    let dir = temp_dir("sensitivity-one-trajectory");
+    let file = ranged_scenario(&dir);
+    let out_dir = dir.join("out");
+    let out = hashcycle(
+        &[
+            "sensitivity",
+            file.to_str().unwrap(),
+            "--paths",
+            "2",
+            "--trajectories",
+            "1",
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+        &project_dir(),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("NaN"));
+    let result = out_dir.join("small-sensitivity-p_cash_below_zero");
+    let table = read_frame(&result.join("sensitivity.parquet")).unwrap();
+    for column in ["morris_sigma", "morris_mu_star_se"] {
+        assert_eq!(table.column(column).unwrap().null_count(), table.height(), "{column}");
+    }
+    assert_eq!(table.column("morris_mu_star").unwrap().null_count(), 0);
+    let html = std::fs::read_to_string(result.join("report.html")).unwrap();
+    assert!(!html.contains("NaN"));
+    assert!(html.contains("<td>n/a</td>"), "σ of one trajectory");
+    let svg = std::fs::read_to_string(result.join("charts/morris.svg")).unwrap();
+    assert!(!svg.contains("NaN"));
+    assert!(svg.contains("σ n/a"));
+}
+
 #[test]
 fn sensitivity_by_share_varies_every_documented_parameter_and_lists_what_it_leaves_out() {
     let dir = temp_dir("sensitivity-share");

@@ -110,8 +110,11 @@ pub fn grouped(v: f64, decimals: usize) -> String {
     signed(v < 0.0 && v.abs() >= 0.5 * 10f64.powi(-(decimals as i32)), out)
 }
 
-/// Hashrate in EH/s: `450 EH/s`, `1,250 EH/s`.
+/// Hashrate in EH/s: `450 EH/s`, `1,250 EH/s`; `n/a` for a missing figure.
 pub fn ehs(v: f64) -> String {
+    if !v.is_finite() {
+        return "n/a".to_string();
+    }
     let decimals = if v.abs() < 10.0 { 1 } else { 0 };
     format!("{} EH/s", grouped(v, decimals))
 }
@@ -276,6 +279,13 @@ mod tests {
         assert_eq!(pct(0.5), "50%");
         assert_eq!(pct(0.0125), "1.3%");
         assert_eq!(grouped(-1234567.0, 0), "\u{2212}1,234,567");
+    }
+
+    #[test]
+    fn missing_figures_read_n_a() {
+        for v in [f64::NAN, f64::INFINITY] {
+            assert_eq!([usd(v), pct(v), ehs(v), count(v), grouped(v, 1)], ["n/a"; 5]);
+        }
     }
 
     #[test]
