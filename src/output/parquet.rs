@@ -194,9 +194,15 @@ impl Writer {
     }
 }
 
-/// `df` with every unsigned integer column as a signed 64-bit one; a value that does not fit is an error.
+/// `df` as the file holds it: every unsigned integer column as a signed 64-bit one (a value that does not fit
+/// is an error), and every negative zero as zero.
+///
+/// Arithmetic in the model leaves `-0.0` where a balance is zero (a zero times a negative share, a zero
+/// negated), which readers print as "-0.0" (pandas, Excel); it means nothing, so every table loses it here,
+/// and the charts and workbooks drawn from the tables never see it.
 fn file_types(df: &DataFrame) -> PolarsResult<DataFrame> {
-    if !df.columns().iter().any(|c| c.dtype().is_unsigned_integer()) {
+    let needs_change = |column: &Column| column.dtype().is_unsigned_integer() || has_negative_zero(column);
+    if !df.columns().iter().any(needs_change) {
         return Ok(df.clone());
     }
     let columns = df
@@ -205,12 +211,25 @@ fn file_types(df: &DataFrame) -> PolarsResult<DataFrame> {
         .map(|column| {
             if column.dtype().is_unsigned_integer() {
                 column.strict_cast(&DataType::Int64)
+            } else if has_negative_zero(column) {
+                // Adding +0.0 turns -0.0 into +0.0 and leaves every other value, NaN included, as it is.
+                Ok(column.f64()?.apply_values(|x| x + 0.0).into_column())
             } else {
                 Ok(column.clone())
             }
         })
         .collect::<PolarsResult<Vec<Column>>>()?;
     DataFrame::new(df.height(), columns)
+}
+
+/// Whether a float column holds a negative zero: one pass over its values, without allocating.
+fn has_negative_zero(column: &Column) -> bool {
+    const NEGATIVE_ZERO_BITS: u64 = 1 << 63;
+    column.f64().is_ok_and(|values| {
+        values
+            .downcast_iter()
+            .any(|chunk| chunk.values().iter().any(|x| x.to_bits() == NEGATIVE_ZERO_BITS))
+    })
 }
 
 /// Writes a whole DataFrame to one file.
@@ -362,6 +381,30 @@ mod tests {
             rows.iter().enumerate().all(|(i, &r)| r == i as i64),
             "rows out of order"
         );
+    }
+
+    #[test]
+    fn negative_zeros_are_written_as_zeros_and_other_values_kept() {
+        let path = temp_file("negative-zero");
+        let values = [Some(-0.0), Some(0.0), Some(-1.5), None, Some(2.0)];
+        let frame = df!("balance_usd" => values, "share" => [0.5, -0.0, 0.25, 1.0, -0.0]).unwrap();
+        write_frame(&path, &frame).unwrap();
+        let back = read_frame(&path).unwrap();
+        let bits = |name: &str| -> Vec<Option<u64>> {
+            let column = back.column(name).unwrap().f64().unwrap();
+            column.iter().map(|v| v.map(f64::to_bits)).collect()
+        };
+        let expected =
+            |values: &[Option<f64>]| -> Vec<Option<u64>> { values.iter().map(|v| v.map(f64::to_bits)).collect() };
+        assert_eq!(
+            bits("balance_usd"),
+            expected(&[Some(0.0), Some(0.0), Some(-1.5), None, Some(2.0)])
+        );
+        assert_eq!(
+            bits("share"),
+            expected(&[Some(0.5), Some(0.0), Some(0.25), Some(1.0), Some(0.0)])
+        );
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 
     #[test]

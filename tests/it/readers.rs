@@ -1,6 +1,6 @@
 //! The tables as other tools read them: every file a `run` and a `sweep` write opens in old and new
-//! pyarrow, pandas, polars and DuckDB, integers are signed 64-bit, strings are not Arrow views, and swept
-//! parameters also have flat column names.
+//! pyarrow, pandas, polars and DuckDB, integers are signed 64-bit, strings are not Arrow views, swept
+//! parameters also have flat column names, and no float is a negative zero.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -121,6 +121,41 @@ fn issue_31_every_integer_column_is_signed_64_bit() {
     for column in ["path", "units_sold", "n_halvings", "end_block_height"] {
         assert_eq!(summary.column(column).unwrap().dtype(), &DataType::Int64, "{column}");
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A zero balance is written as 0.0, never as -0.0, which pandas and Excel print as "-0.0": every float
+/// column of every table of a run and a sweep, zero balances among them.
+#[test]
+fn no_float_column_holds_a_negative_zero() {
+    let dir = temp_dir("readers-negative-zero");
+    let results = run_and_sweep(&dir);
+    let mut n_zeros = 0;
+    for file in results.iter().flat_map(|r| parquet_files(r, false)) {
+        let frame = read_frame(&file).unwrap();
+        for column in frame.columns() {
+            let Ok(values) = column.f64() else {
+                continue;
+            };
+            for (row, x) in values.iter().enumerate() {
+                let Some(x) = x else {
+                    continue;
+                };
+                assert!(
+                    !(x == 0.0 && x.is_sign_negative()),
+                    "{}: {} row {row} is -0.0",
+                    file.display(),
+                    column.name()
+                );
+                n_zeros += usize::from(x == 0.0);
+            }
+        }
+    }
+    // The balances the model leaves at -0.0 when they are zero are zero in these runs.
+    let makers = read_frame(&results[0].join("manufacturers.parquet")).unwrap();
+    let advances = makers.column("customer_advances_usd").unwrap().f64().unwrap();
+    assert!(advances.iter().any(|x| x == Some(0.0)));
+    assert!(n_zeros > 0);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

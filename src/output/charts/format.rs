@@ -142,8 +142,9 @@ pub fn pct(share: f64) -> String {
     if !share.is_finite() {
         return "n/a".to_string();
     }
-    // Tenths of a percent, printed without a trailing `.0`.
-    let tenths = (share * 1000.0).round();
+    // Tenths of a percent, printed without a trailing `.0`; a share that rounds to zero from below is 0%, not
+    // -0% (adding +0.0 clears the sign of a zero).
+    let tenths = (share * 1000.0).round() + 0.0;
     if tenths % 10.0 == 0.0 {
         format!("{:.0}%", tenths / 10.0)
     } else {
@@ -278,6 +279,8 @@ mod tests {
         assert_eq!(pct(0.125), "12.5%");
         assert_eq!(pct(0.5), "50%");
         assert_eq!(pct(0.0125), "1.3%");
+        assert_eq!(pct(-0.0), "0%");
+        assert_eq!(pct(-0.0001), "0%");
         assert_eq!(grouped(-1234567.0, 0), "\u{2212}1,234,567");
     }
 
