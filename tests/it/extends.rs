@@ -432,3 +432,33 @@ fn issue_31_merge_rebuilds_extending_scenarios_from_the_recorded_texts() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A name used twice in an extending file's array of named tables is refused at its second use, as in a
+/// file that stands alone, for every such array, and the rest of the scenario is still checked.
+#[test]
+fn a_name_used_twice_in_an_extending_file_is_refused() {
+    for (array, name, value_key) in [
+        ("manufacturers", "bitmain", "cash_usd = 2.0"),
+        ("regions", "us", "fleet_share = 0.6"),
+        ("generations", "S21 XP", "price_new_usd = 4000"),
+    ] {
+        let child = format!(
+            "extends = \"base/small.toml\"\n[simulation]\nname = \"dup\"\nhorizon_months = 0\n\
+             [[{array}]]\nname = \"{name}\"\n{value_key}\n[[{array}]]\nname = \"{name}\"\n{value_key}\n"
+        );
+        let dir = layered("extends-duplicate", &[("child.toml", &child)]);
+        let (code, _, stderr) = stderr_of(&["check", "child.toml"], &dir);
+        assert_refused(code, &stderr, None);
+        let what = array.strip_suffix('s').unwrap();
+        assert!(
+            stderr.contains(&format!("child.toml:9:8: {what} name \"{name}\" is used twice")),
+            "{array}: {stderr}"
+        );
+        assert!(
+            stderr.contains("`simulation.horizon_months` = 0 is out of range"),
+            "{array}: {stderr}"
+        );
+        assert!(stderr.contains("2 problems\n"), "{array}: {stderr}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
