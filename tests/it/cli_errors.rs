@@ -659,6 +659,26 @@ fn refused_with_sets(sets: &[&str]) -> String {
     stderr
 }
 
+/// A misspelt event kind is the one problem reported, with the nearest kind: the keys of the kind meant
+/// (`region`, `share`) are not reported as unknown, nor those of another kind (`factor`) as missing.
+#[test]
+fn a_misspelt_event_kind_is_the_only_problem_and_the_nearest_kind_is_suggested() {
+    let event = "[[events]]\nmonth = \"2025-03\"\nkind = \"bann\"\nregion = \"us\"\nshare = 0.5\n";
+    let stderr = assert_rejected(
+        "event-kind",
+        &[(
+            "# ----------------------------------------------------------------------------------------------------------\n# Manufacturers.",
+            &format!(
+                "{event}# ----------------------------------------------------------------------------------------------------------\n# Manufacturers."
+            ),
+        )],
+        &[
+            "`events[0].kind` = \"bann\" is not one of \"price_shock\", \"set_regime\", \"power_shock\", \"ban\", \"tariff\", \"tightening\", \"foundry_shortage\" (did you mean \"ban\"?)",
+        ],
+    );
+    assert!(stderr.contains("1 problem\n"), "{stderr}");
+}
+
 /// A number out of range is echoed short, not in its full decimal expansion, and one beyond the range of a
 /// float is said to be, not shown as `inf`.
 #[test]
