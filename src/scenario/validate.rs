@@ -60,7 +60,7 @@ pub fn read_params_with(root: &Node, sources: &[Source], p: &mut Problems, range
     let generations = read_generations(&mut top, p, start);
     let segments = read_segments(&mut top, p);
     let initial_fleet = read_fleet(&mut top, p, &regions, &generations, &segments, network.as_ref(), start);
-    let manufacturers = read_manufacturers(&mut top, p, &generations, &regions, &mut origins, start);
+    let manufacturers = read_manufacturers(&mut top, p, sources, &generations, &regions, &mut origins, start);
     let dealers = read_dealers(&mut top, p);
     let secondary_market = read_secondary_market(&mut top, p);
     let relocation = read_relocation(&mut top, p);
@@ -1020,6 +1020,7 @@ fn read_production_lines(
 fn read_manufacturers(
     top: &mut Section,
     p: &mut Problems,
+    sources: &[Source],
     generations: &[GenerationParams],
     regions: &[RegionParams],
     origins: &mut Vec<String>,
@@ -1086,6 +1087,24 @@ fn read_manufacturers(
         let local_assembly_uplift_share = m.f64(p, "local_assembly_uplift_share", Bounds::closed(0.0, 10.0), Some(0.1));
         let initial_wafer_units_per_month =
             m.u64(p, "initial_wafer_units_per_month", Bounds::closed(0.0, 1e9), Some(0));
+        // Wafers are ordered only up to what the main line can assemble in the month they arrive; lots in
+        // flight at the start beyond it would wait in work in progress (for ever at a capacity of 0).
+        if initial_wafer_units_per_month > capacity_units_per_month
+            && !follows_from(p, &path, &["capacity_units_per_month"])
+        {
+            let spans = ["initial_wafer_units_per_month", "capacity_units_per_month"]
+                .map(|key| m.table.get(key).and_then(|n| n.span.clone()));
+            p.push(
+                spans[0].clone(),
+                &format!("{path}.initial_wafer_units_per_month"),
+                format!(
+                    "`{path}.initial_wafer_units_per_month` = {initial_wafer_units_per_month} is out of range: must be \
+                     in [0, {capacity_units_per_month}], at most `capacity_units_per_month` (machines arriving faster \
+                     than they can be assembled would wait unassembled){}",
+                    set_note(sources, &spans)
+                ),
+            );
+        }
         let self_mining_power_price_usd_per_kwh = m.f64(
             p,
             "self_mining_power_price_usd_per_kwh",

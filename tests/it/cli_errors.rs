@@ -721,3 +721,31 @@ fn a_seed_beyond_64_bits_is_out_of_range() {
     .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(largest.params.simulation.seed, u64::MAX);
 }
+
+/// Wafers in flight at the start beyond what the manufacturer can assemble a month would never all be
+/// assembled (at a capacity of 0, never at all): refused where they are written, naming the override that
+/// set the capacity.
+#[test]
+fn wafers_in_flight_above_the_assembly_capacity_are_refused() {
+    let stderr = refused_with_sets(&["manufacturers.microbt.capacity_units_per_month=0"]);
+    let text = std::fs::read_to_string(scenario_path("base")).unwrap();
+    let offset = text.find("initial_wafer_units_per_month = 28000").unwrap() + "initial_wafer_units_per_month = ".len();
+    let line = text[..offset].matches('\n').count() + 1;
+    let col = offset - text[..offset].rfind('\n').unwrap();
+    assert!(
+        stderr.contains(&format!(
+            "scenarios/base.toml:{line}:{col}: `manufacturers[1].initial_wafer_units_per_month` = 28000 is out of range: must be in [0, 0]"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("(set on the command line: manufacturers.microbt.capacity_units_per_month=0)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("1 problem\n"), "{stderr}");
+    assert_rejected(
+        "wafers-above-capacity",
+        &[("capacity_units_per_month = 35000", "capacity_units_per_month = 20000")],
+        &["`manufacturers[1].initial_wafer_units_per_month` = 28000 is out of range: must be in [0, 20000]"],
+    );
+}
