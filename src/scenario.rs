@@ -377,12 +377,17 @@ impl Scenario {
             builder.apply_sets(&mut tree, sets);
             tree
         });
-        let extends::Builder { sources, problems, .. } = builder;
+        let extends::Builder {
+            sources,
+            problems,
+            merge_problems,
+            ..
+        } = builder;
         let tree = tree.unwrap_or(Node {
             span: None,
             value: raw::Value::Table(raw::Table::default()),
         });
-        let mut scenario = Scenario::validate(tree, sources, problems)?;
+        let mut scenario = Scenario::validate_reporting(tree, sources, problems, merge_problems)?;
         scenario.sets = sets.to_vec();
         Ok(scenario)
     }
@@ -426,7 +431,18 @@ impl Scenario {
     }
 
     /// Validates a tree whose spans are offsets into `sources` (the first is the scenario's own file).
-    pub fn validate(tree: Node, mut sources: Vec<Source>, mut problems: Problems) -> Result<Scenario, ScenarioError> {
+    pub fn validate(tree: Node, sources: Vec<Source>, problems: Problems) -> Result<Scenario, ScenarioError> {
+        Scenario::validate_reporting(tree, sources, problems, Problems::default())
+    }
+
+    /// `validate`, reporting `found` with the problems validation finds: problems that did not stop the
+    /// tree being built, as `problems` does.
+    fn validate_reporting(
+        tree: Node,
+        mut sources: Vec<Source>,
+        mut problems: Problems,
+        found: Problems,
+    ) -> Result<Scenario, ScenarioError> {
         if sources.is_empty() {
             sources.push(Source {
                 file: String::new(),
@@ -440,6 +456,7 @@ impl Scenario {
         } else {
             None
         };
+        problems.list.extend(found.list);
         let top = sources.remove(0);
         match params {
             Some(params) if problems.is_empty() => {

@@ -26,6 +26,9 @@ const MAX_EXTENDS_DEPTH: usize = 32;
 pub struct Builder {
     pub sources: Vec<Source>,
     pub problems: Problems,
+    /// Problems found while merging that do not stop validation (a name used twice in one file's array of
+    /// named tables): the merged tree is still validated, and these are reported with its problems.
+    pub merge_problems: Problems,
     /// The texts of the files `extends` names, in the order they are read, when they were recorded (by a
     /// shard) rather than to be read from disk.
     pub recorded: Option<Vec<String>>,
@@ -38,6 +41,7 @@ impl Builder {
         Builder {
             sources: vec![],
             problems: Problems::default(),
+            merge_problems: Problems::default(),
             recorded: None,
             n_extended: 0,
         }
@@ -143,7 +147,7 @@ impl Builder {
         chain.push((identity, parent.display().to_string()));
         let below = self.read_chained(parent.display().to_string(), parent_text, parent_dir, chain);
         chain.pop();
-        Some(merge(below?, tree))
+        Some(merge(below?, tree, &mut self.merge_problems))
     }
 
     /// A file named by `extends` that cannot be read: at the `extends` that names it, or, for a file that is
@@ -284,7 +288,14 @@ fn is_named(items: &[Node]) -> bool {
 
 /// `over` merged onto `base`: tables key by key, arrays of named tables entry by entry on `name` (new names
 /// appended), anything else replaced by `over`. Each merged value keeps the span of the text that wrote it.
-pub fn merge(base: Node, over: Node) -> Node {
+/// A name used twice in one of `over`'s arrays of named tables is reported in `problems`, at its second
+/// use, as a file that stands alone has it reported; the later entry is merged over the earlier.
+pub fn merge(base: Node, over: Node, problems: &mut Problems) -> Node {
+    merge_under("", base, over, problems)
+}
+
+/// `merge` of the values under the table key `key`.
+fn merge_under(key: &str, base: Node, over: Node, problems: &mut Problems) -> Node {
     match (base.value, over.value) {
         (Value::Table(mut below), Value::Table(above)) => {
             for entry in above.entries {
@@ -297,7 +308,7 @@ pub fn merge(base: Node, over: Node) -> Node {
                                 value: Value::Bool(false),
                             },
                         );
-                        existing.node = merge(old, entry.node);
+                        existing.node = merge_under(&entry.key, old, entry.node, problems);
                         existing.key_span = entry.key_span;
                     }
                     None => below.entries.push(entry),
@@ -309,8 +320,26 @@ pub fn merge(base: Node, over: Node) -> Node {
             }
         }
         (Value::Array(mut below), Value::Array(above)) if is_named(&below) && is_named(&above) => {
+            // `regions` holds regions: a name used twice is reported as `check_unique_names` reports it.
+            let what = key.strip_suffix('s').unwrap_or(key);
+            let mut names_seen: Vec<String> = vec![];
             for item in above {
                 let name = entry_name(&item).map(str::to_string);
+                if let Some(name) = &name {
+                    if names_seen.contains(name) {
+                        let name_span = match &item.value {
+                            Value::Table(t) => t.get("name").and_then(|n| n.span.clone()),
+                            _ => None,
+                        };
+                        problems.push(
+                            name_span.or(item.span.clone()),
+                            what,
+                            format!("{what} name \"{name}\" is used twice"),
+                        );
+                    } else {
+                        names_seen.push(name.clone());
+                    }
+                }
                 match below.iter_mut().find(|b| entry_name(b).map(str::to_string) == name) {
                     Some(existing) => {
                         let old = std::mem::replace(
@@ -320,7 +349,7 @@ pub fn merge(base: Node, over: Node) -> Node {
                                 value: Value::Bool(false),
                             },
                         );
-                        *existing = merge(old, item);
+                        *existing = merge_under(key, old, item, problems);
                     }
                     None => below.push(item),
                 }
@@ -342,7 +371,10 @@ mod tests {
     fn merged(base: &str, over: &str) -> String {
         let (base, _) = parse(base);
         let (over, _) = parse(over);
-        to_toml(&merge(base, over))
+        let mut problems = Problems::default();
+        let merged = to_toml(&merge(base, over, &mut problems));
+        assert!(problems.is_empty(), "{problems:?}");
+        merged
     }
 
     #[test]
@@ -361,6 +393,20 @@ mod tests {
             merged(base, over),
             "[[r]]\nname = \"us\"\nx = 1\ny = 1\n\n[[r]]\nname = \"cn\"\nx = 5\n\n[[r]]\nname = \"eu\"\nx = 6\n"
         );
+    }
+
+    #[test]
+    fn a_name_used_twice_in_the_array_merged_over_is_reported_at_its_second_use() {
+        let (base, _) = parse("[[manufacturers]]\nname = \"a\"\nx = 1\n");
+        let over_text = "[[manufacturers]]\nname = \"a\"\nx = 2\n[[manufacturers]]\nname = \"a\"\nx = 3\n";
+        let (over, _) = parse(over_text);
+        let mut problems = Problems::default();
+        let merged = merge(base, over, &mut problems);
+        assert_eq!(to_toml(&merged), "[[manufacturers]]\nname = \"a\"\nx = 3\n");
+        assert_eq!(problems.list.len(), 1, "{problems:?}");
+        assert_eq!(problems.list[0].message, "manufacturer name \"a\" is used twice");
+        let second = over_text.rfind("\"a\"").unwrap();
+        assert_eq!(problems.list[0].span, Some(second..second + 3));
     }
 
     #[test]

@@ -24,6 +24,10 @@ pub enum Value {
     Float(f64),
     Bool(bool),
     Datetime(String),
+    /// A number no `Int` or `Float` holds, as written: an integer beyond 64 bits (a `seed` up to `u64::MAX`
+    /// is one) or a float beyond ±1.8e308, which would otherwise read as infinity. Kept as text so that a
+    /// message can echo it and a whole-number reader can take it whole.
+    BigNumber(String),
     Array(Vec<Node>),
     Table(Table),
 }
@@ -36,6 +40,8 @@ impl Value {
             Value::Float(_) => "a float",
             Value::Bool(_) => "a boolean",
             Value::Datetime(_) => "a date-time",
+            Value::BigNumber(text) if is_whole(text) => "an integer",
+            Value::BigNumber(_) => "a float",
             Value::Array(_) => "an array",
             Value::Table(_) => "a table",
         }
@@ -46,9 +52,25 @@ impl Value {
         match *self {
             Value::Float(x) => Some(x),
             Value::Int(i) => Some(i as f64),
+            Value::BigNumber(ref text) => text.parse().ok(),
             _ => None,
         }
     }
+
+    /// The value as a whole number, if it is an integer, however large: `None` for an integer beyond 128 bits.
+    pub fn as_i128(&self) -> Option<i128> {
+        match self {
+            Value::Int(i) => Some(i128::from(*i)),
+            Value::BigNumber(text) if is_whole(text) => text.parse().ok(),
+            _ => None,
+        }
+    }
+}
+
+/// Whether a number's text is an integer (digits with an optional sign), not a float.
+pub fn is_whole(text: &str) -> bool {
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -130,12 +152,27 @@ fn convert_table(table: &DeTable<'_>) -> Table {
 fn convert_value(value: &DeValue<'_>) -> Value {
     match value {
         DeValue::String(s) => Value::Str(s.to_string()),
-        DeValue::Integer(i) => match i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()) {
-            Ok(v) => Value::Int(v),
-            // Integers beyond i64 are kept as floats so that range checks can report them.
-            Err(_) => Value::Float(i.as_str().replace('_', "").parse().unwrap_or(f64::INFINITY)),
-        },
-        DeValue::Float(f) => Value::Float(f.as_str().replace('_', "").parse().unwrap_or(f64::NAN)),
+        DeValue::Integer(i) => {
+            let digits = i.as_str().replace('_', "");
+            match i64::from_str_radix(&digits, i.radix()) {
+                Ok(v) => Value::Int(v),
+                // Integers beyond i64 are kept whole, in decimal, so that range checks can report them as written.
+                Err(_) => Value::BigNumber(
+                    i128::from_str_radix(&digits, i.radix()).map_or_else(|_| i.to_string(), |wide| wide.to_string()),
+                ),
+            }
+        }
+        DeValue::Float(f) => {
+            let text = f.as_str().replace('_', "");
+            match text.parse::<f64>() {
+                // A literal beyond the range of a float parses as infinity; `inf` written as such stays one.
+                Ok(x) if x.is_infinite() && !text.trim_start_matches(['-', '+']).starts_with("inf") => {
+                    Value::BigNumber(text)
+                }
+                Ok(x) => Value::Float(x),
+                Err(_) => Value::Float(f64::NAN),
+            }
+        }
         DeValue::Boolean(b) => Value::Bool(*b),
         DeValue::Datetime(d) => Value::Datetime(d.to_string()),
         DeValue::Array(a) => Value::Array(
@@ -237,6 +274,7 @@ fn value_text(value: &Value) -> String {
         Value::Float(x) => format!("{x:?}"),
         Value::Bool(b) => b.to_string(),
         Value::Datetime(d) => d.clone(),
+        Value::BigNumber(text) => text.clone(),
         Value::Array(items) => {
             let parts: Vec<String> = items.iter().map(|i| value_text(&i.value)).collect();
             format!("[{}]", parts.join(", "))

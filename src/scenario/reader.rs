@@ -1,7 +1,7 @@
 //! Reading a raw tree into typed values while collecting every problem: missing keys, unknown keys,
 //! wrong types and out-of-range values, each with where it is and what would be valid.
 
-use crate::scenario::raw::{Node, Span, Table, Value};
+use crate::scenario::raw::{Node, Span, Table, Value, is_whole};
 use hashcycle_model::units::YearMonth;
 
 /// One thing wrong with a scenario.
@@ -202,14 +202,17 @@ impl<'a> Section<'a> {
             return default.unwrap_or(0.0);
         };
         if !bounds.contains(x) {
+            let problem = match &node.value {
+                Value::BigNumber(text) if x.is_infinite() => {
+                    format!("= {text} is out of the range of a number (about ±1.8e308)")
+                }
+                Value::BigNumber(text) => format!("= {text} is out of range"),
+                _ => format!("= {} is out of range", number_text(x)),
+            };
             p.push(
                 node.span.clone(),
                 &self.key_path(key),
-                format!(
-                    "`{}` = {x} is out of range: must be {}",
-                    self.key_path(key),
-                    bounds.describe()
-                ),
+                format!("`{}` {problem}: must be {}", self.key_path(key), bounds.describe()),
             );
             return default.unwrap_or(0.0);
         }
@@ -218,30 +221,39 @@ impl<'a> Section<'a> {
 
     /// A whole number within `bounds`.
     pub fn u64(&mut self, p: &mut Problems, key: &str, bounds: Bounds, default: Option<u64>) -> u64 {
+        // The largest value is compared as a whole number: `u64::MAX` as a float is one more than it.
+        let max = bounds.max.map_or(u64::MAX, |(m, _)| m as u64);
         let Some(node) = self.lookup(key) else {
             if default.is_none() {
-                self.missing(p, key, &format!("a whole number {}", bounds.describe()));
+                self.missing(p, key, &format!("a whole number {}", describe_whole(bounds, max)));
             }
             return default.unwrap_or(0);
         };
-        let Value::Int(i) = node.value else {
-            let what = format!("a whole number {}", bounds.describe());
-            self.wrong_type(p, key, node, &what);
-            return default.unwrap_or(0);
+        let shown = match &node.value {
+            Value::Int(i) => i.to_string(),
+            Value::BigNumber(text) if is_whole(text) => text.clone(),
+            _ => {
+                let what = format!("a whole number {}", describe_whole(bounds, max));
+                self.wrong_type(p, key, node, &what);
+                return default.unwrap_or(0);
+            }
         };
-        if i < 0 || !bounds.contains(i as f64) {
-            p.push(
-                node.span.clone(),
-                &self.key_path(key),
-                format!(
-                    "`{}` = {i} is out of range: must be a whole number {}",
-                    self.key_path(key),
-                    bounds.describe()
-                ),
-            );
-            return default.unwrap_or(0);
+        // An integer beyond 128 bits is out of range too.
+        match node.value.as_i128() {
+            Some(i) if i >= 0 && i <= i128::from(max) && bounds.contains(i as f64) => i as u64,
+            _ => {
+                p.push(
+                    node.span.clone(),
+                    &self.key_path(key),
+                    format!(
+                        "`{}` = {shown} is out of range: must be a whole number {}",
+                        self.key_path(key),
+                        describe_whole(bounds, max)
+                    ),
+                );
+                default.unwrap_or(0)
+            }
         }
-        i as u64
     }
 
     pub fn u32(&mut self, p: &mut Problems, key: &str, bounds: Bounds, default: Option<u32>) -> u32 {
@@ -294,10 +306,13 @@ impl<'a> Section<'a> {
                 .map(|c| format!("\"{c}\""))
                 .collect::<Vec<_>>()
                 .join(", ");
+            let suggestion = nearest(&s, choices.iter().copied())
+                .map(|near| format!(" (did you mean \"{near}\"?)"))
+                .unwrap_or_default();
             p.push(
                 span,
                 &self.key_path(key),
-                format!("`{}` = \"{s}\" is not one of {listed}", self.key_path(key)),
+                format!("`{}` = \"{s}\" is not one of {listed}{suggestion}", self.key_path(key)),
             );
             return default.unwrap_or(choices[0]).to_string();
         }
@@ -407,6 +422,33 @@ impl<'a> Section<'a> {
     }
 }
 
+/// A number as a message echoes it: as Rust writes it, except that a very large or very small one is
+/// written with an exponent (`1e300`, not three hundred digits).
+pub fn number_text(x: f64) -> String {
+    const LARGEST_PLAIN: f64 = 1e16;
+    const SMALLEST_PLAIN: f64 = 1e-6;
+    if x.is_finite() && x != 0.0 && !(SMALLEST_PLAIN..LARGEST_PLAIN).contains(&x.abs()) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
+}
+
+/// A whole-number range, `bounds` up to `max`, with its ends written as whole numbers.
+fn describe_whole(bounds: Bounds, max: u64) -> String {
+    let min = match bounds.min {
+        Some((m, true)) => m.max(0.0).ceil() as u64,
+        Some((m, false)) => m.max(-1.0).floor() as u64 + 1,
+        None => 0,
+    };
+    let max = if bounds.max.is_some_and(|(_, inclusive)| !inclusive) {
+        max.saturating_sub(1)
+    } else {
+        max
+    };
+    format!("in [{min}, {max}]")
+}
+
 /// Edit distance between two words (insertions, deletions, substitutions and swaps of neighbours), in characters.
 fn edit_distance(a: &str, b: &str) -> usize {
     let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
@@ -452,5 +494,20 @@ mod tests {
         assert_eq!(nearest("colour", keys.into_iter()), None);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(edit_distance("ab", "ba"), 1);
+    }
+
+    #[test]
+    fn numbers_are_echoed_short_and_whole_ranges_in_whole_numbers() {
+        assert_eq!(number_text(1e300), "1e300");
+        assert_eq!(number_text(-2.5e-9), "-2.5e-9");
+        assert_eq!(number_text(93429.2), "93429.2");
+        assert_eq!(number_text(1e15), "1000000000000000");
+        assert_eq!(number_text(0.0), "0");
+        assert_eq!(
+            describe_whole(Bounds::non_negative(), u64::MAX),
+            "in [0, 18446744073709551615]"
+        );
+        assert_eq!(describe_whole(Bounds::positive(), 9), "in [1, 9]");
+        assert_eq!(describe_whole(Bounds::closed(1.0, 1200.0), 1200), "in [1, 1200]");
     }
 }

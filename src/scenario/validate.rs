@@ -56,17 +56,20 @@ pub fn read_params_with(root: &Node, sources: &[Source], p: &mut Problems, range
     let fees = read_fees(&mut top, p, sources, simulation.as_ref());
     let network = read_network(&mut top, p);
     let mut origins: Vec<String> = vec![];
-    let regions = read_regions(&mut top, p, &mut origins);
+    let regions = read_regions(&mut top, p, sources, &mut origins);
     let generations = read_generations(&mut top, p, start);
     let segments = read_segments(&mut top, p);
     let initial_fleet = read_fleet(&mut top, p, &regions, &generations, &segments, network.as_ref(), start);
-    let manufacturers = read_manufacturers(&mut top, p, &generations, &regions, &mut origins, start, horizon_end);
+    let manufacturers = read_manufacturers(&mut top, p, sources, &generations, &regions, &mut origins, start);
     let dealers = read_dealers(&mut top, p);
     let secondary_market = read_secondary_market(&mut top, p);
     let relocation = read_relocation(&mut top, p);
     let key_account_firms = read_key_account_firms(&mut top, p);
-    let hosting = read_hosting(&mut top, p, &regions, start, horizon_end);
-    let events = read_events(&mut top, p, &regions, &mut origins, start, horizon_end);
+    // Months outside the run are refused with the run's months; a `--set` that moved them is named there.
+    let calendar_spans = ["start_month", "horizon_months"].map(|key| value_span(root, &["simulation", key]));
+    let calendar_note = set_note(sources, &calendar_spans);
+    let hosting = read_hosting(&mut top, p, &regions, start, horizon_end, &calendar_note);
+    let events = read_events(&mut top, p, &regions, &mut origins, start, horizon_end, &calendar_note);
     let uncertain = crate::scenario::uncertainty::read(
         &mut top,
         p,
@@ -406,6 +409,39 @@ fn read_network(top: &mut Section, p: &mut Problems) -> Option<NetworkParams> {
     Some(network)
 }
 
+/// Where the text wrote the value at `keys` (a path of table keys from the top), if it did.
+fn value_span(root: &Node, keys: &[&str]) -> Option<Span> {
+    let mut node = root;
+    for key in keys {
+        let Value::Table(table) = &node.value else {
+            return None;
+        };
+        node = table.get(key)?;
+    }
+    node.span.clone()
+}
+
+/// The `--set` overrides that wrote any of the values at `spans`, as a note ending a message about a rule
+/// they take part in: ` (set on the command line: regions.us.fleet_share=0.5)`, or nothing when the files
+/// wrote them all. The problem is still shown where the rule's values are written in the file.
+fn set_note(sources: &[Source], spans: &[Option<Span>]) -> String {
+    let mut sets: Vec<&str> = vec![];
+    for span in spans.iter().flatten() {
+        let Some(source) = crate::scenario::source_of(sources, span.start) else {
+            continue;
+        };
+        let set = source.text.strip_prefix("--set ").unwrap_or(&source.text);
+        if source.file == "--set" && !sets.contains(&set) {
+            sets.push(set);
+        }
+    }
+    if sets.is_empty() {
+        String::new()
+    } else {
+        format!(" (set on the command line: {})", sets.join(", "))
+    }
+}
+
 fn check_unique_names(p: &mut Problems, what: &str, names: &[(String, Option<Span>)]) {
     for (i, (name, span)) in names.iter().enumerate() {
         if names[..i].iter().any(|(n, _)| n == name) {
@@ -425,10 +461,17 @@ fn follows_from(p: &Problems, prefix: &str, keys: &[&str]) -> bool {
     })
 }
 
-fn check_share_sum(p: &mut Problems, span: Option<Span>, what: &str, sum: f64) {
-    if (sum - 1.0).abs() > SHARE_SUM_TOLERANCE {
-        p.push(span, what, format!("{what} must sum to 1, but they sum to {sum:.6}"));
+/// Reports shares that do not sum to 1, ending the message with `note`; returns whether it did.
+fn check_share_sum(p: &mut Problems, span: Option<Span>, what: &str, sum: f64, note: &str) -> bool {
+    let wrong = (sum - 1.0).abs() > SHARE_SUM_TOLERANCE;
+    if wrong {
+        p.push(
+            span,
+            what,
+            format!("{what} must sum to 1, but they sum to {sum:.6}{note}"),
+        );
     }
+    wrong
 }
 
 /// The index of an origin (where machines are made), registering it on first use.
@@ -493,13 +536,30 @@ fn read_hazards(r: &mut Section, p: &mut Problems, origins: &mut Vec<String>) ->
     }
 }
 
-fn read_regions(top: &mut Section, p: &mut Problems, origins: &mut Vec<String>) -> Vec<RegionParams> {
+fn read_regions(
+    top: &mut Section,
+    p: &mut Problems,
+    sources: &[Source],
+    origins: &mut Vec<String>,
+) -> Vec<RegionParams> {
     let span = top.span.clone();
     let mut out = vec![];
     let mut names = vec![];
+    // Where each region's fleet_share, key_account_fleet_share and retail_fleet_share are written (the last
+    // two, when left out, are the fleet_share's), and whether those two are written at all.
+    let mut share_spans: Vec<[Option<Span>; 3]> = vec![];
+    let mut segment_shares_written: Vec<[bool; 2]> = vec![];
     for mut r in top.tables(p, "regions", true) {
         let (name, name_span) = r.string(p, "name", None);
         names.push((name.clone(), name_span));
+        let fleet_share_span = r.table.get("fleet_share").and_then(|n| n.span.clone());
+        let segment_share_span = |key: &str| r.table.get(key).map_or(fleet_share_span.clone(), |n| n.span.clone());
+        share_spans.push([
+            fleet_share_span.clone(),
+            segment_share_span("key_account_fleet_share"),
+            segment_share_span("retail_fleet_share"),
+        ]);
+        segment_shares_written.push(["key_account_fleet_share", "retail_fleet_share"].map(|key| r.has(key)));
         let fleet_share = r.f64(p, "fleet_share", Bounds::share(), None);
         let key_account_share = r.f64(p, "key_account_fleet_share", Bounds::share(), Some(fleet_share));
         let retail_share = r.f64(p, "retail_fleet_share", Bounds::share(), Some(fleet_share));
@@ -550,24 +610,31 @@ fn read_regions(top: &mut Section, p: &mut Problems, origins: &mut Vec<String>) 
         &["fleet_share", "key_account_fleet_share", "retail_fleet_share"],
     ) {
         let first = names.first().and_then(|n| n.1.clone());
-        check_share_sum(
+        let note = |share_idx: usize| {
+            let spans: Vec<Option<Span>> = share_spans.iter().map(|s| s[share_idx].clone()).collect();
+            set_note(sources, &spans)
+        };
+        let fleet_shares_wrong = check_share_sum(
             p,
             first.clone(),
             "regions' fleet_share values",
             out.iter().map(|r| r.fleet_share).sum(),
+            &note(0),
         );
-        check_share_sum(
-            p,
-            first.clone(),
-            "regions' key_account_fleet_share values",
-            out.iter().map(|r| r.segment_fleet_shares[0]).sum(),
-        );
-        check_share_sum(
-            p,
-            first,
-            "regions' retail_fleet_share values",
-            out.iter().map(|r| r.segment_fleet_shares[1]).sum(),
-        );
+        for segment in Segment::ALL {
+            let what = ["key_account_fleet_share", "retail_fleet_share"][segment.idx()];
+            // A segment's shares that every region leaves at its fleet_share only repeat that sum's problem.
+            if fleet_shares_wrong && segment_shares_written.iter().all(|w| !w[segment.idx()]) {
+                continue;
+            }
+            check_share_sum(
+                p,
+                first.clone(),
+                &format!("regions' {what} values"),
+                out.iter().map(|r| r.segment_fleet_shares[segment.idx()]).sum(),
+                &note(1 + segment.idx()),
+            );
+        }
     }
     out
 }
@@ -585,7 +652,7 @@ fn read_generations(top: &mut Section, p: &mut Problems, start: Option<YearMonth
         let price_new_usd = g.f64(p, "price_new_usd", Bounds::above_up_to(0.0, 1e9), None);
         g.finish(p);
         // A generation released after the horizon simply never appears; one a roadmap sells or the fleet
-        // holds is checked there (a roadmap sells only within the horizon, and never before the release).
+        // holds is checked there (a roadmap never sells it before the release).
         let release = release.unwrap_or(YearMonth { year: 2000, month: 1 });
         out.push(GenerationParams {
             name,
@@ -685,6 +752,7 @@ fn read_segments(top: &mut Section, p: &mut Problems) -> [SegmentParams; 2] {
                 segments_span,
                 "segments' fleet_share values",
                 out.iter().map(|s| s.fleet_share).sum(),
+                "",
             );
         }
     }
@@ -804,6 +872,7 @@ fn read_fleet(
             first_span,
             "fleet hashrate_share values",
             cells.iter().map(|c| c.2).sum(),
+            "",
         );
     }
     let Some(network) = network else {
@@ -890,7 +959,6 @@ fn read_production_lines(
     main_origin: &str,
     origins: &mut Vec<String>,
     start: Option<YearMonth>,
-    horizon_end: Option<YearMonth>,
 ) -> Vec<ProductionLineParams> {
     const MAX_LINES: usize = 16;
     let mut lines = vec![];
@@ -923,17 +991,10 @@ fn read_production_lines(
         let capacity_units_per_month = l.u64(p, "capacity_units_per_month", Bounds::closed(0.0, 1e9), None);
         let unit_cost_uplift_share = l.f64(p, "unit_cost_uplift_share", Bounds::closed(0.0, 10.0), Some(0.15));
         let fixed_cost_usd_per_month = l.f64(p, "fixed_cost_usd_per_month", Bounds::closed(0.0, 1e13), Some(0.0));
+        // A line starting after the horizon never assembles nor costs anything in the run, so a scenario
+        // can be shortened without editing its lines.
         let from_month_offset = if l.has("from_month") {
-            let (from, from_span) = l.year_month(p, "from_month");
-            if let (Some(from), Some(end)) = (from, horizon_end)
-                && from >= end
-            {
-                p.push(
-                    from_span,
-                    &format!("{lpath}.from_month"),
-                    format!("`{lpath}.from_month` = {from} falls after the horizon ends ({end})"),
-                );
-            }
+            let (from, _) = l.year_month(p, "from_month");
             match (from, start) {
                 (Some(from), Some(start)) => from.months_since(start),
                 _ => 0,
@@ -959,11 +1020,11 @@ fn read_production_lines(
 fn read_manufacturers(
     top: &mut Section,
     p: &mut Problems,
+    sources: &[Source],
     generations: &[GenerationParams],
     regions: &[RegionParams],
     origins: &mut Vec<String>,
     start: Option<YearMonth>,
-    horizon_end: Option<YearMonth>,
 ) -> Vec<ManufacturerParams> {
     let generation_names: Vec<&str> = generations.iter().map(|g| g.name.as_str()).collect();
     let region_names: Vec<&str> = regions.iter().map(|r| r.name.as_str()).collect();
@@ -1026,6 +1087,24 @@ fn read_manufacturers(
         let local_assembly_uplift_share = m.f64(p, "local_assembly_uplift_share", Bounds::closed(0.0, 10.0), Some(0.1));
         let initial_wafer_units_per_month =
             m.u64(p, "initial_wafer_units_per_month", Bounds::closed(0.0, 1e9), Some(0));
+        // Wafers are ordered only up to what the main line can assemble in the month they arrive; lots in
+        // flight at the start beyond it would wait in work in progress (for ever at a capacity of 0).
+        if initial_wafer_units_per_month > capacity_units_per_month
+            && !follows_from(p, &path, &["capacity_units_per_month"])
+        {
+            let spans = ["initial_wafer_units_per_month", "capacity_units_per_month"]
+                .map(|key| m.table.get(key).and_then(|n| n.span.clone()));
+            p.push(
+                spans[0].clone(),
+                &format!("{path}.initial_wafer_units_per_month"),
+                format!(
+                    "`{path}.initial_wafer_units_per_month` = {initial_wafer_units_per_month} is out of range: must be \
+                     in [0, {capacity_units_per_month}], at most `capacity_units_per_month` (machines arriving faster \
+                     than they can be assembled would wait unassembled){}",
+                    set_note(sources, &spans)
+                ),
+            );
+        }
         let self_mining_power_price_usd_per_kwh = m.f64(
             p,
             "self_mining_power_price_usd_per_kwh",
@@ -1045,7 +1124,7 @@ fn read_manufacturers(
         } else {
             None
         };
-        let production_lines = read_production_lines(&mut m, p, &path, &origin, origins, start, horizon_end);
+        let production_lines = read_production_lines(&mut m, p, &path, &origin, origins, start);
         let hosting_mw = m.f64(p, "hosting_mw", Bounds::closed(0.0, 1e6), Some(0.0));
         let hosting_price_usd_per_mw_month =
             m.f64(p, "hosting_price_usd_per_mw_month", Bounds::closed(0.0, 1e9), Some(0.0));
@@ -1079,15 +1158,8 @@ fn read_manufacturers(
                 generation_span,
                 &generation_names,
             );
-            if let (Some(sell_from), Some(end)) = (sell_from, horizon_end)
-                && sell_from >= end
-            {
-                p.push(
-                    sell_span.clone(),
-                    &format!("{epath}.sell_from_month"),
-                    format!("`{epath}.sell_from_month` = {sell_from} falls after the horizon ends"),
-                );
-            }
+            // An entry selling from after the horizon stays: the wafers of the last `wafer_lead_months` of the
+            // run arrive after it, and are planned, priced and sold ahead as the generation then current.
             if let (Some(g), Some(sell_from)) = (g, sell_from) {
                 if sell_from < generations[g].release {
                     p.push(
@@ -1289,6 +1361,7 @@ fn read_key_account_firms(top: &mut Section, p: &mut Problems) -> KeyAccountFirm
             firms_span,
             "key_account_firms.firms' fleet_share values",
             firms.iter().map(|f| f.fleet_share).sum(),
+            "",
         );
     }
     s.finish(p);
@@ -1322,6 +1395,7 @@ fn read_hosting(
     regions: &[RegionParams],
     start: Option<YearMonth>,
     horizon_end: Option<YearMonth>,
+    calendar_note: &str,
 ) -> HostingParams {
     // Without a [hosting] table every key takes its default and nothing is on offer.
     let mut s = top
@@ -1405,7 +1479,7 @@ fn read_hosting(
             p.push(
                 from_span,
                 &format!("{path}.from_month"),
-                format!("`{path}.from_month` to `until_month` ({from} to {until}) must overlap the simulated months {start} to {last}"),
+                format!("`{path}.from_month` to `until_month` ({from} to {until}) must overlap the simulated months {start} to {last}{calendar_note}"),
             );
             continue;
         }
@@ -1466,6 +1540,17 @@ fn read_relocation(top: &mut Section, p: &mut Problems) -> RelocationParams {
     relocation
 }
 
+/// The kinds of a scripted event (`[[events]]`'s `kind`).
+const EVENT_KINDS: [&str; 7] = [
+    "price_shock",
+    "set_regime",
+    "power_shock",
+    "ban",
+    "tariff",
+    "tightening",
+    "foundry_shortage",
+];
+
 fn read_events(
     top: &mut Section,
     p: &mut Problems,
@@ -1473,26 +1558,23 @@ fn read_events(
     origins: &mut Vec<String>,
     start: Option<YearMonth>,
     horizon_end: Option<YearMonth>,
+    calendar_note: &str,
 ) -> Vec<ScriptedEvent> {
     let region_names: Vec<&str> = regions.iter().map(|r| r.name.as_str()).collect();
     let mut out = vec![];
     for (i, mut e) in top.tables(p, "events", false).into_iter().enumerate() {
         let path = format!("events[{i}]");
         let (at, at_span) = e.year_month(p, "month");
-        let kind = e.choice(
-            p,
-            "kind",
-            &[
-                "price_shock",
-                "set_regime",
-                "power_shock",
-                "ban",
-                "tariff",
-                "tightening",
-                "foundry_shortage",
-            ],
-            None,
+        let kind = e.choice(p, "kind", &EVENT_KINDS, None);
+        // Which other keys an event has depends on its kind: with no kind known, they are neither read nor
+        // reported as unknown, which would only follow from the kind's problem.
+        let kind_known = matches!(
+            e.table.get("kind").map(|n| &n.value),
+            Some(Value::Str(k)) if EVENT_KINDS.contains(&k.as_str())
         );
+        if !kind_known {
+            continue;
+        }
         let region_key = format!("{path}.region");
         let kind = match kind.as_str() {
             "price_shock" => Some(ScriptedEventKind::PriceShock {
@@ -1563,7 +1645,7 @@ fn read_events(
                 at_span,
                 &format!("{path}.month"),
                 format!(
-                    "`{path}.month` = {at} is outside the simulated months {start} to {}",
+                    "`{path}.month` = {at} is outside the simulated months {start} to {}{calendar_note}",
                     end.plus_months(-1)
                 ),
             );

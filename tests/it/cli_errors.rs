@@ -1,6 +1,6 @@
 //! Malformed scenarios: every problem reported at once with file:line:col, exit status 1, nothing written.
 
-use crate::support::{hashcycle, scenario_path, temp_dir};
+use crate::support::{hashcycle, project_dir, scenario_path, temp_dir};
 
 /// Writes base.toml with textual replacements into a fresh directory; returns (dir, file).
 fn broken(tag: &str, replacements: &[(&str, &str)]) -> (std::path::PathBuf, std::path::PathBuf) {
@@ -354,7 +354,7 @@ fn integers_too_large_and_special_floats_are_out_of_range() {
             ("hashrate_ehs = 778.452", "hashrate_ehs = inf"),
         ],
         &[
-            "`simulation.paths` must be a whole number",
+            "`simulation.paths` = 99999999999999999999999 is out of range: must be a whole number in [1, 10000000]",
             "`price.start_price_usd` = NaN is out of range",
             "`network.hashrate_ehs` = inf is out of range",
         ],
@@ -643,5 +643,109 @@ fn hosting_and_ai_power_keys_out_of_range_are_reported() {
             "`regions[0].ai_power_demand_mw_per_year` = -5 is out of range: must be in [0, 10000000]",
             "`regions[0].ai_power_price_elasticity` = 11 is out of range: must be in [0, 10]",
         ],
+    );
+}
+
+/// `check` of the base scenario with `--set` overrides, which must be refused; returns stderr.
+fn refused_with_sets(sets: &[&str]) -> String {
+    let mut args = vec!["check", "scenarios/base.toml"];
+    for set in sets {
+        args.extend(["--set", set]);
+    }
+    let out = hashcycle(&args, &project_dir());
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
+/// A misspelt event kind is the one problem reported, with the nearest kind: the keys of the kind meant
+/// (`region`, `share`) are not reported as unknown, nor those of another kind (`factor`) as missing.
+#[test]
+fn a_misspelt_event_kind_is_the_only_problem_and_the_nearest_kind_is_suggested() {
+    let event = "[[events]]\nmonth = \"2025-03\"\nkind = \"bann\"\nregion = \"us\"\nshare = 0.5\n";
+    let stderr = assert_rejected(
+        "event-kind",
+        &[(
+            "# ----------------------------------------------------------------------------------------------------------\n# Manufacturers.",
+            &format!(
+                "{event}# ----------------------------------------------------------------------------------------------------------\n# Manufacturers."
+            ),
+        )],
+        &[
+            "`events[0].kind` = \"bann\" is not one of \"price_shock\", \"set_regime\", \"power_shock\", \"ban\", \"tariff\", \"tightening\", \"foundry_shortage\" (did you mean \"ban\"?)",
+        ],
+    );
+    assert!(stderr.contains("1 problem\n"), "{stderr}");
+}
+
+/// A number out of range is echoed short, not in its full decimal expansion, and one beyond the range of a
+/// float is said to be, not shown as `inf`.
+#[test]
+fn out_of_range_numbers_are_echoed_short() {
+    let stderr = refused_with_sets(&["segments.retail.cash_usd=1e300"]);
+    assert!(
+        stderr.contains(
+            "`segments.retail.cash_usd` = 1e300 is out of range: must be in [-1000000000000000, 1000000000000000]"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("000000000000000000000"), "{stderr}");
+    let stderr = refused_with_sets(&["segments.retail.cash_usd=1e309"]);
+    assert!(
+        stderr.contains("`segments.retail.cash_usd` = 1e309 is out of the range of a number"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("inf"), "{stderr}");
+    let stderr = refused_with_sets(&["price.start_price_usd=-1e-9"]);
+    assert!(
+        stderr.contains("`price.start_price_usd` = -1e-9 is out of range: must be > 0"),
+        "{stderr}"
+    );
+}
+
+/// A seed is any 64-bit unsigned integer; one beyond is out of that range, not "a float".
+#[test]
+fn a_seed_beyond_64_bits_is_out_of_range() {
+    let stderr = refused_with_sets(&["simulation.seed=18446744073709551616"]);
+    assert!(
+        stderr.contains(
+            "`simulation.seed` = 18446744073709551616 is out of range: must be a whole number in [0, 18446744073709551615]"
+        ),
+        "{stderr}"
+    );
+    let largest = hashcycle::scenario::Scenario::load_with(
+        &scenario_path("base"),
+        &["simulation.seed=18446744073709551615".to_string()],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(largest.params.simulation.seed, u64::MAX);
+}
+
+/// Wafers in flight at the start beyond what the manufacturer can assemble a month would never all be
+/// assembled (at a capacity of 0, never at all): refused where they are written, naming the override that
+/// set the capacity.
+#[test]
+fn wafers_in_flight_above_the_assembly_capacity_are_refused() {
+    let stderr = refused_with_sets(&["manufacturers.microbt.capacity_units_per_month=0"]);
+    let text = std::fs::read_to_string(scenario_path("base")).unwrap();
+    let offset = text.find("initial_wafer_units_per_month = 28000").unwrap() + "initial_wafer_units_per_month = ".len();
+    let line = text[..offset].matches('\n').count() + 1;
+    let col = offset - text[..offset].rfind('\n').unwrap();
+    assert!(
+        stderr.contains(&format!(
+            "scenarios/base.toml:{line}:{col}: `manufacturers[1].initial_wafer_units_per_month` = 28000 is out of range: must be in [0, 0]"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("(set on the command line: manufacturers.microbt.capacity_units_per_month=0)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("1 problem\n"), "{stderr}");
+    assert_rejected(
+        "wafers-above-capacity",
+        &[("capacity_units_per_month = 35000", "capacity_units_per_month = 20000")],
+        &["`manufacturers[1].initial_wafer_units_per_month` = 28000 is out of range: must be in [0, 20000]"],
     );
 }

@@ -432,3 +432,122 @@ fn issue_31_merge_rebuilds_extending_scenarios_from_the_recorded_texts() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A name used twice in an extending file's array of named tables is refused at its second use, as in a
+/// file that stands alone, for every such array, and the rest of the scenario is still checked.
+#[test]
+fn a_name_used_twice_in_an_extending_file_is_refused() {
+    for (array, name, value_key) in [
+        ("manufacturers", "bitmain", "cash_usd = 2.0"),
+        ("regions", "us", "fleet_share = 0.6"),
+        ("generations", "S21 XP", "price_new_usd = 4000"),
+    ] {
+        let child = format!(
+            "extends = \"base/small.toml\"\n[simulation]\nname = \"dup\"\nhorizon_months = 0\n\
+             [[{array}]]\nname = \"{name}\"\n{value_key}\n[[{array}]]\nname = \"{name}\"\n{value_key}\n"
+        );
+        let dir = layered("extends-duplicate", &[("child.toml", &child)]);
+        let (code, _, stderr) = stderr_of(&["check", "child.toml"], &dir);
+        assert_refused(code, &stderr, None);
+        let what = array.strip_suffix('s').unwrap();
+        assert!(
+            stderr.contains(&format!("child.toml:9:8: {what} name \"{name}\" is used twice")),
+            "{array}: {stderr}"
+        );
+        assert!(
+            stderr.contains("`simulation.horizon_months` = 0 is out of range"),
+            "{array}: {stderr}"
+        );
+        assert!(stderr.contains("2 problems\n"), "{array}: {stderr}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// A shipped scenario can be shortened on the command line: roadmap entries selling from after the horizon
+/// are kept (the last months' wafers arrive after it, for the generation then current), and a scripted
+/// month that falls outside the shortened run is refused with the run's months and the override named.
+#[test]
+fn a_shipped_scenario_can_be_shortened_with_set() {
+    for horizon_months in [60, 12] {
+        let set = format!("simulation.horizon_months={horizon_months}");
+        let scenario = Scenario::load_with(&scenario_path("base"), std::slice::from_ref(&set))
+            .unwrap_or_else(|e| panic!("{horizon_months} months: {e}"));
+        let full = Scenario::load(&scenario_path("base")).unwrap();
+        for (short, long) in scenario.params.manufacturers.iter().zip(&full.params.manufacturers) {
+            assert_eq!(format!("{:?}", short.roadmap), format!("{:?}", long.roadmap));
+        }
+        let dir = temp_dir("extends-shortened");
+        let out_dir = dir.join("out");
+        let (code, _, stderr) = stderr_of(
+            &[
+                "run",
+                scenario_path("base").to_str().unwrap(),
+                "--paths",
+                "1",
+                "--out",
+                out_dir.to_str().unwrap(),
+                "--set",
+                &set,
+            ],
+            &dir,
+        );
+        assert_eq!(code, Some(0), "{horizon_months} months: {stderr}");
+        assert!(out_dir.join("base/network.parquet").is_file());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    let (code, _, stderr) = stderr_of(
+        &[
+            "check",
+            scenario_path("replay").to_str().unwrap(),
+            "--set",
+            "simulation.horizon_months=12",
+        ],
+        &project_dir(),
+    );
+    assert_refused(code, &stderr, None);
+    assert!(
+        stderr.contains(
+            "`events[0].month` = 2021-06 is outside the simulated months 2019-01 to 2019-12 (set on the command line: simulation.horizon_months=12)"
+        ),
+        "{stderr}"
+    );
+}
+
+/// A rule across keys that a `--set` override breaks names the override, and the sums of the segments'
+/// shares that every region leaves at its fleet_share are not reported again.
+#[test]
+fn a_rule_broken_by_an_override_names_it() {
+    let (code, _, stderr) = stderr_of(
+        &[
+            "check",
+            scenario_path("base").to_str().unwrap(),
+            "--set",
+            "regions.us.fleet_share=0.5",
+        ],
+        &project_dir(),
+    );
+    assert_refused(code, &stderr, None);
+    assert!(stderr.contains("1 problem\n"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "regions' fleet_share values must sum to 1, but they sum to 1.100000 (set on the command line: regions.us.fleet_share=0.5)"
+        ),
+        "{stderr}"
+    );
+    // A segment's shares written in the file are still summed, and their problem names no override.
+    let child = "extends = \"base/small.toml\"\n[[regions]]\nname = \"other\"\nretail_fleet_share = 0.9\n";
+    let dir = layered("extends-rule-override", &[("child.toml", child)]);
+    let (code, _, stderr) = stderr_of(&["check", "child.toml", "--set", "regions.other.fleet_share=0.9"], &dir);
+    assert_refused(code, &stderr, None);
+    assert!(
+        stderr.contains("(set on the command line: regions.other.fleet_share=0.9)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("regions' retail_fleet_share values must sum to 1"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("key_account_fleet_share values"), "{stderr}");
+    assert!(stderr.contains("2 problems\n"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

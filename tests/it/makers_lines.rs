@@ -293,3 +293,30 @@ fn other_lines_inputs_are_rejected_where_they_are_written_with_their_range() {
         assert!(line.contains(message), "`{message}` missing from `{line}` in\n{stderr}");
     }
 }
+
+/// A manufacturer with no assembly capacity and no wafers in flight (one selling off its stock) is valid: it
+/// orders no wafers, so nothing waits in work in progress, and it only sells what it held at the start.
+#[test]
+fn a_manufacturer_without_capacity_or_wafers_in_flight_only_sells_its_stock() {
+    let params = params_with(
+        "base",
+        &[
+            ("simulation.horizon_months", i(24)),
+            ("manufacturers.microbt.capacity_units_per_month", i(0)),
+            ("manufacturers.microbt.initial_wafer_units_per_month", i(0)),
+        ],
+    );
+    let microbt = maker_idx(&params, "microbt");
+    let (rows, _) = run_path(&params, 1);
+    let mine: Vec<_> = rows
+        .manufacturers
+        .iter()
+        .filter(|r| r.manufacturer_idx == microbt)
+        .collect();
+    assert_eq!(mine.len(), 24);
+    let initial_units = params.manufacturers[microbt].initial_inventory_units;
+    for r in &mine {
+        assert_eq!(r.wip_units, 0, "month {}", r.month.0);
+        assert!(r.inventory_units <= initial_units, "month {}", r.month.0);
+    }
+}

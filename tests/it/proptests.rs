@@ -95,6 +95,22 @@ fn log_int(hi: f64) -> BoxedStrategy<Value> {
     .boxed()
 }
 
+/// A manufacturer's assembly capacity and the wafers in flight at the start, which validation holds within it.
+fn capacity_and_wafers_in_flight(capacity_key: String, wafers_key: String) -> BoxedStrategy<Vec<Change>> {
+    (log_int(1e9), 0.0..=1.0f64)
+        .prop_map(move |(capacity, wafers_share)| {
+            let Value::Int(capacity_units) = capacity else {
+                unreachable!("log_int draws integers")
+            };
+            let wafer_units = (capacity_units as f64 * wafers_share).floor() as i64;
+            vec![
+                (capacity_key.clone(), Value::Int(capacity_units)),
+                (wafers_key.clone(), Value::Int(wafer_units)),
+            ]
+        })
+        .boxed()
+}
+
 fn share() -> BoxedStrategy<Value> {
     float_in(0.0, 1.0)
 }
@@ -256,7 +272,7 @@ fn manufacturer_changes() -> Vec<BoxedStrategy<Vec<Change>>> {
             one(k("cash_usd"), signed_log_float(1e15)),
             one(k("credit_line_usd"), zero_or_log_float(1.0, 1e15)),
             one(k("credit_interest_rate_per_month"), share()),
-            one(k("capacity_units_per_month"), log_int(1e9)),
+            capacity_and_wafers_in_flight(k("capacity_units_per_month"), k("initial_wafer_units_per_month")),
             one(k("foundry_allotment_units_per_month"), log_int(1e9)),
             one(k("wafer_cost_share"), share()),
             one(k("fixed_opex_usd_per_month"), zero_or_log_float(1.0, 1e13)),
@@ -264,7 +280,6 @@ fn manufacturer_changes() -> Vec<BoxedStrategy<Vec<Change>>> {
             one(k("distress_cost_cut_share"), share()),
             one(k("variable_cost_share"), share()),
             one(k("initial_inventory_units"), log_int(1e10)),
-            one(k("initial_wafer_units_per_month"), log_int(1e9)),
             one(k("self_mining_power_price_usd_per_kwh"), log_float(1e-4, 100.0)),
             one(k("local_assembly_uplift_share"), float_in(0.0, 10.0)),
             one(
