@@ -197,6 +197,10 @@ pub struct NetworkParams {
     pub difficulty_foresight_share: f64,
 }
 
+/// Highest non-power operating cost a region can have, as a share of its power cost: the range of
+/// `opex_share_of_power`, which tightenings raise the share up to and no further.
+pub const MAX_OPEX_SHARE_OF_POWER: f64 = 10.0;
+
 /// A mining region (`[[regions]]`): power prices, hosting capacity, tariffs and regulation hazards.
 #[derive(Clone, Debug)]
 pub struct RegionParams {
@@ -214,7 +218,8 @@ pub struct RegionParams {
     /// Spread of site power prices inside the region (log-normal sigma, [0, 3]; default 0.3), so that the dearest
     /// sites switch off first.
     pub site_power_price_dispersion_log: f64,
-    /// Non-power operating cost (hosting, staff, maintenance) as a share of the power cost ([0, 10]; default 0.2).
+    /// Non-power operating cost (hosting, staff, maintenance) as a share of the power cost
+    /// ([0, [`MAX_OPEX_SHARE_OF_POWER`]]; default 0.2). Tightenings raise it, never above the maximum.
     pub opex_share_of_power: f64,
     /// Share of each segment's starting fleet in this region (key accounts, retail), each in [0, 1]; each
     /// segment's shares sum to 1 over the regions (default `fleet_share`). They are also the weights the
@@ -259,13 +264,16 @@ pub struct RegionHazards {
     pub tariff_origin_idx: usize,
     /// Chance of a random power-price shock in a month ([0, 1]; default 0).
     pub power_shock_per_month: f64,
-    /// Factor a power shock multiplies the region's power price by ((0, 100]; default 1.5).
+    /// Factor a power shock multiplies the region's base power price by ((0, 100]; default 1.5). Shocks do not
+    /// compound: one that meets a shock in force moving the price at least as far the same way changes nothing
+    /// (`crate::market::power::PowerState::shock`).
     pub power_shock_factor: f64,
     /// Share of a power shock's excess that decays each month ([0, 1]; default 0.2).
     pub power_shock_decay_per_month: f64,
     /// Chance of a random regulatory tightening in a month ([0, 1]; default 0).
     pub tightening_per_month: f64,
-    /// A tightening raises the region's opex share of power by this much ([0, 10]; default 0.1).
+    /// A tightening raises the region's opex share of power by this much, up to [`MAX_OPEX_SHARE_OF_POWER`]
+    /// ([0, 10]; default 0.1).
     pub tightening_opex_increase_share: f64,
 }
 

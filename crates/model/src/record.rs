@@ -516,8 +516,9 @@ pub enum EventKind {
     /// A scripted change of price regime (subject: the network): `value` is 1 for bull and 0 for bear
     /// (`value_unit` `bull`).
     SetRegime,
-    /// A power-price shock in a region, scripted or drawn (subject: the region): `value` is the factor on
-    /// the region's power price, which decays back to 1 (`value_unit` `factor`).
+    /// A power-price shock in a region, scripted or drawn (subject: the region): `value` is the shock's
+    /// factor on the region's power price, which decays back to 1; a shock that meets one in force moving the
+    /// price at least as far the same way leaves that one in force (`value_unit` `factor`).
     PowerShock,
     /// A ban in a region, scripted or drawn (subject: the region): `units` are the machines stopped,
     /// installed or on their way there, `value` the share of the region closed (`value_unit` `share`).
@@ -527,7 +528,8 @@ pub enum EventKind {
     /// `detail` names the origin taxed (`origin NAME`).
     Tariff,
     /// A tightening in a region, scripted or drawn (subject: the region): `value` is the rise of its opex
-    /// share of power (`value_unit` `opex_share_increase`).
+    /// share of power, less than the tightening's own where the share reached its maximum of 10
+    /// (`value_unit` `opex_share_increase`).
     Tightening,
     /// A scripted foundry shortage (subject: the network): `value` is the share of their allotments the
     /// foundries can book while it lasts (`value_unit` `allotment_share`).
