@@ -8,7 +8,10 @@ use hashcycle_model::rng::{Stream, stream_rng};
 use hashcycle_model::units::Month;
 use hashcycle_model::world::World;
 
-use crate::support::{b, events_of, f, generation_idx, i, mean_sd, params_with, params_with_text, run_path, with_calm};
+use crate::support::{
+    b, events_of, f, generation_idx, hashcycle, i, mean_sd, params_with, params_with_text, run_path, small_scenario,
+    temp_dir, with_calm,
+};
 
 /// Drift and volatility estimates from 60,000 months may miss by four standard errors at most.
 const STAT_TOLERANCE_SE: f64 = 4.0;
@@ -172,8 +175,8 @@ fn when_price_halves_the_least_efficient_switch_off_and_difficulty_follows() {
         net[6].hashrate_ehs
     );
     assert!(
-        net[6].mean_block_seconds > 650.0,
-        "blocks slow down: {}",
+        net[6].mean_block_seconds.is_some_and(|s| s > 650.0),
+        "blocks slow down: {:?}",
         net[6].mean_block_seconds
     );
     let first_retarget_after = rows
@@ -198,8 +201,8 @@ fn when_price_halves_the_least_efficient_switch_off_and_difficulty_follows() {
     }
     for row in &net[14..20] {
         assert!(
-            (row.mean_block_seconds - 600.0).abs() < 45.0,
-            "block time recovers: {:?} {}",
+            row.mean_block_seconds.is_some_and(|s| (s - 600.0).abs() < 45.0),
+            "block time recovers: {:?} {:?}",
             row.month,
             row.mean_block_seconds
         );
@@ -306,4 +309,42 @@ fn shipped_scenarios_start_at_their_stated_hashrate() {
             "{name}: month 1 runs {ratio} of the stated hashrate"
         );
     }
+}
+
+/// A month without blocks has no mean block time: `mean_block_seconds` is null there (not 0, which reads as
+/// infinitely fast blocks), in the rows and in `network.parquet`, and a number in every month with blocks.
+#[test]
+fn a_month_without_blocks_has_a_null_mean_block_time() {
+    let params = params_with(
+        "base",
+        &[("simulation.horizon_months", i(12)), ("network.difficulty", f(1e30))],
+    );
+    let (rows, _) = run_path(&params, 0);
+    assert!(
+        rows.network.iter().all(|r| r.blocks == 0),
+        "no block at difficulty 1e30"
+    );
+    assert!(rows.network.iter().all(|r| r.mean_block_seconds.is_none()));
+    let (rows, _) = run_path(&params_with("base", &[("simulation.horizon_months", i(12))]), 0);
+    for row in &rows.network {
+        let seconds = row
+            .mean_block_seconds
+            .expect("blocks every month at the base difficulty");
+        assert!((400.0..900.0).contains(&seconds), "{:?}: {seconds}", row.month);
+    }
+
+    let dir = temp_dir("no-blocks");
+    let file = small_scenario(
+        &dir,
+        "no_blocks.toml",
+        &[("difficulty = 109782075598905", "difficulty = 1e30")],
+    );
+    let out = hashcycle(&["run", file.to_str().unwrap(), "--paths", "2", "--out", "out"], &dir);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let network = hashcycle::output::parquet::read_frame(&dir.join("out/small/network.parquet")).unwrap();
+    let seconds = network.column("mean_block_seconds").unwrap();
+    assert_eq!(seconds.dtype(), &polars::prelude::DataType::Float64);
+    assert_eq!(network.height(), 2 * 12);
+    assert_eq!(seconds.null_count(), network.height(), "every month is without blocks");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -65,9 +65,9 @@ pub struct NetworkRow {
     /// Power paid this month in USD: the miners' power bill with each region's non-power opex share added,
     /// plus the manufacturers' self-mining power (flow).
     pub power_cost_usd: f64,
-    /// Mean seconds between blocks this month (the month's seconds over the blocks found); 0 when no block
-    /// was found.
-    pub mean_block_seconds: f64,
+    /// Mean seconds between blocks this month (the month's seconds over the blocks found); null when no block
+    /// was found, since a month without blocks has no mean block time.
+    pub mean_block_seconds: Option<f64>,
 }
 }
 
