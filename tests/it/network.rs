@@ -43,7 +43,8 @@ fn btc_issued_each_month_is_blocks_times_subsidy_even_across_a_halving() {
     let mut previous_height = params.network.block_height;
     let mut saw_split_month = false;
     for row in &rows.network {
-        let expected_sats: u64 = (previous_height..row.block_height).map(subsidy_sats).sum();
+        // The month mines the blocks after the previous tip, up to its own.
+        let expected_sats: u64 = (previous_height + 1..=row.block_height).map(subsidy_sats).sum();
         assert_eq!(
             (row.issued_btc * SATS_PER_BTC as f64).round() as u64,
             expected_sats,
@@ -51,7 +52,7 @@ fn btc_issued_each_month_is_blocks_times_subsidy_even_across_a_halving() {
             row.month
         );
         assert_eq!(row.blocks, row.block_height - previous_height);
-        if subsidy_sats(previous_height) != subsidy_sats(row.block_height.saturating_sub(1)) {
+        if subsidy_sats(previous_height + 1) != subsidy_sats(row.block_height) {
             saw_split_month = true;
             let naive = row.blocks as f64 * subsidy_sats(row.block_height) as f64 / SATS_PER_BTC as f64;
             assert!(
@@ -309,6 +310,46 @@ fn shipped_scenarios_start_at_their_stated_hashrate() {
             "{name}: month 1 runs {ratio} of the stated hashrate"
         );
     }
+}
+
+/// `network.block_height` is the chain's tip: with the tip at 839,999 the first block mined is the halving
+/// block 840,000, so the first month's blocks all pay 3.125 BTC and the halving is that month's.
+#[test]
+fn issuance_at_a_halving_counts_the_blocks_after_the_tip() {
+    let params = params_with(
+        "base",
+        &[
+            ("simulation.horizon_months", i(3)),
+            ("network.block_height", i(839_999)),
+        ],
+    );
+    for path_idx in 0..3 {
+        let (rows, summary) = run_path(&params, path_idx);
+        let first = &rows.network[0];
+        assert_eq!(first.block_height, 839_999 + first.blocks);
+        assert_eq!(
+            (first.issued_btc * SATS_PER_BTC as f64).round() as u64,
+            first.blocks * 312_500_000,
+            "every block of the month pays 3.125 BTC"
+        );
+        let halvings: Vec<_> = events_of(&rows, EventKind::Halving).collect();
+        assert_eq!(halvings.len(), 1);
+        assert_eq!((halvings[0].month, halvings[0].block_height), (Month(0), Some(840_000)));
+        let blocks: u64 = rows.network.iter().map(|r| r.blocks).sum();
+        assert_eq!(summary.network.end_block_height, 839_999 + blocks);
+        assert_eq!(summary.network.total_issued_btc, blocks as f64 * 3.125);
+    }
+    // Block 6,929,999 pays the last satoshi: with it mined, nothing more is issued.
+    let params = params_with(
+        "base",
+        &[
+            ("simulation.horizon_months", i(3)),
+            ("network.block_height", i(6_929_999)),
+        ],
+    );
+    let (rows, summary) = run_path(&params, 0);
+    assert!(rows.network.iter().all(|r| r.subsidy_btc == 0.0 && r.issued_btc == 0.0));
+    assert_eq!(summary.network.total_issued_btc, 0.0);
 }
 
 /// A month without blocks has no mean block time: `mean_block_seconds` is null there (not 0, which reads as

@@ -182,7 +182,9 @@ pub struct FeeParams {
 /// The network at the end of the month before the start (`[network]`).
 #[derive(Clone, Debug)]
 pub struct NetworkParams {
-    /// Block height at the end of the month before the start (0..=13,440,000); it places the next halving.
+    /// Height of the chain's tip at the end of the month before the start, the last block mined
+    /// (0..=13,440,000): the first block the run mines is `block_height + 1`. It places the next halving and
+    /// retarget.
     pub block_height: u64,
     /// Difficulty in force at that height ([1, 1e30]).
     pub difficulty: f64,

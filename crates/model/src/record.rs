@@ -31,7 +31,8 @@ pub struct NetworkRow {
     /// The month's BTC price in USD, after any scripted price shock: the price miners decide on and are paid
     /// at.
     pub price_usd: f64,
-    /// Block height at the month's end: the blocks mined so far, so the next block has this height (stock).
+    /// Height of the chain's tip at the month's end, the last block mined, so the next block has this height
+    /// plus one (stock); the scenario's `network.block_height` is the tip's before the first month.
     pub block_height: u64,
     /// Blocks found this month (flow).
     pub blocks: u64,
@@ -505,10 +506,12 @@ pub enum Subject {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EventKind {
     /// A difficulty retarget (subject: the network): `block_height` is the first block at the new
-    /// difficulty, `value` the new difficulty (`value_unit` `difficulty`).
+    /// difficulty, `value` the new difficulty (`value_unit` `difficulty`). It is the event of the month the
+    /// block before it is mined, when the new difficulty is set.
     Retarget,
     /// A halving of the block subsidy (subject: the network): `block_height` is the first block with the
-    /// new subsidy, `value` the new subsidy in BTC (`value_unit` `btc`).
+    /// new subsidy, `value` the new subsidy in BTC (`value_unit` `btc`). It is the event of the month that
+    /// block is mined.
     Halving,
     /// A scripted price shock (subject: the network): `value` is the factor the price was multiplied by
     /// (`value_unit` `factor`).
@@ -667,7 +670,7 @@ pub struct NetworkSummary {
     pub end_hashrate_ehs: f64,
     /// Difficulty in force at the end of the path.
     pub end_difficulty: f64,
-    /// Block height at the end of the path: the height of the next block.
+    /// Height of the chain's tip at the end of the path, the last block mined.
     pub end_block_height: u64,
     /// Coins issued by block subsidies over the path, in BTC, exact to the satoshi (fees not included).
     pub total_issued_btc: f64,
