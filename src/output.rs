@@ -22,15 +22,34 @@ pub enum OutputError {
     /// polars failed to build, write or read a table. Fatal for the run.
     #[error("{path}: {message}")]
     Polars { path: PathBuf, message: String },
-    /// A NaN or infinity reached a table: a modelling bug. Nothing is committed.
-    #[error("{path}: column `{column}` has a non-finite value at row {row}")]
-    NonFinite { path: PathBuf, column: String, row: usize },
+    /// A NaN or infinity reached a table: a modelling bug. Nothing is committed. The message names the table
+    /// by its file name (the file being written is a staged one, removed with the rest), the column, the value
+    /// and the row by its keys (path, month and what the row is about, such as a region), so that the inputs
+    /// that led there can be found.
+    #[error(
+        "{}: column `{column}` is {value} at {row}: a modelling bug, no results were kept",
+        table_name(path)
+    )]
+    NonFinite {
+        path: PathBuf,
+        column: String,
+        value: f64,
+        row: String,
+    },
     /// An input table is missing or lacks a column.
     #[error("{path}: {message}")]
     Missing { path: PathBuf, message: String },
     /// A chart or the report could not be drawn: a rendering bug or a table with values no chart can show.
     #[error("{path}: {message}")]
     Chart { path: PathBuf, message: String },
+}
+
+/// A table's file name, as a results directory holds it.
+fn table_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |name| name.to_string_lossy().into_owned(),
+    )
 }
 
 impl OutputError {

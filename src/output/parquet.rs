@@ -240,20 +240,59 @@ pub fn write_frame(path: &Path, df: &DataFrame) -> Result<(), OutputError> {
     table.finish(|| Ok(schema_df))
 }
 
-/// Nothing non-finite may reach a file: a NaN or infinity is a modelling bug, reported with its column.
+/// Columns that say which row of a table is which, in the order a non-finite value's row is described by.
+const ROW_KEY_COLUMNS: [&str; 9] = [
+    "path",
+    "month",
+    "segment",
+    "region",
+    "generation",
+    "manufacturer",
+    "kind",
+    "subject",
+    "strategy",
+];
+
+/// Nothing non-finite may reach a file: a NaN or infinity is a modelling bug, reported with its column, its
+/// value and its row's keys.
 pub fn check_finite(df: &DataFrame, path: &Path) -> Result<(), OutputError> {
     for column in df.columns() {
         if let Ok(values) = column.f64()
-            && let Some(idx) = values.iter().position(|v| v.is_some_and(|x| !x.is_finite()))
+            && let Some((idx, value)) = values
+                .iter()
+                .enumerate()
+                .find_map(|(idx, v)| v.filter(|x| !x.is_finite()).map(|x| (idx, x)))
         {
             return Err(OutputError::NonFinite {
                 path: path.to_path_buf(),
                 column: column.name().to_string(),
-                row: idx,
+                value,
+                row: describe_row(df, idx),
             });
         }
     }
     Ok(())
+}
+
+/// Row `idx` of `df` by its keys (`path 0, month 2031-04-01, region russia`), or by its index in the batch
+/// when it has none.
+fn describe_row(df: &DataFrame, idx: usize) -> String {
+    let keys: Vec<String> = ROW_KEY_COLUMNS
+        .iter()
+        .filter_map(|name| {
+            let value = df.column(name).ok()?.get(idx).ok()?;
+            Some(match value {
+                AnyValue::String(text) => format!("{name} {text}"),
+                AnyValue::StringOwned(text) => format!("{name} {text}"),
+                other => format!("{name} {other}"),
+            })
+        })
+        .collect();
+    if keys.is_empty() {
+        format!("row {idx} of a batch")
+    } else {
+        keys.join(", ")
+    }
 }
 
 /// Reads a whole Parquet file.
@@ -405,6 +444,35 @@ mod tests {
             expected(&[Some(0.5), Some(0.0), Some(0.25), Some(1.0), Some(0.0)])
         );
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    #[test]
+    fn a_non_finite_value_is_reported_with_its_table_column_and_row_keys() {
+        let months = Column::new("month".into(), vec![0i32, 31, 59])
+            .cast(&DataType::Date)
+            .unwrap();
+        let df = DataFrame::new(
+            3,
+            vec![
+                Column::new("path".into(), vec![4u32, 4, 4]),
+                months,
+                Column::new("region".into(), vec!["us", "russia", "russia"]),
+                Column::new("units".into(), vec![1u64, 2, 3]),
+                Column::new("power_price_usd_per_kwh".into(), vec![0.05, f64::INFINITY, f64::NAN]),
+            ],
+        )
+        .unwrap();
+        let staged = Path::new("/results/.base.partial-7/regions.parquet");
+        let message = check_finite(&df, staged).unwrap_err().to_string();
+        assert_eq!(
+            message,
+            "regions.parquet: column `power_price_usd_per_kwh` is inf at path 4, month 1970-02-01, region russia: \
+             a modelling bug, no results were kept"
+        );
+        let keyless = df!("value_usd" => [1.0, f64::NAN]).unwrap();
+        let message = check_finite(&keyless, staged).unwrap_err().to_string();
+        assert!(message.contains("is NaN at row 1 of a batch"), "{message}");
+        check_finite(&df.slice(0, 1), staged).unwrap();
     }
 
     #[test]

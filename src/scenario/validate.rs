@@ -10,10 +10,10 @@ use crate::scenario::{Source, data_path};
 use hashcycle_model::math::to_units;
 use hashcycle_model::params::{
     BootstrapParams, DealerParams, FeeParams, FirmSpec, GenerationParams, HistoricalPriceParams, HostingContractOffer,
-    HostingParams, InitialCohort, KeyAccountFirmsParams, ManufacturerParams, ManufacturerStrategy, NetworkParams,
-    Params, PriceParams, PriceProcess, ProductionLineParams, Regime, RegimeSwitchingParams, RegionHazards,
-    RegionParams, RelocationParams, RoadmapEntry, ScriptedEvent, ScriptedEventKind, SecondaryMarketParams, Segment,
-    SegmentParams, SimulationParams,
+    HostingParams, InitialCohort, KeyAccountFirmsParams, MAX_OPEX_SHARE_OF_POWER, ManufacturerParams,
+    ManufacturerStrategy, NetworkParams, Params, PriceParams, PriceProcess, ProductionLineParams, Regime,
+    RegimeSwitchingParams, RegionHazards, RegionParams, RelocationParams, RoadmapEntry, ScriptedEvent,
+    ScriptedEventKind, SecondaryMarketParams, Segment, SegmentParams, SimulationParams,
 };
 use hashcycle_model::units::{Month, THS_PER_EHS, YearMonth};
 
@@ -584,7 +584,12 @@ fn read_regions(
             power_price_volatility_log_per_month: volatility,
             power_price_reversion_per_month: r.f64(p, "power_price_reversion_per_month", Bounds::share(), Some(0.2)),
             site_power_price_dispersion_log: dispersion,
-            opex_share_of_power: r.f64(p, "opex_share_of_power", Bounds::closed(0.0, 10.0), Some(0.2)),
+            opex_share_of_power: r.f64(
+                p,
+                "opex_share_of_power",
+                Bounds::closed(0.0, MAX_OPEX_SHARE_OF_POWER),
+                Some(0.2),
+            ),
             segment_fleet_shares: [key_account_share, retail_share],
             hosting_capacity_mw: capacity,
             capacity_growth_share_per_month: r.f64(

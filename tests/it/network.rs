@@ -8,7 +8,10 @@ use hashcycle_model::rng::{Stream, stream_rng};
 use hashcycle_model::units::Month;
 use hashcycle_model::world::World;
 
-use crate::support::{b, events_of, f, generation_idx, i, mean_sd, params_with, params_with_text, run_path, with_calm};
+use crate::support::{
+    b, events_of, f, generation_idx, hashcycle, i, mean_sd, params_with, params_with_text, run_path, small_scenario,
+    temp_dir, with_calm,
+};
 
 /// Drift and volatility estimates from 60,000 months may miss by four standard errors at most.
 const STAT_TOLERANCE_SE: f64 = 4.0;
@@ -40,7 +43,8 @@ fn btc_issued_each_month_is_blocks_times_subsidy_even_across_a_halving() {
     let mut previous_height = params.network.block_height;
     let mut saw_split_month = false;
     for row in &rows.network {
-        let expected_sats: u64 = (previous_height..row.block_height).map(subsidy_sats).sum();
+        // The month mines the blocks after the previous tip, up to its own.
+        let expected_sats: u64 = (previous_height + 1..=row.block_height).map(subsidy_sats).sum();
         assert_eq!(
             (row.issued_btc * SATS_PER_BTC as f64).round() as u64,
             expected_sats,
@@ -48,7 +52,7 @@ fn btc_issued_each_month_is_blocks_times_subsidy_even_across_a_halving() {
             row.month
         );
         assert_eq!(row.blocks, row.block_height - previous_height);
-        if subsidy_sats(previous_height) != subsidy_sats(row.block_height.saturating_sub(1)) {
+        if subsidy_sats(previous_height + 1) != subsidy_sats(row.block_height) {
             saw_split_month = true;
             let naive = row.blocks as f64 * subsidy_sats(row.block_height) as f64 / SATS_PER_BTC as f64;
             assert!(
@@ -172,8 +176,8 @@ fn when_price_halves_the_least_efficient_switch_off_and_difficulty_follows() {
         net[6].hashrate_ehs
     );
     assert!(
-        net[6].mean_block_seconds > 650.0,
-        "blocks slow down: {}",
+        net[6].mean_block_seconds.is_some_and(|s| s > 650.0),
+        "blocks slow down: {:?}",
         net[6].mean_block_seconds
     );
     let first_retarget_after = rows
@@ -198,8 +202,8 @@ fn when_price_halves_the_least_efficient_switch_off_and_difficulty_follows() {
     }
     for row in &net[14..20] {
         assert!(
-            (row.mean_block_seconds - 600.0).abs() < 45.0,
-            "block time recovers: {:?} {}",
+            row.mean_block_seconds.is_some_and(|s| (s - 600.0).abs() < 45.0),
+            "block time recovers: {:?} {:?}",
             row.month,
             row.mean_block_seconds
         );
@@ -306,4 +310,82 @@ fn shipped_scenarios_start_at_their_stated_hashrate() {
             "{name}: month 1 runs {ratio} of the stated hashrate"
         );
     }
+}
+
+/// `network.block_height` is the chain's tip: with the tip at 839,999 the first block mined is the halving
+/// block 840,000, so the first month's blocks all pay 3.125 BTC and the halving is that month's.
+#[test]
+fn issuance_at_a_halving_counts_the_blocks_after_the_tip() {
+    let params = params_with(
+        "base",
+        &[
+            ("simulation.horizon_months", i(3)),
+            ("network.block_height", i(839_999)),
+        ],
+    );
+    for path_idx in 0..3 {
+        let (rows, summary) = run_path(&params, path_idx);
+        let first = &rows.network[0];
+        assert_eq!(first.block_height, 839_999 + first.blocks);
+        assert_eq!(
+            (first.issued_btc * SATS_PER_BTC as f64).round() as u64,
+            first.blocks * 312_500_000,
+            "every block of the month pays 3.125 BTC"
+        );
+        let halvings: Vec<_> = events_of(&rows, EventKind::Halving).collect();
+        assert_eq!(halvings.len(), 1);
+        assert_eq!((halvings[0].month, halvings[0].block_height), (Month(0), Some(840_000)));
+        let blocks: u64 = rows.network.iter().map(|r| r.blocks).sum();
+        assert_eq!(summary.network.end_block_height, 839_999 + blocks);
+        assert_eq!(summary.network.total_issued_btc, blocks as f64 * 3.125);
+    }
+    // Block 6,929,999 pays the last satoshi: with it mined, nothing more is issued.
+    let params = params_with(
+        "base",
+        &[
+            ("simulation.horizon_months", i(3)),
+            ("network.block_height", i(6_929_999)),
+        ],
+    );
+    let (rows, summary) = run_path(&params, 0);
+    assert!(rows.network.iter().all(|r| r.subsidy_btc == 0.0 && r.issued_btc == 0.0));
+    assert_eq!(summary.network.total_issued_btc, 0.0);
+}
+
+/// A month without blocks has no mean block time: `mean_block_seconds` is null there (not 0, which reads as
+/// infinitely fast blocks), in the rows and in `network.parquet`, and a number in every month with blocks.
+#[test]
+fn a_month_without_blocks_has_a_null_mean_block_time() {
+    let params = params_with(
+        "base",
+        &[("simulation.horizon_months", i(12)), ("network.difficulty", f(1e30))],
+    );
+    let (rows, _) = run_path(&params, 0);
+    assert!(
+        rows.network.iter().all(|r| r.blocks == 0),
+        "no block at difficulty 1e30"
+    );
+    assert!(rows.network.iter().all(|r| r.mean_block_seconds.is_none()));
+    let (rows, _) = run_path(&params_with("base", &[("simulation.horizon_months", i(12))]), 0);
+    for row in &rows.network {
+        let seconds = row
+            .mean_block_seconds
+            .expect("blocks every month at the base difficulty");
+        assert!((400.0..900.0).contains(&seconds), "{:?}: {seconds}", row.month);
+    }
+
+    let dir = temp_dir("no-blocks");
+    let file = small_scenario(
+        &dir,
+        "no_blocks.toml",
+        &[("difficulty = 109782075598905", "difficulty = 1e30")],
+    );
+    let out = hashcycle(&["run", file.to_str().unwrap(), "--paths", "2", "--out", "out"], &dir);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let network = hashcycle::output::parquet::read_frame(&dir.join("out/small/network.parquet")).unwrap();
+    let seconds = network.column("mean_block_seconds").unwrap();
+    assert_eq!(seconds.dtype(), &polars::prelude::DataType::Float64);
+    assert_eq!(network.height(), 2 * 12);
+    assert_eq!(seconds.null_count(), network.height(), "every month is without blocks");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -8,7 +8,7 @@
 //! laws always reports the same one.
 #![warn(missing_docs)]
 
-use crate::market::network::{MAX_SUPPLY_SATS, issued_sats_before};
+use crate::market::network::{MAX_SUPPLY_SATS, issued_sats_through};
 use crate::record::Violation;
 use crate::world::World;
 
@@ -64,7 +64,7 @@ fn check_all(w: &World) -> Result<(), Violation> {
 /// and positive.
 fn check_btc(w: &World) -> Result<(), Violation> {
     let ledger = &w.ledger;
-    let expected_sats = issued_sats_before(w.network.height) - issued_sats_before(ledger.start_height);
+    let expected_sats = issued_sats_through(w.network.height) - issued_sats_through(ledger.start_height);
     if ledger.issued_sats_total != expected_sats {
         return Err(violation(
             w,
@@ -73,12 +73,12 @@ fn check_btc(w: &World) -> Result<(), Violation> {
             ledger.issued_sats_total as f64,
         ));
     }
-    if issued_sats_before(w.network.height) > MAX_SUPPLY_SATS {
+    if issued_sats_through(w.network.height) > MAX_SUPPLY_SATS {
         return Err(violation(
             w,
             "btc supply above 21 million".into(),
             MAX_SUPPLY_SATS as f64,
-            issued_sats_before(w.network.height) as f64,
+            issued_sats_through(w.network.height) as f64,
         ));
     }
     if !w.price.price_usd().is_finite() || !w.network.difficulty.is_finite() || w.network.difficulty <= 0.0 {

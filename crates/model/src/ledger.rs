@@ -19,6 +19,7 @@ pub struct Ledger {
     pub(crate) fleet_in_transit_open: Vec<u64>,
     pub(crate) dealer_returned_total: u64,
     pub(crate) dealer_scrapped_total: u64,
+    /// Height of the tip at the start (the scenario's `network.block_height`).
     pub(crate) start_height: u64,
     pub(crate) issued_sats_total: u64,
 }

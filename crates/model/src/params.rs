@@ -182,7 +182,9 @@ pub struct FeeParams {
 /// The network at the end of the month before the start (`[network]`).
 #[derive(Clone, Debug)]
 pub struct NetworkParams {
-    /// Block height at the end of the month before the start (0..=13,440,000); it places the next halving.
+    /// Height of the chain's tip at the end of the month before the start, the last block mined
+    /// (0..=13,440,000): the first block the run mines is `block_height + 1`. It places the next halving and
+    /// retarget.
     pub block_height: u64,
     /// Difficulty in force at that height ([1, 1e30]).
     pub difficulty: f64,
@@ -196,6 +198,10 @@ pub struct NetworkParams {
     /// Retargets come every two weeks, so within a month miners face both.
     pub difficulty_foresight_share: f64,
 }
+
+/// Highest non-power operating cost a region can have, as a share of its power cost: the range of
+/// `opex_share_of_power`, which tightenings raise the share up to and no further.
+pub const MAX_OPEX_SHARE_OF_POWER: f64 = 10.0;
 
 /// A mining region (`[[regions]]`): power prices, hosting capacity, tariffs and regulation hazards.
 #[derive(Clone, Debug)]
@@ -214,7 +220,8 @@ pub struct RegionParams {
     /// Spread of site power prices inside the region (log-normal sigma, [0, 3]; default 0.3), so that the dearest
     /// sites switch off first.
     pub site_power_price_dispersion_log: f64,
-    /// Non-power operating cost (hosting, staff, maintenance) as a share of the power cost ([0, 10]; default 0.2).
+    /// Non-power operating cost (hosting, staff, maintenance) as a share of the power cost
+    /// ([0, [`MAX_OPEX_SHARE_OF_POWER`]]; default 0.2). Tightenings raise it, never above the maximum.
     pub opex_share_of_power: f64,
     /// Share of each segment's starting fleet in this region (key accounts, retail), each in [0, 1]; each
     /// segment's shares sum to 1 over the regions (default `fleet_share`). They are also the weights the
@@ -259,13 +266,16 @@ pub struct RegionHazards {
     pub tariff_origin_idx: usize,
     /// Chance of a random power-price shock in a month ([0, 1]; default 0).
     pub power_shock_per_month: f64,
-    /// Factor a power shock multiplies the region's power price by ((0, 100]; default 1.5).
+    /// Factor a power shock multiplies the region's base power price by ((0, 100]; default 1.5). Shocks do not
+    /// compound: one that meets a shock in force moving the price at least as far the same way changes nothing
+    /// (`crate::market::power::PowerState::shock`).
     pub power_shock_factor: f64,
     /// Share of a power shock's excess that decays each month ([0, 1]; default 0.2).
     pub power_shock_decay_per_month: f64,
     /// Chance of a random regulatory tightening in a month ([0, 1]; default 0).
     pub tightening_per_month: f64,
-    /// A tightening raises the region's opex share of power by this much ([0, 10]; default 0.1).
+    /// A tightening raises the region's opex share of power by this much, up to [`MAX_OPEX_SHARE_OF_POWER`]
+    /// ([0, 10]; default 0.1).
     pub tightening_opex_increase_share: f64,
 }
 
@@ -717,7 +727,7 @@ pub struct ManufacturerParams {
     /// Finished machines of the first roadmap generation in stock at the start ([0, 1e10]; default 0).
     pub initial_inventory_units: u64,
     /// Wafer lots already in flight at the start: this many units arriving in each of the first
-    /// `wafer_lead_months` months (their foundry prepayment was paid before the start; [0, 1e9]; default 0).
+    /// `wafer_lead_months` months (their foundry prepayment was paid before the start; [0, `capacity_units_per_month`]; default 0).
     pub initial_wafer_units_per_month: u64,
     /// Power price of its own mines in USD per kWh ((0, 100]; default 0.045).
     pub self_mining_power_price_usd_per_kwh: f64,

@@ -31,7 +31,8 @@ pub struct NetworkRow {
     /// The month's BTC price in USD, after any scripted price shock: the price miners decide on and are paid
     /// at.
     pub price_usd: f64,
-    /// Block height at the month's end: the blocks mined so far, so the next block has this height (stock).
+    /// Height of the chain's tip at the month's end, the last block mined, so the next block has this height
+    /// plus one (stock); the scenario's `network.block_height` is the tip's before the first month.
     pub block_height: u64,
     /// Blocks found this month (flow).
     pub blocks: u64,
@@ -65,9 +66,9 @@ pub struct NetworkRow {
     /// Power paid this month in USD: the miners' power bill with each region's non-power opex share added,
     /// plus the manufacturers' self-mining power (flow).
     pub power_cost_usd: f64,
-    /// Mean seconds between blocks this month (the month's seconds over the blocks found); 0 when no block
-    /// was found.
-    pub mean_block_seconds: f64,
+    /// Mean seconds between blocks this month (the month's seconds over the blocks found); null when no block
+    /// was found, since a month without blocks has no mean block time.
+    pub mean_block_seconds: Option<f64>,
 }
 }
 
@@ -505,10 +506,12 @@ pub enum Subject {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EventKind {
     /// A difficulty retarget (subject: the network): `block_height` is the first block at the new
-    /// difficulty, `value` the new difficulty (`value_unit` `difficulty`).
+    /// difficulty, `value` the new difficulty (`value_unit` `difficulty`). It is the event of the month the
+    /// block before it is mined, when the new difficulty is set.
     Retarget,
     /// A halving of the block subsidy (subject: the network): `block_height` is the first block with the
-    /// new subsidy, `value` the new subsidy in BTC (`value_unit` `btc`).
+    /// new subsidy, `value` the new subsidy in BTC (`value_unit` `btc`). It is the event of the month that
+    /// block is mined.
     Halving,
     /// A scripted price shock (subject: the network): `value` is the factor the price was multiplied by
     /// (`value_unit` `factor`).
@@ -516,8 +519,9 @@ pub enum EventKind {
     /// A scripted change of price regime (subject: the network): `value` is 1 for bull and 0 for bear
     /// (`value_unit` `bull`).
     SetRegime,
-    /// A power-price shock in a region, scripted or drawn (subject: the region): `value` is the factor on
-    /// the region's power price, which decays back to 1 (`value_unit` `factor`).
+    /// A power-price shock in a region, scripted or drawn (subject: the region): `value` is the shock's
+    /// factor on the region's power price, which decays back to 1; a shock that meets one in force moving the
+    /// price at least as far the same way leaves that one in force (`value_unit` `factor`).
     PowerShock,
     /// A ban in a region, scripted or drawn (subject: the region): `units` are the machines stopped,
     /// installed or on their way there, `value` the share of the region closed (`value_unit` `share`).
@@ -527,7 +531,8 @@ pub enum EventKind {
     /// `detail` names the origin taxed (`origin NAME`).
     Tariff,
     /// A tightening in a region, scripted or drawn (subject: the region): `value` is the rise of its opex
-    /// share of power (`value_unit` `opex_share_increase`).
+    /// share of power, less than the tightening's own where the share reached its maximum of 10
+    /// (`value_unit` `opex_share_increase`).
     Tightening,
     /// A scripted foundry shortage (subject: the network): `value` is the share of their allotments the
     /// foundries can book while it lasts (`value_unit` `allotment_share`).
@@ -665,7 +670,7 @@ pub struct NetworkSummary {
     pub end_hashrate_ehs: f64,
     /// Difficulty in force at the end of the path.
     pub end_difficulty: f64,
-    /// Block height at the end of the path: the height of the next block.
+    /// Height of the chain's tip at the end of the path, the last block mined.
     pub end_block_height: u64,
     /// Coins issued by block subsidies over the path, in BTC, exact to the satoshi (fees not included).
     pub total_issued_btc: f64,

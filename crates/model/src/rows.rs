@@ -60,11 +60,7 @@ fn record_network<S: Sink>(w: &World, sink: &mut S) {
         hashprice_usd_per_ph_day: hashprice,
         miner_revenue_usd: f.miner_revenue_usd,
         power_cost_usd: fleet_power + f.self_mining_power_usd,
-        mean_block_seconds: if blocks.blocks > 0 {
-            n_days * SECONDS_PER_DAY / blocks.blocks as f64
-        } else {
-            0.0
-        },
+        mean_block_seconds: (blocks.blocks > 0).then(|| n_days * SECONDS_PER_DAY / blocks.blocks as f64),
     });
 }
 

@@ -1,7 +1,7 @@
 //! The path's tallies, kept month by month, and its end-of-horizon summary.
 #![warn(missing_docs)]
 
-use crate::market::network::{SATS_PER_BTC, issued_sats_before};
+use crate::market::network::{SATS_PER_BTC, issued_sats_through};
 use crate::params::Regime;
 use crate::record::{ManufacturerOutcome, NetworkSummary, PathSummary, Violation};
 use crate::units::THS_PER_EHS;
@@ -78,8 +78,8 @@ impl World<'_> {
                 end_hashrate_ehs: self.tallies.last_hashrate_ths() / THS_PER_EHS,
                 end_difficulty: self.network.difficulty,
                 end_block_height: self.network.height,
-                total_issued_btc: (issued_sats_before(self.network.height)
-                    - issued_sats_before(self.tallies.start_height())) as f64
+                total_issued_btc: (issued_sats_through(self.network.height)
+                    - issued_sats_through(self.tallies.start_height())) as f64
                     / SATS_PER_BTC as f64,
                 max_hashrate_drawdown_share: self.tallies.max_drawdown_share(),
                 min_hashrate_ehs: if self.tallies.min_hashrate_ths().is_finite() {

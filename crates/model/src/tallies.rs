@@ -17,7 +17,7 @@ pub struct PathTallies {
 }
 
 impl PathTallies {
-    /// Tallies at the start of a path, from the starting block height and the scenario's starting hashrate in TH/s.
+    /// Tallies at the start of a path, from the starting tip's block height and the scenario's starting hashrate in TH/s.
     pub fn new(start_height: u64, start_hashrate_ths: f64) -> PathTallies {
         PathTallies {
             start_height,

@@ -446,7 +446,8 @@ pub fn initial_profitable_share(params: &Params, cohort: &InitialCohort) -> f64 
         Regime::Bull => params.fees.bull_mean_btc_per_block,
         Regime::Bear => params.fees.bear_mean_btc_per_block,
     };
-    let btc_per_block = crate::market::network::subsidy_btc(params.network.block_height) + fees;
+    // The next block's subsidy: `block_height` is the tip's, the last block mined.
+    let btc_per_block = crate::market::network::subsidy_btc(params.network.block_height + 1) + fees;
     let revenue_th_day =
         expected_usd_per_th_day(params.network.difficulty, btc_per_block, params.price.start_price_usd);
     let region = &params.regions[cohort.region_idx];

@@ -59,9 +59,9 @@ pub(crate) fn apply_shock(w: &mut World, shock: Shock, drawn: bool) {
             region_idx,
             opex_increase_share,
         } => {
-            w.regions.raise_opex(region_idx, opex_increase_share);
+            let rise_share = w.regions.raise_opex(region_idx, opex_increase_share);
             if let Some(row) = w.event(EventKind::Tightening, Subject::Region(region_idx)) {
-                row.value = opex_increase_share;
+                row.value = rise_share;
                 row.value_unit = "opex_share_increase";
                 row.drawn = drawn;
             }

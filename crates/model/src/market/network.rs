@@ -5,6 +5,12 @@
 //! retarget height to the next, so several retargets in one month are applied at the heights
 //! where they fall, each with the ×4 / ÷4 clamp. Block arrival is deterministic (the expected
 //! count, with the fractional block carried to the next month), so block counts add no noise.
+//!
+//! Heights follow the chain's convention: a height names a block, the genesis block is 0, and the state's
+//! height is the tip's, the last block mined. A month that takes the tip from `h0` to `h1` mines the blocks
+//! `h0 + 1` to `h1`, and its issuance is theirs. A halving at height `h` is the month's when block `h`, the
+//! first with the new subsidy, is among them; a retarget at height `h`, the first block at the new
+//! difficulty, is the month's when block `h - 1` is, since the protocol sets the new difficulty then.
 #![warn(missing_docs)]
 
 /// Blocks between halvings of the subsidy.
@@ -37,6 +43,12 @@ pub fn subsidy_sats(height: u64) -> u64 {
 /// Subsidy of the block at `height`, in BTC.
 pub fn subsidy_btc(height: u64) -> f64 {
     subsidy_sats(height) as f64 / SATS_PER_BTC as f64
+}
+
+/// Total subsidy of the blocks up to and including the tip at `tip_height` (blocks 0 to `tip_height`), in
+/// satoshis: what the chain has issued once that block is mined.
+pub fn issued_sats_through(tip_height: u64) -> u64 {
+    issued_sats_before(tip_height.saturating_add(1))
 }
 
 /// Total subsidy of all blocks below `height` (blocks 0 to height - 1), in satoshis.
@@ -89,7 +101,8 @@ pub fn expected_usd_per_th_day(difficulty: f64, btc_per_block: f64, price_usd: f
 /// The network's clock: block height, difficulty and the progress of the current retarget epoch.
 #[derive(Clone, Debug)]
 pub struct NetworkState {
-    /// Blocks mined so far (blocks 0 to height - 1): the next block has this height.
+    /// Height of the chain's tip, the last block mined (blocks 0 to `height` are mined): the next block has
+    /// height `height + 1`. The scenario's `network.block_height` and the rows' `block_height` are this height.
     pub height: u64,
     /// Difficulty in force: a block takes `difficulty * 2^32` hashes on average.
     pub difficulty: f64,
@@ -134,12 +147,14 @@ pub struct MonthBlocks {
 }
 
 impl NetworkState {
-    /// Starts at `height` with the epoch assumed to have run on target so far.
-    pub fn new(height: u64, difficulty: f64) -> NetworkState {
+    /// Starts with the tip at `tip_height` (the last block mined) and `difficulty` in force, with the blocks of
+    /// the current retarget epoch mined so far (`tip_height + 1` modulo 2016 of them) assumed to have come on
+    /// target.
+    pub fn new(tip_height: u64, difficulty: f64) -> NetworkState {
         NetworkState {
-            height,
+            height: tip_height,
             difficulty,
-            epoch_seconds: (height % BLOCKS_PER_RETARGET) as f64 * TARGET_BLOCK_SECONDS,
+            epoch_seconds: ((tip_height + 1) % BLOCKS_PER_RETARGET) as f64 * TARGET_BLOCK_SECONDS,
             block_carry: 0.0,
         }
     }
@@ -147,6 +162,8 @@ impl NetworkState {
     /// Runs the network for `seconds` at a constant `hashrate_ths`, reporting retargets and halvings.
     pub fn advance(&mut self, hashrate_ths: f64, seconds: f64, mut on_event: impl FnMut(NetworkEvent)) -> MonthBlocks {
         let start_height = self.height;
+        // Blocks are counted by the height of the next block to be mined, which is also the number mined so far.
+        let mut next_height = self.height + 1;
         let mut out = MonthBlocks::default();
         let mut remaining_s = seconds;
         let hashes_per_s = (hashrate_ths * 1.0e12).max(0.0);
@@ -156,19 +173,19 @@ impl NetworkState {
                 self.epoch_seconds += remaining_s;
                 break;
             }
-            let next_retarget = (self.height / BLOCKS_PER_RETARGET + 1) * BLOCKS_PER_RETARGET;
-            let blocks_to_retarget = (next_retarget - self.height) as f64;
+            let next_retarget = (next_height / BLOCKS_PER_RETARGET + 1) * BLOCKS_PER_RETARGET;
+            let blocks_to_retarget = (next_retarget - next_height) as f64;
             let expected = blocks_per_s * remaining_s + self.block_carry;
             if expected >= blocks_to_retarget {
                 let used_s = ((blocks_to_retarget - self.block_carry) / blocks_per_s).clamp(0.0, remaining_s);
-                self.height = next_retarget;
+                next_height = next_retarget;
                 self.block_carry = 0.0;
                 self.epoch_seconds += used_s;
                 remaining_s -= used_s;
                 let old = self.difficulty;
                 self.difficulty = retarget(old, self.epoch_seconds);
                 on_event(NetworkEvent::Retarget {
-                    height: self.height,
+                    height: next_retarget,
                     old_difficulty: old,
                     new_difficulty: self.difficulty,
                     epoch_seconds: self.epoch_seconds,
@@ -177,13 +194,14 @@ impl NetworkState {
                 self.epoch_seconds = 0.0;
             } else {
                 let whole = expected.floor();
-                self.height += whole as u64;
+                next_height += whole as u64;
                 self.block_carry = expected - whole;
                 self.epoch_seconds += remaining_s;
                 remaining_s = 0.0;
             }
         }
-        // Halvings fall at multiples of the halving interval crossed this month.
+        self.height = next_height - 1;
+        // Halvings fall at multiples of the halving interval mined this month.
         let first_era = start_height / BLOCKS_PER_HALVING + 1;
         let last_era = self.height / BLOCKS_PER_HALVING;
         for era in first_era..=last_era {
@@ -196,13 +214,13 @@ impl NetworkState {
             }
         }
         out.blocks = self.height - start_height;
-        out.issued_sats = issued_sats_before(self.height) - issued_sats_before(start_height);
+        out.issued_sats = issued_sats_through(self.height) - issued_sats_through(start_height);
         out
     }
 
-    /// Subsidy of the next block to be mined.
+    /// Subsidy of the next block to be mined, the one after the tip.
     pub fn next_subsidy_btc(&self) -> f64 {
-        subsidy_btc(self.height)
+        subsidy_btc(self.height + 1)
     }
 }
 
@@ -256,7 +274,9 @@ mod tests {
     fn on_target_hashrate_finds_144_blocks_a_day() {
         let difficulty = 1.0e14;
         let hashrate_ths = difficulty * HASHES_PER_DIFFICULTY / TARGET_BLOCK_SECONDS / 1e12;
-        let mut net = NetworkState::new(2016 * 400, difficulty);
+        // The tip is the last block of an epoch: the month starts a new one.
+        let mut net = NetworkState::new(2016 * 400 - 1, difficulty);
+        assert_eq!(net.epoch_seconds, 0.0);
         let out = net.advance(hashrate_ths, 86_400.0 * 30.0, |_| {});
         assert_eq!(out.blocks, 4320);
         assert_eq!(out.n_retargets, 2);
@@ -275,7 +295,82 @@ mod tests {
             }
         });
         assert_eq!(halvings, vec![840_000]);
-        let expected: u64 = (839_000..839_000 + out.blocks).map(subsidy_sats).sum();
+        let expected: u64 = (839_001..=839_000 + out.blocks).map(subsidy_sats).sum();
         assert_eq!(out.issued_sats, expected);
+    }
+
+    /// The hashrate at which `difficulty` finds a block every 600 seconds on average, in TH/s.
+    fn on_target_ths(difficulty: f64) -> f64 {
+        difficulty * HASHES_PER_DIFFICULTY / TARGET_BLOCK_SECONDS / 1e12
+    }
+
+    #[test]
+    fn with_the_tip_before_a_halving_the_first_block_mined_pays_the_new_subsidy() {
+        let difficulty = 1.0e14;
+        let mut net = NetworkState::new(839_999, difficulty);
+        assert_eq!(net.next_subsidy_btc(), 3.125);
+        let mut halvings = vec![];
+        // Half a block's time more than 4,443 blocks take: blocks 840,000 to 844,442 are mined.
+        let out = net.advance(on_target_ths(difficulty), 4443.5 * TARGET_BLOCK_SECONDS, |e| {
+            if let NetworkEvent::Halving { height, .. } = e {
+                halvings.push(height)
+            }
+        });
+        assert_eq!(out.blocks, 4443);
+        assert_eq!(net.height, 844_442);
+        assert_eq!(out.issued_sats, 4443 * 312_500_000, "13,884.375 BTC");
+        assert_eq!(halvings, vec![840_000], "the halving block is mined this month");
+        // One block short of the halving block: the last block at the old subsidy is mined, then the halving.
+        let mut net = NetworkState::new(839_998, difficulty);
+        assert_eq!(net.next_subsidy_btc(), 6.25);
+        let mut events = vec![];
+        let out = net.advance(on_target_ths(difficulty), 1.5 * TARGET_BLOCK_SECONDS, |e| {
+            events.push(e)
+        });
+        assert_eq!((out.blocks, out.issued_sats), (1, 625_000_000));
+        assert!(events.is_empty(), "block 840,000 is not mined yet: {events:?}");
+        assert_eq!(net.next_subsidy_btc(), 3.125);
+        let out = net.advance(on_target_ths(difficulty), TARGET_BLOCK_SECONDS, |e| events.push(e));
+        assert_eq!((out.blocks, out.issued_sats), (1, 312_500_000));
+        assert!(matches!(events[..], [NetworkEvent::Halving { height: 840_000, .. }]));
+    }
+
+    #[test]
+    fn after_the_last_satoshi_block_nothing_is_issued() {
+        let difficulty = 1.0e14;
+        // Block 6,929,999 is the last to pay a subsidy (one satoshi).
+        let mut net = NetworkState::new(6_929_999, difficulty);
+        assert_eq!(net.next_subsidy_btc(), 0.0);
+        let out = net.advance(on_target_ths(difficulty), 86_400.0 * 30.0, |_| {});
+        assert!(out.blocks > 4000);
+        assert_eq!(out.issued_sats, 0);
+        let mut net = NetworkState::new(6_929_998, difficulty);
+        let out = net.advance(on_target_ths(difficulty), 86_400.0 * 30.0, |_| {});
+        assert_eq!(out.issued_sats, 1);
+        assert_eq!(issued_sats_through(u64::MAX), issued_sats_before(u64::MAX));
+    }
+
+    #[test]
+    fn the_epoch_counts_the_tip_and_the_retarget_falls_before_its_first_block() {
+        let difficulty = 1.0e14;
+        // Blocks 876,960 (an epoch's first) to 877,259 are mined: 300 blocks of the epoch.
+        let mut net = NetworkState::new(877_259, difficulty);
+        assert_eq!(net.epoch_seconds, 300.0 * TARGET_BLOCK_SECONDS);
+        // 1,716 blocks (877,260 to 878,975) remain before the first block at the new difficulty, 878,976.
+        let mut retargets = vec![];
+        let out = net.advance(on_target_ths(difficulty), 1716.5 * TARGET_BLOCK_SECONDS, |e| {
+            if let NetworkEvent::Retarget {
+                height, epoch_seconds, ..
+            } = e
+            {
+                retargets.push((height, epoch_seconds))
+            }
+        });
+        assert_eq!(out.blocks, 1716);
+        assert_eq!(net.height, 878_975);
+        assert_eq!(retargets.len(), 1);
+        assert_eq!(retargets[0].0, 878_976);
+        let target_s = BLOCKS_PER_RETARGET as f64 * TARGET_BLOCK_SECONDS;
+        assert!((retargets[0].1 - target_s).abs() < 1e-6, "{}", retargets[0].1);
     }
 }

@@ -7,7 +7,7 @@
 
 use rand::RngExt;
 
-use crate::params::Params;
+use crate::params::{MAX_OPEX_SHARE_OF_POWER, Params};
 use crate::rng::PathRng;
 use crate::units::Month;
 
@@ -16,7 +16,8 @@ use crate::units::Month;
 pub struct RegionsState {
     /// Power the region's sites can host, in MW (infinite when unlimited).
     pub capacity_mw: Vec<f64>,
-    /// Non-power operating cost as a share of power cost; tightening raises it (`raise_opex`).
+    /// Non-power operating cost as a share of power cost; tightening raises it (`raise_opex`), up to
+    /// `MAX_OPEX_SHARE_OF_POWER`.
     opex_share: Vec<f64>,
     /// ln(1 + `opex_share`), kept with it: the fleet's monthly decision works in logs.
     ln_1p_opex_share: Vec<f64>,
@@ -84,10 +85,23 @@ impl RegionsState {
         &self.ln_1p_opex_share
     }
 
-    /// Raises a region's operating cost by `increase_share` of its power cost.
-    pub fn raise_opex(&mut self, region_idx: usize, increase_share: f64) {
-        self.opex_share[region_idx] += increase_share;
+    /// Raises a region's operating cost by `increase_share` of its power cost, up to
+    /// [`MAX_OPEX_SHARE_OF_POWER`] and no further; returns the rise made (`increase_share` unless the maximum
+    /// stopped it). A tightening adds compliance and hosting costs to what sites already pay, so tightenings add
+    /// up, but a cost beyond ten times the power bill is outside what the opex share describes.
+    pub fn raise_opex(&mut self, region_idx: usize, increase_share: f64) -> f64 {
+        let share = &mut self.opex_share[region_idx];
+        let raised = *share + increase_share;
+        let rise_share = if raised > MAX_OPEX_SHARE_OF_POWER {
+            let rise_share = (MAX_OPEX_SHARE_OF_POWER - *share).max(0.0);
+            *share = share.max(MAX_OPEX_SHARE_OF_POWER);
+            rise_share
+        } else {
+            *share = raised;
+            increase_share
+        };
         self.ln_1p_opex_share[region_idx] = self.opex_share[region_idx].ln_1p();
+        rise_share
     }
 
     /// Whether any region's sites are limited (otherwise capacity bookkeeping can be skipped).
@@ -260,6 +274,7 @@ pub struct RelocationTotals {
 #[cfg(test)]
 mod tests {
     use super::RegionsState;
+    use crate::params::MAX_OPEX_SHARE_OF_POWER;
 
     #[test]
     fn raising_opex_keeps_its_logarithm_in_step() {
@@ -277,5 +292,34 @@ mod tests {
         check(&regions);
         assert_eq!(regions.opex_share[1], before[1] + 0.1 + 0.35);
         assert_eq!(regions.opex_share[0], before[0]);
+    }
+
+    #[test]
+    fn tightenings_raise_opex_up_to_its_maximum_and_no_further() {
+        let params = crate::fixtures::small();
+        let mut regions = RegionsState::new(&params);
+        let start = regions.opex_share[0];
+        assert_eq!(
+            regions.raise_opex(0, 0.1),
+            0.1,
+            "a rise below the maximum is made whole"
+        );
+        assert_eq!(regions.opex_share[0], start + 0.1);
+        let mut risen = 0.1;
+        for _ in 0..300 {
+            risen += regions.raise_opex(0, 0.1);
+        }
+        assert_eq!(regions.opex_share[0], MAX_OPEX_SHARE_OF_POWER);
+        assert!(
+            (start + risen - MAX_OPEX_SHARE_OF_POWER).abs() < 1e-9,
+            "the rises reported add up: {risen}"
+        );
+        assert_eq!(
+            regions.raise_opex(0, 10.0),
+            0.0,
+            "at the maximum a tightening raises nothing"
+        );
+        assert_eq!(regions.opex_share[0], MAX_OPEX_SHARE_OF_POWER);
+        assert_eq!(regions.ln_1p_opex_share[0], MAX_OPEX_SHARE_OF_POWER.ln_1p());
     }
 }
