@@ -59,7 +59,8 @@ pub enum Command {
         /// Also write every cell's monthly tables under months/<table>/scenario=<name>/ (large).
         #[arg(long)]
         monthly: bool,
-        /// Run only shard K of N (K in 0..N), e.g. `--shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT`,
+        /// Run only shard K of N (K in 0..N, N at most 100000), e.g.
+        /// `--shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT`,
         /// into DIR/<sweep name>/shards/K-of-N/; `hashcycle merge DIR/<sweep name>` joins the shards.
         #[arg(long, value_name = "K/N", value_parser = crate::sweep::shard::ShardSpec::parse)]
         shard: Option<crate::sweep::shard::ShardSpec>,

@@ -14,7 +14,7 @@ use rayon::prelude::*;
 
 use crate::scenario::overrides::{self, OverrideError};
 use crate::scenario::raw::{self, Node, Value};
-use crate::scenario::{Scenario, ScenarioError, line_col};
+use crate::scenario::{MAX_PROBLEMS_SHOWN, Scenario, ScenarioError, line_col};
 use crate::sweep::file::{Design, SweepFile};
 use hashcycle_model::params::Params;
 use hashcycle_model::rng::PathRng;
@@ -448,6 +448,13 @@ pub fn build_with(
         }
     }
     if !errors.is_empty() {
+        let n_more = errors.len().saturating_sub(MAX_PROBLEMS_SHOWN);
+        errors.truncate(MAX_PROBLEMS_SHOWN);
+        if n_more > 0 {
+            errors.push(format!(
+                "... and {n_more} more problems not shown: fix these and run the sweep again"
+            ));
+        }
         return Err(errors.join("\n"));
     }
     let first = &scenarios[0].first_cell_params;
