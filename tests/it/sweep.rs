@@ -408,6 +408,33 @@ fn a_sweep_file_that_is_not_utf8_is_located() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A sweep file's own problems are reported as a sweep file's, not a scenario's.
+#[test]
+fn a_sweep_file_with_an_empty_axis_is_reported_as_an_invalid_sweep_file() {
+    let dir = temp_dir("sweep-empty-axis");
+    let file = write_sweep(
+        &dir,
+        "[[grid]]\nparameter = \"manufacturers.bitmain.strategy.futures_share\"\nvalues = []\n",
+    );
+    let out = sweep(&dir, &file, "a", &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "error: {} is not a valid sweep file: 1 problem\n",
+            file.display()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("sweep.toml:10:10: `grid[0].values` must be a non-empty array"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("valid scenario"), "{stderr}");
+    assert!(!dir.join("a").exists(), "nothing is written");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Runs a sweep whose design is `body` and checks it is refused before anything runs or is written, with
 /// a message containing `expected`.
 fn assert_design_refused(tag: &str, body: &str, expected: &str) {
