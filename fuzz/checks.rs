@@ -59,8 +59,12 @@ pub fn sweep_file(data: &[u8], project_dir: &Path) {
             let n_cells = n_cells(&sweep.design);
             assert!(n_cells <= file::MAX_CELLS, "{n_cells} cells accepted");
             if n_cells <= MAX_CELLS_EXPANDED {
-                let cells = plan::cells(&sweep.design);
-                assert_eq!(cells.len() as u64, n_cells);
+                // Drawn as floats, and as whole numbers (a scenario's integer parameters).
+                let whole_numbers = vec![true; sweep.design.parameters().len()];
+                for whole_numbers in [&[][..], &whole_numbers[..]] {
+                    let cells = plan::cells(&sweep.design, whole_numbers);
+                    assert_eq!(cells.len() as u64, n_cells);
+                }
             }
         }
         Err(error) => {

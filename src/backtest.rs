@@ -138,7 +138,14 @@ fn baseline_band(template: &Template, window: &Window, trend: bool) -> Result<(B
         template.settings.baseline_max_lag_months as usize,
         trend,
     )
-    .ok_or_else(|| BacktestError::Usage("the baseline cannot be fitted: the in-sample months lack prices".into()))?;
+    .ok_or_else(|| {
+        BacktestError::Usage(format!(
+            "the baseline cannot be fitted on the in-sample months {} to {}: some lack a price or hashrate, or the \
+             price does not vary",
+            window.from,
+            window.calibrate_until.min(window.to)
+        ))
+    })?;
     let mut band = Band::default();
     for k in 0..window.n_months() {
         let centre = fit.predict_log(&log_price, idx(window.from) + k);
@@ -197,6 +204,18 @@ pub fn check_window(template: &Template, window: &Window, calibrating: bool) -> 
             window.calibrate_until,
             window.from,
             if calibrating { " and the calibration" } else { "" }
+        )));
+    }
+    let n_in_sample = window.n_in_sample();
+    if n_in_sample < baseline::MIN_FIT_MONTHS {
+        let last = window.calibrate_until.min(window.to);
+        return Err(BacktestError::Usage(format!(
+            "the window has {n_in_sample} in-sample month{} ({} to {last}), and the baseline needs at least {} to fit its \
+             level and price elasticity: end the in-sample months (--calibrate-until, and --to) at {} or later",
+            if n_in_sample == 1 { "" } else { "s" },
+            window.from,
+            baseline::MIN_FIT_MONTHS,
+            window.from.plus_months(baseline::MIN_FIT_MONTHS as i64 - 1)
         )));
     }
     Ok(())

@@ -59,7 +59,8 @@ pub enum Command {
         /// Also write every cell's monthly tables under months/<table>/scenario=<name>/ (large).
         #[arg(long)]
         monthly: bool,
-        /// Run only shard K of N (K in 0..N), e.g. `--shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT`,
+        /// Run only shard K of N (K in 0..N, N at most 100000), e.g.
+        /// `--shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT`,
         /// into DIR/<sweep name>/shards/K-of-N/; `hashcycle merge DIR/<sweep name>` joins the shards.
         #[arg(long, value_name = "K/N", value_parser = crate::sweep::shard::ShardSpec::parse)]
         shard: Option<crate::sweep::shard::ShardSpec>,
@@ -380,18 +381,32 @@ fn install_panic_hook() {
     }));
 }
 
-/// Loads the scenario `file` with `--set` overrides; a sweep file is refused with the command it needs.
+/// Loads the scenario `file` with `--set` overrides; a sweep file or a backtest template is refused with the
+/// command it needs.
 pub fn load_scenario(file: &std::path::Path, sets: &[String]) -> Result<Scenario, Failure> {
-    Scenario::load_with(file, sets).map_err(|e| match crate::sweep::file::sweep_table_span(&e.text) {
-        Some(span) => {
+    Scenario::load_with(file, sets).map_err(|e| {
+        if let Some(span) = crate::sweep::file::sweep_table_span(&e.text) {
             let (line, col) = crate::scenario::line_col(&e.text, span.start);
             Failure::Input(format!(
                 "error: {}:{line}:{col}: {} is a sweep file, not a scenario: run it with `hashcycle sweep {}`",
                 e.file, e.file, e.file
             ))
+        } else if let Some(message) = backtest_template_message(&e.file, &e.text) {
+            Failure::Input(message)
+        } else {
+            Failure::Input(format!("error: {e}"))
         }
-        None => Failure::Input(format!("error: {e}")),
     })
+}
+
+/// The message for a backtest template given where a scenario or a sweep file was expected, if `text` is one.
+fn backtest_template_message(file: &str, text: &str) -> Option<String> {
+    let span = crate::backtest::template::backtest_table_span(text)?;
+    let (line, col) = crate::scenario::line_col(text, span.start);
+    Some(format!(
+        "error: {file}:{line}:{col}: {file} is a backtest template, not a scenario: its [backtest] table says how \
+         to complete it from the data; run it with `hashcycle backtest --scenario {file}`"
+    ))
 }
 
 /// A shipped scenario file when none is given: `relative` in the working directory, else in the project the binary
@@ -662,7 +677,13 @@ fn run(cli: Cli) -> Result<(), Failure> {
             overrides,
         } => {
             let sweep = crate::sweep::file::load(&file).map_err(|e| {
-                match crate::sweep::file::scenario_key_span(&e.text) {
+                let scenario_key = crate::sweep::file::scenario_key_span(&e.text);
+                if scenario_key.is_some()
+                    && let Some(message) = backtest_template_message(&e.file, &e.text)
+                {
+                    return Failure::Input(message);
+                }
+                match scenario_key {
                     Some(span) => {
                         let (line, col) = crate::scenario::line_col(&e.text, span.start);
                         Failure::Input(format!(

@@ -214,10 +214,18 @@ impl ScenarioError {
 
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_report(f, "scenario")
+    }
+}
+
+impl ScenarioError {
+    /// Writes the report `Display` gives, headed `FILE is not a valid WHAT`: `what` is the kind of file, so that
+    /// a sweep file's problems are not reported as a scenario's.
+    pub fn write_report(&self, f: &mut fmt::Formatter<'_>, what: &str) -> fmt::Result {
         let n = self.problems.len();
         writeln!(
             f,
-            "{} is not a valid scenario: {n} problem{}",
+            "{} is not a valid {what}: {n} problem{}",
             self.file,
             if n == 1 { "" } else { "s" }
         )?;

@@ -7,7 +7,8 @@
 //!
 //! A documented behaviour parameter is one a scenario may draw per path (`UNCERTAIN_FIELDS` of each table);
 //! an array's entries move together (`segments.*.price_sensitivity`), each scaled from its own value. Ends that
-//! make an invalid scenario, and parameters that are zero (a ±share of zero is zero), are left out and listed.
+//! make an invalid scenario (with the rule they break), parameters that are zero (a ±share of zero is zero), and
+//! the key-account firms' parameters in a scenario without firms (in one note), are left out and listed.
 //!
 //! Every evaluation runs the scenario's strategy (the reference) over the same paths with the same seed, with
 //! nothing drawn per path: the factors are held at their values, so effects are paired differences
@@ -32,7 +33,7 @@ use crate::output::report::{charts_html, esc, meta_table, write_page};
 use crate::output::{OutputError, provenance};
 use crate::scenario::Scenario;
 use crate::scenario::overrides;
-use crate::scenario::raw::Value;
+use crate::scenario::raw::{self, Node, Value};
 use crate::stats::quantile_sorted;
 use design::{Paths, Point, Statistic};
 use hashcycle_model::params::{
@@ -359,6 +360,17 @@ pub fn factors(scenario: &Scenario, share: Option<f64>) -> (Vec<Factor>, Vec<Lef
         if tables.is_empty() {
             continue;
         }
+        // Without firms the key accounts are one pooled book, which these parameters do not describe: one
+        // note says so instead of one for each parameter.
+        if tables == [Table::KeyAccountFirms] && !params.key_account_firms.enabled() {
+            left_out.push(LeftOut {
+                name: format!("{stem}.*"),
+                reason: "the scenario has no key-account firms (no [key_account_firms] table with firms), so \
+                         these parameters do not act"
+                    .to_string(),
+            });
+            continue;
+        }
         for &field in fields {
             let name = format!("{stem}.{field}");
             let targets: Vec<(Table, &'static str)> = tables.iter().map(|&t| (t, field)).collect();
@@ -391,22 +403,45 @@ pub fn factors(scenario: &Scenario, share: Option<f64>) -> (Vec<Factor>, Vec<Lef
     (factors, left_out)
 }
 
+/// Adds the tables on the way to `path` that the scenario leaves out (no `[relocation]` when every key of it is
+/// at its default), so that a parameter at its default is set and validated like one the file states.
+fn add_missing_tables(tree: &mut Node, path: &str) {
+    let Some((parents, _)) = path.rsplit_once('.') else {
+        return;
+    };
+    let mut node = tree;
+    for key in parents.split('.') {
+        // Entries of arrays of tables (`manufacturers.bitmain`) exist: the parameters name them.
+        let Value::Table(table) = &mut node.value else {
+            return;
+        };
+        if table.get(key).is_none() {
+            let empty = Node {
+                span: None,
+                value: Value::Table(raw::Table::default()),
+            };
+            table.insert(key, empty);
+        }
+        let Some(next) = table.get_mut(key) else {
+            return;
+        };
+        node = next;
+    }
+}
+
 /// Validates the scenario with a factor at each end; the first problem, in words.
 fn check_ends(scenario: &Scenario, factor: &Factor) -> Result<(), String> {
     for u in [0.0, 1.0] {
         let mut tree = scenario.tree.clone();
         for (k, &target) in factor.targets.iter().enumerate() {
             let path = set_path(&scenario.params, target);
+            add_missing_tables(&mut tree, &path);
             overrides::set(&mut tree, &path, Value::Float(factor.value(k, u))).map_err(|e| e.to_string())?;
         }
         if let Err(e) = scenario.revalidate(tree) {
             let which = if u == 0.0 { "low" } else { "high" };
-            let first = e
-                .to_string()
-                .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("")
-                .to_string();
+            // The rule the end breaks, with its valid range; not the report's heading.
+            let first = e.problems.first().map_or("", |p| p.message.as_str());
             return Err(format!("its {which} end makes an invalid scenario: {first}"));
         }
     }

@@ -78,6 +78,10 @@ fn least_squares(rows: &[Vec<f64>], y: &[f64]) -> Option<Vec<f64>> {
     Some((0..k).map(|i| a[i][k] / a[i][i]).collect())
 }
 
+/// The fewest in-sample months the baseline is fitted on: one per coefficient of the fit without a trend (the
+/// level and the price elasticity). The fit with a trend needs one more, and is left out when it cannot be made.
+pub const MIN_FIT_MONTHS: usize = 2;
+
 /// Fits the baseline on months `fit_from..=fit_to` of aligned series (`log_hashrate[i]` and `log_price[i]`
 /// are the same month), choosing the lag in `0..=max_lag_months` by in-sample fit. Lags reaching before the
 /// start of the series are not tried. `None` when no lag can be fitted.

@@ -291,6 +291,17 @@ fn table_node(entries: Vec<(&str, Value)>) -> Node {
     }
 }
 
+/// Where a text that failed as a scenario has its `[backtest]` table, if it has one: such a file is a backtest
+/// template, which `hashcycle backtest --scenario FILE` completes from the data before it is a scenario.
+pub fn backtest_table_span(text: &str) -> Option<raw::Span> {
+    let (tree, _) = raw::parse(text);
+    let Value::Table(t) = &tree.value else {
+        return None;
+    };
+    let entry = t.entries.iter().find(|e| e.key == "backtest")?;
+    matches!(entry.node.value, Value::Table(_)).then(|| entry.key_span.clone().or(entry.node.span.clone()))?
+}
+
 fn top_table(tree: &mut Node) -> &mut Table {
     match &mut tree.value {
         Value::Table(t) => t,

@@ -36,6 +36,27 @@ const MAX_VALUES_PER_AXIS: usize = 10_000;
 /// grid of several long axes is refused with a message instead of exhausting memory while cells are built.
 pub const MAX_CELLS: u64 = 1_000_000;
 
+/// Why a sweep file was refused: every problem, located and shown as a scenario's are, under the heading
+/// `FILE is not a valid sweep file`.
+#[derive(Debug)]
+pub struct SweepFileError(pub ScenarioError);
+
+impl std::fmt::Display for SweepFileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.write_report(f, "sweep file")
+    }
+}
+
+impl std::error::Error for SweepFileError {}
+
+impl std::ops::Deref for SweepFileError {
+    type Target = ScenarioError;
+
+    fn deref(&self) -> &ScenarioError {
+        &self.0
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct SweepFile {
     pub path: PathBuf,
@@ -173,9 +194,9 @@ pub fn scenario_key_span(text: &str) -> Option<Span> {
 }
 
 /// Reads and checks a sweep file; the scenarios it names are only loaded by `crate::sweep::plan::build`.
-pub fn load(path: &Path) -> Result<SweepFile, ScenarioError> {
+pub fn load(path: &Path) -> Result<SweepFile, SweepFileError> {
     let file = path.display().to_string();
-    let text = crate::scenario::read_source(path)?;
+    let text = crate::scenario::read_source(path).map_err(SweepFileError)?;
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     from_text(&text, &file, &base_dir).map(|mut s| {
         s.path = path.to_path_buf();
@@ -184,7 +205,7 @@ pub fn load(path: &Path) -> Result<SweepFile, ScenarioError> {
 }
 
 /// Checks sweep text; `file` names it in messages, `base_dir` resolves the scenario file names.
-pub fn from_text(text: &str, file: &str, base_dir: &Path) -> Result<SweepFile, ScenarioError> {
+pub fn from_text(text: &str, file: &str, base_dir: &Path) -> Result<SweepFile, SweepFileError> {
     let (tree, syntax_errors) = raw::parse(text);
     let mut p = Problems::default();
     for e in syntax_errors {
@@ -214,12 +235,12 @@ pub fn from_text(text: &str, file: &str, base_dir: &Path) -> Result<SweepFile, S
             }
             problems.sort_by_key(|p| p.span.as_ref().map_or(usize::MAX, |s| s.start));
             problems.dedup();
-            Err(ScenarioError {
+            Err(SweepFileError(ScenarioError {
                 file: file.to_string(),
                 text: text.to_string(),
                 problems,
                 more_sources: vec![],
-            })
+            }))
         }
     }
 }

@@ -32,13 +32,13 @@ use crate::output::OutputError;
 use crate::output::dir::{SHARDS_DIR, StagedDir};
 use crate::output::provenance;
 use crate::output::tables::Calendar;
-use crate::scenario::Scenario;
 use crate::scenario::validate::MAX_PATHS;
+use crate::scenario::{MAX_PROBLEMS_SHOWN, Scenario};
 use crate::sweep::metrics::PathOutcome;
 use crate::sweep::plan::{self, Plan};
 use crate::sweep::run::{SweepJson, SweepTables, write_provenance_and_report};
 use crate::sweep::shard::{
-    MANIFEST_FILE, MANIFEST_FORMAT, ShardManifest, ShardSpec, fingerprint, manifest_format, plan_units,
+    MANIFEST_FILE, MANIFEST_FORMAT, MAX_SHARDS, ShardManifest, ShardSpec, fingerprint, manifest_format, plan_units,
     shard_positions, xxh3_64_hex,
 };
 use crate::sweep::tables::SweepRow;
@@ -49,11 +49,30 @@ use hashcycle_model::record::ManufacturerOutcome;
 #[derive(Debug, thiserror::Error)]
 pub enum MergeError {
     /// Shards are missing, incomplete, inconsistent or from different studies. Nothing was written; exit status 1.
-    #[error("cannot merge {dir}: {n} problem{s}\n  {list}\nnothing was written", n = problems.len(), s = if problems.len() == 1 { "" } else { "s" }, list = problems.join("\n  "), dir = dir.display())]
+    /// At most `MAX_PROBLEMS_SHOWN` problems are listed; the rest are counted.
+    #[error("cannot merge {}: {}\nnothing was written", dir.display(), problem_list(problems))]
     Shards { dir: PathBuf, problems: Vec<String> },
     /// Reading the shards or writing the merged results failed. Nothing was committed; exit status 2.
     #[error(transparent)]
     Output(#[from] OutputError),
+}
+
+/// `N problems` and the first `MAX_PROBLEMS_SHOWN` of them, one a line, with a count of the rest: a split into
+/// many shards of which few were run would otherwise list every missing one.
+fn problem_list(problems: &[String]) -> String {
+    let n = problems.len();
+    let mut text = format!("{n} problem{}", if n == 1 { "" } else { "s" });
+    for problem in problems.iter().take(MAX_PROBLEMS_SHOWN) {
+        text.push_str("\n  ");
+        text.push_str(problem);
+    }
+    if n > MAX_PROBLEMS_SHOWN {
+        text.push_str(&format!(
+            "\n  ... and {} more problems not shown: fix these and merge again",
+            n - MAX_PROBLEMS_SHOWN
+        ));
+    }
+    text
 }
 
 /// Rows of a shard's outcome file read at a time: about 20 MB of columns.
@@ -337,8 +356,25 @@ fn check_shards(dir: &Path) -> Result<(Vec<CheckedShard>, Plan), Vec<String>> {
         }
     };
 
+    if n_shards > MAX_SHARDS {
+        return Err(vec![format!(
+            "{} holds shards of a split into {n_shards}, more than the {MAX_SHARDS} shards a sweep may have",
+            shards_dir.display()
+        )]);
+    }
+
     let mut problems = vec![];
     let mut shards = vec![];
+    // Shards missing with no sign of having started are reported as runs (`shards 2-of-9 to 8-of-9 are
+    // missing`), so that a split of which few shards were run reads as one problem, not thousands.
+    let mut missing_from: Option<u32> = None;
+    let missing_run = |from: u32, end: u32| match end - from {
+        1 => format!("shard {from}-of-{n_shards} is missing"),
+        n => format!(
+            "shards {from}-of-{n_shards} to {}-of-{n_shards} are missing ({n} shards)",
+            end - 1
+        ),
+    };
     for shard_idx in 0..n_shards {
         let spec = ShardSpec { shard_idx, n_shards };
         let shard_dir = shards_dir.join(spec.dir_name());
@@ -346,7 +382,15 @@ fn check_shards(dir: &Path) -> Result<(Vec<CheckedShard>, Plan), Vec<String>> {
             .get(&spec.dir_name())
             .map(|s| format!(" ({s} shows it was started: it is still running or was killed)"))
             .unwrap_or_default();
-        match std::fs::symlink_metadata(&shard_dir) {
+        let metadata = std::fs::symlink_metadata(&shard_dir);
+        if metadata.is_err() && running.is_empty() {
+            missing_from.get_or_insert(shard_idx);
+            continue;
+        }
+        if let Some(from) = missing_from.take() {
+            problems.push(missing_run(from, shard_idx));
+        }
+        match metadata {
             Ok(metadata) if metadata.is_dir() => {}
             Ok(metadata) if metadata.file_type().is_symlink() => {
                 problems.push(format!(
@@ -391,6 +435,9 @@ fn check_shards(dir: &Path) -> Result<(Vec<CheckedShard>, Plan), Vec<String>> {
             }),
             Err(problem) => problems.push(problem),
         }
+    }
+    if let Some(from) = missing_from {
+        problems.push(missing_run(from, n_shards));
     }
 
     // Every shard must belong to the same study as the first one found.

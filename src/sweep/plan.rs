@@ -14,7 +14,7 @@ use rayon::prelude::*;
 
 use crate::scenario::overrides::{self, OverrideError};
 use crate::scenario::raw::{self, Node, Value};
-use crate::scenario::{Scenario, ScenarioError, line_col};
+use crate::scenario::{MAX_PROBLEMS_SHOWN, Scenario, ScenarioError, Source, line_col};
 use crate::sweep::file::{Design, SweepFile};
 use hashcycle_model::params::Params;
 use hashcycle_model::rng::PathRng;
@@ -111,6 +111,116 @@ impl CellRecipe {
     }
 }
 
+/// A scenario of the sweep as loaded, before its cells are validated.
+struct LoadedScenario {
+    file: PathBuf,
+    base: Scenario,
+    /// The scenario's own value of each swept parameter, in axis order.
+    originals: Vec<Value>,
+    focus_idx: usize,
+    focus_name: String,
+}
+
+/// A parameter's path as validation names it in problems, entries of arrays of tables by index
+/// (`manufacturers.bitmain.strategy.prepay_share` is `manufacturers[0].strategy.prepay_share`); `None` when
+/// the path names nothing in `tree`.
+fn validated_path(tree: &Node, parameter: &str) -> Option<String> {
+    let mut node = tree;
+    let mut path = String::new();
+    for part in parameter.split('.') {
+        let (key, indexes) = part.split_at(part.find('[').unwrap_or(part.len()));
+        if !key.is_empty() {
+            match &node.value {
+                Value::Table(table) => {
+                    node = table.get(key)?;
+                    if !path.is_empty() {
+                        path.push('.');
+                    }
+                    path.push_str(key);
+                }
+                Value::Array(items) => {
+                    let idx = items.iter().position(|item| match &item.value {
+                        Value::Table(t) => t.get("name").is_some_and(|n| n.value == Value::Str(key.to_string())),
+                        _ => false,
+                    })?;
+                    node = &items[idx];
+                    path.push_str(&format!("[{idx}]"));
+                }
+                _ => return None,
+            }
+        }
+        for idx in indexes.split('[').skip(1) {
+            let idx: usize = idx.strip_suffix(']')?.parse().ok()?;
+            let Value::Array(items) = &node.value else {
+                return None;
+            };
+            node = items.get(idx)?;
+            path.push_str(&format!("[{idx}]"));
+        }
+    }
+    Some(path)
+}
+
+/// Points each problem of a refused cell that has no location and names a swept parameter at the line of the
+/// sweep file that names that parameter (the sweep file joins the error's texts); returns the axis of the
+/// first one located.
+fn locate_swept_values(
+    error: &mut ScenarioError,
+    sweep: &SweepFile,
+    validated_paths: &[Option<String>],
+    parameters: &[(String, Option<raw::Span>)],
+) -> Option<usize> {
+    let offset = error
+        .more_sources
+        .last()
+        .map_or(error.text.len(), |s| s.offset + s.text.len())
+        + 1;
+    let mut first_axis = None;
+    for problem in error.problems.iter_mut().filter(|p| p.span.is_none()) {
+        let axis = validated_paths
+            .iter()
+            .position(|path| path.as_deref() == Some(problem.key_path.as_str()));
+        if let Some(axis_idx) = axis
+            && let Some(span) = &parameters[axis_idx].1
+        {
+            problem.span = Some(span.start + offset..span.end + offset);
+            first_axis.get_or_insert(axis_idx);
+        }
+    }
+    if first_axis.is_some() {
+        error.more_sources.push(Source {
+            file: sweep.path.display().to_string(),
+            text: sweep.text.clone(),
+            dir: PathBuf::new(),
+            offset,
+        });
+    }
+    first_axis
+}
+
+/// Which ranges of a Latin hypercube vary a parameter that a scenario holds as a whole number: one the
+/// scenario writes as an integer and refuses when the same number is written as a float (`delivery_months =
+/// 6.0`), where a parameter read as any number accepts it. Every parameter of a grid is false: its values are
+/// the file's own.
+fn whole_number_ranges(design: &Design, loaded: &[LoadedScenario]) -> Vec<bool> {
+    let Design::LatinHypercube { ranges, .. } = design else {
+        return vec![];
+    };
+    (0..ranges.len())
+        .map(|range_idx| {
+            loaded.iter().any(|l| match &l.originals[range_idx] {
+                Value::Int(i) => {
+                    let mut tree = l.base.tree.clone();
+                    let parameter = &ranges[range_idx].parameter;
+                    overrides::set(&mut tree, parameter, Value::Float(*i as f64)).is_ok()
+                        && l.base.revalidate(tree).is_err()
+                }
+                _ => false,
+            })
+        })
+        .collect()
+}
+
 /// What validating a cell found: the values that could not be set (by axis index) and the validation.
 struct CellCheck {
     set_errors: Vec<(usize, OverrideError)>,
@@ -181,8 +291,11 @@ fn short_name(parameter: &str) -> &str {
     parameter.rsplit('.').next().unwrap_or(parameter)
 }
 
-/// The strategy cells of a design.
-pub fn cells(design: &Design) -> Vec<Cell> {
+/// The strategy cells of a design. A Latin hypercube's draws for the ranges marked in `whole_numbers` (the
+/// parameters a scenario holds as whole numbers, such as `delivery_months`) are whole numbers: each whole
+/// number in `[min, max]` is equally likely, and the strata are those of `[ceil(min) - 0.5, floor(max) + 0.5]`
+/// before rounding, so the points still spread over the range. Grid values are the file's own.
+pub fn cells(design: &Design, whole_numbers: &[bool]) -> Vec<Cell> {
     let (parameters, rows): (Vec<String>, Vec<Vec<Value>>) = match design {
         Design::Grid(axes) => {
             let mut rows: Vec<Vec<Value>> = vec![vec![]];
@@ -204,7 +317,9 @@ pub fn cells(design: &Design) -> Vec<Cell> {
             let n = *n_points as usize;
             let mut rng = PathRng::seed_from_u64(*seed);
             let mut columns = vec![];
-            for range in ranges {
+            for (range_idx, range) in ranges.iter().enumerate() {
+                let whole = whole_numbers.get(range_idx).copied().unwrap_or(false);
+                let (whole_min, whole_max) = (range.min.ceil(), range.max.floor());
                 // One point in each of n equal strata, strata shuffled independently per dimension.
                 let mut strata: Vec<usize> = (0..n).collect();
                 for i in (1..n).rev() {
@@ -215,8 +330,13 @@ pub fn cells(design: &Design) -> Vec<Cell> {
                     .iter()
                     .map(|&k| {
                         let u: f64 = rng.random();
-                        let x = range.min + (k as f64 + u) / n as f64 * (range.max - range.min);
-                        Value::Float((x * 1e9).round() / 1e9)
+                        if whole && whole_min <= whole_max {
+                            let x = whole_min - 0.5 + (k as f64 + u) / n as f64 * (whole_max - whole_min + 1.0);
+                            Value::Int(x.round().clamp(whole_min, whole_max) as i64)
+                        } else {
+                            let x = range.min + (k as f64 + u) / n as f64 * (range.max - range.min);
+                            Value::Float((x * 1e9).round() / 1e9)
+                        }
                     })
                     .collect();
                 columns.push(column);
@@ -277,7 +397,6 @@ pub fn build_with(
     load: &ScenarioLoader,
 ) -> Result<Plan, String> {
     let parameters: Vec<(String, Option<raw::Span>)> = sweep.design.parameters();
-    let cells = cells(&sweep.design);
     let mut errors: Vec<String> = vec![];
     let sweep_location = |span: &Option<raw::Span>| match span {
         Some(span) => {
@@ -299,7 +418,10 @@ pub fn build_with(
             ));
         }
     }
-    let mut scenarios = vec![];
+
+    // Every scenario is loaded first: the cells are drawn once for all of them, and a Latin hypercube needs
+    // to know which parameters the scenarios hold as whole numbers.
+    let mut loaded: Vec<LoadedScenario> = vec![];
     for (file, file_span) in &sweep.scenario_files {
         // The scenario resolves its own data files (each against the text that names it).
         let (base, _) = match load(file) {
@@ -361,6 +483,54 @@ pub fn build_with(
                 }
             },
         };
+        loaded.push(LoadedScenario {
+            file: file.clone(),
+            base,
+            originals,
+            focus_idx,
+            focus_name,
+        });
+    }
+
+    let whole_numbers = whole_number_ranges(&sweep.design, &loaded);
+    if let Design::LatinHypercube { ranges, .. } = &sweep.design {
+        for (range, _) in ranges.iter().zip(&whole_numbers).filter(|(_, whole)| **whole) {
+            if range.min.ceil() > range.max.floor() {
+                // Every cell would be refused for it: validating them would only repeat this.
+                loaded.clear();
+                errors.push(format!(
+                    "{}: `{}` is a whole number, and its range [{}, {}] holds none",
+                    sweep_location(&range.span),
+                    range.parameter,
+                    range.min,
+                    range.max
+                ));
+            }
+        }
+    }
+    let cells = cells(&sweep.design, &whole_numbers);
+
+    let mut scenarios = vec![];
+    for LoadedScenario {
+        file,
+        base,
+        originals,
+        focus_idx,
+        focus_name,
+    } in loaded
+    {
+        let extended_files = base
+            .sources
+            .iter()
+            .skip(1)
+            .filter(|s| s.file != "--set")
+            .map(|s| (s.file.clone(), s.text.clone()))
+            .collect();
+        // Each swept parameter as validation names it, to locate the problems with the values the sweep set.
+        let validated_paths: Vec<Option<String>> = parameters
+            .iter()
+            .map(|(parameter, _)| validated_path(&base.tree, parameter))
+            .collect();
         let recipe = CellRecipe {
             scenario: base,
             swept: parameters
@@ -397,15 +567,20 @@ pub fn build_with(
                             first_cell_params = Some(params);
                         }
                     }
-                    Err(e) => {
+                    Err(mut e) => {
                         if errors.len() < 10 {
                             // The value came from the sweep file: point at the axis the problem names, whose
                             // value the scenario refused (the scenario's own location is only where the key
                             // would be).
+                            let located_axis = locate_swept_values(&mut e, &sweep, &validated_paths, &parameters);
                             let message = e.to_string();
-                            let axis = parameters
-                                .iter()
-                                .find(|(parameter, _)| message.contains(short_name(parameter)))
+                            let axis = located_axis
+                                .map(|axis_idx| &parameters[axis_idx])
+                                .or_else(|| {
+                                    parameters
+                                        .iter()
+                                        .find(|(parameter, _)| message.contains(short_name(parameter)))
+                                })
                                 .map_or(String::new(), |(_, span)| format!("{}: ", sweep_location(span)));
                             errors.push(format!(
                                 "{axis}cell {} ({}) of scenario `{}`:\n{e}",
@@ -424,13 +599,7 @@ pub fn build_with(
                 name: base.params.simulation.name.clone(),
                 file: file.display().to_string(),
                 text: base.text.clone(),
-                extended_files: base
-                    .sources
-                    .iter()
-                    .skip(1)
-                    .filter(|s| s.file != "--set")
-                    .map(|s| (s.file.clone(), s.text.clone()))
-                    .collect(),
+                extended_files,
                 first_cell_params,
                 reference_cell,
                 focus_manufacturer_idx: focus_idx,
@@ -448,6 +617,13 @@ pub fn build_with(
         }
     }
     if !errors.is_empty() {
+        let n_more = errors.len().saturating_sub(MAX_PROBLEMS_SHOWN);
+        errors.truncate(MAX_PROBLEMS_SHOWN);
+        if n_more > 0 {
+            errors.push(format!(
+                "... and {n_more} more problems not shown: fix these and run the sweep again"
+            ));
+        }
         return Err(errors.join("\n"));
     }
     let first = &scenarios[0].first_cell_params;
@@ -568,7 +744,7 @@ mod tests {
                 values: vec![Value::Int(3), Value::Int(4), Value::Int(5)],
             },
         ]);
-        let cells = cells(&design);
+        let cells = cells(&design, &[]);
         assert_eq!(cells.len(), 6);
         assert_eq!(cells[0].label, "x=1, y=3");
         assert_eq!(cells[5].label, "x=2, y=5");
@@ -594,7 +770,7 @@ mod tests {
                 },
             ],
         };
-        let cells = cells(&design);
+        let cells = cells(&design, &[]);
         assert_eq!(cells.len(), 20);
         for (dim, (lo, hi)) in [(0.0, 1.0), (10.0, 30.0)].into_iter().enumerate() {
             let mut strata: Vec<usize> = cells

@@ -47,6 +47,11 @@ pub const OUTCOMES_FILE: &str = "paths.parquet";
 /// Format 1 fingerprinted texts and outcome files with FNV-1a (`*_fnv1a64`); format 2 with XXH3 (`*_xxh3_64`).
 pub const MANIFEST_FORMAT: u32 = 2;
 
+/// The most shards a sweep may be split into: far more than a cluster runs at once, few enough that one
+/// directory holds them all and `merge` checks them in moments. A split is otherwise free: more shards than
+/// the sweep has paths leaves some empty.
+pub const MAX_SHARDS: u32 = 100_000;
+
 /// One of N shards: `K/N` on the command line, `K-of-N` as a directory name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ShardSpec {
@@ -55,9 +60,10 @@ pub struct ShardSpec {
 }
 
 impl ShardSpec {
-    /// Parses `K/N` with K in 0..N (what `--shard` takes, e.g. `$SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT`).
+    /// Parses `K/N` with K in 0..N and N at most `MAX_SHARDS` (what `--shard` takes, e.g.
+    /// `$SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT`).
     pub fn parse(text: &str) -> Result<ShardSpec, String> {
-        let usage = "expected K/N with N at least 1 and K in 0..N, e.g. 3/7";
+        let usage = format!("expected K/N with N in 1..={MAX_SHARDS} and K in 0..N, e.g. 3/7");
         let (k, n) = text
             .split_once('/')
             .ok_or_else(|| format!("`{text}` is not a shard: {usage}"))?;
@@ -67,6 +73,11 @@ impl ShardSpec {
                 .map_err(|_| format!("`{text}` is not a shard: {usage}"))
         };
         let (shard_idx, n_shards) = (parse(k)?, parse(n)?);
+        if n_shards > MAX_SHARDS {
+            return Err(format!(
+                "`{text}` is not a shard: a sweep may be split into at most {MAX_SHARDS} shards ({usage})"
+            ));
+        }
         if n_shards == 0 || shard_idx >= n_shards {
             return Err(format!("`{text}` is not a shard: {usage}"));
         }

@@ -401,12 +401,40 @@ impl From<OutputError> for WaterfallError {
     }
 }
 
+/// Why `dir` is not a sweep's output directory (it has no `sweep.json`), saying what it is instead; `None` for
+/// a sweep's. A sweep directory that lacks one of its tables is a damaged sweep, which reading it reports.
+fn not_a_sweep_dir(dir: &std::path::Path) -> Option<String> {
+    if dir.join("sweep.json").is_file() {
+        return None;
+    }
+    let shown = dir.display();
+    let what = if !dir.exists() {
+        format!("{shown} does not exist")
+    } else if !dir.is_dir() {
+        format!("{shown} is not a directory")
+    } else if dir.join("run.json").is_file() {
+        format!("{shown} is a run's output directory, not a sweep's")
+    } else if dir.join(crate::output::dir::SHARDS_DIR).is_dir() {
+        return Some(format!(
+            "{shown} holds the shards of a sweep that has not been merged: run `hashcycle merge {shown}` first"
+        ));
+    } else {
+        format!("{shown} is not a sweep's output directory (it has no sweep.json)")
+    };
+    Some(format!(
+        "{what}: give a sweep's directory, DIR/<sweep name>, as `hashcycle sweep` or `merge` wrote it"
+    ))
+}
+
 /// Computes the waterfall a request names from the sweep in `dir`, and draws it into `dir/charts/`. Returns
 /// the waterfall and the files written.
 pub fn waterfall_command(
     dir: &std::path::Path,
     request: &Request,
 ) -> Result<(Waterfall, Vec<std::path::PathBuf>), WaterfallError> {
+    if let Some(problem) = not_a_sweep_dir(dir) {
+        return Err(WaterfallError::Input(problem));
+    }
     let mut data = SweepData::load(dir)?;
     let scenario = match &request.scenario {
         Some(s) if data.scenarios.contains(s) => s.clone(),

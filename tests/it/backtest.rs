@@ -328,6 +328,36 @@ fn bad_windows_are_refused_with_exit_status_1_and_nothing_written() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A window with fewer in-sample months than the baseline fits on is refused before anything runs, with the
+/// number of months needed and the month the in-sample months must reach.
+#[test]
+fn a_window_too_short_for_the_baseline_says_how_many_months_it_needs() {
+    let dir = temp_dir("backtest-short");
+    let out = hashcycle(
+        &[
+            "backtest",
+            "--from",
+            "2016-01",
+            "--to",
+            "2016-01",
+            "--paths",
+            "4",
+            "--out",
+            dir.to_str().unwrap(),
+        ],
+        &project_dir(),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        stderr,
+        "error: the window has 1 in-sample month (2016-01 to 2016-01), and the baseline needs at least 2 to fit its \
+         level and price elasticity: end the in-sample months (--calibrate-until, and --to) at 2016-02 or later\n"
+    );
+    assert!(!dir.join("backtest").exists(), "nothing is written");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// `backtest` without `--scenario` finds the project's template from any working directory, and its data
 /// files with it.
 #[test]

@@ -749,3 +749,84 @@ fn wafers_in_flight_above_the_assembly_capacity_are_refused() {
         &["`manufacturers[1].initial_wafer_units_per_month` = 28000 is out of range: must be in [0, 20000]"],
     );
 }
+
+/// `waterfall` given what is not a sweep's output directory says so (exit status 1), instead of reporting a
+/// missing table of a damaged sweep.
+#[test]
+fn waterfall_of_a_directory_that_is_not_a_sweep_says_what_it_is() {
+    let dir = temp_dir("waterfall-not-sweep");
+    let run_dir = dir.join("base");
+    std::fs::create_dir_all(&run_dir).unwrap();
+    std::fs::write(run_dir.join("run.json"), "{}").unwrap();
+    let sharded = dir.join("unmerged");
+    std::fs::create_dir_all(sharded.join("shards/0-of-2")).unwrap();
+    let missing = dir.join("nonexistent");
+    for (target, expected) in [
+        (
+            &missing,
+            format!("error: {} does not exist: give a sweep's directory", missing.display()),
+        ),
+        (
+            &run_dir,
+            format!(
+                "error: {} is a run's output directory, not a sweep's",
+                run_dir.display()
+            ),
+        ),
+        (
+            &dir,
+            format!(
+                "error: {} is not a sweep's output directory (it has no sweep.json)",
+                dir.display()
+            ),
+        ),
+        (
+            &sharded,
+            format!(
+                "holds the shards of a sweep that has not been merged: run `hashcycle merge {}` first",
+                sharded.display()
+            ),
+        ),
+    ] {
+        let out = hashcycle(&["waterfall", target.to_str().unwrap()], &dir);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(&expected), "{stderr}");
+        assert!(!stderr.contains("sweep.parquet is missing"), "{stderr}");
+    }
+    assert!(!run_dir.join("charts").exists(), "nothing is drawn");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The backtest template is not a scenario: `run`, `check` and `sweep` say which command it is for, instead of
+/// listing the keys the backtest derives from the data.
+#[test]
+fn the_backtest_template_is_refused_naming_the_backtest_command() {
+    let dir = temp_dir("run-template");
+    for command in ["run", "check", "sweep"] {
+        let mut args = vec![command, "scenarios/backtest.toml"];
+        if command != "check" {
+            args.extend(["--out", dir.to_str().unwrap()]);
+        }
+        let out = hashcycle(&args, &project_dir());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{command}: {stderr}");
+        let line = std::fs::read_to_string(project_dir().join("scenarios/backtest.toml"))
+            .unwrap()
+            .lines()
+            .position(|l| l.starts_with("[backtest]"))
+            .unwrap()
+            + 1;
+        assert_eq!(
+            stderr,
+            format!(
+                "error: scenarios/backtest.toml:{line}:2: scenarios/backtest.toml is a backtest template, not a scenario: its \
+                 [backtest] table says how to complete it from the data; run it with \
+                 `hashcycle backtest --scenario scenarios/backtest.toml`\n"
+            ),
+            "{command}"
+        );
+    }
+    assert!(!dir.join("backtest").exists(), "nothing is written");
+    let _ = std::fs::remove_dir_all(&dir);
+}

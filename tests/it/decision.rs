@@ -391,6 +391,59 @@ fn sensitivity_by_share_varies_every_documented_parameter_and_lists_what_it_leav
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("note: left out"), "{stderr}");
+    // The small scenario has no key-account firms: one note says so, and no note reads as an internal error.
+    assert_eq!(
+        stderr.matches("note: left out key_account_firms").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("note: left out key_account_firms.*: the scenario has no key-account firms"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("names no scenario parameter"), "{stderr}");
+}
+
+/// A parameter left out because an end breaks a rule says which rule and its valid range, not only that the
+/// scenario is invalid; a table the scenario leaves at its defaults is varied like any other.
+#[test]
+fn sensitivity_notes_give_the_rule_an_end_breaks() {
+    let scenario = hashcycle::scenario::Scenario::load(&project_dir().join("tests/data/small.toml")).unwrap();
+    let (factors, left_out) = hashcycle::sensitivity::factors(&scenario, Some(0.5));
+    let reason = |name: &str| {
+        left_out
+            .iter()
+            .find(|l| l.name == name)
+            .map(|l| l.reason.clone())
+            .unwrap_or_else(|| panic!("{name} is not left out: {left_out:?}"))
+    };
+    // 0.7 × 1.5 is above 1.
+    let overhang = reason("relocation.overhang_persistence_per_month");
+    assert!(
+        overhang
+            .starts_with("its high end makes an invalid scenario: `relocation.overhang_persistence_per_month` = 1.0")
+            && overhang.ends_with(" is out of range: must be in [0, 1]"),
+        "{overhang}"
+    );
+    assert!(
+        left_out.iter().all(|l| !l.reason.contains("not a valid scenario")),
+        "{left_out:?}"
+    );
+    // The small scenario states no [relocation]; its other parameters act at their defaults and are varied.
+    assert!(
+        factors.iter().any(|f| f.name == "relocation.cost_usd_per_unit"),
+        "{:?}",
+        factors.iter().map(|f| &f.name).collect::<Vec<_>>()
+    );
+    assert!(factors.iter().all(|f| !f.name.starts_with("key_account_firms")));
+    assert_eq!(
+        left_out
+            .iter()
+            .filter(|l| l.name.starts_with("key_account_firms"))
+            .count(),
+        1,
+        "{left_out:?}"
+    );
 }
 
 #[test]

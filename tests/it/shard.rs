@@ -338,6 +338,81 @@ fn a_shard_spec_outside_its_split_is_refused_before_anything_runs() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[test]
+fn a_split_into_more_shards_than_a_sweep_may_have_is_refused_before_anything_runs() {
+    let dir = temp_dir("shard-too-many");
+    let file = write_sweep(&dir, GRID_2X2);
+    let out = dir.join("out");
+    let result = run(&[
+        "sweep",
+        file.to_str().unwrap(),
+        "--paths",
+        "5",
+        "--out",
+        out.to_str().unwrap(),
+        "--shard",
+        "1/10000001",
+    ]);
+    assert_eq!(result.status.code(), Some(1), "{}", stderr(&result));
+    assert!(
+        stderr(&result).contains("`1/10000001` is not a shard: a sweep may be split into at most 100000 shards"),
+        "{}",
+        stderr(&result)
+    );
+    assert!(!out.exists(), "nothing is written");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A merge lists at most 50 problems and counts the rest, and missing shards read as ranges: a split of
+/// which few shards were run is a short message, not one line per shard.
+#[test]
+fn merge_lists_at_most_fifty_problems_and_missing_shards_as_ranges() {
+    let dir = temp_dir("shard-many-problems");
+    let file = write_sweep(&dir, GRID_2X2);
+    let sharded = dir.join("out/test_sweep");
+    let result = shard(&file, &dir.join("out"), 0, 100_000, &["--paths", "2"]);
+    assert!(result.status.success(), "{}", stderr(&result));
+    let result = merge(&sharded);
+    let message = stderr(&result);
+    assert_eq!(result.status.code(), Some(1), "{message}");
+    assert!(
+        message.contains("1 problem\n  shards 1-of-100000 to 99999-of-100000 are missing (99999 shards)\n"),
+        "{message}"
+    );
+    assert_nothing_written(&sharded);
+
+    // 100 shards of which the even ones were started but never finished and the odd ones never started:
+    // 100 problems, of which the first 50 are listed.
+    std::fs::remove_dir_all(sharded.join("shards")).unwrap();
+    for k in (0..100).step_by(2) {
+        std::fs::create_dir_all(sharded.join(format!("shards/{k}-of-100"))).unwrap();
+    }
+    let result = merge(&sharded);
+    let message = stderr(&result);
+    assert_eq!(result.status.code(), Some(1), "{message}");
+    assert!(message.contains(": 100 problems\n"), "{message}");
+    assert!(
+        message.contains("shard 0-of-100 is incomplete: it has no shard.json"),
+        "{message}"
+    );
+    assert!(message.contains("shard 1-of-100 is missing"), "{message}");
+    assert!(message.contains("shard 49-of-100 is missing"), "{message}");
+    assert!(
+        !message.contains("shard 50-of-100"),
+        "only the first 50 are listed: {message}"
+    );
+    assert!(
+        message.contains("\n  ... and 50 more problems not shown: fix these and merge again\nnothing was written"),
+        "{message}"
+    );
+    assert_eq!(
+        message.lines().filter(|l| l.starts_with("  shard")).count(),
+        50,
+        "{message}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Every file under `dir` with its bytes, and every directory, by path relative to `dir`.
 fn tree(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
     let mut out = std::collections::BTreeMap::new();

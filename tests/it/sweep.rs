@@ -263,6 +263,69 @@ fn a_latin_hypercube_sweep_samples_the_requested_points() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A Latin hypercube over a parameter the scenarios hold as a whole number draws whole numbers, one in each
+/// stratum of the range, and labels its cells with them; a float parameter beside it keeps its float draws.
+#[test]
+fn a_latin_hypercube_over_a_whole_number_parameter_draws_whole_numbers() {
+    let dir = temp_dir("sweep-lhs-whole");
+    let file = write_sweep(
+        &dir,
+        "[latin_hypercube]\npoints = 3\n\n\
+         [[latin_hypercube.ranges]]\nparameter = \"manufacturers.bitmain.strategy.delivery_months\"\nmin = 1\nmax = 36\n\n\
+         [[latin_hypercube.ranges]]\nparameter = \"manufacturers.bitmain.strategy.prepay_share\"\nmin = 0.1\nmax = 0.9\n",
+    );
+    let sweep = hashcycle::sweep::file::load(&file).unwrap_or_else(|e| panic!("{e}"));
+    let plan = hashcycle::sweep::plan::build(sweep, Some(1), None).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(plan.cells.len(), 3);
+    let mut strata = vec![];
+    for cell in &plan.cells {
+        let hashcycle::scenario::raw::Value::Int(months) = cell.values[0] else {
+            panic!("cell {}: {:?} is not a whole number", cell.label, cell.values[0])
+        };
+        assert!((1..=36).contains(&months), "{}", cell.label);
+        assert!(
+            cell.label
+                .starts_with(&format!("delivery_months={months}, prepay_share=0.")),
+            "{}",
+            cell.label
+        );
+        assert!(matches!(cell.values[1], hashcycle::scenario::raw::Value::Float(_)));
+        // The 36 whole numbers in three strata of 12.
+        strata.push((months - 1) / 12);
+        for scenario in &plan.scenarios {
+            let params = scenario.cell_params(cell).unwrap();
+            let bitmain = params.manufacturers.iter().find(|m| m.name == "bitmain").unwrap();
+            assert_eq!(i64::from(bitmain.strategy.delivery_months), months);
+        }
+    }
+    strata.sort_unstable();
+    assert_eq!(strata, vec![0, 1, 2], "one point in each stratum");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A value the sweep set that the scenario refuses is located at the line of the sweep file that names the
+/// parameter, not at the top of the scenario file (which only holds the key).
+#[test]
+fn a_refused_sweep_value_is_located_in_the_sweep_file() {
+    let dir = temp_dir("sweep-value-location");
+    let file = write_sweep(
+        &dir,
+        "[[grid]]\nparameter = \"manufacturers.bitmain.strategy.delivery_months\"\nvalues = [6, 2.5]\n",
+    );
+    let out = sweep(&dir, &file, "a", &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "sweep.toml:9:13: `manufacturers[0].strategy.delivery_months` must be a whole number in [1, 36], found a float\n      9 | parameter = \"manufacturers.bitmain.strategy.delivery_months\""
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(":1:1:"), "{stderr}");
+    assert!(!dir.join("a").exists(), "nothing is written");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// The plan of a sweep file shipped with the project (path relative to the project), at one path per cell.
 fn shipped_plan(relative_path: &str) -> hashcycle::sweep::plan::Plan {
     let file = project_dir().join(relative_path);
@@ -342,6 +405,33 @@ fn a_sweep_file_that_is_not_utf8_is_located() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("sweep.toml:2:10"), "{stderr}");
     assert!(stderr.contains("not UTF-8 text: byte 0xC3"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A sweep file's own problems are reported as a sweep file's, not a scenario's.
+#[test]
+fn a_sweep_file_with_an_empty_axis_is_reported_as_an_invalid_sweep_file() {
+    let dir = temp_dir("sweep-empty-axis");
+    let file = write_sweep(
+        &dir,
+        "[[grid]]\nparameter = \"manufacturers.bitmain.strategy.futures_share\"\nvalues = []\n",
+    );
+    let out = sweep(&dir, &file, "a", &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "error: {} is not a valid sweep file: 1 problem\n",
+            file.display()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("sweep.toml:10:10: `grid[0].values` must be a non-empty array"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("valid scenario"), "{stderr}");
+    assert!(!dir.join("a").exists(), "nothing is written");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
