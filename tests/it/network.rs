@@ -293,6 +293,40 @@ fn with_rising_price_fleets_grow_with_a_lag() {
     assert!(installed(&rising_rows, 29) > 1.5 * installed(&rising_rows, 0));
 }
 
+/// Installed hashrate counts what running hashrate counts, the manufacturers' self-mining included, so it is
+/// never below it, except at the end of a month whose fire sales of failed firms' fleets or conversions of
+/// sites to AI hosting took running machines away after the month's blocks were found.
+#[test]
+fn installed_hashrate_is_never_below_running_hashrate() {
+    let params = params_with("base", &[]);
+    let (mut n_checked, mut n_removals) = (0, 0);
+    for path_idx in 0..4 {
+        let (rows, _) = run_path(&params, path_idx);
+        for row in &rows.network {
+            let removed_after_mining = rows
+                .miners
+                .iter()
+                .any(|r| r.month == row.month && r.units_fire_sold + r.units_displaced > 0);
+            if removed_after_mining {
+                n_removals += 1;
+                continue;
+            }
+            n_checked += 1;
+            assert!(
+                row.installed_hashrate_ehs >= row.hashrate_ehs * (1.0 - 1e-12),
+                "path {path_idx}, month {:?}: installed {} < running {}",
+                row.month,
+                row.installed_hashrate_ehs,
+                row.hashrate_ehs
+            );
+        }
+    }
+    assert!(
+        n_checked > 10 * n_removals,
+        "{n_checked} months checked, {n_removals} left out"
+    );
+}
+
 /// Each shipped scenario's first month runs its stated starting hashrate: the median over paths is within 3%
 /// (the starting fleet starts in its steady state instead of switching off through its first months).
 #[test]

@@ -53,8 +53,8 @@ pub struct NetworkRow {
     /// Hashrate running this month, in EH/s: the miners' running machines plus the manufacturers'
     /// self-mining fleets. It is constant through the month, and the month's blocks are found at this rate.
     pub hashrate_ehs: f64,
-    /// Hashrate of the miners' installed machines at the month's end, running or off, in EH/s (machines in
-    /// transit and self-mining fleets not included).
+    /// Hashrate installed at the month's end, running or off, in EH/s: the miners' machines and the
+    /// manufacturers' self-mining fleets, as in `hashrate_ehs` (machines in transit not included).
     pub installed_hashrate_ehs: f64,
     /// What a PH/s earned per day this month, in USD: (subsidy per block found + fees per block) × blocks
     /// per day × price / running PH/s. In a month with no block found, what a PH/s would earn per day at the

@@ -25,10 +25,9 @@ pub fn record_month<S: Sink>(w: &mut World, sink: &mut S) {
 }
 
 fn record_network<S: Sink>(w: &World, sink: &mut S) {
-    let params = w.params;
     let f = &w.figures;
     let (blocks, n_days, price_usd, running_ths) = (f.blocks, f.n_days, f.price_usd, f.running_ths);
-    let installed_ths = w.fleet.installed_ths(&params.generations);
+    let installed_ths = w.installed_ths();
     let fleet_power = w.fleet.power_cost_usd.iter().sum::<f64>();
     let hashprice = hashprice_usd_per_ph_day(
         f.issued_btc / blocks.blocks.max(1) as f64,
