@@ -711,10 +711,11 @@ row_table! {
         /// The manufacturer, an index into `Params::manufacturers`, written as its name (column
         /// `manufacturer`).
         pub manufacturer_idx: usize => "manufacturer" in Manufacturers,
-        /// The lowest month-end cash over the path, in USD; the starting cash if cash never fell below it.
+        /// The lowest month-end cash over the path, in USD: the least `ManufacturerRow::cash_usd` of the
+        /// path's months (the opening balance, in no month's row, is left out).
         pub min_cash_usd: f64,
-        /// The month of that lowest cash (0, the start month, if cash never fell below its starting level),
-        /// as an index from the start month; written as the date of the month's first day.
+        /// The first month that ended with that lowest cash, as an index from the start month; written as the
+        /// date of the month's first day.
         pub min_cash_month: u32 => "min_cash_month" as Month = |o| Cell::Month(Month(o.min_cash_month)),
         /// Cash at the end of the path, in USD; negative while the credit line is drawn.
         pub end_cash_usd: f64,
