@@ -117,7 +117,9 @@ pub struct MinerRow {
     pub units_banned: u64,
     /// Machines that joined from the relocation pool this month (flow).
     pub units_relocated_in: u64,
-    /// Hashrate of the running machines this month, in EH/s.
+    /// Hashrate of the machines that ran while the month's blocks were found, in EH/s: the hashrate
+    /// `revenue_usd` was earned by, as in `NetworkRow::hashrate_ehs`, and not `units_running` (a month-end
+    /// stock, after the month's later purchases, churn and fire sales of failed firms' fleets).
     pub hashrate_ehs: f64,
     /// Mining revenue of the running machines this month, in USD: the month's revenue per TH/s times their
     /// hashrate (flow).
@@ -430,7 +432,8 @@ pub struct RegionRow {
     pub month: Month,
     /// The region, an index into `Params::regions`, written as its name (column `region`).
     pub region_idx: usize => "region" in Regions,
-    /// Hashrate of the region's running machines this month, in EH/s.
+    /// Hashrate of the region's machines that ran while the month's blocks were found, in EH/s (see
+    /// `MinerRow::hashrate_ehs`).
     pub hashrate_ehs: f64,
     /// Installed machines running at the month's end (stock).
     pub units_running: u64,
