@@ -293,6 +293,86 @@ fn with_rising_price_fleets_grow_with_a_lag() {
     assert!(installed(&rising_rows, 29) > 1.5 * installed(&rising_rows, 0));
 }
 
+/// Installed hashrate counts what running hashrate counts, the manufacturers' self-mining included, so it is
+/// never below it, except at the end of a month whose fire sales of failed firms' fleets or conversions of
+/// sites to AI hosting took running machines away after the month's blocks were found.
+#[test]
+fn installed_hashrate_is_never_below_running_hashrate() {
+    let params = params_with("base", &[]);
+    let (mut n_checked, mut n_removals) = (0, 0);
+    for path_idx in 0..4 {
+        let (rows, _) = run_path(&params, path_idx);
+        for row in &rows.network {
+            let removed_after_mining = rows
+                .miners
+                .iter()
+                .any(|r| r.month == row.month && r.units_fire_sold + r.units_displaced > 0);
+            if removed_after_mining {
+                n_removals += 1;
+                continue;
+            }
+            n_checked += 1;
+            assert!(
+                row.installed_hashrate_ehs >= row.hashrate_ehs * (1.0 - 1e-12),
+                "path {path_idx}, month {:?}: installed {} < running {}",
+                row.month,
+                row.installed_hashrate_ehs,
+                row.hashrate_ehs
+            );
+        }
+    }
+    assert!(
+        n_checked > 10 * n_removals,
+        "{n_checked} months checked, {n_removals} left out"
+    );
+}
+
+/// Miners' and regions' hashrate is what earned the month's revenue: every row earns the network's revenue per
+/// TH/s, and with self-mining they add up to the network's hashrate, even in a month whose fire sales of failed
+/// firms' fleets left fewer machines at its end.
+#[test]
+fn miner_hashrate_is_the_hashrate_that_earned_the_revenue() {
+    let params = params_with("base", &[]);
+    let mut fire_sale_months = 0;
+    for path_idx in 0..4 {
+        let (rows, _) = run_path(&params, path_idx);
+        for (m, network) in rows.network.iter().enumerate() {
+            let usd_per_ehs = network.miner_revenue_usd / network.hashrate_ehs;
+            let miners: Vec<_> = rows.miners.iter().filter(|r| r.month == network.month).collect();
+            for row in miners.iter().filter(|r| r.hashrate_ehs > 0.0) {
+                let ratio = row.revenue_usd / row.hashrate_ehs / usd_per_ehs;
+                assert!(
+                    (ratio - 1.0).abs() < 1e-9,
+                    "path {path_idx}, month {m}: revenue per EH/s × {ratio}"
+                );
+            }
+            let self_mining_ehs: f64 = rows
+                .manufacturers
+                .iter()
+                .filter(|r| r.month == network.month)
+                .map(|r| r.self_mining_revenue_usd / usd_per_ehs)
+                .sum();
+            let miners_ehs: f64 = miners.iter().map(|r| r.hashrate_ehs).sum();
+            let regions_ehs: f64 = rows
+                .regions
+                .iter()
+                .filter(|r| r.month == network.month)
+                .map(|r| r.hashrate_ehs)
+                .sum();
+            for (what, ehs) in [("miners", miners_ehs), ("regions", regions_ehs)] {
+                let total = ehs + self_mining_ehs;
+                assert!(
+                    (total / network.hashrate_ehs - 1.0).abs() < 1e-9,
+                    "path {path_idx}, month {m}: {what} {ehs} + self-mining {self_mining_ehs} vs network {}",
+                    network.hashrate_ehs
+                );
+            }
+            fire_sale_months += usize::from(miners.iter().any(|r| r.units_fire_sold > 0));
+        }
+    }
+    assert!(fire_sale_months > 0, "some firm fails and its fleet is fire-sold");
+}
+
 /// Each shipped scenario's first month runs its stated starting hashrate: the median over paths is within 3%
 /// (the starting fleet starts in its steady state instead of switching off through its first months).
 #[test]

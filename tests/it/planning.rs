@@ -271,6 +271,33 @@ fn gross_margin_excludes_forfeited_prepayments() {
     assert!(forfeited_months > 0, "some buyers walk away in a bear market");
 }
 
+/// The summary's lowest cash is the lowest month-end cash of the monthly rows, dated at the first month that
+/// ended with it: the opening balance, in no row, never counts.
+#[test]
+fn min_cash_is_the_lowest_cash_of_the_monthly_rows() {
+    let params = params_with("base", &[("simulation.horizon_months", i(36))]);
+    let mut above_start_cash = 0;
+    for path in 0..6 {
+        let (run, summary) = run_path(&params, path);
+        for outcome in &summary.manufacturers {
+            let rows = rows_of(&run, outcome.manufacturer_idx);
+            let lowest = rows.iter().map(|r| r.cash_usd).fold(f64::INFINITY, f64::min);
+            let first_lowest = rows.iter().find(|r| r.cash_usd == lowest).unwrap();
+            assert_eq!(
+                outcome.min_cash_usd, lowest,
+                "path {path}, maker {}",
+                outcome.manufacturer_idx
+            );
+            assert_eq!(outcome.min_cash_month, first_lowest.month.0, "path {path}");
+            above_start_cash += usize::from(outcome.min_cash_usd > outcome.start_cash_usd);
+        }
+    }
+    assert!(
+        above_start_cash > 0,
+        "some maker's cash never falls to its opening balance"
+    );
+}
+
 const BULL_UNTIL_JULY_2026: &str = "[[events]]\nmonth = \"2026-07\"\nkind = \"set_regime\"\nregime = \"bear\"\n\n[[events]]\nmonth = \"2026-07\"\nkind = \"price_shock\"\nfactor = 0.4\n";
 
 #[test]

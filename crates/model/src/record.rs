@@ -53,8 +53,8 @@ pub struct NetworkRow {
     /// Hashrate running this month, in EH/s: the miners' running machines plus the manufacturers'
     /// self-mining fleets. It is constant through the month, and the month's blocks are found at this rate.
     pub hashrate_ehs: f64,
-    /// Hashrate of the miners' installed machines at the month's end, running or off, in EH/s (machines in
-    /// transit and self-mining fleets not included).
+    /// Hashrate installed at the month's end, running or off, in EH/s: the miners' machines and the
+    /// manufacturers' self-mining fleets, as in `hashrate_ehs` (machines in transit not included).
     pub installed_hashrate_ehs: f64,
     /// What a PH/s earned per day this month, in USD: (subsidy per block found + fees per block) × blocks
     /// per day × price / running PH/s. In a month with no block found, what a PH/s would earn per day at the
@@ -117,7 +117,9 @@ pub struct MinerRow {
     pub units_banned: u64,
     /// Machines that joined from the relocation pool this month (flow).
     pub units_relocated_in: u64,
-    /// Hashrate of the running machines this month, in EH/s.
+    /// Hashrate of the machines that ran while the month's blocks were found, in EH/s: the hashrate
+    /// `revenue_usd` was earned by, as in `NetworkRow::hashrate_ehs`, and not `units_running` (a month-end
+    /// stock, after the month's later purchases, churn and fire sales of failed firms' fleets).
     pub hashrate_ehs: f64,
     /// Mining revenue of the running machines this month, in USD: the month's revenue per TH/s times their
     /// hashrate (flow).
@@ -430,7 +432,8 @@ pub struct RegionRow {
     pub month: Month,
     /// The region, an index into `Params::regions`, written as its name (column `region`).
     pub region_idx: usize => "region" in Regions,
-    /// Hashrate of the region's running machines this month, in EH/s.
+    /// Hashrate of the region's machines that ran while the month's blocks were found, in EH/s (see
+    /// `MinerRow::hashrate_ehs`).
     pub hashrate_ehs: f64,
     /// Installed machines running at the month's end (stock).
     pub units_running: u64,
@@ -711,10 +714,11 @@ row_table! {
         /// The manufacturer, an index into `Params::manufacturers`, written as its name (column
         /// `manufacturer`).
         pub manufacturer_idx: usize => "manufacturer" in Manufacturers,
-        /// The lowest month-end cash over the path, in USD; the starting cash if cash never fell below it.
+        /// The lowest month-end cash over the path, in USD: the least `ManufacturerRow::cash_usd` of the
+        /// path's months (the opening balance, in no month's row, is left out).
         pub min_cash_usd: f64,
-        /// The month of that lowest cash (0, the start month, if cash never fell below its starting level),
-        /// as an index from the start month; written as the date of the month's first day.
+        /// The first month that ended with that lowest cash, as an index from the start month; written as the
+        /// date of the month's first day.
         pub min_cash_month: u32 => "min_cash_month" as Month = |o| Cell::Month(Month(o.min_cash_month)),
         /// Cash at the end of the path, in USD; negative while the credit line is drawn.
         pub end_cash_usd: f64,

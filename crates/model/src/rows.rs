@@ -25,10 +25,9 @@ pub fn record_month<S: Sink>(w: &mut World, sink: &mut S) {
 }
 
 fn record_network<S: Sink>(w: &World, sink: &mut S) {
-    let params = w.params;
     let f = &w.figures;
     let (blocks, n_days, price_usd, running_ths) = (f.blocks, f.n_days, f.price_usd, f.running_ths);
-    let installed_ths = w.fleet.installed_ths(&params.generations);
+    let installed_ths = w.installed_ths();
     let fleet_power = w.fleet.power_cost_usd.iter().sum::<f64>();
     let hashprice = hashprice_usd_per_ph_day(
         f.issued_btc / blocks.blocks.max(1) as f64,
@@ -117,7 +116,7 @@ fn record_miners<S: Sink>(w: &World, sink: &mut S) {
                 segment_cash_usd: w.segments[segment.idx()].cash_usd(),
                 ..firm_figures
             };
-            for (g, generation) in params.generations.iter().enumerate() {
+            for g in 0..params.generations.len() {
                 let c = w.fleet.cohort_idx(segment, region_idx, g);
                 let f = &w.fleet;
                 row.units_running += f.running[c];
@@ -134,7 +133,7 @@ fn record_miners<S: Sink>(w: &World, sink: &mut S) {
                 row.units_relocated_in += f.relocated_in()[c];
                 row.units_fire_sold += f.fire_sold()[c];
                 row.units_fire_sold_in_transit += f.fire_sold_in_transit()[c];
-                row.hashrate_ehs += f.running[c] as f64 * generation.hashrate_ths / THS_PER_EHS;
+                row.hashrate_ehs += f.mined_ths[c] / THS_PER_EHS;
                 row.revenue_usd += f.revenue_usd[c];
                 row.power_cost_usd += f.power_cost_usd[c];
             }
@@ -277,14 +276,14 @@ fn record_regions<S: Sink>(w: &mut World, sink: &mut S) {
         (row.max_tariff_share, row.max_tariff_origin_idx) = w.regions.max_tariff(region_idx);
         row.units_queued = w.queued_units[region_idx];
         for segment in Segment::ALL {
-            for (g, generation) in params.generations.iter().enumerate() {
+            for g in 0..params.generations.len() {
                 let c = w.fleet.cohort_idx(segment, region_idx, g);
                 let f = &w.fleet;
                 row.units_running += f.running[c];
                 row.units_off += f.units[c] - f.running[c];
                 row.units_banned += f.banned()[c] + f.diverted()[c];
                 row.units_relocated_in += f.relocated_in()[c];
-                row.hashrate_ehs += f.running[c] as f64 * generation.hashrate_ths / THS_PER_EHS;
+                row.hashrate_ehs += f.mined_ths[c] / THS_PER_EHS;
             }
         }
         sink.region(&row);

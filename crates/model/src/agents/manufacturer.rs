@@ -106,7 +106,8 @@ impl Manufacturer {
             bookings: vec![0; params.strategy.foundry_booking_months as usize + 1],
             flows: ManufacturerFlows::default(),
             totals: ManufacturerTotals {
-                min_cash_usd: params.cash_usd,
+                // No month has ended yet: the opening balance is in no monthly row, so it is no candidate.
+                min_cash_usd: f64::INFINITY,
                 start_cash_usd: params.cash_usd,
                 ..ManufacturerTotals::default()
             },

@@ -108,6 +108,9 @@ pub struct Fleet {
     pub power_cost_usd: Vec<f64>,
     /// The month's mining revenue of each cohort's running machines, in USD.
     pub revenue_usd: Vec<f64>,
+    /// TH/s each cohort ran while the month's blocks were found: the hashrate `revenue_usd` was shared by,
+    /// before the month's later purchases, churn and fire sales moved machines.
+    pub mined_ths: Vec<f64>,
     /// Share of sites where a machine would not be retired, as a ring of the last `history_len` months: one
     /// row of (region, generation) entries per month, so a window's maxima are taken a row at a time.
     q_retire_history: Vec<f64>,
@@ -167,6 +170,7 @@ impl Fleet {
             rare_flows_written: false,
             power_cost_usd: vec![0.0; n_cohorts],
             revenue_usd: vec![0.0; n_cohorts],
+            mined_ths: vec![0.0; n_cohorts],
             q_retire_history: vec![1.0; n_regions * n_generations * history_len],
             history_len,
             history_pos: 0,
@@ -238,7 +242,7 @@ impl Fleet {
             self.displaced.fill(0);
             self.rare_flows_written = false;
         }
-        // `revenue_usd` needs no clearing: `distribute_revenue` sets every cohort's each month.
+        // `revenue_usd` and `mined_ths` need no clearing: `distribute_revenue` sets every cohort's each month.
         self.power_cost_usd.fill(0.0);
     }
 
@@ -541,17 +545,21 @@ impl Fleet {
         for (s, books) in books.iter_mut().enumerate() {
             let cohorts = s * per_segment..(s + 1) * per_segment;
             let revenues = &mut self.revenue_usd[cohorts.clone()];
+            let mined = &mut self.mined_ths[cohorts.clone()];
             let running = &self.running[cohorts.clone()];
             let units = &self.units[cohorts.clone()];
             let power_costs = &self.power_cost_usd[cohorts];
-            for (((revenue, running), units), power_costs) in revenues
+            for ((((revenue, mined), running), units), power_costs) in revenues
                 .chunks_exact_mut(n_gen)
+                .zip(mined.chunks_exact_mut(n_gen))
                 .zip(running.chunks_exact(n_gen))
                 .zip(units.chunks_exact(n_gen))
                 .zip(power_costs.chunks_exact(n_gen))
             {
                 for g in 0..n_gen {
-                    let r = units_f64(running[g]) * generations[g].hashrate_ths * usd_per_ths_month;
+                    let ths = units_f64(running[g]) * generations[g].hashrate_ths;
+                    mined[g] = ths;
+                    let r = ths * usd_per_ths_month;
                     revenue[g] = r;
                     let power_cost = power_costs[g];
                     if units[g] == 0 && power_cost == 0.0 {

@@ -212,9 +212,10 @@ impl ManufacturerFlows {
 /// Whole-path tallies kept as the path runs, for the per-path summary.
 #[derive(Clone, Debug, Default)]
 pub struct ManufacturerTotals {
-    /// The lowest month-end cash so far, in USD (the starting cash before the first month).
+    /// The lowest month-end cash so far, in USD (infinite before the first month ends: the opening balance
+    /// is no month's end).
     pub min_cash_usd: f64,
-    /// Month index (from the start month) of that lowest cash.
+    /// Month index (from the start month) of the first month that ended with that lowest cash.
     pub min_cash_month: u32,
     /// Whether month-end cash was ever below zero.
     pub cash_below_zero: bool,

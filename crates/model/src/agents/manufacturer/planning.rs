@@ -273,7 +273,6 @@ impl Manufacturer {
                 self.totals.prepayments_received_usd += prepayment;
             }
         }
-        self.totals.min_cash_usd = self.cash_usd;
     }
 
     /// The forecast the plan follows.
