@@ -19,6 +19,7 @@ pub mod tables;
 pub mod waterfall;
 pub mod workbook;
 
+use crate::sweep::data::common_value;
 use crate::sweep::tables::SweepRow;
 
 /// `$1.2B`, `-$450M`, `$12.3K`: money as a board deck writes it.
@@ -127,11 +128,24 @@ pub fn summary_text(rows: &[SweepRow]) -> String {
                 cells.len()
             ));
         }
-        if let (Some(best), Some(worst)) = (risk_order.first(), risk_order.last()) {
+        // When every cell shares the figure, naming one the safest and another the riskiest would rank a tie.
+        if let Some(risk) = common_value(cells.iter().map(|r| risk_and_cash(r).0)) {
+            out.push_str(&format!(
+                "  safest, riskiest  all {} strategies tie at P(cash<0) {:.1}%\n",
+                cells.len(),
+                100.0 * risk
+            ));
+        } else if let (Some(best), Some(worst)) = (risk_order.first(), risk_order.last()) {
             out.push_str(&format!("  safest            {}\n", describe(best)));
             out.push_str(&format!("  riskiest          {}\n", describe(worst)));
         }
-        if let (Some(best), Some(worst)) = (cash_order.first(), cash_order.last()) {
+        if let Some(cash) = common_value(cells.iter().map(|r| risk_and_cash(r).1)) {
+            out.push_str(&format!(
+                "  most, least cash  all {} strategies tie at median end cash {}\n",
+                cells.len(),
+                format_usd(cash)
+            ));
+        } else if let (Some(best), Some(worst)) = (cash_order.first(), cash_order.last()) {
             out.push_str(&format!("  most cash         {}\n", describe(best)));
             out.push_str(&format!("  least cash        {}\n", describe(worst)));
         }
@@ -216,6 +230,66 @@ pub fn check_paths_fit(plan: &plan::Plan) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::raw::Value;
+    use crate::sweep::metrics::{PathOutcome, cell_metrics};
+    use hashcycle_model::record::ManufacturerOutcome;
+
+    /// A cell of scenario `base` whose paths end with `end_cash_usd` and go below zero where `below_zero`.
+    fn row(cell_idx: u32, paths: &[(f64, bool)]) -> SweepRow {
+        let outcomes: Vec<PathOutcome> = paths
+            .iter()
+            .enumerate()
+            .map(|(path_idx, &(end_cash_usd, cash_below_zero))| PathOutcome {
+                path_idx: path_idx as u32,
+                failed_check: false,
+                manufacturer: ManufacturerOutcome {
+                    end_cash_usd,
+                    cash_below_zero,
+                    ..ManufacturerOutcome::default()
+                },
+                end_price_usd: 1.0,
+                end_hashrate_ehs: 1.0,
+            })
+            .collect();
+        SweepRow {
+            scenario: "base".to_string(),
+            cell_idx,
+            strategy: format!("futures_share={cell_idx}"),
+            values: vec![Value::Float(cell_idx as f64)],
+            is_reference: false,
+            focus_manufacturer: "bitmain".to_string(),
+            metrics: cell_metrics(&outcomes),
+            paired: None,
+        }
+    }
+
+    #[test]
+    fn a_tie_on_risk_names_no_safest_or_riskiest_cell() {
+        let rows = [
+            row(0, &[(5e9, true), (7e9, false)]),
+            row(1, &[(1e9, false), (2e9, true)]),
+            row(2, &[(3e9, true), (4e9, false)]),
+        ];
+        let text = summary_text(&rows);
+        assert!(text.contains("all 3 strategies tie at P(cash<0) 50.0%"), "{text}");
+        assert!(!text.contains("  safest  ") && !text.contains("  riskiest  "), "{text}");
+        // Median ending cash differs, so the cash extremes are still named.
+        assert!(text.contains("most cash         futures_share=0"), "{text}");
+        assert!(text.contains("least cash        futures_share=1"), "{text}");
+    }
+
+    #[test]
+    fn distinct_risks_name_the_safest_and_riskiest_cells() {
+        let rows = [
+            row(0, &[(5e9, true), (7e9, true)]),
+            row(1, &[(5e9, false), (7e9, false)]),
+        ];
+        let text = summary_text(&rows);
+        assert!(text.contains("safest            futures_share=1"), "{text}");
+        assert!(text.contains("riskiest          futures_share=0"), "{text}");
+        assert!(text.contains("all 2 strategies tie at median end cash $6.0B"), "{text}");
+        assert!(!text.contains("strategies tie at P(cash<0)"), "{text}");
+    }
 
     #[test]
     fn formats_money_for_boards() {

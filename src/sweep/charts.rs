@@ -453,11 +453,14 @@ pub fn comparison(data: &SweepData) -> Option<(ChartEntry, IntervalChart)> {
         if let Some(c) = data.reference(scenario) {
             picked.push((Role::Reference, c));
         }
-        if let Some(c) = data.best(scenario) {
-            picked.push((Role::LowestRisk, c));
-        }
-        if let Some(c) = data.worst(scenario) {
-            picked.push((Role::HighestRisk, c));
+        // When every cell shares one P(cash < 0), none is the safest or the riskiest.
+        if data.risk_tie(scenario).is_none() {
+            if let Some(c) = data.best(scenario) {
+                picked.push((Role::LowestRisk, c));
+            }
+            if let Some(c) = data.worst(scenario) {
+                picked.push((Role::HighestRisk, c));
+            }
         }
         let mut merged: Vec<(Vec<Role>, &Cell)> = vec![];
         for (role, cell) in picked {
@@ -486,43 +489,67 @@ pub fn comparison(data: &SweepData) -> Option<(ChartEntry, IntervalChart)> {
         section: "All scenarios".to_string(),
         title: title.clone(),
     };
-    let legend = vec![
-        LegendItem::new(
+    let has_role = |role: Role| items.iter().any(|item| item.roles.contains(&role));
+    let mut legend = vec![];
+    if has_role(Role::Reference) {
+        legend.push(LegendItem::new(
             Swatch::OutlinedBlock {
                 fill: Role::Reference.fill(),
                 line: INK,
             },
             "Reference (scenario file's strategy)",
-        ),
-        LegendItem::new(
+        ));
+    }
+    if has_role(Role::LowestRisk) {
+        legend.push(LegendItem::new(
             Swatch::OutlinedBlock {
                 fill: Role::LowestRisk.fill(),
                 line: INK,
             },
             "Safest: lowest P(cash < 0) in the sweep",
-        ),
-        LegendItem::new(
+        ));
+    }
+    if has_role(Role::HighestRisk) {
+        legend.push(LegendItem::new(
             Swatch::OutlinedBlock {
                 fill: Role::HighestRisk.fill(),
                 line: INK,
             },
             "Riskiest: highest P(cash < 0)",
-        ),
-        LegendItem::new(
-            Swatch::Line {
-                color: BRICK,
-                width_px: 2,
-                dash: None,
-            },
-            "Zero",
-        ),
-    ];
+        ));
+    }
+    legend.push(LegendItem::new(
+        Swatch::Line {
+            color: BRICK,
+            width_px: 2,
+            dash: None,
+        },
+        "Zero",
+    ));
+    let shown = match (has_role(Role::Reference), has_role(Role::LowestRisk)) {
+        (true, true) => "the reference strategy against the sweep's lowest- and highest-risk cells",
+        (true, false) => "the reference strategy",
+        (false, _) => "the sweep's lowest- and highest-risk cells (no cell matches a scenario file's own strategy)",
+    };
+    let ties: Vec<String> = data
+        .scenarios
+        .iter()
+        .filter_map(|s| {
+            data.risk_tie(s)
+                .map(|risk| format!("in {s} all strategies tie at P(cash < 0) {}", format::pct(risk)))
+        })
+        .collect();
+    let ties = if ties.is_empty() {
+        String::new()
+    } else {
+        format!(" · {}", ties.join(", "))
+    };
     let chart = IntervalChart {
         page: Page {
             title,
             subtitle: format!(
-                "Sweep {} · {} paths per cell · the reference strategy against the sweep's lowest- and highest-risk cells · \
-                 box: p25–p75 of paths, whiskers: p5–p95, bar: median · each scenario on its own scale",
+                "Sweep {} · {} paths per cell · {shown}{ties} · box: p25–p75 of paths, whiskers: p5–p95, bar: median · \
+                 each scenario on its own scale",
                 data.info.sweep_name,
                 format::grouped(data.info.n_paths as f64, 0)
             ),

@@ -418,6 +418,12 @@ impl SweepData {
         self.cells.iter().filter(move |c| c.scenario == scenario)
     }
 
+    /// The P(cash < 0) every cell of `scenario` shares, when it has two or more cells and all of them share
+    /// one; then no cell is safer or riskier than another, and none is named so.
+    pub fn risk_tie(&self, scenario: &str) -> Option<f64> {
+        common_value(self.cells_of(scenario).map(|c| c.p_cash_below_zero))
+    }
+
     /// The cell with the lowest P(cash < 0), ties broken by the higher median ending cash.
     pub fn best(&self, scenario: &str) -> Option<&Cell> {
         self.cells_of(scenario).min_by(|a, b| {
@@ -550,6 +556,20 @@ fn text_codes(column: &[String]) -> (Vec<f64>, Vec<String>) {
     (codes, distinct)
 }
 
+/// The value all of `values` share, when there are two or more, all finite and all equal; `None` otherwise.
+pub fn common_value(values: impl IntoIterator<Item = f64>) -> Option<f64> {
+    let mut values = values.into_iter();
+    let first = values.next().filter(|v| v.is_finite())?;
+    let mut n_values = 1usize;
+    for v in values {
+        if v != first {
+            return None;
+        }
+        n_values += 1;
+    }
+    (n_values >= 2).then_some(first)
+}
+
 /// A TOML string as written in a table (`"bootstrap"`) without its quotes.
 fn unquoted(text: &str) -> &str {
     text.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(text)
@@ -649,6 +669,26 @@ mod tests {
             descriptions: vec![String::new()],
             assumptions: vec![vec![]],
         }
+    }
+
+    #[test]
+    fn a_common_value_needs_two_finite_equal_values() {
+        assert_eq!(common_value([0.1, 0.1, 0.1]), Some(0.1));
+        assert_eq!(common_value([0.1, 0.1, 0.2]), None);
+        assert_eq!(common_value([0.1]), None);
+        assert_eq!(common_value([f64::NAN, f64::NAN]), None);
+        assert_eq!(common_value(std::iter::empty()), None);
+    }
+
+    #[test]
+    fn a_scenario_whose_cells_share_their_risk_ties() {
+        // Risk is half the second coordinate: one value for both cells, then two.
+        let (sweep, paths) = tables(&[(1.0, 0.2), (2.0, 0.2)], 0);
+        let data = SweepData::from_tables(info(), &sweep, &paths).unwrap();
+        assert_eq!(data.risk_tie("base"), Some(0.1));
+        let (sweep, paths) = tables(&[(1.0, 0.2), (2.0, 0.4)], 0);
+        let data = SweepData::from_tables(info(), &sweep, &paths).unwrap();
+        assert_eq!(data.risk_tie("base"), None);
     }
 
     #[test]

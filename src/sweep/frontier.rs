@@ -120,6 +120,30 @@ impl Measures {
     }
 }
 
+/// Half the width of a risk axis (as a share) when every strategy has the same P(cash < 0): five points either
+/// side, wide enough to read the figure and its neighbours.
+const FLAT_SHARE_HALF_WIDTH: f64 = 0.05;
+
+/// Half the width of a money axis, as a share of the value, when every strategy has the same figure.
+const FLAT_USD_HALF_SHARE: f64 = 0.1;
+
+/// The range an axis shows for data in [lo, hi]: 8% of the span either side, or, when every point has the same
+/// value, `flat_half_width` either side (when above zero) or else a tenth of the value (at least 1) either side,
+/// so that a tie reads as one value on a readable axis rather than as a sliver of float noise.
+fn padded_range(lo: f64, hi: f64, flat_half_width: f64) -> (f64, f64) {
+    let span = hi - lo;
+    if span > 1e-9 * hi.abs().max(lo.abs()).max(1.0) {
+        let span = span.max(hi.abs() * 0.02);
+        return (lo - 0.08 * span, hi + 0.08 * span);
+    }
+    let half_width = if flat_half_width > 0.0 {
+        flat_half_width
+    } else {
+        (hi.abs() * FLAT_USD_HALF_SHARE).max(1.0)
+    };
+    (lo - half_width, hi + half_width)
+}
+
 /// One scenario's frontier.
 pub struct Frontier {
     page: Page,
@@ -153,7 +177,7 @@ pub fn frontier_charts(data: &SweepData) -> Vec<AnyChart> {
                 cells.len(),
                 format::grouped(data.info.n_paths as f64, 0)
             );
-            let legend = vec![
+            let mut legend = vec![
                 LegendItem::new(Swatch::Block(BLUE_LIGHT), "Strategy"),
                 LegendItem::new(
                     Swatch::Line {
@@ -163,8 +187,13 @@ pub fn frontier_charts(data: &SweepData) -> Vec<AnyChart> {
                     },
                     "Efficient strategies (labelled)",
                 ),
-                LegendItem::new(Swatch::Outline(BRICK), "Reference (the scenario file's strategy)"),
             ];
+            if reference.is_some() {
+                legend.push(LegendItem::new(
+                    Swatch::Outline(BRICK),
+                    "Reference (the scenario file's strategy)",
+                ));
+            }
             Some(AnyChart::new(
                 ChartEntry {
                     stem: format!("frontier_{}", file_stem_part(scenario)),
@@ -209,13 +238,10 @@ impl Chart for Frontier {
         if !x_lo.is_finite() {
             return Ok(());
         }
-        let pad = |lo: f64, hi: f64| {
-            let span = (hi - lo).max(hi.abs().max(1e-9) * 0.02);
-            (lo - 0.08 * span, hi + 0.08 * span)
-        };
-        let (x_lo, x_hi) = pad(x_lo, x_hi);
-        let (y_lo, y_hi) = pad(y_lo, y_hi);
-        let x = if self.measures.cvar() {
+        let cvar = self.measures.cvar();
+        let (x_lo, x_hi) = padded_range(x_lo, x_hi, if cvar { 0.0 } else { FLAT_SHARE_HALF_WIDTH });
+        let (y_lo, y_hi) = padded_range(y_lo, y_hi, 0.0);
+        let x = if cvar {
             Axis::linear(x_lo, x_hi, ValueFormat::Usd, self.measures.risk_desc())
         } else {
             Axis::linear(
@@ -309,6 +335,20 @@ mod tests {
             }
             assert!(front.windows(2).all(|w| points[w[0]].0 <= points[w[1]].0));
         }
+    }
+
+    #[test]
+    fn a_tie_gets_a_readable_range_around_its_value() {
+        assert_eq!(
+            padded_range(0.1, 0.1, FLAT_SHARE_HALF_WIDTH),
+            (0.05, 0.15000000000000002)
+        );
+        assert_eq!(padded_range(0.0, 0.0, FLAT_SHARE_HALF_WIDTH), (-0.05, 0.05));
+        assert_eq!(padded_range(2e9, 2e9, 0.0), (1.8e9, 2.2e9));
+        assert_eq!(padded_range(0.0, 0.0, 0.0), (-1.0, 1.0));
+        // A spread keeps 8% of its span either side.
+        let (lo, hi) = padded_range(0.1, 0.6, FLAT_SHARE_HALF_WIDTH);
+        assert!((lo - 0.06).abs() < 1e-12 && (hi - 0.64).abs() < 1e-12, "{lo} {hi}");
     }
 
     #[test]

@@ -51,22 +51,48 @@ pub fn sweep_report(dir: &Path, data: &SweepData) -> Result<PathBuf, OutputError
     let _ = writeln!(body, "</header>");
 
     let _ = writeln!(body, "<section>\n<h2>Key figures</h2>");
+    let n_with_reference = data.scenarios.iter().filter(|s| data.reference(s).is_some()).count();
+    let reference_note = if n_with_reference == 0 {
+        ""
+    } else if n_with_reference < data.scenarios.len() {
+        "the scenario file's own strategy (reference) where a cell matches it, and "
+    } else {
+        "the scenario file's own strategy (reference) and "
+    };
     let _ = writeln!(
         body,
-        "<p class=\"note\">For each scenario: the scenario file's own strategy (reference) and the sweep's safest and riskiest cells, \
-         with the lowest and highest probability that cash falls below zero. ± is one standard error. Money in USD.</p>"
+        "<p class=\"note\">For each scenario: {reference_note}the sweep's safest and riskiest cells, with the lowest and highest \
+         probability that cash falls below zero (or the figure every cell shares, when they tie). ± is one standard error. \
+         Money in USD.</p>"
     );
     let head = "<thead><tr><th>Scenario</th><th>Cell</th><th>Strategy</th><th>P(cash&nbsp;&lt;&nbsp;0)</th><th>P(distress)</th>\
                 <th>Ending cash p5</th><th>Ending cash median</th><th>Lowest cash, median</th><th>Revenue, median</th>\
                 <th>Gross margin, median</th><th>Walk-away rate, mean</th><th>Market share, mean</th></tr></thead>";
     let _ = writeln!(body, "<table class=\"figures\">\n{head}\n<tbody>");
+    // A row that states a fact about a scenario's cells across the columns of figures.
+    let note_row = |body: &mut String, scenario: &str, text: &str| {
+        let _ = writeln!(
+            body,
+            "<tr><td>{}</td><td colspan=\"11\">{}</td></tr>",
+            esc(scenario),
+            esc(text)
+        );
+    };
     for scenario in &data.scenarios {
-        let picks = [
-            ("Reference", data.reference(scenario)),
-            ("Safest", data.best(scenario)),
-            ("Riskiest", data.worst(scenario)),
-        ];
-        for (role, cell) in picks {
+        match data.reference(scenario) {
+            Some(cell) => cell_row(&mut body, data, scenario, "Reference", cell),
+            None => note_row(&mut body, scenario, "No cell matches the scenario file's own strategy"),
+        }
+        if let Some(risk) = data.risk_tie(scenario) {
+            let text = format!(
+                "All {} strategies tie at P(cash < 0) {}: none is safer or riskier than another",
+                data.cells_of(scenario).count(),
+                format::pct(risk)
+            );
+            note_row(&mut body, scenario, &text);
+            continue;
+        }
+        for (role, cell) in [("Safest", data.best(scenario)), ("Riskiest", data.worst(scenario))] {
             if let Some(cell) = cell {
                 cell_row(&mut body, data, scenario, role, cell);
             }

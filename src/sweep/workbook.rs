@@ -251,18 +251,43 @@ fn summary(cells: &mut Cells, data: &SweepData) -> Result<(), OutputError> {
 
     row += 1;
     cells.heading(row, "Key figures")?;
+    let n_with_reference = data.scenarios.iter().filter(|s| data.reference(s).is_some()).count();
+    let reference_note = if n_with_reference == 0 {
+        ""
+    } else if n_with_reference < data.scenarios.len() {
+        "the scenario file's own strategy (reference) where a cell matches it, and "
+    } else {
+        "the scenario file's own strategy (reference) and "
+    };
+    // When every cell of a scenario shares one P(cash < 0), none is named the safest or the riskiest.
+    let ties: String = data
+        .scenarios
+        .iter()
+        .filter_map(|s| {
+            data.risk_tie(s).map(|risk| {
+                format!(
+                    " In scenario {s} all {} strategies tie at {}.",
+                    data.cells_of(s).count(),
+                    format::pct(risk)
+                )
+            })
+        })
+        .collect();
     cells.note(
         row + 1,
         0,
-        "For each scenario: the scenario file's own strategy (reference) and the cells with the lowest (safest) and \
-         highest (riskiest) probability that cash falls below zero.",
+        &format!(
+            "For each scenario: {reference_note}the cells with the lowest (safest) and highest (riskiest) probability \
+             that cash falls below zero.{ties}"
+        ),
     )?;
     let mut picked: Vec<(&str, &Cell)> = vec![];
     for scenario in &data.scenarios {
+        let tie = data.risk_tie(scenario).is_some();
         for (role, cell) in [
             ("reference", data.reference(scenario)),
-            ("safest", data.best(scenario)),
-            ("riskiest", data.worst(scenario)),
+            ("safest", data.best(scenario).filter(|_| !tie)),
+            ("riskiest", data.worst(scenario).filter(|_| !tie)),
         ] {
             if let Some(cell) = cell {
                 picked.push((role, cell));

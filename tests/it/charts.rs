@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
+use hashcycle::output::parquet::{read_frame, write_frame};
+
 use crate::support::{hashcycle, project_dir, scenario_path, temp_dir};
 
 /// A chart PNG must be full HD.
@@ -305,6 +307,10 @@ fn a_sweep_gets_heatmaps_a_comparison_and_a_report() {
     let frontier = std::fs::read_to_string(charts.join("frontier_bear.svg")).unwrap();
     assert!(frontier.contains("Risk and return of every strategy: scenario bear"));
     assert!(frontier.contains("futures_share="), "efficient strategies are labelled");
+    assert!(
+        frontier.contains("Reference (the scenario file"),
+        "the matched reference is in the legend"
+    );
     let html = std::fs::read_to_string(sweep.join("report.html")).unwrap();
     assert_eq!(html.matches("<figure").count(), stems.len());
     assert_self_contained(&html);
@@ -313,6 +319,130 @@ fn a_sweep_gets_heatmaps_a_comparison_and_a_report() {
     let out = hashcycle(&["plot", sweep.to_str().unwrap()], &project_dir());
     assert!(out.status.success());
     assert!(before == chart_bytes(&sweep), "sweep charts changed when redrawn");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A sweep of `test_sweep` (base and bear, 12 paths) over `grid`, written under `dir/out`; returns its directory.
+fn run_test_sweep(dir: &Path, grid: &str) -> PathBuf {
+    let file = crate::sweep::write_sweep(dir, grid);
+    let out_dir = dir.join("out");
+    let out = hashcycle(
+        &["sweep", file.to_str().unwrap(), "--out", out_dir.to_str().unwrap()],
+        &project_dir(),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    out_dir.join("test_sweep")
+}
+
+/// The text of every drawn label of an SVG chart.
+fn svg_labels(path: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    doc.descendants()
+        .filter_map(|n| n.attribute("aria-label"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The report's key figures table, up to the next section.
+fn key_figures(html: &str) -> &str {
+    let start = html.find("<h2>Key figures</h2>").expect("the report has key figures");
+    let end = html[start..].find("</section>").map_or(html.len(), |i| start + i);
+    &html[start..end]
+}
+
+#[test]
+fn a_sweep_whose_cells_tie_on_risk_names_no_safest_or_riskiest_and_spreads_the_axis() {
+    let dir = temp_dir("charts-sweep-tie");
+    let sweep = run_test_sweep(&dir, crate::sweep::GRID_2X2);
+    // Every cell gets the same P(cash < 0), as a sweep with few paths or a calm scenario gives.
+    let table = sweep.join("sweep.parquet");
+    let mut frame = read_frame(&table).unwrap();
+    let n_cells = frame.height();
+    for (name, value) in [
+        ("p_cash_below_zero", 0.1),
+        ("p_cash_below_zero_lo95", 0.02),
+        ("p_cash_below_zero_hi95", 0.4),
+    ] {
+        frame
+            .with_column(polars::prelude::Column::new(name.into(), vec![value; n_cells]))
+            .unwrap();
+    }
+    write_frame(&table, &frame).unwrap();
+    let out = hashcycle(&["plot", sweep.to_str().unwrap()], &project_dir());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let html = std::fs::read_to_string(sweep.join("report.html")).unwrap();
+    let figures = key_figures(&html);
+    for scenario in ["base", "bear"] {
+        assert!(
+            figures.contains(&format!(
+                "<td>{scenario}</td><td colspan=\"11\">All 4 strategies tie at P(cash &lt; 0) 10%"
+            )),
+            "{scenario}: {figures}"
+        );
+    }
+    assert!(
+        !figures.contains("(Safest)") && !figures.contains("(Riskiest)"),
+        "{figures}"
+    );
+    let comparison = svg_labels(&sweep.join("charts").join("strategy_comparison.svg"));
+    assert!(
+        !comparison
+            .iter()
+            .any(|l| l.starts_with("Safest") || l.starts_with("Riskiest")),
+        "{comparison:?}"
+    );
+    // The frontier's risk axis spreads around the shared 10%, with whole-percent ticks, not 9.99%-10.01%.
+    let ticks: Vec<f64> = svg_labels(&sweep.join("charts").join("frontier_base.svg"))
+        .iter()
+        .filter_map(|l| l.strip_suffix('%')?.parse::<f64>().ok())
+        .collect();
+    assert!(ticks.contains(&10.0), "{ticks:?}");
+    let (lo, hi) = ticks.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), t| {
+        (lo.min(*t), hi.max(*t))
+    });
+    assert!(lo <= 7.0 && hi >= 13.0, "ticks {ticks:?}");
+    assert!(ticks.iter().all(|t| t.fract() == 0.0), "ticks {ticks:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_sweep_without_the_reference_strategy_promises_none() {
+    let dir = temp_dir("charts-sweep-no-reference");
+    // Neither scenario's own strategy (80% futures, 50% prepayment) is on this grid.
+    let grid = "[[grid]]\nparameter = \"manufacturers.bitmain.strategy.futures_share\"\nvalues = [0.2, 0.6]\n\n\
+                [[grid]]\nparameter = \"manufacturers.bitmain.strategy.prepay_share\"\nvalues = [0.1, 0.9]\n";
+    let sweep = run_test_sweep(&dir, grid);
+    let charts = sweep.join("charts");
+    for scenario in ["base", "bear"] {
+        let heatmap =
+            std::fs::read_to_string(charts.join(format!("heatmap_p_cash_below_zero_{scenario}.svg"))).unwrap();
+        assert!(
+            heatmap.contains("no cell matches the scenario file"),
+            "{scenario} heatmap"
+        );
+        let frontier = svg_labels(&charts.join(format!("frontier_{scenario}.svg")));
+        assert!(
+            !frontier.iter().any(|l| l.starts_with("Reference")),
+            "{scenario} frontier: {frontier:?}"
+        );
+    }
+    let comparison = svg_labels(&charts.join("strategy_comparison.svg"));
+    assert!(!comparison.iter().any(|l| l.starts_with("Reference")), "{comparison:?}");
+    let html = std::fs::read_to_string(sweep.join("report.html")).unwrap();
+    let figures = key_figures(&html);
+    assert!(
+        !figures.contains("(Reference)") && !figures.contains("(reference)"),
+        "{figures}"
+    );
+    assert_eq!(
+        figures
+            .matches("No cell matches the scenario file&apos;s own strategy")
+            .count(),
+        2,
+        "{figures}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

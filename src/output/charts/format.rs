@@ -8,7 +8,10 @@ use hashcycle_model::units::YearMonth;
 /// The minus sign, not a hyphen, so negative values line up and read as numbers.
 const MINUS: char = '\u{2212}';
 
-/// (threshold, divisor, suffix) for compact money and counts.
+/// The most decimals an axis label carries; a finer step moves to a smaller unit instead.
+const MAX_AXIS_DECIMALS: usize = 3;
+
+/// (divisor, suffix) for compact money and counts, largest first.
 const SCALES: [(f64, &str); 4] = [(1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")];
 
 fn scale_for(magnitude: f64) -> (f64, &'static str) {
@@ -18,20 +21,24 @@ fn scale_for(magnitude: f64) -> (f64, &'static str) {
         .map_or((1.0, ""), |&(d, s)| (d, s))
 }
 
-/// Decimals needed to tell apart values `step` apart, once divided by `divisor`.
-fn decimals_for(step: f64, divisor: f64) -> usize {
+/// Decimals needed to tell apart values `step` apart, once divided by `divisor`: the fewest that print every
+/// multiple of the step exactly (a step of 2.5 needs one, 0.25 two, 5 none); `None` when that takes more than
+/// [`MAX_AXIS_DECIMALS`].
+fn exact_decimals(step: f64, divisor: f64) -> Option<usize> {
     let scaled = (step / divisor).abs();
-    if !scaled.is_finite() || scaled == 0.0 || scaled >= 1.0 {
-        return 0;
+    if !scaled.is_finite() || scaled == 0.0 {
+        return Some(0);
     }
-    let d = (-scaled.log10()).ceil().max(0.0) as usize;
-    // A step of 0.25 needs two decimals, not one.
-    let rounded = (scaled * 10f64.powi(d as i32)).round() / 10f64.powi(d as i32);
-    if (rounded - scaled).abs() > 1e-9 {
-        (d + 1).min(3)
-    } else {
-        d.min(3)
-    }
+    (0..=MAX_AXIS_DECIMALS).find(|&decimals| {
+        let shifted = scaled * 10f64.powi(decimals as i32);
+        (shifted - shifted.round()).abs() <= 1e-6 * shifted.max(1.0)
+    })
+}
+
+/// Decimals for ticks `step` apart once divided by `divisor`: as many as print them exactly, at most
+/// [`MAX_AXIS_DECIMALS`].
+fn decimals_for(step: f64, divisor: f64) -> usize {
+    exact_decimals(step, divisor).unwrap_or(MAX_AXIS_DECIMALS)
 }
 
 fn signed(negative: bool, body: String) -> String {
@@ -68,7 +75,15 @@ pub fn usd_axis(v: f64, step: f64, max_abs: f64) -> String {
 
 /// An axis tick with a compact suffix after `prefix`, with as many decimals as the tick step needs.
 fn compact_axis(v: f64, step: f64, max_abs: f64, prefix: &str) -> String {
-    let (divisor, suffix) = scale_for(max_abs);
+    // The largest unit whose labels stay exact within the decimals an axis allows: ticks 0.25 apart near 1,000
+    // read `999.75`, not `1.00K`.
+    let (divisor, suffix) = SCALES
+        .iter()
+        .copied()
+        .filter(|(divisor, _)| max_abs >= *divisor)
+        .chain([(1.0, "")])
+        .find(|(divisor, _)| exact_decimals(step, *divisor).is_some())
+        .unwrap_or((1.0, ""));
     let decimals = decimals_for(step, divisor);
     let x = v.abs() / divisor;
     if x < 0.5 * 10f64.powi(-(decimals as i32)) {
@@ -268,6 +283,74 @@ mod tests {
         assert_eq!(usd_axis(-2.5e8, 2.5e8, 1e9), "\u{2212}$0.25B");
         assert_eq!(pct_axis(0.25, 0.05), "25%");
         assert_eq!(count_axis(120_000.0, 20_000.0, 120_000.0), "120K");
+    }
+
+    /// Labels for `ticks` with `label`, for comparing a whole axis at once.
+    fn axis_labels(ticks: &[f64], label: impl Fn(f64) -> String) -> Vec<String> {
+        ticks.iter().map(|v| label(*v)).collect()
+    }
+
+    #[test]
+    fn axis_labels_carry_the_decimals_the_step_needs() {
+        let ticks = [0.0, 2.5e9, 5e9, 7.5e9, 10e9, 12.5e9];
+        assert_eq!(
+            axis_labels(&ticks, |v| usd_axis(v, 2.5e9, 12.5e9)),
+            ["$0", "$2.5B", "$5.0B", "$7.5B", "$10.0B", "$12.5B"]
+        );
+        assert_eq!(
+            axis_labels(&[-0.5e9, -0.25e9, 0.0, 0.25e9], |v| usd_axis(v, 0.25e9, 0.5e9)),
+            ["\u{2212}$500M", "\u{2212}$250M", "$0", "$250M"]
+        );
+        assert_eq!(
+            axis_labels(&[2e6, 3e6, 4e6], |v| usd_axis(v, 1e6, 4e6)),
+            ["$2M", "$3M", "$4M"]
+        );
+        assert_eq!(
+            axis_labels(&[0.0, 0.25, 0.5, 0.75], |v| count_axis(v, 0.25, 0.75)),
+            ["0", "0.25", "0.50", "0.75"]
+        );
+        assert_eq!(
+            axis_labels(&[0.0, 0.025, 0.05, 0.075], |v| pct_axis(v, 0.025)),
+            ["0.0%", "2.5%", "5.0%", "7.5%"]
+        );
+        assert_eq!(
+            axis_labels(&[0.1, 0.1025, 0.105], |v| pct_axis(v, 0.0025)),
+            ["10.00%", "10.25%", "10.50%"]
+        );
+        assert_eq!(
+            axis_labels(&[0.0, 2.5, 5.0, 7.5], |v| ehs_axis(v, 2.5)),
+            ["0.0 EH/s", "2.5 EH/s", "5.0 EH/s", "7.5 EH/s"]
+        );
+    }
+
+    #[test]
+    fn a_step_too_fine_for_the_unit_moves_to_a_smaller_unit() {
+        assert_eq!(
+            axis_labels(&[999.75, 1000.0, 1000.25], |v| usd_axis(v, 0.25, 1000.25)),
+            ["$999.75", "$1000.00", "$1000.25"]
+        );
+        assert_eq!(usd_axis(1.0025e9, 2.5e6, 1.0025e9), "$1002.5M");
+    }
+
+    #[test]
+    fn every_round_step_labels_adjacent_ticks_apart() {
+        for magnitude in [1e-3, 1e-2, 0.1, 1.0, 10.0, 1e3, 1e6, 1e9] {
+            for mantissa in [1.0, 2.0, 2.5, 5.0] {
+                let step = mantissa * magnitude;
+                let ticks: Vec<f64> = (0..6).map(|i| (10.0 + i as f64) * step).collect();
+                let max_abs = ticks[5];
+                for label in [
+                    &(|v| usd_axis(v, step, max_abs)) as &dyn Fn(f64) -> String,
+                    &|v| count_axis(v, step, max_abs),
+                    &|v| pct_axis(v, step),
+                ] {
+                    let labels = axis_labels(&ticks, label);
+                    for pair in labels.windows(2) {
+                        assert_ne!(pair[0], pair[1], "step {step}: {labels:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
