@@ -130,6 +130,39 @@ fn resolve<'a>(root: &'a mut Node, path: &str) -> Result<&'a mut Node, OverrideE
     Ok(node)
 }
 
+/// `path` as validation names it in problems, entries of arrays of tables by index
+/// (`manufacturers.bitmain.strategy.prepay_share` is `manufacturers[0].strategy.prepay_share`); `None` when
+/// the path names nothing in `root`.
+pub fn indexed_path(root: &Node, path: &str) -> Option<String> {
+    let mut node = root;
+    let mut indexed = String::new();
+    for step in parse_path(path).ok()? {
+        node = match (step, &node.value) {
+            (Step::Key(key), Value::Table(table)) => {
+                if !indexed.is_empty() {
+                    indexed.push('.');
+                }
+                indexed.push_str(&key);
+                table.get(&key)?
+            }
+            (Step::Key(name), Value::Array(items)) => {
+                let idx = items.iter().position(|item| match &item.value {
+                    Value::Table(t) => t.get("name").is_some_and(|n| n.value == Value::Str(name.clone())),
+                    _ => false,
+                })?;
+                indexed.push_str(&format!("[{idx}]"));
+                &items[idx]
+            }
+            (Step::Index(idx), Value::Array(items)) => {
+                indexed.push_str(&format!("[{idx}]"));
+                items.get(idx)?
+            }
+            _ => return None,
+        };
+    }
+    Some(indexed)
+}
+
 /// Sets the value at `path`, adding the last key to its table when the file leaves it at its default.
 pub fn set(root: &mut Node, path: &str, value: Value) -> Result<(), OverrideError> {
     set_node(root, path, Node { span: None, value })

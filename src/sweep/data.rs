@@ -466,6 +466,19 @@ impl SweepData {
         self.cells_of(scenario).find(|c| c.is_reference)
     }
 
+    /// How the key figures introduce the reference strategy: not at all when no scenario has a cell matching
+    /// the scenario file's own strategy, "where a cell matches it" when only some do.
+    pub fn reference_note(&self) -> &'static str {
+        let n_with_reference = self.scenarios.iter().filter(|s| self.reference(s).is_some()).count();
+        if n_with_reference == 0 {
+            ""
+        } else if n_with_reference < self.scenarios.len() {
+            "the scenario file's own strategy (reference) where a cell matches it, and "
+        } else {
+            "the scenario file's own strategy (reference) and "
+        }
+    }
+
     /// A short name of a parameter: its last path component.
     pub fn short_name(&self, idx: usize) -> &str {
         let p = &self.parameters[idx];

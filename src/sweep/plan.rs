@@ -121,46 +121,6 @@ struct LoadedScenario {
     focus_name: String,
 }
 
-/// A parameter's path as validation names it in problems, entries of arrays of tables by index
-/// (`manufacturers.bitmain.strategy.prepay_share` is `manufacturers[0].strategy.prepay_share`); `None` when
-/// the path names nothing in `tree`.
-fn validated_path(tree: &Node, parameter: &str) -> Option<String> {
-    let mut node = tree;
-    let mut path = String::new();
-    for part in parameter.split('.') {
-        let (key, indexes) = part.split_at(part.find('[').unwrap_or(part.len()));
-        if !key.is_empty() {
-            match &node.value {
-                Value::Table(table) => {
-                    node = table.get(key)?;
-                    if !path.is_empty() {
-                        path.push('.');
-                    }
-                    path.push_str(key);
-                }
-                Value::Array(items) => {
-                    let idx = items.iter().position(|item| match &item.value {
-                        Value::Table(t) => t.get("name").is_some_and(|n| n.value == Value::Str(key.to_string())),
-                        _ => false,
-                    })?;
-                    node = &items[idx];
-                    path.push_str(&format!("[{idx}]"));
-                }
-                _ => return None,
-            }
-        }
-        for idx in indexes.split('[').skip(1) {
-            let idx: usize = idx.strip_suffix(']')?.parse().ok()?;
-            let Value::Array(items) = &node.value else {
-                return None;
-            };
-            node = items.get(idx)?;
-            path.push_str(&format!("[{idx}]"));
-        }
-    }
-    Some(path)
-}
-
 /// Points each problem of a refused cell that has no location and names a swept parameter at the line of the
 /// sweep file that names that parameter (the sweep file joins the error's texts); returns the axis of the
 /// first one located.
@@ -529,7 +489,7 @@ pub fn build_with(
         // Each swept parameter as validation names it, to locate the problems with the values the sweep set.
         let validated_paths: Vec<Option<String>> = parameters
             .iter()
-            .map(|(parameter, _)| validated_path(&base.tree, parameter))
+            .map(|(parameter, _)| overrides::indexed_path(&base.tree, parameter))
             .collect();
         let recipe = CellRecipe {
             scenario: base,

@@ -51,14 +51,7 @@ pub fn sweep_report(dir: &Path, data: &SweepData) -> Result<PathBuf, OutputError
     let _ = writeln!(body, "</header>");
 
     let _ = writeln!(body, "<section>\n<h2>Key figures</h2>");
-    let n_with_reference = data.scenarios.iter().filter(|s| data.reference(s).is_some()).count();
-    let reference_note = if n_with_reference == 0 {
-        ""
-    } else if n_with_reference < data.scenarios.len() {
-        "the scenario file's own strategy (reference) where a cell matches it, and "
-    } else {
-        "the scenario file's own strategy (reference) and "
-    };
+    let reference_note = data.reference_note();
     let _ = writeln!(
         body,
         "<p class=\"note\">For each scenario: {reference_note}the sweep's safest and riskiest cells, with the lowest and highest \

@@ -251,14 +251,7 @@ fn summary(cells: &mut Cells, data: &SweepData) -> Result<(), OutputError> {
 
     row += 1;
     cells.heading(row, "Key figures")?;
-    let n_with_reference = data.scenarios.iter().filter(|s| data.reference(s).is_some()).count();
-    let reference_note = if n_with_reference == 0 {
-        ""
-    } else if n_with_reference < data.scenarios.len() {
-        "the scenario file's own strategy (reference) where a cell matches it, and "
-    } else {
-        "the scenario file's own strategy (reference) and "
-    };
+    let reference_note = data.reference_note();
     // When every cell of a scenario shares one P(cash < 0), none is named the safest or the riskiest.
     let ties: String = data
         .scenarios
